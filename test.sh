@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 . tests/deps.sh
-rp_deps build test
+rp_deps build test $(cd tests/deps && ls | sed -n "s/^\(test-.*\)\.txt$/\1/p")
 
 jobs=$(nproc)
 cmake -S . -B build/debug -DCMAKE_BUILD_TYPE=Debug -DRAMPART_SANITIZE=ON >/dev/null
