@@ -1,0 +1,426 @@
+/* Configuration parser: INI sections, "key = value", '#' or ';' comment lines. Fed one line at a
+ * time so it never does I/O; errors read "name:line: reason" and stop the parse. */
+#include <ctype.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf_local.h"
+
+#define MAX_LINE 1024
+
+struct conf_parser {
+	char name[128];
+	unsigned lineno;
+	char section[32];
+	bool failed;
+	char err[400];
+	unsigned char seen[64]; /* per key: set once, so a repeated key is an error, not a silent override */
+	struct conf *c;
+};
+
+static const unsigned impl_groups[] = {2, 5, 14, 15, 16, 19, 20, 21};
+
+struct conf *conf_defaults(void)
+{
+	struct conf *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	c->refs = 1;
+	rp_addr_parse(&c->listen[0], "0.0.0.0");
+	c->n_listen = 1;
+	c->ike_port = 500;
+	c->natt_port = 4500;
+	c->l2tp_port = 1701;
+	c->raw_esp = true;
+	snprintf(c->tun_name, sizeof c->tun_name, "rampart0");
+	rp_addr_parse(&c->tun_addr, "10.213.0.1");
+	c->tun_prefix = 24;
+	c->tun_mtu = 1400;
+	snprintf(c->control_socket, sizeof c->control_socket, "/run/rampart/rampartd.sock");
+	snprintf(c->state_dir, sizeof c->state_dir, "/var/lib/rampart");
+	c->ipsecdiagnostics = 3;
+	c->ipsecloginterval = 3600;
+	/* Windows' own lifetimes (INTEROP.md), so nothing expires under a client at the hour. */
+	c->phase1_lifetime = 28800;
+	c->phase2_lifetime = 3600;
+	c->dpd_delay = 30;
+	c->dpd_timeout = 150;
+	/* strongest first; 2 and 5 stay for the legacy clients INTEROP.md lists */
+	const unsigned groups[] = {21, 20, 19, 16, 15, 14, 5, 2};
+	memcpy(c->dh_groups, groups, sizeof groups);
+	c->n_dh_groups = RP_ARRAY_LEN(groups);
+	c->replay_window = 1024;
+	c->natt_keepalive = 20;
+	c->hello_interval = 60;
+	c->receive_window = 8;
+	c->mru = 1400;
+	c->auth = CONF_AUTH_MSCHAPV2;
+	c->lcp_echo_interval = 30;
+	c->lcp_echo_failure = 4;
+	rp_addr_parse(&c->pool[0].first, "10.213.0.10");
+	rp_addr_parse(&c->pool[0].last, "10.213.0.250");
+	c->n_pool = 1;
+	return c;
+}
+
+struct conf *conf_ref(struct conf *c)
+{
+	if (c)
+		c->refs++;
+	return c;
+}
+
+void conf_unref(struct conf *c)
+{
+	if (c && --c->refs == 0) {
+		rp_wipe(c, sizeof *c); /* PSK and tunnel secret */
+		free(c);
+	}
+}
+
+struct conf_parser *conf_parser_new(const char *name)
+{
+	struct conf_parser *p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	snprintf(p->name, sizeof p->name, "%s", name);
+	p->c = conf_defaults();
+	if (!p->c) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void conf_parser_free(struct conf_parser *p)
+{
+	if (!p)
+		return;
+	conf_unref(p->c);
+	free(p);
+}
+
+const char *conf_parser_error(const struct conf_parser *p) { return p->err; }
+
+static int fail(struct conf_parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct conf_parser *p, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	snprintf(p->err, sizeof p->err, "%s:%u: %s", p->name, p->lineno, msg);
+	p->failed = true;
+	return -1;
+}
+
+static int parse_uint(const char *s, unsigned long *v)
+{
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	char *end;
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	return 0;
+}
+
+static int parse_bool(const char *s, bool *v)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false", "off", "0"};
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0)
+			return *v = true, 0;
+		if (strcasecmp(s, no[i]) == 0)
+			return *v = false, 0;
+	}
+	return -1;
+}
+
+/* Next word of a list separated by spaces or commas; NULL at the end. */
+static char *next_word(char **cur)
+{
+	char *s = *cur;
+	while (*s == ' ' || *s == ',' || *s == '\t')
+		s++;
+	if (!*s)
+		return NULL;
+	char *w = s;
+	while (*s && *s != ' ' && *s != ',' && *s != '\t')
+		s++;
+	if (*s)
+		*s++ = 0;
+	*cur = s;
+	return w;
+}
+
+static uint32_t v4(const struct rp_addr *a) { return rp_get_u32(a->ip); }
+
+static int set_value(struct conf_parser *p, const struct conf_key *k, char *val)
+{
+	uint8_t *field = (uint8_t *)p->c + k->off;
+	unsigned *count = k->count_off ? (unsigned *)((uint8_t *)p->c + k->count_off) : NULL;
+	unsigned long u;
+	char *w, *cur = val;
+
+	switch (k->type) {
+	case CT_UINT:
+		if (parse_uint(val, &u))
+			return fail(p, "%s.%s: \"%s\" is not a number", k->section, k->key, val);
+		if (u < k->min || u > k->max)
+			return fail(p, "%s.%s: %lu is out of range %u-%u", k->section, k->key, u, k->min, k->max);
+		*(unsigned *)field = (unsigned)u;
+		return 0;
+	case CT_BOOL:
+		if (parse_bool(val, (bool *)field))
+			return fail(p, "%s.%s: \"%s\" is not yes or no", k->section, k->key, val);
+		return 0;
+	case CT_STR:
+		if (strlen(val) >= k->max)
+			return fail(p, "%s.%s: value longer than %u bytes", k->section, k->key, k->max - 1);
+		memcpy(field, val, strlen(val) + 1);
+		return 0;
+	case CT_CIDR: {
+		char *slash = strchr(val, '/');
+		struct rp_addr *a = (struct rp_addr *)field;
+		if (!slash || parse_uint(slash + 1, &u))
+			return fail(p, "%s.%s: \"%s\" is not address/prefix", k->section, k->key, val);
+		*slash = 0;
+		if (rp_addr_parse(a, val) || a->family != 4)
+			return fail(p, "%s.%s: \"%s\" is not an IPv4 address", k->section, k->key, val);
+		if (u < k->min || u > k->max)
+			return fail(p, "%s.%s: prefix /%lu is out of range %u-%u", k->section, k->key, u, k->min, k->max);
+		*count = (unsigned)u;
+		return 0;
+	}
+	case CT_AUTH: {
+		unsigned bits = 0;
+		while ((w = next_word(&cur))) {
+			if (strcasecmp(w, "pap") == 0)
+				bits |= CONF_AUTH_PAP;
+			else if (strcasecmp(w, "chap") == 0)
+				bits |= CONF_AUTH_CHAP;
+			else if (strcasecmp(w, "mschapv2") == 0)
+				bits |= CONF_AUTH_MSCHAPV2;
+			else
+				return fail(p, "%s.%s: unknown method \"%s\" (pap, chap, mschapv2)", k->section, k->key, w);
+		}
+		if (!bits)
+			return fail(p, "%s.%s: at least one method is needed", k->section, k->key);
+		*(unsigned *)field = bits;
+		return 0;
+	}
+	case CT_ADDRS:
+	case CT_RANGES:
+	case CT_GROUPS:
+		break;
+	}
+
+	/* lists */
+	unsigned n = 0;
+	while ((w = next_word(&cur))) {
+		if (n == k->max)
+			return fail(p, "%s.%s: more than %u entries", k->section, k->key, k->max);
+		if (k->type == CT_ADDRS) {
+			if (rp_addr_parse((struct rp_addr *)field + n, w))
+				return fail(p, "%s.%s: \"%s\" is not an IP address", k->section, k->key, w);
+		} else if (k->type == CT_GROUPS) {
+			bool ok = parse_uint(w, &u) == 0;
+			for (size_t i = 0; ok && i < RP_ARRAY_LEN(impl_groups); i++)
+				if (impl_groups[i] == u)
+					goto group_ok;
+			return fail(p, "%s.%s: DH group \"%s\" is not one of 2 5 14 15 16 19 20 21", k->section, k->key, w);
+		group_ok:
+			((unsigned *)field)[n] = (unsigned)u;
+		} else {
+			struct conf_range *r = (struct conf_range *)field + n;
+			char *dash = strchr(w, '-');
+			if (!dash)
+				return fail(p, "%s.%s: \"%s\" is not first-last", k->section, k->key, w);
+			*dash = 0;
+			if (rp_addr_parse(&r->first, w) || rp_addr_parse(&r->last, dash + 1) || r->first.family != 4 ||
+			    r->last.family != 4)
+				return fail(p, "%s.%s: \"%s-%s\" is not an IPv4 range", k->section, k->key, w, dash + 1);
+			if (v4(&r->first) > v4(&r->last))
+				return fail(p, "%s.%s: range %s-%s ends before it starts", k->section, k->key, w, dash + 1);
+		}
+		n++;
+	}
+	if (n == 0)
+		return fail(p, "%s.%s: empty list", k->section, k->key);
+	*count = n;
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+		s[--n] = 0;
+	return s;
+}
+
+int conf_parser_line(struct conf_parser *p, const char *line, size_t len)
+{
+	char buf[MAX_LINE + 1];
+	if (p->failed)
+		return -1;
+	p->lineno++;
+	if (len > MAX_LINE)
+		return fail(p, "line longer than %d bytes", MAX_LINE);
+	if (memchr(line, 0, len))
+		return fail(p, "NUL byte in line");
+	memcpy(buf, line, len);
+	buf[len] = 0;
+	char *s = trim(buf);
+	if (!*s || *s == '#' || *s == ';')
+		return 0;
+	if (*s == '[') {
+		char *end = strchr(s, ']');
+		if (!end || end[1])
+			return fail(p, "malformed section header");
+		*end = 0;
+		const char *name = trim(s + 1);
+		for (size_t i = 0; i < conf_nkeys; i++)
+			if (strcmp(conf_keys[i].section, name) == 0) {
+				snprintf(p->section, sizeof p->section, "%s", name);
+				return 0;
+			}
+		return fail(p, "unknown section [%.40s]", name);
+	}
+	char *eq = strchr(s, '=');
+	if (!eq)
+		return fail(p, "expected key = value");
+	*eq = 0;
+	char *key = trim(s), *val = trim(eq + 1);
+	if (!p->section[0])
+		return fail(p, "key \"%.40s\" outside a section", key);
+	size_t vlen = strlen(val);
+	if (vlen >= 2 && val[0] == '"' && val[vlen - 1] == '"') {
+		val[vlen - 1] = 0;
+		val++;
+	}
+	for (size_t i = 0; i < conf_nkeys; i++) {
+		const struct conf_key *k = &conf_keys[i];
+		if (strcmp(k->section, p->section) || strcmp(k->key, key))
+			continue;
+		if (p->seen[i])
+			return fail(p, "%s.%s is set twice", k->section, k->key);
+		p->seen[i] = 1;
+		int rc = set_value(p, k, val);
+		rp_wipe(buf, sizeof buf); /* the line may have held a secret */
+		return rc;
+	}
+	return fail(p, "unknown key \"%.40s\" in [%s]", key, p->section);
+}
+
+static bool in_range(const struct conf_range *r, uint32_t a) { return a >= v4(&r->first) && a <= v4(&r->last); }
+
+struct conf *conf_parser_finish(struct conf_parser *p)
+{
+	if (p->failed)
+		return NULL;
+	struct conf *c = p->c;
+	uint32_t tun = v4(&c->tun_addr);
+	uint32_t mask = c->tun_prefix ? ~0u << (32 - c->tun_prefix) : 0;
+	for (unsigned i = 0; i < c->n_pool; i++) {
+		if (in_range(&c->pool[i], tun))
+			return fail(p, "pool.range: contains the server's tun_address"), NULL;
+		/* A pool outside the TUN subnet would need routes rampart does not add. */
+		if ((v4(&c->pool[i].first) & mask) != (tun & mask) || (v4(&c->pool[i].last) & mask) != (tun & mask))
+			return fail(p, "pool.range: %u is outside the tun_address subnet /%u", i + 1, c->tun_prefix), NULL;
+		for (unsigned j = 0; j < i; j++)
+			if (in_range(&c->pool[j], v4(&c->pool[i].first)) || in_range(&c->pool[i], v4(&c->pool[j].first)))
+				return fail(p, "pool.range: ranges %u and %u overlap", j + 1, i + 1), NULL;
+	}
+	if (c->dpd_delay && c->dpd_timeout && c->dpd_timeout < c->dpd_delay)
+		return fail(p, "ike.dpd_timeout is shorter than ike.dpd_delay"), NULL;
+	p->c = NULL;
+	return c;
+}
+
+struct conf *conf_parse_buffer(const char *name, const char *text, size_t len, char *err, size_t errlen)
+{
+	struct conf_parser *p = conf_parser_new(name);
+	struct conf *c = NULL;
+	if (!p) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return NULL;
+	}
+	size_t start = 0;
+	for (size_t i = 0; i <= len; i++) {
+		if (i == len || text[i] == '\n') {
+			if ((i > start || i < len) && conf_parser_line(p, text + start, i - start))
+				break;
+			start = i + 1;
+		}
+	}
+	c = conf_parser_finish(p);
+	if (!c)
+		snprintf(err, errlen, "%s", conf_parser_error(p));
+	conf_parser_free(p);
+	return c;
+}
+
+size_t conf_dump(const struct conf *c, char *out, size_t n)
+{
+	size_t used = 0;
+#define OUT(...)                                                                                   \
+	do {                                                                                       \
+		int w_ = snprintf(out + (used < n ? used : n), used < n ? n - used : 0, __VA_ARGS__); \
+		if (w_ > 0)                                                                        \
+			used += (size_t)w_;                                                        \
+	} while (0)
+	char a[RP_ADDR_STRLEN], b[RP_ADDR_STRLEN];
+	for (size_t i = 0; i < conf_nkeys; i++) {
+		const struct conf_key *k = &conf_keys[i];
+		const uint8_t *f = (const uint8_t *)c + k->off;
+		unsigned cnt = k->count_off ? *(const unsigned *)((const uint8_t *)c + k->count_off) : 0;
+		OUT("%s.%s = ", k->section, k->key);
+		switch (k->type) {
+		case CT_UINT:
+			OUT("%u", *(const unsigned *)f);
+			break;
+		case CT_BOOL:
+			OUT("%s", *(const bool *)f ? "yes" : "no");
+			break;
+		case CT_STR:
+			OUT("%s", k->secret && *f ? "(set)" : (const char *)f);
+			break;
+		case CT_CIDR:
+			OUT("%s/%u", rp_addr_ipstr((const struct rp_addr *)f, a, sizeof a), cnt);
+			break;
+		case CT_AUTH: {
+			unsigned bits = *(const unsigned *)f;
+			OUT("%s%s%s", bits & CONF_AUTH_PAP ? "pap " : "", bits & CONF_AUTH_CHAP ? "chap " : "",
+			    bits & CONF_AUTH_MSCHAPV2 ? "mschapv2" : "");
+			break;
+		}
+		case CT_ADDRS:
+			for (unsigned j = 0; j < cnt; j++)
+				OUT("%s%s", j ? " " : "", rp_addr_ipstr((const struct rp_addr *)f + j, a, sizeof a));
+			break;
+		case CT_RANGES:
+			for (unsigned j = 0; j < cnt; j++) {
+				const struct conf_range *r = (const struct conf_range *)f + j;
+				OUT("%s%s-%s", j ? " " : "", rp_addr_ipstr(&r->first, a, sizeof a),
+				    rp_addr_ipstr(&r->last, b, sizeof b));
+			}
+			break;
+		case CT_GROUPS:
+			for (unsigned j = 0; j < cnt; j++)
+				OUT("%s%u", j ? " " : "", ((const unsigned *)f)[j]);
+			break;
+		}
+		OUT("\n");
+	}
+#undef OUT
+	return used;
+}

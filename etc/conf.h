@@ -1,0 +1,109 @@
+/* etc: configuration and control protocol. No I/O: callers feed lines and bytes.
+ *
+ *   conf.c       parser fed line by line → immutable, refcounted snapshot (struct conf)
+ *   conf_keys.c  the table of sections/keys: type, range, default, documentation
+ *   ctl.c        control-protocol codec (rampartctl <-> rampartd over a Unix socket)
+ *   rampart.conf the commented default configuration (the documentation of every key)
+ */
+#ifndef CONF_H
+#define CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rp_base.h"
+
+#define CONF_MAX_ADDRS 8
+#define CONF_STR 256
+
+enum conf_auth { CONF_AUTH_PAP = 1u << 0, CONF_AUTH_CHAP = 1u << 1, CONF_AUTH_MSCHAPV2 = 1u << 2 };
+
+struct conf_range {
+	struct rp_addr first, last;
+};
+
+/* One immutable snapshot. The daemon swaps a pointer on reload; holders keep their reference. */
+struct conf {
+	unsigned refs;
+
+	/* [server] */
+	struct rp_addr listen[CONF_MAX_ADDRS];
+	unsigned n_listen;
+	unsigned ike_port, natt_port, l2tp_port;
+	bool raw_esp;
+	char tun_name[16];
+	struct rp_addr tun_addr; /* the server's tunnel address */
+	unsigned tun_prefix;
+	unsigned tun_mtu;
+	char control_socket[CONF_STR];
+	char state_dir[CONF_STR];
+
+	/* [log] — the netsh "ipsec dynamic set config" properties */
+	unsigned ipsecdiagnostics; /* 0-7 */
+	bool ikelogging;
+	unsigned ipsecloginterval; /* seconds, 60-86400 */
+	char keylog[CONF_STR];     /* Wireshark key log path; empty = off */
+
+	/* [ike] */
+	char psk[CONF_STR];
+	unsigned phase1_lifetime, phase2_lifetime; /* seconds */
+	unsigned dpd_delay, dpd_timeout;           /* seconds; 0 disables DPD */
+	unsigned dh_groups[16];
+	unsigned n_dh_groups;
+
+	/* [esp] */
+	unsigned replay_window;
+	unsigned natt_keepalive; /* seconds */
+
+	/* [l2tp] */
+	bool allow_plain_l2tp;
+	unsigned hello_interval, receive_window;
+	char tunnel_secret[CONF_STR];
+
+	/* [ppp] */
+	unsigned mru;
+	unsigned auth; /* enum conf_auth bits */
+	struct rp_addr dns[2], wins[2];
+	unsigned n_dns, n_wins;
+	unsigned lcp_echo_interval, lcp_echo_failure;
+
+	/* [pool] */
+	struct conf_range pool[CONF_MAX_ADDRS];
+	unsigned n_pool;
+};
+
+struct conf *conf_defaults(void);
+struct conf *conf_ref(struct conf *c);
+void conf_unref(struct conf *c);
+
+/* Line-by-line parsing. `name` is used in error messages ("rampart.conf:12: unknown key"). */
+struct conf_parser;
+struct conf_parser *conf_parser_new(const char *name);
+int conf_parser_line(struct conf_parser *p, const char *line, size_t len); /* 0 or -1 */
+/* The finished snapshot (checks that need the whole file), or NULL with the error set. */
+struct conf *conf_parser_finish(struct conf_parser *p);
+const char *conf_parser_error(const struct conf_parser *p);
+void conf_parser_free(struct conf_parser *p);
+
+/* Whole buffer convenience (still no I/O): splits into lines and feeds them. */
+struct conf *conf_parse_buffer(const char *name, const char *text, size_t len, char *err, size_t errlen);
+
+/* Writes "section.key = value" lines, secrets masked; returns bytes written (snprintf-style). */
+size_t conf_dump(const struct conf *c, char *out, size_t n);
+
+/* ---- control protocol ----------------------------------------------------------------------
+ * Request: one line of words, separated by spaces; a word with spaces or quotes is "quoted" with
+ * \" and \\ escapes. Response: body lines each starting with "- ", then a final line "+ok" or
+ * "!error text". Lines are at most CTL_LINE bytes. Text, so `socat` is a debugger. */
+#define CTL_LINE 4096
+#define CTL_MAX_ARGS 32
+
+int ctl_split(const char *line, size_t len, char store[CTL_LINE], char *argv[CTL_MAX_ARGS]); /* argc or -1 */
+int ctl_join(char *out, size_t n, int argc, char *const argv[]);                          /* len or -1 */
+
+enum ctl_line_kind { CTL_BODY, CTL_OK, CTL_ERR, CTL_BAD };
+/* Classifies one response line (without its newline); *text points at the payload. */
+enum ctl_line_kind ctl_response_line(const char *line, size_t len, const char **text, size_t *tlen);
+
+#endif

@@ -1,0 +1,27 @@
+#ifndef CONF_LOCAL_H
+#define CONF_LOCAL_H
+#include "conf.h"
+
+enum conf_type {
+	CT_UINT,   /* decimal, within [min, max] */
+	CT_BOOL,   /* yes/no, true/false, on/off, 1/0 */
+	CT_STR,    /* rest of the line, or "quoted" */
+	CT_ADDRS,  /* space/comma-separated IPv4/IPv6 list, at most max entries */
+	CT_CIDR,   /* a.b.c.d/len: address + prefix */
+	CT_RANGES, /* a.b.c.d-e.f.g.h list */
+	CT_AUTH,   /* pap chap mschapv2 */
+	CT_GROUPS, /* DH group numbers rampart implements */
+};
+
+struct conf_key {
+	const char *section, *key;
+	enum conf_type type;
+	size_t off;       /* field in struct conf */
+	size_t count_off; /* for lists: unsigned count field */
+	unsigned min, max; /* CT_UINT range; lists: max entries (and string size for CT_STR) */
+	bool secret;      /* masked by conf_dump */
+};
+
+extern const struct conf_key conf_keys[];
+extern const size_t conf_nkeys;
+#endif
