@@ -1,0 +1,287 @@
+/* rampart l2tp: the L2TPv2 LNS (RFC 2661) as a sans-IO core.
+ *
+ *   codec.c     header (T/L/S/O/P, Ns/Nr, offset) and AVP validate/parse/build
+ *   hidden.c    hidden AVPs (§4.3) and tunnel-authentication digests (§4.2, MD5 via GnuTLS)
+ *   msg.c       a control message's AVPs into struct l2tp_msg; required AVPs per message type
+ *   lns.c       the core object: links, tunnel table, events, l2tp_new/input/tick/next_deadline
+ *   reliable.c  §5.8 reliable delivery: Ns/Nr, windows, ZLB, retransmit with back-off, reorder queue
+ *   tunnel.c    §7 control connection: SCCRQ/SCCRP/SCCCN, StopCCN, HELLO, tunnel authentication
+ *   session.c   §7 sessions: ICRQ/ICRP/ICCN, CDN, WEN/SLI; the PPP glue (send-down sink, close)
+ *
+ * The core is fed inner UDP/1701 payloads tagged with an opaque link (the IPsec SA handle and the
+ * inner UDP ports, or the outer address when plain L2TP is allowed): an L2TP peer is never
+ * identified by its outer address alone, so many clients behind one NAT work. Outputs are events.
+ */
+#ifndef RP_L2TP_H
+#define RP_L2TP_H
+
+#include "rp_base.h"
+
+struct ppp_conf;
+struct auth_db;
+struct auth_pool;
+
+/* ---- codec -------------------------------------------------------------------------------- */
+
+enum {
+	L2TP_PORT = 1701,
+	L2TP_VERSION = 2,
+	L2TP_CTL_HDR_LEN = 12, /* T L S set: flags, length, tid, sid, Ns, Nr */
+	L2TP_AVP_HDR_LEN = 6,
+	L2TP_AVP_MAX_LEN = 1023, /* 10-bit length field */
+};
+
+/* §3.1 flag bits in the first 16 bits */
+enum {
+	L2TP_F_T = 0x8000,
+	L2TP_F_L = 0x4000,
+	L2TP_F_S = 0x0800,
+	L2TP_F_O = 0x0200,
+	L2TP_F_P = 0x0100,
+	L2TP_F_VER = 0x000f,
+	L2TP_F_RSVD = 0x34f0, /* x bits: reserved, ignored on receipt (§3.1) */
+};
+
+struct l2tp_hdr {
+	bool ctrl, has_len, has_seq, prio;
+	uint16_t len; /* the whole message incl. header; the datagram length when L is unset */
+	uint16_t tid, sid;
+	uint16_t ns, nr;
+	size_t payload_off; /* where the AVPs (control) or PPP frame (data) start */
+};
+
+/* Validates and parses the header; ignores bytes after the Length field (UDP padding).
+ * Returns 0, or -1 for anything a receiver must drop (§3.1: wrong version, control without
+ * L/S, offset on control, length inconsistent with the datagram). */
+int l2tp_hdr_parse(const uint8_t *p, size_t n, struct l2tp_hdr *h);
+
+/* §4.4 message types */
+enum l2tp_mt {
+	L2TP_ZLB = 0, /* no Message Type AVP at all: an explicit acknowledgement (§5.8) */
+	L2TP_SCCRQ = 1,
+	L2TP_SCCRP = 2,
+	L2TP_SCCCN = 3,
+	L2TP_STOPCCN = 4,
+	L2TP_HELLO = 6,
+	L2TP_OCRQ = 7,
+	L2TP_OCRP = 8,
+	L2TP_OCCN = 9,
+	L2TP_ICRQ = 10,
+	L2TP_ICRP = 11,
+	L2TP_ICCN = 12,
+	L2TP_CDN = 14,
+	L2TP_WEN = 15,
+	L2TP_SLI = 16,
+};
+
+/* §4.4 AVP types (IETF, vendor 0) */
+enum l2tp_avp_type {
+	L2TP_AVP_MSG_TYPE = 0,
+	L2TP_AVP_RESULT = 1,
+	L2TP_AVP_PROTO_VER = 2,
+	L2TP_AVP_FRAMING_CAP = 3,
+	L2TP_AVP_BEARER_CAP = 4,
+	L2TP_AVP_TIE_BREAKER = 5,
+	L2TP_AVP_FIRMWARE = 6,
+	L2TP_AVP_HOST_NAME = 7,
+	L2TP_AVP_VENDOR_NAME = 8,
+	L2TP_AVP_ASSIGNED_TID = 9,
+	L2TP_AVP_RECV_WINDOW = 10,
+	L2TP_AVP_CHALLENGE = 11,
+	L2TP_AVP_Q931 = 12,
+	L2TP_AVP_CHALLENGE_RESP = 13,
+	L2TP_AVP_ASSIGNED_SID = 14,
+	L2TP_AVP_CALL_SERIAL = 15,
+	L2TP_AVP_MIN_BPS = 16,
+	L2TP_AVP_MAX_BPS = 17,
+	L2TP_AVP_BEARER_TYPE = 18,
+	L2TP_AVP_FRAMING_TYPE = 19,
+	L2TP_AVP_CALLED_NUMBER = 21,
+	L2TP_AVP_CALLING_NUMBER = 22,
+	L2TP_AVP_SUB_ADDRESS = 23,
+	L2TP_AVP_TX_SPEED = 24,
+	L2TP_AVP_PHYS_CHANNEL = 25,
+	L2TP_AVP_INIT_RCVD_LCP = 26,
+	L2TP_AVP_LAST_SENT_LCP = 27,
+	L2TP_AVP_LAST_RCVD_LCP = 28,
+	L2TP_AVP_PROXY_AUTH_TYPE = 29,
+	L2TP_AVP_PROXY_AUTH_NAME = 30,
+	L2TP_AVP_PROXY_AUTH_CHAL = 31,
+	L2TP_AVP_PROXY_AUTH_ID = 32,
+	L2TP_AVP_PROXY_AUTH_RESP = 33,
+	L2TP_AVP_CALL_ERRORS = 34,
+	L2TP_AVP_ACCM = 35,
+	L2TP_AVP_RANDOM_VECTOR = 36,
+	L2TP_AVP_PRIV_GROUP = 37,
+	L2TP_AVP_RX_SPEED = 38,
+	L2TP_AVP_SEQ_REQUIRED = 39,
+	L2TP_AVP_MAX_KNOWN = 39,
+};
+
+/* §4.4.2 Result Code values (StopCCN §4.4.2, CDN) and General Error Codes */
+enum {
+	L2TP_STOP_CLEAR = 1,
+	L2TP_STOP_GENERAL = 2,
+	L2TP_STOP_EXISTS = 3,
+	L2TP_STOP_NOT_AUTH = 4,
+	L2TP_STOP_BAD_VERSION = 5,
+	L2TP_STOP_SHUTDOWN = 6,
+	L2TP_STOP_FSM = 7,
+	L2TP_CDN_LOST_CARRIER = 1,
+	L2TP_CDN_GENERAL = 2,
+	L2TP_CDN_ADMIN = 3,
+	L2TP_CDN_NO_FACILITY = 4,
+	L2TP_ERR_NONE = 0,
+	L2TP_ERR_NO_CONN = 1,
+	L2TP_ERR_LENGTH = 2,
+	L2TP_ERR_RANGE = 3,
+	L2TP_ERR_RESOURCES = 4,
+	L2TP_ERR_BAD_SID = 5,
+	L2TP_ERR_VENDOR = 6,
+	L2TP_ERR_TRY_ANOTHER = 7,
+	L2TP_ERR_UNKNOWN_M = 8,
+};
+
+struct l2tp_bytes {
+	const uint8_t *p;
+	size_t len;
+};
+
+/* A parsed control message. Byte fields borrow the input or the message's own scratch space
+ * (decrypted hidden values), so a l2tp_msg must not outlive either. */
+struct l2tp_msg {
+	uint16_t type;     /* enum l2tp_mt; L2TP_ZLB when there are no AVPs */
+	uint64_t have;     /* bit (1 << avp type) for each known IETF AVP present */
+	uint16_t result, error;
+	struct l2tp_bytes result_msg;
+	uint16_t proto_ver; /* version << 8 | revision */
+	uint32_t framing_cap, bearer_cap, framing_type, bearer_type, tx_speed, rx_speed;
+	uint32_t call_serial;
+	uint16_t firmware;
+	uint16_t assigned_tid, assigned_sid, recv_window;
+	uint8_t tie_breaker[8];
+	struct l2tp_bytes host_name, vendor_name, challenge, challenge_resp, calling, called;
+	/* the first unrecognised AVP with the M bit (§4.1: such a message tears down the tunnel
+	 * or the session it is about) */
+	bool unknown_m;
+	uint16_t unknown_m_vendor, unknown_m_type;
+	/* scratch for decrypted hidden AVP values */
+	size_t scratch_used;
+	uint8_t scratch[1536];
+};
+
+/* Validates and parses the AVPs of a control message body (after the header). Hidden AVPs are
+ * decrypted with secret (NULL when no tunnel secret is configured: a hidden AVP is then an
+ * error). Lenient on the known quirks: a Result Code without the Error Code (MikroTik sends 8-byte
+ * Result Code AVPs). Returns 0, -1 on a malformed message (caller drops it, §4.1: a malformed
+ * AVP length "MUST" be treated as a fatal error in the control message), or -2 when the value of a
+ * known mandatory AVP is invalid (caller treats like an unknown mandatory AVP). */
+int l2tp_msg_parse(struct l2tp_msg *m, const uint8_t *avps, size_t len, const uint8_t *secret,
+		   size_t secret_len);
+/* §6: which AVPs each message type requires; returns the first missing one or -1. */
+int l2tp_msg_missing(const struct l2tp_msg *m);
+const char *l2tp_mt_name(unsigned type);
+
+/* Building: start a control message header (Length patched by l2tp_ctl_end), append AVPs. */
+void l2tp_ctl_begin(struct rp_wr *w, uint16_t peer_tid, uint16_t peer_sid, uint16_t ns, uint16_t nr);
+void l2tp_ctl_end(struct rp_wr *w);
+void l2tp_avp_put(struct rp_wr *w, uint16_t type, bool mandatory, const void *v, size_t n);
+void l2tp_avp_u16(struct rp_wr *w, uint16_t type, bool mandatory, uint16_t v);
+void l2tp_avp_u32(struct rp_wr *w, uint16_t type, bool mandatory, uint32_t v);
+void l2tp_avp_result(struct rp_wr *w, uint16_t result, uint16_t error, const char *msg);
+/* Random Vector (§4.3) then a hidden AVP: the vector is written when rv_written is false. */
+int l2tp_avp_put_hidden(struct rp_wr *w, uint16_t type, bool mandatory, const void *v, size_t n,
+			const uint8_t *secret, size_t secret_len, const uint8_t rv[16]);
+/* Data message header (§3.1) with L set and no sequence numbers; writes 8 bytes. */
+int l2tp_data_hdr(uint8_t *out, size_t cap, uint16_t peer_tid, uint16_t peer_sid, uint16_t len);
+
+/* §4.2 Challenge Response: MD5(message type of the response || secret || challenge). */
+int l2tp_chal_digest(uint8_t out[16], uint8_t resp_mt, const uint8_t *secret, size_t secret_len,
+		     const uint8_t *chal, size_t chal_len);
+
+/* ---- the LNS core ------------------------------------------------------------------------- */
+
+/* Where an L2TP peer is reached. sa = 0 means plain L2TP (no IPsec), identified by addr:port;
+ * otherwise the IPsec SA handle and the inner UDP port. Opaque to the core except for equality. */
+struct l2tp_link {
+	uint64_t sa;
+	struct rp_addr peer; /* inner (or outer, for plain L2TP) source address and UDP port */
+};
+
+struct l2tp_conf {
+	const char *host_name;        /* our Host Name AVP */
+	const uint8_t *secret;        /* tunnel secret: hidden AVPs + tunnel authentication */
+	size_t secret_len;
+	bool require_tunnel_auth;     /* refuse an SCCRQ without a Challenge (needs secret) */
+	uint16_t recv_window;         /* we advertise (§5.8); default 16 */
+	unsigned hello_s;             /* HELLO after this much silence; default 60, 0 disables */
+	unsigned rexmit_max;          /* retransmissions before the tunnel is declared dead; 5 */
+	unsigned rexmit_cap_s;        /* back-off cap (§5.8: at least 8 s); 8 */
+	unsigned max_tunnels;         /* 0 = 65535 */
+	unsigned max_sessions;        /* per tunnel; 0 = 1024 */
+	unsigned idle_setup_s;        /* tunnel with no session this long after setup is closed; 120 */
+	const struct ppp_conf *ppp;   /* PPP options (MRU, DNS, WINS, auth methods, local address) */
+	struct auth_db *db;           /* accounts: PPP authentication is a direct call into auth/ */
+	struct auth_pool *pool;       /* addresses for IPCP */
+	struct rp_log *log;
+};
+
+enum l2tp_ev_type {
+	L2TP_EV_SEND = 1,     /* data: struct l2tp_ev_send then the UDP payload */
+	L2TP_EV_PPP_UP,       /* data: struct l2tp_ev_session */
+	L2TP_EV_SESSION_DOWN, /* data: struct l2tp_ev_session */
+	L2TP_EV_TUNNEL_DOWN,  /* data: struct l2tp_ev_session (sid 0) */
+	L2TP_EV_IP,           /* data: struct l2tp_ev_send then an IPv4 packet for the TUN */
+};
+
+struct l2tp_ev_send {
+	struct l2tp_link link;
+	uint16_t tid, sid; /* ours */
+	uint32_t len;      /* bytes following */
+	uint8_t pkt[];
+};
+
+struct l2tp_ev_session {
+	struct l2tp_link link;
+	uint16_t tid, sid; /* ours */
+	uint32_t ip;       /* tunnel IPv4 address given to the peer (host order), 0 if none */
+	int64_t account_id;
+	char account[64];
+	int reason;        /* for DOWN: enum l2tp_down */
+	char text[96];     /* for DOWN: human-readable reason */
+};
+
+enum l2tp_down {
+	L2TP_DOWN_PEER = 1,      /* CDN / StopCCN / LCP Terminate from the peer */
+	L2TP_DOWN_AUTH_FAIL,     /* PPP authentication failed */
+	L2TP_DOWN_TIMEOUT,       /* retransmissions exhausted, LCP echo or negotiation timeout */
+	L2TP_DOWN_NEGOTIATION,   /* PPP could not agree (no address, loopback, ...) */
+	L2TP_DOWN_ADMIN,         /* l2tp_close_session / l2tp_free */
+	L2TP_DOWN_PROTOCOL,      /* protocol error by the peer */
+};
+
+struct l2tp;
+
+struct l2tp *l2tp_new(const struct l2tp_conf *conf, struct rp_rng *rng, uint64_t now_ms);
+void l2tp_free(struct l2tp *l); /* no events; leases released */
+/* One inner UDP/1701 payload from link. Returns 0 (consumed, maybe dropped with a log line). */
+int l2tp_input(struct l2tp *l, const struct l2tp_link *link, const uint8_t *p, size_t n,
+	       uint64_t now_ms);
+int l2tp_tick(struct l2tp *l, uint64_t now_ms);
+uint64_t l2tp_next_deadline(const struct l2tp *l); /* UINT64_MAX when idle */
+struct rp_ev *l2tp_next_event(struct l2tp *l);     /* caller frees with rp_ev_free */
+/* An IPv4 packet from the TUN for the peer that holds dst (host order): emits a SEND. -1 if no
+ * session owns that address. */
+int l2tp_output_ip(struct l2tp *l, uint32_t dst, const uint8_t *pkt, size_t n, uint64_t now_ms);
+/* Tear down everything reached through an IPsec SA (the SA was deleted): no packets sent. */
+void l2tp_link_gone(struct l2tp *l, uint64_t sa, uint64_t now_ms);
+/* Close a session (admin): CDN to the peer, SESSION_DOWN event. */
+int l2tp_close_session(struct l2tp *l, uint16_t tid, uint16_t sid, uint64_t now_ms);
+
+struct l2tp_stats {
+	unsigned tunnels, sessions, sessions_up;
+	uint64_t rx_ctl, rx_data, tx_ctl, rexmits, drops, dups;
+};
+void l2tp_get_stats(const struct l2tp *l, struct l2tp_stats *st);
+
+#endif
