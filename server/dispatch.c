@@ -1,0 +1,103 @@
+#include <string.h>
+
+#include "dispatch.h"
+#include "natt.h"
+
+static const char *const names[DP_COUNT] = {"ike", "natt-keepalive", "esp-in-udp", "esp", "l2tp", "tun", "other"};
+
+const char *disp_proto_name(enum disp_proto p) { return p < DP_COUNT ? names[p] : "?"; }
+
+void disp_init(struct disp *d, struct rp_log *log, unsigned ike_port, unsigned natt_port, unsigned l2tp_port)
+{
+	memset(d, 0, sizeof *d);
+	d->log = log;
+	d->ike_port = ike_port;
+	d->natt_port = natt_port;
+	d->l2tp_port = l2tp_port;
+}
+
+void disp_drop(struct disp *d, enum disp_proto p, const char *reason)
+{
+	d->st.seen[p]++;
+	d->st.dropped[p]++;
+	for (size_t i = 0; i < DISP_MAX_REASONS; i++) {
+		if (!d->st.reasons[i].reason)
+			d->st.reasons[i].reason = reason;
+		if (d->st.reasons[i].reason == reason || strcmp(d->st.reasons[i].reason, reason) == 0) {
+			d->st.reasons[i].count++;
+			return;
+		}
+	}
+}
+
+static void drop(struct disp *d, enum disp_proto p, const struct rp_pkt *pkt, const char *reason)
+{
+	disp_drop(d, p, reason);
+	rp_log_drop(d->log, pkt->rx_ms, disp_proto_name(p), &pkt->src, reason, "(%zu bytes)", pkt->len);
+}
+
+static void seen(struct disp *d, enum disp_proto p, const struct rp_pkt *pkt, const char *what)
+{
+	char from[RP_ADDR_STRLEN];
+	d->st.seen[p]++;
+	d->st.parsed[p]++;
+	if (rp_log_on(d->log, RP_LOG_PKT))
+		rp_logf(d->log, RP_LOG_PKT, disp_proto_name(p), "%s from %s, %zu bytes%s", disp_proto_name(p),
+			rp_addr_str(&pkt->src, from, sizeof from), pkt->len, what);
+}
+
+void disp_packet(struct disp *d, enum disp_transport t, const struct rp_pkt *pkt)
+{
+	char what[64] = "";
+	if (t == DT_TUN) {
+		if (pkt->len < 20 || (pkt->data[0] >> 4 != 4 && pkt->data[0] >> 4 != 6))
+			return drop(d, DP_TUN, pkt, "not an IP packet");
+		return seen(d, DP_TUN, pkt, ": no session for its destination yet");
+	}
+	if (t == DT_ESP) {
+		if (pkt->len < 8)
+			return drop(d, DP_ESP_RAW, pkt, "ESP shorter than its header");
+		snprintf(what, sizeof what, ", spi 0x%08x", rp_get_u32(pkt->data));
+		return seen(d, DP_ESP_RAW, pkt, what);
+	}
+	/* In rampartd the destination is always our port; in a capture the server's replies carry it
+	 * as the source, and they go through the same parsers. */
+	unsigned port = pkt->dst.port;
+	if (port != d->ike_port && port != d->natt_port && port != d->l2tp_port)
+		port = pkt->src.port;
+	if (port == d->ike_port) {
+		if (pkt->len < 28)
+			return drop(d, DP_IKE, pkt, "shorter than an ISAKMP header");
+		return seen(d, DP_IKE, pkt, "");
+	}
+	if (port == d->natt_port) {
+		size_t skip;
+		switch (natt_classify(pkt->data, pkt->len, &skip)) {
+		case NATT_KEEPALIVE:
+			return seen(d, DP_NATT_KEEPALIVE, pkt, "");
+		case NATT_IKE:
+			return seen(d, DP_IKE, pkt, " (after the non-ESP marker)");
+		case NATT_ESP:
+			snprintf(what, sizeof what, ", spi 0x%08x", rp_get_u32(pkt->data));
+			return seen(d, DP_ESP_UDP, pkt, what);
+		case NATT_DROP:
+			return drop(d, DP_ESP_UDP, pkt, "neither keepalive, IKE nor ESP");
+		}
+	}
+	if (port == d->l2tp_port) {
+		if (pkt->len < 6)
+			return drop(d, DP_L2TP, pkt, "shorter than an L2TP header");
+		return seen(d, DP_L2TP, pkt, " (plain, outside IPsec)");
+	}
+	drop(d, DP_OTHER, pkt, "not a rampart port");
+}
+
+void disp_print(const struct disp *d, FILE *out)
+{
+	for (int p = 0; p < DP_COUNT; p++)
+		if (d->st.seen[p])
+			fprintf(out, "%-15s seen %llu parsed %llu dropped %llu\n", names[p], (unsigned long long)d->st.seen[p],
+				(unsigned long long)d->st.parsed[p], (unsigned long long)d->st.dropped[p]);
+	for (size_t i = 0; i < DISP_MAX_REASONS && d->st.reasons[i].reason; i++)
+		fprintf(out, "  drop: %-40s %llu\n", d->st.reasons[i].reason, (unsigned long long)d->st.reasons[i].count);
+}

@@ -1,0 +1,383 @@
+/* The event loop: every socket, the TUN device, signals and the summary timer. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "srv_local.h"
+
+uint64_t srv_now(struct srv *s) { return uv_now(&s->loop); }
+
+static void to_sockaddr(const struct rp_addr *a, unsigned port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof *ss);
+	if (a->family == 4) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)port);
+		memcpy(&in->sin_addr, a->ip, 4);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		memcpy(&in6->sin6_addr, a->ip, 16);
+	}
+}
+
+static void from_sockaddr(const struct sockaddr *sa, struct rp_addr *a)
+{
+	memset(a, 0, sizeof *a);
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		a->family = 4;
+		memcpy(a->ip, &in->sin_addr, 4);
+		a->port = ntohs(in->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		a->family = 6;
+		memcpy(a->ip, &in6->sin6_addr, 16);
+		a->port = ntohs(in6->sin6_port);
+	}
+}
+
+void srv_apply_log(struct srv *s)
+{
+	s->log.level = (int)s->conf->ipsecdiagnostics;
+	s->log.ikelogging = s->conf->ikelogging;
+	s->log.interval_s = s->conf->ipsecloginterval;
+}
+
+/* ---- UDP ---- */
+
+static void udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct srv_udp *u = h->data;
+	(void)suggested;
+	buf->base = (char *)u->buf;
+	buf->len = SRV_MMSG * SRV_DGRAM;
+}
+
+static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr, unsigned flags)
+{
+	struct srv_udp *u = h->data;
+	(void)buf;
+	if (nread < 0) {
+		rp_logf(&u->s->log, RP_LOG_ERR, "server", "UDP receive error: %s", uv_strerror((int)nread));
+		return;
+	}
+	if (!addr || (flags & UV_UDP_MMSG_FREE))
+		return; /* end of a batch, or nothing read: the buffer is ours to keep */
+	struct rp_pkt pkt = {.data = (const uint8_t *)buf->base, .len = (size_t)nread, .rx_ms = srv_now(u->s)};
+	from_sockaddr(addr, &pkt.src);
+	pkt.dst = u->local;
+	if (flags & UV_UDP_PARTIAL) {
+		disp_drop(&u->s->disp, DP_OTHER, "datagram larger than 64 KiB");
+		return;
+	}
+	disp_packet(&u->s->disp, DT_UDP, &pkt);
+}
+
+static int open_udp(struct srv *s, struct srv_udp *u, const struct rp_addr *addr, unsigned port, char *err,
+		    size_t errlen)
+{
+	struct sockaddr_storage ss;
+	char a[RP_ADDR_STRLEN];
+	u->s = s;
+	u->local = *addr;
+	u->local.port = (uint16_t)port;
+	u->buf = malloc(SRV_MMSG * SRV_DGRAM);
+	if (!u->buf) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	int rc = uv_udp_init_ex(&s->loop, &u->h, (addr->family == 4 ? AF_INET : AF_INET6) | UV_UDP_RECVMMSG);
+	if (rc) {
+		free(u->buf);
+		u->buf = NULL;
+		snprintf(err, errlen, "UDP socket: %s", uv_strerror(rc));
+		return -1;
+	}
+	u->h.data = u;
+	to_sockaddr(addr, port, &ss);
+	/* No SO_REUSEADDR: a port that another daemon holds must be a clear error, not a silent split. */
+	rc = uv_udp_bind(&u->h, (const struct sockaddr *)&ss, addr->family == 6 ? UV_UDP_IPV6ONLY : 0);
+	if (!rc)
+		rc = uv_udp_recv_start(&u->h, udp_alloc, udp_recv);
+	if (rc) {
+		snprintf(err, errlen, "cannot listen on UDP %s: %s%s", rp_addr_str(&u->local, a, sizeof a),
+			 uv_strerror(rc), rc == UV_EADDRINUSE ? " (is another IPsec/L2TP daemon running?)" : "");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- raw ESP (IP protocol 50), for clients that are not behind a NAT ---- */
+
+static void raw_readable(uv_poll_t *h, int status, int events)
+{
+	struct srv_raw *r = h->data;
+	struct srv *s = r->s;
+	(void)events;
+	if (status < 0)
+		return;
+	for (int i = 0; i < SRV_MMSG; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+		ssize_t n = recvfrom(r->fd, s->pktbuf, sizeof s->pktbuf, 0, (struct sockaddr *)&ss, &sl);
+		if (n < 0)
+			return; /* EAGAIN: drained */
+		struct rp_pkt pkt = {.data = s->pktbuf, .len = (size_t)n, .rx_ms = srv_now(s)};
+		from_sockaddr((struct sockaddr *)&ss, &pkt.src);
+		pkt.dst = r->local;
+		if (r->local.family == 4) {
+			/* IPv4 raw sockets hand us the IP header too (raw(7)); IPv6 ones do not. */
+			size_t ihl = n > 0 ? (size_t)(s->pktbuf[0] & 0x0f) * 4 : 0;
+			if (ihl < 20 || (size_t)n < ihl) {
+				disp_drop(&s->disp, DP_ESP_RAW, "malformed IPv4 header");
+				continue;
+			}
+			pkt.data += ihl;
+			pkt.len -= ihl;
+		}
+		disp_packet(&s->disp, DT_ESP, &pkt);
+	}
+}
+
+static int open_raw_esp(struct srv *s, struct srv_raw *r, const struct rp_addr *addr, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	char a[RP_ADDR_STRLEN];
+	r->s = s;
+	r->local = *addr;
+	r->fd = socket(addr->family == 4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ESP);
+	if (r->fd < 0) {
+		snprintf(err, errlen, "cannot open the raw ESP socket: %s", strerror(errno));
+		return -1;
+	}
+	to_sockaddr(addr, 0, &ss);
+	if (bind(r->fd, (struct sockaddr *)&ss, addr->family == 4 ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6))) {
+		snprintf(err, errlen, "cannot bind the raw ESP socket to %s: %s", rp_addr_ipstr(addr, a, sizeof a),
+			 strerror(errno));
+		close(r->fd);
+		r->fd = -1;
+		return -1;
+	}
+	uv_poll_init(&s->loop, &r->h, r->fd);
+	r->h.data = r;
+	uv_poll_start(&r->h, UV_READABLE, raw_readable);
+	return 0;
+}
+
+/* ---- TUN ---- */
+
+static void tun_readable(uv_poll_t *h, int status, int events)
+{
+	struct srv *s = h->data;
+	(void)events;
+	if (status < 0)
+		return;
+	for (int i = 0; i < SRV_MMSG; i++) {
+		ssize_t n = read(s->tun_fd, s->pktbuf, sizeof s->pktbuf);
+		if (n <= 0)
+			return;
+		struct rp_pkt pkt = {.data = s->pktbuf, .len = (size_t)n, .rx_ms = srv_now(s)};
+		if (n >= 20 && s->pktbuf[0] >> 4 == 4) {
+			rp_addr_v4(&pkt.src, rp_get_u32(s->pktbuf + 12), 0);
+			rp_addr_v4(&pkt.dst, rp_get_u32(s->pktbuf + 16), 0);
+		} else if (n >= 40 && s->pktbuf[0] >> 4 == 6) {
+			pkt.src.family = pkt.dst.family = 6;
+			memcpy(pkt.src.ip, s->pktbuf + 8, 16);
+			memcpy(pkt.dst.ip, s->pktbuf + 24, 16);
+		}
+		disp_packet(&s->disp, DT_TUN, &pkt);
+	}
+}
+
+/* ---- signals, timers, lifecycle ---- */
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	struct srv *s = h->data;
+	if (signum == SIGHUP)
+		srv_reload(s, "SIGHUP");
+	else
+		srv_stop(s, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+static void on_summary(uv_timer_t *t)
+{
+	struct srv *s = t->data;
+	const struct disp_stats *st = &s->disp.st;
+	rp_logf(&s->log, RP_LOG_INFO, "server",
+		"summary: ike %llu, esp-in-udp %llu, esp %llu, l2tp %llu, tun %llu packets; %llu drop lines suppressed",
+		(unsigned long long)st->seen[DP_IKE], (unsigned long long)st->seen[DP_ESP_UDP],
+		(unsigned long long)st->seen[DP_ESP_RAW], (unsigned long long)st->seen[DP_L2TP],
+		(unsigned long long)st->seen[DP_TUN], (unsigned long long)s->log.total_suppressed);
+}
+
+static void restart_summary(struct srv *s)
+{
+	uint64_t ms = (uint64_t)s->conf->ipsecloginterval * 1000u;
+	uv_timer_start(&s->summary, on_summary, ms, ms);
+}
+
+void srv_reload(struct srv *s, const char *why)
+{
+	char err[512];
+	struct conf *c = srv_load_conf(s->conf_path, err, sizeof err);
+	if (!c) {
+		rp_logf(&s->log, RP_LOG_ERR, "server", "reload (%s) refused, keeping the running configuration: %s", why,
+			err);
+		return;
+	}
+	struct conf *old = s->conf;
+	if (old->n_listen != c->n_listen || memcmp(old->listen, c->listen, sizeof c->listen) ||
+	    old->ike_port != c->ike_port || old->natt_port != c->natt_port || old->l2tp_port != c->l2tp_port ||
+	    strcmp(old->tun_name, c->tun_name) || !rp_addr_eq(&old->tun_addr, &c->tun_addr) ||
+	    strcmp(old->control_socket, c->control_socket))
+		rp_logf(&s->log, RP_LOG_WARN, "server",
+			"listen addresses, ports, TUN and control socket changes take effect at the next restart");
+	s->conf = c;
+	conf_unref(old);
+	srv_apply_log(s);
+	restart_summary(s);
+	rp_logf(&s->log, RP_LOG_INFO, "server", "configuration reloaded from %s (%s)", s->conf_path, why);
+}
+
+static void close_cb(uv_handle_t *h) { (void)h; }
+
+static void close_all(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, close_cb);
+}
+
+void srv_stop(struct srv *s, const char *why)
+{
+	if (s->stopping)
+		return;
+	s->stopping = true;
+	rp_logf(&s->log, RP_LOG_INFO, "server", "stopping (%s)", why);
+	if (s->ctl_open)
+		unlink(s->conf->control_socket);
+	uv_walk(&s->loop, close_all, NULL);
+}
+
+struct srv *srv_new(struct conf *conf, const char *conf_path, bool foreground, char *err, size_t errlen)
+{
+	struct srv *s = calloc(1, sizeof *s);
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->conf = conf;
+	s->foreground = foreground;
+	s->tun_fd = -1;
+	for (unsigned i = 0; i < CONF_MAX_ADDRS; i++)
+		s->esp[i].fd = -1;
+	snprintf(s->conf_path, sizeof s->conf_path, "%s", conf_path);
+	uv_loop_init(&s->loop);
+	rp_log_init(&s->log, (int)conf->ipsecdiagnostics, NULL, NULL);
+	srv_apply_log(s);
+	disp_init(&s->disp, &s->log, conf->ike_port, conf->natt_port, conf->l2tp_port);
+
+	const unsigned ports[SRV_NUDP] = {conf->ike_port, conf->natt_port, conf->l2tp_port};
+	for (unsigned i = 0; i < conf->n_listen; i++, s->n_listen++) {
+		for (int k = 0; k < SRV_NUDP; k++)
+			if (open_udp(s, &s->udp[i][k], &conf->listen[i], ports[k], err, errlen))
+				goto fail;
+		if (conf->raw_esp && open_raw_esp(s, &s->esp[i], &conf->listen[i], err, errlen))
+			goto fail;
+	}
+	if (srv_tun_open(conf, &s->tun_fd, err, errlen))
+		goto fail;
+	uv_poll_init(&s->loop, &s->tun_poll, s->tun_fd);
+	s->tun_poll.data = s;
+	uv_poll_start(&s->tun_poll, UV_READABLE, tun_readable);
+	s->tun_open = true;
+	if (srv_ctl_start(s, err, errlen))
+		goto fail;
+
+	uv_signal_t *sigs[] = {&s->sig_term, &s->sig_int, &s->sig_hup};
+	const int nums[] = {SIGTERM, SIGINT, SIGHUP};
+	for (int i = 0; i < 3; i++) {
+		uv_signal_init(&s->loop, sigs[i]);
+		sigs[i]->data = s;
+		uv_signal_start(sigs[i], on_signal, nums[i]);
+	}
+	uv_timer_init(&s->loop, &s->summary);
+	s->summary.data = s;
+	restart_summary(s);
+	return s;
+fail:
+	srv_free(s);
+	return NULL;
+}
+
+int srv_run(struct srv *s)
+{
+	char a[RP_ADDR_STRLEN];
+	for (unsigned i = 0; i < s->n_listen; i++)
+		rp_logf(&s->log, RP_LOG_INFO, "server", "listening on %s UDP %u/%u/%u%s",
+			rp_addr_ipstr(&s->conf->listen[i], a, sizeof a), s->conf->ike_port, s->conf->natt_port,
+			s->conf->l2tp_port, s->conf->raw_esp ? " and ESP" : "");
+	rp_logf(&s->log, RP_LOG_INFO, "server", "TUN %s %s/%u, control socket %s", s->conf->tun_name,
+		rp_addr_ipstr(&s->conf->tun_addr, a, sizeof a), s->conf->tun_prefix, s->conf->control_socket);
+	uv_run(&s->loop, UV_RUN_DEFAULT);
+	return 0;
+}
+
+void srv_free(struct srv *s)
+{
+	if (!s)
+		return;
+	if (!s->stopping) {
+		s->stopping = true;
+		if (s->ctl_open)
+			unlink(s->conf->control_socket);
+		uv_walk(&s->loop, close_all, NULL);
+	}
+	uv_run(&s->loop, UV_RUN_DEFAULT); /* let the close callbacks run */
+	uv_loop_close(&s->loop);
+	for (unsigned i = 0; i < CONF_MAX_ADDRS; i++) {
+		for (int k = 0; k < SRV_NUDP; k++)
+			free(s->udp[i][k].buf);
+		if (s->esp[i].fd >= 0)
+			close(s->esp[i].fd);
+	}
+	if (s->tun_fd >= 0)
+		close(s->tun_fd);
+	conf_unref(s->conf);
+	free(s);
+}
+
+struct conf *srv_load_conf(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct conf_parser *p = conf_parser_new(path);
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	while (p && (n = getline(&line, &cap, f)) >= 0)
+		if (conf_parser_line(p, line, (size_t)n && line[n - 1] == '\n' ? (size_t)n - 1 : (size_t)n))
+			break;
+	if (line) {
+		rp_wipe(line, cap);
+		free(line);
+	}
+	fclose(f);
+	struct conf *c = p ? conf_parser_finish(p) : NULL;
+	if (!c)
+		snprintf(err, errlen, "%s", p ? conf_parser_error(p) : "out of memory");
+	conf_parser_free(p);
+	return c;
+}

@@ -1,0 +1,32 @@
+/* server: wires the sans-IO cores to libuv. The only code that includes <uv.h>.
+ *
+ *   main.c      rampartd: options, config loading, privilege checks, start/stop
+ *   srv.c       the loop: sockets (UDP 500/4500/1701, raw ESP), TUN, signals, reload
+ *   srv_tun.c   TUN device open and address set-up
+ *   srv_ctl.c   the Unix control socket and its commands
+ *   dispatch.c  classification and counting of what arrives (shared with rampart-replay)
+ *   pcapin.c    libpcap reader that strips link/IP/UDP layers (rampart-replay, tests)
+ *   replay.c    rampart-replay
+ *   rampartctl.c the control client
+ */
+#ifndef SRV_H
+#define SRV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "dispatch.h"
+#include "rp_base.h"
+
+struct srv;
+
+/* Reads a config file and parses it; NULL with "file:line: reason" (or the I/O error) in err. */
+struct conf *srv_load_conf(const char *path, char *err, size_t errlen);
+
+/* Opens every socket and the TUN device; a clear message in err on failure. */
+struct srv *srv_new(struct conf *conf, const char *conf_path, bool foreground, char *err, size_t errlen);
+int srv_run(struct srv *s); /* until SIGTERM/SIGINT; 0 on a clean stop */
+void srv_free(struct srv *s);
+
+#endif

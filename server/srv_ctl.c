@@ -1,0 +1,264 @@
+/* The control socket: one request line per connection, answered with "- " body lines and a final
+ * "+ok" or "!reason" (etc/ctl.c has the codec). Only root can connect: the socket is 0600. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "srv_local.h"
+
+struct ctl_conn {
+	uv_pipe_t h;
+	struct srv *s;
+	char in[CTL_LINE];
+	size_t inlen;
+	char *out;
+	size_t outlen, outcap;
+	bool answered;
+};
+
+static void out_add(struct ctl_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void out_add(struct ctl_conn *c, const char *fmt, ...)
+{
+	va_list ap;
+	for (;;) {
+		va_start(ap, fmt);
+		int n = vsnprintf(c->out + c->outlen, c->outcap - c->outlen, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if ((size_t)n < c->outcap - c->outlen) {
+			c->outlen += (size_t)n;
+			return;
+		}
+		size_t cap = (c->outcap + (size_t)n + 1) * 2;
+		char *nb = realloc(c->out, cap);
+		if (!nb)
+			return;
+		c->out = nb;
+		c->outcap = cap;
+	}
+}
+
+/* Body text may hold several lines: each becomes a "- " line. */
+static void out_body(struct ctl_conn *c, const char *text)
+{
+	while (*text) {
+		const char *nl = strchr(text, '\n');
+		size_t n = nl ? (size_t)(nl - text) : strlen(text);
+		out_add(c, "- %.*s\n", (int)n, text);
+		text += n + (nl ? 1 : 0);
+	}
+}
+
+static const char *prop_value(int argc, char **argv, const char *name)
+{
+	size_t n = strlen(name);
+	for (int i = 0; i < argc; i++)
+		if (strncasecmp(argv[i], name, n) == 0 && argv[i][n] == '=')
+			return argv[i] + n + 1;
+	return NULL;
+}
+
+/* "ipsec dynamic set config property=P value=V": netsh's spelling. Runtime only until the
+ * persistent store exists; a reload returns to the file's values. */
+static const char *set_config(struct srv *s, int argc, char **argv)
+{
+	const char *prop = prop_value(argc, argv, "property"), *val = prop_value(argc, argv, "value");
+	char *end;
+	if (!prop || !val)
+		return "usage: ipsec dynamic set config property=NAME value=VALUE";
+	long v = strtol(val, &end, 10);
+	if (*end || end == val)
+		return "value must be a number";
+	if (strcasecmp(prop, "ipsecdiagnostics") == 0) {
+		if (v < 0 || v > 7)
+			return "ipsecdiagnostics is 0-7";
+		s->log.level = (int)v;
+	} else if (strcasecmp(prop, "ikelogging") == 0) {
+		if (v != 0 && v != 1)
+			return "ikelogging is 0 or 1";
+		s->log.ikelogging = v;
+	} else if (strcasecmp(prop, "ipsecloginterval") == 0) {
+		if (v < 60 || v > 86400)
+			return "ipsecloginterval is 60-86400";
+		s->log.interval_s = (unsigned)v;
+		uv_timer_start(&s->summary, s->summary.timer_cb, (uint64_t)v * 1000u, (uint64_t)v * 1000u);
+	} else {
+		return "unknown property (ipsecdiagnostics, ikelogging, ipsecloginterval)";
+	}
+	rp_logf(&s->log, RP_LOG_INFO, "ctl", "set %s = %ld", prop, v);
+	return NULL;
+}
+
+static const char *handle(struct ctl_conn *c, int argc, char **argv)
+{
+	struct srv *s = c->s;
+#define IS(i, w) (argc > (i) && strcasecmp(argv[i], (w)) == 0)
+	if (argc == 2 && IS(0, "show") && IS(1, "config")) {
+		char buf[8192];
+		conf_dump(s->conf, buf, sizeof buf);
+		out_body(c, buf);
+		return NULL;
+	}
+	if (argc == 2 && IS(0, "show") && IS(1, "stats")) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+		if (!f)
+			return "out of memory";
+		disp_print(&s->disp, f);
+		fclose(f);
+		out_body(c, buf);
+		free(buf);
+		return NULL;
+	}
+	if (argc == 1 && IS(0, "reload")) {
+		srv_reload(s, "rampartctl");
+		return NULL;
+	}
+	if (IS(0, "ipsec") && IS(1, "dynamic") && IS(2, "show") && IS(3, "config")) {
+		out_add(c, "- ipsecdiagnostics = %d\n- ikelogging = %d\n- ipsecloginterval = %u\n", s->log.level,
+			s->log.ikelogging, s->log.interval_s);
+		return NULL;
+	}
+	if (IS(0, "ipsec") && IS(1, "dynamic") && IS(2, "set") && IS(3, "config"))
+		return set_config(s, argc - 4, argv + 4);
+#undef IS
+	return "unknown command (show config | show stats | reload | ipsec dynamic show config | "
+	       "ipsec dynamic set config property=P value=V)";
+}
+
+static void conn_closed(uv_handle_t *h)
+{
+	struct ctl_conn *c = h->data;
+	free(c->out);
+	free(c);
+}
+
+static void written(uv_write_t *w, int status)
+{
+	struct ctl_conn *c = w->data;
+	(void)status;
+	free(w);
+	uv_close((uv_handle_t *)&c->h, conn_closed);
+}
+
+static void answer(struct ctl_conn *c, const char *errmsg)
+{
+	c->answered = true;
+	uv_read_stop((uv_stream_t *)&c->h);
+	if (errmsg)
+		out_add(c, "!%s\n", errmsg);
+	else
+		out_add(c, "+ok\n");
+	uv_write_t *w = malloc(sizeof *w);
+	if (!w || !c->out) {
+		free(w);
+		uv_close((uv_handle_t *)&c->h, conn_closed);
+		return;
+	}
+	w->data = c;
+	uv_buf_t b = uv_buf_init(c->out, (unsigned)c->outlen);
+	if (uv_write(w, (uv_stream_t *)&c->h, &b, 1, written)) {
+		free(w);
+		uv_close((uv_handle_t *)&c->h, conn_closed);
+	}
+}
+
+static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct ctl_conn *c = h->data;
+	(void)suggested;
+	buf->base = c->in + c->inlen;
+	buf->len = sizeof c->in - c->inlen;
+}
+
+static void conn_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+	struct ctl_conn *c = st->data;
+	(void)buf;
+	if (c->answered)
+		return;
+	if (n < 0) {
+		uv_close((uv_handle_t *)&c->h, conn_closed);
+		return;
+	}
+	c->inlen += (size_t)n;
+	char *nl = memchr(c->in, '\n', c->inlen);
+	if (!nl) {
+		if (c->inlen == sizeof c->in)
+			answer(c, "request line too long");
+		return;
+	}
+	char store[CTL_LINE], *argv[CTL_MAX_ARGS];
+	int argc = ctl_split(c->in, (size_t)(nl - c->in), store, argv);
+	if (argc < 0)
+		return answer(c, "malformed request (unbalanced quotes or too many words)");
+	if (argc == 0)
+		return answer(c, "empty request");
+	rp_logf(&c->s->log, RP_LOG_DETAIL, "ctl", "request: %s", argv[0]);
+	answer(c, handle(c, argc, argv));
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct srv *s = server->data;
+	if (status < 0)
+		return;
+	struct ctl_conn *c = calloc(1, sizeof *c);
+	if (!c)
+		return;
+	c->s = s;
+	uv_pipe_init(&s->loop, &c->h, 0);
+	c->h.data = c;
+	if (uv_accept(server, (uv_stream_t *)&c->h)) {
+		uv_close((uv_handle_t *)&c->h, conn_closed);
+		return;
+	}
+	uv_read_start((uv_stream_t *)&c->h, conn_alloc, conn_read);
+}
+
+int srv_ctl_start(struct srv *s, char *err, size_t errlen)
+{
+	const char *path = s->conf->control_socket;
+	char dir[sizeof s->conf->control_socket];
+	snprintf(dir, sizeof dir, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		mkdir(dir, 0755);
+	}
+	/* A socket file left by a crashed daemon: refuse if something still answers, else replace. */
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof sun.sun_path) {
+		snprintf(err, errlen, "control socket path too long: %s", path);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe >= 0 && connect(probe, (struct sockaddr *)&sun, sizeof sun) == 0) {
+		close(probe);
+		snprintf(err, errlen, "another rampartd answers on %s", path);
+		return -1;
+	}
+	if (probe >= 0)
+		close(probe);
+	unlink(path);
+	uv_pipe_init(&s->loop, &s->ctl, 0);
+	s->ctl.data = s;
+	mode_t old = umask(0177);
+	int rc = uv_pipe_bind(&s->ctl, path);
+	umask(old);
+	if (!rc)
+		rc = uv_listen((uv_stream_t *)&s->ctl, 8, on_connection);
+	if (rc) {
+		snprintf(err, errlen, "cannot listen on control socket %s: %s", path, uv_strerror(rc));
+		return -1;
+	}
+	s->ctl_open = true;
+	return 0;
+}

@@ -1,0 +1,53 @@
+#ifndef SRV_LOCAL_H
+#define SRV_LOCAL_H
+#include <uv.h>
+
+#include "srv.h"
+
+#define SRV_MMSG 16                    /* datagrams per recvmmsg batch */
+#define SRV_DGRAM 65536                /* libuv's per-datagram slice with UV_UDP_RECVMMSG */
+
+enum srv_udp_kind { SRV_IKE, SRV_NATT, SRV_L2TP, SRV_NUDP };
+
+struct srv_udp {
+	uv_udp_t h;
+	struct srv *s;
+	struct rp_addr local;
+	uint8_t *buf; /* SRV_MMSG * SRV_DGRAM bytes, reused for every batch: no per-packet allocation */
+};
+
+struct srv_raw {
+	uv_poll_t h;
+	int fd;
+	struct srv *s;
+	struct rp_addr local;
+};
+
+struct srv {
+	uv_loop_t loop;
+	struct conf *conf;
+	char conf_path[512];
+	bool foreground;
+	struct rp_log log;
+	struct disp disp;
+	struct srv_udp udp[CONF_MAX_ADDRS][SRV_NUDP];
+	struct srv_raw esp[CONF_MAX_ADDRS];
+	unsigned n_listen;
+	uv_poll_t tun_poll;
+	int tun_fd;
+	bool tun_open;
+	uv_pipe_t ctl;
+	bool ctl_open;
+	uv_signal_t sig_term, sig_int, sig_hup;
+	uv_timer_t summary;
+	bool stopping;
+	uint8_t pktbuf[SRV_DGRAM];
+};
+
+int srv_tun_open(const struct conf *c, int *fd, char *err, size_t errlen);
+int srv_ctl_start(struct srv *s, char *err, size_t errlen);
+void srv_reload(struct srv *s, const char *why);
+void srv_stop(struct srv *s, const char *why);
+void srv_apply_log(struct srv *s);
+uint64_t srv_now(struct srv *s);
+#endif

@@ -1,0 +1,69 @@
+/* The TUN device: clients' IP packets leave and enter the host here. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "srv_local.h"
+
+static int set_ifaddr(int sk, const char *name, unsigned long req, const uint8_t ip[4])
+{
+	struct ifreq ifr;
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	memset(&ifr, 0, sizeof ifr);
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	memcpy(&sin.sin_addr, ip, 4);
+	memcpy(&ifr.ifr_addr, &sin, sizeof sin);
+	return ioctl(sk, req, &ifr);
+}
+
+int srv_tun_open(const struct conf *c, int *fdp, char *err, size_t errlen)
+{
+	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open /dev/net/tun: %s", strerror(errno));
+		return -1;
+	}
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof ifr);
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", c->tun_name);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		snprintf(err, errlen, "cannot create TUN device %s: %s", c->tun_name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	int sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	uint32_t mask = c->tun_prefix ? ~0u << (32 - c->tun_prefix) : 0;
+	uint8_t m[4];
+	rp_put_u32(m, mask);
+	const char *step = "address";
+	if (sk < 0 || set_ifaddr(sk, c->tun_name, SIOCSIFADDR, c->tun_addr.ip) < 0 ||
+	    (step = "netmask", set_ifaddr(sk, c->tun_name, SIOCSIFNETMASK, m) < 0))
+		goto fail;
+	step = "mtu";
+	ifr.ifr_mtu = (int)c->tun_mtu;
+	if (ioctl(sk, SIOCSIFMTU, &ifr) < 0)
+		goto fail;
+	step = "flags";
+	if (ioctl(sk, SIOCGIFFLAGS, &ifr) < 0)
+		goto fail;
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(sk, SIOCSIFFLAGS, &ifr) < 0)
+		goto fail;
+	close(sk);
+	*fdp = fd;
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot set %s of TUN device %s: %s", step, c->tun_name, strerror(errno));
+	if (sk >= 0)
+		close(sk);
+	close(fd);
+	return -1;
+}
