@@ -5,6 +5,7 @@
  *   evq.c      rp_evq — FIFO of events a core emits and its caller drains
  *   log.c      rp_log — ipsecdiagnostics levels 0-7, ikelogging switch, rate-limited drop lines
  *   rng.c      rp_rng — random-source interface and the seeded deterministic generator for tests
+ *   rng_gnutls.c  the production rp_rng over gnutls_rnd (separate library: rp_base is libc only)
  *   addr.c     rp_addr — IPv4/IPv6 address + port, formatting
  *   ct.c       rp_ct_memeq / rp_wipe — constant-time compare and secret wiping
  */
@@ -227,6 +228,8 @@ struct rp_rng {
 void rp_rng_seeded(struct rp_rng *r, uint64_t seed); /* xoshiro256** — tests and replay only */
 static inline int rp_rng_fill(struct rp_rng *r, void *out, size_t n) { return r->fill(r, out, n); }
 uint32_t rp_rng_u32(struct rp_rng *r);
+/* rng_gnutls.c (library rp_rng_gnutls): GnuTLS-backed; level 0 nonce, 1 random, 2 key. */
+void rp_rng_gnutls(struct rp_rng *r, int level);
 
 /* Time is a parameter too; this interface exists for the few places (server/) that read it. */
 struct rp_clock {

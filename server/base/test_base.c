@@ -200,6 +200,20 @@ START_TEST(addr_format_and_ct)
 }
 END_TEST
 
+START_TEST(rng_gnutls_differs)
+{
+	struct rp_rng r;
+	uint8_t a[32] = {0}, b[32] = {0}, zero[32] = {0};
+	for (int level = 0; level < 3; level++) {
+		rp_rng_gnutls(&r, level);
+		ck_assert_int_eq(rp_rng_fill(&r, a, sizeof a), 0);
+		ck_assert_int_eq(rp_rng_fill(&r, b, sizeof b), 0);
+		ck_assert(memcmp(a, b, sizeof a) != 0);
+		ck_assert(memcmp(a, zero, sizeof a) != 0);
+	}
+}
+END_TEST
+
 static Suite *base_suite(void)
 {
 	Suite *s = suite_create("base");
@@ -213,6 +227,7 @@ static Suite *base_suite(void)
 	tcase_add_test(tc, log_drop_rate_limited);
 	tcase_add_test(tc, rng_seeded_reproducible);
 	tcase_add_test(tc, addr_format_and_ct);
+	tcase_add_test(tc, rng_gnutls_differs);
 	suite_add_tcase(s, tc);
 	return s;
 }
