@@ -1,0 +1,251 @@
+/* auth: RFC 2759 §9 MS-CHAPv2 vectors, a real MS-CHAPv2 exchange (pppd 2.4.9 client against
+ * pppd, decrypted from the harness recording), CHAP-MD5, the SQLite store, address pools. */
+#include "auth_local.h"
+#include "check_main.h"
+#include "../l2tp/test_util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+
+/* RFC 2759 §9.2 */
+static const uint8_t v_auth[16] = {0x5B, 0x5D, 0x7C, 0x7D, 0x7B, 0x3F, 0x2F, 0x3E,
+				   0x3C, 0x2C, 0x60, 0x21, 0x32, 0x26, 0x26, 0x28};
+static const uint8_t v_peer[16] = {0x21, 0x40, 0x23, 0x24, 0x25, 0x5E, 0x26, 0x2A,
+				   0x28, 0x29, 0x5F, 0x2B, 0x3A, 0x33, 0x7C, 0x7E};
+static const uint8_t v_chal[8] = {0xD0, 0x2E, 0x43, 0x86, 0xBC, 0xE9, 0x12, 0x26};
+static const uint8_t v_ntresp[24] = {0x82, 0x30, 0x9E, 0xCD, 0x8D, 0x70, 0x8B, 0x5E,
+				     0xA0, 0x8F, 0xAA, 0x39, 0x81, 0xCD, 0x83, 0x54,
+				     0x42, 0x33, 0x11, 0x4A, 0x3D, 0x85, 0xD6, 0xDF};
+static const uint8_t v_hash[16] = {0x44, 0xEB, 0xBA, 0x8D, 0x53, 0x12, 0xB8, 0xD6,
+				   0x11, 0x47, 0x44, 0x11, 0xF5, 0x69, 0x89, 0xAE};
+
+START_TEST(rfc2759_vectors)
+{
+	uint8_t h[16], ch[8], r[24];
+	char ar[43];
+	ck_assert_int_eq(auth_nt_hash("clientPass", 10, h), 0);
+	ck_assert_mem_eq(h, v_hash, 16);
+	auth_mschapv2_challenge_hash(v_peer, v_auth, "User", 4, ch);
+	ck_assert_mem_eq(ch, v_chal, 8);
+	auth_mschapv2_nt_response(h, v_auth, v_peer, "User", 4, r);
+	ck_assert_mem_eq(r, v_ntresp, 24);
+	auth_mschapv2_auth_response(h, r, v_peer, v_auth, "User", 4, ar);
+	ck_assert_str_eq(ar, "S=407A5589115FD0D6209F510FE9C04566932CDA56");
+	/* a Windows "DOMAIN\User" hashes as "User" (§8.2) */
+	auth_mschapv2_nt_response(h, v_auth, v_peer, "CORP\\User", 9, r);
+	ck_assert_mem_eq(r, v_ntresp, 24);
+}
+END_TEST
+
+START_TEST(harness_mschapv2)
+{
+	static struct tu_pkt pk[64];
+	int n = tu_load_session(RP_DATA "/l2tp-harness-session.txt", pk, 64);
+	const uint8_t *chal = NULL, *resp = NULL, *succ = NULL;
+	for (int i = 0; i < n; i++) {
+		if (pk[i].len < 14 || pk[i].data[8] != 0xc2 || pk[i].data[9] != 0x23)
+			continue;
+		if (pk[i].data[10] == 1)
+			chal = pk[i].data + 10;
+		if (pk[i].data[10] == 2)
+			resp = pk[i].data + 10;
+		if (pk[i].data[10] == 3)
+			succ = pk[i].data + 10;
+	}
+	ck_assert(chal && resp && succ);
+	ck_assert_uint_eq(chal[4], 16);
+	ck_assert_uint_eq(resp[4], 49);
+	const uint8_t *peer = resp + 5, *ntr = resp + 5 + 24;
+	uint8_t h[16], r[24];
+	char ar[43];
+	auth_nt_hash("vpnpass", 7, h);
+	auth_mschapv2_nt_response(h, chal + 5, peer, "vpnuser", 7, r);
+	ck_assert_mem_eq(r, ntr, 24);
+	auth_mschapv2_auth_response(h, ntr, peer, chal + 5, "vpnuser", 7, ar);
+	ck_assert(!memcmp(succ + 4, ar, 42)); /* pppd's Success message starts with our S= */
+
+	/* and through the store, as the LNS calls it */
+	struct auth_db *db = auth_db_open_file(":memory:", NULL, 0);
+	ck_assert_ptr_nonnull(db);
+	ck_assert_int_eq(auth_account_add(db, "vpnuser", "vpnpass", NULL), 0);
+	struct auth_ppp_req q = {.method = AUTH_M_MSCHAPV2,
+				 .user = "vpnuser",
+				 .user_len = 7,
+				 .challenge = chal + 5,
+				 .challenge_len = 16,
+				 .peer_challenge = peer,
+				 .nt_response = ntr};
+	struct auth_ppp_res res;
+	ck_assert_int_eq(auth_ppp_verify(db, &q, &res), 0);
+	ck_assert_int_eq(res.result, AUTH_OK);
+	ck_assert_str_eq(res.account, "vpnuser");
+	ck_assert(!memcmp(res.auth_response, succ + 4, 42));
+	auth_account_passwd(db, "vpnuser", "other", false);
+	ck_assert_int_eq(auth_ppp_verify(db, &q, &res), 0);
+	ck_assert_int_eq(res.result, AUTH_FAIL_PASSWORD);
+	auth_db_close(db);
+}
+END_TEST
+
+/* RFC 1994 §4.1: MD5(id || secret || challenge). Expected value from coreutils at authoring time:
+ *   printf '\x07secret\x01\x02\x03\x04\x05\x06\x07\x08' | md5sum */
+START_TEST(chap_md5)
+{
+	static const uint8_t chal[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+	static const uint8_t want[16] = {0x5b, 0xcc, 0x06, 0xf5, 0x18, 0xa0, 0xd6, 0x25,
+					 0x62, 0xac, 0x86, 0x64, 0x01, 0x26, 0x37, 0x9c};
+	uint8_t d[16];
+	auth_chap_md5(7, "secret", 6, chal, 8, d);
+	ck_assert_mem_eq(d, want, 16);
+
+	struct auth_db *db = auth_db_open_file(":memory:", NULL, 0);
+	struct auth_account_opts o = {.methods = AUTH_M_CHAP_MD5 | AUTH_M_PAP, .store_cleartext = true};
+	ck_assert_int_eq(auth_account_add(db, "bob", "secret", &o), 0);
+	ck_assert_int_eq(auth_account_add(db, "carol", "secret", NULL), 0);
+	struct auth_ppp_req q = {.method = AUTH_M_CHAP_MD5, .user = "bob", .user_len = 3,
+				 .chap_id = 7, .challenge = chal, .challenge_len = 8, .response = want};
+	struct auth_ppp_res res;
+	auth_ppp_verify(db, &q, &res);
+	ck_assert_int_eq(res.result, AUTH_OK);
+	q.chap_id = 8;
+	auth_ppp_verify(db, &q, &res);
+	ck_assert_int_eq(res.result, AUTH_FAIL_PASSWORD);
+	/* carol has no reversible secret and the default methods: CHAP-MD5 is refused */
+	q.chap_id = 7;
+	q.user = "carol";
+	q.user_len = 5;
+	auth_ppp_verify(db, &q, &res);
+	ck_assert_int_eq(res.result, AUTH_FAIL_METHOD);
+	/* PAP against the NT hash */
+	struct auth_ppp_req p = {.method = AUTH_M_PAP, .user = "carol", .user_len = 5,
+				 .password = (const uint8_t *)"secret", .password_len = 6};
+	auth_ppp_verify(db, &p, &res);
+	ck_assert_int_eq(res.result, AUTH_OK);
+	p.password_len = 5;
+	auth_ppp_verify(db, &p, &res);
+	ck_assert_int_eq(res.result, AUTH_FAIL_PASSWORD);
+	p.user = "nobody";
+	p.user_len = 6;
+	auth_ppp_verify(db, &p, &res);
+	ck_assert_int_eq(res.result, AUTH_FAIL_UNKNOWN_USER);
+	auth_db_close(db);
+}
+END_TEST
+
+static int count_cb(void *ctx, const struct auth_account *a)
+{
+	char *s = ctx;
+	strcat(s, a->name);
+	strcat(s, a->enabled ? "+" : "-");
+	strcat(s, a->group);
+	strcat(s, ",");
+	return 0;
+}
+
+START_TEST(store)
+{
+	char dir[] = "/tmp/rp-auth-XXXXXX", err[256], path[300];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	struct auth_db *db = auth_db_open(dir, err, sizeof err);
+	ck_assert_ptr_nonnull(db);
+	ck_assert_int_eq(auth_db_schema_version(db), 1);
+	struct auth_account_opts o = {.group = "staff", .static_ip = 0xc6120005};
+	ck_assert_int_eq(auth_account_add(db, "alice", "pw1", &o), 0);
+	ck_assert_int_eq(auth_account_add(db, "alice", "pw1", &o), -EEXIST);
+	ck_assert_int_eq(auth_account_add(db, "", "pw1", &o), -EINVAL);
+	ck_assert_int_eq(auth_account_add(db, "bad\nname", "pw1", &o), -EINVAL);
+	ck_assert_int_eq(auth_account_add(db, "zed", "pw2", NULL), 0);
+	ck_assert_int_eq(auth_account_set_enabled(db, "zed", false), 0);
+	ck_assert_int_eq(auth_account_set_enabled(db, "nobody", false), -ENOENT);
+	auth_db_close(db);
+
+	/* reopen: persisted, schema not re-applied */
+	db = auth_db_open(dir, err, sizeof err);
+	ck_assert_ptr_nonnull(db);
+	char list[256] = "";
+	ck_assert_int_eq(auth_account_list(db, count_cb, list), 0);
+	ck_assert_str_eq(list, "alice+staff,zed-,");
+	struct auth_account a;
+	ck_assert_int_eq(auth_account_get(db, "alice", &a), 0);
+	ck_assert_uint_eq(a.static_ip, 0xc6120005);
+	ck_assert_uint_eq(a.methods, AUTH_M_DEFAULT);
+	ck_assert(!a.has_cleartext);
+	/* disabled account fails even with the right password */
+	struct auth_ppp_req p = {.method = AUTH_M_PAP, .user = "zed", .user_len = 3,
+				 .password = (const uint8_t *)"pw2", .password_len = 3};
+	struct auth_ppp_res res;
+	auth_ppp_verify(db, &p, &res);
+	ck_assert_int_eq(res.result, AUTH_FAIL_DISABLED);
+	ck_assert_int_eq(auth_account_passwd(db, "alice", "new", false), 0);
+	p.user = "alice";
+	p.user_len = 5;
+	p.password = (const uint8_t *)"new";
+	auth_ppp_verify(db, &p, &res);
+	ck_assert_int_eq(res.result, AUTH_OK);
+	ck_assert_uint_eq(res.static_ip, 0xc6120005);
+	ck_assert_int_eq(auth_account_set_methods(db, "alice", AUTH_M_MSCHAPV2), 0);
+	auth_ppp_verify(db, &p, &res);
+	ck_assert_int_eq(res.result, AUTH_FAIL_METHOD);
+	ck_assert_int_eq(auth_account_del(db, "alice"), 0);
+	ck_assert_int_eq(auth_account_del(db, "alice"), -ENOENT);
+	auth_db_close(db);
+
+	/* a file from a newer schema is refused */
+	snprintf(path, sizeof path, "%s/accounts.db", dir);
+	sqlite3 *h;
+	sqlite3_open(path, &h);
+	sqlite3_exec(h, "PRAGMA user_version=99", NULL, NULL, NULL);
+	sqlite3_close(h);
+	ck_assert_ptr_null(auth_db_open(dir, err, sizeof err));
+	ck_assert_ptr_nonnull(strstr(err, "schema version 99"));
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(pool)
+{
+	struct auth_pool *p = auth_pool_new();
+	uint32_t ip, base = 0xc6130000; /* 198.19.0.0 */
+	ck_assert_int_eq(auth_pool_add_range(p, base + 1, base + 254), 0);
+	ck_assert_int_eq(auth_pool_add_range(p, base + 200, base + 300), -EINVAL);
+	ck_assert_int_eq(auth_pool_add_range(p, base + 256, base + 259), 0);
+	/* static inside the range, then one outside every range */
+	ck_assert_int_eq(auth_pool_lease(p, base + 1, &ip), 0);
+	ck_assert_int_eq(auth_pool_lease(p, base + 1, &ip), -EADDRINUSE);
+	ck_assert_int_eq(auth_pool_lease(p, 0x0a000001, &ip), 0);
+	ck_assert_int_eq(auth_pool_lease(p, 0x0a000001, &ip), -EADDRINUSE);
+	/* exhaust: 254 + 4 addresses, minus .0/.255 skipped in the second range (base+256 is x.x.1.0) */
+	unsigned got = 0;
+	while (auth_pool_lease(p, 0, &ip) == 0) {
+		ck_assert_uint_ne(ip, base + 1);
+		ck_assert_uint_ne(ip & 0xff, 0);
+		got++;
+	}
+	ck_assert_uint_eq(got, 253 + 3);
+	ck_assert_uint_eq(auth_pool_in_use(p), 258);
+	ck_assert_int_eq(auth_pool_release(p, base + 7), 0);
+	ck_assert_int_eq(auth_pool_release(p, base + 7), -ENOENT);
+	ck_assert_int_eq(auth_pool_lease(p, 0, &ip), 0);
+	ck_assert_uint_eq(ip, base + 7);
+	ck_assert_int_eq(auth_pool_release(p, 0x0a000001), 0);
+	ck_assert(!auth_pool_leased(p, 0x0a000001));
+	auth_pool_free(p);
+}
+END_TEST
+
+static Suite *auth_suite(void)
+{
+	Suite *s = suite_create("auth");
+	TCase *tc = tcase_create("auth");
+	tcase_add_test(tc, rfc2759_vectors);
+	tcase_add_test(tc, harness_mschapv2);
+	tcase_add_test(tc, chap_md5);
+	tcase_add_test(tc, store);
+	tcase_add_test(tc, pool);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+RP_CHECK_MAIN(auth_suite)
