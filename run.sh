@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs what rampart needs, builds it (Release), creates a configuration and state directory
+# on first use, prints how a client connects, and runs rampartd in the foreground (Ctrl-C stops it).
+#   RAMPART_CONF  configuration file   (default /etc/rampart/rampart.conf)
+#   RAMPART_STATE state directory      (default /var/lib/rampart)
+set -euo pipefail
+cd "$(dirname "$0")"
+[ "$(id -u)" -eq 0 ] || { echo "run.sh: run as root (rampartd needs ports 500/1701, raw ESP and TUN)" >&2; exit 1; }
+. tests/deps.sh
+rp_deps build
+
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build/release -j "$(nproc)" >/dev/null
+bin=build/release/server
+
+conf=${RAMPART_CONF:-/etc/rampart/rampart.conf}
+state=${RAMPART_STATE:-/var/lib/rampart}
+if [ ! -e "$conf" ]; then
+	mkdir -p "$(dirname "$conf")" "$state"
+	chmod 700 "$state"
+	psk=$(head -c 18 /dev/urandom | base64 | tr '+/' 'xy')
+	umask 077
+	sed -e "s|^psk = \"\"|psk = \"$psk\"|" -e "s|^state_dir = .*|state_dir = $state|" etc/rampart.conf >"$conf"
+	echo "run.sh: created $conf" >&2
+fi
+"$bin/rampartd" --check-config --config "$conf" >/dev/null
+
+# The demo account lives in the account store once; its password is shown on every start.
+if [ ! -e "$state/demo-account" ]; then
+	mkdir -p "$state"
+	( umask 077; printf 'demo %s\n' "$(head -c 12 /dev/urandom | base64 | tr '+/' 'xy')" >"$state/demo-account" )
+fi
+read -r user password <"$state/demo-account"
+if [ -x "$bin/rampartctl" ] && "$bin/rampartctl" account 2>&1 | grep -q 'state'; then
+	"$bin/rampartctl" account --state "$state" add "$user" "$password" >/dev/null 2>&1 || true
+fi
+
+addr=$(hostname -I 2>/dev/null | awk '{print $1}')
+psk=$(sed -n 's/^psk = "\(.*\)"$/\1/p' "$conf")
+cat <<EOI
+server: ${addr:-<this host's address>}
+psk: $psk
+user: $user
+password: $password
+EOI
+exec "$bin/rampartd" --foreground --config "$conf"
