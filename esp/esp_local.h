@@ -1,0 +1,117 @@
+/* esp private: SA layout, transform descriptors, replay window, SAD internals. */
+#ifndef ESP_LOCAL_H
+#define ESP_LOCAL_H
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+
+#include "esp.h"
+
+#define ESP_HDR 8      /* SPI + sequence number (RFC 4303 §2) */
+#define ESP_NH_UDP 17
+#define ESP_NH_NONE 59 /* RFC 4303 §2.6: dummy packet */
+#define ESP_MAX_ICV 32
+#define ESP_MAX_IV 16
+#define ESP_SEQ_SOFT 0xff000000u /* outbound: soft-expire well before the 32-bit space ends */
+
+struct esp_encr_desc {
+	uint8_t id;
+	uint16_t keybits;
+	gnutls_cipher_algorithm_t alg;
+	uint8_t key_len;   /* bytes in esp_sa_params.enc_key (GCM: + 4 salt) */
+	uint8_t iv_len;    /* on the wire */
+	uint8_t block;     /* padding alignment: cipher block, or 4 for GCM (RFC 4303 §2.4) */
+	uint8_t aead_icv;  /* 16 for GCM-16, 0 for CBC */
+	const char *name;  /* for logs */
+	const char *ws;    /* Wireshark esp_sa name */
+};
+
+struct esp_auth_desc {
+	uint8_t id;
+	bool trunc96;
+	gnutls_mac_algorithm_t mac;
+	uint8_t key_len;
+	uint8_t icv_len;
+	const char *name;
+	const char *ws;
+};
+
+const struct esp_encr_desc *esp_encr_find(unsigned id, unsigned keybits);
+const struct esp_auth_desc *esp_auth_find(unsigned id, bool sha256_96);
+
+/* Per-SA crypto state: one direction only, contexts keyed once at add time. */
+struct esp_crypto {
+	const struct esp_encr_desc *e;
+	const struct esp_auth_desc *a; /* NULL for AEAD */
+	gnutls_cipher_hd_t c;
+	gnutls_hmac_hd_t h;
+	uint8_t salt[4];
+	uint8_t icv_len; /* on the wire */
+};
+
+int esp_crypto_init(struct esp_crypto *x, const struct esp_sa_params *p);
+void esp_crypto_deinit(struct esp_crypto *x);
+/* CBC+HMAC: ICV over [p, p+len) into icv (icv_len bytes). */
+int esp_crypto_icv(struct esp_crypto *x, const uint8_t *p, size_t len, uint8_t *icv);
+/* CBC: decrypt/encrypt [ct, ct+len) in place with iv. */
+int esp_crypto_cbc(struct esp_crypto *x, bool enc, const uint8_t *iv, uint8_t *buf, size_t len);
+/* GCM (RFC 4106): nonce = salt || iv8, AAD = the 8-byte ESP header, tag out. */
+int esp_crypto_gcm(struct esp_crypto *x, bool enc, const uint8_t *hdr, const uint8_t *iv8, uint8_t *buf,
+		   size_t len, uint8_t *tag);
+
+/* Anti-replay window (RFC 4303 §3.4.3 / RFC 6479 ring bitmap). Bits for sequence numbers
+ * (top - window, top] are kept in a ring of 64-bit words whose count is a power of two. */
+struct esp_replay {
+	uint32_t top;    /* highest authenticated sequence number (0 = none yet) */
+	uint32_t window; /* bits */
+	uint32_t words;  /* ring size in words, power of two, >= window/64 + 1 */
+	uint64_t *ring;
+};
+size_t esp_replay_words(unsigned window);
+void esp_replay_init(struct esp_replay *r, unsigned window, uint64_t *ring, size_t words);
+/* 0 = may be new, -ESP_DROP_REPLAY / -ESP_DROP_OLD otherwise. No side effect: the window moves
+ * only after the ICV verified (RFC 4303 §3.4.3). */
+int esp_replay_check(const struct esp_replay *r, uint32_t seq);
+/* Record seq (after authentication); returns the same verdict as check. */
+int esp_replay_update(struct esp_replay *r, uint32_t seq);
+
+enum esp_state { ESP_SA_LARVAL = 1, ESP_SA_LIVE, ESP_SA_DEAD };
+
+struct esp_sa {
+	uint32_t id, spi;
+	uint8_t dir, encap, state, inner_proto;
+	bool lax_padding, soft_done, hard_pending, soft_pending;
+	uint8_t exp_cause;
+	uint16_t inner_local_port, inner_peer_port;
+	uint64_t owner;
+	struct esp_crypto x;
+	struct rp_addr local, peer, natoa_peer, natoa_local;
+	uint64_t seq_out; /* last sequence number sent */
+	uint64_t added_ms, soft_at, hard_at; /* absolute; UINT64_MAX = never */
+	uint64_t soft_bytes, hard_bytes, bytes_total;
+	struct esp_stats st;
+	struct esp_replay rp;
+	uint64_t ring[]; /* replay bitmap storage (inbound) */
+};
+
+struct esp_sad {
+	struct esp_conf conf;
+	struct rp_rng *rng;
+	struct rp_log *log;
+	struct esp_sa **tab; /* open addressing, linear probing, backward-shift delete */
+	size_t cap, count;
+	unsigned bits; /* log2(cap) */
+	uint64_t hash_mul; /* odd, random: lookups of attacker-chosen SPIs probe unpredictably */
+	struct rp_evq evq;
+	struct esp_stats st, st_out; /* inbound (incl. unknown SPIs) and outbound */
+	uint64_t next_deadline; /* cached; recomputed by esp_tick, lowered by add and the hot path */
+};
+
+struct esp_sa *esp_sad_find(const struct esp_sad *sad, uint32_t id);
+/* Hot-path accounting: bytes lifetimes and the sequence space flag the SA; esp_tick turns flags
+ * into events (no allocation while processing packets). */
+void esp_sa_account(struct esp_sad *sad, struct esp_sa *sa, size_t bytes);
+void esp_drop(struct esp_sad *sad, struct esp_sa *sa, enum esp_drop why, const struct rp_addr *peer,
+	      uint32_t spi, uint32_t seq, uint64_t now_ms);
+
+#endif

@@ -1,0 +1,132 @@
+/* Transforms: IKEv1/IPsec DOI identifiers mapped to GnuTLS algorithms, and the per-SA contexts.
+ * Every cipher and MAC is GnuTLS's; this file only frames the calls. Contexts are keyed once at
+ * SA installation, so the hot path only resets IVs and MAC states (no allocation). */
+#include <errno.h>
+#include <string.h>
+
+#include "esp_local.h"
+
+/* RFC 2451 (3DES-CBC, 8-byte IV), RFC 3602 (AES-CBC, 16-byte IV), RFC 4106 (AES-GCM: 8-byte
+ * explicit IV, 4-byte salt at the end of the key material, 16-byte ICV; padding only to the
+ * 4-byte alignment RFC 4303 §2.4 requires). Wireshark names are its esp_sa UAT values. */
+static const struct esp_encr_desc encr_tab[] = {
+	{ESP_ENCR_3DES, 192, GNUTLS_CIPHER_3DES_CBC, 24, 8, 8, 0, "3DES-CBC", "TripleDES-CBC [RFC2451]"},
+	{ESP_ENCR_AES_CBC, 128, GNUTLS_CIPHER_AES_128_CBC, 16, 16, 16, 0, "AES-CBC-128", "AES-CBC [RFC3602]"},
+	{ESP_ENCR_AES_CBC, 192, GNUTLS_CIPHER_AES_192_CBC, 24, 16, 16, 0, "AES-CBC-192", "AES-CBC [RFC3602]"},
+	{ESP_ENCR_AES_CBC, 256, GNUTLS_CIPHER_AES_256_CBC, 32, 16, 16, 0, "AES-CBC-256", "AES-CBC [RFC3602]"},
+	{ESP_ENCR_AES_GCM_16, 128, GNUTLS_CIPHER_AES_128_GCM, 20, 8, 4, 16, "AES-GCM-16-128",
+	 "AES-GCM with 16 octet ICV [RFC4106]"},
+	{ESP_ENCR_AES_GCM_16, 192, GNUTLS_CIPHER_AES_192_GCM, 28, 8, 4, 16, "AES-GCM-16-192",
+	 "AES-GCM with 16 octet ICV [RFC4106]"},
+	{ESP_ENCR_AES_GCM_16, 256, GNUTLS_CIPHER_AES_256_GCM, 36, 8, 4, 16, "AES-GCM-16-256",
+	 "AES-GCM with 16 octet ICV [RFC4106]"},
+};
+
+/* RFC 2403 (MD5-96), RFC 2404 (SHA1-96), RFC 4868 (SHA-2, ICV = half the output), and the
+ * draft-ietf-ipsec-ciph-sha-256-00 96-bit truncation Android 6/7 use (INTEROP.md). */
+static const struct esp_auth_desc auth_tab[] = {
+	{ESP_AUTH_HMAC_MD5, false, GNUTLS_MAC_MD5, 16, 12, "HMAC-MD5-96", "HMAC-MD5-96 [RFC2403]"},
+	{ESP_AUTH_HMAC_SHA1, false, GNUTLS_MAC_SHA1, 20, 12, "HMAC-SHA1-96", "HMAC-SHA-1-96 [RFC2404]"},
+	{ESP_AUTH_HMAC_SHA2_256, false, GNUTLS_MAC_SHA256, 32, 16, "HMAC-SHA2-256-128", "HMAC-SHA-256-128 [RFC4868]"},
+	{ESP_AUTH_HMAC_SHA2_256, true, GNUTLS_MAC_SHA256, 32, 12, "HMAC-SHA2-256-96",
+	 "HMAC-SHA-256-96 [draft-ietf-ipsec-ciph-sha-256-00]"},
+	{ESP_AUTH_HMAC_SHA2_384, false, GNUTLS_MAC_SHA384, 48, 24, "HMAC-SHA2-384-192", "HMAC-SHA-384-192 [RFC4868]"},
+	{ESP_AUTH_HMAC_SHA2_512, false, GNUTLS_MAC_SHA512, 64, 32, "HMAC-SHA2-512-256", "HMAC-SHA-512-256 [RFC4868]"},
+};
+
+const struct esp_encr_desc *esp_encr_find(unsigned id, unsigned keybits)
+{
+	for (size_t i = 0; i < RP_ARRAY_LEN(encr_tab); i++)
+		if (encr_tab[i].id == id && encr_tab[i].keybits == keybits)
+			return &encr_tab[i];
+	return NULL;
+}
+
+const struct esp_auth_desc *esp_auth_find(unsigned id, bool sha256_96)
+{
+	for (size_t i = 0; i < RP_ARRAY_LEN(auth_tab); i++)
+		if (auth_tab[i].id == id && auth_tab[i].trunc96 == (sha256_96 && id == ESP_AUTH_HMAC_SHA2_256))
+			return &auth_tab[i];
+	return NULL;
+}
+
+int esp_crypto_init(struct esp_crypto *x, const struct esp_sa_params *p)
+{
+	memset(x, 0, sizeof *x);
+	const struct esp_encr_desc *e = esp_encr_find(p->encr, p->encr_keybits);
+	if (!e || p->enc_key_len != e->key_len)
+		return -EINVAL;
+	const struct esp_auth_desc *a = NULL;
+	if (e->aead_icv) {
+		/* RFC 4106 §5: combined mode; an integrity algorithm alongside it is a misconfiguration */
+		if (p->auth != ESP_AUTH_NONE)
+			return -EINVAL;
+	} else {
+		a = esp_auth_find(p->auth, p->sha256_96);
+		if (!a || p->auth_key_len != a->key_len)
+			return -EINVAL;
+	}
+	size_t klen = e->aead_icv ? (size_t)e->key_len - 4 : e->key_len;
+	gnutls_datum_t key = {(unsigned char *)p->enc_key, (unsigned)klen};
+	if (gnutls_cipher_init(&x->c, e->alg, &key, NULL) < 0)
+		return -EINVAL;
+	if (e->aead_icv) {
+		memcpy(x->salt, p->enc_key + klen, 4);
+		x->icv_len = e->aead_icv;
+	} else {
+		if (gnutls_hmac_init(&x->h, a->mac, p->auth_key, a->key_len) < 0) {
+			gnutls_cipher_deinit(x->c);
+			x->c = NULL;
+			return -EINVAL;
+		}
+		x->icv_len = a->icv_len;
+	}
+	x->e = e;
+	x->a = a;
+	return 0;
+}
+
+void esp_crypto_deinit(struct esp_crypto *x)
+{
+	/* GnuTLS wipes its key schedules in deinit */
+	if (x->c)
+		gnutls_cipher_deinit(x->c);
+	if (x->h)
+		gnutls_hmac_deinit(x->h, NULL);
+	rp_wipe(x->salt, sizeof x->salt);
+	x->c = NULL;
+	x->h = NULL;
+}
+
+int esp_crypto_icv(struct esp_crypto *x, const uint8_t *p, size_t len, uint8_t *icv)
+{
+	uint8_t full[64];
+	if (gnutls_hmac(x->h, p, len) < 0)
+		return -EIO;
+	gnutls_hmac_output(x->h, full); /* also resets the state for the next packet, same key */
+	memcpy(icv, full, x->icv_len);
+	return 0;
+}
+
+int esp_crypto_cbc(struct esp_crypto *x, bool enc, const uint8_t *iv, uint8_t *buf, size_t len)
+{
+	gnutls_cipher_set_iv(x->c, (void *)iv, x->e->iv_len);
+	int rc = enc ? gnutls_cipher_encrypt(x->c, buf, len) : gnutls_cipher_decrypt(x->c, buf, len);
+	return rc < 0 ? -EIO : 0;
+}
+
+int esp_crypto_gcm(struct esp_crypto *x, bool enc, const uint8_t *hdr, const uint8_t *iv8, uint8_t *buf,
+		   size_t len, uint8_t *tag)
+{
+	uint8_t nonce[12];
+	memcpy(nonce, x->salt, 4); /* RFC 4106 §4: salt || explicit IV */
+	memcpy(nonce + 4, iv8, 8);
+	gnutls_cipher_set_iv(x->c, nonce, sizeof nonce);
+	/* RFC 4106 §5: AAD is SPI || 32-bit sequence number (no ESN) */
+	if (gnutls_cipher_add_auth(x->c, hdr, ESP_HDR) < 0)
+		return -EIO;
+	int rc = enc ? gnutls_cipher_encrypt(x->c, buf, len) : gnutls_cipher_decrypt(x->c, buf, len);
+	if (rc < 0 || gnutls_cipher_tag(x->c, tag, x->icv_len) < 0)
+		return -EIO;
+	return 0;
+}
