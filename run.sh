@@ -25,15 +25,16 @@ if [ ! -e "$conf" ]; then
 fi
 "$bin/rampartd" --check-config --config "$conf" >/dev/null
 
-# The demo account lives in the account store once; its password is shown on every start.
+# The demo account is created once in the account store (SQLite, NT hash only). Its password is
+# also kept in a 0600 file beside it, so that every start can print it: delete that file (and the
+# account, `rampartctl account del demo`) once you have real accounts.
 if [ ! -e "$state/demo-account" ]; then
 	mkdir -p "$state"
-	( umask 077; printf 'demo %s\n' "$(head -c 12 /dev/urandom | base64 | tr '+/' 'xy')" >"$state/demo-account" )
+	pw=$(head -c 12 /dev/urandom | base64 | tr '+/' 'xy')
+	echo "$pw" | "$bin/rampartctl" account -d "$state" add demo - >/dev/null
+	( umask 077; printf 'demo %s\n' "$pw" >"$state/demo-account" )
 fi
 read -r user password <"$state/demo-account"
-if [ -x "$bin/rampartctl" ] && "$bin/rampartctl" account 2>&1 | grep -q 'state'; then
-	"$bin/rampartctl" account --state "$state" add "$user" "$password" >/dev/null 2>&1 || true
-fi
 
 addr=$(hostname -I 2>/dev/null | awk '{print $1}')
 psk=$(sed -n 's/^psk = "\(.*\)"$/\1/p' "$conf")

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "ctl_account.h"
 
 int main(int argc, char **argv)
 {
@@ -20,8 +21,11 @@ int main(int argc, char **argv)
 		argc -= 2;
 		argv += 2;
 	}
+	if (argc >= 2 && strcmp(argv[1], "account") == 0)
+		return ctl_account(argc - 2, argv + 2);
 	if (argc < 2) {
 		fprintf(stderr, "usage: rampartctl [-s SOCKET] COMMAND...\n"
+				"  account [-d STATE_DIR] add|del|list|passwd|enable|disable ...\n"
 				"  show config | show stats | reload\n"
 				"  ipsec dynamic show config\n"
 				"  ipsec dynamic set config property=ipsecdiagnostics|ikelogging|ipsecloginterval value=N\n");
