@@ -37,9 +37,10 @@ fi
 read -r user password <"$state/demo-account"
 
 addr=$(hostname -I 2>/dev/null | awk '{print $1}')
+[ -n "$addr" ] || addr="(this host's address)"
 psk=$(sed -n 's/^psk = "\(.*\)"$/\1/p' "$conf")
 cat <<EOI
-server: ${addr:-<this host's address>}
+server: $addr
 psk: $psk
 user: $user
 password: $password
