@@ -1,0 +1,455 @@
+/* PPP server against the test client (test_pppc.h) with auth/ doing the verification, as the LNS
+ * wires it; recorded pppd frames; keepalive, loopback, Protocol-Reject, timeouts. */
+#include "../test_pppc.h"
+#include "../test_util.h"
+#include "auth.h"
+#include "check_main.h"
+#include "ppp_local.h"
+
+#include <stdio.h>
+
+struct h {
+	struct ppp *ppp;
+	struct pppc c;
+	struct auth_db *db;
+	struct auth_pool *pool;
+	struct rp_rng rng;
+	struct rp_log log;
+	uint64_t now;
+	/* server frames not yet delivered */
+	uint8_t q[32][1600];
+	size_t ql[32];
+	int nq;
+	bool closed, up;
+	int reason;
+	char text[128], account[64];
+	uint32_t up_ip;
+	unsigned ip_in;
+};
+
+static void h_send(void *ctx, const uint8_t *f, size_t n)
+{
+	struct h *h = ctx;
+	ck_assert_int_lt(h->nq, 32);
+	memcpy(h->q[h->nq], f, n);
+	h->ql[h->nq++] = n;
+}
+
+static void h_closed(void *ctx, int reason, const char *text)
+{
+	struct h *h = ctx;
+	ck_assert(!h->closed); /* reported once */
+	h->closed = true;
+	h->reason = reason;
+	snprintf(h->text, sizeof h->text, "%s", text);
+}
+
+static int h_verify(void *ctx, const struct ppp_auth_req *q, struct ppp_auth_res *r)
+{
+	struct h *h = ctx;
+	struct auth_ppp_req aq = {.method = q->method,
+				  .user = q->user,
+				  .user_len = q->user_len,
+				  .password = q->password,
+				  .password_len = q->password_len,
+				  .chap_id = q->chap_id,
+				  .challenge = q->challenge,
+				  .challenge_len = q->challenge_len,
+				  .response = q->response,
+				  .peer_challenge = q->peer_challenge,
+				  .nt_response = q->nt_response};
+	struct auth_ppp_res ar;
+	if (auth_ppp_verify(h->db, &aq, &ar))
+		return -1;
+	r->verdict = ar.result == AUTH_OK		 ? PPP_AUTH_OK
+		     : ar.result == AUTH_FAIL_PASSWORD ? PPP_AUTH_BAD_PASSWORD
+		     : ar.result == AUTH_FAIL_DISABLED ? PPP_AUTH_DISABLED
+						       : PPP_AUTH_NO_PERMISSION;
+	memcpy(r->account, ar.account, sizeof r->account);
+	memcpy(r->auth_response, ar.auth_response, sizeof r->auth_response);
+	if (r->verdict == PPP_AUTH_OK && auth_pool_lease(h->pool, ar.static_ip, &r->peer_ip))
+		r->verdict = PPP_AUTH_NO_PERMISSION;
+	return 0;
+}
+
+static void h_up(void *ctx, const char *account, uint32_t ip)
+{
+	struct h *h = ctx;
+	h->up = true;
+	h->up_ip = ip;
+	snprintf(h->account, sizeof h->account, "%s", account);
+}
+
+static void h_ip_in(void *ctx, const uint8_t *pkt, size_t n)
+{
+	(void)pkt;
+	(void)n;
+	((struct h *)ctx)->ip_in++;
+}
+
+static struct ppp_conf conf;
+
+static void h_init(struct h *h, unsigned methods)
+{
+	memset(h, 0, sizeof *h);
+	rp_rng_seeded(&h->rng, 42);
+	rp_log_init(&h->log, 0, NULL, NULL);
+	h->db = auth_db_open_file(":memory:", NULL, 0);
+	struct auth_account_opts o = {.methods = methods};
+	ck_assert_int_eq(auth_account_add(h->db, "alice", "s3cret", &o), 0);
+	h->pool = auth_pool_new();
+	auth_pool_add_range(h->pool, 0xc6130a0a, 0xc6130a20);
+	ppp_conf_defaults(&conf);
+	conf.local_ip = 0xc6130a01;
+	conf.dns[0] = 0x08080808;
+	conf.dns[1] = 0x01010101;
+	struct ppp_cb cb = {h, h_send, h_closed, h_verify, h_up, h_ip_in};
+	h->now = 1000;
+	h->ppp = ppp_new(&conf, &cb, &h->rng, &h->log, h->now);
+	ck_assert_ptr_nonnull(h->ppp);
+}
+
+static void h_free(struct h *h)
+{
+	ppp_free(h->ppp);
+	auth_db_close(h->db);
+	auth_pool_free(h->pool);
+}
+
+/* deliver everything both ways until quiet */
+static void h_run(struct h *h)
+{
+	for (int round = 0; round < 100; round++) {
+		bool moved = false;
+		while (h->nq) {
+			uint8_t f[1600];
+			size_t n = h->ql[0];
+			memcpy(f, h->q[0], n);
+			memmove(h->q, h->q + 1, sizeof h->q[0] * (size_t)(h->nq - 1));
+			memmove(h->ql, h->ql + 1, sizeof h->ql[0] * (size_t)(h->nq - 1));
+			h->nq--;
+			pppc_input(&h->c, f, n);
+			moved = true;
+		}
+		int k = h->c.nout;
+		h->c.nout = 0;
+		for (int i = 0; i < k; i++) {
+			ppp_input(h->ppp, h->c.out[i], h->c.out_len[i], h->now);
+			moved = true;
+		}
+		if (!moved)
+			return;
+	}
+}
+
+START_TEST(mschapv2_up)
+{
+	struct h h;
+	h_init(&h, 0);
+	pppc_start(&h.c, "alice", "s3cret", 0x11223344);
+	ppp_start(h.ppp, h.now);
+	h_run(&h);
+	ck_assert(pppc_up(&h.c));
+	ck_assert(h.up);
+	ck_assert(ppp_is_up(h.ppp));
+	ck_assert_str_eq(h.account, "alice");
+	ck_assert_uint_eq(h.up_ip, 0xc6130a0a);
+	ck_assert_uint_eq(h.c.ip, 0xc6130a0a);
+	ck_assert_uint_eq(h.c.dns1, 0x08080808);
+	ck_assert_uint_eq(h.c.dns2, 0x01010101);
+	ck_assert(!h.c.offer_mrru); /* MRRU and Callback were rejected */
+	ck_assert_uint_eq(ppp_peer_mru(h.ppp), 1400);
+
+	/* IPv4 from the peer's address is passed up; a spoofed source is not */
+	uint8_t ip[4 + 20] = {0xff, 0x03, 0x00, 0x21, 0x45};
+	rp_put_u32(ip + 4 + 12, 0xc6130a0a);
+	ppp_input(h.ppp, ip, sizeof ip, h.now);
+	rp_put_u32(ip + 4 + 12, 0xc6130a0b);
+	ppp_input(h.ppp, ip, sizeof ip, h.now);
+	ck_assert_uint_eq(h.ip_in, 1);
+	/* PFC + ACFC compressed form is accepted too */
+	uint8_t ipc[1 + 20] = {0x21, 0x45};
+	rp_put_u32(ipc + 1 + 12, 0xc6130a0a);
+	ppp_input(h.ppp, ipc, sizeof ipc, h.now);
+	ck_assert_uint_eq(h.ip_in, 2);
+
+	/* CCP and IPV6CP: LCP Protocol-Reject */
+	uint8_t ccp[] = {0xff, 0x03, 0x80, 0xfd, 0x01, 0x01, 0x00, 0x04};
+	ppp_input(h.ppp, ccp, sizeof ccp, h.now);
+	ck_assert_int_eq(h.nq, 1);
+	ck_assert_uint_eq(h.q[0][4], 8);
+	ck_assert_uint_eq(rp_get_u16(h.q[0] + 8), 0x80fd);
+	h_run(&h);
+	ck_assert(h.c.got_proto_rej);
+
+	/* keepalive: silence -> Echo-Request, answered; the link stays */
+	for (int i = 0; i < 5; i++) {
+		h.now = ppp_next_deadline(h.ppp);
+		ppp_tick(h.ppp, h.now);
+		h_run(&h);
+	}
+	ck_assert_uint_ge(h.c.echo_replies, 4);
+	ck_assert(!h.closed);
+
+	/* peer stops answering: closed after echo_fails probes */
+	h.c.no_echo_reply = true;
+	for (int i = 0; i < 20 && !h.closed; i++) {
+		h.now = ppp_next_deadline(h.ppp);
+		ck_assert_uint_ne(h.now, UINT64_MAX);
+		ppp_tick(h.ppp, h.now);
+		h.nq = 0; /* the client is gone */
+	}
+	ck_assert(h.closed);
+	ck_assert_int_eq(h.reason, PPP_DOWN_TIMEOUT);
+	h_free(&h);
+}
+END_TEST
+
+START_TEST(mschapv2_retry)
+{
+	struct h h;
+	h_init(&h, 0);
+	pppc_start(&h.c, "alice", "wrong", 0x55667788);
+	ppp_start(h.ppp, h.now);
+	h_run(&h);
+	ck_assert(h.c.auth_failed);
+	ck_assert(!h.closed);
+	/* the Windows-visible failure format: E=691 R=1 C=<32 hex> V=3 M=... */
+	unsigned e, r, v;
+	char c[40];
+	ck_assert_int_eq(sscanf(h.c.fail_msg, "E=%u R=%u C=%32s V=%u", &e, &r, c, &v), 4);
+	ck_assert_uint_eq(e, 691);
+	ck_assert_uint_eq(r, 1);
+	ck_assert_uint_eq(strlen(c), 32);
+	ck_assert_uint_eq(v, 3);
+	ck_assert_ptr_nonnull(strstr(h.c.fail_msg, " M="));
+	/* retry with the new challenge and the right password (RFC 2759 §6: identifier + 1) */
+	uint8_t chal[17] = {16};
+	for (int i = 0; i < 16; i++) {
+		unsigned x;
+		sscanf(c + 2 * i, "%2x", &x);
+		chal[1 + i] = (uint8_t)x;
+	}
+	h.c.pass = "s3cret";
+	h.c.auth_failed = false;
+	pppc_chap(&h.c, (uint8_t)(h.ppp->chal_id), chal, 17);
+	h_run(&h);
+	ck_assert(pppc_up(&h.c));
+	ck_assert(h.up);
+
+	/* a third wrong attempt in a fresh session ends with R=0 and the link closes */
+	h_free(&h);
+	h_init(&h, 0);
+	pppc_start(&h.c, "alice", "wrong", 0x55667788);
+	ppp_start(h.ppp, h.now);
+	h_run(&h);
+	for (int i = 0; i < 3 && !h.closed; i++) {
+		ck_assert_int_eq(sscanf(h.c.fail_msg, "E=%u R=%u C=%32s", &e, &r, c), 3);
+		for (int k = 0; k < 16; k++) {
+			unsigned x;
+			sscanf(c + 2 * k, "%2x", &x);
+			chal[1 + k] = (uint8_t)x;
+		}
+		pppc_chap(&h.c, h.ppp->chal_id, chal, 17);
+		h_run(&h);
+	}
+	ck_assert_int_eq(sscanf(h.c.fail_msg, "E=%u R=%u", &e, &r), 2);
+	ck_assert_uint_eq(r, 0);
+	ck_assert(h.c.terminated);
+	ck_assert(h.closed);
+	ck_assert_int_eq(h.reason, PPP_DOWN_AUTH);
+	ck_assert(!h.up);
+	h_free(&h);
+}
+END_TEST
+
+START_TEST(pap_fallback)
+{
+	struct h h;
+	h_init(&h, 0);
+	pppc_start(&h.c, "alice", "s3cret", 0x99);
+	h.c.auth_kind = 1; /* Nak CHAP, ask for PAP */
+	ppp_start(h.ppp, h.now);
+	h_run(&h);
+	ck_assert(h.c.lcp_acked && h.c.lcp_ack_sent);
+	ck_assert_uint_eq(h.ppp->auth, PPP_AUTH_PAP);
+	pppc_pap(&h.c);
+	h_run(&h);
+	ck_assert(pppc_up(&h.c));
+	ck_assert(h.up);
+	h_free(&h);
+
+	/* an account restricted to MS-CHAPv2 cannot use PAP */
+	h_init(&h, AUTH_M_MSCHAPV2);
+	pppc_start(&h.c, "alice", "s3cret", 0x99);
+	h.c.auth_kind = 1;
+	ppp_start(h.ppp, h.now);
+	h_run(&h);
+	pppc_pap(&h.c);
+	h_run(&h);
+	ck_assert(h.c.auth_failed);
+	ck_assert(h.closed);
+	ck_assert_int_eq(h.reason, PPP_DOWN_AUTH);
+	h_free(&h);
+}
+END_TEST
+
+/* pppd 2.4.9's frames from the harness recording: its LCP request is acknowledged as is, its
+ * IPV6CP request is Protocol-Rejected. */
+START_TEST(recorded_pppd)
+{
+	static struct tu_pkt pk[64];
+	int n = tu_load_session(RP_DATA "/l2tp-harness-session.txt", pk, 64);
+	struct h h;
+	h_init(&h, 0);
+	ppp_start(h.ppp, h.now);
+	h.nq = 0;
+	for (int i = 0; i < n; i++) {
+		if (pk[i].frame == 41) { /* pppd's LCP Configure-Request */
+			ppp_input(h.ppp, pk[i].data + 6, pk[i].len - 6, h.now);
+			ck_assert_int_eq(h.nq, 1);
+			ck_assert_uint_eq(h.q[0][4], 2); /* Configure-Ack */
+			ck_assert_uint_eq(h.ql[0], pk[i].len - 6);
+			ck_assert(!memcmp(h.q[0] + 5, pk[i].data + 6 + 5, h.ql[0] - 5));
+		}
+	}
+	/* bring LCP up with our own client, then feed pppd's IPV6CP request */
+	h_free(&h);
+	h_init(&h, 0);
+	pppc_start(&h.c, "alice", "s3cret", 0x1234);
+	ppp_start(h.ppp, h.now);
+	h_run(&h);
+	ck_assert(h.up);
+	for (int i = 0; i < n; i++) {
+		if (pk[i].frame == 56) {
+			ppp_input(h.ppp, pk[i].data + 6, pk[i].len - 6, h.now);
+			ck_assert_int_eq(h.nq, 1);
+			ck_assert_uint_eq(h.q[0][4], 8);
+			ck_assert_uint_eq(rp_get_u16(h.q[0] + 8), 0x8057);
+		}
+	}
+	h_free(&h);
+}
+END_TEST
+
+START_TEST(loopback_and_timeouts)
+{
+	struct h h;
+	/* a looped-back line: our own Configure-Request comes back */
+	h_init(&h, 0);
+	ppp_start(h.ppp, h.now);
+	for (int i = 0; i < 30 && !h.closed; i++) {
+		int k = h.nq;
+		uint8_t f[8][1600];
+		size_t fl[8];
+		if (k == 0) { /* nothing to loop: let the restart timer resend */
+			h.now = ppp_next_deadline(h.ppp);
+			ppp_tick(h.ppp, h.now);
+			continue;
+		}
+		for (int j = 0; j < k && j < 8; j++) {
+			fl[j] = h.ql[j];
+			memcpy(f[j], h.q[j], fl[j]);
+		}
+		h.nq = 0;
+		for (int j = 0; j < k && j < 8; j++)
+			if (f[j][4] == 1) /* our requests come back to us */
+				ppp_input(h.ppp, f[j], fl[j], h.now);
+	}
+	ck_assert(h.closed);
+	ck_assert_int_eq(h.reason, PPP_DOWN_NEGOTIATION);
+	h_free(&h);
+
+	/* silence: LCP gives up after max-configure requests, at restart-timer intervals */
+	h_init(&h, 0);
+	ppp_start(h.ppp, h.now);
+	unsigned sent = 0;
+	uint64_t t0 = h.now;
+	while (!h.closed) {
+		sent += (unsigned)h.nq;
+		h.nq = 0;
+		h.now = ppp_next_deadline(h.ppp);
+		ck_assert_uint_ne(h.now, UINT64_MAX);
+		ppp_tick(h.ppp, h.now);
+	}
+	ck_assert_uint_eq(sent, 10);
+	ck_assert_uint_eq(h.now - t0, 30000);
+	ck_assert_int_eq(h.reason, PPP_DOWN_TIMEOUT);
+	ck_assert_uint_eq(ppp_next_deadline(h.ppp), UINT64_MAX);
+	h_free(&h);
+
+	/* peer Terminate-Request: ack, then closed after one restart period */
+	h_init(&h, 0);
+	pppc_start(&h.c, "alice", "s3cret", 0x4321);
+	ppp_start(h.ppp, h.now);
+	h_run(&h);
+	ck_assert(h.up);
+	uint8_t tr[] = {0xff, 0x03, 0xc0, 0x21, 5, 9, 0, 4};
+	ppp_input(h.ppp, tr, sizeof tr, h.now);
+	ck_assert_uint_eq(h.q[h.nq - 1][4], 6);
+	ck_assert(!h.closed);
+	h.now = ppp_next_deadline(h.ppp);
+	ppp_tick(h.ppp, h.now);
+	ck_assert(h.closed);
+	ck_assert_int_eq(h.reason, PPP_DOWN_PEER);
+	h_free(&h);
+
+	/* admin close: Terminate-Request, closed on the peer's Terminate-Ack */
+	h_init(&h, 0);
+	pppc_start(&h.c, "alice", "s3cret", 0x4321);
+	ppp_start(h.ppp, h.now);
+	h_run(&h);
+	ppp_close(h.ppp, "admin", h.now);
+	h_run(&h);
+	ck_assert(h.c.terminated);
+	ck_assert(h.closed);
+	ck_assert_int_eq(h.reason, PPP_DOWN_ADMIN);
+	h_free(&h);
+}
+END_TEST
+
+START_TEST(malformed_frames)
+{
+	struct h h;
+	h_init(&h, 0);
+	pppc_start(&h.c, "alice", "s3cret", 0x77);
+	ppp_start(h.ppp, h.now);
+	/* bad lengths and options: silently discarded, nothing answered */
+	h.nq = 0;
+	static const uint8_t bad[][12] = {
+		{0xff, 0x03, 0xc0, 0x21, 1, 1, 0, 40, 1, 4, 5, 0x78}, /* length past the end */
+		{0xff, 0x03, 0xc0, 0x21, 1, 1, 0, 8, 1, 1, 5, 0x78},  /* option length 1 */
+		{0xff, 0x03, 0xc0, 0x21, 1, 1, 0, 3, 0, 0, 0, 0},     /* length below 4 */
+		{0xff, 0x03, 0xc0, 0x20, 1, 1, 0, 4, 0, 0, 0, 0},     /* even protocol */
+	};
+	for (size_t i = 0; i < RP_ARRAY_LEN(bad); i++)
+		ppp_input(h.ppp, bad[i], 12, h.now);
+	ck_assert_int_eq(h.nq, 0);
+	/* an unknown LCP code gets a Code-Reject */
+	uint8_t uc[] = {0xff, 0x03, 0xc0, 0x21, 0x42, 1, 0, 4};
+	ppp_input(h.ppp, uc, sizeof uc, h.now);
+	ck_assert_int_eq(h.nq, 1);
+	ck_assert_uint_eq(h.q[0][4], 7);
+	/* the session still comes up */
+	h.nq = 0;
+	h_run(&h);
+	ppp_start(h.ppp, h.now);
+	h_free(&h);
+}
+END_TEST
+
+static Suite *ppp_suite(void)
+{
+	Suite *s = suite_create("ppp");
+	TCase *tc = tcase_create("ppp");
+	tcase_add_test(tc, mschapv2_up);
+	tcase_add_test(tc, mschapv2_retry);
+	tcase_add_test(tc, pap_fallback);
+	tcase_add_test(tc, recorded_pppd);
+	tcase_add_test(tc, loopback_and_timeouts);
+	tcase_add_test(tc, malformed_frames);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+RP_CHECK_MAIN(ppp_suite)
