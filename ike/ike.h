@@ -1,0 +1,194 @@
+/* ike: IKEv1 responder (RFC 2408/2409) with pre-shared keys and NAT-Traversal (RFC 3947).
+ *
+ *   isakmp.c       ISAKMP header/payload-chain validation and parsing (RFC 2408 §3), bounded reads
+ *   isakmp_sa.c    SA / Proposal / Transform payloads and their TV/TLV attributes (RFC 2408 §3.4-3.6)
+ *   isakmp_wr.c    message builder through rp_wr (header, generic payloads, SA replies, back-patching)
+ *   ike_crypto.c   PRFs, hashes, CBC ciphers, SKEYID*, key expansion, IVs, KEYMAT (RFC 2409 §5, App. B)
+ *   ike_dh.c       Diffie-Hellman: MODP 2/5/14/15/16 (GMP mpz_powm_sec), ECP 19/20/21 (nettle)
+ *   ike_prop.c     proposal selection against our preference lists, "why refused" diagnostics
+ *   ike_vid.c      vendor IDs (NAT-T RFC/drafts, DPD, Microsoft), NAT-D hashes
+ *   ike_sa.c       ike_new/free, IKE SA table, input dispatch, timers, events, key log
+ *   ike_mm.c       Main Mode responder (RFC 2409 §5, PSK §5.4), aggressive-mode refusal
+ *   ike_qm.c       Quick Mode responder (RFC 2409 §5.5), NAT-OA, lifetimes, SA_INSTALL
+ *   ike_info.c     Informational exchanges: DELETE, INITIAL-CONTACT, notifies, DPD (RFC 3706)
+ *   ike_testinit.c test-only in-memory IKEv1 initiator (tests, fuzz target, benchmark)
+ *
+ * The core is sans-IO (DESIGN.md): packets and time in, events out.
+ */
+#ifndef IKE_H
+#define IKE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rp_base.h"
+
+/* ---- numbers (RFC 2409 appendix A, RFC 2407 §4.5, IANA "IPsec DOI" / "IKE attributes") ------- */
+
+enum ike_enc { IKE_ENC_3DES = 5, IKE_ENC_AES = 7 };
+enum ike_hash { IKE_HASH_MD5 = 1, IKE_HASH_SHA1 = 2, IKE_HASH_SHA256 = 4, IKE_HASH_SHA384 = 5, IKE_HASH_SHA512 = 6 };
+enum ike_authm { IKE_AUTH_PSK = 1, IKE_AUTH_RSA_SIG = 3 };
+/* ESP transform IDs (RFC 2407 §4.4.4) and ESP authentication algorithms (§4.5) */
+enum ike_esp_tf { IKE_ESP_3DES = 3, IKE_ESP_AES = 12 };
+enum ike_esp_auth {
+	IKE_AUTH_HMAC_MD5 = 1,
+	IKE_AUTH_HMAC_SHA1 = 2,
+	IKE_AUTH_HMAC_SHA256 = 5,
+	IKE_AUTH_HMAC_SHA384 = 6,
+	IKE_AUTH_HMAC_SHA512 = 7,
+};
+/* Encapsulation mode (RFC 2407 §4.5, RFC 3947 §5.1, draft-ietf-ipsec-nat-t-ike-02 §5) */
+enum ike_encap {
+	IKE_ENCAP_TUNNEL = 1,
+	IKE_ENCAP_TRANSPORT = 2,
+	IKE_ENCAP_UDP_TUNNEL = 3,
+	IKE_ENCAP_UDP_TRANSPORT = 4,
+	IKE_ENCAP_UDP_TUNNEL_DRAFT = 61443,
+	IKE_ENCAP_UDP_TRANSPORT_DRAFT = 61444,
+};
+
+/* ---- configuration ------------------------------------------------------------------------- */
+
+enum ike_psk_kind {
+	IKE_PSK_ANY = 0,      /* global fallback */
+	IKE_PSK_ADDR,         /* peer outer address within addr/plen */
+	IKE_PSK_ID_IPV4,      /* the peer's ID payload (ID_IPV4_ADDR) equals id (dotted quad) */
+	IKE_PSK_ID_FQDN,      /* ID_FQDN equals id (case-insensitive) */
+	IKE_PSK_ID_USER_FQDN, /* ID_USER_FQDN equals id */
+};
+
+struct ike_psk {
+	enum ike_psk_kind kind;
+	struct rp_addr addr; /* IKE_PSK_ADDR */
+	uint8_t plen;        /* prefix length for IKE_PSK_ADDR */
+	const char *id;      /* IKE_PSK_ID_* */
+	const uint8_t *key;
+	size_t keylen;
+};
+
+/* One phase-1 or phase-2 algorithm choice. Lists are ordered by preference, strongest first. */
+struct ike_p1_alg {
+	uint16_t enc, keylen; /* ike_enc, key bits (0 for 3DES) */
+	uint16_t hash;        /* ike_hash (also the PRF: HMAC of it, RFC 2409 §5) */
+	uint16_t group;       /* DH group */
+};
+
+struct ike_conf {
+	/* PSK lookup order (RFC 2409 §5.4: in Main Mode the responder must pick the key before it
+	 * sees the ID, so the address matters first): ID match in MM5 overrides, else the most
+	 * specific address match, else the global one. See ike_psk_find(). */
+	const struct ike_psk *psks;
+	size_t npsk;
+
+	/* Preference lists; NULL/0 = the defaults (ike_default_*), which accept every set in
+	 * INTEROP.md. enc/hash/group lists are separate so any combination the client proposes
+	 * that uses only allowed values is accepted; the best by our order wins. */
+	const uint16_t *p1_groups;
+	size_t np1_groups;
+	const uint32_t *p1_encs; /* enc << 16 | keylen */
+	size_t np1_encs;
+	const uint16_t *p1_hashes;
+	size_t np1_hashes;
+	const uint32_t *p2_encs; /* ESP transform id << 16 | keylen */
+	size_t np2_encs;
+	const uint16_t *p2_auths;
+	size_t np2_auths;
+	const uint16_t *p2_groups; /* accepted PFS groups (the client decides whether to use PFS) */
+	size_t np2_groups;
+
+	uint32_t p1_life_max_s;  /* default 28800 (Windows' own, INTEROP.md) */
+	uint32_t p2_life_max_s;  /* default 3600 */
+	uint32_t p2_life_max_kb; /* 0 = no kilobyte limit of ours */
+	uint32_t halfopen_ms;    /* a phase-1 or quick-mode exchange not completed in time is dropped; 30000 */
+	uint32_t dpd_idle_s;     /* send R-U-THERE after this much silence (peers that advertise DPD); 30 */
+	uint32_t dpd_timeout_s;  /* declare the peer dead after this; 120 */
+	size_t max_sa;           /* refuse new exchanges beyond this many IKE SAs; 0 = 65536 */
+
+	/* Inbound SPI allocation belongs to the ESP SAD: spi_alloc returns a fresh SPI (>255) that
+	 * collides with no live SA and stays reserved until SA_DELETE names it or the exchange
+	 * fails (then spi_release). NULL = random SPIs from the rng (tests). */
+	int (*spi_alloc)(void *ctx, uint32_t *spi);
+	void (*spi_release)(void *ctx, uint32_t spi);
+	void *spi_ctx;
+
+	bool keylog; /* emit IKE_EV_KEYLOG lines (Wireshark ikev1_decryption_table) */
+};
+
+void ike_conf_defaults(struct ike_conf *c);
+
+/* ---- events (rp_ev.type; payload described per type) ----------------------------------------- */
+
+enum ike_ev_type {
+	/* data = the UDP payload to send from src to dst exactly as is. When src.port is 4500 the
+	 * 4-byte non-ESP marker (RFC 3948 §2.2) is already in front. */
+	IKE_EV_SEND = 1,
+	IKE_EV_SA_INSTALL, /* data = struct ike_ev_sa, keys filled */
+	IKE_EV_SA_DELETE,  /* data = struct ike_ev_sa, keys zero */
+	IKE_EV_IKE_UP,     /* data = struct ike_ev_ike */
+	IKE_EV_IKE_DOWN,   /* data = struct ike_ev_ike */
+	IKE_EV_KEYLOG,     /* data = one text line without newline, e.g. for the keylog file */
+};
+
+#define IKE_ID_STRLEN 128
+
+struct ike_ev_ike {
+	uint8_t icky[8], rcky[8];
+	struct rp_addr local, peer; /* outer, current ports */
+	char peer_id[IKE_ID_STRLEN];
+	bool natt;       /* NAT-T in use (port 4500) */
+	bool peer_natd;  /* the peer is behind a NAT */
+	uint32_t life_s; /* phase-1 lifetime */
+	char reason[64]; /* IKE_DOWN: why */
+};
+
+struct ike_ev_keys {
+	uint8_t enc[32];  /* encryption key (3DES 24, AES 16/24/32) */
+	uint8_t auth[64]; /* integrity key (MD5 16, SHA1 20, SHA2 32/48/64) */
+	uint8_t enc_len, auth_len;
+};
+
+struct ike_ev_sa {
+	uint8_t icky[8], rcky[8];   /* the IKE SA it belongs to */
+	uint32_t spi_in, spi_out;   /* in: ours (peer → us), out: the peer's (us → peer) */
+	uint16_t esp_transform;     /* ike_esp_tf */
+	uint16_t auth_alg;          /* ike_esp_auth */
+	uint16_t enc_key_bits;
+	uint16_t encap;             /* as negotiated: 2, 4 or 61444 */
+	bool udp_encap;             /* RFC 3948 ESP-in-UDP on 4500 */
+	struct rp_addr local, peer; /* outer endpoints (ports meaningful when udp_encap) */
+	struct rp_addr peer_inner;  /* NAT-OA original address (or outer), port = client's L2TP port
+				     * from its ID (0 = any) */
+	struct rp_addr local_inner; /* our address as the client sees it (its NAT-OA for us, or ours) */
+	uint8_t proto;              /* 17 */
+	uint32_t life_s;
+	uint32_t life_kb; /* 0 = none */
+	char peer_id[IKE_ID_STRLEN];
+	struct ike_ev_keys in, out;
+};
+
+/* ---- the core ------------------------------------------------------------------------------ */
+
+struct ike;
+
+struct ike *ike_new(const struct ike_conf *conf, struct rp_rng *rng, struct rp_log *log);
+void ike_free(struct ike *ike);
+/* pkt->data is an ISAKMP message (on 4500 the caller has stripped the non-ESP marker, see
+ * natt_classify); pkt->dst.port tells the port it arrived on. Returns 0, or -1 when dropped. */
+int ike_input(struct ike *ike, const struct rp_pkt *pkt, uint64_t now_ms);
+int ike_tick(struct ike *ike, uint64_t now_ms);
+uint64_t ike_next_deadline(const struct ike *ike); /* UINT64_MAX when idle */
+struct rp_ev *ike_next_event(struct ike *ike);    /* caller frees with rp_ev_free */
+
+/* Delete one IPsec SA pair (by our inbound SPI) or all SAs of a peer, telling the peer
+ * (DELETE notify) — e.g. when the L2TP tunnel closed or the ESP SA hit its byte limit. */
+int ike_delete_child(struct ike *ike, uint32_t spi_in, uint64_t now_ms);
+/* Count of IKE SAs (any state) and of installed IPsec SA pairs. */
+size_t ike_sa_count(const struct ike *ike);
+size_t ike_child_count(const struct ike *ike);
+
+/* Wireshark "IKEv1 Decryption Table" (uat ikev1_decryption_table) line:
+ * "<initiator cookie hex>","<encryption key hex>" */
+int ike_keylog_line(char *out, size_t n, const uint8_t icky[8], const uint8_t *key, size_t keylen);
+
+#endif

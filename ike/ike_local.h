@@ -1,0 +1,246 @@
+/* ike/ private declarations: crypto, DH, proposals, SA state. Not for other modules. */
+#ifndef IKE_LOCAL_H
+#define IKE_LOCAL_H
+
+#include <gmp.h>
+#include <nettle/ecc.h>
+
+#include "ike.h"
+#include "isakmp.h"
+
+#define IKE_MAXHASH 64  /* SHA-512 */
+#define IKE_MAXBLK 16   /* AES */
+#define IKE_MAXPUB 512  /* MODP4096 */
+#define IKE_MAXBUF 4096 /* our messages */
+
+/* ---- crypto (ike_crypto.c) ------------------------------------------------------------------ */
+
+struct ike_iov {
+	const void *p;
+	size_t n;
+};
+
+size_t ike_hash_len(uint16_t hash); /* 0 = unsupported */
+const char *ike_hash_name(uint16_t hash);
+int ike_hashv(uint16_t hash, const struct ike_iov *v, size_t n, uint8_t *out);
+int ike_prf(uint16_t hash, const void *key, size_t klen, const struct ike_iov *v, size_t n, uint8_t *out);
+size_t ike_enc_keylen(uint16_t enc, uint16_t keybits); /* bytes; 0 = unsupported */
+size_t ike_enc_block(uint16_t enc);
+const char *ike_enc_name(uint16_t enc);
+/* CBC in place; len a multiple of the block; iv (block bytes) becomes the last ciphertext block. */
+int ike_cbc(uint16_t enc, const uint8_t *key, size_t klen, uint8_t *iv, uint8_t *data, size_t len, bool encrypt);
+
+/* Phase-1 keying material (RFC 2409 §5). */
+struct ike_keys {
+	uint16_t hash, enc;
+	size_t hlen, blk, klen;
+	uint8_t skeyid[IKE_MAXHASH], d[IKE_MAXHASH], a[IKE_MAXHASH], e[IKE_MAXHASH];
+	uint8_t key[32]; /* SKEYID_e expanded to the cipher's key (appendix B) */
+};
+int ike_skeyid_psk(struct ike_keys *k, const uint8_t *psk, size_t psklen, const uint8_t *ni, size_t nilen,
+		   const uint8_t *nr, size_t nrlen);
+int ike_skeyid_sig(struct ike_keys *k, const uint8_t *ni, size_t nilen, const uint8_t *nr, size_t nrlen,
+		   const uint8_t *gxy, size_t gxylen);
+/* SKEYID_d/a/e and the cipher key from SKEYID (k->hash/enc/klen set by the caller). */
+int ike_keys_derive(struct ike_keys *k, const uint8_t *gxy, size_t gxylen, const uint8_t icky[8],
+		    const uint8_t rcky[8]);
+int ike_iv_p1(uint16_t hash, size_t blk, const uint8_t *gxi, size_t gxilen, const uint8_t *gxr, size_t gxrlen,
+	      uint8_t *iv);
+int ike_iv_p2(uint16_t hash, size_t blk, const uint8_t *last, uint32_t msgid, uint8_t *iv);
+int ike_keymat(uint16_t hash, const uint8_t *skeyid_d, size_t hlen, const uint8_t *gqm, size_t gqmlen, uint8_t proto,
+	       uint32_t spi, const uint8_t *ni, size_t nilen, const uint8_t *nr, size_t nrlen, uint8_t *out, size_t need);
+size_t ike_esp_keylen(uint16_t tf, uint16_t keybits); /* 0 unsupported */
+size_t ike_esp_authlen(uint16_t alg);                 /* 0 unsupported */
+const char *ike_esp_name(uint16_t tf);
+const char *ike_esp_auth_name(uint16_t alg);
+
+/* ---- Diffie-Hellman (ike_dh.c) ---------------------------------------------------------------- */
+
+struct ike_dh {
+	uint16_t group;
+	int kind; /* 0 none, 1 MODP, 2 ECP */
+	size_t publen;
+	uint8_t pub[IKE_MAXPUB];
+	mpz_t x;
+	struct ecc_scalar k;
+};
+bool ike_dh_supported(uint16_t g);
+bool ike_dh_is_ecp(uint16_t g);
+size_t ike_dh_publen(uint16_t g);
+const char *ike_dh_name(uint16_t g);
+int ike_dh_init(struct ike_dh *dh, uint16_t g, struct rp_rng *rng);
+int ike_dh_shared(struct ike_dh *dh, const uint8_t *peer, size_t len, uint8_t *out, size_t *outlen);
+void ike_dh_clear(struct ike_dh *dh);
+
+/* ---- proposals (ike_prop.c) ------------------------------------------------------------------- */
+
+struct ike_p1_choice {
+	const struct isakmp_xf *xf;
+	uint8_t pnum;
+	uint16_t enc, keylen, hash, group, auth;
+	uint32_t life_s;
+};
+/* 0 and *ch filled, or -1 with why (a sentence for the log) filled. */
+int ike_p1_select(const struct ike_conf *c, const struct isakmp_sa *sa, struct ike_p1_choice *ch, char *why,
+		  size_t n);
+struct ike_p2_choice {
+	const struct isakmp_prop *prop;
+	const struct isakmp_xf *xf;
+	uint16_t tf, keylen, auth, group, encap;
+	uint32_t life_s, life_kb;
+	bool shortened;
+};
+int ike_p2_select(const struct ike_conf *c, const struct isakmp_sa *sa, bool natt, bool have_ke,
+		  struct ike_p2_choice *ch, char *why, size_t n);
+/* "AES-256/SHA1/MODP2048, 3DES/MD5/MODP1024, ..." */
+void ike_p1_offer_str(const struct isakmp_sa *sa, char *out, size_t n);
+void ike_p2_offer_str(const struct isakmp_sa *sa, char *out, size_t n);
+
+/* ---- vendor IDs and NAT-D (ike_vid.c) --------------------------------------------------------- */
+
+enum ike_natt {
+	IKE_NATT_NONE = 0,
+	IKE_NATT_DRAFT02, /* draft-ietf-ipsec-nat-t-ike-02 */
+	IKE_NATT_DRAFT02N, /* "...-02\n" */
+	IKE_NATT_DRAFT03,
+	IKE_NATT_RFC, /* RFC 3947 */
+};
+struct ike_vids {
+	unsigned natt_mask; /* 1 << enum ike_natt */
+	bool dpd, ms_nt5, ms_frag, ms_ic, xauth, unity;
+	uint32_t ms_ver;
+};
+void ike_vid_scan(const struct isakmp_msg *m, struct ike_vids *v);
+enum ike_natt ike_natt_best(unsigned mask);
+const uint8_t *ike_natt_vid(enum ike_natt n, size_t *len);
+const char *ike_natt_name(enum ike_natt n);
+void ike_vids_str(const struct ike_vids *v, char *out, size_t n);
+extern const uint8_t ike_vid_dpd[16];
+int ike_natd_hash(uint16_t hash, const uint8_t icky[8], const uint8_t rcky[8], const struct rp_addr *a,
+		  uint8_t *out);
+
+/* ---- state (ike_sa.c, ike_mm.c, ike_qm.c, ike_info.c) ----------------------------------------- */
+
+enum ike_state {
+	IKE_ST_MM2 = 1, /* MM2 sent, waiting for MM3 */
+	IKE_ST_MM4,     /* MM4 sent, waiting for MM5 */
+	IKE_ST_EST,     /* MM6 sent: established */
+	IKE_ST_FAILED,  /* authentication failed; kept so retransmissions stay quiet until half-open expiry */
+};
+
+struct ike_sa;
+
+struct ike_child {
+	struct ike_child *next;
+	struct ike_sa *owner; /* NULL while orphaned (its IKE SA went before it) */
+	uint64_t expire_ms;
+	struct ike_ev_sa ev; /* keys wiped after SA_INSTALL */
+};
+
+struct ike_qm {
+	struct ike_qm *next;
+	uint32_t msgid;
+	bool done;
+	uint8_t iv[IKE_MAXBLK];
+	uint64_t expire_ms;
+	uint8_t req_digest[20];
+	uint8_t *resp; /* QM2 as sent, for retransmission */
+	size_t resplen;
+	uint32_t spi_in;
+	struct ike_ev_sa sa; /* pending SA_INSTALL (with keys) */
+	uint8_t *ni, *nr;
+	size_t nilen, nrlen;
+};
+
+struct ike_sa {
+	struct ike_sa *hnext;
+	struct ike_sa *next; /* all SAs */
+	uint8_t icky[8], rcky[8];
+	enum ike_state state;
+	struct rp_addr local, peer;
+	enum ike_natt natt;
+	bool nat_local, nat_peer;
+	struct ike_vids vids;
+	struct ike_p1_choice ch;
+	uint64_t created_ms, expire_ms, last_rx_ms;
+	uint64_t dpd_next_ms;
+	uint32_t dpd_seq, dpd_pending;
+
+	uint8_t *sai_b; /* the initiator's SA payload body (HASH_I/HASH_R input) */
+	size_t sai_len;
+	uint8_t *gxi, *ni, *nr, *gxy;
+	size_t gxilen, nilen, nrlen, gxylen;
+	struct ike_dh dh;
+	struct ike_keys k;
+	uint8_t iv[IKE_MAXBLK];      /* phase-1 CBC state; after MM6 the last phase-1 block */
+	uint8_t id_type;             /* the peer's phase-1 ID */
+	char peer_id[IKE_ID_STRLEN]; /* printable */
+	bool initial_contact;
+
+	uint8_t req_digest[20]; /* last request handled, to recognise a retransmission */
+	uint8_t *resp;          /* our answer to it */
+	size_t resplen;
+
+	struct ike_qm *qms;
+};
+
+struct ike {
+	struct ike_conf conf;
+	struct rp_rng *rng;
+	struct rp_log *log;
+	struct rp_evq evq;
+	struct ike_sa **tab;
+	size_t nb, count;
+	struct ike_sa *all;
+	struct ike_child *children;
+	size_t nchildren;
+	uint64_t now;
+	struct isakmp_msg msg;  /* the message being handled */
+	uint8_t cur_digest[20]; /* its digest (retransmission detection) */
+};
+
+/* ike_sa.c */
+struct ike_sa *ike_sa_find(struct ike *ike, const uint8_t icky[8], const uint8_t rcky[8]);
+struct ike_sa *ike_sa_find_half(struct ike *ike, const uint8_t icky[8], const struct rp_addr *peer);
+struct ike_sa *ike_sa_add(struct ike *ike);   /* allocated, not yet in the table */
+void ike_sa_link(struct ike *ike, struct ike_sa *sa); /* cookies set: into the table */
+int ike_spi_alloc(struct ike *ike, uint32_t *spi);
+void ike_spi_release(struct ike *ike, uint32_t spi);
+void ike_sa_remove(struct ike *ike, struct ike_sa *sa, const char *why, bool delete_children);
+void ike_emit_send(struct ike *ike, const struct rp_addr *src, const struct rp_addr *dst, const uint8_t *p,
+		   size_t len);
+void ike_sa_send(struct ike *ike, struct ike_sa *sa, const uint8_t *p, size_t len, bool remember);
+void ike_emit_ike(struct ike *ike, struct ike_sa *sa, int type, const char *reason);
+void ike_child_delete(struct ike *ike, struct ike_child *c, bool notify_peer, const char *why);
+void ike_digest(const uint8_t *p, size_t len, uint8_t out[20]);
+/* Encrypt [hdr | payloads] in buf (len bytes, header included), padding to the block; returns
+ * the new length or 0. iv is the CBC state in and out. */
+size_t ike_encrypt(const struct ike_keys *k, uint8_t *iv, uint8_t *buf, size_t len, size_t cap);
+/* Decrypt the body of an encrypted message into out (heap, caller frees) and parse its chain
+ * into m (header copied). iv is advanced only on success. */
+int ike_decrypt(const struct ike_keys *k, uint8_t *iv, const uint8_t *msg, size_t len, uint8_t **out,
+		struct isakmp_msg *m);
+
+/* ike_mm.c */
+int ike_mm_first(struct ike *ike, const struct rp_pkt *pkt, const struct isakmp_msg *m);
+int ike_mm_input(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, const struct isakmp_msg *m);
+void ike_refuse_aggressive(struct ike *ike, const struct rp_pkt *pkt, const struct isakmp_msg *m);
+/* PSK candidates for a peer (RFC 2409 §5.4), in the order they are tried. */
+size_t ike_psk_candidates(const struct ike_conf *c, const struct rp_addr *peer, const struct ike_psk **out,
+			  size_t max);
+bool ike_psk_id_match(const struct ike_psk *p, const struct isakmp_id_pl *id);
+
+/* ike_qm.c */
+int ike_qm_input(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, const struct isakmp_msg *m);
+void ike_qm_free(struct ike_qm *q);
+
+/* ike_info.c */
+int ike_info_input(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, const struct isakmp_msg *m);
+/* Send an authenticated informational with one notify or delete payload. */
+int ike_info_send_notify(struct ike *ike, struct ike_sa *sa, uint8_t proto, const uint8_t *spi, size_t spi_size,
+			 uint16_t type, const void *data, size_t len);
+int ike_info_send_delete(struct ike *ike, struct ike_sa *sa, uint8_t proto, const uint8_t *spi, size_t spi_size);
+void ike_initial_contact(struct ike *ike, struct ike_sa *sa);
+void ike_dpd_tick(struct ike *ike, struct ike_sa *sa, uint64_t now);
+
+#endif

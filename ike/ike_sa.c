@@ -1,0 +1,526 @@
+/* The core: IKE SA table keyed by cookies, input dispatch, timers, events, message protection.
+ * Sans-IO: packets and now_ms in, rp_ev events out (DESIGN.md "contract of a core"). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/crypto.h>
+
+#include "ike_local.h"
+
+static int rng_spi(struct ike *ike, uint32_t *spi)
+{
+	for (int tries = 0; tries < 64; tries++) {
+		uint32_t s = rp_rng_u32(ike->rng);
+		bool used = s <= 255;
+		for (struct ike_child *c = ike->children; c && !used; c = c->next)
+			used = c->ev.spi_in == s;
+		for (struct ike_sa *sa = ike->all; sa && !used; sa = sa->next)
+			for (struct ike_qm *q = sa->qms; q && !used; q = q->next)
+				used = q->spi_in == s;
+		if (!used) {
+			*spi = s;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int ike_spi_alloc(struct ike *ike, uint32_t *spi)
+{
+	if (ike->conf.spi_alloc)
+		return ike->conf.spi_alloc(ike->conf.spi_ctx, spi);
+	return rng_spi(ike, spi);
+}
+
+void ike_spi_release(struct ike *ike, uint32_t spi)
+{
+	if (ike->conf.spi_release && spi)
+		ike->conf.spi_release(ike->conf.spi_ctx, spi);
+}
+
+struct ike *ike_new(const struct ike_conf *conf, struct rp_rng *rng, struct rp_log *log)
+{
+	struct ike *ike = calloc(1, sizeof *ike);
+	if (!ike)
+		return NULL;
+	struct ike_conf d;
+	ike_conf_defaults(&d);
+	ike->conf = *conf;
+	/* Unset lists and limits take the defaults, so a caller may fill only what it changes. */
+	if (!ike->conf.np1_groups) {
+		ike->conf.p1_groups = d.p1_groups;
+		ike->conf.np1_groups = d.np1_groups;
+	}
+	if (!ike->conf.np1_encs) {
+		ike->conf.p1_encs = d.p1_encs;
+		ike->conf.np1_encs = d.np1_encs;
+	}
+	if (!ike->conf.np1_hashes) {
+		ike->conf.p1_hashes = d.p1_hashes;
+		ike->conf.np1_hashes = d.np1_hashes;
+	}
+	if (!ike->conf.np2_encs) {
+		ike->conf.p2_encs = d.p2_encs;
+		ike->conf.np2_encs = d.np2_encs;
+	}
+	if (!ike->conf.np2_auths) {
+		ike->conf.p2_auths = d.p2_auths;
+		ike->conf.np2_auths = d.np2_auths;
+	}
+	if (!ike->conf.p2_groups) {
+		ike->conf.p2_groups = d.p2_groups;
+		ike->conf.np2_groups = d.np2_groups;
+	}
+	if (!ike->conf.p1_life_max_s)
+		ike->conf.p1_life_max_s = d.p1_life_max_s;
+	if (!ike->conf.p2_life_max_s)
+		ike->conf.p2_life_max_s = d.p2_life_max_s;
+	if (!ike->conf.halfopen_ms)
+		ike->conf.halfopen_ms = d.halfopen_ms;
+	if (!ike->conf.dpd_idle_s)
+		ike->conf.dpd_idle_s = d.dpd_idle_s;
+	if (!ike->conf.dpd_timeout_s)
+		ike->conf.dpd_timeout_s = d.dpd_timeout_s;
+	if (!ike->conf.max_sa)
+		ike->conf.max_sa = d.max_sa;
+	ike->rng = rng;
+	ike->log = log;
+	rp_evq_init(&ike->evq);
+	ike->nb = 256;
+	ike->tab = calloc(ike->nb, sizeof *ike->tab);
+	if (!ike->tab) {
+		free(ike);
+		return NULL;
+	}
+	return ike;
+}
+
+void ike_free(struct ike *ike)
+{
+	if (!ike)
+		return;
+	while (ike->all)
+		ike_sa_remove(ike, ike->all, NULL, false);
+	while (ike->children) {
+		struct ike_child *c = ike->children;
+		ike->children = c->next;
+		rp_wipe(c, sizeof *c);
+		free(c);
+	}
+	rp_evq_clear(&ike->evq);
+	free(ike->tab);
+	free(ike);
+}
+
+static size_t bucket(const struct ike *ike, const uint8_t icky[8])
+{
+	uint64_t h;
+	memcpy(&h, icky, 8); /* initiator cookies are random (RFC 2408 §2.5.3) */
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 32;
+	return (size_t)(h & (ike->nb - 1));
+}
+
+static void grow(struct ike *ike)
+{
+	size_t nb = ike->nb * 2;
+	struct ike_sa **t = calloc(nb, sizeof *t);
+	if (!t)
+		return; /* chains just get longer */
+	struct ike_sa **old = ike->tab;
+	size_t onb = ike->nb;
+	ike->tab = t;
+	ike->nb = nb;
+	for (size_t i = 0; i < onb; i++)
+		for (struct ike_sa *s = old[i], *n; s; s = n) {
+			n = s->hnext;
+			size_t b = bucket(ike, s->icky);
+			s->hnext = t[b];
+			t[b] = s;
+		}
+	free(old);
+}
+
+struct ike_sa *ike_sa_find(struct ike *ike, const uint8_t icky[8], const uint8_t rcky[8])
+{
+	for (struct ike_sa *s = ike->tab[bucket(ike, icky)]; s; s = s->hnext)
+		if (memcmp(s->icky, icky, 8) == 0 && memcmp(s->rcky, rcky, 8) == 0)
+			return s;
+	return NULL;
+}
+
+struct ike_sa *ike_sa_find_half(struct ike *ike, const uint8_t icky[8], const struct rp_addr *peer)
+{
+	for (struct ike_sa *s = ike->tab[bucket(ike, icky)]; s; s = s->hnext)
+		if (memcmp(s->icky, icky, 8) == 0 && rp_addr_ipeq(&s->peer, peer))
+			return s;
+	return NULL;
+}
+
+struct ike_sa *ike_sa_add(struct ike *ike)
+{
+	struct ike_sa *sa = calloc(1, sizeof *sa);
+	if (!sa)
+		return NULL;
+	if (ike->count >= ike->nb)
+		grow(ike);
+	return sa;
+}
+
+void ike_sa_link(struct ike *ike, struct ike_sa *sa)
+{
+	size_t b = bucket(ike, sa->icky);
+	sa->hnext = ike->tab[b];
+	ike->tab[b] = sa;
+	sa->next = ike->all;
+	ike->all = sa;
+	ike->count++;
+}
+
+void ike_qm_free(struct ike_qm *q)
+{
+	free(q->resp);
+	free(q->ni);
+	free(q->nr);
+	rp_wipe(q, sizeof *q);
+	free(q);
+}
+
+void ike_sa_remove(struct ike *ike, struct ike_sa *sa, const char *why, bool delete_children)
+{
+	if (sa->state == IKE_ST_EST && why)
+		ike_emit_ike(ike, sa, IKE_EV_IKE_DOWN, why);
+	for (struct ike_child *c = ike->children, *n; c; c = n) {
+		n = c->next;
+		if (c->owner != sa)
+			continue;
+		if (delete_children)
+			ike_child_delete(ike, c, false, why ? why : "IKE SA gone");
+		else
+			c->owner = NULL; /* kept until its lifetime or a new IKE SA of the peer adopts it */
+	}
+	while (sa->qms) {
+		struct ike_qm *q = sa->qms;
+		sa->qms = q->next;
+		if (!q->done)
+			ike_spi_release(ike, q->spi_in);
+		ike_qm_free(q);
+	}
+	for (struct ike_sa **pp = &ike->tab[bucket(ike, sa->icky)]; *pp; pp = &(*pp)->hnext)
+		if (*pp == sa) {
+			*pp = sa->hnext;
+			break;
+		}
+	for (struct ike_sa **pp = &ike->all; *pp; pp = &(*pp)->next)
+		if (*pp == sa) {
+			*pp = sa->next;
+			break;
+		}
+	ike->count--;
+	if (sa->gxy)
+		rp_wipe(sa->gxy, sa->gxylen);
+	free(sa->gxy);
+	free(sa->sai_b);
+	free(sa->gxi);
+	free(sa->ni);
+	free(sa->nr);
+	free(sa->resp);
+	ike_dh_clear(&sa->dh);
+	rp_wipe(sa, sizeof *sa);
+	free(sa);
+}
+
+void ike_digest(const uint8_t *p, size_t len, uint8_t out[20])
+{
+	gnutls_hash_fast(GNUTLS_DIG_SHA1, p, len, out);
+}
+
+void ike_emit_send(struct ike *ike, const struct rp_addr *src, const struct rp_addr *dst, const uint8_t *p, size_t len)
+{
+	size_t marker = src->port == 4500 ? 4 : 0; /* RFC 3948 §2.2 non-ESP marker */
+	struct rp_ev *ev = rp_ev_new(IKE_EV_SEND, len + marker);
+	if (!ev)
+		return;
+	ev->src = *src;
+	ev->dst = *dst;
+	memcpy(ev->data + marker, p, len);
+	rp_evq_push(&ike->evq, ev);
+}
+
+void ike_sa_send(struct ike *ike, struct ike_sa *sa, const uint8_t *p, size_t len, bool remember)
+{
+	ike_emit_send(ike, &sa->local, &sa->peer, p, len);
+	if (remember) {
+		uint8_t *c = malloc(len);
+		if (!c)
+			return;
+		memcpy(c, p, len);
+		free(sa->resp);
+		sa->resp = c;
+		sa->resplen = len;
+		memcpy(sa->req_digest, ike->cur_digest, 20);
+	}
+}
+
+void ike_emit_ike(struct ike *ike, struct ike_sa *sa, int type, const char *reason)
+{
+	struct rp_ev *ev = rp_ev_new(type, sizeof(struct ike_ev_ike));
+	if (!ev)
+		return;
+	struct ike_ev_ike *e = (struct ike_ev_ike *)ev->data;
+	memcpy(e->icky, sa->icky, 8);
+	memcpy(e->rcky, sa->rcky, 8);
+	e->local = sa->local;
+	e->peer = sa->peer;
+	snprintf(e->peer_id, sizeof e->peer_id, "%s", sa->peer_id);
+	e->natt = sa->local.port == 4500;
+	e->peer_natd = sa->nat_peer;
+	e->life_s = sa->ch.life_s;
+	snprintf(e->reason, sizeof e->reason, "%s", reason ? reason : "");
+	ev->src = sa->local;
+	ev->dst = sa->peer;
+	rp_evq_push(&ike->evq, ev);
+	char who[RP_ADDR_STRLEN];
+	rp_logf(ike->log, RP_LOG_INFO, "ike", "IKE SA %s %s id %s%s%s", type == IKE_EV_IKE_UP ? "up" : "down",
+		rp_addr_str(&sa->peer, who, sizeof who), sa->peer_id, reason && *reason ? ": " : "",
+		reason ? reason : "");
+}
+
+void ike_child_delete(struct ike *ike, struct ike_child *c, bool notify_peer, const char *why)
+{
+	if (notify_peer && c->owner && c->owner->state == IKE_ST_EST) {
+		uint8_t spi[4];
+		rp_put_u32(spi, c->ev.spi_in); /* our inbound SPI: the one the peer sends with */
+		ike_info_send_delete(ike, c->owner, ISAKMP_PROTO_ESP, spi, 4);
+	}
+	struct rp_ev *ev = rp_ev_new(IKE_EV_SA_DELETE, sizeof(struct ike_ev_sa));
+	if (ev) {
+		memcpy(ev->data, &c->ev, sizeof c->ev);
+		ev->src = c->ev.local;
+		ev->dst = c->ev.peer;
+		rp_evq_push(&ike->evq, ev);
+	}
+	char who[RP_ADDR_STRLEN];
+	rp_logf(ike->log, RP_LOG_INFO, "ike", "IPsec SA down %s SPIs in %08x out %08x id %s: %s",
+		rp_addr_str(&c->ev.peer, who, sizeof who), c->ev.spi_in, c->ev.spi_out, c->ev.peer_id, why);
+	ike_spi_release(ike, c->ev.spi_in);
+	for (struct ike_child **pp = &ike->children; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	ike->nchildren--;
+	rp_wipe(c, sizeof *c);
+	free(c);
+}
+
+int ike_delete_child(struct ike *ike, uint32_t spi_in, uint64_t now_ms)
+{
+	ike->now = now_ms;
+	for (struct ike_child *c = ike->children; c; c = c->next)
+		if (c->ev.spi_in == spi_in) {
+			ike_child_delete(ike, c, true, "deleted locally");
+			return 0;
+		}
+	return -1;
+}
+
+size_t ike_sa_count(const struct ike *ike) { return ike->count; }
+size_t ike_child_count(const struct ike *ike) { return ike->nchildren; }
+
+size_t ike_encrypt(const struct ike_keys *k, uint8_t *iv, uint8_t *buf, size_t len, size_t cap)
+{
+	size_t body = len - ISAKMP_HDR_LEN, pad = (k->blk - body % k->blk) % k->blk;
+	if (len < ISAKMP_HDR_LEN || len + pad > cap)
+		return 0;
+	/* RFC 2408 §3.5: the payloads are padded to the block with zeros; the header length counts
+	 * the padding and the receiver finds the end of the chain by next-payload = NONE. */
+	memset(buf + len, 0, pad);
+	len += pad;
+	buf[19] |= ISAKMP_FLAG_ENC;
+	rp_put_u32(buf + 24, (uint32_t)len);
+	if (ike_cbc(k->enc, k->key, k->klen, iv, buf + ISAKMP_HDR_LEN, len - ISAKMP_HDR_LEN, true))
+		return 0;
+	return len;
+}
+
+int ike_decrypt(const struct ike_keys *k, uint8_t *iv, const uint8_t *msg, size_t len, uint8_t **out,
+		struct isakmp_msg *m)
+{
+	struct isakmp_hdr h;
+	*out = NULL;
+	if (isakmp_hdr_parse(msg, len, &h) || !(h.flags & ISAKMP_FLAG_ENC))
+		return -1;
+	size_t blen = h.len - ISAKMP_HDR_LEN;
+	if (blen == 0 || blen % k->blk)
+		return -1;
+	uint8_t *p = malloc(h.len), tiv[IKE_MAXBLK];
+	if (!p)
+		return -1;
+	memcpy(p, msg, h.len);
+	memcpy(tiv, iv, k->blk);
+	if (ike_cbc(k->enc, k->key, k->klen, tiv, p + ISAKMP_HDR_LEN, blen, false) ||
+	    isakmp_chain_parse(h.np, p + ISAKMP_HDR_LEN, blen, true, m)) {
+		free(p);
+		return -1;
+	}
+	m->h = h;
+	memcpy(iv, tiv, k->blk);
+	*out = p;
+	return 0;
+}
+
+int ike_keylog_line(char *out, size_t n, const uint8_t icky[8], const uint8_t *key, size_t keylen)
+{
+	char ck[17], kh[2 * 64 + 1];
+	if (keylen > 64)
+		return -1;
+	for (int i = 0; i < 8; i++)
+		snprintf(ck + 2 * i, 3, "%02x", icky[i]);
+	for (size_t i = 0; i < keylen; i++)
+		snprintf(kh + 2 * i, 3, "%02x", key[i]);
+	kh[2 * keylen] = 0;
+	int r = snprintf(out, n, "\"%s\",\"%s\"", ck, kh);
+	return r > 0 && (size_t)r < n ? 0 : -1;
+}
+
+static void drop(struct ike *ike, const struct rp_pkt *pkt, const char *reason)
+{
+	rp_log_drop(ike->log, ike->now, "ike", &pkt->src, reason, NULL);
+}
+
+int ike_input(struct ike *ike, const struct rp_pkt *pkt, uint64_t now_ms)
+{
+	static const uint8_t zero[8];
+	struct isakmp_msg *m = &ike->msg;
+	ike->now = now_ms;
+	if (isakmp_msg_parse(pkt->data, pkt->len, m)) {
+		drop(ike, pkt, "malformed ISAKMP message");
+		return -1;
+	}
+	ike_digest(pkt->data, m->h.len, ike->cur_digest);
+	if (m->h.exch == ISAKMP_EX_AGGR && memcmp(m->h.rcky, zero, 8) == 0) {
+		ike_refuse_aggressive(ike, pkt, m);
+		return -1;
+	}
+	if (memcmp(m->h.rcky, zero, 8) == 0) {
+		if (m->h.exch != ISAKMP_EX_IDPROT || (m->h.flags & ISAKMP_FLAG_ENC) || m->h.msgid) {
+			drop(ike, pkt, m->h.exch == ISAKMP_EX_INFO ? "unauthenticated informational ignored"
+								  : "first message is not Main Mode");
+			return -1;
+		}
+		struct ike_sa *sa = ike_sa_find_half(ike, m->h.icky, &pkt->src);
+		if (sa) {
+			/* RFC 2408 §5: a retransmitted first message gets our stored answer again */
+			if (sa->state == IKE_ST_MM2 && sa->resp && memcmp(sa->req_digest, ike->cur_digest, 20) == 0) {
+				ike_emit_send(ike, &pkt->dst, &pkt->src, sa->resp, sa->resplen);
+				return 0;
+			}
+			drop(ike, pkt, "first message for a known initiator cookie");
+			return -1;
+		}
+		return ike_mm_first(ike, pkt, m);
+	}
+	struct ike_sa *sa = ike_sa_find(ike, m->h.icky, m->h.rcky);
+	if (!sa) {
+		drop(ike, pkt, "unknown cookies");
+		return -1;
+	}
+	if (m->h.exch == ISAKMP_EX_IDPROT) {
+		if (sa->resp && memcmp(sa->req_digest, ike->cur_digest, 20) == 0) {
+			ike_emit_send(ike, &sa->local, &sa->peer, sa->resp, sa->resplen);
+			return 0;
+		}
+		return ike_mm_input(ike, sa, pkt, m);
+	}
+	if (sa->state != IKE_ST_EST) {
+		drop(ike, pkt, m->h.exch == ISAKMP_EX_INFO ? "informational before Main Mode completed ignored"
+							  : "exchange before Main Mode completed");
+		return -1;
+	}
+	if (m->h.exch == ISAKMP_EX_QUICK)
+		return ike_qm_input(ike, sa, pkt, m);
+	if (m->h.exch == ISAKMP_EX_INFO)
+		return ike_info_input(ike, sa, pkt, m);
+	drop(ike, pkt, m->h.exch == ISAKMP_EX_TRANSACTION ? "mode-config/XAUTH not supported" : "unsupported exchange type");
+	return -1;
+}
+
+static uint64_t sa_deadline(const struct ike *ike, const struct ike_sa *sa)
+{
+	uint64_t d = sa->expire_ms;
+	for (const struct ike_qm *q = sa->qms; q; q = q->next)
+		if (q->expire_ms < d)
+			d = q->expire_ms;
+	if (sa->state == IKE_ST_EST && sa->vids.dpd) {
+		if (sa->dpd_next_ms < d)
+			d = sa->dpd_next_ms;
+		uint64_t dead = sa->last_rx_ms + (uint64_t)ike->conf.dpd_timeout_s * 1000;
+		if (sa->dpd_pending && dead < d)
+			d = dead;
+	}
+	return d;
+}
+
+int ike_tick(struct ike *ike, uint64_t now)
+{
+	ike->now = now;
+	for (struct ike_sa *sa = ike->all, *n; sa; sa = n) {
+		n = sa->next;
+		if (sa->state != IKE_ST_EST && now >= sa->expire_ms) {
+			char who[RP_ADDR_STRLEN];
+			rp_logf(ike->log, RP_LOG_WARN, "ike", "half-open Main Mode from %s timed out in state %d",
+				rp_addr_str(&sa->peer, who, sizeof who), sa->state);
+			ike_sa_remove(ike, sa, NULL, false);
+			continue;
+		}
+		if (sa->state == IKE_ST_EST && now >= sa->expire_ms) {
+			/* Phase-1 lifetime over: tell the peer; its IPsec SAs live on to their own
+			 * lifetime (a client re-keys phase 1 by a new Main Mode). */
+			ike_info_send_delete(ike, sa, ISAKMP_PROTO_ISAKMP, sa->icky, 16);
+			ike_sa_remove(ike, sa, "phase-1 lifetime expired", false);
+			continue;
+		}
+		for (struct ike_qm **pp = &sa->qms; *pp;) {
+			struct ike_qm *q = *pp;
+			if (now >= q->expire_ms) {
+				if (!q->done) {
+					char who[RP_ADDR_STRLEN];
+					rp_logf(ike->log, RP_LOG_WARN, "ike", "Quick Mode %08x from %s timed out",
+						q->msgid, rp_addr_str(&sa->peer, who, sizeof who));
+					ike_spi_release(ike, q->spi_in);
+				}
+				*pp = q->next;
+				ike_qm_free(q);
+			} else {
+				pp = &q->next;
+			}
+		}
+		if (sa->state == IKE_ST_EST)
+			ike_dpd_tick(ike, sa, now); /* may remove sa */
+	}
+	for (struct ike_child *c = ike->children, *n; c; c = n) {
+		n = c->next;
+		if (now >= c->expire_ms)
+			ike_child_delete(ike, c, true, "lifetime expired");
+	}
+	return 0;
+}
+
+uint64_t ike_next_deadline(const struct ike *ike)
+{
+	uint64_t d = UINT64_MAX;
+	for (const struct ike_sa *sa = ike->all; sa; sa = sa->next) {
+		uint64_t x = sa_deadline(ike, sa);
+		if (x < d)
+			d = x;
+	}
+	for (const struct ike_child *c = ike->children; c; c = c->next)
+		if (c->expire_ms < d)
+			d = c->expire_ms;
+	return d;
+}
+
+struct rp_ev *ike_next_event(struct ike *ike) { return rp_evq_pop(&ike->evq); }
