@@ -159,6 +159,12 @@ int ike_info_input(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt,
 			break;
 		default:
 			rp_logf(ike->log, RP_LOG_WARN, "ike", "notify %u from %s (id %s)", n.type, who, sa->peer_id);
+			/* An error notify (RFC 2408 §3.14.1, types < 8192) while a Quick Mode waits for
+			 * QM3 means the initiator gave up on it (e.g. its SA install failed). */
+			if (n.type < 8192)
+				for (struct ike_qm *q = sa->qms; q; q = q->next)
+					if (!q->done)
+						ike_qm_abort(ike, q, "initiator refused the Quick Mode");
 		}
 	}
 	free(plain);

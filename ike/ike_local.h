@@ -90,7 +90,7 @@ struct ike_p2_choice {
 	uint32_t life_s, life_kb;
 	bool shortened;
 };
-int ike_p2_select(const struct ike_conf *c, const struct isakmp_sa *sa, bool natt, bool have_ke,
+int ike_p2_select(const struct ike_conf *c, const struct isakmp_sa *sa, bool natt, size_t ke_len,
 		  struct ike_p2_choice *ch, char *why, size_t n);
 /* "AES-256/SHA1/MODP2048, 3DES/MD5/MODP1024, ..." */
 void ike_p1_offer_str(const struct isakmp_sa *sa, char *out, size_t n);
@@ -233,6 +233,7 @@ bool ike_psk_id_match(const struct ike_psk *p, const struct isakmp_id_pl *id);
 /* ike_qm.c */
 int ike_qm_input(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, const struct isakmp_msg *m);
 void ike_qm_free(struct ike_qm *q);
+void ike_qm_abort(struct ike *ike, struct ike_qm *q, const char *why);
 
 /* ike_info.c */
 int ike_info_input(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, const struct isakmp_msg *m);

@@ -244,7 +244,7 @@ static bool encap_ok(uint16_t e, bool natt)
 	return e == IKE_ENCAP_TRANSPORT;
 }
 
-int ike_p2_select(const struct ike_conf *c, const struct isakmp_sa *sa, bool natt, bool have_ke,
+int ike_p2_select(const struct ike_conf *c, const struct isakmp_sa *sa, bool natt, size_t ke_len,
 		  struct ike_p2_choice *ch, char *why, size_t n)
 {
 	long best = -1;
@@ -272,7 +272,8 @@ int ike_p2_select(const struct ike_conf *c, const struct isakmp_sa *sa, bool nat
 					  encap == IKE_ENCAP_UDP_TUNNEL_DRAFT;
 				continue;
 			}
-			if ((a->group != 0) != have_ke) {
+			/* PFS: one KE for the whole offer, so only transforms of its group qualify */
+			if ((a->group != 0) != (ke_len != 0) || (a->group && ike_dh_publen(a->group) != ke_len)) {
 				pfs_mismatch = true;
 				continue;
 			}

@@ -73,6 +73,41 @@ static void natoa_body(const struct rp_addr *a, uint8_t *b, size_t *n)
 	*n = 4 + al;
 }
 
+/* The pair is handed to the SAD when QM2 goes out, as pluto does: the initiator may send ESP
+ * right after QM3, and a lost QM3 must not drop it. Without QM3 (or on an error notify) within
+ * halfopen_ms the pair is withdrawn again (SA_DELETE). */
+static int install(struct ike *ike, struct ike_sa *sa, struct ike_qm *q)
+{
+	struct ike_child *c = calloc(1, sizeof *c);
+	if (!c)
+		return -1;
+	c->owner = sa;
+	c->ev = q->sa;
+	c->expire_ms = ike->now + (uint64_t)q->sa.life_s * 1000;
+	struct rp_ev *ev = rp_ev_new(IKE_EV_SA_INSTALL, sizeof q->sa);
+	if (!ev) {
+		free(c);
+		return -1;
+	}
+	memcpy(ev->data, &q->sa, sizeof q->sa);
+	ev->src = sa->local;
+	ev->dst = sa->peer;
+	rp_evq_push(&ike->evq, ev);
+	rp_wipe(&c->ev.in, sizeof c->ev.in); /* the SAD holds the keys now */
+	rp_wipe(&c->ev.out, sizeof c->ev.out);
+	rp_wipe(&q->sa.in, sizeof q->sa.in);
+	rp_wipe(&q->sa.out, sizeof q->sa.out);
+	c->next = ike->children;
+	ike->children = c;
+	ike->nchildren++;
+	char who[RP_ADDR_STRLEN], inner[RP_ADDR_STRLEN];
+	rp_logf(ike->log, RP_LOG_INFO, "ike", "IPsec SA up %s SPIs in %08x out %08x id %s inner %s %s-%u/%s%s",
+		rp_addr_str(&sa->peer, who, sizeof who), c->ev.spi_in, c->ev.spi_out, c->ev.peer_id,
+		rp_addr_str(&c->ev.peer_inner, inner, sizeof inner), ike_esp_name(c->ev.esp_transform),
+		c->ev.enc_key_bits, ike_esp_auth_name(c->ev.auth_alg), c->ev.udp_encap ? " UDP-encap" : "");
+	return 0;
+}
+
 static int qm1(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, const struct isakmp_msg *m)
 {
 	struct ike_keys *k = &sa->k;
@@ -140,7 +175,7 @@ static int qm1(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 	}
 	bool udp = sa->natt && (sa->nat_local || sa->nat_peer);
 	struct ike_p2_choice ch;
-	if (ike_p2_select(&ike->conf, &sap2, udp, kep != NULL, &ch, why, sizeof why)) {
+	if (ike_p2_select(&ike->conf, &sap2, udp, kep ? kep->len : 0, &ch, why, sizeof why)) {
 		rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "NO-PROPOSAL-CHOSEN", "(Quick Mode): %s", why);
 		ike_info_send_notify(ike, sa, ISAKMP_PROTO_ESP, NULL, 0, ISAKMP_N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		goto out;
@@ -277,6 +312,12 @@ static int qm1(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 	q->next = sa->qms;
 	sa->qms = q;
 	sa->last_rx_ms = ike->now;
+	if (install(ike, sa, q)) {
+		sa->qms = q->next;
+		ike_spi_release(ike, q->spi_in);
+		ike_qm_free(q);
+		goto out;
+	}
 	rp_log_ike(ike->log, "Quick Mode %08x with %s: chose %s-%u/%s%s%s, encap %u, life %u s%s", q->msgid, who,
 		   ike_esp_name(ch.tf), ch.keylen, ike_esp_auth_name(ch.auth), ch.group ? "/PFS-" : "",
 		   ch.group ? ike_dh_name(ch.group) : "", ch.encap, ch.life_s, ch.shortened ? " (shortened)" : "");
@@ -315,31 +356,7 @@ static int qm3(struct ike *ike, struct ike_sa *sa, struct ike_qm *q, const struc
 	memcpy(q->iv, iv, k->blk);
 	q->done = true;
 	sa->last_rx_ms = ike->now;
-	struct ike_child *c = calloc(1, sizeof *c);
-	if (!c)
-		return -1;
-	c->owner = sa;
-	c->ev = q->sa;
-	c->expire_ms = ike->now + (uint64_t)q->sa.life_s * 1000;
-	struct rp_ev *ev = rp_ev_new(IKE_EV_SA_INSTALL, sizeof q->sa);
-	if (ev) {
-		memcpy(ev->data, &q->sa, sizeof q->sa);
-		ev->src = sa->local;
-		ev->dst = sa->peer;
-		rp_evq_push(&ike->evq, ev);
-	}
-	rp_wipe(&c->ev.in, sizeof c->ev.in); /* the SAD holds the keys now */
-	rp_wipe(&c->ev.out, sizeof c->ev.out);
-	rp_wipe(&q->sa.in, sizeof q->sa.in);
-	rp_wipe(&q->sa.out, sizeof q->sa.out);
-	c->next = ike->children;
-	ike->children = c;
-	ike->nchildren++;
-	char who[RP_ADDR_STRLEN], inner[RP_ADDR_STRLEN];
-	rp_logf(ike->log, RP_LOG_INFO, "ike", "IPsec SA up %s SPIs in %08x out %08x id %s inner %s %s-%u/%s%s",
-		rp_addr_str(&sa->peer, who, sizeof who), c->ev.spi_in, c->ev.spi_out, c->ev.peer_id,
-		rp_addr_str(&c->ev.peer_inner, inner, sizeof inner), ike_esp_name(c->ev.esp_transform),
-		c->ev.enc_key_bits, ike_esp_auth_name(c->ev.auth_alg), c->ev.udp_encap ? " UDP-encap" : "");
+	rp_log_ike(ike->log, "Quick Mode %08x completed (HASH(3) valid), SPI in %08x", q->msgid, q->spi_in);
 	return 0;
 }
 

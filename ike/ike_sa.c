@@ -179,6 +179,17 @@ void ike_sa_link(struct ike *ike, struct ike_sa *sa)
 	ike->count++;
 }
 
+/* A Quick Mode that will not complete: withdraw the SA pair installed at QM2. */
+void ike_qm_abort(struct ike *ike, struct ike_qm *q, const char *why)
+{
+	for (struct ike_child *c = ike->children; c; c = c->next)
+		if (c->ev.spi_in == q->spi_in) {
+			ike_child_delete(ike, c, false, why);
+			break;
+		}
+	q->done = true;
+}
+
 void ike_qm_free(struct ike_qm *q)
 {
 	free(q->resp);
@@ -201,11 +212,9 @@ void ike_sa_remove(struct ike *ike, struct ike_sa *sa, const char *why, bool del
 		else
 			c->owner = NULL; /* kept until its lifetime or a new IKE SA of the peer adopts it */
 	}
-	while (sa->qms) {
+	while (sa->qms) { /* their SAs (installed at QM2) are children, handled above */
 		struct ike_qm *q = sa->qms;
 		sa->qms = q->next;
-		if (!q->done)
-			ike_spi_release(ike, q->spi_in);
 		ike_qm_free(q);
 	}
 	for (struct ike_sa **pp = &ike->tab[bucket(ike, sa->icky)]; *pp; pp = &(*pp)->hnext)
@@ -488,9 +497,9 @@ int ike_tick(struct ike *ike, uint64_t now)
 			if (now >= q->expire_ms) {
 				if (!q->done) {
 					char who[RP_ADDR_STRLEN];
-					rp_logf(ike->log, RP_LOG_WARN, "ike", "Quick Mode %08x from %s timed out",
+					rp_logf(ike->log, RP_LOG_WARN, "ike", "Quick Mode %08x from %s: no QM3 in time",
 						q->msgid, rp_addr_str(&sa->peer, who, sizeof who));
-					ike_spi_release(ike, q->spi_in);
+					ike_qm_abort(ike, q, "Quick Mode not completed (no QM3)");
 				}
 				*pp = q->next;
 				ike_qm_free(q);

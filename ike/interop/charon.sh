@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# strongSwan's charon (Debian package) as the IKEv1 initiator against the ike core behind
+# ike_udp_peer, in network namespaces: directly, and through an nftables masquerade NAT (random
+# ports, so NAT-T, floating to 4500 and UDP encapsulation are exercised). Windows-, iOS-, Android-
+# and NetworkManager-like proposal sets, with and without PFS. The host has no XFRM, so charon's
+# SA install fails after Quick Mode: we check Main Mode completed ("IKE_SA ... established"), that
+# charon selected the ESP proposal and reached its install step, and that the core reported the
+# SA pair (SA_INSTALL after QM3). Recipe from ../shared/harness/strongswan-initiator.
+#
+# usage: charon.sh PATH/TO/ike_udp_peer [CASE-FILTER]
+set -u
+peer_bin=$1
+filter=${2:-}
+for b in /usr/lib/ipsec/charon swanctl ip nft; do
+	command -v "$b" >/dev/null || { echo "missing $b (tests/deps/test-ike.txt)"; exit 1; }
+done
+
+tag=ike$$
+c=${tag}c s=${tag}s n=${tag}n
+w=$(mktemp -d /tmp/ike-charon.XXXXXX)
+peer_pid=
+fails=0
+
+stop_charon() {
+	[ -f "$w/pid" ] && kill "$(cat "$w/pid")" 2>/dev/null
+	rm -f "$w/pid"
+	sleep 0.3
+}
+cleanup() {
+	stop_charon
+	[ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null
+	for ns in $c $s $n; do ip netns del "$ns" 2>/dev/null; done
+	rm -rf "$w"
+}
+trap cleanup EXIT
+
+topo_direct() {
+	for ns in $c $s $n; do ip netns del "$ns" 2>/dev/null; done
+	ip netns add "$c"
+	ip netns add "$s"
+	ip link add ${tag}a netns "$c" type veth peer name ${tag}b netns "$s"
+	ip -n "$c" addr add 198.18.40.1/24 dev ${tag}a
+	ip -n "$s" addr add 198.18.40.2/24 dev ${tag}b
+	for ns in $c $s; do ip -n "$ns" link set lo up; done
+	ip -n "$c" link set ${tag}a up
+	ip -n "$s" link set ${tag}b up
+	me=198.18.40.1 srv=198.18.40.2
+}
+
+topo_nat() {
+	for ns in $c $s $n; do ip netns del "$ns" 2>/dev/null; done
+	ip netns add "$c"
+	ip netns add "$s"
+	ip netns add "$n"
+	ip link add ${tag}a netns "$c" type veth peer name ${tag}l netns "$n"
+	ip link add ${tag}w netns "$n" type veth peer name ${tag}b netns "$s"
+	ip -n "$c" addr add 100.64.40.10/24 dev ${tag}a
+	ip -n "$n" addr add 100.64.40.1/24 dev ${tag}l
+	ip -n "$n" addr add 203.0.113.1/24 dev ${tag}w
+	ip -n "$s" addr add 203.0.113.10/24 dev ${tag}b
+	for ns in $c $s $n; do ip -n "$ns" link set lo up; done
+	ip -n "$c" link set ${tag}a up
+	ip -n "$n" link set ${tag}l up
+	ip -n "$n" link set ${tag}w up
+	ip -n "$s" link set ${tag}b up
+	ip -n "$c" route add 203.0.113.0/24 via 100.64.40.1
+	ip netns exec "$n" sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec "$n" nft -f - <<EOF
+table ip nat {
+	chain post {
+		type nat hook postrouting priority srcnat;
+		oifname "${tag}w" masquerade random
+	}
+}
+EOF
+	me=100.64.40.10 srv=203.0.113.10
+}
+
+start_charon() {
+	cat >"$w/strongswan.conf" <<EOC
+charon {
+  load_modular = no
+  load = random nonce aes des sha1 sha2 md5 hmac gmp openssl pem pkcs1 x509 pubkey kernel-netlink socket-default vici
+  filelog { log { path = $w/charon.log
+    default = 1
+    ike = 2
+    cfg = 2
+    knl = 2
+    chd = 4 } }
+  plugins { vici { socket = unix://$w/charon.vici } }
+  install_routes = no
+  retransmit_tries = 2
+  retransmit_timeout = 1.0
+}
+EOC
+	: >"$w/charon.log"
+	ip netns exec "$c" unshare -m sh -c "mount -t tmpfs t /run; STRONGSWAN_CONF=$w/strongswan.conf exec /usr/lib/ipsec/charon" >"$w/charon.out" 2>&1 &
+	echo $! >"$w/pid"
+	for _ in $(seq 1 50); do [ -S "$w/charon.vici" ] && break; sleep 0.1; done
+}
+
+# charon_key "LABEL" LOG: the hex of charon's DBG4 dump "LABEL => N bytes @ ..." (lower case)
+charon_key() {
+	awk -v want="$1 =>" '
+		index($0, want) { for (i = 1; i <= NF; i++) if ($i == "bytes") n = $(i - 1); got = 0; key = ""; on = 1; next }
+		on && /\[CHD\] +[0-9]+: / {
+			for (i = 3; i <= NF && got < n; i++) if ($i ~ /^[0-9A-F][0-9A-F]$/) { key = key $i; got++ }
+			if (got >= n) { print tolower(key); exit }
+			next
+		}
+		{ on = 0 }' "$2"
+}
+
+# case NAME TOPO IKE-PROPOSALS ESP-PROPOSALS EXPECT-IKE EXPECT-ESP
+run_case() {
+	local name=$1 topo=$2 ike=$3 esp=$4 want_ike=$5 want_esp=$6
+	[ -n "$filter" ] && [[ $name != *$filter* ]] && return
+	"topo_$topo"
+	ip netns exec "$s" "$peer_bin" "$srv" "charon-test-psk" 30 "$w/ike.keys" >"$w/peer.out" 2>"$w/peer.err" &
+	peer_pid=$!
+	for _ in $(seq 1 50); do grep -q READY "$w/peer.out" && break; sleep 0.1; done
+	start_charon
+	cat >"$w/swanctl.conf" <<EOC
+connections {
+  l2tp {
+    version = 1
+    proposals = $ike
+    local_addrs = $me
+    remote_addrs = $srv
+    local { auth = psk }
+    remote { auth = psk }
+    children {
+      l2tp {
+        mode = transport
+        local_ts = dynamic[udp/1701]
+        remote_ts = dynamic[udp/1701]
+        esp_proposals = $esp
+      }
+    }
+  }
+}
+secrets { ike-1 { secret = "charon-test-psk" } }
+EOC
+	ip netns exec "$c" swanctl --load-all --file "$w/swanctl.conf" -u "unix://$w/charon.vici" >"$w/load.out" 2>&1
+	local out
+	out=$(ip netns exec "$c" timeout 20 swanctl --initiate --child l2tp -u "unix://$w/charon.vici" 2>&1)
+	sleep 0.5
+	stop_charon
+	kill "$peer_pid" 2>/dev/null
+	wait "$peer_pid" 2>/dev/null
+	peer_pid=
+	local log ok=1 why=
+	log="$out
+$(cat "$w/charon.log")"
+	echo "$log" | grep -q "IKE_SA l2tp\[[0-9]*\] established" || { ok=0; why="$why no-IKE_SA-established"; }
+	echo "$log" | grep -q "selected proposal: IKE:$want_ike" || { ok=0; why="$why ike-proposal(want $want_ike)"; }
+	echo "$log" | grep -q "selected proposal: ESP:$want_esp" || { ok=0; why="$why esp-proposal(want $want_esp)"; }
+	echo "$log" | grep -Eq "unable to add SAD entry|unable to install" || { ok=0; why="$why no-install-step"; }
+	grep -q "^IKE_UP" "$w/peer.out" || { ok=0; why="$why core-no-IKE_UP"; }
+	local inst
+	inst=$(grep "^SA_INSTALL" "$w/peer.out" | head -1)
+	[ -n "$inst" ] || { ok=0; why="$why core-no-SA_INSTALL"; }
+	if [ "$topo" = nat ]; then
+		echo "$inst" | grep -q "udp=1" || { ok=0; why="$why not-udp-encapsulated"; }
+		echo "$inst" | grep -q "local=$srv:4500" || { ok=0; why="$why not-floated-to-4500"; }
+		echo "$inst" | grep -q "inner=$me:" || { ok=0; why="$why inner-not-NAT-OA"; }
+		echo "$log" | grep -q "remote host is behind NAT\|local host is behind NAT" || { ok=0; why="$why charon-saw-no-NAT"; }
+	else
+		echo "$inst" | grep -q "udp=0" || { ok=0; why="$why udp-encap-without-NAT"; }
+	fi
+	# the core's inbound SPI is the one charon sends with (its outbound SA)
+	local spi_in
+	spi_in=$(echo "$inst" | sed -n 's/.*spi_in=\([0-9a-f]*\).*/\1/p')
+	[ -n "$spi_in" ] && { echo "$log" | grep -qi "SPI $spi_in\|SPIs ${spi_in}_o\|spi $spi_in\|${spi_in}_o" || { ok=0; why="$why spi-$spi_in-unknown-to-charon"; }; }
+	# KEYMAT check against charon's own derivation (chd level 4 dumps the child keys): the
+	# initiator's keys protect initiator -> responder, the core's inbound SA.
+	local ck_enc ck_int
+	ck_enc=$(charon_key "encryption initiator key" "$w/charon.log")
+	ck_int=$(charon_key "integrity initiator key" "$w/charon.log")
+	if [ -z "$ck_enc" ] || ! echo "$inst" | grep -q "in_enc=$ck_enc in_auth=$ck_int"; then
+		ok=0
+		why="$why keymat-differs(charon enc=$ck_enc int=$ck_int)"
+	fi
+	if [ $ok = 1 ]; then
+		echo "PASS $name ($topo): $(echo "$log" | grep -o "selected proposal: ESP:[^ ]*" | head -1)"
+	else
+		echo "FAIL $name ($topo):$why"
+		echo "---- swanctl/charon ----"
+		echo "$log" | tail -60
+		echo "---- core ----"
+		cat "$w/peer.out"
+		tail -30 "$w/peer.err"
+		fails=$((fails + 1))
+	fi
+	cp "$w/peer.out" "$w/last-peer.out" 2>/dev/null
+}
+
+for topo in direct nat; do
+	run_case windows $topo "aes256-sha1-ecp384,aes128-sha1-ecp256,aes256-sha1-modp2048,3des-sha1-modp2048,3des-sha1-modp1024" \
+		"aes256-sha1,aes128-sha1,3des-sha1" "AES_CBC_256/HMAC_SHA1_96/PRF_HMAC_SHA1/ECP_384" "AES_CBC_256/HMAC_SHA1_96"
+	run_case windows-legacy $topo "3des-sha1-modp1024" "3des-sha1" "3DES_CBC/HMAC_SHA1_96/PRF_HMAC_SHA1/MODP_1024" "3DES_CBC/HMAC_SHA1_96"
+	run_case ios $topo "aes256-sha256-modp2048,aes256-sha1-modp1024,aes128-sha1-modp1024,3des-sha1-modp1024,3des-md5-modp1024" \
+		"aes256-sha1,aes128-sha1,3des-sha1" "AES_CBC_256/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048" "AES_CBC_256/HMAC_SHA1_96"
+	run_case android $topo "aes256-sha1-modp1024,aes256-md5-modp1024,aes128-sha1-modp1024,3des-sha1-modp1024,3des-md5-modp1024" \
+		"aes256-sha512,aes128-sha1" "AES_CBC_256/HMAC_SHA1_96/PRF_HMAC_SHA1/MODP_1024" "AES_CBC_256/HMAC_SHA2_512_256"
+	run_case android-ecp $topo "aes256-sha1-ecp384,aes128-sha1-ecp256" "aes256-sha1" \
+		"AES_CBC_256/HMAC_SHA1_96/PRF_HMAC_SHA1/ECP_384" "AES_CBC_256/HMAC_SHA1_96"
+	run_case pfs-modp $topo "aes256-sha256-modp2048" "aes128-sha1-modp2048" \
+		"AES_CBC_256/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048" "AES_CBC_128/HMAC_SHA1_96/MODP_2048"
+	run_case nm-pfs $topo "aes256-sha256-modp2048,aes128-sha1-ecp256" "aes128-sha1-modp2048,aes256-sha1-ecp256" \
+		"AES_CBC_128/HMAC_SHA1_96/PRF_HMAC_SHA1/ECP_256" "AES_CBC_256/HMAC_SHA1_96/ECP_256"
+	run_case ecp521-sha512 $topo "aes256-sha512-ecp521" "aes192-sha384" \
+		"AES_CBC_256/HMAC_SHA2_512_256/PRF_HMAC_SHA2_512/ECP_521" "AES_CBC_192/HMAC_SHA2_384_192"
+done
+[ $fails = 0 ] && echo "charon interop: all passed" || echo "charon interop: $fails failed"
+exit $fails

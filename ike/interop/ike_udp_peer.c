@@ -1,0 +1,145 @@
+/* Test-only UDP front end for the IKE core: plain sockets on ADDR:500 and ADDR:4500 (non-ESP
+ * marker per RFC 3948), a poll loop with the core's deadline, and one line per event on stdout.
+ * The daemon wiring is server/'s job; this exists so charon and ike-scan can talk to the core.
+ *
+ *   ike_udp_peer ADDR PSK [SECONDS] [KEYLOG]   exits after SECONDS (default 30)
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ike.h"
+#include "natt.h"
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int bind_udp(const struct rp_addr *a, uint16_t port)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
+	memcpy(&sin.sin_addr, a->ip, 4);
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof sin)) {
+		perror("bind");
+		exit(2);
+	}
+	return fd;
+}
+
+static void hex(const uint8_t *p, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", p[i]);
+	out[2 * n] = 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s ADDR PSK [SECONDS] [KEYLOG]\n", argv[0]);
+		return 2;
+	}
+	struct rp_addr me;
+	if (rp_addr_parse(&me, argv[1]) || me.family != 4)
+		return 2;
+	int secs = argc > 3 ? atoi(argv[3]) : 30;
+	FILE *kl = argc > 4 ? fopen(argv[4], "w") : NULL;
+	struct ike_conf conf;
+	ike_conf_defaults(&conf);
+	struct ike_psk psk = {.kind = IKE_PSK_ANY, .key = (const uint8_t *)argv[2], .keylen = strlen(argv[2])};
+	conf.psks = &psk;
+	conf.npsk = 1;
+	conf.keylog = kl != NULL;
+	struct rp_rng rng;
+	rp_rng_gnutls(&rng, 2);
+	struct rp_log lg;
+	rp_log_init(&lg, RP_LOG_DETAIL, NULL, NULL);
+	lg.burst = 100;
+	struct ike *ike = ike_new(&conf, &rng, &lg);
+	int fds[2] = {bind_udp(&me, 500), bind_udp(&me, 4500)};
+	uint64_t end = now_ms() + (uint64_t)secs * 1000;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("READY %s\n", argv[1]);
+
+	while (now_ms() < end) {
+		uint64_t now = now_ms(), dl = ike_next_deadline(ike);
+		int to = (int)((dl < end ? dl : end) > now ? ((dl < end ? dl : end) - now) : 0);
+		struct pollfd pf[2] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}};
+		if (poll(pf, 2, to > 1000 ? 1000 : to) < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < 2; i++) {
+			if (!(pf[i].revents & POLLIN))
+				continue;
+			uint8_t buf[65536];
+			struct sockaddr_in from;
+			socklen_t fl = sizeof from;
+			ssize_t n = recvfrom(fds[i], buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
+			if (n <= 0)
+				continue;
+			struct rp_pkt p = {.data = buf, .len = (size_t)n, .rx_ms = now_ms()};
+			rp_addr_v4(&p.src, ntohl(from.sin_addr.s_addr), ntohs(from.sin_port));
+			p.dst = me;
+			p.dst.port = i ? 4500 : 500;
+			if (i) {
+				size_t skip;
+				enum natt_kind k = natt_classify(buf, (size_t)n, &skip);
+				if (k != NATT_IKE) {
+					printf("UDP4500 %s %zd bytes\n", natt_kind_name(k), n);
+					continue;
+				}
+				p.data += skip;
+				p.len -= skip;
+			}
+			ike_input(ike, &p, p.rx_ms);
+		}
+		ike_tick(ike, now_ms());
+		struct rp_ev *ev;
+		while ((ev = ike_next_event(ike))) {
+			char a[RP_ADDR_STRLEN], b[RP_ADDR_STRLEN], c[RP_ADDR_STRLEN];
+			if (ev->type == IKE_EV_SEND) {
+				struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons(ev->dst.port)};
+				memcpy(&dst.sin_addr, ev->dst.ip, 4);
+				sendto(fds[ev->src.port == 4500], ev->data, ev->len, 0, (struct sockaddr *)&dst, sizeof dst);
+			} else if (ev->type == IKE_EV_SA_INSTALL || ev->type == IKE_EV_SA_DELETE) {
+				const struct ike_ev_sa *s = (const void *)ev->data;
+				char ein[80], aout[140];
+				hex(s->in.enc, s->in.enc_len, ein);
+				hex(s->in.auth, s->in.auth_len, aout);
+				printf("%s spi_in=%08x spi_out=%08x esp=%u auth=%u bits=%u encap=%u udp=%d local=%s peer=%s "
+				       "inner=%s id=%s life=%u",
+				       ev->type == IKE_EV_SA_INSTALL ? "SA_INSTALL" : "SA_DELETE", s->spi_in, s->spi_out,
+				       s->esp_transform, s->auth_alg, s->enc_key_bits, s->encap, s->udp_encap,
+				       rp_addr_str(&s->local, a, sizeof a), rp_addr_str(&s->peer, b, sizeof b),
+				       rp_addr_str(&s->peer_inner, c, sizeof c), s->peer_id, s->life_s);
+				if (ev->type == IKE_EV_SA_INSTALL)
+					printf(" in_enc=%s in_auth=%s", ein, aout);
+				printf("\n");
+			} else if (ev->type == IKE_EV_IKE_UP || ev->type == IKE_EV_IKE_DOWN) {
+				const struct ike_ev_ike *e = (const void *)ev->data;
+				printf("%s peer=%s id=%s natt=%d %s\n", ev->type == IKE_EV_IKE_UP ? "IKE_UP" : "IKE_DOWN",
+				       rp_addr_str(&e->peer, a, sizeof a), e->peer_id, e->natt, e->reason);
+			} else if (ev->type == IKE_EV_KEYLOG && kl) {
+				fprintf(kl, "%.*s\n", (int)ev->len, (const char *)ev->data);
+				fflush(kl);
+			}
+			rp_ev_free(ev);
+		}
+	}
+	ike_free(ike);
+	if (kl)
+		fclose(kl);
+	return 0;
+}
