@@ -10,6 +10,13 @@
 
 #define DEFAULT_CONF "/etc/rampart/rampart.conf"
 
+static void syslog_sink(void *ctx, int level, const char *module, const char *msg)
+{
+	static const int prio[] = {LOG_ERR, LOG_ERR, LOG_WARNING, LOG_WARNING, LOG_INFO, LOG_DEBUG, LOG_DEBUG, LOG_DEBUG, LOG_NOTICE};
+	(void)ctx;
+	syslog(level >= 0 && level <= RP_LOG_NOTICE ? prio[level] : LOG_DEBUG, "%s: %s", module, msg);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: rampartd [--config FILE] [--foreground] [--check-config]\n"
@@ -80,6 +87,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		openlog("rampartd", LOG_PID, LOG_DAEMON);
+		srv_set_log_sink(s, syslog_sink, NULL);
 	}
 	int rc = srv_run(s);
 	srv_free(s);

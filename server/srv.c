@@ -245,7 +245,7 @@ void srv_reload(struct srv *s, const char *why)
 	conf_unref(old);
 	srv_apply_log(s);
 	restart_summary(s);
-	rp_logf(&s->log, RP_LOG_INFO, "server", "configuration reloaded from %s (%s)", s->conf_path, why);
+	rp_logf(&s->log, RP_LOG_NOTICE, "server", "configuration reloaded from %s (%s)", s->conf_path, why);
 }
 
 static void close_cb(uv_handle_t *h) { (void)h; }
@@ -262,7 +262,7 @@ void srv_stop(struct srv *s, const char *why)
 	if (s->stopping)
 		return;
 	s->stopping = true;
-	rp_logf(&s->log, RP_LOG_INFO, "server", "stopping (%s)", why);
+	rp_logf(&s->log, RP_LOG_NOTICE, "server", "stopping (%s)", why);
 	if (s->ctl_open)
 		unlink(s->conf->control_socket);
 	uv_walk(&s->loop, close_all, NULL);
@@ -319,14 +319,20 @@ fail:
 	return NULL;
 }
 
+void srv_set_log_sink(struct srv *s, rp_log_sink sink, void *ctx)
+{
+	s->log.sink = sink;
+	s->log.sink_ctx = ctx;
+}
+
 int srv_run(struct srv *s)
 {
 	char a[RP_ADDR_STRLEN];
 	for (unsigned i = 0; i < s->n_listen; i++)
-		rp_logf(&s->log, RP_LOG_INFO, "server", "listening on %s UDP %u/%u/%u%s",
+		rp_logf(&s->log, RP_LOG_NOTICE, "server", "listening on %s UDP %u/%u/%u%s",
 			rp_addr_ipstr(&s->conf->listen[i], a, sizeof a), s->conf->ike_port, s->conf->natt_port,
 			s->conf->l2tp_port, s->conf->raw_esp ? " and ESP" : "");
-	rp_logf(&s->log, RP_LOG_INFO, "server", "TUN %s %s/%u, control socket %s", s->conf->tun_name,
+	rp_logf(&s->log, RP_LOG_NOTICE, "server", "TUN %s %s/%u, control socket %s", s->conf->tun_name,
 		rp_addr_ipstr(&s->conf->tun_addr, a, sizeof a), s->conf->tun_prefix, s->conf->control_socket);
 	uv_run(&s->loop, UV_RUN_DEFAULT);
 	return 0;

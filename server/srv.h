@@ -26,6 +26,7 @@ struct conf *srv_load_conf(const char *path, char *err, size_t errlen);
 
 /* Opens every socket and the TUN device; a clear message in err on failure. */
 struct srv *srv_new(struct conf *conf, const char *conf_path, bool foreground, char *err, size_t errlen);
+void srv_set_log_sink(struct srv *s, rp_log_sink sink, void *ctx);
 int srv_run(struct srv *s); /* until SIGTERM/SIGINT; 0 on a clean stop */
 void srv_free(struct srv *s);
 

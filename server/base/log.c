@@ -6,11 +6,11 @@
 
 #define RP_LOG_LINE 512
 
-static const char *const lvlnames[] = {"off", "error", "drop", "warn", "info", "packet", "detail", "trace"};
+static const char *const lvlnames[] = {"off", "error", "drop", "warn", "info", "packet", "detail", "trace", "notice"};
 
 const char *rp_log_lvlname(int level)
 {
-	if (level < 0 || level > 7)
+	if (level < 0 || level > RP_LOG_NOTICE)
 		return "?";
 	return lvlnames[level];
 }
@@ -31,7 +31,12 @@ void rp_log_init(struct rp_log *lg, int level, rp_log_sink sink, void *ctx)
 	lg->sink_ctx = ctx;
 }
 
-bool rp_log_on(const struct rp_log *lg, int level) { return lg && level > 0 && level <= lg->level; }
+bool rp_log_on(const struct rp_log *lg, int level)
+{
+	if (level == RP_LOG_NOTICE)
+		level = RP_LOG_ERR;
+	return lg && level > 0 && level <= lg->level;
+}
 
 static void vemit(struct rp_log *lg, int level, const char *module, const char *fmt, va_list ap)
 {

@@ -167,7 +167,8 @@ void rp_evq_clear(struct rp_evq *q);
 
 /* ---- logging ------------------------------------------------------------------------------ */
 
-/* Levels follow Windows' ipsecdiagnostics 0-7: 0 off, 1 errors, 2 + peers' protocol errors
+/* Levels follow Windows' ipsecdiagnostics 0-7: 0 off, 1 errors and the daemon's lifecycle (start,
+ * stop, reload), 2 + peers' protocol errors
  * (drops), 3 + warnings, 4 + session events (established, deleted), 5 + per-packet classification,
  * 6 + protocol detail, 7 + everything (hex). IKE detail is gated separately by ikelogging, as
  * netsh's "ikelogging 1" is separate from "ipsecdiagnostics". */
@@ -180,6 +181,7 @@ enum rp_lvl {
 	RP_LOG_PKT = 5,
 	RP_LOG_DETAIL = 6,
 	RP_LOG_TRACE = 7,
+	RP_LOG_NOTICE = 8, /* lifecycle lines: shown from level 1 on, labelled "notice" not "error" */
 };
 
 typedef void (*rp_log_sink)(void *ctx, int level, const char *module, const char *msg);

@@ -139,9 +139,14 @@ START_TEST(log_levels_and_ike_switch)
 	lg.ikelogging = true;
 	rp_log_ike(&lg, "mm2");
 	ck_assert_int_eq(c.n, 2);
+	rp_logf(&lg, RP_LOG_NOTICE, "t", "lifecycle");
+	ck_assert_int_eq(c.n, 3);
+	ck_assert_int_eq(c.lastlvl, RP_LOG_NOTICE);
+	ck_assert_str_eq(rp_log_lvlname(c.lastlvl), "notice");
 	lg.level = RP_LOG_OFF;
 	rp_logf(&lg, RP_LOG_ERR, "t", "nothing at level 0");
-	ck_assert_int_eq(c.n, 2);
+	rp_logf(&lg, RP_LOG_NOTICE, "t", "nothing at level 0");
+	ck_assert_int_eq(c.n, 3);
 }
 END_TEST
 
