@@ -191,7 +191,7 @@ int ike_dh_shared(struct ike_dh *dh, const uint8_t *peer, size_t len, uint8_t *o
 		return rc;
 	}
 	if (dh->kind == 2) {
-		size_t c;
+		size_t c = 0; /* set by ecp_curve; initialised for -O3 -Werror */
 		const struct ecc_curve *cv = ecp_curve(dh->group, &c);
 		struct ecc_point p, r;
 		mpz_t x, y;
