@@ -22,11 +22,6 @@ int isakmp_hdr_parse(const uint8_t *p, size_t len, struct isakmp_hdr *h)
 	return 0;
 }
 
-static bool known_pl(uint8_t t)
-{
-	return (t >= ISAKMP_PL_SA && t <= ISAKMP_PL_VID) || t == ISAKMP_PL_NATD || t == ISAKMP_PL_NATOA ||
-	       t == ISAKMP_PL_NATD_DRAFT || t == ISAKMP_PL_NATOA_DRAFT || t == 14 /* mode-config ATTR */;
-}
 
 int isakmp_chain_parse(uint8_t np, const uint8_t *p, size_t len, bool allow_pad, struct isakmp_msg *m)
 {
@@ -34,8 +29,10 @@ int isakmp_chain_parse(uint8_t np, const uint8_t *p, size_t len, bool allow_pad,
 	rp_rd_init(&r, p, len);
 	m->npl = 0;
 	while (np != ISAKMP_PL_NONE) {
-		/* Proposal and transform payloads live only inside an SA payload (RFC 2408 §3.4). */
-		if (!known_pl(np) || np == ISAKMP_PL_P || np == ISAKMP_PL_T)
+		/* Proposal and transform payloads live only inside an SA payload (RFC 2408 §3.4).
+		 * Other types we do not know are kept and ignored by the exchange handlers: IKEv1 has
+		 * no critical bit, and peers use private numbers (Cisco's pre-RFC NAT-D is 15). */
+		if (np == ISAKMP_PL_P || np == ISAKMP_PL_T)
 			return -1;
 		if (m->npl == ISAKMP_MAX_PL)
 			return -1;
