@@ -151,6 +151,7 @@ struct l2tp_bytes {
  * (decrypted hidden values), so a l2tp_msg must not outlive either. */
 struct l2tp_msg {
 	uint16_t type;     /* enum l2tp_mt; L2TP_ZLB when there are no AVPs */
+	bool type_m;       /* M bit of the Message Type AVP: an unknown type with it clears the tunnel */
 	uint64_t have;     /* bit (1 << avp type) for each known IETF AVP present */
 	uint16_t result, error;
 	struct l2tp_bytes result_msg;

@@ -14,4 +14,129 @@ enum {
 int l2tp_hidden_decrypt(uint8_t *out, size_t *out_len, const uint8_t *in, size_t n, uint16_t type,
 			const uint8_t *secret, size_t sl, const uint8_t *rv, size_t rvl);
 
+struct ppp;
+
+enum { T_IDLE, T_WAIT_CTL_CONN, T_ESTABLISHED, T_CLOSING, T_DEAD };
+enum { S_WAIT_ICCN, S_ESTABLISHED, S_DEAD };
+
+/* a control message we sent and the peer has not acknowledged yet (§5.8) */
+struct l2tp_txmsg {
+	struct l2tp_txmsg *next;
+	uint16_t ns;
+	bool sent;
+	bool is_hello;
+	uint64_t sent_at;
+	size_t len;
+	uint8_t data[];
+};
+
+struct l2tp_ooo {
+	bool used;
+	uint16_t ns;
+	size_t len;
+	uint8_t *data;
+};
+
+struct l2tp_session {
+	struct l2tp_session *next;    /* in the tunnel */
+	struct l2tp_session *ip_next; /* in the address hash */
+	struct l2tp_tunnel *t;
+	uint16_t sid, peer_sid;
+	int state;
+	struct ppp *ppp;
+	uint32_t ip;     /* leased address, host order; 0 = none */
+	bool ip_hashed;
+	bool up_reported;
+	int64_t account_id;
+	char account[64];
+	int down_reason;
+	char down_text[96];
+	uint64_t created;
+};
+
+struct l2tp_tunnel {
+	struct l2tp_tunnel *next;      /* all tunnels */
+	struct l2tp_tunnel *hash_next; /* (link, peer tid) hash */
+	struct l2tp *l;
+	uint16_t tid, peer_tid;
+	struct l2tp_link link;
+	int state;
+	char host[64];
+	/* §5.8 reliable delivery */
+	uint16_t ns, nr;
+	uint16_t peer_rws;
+	struct l2tp_txmsg *txq, **txq_tail; /* unacknowledged and not yet sent, in Ns order */
+	unsigned in_flight;
+	uint64_t rexmit_at;
+	unsigned rexmit_tries;
+	struct l2tp_ooo *ooo; /* our receive window, indexed by Ns % recv_window */
+	bool ack_needed;
+	/* liveness */
+	uint64_t last_rx, hello_at, close_at, idle_since;
+	uint8_t chal[16];
+	bool chal_sent;
+	unsigned nsessions;
+	struct l2tp_session *sessions;
+	bool down_reported;
+};
+
+#define L2TP_HASH 4096
+
+struct l2tp {
+	struct l2tp_conf conf;
+	struct rp_rng *rng;
+	struct rp_log *log;
+	struct rp_evq evq;
+	uint64_t now;
+	struct l2tp_tunnel **by_tid; /* 65536 entries, our tunnel ID -> tunnel */
+	struct l2tp_tunnel *tunnels;
+	struct l2tp_tunnel *peer_hash[L2TP_HASH];
+	struct l2tp_session *ip_hash[L2TP_HASH];
+	struct l2tp_stats st;
+	bool reap; /* some tunnel or session is dead and waits to be freed */
+};
+
+/* lns.c */
+void l2tp_emit_send(struct l2tp *l, const struct l2tp_link *link, uint16_t tid, uint16_t sid,
+		    const uint8_t *p, size_t n);
+void l2tp_emit_session(struct l2tp *l, int type, const struct l2tp_session *s, int reason,
+		       const char *text);
+bool l2tp_link_eq(const struct l2tp_link *a, const struct l2tp_link *b);
+void l2tp_drop(struct l2tp *l, const struct l2tp_link *link, const char *reason);
+
+/* reliable.c */
+void rel_init(struct l2tp_tunnel *t);
+void rel_free(struct l2tp_tunnel *t);
+int rel_send(struct l2tp_tunnel *t, const uint8_t *msg, size_t len, bool is_hello);
+void rel_send_zlb(struct l2tp_tunnel *t);
+/* Sequence bookkeeping for one received control message: returns 1 when the message is the next
+ * in order and must be processed now, 0 when it was a duplicate / queued / ZLB. */
+int rel_rx(struct l2tp_tunnel *t, const struct l2tp_hdr *h, const uint8_t *p, size_t n);
+void rel_accepted(struct l2tp_tunnel *t);      /* the in-order message was processed */
+int rel_next_queued(struct l2tp_tunnel *t, uint8_t **p, size_t *n); /* 1 if one is ready */
+void rel_tick(struct l2tp_tunnel *t);
+uint64_t rel_deadline(const struct l2tp_tunnel *t);
+bool rel_idle(const struct l2tp_tunnel *t);
+
+/* tunnel.c */
+struct l2tp_tunnel *tunnel_new(struct l2tp *l, const struct l2tp_link *link, uint16_t peer_tid);
+void tunnel_free(struct l2tp_tunnel *t);
+void tunnel_ctl(struct l2tp_tunnel *t, const struct l2tp_hdr *h, struct l2tp_msg *m);
+void tunnel_stop(struct l2tp_tunnel *t, uint16_t result, uint16_t error, const char *msg);
+void tunnel_dead(struct l2tp_tunnel *t, int reason, const char *text); /* no StopCCN */
+void tunnel_tick(struct l2tp_tunnel *t);
+uint64_t tunnel_deadline(const struct l2tp_tunnel *t);
+struct l2tp_tunnel *tunnel_find_peer(struct l2tp *l, const struct l2tp_link *link, uint16_t ptid);
+
+/* session.c */
+void session_ctl(struct l2tp_tunnel *t, const struct l2tp_hdr *h, struct l2tp_msg *m);
+void session_data(struct l2tp_session *s, const uint8_t *p, size_t n);
+struct l2tp_session *session_find(struct l2tp_tunnel *t, uint16_t sid);
+void session_kill(struct l2tp_session *s, int reason, const char *text, bool send_cdn);
+void session_free(struct l2tp_session *s);
+void session_tick(struct l2tp_session *s);
+uint64_t session_deadline(const struct l2tp_session *s);
+
+static inline bool seq_lt(uint16_t a, uint16_t b) { return (int16_t)(uint16_t)(a - b) < 0; }
+
 #endif

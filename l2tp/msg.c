@@ -137,6 +137,7 @@ int l2tp_msg_parse(struct l2tp_msg *m, const uint8_t *avps, size_t len, const ui
 			if (vendor != 0 || type != L2TP_AVP_MSG_TYPE || hidden || vlen != 2)
 				return -1;
 			m->type = rp_get_u16(val);
+			m->type_m = mand;
 			continue;
 		}
 		/* §4.1: reserved bits set -> treat as unrecognised. */

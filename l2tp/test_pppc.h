@@ -16,6 +16,10 @@ struct pppc {
 	bool lcp_acked, lcp_ack_sent, auth_ok, ipcp_acked, ipcp_ack_sent;
 	bool auth_failed, terminated, got_proto_rej;
 	bool no_echo_reply;
+	bool rej_dns1, rej_dns2, rej_vj;
+	uint8_t resp[120]; /* last CHAP Response information, resent on a kick like Windows does */
+	size_t resp_len;
+	uint8_t resp_id;
 	uint8_t lcp_id, ipcp_id;
 	uint32_t ip, dns1, dns2;
 	uint8_t peer_chal[16], ntresp[24], auth_chal[16];
@@ -66,9 +70,12 @@ static inline void pppc_ipcp_req(struct pppc *c)
 	uint8_t o[32];
 	size_t n = 0;
 	o[n++] = 3, o[n++] = 6, rp_put_u32(o + n, c->ip), n += 4;
-	o[n++] = 129, o[n++] = 6, rp_put_u32(o + n, c->dns1), n += 4;
-	o[n++] = 131, o[n++] = 6, rp_put_u32(o + n, c->dns2), n += 4;
-	o[n++] = 2, o[n++] = 6, o[n++] = 0, o[n++] = 0x2d, o[n++] = 15, o[n++] = 1; /* VJ: rejected */
+	if (!c->rej_dns1)
+		o[n++] = 129, o[n++] = 6, rp_put_u32(o + n, c->dns1), n += 4;
+	if (!c->rej_dns2)
+		o[n++] = 131, o[n++] = 6, rp_put_u32(o + n, c->dns2), n += 4;
+	if (!c->rej_vj) /* Van Jacobson compression: the server rejects it */
+		o[n++] = 2, o[n++] = 6, o[n++] = 0, o[n++] = 0x2d, o[n++] = 15, o[n++] = 1;
 	pppc_emit(c, 0x8021, 1, ++c->ipcp_id, o, n);
 }
 
@@ -100,6 +107,9 @@ static inline void pppc_chap(struct pppc *c, uint8_t id, const uint8_t *d, size_
 	size_t ul = strlen(c->user);
 	memcpy(r + 50, c->user, ul);
 	pppc_emit(c, 0xc223, 2, id, r, 50 + ul);
+	memcpy(c->resp, r, 50 + ul);
+	c->resp_len = 50 + ul;
+	c->resp_id = id;
 }
 
 static inline void pppc_input(struct pppc *c, const uint8_t *f, size_t n)
@@ -187,13 +197,15 @@ static inline void pppc_input(struct pppc *c, const uint8_t *f, size_t n)
 			}
 			pppc_ipcp_req(c);
 		} else if (code == 4 && id == c->ipcp_id) {
-			/* rejected VJ compression: send without it (rebuild minus option 2) */
-			uint8_t o[32];
-			size_t k = 0;
-			o[k++] = 3, o[k++] = 6, rp_put_u32(o + k, c->ip), k += 4;
-			o[k++] = 129, o[k++] = 6, rp_put_u32(o + k, c->dns1), k += 4;
-			o[k++] = 131, o[k++] = 6, rp_put_u32(o + k, c->dns2), k += 4;
-			pppc_emit(c, 0x8021, 1, ++c->ipcp_id, o, k);
+			for (size_t i = 0; i + 2 <= dn && d[i + 1] >= 2; i += d[i + 1]) {
+				if (d[i] == 2)
+					c->rej_vj = true;
+				if (d[i] == 129)
+					c->rej_dns1 = true;
+				if (d[i] == 131)
+					c->rej_dns2 = true;
+			}
+			pppc_ipcp_req(c);
 		} else if (code == 2 && id == c->ipcp_id) {
 			c->ipcp_acked = true;
 		}

@@ -1,0 +1,266 @@
+/* The LNS core object: configuration, the tunnel table, input dispatch, events, timers. */
+#include "l2tp_local.h"
+
+#include "ppp.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+bool l2tp_link_eq(const struct l2tp_link *a, const struct l2tp_link *b)
+{
+	return a->sa == b->sa && rp_addr_eq(&a->peer, &b->peer);
+}
+
+void l2tp_drop(struct l2tp *l, const struct l2tp_link *link, const char *reason)
+{
+	l->st.drops++;
+	if (l->log)
+		rp_log_drop(l->log, l->now, "l2tp", &link->peer, reason, "sa %llu: %s",
+			    (unsigned long long)link->sa, reason);
+}
+
+void l2tp_emit_send(struct l2tp *l, const struct l2tp_link *link, uint16_t tid, uint16_t sid,
+		    const uint8_t *p, size_t n)
+{
+	struct rp_ev *ev = rp_ev_new(L2TP_EV_SEND, sizeof(struct l2tp_ev_send) + n);
+	if (!ev)
+		return;
+	struct l2tp_ev_send *e = (struct l2tp_ev_send *)ev->data;
+	e->link = *link;
+	e->tid = tid;
+	e->sid = sid;
+	e->len = (uint32_t)n;
+	memcpy(e->pkt, p, n);
+	ev->dst = link->peer;
+	rp_evq_push(&l->evq, ev);
+}
+
+void l2tp_emit_session(struct l2tp *l, int type, const struct l2tp_session *s, int reason,
+		       const char *text)
+{
+	struct rp_ev *ev = rp_ev_new(type, sizeof(struct l2tp_ev_session));
+	if (!ev)
+		return;
+	struct l2tp_ev_session *e = (struct l2tp_ev_session *)ev->data;
+	e->link = s->t->link;
+	e->tid = s->t->tid;
+	e->sid = s->sid;
+	e->ip = s->ip;
+	e->account_id = s->account_id;
+	memcpy(e->account, s->account, sizeof e->account);
+	e->reason = reason;
+	strncpy(e->text, text ? text : "", sizeof e->text - 1);
+	ev->dst = s->t->link.peer;
+	rp_evq_push(&l->evq, ev);
+}
+
+struct l2tp *l2tp_new(const struct l2tp_conf *conf, struct rp_rng *rng, uint64_t now_ms)
+{
+	struct l2tp *l = calloc(1, sizeof *l);
+	if (!l)
+		return NULL;
+	l->conf = *conf;
+	if (!l->conf.recv_window)
+		l->conf.recv_window = 16;
+	if (l->conf.recv_window > 256)
+		l->conf.recv_window = 256;
+	if (!l->conf.rexmit_max)
+		l->conf.rexmit_max = 5;
+	if (l->conf.rexmit_cap_s < 8)
+		l->conf.rexmit_cap_s = 8;
+	if (!l->conf.max_tunnels || l->conf.max_tunnels > 65535)
+		l->conf.max_tunnels = 65535;
+	if (!l->conf.max_sessions)
+		l->conf.max_sessions = 1024;
+	if (!l->conf.secret_len)
+		l->conf.secret = NULL;
+	l->rng = rng;
+	l->log = conf->log;
+	l->now = now_ms;
+	rp_evq_init(&l->evq);
+	l->by_tid = calloc(65536, sizeof *l->by_tid);
+	if (!l->by_tid) {
+		free(l);
+		return NULL;
+	}
+	return l;
+}
+
+void l2tp_free(struct l2tp *l)
+{
+	if (!l)
+		return;
+	while (l->tunnels)
+		tunnel_free(l->tunnels);
+	rp_evq_clear(&l->evq);
+	free(l->by_tid);
+	free(l);
+}
+
+static void reap(struct l2tp *l)
+{
+	if (!l->reap)
+		return;
+	l->reap = false;
+	struct l2tp_tunnel *t = l->tunnels, *tn;
+	for (; t; t = tn) {
+		tn = t->next;
+		for (struct l2tp_session **pp = &t->sessions; *pp;) {
+			struct l2tp_session *s = *pp;
+			if (s->state == S_DEAD) {
+				*pp = s->next;
+				session_free(s);
+			} else
+				pp = &s->next;
+		}
+		if (t->state == T_DEAD)
+			tunnel_free(t);
+	}
+}
+
+/* One in-order control message: parse (with the tunnel secret for hidden AVPs) and dispatch.
+ * Returns -1 when it is malformed: it is then not acknowledged, and the peer's retransmissions
+ * eventually give up. */
+static int process(struct l2tp_tunnel *t, const uint8_t *p, size_t n)
+{
+	struct l2tp_hdr h;
+	struct l2tp_msg m;
+	if (l2tp_hdr_parse(p, n, &h))
+		return -1;
+	int rc = l2tp_msg_parse(&m, p + h.payload_off, h.len - h.payload_off, t->l->conf.secret,
+				t->l->conf.secret_len);
+	if (rc == -1) {
+		l2tp_drop(t->l, &t->link, "malformed control message");
+		return -1;
+	}
+	if (rc == -2)
+		m.unknown_m = true; /* an invalid mandatory value is handled like an unknown one */
+	rel_accepted(t);
+	rp_logf(t->l->log, RP_LOG_PKT, "l2tp", "tunnel %u: %s Ns=%u Nr=%u", t->tid,
+		l2tp_mt_name(m.type), h.ns, h.nr);
+	/* an unknown mandatory AVP in a tunnel-level message clears the tunnel (§4.1); session
+	 * messages are answered with a CDN in session.c */
+	if (m.unknown_m && (m.type == L2TP_SCCCN || m.type == L2TP_HELLO))
+		tunnel_stop(t, L2TP_STOP_GENERAL, L2TP_ERR_UNKNOWN_M, "unknown mandatory AVP");
+	else
+		tunnel_ctl(t, &h, &m);
+	return 0;
+}
+
+static void ctl_input(struct l2tp *l, const struct l2tp_link *link, const struct l2tp_hdr *h,
+		      const uint8_t *p, size_t n)
+{
+	struct l2tp_tunnel *t;
+	l->st.rx_ctl++;
+	if (h->tid == 0) {
+		/* only an SCCRQ may be sent to tunnel 0 (§3.1); find a retransmission by the
+		 * peer's Assigned Tunnel ID on the same link */
+		struct l2tp_msg m;
+		if (l2tp_msg_parse(&m, p + h->payload_off, h->len - h->payload_off, l->conf.secret,
+				   l->conf.secret_len) == -1 ||
+		    m.type != L2TP_SCCRQ || !m.assigned_tid) {
+			l2tp_drop(l, link, "control message for tunnel 0 that is not an SCCRQ");
+			return;
+		}
+		t = tunnel_find_peer(l, link, m.assigned_tid);
+		if (!t) {
+			if (h->ns != 0) {
+				l2tp_drop(l, link, "SCCRQ with Ns != 0 for an unknown tunnel");
+				return;
+			}
+			t = tunnel_new(l, link, m.assigned_tid);
+			if (!t) {
+				l2tp_drop(l, link, "tunnel limit reached");
+				return;
+			}
+		}
+	} else {
+		t = l->by_tid[h->tid];
+		if (!t || !l2tp_link_eq(&t->link, link)) {
+			l2tp_drop(l, link, "control message for an unknown tunnel");
+			return;
+		}
+	}
+	if (t->state == T_DEAD)
+		return;
+	t->last_rx = l->now;
+	if (rel_rx(t, h, p, n) == 1 && process(t, p, n) == 0) {
+		uint8_t *q;
+		size_t qn;
+		/* messages that arrived early and are now in order */
+		while (t->state != T_DEAD && rel_next_queued(t, &q, &qn)) {
+			int rc = process(t, q, qn);
+			free(q);
+			if (rc)
+				break;
+		}
+	}
+	if (t->ack_needed && t->state != T_DEAD)
+		rel_send_zlb(t);
+}
+
+int l2tp_input(struct l2tp *l, const struct l2tp_link *link, const uint8_t *p, size_t n,
+	       uint64_t now_ms)
+{
+	struct l2tp_hdr h;
+	l->now = now_ms;
+	if (l2tp_hdr_parse(p, n, &h)) {
+		l2tp_drop(l, link, "malformed L2TP header");
+		return 0;
+	}
+	if (h.ctrl) {
+		ctl_input(l, link, &h, p, h.len);
+	} else {
+		struct l2tp_tunnel *t = l->by_tid[h.tid];
+		struct l2tp_session *s;
+		l->st.rx_data++;
+		if (!t || !l2tp_link_eq(&t->link, link) || !(s = session_find(t, h.sid))) {
+			l2tp_drop(l, link, "data message for an unknown tunnel or session");
+			return 0;
+		}
+		/* data (PPP) traffic is liveness for the tunnel: Android never answers HELLO */
+		t->last_rx = now_ms;
+		session_data(s, p + h.payload_off, h.len - h.payload_off);
+	}
+	reap(l);
+	return 0;
+}
+
+int l2tp_tick(struct l2tp *l, uint64_t now_ms)
+{
+	l->now = now_ms;
+	for (struct l2tp_tunnel *t = l->tunnels; t; t = t->next)
+		tunnel_tick(t);
+	reap(l);
+	return 0;
+}
+
+uint64_t l2tp_next_deadline(const struct l2tp *l)
+{
+	uint64_t d = UINT64_MAX;
+	for (const struct l2tp_tunnel *t = l->tunnels; t; t = t->next) {
+		uint64_t x = tunnel_deadline(t);
+		if (x < d)
+			d = x;
+	}
+	return d;
+}
+
+struct rp_ev *l2tp_next_event(struct l2tp *l)
+{
+	return rp_evq_pop(&l->evq);
+}
+
+void l2tp_link_gone(struct l2tp *l, uint64_t sa, uint64_t now_ms)
+{
+	l->now = now_ms;
+	for (struct l2tp_tunnel *t = l->tunnels; t; t = t->next)
+		if (t->link.sa == sa)
+			tunnel_dead(t, L2TP_DOWN_PEER, "IPsec SA deleted");
+	reap(l);
+}
+
+void l2tp_get_stats(const struct l2tp *l, struct l2tp_stats *st)
+{
+	*st = l->st;
+}

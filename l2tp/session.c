@@ -1,0 +1,357 @@
+/* RFC 2661 §7 incoming calls at the LNS: ICRQ -> ICRP -> ICCN, CDN both ways, and the PPP glue:
+ * PPP gets a send-down sink, a closed callback and an authentication hook that calls auth/. */
+#include "l2tp_local.h"
+
+#include "auth.h"
+#include "ppp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ICCN_WAIT_MS 60000
+
+static unsigned ip_hash(uint32_t ip)
+{
+	return (unsigned)((ip * 2654435761u) >> 20) % L2TP_HASH;
+}
+
+struct l2tp_session *session_find(struct l2tp_tunnel *t, uint16_t sid)
+{
+	for (struct l2tp_session *s = t->sessions; s; s = s->next)
+		if (s->sid == sid && s->state != S_DEAD)
+			return s;
+	return NULL;
+}
+
+static struct l2tp_session *find_peer_sid(struct l2tp_tunnel *t, uint16_t psid)
+{
+	for (struct l2tp_session *s = t->sessions; s; s = s->next)
+		if (s->peer_sid == psid && s->state != S_DEAD)
+			return s;
+	return NULL;
+}
+
+static void unhash_ip(struct l2tp_session *s)
+{
+	struct l2tp *l = s->t->l;
+	if (!s->ip_hashed)
+		return;
+	for (struct l2tp_session **pp = &l->ip_hash[ip_hash(s->ip)]; *pp; pp = &(*pp)->ip_next)
+		if (*pp == s) {
+			*pp = s->ip_next;
+			break;
+		}
+	s->ip_hashed = false;
+}
+
+static void release_ip(struct l2tp_session *s)
+{
+	unhash_ip(s);
+	if (s->ip && s->t->l->conf.pool)
+		auth_pool_release(s->t->l->conf.pool, s->ip);
+	s->ip = 0;
+}
+
+void session_free(struct l2tp_session *s)
+{
+	release_ip(s);
+	ppp_free(s->ppp);
+	if (s->t->l->st.sessions)
+		s->t->l->st.sessions--;
+	free(s);
+}
+
+static void send_cdn(struct l2tp_tunnel *t, uint16_t our_sid, uint16_t peer_sid, uint16_t result,
+		     uint16_t error, const char *msg)
+{
+	uint8_t b[256];
+	struct rp_wr w;
+	rp_wr_init(&w, b, sizeof b);
+	l2tp_ctl_begin(&w, t->peer_tid, peer_sid, 0, 0);
+	l2tp_avp_u16(&w, L2TP_AVP_MSG_TYPE, true, L2TP_CDN);
+	l2tp_avp_result(&w, result, error, msg);
+	l2tp_avp_u16(&w, L2TP_AVP_ASSIGNED_SID, true, our_sid ? our_sid : 0xffff);
+	l2tp_ctl_end(&w);
+	if (rp_wr_ok(&w))
+		rel_send(t, b, w.len, false);
+}
+
+void session_kill(struct l2tp_session *s, int reason, const char *text, bool cdn)
+{
+	struct l2tp_tunnel *t = s->t;
+	if (s->state == S_DEAD)
+		return;
+	if (cdn && t->state != T_DEAD && t->state != T_CLOSING) {
+		uint16_t rc = reason == L2TP_DOWN_ADMIN	   ? L2TP_CDN_ADMIN
+			      : reason == L2TP_DOWN_TIMEOUT ? L2TP_CDN_LOST_CARRIER
+							    : L2TP_CDN_GENERAL;
+		send_cdn(t, s->sid, s->peer_sid, rc, 0, text);
+	}
+	if (s->state == S_ESTABLISHED)
+		l2tp_emit_session(t->l, L2TP_EV_SESSION_DOWN, s, reason, text);
+	if (s->up_reported && t->l->st.sessions_up)
+		t->l->st.sessions_up--;
+	rp_logf(t->l->log, RP_LOG_INFO, "l2tp", "session %u/%u (%s) down: %s", t->tid, s->sid,
+		s->account[0] ? s->account : "-", text);
+	release_ip(s);
+	s->state = S_DEAD;
+	if (t->nsessions && --t->nsessions == 0)
+		t->idle_since = t->l->now;
+	t->l->reap = true;
+}
+
+/* ---- PPP glue ----------------------------------------------------------------------------- */
+
+static void ppp_send_cb(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct l2tp_session *s = ctx;
+	struct l2tp_tunnel *t = s->t;
+	uint8_t b[1700];
+	if (t->state == T_DEAD || len + 8 > sizeof b)
+		return;
+	l2tp_data_hdr(b, sizeof b, t->peer_tid, s->peer_sid, (uint16_t)(len + 8));
+	memcpy(b + 8, frame, len);
+	l2tp_emit_send(t->l, &t->link, t->tid, s->sid, b, len + 8);
+}
+
+static void ppp_closed_cb(void *ctx, int reason, const char *text)
+{
+	struct l2tp_session *s = ctx;
+	int r = reason == PPP_DOWN_AUTH		 ? L2TP_DOWN_AUTH_FAIL
+		: reason == PPP_DOWN_TIMEOUT	 ? L2TP_DOWN_TIMEOUT
+		: reason == PPP_DOWN_NEGOTIATION ? L2TP_DOWN_NEGOTIATION
+		: reason == PPP_DOWN_ADMIN	 ? L2TP_DOWN_ADMIN
+						 : L2TP_DOWN_PEER;
+	session_kill(s, r, text, true);
+}
+
+static int ppp_verify_cb(void *ctx, const struct ppp_auth_req *q, struct ppp_auth_res *r)
+{
+	struct l2tp_session *s = ctx;
+	struct l2tp *l = s->t->l;
+	struct auth_ppp_req aq = {.method = q->method,
+				  .user = q->user,
+				  .user_len = q->user_len,
+				  .password = q->password,
+				  .password_len = q->password_len,
+				  .chap_id = q->chap_id,
+				  .challenge = q->challenge,
+				  .challenge_len = q->challenge_len,
+				  .response = q->response,
+				  .peer_challenge = q->peer_challenge,
+				  .nt_response = q->nt_response};
+	struct auth_ppp_res ar;
+	if (!l->conf.db || auth_ppp_verify(l->conf.db, &aq, &ar)) {
+		r->verdict = PPP_AUTH_NO_PERMISSION;
+		return 0;
+	}
+	rp_logf(l->log, ar.result ? RP_LOG_WARN : RP_LOG_DETAIL, "l2tp",
+		"tunnel %u session %u: authentication of \"%.*s\": %s", s->t->tid, s->sid,
+		(int)(q->user_len > 63 ? 63 : q->user_len), q->user, auth_fail_str(ar.result));
+	r->verdict = ar.result == AUTH_OK	       ? PPP_AUTH_OK
+		     : ar.result == AUTH_FAIL_PASSWORD ? PPP_AUTH_BAD_PASSWORD
+		     : ar.result == AUTH_FAIL_DISABLED ? PPP_AUTH_DISABLED
+						       : PPP_AUTH_NO_PERMISSION;
+	memcpy(r->account, ar.account, sizeof r->account);
+	memcpy(r->auth_response, ar.auth_response, sizeof r->auth_response);
+	rp_wipe(&ar.auth_response, sizeof ar.auth_response);
+	if (r->verdict != PPP_AUTH_OK)
+		return 0;
+	/* the address: the account's static one or the next from the pool; never a duplicate */
+	uint32_t ip = 0;
+	if (!l->conf.pool || auth_pool_lease(l->conf.pool, ar.static_ip, &ip)) {
+		rp_logf(l->log, RP_LOG_WARN, "l2tp", "no address for \"%s\" (pool exhausted or "
+			"static address in use)", ar.account);
+		r->verdict = PPP_AUTH_NO_PERMISSION;
+		return 0;
+	}
+	release_ip(s); /* a repeated success: give back the previous lease */
+	s->ip = ip;
+	s->account_id = ar.account_id;
+	memcpy(s->account, ar.account, sizeof s->account);
+	r->peer_ip = ip;
+	return 0;
+}
+
+static void ppp_up_cb(void *ctx, const char *account, uint32_t ip)
+{
+	struct l2tp_session *s = ctx;
+	struct l2tp *l = s->t->l;
+	(void)account;
+	if (!s->ip_hashed && s->ip == ip) {
+		unsigned h = ip_hash(ip);
+		s->ip_next = l->ip_hash[h];
+		l->ip_hash[h] = s;
+		s->ip_hashed = true;
+	}
+	s->up_reported = true;
+	l->st.sessions_up++;
+	l2tp_emit_session(l, L2TP_EV_PPP_UP, s, 0, "");
+}
+
+static void ppp_ip_cb(void *ctx, const uint8_t *pkt, size_t n)
+{
+	struct l2tp_session *s = ctx;
+	struct l2tp *l = s->t->l;
+	struct rp_ev *ev = rp_ev_new(L2TP_EV_IP, sizeof(struct l2tp_ev_send) + n);
+	if (!ev)
+		return;
+	struct l2tp_ev_send *e = (struct l2tp_ev_send *)ev->data;
+	e->link = s->t->link;
+	e->tid = s->t->tid;
+	e->sid = s->sid;
+	e->len = (uint32_t)n;
+	memcpy(e->pkt, pkt, n);
+	rp_evq_push(&l->evq, ev);
+}
+
+/* ---- control messages --------------------------------------------------------------------- */
+
+static void on_icrq(struct l2tp_tunnel *t, const struct l2tp_msg *m)
+{
+	struct l2tp *l = t->l;
+	if (!(m->have & (1ull << L2TP_AVP_ASSIGNED_SID)))
+		return; /* nowhere to send a CDN: acknowledged and ignored */
+	if (find_peer_sid(t, m->assigned_sid))
+		return; /* the same call again */
+	if (l2tp_msg_missing(m) >= 0 || m->unknown_m) {
+		send_cdn(t, 0, m->assigned_sid, L2TP_CDN_GENERAL,
+			 m->unknown_m ? L2TP_ERR_UNKNOWN_M : L2TP_ERR_LENGTH,
+			 m->unknown_m ? "unknown mandatory AVP" : "missing mandatory AVP");
+		return;
+	}
+	if (t->nsessions >= l->conf.max_sessions) {
+		send_cdn(t, 0, m->assigned_sid, L2TP_CDN_GENERAL, L2TP_ERR_RESOURCES,
+			 "too many sessions");
+		return;
+	}
+	uint16_t sid = 0;
+	for (int i = 0; i < 64 && !sid; i++) {
+		uint16_t c = (uint16_t)rp_rng_u32(l->rng);
+		if (c && !session_find(t, c))
+			sid = c;
+	}
+	for (uint32_t c = 1; !sid && c <= UINT16_MAX; c++)
+		if (!session_find(t, (uint16_t)c))
+			sid = (uint16_t)c;
+	struct l2tp_session *s = calloc(1, sizeof *s);
+	if (!s) {
+		send_cdn(t, 0, m->assigned_sid, L2TP_CDN_GENERAL, L2TP_ERR_RESOURCES, "no memory");
+		return;
+	}
+	s->t = t;
+	s->sid = sid;
+	s->peer_sid = m->assigned_sid;
+	s->state = S_WAIT_ICCN;
+	s->created = l->now;
+	s->next = t->sessions;
+	t->sessions = s;
+	t->nsessions++;
+	l->st.sessions++;
+
+	uint8_t b[64];
+	struct rp_wr w;
+	rp_wr_init(&w, b, sizeof b);
+	l2tp_ctl_begin(&w, t->peer_tid, s->peer_sid, 0, 0);
+	l2tp_avp_u16(&w, L2TP_AVP_MSG_TYPE, true, L2TP_ICRP);
+	l2tp_avp_u16(&w, L2TP_AVP_ASSIGNED_SID, true, sid);
+	l2tp_ctl_end(&w);
+	rel_send(t, b, w.len, false);
+}
+
+static void on_iccn(struct l2tp_tunnel *t, const struct l2tp_hdr *h, const struct l2tp_msg *m)
+{
+	struct l2tp *l = t->l;
+	struct l2tp_session *s = session_find(t, h->sid);
+	if (!s || s->state != S_WAIT_ICCN)
+		return;
+	if (l2tp_msg_missing(m) >= 0 || m->unknown_m) {
+		session_kill(s, L2TP_DOWN_PROTOCOL,
+			     m->unknown_m ? "unknown mandatory AVP in ICCN" : "ICCN incomplete", true);
+		return;
+	}
+	struct ppp_cb cb = {s, ppp_send_cb, ppp_closed_cb, ppp_verify_cb, ppp_up_cb, ppp_ip_cb};
+	struct ppp_conf pc;
+	if (l->conf.ppp)
+		pc = *l->conf.ppp;
+	else
+		ppp_conf_defaults(&pc);
+	s->ppp = ppp_new(&pc, &cb, l->rng, l->log, l->now);
+	if (!s->ppp) {
+		session_kill(s, L2TP_DOWN_PROTOCOL, "no memory", true);
+		return;
+	}
+	s->state = S_ESTABLISHED;
+	/* proxy LCP/authentication AVPs are ignored: the LNS renegotiates (§4.4.5 allows it) */
+	ppp_start(s->ppp, l->now);
+}
+
+void session_ctl(struct l2tp_tunnel *t, const struct l2tp_hdr *h, struct l2tp_msg *m)
+{
+	switch (m->type) {
+	case L2TP_ICRQ: on_icrq(t, m); break;
+	case L2TP_ICCN: on_iccn(t, h, m); break;
+	case L2TP_CDN: {
+		/* §6.11: a CDN before our ICRP arrived carries session 0; find it by its own ID */
+		struct l2tp_session *s = h->sid ? session_find(t, h->sid) : NULL;
+		if (!s && (m->have & (1ull << L2TP_AVP_ASSIGNED_SID)))
+			s = find_peer_sid(t, m->assigned_sid);
+		if (s) {
+			char txt[96];
+			snprintf(txt, sizeof txt, "CDN from peer (result %u, error %u)", m->result,
+				 m->error);
+			session_kill(s, L2TP_DOWN_PEER, txt, false);
+		}
+		break;
+	}
+	default: break;
+	}
+}
+
+void session_data(struct l2tp_session *s, const uint8_t *p, size_t n)
+{
+	if (s->state == S_ESTABLISHED && s->ppp)
+		ppp_input(s->ppp, p, n, s->t->l->now);
+}
+
+void session_tick(struct l2tp_session *s)
+{
+	struct l2tp *l = s->t->l;
+	if (s->state == S_ESTABLISHED && s->ppp)
+		ppp_tick(s->ppp, l->now);
+	else if (s->state == S_WAIT_ICCN && l->now >= s->created + ICCN_WAIT_MS)
+		session_kill(s, L2TP_DOWN_TIMEOUT, "no ICCN", true);
+}
+
+uint64_t session_deadline(const struct l2tp_session *s)
+{
+	if (s->state == S_ESTABLISHED && s->ppp)
+		return ppp_next_deadline(s->ppp);
+	if (s->state == S_WAIT_ICCN)
+		return s->created + ICCN_WAIT_MS;
+	return UINT64_MAX;
+}
+
+int l2tp_output_ip(struct l2tp *l, uint32_t dst, const uint8_t *pkt, size_t n, uint64_t now_ms)
+{
+	l->now = now_ms;
+	for (struct l2tp_session *s = l->ip_hash[ip_hash(dst)]; s; s = s->ip_next)
+		if (s->ip == dst && s->state == S_ESTABLISHED && s->ppp)
+			return ppp_output_ip(s->ppp, pkt, n);
+	return -1;
+}
+
+int l2tp_close_session(struct l2tp *l, uint16_t tid, uint16_t sid, uint64_t now_ms)
+{
+	l->now = now_ms;
+	struct l2tp_tunnel *t = l->by_tid[tid];
+	struct l2tp_session *s = t ? session_find(t, sid) : NULL;
+	if (!s)
+		return -1;
+	if (s->ppp && s->state == S_ESTABLISHED)
+		ppp_close(s->ppp, "closed by administrator", now_ms); /* CDN when LCP is done */
+	else
+		session_kill(s, L2TP_DOWN_ADMIN, "closed by administrator", true);
+	return 0;
+}

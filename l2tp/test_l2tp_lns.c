@@ -1,0 +1,505 @@
+/* Two cores back-to-back: the test LAC (test_lac.h, its own minimal RFC 2661 implementation)
+ * against the LNS through a seeded lossy, reordering, duplicating in-memory link; PPP with
+ * MS-CHAPv2 verified by auth/ against an SQLite store and addresses from a pool. Time only moves by
+ * jumping to the next deadline. */
+#include "check_main.h"
+#include "test_lac.h"
+
+#include "auth.h"
+#include "ppp.h"
+
+#include <stdio.h>
+
+#define NT 12
+#define NS 4
+
+struct pkt {
+	bool to_lns;
+	int tun;
+	size_t n;
+	uint8_t d[1700];
+};
+
+struct sim {
+	struct l2tp *lns;
+	struct l2tp_conf conf;
+	struct ppp_conf pconf;
+	struct auth_db *db;
+	struct auth_pool *pool;
+	struct rp_rng rng, net_rng;
+	struct rp_log log;
+	uint64_t now;
+	struct lac_tun lac[NT];
+	int nlac;
+	struct pkt *q;
+	int nq;
+	unsigned loss, dup, reorder; /* percent */
+	unsigned ups, downs, tdowns, ip_events;
+	uint32_t up_ips[NT * NS];
+	char names[NT * NS][16];
+	int last_down_reason;
+	char last_down_text[96];
+};
+
+static struct sim S;
+
+static void sim_init(struct sim *s, unsigned loss, unsigned dup, unsigned reorder, uint64_t seed)
+{
+	memset(s, 0, sizeof *s);
+	s->q = calloc(8192, sizeof *s->q);
+	rp_rng_seeded(&s->rng, seed);
+	rp_rng_seeded(&s->net_rng, seed * 7 + 1);
+	rp_log_init(&s->log, 0, NULL, NULL);
+	s->db = auth_db_open_file(":memory:", NULL, 0);
+	for (int i = 0; i < NT * NS; i++) {
+		char u[32];
+		snprintf(u, sizeof u, "user%d", i);
+		ck_assert_int_eq(auth_account_add(s->db, u, "pw", NULL), 0);
+	}
+	s->pool = auth_pool_new();
+	auth_pool_add_range(s->pool, 0xc6130a02, 0xc6130aff);
+	ppp_conf_defaults(&s->pconf);
+	s->pconf.local_ip = 0xc6130a01;
+	s->pconf.dns[0] = 0x08080808;
+	s->conf.host_name = "rampart-test";
+	s->conf.ppp = &s->pconf;
+	s->conf.db = s->db;
+	s->conf.pool = s->pool;
+	s->conf.log = &s->log;
+	s->loss = loss;
+	s->dup = dup;
+	s->reorder = reorder;
+	s->now = 1000000;
+}
+
+static void sim_start(struct sim *s)
+{
+	s->lns = l2tp_new(&s->conf, &s->rng, s->now);
+	ck_assert_ptr_nonnull(s->lns);
+}
+
+static void sim_free(struct sim *s)
+{
+	l2tp_free(s->lns);
+	auth_db_close(s->db);
+	auth_pool_free(s->pool);
+	free(s->q);
+}
+
+static void enqueue(struct sim *s, bool to_lns, int tun, const uint8_t *d, size_t n)
+{
+	if (s->nq >= 8192)
+		return;
+	if (rp_rng_u32(&s->net_rng) % 100 < s->loss)
+		return;
+	int copies = rp_rng_u32(&s->net_rng) % 100 < s->dup ? 2 : 1;
+	for (int c = 0; c < copies && s->nq < 8192; c++) {
+		struct pkt *p = &s->q[s->nq++];
+		p->to_lns = to_lns;
+		p->tun = tun;
+		p->n = n;
+		memcpy(p->d, d, n);
+	}
+}
+
+static int lac_for(struct sim *s, const struct l2tp_link *link, const uint8_t *p, size_t n)
+{
+	struct l2tp_hdr h;
+	if (l2tp_hdr_parse(p, n, &h))
+		return -1;
+	for (int i = 0; i < s->nlac; i++)
+		if (l2tp_link_eq(&s->lac[i].link, link) && s->lac[i].tid == h.tid)
+			return i;
+	return -1;
+}
+
+static void drain_lns(struct sim *s)
+{
+	struct rp_ev *ev;
+	while ((ev = l2tp_next_event(s->lns))) {
+		if (ev->type == L2TP_EV_SEND) {
+			struct l2tp_ev_send *e = (struct l2tp_ev_send *)ev->data;
+			int i = lac_for(s, &e->link, e->pkt, e->len);
+			ck_assert_int_ge(i, 0);
+			enqueue(s, false, i, e->pkt, e->len);
+		} else if (ev->type == L2TP_EV_PPP_UP) {
+			struct l2tp_ev_session *e = (struct l2tp_ev_session *)ev->data;
+			ck_assert_uint_ne(e->ip, 0);
+			ck_assert(!strncmp(e->account, "user", 4));
+			for (unsigned k = 0; k < s->ups; k++)
+				ck_assert_uint_ne(s->up_ips[k], e->ip); /* no duplicate lease */
+			if (s->ups < NT * NS)
+				s->up_ips[s->ups] = e->ip;
+			s->ups++;
+		} else if (ev->type == L2TP_EV_SESSION_DOWN) {
+			struct l2tp_ev_session *e = (struct l2tp_ev_session *)ev->data;
+			s->downs++;
+			s->last_down_reason = e->reason;
+			memcpy(s->last_down_text, e->text, sizeof s->last_down_text);
+		} else if (ev->type == L2TP_EV_TUNNEL_DOWN) {
+			s->tdowns++;
+		} else if (ev->type == L2TP_EV_IP) {
+			s->ip_events++;
+		}
+		rp_ev_free(ev);
+	}
+}
+
+static void drain_lacs(struct sim *s)
+{
+	for (int i = 0; i < s->nlac; i++) {
+		struct lac_tun *t = &s->lac[i];
+		for (int k = 0; k < t->nout; k++)
+			enqueue(s, true, i, t->out[k], t->out_len[k]);
+		t->nout = 0;
+	}
+}
+
+/* Delivers queued packets (shuffled when reordering) until the network is quiet. */
+static void deliver(struct sim *s)
+{
+	for (int round = 0; round < 1000; round++) {
+		drain_lacs(s);
+		drain_lns(s);
+		if (!s->nq)
+			return;
+		int n = s->nq;
+		struct pkt *batch = malloc(sizeof *batch * (size_t)n);
+		memcpy(batch, s->q, sizeof *batch * (size_t)n);
+		s->nq = 0;
+		for (int i = 0; i < n; i++) {
+			if (rp_rng_u32(&s->net_rng) % 100 < s->reorder) {
+				int j = (int)(rp_rng_u32(&s->net_rng) % (unsigned)n);
+				struct pkt tmp = batch[i];
+				batch[i] = batch[j];
+				batch[j] = tmp;
+			}
+		}
+		for (int i = 0; i < n; i++) {
+			struct pkt *p = &batch[i];
+			if (getenv("SIMTRACE") && round > 900) {
+				fprintf(stderr, "%s tun %d:", p->to_lns ? "->LNS" : "->LAC", p->tun);
+				for (size_t k = 0; k < p->n && k < 40; k++)
+					fprintf(stderr, " %02x", p->d[k]);
+				fprintf(stderr, "\n");
+			}
+			if (p->to_lns)
+				l2tp_input(s->lns, &s->lac[p->tun].link, p->d, p->n, s->now);
+			else
+				lac_input(&s->lac[p->tun], p->d, p->n, s->now);
+		}
+		free(batch);
+	}
+	ck_abort_msg("network never went quiet");
+}
+
+/* Advance time to the next deadline of either side and run the timers. */
+static void step(struct sim *s)
+{
+	deliver(s);
+	uint64_t d = l2tp_next_deadline(s->lns);
+	for (int i = 0; i < s->nlac; i++) {
+		uint64_t x = lac_deadline(&s->lac[i]);
+		if (x < d)
+			d = x;
+	}
+	if (d == UINT64_MAX)
+		d = s->now + 1000;
+	ck_assert_uint_ge(d, s->now);
+	s->now = d;
+	l2tp_tick(s->lns, s->now);
+	for (int i = 0; i < s->nlac; i++)
+		lac_tick(&s->lac[i], s->now);
+	deliver(s);
+}
+
+static bool all_up(struct sim *s)
+{
+	for (int i = 0; i < s->nlac; i++)
+		for (int k = 0; k < s->lac[i].nsess; k++)
+			if (!pppc_up(&s->lac[i].s[k].c))
+				return false;
+	return true;
+}
+
+static void bring_up(struct sim *s, int ntun, int nsess)
+{
+	for (int i = 0; i < ntun; i++) {
+		/* four tunnels per IPsec SA, all SAs behind one outer address and inner port 1701 */
+		lac_start(&s->lac[i], (uint64_t)(i / 4 + 1), (uint16_t)(100 + i), s->now);
+		s->nlac++;
+	}
+	deliver(s);
+	for (int r = 0; r < 200; r++) {
+		bool ready = true;
+		for (int i = 0; i < ntun; i++)
+			if (!s->lac[i].sccrp)
+				ready = false;
+		if (ready)
+			break;
+		step(s);
+	}
+	for (int i = 0; i < ntun; i++) {
+		ck_assert(s->lac[i].sccrp);
+		for (int k = 0; k < nsess; k++) {
+			char *u = s->names[i * nsess + k];
+			snprintf(u, sizeof s->names[0], "user%d", i * nsess + k);
+			lac_add_session(&s->lac[i], (uint16_t)(10 + k), u, "pw", s->now);
+		}
+	}
+	for (int r = 0; r < 2000 && !(all_up(s) && s->ups == (unsigned)(ntun * nsess)); r++)
+		step(s);
+}
+
+START_TEST(many_sessions_lossy)
+{
+	struct sim *s = &S;
+	sim_init(s, 10, 5, 20, 20260707);
+	sim_start(s);
+	bring_up(s, NT, NS);
+	for (int i = 0; i < NT && getenv("SIMTRACE"); i++)
+		for (int k = 0; k < NS; k++) {
+			struct lac_sess *x = &s->lac[i].s[k];
+			if (!pppc_up(&x->c))
+				fprintf(stderr, "tun %d sess %d: icrp %d started %d lcp %d/%d auth %d ipcp %d/%d cdn %d failed %d ntx %d\n", i, k, x->icrp, x->ppp_started, x->c.lcp_acked, x->c.lcp_ack_sent, x->c.auth_ok, x->c.ipcp_acked, x->c.ipcp_ack_sent, x->cdn_rcvd, x->c.auth_failed, s->lac[i].ntx);
+		}
+	ck_assert(all_up(s));
+	ck_assert_uint_eq(s->ups, NT * NS);
+	struct l2tp_stats st;
+	l2tp_get_stats(s->lns, &st);
+	ck_assert_uint_eq(st.tunnels, NT);
+	ck_assert_uint_eq(st.sessions_up, NT * NS);
+	ck_assert_uint_gt(st.rexmits, 0); /* losses were recovered by retransmission */
+	ck_assert_uint_gt(st.dups, 0);    /* duplicates were detected */
+	ck_assert_uint_eq(auth_pool_in_use(s->pool), NT * NS);
+	/* tunnel IDs: non-zero and unique */
+	for (int i = 0; i < NT; i++) {
+		ck_assert_uint_ne(s->lac[i].lns_tid, 0);
+		for (int j = 0; j < i; j++)
+			ck_assert_uint_ne(s->lac[i].lns_tid, s->lac[j].lns_tid);
+		for (int k = 0; k < NS; k++)
+			ck_assert_uint_ne(s->lac[i].s[k].lns_sid, 0);
+	}
+	/* the client got the pool address and the DNS server */
+	ck_assert_uint_eq(s->lac[0].s[0].c.dns1, 0x08080808);
+
+	/* data both ways: an IPv4 packet for a client, one from it */
+	uint32_t ip = s->lac[3].s[2].c.ip;
+	uint8_t pkt[28] = {0x45, 0, 0, 28};
+	rp_put_u32(pkt + 16, ip);
+	s->loss = s->dup = s->reorder = 0;
+	ck_assert_int_eq(l2tp_output_ip(s->lns, ip, pkt, sizeof pkt, s->now), 0);
+	ck_assert_int_eq(l2tp_output_ip(s->lns, 0x01020304, pkt, sizeof pkt, s->now), -1);
+	uint8_t f[4 + 28] = {0xff, 0x03, 0x00, 0x21};
+	memcpy(f + 4, pkt, 28);
+	rp_put_u32(f + 4 + 12, ip);
+	struct lac_sess *ls = &s->lac[3].s[2];
+	memcpy(ls->c.out[0], f, sizeof f);
+	ls->c.out_len[0] = sizeof f;
+	ls->c.nout = 1;
+	lac_flush_ppp(&s->lac[3], ls);
+	deliver(s);
+	ck_assert_uint_eq(s->ip_events, 1);
+
+	/* teardown, lossy again: half the tunnels by the LAC (CDN then StopCCN), half by the LNS
+	 * administrator (PPP Terminate, then CDN), then StopCCN from the LAC */
+	s->loss = 10;
+	s->dup = 5;
+	s->reorder = 20;
+	for (int i = 0; i < NT / 2; i++)
+		for (int k = 0; k < NS; k++)
+			lac_cdn(&s->lac[i], &s->lac[i].s[k], s->now);
+	for (int i = NT / 2; i < NT; i++)
+		for (int k = 0; k < NS; k++)
+			ck_assert_int_eq(l2tp_close_session(s->lns, s->lac[i].lns_tid,
+							    s->lac[i].s[k].lns_sid, s->now),
+					 0);
+	for (int r = 0; r < 500; r++) {
+		bool cdns = true;
+		for (int i = NT / 2; i < NT; i++)
+			for (int k = 0; k < NS; k++)
+				cdns &= s->lac[i].s[k].cdn_rcvd;
+		if (cdns && s->downs == NT * NS)
+			break;
+		step(s);
+	}
+	ck_assert_uint_eq(s->downs, NT * NS);
+	for (int i = NT / 2; i < NT; i++)
+		for (int k = 0; k < NS; k++)
+			ck_assert(s->lac[i].s[k].cdn_rcvd);
+	ck_assert_uint_eq(auth_pool_in_use(s->pool), 0);
+	for (int i = 0; i < NT; i++)
+		lac_stopccn(&s->lac[i], s->now);
+	for (int r = 0; r < 500; r++) {
+		l2tp_get_stats(s->lns, &st);
+		if (!st.tunnels)
+			break;
+		step(s);
+	}
+	ck_assert_uint_eq(st.tunnels, 0);
+	ck_assert_uint_eq(st.sessions, 0);
+	ck_assert_uint_eq(s->tdowns, NT);
+	ck_assert_uint_eq(l2tp_next_deadline(s->lns), UINT64_MAX);
+	sim_free(s); /* LeakSanitizer checks nothing is left at exit */
+}
+END_TEST
+
+START_TEST(tunnel_auth)
+{
+	static const uint8_t secret[] = "tunnel-secret";
+	struct sim *s = &S;
+	sim_init(s, 0, 0, 0, 5);
+	s->conf.secret = secret;
+	s->conf.secret_len = sizeof secret - 1;
+	s->conf.require_tunnel_auth = true;
+	sim_start(s);
+	lac_start_auth(&s->lac[0], 1, 7, s->now, secret, sizeof secret - 1);
+	/* a second LAC with the wrong secret, and a third with none */
+	lac_start_auth(&s->lac[1], 1, 8, s->now, (const uint8_t *)"wrong", 5);
+	lac_start(&s->lac[2], 1, 9, s->now);
+	s->nlac = 3;
+	for (int r = 0; r < 20; r++)
+		step(s);
+	ck_assert(s->lac[0].auth_ok);
+	ck_assert(!s->lac[0].stopccn_rcvd);
+	ck_assert(!s->lac[1].auth_ok);
+	ck_assert(s->lac[1].stopccn_rcvd);
+	ck_assert_uint_eq(s->lac[1].stop_result, L2TP_STOP_NOT_AUTH);
+	ck_assert(s->lac[2].stopccn_rcvd);
+	ck_assert_uint_eq(s->lac[2].stop_result, L2TP_STOP_NOT_AUTH);
+	lac_add_session(&s->lac[0], 1, "user0", "pw", s->now);
+	for (int r = 0; r < 50 && !pppc_up(&s->lac[0].s[0].c); r++)
+		step(s);
+	ck_assert(pppc_up(&s->lac[0].s[0].c));
+	sim_free(s);
+}
+END_TEST
+
+/* Android 9/10 never answer HELLO; their PPP keeps answering LCP echoes. The tunnel must stay. */
+START_TEST(android_no_hello)
+{
+	struct sim *s = &S;
+	sim_init(s, 0, 0, 0, 9);
+	s->conf.hello_s = 10;
+	sim_start(s);
+	bring_up(s, 1, 1);
+	ck_assert(all_up(s));
+	s->lac[0].ignore_hello = true;
+	uint64_t t0 = s->now;
+	while (s->now < t0 + 600000)
+		step(s);
+	struct l2tp_stats st;
+	l2tp_get_stats(s->lns, &st);
+	ck_assert_uint_eq(st.sessions_up, 1);
+	ck_assert_uint_eq(s->downs, 0);
+	ck_assert_uint_gt(s->lac[0].s[0].c.echo_replies, 10);
+
+	/* the peer vanishes: the tunnel and session go down, the address returns to the pool */
+	s->lac[0].silent = true;
+	t0 = s->now;
+	while (s->tdowns == 0 && s->now < t0 + 600000)
+		step(s);
+	ck_assert_uint_eq(s->tdowns, 1);
+	ck_assert_uint_eq(s->downs, 1);
+	ck_assert_uint_eq(auth_pool_in_use(s->pool), 0);
+	ck_assert_uint_lt(s->now - t0, 300000);
+	sim_free(s);
+}
+END_TEST
+
+START_TEST(protocol_errors)
+{
+	struct sim *s = &S;
+	sim_init(s, 0, 0, 0, 11);
+	sim_start(s);
+	uint8_t b[256];
+	struct rp_wr w;
+	/* an SCCRQ with an unknown mandatory AVP: StopCCN, result 2 / error 8 (§4.1) */
+	struct lac_tun *t = &s->lac[0];
+	memset(t, 0, sizeof *t);
+	t->link.sa = 1;
+	rp_addr_v4(&t->link.peer, 0x64400001, 1701);
+	t->tid = 55;
+	s->nlac = 1;
+	rp_wr_init(&w, b, sizeof b);
+	l2tp_ctl_begin(&w, 0, 0, 0, 0);
+	l2tp_avp_u16(&w, L2TP_AVP_MSG_TYPE, true, L2TP_SCCRQ);
+	l2tp_avp_u16(&w, L2TP_AVP_PROTO_VER, true, 0x0100);
+	l2tp_avp_u32(&w, L2TP_AVP_FRAMING_CAP, true, 1);
+	l2tp_avp_put(&w, L2TP_AVP_HOST_NAME, true, "x", 1);
+	l2tp_avp_u16(&w, L2TP_AVP_ASSIGNED_TID, true, 55);
+	l2tp_avp_put(&w, 250, true, "?", 1);
+	lac_ctl_send(t, &w, s->now);
+	deliver(s);
+	ck_assert(t->stopccn_rcvd);
+	ck_assert_uint_eq(t->stop_result, L2TP_STOP_GENERAL);
+	ck_assert_uint_eq(t->stop_error, L2TP_ERR_UNKNOWN_M);
+	ck_assert_uint_eq(s->tdowns, 1);
+
+	/* protocol version 2.0: StopCCN result 5 */
+	memset(t, 0, sizeof *t);
+	t->link.sa = 2;
+	rp_addr_v4(&t->link.peer, 0x64400001, 1701);
+	t->tid = 56;
+	rp_wr_init(&w, b, sizeof b);
+	l2tp_ctl_begin(&w, 0, 0, 0, 0);
+	l2tp_avp_u16(&w, L2TP_AVP_MSG_TYPE, true, L2TP_SCCRQ);
+	l2tp_avp_u16(&w, L2TP_AVP_PROTO_VER, true, 0x0200);
+	l2tp_avp_u32(&w, L2TP_AVP_FRAMING_CAP, true, 1);
+	l2tp_avp_put(&w, L2TP_AVP_HOST_NAME, true, "x", 1);
+	l2tp_avp_u16(&w, L2TP_AVP_ASSIGNED_TID, true, 56);
+	lac_ctl_send(t, &w, s->now);
+	deliver(s);
+	ck_assert(t->stopccn_rcvd);
+	ck_assert_uint_eq(t->stop_result, L2TP_STOP_BAD_VERSION);
+
+	/* a good tunnel; then the same tunnel ID from another SA is refused (no cross-SA
+	 * injection), and an ICRQ with an unknown mandatory AVP gets a CDN */
+	lac_start(&s->lac[1], 3, 57, s->now);
+	s->nlac = 2;
+	for (int r = 0; r < 5; r++)
+		step(s);
+	ck_assert(s->lac[1].sccrp);
+	struct l2tp_stats st0, st1;
+	l2tp_get_stats(s->lns, &st0);
+	struct l2tp_link other = s->lac[1].link;
+	other.sa = 99;
+	rp_wr_init(&w, b, sizeof b);
+	l2tp_ctl_begin(&w, s->lac[1].lns_tid, 0, 9, 9);
+	l2tp_avp_u16(&w, L2TP_AVP_MSG_TYPE, true, L2TP_HELLO);
+	l2tp_ctl_end(&w);
+	l2tp_input(s->lns, &other, b, w.len, s->now);
+	l2tp_get_stats(s->lns, &st1);
+	ck_assert_uint_eq(st1.drops, st0.drops + 1);
+	drain_lns(s);
+
+	t = &s->lac[1];
+	lac_begin(t, &w, b, sizeof b, 0, L2TP_ICRQ);
+	l2tp_avp_u16(&w, L2TP_AVP_ASSIGNED_SID, true, 77);
+	l2tp_avp_u32(&w, L2TP_AVP_CALL_SERIAL, true, 1);
+	l2tp_avp_put(&w, 251, true, "?", 1);
+	struct lac_sess *ls = &t->s[t->nsess++];
+	memset(ls, 0, sizeof *ls);
+	ls->sid = 77;
+	lac_ctl_send(t, &w, s->now);
+	deliver(s);
+	ck_assert(ls->cdn_rcvd);
+	ck_assert(!t->stopccn_rcvd); /* the tunnel stays */
+	sim_free(s);
+}
+END_TEST
+
+static Suite *lns_suite(void)
+{
+	Suite *s = suite_create("l2tp_lns");
+	TCase *tc = tcase_create("lns");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, many_sessions_lossy);
+	tcase_add_test(tc, tunnel_auth);
+	tcase_add_test(tc, android_no_hello);
+	tcase_add_test(tc, protocol_errors);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+RP_CHECK_MAIN(lns_suite)

@@ -1,0 +1,346 @@
+/* RFC 2661 §7 control connection, LNS side: SCCRQ -> SCCRP -> SCCCN, StopCCN both ways, HELLO,
+ * optional tunnel authentication (§4.2 Challenge / Challenge Response with the shared secret). */
+#include "l2tp_local.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STOP_HOLD_MS 31000 /* §5.7: keep the state one full retransmission cycle after StopCCN */
+#define CONN_SETUP_MS 60000
+
+static unsigned peer_hash(const struct l2tp_link *k, uint16_t ptid)
+{
+	uint64_t h = 1469598103934665603ull;
+	const uint8_t *b = (const uint8_t *)&k->sa;
+	for (size_t i = 0; i < sizeof k->sa; i++)
+		h = (h ^ b[i]) * 1099511628211ull;
+	for (size_t i = 0; i < 16; i++)
+		h = (h ^ k->peer.ip[i]) * 1099511628211ull;
+	h = (h ^ k->peer.port) * 1099511628211ull;
+	h = (h ^ ptid) * 1099511628211ull;
+	return (unsigned)(h % L2TP_HASH);
+}
+
+struct l2tp_tunnel *tunnel_find_peer(struct l2tp *l, const struct l2tp_link *link, uint16_t ptid)
+{
+	for (struct l2tp_tunnel *t = l->peer_hash[peer_hash(link, ptid)]; t; t = t->hash_next)
+		if (t->peer_tid == ptid && t->state != T_DEAD && l2tp_link_eq(&t->link, link))
+			return t;
+	return NULL;
+}
+
+struct l2tp_tunnel *tunnel_new(struct l2tp *l, const struct l2tp_link *link, uint16_t peer_tid)
+{
+	uint16_t tid = 0;
+	if (l->st.tunnels >= l->conf.max_tunnels)
+		return NULL;
+	/* random, non-zero, unique (§3.1 IDs are ours to pick; random makes them unguessable) */
+	for (int i = 0; i < 64 && !tid; i++) {
+		uint16_t c = (uint16_t)rp_rng_u32(l->rng);
+		if (c && !l->by_tid[c])
+			tid = c;
+	}
+	for (uint32_t c = 1; !tid && c <= UINT16_MAX; c++)
+		if (!l->by_tid[c])
+			tid = (uint16_t)c;
+	if (!tid)
+		return NULL;
+	struct l2tp_tunnel *t = calloc(1, sizeof *t);
+	if (!t)
+		return NULL;
+	t->l = l;
+	t->tid = tid;
+	t->peer_tid = peer_tid;
+	t->link = *link;
+	t->state = T_IDLE;
+	t->last_rx = t->idle_since = l->now;
+	rel_init(t);
+	if (!t->ooo) {
+		free(t);
+		return NULL;
+	}
+	l->by_tid[tid] = t;
+	t->next = l->tunnels;
+	l->tunnels = t;
+	unsigned h = peer_hash(link, peer_tid);
+	t->hash_next = l->peer_hash[h];
+	l->peer_hash[h] = t;
+	l->st.tunnels++;
+	return t;
+}
+
+void tunnel_free(struct l2tp_tunnel *t)
+{
+	struct l2tp *l = t->l;
+	while (t->sessions) {
+		struct l2tp_session *s = t->sessions;
+		t->sessions = s->next;
+		session_free(s);
+	}
+	rel_free(t);
+	l->by_tid[t->tid] = NULL;
+	for (struct l2tp_tunnel **pp = &l->tunnels; *pp; pp = &(*pp)->next)
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	for (struct l2tp_tunnel **pp = &l->peer_hash[peer_hash(&t->link, t->peer_tid)]; *pp;
+	     pp = &(*pp)->hash_next)
+		if (*pp == t) {
+			*pp = t->hash_next;
+			break;
+		}
+	l->st.tunnels--;
+	free(t);
+}
+
+static void tunnel_down_event(struct l2tp_tunnel *t, int reason, const char *text)
+{
+	if (t->down_reported)
+		return;
+	t->down_reported = true;
+	struct l2tp_session s0;
+	memset(&s0, 0, sizeof s0);
+	s0.t = t;
+	l2tp_emit_session(t->l, L2TP_EV_TUNNEL_DOWN, &s0, reason, text);
+	rp_logf(t->l->log, RP_LOG_INFO, "l2tp", "tunnel %u (peer %u, host \"%s\") down: %s", t->tid,
+		t->peer_tid, t->host, text);
+}
+
+static void kill_sessions(struct l2tp_tunnel *t, int reason, const char *text)
+{
+	for (struct l2tp_session *s = t->sessions; s; s = s->next)
+		session_kill(s, reason, text, false);
+}
+
+void tunnel_dead(struct l2tp_tunnel *t, int reason, const char *text)
+{
+	if (t->state == T_DEAD)
+		return;
+	kill_sessions(t, reason, text);
+	tunnel_down_event(t, reason, text);
+	t->state = T_DEAD;
+	t->l->reap = true;
+}
+
+void tunnel_stop(struct l2tp_tunnel *t, uint16_t result, uint16_t error, const char *msg)
+{
+	uint8_t b[256];
+	struct rp_wr w;
+	if (t->state == T_CLOSING || t->state == T_DEAD)
+		return;
+	/* §6.6 StopCCN clears every session of the tunnel without CDNs */
+	kill_sessions(t, result == L2TP_STOP_CLEAR ? L2TP_DOWN_ADMIN : L2TP_DOWN_PROTOCOL, msg);
+	tunnel_down_event(t, result == L2TP_STOP_CLEAR ? L2TP_DOWN_ADMIN : L2TP_DOWN_PROTOCOL, msg);
+	if (!t->peer_tid) {
+		/* we never learned where to send it */
+		t->state = T_DEAD;
+		t->l->reap = true;
+		return;
+	}
+	rp_wr_init(&w, b, sizeof b);
+	l2tp_ctl_begin(&w, t->peer_tid, 0, 0, 0);
+	l2tp_avp_u16(&w, L2TP_AVP_MSG_TYPE, true, L2TP_STOPCCN);
+	l2tp_avp_u16(&w, L2TP_AVP_ASSIGNED_TID, true, t->tid);
+	l2tp_avp_result(&w, result, error, msg);
+	l2tp_ctl_end(&w);
+	if (rp_wr_ok(&w))
+		rel_send(t, b, w.len, false);
+	t->state = T_CLOSING;
+	t->close_at = t->l->now + STOP_HOLD_MS;
+}
+
+static void send_sccrp(struct l2tp_tunnel *t, const struct l2tp_msg *m)
+{
+	struct l2tp *l = t->l;
+	uint8_t b[512];
+	struct rp_wr w;
+	const char *host = l->conf.host_name ? l->conf.host_name : "rampart";
+	rp_wr_init(&w, b, sizeof b);
+	l2tp_ctl_begin(&w, t->peer_tid, 0, 0, 0);
+	l2tp_avp_u16(&w, L2TP_AVP_MSG_TYPE, true, L2TP_SCCRP);
+	l2tp_avp_u16(&w, L2TP_AVP_PROTO_VER, true, 0x0100);
+	l2tp_avp_u32(&w, L2TP_AVP_FRAMING_CAP, true, 3); /* sync and async */
+	l2tp_avp_u32(&w, L2TP_AVP_BEARER_CAP, true, 0);
+	l2tp_avp_u16(&w, L2TP_AVP_FIRMWARE, false, 0x0100);
+	l2tp_avp_put(&w, L2TP_AVP_HOST_NAME, true, host, strlen(host));
+	l2tp_avp_put(&w, L2TP_AVP_VENDOR_NAME, false, "rampart", 7);
+	l2tp_avp_u16(&w, L2TP_AVP_ASSIGNED_TID, true, t->tid);
+	l2tp_avp_u16(&w, L2TP_AVP_RECV_WINDOW, true, l->conf.recv_window);
+	if (l->conf.secret) {
+		/* we challenge the LAC too, so a peer without the secret cannot finish (§4.2) */
+		rp_rng_fill(l->rng, t->chal, sizeof t->chal);
+		t->chal_sent = true;
+		l2tp_avp_put(&w, L2TP_AVP_CHALLENGE, true, t->chal, sizeof t->chal);
+		if (m->challenge.len) {
+			uint8_t d[16];
+			l2tp_chal_digest(d, L2TP_SCCRP, l->conf.secret, l->conf.secret_len,
+					 m->challenge.p, m->challenge.len);
+			l2tp_avp_put(&w, L2TP_AVP_CHALLENGE_RESP, true, d, 16);
+		}
+	}
+	l2tp_ctl_end(&w);
+	if (rp_wr_ok(&w))
+		rel_send(t, b, w.len, false);
+}
+
+static void on_sccrq(struct l2tp_tunnel *t, const struct l2tp_msg *m)
+{
+	struct l2tp *l = t->l;
+	char missing[48];
+	int miss = l2tp_msg_missing(m);
+	size_t hl = m->host_name.len < sizeof t->host - 1 ? m->host_name.len : sizeof t->host - 1;
+	if (m->host_name.p) {
+		memcpy(t->host, m->host_name.p, hl);
+		for (size_t i = 0; i < hl; i++)
+			if (t->host[i] < 0x20 || t->host[i] > 0x7e)
+				t->host[i] = '?';
+	}
+	if (m->recv_window)
+		t->peer_rws = m->recv_window > 256 ? 256 : m->recv_window;
+	if (miss >= 0) {
+		snprintf(missing, sizeof missing, "missing mandatory AVP %d", miss);
+		tunnel_stop(t, L2TP_STOP_GENERAL, L2TP_ERR_LENGTH, missing);
+	} else if (m->unknown_m) {
+		tunnel_stop(t, L2TP_STOP_GENERAL, L2TP_ERR_UNKNOWN_M, "unknown mandatory AVP");
+	} else if ((m->proto_ver >> 8) != 1) {
+		tunnel_stop(t, L2TP_STOP_BAD_VERSION, 0x0100, "only L2TP version 1.0 (RFC 2661)");
+	} else if ((l->conf.require_tunnel_auth || m->challenge.len) && !l->conf.secret) {
+		tunnel_stop(t, L2TP_STOP_NOT_AUTH, 0, "tunnel authentication not configured");
+	} else if (l->conf.require_tunnel_auth && !m->challenge.len) {
+		tunnel_stop(t, L2TP_STOP_NOT_AUTH, 0, "tunnel authentication required");
+	} else {
+		send_sccrp(t, m);
+		t->state = T_WAIT_CTL_CONN;
+		rp_logf(l->log, RP_LOG_DETAIL, "l2tp",
+			"SCCRQ from \"%s\" (peer tunnel %u, window %u): tunnel %u", t->host,
+			t->peer_tid, t->peer_rws, t->tid);
+	}
+}
+
+static void on_scccn(struct l2tp_tunnel *t, const struct l2tp_msg *m)
+{
+	struct l2tp *l = t->l;
+	if (t->chal_sent) {
+		uint8_t d[16];
+		l2tp_chal_digest(d, L2TP_SCCCN, l->conf.secret, l->conf.secret_len, t->chal, 16);
+		if (m->challenge_resp.len != 16 || !rp_ct_memeq(d, m->challenge_resp.p, 16)) {
+			tunnel_stop(t, L2TP_STOP_NOT_AUTH, 0, "tunnel authentication failed");
+			return;
+		}
+	}
+	t->state = T_ESTABLISHED;
+	t->idle_since = l->now;
+	rp_logf(l->log, RP_LOG_INFO, "l2tp", "tunnel %u established with \"%s\"", t->tid, t->host);
+}
+
+void tunnel_ctl(struct l2tp_tunnel *t, const struct l2tp_hdr *h, struct l2tp_msg *m)
+{
+	switch (m->type) {
+	case L2TP_SCCRQ:
+		if (t->state == T_IDLE)
+			on_sccrq(t, m);
+		return;
+	case L2TP_SCCCN:
+		if (t->state == T_WAIT_CTL_CONN)
+			on_scccn(t, m);
+		return;
+	case L2TP_STOPCCN:
+		if (t->state == T_CLOSING || t->state == T_DEAD)
+			return;
+		kill_sessions(t, L2TP_DOWN_PEER, "StopCCN from peer");
+		tunnel_down_event(t, L2TP_DOWN_PEER, "StopCCN from peer");
+		/* acknowledge (the ZLB follows) and hold the state for retransmissions (§5.7) */
+		t->state = T_CLOSING;
+		t->close_at = t->l->now + STOP_HOLD_MS;
+		return;
+	case L2TP_HELLO:
+		return; /* the acknowledgement is all a HELLO needs */
+	case L2TP_ICRQ:
+	case L2TP_ICCN:
+	case L2TP_CDN:
+		if (t->state == T_ESTABLISHED)
+			session_ctl(t, h, m);
+		return;
+	case L2TP_WEN:
+	case L2TP_SLI:
+		return; /* tolerated: a PPP-over-sync LNS has nothing to do with them */
+	case L2TP_SCCRP:
+	case L2TP_OCRQ:
+	case L2TP_OCRP:
+	case L2TP_OCCN:
+	case L2TP_ICRP:
+		return; /* not for an LNS; acknowledged and ignored */
+	default:
+		/* §4.4.1: an unknown Message Type with the M bit clears the tunnel */
+		if (m->type_m)
+			tunnel_stop(t, L2TP_STOP_GENERAL, L2TP_ERR_UNKNOWN_M,
+				    "unknown mandatory message type");
+		return;
+	}
+}
+
+void tunnel_tick(struct l2tp_tunnel *t)
+{
+	struct l2tp *l = t->l;
+	if (t->state == T_DEAD)
+		return;
+	rel_tick(t);
+	if (t->state == T_DEAD)
+		return;
+	if (t->state == T_CLOSING) {
+		if (l->now >= t->close_at) {
+			t->state = T_DEAD;
+			l->reap = true;
+		}
+		return;
+	}
+	for (struct l2tp_session *s = t->sessions; s; s = s->next)
+		session_tick(s);
+	if (t->state != T_ESTABLISHED) {
+		if (l->now >= t->idle_since + CONN_SETUP_MS)
+			tunnel_dead(t, L2TP_DOWN_TIMEOUT, "control connection setup timed out");
+		return;
+	}
+	if (!t->nsessions && l->conf.idle_setup_s &&
+	    l->now >= t->idle_since + l->conf.idle_setup_s * 1000ull) {
+		tunnel_stop(t, L2TP_STOP_CLEAR, 0, "no session");
+		return;
+	}
+	/* §6.5 HELLO after a period of silence; data traffic counts as activity */
+	uint64_t hello = l->conf.hello_s * 1000ull;
+	if (hello && l->now >= t->last_rx + hello && l->now >= t->hello_at) {
+		uint8_t b[32];
+		struct rp_wr w;
+		rp_wr_init(&w, b, sizeof b);
+		l2tp_ctl_begin(&w, t->peer_tid, 0, 0, 0);
+		l2tp_avp_u16(&w, L2TP_AVP_MSG_TYPE, true, L2TP_HELLO);
+		l2tp_ctl_end(&w);
+		rel_send(t, b, w.len, true);
+		t->hello_at = l->now + hello;
+	}
+}
+
+static uint64_t umin(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+uint64_t tunnel_deadline(const struct l2tp_tunnel *t)
+{
+	const struct l2tp *l = t->l;
+	uint64_t d = rel_deadline(t);
+	if (t->state == T_DEAD)
+		return l->now;
+	if (t->state == T_CLOSING)
+		return umin(d, t->close_at);
+	for (const struct l2tp_session *s = t->sessions; s; s = s->next)
+		d = umin(d, session_deadline(s));
+	if (t->state != T_ESTABLISHED)
+		return umin(d, t->idle_since + CONN_SETUP_MS);
+	if (!t->nsessions && l->conf.idle_setup_s)
+		d = umin(d, t->idle_since + l->conf.idle_setup_s * 1000ull);
+	if (l->conf.hello_s) {
+		uint64_t h = t->last_rx + l->conf.hello_s * 1000ull;
+		d = umin(d, h > t->hello_at ? h : t->hello_at);
+	}
+	return d;
+}
