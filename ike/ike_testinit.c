@@ -522,3 +522,30 @@ int ike_ti_read_info(struct ike_ti *t, const uint8_t *in, size_t len, struct isa
 	free(plain);
 	return rc;
 }
+
+size_t ike_ti_raw(struct ike_ti *t, uint8_t exch, uint8_t np, const uint8_t *payloads, size_t len, uint8_t *out,
+		  size_t cap)
+{
+	struct isakmp_wr w;
+	uint8_t iv[IKE_MAXBLK], mid[4];
+	uint32_t msgid = rp_rng_u32(t->rng) | 1;
+	if (!t->k.hlen)
+		return 0;
+	isakmp_wr_init(&w, out, cap);
+	isakmp_wr_hdr(&w, t->icky, t->rcky, exch, 0, msgid);
+	size_t hs = isakmp_wr_begin(&w, ISAKMP_PL_HASH);
+	rp_wr_zero(&w.w, t->k.hlen);
+	isakmp_wr_end(&w, hs);
+	size_t after = w.w.len;
+	if (len && w.w.len > hs && !w.w.err)
+		out[hs] = np; /* the HASH payload's next-payload names the first raw one */
+	rp_wr_bytes(&w.w, payloads, len);
+	size_t n = isakmp_wr_finish(&w);
+	if (!n)
+		return 0;
+	rp_put_u32(mid, msgid);
+	struct ike_iov v[] = {{mid, 4}, {out + after, n - after}};
+	ike_prf(t->k.hash, t->k.a, t->k.hlen, v, 2, out + hs + 4);
+	ike_iv_p2(t->k.hash, t->k.blk, t->p1iv, msgid, iv);
+	return ike_encrypt(&t->k, iv, out, n, cap);
+}

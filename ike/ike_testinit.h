@@ -75,6 +75,11 @@ size_t ike_ti_quick(struct ike_ti *t, uint8_t *out, size_t cap);
 /* An authenticated informational (DELETE or notify) on the established SA. */
 size_t ike_ti_info(struct ike_ti *t, bool is_delete, uint8_t proto, const uint8_t *spi, size_t spi_size,
 		   uint16_t type, const void *data, size_t len, uint8_t *out, size_t cap);
+/* Any protected phase-2 message (exch INFO or QUICK, new random message ID) whose payloads after
+ * a correct HASH(1) are the given raw bytes (first payload type np): reaches the responder's
+ * parsers behind authentication (fuzzing). */
+size_t ike_ti_raw(struct ike_ti *t, uint8_t exch, uint8_t np, const uint8_t *payloads, size_t len, uint8_t *out,
+		  size_t cap);
 /* Decrypt and authenticate an informational from the responder; fills the first N/D found. */
 int ike_ti_read_info(struct ike_ti *t, const uint8_t *in, size_t len, struct isakmp_notify_pl *n,
 		     struct isakmp_delete_pl *d, uint8_t *scratch, size_t cap);

@@ -1,0 +1,158 @@
+/* libFuzzer target: sequences of messages into the responder core. The input is a program for a
+ * test initiator: byte 0 picks the proposal set, NAT and NAT-T version; then each op advances
+ * the honest handshake, replays, mutates, truncates or reorders its messages, injects raw bytes
+ * under the SA's cookies, sends authenticated phase-2 messages with arbitrary payloads, or moves
+ * time (timers, DPD, lifetimes). So the fuzzer reaches every state behind authentication. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ike_testinit.h"
+
+static const struct ike_p1_alg p1s[][2] = {
+	{{IKE_ENC_3DES, 0, IKE_HASH_SHA1, 2}, {IKE_ENC_AES, 128, IKE_HASH_MD5, 2}},
+	{{IKE_ENC_AES, 256, IKE_HASH_SHA1, 19}, {IKE_ENC_AES, 128, IKE_HASH_SHA256, 2}},
+	{{IKE_ENC_AES, 128, IKE_HASH_SHA512, 2}, {IKE_ENC_3DES, 0, IKE_HASH_SHA1, 2}},
+	{{9, 0, IKE_HASH_SHA1, 2}, {IKE_ENC_AES, 192, IKE_HASH_SHA384, 2}},
+};
+static const struct ike_ti_p2 p2s[] = {{IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1}, {IKE_ESP_3DES, 0, IKE_AUTH_HMAC_MD5}};
+
+struct st {
+	struct ike *r;
+	struct ike_ti *t;
+	struct rp_addr srv, cli;
+	uint64_t now;
+	uint8_t next[IKE_MAXBUF], last[IKE_MAXBUF], reply[IKE_MAXBUF];
+	long nextlen;
+	size_t lastlen, replylen;
+};
+
+static void deliver(struct st *s, const uint8_t *p, size_t n)
+{
+	struct rp_pkt pk = {.data = p, .len = n, .src = s->cli, .dst = s->srv, .rx_ms = s->now};
+	if (s->t->use4500) {
+		pk.src.port = 4500;
+		pk.dst.port = 4500;
+	}
+	ike_input(s->r, &pk, s->now);
+	struct rp_ev *ev;
+	while ((ev = ike_next_event(s->r))) {
+		if (ev->type == IKE_EV_SEND) {
+			size_t skip = ev->src.port == 4500 ? 4 : 0;
+			if (ev->len - skip <= sizeof s->reply) {
+				memcpy(s->reply, ev->data + skip, ev->len - skip);
+				s->replylen = ev->len - skip;
+			}
+		}
+		rp_ev_free(ev);
+	}
+}
+
+static void advance(struct st *s)
+{
+	if (s->nextlen <= 0)
+		return;
+	memcpy(s->last, s->next, (size_t)s->nextlen);
+	s->lastlen = (size_t)s->nextlen;
+	int step = s->t->step;
+	s->replylen = 0;
+	deliver(s, s->last, s->lastlen);
+	s->nextlen = 0;
+	if (step < 9 && s->replylen)
+		s->nextlen = ike_ti_input(s->t, s->reply, s->replylen, s->next, sizeof s->next);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const uint8_t psk[] = "fuzz";
+	struct rp_rng rr, ri;
+	struct rp_log lg;
+	struct ike_conf c;
+	struct ike_psk k = {.kind = IKE_PSK_ANY, .key = psk, .keylen = 4};
+	struct rp_rd in;
+	uint8_t cfg, op;
+	static struct st s;
+
+	rp_rd_init(&in, data, size);
+	if (rp_rd_u8(&in, &cfg))
+		return 0;
+	memset(&s, 0, sizeof s);
+	ike_conf_defaults(&c);
+	c.psks = &k;
+	c.npsk = 1;
+	c.keylog = true;
+	rp_rng_seeded(&rr, 1);
+	rp_rng_seeded(&ri, 2);
+	rp_log_init(&lg, 0, NULL, NULL);
+	s.r = ike_new(&c, &rr, &lg);
+	rp_addr_v4(&s.srv, 0xcb007101, 500);
+	rp_addr_v4(&s.cli, 0x64400a0a, 500);
+	struct ike_ti_conf tc = {.p1 = p1s[cfg & 3], .np1 = 2, .p2 = &p2s[(cfg >> 2) & 1], .np2 = 1,
+				 .psk = psk, .psklen = 4, .client_port = 1701, .dpd = (cfg >> 3) & 1,
+				 .natt = (enum ike_natt)((cfg >> 4) % 5), .pfs_group = (cfg & 0x80) ? 2 : 0};
+	tc.remote = s.srv;
+	tc.local = s.cli;
+	if (cfg & 0x40)
+		s.cli.ip[0] = 198; /* seen from elsewhere: a NAT */
+	s.t = ike_ti_new(&tc, &ri);
+	s.now = 1000;
+	s.nextlen = (long)ike_ti_start(s.t, s.next, sizeof s.next);
+
+	for (int ops = 0; ops < 64 && rp_rd_u8(&in, &op) == 0; ops++) {
+		uint8_t a = 0, buf[IKE_MAXBUF];
+		const uint8_t *blob;
+		switch (op % 9) {
+		case 0:
+		case 1:
+			advance(&s);
+			break;
+		case 2: /* the previous request again */
+			if (s.lastlen)
+				deliver(&s, s.last, s.lastlen);
+			break;
+		case 3: /* raw bytes under the SA's cookies */
+			if (rp_rd_u8(&in, &a) || rp_rd_ref(&in, &blob, a))
+				break;
+			memcpy(buf, blob, a);
+			if (a >= 16) {
+				memcpy(buf, s.t->icky, 8);
+				if (s.t->step > 1)
+					memcpy(buf + 8, s.t->rcky, 8);
+			}
+			deliver(&s, buf, a);
+			break;
+		case 4: /* the next honest message with one byte changed */
+			if (s.nextlen > 0 && rp_rd_u8(&in, &a) == 0) {
+				memcpy(buf, s.next, (size_t)s.nextlen);
+				buf[a % s.nextlen] ^= (uint8_t)(a | 1);
+				deliver(&s, buf, (size_t)s.nextlen);
+			}
+			break;
+		case 5: /* the next honest message truncated */
+			if (s.nextlen > 0 && rp_rd_u8(&in, &a) == 0)
+				deliver(&s, s.next, a % s.nextlen);
+			break;
+		case 6: /* time passes */
+			if (rp_rd_u8(&in, &a) == 0) {
+				s.now += (uint64_t)a * 1000 * (a > 200 ? 60 : 1);
+				ike_tick(s.r, s.now);
+				deliver(&s, NULL, 0);
+			}
+			break;
+		case 7: /* authenticated phase-2 message with arbitrary payloads */
+		case 8: {
+			uint8_t np;
+			if (rp_rd_u8(&in, &np) || rp_rd_u8(&in, &a) || rp_rd_ref(&in, &blob, a))
+				break;
+			size_t n = ike_ti_raw(s.t, op % 9 == 7 ? ISAKMP_EX_INFO : ISAKMP_EX_QUICK, np, blob, a, buf,
+					      sizeof buf);
+			if (n)
+				deliver(&s, buf, n);
+			break;
+		}
+		}
+	}
+	ike_ti_free(s.t);
+	ike_free(s.r);
+	return 0;
+}
