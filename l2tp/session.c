@@ -283,6 +283,8 @@ static void on_iccn(struct l2tp_tunnel *t, const struct l2tp_hdr *h, const struc
 		return;
 	}
 	s->state = S_ESTABLISHED;
+	rp_logf(l->log, RP_LOG_INFO, "l2tp", "session %u/%u (peer %u/%u) established by ICCN, "
+		"starting PPP", t->tid, s->sid, t->peer_tid, s->peer_sid);
 	/* proxy LCP/authentication AVPs are ignored: the LNS renegotiates (§4.4.5 allows it) */
 	ppp_start(s->ppp, l->now);
 }
