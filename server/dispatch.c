@@ -30,13 +30,14 @@ void disp_drop(struct disp *d, enum disp_proto p, const char *reason)
 	}
 }
 
-static void drop(struct disp *d, enum disp_proto p, const struct rp_pkt *pkt, const char *reason)
+static enum disp_proto drop(struct disp *d, enum disp_proto p, const struct rp_pkt *pkt, const char *reason)
 {
 	disp_drop(d, p, reason);
 	rp_log_drop(d->log, pkt->rx_ms, disp_proto_name(p), &pkt->src, reason, "(%zu bytes)", pkt->len);
+	return DP_COUNT;
 }
 
-static void seen(struct disp *d, enum disp_proto p, const struct rp_pkt *pkt, const char *what)
+static enum disp_proto seen(struct disp *d, enum disp_proto p, const struct rp_pkt *pkt, const char *what)
 {
 	char from[RP_ADDR_STRLEN];
 	d->st.seen[p]++;
@@ -44,15 +45,16 @@ static void seen(struct disp *d, enum disp_proto p, const struct rp_pkt *pkt, co
 	if (rp_log_on(d->log, RP_LOG_PKT))
 		rp_logf(d->log, RP_LOG_PKT, disp_proto_name(p), "%s from %s, %zu bytes%s", disp_proto_name(p),
 			rp_addr_str(&pkt->src, from, sizeof from), pkt->len, what);
+	return p;
 }
 
-void disp_packet(struct disp *d, enum disp_transport t, const struct rp_pkt *pkt)
+enum disp_proto disp_packet(struct disp *d, enum disp_transport t, const struct rp_pkt *pkt)
 {
 	char what[64] = "";
 	if (t == DT_TUN) {
 		if (pkt->len < 20 || (pkt->data[0] >> 4 != 4 && pkt->data[0] >> 4 != 6))
 			return drop(d, DP_TUN, pkt, "not an IP packet");
-		return seen(d, DP_TUN, pkt, ": no session for its destination yet");
+		return seen(d, DP_TUN, pkt, "");
 	}
 	if (t == DT_ESP) {
 		if (pkt->len < 8)
@@ -81,15 +83,16 @@ void disp_packet(struct disp *d, enum disp_transport t, const struct rp_pkt *pkt
 			snprintf(what, sizeof what, ", spi 0x%08x", rp_get_u32(pkt->data));
 			return seen(d, DP_ESP_UDP, pkt, what);
 		case NATT_DROP:
-			return drop(d, DP_ESP_UDP, pkt, "neither keepalive, IKE nor ESP");
+			break;
 		}
+		return drop(d, DP_ESP_UDP, pkt, "neither keepalive, IKE nor ESP");
 	}
 	if (port == d->l2tp_port) {
 		if (pkt->len < 6)
 			return drop(d, DP_L2TP, pkt, "shorter than an L2TP header");
 		return seen(d, DP_L2TP, pkt, " (plain, outside IPsec)");
 	}
-	drop(d, DP_OTHER, pkt, "not a rampart port");
+	return drop(d, DP_OTHER, pkt, "not a rampart port");
 }
 
 void disp_print(const struct disp *d, FILE *out)

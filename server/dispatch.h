@@ -30,7 +30,8 @@ struct disp {
 void disp_init(struct disp *d, struct rp_log *log, unsigned ike_port, unsigned natt_port, unsigned l2tp_port);
 /* One packet: for DT_UDP the UDP payload with addresses and ports; for DT_ESP the ESP header on;
  * for DT_TUN an IP packet from the TUN device. */
-void disp_packet(struct disp *d, enum disp_transport t, const struct rp_pkt *pkt);
+/* Returns the class it counted the packet in, or DP_COUNT when it dropped it. */
+enum disp_proto disp_packet(struct disp *d, enum disp_transport t, const struct rp_pkt *pkt);
 /* Counts a drop that happened before dispatch (e.g. a malformed IP header in a capture). */
 void disp_drop(struct disp *d, enum disp_proto p, const char *reason);
 void disp_print(const struct disp *d, FILE *out);

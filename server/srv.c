@@ -12,7 +12,7 @@
 
 uint64_t srv_now(struct srv *s) { return uv_now(&s->loop); }
 
-static void to_sockaddr(const struct rp_addr *a, unsigned port, struct sockaddr_storage *ss)
+void srv_sockaddr(const struct rp_addr *a, unsigned port, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof *ss);
 	if (a->family == 4) {
@@ -78,7 +78,8 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const stru
 		disp_drop(&u->s->disp, DP_OTHER, "datagram larger than 64 KiB");
 		return;
 	}
-	disp_packet(&u->s->disp, DT_UDP, &pkt);
+	if (disp_packet(&u->s->disp, DT_UDP, &pkt) != DP_COUNT)
+		srv_core_udp(u->s, (uint8_t *)buf->base, (size_t)nread, &pkt.src, &pkt.dst);
 }
 
 static int open_udp(struct srv *s, struct srv_udp *u, const struct rp_addr *addr, unsigned port, char *err,
@@ -102,7 +103,7 @@ static int open_udp(struct srv *s, struct srv_udp *u, const struct rp_addr *addr
 		return -1;
 	}
 	u->h.data = u;
-	to_sockaddr(addr, port, &ss);
+	srv_sockaddr(addr, port, &ss);
 	/* No SO_REUSEADDR: a port that another daemon holds must be a clear error, not a silent split. */
 	rc = uv_udp_bind(&u->h, (const struct sockaddr *)&ss, addr->family == 6 ? UV_UDP_IPV6ONLY : 0);
 	if (!rc)
@@ -143,7 +144,8 @@ static void raw_readable(uv_poll_t *h, int status, int events)
 			pkt.data += ihl;
 			pkt.len -= ihl;
 		}
-		disp_packet(&s->disp, DT_ESP, &pkt);
+		if (disp_packet(&s->disp, DT_ESP, &pkt) != DP_COUNT)
+			srv_core_esp(s, s->pktbuf + (pkt.data - s->pktbuf), pkt.len, &pkt.src, &pkt.dst);
 	}
 }
 
@@ -158,7 +160,7 @@ static int open_raw_esp(struct srv *s, struct srv_raw *r, const struct rp_addr *
 		snprintf(err, errlen, "cannot open the raw ESP socket: %s", strerror(errno));
 		return -1;
 	}
-	to_sockaddr(addr, 0, &ss);
+	srv_sockaddr(addr, 0, &ss);
 	if (bind(r->fd, (struct sockaddr *)&ss, addr->family == 4 ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6))) {
 		snprintf(err, errlen, "cannot bind the raw ESP socket to %s: %s", rp_addr_ipstr(addr, a, sizeof a),
 			 strerror(errno));
@@ -193,7 +195,8 @@ static void tun_readable(uv_poll_t *h, int status, int events)
 			memcpy(pkt.src.ip, s->pktbuf + 8, 16);
 			memcpy(pkt.dst.ip, s->pktbuf + 24, 16);
 		}
-		disp_packet(&s->disp, DT_TUN, &pkt);
+		if (disp_packet(&s->disp, DT_TUN, &pkt) != DP_COUNT)
+			srv_core_tun(s, s->pktbuf, pkt.len);
 	}
 }
 
@@ -263,6 +266,7 @@ void srv_stop(struct srv *s, const char *why)
 		return;
 	s->stopping = true;
 	rp_logf(&s->log, RP_LOG_NOTICE, "server", "stopping (%s)", why);
+	srv_core_shutdown(s); /* CDN, StopCCN and DELETE go out while the sockets are open */
 	if (s->ctl_open)
 		unlink(s->conf->control_socket);
 	uv_walk(&s->loop, close_all, NULL);
@@ -302,6 +306,10 @@ struct srv *srv_new(struct conf *conf, const char *conf_path, bool foreground, c
 	s->tun_open = true;
 	if (srv_ctl_start(s, err, errlen))
 		goto fail;
+	if (srv_core_init(s, err, errlen))
+		goto fail;
+	uv_timer_init(&s->loop, &s->core_timer);
+	s->core_timer.data = s;
 
 	uv_signal_t *sigs[] = {&s->sig_term, &s->sig_int, &s->sig_hup};
 	const int nums[] = {SIGTERM, SIGINT, SIGHUP};
@@ -318,6 +326,8 @@ fail:
 	srv_free(s);
 	return NULL;
 }
+
+void srv_core_timer_cb(uv_timer_t *t) { srv_core_run(t->data); }
 
 void srv_set_log_sink(struct srv *s, rp_log_sink sink, void *ctx)
 {
@@ -358,6 +368,7 @@ void srv_free(struct srv *s)
 	}
 	if (s->tun_fd >= 0)
 		close(s->tun_fd);
+	srv_core_free(s);
 	conf_unref(s->conf);
 	free(s);
 }

@@ -54,6 +54,8 @@ static void out_body(struct ctl_conn *c, const char *text)
 	}
 }
 
+static void show_line(void *ctx, const char *text) { out_add(ctx, "- %s\n", text); }
+
 static const char *prop_value(int argc, char **argv, const char *name)
 {
 	size_t n = strlen(name);
@@ -116,6 +118,10 @@ static const char *handle(struct ctl_conn *c, int argc, char **argv)
 		free(buf);
 		return NULL;
 	}
+	if (argc == 2 && IS(0, "show") && IS(1, "sas")) {
+		srv_core_show_sas(s, show_line, c);
+		return NULL;
+	}
 	if (argc == 1 && IS(0, "reload")) {
 		srv_reload(s, "rampartctl");
 		return NULL;
@@ -128,7 +134,7 @@ static const char *handle(struct ctl_conn *c, int argc, char **argv)
 	if (IS(0, "ipsec") && IS(1, "dynamic") && IS(2, "set") && IS(3, "config"))
 		return set_config(s, argc - 4, argv + 4);
 #undef IS
-	return "unknown command (show config | show stats | reload | ipsec dynamic show config | "
+	return "unknown command (show config | show stats | show sas | reload | ipsec dynamic show config | "
 	       "ipsec dynamic set config property=P value=V)";
 }
 

@@ -3,6 +3,7 @@
 #include <uv.h>
 
 #include "srv.h"
+#include "srv_core.h"
 
 #define SRV_MMSG 16                    /* datagrams per recvmmsg batch */
 #define SRV_DGRAM 65536                /* libuv's per-datagram slice with UV_UDP_RECVMMSG */
@@ -40,6 +41,8 @@ struct srv {
 	bool ctl_open;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_timer_t summary;
+	uv_timer_t core_timer; /* the earliest deadline of any core */
+	struct srv_core *core;
 	bool stopping;
 	uint8_t pktbuf[SRV_DGRAM];
 };
@@ -50,4 +53,6 @@ void srv_reload(struct srv *s, const char *why);
 void srv_stop(struct srv *s, const char *why);
 void srv_apply_log(struct srv *s);
 uint64_t srv_now(struct srv *s);
+void srv_sockaddr(const struct rp_addr *a, unsigned port, struct sockaddr_storage *ss);
+void srv_core_timer_cb(uv_timer_t *t);
 #endif

@@ -1,0 +1,595 @@
+/* Event routing between the cores, the sockets and the TUN device. Every core call is followed
+ * by srv_core_run(), which drains events until all queues are empty (an event of one core may
+ * feed another) and rearms the single loop timer at the earliest deadline. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "natt.h"
+#include "srv_local.h"
+
+#define TX_HEADROOM 128
+
+static struct srv_core *C(struct srv *s) { return s->core; }
+
+static void *grow(void *arr, size_t *cap, size_t n, size_t elem)
+{
+	if (n < *cap)
+		return arr;
+	size_t nc = *cap ? *cap * 2 : 16;
+	void *na = realloc(arr, nc * elem);
+	if (na)
+		*cap = nc;
+	return na;
+}
+
+/* ---- tables ---- */
+
+static struct srv_child *child_by_in(struct srv_core *c, uint32_t spi_in)
+{
+	for (size_t i = 0; i < c->nchild; i++)
+		if (c->child[i].spi_in == spi_in)
+			return &c->child[i];
+	return NULL;
+}
+
+static void child_remove(struct srv_core *c, struct srv_child *ch)
+{
+	*ch = c->child[--c->nchild];
+}
+
+static struct srv_sess *sess_find(struct srv_core *c, uint16_t tid, uint16_t sid)
+{
+	for (size_t i = 0; i < c->nsess; i++)
+		if (c->sess[i].tid == tid && c->sess[i].sid == sid)
+			return &c->sess[i];
+	return NULL;
+}
+
+/* ---- sending ---- */
+
+static void send_udp(struct srv *s, int kind, const struct rp_addr *local, const struct rp_addr *dst,
+		     const uint8_t *p, size_t n)
+{
+	struct srv_udp *u = NULL;
+	for (unsigned i = 0; i < s->n_listen && !u; i++) {
+		const struct rp_addr *l = &s->conf->listen[i];
+		static const uint8_t zero[16];
+		if (l->family == dst->family && (rp_addr_ipeq(l, local) || !memcmp(l->ip, zero, l->family == 4 ? 4 : 16)))
+			u = &s->udp[i][kind];
+	}
+	if (!u)
+		return;
+	struct sockaddr_storage ss;
+	srv_sockaddr(dst, dst->port, &ss);
+	uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
+	int rc = uv_udp_try_send(&u->h, &b, 1, (const struct sockaddr *)&ss);
+	if (rc < 0)
+		rp_logf(&s->log, RP_LOG_WARN, "server", "UDP send of %zu bytes failed: %s", n, uv_strerror(rc));
+}
+
+static void send_raw_esp(struct srv *s, const struct rp_addr *dst, const uint8_t *p, size_t n)
+{
+	for (unsigned i = 0; i < s->n_listen; i++) {
+		if (s->esp[i].fd < 0 || s->conf->listen[i].family != dst->family)
+			continue;
+		struct sockaddr_storage ss;
+		srv_sockaddr(dst, 0, &ss);
+		if (sendto(s->esp[i].fd, p, n, 0, (struct sockaddr *)&ss,
+			   dst->family == 4 ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) < 0)
+			rp_logf(&s->log, RP_LOG_WARN, "esp", "raw ESP send failed: %s", strerror(errno));
+		return;
+	}
+}
+
+/* L2TP payload to a peer: plain UDP (link.sa == 0), or inner UDP inside ESP transport mode. */
+static void send_l2tp(struct srv *s, const struct l2tp_link *link, const uint8_t *p, size_t n, uint64_t now)
+{
+	struct srv_core *c = C(s);
+	if (!link->sa) {
+		struct rp_addr local = {0};
+		send_udp(s, SRV_L2TP, &local, &link->peer, p, n);
+		return;
+	}
+	struct rp_buf b;
+	if (n > sizeof c->tx - TX_HEADROOM - ESP_TAILROOM)
+		return;
+	rp_buf_view(&b, c->tx, sizeof c->tx, TX_HEADROOM, 0);
+	memcpy(rp_buf_put(&b, n), p, n);
+	/* Inner UDP checksum 0: allowed for UDP over IPv4, and what RFC 3948 §3.1.2 lets a receiver
+	 * behind NAT accept without recomputing it over the pre-NAT addresses. */
+	natt_udp_push(&b, L2TP_PORT, link->peer.port ? link->peer.port : L2TP_PORT);
+	rp_put_u16(rp_buf_data(&b) + 6, 0);
+	struct esp_tx tx;
+	uint32_t out_id = (uint32_t)link->sa;
+	int rc = esp_encap(c->sad, out_id, &b, now, &tx);
+	if (rc) {
+		rp_logf(&s->log, RP_LOG_WARN, "esp", "cannot encapsulate for SA %08x: %d", out_id, rc);
+		return;
+	}
+	if (tx.encap == ESP_ENCAP_UDP)
+		send_udp(s, SRV_NATT, &tx.local, &tx.peer, rp_buf_data(&b), b.len);
+	else
+		send_raw_esp(s, &tx.peer, rp_buf_data(&b), b.len);
+}
+
+/* ---- IKE events ---- */
+
+/* ESP keys go to the configured file in Wireshark's esp_sa format; IKEv1 keys to FILE.ikev1 in
+ * its ikev1_decryption_table format (two UATs, two files). Event payloads are not necessarily
+ * NUL-terminated. */
+static void keylog(struct srv *s, const struct rp_ev *ev, bool ike)
+{
+	char line[512], path[sizeof s->conf->keylog + 8];
+	if (!s->conf->keylog[0] || ev->len >= sizeof line)
+		return;
+	memcpy(line, ev->data, ev->len);
+	line[ev->len] = 0;
+	line[strcspn(line, "\n")] = 0;
+	snprintf(path, sizeof path, "%s%s", s->conf->keylog, ike ? ".ikev1" : "");
+	if (esp_keylog_append(path, line))
+		rp_logf(&s->log, RP_LOG_WARN, "server", "cannot write key log %s", path);
+	rp_wipe(line, sizeof line);
+}
+
+static void sa_install(struct srv *s, const struct ike_ev_sa *e, uint64_t now)
+{
+	struct srv_core *c = C(s);
+	struct esp_sa_params out = {0}, in = {0};
+	out.dir = ESP_DIR_OUT;
+	out.spi = e->spi_out;
+	out.encr = e->esp_transform == IKE_ESP_3DES ? ESP_ENCR_3DES : ESP_ENCR_AES_CBC;
+	out.encr_keybits = e->esp_transform == IKE_ESP_3DES ? 192 : e->enc_key_bits;
+	out.auth = (enum esp_auth)e->auth_alg;
+	out.local = e->local;
+	out.peer = e->peer;
+	out.encap = e->udp_encap ? ESP_ENCAP_UDP : ESP_ENCAP_NONE;
+	if (!e->udp_encap)
+		out.local.port = out.peer.port = 0;
+	if (e->udp_encap && !rp_addr_ipeq(&e->peer_inner, &e->peer))
+		out.natoa_peer = e->peer_inner;
+	out.inner_local_port = L2TP_PORT;
+	out.inner_peer_port = e->peer_inner.port;
+	out.hard_ms = (uint64_t)e->life_s * 1000u;
+	out.hard_bytes = (uint64_t)e->life_kb * 1024u;
+	in = out;
+	in.dir = ESP_DIR_IN;
+	in.spi = e->spi_in;
+	in.replay_window = s->conf->replay_window;
+	memcpy(out.enc_key, e->out.enc, e->out.enc_len);
+	out.enc_key_len = e->out.enc_len;
+	memcpy(out.auth_key, e->out.auth, e->out.auth_len);
+	out.auth_key_len = e->out.auth_len;
+	memcpy(in.enc_key, e->in.enc, e->in.enc_len);
+	in.enc_key_len = e->in.enc_len;
+	memcpy(in.auth_key, e->in.auth, e->in.auth_len);
+	in.auth_key_len = e->in.auth_len;
+
+	uint32_t out_id = 0, in_id = 0;
+	int rc = esp_sa_add(c->sad, &out, now, &out_id);
+	in.owner = out_id;
+	if (!rc && (rc = esp_sa_add(c->sad, &in, now, &in_id)) != 0)
+		esp_sa_del(c->sad, out_id);
+	rp_wipe(&in, sizeof in);
+	rp_wipe(&out, sizeof out);
+	if (rc) {
+		rp_logf(&s->log, RP_LOG_ERR, "esp", "cannot install SA pair %08x/%08x: %d", e->spi_in, e->spi_out, rc);
+		ike_delete_child(c->ike, e->spi_in, now);
+		return;
+	}
+	struct srv_child *nc = grow(c->child, &c->capchild, c->nchild, sizeof *c->child);
+	if (!nc)
+		return;
+	c->child = nc;
+	struct srv_child *ch = &c->child[c->nchild++];
+	memset(ch, 0, sizeof *ch);
+	ch->spi_in = e->spi_in;
+	ch->spi_out = e->spi_out;
+	ch->out_id = out_id;
+	memcpy(ch->icky, e->icky, 8);
+	memcpy(ch->rcky, e->rcky, 8);
+	ch->local = e->local;
+	ch->peer = e->peer;
+	ch->peer_inner = e->peer_inner;
+	ch->udp_encap = e->udp_encap;
+	ch->transform = e->esp_transform;
+	ch->auth = e->auth_alg;
+	ch->keybits = e->enc_key_bits;
+	snprintf(ch->peer_id, sizeof ch->peer_id, "%s", e->peer_id);
+	ch->since_ms = now;
+	char a[RP_ADDR_STRLEN];
+	rp_logf(&s->log, RP_LOG_INFO, "esp", "SA pair in %08x out %08x with %s (%s) installed", e->spi_in, e->spi_out,
+		rp_addr_str(&e->peer, a, sizeof a), e->udp_encap ? "UDP-encapsulated" : "plain ESP");
+}
+
+static uint64_t link_sa(const struct srv_child *ch) { return (uint64_t)ch->spi_in << 32 | ch->out_id; }
+
+static void sa_delete(struct srv *s, const struct ike_ev_sa *e, uint64_t now)
+{
+	struct srv_core *c = C(s);
+	struct srv_child *ch = child_by_in(c, e->spi_in);
+	if (!ch)
+		return;
+	l2tp_link_gone(c->l2tp, link_sa(ch), now);
+	esp_sa_del(c->sad, ch->spi_in);
+	esp_sa_del(c->sad, ch->out_id);
+	rp_logf(&s->log, RP_LOG_INFO, "esp", "SA pair in %08x out %08x deleted", ch->spi_in, ch->spi_out);
+	child_remove(c, ch);
+}
+
+static void ike_event(struct srv *s, struct rp_ev *ev, uint64_t now)
+{
+	char a[RP_ADDR_STRLEN];
+	switch (ev->type) {
+	case IKE_EV_SEND:
+		send_udp(s, ev->src.port == s->conf->natt_port ? SRV_NATT : SRV_IKE, &ev->src, &ev->dst, ev->data, ev->len);
+		break;
+	case IKE_EV_SA_INSTALL:
+		sa_install(s, (const struct ike_ev_sa *)ev->data, now);
+		break;
+	case IKE_EV_SA_DELETE:
+		sa_delete(s, (const struct ike_ev_sa *)ev->data, now);
+		break;
+	case IKE_EV_IKE_UP: {
+		const struct ike_ev_ike *i = (const struct ike_ev_ike *)ev->data;
+		rp_logf(&s->log, RP_LOG_INFO, "ike", "IKE SA with %s (%s) established%s", rp_addr_str(&i->peer, a, sizeof a),
+			i->peer_id, i->peer_natd ? ", peer behind NAT" : "");
+		break;
+	}
+	case IKE_EV_IKE_DOWN: {
+		const struct ike_ev_ike *i = (const struct ike_ev_ike *)ev->data;
+		rp_logf(&s->log, RP_LOG_INFO, "ike", "IKE SA with %s (%s) down: %s", rp_addr_str(&i->peer, a, sizeof a),
+			i->peer_id, i->reason);
+		break;
+	}
+	case IKE_EV_KEYLOG:
+		keylog(s, ev, true);
+		break;
+	}
+}
+
+/* ---- L2TP events ---- */
+
+static void l2tp_event(struct srv *s, struct rp_ev *ev, uint64_t now)
+{
+	struct srv_core *c = C(s);
+	char ip[INET_ADDRSTRLEN];
+	if (ev->type == L2TP_EV_SEND || ev->type == L2TP_EV_IP) {
+		const struct l2tp_ev_send *snd = (const struct l2tp_ev_send *)ev->data;
+		if (ev->type == L2TP_EV_SEND) {
+			send_l2tp(s, &snd->link, snd->pkt, snd->len, now);
+		} else if (write(s->tun_fd, snd->pkt, snd->len) < 0) {
+			rp_logf(&s->log, RP_LOG_WARN, "server", "TUN write: %s", strerror(errno));
+		}
+		return;
+	}
+	const struct l2tp_ev_session *se = (const struct l2tp_ev_session *)ev->data;
+	uint32_t be = htonl(se->ip);
+	inet_ntop(AF_INET, &be, ip, sizeof ip);
+	if (ev->type == L2TP_EV_PPP_UP) {
+		struct srv_sess *ns = grow(c->sess, &c->capsess, c->nsess, sizeof *c->sess);
+		if (ns) {
+			c->sess = ns;
+			struct srv_sess *x = &c->sess[c->nsess++];
+			x->link_sa = se->link.sa;
+			x->tid = se->tid;
+			x->sid = se->sid;
+			x->ip = se->ip;
+			snprintf(x->account, sizeof x->account, "%s", se->account);
+			x->since_ms = now;
+		}
+		rp_logf(&s->log, RP_LOG_INFO, "ppp", "%s is up with %s (tunnel %u session %u)", se->account, ip, se->tid,
+			se->sid);
+	} else if (ev->type == L2TP_EV_SESSION_DOWN) {
+		struct srv_sess *x = sess_find(c, se->tid, se->sid);
+		if (x)
+			*x = c->sess[--c->nsess];
+		rp_logf(&s->log, RP_LOG_INFO, "ppp", "session %u/%u (%s, %s) down: %s", se->tid, se->sid,
+			se->account[0] ? se->account : "-", ip, se->text);
+	} else if (ev->type == L2TP_EV_TUNNEL_DOWN) {
+		rp_logf(&s->log, RP_LOG_INFO, "l2tp", "tunnel %u down: %s", se->tid, se->text);
+	}
+}
+
+/* ---- ESP events ---- */
+
+static void esp_event(struct srv *s, struct rp_ev *ev, uint64_t now)
+{
+	struct srv_core *c = C(s);
+	if (ev->type == ESP_EV_KEYLOG) {
+		keylog(s, ev, false);
+		return;
+	}
+	const struct esp_ev_sa *e = (const struct esp_ev_sa *)ev->data;
+	if (ev->type == ESP_EV_HARD_EXPIRE && e->dir == ESP_DIR_IN) {
+		/* The client rekeys before this (Windows behind NAT must not be rekeyed by us): an SA
+		 * that reaches its hard limit is deleted, and the client re-establishes. */
+		ike_delete_child(c->ike, e->spi, now);
+	}
+}
+
+void srv_core_run(struct srv *s)
+{
+	struct srv_core *c = C(s);
+	uint64_t now = srv_now(s);
+	struct rp_ev *ev;
+	ike_tick(c->ike, now);
+	esp_tick(c->sad, now);
+	l2tp_tick(c->l2tp, now);
+	for (bool any = true; any;) {
+		any = false;
+		while ((ev = ike_next_event(c->ike))) {
+			ike_event(s, ev, now);
+			rp_ev_free(ev);
+			any = true;
+		}
+		while ((ev = esp_next_event(c->sad))) {
+			esp_event(s, ev, now);
+			rp_ev_free(ev);
+			any = true;
+		}
+		while ((ev = l2tp_next_event(c->l2tp))) {
+			l2tp_event(s, ev, now);
+			rp_ev_free(ev);
+			any = true;
+		}
+	}
+	uint64_t d = ike_next_deadline(c->ike), e = esp_next_deadline(c->sad), l = l2tp_next_deadline(c->l2tp);
+	if (e < d)
+		d = e;
+	if (l < d)
+		d = l;
+	if (d == UINT64_MAX)
+		uv_timer_stop(&s->core_timer);
+	else
+		uv_timer_start(&s->core_timer, srv_core_timer_cb, d > now ? d - now : 0, 0);
+}
+
+/* ---- input ---- */
+
+void srv_core_esp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr *src, const struct rp_addr *local)
+{
+	struct srv_core *c = C(s);
+	struct rp_buf b;
+	struct esp_rx rx;
+	uint64_t now = srv_now(s);
+	(void)local;
+	rp_buf_view(&b, data, len, 0, len);
+	if (esp_decap(c->sad, &b, src, now, &rx))
+		return; /* counted and logged by esp */
+	if (rx.peer_moved) {
+		/* RFC 3948 §2.2 NAT rebinding: adopt the new port for the outbound twin as well, only
+		 * now that the packet authenticated (DESIGN.md). */
+		esp_sa_set_peer(c->sad, (uint32_t)rx.owner, &rx.peer);
+		struct srv_child *ch = child_by_in(c, rx.sa_id);
+		if (ch)
+			ch->peer = rx.peer;
+	}
+	if (rx.next_header != 17 || rx.dport != L2TP_PORT)
+		return;
+	struct l2tp_link link = {.sa = (uint64_t)rx.sa_id << 32 | (uint32_t)rx.owner};
+	link.peer = rx.peer;
+	link.peer.port = rx.sport;
+	l2tp_input(c->l2tp, &link, rx.payload, rx.payload_len, now);
+	srv_core_run(s);
+}
+
+void srv_core_udp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr *src, const struct rp_addr *local)
+{
+	struct srv_core *c = C(s);
+	uint64_t now = srv_now(s);
+	struct rp_pkt pkt = {.data = data, .len = len, .src = *src, .dst = *local, .rx_ms = now};
+	size_t skip;
+	if (local->port == s->conf->ike_port) {
+		ike_input(c->ike, &pkt, now);
+	} else if (local->port == s->conf->natt_port) {
+		switch (natt_classify(data, len, &skip)) {
+		case NATT_IKE:
+			pkt.data += skip;
+			pkt.len -= skip;
+			ike_input(c->ike, &pkt, now);
+			break;
+		case NATT_ESP:
+			srv_core_esp(s, data, len, src, local);
+			return;
+		default:
+			return; /* keepalives need no answer; garbage was counted by dispatch */
+		}
+	} else if (local->port == s->conf->l2tp_port) {
+		if (!s->conf->allow_plain_l2tp) {
+			rp_log_drop(&s->log, now, "l2tp", src, "plain L2TP outside IPsec refused (l2tp.allow_plain = no)", NULL);
+			return;
+		}
+		struct l2tp_link link = {.sa = 0, .peer = *src};
+		l2tp_input(c->l2tp, &link, data, len, now);
+	}
+	srv_core_run(s);
+}
+
+void srv_core_tun(struct srv *s, const uint8_t *pkt, size_t len)
+{
+	if (len < 20 || pkt[0] >> 4 != 4)
+		return; /* IPv6 is not carried (IPV6CP is rejected) */
+	l2tp_output_ip(C(s)->l2tp, rp_get_u32(pkt + 16), pkt, len, srv_now(s));
+	srv_core_run(s);
+}
+
+/* ---- life cycle ---- */
+
+static int spi_alloc(void *ctx, uint32_t *spi)
+{
+	struct srv *s = ctx;
+	return esp_spi_alloc(C(s)->sad, srv_now(s), spi);
+}
+
+static void spi_release(void *ctx, uint32_t spi) { esp_spi_release(C((struct srv *)ctx)->sad, spi); }
+
+int srv_core_init(struct srv *s, char *err, size_t errlen)
+{
+	const struct conf *cf = s->conf;
+	struct srv_core *c = calloc(1, sizeof *c);
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	s->core = c;
+	rp_rng_gnutls(&c->rng_nonce, 0);
+	rp_rng_gnutls(&c->rng_random, 1);
+
+	struct esp_conf ec = {.replay_window = cf->replay_window, .keylog = cf->keylog[0] != 0};
+	c->sad = esp_sad_new(&ec, &c->rng_nonce, &s->log);
+
+	ike_conf_defaults(&c->ike_conf);
+	c->psk.kind = IKE_PSK_ANY;
+	c->psk.key = (const uint8_t *)cf->psk;
+	c->psk.keylen = strlen(cf->psk);
+	c->ike_conf.psks = &c->psk;
+	c->ike_conf.npsk = cf->psk[0] ? 1 : 0;
+	for (unsigned i = 0; i < cf->n_dh_groups; i++)
+		c->groups[i] = (uint16_t)cf->dh_groups[i];
+	c->ike_conf.p1_groups = c->groups;
+	c->ike_conf.np1_groups = cf->n_dh_groups;
+	c->ike_conf.p1_life_max_s = cf->phase1_lifetime;
+	c->ike_conf.p2_life_max_s = cf->phase2_lifetime;
+	c->ike_conf.dpd_idle_s = cf->dpd_delay;
+	c->ike_conf.dpd_timeout_s = cf->dpd_timeout;
+	c->ike_conf.spi_alloc = spi_alloc;
+	c->ike_conf.spi_release = spi_release;
+	c->ike_conf.spi_ctx = s;
+	c->ike_conf.keylog = cf->keylog[0] != 0;
+	c->ike = ike_new(&c->ike_conf, &c->rng_random, &s->log);
+
+	/* The state directory holds NT hashes (password equivalents): created 0700. */
+	char dir[sizeof cf->state_dir];
+	snprintf(dir, sizeof dir, "%s", cf->state_dir);
+	for (char *p = dir + 1; *p; p++)
+		if (*p == '/') {
+			*p = 0;
+			mkdir(dir, 0755);
+			*p = '/';
+		}
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create state directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	c->db = auth_db_open(cf->state_dir, err, errlen);
+	if (!c->db)
+		return -1;
+	c->pool = auth_pool_new();
+	for (unsigned i = 0; c->pool && i < cf->n_pool; i++)
+		auth_pool_add_range(c->pool, rp_get_u32(cf->pool[i].first.ip), rp_get_u32(cf->pool[i].last.ip));
+	ppp_conf_defaults(&c->ppp_conf);
+	c->ppp_conf.mru = (uint16_t)cf->mru;
+	c->ppp_conf.auth_methods = cf->auth; /* conf's bits are auth/'s: PAP 1, CHAP 2, MS-CHAPv2 4 */
+	c->ppp_conf.local_ip = rp_get_u32(cf->tun_addr.ip);
+	for (unsigned i = 0; i < cf->n_dns; i++)
+		c->ppp_conf.dns[i] = rp_get_u32(cf->dns[i].ip);
+	for (unsigned i = 0; i < cf->n_wins; i++)
+		c->ppp_conf.nbns[i] = rp_get_u32(cf->wins[i].ip);
+	c->ppp_conf.echo_interval_s = cf->lcp_echo_interval;
+	c->ppp_conf.echo_fails = cf->lcp_echo_failure;
+	c->l2tp_conf.host_name = "rampart";
+	c->l2tp_conf.secret = (const uint8_t *)cf->tunnel_secret;
+	c->l2tp_conf.secret_len = strlen(cf->tunnel_secret);
+	c->l2tp_conf.recv_window = (uint16_t)cf->receive_window;
+	c->l2tp_conf.hello_s = cf->hello_interval;
+	c->l2tp_conf.ppp = &c->ppp_conf;
+	c->l2tp_conf.db = c->db;
+	c->l2tp_conf.pool = c->pool;
+	c->l2tp_conf.log = &s->log;
+	c->l2tp = l2tp_new(&c->l2tp_conf, &c->rng_random, srv_now(s));
+	if (!c->sad || !c->ike || !c->pool || !c->l2tp) {
+		snprintf(err, errlen, "cannot create the protocol cores (out of memory?)");
+		return -1;
+	}
+	return 0;
+}
+
+void srv_core_shutdown(struct srv *s)
+{
+	struct srv_core *c = C(s);
+	uint64_t now = srv_now(s);
+	if (!c || !c->l2tp)
+		return;
+	for (size_t i = c->nsess; i-- > 0;)
+		l2tp_close_session(c->l2tp, c->sess[i].tid, c->sess[i].sid, now);
+	srv_core_run(s);
+	for (size_t i = c->nchild; i-- > 0;)
+		ike_delete_child(c->ike, c->child[i].spi_in, now);
+	srv_core_run(s);
+}
+
+void srv_core_free(struct srv *s)
+{
+	struct srv_core *c = C(s);
+	if (!c)
+		return;
+	if (c->l2tp)
+		l2tp_free(c->l2tp);
+	if (c->ike)
+		ike_free(c->ike);
+	if (c->sad)
+		esp_sad_free(c->sad);
+	auth_pool_free(c->pool);
+	auth_db_close(c->db);
+	free(c->child);
+	free(c->sess);
+	rp_wipe(c, sizeof *c);
+	free(c);
+	s->core = NULL;
+}
+
+static const char *esp_name(uint16_t t) { return t == IKE_ESP_3DES ? "3DES" : "AES-CBC"; }
+static const char *auth_name(uint16_t a)
+{
+	switch (a) {
+	case IKE_AUTH_HMAC_MD5:
+		return "HMAC-MD5-96";
+	case IKE_AUTH_HMAC_SHA1:
+		return "HMAC-SHA1-96";
+	case IKE_AUTH_HMAC_SHA256:
+		return "HMAC-SHA2-256-128";
+	case IKE_AUTH_HMAC_SHA384:
+		return "HMAC-SHA2-384-192";
+	default:
+		return "HMAC-SHA2-512-256";
+	}
+}
+
+void srv_core_show_sas(struct srv *s, void (*line)(void *ctx, const char *text), void *ctx)
+{
+	struct srv_core *c = C(s);
+	uint64_t now = srv_now(s);
+	char buf[512], a[RP_ADDR_STRLEN], ip[INET_ADDRSTRLEN];
+	snprintf(buf, sizeof buf, "%zu IPsec SA pairs, %zu PPP sessions up", c->nchild, c->nsess);
+	line(ctx, buf);
+	for (size_t i = 0; i < c->nchild; i++) {
+		const struct srv_child *ch = &c->child[i];
+		uint64_t la = link_sa(ch);
+		const struct srv_sess *se = NULL;
+		for (size_t j = 0; j < c->nsess && !se; j++)
+			if (c->sess[j].link_sa == la)
+				se = &c->sess[j];
+		struct esp_stats in = {0}, out = {0};
+		esp_sa_stats(c->sad, ch->spi_in, &in);
+		esp_sa_stats(c->sad, ch->out_id, &out);
+		uint32_t be = se ? htonl(se->ip) : 0;
+		inet_ntop(AF_INET, &be, ip, sizeof ip);
+		snprintf(buf, sizeof buf,
+			 "peer %s nat %s id %s | ike %02x%02x%02x%02x%02x%02x%02x%02x | esp in %08x out %08x %s-%u/%s "
+			 "in %llu pkts %llu bytes out %llu pkts %llu bytes age %llus | account %s ip %s l2tp %u/%u",
+			 rp_addr_str(&ch->peer, a, sizeof a), ch->udp_encap ? "yes" : "no", ch->peer_id, ch->icky[0],
+			 ch->icky[1], ch->icky[2], ch->icky[3], ch->icky[4], ch->icky[5], ch->icky[6], ch->icky[7],
+			 ch->spi_in, ch->spi_out, esp_name(ch->transform), ch->transform == IKE_ESP_3DES ? 192 : ch->keybits,
+			 auth_name(ch->auth), (unsigned long long)in.packets, (unsigned long long)in.bytes,
+			 (unsigned long long)out.packets, (unsigned long long)out.bytes,
+			 (unsigned long long)((now - ch->since_ms) / 1000u), se ? se->account : "-", se ? ip : "-",
+			 se ? se->tid : 0, se ? se->sid : 0);
+		line(ctx, buf);
+	}
+}

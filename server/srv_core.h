@@ -1,0 +1,65 @@
+#ifndef SRV_CORE_H
+#define SRV_CORE_H
+/* The cores wired together (DESIGN.md "A packet's way"): IKE installs SAs into the ESP SAD,
+ * ESP hands inner UDP/1701 to the L2TP LNS, PPP's IP packets go to the TUN and back. */
+#include <stdint.h>
+
+#include "auth.h"
+#include "esp.h"
+#include "ike.h"
+#include "l2tp.h"
+#include "ppp.h"
+
+struct srv;
+
+/* One IPsec SA pair as installed: what `show sas` prints, and the map from the L2TP link (our
+ * inbound SPI) to the outbound SA. */
+struct srv_child {
+	uint32_t spi_in, spi_out, out_id;
+	uint8_t icky[8], rcky[8];
+	struct rp_addr local, peer, peer_inner;
+	bool udp_encap;
+	uint16_t transform, auth, keybits;
+	char peer_id[IKE_ID_STRLEN];
+	uint64_t since_ms;
+};
+
+struct srv_sess {
+	uint64_t link_sa;
+	uint16_t tid, sid;
+	uint32_t ip;
+	char account[64];
+	uint64_t since_ms;
+};
+
+struct srv_core {
+	struct ike_conf ike_conf;
+	struct ike_psk psk;
+	uint16_t groups[16];
+	struct ike *ike;
+	struct esp_sad *sad;
+	struct l2tp *l2tp;
+	struct l2tp_conf l2tp_conf;
+	struct ppp_conf ppp_conf;
+	struct auth_db *db;
+	struct auth_pool *pool;
+	struct rp_rng rng_nonce, rng_random;
+	struct srv_child *child;
+	size_t nchild, capchild;
+	struct srv_sess *sess;
+	size_t nsess, capsess;
+	uint8_t tx[65536 + 256]; /* outbound packet assembly: headroom for UDP + ESP headers */
+};
+
+int srv_core_init(struct srv *s, char *err, size_t errlen);
+void srv_core_free(struct srv *s);
+/* UDP payload that arrived on one of our ports (mutable: ESP is decrypted in place). */
+void srv_core_udp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr *src, const struct rp_addr *local);
+void srv_core_esp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr *src, const struct rp_addr *local);
+void srv_core_tun(struct srv *s, const uint8_t *pkt, size_t len);
+/* Runs due timers and drains every core's events; rearms the loop timer. */
+void srv_core_run(struct srv *s);
+void srv_core_show_sas(struct srv *s, void (*line)(void *ctx, const char *text), void *ctx);
+/* SIGTERM: tell every peer (CDN/StopCCN, IKE DELETE) before the loop closes. */
+void srv_core_shutdown(struct srv *s);
+#endif
