@@ -1,0 +1,125 @@
+/* Stateful fuzzing of the LNS core (with PPP and auth/ behind it): records of {op, len16, bytes}:
+ * op 0 = an inner UDP/1701 payload from one of four links (bytes[0] picks it, the rest is the
+ * payload), 1 = advance time by bytes[0] * 500 ms and tick, 2 = an IPv4 packet to a pool address,
+ * 3 = the IPsec SA of a link is deleted, 4 = like 0 but the header's non-zero tunnel and session
+ * IDs are replaced by the last ones the LNS used (so replayed captures reach deep states: our IDs
+ * are random). The first input byte selects options (bit 0: tunnel secret). Every event is
+ * drained and checked. */
+#include "l2tp_local.h"
+
+#include "auth.h"
+#include "ppp.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct auth_db *db;
+static struct auth_pool *pool;
+
+static uint16_t last_tid, last_sid;
+
+static void drain(struct l2tp *l)
+{
+	struct rp_ev *ev;
+	while ((ev = l2tp_next_event(l))) {
+		if (ev->type == L2TP_EV_SEND) {
+			struct l2tp_ev_send *e = (struct l2tp_ev_send *)ev->data;
+			struct l2tp_hdr h;
+			/* everything we send parses */
+			if (e->len + sizeof *e != ev->len || l2tp_hdr_parse(e->pkt, e->len, &h))
+				__builtin_trap();
+			last_tid = e->tid;
+			if (e->sid)
+				last_sid = e->sid;
+			else if (h.ctrl && e->len >= 12 + 8 && rp_get_u16(e->pkt + 12 + 4) == 0 &&
+				 rp_get_u16(e->pkt + 12 + 6) == L2TP_ICRP) {
+				/* an ICRP names our new session in its Assigned Session ID */
+				struct l2tp_msg m;
+				if (l2tp_msg_parse(&m, e->pkt + 12, e->len - 12u, NULL, 0) == 0)
+					last_sid = m.assigned_sid;
+			}
+		}
+		rp_ev_free(ev);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct ppp_conf pc;
+	struct rp_rng rng;
+	struct rp_rd r;
+	struct l2tp_link links[4];
+	uint64_t now = 5000;
+	if (!db) {
+		db = auth_db_open_file(":memory:", NULL, 0);
+		auth_account_add(db, "vpnuser", "vpnpass", NULL);
+		pool = auth_pool_new();
+		auth_pool_add_range(pool, 0xc6134d0a, 0xc6134d32);
+		ppp_conf_defaults(&pc);
+		pc.local_ip = 0xc6134d01;
+	}
+	if (size < 1)
+		return 0;
+	rp_rng_seeded(&rng, 3);
+	last_tid = last_sid = 0;
+	struct l2tp_conf c = {.host_name = "fuzz", .ppp = &pc, .db = db, .pool = pool, .hello_s = 60};
+	if (data[0] & 1) {
+		c.secret = (const uint8_t *)"secret";
+		c.secret_len = 6;
+	}
+	data++;
+	size--;
+	struct l2tp *l = l2tp_new(&c, &rng, now);
+	if (!l)
+		return 0;
+	for (int i = 0; i < 4; i++) {
+		memset(&links[i], 0, sizeof links[i]);
+		links[i].sa = (uint64_t)(i / 2);
+		rp_addr_v4(&links[i].peer, 0x64400001, (uint16_t)(i % 2 ? 1701 : 40000));
+	}
+	rp_rd_init(&r, data, size);
+	while (rp_rd_left(&r)) {
+		uint8_t op;
+		uint16_t len;
+		const uint8_t *b;
+		if (rp_rd_u8(&r, &op) || rp_rd_u16(&r, &len) || rp_rd_ref(&r, &b, len))
+			break;
+		switch (op % 5) {
+		case 0:
+			if (len >= 1)
+				l2tp_input(l, &links[b[0] % 4], b + 1, len - 1u, now);
+			break;
+		case 4:
+			if (len >= 9 && len <= 2048) {
+				uint8_t pk[2048];
+				memcpy(pk, b + 1, len - 1u);
+				/* tunnel/session ID offsets depend on the L bit */
+				size_t o = (pk[0] & 0x40) ? 4 : 2;
+				if (rp_get_u16(pk + o))
+					rp_put_u16(pk + o, last_tid);
+				if (rp_get_u16(pk + o + 2))
+					rp_put_u16(pk + o + 2, last_sid);
+				l2tp_input(l, &links[b[0] % 4], pk, len - 1u, now);
+			}
+			break;
+		case 1:
+			now += (len ? b[0] : 1) * 500ull;
+			l2tp_tick(l, now);
+			if (l2tp_next_deadline(l) < now)
+				__builtin_trap();
+			break;
+		case 2:
+			if (len >= 20)
+				l2tp_output_ip(l, 0xc6134d0a + (b[0] & 3), b, len, now);
+			break;
+		case 3: l2tp_link_gone(l, len ? b[0] % 2 : 0, now); break;
+		}
+		drain(l);
+	}
+	l2tp_free(l);
+	if (auth_pool_in_use(pool))
+		__builtin_trap(); /* every lease is released with its session */
+	return 0;
+}
