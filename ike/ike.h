@@ -187,8 +187,8 @@ int ike_delete_child(struct ike *ike, uint32_t spi_in, uint64_t now_ms);
 size_t ike_sa_count(const struct ike *ike);
 size_t ike_child_count(const struct ike *ike);
 
-/* Wireshark "IKEv1 Decryption Table" (uat ikev1_decryption_table) line:
- * "<initiator cookie hex>","<encryption key hex>" */
+/* Wireshark "IKEv1 Decryption Table" (file ikev1_decryption_table in the profile, or tshark
+ * -o "uat:ikev1_decryption_table:LINE") line: <initiator cookie hex>,<encryption key hex> */
 int ike_keylog_line(char *out, size_t n, const uint8_t icky[8], const uint8_t *key, size_t keylen);
 
 #endif

@@ -391,7 +391,8 @@ int ike_keylog_line(char *out, size_t n, const uint8_t icky[8], const uint8_t *k
 	for (size_t i = 0; i < keylen; i++)
 		snprintf(kh + 2 * i, 3, "%02x", key[i]);
 	kh[2 * keylen] = 0;
-	int r = snprintf(out, n, "\"%s\",\"%s\"", ck, kh);
+	/* UAT buffer fields are unquoted hex (tshark refuses quoted ones for this table) */
+	int r = snprintf(out, n, "%s,%s", ck, kh);
 	return r > 0 && (size_t)r < n ? 0 : -1;
 }
 

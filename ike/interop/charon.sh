@@ -30,7 +30,7 @@ cleanup() {
 	stop_charon
 	[ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null
 	for ns in $c $s $n; do ip netns del "$ns" 2>/dev/null; done
-	rm -rf "$w"
+	[ -n "${IKE_KEEP:-}" ] && echo "kept $w" || rm -rf "$w"
 }
 trap cleanup EXIT
 
@@ -111,14 +111,38 @@ charon_key() {
 		{ on = 0 }' "$2"
 }
 
+# tshark (an independent dissector) decrypts the recorded exchange with the core's key log
+# (Wireshark's IKEv1 decryption table: initiator cookie, encryption key) and must find the
+# payloads inside MM5/MM6 and Quick Mode well-formed: IDs, HASHes, the ESP SA, nonces.
+tshark_keylog() {
+	local pcap=$1 keys=$2 uat=() line
+	while read -r line; do uat+=(-o "uat:ikev1_decryption_table:$line"); done <"$keys"
+	[ ${#uat[@]} -gt 0 ] || return 1
+	local out
+	out=$(tshark -r "$pcap" "${uat[@]}" -Y isakmp -T fields -e isakmp.exchangetype -e isakmp.flags \
+		-e isakmp.id.type -e isakmp.hash -e isakmp.prop.protoid -e isakmp.typepayload 2>/dev/null)
+	echo "$out" >"$w/tshark.out"
+	# MM5 and MM6: encrypted, ID type IPv4 (1) and a HASH; Quick Mode: ESP (3) proposal
+	[ "$(echo "$out" | awk -F'\t' '$1 == 2 && $2 ~ /0x0*1$/ && $3 != "" && $4 != ""' | wc -l)" -ge 2 ] || return 1
+	echo "$out" | awk -F'\t' '$1 == 32 && $5 ~ /3/' | grep -q . || return 1
+	! tshark -r "$pcap" "${uat[@]}" -Y "_ws.malformed || _ws.expert.severity >= error" 2>/dev/null | grep -q .
+}
+
 # case NAME TOPO IKE-PROPOSALS ESP-PROPOSALS EXPECT-IKE EXPECT-ESP
 run_case() {
 	local name=$1 topo=$2 ike=$3 esp=$4 want_ike=$5 want_esp=$6
 	[ -n "$filter" ] && [[ $name != *$filter* ]] && return
 	"topo_$topo"
+	: >"$w/ike.keys"
 	ip netns exec "$s" "$peer_bin" "$srv" "charon-test-psk" 30 "$w/ike.keys" >"$w/peer.out" 2>"$w/peer.err" &
 	peer_pid=$!
 	for _ in $(seq 1 50); do grep -q READY "$w/peer.out" && break; sleep 0.1; done
+	local cap_pid=
+	if [ "$name" = windows ] && command -v tshark >/dev/null; then
+		ip netns exec "$s" tshark -q -i ${tag}b -w "$w/$topo.pcapng" -f udp >/dev/null 2>&1 &
+		cap_pid=$!
+		for _ in $(seq 1 50); do [ -s "$w/$topo.pcapng" ] && break; sleep 0.1; done
+	fi
 	start_charon
 	cat >"$w/swanctl.conf" <<EOC
 connections {
@@ -172,6 +196,12 @@ $(cat "$w/charon.log")"
 	local spi_in
 	spi_in=$(echo "$inst" | sed -n 's/.*spi_in=\([0-9a-f]*\).*/\1/p')
 	[ -n "$spi_in" ] && { echo "$log" | grep -qi "SPI $spi_in\|SPIs ${spi_in}_o\|spi $spi_in\|${spi_in}_o" || { ok=0; why="$why spi-$spi_in-unknown-to-charon"; }; }
+	if [ -n "$cap_pid" ]; then
+		sleep 0.5
+		kill "$cap_pid" 2>/dev/null
+		wait "$cap_pid" 2>/dev/null
+		tshark_keylog "$w/$topo.pcapng" "$w/ike.keys" || { ok=0; why="$why tshark-could-not-decrypt-with-our-keylog"; }
+	fi
 	# KEYMAT check against charon's own derivation (chd level 4 dumps the child keys): the
 	# initiator's keys protect initiator -> responder, the core's inbound SA.
 	local ck_enc ck_int
@@ -212,5 +242,24 @@ for topo in direct nat; do
 	run_case ecp521-sha512 $topo "aes256-sha512-ecp521" "aes192-sha384" \
 		"AES_CBC_256/HMAC_SHA2_512_256/PRF_HMAC_SHA2_512/ECP_521" "AES_CBC_192/HMAC_SHA2_384_192"
 done
+# ike-scan (an independent IKE prober) against the core: our VIDs and the accepted transform,
+# and Aggressive Mode refused with NO-PROPOSAL-CHOSEN.
+if [ -z "$filter" ] || [[ ike-scan == *$filter* ]]; then
+	topo_direct
+	ip netns exec "$s" "$peer_bin" "$srv" "charon-test-psk" 10 >"$w/peer.out" 2>"$w/peer.err" &
+	peer_pid=$!
+	for _ in $(seq 1 50); do grep -q READY "$w/peer.out" && break; sleep 0.1; done
+	mm=$(ip netns exec "$c" ike-scan -M --vendor=4a131c81070358455c5728f20e95452f "$srv" 2>&1)
+	ag=$(ip netns exec "$c" ike-scan -M -A --id=client@example "$srv" 2>&1)
+	kill "$peer_pid" 2>/dev/null; wait "$peer_pid" 2>/dev/null; peer_pid=
+	if echo "$mm" | grep -q "Main Mode Handshake returned" && echo "$mm" | grep -q "Enc=3DES" &&
+		echo "$mm" | grep -q "Auth=PSK" && echo "$mm" | grep -q "Dead Peer Detection" &&
+		echo "$mm" | grep -qi "RFC 3947" && echo "$ag" | grep -q "NO-PROPOSAL-CHOSEN"; then
+		echo "PASS ike-scan: $(echo "$mm" | grep -o "SA=([^)]*)")"
+	else
+		echo "FAIL ike-scan"; echo "$mm"; echo "$ag"; cat "$w/peer.err"
+		fails=$((fails + 1))
+	fi
+fi
 [ $fails = 0 ] && echo "charon interop: all passed" || echo "charon interop: $fails failed"
 exit $fails
