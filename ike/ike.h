@@ -13,7 +13,24 @@
  *   ike_info.c     Informational exchanges: DELETE, INITIAL-CONTACT, notifies, DPD (RFC 3706)
  *   ike_testinit.c test-only in-memory IKEv1 initiator (tests, fuzz target, benchmark)
  *
- * The core is sans-IO (DESIGN.md): packets and time in, events out.
+ * Test-only: ike_testinit.c (initiator), interop/ike_udp_peer.c (UDP front end for charon and
+ * ike-scan), interop/charon.sh, interop/charon_kat.py, test_*.c, fuzz_*.c, bench_ike.c.
+ *
+ * The core is sans-IO (DESIGN.md): packets and time in, events out. Wiring it (issue 6):
+ *  - ike_input: UDP/500 payloads as they are; UDP/4500 after natt_classify() said NATT_IKE and
+ *    the 4-byte marker was stripped. pkt->dst must carry the local address and port it came to.
+ *  - IKE_EV_SEND: sendto(ev->dst) from the socket bound to ev->src.port; the bytes already have
+ *    the marker when src.port is 4500.
+ *  - IKE_EV_SA_INSTALL (struct ike_ev_sa) is emitted when QM2 goes out (as pluto does, so ESP
+ *    right after a lost QM3 is not dropped); IKE_EV_SA_DELETE withdraws it when QM3 does not
+ *    come within halfopen_ms or the initiator refuses with an error notify, and on every later
+ *    deletion (peer DELETE, lifetime, DPD, INITIAL-CONTACT, ike_delete_child).
+ *  - The core never starts a Quick Mode (no rekey towards Windows behind NAT, INTEROP.md): at the
+ *    end of an IPsec SA's lifetime it sends DELETE and the client re-establishes.
+ *  - The conf is copied; the arrays and PSKs it points to must outlive the core. The rng should be
+ *    rp_rng_gnutls(level 2): it draws DH private values as well as cookies and nonces.
+ *  - ike_next_deadline()/ike_tick() walk every SA (O(n)); fine for thousands, a timer wheel is
+ *    the next step for 100k tunnels.
  */
 #ifndef IKE_H
 #define IKE_H

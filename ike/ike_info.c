@@ -132,6 +132,8 @@ int ike_info_input(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt,
 		return -1;
 	}
 	sa->last_rx_ms = ike->now;
+	if (!rp_addr_eq(&pkt->src, &sa->peer) && pkt->dst.port == sa->local.port)
+		sa->peer = pkt->src; /* authenticated: a NAT rebinding (DPD answers go to the new mapping) */
 	for (size_t i = 1; i < dm.npl && sa; i++) {
 		const struct isakmp_pl *pl = &dm.pl[i];
 		if (pl->type == ISAKMP_PL_D) {

@@ -119,12 +119,14 @@ int ike_mm_first(struct ike *ike, const struct rp_pkt *pkt, const struct isakmp_
 	}
 	struct ike_vids vids;
 	ike_vid_scan(m, &vids);
-	if (rp_log_on(ike->log, RP_LOG_DETAIL)) {
+	/* What the client offered, at diagnostics level 3 (INTEROP.md differentiator 5): the
+	 * first thing to look at when a client type fails. */
+	if (rp_log_on(ike->log, RP_LOG_WARN)) {
 		char offer[512], v[160];
 		ike_p1_offer_str(&sap, offer, sizeof offer);
 		ike_vids_str(&vids, v, sizeof v);
-		rp_log_ike(ike->log, "Main Mode from %s offers %s; VIDs %s", rp_addr_str(&pkt->src, who, sizeof who),
-			   offer, v);
+		rp_logf(ike->log, RP_LOG_WARN, "ike", "Main Mode from %s offers %s; VIDs %s",
+			rp_addr_str(&pkt->src, who, sizeof who), offer, v);
 	}
 	if (ike_p1_select(&ike->conf, &sap, &ch, why, sizeof why)) {
 		rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "NO-PROPOSAL-CHOSEN", "(Main Mode): %s", why);

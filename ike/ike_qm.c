@@ -140,6 +140,13 @@ static int qm1(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 		rp_logf(ike->log, RP_LOG_WARN, "ike", "Quick Mode from %s: HASH(1) invalid, dropped", who);
 		goto out;
 	}
+	/* Authenticated: follow a NAT rebinding of the peer (RFC 3947 §4 keeps IKE on the new
+	 * mapping; the ESP SAs move with their own authenticated packets). */
+	if (!rp_addr_eq(&pkt->src, &sa->peer) && pkt->dst.port == sa->local.port) {
+		char old[RP_ADDR_STRLEN];
+		rp_logf(ike->log, RP_LOG_INFO, "ike", "peer %s moved to %s", rp_addr_str(&sa->peer, old, sizeof old), who);
+		sa->peer = pkt->src;
+	}
 	if (!sap || !nop || isakmp_count(&dm, ISAKMP_PL_SA) != 1 || (nid != 0 && nid != 2) || nop->len < 8 ||
 	    nop->len > 256 || isakmp_count(&dm, ISAKMP_PL_KE) > 1) {
 		qm_drop(ike, pkt, "malformed Quick Mode message");

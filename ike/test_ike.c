@@ -18,6 +18,7 @@ struct net {
 	struct rp_log lg;
 	struct rp_addr srv, priv, pub;
 	bool nat;
+	uint16_t float_port; /* the NAT's mapping for the client's 4500 */
 	uint64_t now;
 	struct ike_ev_sa inst[8];
 	int ninst, nup, ndown, ndel, nsend, nkeylog;
@@ -55,6 +56,7 @@ static void net_init(struct net *n, bool nat)
 	rp_addr_v4(&n->priv, 0x64400a0a, 500);  /* 100.64.10.10 */
 	rp_addr_v4(&n->pub, 0xcb007102, 40123); /* 203.0.113.2, NAT-mapped port */
 	n->nat = nat;
+	n->float_port = 40124;
 	n->tc.psk = PSK;
 	n->tc.psklen = sizeof PSK - 1;
 	n->tc.local = n->priv;
@@ -118,7 +120,7 @@ static int deliver(struct net *n, const uint8_t *msg, size_t len)
 	bool f = n->t && n->t->use4500;
 	p.src = n->nat ? n->pub : n->priv;
 	if (f)
-		p.src.port = n->nat ? 40124 : 4500;
+		p.src.port = n->nat ? n->float_port : 4500;
 	p.dst = n->srv;
 	p.dst.port = f ? 4500 : 500;
 	n->reply_len = 0;
@@ -944,6 +946,30 @@ START_TEST(t_quick_mode_rekey)
 }
 END_TEST
 
+START_TEST(t_nat_rebinding)
+{
+	/* the NAT gives the client a new port: after an authenticated message IKE follows it;
+	 * an unauthenticated one from elsewhere does not move anything */
+	struct net n;
+	uint8_t out[IKE_MAXBUF];
+	net_init(&n, true);
+	up(&n, false);
+	n.float_port = 41000;
+	struct isakmp_wr w;
+	isakmp_wr_init(&w, out, sizeof out);
+	isakmp_wr_hdr(&w, n.t->icky, n.t->rcky, ISAKMP_EX_INFO, 0, 99);
+	isakmp_wr_notify(&w, ISAKMP_PROTO_ISAKMP, NULL, 0, ISAKMP_N_INITIAL_CONTACT, NULL, 0);
+	ck_assert_int_eq(deliver(&n, out, isakmp_wr_finish(&w)), -1);
+	size_t l = ike_ti_quick(n.t, out, sizeof out);
+	deliver(&n, out, l);
+	ck_assert_uint_gt(n.reply_len, 0);
+	ck_assert_uint_eq(n.reply_dst.port, 41000);
+	ck_assert_int_eq(n.ninst, 2);
+	ck_assert_uint_eq(n.inst[1].peer.port, 41000);
+	net_free(&n);
+}
+END_TEST
+
 START_TEST(t_no_ids_and_port0)
 {
 	struct net n;
@@ -1059,6 +1085,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_initial_contact);
 	tcase_add_test(tc, t_two_clients_behind_one_nat);
 	tcase_add_test(tc, t_quick_mode_rekey);
+	tcase_add_test(tc, t_nat_rebinding);
 	tcase_add_test(tc, t_no_ids_and_port0);
 	tcase_add_test(tc, t_keylog_line);
 	tcase_add_test(tc, t_spi_allocator);
