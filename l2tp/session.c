@@ -250,12 +250,20 @@ static void on_icrq(struct l2tp_tunnel *t, const struct l2tp_msg *m)
 	t->nsessions++;
 	l->st.sessions++;
 
-	uint8_t b[64];
+	uint8_t b[128];
 	struct rp_wr w;
 	rp_wr_init(&w, b, sizeof b);
 	l2tp_ctl_begin(&w, t->peer_tid, s->peer_sid, 0, 0);
 	l2tp_avp_u16(&w, L2TP_AVP_MSG_TYPE, true, L2TP_ICRP);
-	l2tp_avp_u16(&w, L2TP_AVP_ASSIGNED_SID, true, sid);
+	if (l->conf.hide_avps && l->conf.secret) {
+		uint8_t rv[16], id[2];
+		rp_rng_fill(l->rng, rv, sizeof rv);
+		rp_put_u16(id, sid);
+		l2tp_avp_put(&w, L2TP_AVP_RANDOM_VECTOR, true, rv, sizeof rv);
+		l2tp_avp_put_hidden(&w, L2TP_AVP_ASSIGNED_SID, true, id, 2, l->conf.secret,
+				    l->conf.secret_len, rv);
+	} else
+		l2tp_avp_u16(&w, L2TP_AVP_ASSIGNED_SID, true, sid);
 	l2tp_ctl_end(&w);
 	rel_send(t, b, w.len, false);
 }

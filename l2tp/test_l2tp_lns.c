@@ -352,6 +352,7 @@ START_TEST(tunnel_auth)
 	s->conf.secret = secret;
 	s->conf.secret_len = sizeof secret - 1;
 	s->conf.require_tunnel_auth = true;
+	s->conf.hide_avps = true; /* the LAC decodes our hidden Assigned Tunnel/Session IDs */
 	sim_start(s);
 	lac_start_auth(&s->lac[0], 1, 7, s->now, secret, sizeof secret - 1);
 	/* a second LAC with the wrong secret, and a third with none */
@@ -489,6 +490,159 @@ START_TEST(protocol_errors)
 }
 END_TEST
 
+/* §5.8 by hand: the peer's window of 2 is honoured, out-of-order messages are queued and
+ * processed in order, duplicates are acknowledged again, retransmissions back off 1-2-4-8-8 s and
+ * then the tunnel is declared dead. */
+struct sent {
+	int n, zlb;
+	uint16_t ns[32], nr[32], mt[32];
+	uint64_t at[32];
+};
+
+static void collect(struct sim *s, struct sent *out)
+{
+	struct rp_ev *ev;
+	while ((ev = l2tp_next_event(s->lns))) {
+		if (ev->type == L2TP_EV_SEND) {
+			struct l2tp_ev_send *e = (struct l2tp_ev_send *)ev->data;
+			struct l2tp_hdr h;
+			ck_assert_int_eq(l2tp_hdr_parse(e->pkt, e->len, &h), 0);
+			if (h.len == h.payload_off) {
+				out->zlb++;
+			} else if (out->n < 32) {
+				out->ns[out->n] = h.ns;
+				out->nr[out->n] = h.nr;
+				out->mt[out->n] = rp_get_u16(e->pkt + 12 + 6);
+				out->at[out->n] = s->now;
+				out->n++;
+			}
+		} else if (ev->type == L2TP_EV_TUNNEL_DOWN)
+			s->tdowns++;
+		rp_ev_free(ev);
+	}
+}
+
+static void msg_in(struct sim *s, const struct l2tp_link *link, uint16_t tid, uint16_t ns,
+		   uint16_t nr, uint16_t mt, uint16_t sid_avp)
+{
+	uint8_t b[256];
+	struct rp_wr w;
+	rp_wr_init(&w, b, sizeof b);
+	l2tp_ctl_begin(&w, tid, 0, ns, nr);
+	if (mt) {
+		l2tp_avp_u16(&w, L2TP_AVP_MSG_TYPE, true, mt);
+		if (mt == L2TP_SCCRQ) {
+			l2tp_avp_u16(&w, L2TP_AVP_PROTO_VER, true, 0x0100);
+			l2tp_avp_u32(&w, L2TP_AVP_FRAMING_CAP, true, 1);
+			l2tp_avp_put(&w, L2TP_AVP_HOST_NAME, true, "w", 1);
+			l2tp_avp_u16(&w, L2TP_AVP_ASSIGNED_TID, true, 42);
+			l2tp_avp_u16(&w, L2TP_AVP_RECV_WINDOW, true, 2);
+		}
+		if (mt == L2TP_ICRQ) {
+			l2tp_avp_u16(&w, L2TP_AVP_ASSIGNED_SID, true, sid_avp);
+			l2tp_avp_u32(&w, L2TP_AVP_CALL_SERIAL, true, sid_avp);
+		}
+		if (mt == L2TP_SLI)
+			l2tp_avp_put(&w, L2TP_AVP_ACCM, true, "\0\0\0\0\0\0\0\0\0\0", 10);
+	}
+	l2tp_ctl_end(&w);
+	l2tp_input(s->lns, link, b, w.len, s->now);
+}
+
+START_TEST(reliable_window)
+{
+	struct sim *s = &S;
+	struct sent o;
+	sim_init(s, 0, 0, 0, 13);
+	sim_start(s);
+	struct l2tp_link link = {.sa = 5};
+	rp_addr_v4(&link.peer, 0x64400009, 1701);
+	memset(&o, 0, sizeof o);
+	msg_in(s, &link, 0, 0, 0, L2TP_SCCRQ, 0);
+	collect(s, &o);
+	ck_assert_int_eq(o.n, 1);
+	ck_assert_uint_eq(o.mt[0], L2TP_SCCRP);
+	ck_assert_uint_eq(o.ns[0], 0);
+	ck_assert_uint_eq(o.nr[0], 1);
+	struct l2tp_stats st;
+	l2tp_get_stats(s->lns, &st);
+	uint16_t tid = 0;
+	for (uint32_t i = 1; i < 65536 && !tid; i++)
+		if (s->lns->by_tid[i])
+			tid = (uint16_t)i;
+	ck_assert_uint_ne(tid, 0);
+
+	/* SCCCN without acknowledging the SCCRP (Nr 0), then three ICRQs, the third and second
+	 * before the first (reordered): all processed in order once Ns 2 arrives */
+	memset(&o, 0, sizeof o);
+	msg_in(s, &link, tid, 1, 0, L2TP_SCCCN, 0);
+	msg_in(s, &link, tid, 4, 0, L2TP_ICRQ, 13);
+	msg_in(s, &link, tid, 3, 0, L2TP_ICRQ, 12);
+	collect(s, &o);
+	ck_assert_int_eq(o.n, 0); /* nothing to say yet: 3 and 4 wait for 2 */
+	msg_in(s, &link, tid, 2, 0, L2TP_ICRQ, 11);
+	collect(s, &o);
+	/* window 2: the unacknowledged SCCRP plus one ICRP; two more ICRPs wait */
+	ck_assert_int_eq(o.n, 1);
+	ck_assert_uint_eq(o.mt[0], L2TP_ICRP);
+	ck_assert_uint_eq(o.ns[0], 1);
+	ck_assert_uint_eq(o.nr[0], 3); /* sent while Ns 2 was being processed */
+	ck_assert_int_eq(o.zlb, 2);    /* SCCCN acked; then a ZLB acknowledges up to Ns 4 */
+	l2tp_get_stats(s->lns, &st);
+	ck_assert_uint_eq(st.sessions, 3);
+
+	/* a duplicate is acknowledged again with a ZLB, not processed twice */
+	memset(&o, 0, sizeof o);
+	msg_in(s, &link, tid, 3, 0, L2TP_ICRQ, 12);
+	collect(s, &o);
+	ck_assert_int_eq(o.n, 0);
+	ck_assert_int_eq(o.zlb, 1);
+	l2tp_get_stats(s->lns, &st);
+	ck_assert_uint_eq(st.sessions, 3);
+	ck_assert_uint_ge(st.dups, 1);
+
+	/* ZLB acknowledging SCCRP and the first ICRP: the two waiting ICRPs go out */
+	memset(&o, 0, sizeof o);
+	msg_in(s, &link, tid, 5, 2, 0, 0);
+	collect(s, &o);
+	ck_assert_int_eq(o.n, 2);
+	ck_assert_uint_eq(o.ns[0], 2);
+	ck_assert_uint_eq(o.ns[1], 3);
+
+	/* WEN and SLI are tolerated: acknowledged, nothing else */
+	memset(&o, 0, sizeof o);
+	msg_in(s, &link, tid, 5, 4, L2TP_SLI, 0);
+	collect(s, &o);
+	ck_assert_int_eq(o.n, 0);
+	ck_assert_int_eq(o.zlb, 1);
+
+	/* now silence: retransmissions of the unacknowledged messages back off, then give up */
+	memset(&o, 0, sizeof o);
+	uint64_t t0 = s->now;
+	while (s->tdowns == 0) {
+		s->now = l2tp_next_deadline(s->lns);
+		ck_assert_uint_lt(s->now, t0 + 120000);
+		l2tp_tick(s->lns, s->now);
+		collect(s, &o);
+	}
+	/* nothing was outstanding after the ZLB acknowledged everything but the HELLO/ICCN
+	 * timers: the three sessions waiting for ICCN time out (CDNs); two fit the peer's window,
+	 * they are retransmitted 1, 2, 4, 8, 8 s apart, the third never goes out, the tunnel dies */
+	ck_assert_int_eq(o.n, 2 + 5 * 2);
+	ck_assert_uint_eq(o.mt[0], L2TP_CDN);
+	uint64_t first = o.at[0];
+	uint64_t want[] = {1000, 3000, 7000, 15000, 23000};
+	int k = 0;
+	for (int i = 0; i < o.n && k < 5; i++)
+		if (o.ns[i] == o.ns[0] && o.at[i] > first)
+			ck_assert_uint_eq(o.at[i] - first, want[k++]);
+	ck_assert_int_eq(k, 5);
+	l2tp_get_stats(s->lns, &st);
+	ck_assert_uint_eq(st.tunnels, 0);
+	sim_free(s);
+}
+END_TEST
+
 static Suite *lns_suite(void)
 {
 	Suite *s = suite_create("l2tp_lns");
@@ -498,6 +652,7 @@ static Suite *lns_suite(void)
 	tcase_add_test(tc, tunnel_auth);
 	tcase_add_test(tc, android_no_hello);
 	tcase_add_test(tc, protocol_errors);
+	tcase_add_test(tc, reliable_window);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -25,7 +25,7 @@ struct pppc {
 	uint8_t peer_chal[16], ntresp[24], auth_chal[16];
 	unsigned echo_replies, lcp_reqs_rcvd, chap_retries;
 	char fail_msg[200];
-	int auth_kind; /* 0 = answer what the server asks; 1 = Nak CHAP asking PAP */
+	int auth_kind; /* 0 = answer what the server asks; 1 = Nak CHAP asking PAP; 2 = asking CHAP-MD5 */
 	/* frames the client wants sent (caller drains) */
 	uint8_t out[8][600];
 	size_t out_len[8];
@@ -126,13 +126,17 @@ static inline void pppc_input(struct pppc *c, const uint8_t *f, size_t n)
 	if (proto == 0xc021) {
 		if (code == 1) { /* server's request: Nak CHAP if we want PAP, else Ack */
 			c->lcp_reqs_rcvd++;
-			if (c->auth_kind == 1) {
+			if (c->auth_kind) {
 				for (size_t i = 0; i + 2 <= dn; i += d[i + 1]) {
 					if (d[i + 1] < 2)
 						break;
-					if (d[i] == 3 && rp_get_u16(d + i + 2) == 0xc223) {
-						uint8_t nk[4] = {3, 4, 0xc0, 0x23};
-						pppc_emit(c, 0xc021, 3, id, nk, 4);
+					if (d[i] == 3 && rp_get_u16(d + i + 2) == 0xc223 &&
+					    (c->auth_kind == 1 || d[i + 4] != 5)) {
+						uint8_t nk1[4] = {3, 4, 0xc0, 0x23}, nk2[5] = {3, 5, 0xc2, 0x23, 5};
+						if (c->auth_kind == 1)
+							pppc_emit(c, 0xc021, 3, id, nk1, 4);
+						else
+							pppc_emit(c, 0xc021, 3, id, nk2, 5);
 						return;
 					}
 				}
@@ -156,9 +160,19 @@ static inline void pppc_input(struct pppc *c, const uint8_t *f, size_t n)
 			c->echo_replies++;
 		}
 	} else if (proto == 0xc223) {
-		if (code == 1)
+		if (code == 1 && c->auth_kind == 2 && dn >= 17) {
+			uint8_t r[1 + 16 + 64];
+			size_t ul = strlen(c->user);
+			r[0] = 16;
+			auth_chap_md5(id, c->pass, strlen(c->pass), d + 1, d[0], r + 1);
+			memcpy(r + 17, c->user, ul);
+			pppc_emit(c, 0xc223, 2, id, r, 17 + ul);
+		} else if (code == 1)
 			pppc_chap(c, id, d, dn);
-		else if (code == 3) {
+		else if (code == 3 && c->auth_kind == 2) {
+			c->auth_ok = true;
+			pppc_ipcp_req(c);
+		} else if (code == 3) {
 			char want[43];
 			uint8_t h[16];
 			auth_nt_hash(c->pass, strlen(c->pass), h);

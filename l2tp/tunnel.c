@@ -166,7 +166,16 @@ static void send_sccrp(struct l2tp_tunnel *t, const struct l2tp_msg *m)
 	l2tp_avp_u16(&w, L2TP_AVP_FIRMWARE, false, 0x0100);
 	l2tp_avp_put(&w, L2TP_AVP_HOST_NAME, true, host, strlen(host));
 	l2tp_avp_put(&w, L2TP_AVP_VENDOR_NAME, false, "rampart", 7);
-	l2tp_avp_u16(&w, L2TP_AVP_ASSIGNED_TID, true, t->tid);
+	if (l->conf.hide_avps && l->conf.secret) {
+		/* §4.3: a fresh Random Vector before the hidden AVPs it applies to */
+		uint8_t rv[16], id[2];
+		rp_rng_fill(l->rng, rv, sizeof rv);
+		rp_put_u16(id, t->tid);
+		l2tp_avp_put(&w, L2TP_AVP_RANDOM_VECTOR, true, rv, sizeof rv);
+		l2tp_avp_put_hidden(&w, L2TP_AVP_ASSIGNED_TID, true, id, 2, l->conf.secret,
+				    l->conf.secret_len, rv);
+	} else
+		l2tp_avp_u16(&w, L2TP_AVP_ASSIGNED_TID, true, t->tid);
 	l2tp_avp_u16(&w, L2TP_AVP_RECV_WINDOW, true, l->conf.recv_window);
 	if (l->conf.secret) {
 		/* we challenge the LAC too, so a peer without the secret cannot finish (§4.2) */

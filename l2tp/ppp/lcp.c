@@ -225,6 +225,8 @@ static bool lcp_extcode(struct ppp_fsm *f, uint8_t code, uint8_t id, const uint8
 		p->echo_out = 0;
 		return true;
 	case CP_DISCARD:
+	case 12: /* RFC 1570 Identification: Windows sends "MSRASV5.20..." after LCP opens */
+	case 13: /* RFC 1570 Time-Remaining */
 		return true;
 	default:
 		return false;

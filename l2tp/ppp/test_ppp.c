@@ -294,6 +294,37 @@ START_TEST(pap_fallback)
 }
 END_TEST
 
+START_TEST(chap_md5)
+{
+	struct h h;
+	/* CHAP-MD5 needs a reversible secret: the admin opted in for this account */
+	h_init(&h, 0);
+	struct auth_account_opts o = {.methods = AUTH_M_CHAP_MD5, .store_cleartext = true};
+	ck_assert_int_eq(auth_account_add(h.db, "bob", "md5pass", &o), 0);
+	h.ppp->conf.auth_methods = PPP_AUTH_MSCHAPV2 | PPP_AUTH_CHAP_MD5;
+	pppc_start(&h.c, "bob", "md5pass", 0x31);
+	h.c.auth_kind = 2;
+	ppp_start(h.ppp, h.now);
+	h_run(&h);
+	ck_assert_uint_eq(h.ppp->auth, PPP_AUTH_CHAP_MD5);
+	ck_assert(pppc_up(&h.c));
+	ck_assert_str_eq(h.account, "bob");
+	h_free(&h);
+
+	/* alice has only the NT hash: CHAP-MD5 fails cleanly */
+	h_init(&h, AUTH_M_DEFAULT | AUTH_M_CHAP_MD5);
+	h.ppp->conf.auth_methods = PPP_AUTH_MSCHAPV2 | PPP_AUTH_CHAP_MD5;
+	pppc_start(&h.c, "alice", "s3cret", 0x32);
+	h.c.auth_kind = 2;
+	ppp_start(h.ppp, h.now);
+	h_run(&h);
+	ck_assert(h.c.auth_failed);
+	ck_assert(h.closed);
+	ck_assert_int_eq(h.reason, PPP_DOWN_AUTH);
+	h_free(&h);
+}
+END_TEST
+
 /* pppd 2.4.9's frames from the harness recording: its LCP request is acknowledged as is, its
  * IPV6CP request is Protocol-Rejected. */
 START_TEST(recorded_pppd)
@@ -425,7 +456,10 @@ START_TEST(malformed_frames)
 	for (size_t i = 0; i < RP_ARRAY_LEN(bad); i++)
 		ppp_input(h.ppp, bad[i], 12, h.now);
 	ck_assert_int_eq(h.nq, 0);
-	/* an unknown LCP code gets a Code-Reject */
+	/* an unknown LCP code gets a Code-Reject; RFC 1570 Identification (Windows) does not */
+	uint8_t ident[] = {0xff, 0x03, 0xc0, 0x21, 12, 1, 0, 12, 0, 0, 0, 0, 'M', 'S', 'R', 'A'};
+	ppp_input(h.ppp, ident, sizeof ident, h.now);
+	ck_assert_int_eq(h.nq, 0);
 	uint8_t uc[] = {0xff, 0x03, 0xc0, 0x21, 0x42, 1, 0, 4};
 	ppp_input(h.ppp, uc, sizeof uc, h.now);
 	ck_assert_int_eq(h.nq, 1);
@@ -445,6 +479,7 @@ static Suite *ppp_suite(void)
 	tcase_add_test(tc, mschapv2_up);
 	tcase_add_test(tc, mschapv2_retry);
 	tcase_add_test(tc, pap_fallback);
+	tcase_add_test(tc, chap_md5);
 	tcase_add_test(tc, recorded_pppd);
 	tcase_add_test(tc, loopback_and_timeouts);
 	tcase_add_test(tc, malformed_frames);
