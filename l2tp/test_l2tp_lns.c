@@ -352,7 +352,6 @@ START_TEST(tunnel_auth)
 	s->conf.secret = secret;
 	s->conf.secret_len = sizeof secret - 1;
 	s->conf.require_tunnel_auth = true;
-	s->conf.hide_avps = true; /* the LAC decodes our hidden Assigned Tunnel/Session IDs */
 	sim_start(s);
 	lac_start_auth(&s->lac[0], 1, 7, s->now, secret, sizeof secret - 1);
 	/* a second LAC with the wrong secret, and a third with none */
@@ -368,6 +367,24 @@ START_TEST(tunnel_auth)
 	ck_assert_uint_eq(s->lac[1].stop_result, L2TP_STOP_NOT_AUTH);
 	ck_assert(s->lac[2].stopccn_rcvd);
 	ck_assert_uint_eq(s->lac[2].stop_result, L2TP_STOP_NOT_AUTH);
+	lac_add_session(&s->lac[0], 1, "user0", "pw", s->now);
+	for (int r = 0; r < 50 && !pppc_up(&s->lac[0].s[0].c); r++)
+		step(s);
+	ck_assert(pppc_up(&s->lac[0].s[0].c));
+	sim_free(s);
+
+	/* again with our Assigned Tunnel/Session IDs hidden (§4.3): the LAC decodes them */
+	sim_init(s, 0, 0, 0, 6);
+	s->conf.secret = secret;
+	s->conf.secret_len = sizeof secret - 1;
+	s->conf.hide_avps = true;
+	sim_start(s);
+	lac_start_auth(&s->lac[0], 1, 7, s->now, secret, sizeof secret - 1);
+	s->nlac = 1;
+	for (int r = 0; r < 5; r++)
+		step(s);
+	ck_assert(s->lac[0].auth_ok);
+	ck_assert_ptr_nonnull(s->lns->by_tid[s->lac[0].lns_tid]);
 	lac_add_session(&s->lac[0], 1, "user0", "pw", s->now);
 	for (int r = 0; r < 50 && !pppc_up(&s->lac[0].s[0].c); r++)
 		step(s);
