@@ -9,6 +9,17 @@
  *   esp_out.c     esp_encap: outbound processing (sequence, padding, IV, encrypt, ICV)
  *   esp_keylog.c  Wireshark esp_sa UAT lines for every SA, and a 0600 file appender
  *   esp_rng.c     a GnuTLS-backed rp_rng (gnutls_rnd NONCE level) for production and benchmarks
+ *
+ * Wiring (server/): one esp_sad per process, created with esp_rng_gnutls. IKE Quick Mode as
+ * responder: esp_spi_alloc for our inbound SPI -> QM2; on SA_INSTALL, esp_sa_add twice (inbound
+ * with that SPI, outbound with the peer's SPI), keys from KEYMAT (RFC 2409 §5.5: encryption key
+ * first, then the integrity key; for GCM the 4-byte salt follows the key, RFC 4106 §8.1), encap
+ * UDP when natt_float_udp_encap(), natoa_peer from the peer's NAT-OAi. UDP/4500 datagrams that
+ * natt_classify() calls ESP, and raw protocol 50 (src.port = 0), go to esp_decap; an inbound
+ * esp_rx.peer_moved calls for esp_sa_set_peer on the outbound twin. L2TP output: natt_udp_push
+ * (1701 -> peer port), esp_encap, send to esp_tx.peer. Timers: esp_next_deadline/esp_tick, then
+ * drain esp_next_event (SOFT_EXPIRE: rekey or delete; HARD_EXPIRE: the SA is gone, send IKE
+ * Delete; KEYLOG: esp_keylog_append(path, line) when esp_conf.keylog is set).
  */
 #ifndef ESP_H
 #define ESP_H

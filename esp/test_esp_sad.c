@@ -549,6 +549,44 @@ START_TEST(keylog)
 }
 END_TEST
 
+static char last_line[512];
+static int lines;
+static void sink(void *ctx, int level, const char *module, const char *msg)
+{
+	(void)ctx;
+	if (level == RP_LOG_DROP && strcmp(module, "esp") == 0) {
+		snprintf(last_line, sizeof last_line, "%s", msg);
+		lines++;
+	}
+}
+
+START_TEST(drops_logged_rate_limited)
+{
+	struct rp_log lg;
+	rp_log_init(&lg, RP_LOG_DROP, sink, NULL);
+	struct rp_rng rng;
+	rp_rng_seeded(&rng, 4);
+	struct esp_sad *sad = esp_sad_new(NULL, &rng, &lg);
+	uint8_t pkt[64] = {0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 9};
+	struct rp_addr src;
+	v4(&src, "203.0.113.77", 4500);
+	lines = 0;
+	for (int i = 0; i < 50; i++) {
+		struct rp_buf b;
+		rp_buf_view(&b, pkt, sizeof pkt, 0, sizeof pkt);
+		struct esp_rx rx;
+		ck_assert_int_eq(esp_decap(sad, &b, &src, 1000, &rx), -ESP_DROP_UNKNOWN_SPI);
+	}
+	/* one line per packet up to the burst, then silence; every drop still counted */
+	ck_assert_int_eq(lines, (int)lg.burst);
+	ck_assert_ptr_nonnull(strstr(last_line, "203.0.113.77"));
+	ck_assert_ptr_nonnull(strstr(last_line, "unknown SPI"));
+	ck_assert_ptr_nonnull(strstr(last_line, "spi=0xdeadbeef"));
+	ck_assert_uint_eq(esp_sad_stats(sad, ESP_DIR_IN)->drops[ESP_DROP_UNKNOWN_SPI], 50);
+	esp_sad_free(sad);
+}
+END_TEST
+
 static Suite *sad_suite(void)
 {
 	Suite *s = suite_create("esp-sad");
@@ -561,6 +599,7 @@ static Suite *sad_suite(void)
 	tcase_add_test(t, lifetimes_bytes_and_seq);
 	tcase_add_test(t, spi_allocation);
 	tcase_add_test(t, keylog);
+	tcase_add_test(t, drops_logged_rate_limited);
 	suite_add_tcase(s, t);
 	return s;
 }
