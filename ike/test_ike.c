@@ -435,6 +435,24 @@ START_TEST(t_psk_by_id)
 }
 END_TEST
 
+START_TEST(t_psk_id_ipv4)
+{
+	for (int i = 0; i < 2; i++) {
+		struct net n;
+		net_init(&n, false);
+		psk_conf(&n);
+		if (i == 0)
+			n.priv.ip[3] = 99; /* ID 100.64.10.99 owns K_IP */
+		n.tc.local = n.priv;
+		n.tc.psk = K_IP;
+		n.tc.psklen = 6;
+		net_start(&n);
+		ck_assert_int_eq(handshake(&n) == 0, i == 0);
+		net_free(&n);
+	}
+}
+END_TEST
+
 START_TEST(t_psk_none_for_peer)
 {
 	struct net n;
@@ -1061,6 +1079,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_bad_hash_i);
 	tcase_add_test(tc, t_wrong_psk);
 	tcase_add_loop_test(tc, t_psk_by_id, 0, 7);
+	tcase_add_test(tc, t_psk_id_ipv4);
 	tcase_add_test(tc, t_psk_none_for_peer);
 	tcase_add_test(tc, t_refuse_ecp_only);
 	tcase_add_test(tc, t_refuse_rsa);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gnutls/crypto.h>
+
 #include "check_main.h"
 #include "ike_local.h"
 #include "test_pcap.h"
@@ -280,6 +282,23 @@ START_TEST(t_natd_rfc3947)
 }
 END_TEST
 
+START_TEST(t_skeyid_sig)
+{
+	/* RFC 2409 §5: for signatures SKEYID = prf(Ni_b | Nr_b, g^xy) (key = the nonces) */
+	struct ike_keys k = {.hash = IKE_HASH_SHA256};
+	uint8_t ni[16], nr[24], gxy[128], key[40], want[32];
+	for (size_t i = 0; i < sizeof gxy; i++)
+		gxy[i] = (uint8_t)(i * 7);
+	memset(ni, 0x11, sizeof ni);
+	memset(nr, 0x22, sizeof nr);
+	memcpy(key, ni, 16);
+	memcpy(key + 16, nr, 24);
+	ck_assert_int_eq(gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, 40, gxy, sizeof gxy, want), 0);
+	ck_assert_int_eq(ike_skeyid_sig(&k, ni, 16, nr, 24, gxy, sizeof gxy), 0);
+	ck_assert_mem_eq(k.skeyid, want, 32);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ike-kat");
@@ -293,6 +312,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, t_dh_agree_and_refuse, 0, RP_ARRAY_LEN(groups));
 	tcase_add_test(tc, t_modp_primes);
 	tcase_add_test(tc, t_natd_rfc3947);
+	tcase_add_test(tc, t_skeyid_sig);
 	suite_add_tcase(s, tc);
 	return s;
 }
