@@ -115,7 +115,8 @@ struct esp_sa_params {
 	uint16_t inner_local_port; /* transport-mode selector: inner UDP port on our side; 0 = any */
 	uint16_t inner_peer_port;  /* 0 = any (macOS proposes port 0, INTEROP.md) */
 	bool lax_padding;          /* do not insist on the default 1,2,3,... padding bytes */
-	uint64_t soft_ms, hard_ms; /* lifetimes relative to esp_sa_add's now_ms; 0 = none */
+	uint64_t soft_ms, hard_ms; /* lifetimes relative to esp_sa_add's now_ms, rounded up to whole
+				    * seconds; 0 = none */
 	uint64_t soft_bytes, hard_bytes;
 };
 

@@ -164,6 +164,15 @@ static int fresh_id(struct esp_sad *sad, uint32_t *id)
 	return -EAGAIN;
 }
 
+/* Lifetimes are coarse (seconds in IKE); rounding deadlines up to whole seconds bounds esp_tick's
+ * full-table scan to once a second however many SAs expire, which keeps 100k-SA tables cheap. */
+static uint64_t deadline(uint64_t now_ms, uint64_t rel_ms)
+{
+	if (!rel_ms || rel_ms > UINT64_MAX - now_ms - 1000)
+		return UINT64_MAX;
+	return (now_ms + rel_ms + 999) / 1000 * 1000;
+}
+
 static void lower_deadline(struct esp_sad *sad, uint64_t t)
 {
 	if (t < sad->next_deadline)
@@ -180,7 +189,7 @@ int esp_spi_alloc(struct esp_sad *sad, uint64_t now_ms, uint32_t *spi)
 		sa->spi = sa->id;
 		sa->state = ESP_SA_LARVAL;
 		sa->dir = ESP_DIR_IN;
-		sa->hard_at = now_ms + sad->conf.larval_ms;
+		sa->hard_at = deadline(now_ms, sad->conf.larval_ms);
 		rc = insert(sad, sa);
 	}
 	if (rc) {
@@ -250,8 +259,8 @@ int esp_sa_add(struct esp_sad *sad, const struct esp_sa_params *p, uint64_t now_
 	sa->inner_peer_port = p->inner_peer_port;
 	sa->lax_padding = p->lax_padding;
 	sa->added_ms = now_ms;
-	sa->soft_at = p->soft_ms ? now_ms + p->soft_ms : UINT64_MAX;
-	sa->hard_at = p->hard_ms ? now_ms + p->hard_ms : UINT64_MAX;
+	sa->soft_at = deadline(now_ms, p->soft_ms);
+	sa->hard_at = deadline(now_ms, p->hard_ms);
 	sa->soft_bytes = p->soft_bytes;
 	sa->hard_bytes = p->hard_bytes;
 	if (words)

@@ -481,7 +481,7 @@ START_TEST(spi_allocation)
 	/* an unfilled reservation lapses */
 	uint32_t spi2;
 	ck_assert_int_eq(esp_spi_alloc(sad, 1000, &spi2), 0);
-	ck_assert_uint_eq(esp_next_deadline(sad), 100 + 5000);
+	ck_assert_uint_eq(esp_next_deadline(sad), 6000); /* 100 + 5000, rounded up to a second */
 	esp_tick(sad, 6000);
 	ck_assert_ptr_null(esp_sad_find(sad, spi2));
 	ck_assert_ptr_nonnull(esp_sad_find(sad, spi));
@@ -583,7 +583,41 @@ START_TEST(drops_logged_rate_limited)
 	ck_assert_ptr_nonnull(strstr(last_line, "unknown SPI"));
 	ck_assert_ptr_nonnull(strstr(last_line, "spi=0xdeadbeef"));
 	ck_assert_uint_eq(esp_sad_stats(sad, ESP_DIR_IN)->drops[ESP_DROP_UNKNOWN_SPI], 50);
+	ck_assert_ptr_null(esp_next_event(sad)); /* nothing to send back: no amplification */
 	esp_sad_free(sad);
+}
+END_TEST
+
+/* CBC IVs come fresh from the production generator: the same plaintext never encrypts twice
+ * to the same bytes; GCM's explicit IV is the sequence number. */
+START_TEST(iv_freshness)
+{
+	struct rp_rng rng;
+	esp_rng_gnutls(&rng);
+	for (int k = 0; k < 2; k++) {
+		const struct xf *x = &xfs[k ? 7 : 2];
+		struct esp_sad *sad = esp_sad_new(NULL, &rng, NULL);
+		struct esp_sa_params p;
+		keyed(&p, ESP_DIR_OUT, 0x777, x);
+		uint32_t id;
+		ck_assert_int_eq(esp_sa_add(sad, &p, 0, &id), 0);
+		uint8_t a[256], bm[256], iva[16], ivb[16];
+		struct rp_buf b1, b2;
+		datagram(&b1, a, sizeof a, 50, 3);
+		datagram(&b2, bm, sizeof bm, 50, 3);
+		ck_assert_int_eq(esp_encap(sad, id, &b1, 0, NULL), 0);
+		ck_assert_int_eq(esp_encap(sad, id, &b2, 0, NULL), 0);
+		memcpy(iva, rp_buf_data(&b1) + 8, x->iv);
+		memcpy(ivb, rp_buf_data(&b2) + 8, x->iv);
+		ck_assert(memcmp(iva, ivb, x->iv) != 0);
+		ck_assert(memcmp(rp_buf_data(&b1) + 8 + x->iv, rp_buf_data(&b2) + 8 + x->iv, 16) != 0);
+		if (k) { /* GCM: 0x00000000 || sequence number */
+			ck_assert_uint_eq(rp_get_u32(iva), 0);
+			ck_assert_uint_eq(rp_get_u32(iva + 4), 1);
+			ck_assert_uint_eq(rp_get_u32(ivb + 4), 2);
+		}
+		esp_sad_free(sad);
+	}
 }
 END_TEST
 
@@ -600,6 +634,7 @@ static Suite *sad_suite(void)
 	tcase_add_test(t, spi_allocation);
 	tcase_add_test(t, keylog);
 	tcase_add_test(t, drops_logged_rate_limited);
+	tcase_add_test(t, iv_freshness);
 	suite_add_tcase(s, t);
 	return s;
 }
