@@ -83,6 +83,7 @@ int esp_decap(struct esp_sad *sad, struct rp_buf *b, const struct rp_addr *src, 
 			goto drop;
 		}
 		if (!rp_ct_memeq(want, icv, icvl)) {
+			rp_wipe(ct, ctlen); /* no unauthenticated plaintext is left behind */
 			why = ESP_DROP_ICV;
 			goto drop;
 		}
