@@ -1,5 +1,5 @@
 /* An independent implementation reads what rampart sends: ESP packets built by esp_encap (every
- * transform, UDP-encapsulated as behind a NAT) are written to a pcap, rampart's key log goes into
+ * transform, UDP-encapsulated as behind a NAT or raw IP protocol 50) are written to a pcap, rampart's key log goes into
  * Wireshark's esp_sa table, and TShark (libgcrypt) must authenticate and decrypt each packet to
  * the inner UDP/1701 L2TP HELLO we put in, field by field. */
 #include <stdlib.h>
@@ -28,10 +28,12 @@ static const struct xf xfs[] = {
 
 static void fill_key(uint8_t *k, size_t n, struct rp_rng *rng) { rp_rng_fill(rng, k, n); }
 
-/* Ethernet + IPv4 + the UDP/4500 datagram already in b */
-static void frame(pcap_dumper_t *d, struct rp_buf *b, const struct rp_addr *s, const struct rp_addr *t, unsigned i)
+/* Ethernet + IPv4 + (UDP/4500 when encapsulated) + the ESP packet in b */
+static void frame(pcap_dumper_t *d, struct rp_buf *b, const struct esp_tx *tx, unsigned i)
 {
-	ck_assert_int_eq(natt_udp_push(b, s->port, t->port), 0);
+	const struct rp_addr *s = &tx->local, *t = &tx->peer;
+	if (tx->encap == ESP_ENCAP_UDP)
+		ck_assert_int_eq(natt_udp_push(b, s->port, t->port), 0);
 	uint8_t *ip = rp_buf_push(b, 20);
 	ck_assert_ptr_nonnull(ip);
 	memset(ip, 0, 20);
@@ -39,7 +41,7 @@ static void frame(pcap_dumper_t *d, struct rp_buf *b, const struct rp_addr *s, c
 	rp_put_u16(ip + 2, (uint16_t)b->len);
 	rp_put_u16(ip + 4, (uint16_t)i);
 	ip[8] = 64;
-	ip[9] = 17;
+	ip[9] = tx->encap == ESP_ENCAP_UDP ? 17 : 50;
 	memcpy(ip + 12, s->ip, 4);
 	memcpy(ip + 16, t->ip, 4);
 	uint32_t sum = 0;
@@ -87,6 +89,10 @@ START_TEST(tshark_decrypts_rampart)
 		struct esp_sa_params p = {.dir = ESP_DIR_OUT, .spi = 0x10000 + (uint32_t)i * 0x111, .encr = xfs[i].e,
 					  .encr_keybits = xfs[i].bits, .auth = xfs[i].a, .sha256_96 = xfs[i].t96,
 					  .encap = ESP_ENCAP_UDP, .local = srv, .peer = nat};
+		if (i % 2) { /* every other SA as plain IP protocol 50 */
+			p.encap = ESP_ENCAP_NONE;
+			p.local.port = p.peer.port = 0;
+		}
 		p.enc_key_len = e->key_len;
 		fill_key(p.enc_key, p.enc_key_len, &rng);
 		if (a) {
@@ -112,7 +118,7 @@ START_TEST(tshark_decrypts_rampart)
 			ck_assert_int_eq(natt_udp_push(&b, ESP_L2TP_PORT, ESP_L2TP_PORT), 0);
 			struct esp_tx tx;
 			ck_assert_int_eq(esp_encap(sad, id, &b, 0, &tx), 0);
-			frame(dump, &b, &tx.local, &tx.peer, pkts++);
+			frame(dump, &b, &tx, pkts++);
 		}
 	}
 	pcap_dump_close(dump);
