@@ -163,12 +163,64 @@ START_TEST(tshark_decrypts_rampart)
 }
 END_TEST
 
+/* Inbound key-log lines (source = peer, destination = us) for the two SAs of the recorded
+ * strongSwan session, as rampart would log them as either endpoint: TShark must decrypt and
+ * authenticate all 37 ESP packets of the capture with them. */
+START_TEST(tshark_inbound_keylog_on_capture)
+{
+	char dir[] = "/tmp/esp-tshark-XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	char wsdir[128], uat[160], cmd[1024], line[600];
+	snprintf(wsdir, sizeof wsdir, "%s/wireshark", dir);
+	ck_assert_int_eq(mkdir(wsdir, 0700), 0);
+	snprintf(uat, sizeof uat, "%s/esp_sa", wsdir);
+	struct esp_sa_params p;
+	mkparams(&p, ESP_DIR_IN, 0xc52124a7, ESP_ENCR_AES_CBC, 256,
+		 "bfaa341e35d8299454b9bef55ecf13aa80370197f98fe10ae74b1458bee56465", ESP_AUTH_HMAC_SHA1,
+		 "5368c3fa4aff78ddb31b5864ed98373c09ab666a");
+	v4(&p.peer, "203.0.113.2", 7338);
+	v4(&p.local, "203.0.113.1", 4500);
+	ck_assert_int_gt(esp_keylog_line(&p, p.spi, line, sizeof line), 0);
+	ck_assert_int_eq(esp_keylog_append(uat, line), 0);
+	mkparams(&p, ESP_DIR_IN, 0xcef5502b, ESP_ENCR_AES_CBC, 256,
+		 "b65c74b38f4edb8f59394d97246585d34fad73fa5d597f3b8935e0991fbd6291", ESP_AUTH_HMAC_SHA1,
+		 "fe969fb5426258b4ec0fcc64eb5cb91d74a4e2f3");
+	v4(&p.peer, "203.0.113.1", 4500); /* the client's view of its inbound SA, as seen on the wire */
+	v4(&p.local, "203.0.113.2", 7338);
+	ck_assert_int_gt(esp_keylog_line(&p, p.spi, line, sizeof line), 0);
+	ck_assert_int_eq(esp_keylog_append(uat, line), 0);
+	snprintf(cmd, sizeof cmd,
+		 "XDG_CONFIG_HOME=%s tshark -n -r %s/esp-harness-natt-wan.pcap -o esp.enable_encryption_decode:TRUE "
+		 "-o esp.enable_authentication_check:TRUE -Y esp -T fields -E separator=\\; -E occurrence=l "
+		 "-e esp.icv_good -e l2tp.version 2>&1",
+		 dir, RP_DATA);
+	FILE *f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	unsigned n = 0;
+	while (fgets(line, sizeof line, f)) {
+		if (strstr(line, "Running as user"))
+			continue;
+		char good[16];
+		unsigned ver;
+		ck_assert_msg(sscanf(line, "%15[^;];%u", good, &ver) == 2, "not decrypted: %s", line);
+		ck_assert_msg(strcmp(good, "1") == 0 || strcmp(good, "True") == 0, "ICV not good: %s", line);
+		ck_assert_uint_eq(ver, 2);
+		n++;
+	}
+	ck_assert_int_eq(pclose(f), 0);
+	ck_assert_uint_eq(n, 37);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static Suite *tshark_suite(void)
 {
 	Suite *s = suite_create("esp-tshark");
 	TCase *t = tcase_create("tshark");
 	tcase_set_timeout(t, 120);
 	tcase_add_test(t, tshark_decrypts_rampart);
+	tcase_add_test(t, tshark_inbound_keylog_on_capture);
 	suite_add_tcase(s, t);
 	return s;
 }
