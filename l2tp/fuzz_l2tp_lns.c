@@ -3,8 +3,10 @@
  * payload), 1 = advance time by bytes[0] * 500 ms and tick, 2 = an IPv4 packet to a pool address,
  * 3 = the IPsec SA of a link is deleted, 4 = like 0 but the header's non-zero tunnel and session
  * IDs are replaced by the last ones the LNS used (so replayed captures reach deep states: our IDs
- * are random). The first input byte selects options (bit 0: tunnel secret). Every event is
- * drained and checked. */
+ * are random), 5 = acknowledge the last PPP Configure-Request the LNS sent (as a peer would),
+ * 6 = answer the last CHAP challenge with a correct MS-CHAPv2 response for vpnuser/vpnpass (the
+ * peer challenge taken from the record), so the fuzzer reaches the network phase. The first input
+ * byte selects options (bit 0: tunnel secret). Every event is drained and checked. */
 #include "l2tp_local.h"
 
 #include "auth.h"
@@ -18,7 +20,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct auth_db *db;
 static struct auth_pool *pool;
 
-static uint16_t last_tid, last_sid;
+static uint16_t last_tid, last_sid, last_peer_sid;
+static uint8_t last_req[600], last_chal[16];
+static size_t last_req_len;
+static bool have_chal;
+static uint8_t last_chal_id;
 
 static void drain(struct l2tp *l)
 {
@@ -33,6 +39,22 @@ static void drain(struct l2tp *l)
 			last_tid = e->tid;
 			if (e->sid)
 				last_sid = e->sid;
+			/* remember our last PPP Configure-Request and CHAP challenge (data messages
+			 * carry the L bit: 8-byte header, then ff 03 proto code) */
+			if (!h.ctrl && e->len >= 8 + 8 && e->len - 8 <= sizeof last_req) {
+				const uint8_t *f = e->pkt + 8;
+				uint16_t pr = rp_get_u16(f + 2);
+				last_peer_sid = h.sid;
+				if ((pr == 0xc021 || pr == 0x8021) && f[4] == 1) {
+					memcpy(last_req, f, e->len - 8);
+					last_req_len = e->len - 8;
+				}
+				if (pr == 0xc223 && f[4] == 1 && e->len >= 8 + 9 + 16) {
+					memcpy(last_chal, f + 9, 16);
+					last_chal_id = f[5];
+					have_chal = true;
+				}
+			}
 			else if (h.ctrl && e->len >= 12 + 8 && rp_get_u16(e->pkt + 12 + 4) == 0 &&
 				 rp_get_u16(e->pkt + 12 + 6) == L2TP_ICRP) {
 				/* an ICRP names our new session in its Assigned Session ID */
@@ -63,7 +85,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	rp_rng_seeded(&rng, 3);
-	last_tid = last_sid = 0;
+	last_tid = last_sid = last_peer_sid = 0;
+	last_req_len = 0;
+	have_chal = false;
 	struct l2tp_conf c = {.host_name = "fuzz", .ppp = &pc, .db = db, .pool = pool, .hello_s = 60};
 	if (data[0] & 1) {
 		c.secret = (const uint8_t *)"secret";
@@ -86,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const uint8_t *b;
 		if (rp_rd_u8(&r, &op) || rp_rd_u16(&r, &len) || rp_rd_ref(&r, &b, len))
 			break;
-		switch (op % 5) {
+		switch (op % 7) {
 		case 0:
 			if (len >= 1)
 				l2tp_input(l, &links[b[0] % 4], b + 1, len - 1u, now);
@@ -115,6 +139,42 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				l2tp_output_ip(l, 0xc6134d0a + (b[0] & 3), b, len, now);
 			break;
 		case 3: l2tp_link_gone(l, len ? b[0] % 2 : 0, now); break;
+		case 5:
+		case 6: {
+			uint8_t pk[700];
+			size_t fl;
+			if (op % 7 == 5) {
+				if (!last_req_len)
+					break;
+				memcpy(pk + 6, last_req, last_req_len);
+				pk[6 + 4] = 2; /* Configure-Ack */
+				fl = last_req_len;
+			} else {
+				static const char user[] = "vpnuser";
+				uint8_t peer[16] = {0}, hsh[16];
+				if (!have_chal)
+					break;
+				memcpy(peer, b, len < 16 ? len : 16);
+				uint8_t *f = pk + 6;
+				f[0] = 0xff, f[1] = 0x03, f[2] = 0xc2, f[3] = 0x23, f[4] = 2;
+				f[5] = last_chal_id;
+				rp_put_u16(f + 6, (uint16_t)(4 + 1 + 49 + 7));
+				f[8] = 49;
+				memcpy(f + 9, peer, 16);
+				memset(f + 25, 0, 8);
+				auth_nt_hash("vpnpass", 7, hsh);
+				auth_mschapv2_nt_response(hsh, last_chal, peer, user, 7, f + 33);
+				f[57] = 0;
+				memcpy(f + 58, user, 7);
+				fl = 65;
+			}
+			/* data header without L: flags, tid, sid */
+			rp_put_u16(pk, 0x0002);
+			rp_put_u16(pk + 2, last_tid);
+			rp_put_u16(pk + 4, last_sid);
+			l2tp_input(l, &links[len ? b[0] % 4 : 1], pk, fl + 6, now);
+			break;
+		}
 		}
 		drain(l);
 	}

@@ -222,7 +222,7 @@ struct l2tp_conf {
 	unsigned rexmit_cap_s;        /* back-off cap (§5.8: at least 8 s); 8 */
 	unsigned max_tunnels;         /* 0 = 65535 */
 	unsigned max_sessions;        /* per tunnel; 0 = 1024 */
-	unsigned idle_setup_s;        /* tunnel with no session this long after setup is closed; 120 */
+	unsigned idle_setup_s;        /* close a tunnel left without sessions this long; 0 = never (120 is sensible) */
 	const struct ppp_conf *ppp;   /* PPP options (MRU, DNS, WINS, auth methods, local address) */
 	struct auth_db *db;           /* accounts: PPP authentication is a direct call into auth/ */
 	struct auth_pool *pool;       /* addresses for IPCP */
