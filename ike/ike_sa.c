@@ -203,6 +203,14 @@ void ike_sa_remove(struct ike *ike, struct ike_sa *sa, const char *why, bool del
 {
 	if (sa->state == IKE_ST_EST && why)
 		ike_emit_ike(ike, sa, IKE_EV_IKE_DOWN, why);
+	/* A client that re-keyed phase 1 (a new Main Mode, then DELETE of the old ISAKMP SA, as
+	 * racoon-based iOS/macOS/Android do) keeps its IPsec SAs: they move to its newest IKE SA. */
+	struct ike_sa *heir = NULL;
+	if (!delete_children && sa->state == IKE_ST_EST)
+		for (struct ike_sa *o = ike->all; o; o = o->next)
+			if (o != sa && o->state == IKE_ST_EST && rp_addr_eq(&o->peer, &sa->peer) &&
+			    strcmp(o->peer_id, sa->peer_id) == 0 && (!heir || o->created_ms >= heir->created_ms))
+				heir = o;
 	for (struct ike_child *c = ike->children, *n; c; c = n) {
 		n = c->next;
 		if (c->owner != sa)
@@ -210,7 +218,7 @@ void ike_sa_remove(struct ike *ike, struct ike_sa *sa, const char *why, bool del
 		if (delete_children)
 			ike_child_delete(ike, c, false, why ? why : "IKE SA gone");
 		else
-			c->owner = NULL; /* kept until its lifetime or a new IKE SA of the peer adopts it */
+			c->owner = heir; /* or orphaned until its lifetime or a new IKE SA of the peer */
 	}
 	while (sa->qms) { /* their SAs (installed at QM2) are children, handled above */
 		struct ike_qm *q = sa->qms;

@@ -945,6 +945,40 @@ START_TEST(t_two_clients_behind_one_nat)
 }
 END_TEST
 
+START_TEST(t_phase1_rekey_keeps_child)
+{
+	/* racoon-style phase-1 re-key: a second Main Mode from the same client, then DELETE of the
+	 * first ISAKMP SA: the IPsec SA stays and is later deleted through the new IKE SA */
+	struct net n;
+	uint8_t out[IKE_MAXBUF], ck[16], scratch[IKE_MAXBUF];
+	net_init(&n, true);
+	up(&n, false);
+	struct ike_ti *old = n.t;
+	n.t = ike_ti_new(&n.tc, &n.ri);
+	n.t->use4500 = true; /* the client keeps talking from its floated port */
+	ck_assert_int_eq(handshake(&n), 0);
+	ck_assert_uint_eq(ike_sa_count(n.r), 2);
+	ck_assert_uint_eq(ike_child_count(n.r), 2);
+	memcpy(ck, old->icky, 8);
+	memcpy(ck + 8, old->rcky, 8);
+	struct ike_ti *cur = n.t;
+	n.t = old;
+	size_t l = ike_ti_info(old, true, ISAKMP_PROTO_ISAKMP, ck, 16, 0, NULL, 0, out, sizeof out);
+	ck_assert_int_eq(deliver(&n, out, l), 0);
+	n.t = cur;
+	ck_assert_int_eq(n.ndown, 1);
+	ck_assert_int_eq(n.ndel, 0);
+	ck_assert_uint_eq(ike_child_count(n.r), 2);
+	ck_assert_uint_eq(ike_delete_child(n.r, n.inst[0].spi_in, n.now), 0);
+	drain(&n);
+	struct isakmp_delete_pl d;
+	ck_assert_int_eq(ike_ti_read_info(cur, n.reply, n.reply_len, NULL, &d, scratch, sizeof scratch), 0);
+	ck_assert_uint_eq(rp_get_u32(d.spis), n.inst[0].spi_in);
+	ike_ti_free(old);
+	net_free(&n);
+}
+END_TEST
+
 START_TEST(t_quick_mode_rekey)
 {
 	/* the client re-keys phase 2 on the same IKE SA */
@@ -1103,6 +1137,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_lifetimes);
 	tcase_add_test(tc, t_initial_contact);
 	tcase_add_test(tc, t_two_clients_behind_one_nat);
+	tcase_add_test(tc, t_phase1_rekey_keeps_child);
 	tcase_add_test(tc, t_quick_mode_rekey);
 	tcase_add_test(tc, t_nat_rebinding);
 	tcase_add_test(tc, t_no_ids_and_port0);
