@@ -163,6 +163,11 @@ int ike_mm_first(struct ike *ike, const struct rp_pkt *pkt, const struct isakmp_
 		ike_sa_remove(ike, sa, NULL, false);
 		return -1;
 	}
+	if (!sa->natt && pkt->src.port != 500)
+		/* a translated source port means a NAT, and without NAT-T ESP will not pass it */
+		rp_logf(ike->log, RP_LOG_WARN, "ike",
+			"Main Mode from %s: client behind a NAT but without NAT-T (expect Windows error 809)",
+			rp_addr_str(&pkt->src, who, sizeof who));
 	rp_log_ike(ike->log, "Main Mode from %s: chose %s-%u/%s/%s, life %u s, NAT-T %s%s",
 		   rp_addr_str(&pkt->src, who, sizeof who), ike_enc_name(ch.enc), ch.keylen, ike_hash_name(ch.hash),
 		   ike_dh_name(ch.group), ch.life_s, ike_natt_name(sa->natt), vids.ms_nt5 ? ", Windows" : "");
@@ -231,6 +236,12 @@ static int mm3(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 			if (d->len == hl && memcmp(d->body, hpeer, hl) == 0)
 				sa->nat_peer = false;
 		}
+		if (sa->nat_local && sa->vids.ms_nt5)
+			/* INTEROP.md (MS KB 947234): Windows talks to a server behind NAT only with this set */
+			rp_logf(ike->log, RP_LOG_WARN, "ike",
+				"%s is Windows and this server is behind a NAT: the client needs registry "
+				"AssumeUDPEncapsulationContextOnSendRule=2 (else error 809)",
+				rp_addr_str(&pkt->src, who, sizeof who));
 		rp_log_ike(ike->log, "NAT-D with %s: %s%s%s", rp_addr_str(&pkt->src, who, sizeof who),
 			   sa->nat_peer ? "peer behind NAT" : "", sa->nat_peer && sa->nat_local ? ", " : "",
 			   sa->nat_local ? "we are behind NAT" : (sa->nat_peer ? "" : "no NAT"));

@@ -337,6 +337,7 @@ START_TEST(t_no_natt_behind_nat)
 	ck_assert_int_eq(handshake(&n), 0);
 	ck_assert(!n.inst[0].udp_encap);
 	ck_assert_int_eq(n.inst[0].encap, IKE_ENCAP_TRANSPORT);
+	ck_assert_ptr_nonnull(strstr(n.logbuf, "client behind a NAT but without NAT-T"));
 	net_free(&n);
 }
 END_TEST
