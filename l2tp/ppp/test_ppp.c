@@ -325,6 +325,142 @@ START_TEST(chap_md5)
 }
 END_TEST
 
+/* PPP frames a Cisco PPPoE client sent (zeek's pppoe.pcap): PPPoE session payloads from
+ * cc:05:0e:88:00:00, in order */
+static int load_pppoe_client(struct tu_pkt *out, int max)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	pcap_t *pc = pcap_open_offline(RP_DATA "/ppp-pppoe-zeek.pcap", err);
+	struct pcap_pkthdr *ph;
+	const uint8_t *d;
+	int n = 0, frame = 0;
+	static const uint8_t mac[6] = {0xcc, 0x05, 0x0e, 0x88, 0x00, 0x00};
+	ck_assert_ptr_nonnull(pc);
+	while (n < max && pcap_next_ex(pc, &ph, &d) == 1) {
+		frame++;
+		if (ph->caplen < 22 || memcmp(d + 6, mac, 6) || d[12] != 0x88 || d[13] != 0x64)
+			continue;
+		size_t pl = rp_get_u16(d + 18);
+		if (pl > ph->caplen - 20 || pl > sizeof out[n].data)
+			continue;
+		out[n].frame = frame;
+		out[n].len = pl;
+		memcpy(out[n].data, d + 20, pl);
+		n++;
+	}
+	pcap_close(pc);
+	return n;
+}
+
+static const struct tu_pkt *by_frame(const struct tu_pkt *pk, int n, int frame)
+{
+	for (int i = 0; i < n; i++)
+		if (pk[i].frame == frame)
+			return &pk[i];
+	ck_abort_msg("frame %d not found", frame);
+	return NULL;
+}
+
+static void ack_last_request(struct h *h, uint16_t proto)
+{
+	for (int i = h->nq - 1; i >= 0; i--)
+		if (rp_get_u16(h->q[i] + 2) == proto && h->q[i][4] == 1) {
+			uint8_t f[1600];
+			memcpy(f, h->q[i], h->ql[i]);
+			f[4] = 2;
+			ppp_input(h->ppp, f, h->ql[i], h->now);
+			return;
+		}
+	ck_abort_msg("no Configure-Request for %04x", proto);
+}
+
+START_TEST(recorded_cisco_pppoe)
+{
+	static struct tu_pkt pk[64];
+	int n = load_pppoe_client(pk, 64);
+	ck_assert_int_ge(n, 10);
+	struct h h;
+	h_init(&h, 0);
+	ck_assert_int_eq(auth_account_add(h.db, "cisco", "cisco", NULL), 0);
+	auth_pool_free(h.pool);
+	h.pool = auth_pool_new();
+	auth_pool_add_range(h.pool, 0x0a000210, 0x0a000220); /* 10.0.2.16: what the BRAS gave */
+	h.ppp->conf.auth_methods = PPP_AUTH_PAP;
+	h.ppp->conf.local_ip = 0x0a000001;
+	ppp_start(h.ppp, h.now);
+	/* its LCP request (Magic-Number only) is acknowledged */
+	const struct tu_pkt *f = by_frame(pk, n, 5);
+	ppp_input(h.ppp, f->data, f->len, h.now);
+	ck_assert_uint_eq(h.q[h.nq - 1][4], 2);
+	ck_assert_uint_eq(h.q[h.nq - 1][5], f->data[3]);
+	ack_last_request(&h, PPP_LCP);
+	ck_assert_uint_eq(h.ppp->auth, PPP_AUTH_PAP);
+	/* its PAP Authenticate-Request verifies against the NT hash in the store */
+	h.nq = 0;
+	f = by_frame(pk, n, 11);
+	ppp_input(h.ppp, f->data, f->len, h.now);
+	ck_assert_int_ge(h.nq, 1);
+	ck_assert_uint_eq(rp_get_u16(h.q[0] + 2), PPP_PAP);
+	ck_assert_uint_eq(h.q[0][4], 2); /* Authenticate-Ack */
+	/* IPCP: address 0 is Nak-ed with the pool address, which it then requests: Ack */
+	f = by_frame(pk, n, 15);
+	ppp_input(h.ppp, f->data, f->len, h.now);
+	ack_last_request(&h, PPP_IPCP);
+	int nak = -1;
+	for (int i = 0; i < h.nq; i++)
+		if (rp_get_u16(h.q[i] + 2) == PPP_IPCP && h.q[i][4] == 3)
+			nak = i;
+	ck_assert_int_ge(nak, 0);
+	ck_assert_uint_eq(rp_get_u32(h.q[nak] + 10), 0x0a000210);
+	f = by_frame(pk, n, 21);
+	ppp_input(h.ppp, f->data, f->len, h.now);
+	ck_assert(h.up);
+	ck_assert_str_eq(h.account, "cisco");
+	ck_assert_uint_eq(h.up_ip, 0x0a000210);
+	/* IPV6CP: Protocol-Reject; its Echo-Request: Echo-Reply with our magic */
+	h.nq = 0;
+	f = by_frame(pk, n, 16);
+	ppp_input(h.ppp, f->data, f->len, h.now);
+	ck_assert_uint_eq(h.q[0][4], 8);
+	f = by_frame(pk, n, 28);
+	ppp_input(h.ppp, f->data, f->len, h.now);
+	ck_assert_uint_eq(h.q[1][4], 10);
+	ck_assert_uint_eq(rp_get_u32(h.q[1] + 8), h.ppp->magic);
+	h_free(&h);
+}
+END_TEST
+
+/* tcpdump's IPCP packet with invalid option lengths (9 KB, DLT_PPP) in every phase: no answer,
+ * no crash */
+START_TEST(tcpdump_invalid_lengths)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	pcap_t *pc = pcap_open_offline(RP_DATA "/ppp-invalid-lengths.pcap", err);
+	struct pcap_pkthdr *ph;
+	const uint8_t *d;
+	ck_assert_ptr_nonnull(pc);
+	ck_assert_int_eq(pcap_next_ex(pc, &ph, &d), 1);
+	uint16_t proto;
+	int off = ppp_frame_parse(d, ph->caplen, &proto);
+	ck_assert_int_eq(off, 2);
+	ck_assert_uint_eq(proto, PPP_IPCP);
+	ck_assert_int_lt(ppp_ctl_validate(d + off, ph->caplen - 2, true), 0);
+	struct h h;
+	h_init(&h, 0);
+	pppc_start(&h.c, "alice", "s3cret", 0x5);
+	ppp_start(h.ppp, h.now);
+	ppp_input(h.ppp, d, ph->caplen, h.now);
+	h_run(&h);
+	ck_assert(h.up);
+	h.nq = 0;
+	ppp_input(h.ppp, d, ph->caplen, h.now);
+	ck_assert_int_eq(h.nq, 0);
+	ck_assert(h.up);
+	pcap_close(pc);
+	h_free(&h);
+}
+END_TEST
+
 /* pppd 2.4.9's frames from the harness recording: its LCP request is acknowledged as is, its
  * IPV6CP request is Protocol-Rejected. */
 START_TEST(recorded_pppd)
@@ -481,6 +617,8 @@ static Suite *ppp_suite(void)
 	tcase_add_test(tc, pap_fallback);
 	tcase_add_test(tc, chap_md5);
 	tcase_add_test(tc, recorded_pppd);
+	tcase_add_test(tc, recorded_cisco_pppoe);
+	tcase_add_test(tc, tcpdump_invalid_lengths);
 	tcase_add_test(tc, loopback_and_timeouts);
 	tcase_add_test(tc, malformed_frames);
 	suite_add_tcase(s, tc);
