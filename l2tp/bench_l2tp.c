@@ -152,6 +152,10 @@ int bench_l2tp(int argc, char **argv)
 	printf("l2tp data tx: %d packets of 1400 B in %.3f s = %.0f pkt/s (%.2f Gbit/s); ratio to "
 	       "memcpy %.1fx\n",
 	       N, tx, N / tx, N / tx * 1400 * 8 / 1e9, tx / base);
+	printf("l2tp state: tunnel %zu B + receive window %u x %zu B, session %zu B + PPP %zu B "
+	       "(plus queued control messages while unacknowledged)\n",
+	       sizeof(struct l2tp_tunnel), l->conf.recv_window, sizeof(struct l2tp_ooo),
+	       sizeof(struct l2tp_session), ppp_sizeof());
 	l2tp_free(l);
 	auth_pool_free(pool);
 	auth_db_close(db);

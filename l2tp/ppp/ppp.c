@@ -296,3 +296,4 @@ bool ppp_is_up(const struct ppp *p) { return p->ip_up; }
 uint64_t ppp_last_rx(const struct ppp *p) { return p->last_rx; }
 uint32_t ppp_peer_ip(const struct ppp *p) { return p->peer_ip; }
 uint16_t ppp_peer_mru(const struct ppp *p) { return p->peer_mru; }
+size_t ppp_sizeof(void) { return sizeof(struct ppp); }

@@ -113,6 +113,7 @@ bool ppp_is_up(const struct ppp *p);
 uint64_t ppp_last_rx(const struct ppp *p); /* liveness for the tunnel (Android skips HELLO) */
 uint32_t ppp_peer_ip(const struct ppp *p);
 uint16_t ppp_peer_mru(const struct ppp *p);
+size_t ppp_sizeof(void); /* per-session state, for capacity planning */
 
 /* Codec helpers, exposed for tests and fuzzing: strip address/control and decode the protocol.
  * Returns the offset of the information field, or -1. */
