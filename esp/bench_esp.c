@@ -63,7 +63,10 @@ void *memalign(size_t al, size_t n)
 		n_allocs++;
 	return __libc_memalign(al, n);
 }
-void *aligned_alloc(size_t al, size_t n) { return memalign(al, n); }
+void *aligned_alloc(size_t al, size_t n)
+{
+	return memalign(al, n);
+}
 int posix_memalign(void **out, size_t al, size_t n)
 {
 	void *p = memalign(al, n);
@@ -72,7 +75,10 @@ int posix_memalign(void **out, size_t al, size_t n)
 	*out = p;
 	return 0;
 }
-void free(void *p) { __libc_free(p); }
+void free(void *p)
+{
+	__libc_free(p);
+}
 #endif
 
 #define INNER 1400
@@ -96,8 +102,8 @@ struct cfg {
 };
 
 static const struct cfg cfgs[] = {
-	{"gcm128", ESP_ENCR_AES_GCM_16, 128, ESP_AUTH_NONE},
-	{"cbc128sha1", ESP_ENCR_AES_CBC, 128, ESP_AUTH_HMAC_SHA1},
+    {"gcm128", ESP_ENCR_AES_GCM_16, 128, ESP_AUTH_NONE},
+    {"cbc128sha1", ESP_ENCR_AES_CBC, 128, ESP_AUTH_HMAC_SHA1},
 };
 
 struct result {
@@ -107,8 +113,8 @@ struct result {
 	int err;
 };
 
-static double run_esp(struct esp_sad *sad, uint32_t out_id, const struct rp_addr *src, uint8_t *mem, size_t cap,
-		      unsigned long n, int *err)
+static double run_esp(struct esp_sad *sad, uint32_t out_id, const struct rp_addr *src, uint8_t *mem,
+                      size_t cap, unsigned long n, int *err)
 {
 	struct rp_buf b;
 	rp_buf_view(&b, mem, cap, HEAD, INNER);
@@ -124,7 +130,8 @@ static double run_esp(struct esp_sad *sad, uint32_t out_id, const struct rp_addr
 }
 
 /* The same cryptographic work through GnuTLS directly, on the same buffer and lengths. */
-static double run_raw(const struct cfg *c, const uint8_t *key, const uint8_t *akey, uint8_t *mem, unsigned long n)
+static double run_raw(const struct cfg *c, const uint8_t *key, const uint8_t *akey, uint8_t *mem,
+                      unsigned long n)
 {
 	const struct esp_encr_desc *e = esp_encr_find(c->e, c->bits);
 	gnutls_cipher_hd_t h;
@@ -175,8 +182,8 @@ static void bench_one(const struct cfg *c, unsigned long n, unsigned long extra,
 	esp_rng_gnutls(&rng);
 	struct esp_sad *sad = esp_sad_new(NULL, &rng, NULL);
 	for (unsigned long i = 0; i < extra; i++) {
-		struct esp_sa_params q = {.dir = ESP_DIR_IN, .encr = ESP_ENCR_AES_GCM_16, .encr_keybits = 128,
-					  .enc_key_len = 20};
+		struct esp_sa_params q = {
+		    .dir = ESP_DIR_IN, .encr = ESP_ENCR_AES_GCM_16, .encr_keybits = 128, .enc_key_len = 20};
 		uint32_t id;
 		rp_rng_fill(&rng, q.enc_key, q.enc_key_len);
 		if (esp_sa_add(sad, &q, 0, &id)) {
@@ -185,7 +192,8 @@ static void bench_one(const struct cfg *c, unsigned long n, unsigned long extra,
 			return;
 		}
 	}
-	struct esp_sa_params p = {.encr = c->e, .encr_keybits = c->bits, .auth = c->a, .inner_local_port = 1701};
+	struct esp_sa_params p = {
+	    .encr = c->e, .encr_keybits = c->bits, .auth = c->a, .inner_local_port = 1701};
 	const struct esp_encr_desc *e = esp_encr_find(c->e, c->bits);
 	p.enc_key_len = e->key_len;
 	rp_rng_fill(&rng, p.enc_key, p.enc_key_len);
@@ -245,7 +253,8 @@ int bench_esp(int argc, char **argv)
 	unsigned long extra = argc > 2 ? strtoul(argv[2], NULL, 10) : 0;
 	if (n == 0)
 		n = 200000;
-	printf("esp: %d-byte inner UDP datagrams, encap+decap per packet, single core (thread CPU time), best of %d x %lu packets, "
+	printf("esp: %d-byte inner UDP datagrams, encap+decap per packet, single core (thread CPU time), "
+	       "best of %d x %lu packets, "
 	       "%lu other SAs in the SAD\n",
 	       INNER, REPS, n, extra);
 	if (!BENCH_ALLOCS) {
@@ -272,17 +281,20 @@ int bench_esp(int argc, char **argv)
 		bench_one(&cfgs[i], n, extra, &r);
 		gbps[i] = r.esp_pps * INNER * 8 / 1e9;
 		ratio[i] = r.esp_pps / r.raw_pps;
-		printf("esp %-10s  %9.0f pkt/s  %6.3f Gbit/s | raw GnuTLS %9.0f pkt/s  %6.3f Gbit/s | ratio %.3f | "
+		printf("esp %-10s  %9.0f pkt/s  %6.3f Gbit/s | raw GnuTLS %9.0f pkt/s  %6.3f Gbit/s | ratio "
+		       "%.3f | "
 		       "allocations %lu in %lu packets (%s)%s\n",
-		       cfgs[i].name, r.esp_pps, gbps[i], r.raw_pps, r.raw_pps * INNER * 8 / 1e9, ratio[i], r.allocs, r.pkts,
-		       BENCH_ALLOCS ? "counted" : "not counted", r.err ? "  ERROR: a packet failed" : "");
+		       cfgs[i].name, r.esp_pps, gbps[i], r.raw_pps, r.raw_pps * INNER * 8 / 1e9, ratio[i],
+		       r.allocs, r.pkts, BENCH_ALLOCS ? "counted" : "not counted",
+		       r.err ? "  ERROR: a packet failed" : "");
 		if (r.err || (BENCH_ALLOCS && r.allocs))
 			rc = 1;
 	}
 	printf("esp: per-SA state %zu bytes + %zu bytes of replay ring for the default %u-bit window "
 	       "(GnuTLS cipher/HMAC contexts allocated by GnuTLS on top)\n",
-	       sizeof(struct esp_sa), esp_replay_words(ESP_REPLAY_DEFAULT) * sizeof(uint64_t), ESP_REPLAY_DEFAULT);
-	printf("esp-bench gcm128=%.3f gcm128_ratio=%.3f cbc128sha1=%.3f cbc128sha1_ratio=%.3f\n", gbps[0], ratio[0],
-	       gbps[1], ratio[1]);
+	       sizeof(struct esp_sa), esp_replay_words(ESP_REPLAY_DEFAULT) * sizeof(uint64_t),
+	       ESP_REPLAY_DEFAULT);
+	printf("esp-bench gcm128=%.3f gcm128_ratio=%.3f cbc128sha1=%.3f cbc128sha1_ratio=%.3f\n", gbps[0],
+	       ratio[0], gbps[1], ratio[1]);
 	return rc;
 }

@@ -109,14 +109,14 @@ struct esp_sa_params {
 	 * checksum is set to zero (allowed for UDP over IPv4). family 0 = unknown. */
 	struct rp_addr natoa_peer;
 	struct rp_addr natoa_local; /* NAT-OA for our side as the peer saw it (server behind NAT) */
-	unsigned replay_window; /* inbound, bits: 0 = SAD default; rounded up to a multiple of 64 */
-	uint8_t inner_proto;       /* transport-mode next header: 0 = UDP (17), the L2TP case; others
-				    * are carried opaquely (used by the RFC vector tests) */
-	uint16_t inner_local_port; /* transport-mode selector: inner UDP port on our side; 0 = any */
-	uint16_t inner_peer_port;  /* 0 = any (macOS proposes port 0, INTEROP.md) */
-	bool lax_padding;          /* do not insist on the default 1,2,3,... padding bytes */
-	uint64_t soft_ms, hard_ms; /* lifetimes relative to esp_sa_add's now_ms, rounded up to whole
-				    * seconds; 0 = none */
+	unsigned replay_window;     /* inbound, bits: 0 = SAD default; rounded up to a multiple of 64 */
+	uint8_t inner_proto;        /* transport-mode next header: 0 = UDP (17), the L2TP case; others
+	                             * are carried opaquely (used by the RFC vector tests) */
+	uint16_t inner_local_port;  /* transport-mode selector: inner UDP port on our side; 0 = any */
+	uint16_t inner_peer_port;   /* 0 = any (macOS proposes port 0, INTEROP.md) */
+	bool lax_padding;           /* do not insist on the default 1,2,3,... padding bytes */
+	uint64_t soft_ms, hard_ms;  /* lifetimes relative to esp_sa_add's now_ms, rounded up to whole
+	                             * seconds; 0 = none */
 	uint64_t soft_bytes, hard_bytes;
 };
 
@@ -177,15 +177,14 @@ size_t esp_sad_count(const struct esp_sad *sad);
  * fills rx; otherwise -(enum esp_drop), the packet is to be discarded (it was counted and logged;
  * the buffer contents are unspecified). Never produces a reply. */
 int esp_decap(struct esp_sad *sad, struct rp_buf *b, const struct rp_addr *src, uint64_t now_ms,
-	      struct esp_rx *rx);
+              struct esp_rx *rx);
 
 /* Outbound, in place: b holds the inner UDP datagram; needs ESP_HEADROOM bytes of headroom and
  * ESP_TAILROOM of tailroom. Returns 0 and fills tx (may be NULL), or -ENOENT (no such outbound
  * SA), -ENOSPC (no room), -ETIME (expired: hard lifetime or sequence space), -EIO (crypto). */
 #define ESP_HEADROOM (8 + 16)      /* SPI, sequence, IV */
 #define ESP_TAILROOM (16 + 1 + 32) /* padding, pad length + next header, ICV */
-int esp_encap(struct esp_sad *sad, uint32_t sa_id, struct rp_buf *b, uint64_t now_ms,
-	      struct esp_tx *tx);
+int esp_encap(struct esp_sad *sad, uint32_t sa_id, struct rp_buf *b, uint64_t now_ms, struct esp_tx *tx);
 
 /* Lifetimes (sans-IO): call esp_tick at esp_next_deadline (UINT64_MAX when nothing is due),
  * then drain esp_next_event (caller frees with rp_ev_free). */

@@ -16,7 +16,7 @@ static void fix_inner_csum(const struct esp_sa *sa, const struct rp_addr *src, u
 	if (cs == 0 || src->family != 4)
 		return;
 	bool fixable = sa->natoa_peer.family == 4 &&
-		       (sa->natoa_local.family == 4 || sa->natoa_local.family == 0) && sa->local.family == 4;
+	               (sa->natoa_local.family == 4 || sa->natoa_local.family == 0) && sa->local.family == 4;
 	if (!fixable) {
 		rp_put_u16(udp + 6, 0);
 		return;
@@ -28,7 +28,7 @@ static void fix_inner_csum(const struct esp_sa *sa, const struct rp_addr *src, u
 }
 
 int esp_decap(struct esp_sad *sad, struct rp_buf *b, const struct rp_addr *src, uint64_t now_ms,
-	      struct esp_rx *rx)
+              struct esp_rx *rx)
 {
 	uint8_t *p = rp_buf_data(b);
 	size_t len = b->len;
@@ -69,7 +69,7 @@ int esp_decap(struct esp_sad *sad, struct rp_buf *b, const struct rp_addr *src, 
 	uint8_t *iv = p + ESP_HDR, *ct = iv + ivl, *icv = ct + ctlen;
 	int rc = esp_replay_check(&sa->rp, seq);
 	if (rc) {
-		why = (enum esp_drop)-rc;
+		why = (enum esp_drop) - rc;
 		goto drop;
 	}
 
@@ -154,7 +154,7 @@ int esp_decap(struct esp_sad *sad, struct rp_buf *b, const struct rp_addr *src, 
 	if (moved) {
 		char a[RP_ADDR_STRLEN], c[RP_ADDR_STRLEN];
 		rp_logf(sad->log, RP_LOG_INFO, "esp", "SA spi=0x%08x peer moved %s -> %s", spi,
-			rp_addr_str(&sa->peer, a, sizeof a), rp_addr_str(src, c, sizeof c));
+		        rp_addr_str(&sa->peer, a, sizeof a), rp_addr_str(src, c, sizeof c));
 		sa->peer = *src;
 	}
 	sa->st.packets++;

@@ -41,8 +41,8 @@ int esp_keylog_line(const struct esp_sa_params *p, uint32_t spi, char *out, size
 	hex(ek, sizeof ek, p->enc_key, p->enc_key_len);
 	if (a)
 		hex(ak, sizeof ak, p->auth_key, p->auth_key_len);
-	int r = snprintf(out, n, "\"IPv%d\",\"%s\",\"%s\",\"0x%08x\",\"%s\",\"%s\",\"%s\",\"%s\"", fam, sip, dip, spi,
-			 e->ws, ek, a ? a->ws : "NULL", ak);
+	int r = snprintf(out, n, "\"IPv%d\",\"%s\",\"%s\",\"0x%08x\",\"%s\",\"%s\",\"%s\",\"%s\"", fam, sip,
+	                 dip, spi, e->ws, ek, a ? a->ws : "NULL", ak);
 	rp_wipe(ek, sizeof ek);
 	rp_wipe(ak, sizeof ak);
 	return r > 0 && (size_t)r < n ? r : -1;

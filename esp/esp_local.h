@@ -7,7 +7,7 @@
 
 #include "esp.h"
 
-#define ESP_HDR 8      /* SPI + sequence number (RFC 4303 §2) */
+#define ESP_HDR 8 /* SPI + sequence number (RFC 4303 §2) */
 #define ESP_NH_UDP 17
 #define ESP_NH_NONE 59 /* RFC 4303 §2.6: dummy packet */
 #define ESP_MAX_ICV 32
@@ -18,12 +18,12 @@ struct esp_encr_desc {
 	uint8_t id;
 	uint16_t keybits;
 	gnutls_cipher_algorithm_t alg;
-	uint8_t key_len;   /* bytes in esp_sa_params.enc_key (GCM: + 4 salt) */
-	uint8_t iv_len;    /* on the wire */
-	uint8_t block;     /* padding alignment: cipher block, or 4 for GCM (RFC 4303 §2.4) */
-	uint8_t aead_icv;  /* 16 for GCM-16, 0 for CBC */
-	const char *name;  /* for logs */
-	const char *ws;    /* Wireshark esp_sa name */
+	uint8_t key_len;  /* bytes in esp_sa_params.enc_key (GCM: + 4 salt) */
+	uint8_t iv_len;   /* on the wire */
+	uint8_t block;    /* padding alignment: cipher block, or 4 for GCM (RFC 4303 §2.4) */
+	uint8_t aead_icv; /* 16 for GCM-16, 0 for CBC */
+	const char *name; /* for logs */
+	const char *ws;   /* Wireshark esp_sa name */
 };
 
 struct esp_auth_desc {
@@ -57,7 +57,7 @@ int esp_crypto_icv(struct esp_crypto *x, const uint8_t *p, size_t len, uint8_t *
 int esp_crypto_cbc(struct esp_crypto *x, bool enc, const uint8_t *iv, uint8_t *buf, size_t len);
 /* GCM (RFC 4106): nonce = salt || iv8, AAD = the 8-byte ESP header, tag out. */
 int esp_crypto_gcm(struct esp_crypto *x, bool enc, const uint8_t *hdr, const uint8_t *iv8, uint8_t *buf,
-		   size_t len, uint8_t *tag);
+                   size_t len, uint8_t *tag);
 
 /* Anti-replay window (RFC 4303 §3.4.3 / RFC 6479 ring bitmap). Bits for sequence numbers
  * (top - window, top] are kept in a ring of 64-bit words whose count is a power of two. */
@@ -86,7 +86,7 @@ struct esp_sa {
 	uint64_t owner;
 	struct esp_crypto x;
 	struct rp_addr local, peer, natoa_peer, natoa_local;
-	uint64_t seq_out; /* last sequence number sent */
+	uint64_t seq_out;                    /* last sequence number sent */
 	uint64_t added_ms, soft_at, hard_at; /* absolute; UINT64_MAX = never */
 	uint64_t soft_bytes, hard_bytes, bytes_total;
 	struct esp_stats st;
@@ -100,11 +100,11 @@ struct esp_sad {
 	struct rp_log *log;
 	struct esp_sa **tab; /* open addressing, linear probing, backward-shift delete */
 	size_t cap, count;
-	unsigned bits; /* log2(cap) */
+	unsigned bits;     /* log2(cap) */
 	uint64_t hash_mul; /* odd, random: lookups of attacker-chosen SPIs probe unpredictably */
 	struct rp_evq evq;
 	struct esp_stats st, st_out; /* inbound (incl. unknown SPIs) and outbound */
-	uint64_t next_deadline; /* cached; recomputed by esp_tick, lowered by add and the hot path */
+	uint64_t next_deadline;      /* cached; recomputed by esp_tick, lowered by add and the hot path */
 };
 
 struct esp_sa *esp_sad_find(const struct esp_sad *sad, uint32_t id);
@@ -112,6 +112,6 @@ struct esp_sa *esp_sad_find(const struct esp_sad *sad, uint32_t id);
  * into events (no allocation while processing packets). */
 void esp_sa_account(struct esp_sad *sad, struct esp_sa *sa, size_t bytes);
 void esp_drop(struct esp_sad *sad, struct esp_sa *sa, enum esp_drop why, const struct rp_addr *peer,
-	      uint32_t spi, uint32_t seq, uint64_t now_ms);
+              uint32_t spi, uint32_t seq, uint64_t now_ms);
 
 #endif

@@ -11,12 +11,12 @@
 #define ESP_SAD_MIN_CAP 64
 
 static const char *const drop_names[ESP_DROP_MAX] = {
-	[ESP_DROP_TRUNCATED] = "truncated",   [ESP_DROP_UNKNOWN_SPI] = "unknown SPI",
-	[ESP_DROP_ENCAP] = "encapsulation",   [ESP_DROP_REPLAY] = "replayed",
-	[ESP_DROP_OLD] = "outside window",    [ESP_DROP_ICV] = "ICV mismatch",
-	[ESP_DROP_PAD] = "bad padding",       [ESP_DROP_NEXT_HEADER] = "next header",
-	[ESP_DROP_DUMMY] = "dummy packet",    [ESP_DROP_SELECTOR] = "inner selector",
-	[ESP_DROP_EXPIRED] = "SA expired",    [ESP_DROP_CRYPTO] = "crypto failure",
+    [ESP_DROP_TRUNCATED] = "truncated", [ESP_DROP_UNKNOWN_SPI] = "unknown SPI",
+    [ESP_DROP_ENCAP] = "encapsulation", [ESP_DROP_REPLAY] = "replayed",
+    [ESP_DROP_OLD] = "outside window",  [ESP_DROP_ICV] = "ICV mismatch",
+    [ESP_DROP_PAD] = "bad padding",     [ESP_DROP_NEXT_HEADER] = "next header",
+    [ESP_DROP_DUMMY] = "dummy packet",  [ESP_DROP_SELECTOR] = "inner selector",
+    [ESP_DROP_EXPIRED] = "SA expired",  [ESP_DROP_CRYPTO] = "crypto failure",
 };
 
 const char *esp_drop_name(enum esp_drop d)
@@ -60,8 +60,8 @@ struct esp_sad *esp_sad_new(const struct esp_conf *conf, struct rp_rng *rng, str
 	sad->next_deadline = UINT64_MAX;
 	if (sad->conf.keylog)
 		rp_logf(log, RP_LOG_ERR, "esp",
-			"KEY LOG IS ON: every ESP SA's keys are exported in Wireshark esp_sa format; "
-			"anyone who reads them can decrypt all traffic. Debugging only.");
+		        "KEY LOG IS ON: every ESP SA's keys are exported in Wireshark esp_sa format; "
+		        "anyone who reads them can decrypt all traffic. Debugging only.");
 	return sad;
 }
 
@@ -147,7 +147,10 @@ static int insert(struct esp_sad *sad, struct esp_sa *sa)
 	return 0;
 }
 
-size_t esp_sad_count(const struct esp_sad *sad) { return sad->count; }
+size_t esp_sad_count(const struct esp_sad *sad)
+{
+	return sad->count;
+}
 
 /* A random id in 256..2^32-1 that no live or larval SA holds (RFC 4303 §2.1 reserves 1-255). */
 static int fresh_id(struct esp_sad *sad, uint32_t *id)
@@ -300,9 +303,10 @@ int esp_sa_add(struct esp_sad *sad, const struct esp_sa_params *p, uint64_t now_
 	if (sad->conf.keylog)
 		push_keylog(sad, p, sa->spi);
 	char who[RP_ADDR_STRLEN];
-	rp_logf(sad->log, RP_LOG_INFO, "esp", "SA %s spi=0x%08x %s%s%s peer %s%s", p->dir == ESP_DIR_IN ? "in" : "out",
-		sa->spi, sa->x.e->name, sa->x.a ? "/" : "", sa->x.a ? sa->x.a->name : "",
-		rp_addr_str(&sa->peer, who, sizeof who), sa->encap == ESP_ENCAP_UDP ? " udp-encap" : "");
+	rp_logf(sad->log, RP_LOG_INFO, "esp", "SA %s spi=0x%08x %s%s%s peer %s%s",
+	        p->dir == ESP_DIR_IN ? "in" : "out", sa->spi, sa->x.e->name, sa->x.a ? "/" : "",
+	        sa->x.a ? sa->x.a->name : "", rp_addr_str(&sa->peer, who, sizeof who),
+	        sa->encap == ESP_ENCAP_UDP ? " udp-encap" : "");
 	*sa_id = sa->id;
 	return 0;
 }
@@ -334,7 +338,7 @@ void esp_sa_account(struct esp_sad *sad, struct esp_sa *sa, size_t bytes)
 }
 
 void esp_drop(struct esp_sad *sad, struct esp_sa *sa, enum esp_drop why, const struct rp_addr *peer,
-	      uint32_t spi, uint32_t seq, uint64_t now_ms)
+              uint32_t spi, uint32_t seq, uint64_t now_ms)
 {
 	struct esp_stats *st = (!sa || sa->dir == ESP_DIR_IN) ? &sad->st : &sad->st_out;
 	st->drops[why]++;
@@ -354,8 +358,10 @@ static void push_expire(struct esp_sad *sad, struct esp_sa *sa, int type, uint8_
 	ev->dst = sa->peer;
 	rp_evq_push(&sad->evq, ev);
 	rp_logf(sad->log, RP_LOG_INFO, "esp", "SA spi=0x%08x %s %s-expired (%s)", sa->spi,
-		sa->dir == ESP_DIR_IN ? "in" : "out", type == ESP_EV_SOFT_EXPIRE ? "soft" : "hard",
-		cause == ESP_EXP_TIME ? "time" : cause == ESP_EXP_BYTES ? "bytes" : "sequence space");
+	        sa->dir == ESP_DIR_IN ? "in" : "out", type == ESP_EV_SOFT_EXPIRE ? "soft" : "hard",
+	        cause == ESP_EXP_TIME    ? "time"
+	        : cause == ESP_EXP_BYTES ? "bytes"
+	                                 : "sequence space");
 }
 
 int esp_tick(struct esp_sad *sad, uint64_t now_ms)
@@ -375,12 +381,14 @@ int esp_tick(struct esp_sad *sad, uint64_t now_ms)
 			}
 		} else {
 			if (!sa->soft_done && (sa->soft_pending || now_ms >= sa->soft_at)) {
-				push_expire(sad, sa, ESP_EV_SOFT_EXPIRE, sa->soft_pending ? sa->exp_cause : ESP_EXP_TIME);
+				push_expire(sad, sa, ESP_EV_SOFT_EXPIRE,
+				            sa->soft_pending ? sa->exp_cause : ESP_EXP_TIME);
 				sa->soft_done = true;
 				sa->soft_pending = false;
 			}
 			if (sa->hard_pending || now_ms >= sa->hard_at) {
-				push_expire(sad, sa, ESP_EV_HARD_EXPIRE, sa->hard_pending ? sa->exp_cause : ESP_EXP_TIME);
+				push_expire(sad, sa, ESP_EV_HARD_EXPIRE,
+				            sa->hard_pending ? sa->exp_cause : ESP_EXP_TIME);
 				remove_slot(sad, i);
 				sa_free(sa);
 				continue;
@@ -396,9 +404,15 @@ int esp_tick(struct esp_sad *sad, uint64_t now_ms)
 	return 0;
 }
 
-uint64_t esp_next_deadline(const struct esp_sad *sad) { return sad->next_deadline; }
+uint64_t esp_next_deadline(const struct esp_sad *sad)
+{
+	return sad->next_deadline;
+}
 
-struct rp_ev *esp_next_event(struct esp_sad *sad) { return rp_evq_pop(&sad->evq); }
+struct rp_ev *esp_next_event(struct esp_sad *sad)
+{
+	return rp_evq_pop(&sad->evq);
+}
 
 int esp_sa_stats(const struct esp_sad *sad, uint32_t sa_id, struct esp_stats *out)
 {

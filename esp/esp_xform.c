@@ -10,28 +10,31 @@
  * explicit IV, 4-byte salt at the end of the key material, 16-byte ICV; padding only to the
  * 4-byte alignment RFC 4303 §2.4 requires). Wireshark names are its esp_sa UAT values. */
 static const struct esp_encr_desc encr_tab[] = {
-	{ESP_ENCR_3DES, 192, GNUTLS_CIPHER_3DES_CBC, 24, 8, 8, 0, "3DES-CBC", "TripleDES-CBC [RFC2451]"},
-	{ESP_ENCR_AES_CBC, 128, GNUTLS_CIPHER_AES_128_CBC, 16, 16, 16, 0, "AES-CBC-128", "AES-CBC [RFC3602]"},
-	{ESP_ENCR_AES_CBC, 192, GNUTLS_CIPHER_AES_192_CBC, 24, 16, 16, 0, "AES-CBC-192", "AES-CBC [RFC3602]"},
-	{ESP_ENCR_AES_CBC, 256, GNUTLS_CIPHER_AES_256_CBC, 32, 16, 16, 0, "AES-CBC-256", "AES-CBC [RFC3602]"},
-	{ESP_ENCR_AES_GCM_16, 128, GNUTLS_CIPHER_AES_128_GCM, 20, 8, 4, 16, "AES-GCM-16-128",
-	 "AES-GCM with 16 octet ICV [RFC4106]"},
-	{ESP_ENCR_AES_GCM_16, 192, GNUTLS_CIPHER_AES_192_GCM, 28, 8, 4, 16, "AES-GCM-16-192",
-	 "AES-GCM with 16 octet ICV [RFC4106]"},
-	{ESP_ENCR_AES_GCM_16, 256, GNUTLS_CIPHER_AES_256_GCM, 36, 8, 4, 16, "AES-GCM-16-256",
-	 "AES-GCM with 16 octet ICV [RFC4106]"},
+    {ESP_ENCR_3DES, 192, GNUTLS_CIPHER_3DES_CBC, 24, 8, 8, 0, "3DES-CBC", "TripleDES-CBC [RFC2451]"},
+    {ESP_ENCR_AES_CBC, 128, GNUTLS_CIPHER_AES_128_CBC, 16, 16, 16, 0, "AES-CBC-128", "AES-CBC [RFC3602]"},
+    {ESP_ENCR_AES_CBC, 192, GNUTLS_CIPHER_AES_192_CBC, 24, 16, 16, 0, "AES-CBC-192", "AES-CBC [RFC3602]"},
+    {ESP_ENCR_AES_CBC, 256, GNUTLS_CIPHER_AES_256_CBC, 32, 16, 16, 0, "AES-CBC-256", "AES-CBC [RFC3602]"},
+    {ESP_ENCR_AES_GCM_16, 128, GNUTLS_CIPHER_AES_128_GCM, 20, 8, 4, 16, "AES-GCM-16-128",
+     "AES-GCM with 16 octet ICV [RFC4106]"},
+    {ESP_ENCR_AES_GCM_16, 192, GNUTLS_CIPHER_AES_192_GCM, 28, 8, 4, 16, "AES-GCM-16-192",
+     "AES-GCM with 16 octet ICV [RFC4106]"},
+    {ESP_ENCR_AES_GCM_16, 256, GNUTLS_CIPHER_AES_256_GCM, 36, 8, 4, 16, "AES-GCM-16-256",
+     "AES-GCM with 16 octet ICV [RFC4106]"},
 };
 
 /* RFC 2403 (MD5-96), RFC 2404 (SHA1-96), RFC 4868 (SHA-2, ICV = half the output), and the
  * draft-ietf-ipsec-ciph-sha-256-00 96-bit truncation Android 6/7 use (INTEROP.md). */
 static const struct esp_auth_desc auth_tab[] = {
-	{ESP_AUTH_HMAC_MD5, false, GNUTLS_MAC_MD5, 16, 12, "HMAC-MD5-96", "HMAC-MD5-96 [RFC2403]"},
-	{ESP_AUTH_HMAC_SHA1, false, GNUTLS_MAC_SHA1, 20, 12, "HMAC-SHA1-96", "HMAC-SHA-1-96 [RFC2404]"},
-	{ESP_AUTH_HMAC_SHA2_256, false, GNUTLS_MAC_SHA256, 32, 16, "HMAC-SHA2-256-128", "HMAC-SHA-256-128 [RFC4868]"},
-	{ESP_AUTH_HMAC_SHA2_256, true, GNUTLS_MAC_SHA256, 32, 12, "HMAC-SHA2-256-96",
-	 "HMAC-SHA-256-96 [draft-ietf-ipsec-ciph-sha-256-00]"},
-	{ESP_AUTH_HMAC_SHA2_384, false, GNUTLS_MAC_SHA384, 48, 24, "HMAC-SHA2-384-192", "HMAC-SHA-384-192 [RFC4868]"},
-	{ESP_AUTH_HMAC_SHA2_512, false, GNUTLS_MAC_SHA512, 64, 32, "HMAC-SHA2-512-256", "HMAC-SHA-512-256 [RFC4868]"},
+    {ESP_AUTH_HMAC_MD5, false, GNUTLS_MAC_MD5, 16, 12, "HMAC-MD5-96", "HMAC-MD5-96 [RFC2403]"},
+    {ESP_AUTH_HMAC_SHA1, false, GNUTLS_MAC_SHA1, 20, 12, "HMAC-SHA1-96", "HMAC-SHA-1-96 [RFC2404]"},
+    {ESP_AUTH_HMAC_SHA2_256, false, GNUTLS_MAC_SHA256, 32, 16, "HMAC-SHA2-256-128",
+     "HMAC-SHA-256-128 [RFC4868]"},
+    {ESP_AUTH_HMAC_SHA2_256, true, GNUTLS_MAC_SHA256, 32, 12, "HMAC-SHA2-256-96",
+     "HMAC-SHA-256-96 [draft-ietf-ipsec-ciph-sha-256-00]"},
+    {ESP_AUTH_HMAC_SHA2_384, false, GNUTLS_MAC_SHA384, 48, 24, "HMAC-SHA2-384-192",
+     "HMAC-SHA-384-192 [RFC4868]"},
+    {ESP_AUTH_HMAC_SHA2_512, false, GNUTLS_MAC_SHA512, 64, 32, "HMAC-SHA2-512-256",
+     "HMAC-SHA-512-256 [RFC4868]"},
 };
 
 const struct esp_encr_desc *esp_encr_find(unsigned id, unsigned keybits)
@@ -45,7 +48,8 @@ const struct esp_encr_desc *esp_encr_find(unsigned id, unsigned keybits)
 const struct esp_auth_desc *esp_auth_find(unsigned id, bool sha256_96)
 {
 	for (size_t i = 0; i < RP_ARRAY_LEN(auth_tab); i++)
-		if (auth_tab[i].id == id && auth_tab[i].trunc96 == (sha256_96 && id == ESP_AUTH_HMAC_SHA2_256))
+		if (auth_tab[i].id == id &&
+		    auth_tab[i].trunc96 == (sha256_96 && id == ESP_AUTH_HMAC_SHA2_256))
 			return &auth_tab[i];
 	return NULL;
 }
@@ -116,7 +120,7 @@ int esp_crypto_cbc(struct esp_crypto *x, bool enc, const uint8_t *iv, uint8_t *b
 }
 
 int esp_crypto_gcm(struct esp_crypto *x, bool enc, const uint8_t *hdr, const uint8_t *iv8, uint8_t *buf,
-		   size_t len, uint8_t *tag)
+                   size_t len, uint8_t *tag)
 {
 	uint8_t nonce[12];
 	memcpy(nonce, x->salt, 4); /* RFC 4106 §4: salt || explicit IV */

@@ -20,10 +20,10 @@ static const struct {
 	enum esp_auth a;
 	enum esp_encap encap;
 } sas[] = {
-	{0x1000, ESP_ENCR_AES_CBC, 128, ESP_AUTH_HMAC_SHA1, ESP_ENCAP_UDP},
-	{0x2000, ESP_ENCR_AES_GCM_16, 128, ESP_AUTH_NONE, ESP_ENCAP_NONE},
-	{0x3000, ESP_ENCR_3DES, 192, ESP_AUTH_HMAC_MD5, ESP_ENCAP_UDP},
-	{0x4000, ESP_ENCR_AES_CBC, 256, ESP_AUTH_HMAC_SHA2_512, ESP_ENCAP_NONE},
+    {0x1000, ESP_ENCR_AES_CBC, 128, ESP_AUTH_HMAC_SHA1, ESP_ENCAP_UDP},
+    {0x2000, ESP_ENCR_AES_GCM_16, 128, ESP_AUTH_NONE, ESP_ENCAP_NONE},
+    {0x3000, ESP_ENCR_3DES, 192, ESP_AUTH_HMAC_MD5, ESP_ENCAP_UDP},
+    {0x4000, ESP_ENCR_AES_CBC, 256, ESP_AUTH_HMAC_SHA2_512, ESP_ENCAP_NONE},
 };
 
 static void params(struct esp_sa_params *p, unsigned i)
@@ -93,7 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(mem + 8, 0x5a, ivl);
 		memcpy(mem + 8 + ivl, data + 4, len);
 		if (e->aead_icv) {
-			if (esp_crypto_gcm(&sa->x, true, mem, mem + 8, mem + 8 + ivl, len, mem + 8 + ivl + len))
+			if (esp_crypto_gcm(&sa->x, true, mem, mem + 8, mem + 8 + ivl, len,
+			                   mem + 8 + ivl + len))
 				abort();
 		} else {
 			if (esp_crypto_cbc(&sa->x, true, mem + 8, mem + 8 + ivl, len) ||
@@ -111,7 +112,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #endif
 	if (rc == 0) {
 		/* what is delivered lies inside what came in */
-		if (b.len > before || rx.payload < rp_buf_data(&b) || rx.payload + rx.payload_len > rp_buf_data(&b) + b.len)
+		if (b.len > before || rx.payload < rp_buf_data(&b) ||
+		    rx.payload + rx.payload_len > rp_buf_data(&b) + b.len)
 			abort();
 		if (rx.next_header == 17 && rx.payload_len + 8 != b.len)
 			abort();

@@ -34,7 +34,8 @@ static void load_oracle(void)
 			continue;
 		struct inner_line *o = &oracle[n_oracle];
 		char hexs[4000];
-		if (sscanf(line, "%u 0x%x %u %u %u %3999s", &o->frame, &o->spi, &o->seq, &o->sport, &o->dport, hexs) != 6)
+		if (sscanf(line, "%u 0x%x %u %u %u %3999s", &o->frame, &o->spi, &o->seq, &o->sport, &o->dport,
+		           hexs) != 6)
 			continue;
 		o->len = unhex(hexs, o->payload, sizeof o->payload);
 		ck_assert_uint_lt(++n_oracle, RP_ARRAY_LEN(oracle));
@@ -49,7 +50,7 @@ struct harness {
 };
 
 static void harness_pkt(void *ctx, unsigned frame, const struct rp_addr *src, const struct rp_addr *dst,
-			const uint8_t *esp, size_t len)
+                        const uint8_t *esp, size_t len)
 {
 	(void)dst;
 	struct harness *h = ctx;
@@ -76,7 +77,8 @@ static void harness_pkt(void *ctx, unsigned frame, const struct rp_addr *src, co
 	ck_assert_uint_eq(rx.sport, o->sport);
 	ck_assert_uint_eq(rx.dport, o->dport);
 	ck_assert_uint_eq(rx.payload_len, o->len);
-	ck_assert_msg(memcmp(rx.payload, o->payload, o->len) == 0, "frame %u: inner payload differs from TShark", frame);
+	ck_assert_msg(memcmp(rx.payload, o->payload, o->len) == 0,
+	              "frame %u: inner payload differs from TShark", frame);
 	/* L2TPv2 (RFC 2661 §3.1): version 2 in the low nibble of the second byte */
 	ck_assert_uint_eq(rx.payload[1] & 0x0f, 2);
 	h->ok++;
@@ -84,7 +86,7 @@ static void harness_pkt(void *ctx, unsigned frame, const struct rp_addr *src, co
 
 /* the keys of esp-harness-natt.esp_sa (the recorded SAs' xfrm state) */
 static void harness_sa(struct esp_sad *sad, uint32_t spi, const char *ek, const char *ak, const char *peer,
-		       const char *local)
+                       const char *local)
 {
 	struct esp_sa_params p;
 	mkparams(&p, ESP_DIR_IN, spi, ESP_ENCR_AES_CBC, 256, ek, ESP_AUTH_HMAC_SHA1, ak);
@@ -105,9 +107,9 @@ START_TEST(harness_session)
 	h.server = esp_sad_new(NULL, &h.rng, NULL);
 	h.client = esp_sad_new(NULL, &h.rng, NULL);
 	harness_sa(h.server, 0xc52124a7, "bfaa341e35d8299454b9bef55ecf13aa80370197f98fe10ae74b1458bee56465",
-		   "5368c3fa4aff78ddb31b5864ed98373c09ab666a", "203.0.113.2", "203.0.113.1");
+	           "5368c3fa4aff78ddb31b5864ed98373c09ab666a", "203.0.113.2", "203.0.113.1");
 	harness_sa(h.client, 0xcef5502b, "b65c74b38f4edb8f59394d97246585d34fad73fa5d597f3b8935e0991fbd6291",
-		   "fe969fb5426258b4ec0fcc64eb5cb91d74a4e2f3", "203.0.113.1", "100.64.77.10");
+	           "fe969fb5426258b4ec0fcc64eb5cb91d74a4e2f3", "203.0.113.1", "100.64.77.10");
 	unsigned n = pcap_each_esp(RP_DATA "/esp-harness-natt-wan.pcap", harness_pkt, &h);
 	ck_assert_uint_eq(n, 37);
 	ck_assert_uint_eq(h.ok, 37);
@@ -143,7 +145,7 @@ static bool ipv4_csum_ok(const uint8_t *ip)
 }
 
 static void klips_pkt(void *ctx, unsigned frame, const struct rp_addr *src, const struct rp_addr *dst,
-		      const uint8_t *esp, size_t len)
+                      const uint8_t *esp, size_t len)
 {
 	(void)frame;
 	(void)src;
@@ -164,8 +166,8 @@ static void klips_pkt(void *ctx, unsigned frame, const struct rp_addr *src, cons
 	ck_assert_uint_eq(ip[0], 0x45);
 	ck_assert(ipv4_csum_ok(ip));
 	ck_assert_uint_eq(rp_get_u16(ip + 2), ctl - 2 - padlen);
-	ck_assert_uint_eq(ip[9], 1);     /* ICMP */
-	ck_assert_uint_eq(ip[20], 8);    /* echo request */
+	ck_assert_uint_eq(ip[9], 1);  /* ICMP */
+	ck_assert_uint_eq(ip[20], 8); /* echo request */
 	if (k->oracle) {
 		char line[512], s[64], d[64];
 		unsigned seq, id, iseq, ilen;
@@ -175,9 +177,9 @@ static void klips_pkt(void *ctx, unsigned frame, const struct rp_addr *src, cons
 		ck_assert_int_eq(sscanf(p, "seq=0x%x", &seq), 1);
 		p = strstr(p, ": IP ");
 		ck_assert_ptr_nonnull(p);
-		ck_assert_int_eq(sscanf(p, ": IP %63s > %63[^:]: ICMP echo request, id %u, seq %u, length %u", s, d, &id,
-					&iseq, &ilen),
-				 5);
+		ck_assert_int_eq(sscanf(p, ": IP %63s > %63[^:]: ICMP echo request, id %u, seq %u, length %u",
+		                        s, d, &id, &iseq, &ilen),
+		                 5);
 		ck_assert_uint_eq(rp_get_u32(esp + 4), seq);
 		char is[RP_ADDR_STRLEN], id_[RP_ADDR_STRLEN];
 		struct rp_addr a, b;
@@ -201,11 +203,12 @@ struct klips_case {
 };
 
 static const struct klips_case klips_cases[] = {
-	{"esp-tcpdump-02-sunrise-sunset-esp.pcap", "esp-tcpdump-esp1.out", 0x12345678, ESP_ENCR_3DES, 192,
-	 "4043434545464649494a4a4c4c4f4f515152525454575758"},
-	{"esp-tcpdump-08-sunrise-sunset-aes.pcap", "esp-tcpdump-esp5.out", 0xd1234567, ESP_ENCR_AES_CBC, 256,
-	 "aaaabbbbccccdddd4043434545464649494a4a4c4c4f4f515152525454575758"},
-	{"esp-tcpdump-espudp1.pcap", NULL, 0x12345678, ESP_ENCR_3DES, 192, "4043434545464649494a4a4c4c4f4f515152525454575758"},
+    {"esp-tcpdump-02-sunrise-sunset-esp.pcap", "esp-tcpdump-esp1.out", 0x12345678, ESP_ENCR_3DES, 192,
+     "4043434545464649494a4a4c4c4f4f515152525454575758"},
+    {"esp-tcpdump-08-sunrise-sunset-aes.pcap", "esp-tcpdump-esp5.out", 0xd1234567, ESP_ENCR_AES_CBC, 256,
+     "aaaabbbbccccdddd4043434545464649494a4a4c4c4f4f515152525454575758"},
+    {"esp-tcpdump-espudp1.pcap", NULL, 0x12345678, ESP_ENCR_3DES, 192,
+     "4043434545464649494a4a4c4c4f4f515152525454575758"},
 };
 
 START_TEST(tcpdump_klips)
@@ -214,7 +217,7 @@ START_TEST(tcpdump_klips)
 	struct klips k = {.spi = c->spi};
 	struct esp_sa_params p;
 	mkparams(&p, ESP_DIR_IN, c->spi, c->e, c->bits, c->key, ESP_AUTH_HMAC_SHA1,
-		 "0000000000000000000000000000000000000000");
+	         "0000000000000000000000000000000000000000");
 	ck_assert_int_eq(esp_crypto_init(&k.x, &p), 0);
 	char path[512];
 	if (c->oracle) {

@@ -16,21 +16,57 @@ struct step {
 
 /* (top - window, top] is inside: with top = t, t - W + 1 is the oldest acceptable number */
 static const struct step table[] = {
-	{0, OLD}, /* sequence numbers start at 1 */
-	{1, OK},           {1, DUP},           {9, OK},           {8, OK},          {7, OK},
-	{7, DUP},          {W + 1, OK},        {W, OK},           {W, DUP},         {W - 1, OK},
-	{2, OK},           {2, DUP},           {1, OLD},          /* 1025 - 1 = W: just left of the window */
-	{W + 2, OK},       {1, OLD},           {2, OLD},          {3, OK},          /* 3 = top - W + 1 */
-	{W + 17, OK},      {17, OLD},          {18, OK},          {W + 17, DUP},    {W + 16, OK},
-	{4 * W, OK},       {3 * W + 1, OK},    {3 * W, OLD},      {10, OLD},        {4 * W - 1, OK},
-	{4 * W + 1, OK},   {3 * W + 1, OLD},   {3 * W + 2, OK},   {3 * W + 2, DUP}, {4 * W + 1, DUP},
-	/* word boundaries of the ring: 63/64/65 within one jump */
-	{5 * W + 63, OK},  {5 * W + 64, OK},   {5 * W + 65, OK},  {5 * W + 64, DUP}, {5 * W + 62, OK},
-	/* a jump of more than the whole ring clears it */
-	{100 * W, OK},     {100 * W - 1, OK},  {99 * W + 1, OK},  {99 * W, OLD},    {100 * W - 1, DUP},
-	/* the top of the 32-bit space */
-	{0xffffffffu, OK}, {0xffffffffu, DUP}, {0xfffffffeu, OK}, {0xffffffffu - W + 1, OK},
-	{0xffffffffu - W, OLD},
+    {0, OLD}, /* sequence numbers start at 1 */
+    {1, OK},
+    {1, DUP},
+    {9, OK},
+    {8, OK},
+    {7, OK},
+    {7, DUP},
+    {W + 1, OK},
+    {W, OK},
+    {W, DUP},
+    {W - 1, OK},
+    {2, OK},
+    {2, DUP},
+    {1, OLD}, /* 1025 - 1 = W: just left of the window */
+    {W + 2, OK},
+    {1, OLD},
+    {2, OLD},
+    {3, OK}, /* 3 = top - W + 1 */
+    {W + 17, OK},
+    {17, OLD},
+    {18, OK},
+    {W + 17, DUP},
+    {W + 16, OK},
+    {4 * W, OK},
+    {3 * W + 1, OK},
+    {3 * W, OLD},
+    {10, OLD},
+    {4 * W - 1, OK},
+    {4 * W + 1, OK},
+    {3 * W + 1, OLD},
+    {3 * W + 2, OK},
+    {3 * W + 2, DUP},
+    {4 * W + 1, DUP},
+    /* word boundaries of the ring: 63/64/65 within one jump */
+    {5 * W + 63, OK},
+    {5 * W + 64, OK},
+    {5 * W + 65, OK},
+    {5 * W + 64, DUP},
+    {5 * W + 62, OK},
+    /* a jump of more than the whole ring clears it */
+    {100 * W, OK},
+    {100 * W - 1, OK},
+    {99 * W + 1, OK},
+    {99 * W, OLD},
+    {100 * W - 1, DUP},
+    /* the top of the 32-bit space */
+    {0xffffffffu, OK},
+    {0xffffffffu, DUP},
+    {0xfffffffeu, OK},
+    {0xffffffffu - W + 1, OK},
+    {0xffffffffu - W, OLD},
 };
 
 START_TEST(window_table)
@@ -41,7 +77,7 @@ START_TEST(window_table)
 	for (size_t i = 0; i < RP_ARRAY_LEN(table); i++) {
 		int chk = esp_replay_check(&r, table[i].seq);
 		ck_assert_msg(chk == table[i].want, "step %zu seq %u: check %d want %d", i, table[i].seq, chk,
-			      table[i].want);
+		              table[i].want);
 		/* check has no side effect */
 		ck_assert_int_eq(esp_replay_check(&r, table[i].seq), chk);
 		ck_assert_int_eq(esp_replay_update(&r, table[i].seq), chk);
@@ -90,7 +126,8 @@ START_TEST(window_model)
 			break;
 		int want = model(top, w, seq);
 		int got = esp_replay_update(&r, seq);
-		ck_assert_msg(got == want, "window %u step %d seq %u top %u: got %d want %d", w, n, seq, top, got, want);
+		ck_assert_msg(got == want, "window %u step %d seq %u top %u: got %d want %d", w, n, seq, top,
+		              got, want);
 		if (want == OK) {
 			seen[seq] = 1;
 			if (seq > top)
@@ -108,8 +145,8 @@ START_TEST(window_moves_only_after_icv)
 	rp_rng_seeded(&rng, 3);
 	struct esp_sad *sad = esp_sad_new(NULL, &rng, NULL);
 	struct esp_sa_params p;
-	mkparams(&p, ESP_DIR_IN, 0x5000, ESP_ENCR_AES_CBC, 128, "000102030405060708090a0b0c0d0e0f", ESP_AUTH_HMAC_SHA1,
-		 "0102030405060708090a0b0c0d0e0f1011121314");
+	mkparams(&p, ESP_DIR_IN, 0x5000, ESP_ENCR_AES_CBC, 128, "000102030405060708090a0b0c0d0e0f",
+	         ESP_AUTH_HMAC_SHA1, "0102030405060708090a0b0c0d0e0f1011121314");
 	uint32_t id;
 	ck_assert_int_eq(esp_sa_add(sad, &p, 0, &id), 0);
 	/* a forged packet with a huge sequence number and garbage ICV */

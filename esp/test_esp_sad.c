@@ -18,20 +18,20 @@ struct xf {
 };
 
 static const struct xf xfs[] = {
-	{ESP_ENCR_3DES, 192, ESP_AUTH_HMAC_SHA1, false, 8, 12, 8},
-	{ESP_ENCR_3DES, 192, ESP_AUTH_HMAC_MD5, false, 8, 12, 8},
-	{ESP_ENCR_AES_CBC, 128, ESP_AUTH_HMAC_SHA1, false, 16, 12, 16},
-	{ESP_ENCR_AES_CBC, 192, ESP_AUTH_HMAC_SHA2_256, false, 16, 16, 16},
-	{ESP_ENCR_AES_CBC, 256, ESP_AUTH_HMAC_SHA2_256, true, 16, 12, 16},
-	{ESP_ENCR_AES_CBC, 256, ESP_AUTH_HMAC_SHA2_384, false, 16, 24, 16},
-	{ESP_ENCR_AES_CBC, 256, ESP_AUTH_HMAC_SHA2_512, false, 16, 32, 16},
-	{ESP_ENCR_AES_GCM_16, 128, ESP_AUTH_NONE, false, 8, 16, 4},
-	{ESP_ENCR_AES_GCM_16, 256, ESP_AUTH_NONE, false, 8, 16, 4},
+    {ESP_ENCR_3DES, 192, ESP_AUTH_HMAC_SHA1, false, 8, 12, 8},
+    {ESP_ENCR_3DES, 192, ESP_AUTH_HMAC_MD5, false, 8, 12, 8},
+    {ESP_ENCR_AES_CBC, 128, ESP_AUTH_HMAC_SHA1, false, 16, 12, 16},
+    {ESP_ENCR_AES_CBC, 192, ESP_AUTH_HMAC_SHA2_256, false, 16, 16, 16},
+    {ESP_ENCR_AES_CBC, 256, ESP_AUTH_HMAC_SHA2_256, true, 16, 12, 16},
+    {ESP_ENCR_AES_CBC, 256, ESP_AUTH_HMAC_SHA2_384, false, 16, 24, 16},
+    {ESP_ENCR_AES_CBC, 256, ESP_AUTH_HMAC_SHA2_512, false, 16, 32, 16},
+    {ESP_ENCR_AES_GCM_16, 128, ESP_AUTH_NONE, false, 8, 16, 4},
+    {ESP_ENCR_AES_GCM_16, 256, ESP_AUTH_NONE, false, 8, 16, 4},
 };
 
 static const char KEYS[] = "00112233445566778899aabbccddeeff0123456789abcdef0123456789abcdef"
-			   "fedcba9876543210fedcba9876543210ffeeddccbbaa99887766554433221100"
-			   "0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff0";
+                           "fedcba9876543210fedcba9876543210ffeeddccbbaa99887766554433221100"
+                           "0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff0";
 
 /* keys of the right length for a transform, cut from KEYS */
 static void keyed(struct esp_sa_params *p, enum esp_dir dir, uint32_t spi, const struct xf *x)
@@ -506,15 +506,16 @@ START_TEST(keylog)
 {
 	struct esp_sa_params p;
 	mkparams(&p, ESP_DIR_IN, 0, ESP_ENCR_AES_CBC, 256,
-		 "bfaa341e35d8299454b9bef55ecf13aa80370197f98fe10ae74b1458bee56465", ESP_AUTH_HMAC_SHA1,
-		 "5368c3fa4aff78ddb31b5864ed98373c09ab666a");
+	         "bfaa341e35d8299454b9bef55ecf13aa80370197f98fe10ae74b1458bee56465", ESP_AUTH_HMAC_SHA1,
+	         "5368c3fa4aff78ddb31b5864ed98373c09ab666a");
 	v4(&p.peer, "203.0.113.2", 7338);
 	v4(&p.local, "203.0.113.1", 4500);
 	char line[600];
 	ck_assert_int_gt(esp_keylog_line(&p, 0xc52124a7, line, sizeof line), 0);
-	ck_assert_str_eq(line, "\"IPv4\",\"203.0.113.2\",\"203.0.113.1\",\"0xc52124a7\",\"AES-CBC [RFC3602]\","
-			       "\"0xbfaa341e35d8299454b9bef55ecf13aa80370197f98fe10ae74b1458bee56465\","
-			       "\"HMAC-SHA-1-96 [RFC2404]\",\"0x5368c3fa4aff78ddb31b5864ed98373c09ab666a\"");
+	ck_assert_str_eq(line,
+	                 "\"IPv4\",\"203.0.113.2\",\"203.0.113.1\",\"0xc52124a7\",\"AES-CBC [RFC3602]\","
+	                 "\"0xbfaa341e35d8299454b9bef55ecf13aa80370197f98fe10ae74b1458bee56465\","
+	                 "\"HMAC-SHA-1-96 [RFC2404]\",\"0x5368c3fa4aff78ddb31b5864ed98373c09ab666a\"");
 	/* the SAD emits it as an event when the key log is on */
 	struct rp_rng rng;
 	rp_rng_seeded(&rng, 1);

@@ -1,7 +1,7 @@
 /* An independent implementation reads what rampart sends: ESP packets built by esp_encap (every
- * transform, UDP-encapsulated as behind a NAT or raw IP protocol 50) are written to a pcap, rampart's key log goes into
- * Wireshark's esp_sa table, and TShark (libgcrypt) must authenticate and decrypt each packet to
- * the inner UDP/1701 L2TP HELLO we put in, field by field. */
+ * transform, UDP-encapsulated as behind a NAT or raw IP protocol 50) are written to a pcap, rampart's key log
+ * goes into Wireshark's esp_sa table, and TShark (libgcrypt) must authenticate and decrypt each packet to the
+ * inner UDP/1701 L2TP HELLO we put in, field by field. */
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,15 +18,22 @@ struct xf {
 };
 
 static const struct xf xfs[] = {
-	{ESP_ENCR_AES_CBC, 128, ESP_AUTH_HMAC_SHA1, false},  {ESP_ENCR_AES_GCM_16, 128, ESP_AUTH_NONE, false},
-	{ESP_ENCR_AES_GCM_16, 256, ESP_AUTH_NONE, false},    {ESP_ENCR_3DES, 192, ESP_AUTH_HMAC_SHA1, false},
-	{ESP_ENCR_3DES, 192, ESP_AUTH_HMAC_MD5, false},      {ESP_ENCR_AES_CBC, 192, ESP_AUTH_HMAC_SHA2_256, false},
-	{ESP_ENCR_AES_CBC, 256, ESP_AUTH_HMAC_SHA2_256, true}, {ESP_ENCR_AES_CBC, 256, ESP_AUTH_HMAC_SHA2_384, false},
-	{ESP_ENCR_AES_CBC, 256, ESP_AUTH_HMAC_SHA2_512, false},
+    {ESP_ENCR_AES_CBC, 128, ESP_AUTH_HMAC_SHA1, false},
+    {ESP_ENCR_AES_GCM_16, 128, ESP_AUTH_NONE, false},
+    {ESP_ENCR_AES_GCM_16, 256, ESP_AUTH_NONE, false},
+    {ESP_ENCR_3DES, 192, ESP_AUTH_HMAC_SHA1, false},
+    {ESP_ENCR_3DES, 192, ESP_AUTH_HMAC_MD5, false},
+    {ESP_ENCR_AES_CBC, 192, ESP_AUTH_HMAC_SHA2_256, false},
+    {ESP_ENCR_AES_CBC, 256, ESP_AUTH_HMAC_SHA2_256, true},
+    {ESP_ENCR_AES_CBC, 256, ESP_AUTH_HMAC_SHA2_384, false},
+    {ESP_ENCR_AES_CBC, 256, ESP_AUTH_HMAC_SHA2_512, false},
 };
 #define PER_SA 3
 
-static void fill_key(uint8_t *k, size_t n, struct rp_rng *rng) { rp_rng_fill(rng, k, n); }
+static void fill_key(uint8_t *k, size_t n, struct rp_rng *rng)
+{
+	rp_rng_fill(rng, k, n);
+}
 
 /* Ethernet + IPv4 + (UDP/4500 when encapsulated) + the ESP packet in b */
 static void frame(pcap_dumper_t *d, struct rp_buf *b, const struct esp_tx *tx, unsigned i)
@@ -59,7 +66,8 @@ static void frame(pcap_dumper_t *d, struct rp_buf *b, const struct esp_tx *tx, u
 	eth[11] = 2;
 	eth[12] = 0x08;
 	eth[13] = 0x00;
-	struct pcap_pkthdr h = {.ts = {.tv_sec = 1700000000 + i}, .caplen = (bpf_u_int32)b->len, .len = (bpf_u_int32)b->len};
+	struct pcap_pkthdr h = {
+	    .ts = {.tv_sec = 1700000000 + i}, .caplen = (bpf_u_int32)b->len, .len = (bpf_u_int32)b->len};
 	pcap_dump((u_char *)d, &h, rp_buf_data(b));
 }
 
@@ -86,9 +94,15 @@ START_TEST(tshark_decrypts_rampart)
 	for (size_t i = 0; i < RP_ARRAY_LEN(xfs); i++) {
 		const struct esp_encr_desc *e = esp_encr_find(xfs[i].e, xfs[i].bits);
 		const struct esp_auth_desc *a = xfs[i].a ? esp_auth_find(xfs[i].a, xfs[i].t96) : NULL;
-		struct esp_sa_params p = {.dir = ESP_DIR_OUT, .spi = 0x10000 + (uint32_t)i * 0x111, .encr = xfs[i].e,
-					  .encr_keybits = xfs[i].bits, .auth = xfs[i].a, .sha256_96 = xfs[i].t96,
-					  .encap = ESP_ENCAP_UDP, .local = srv, .peer = nat};
+		struct esp_sa_params p = {.dir = ESP_DIR_OUT,
+		                          .spi = 0x10000 + (uint32_t)i * 0x111,
+		                          .encr = xfs[i].e,
+		                          .encr_keybits = xfs[i].bits,
+		                          .auth = xfs[i].a,
+		                          .sha256_96 = xfs[i].t96,
+		                          .encap = ESP_ENCAP_UDP,
+		                          .local = srv,
+		                          .peer = nat};
 		if (i % 2) { /* every other SA as plain IP protocol 50 */
 			p.encap = ESP_ENCAP_NONE;
 			p.local.port = p.peer.port = 0;
@@ -112,8 +126,9 @@ START_TEST(tshark_decrypts_rampart)
 			struct rp_buf b;
 			rp_buf_view(&b, mem, sizeof mem, 128, 0);
 			uint8_t *l = rp_buf_put(&b, 20);
-			const uint8_t hello[20] = {0xc8, 0x02, 0x00, 0x14, 0x10, (uint8_t)i, 0x00, 0x00, 0x00, (uint8_t)k,
-						   0x00, 0x07, 0x80, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06};
+			const uint8_t hello[20] = {0xc8, 0x02, 0x00,       0x14, 0x10, (uint8_t)i, 0x00,
+			                           0x00, 0x00, (uint8_t)k, 0x00, 0x07, 0x80,       0x08,
+			                           0x00, 0x00, 0x00,       0x00, 0x00, 0x06};
 			memcpy(l, hello, sizeof hello);
 			ck_assert_int_eq(natt_udp_push(&b, ESP_L2TP_PORT, ESP_L2TP_PORT), 0);
 			struct esp_tx tx;
@@ -126,11 +141,11 @@ START_TEST(tshark_decrypts_rampart)
 	esp_sad_free(sad);
 
 	snprintf(cmd, sizeof cmd,
-		 "XDG_CONFIG_HOME=%s tshark -n -r %s -o esp.enable_encryption_decode:TRUE "
-		 "-o esp.enable_authentication_check:TRUE -T fields -E separator=\\; -E occurrence=l "
-		 "-e esp.spi -e esp.sequence -e esp.icv_good -e udp.srcport -e udp.dstport -e l2tp.tunnel "
-		 "-e l2tp.Ns -e l2tp.Nr -e l2tp.avp.message_type 2>&1",
-		 dir, pcapf);
+	         "XDG_CONFIG_HOME=%s tshark -n -r %s -o esp.enable_encryption_decode:TRUE "
+	         "-o esp.enable_authentication_check:TRUE -T fields -E separator=\\; -E occurrence=l "
+	         "-e esp.spi -e esp.sequence -e esp.icv_good -e udp.srcport -e udp.dstport -e l2tp.tunnel "
+	         "-e l2tp.Ns -e l2tp.Nr -e l2tp.avp.message_type 2>&1",
+	         dir, pcapf);
 	FILE *f = popen(cmd, "r");
 	ck_assert_ptr_nonnull(f);
 	char line[512];
@@ -140,14 +155,16 @@ START_TEST(tshark_decrypts_rampart)
 			continue;
 		unsigned spi, seq, sp, dp, tun, ns, nr, mt;
 		char good[16];
-		int got = sscanf(line, "0x%x;%u;%15[^;];%u;%u;%u;%u;%u;%u", &spi, &seq, good, &sp, &dp, &tun, &ns, &nr, &mt);
+		int got = sscanf(line, "0x%x;%u;%15[^;];%u;%u;%u;%u;%u;%u", &spi, &seq, good, &sp, &dp, &tun,
+		                 &ns, &nr, &mt);
 		ck_assert_msg(got == 9, "tshark line %u not decrypted: %s", n, line);
 		unsigned i = n / PER_SA, k = n % PER_SA;
 		ck_assert_uint_eq(spi, 0x10000 + i * 0x111);
 		ck_assert_uint_eq(seq, k + 1);
 		/* TShark checks HMAC ICVs; for GCM the tag is verified by the decryption itself */
 		if (xfs[i].a)
-			ck_assert_msg(strcmp(good, "1") == 0 || strcmp(good, "True") == 0, "ICV not good: %s", line);
+			ck_assert_msg(strcmp(good, "1") == 0 || strcmp(good, "True") == 0, "ICV not good: %s",
+			              line);
 		ck_assert_uint_eq(sp, 1701);
 		ck_assert_uint_eq(dp, 1701);
 		ck_assert_uint_eq(tun, 0x1000 + i);
@@ -176,24 +193,25 @@ START_TEST(tshark_inbound_keylog_on_capture)
 	snprintf(uat, sizeof uat, "%s/esp_sa", wsdir);
 	struct esp_sa_params p;
 	mkparams(&p, ESP_DIR_IN, 0xc52124a7, ESP_ENCR_AES_CBC, 256,
-		 "bfaa341e35d8299454b9bef55ecf13aa80370197f98fe10ae74b1458bee56465", ESP_AUTH_HMAC_SHA1,
-		 "5368c3fa4aff78ddb31b5864ed98373c09ab666a");
+	         "bfaa341e35d8299454b9bef55ecf13aa80370197f98fe10ae74b1458bee56465", ESP_AUTH_HMAC_SHA1,
+	         "5368c3fa4aff78ddb31b5864ed98373c09ab666a");
 	v4(&p.peer, "203.0.113.2", 7338);
 	v4(&p.local, "203.0.113.1", 4500);
 	ck_assert_int_gt(esp_keylog_line(&p, p.spi, line, sizeof line), 0);
 	ck_assert_int_eq(esp_keylog_append(uat, line), 0);
 	mkparams(&p, ESP_DIR_IN, 0xcef5502b, ESP_ENCR_AES_CBC, 256,
-		 "b65c74b38f4edb8f59394d97246585d34fad73fa5d597f3b8935e0991fbd6291", ESP_AUTH_HMAC_SHA1,
-		 "fe969fb5426258b4ec0fcc64eb5cb91d74a4e2f3");
+	         "b65c74b38f4edb8f59394d97246585d34fad73fa5d597f3b8935e0991fbd6291", ESP_AUTH_HMAC_SHA1,
+	         "fe969fb5426258b4ec0fcc64eb5cb91d74a4e2f3");
 	v4(&p.peer, "203.0.113.1", 4500); /* the client's view of its inbound SA, as seen on the wire */
 	v4(&p.local, "203.0.113.2", 7338);
 	ck_assert_int_gt(esp_keylog_line(&p, p.spi, line, sizeof line), 0);
 	ck_assert_int_eq(esp_keylog_append(uat, line), 0);
 	snprintf(cmd, sizeof cmd,
-		 "XDG_CONFIG_HOME=%s tshark -n -r %s/esp-harness-natt-wan.pcap -o esp.enable_encryption_decode:TRUE "
-		 "-o esp.enable_authentication_check:TRUE -Y esp -T fields -E separator=\\; -E occurrence=l "
-		 "-e esp.icv_good -e l2tp.version 2>&1",
-		 dir, RP_DATA);
+	         "XDG_CONFIG_HOME=%s tshark -n -r %s/esp-harness-natt-wan.pcap -o "
+	         "esp.enable_encryption_decode:TRUE "
+	         "-o esp.enable_authentication_check:TRUE -Y esp -T fields -E separator=\\; -E occurrence=l "
+	         "-e esp.icv_good -e l2tp.version 2>&1",
+	         dir, RP_DATA);
 	FILE *f = popen(cmd, "r");
 	ck_assert_ptr_nonnull(f);
 	unsigned n = 0;

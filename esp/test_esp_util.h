@@ -65,8 +65,8 @@ static inline void v4(struct rp_addr *a, const char *ip, uint16_t port)
 }
 
 /* A params block for dir/spi with the given transform and hex keys. */
-static inline void mkparams(struct esp_sa_params *p, enum esp_dir dir, uint32_t spi, enum esp_encr e, unsigned bits,
-			    const char *ekey, enum esp_auth a, const char *akey)
+static inline void mkparams(struct esp_sa_params *p, enum esp_dir dir, uint32_t spi, enum esp_encr e,
+                            unsigned bits, const char *ekey, enum esp_auth a, const char *akey)
 {
 	memset(p, 0, sizeof *p);
 	p->dir = dir;
@@ -83,7 +83,7 @@ static inline void mkparams(struct esp_sa_params *p, enum esp_dir dir, uint32_t 
  * natt-classifies as ESP, i.e. starts with a non-zero SPI and is not a keepalive), call fn with
  * the outer addresses (src port 0 for raw ESP) and the ESP bytes. Returns the packet count. */
 typedef void (*esp_pkt_fn)(void *ctx, unsigned frame, const struct rp_addr *src, const struct rp_addr *dst,
-			   const uint8_t *esp, size_t len);
+                           const uint8_t *esp, size_t len);
 
 static inline unsigned pcap_each_esp(const char *path, esp_pkt_fn fn, void *ctx)
 {

@@ -39,10 +39,10 @@ const char *natt_kind_name(enum natt_kind k);
  * GNUTLS_DIG_SHA1). IP is 4 or 16 bytes, the port in network order. *len gets the digest size.
  * 0 or -EINVAL. */
 int natt_nat_d(gnutls_digest_algorithm_t alg, const uint8_t cky_i[8], const uint8_t cky_r[8],
-	       const struct rp_addr *a, uint8_t out[NATT_HASH_MAX], size_t *len);
+               const struct rp_addr *a, uint8_t out[NATT_HASH_MAX], size_t *len);
 /* Constant-time comparison of a received NAT-D payload body with the hash of a. */
 bool natt_nat_d_match(gnutls_digest_algorithm_t alg, const uint8_t cky_i[8], const uint8_t cky_r[8],
-		      const struct rp_addr *a, const uint8_t *hash, size_t len);
+                      const struct rp_addr *a, const uint8_t *hash, size_t len);
 
 /* What the NAT-D payloads of one received message say. RFC 3947 §3.2: the first payload hashes
  * the receiver's address as the sender saw it (our address), the others the sender's own
@@ -51,9 +51,12 @@ struct natt_detect {
 	bool local_behind_nat, peer_behind_nat;
 };
 int natt_detect(gnutls_digest_algorithm_t alg, const uint8_t cky_i[8], const uint8_t cky_r[8],
-		const struct rp_addr *local, const struct rp_addr *peer, const uint8_t *const *hashes,
-		const size_t *lens, size_t n, struct natt_detect *out);
-static inline bool natt_any_nat(const struct natt_detect *d) { return d->local_behind_nat || d->peer_behind_nat; }
+                const struct rp_addr *local, const struct rp_addr *peer, const uint8_t *const *hashes,
+                const size_t *lens, size_t n, struct natt_detect *out);
+static inline bool natt_any_nat(const struct natt_detect *d)
+{
+	return d->local_behind_nat || d->peer_behind_nat;
+}
 
 /* ---- port floating (RFC 3947 §4) ------------------------------------------------------------ */
 
@@ -73,9 +76,15 @@ void natt_float_detected(struct natt_float *f, bool supported, const struct natt
  * new peer port/address. Returns true when the peer endpoint changed. */
 bool natt_float_rx(struct natt_float *f, const struct rp_addr *local, const struct rp_addr *src);
 /* Whether our packets are to be sent from 4500 with the non-ESP marker. */
-static inline bool natt_float_use_4500(const struct natt_float *f) { return f->floated; }
+static inline bool natt_float_use_4500(const struct natt_float *f)
+{
+	return f->floated;
+}
 /* ESP for this peer goes inside UDP (RFC 3948) iff a NAT was detected and NAT-T negotiated. */
-static inline bool natt_float_udp_encap(const struct natt_float *f) { return f->supported && f->nat; }
+static inline bool natt_float_udp_encap(const struct natt_float *f)
+{
+	return f->supported && f->nat;
+}
 
 /* ---- keepalives (RFC 3948 §4) -------------------------------------------------------------- */
 
@@ -91,14 +100,14 @@ struct natt_ka {
 	uint64_t last_tx_ms;
 };
 void natt_ka_init(struct natt_ka *k, bool enabled, uint64_t interval_ms /* 0 = 20 s */, uint64_t now_ms);
-void natt_ka_sent(struct natt_ka *k, uint64_t now_ms); /* any packet to the peer counts */
+void natt_ka_sent(struct natt_ka *k, uint64_t now_ms);   /* any packet to the peer counts */
 uint64_t natt_ka_next_deadline(const struct natt_ka *k); /* UINT64_MAX when disabled */
 /* true when the caller must send one byte 0xFF from 4500 now (the timer is re-armed). */
 bool natt_ka_tick(struct natt_ka *k, uint64_t now_ms);
 
 /* ---- NAT-OA (RFC 3947 §5.2) ------------------------------------------------------------------ */
 
-#define NATT_PAYLOAD_NAT_OA 21       /* RFC 3947 payload type */
+#define NATT_PAYLOAD_NAT_OA 21        /* RFC 3947 payload type */
 #define NATT_PAYLOAD_NAT_OA_DRAFT 131 /* draft-ietf-ipsec-nat-t-ike-02/03 */
 
 /* Body (after the generic payload header): ID type (1 IPv4, 5 IPv6), 3 reserved, address. */
@@ -108,8 +117,8 @@ int natt_oa_parse(const uint8_t *body, size_t len, struct rp_addr *a);
  * send to; as responder the peer's address as we see it and our own (what strongSwan and
  * racoon do). The peer's NAT-OAi received in Quick Mode is its private address: give it to
  * esp_sa_params.natoa_peer for the inner checksum fix-up. */
-void natt_oa_values(bool initiator, const struct rp_addr *local, const struct rp_addr *peer, struct rp_addr *oa_i,
-		    struct rp_addr *oa_r);
+void natt_oa_values(bool initiator, const struct rp_addr *local, const struct rp_addr *peer,
+                    struct rp_addr *oa_i, struct rp_addr *oa_r);
 
 /* ---- UDP encapsulation helpers (RFC 3948 §2.1, §3.1.2) -------------------------------------- */
 

@@ -6,10 +6,13 @@
 
 #include "natt.h"
 
-static size_t ip_len(const struct rp_addr *a) { return a->family == 6 ? 16 : 4; }
+static size_t ip_len(const struct rp_addr *a)
+{
+	return a->family == 6 ? 16 : 4;
+}
 
 int natt_nat_d(gnutls_digest_algorithm_t alg, const uint8_t cky_i[8], const uint8_t cky_r[8],
-	       const struct rp_addr *a, uint8_t out[NATT_HASH_MAX], size_t *len)
+               const struct rp_addr *a, uint8_t out[NATT_HASH_MAX], size_t *len)
 {
 	if (a->family != 4 && a->family != 6)
 		return -EINVAL;
@@ -33,7 +36,7 @@ int natt_nat_d(gnutls_digest_algorithm_t alg, const uint8_t cky_i[8], const uint
 }
 
 bool natt_nat_d_match(gnutls_digest_algorithm_t alg, const uint8_t cky_i[8], const uint8_t cky_r[8],
-		      const struct rp_addr *a, const uint8_t *hash, size_t len)
+                      const struct rp_addr *a, const uint8_t *hash, size_t len)
 {
 	uint8_t h[NATT_HASH_MAX];
 	size_t hl;
@@ -43,8 +46,8 @@ bool natt_nat_d_match(gnutls_digest_algorithm_t alg, const uint8_t cky_i[8], con
 }
 
 int natt_detect(gnutls_digest_algorithm_t alg, const uint8_t cky_i[8], const uint8_t cky_r[8],
-		const struct rp_addr *local, const struct rp_addr *peer, const uint8_t *const *hashes,
-		const size_t *lens, size_t n, struct natt_detect *out)
+                const struct rp_addr *local, const struct rp_addr *peer, const uint8_t *const *hashes,
+                const size_t *lens, size_t n, struct natt_detect *out)
 {
 	/* RFC 3947 §3.2: at least two payloads (the remote's, then one or more local ones) */
 	if (n < 2)

@@ -82,8 +82,8 @@ int natt_oa_parse(const uint8_t *body, size_t len, struct rp_addr *a)
 	return 0;
 }
 
-void natt_oa_values(bool initiator, const struct rp_addr *local, const struct rp_addr *peer, struct rp_addr *oa_i,
-		    struct rp_addr *oa_r)
+void natt_oa_values(bool initiator, const struct rp_addr *local, const struct rp_addr *peer,
+                    struct rp_addr *oa_i, struct rp_addr *oa_r)
 {
 	*oa_i = initiator ? *local : *peer;
 	*oa_r = initiator ? *peer : *local;
@@ -136,7 +136,7 @@ uint16_t natt_csum_replace(uint16_t csum, const uint8_t *old, const uint8_t *new
 	/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), summed over the changed 16-bit words */
 	uint32_t s = (uint16_t)~csum;
 	for (size_t i = 0; i + 1 < n; i += 2) {
-		s += (uint16_t)~((uint32_t)old[i] << 8 | old[i + 1]);
+		s += (uint16_t) ~((uint32_t)old[i] << 8 | old[i + 1]);
 		s += (uint32_t)new_[i] << 8 | new_[i + 1];
 	}
 	return (uint16_t)~fold(s);

@@ -114,32 +114,37 @@ START_TEST(nat_d_real_exchange)
 	ck_assert_int_eq(natt_nat_d(GNUTLS_DIG_SHA1, mm3->cky_i, mm3->cky_r, &server, h, &hl), 0);
 	ck_assert_uint_eq(hl, 20);
 	ck_assert(hl == mm3->natd_len[0] && memcmp(h, mm3->natd[0], hl) == 0);
-	ck_assert(natt_nat_d_match(GNUTLS_DIG_SHA1, mm3->cky_i, mm3->cky_r, &client_private, mm3->natd[1], mm3->natd_len[1]));
+	ck_assert(natt_nat_d_match(GNUTLS_DIG_SHA1, mm3->cky_i, mm3->cky_r, &client_private, mm3->natd[1],
+	                           mm3->natd_len[1]));
 	/* the reference server's message 4: the client as it saw it (behind the NAT), then itself */
-	ck_assert(natt_nat_d_match(GNUTLS_DIG_SHA1, mm4->cky_i, mm4->cky_r, &nat_view, mm4->natd[0], mm4->natd_len[0]));
-	ck_assert(natt_nat_d_match(GNUTLS_DIG_SHA1, mm4->cky_i, mm4->cky_r, &server, mm4->natd[1], mm4->natd_len[1]));
+	ck_assert(natt_nat_d_match(GNUTLS_DIG_SHA1, mm4->cky_i, mm4->cky_r, &nat_view, mm4->natd[0],
+	                           mm4->natd_len[0]));
+	ck_assert(natt_nat_d_match(GNUTLS_DIG_SHA1, mm4->cky_i, mm4->cky_r, &server, mm4->natd[1],
+	                           mm4->natd_len[1]));
 	/* a different port, address or hash algorithm does not match */
 	struct rp_addr other = nat_view;
 	other.port = 183;
-	ck_assert(!natt_nat_d_match(GNUTLS_DIG_SHA1, mm4->cky_i, mm4->cky_r, &other, mm4->natd[0], mm4->natd_len[0]));
-	ck_assert(!natt_nat_d_match(GNUTLS_DIG_SHA256, mm4->cky_i, mm4->cky_r, &nat_view, mm4->natd[0], mm4->natd_len[0]));
+	ck_assert(!natt_nat_d_match(GNUTLS_DIG_SHA1, mm4->cky_i, mm4->cky_r, &other, mm4->natd[0],
+	                            mm4->natd_len[0]));
+	ck_assert(!natt_nat_d_match(GNUTLS_DIG_SHA256, mm4->cky_i, mm4->cky_r, &nat_view, mm4->natd[0],
+	                            mm4->natd_len[0]));
 
 	/* as the server receiving message 3: we are not behind NAT, the client is */
 	struct natt_detect det;
 	ck_assert_int_eq(natt_detect(GNUTLS_DIG_SHA1, mm3->cky_i, mm3->cky_r, &server, &mm3->src, mm3->natd,
-				     mm3->natd_len, mm3->n, &det),
-			 0);
+	                             mm3->natd_len, mm3->n, &det),
+	                 0);
 	ck_assert(!det.local_behind_nat);
 	ck_assert(det.peer_behind_nat);
 	/* as the client receiving message 4 (local = its private address): it is behind NAT */
-	ck_assert_int_eq(natt_detect(GNUTLS_DIG_SHA1, mm4->cky_i, mm4->cky_r, &client_private, &mm4->src, mm4->natd,
-				     mm4->natd_len, mm4->n, &det),
-			 0);
+	ck_assert_int_eq(natt_detect(GNUTLS_DIG_SHA1, mm4->cky_i, mm4->cky_r, &client_private, &mm4->src,
+	                             mm4->natd, mm4->natd_len, mm4->n, &det),
+	                 0);
 	ck_assert(det.local_behind_nat);
 	ck_assert(!det.peer_behind_nat);
-	ck_assert_int_eq(natt_detect(GNUTLS_DIG_SHA1, mm4->cky_i, mm4->cky_r, &server, &mm4->src, mm4->natd, mm4->natd_len,
-				     1, &det),
-			 -EINVAL);
+	ck_assert_int_eq(natt_detect(GNUTLS_DIG_SHA1, mm4->cky_i, mm4->cky_r, &server, &mm4->src, mm4->natd,
+	                             mm4->natd_len, 1, &det),
+	                 -EINVAL);
 }
 END_TEST
 
@@ -160,7 +165,7 @@ START_TEST(floating)
 	natt_float_detected(&f, true, &d);
 	ck_assert(natt_float_udp_encap(&f));
 	ck_assert(!natt_float_use_4500(&f));
-	ck_assert(!natt_float_rx(&f, &l500, &peer)); /* nothing changed */
+	ck_assert(!natt_float_rx(&f, &l500, &peer));  /* nothing changed */
 	ck_assert(natt_float_rx(&f, &l4500, &peer2)); /* message 5 arrives on 4500 from a new port */
 	ck_assert(natt_float_use_4500(&f));
 	ck_assert(rp_addr_eq(&f.peer, &peer2));
@@ -252,7 +257,8 @@ START_TEST(udp_helpers)
 	struct rp_addr s, d;
 	rp_addr_parse(&s, "10.0.0.1");
 	rp_addr_parse(&d, "10.0.0.2");
-	uint32_t sum = 0x0a00 + 0x0001 + 0x0a00 + 0x0002 + 0x0011 + 0x000c + 0x1194 + 0x1caa + 0x000c + 0x0102 + 0x0304;
+	uint32_t sum =
+	    0x0a00 + 0x0001 + 0x0a00 + 0x0002 + 0x0011 + 0x000c + 0x1194 + 0x1caa + 0x000c + 0x0102 + 0x0304;
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	uint16_t cs = natt_udp_csum(&s, &d, rp_buf_data(&b), b.len);
