@@ -80,7 +80,7 @@ start_charon() {
 	cat >"$w/strongswan.conf" <<EOC
 charon {
   load_modular = no
-  load = random nonce aes des sha1 sha2 md5 hmac gmp openssl pem pkcs1 x509 pubkey kernel-netlink socket-default vici
+  load = random nonce aes sha1 sha2 md5 hmac gmp openssl pem pkcs1 x509 pubkey kernel-netlink socket-default vici
   filelog { log { path = $w/charon.log
     default = 1
     ike = 2
@@ -96,7 +96,7 @@ EOC
 	: >"$w/charon.log"
 	ip netns exec "$c" unshare -m sh -c "mount -t tmpfs t /run; STRONGSWAN_CONF=$w/strongswan.conf exec /usr/lib/ipsec/charon" >"$w/charon.out" 2>&1 &
 	echo $! >"$w/pid"
-	for _ in $(seq 1 50); do [ -S "$w/charon.vici" ] && break; sleep 0.1; done
+	for _ in $(seq 1 150); do [ -S "$w/charon.vici" ] && break; sleep 0.1; done
 }
 
 # charon_key "LABEL" LOG: the hex of charon's DBG4 dump "LABEL => N bytes @ ..." (lower case)
@@ -165,7 +165,12 @@ connections {
 }
 secrets { ike-1 { secret = "charon-test-psk" } }
 EOC
-	ip netns exec "$c" swanctl --load-all --file "$w/swanctl.conf" -u "unix://$w/charon.vici" >"$w/load.out" 2>&1
+	# a loaded machine may start charon slowly: load until the connection is really there
+	for _ in $(seq 1 20); do
+		ip netns exec "$c" swanctl --load-all --file "$w/swanctl.conf" -u "unix://$w/charon.vici" >"$w/load.out" 2>&1
+		ip netns exec "$c" swanctl --list-conns -u "unix://$w/charon.vici" 2>/dev/null | grep -q "^l2tp:" && break
+		sleep 0.3
+	done
 	local out
 	out=$(ip netns exec "$c" timeout 20 swanctl --initiate --child l2tp -u "unix://$w/charon.vici" 2>&1)
 	sleep 0.5
