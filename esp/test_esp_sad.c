@@ -622,6 +622,65 @@ START_TEST(iv_freshness)
 }
 END_TEST
 
+/* Both ends behind NAT: the client's checksum covers its private address and the server's
+ * address as the client knew it (NAT-OAr); both are replaced (RFC 3948 §3.1.2). */
+START_TEST(checksum_both_natoa)
+{
+	struct pair t;
+	pair_init(&t, &xfs[2], ESP_ENCAP_UDP, 0);
+	struct rp_addr priv, seen_server, srv_ip = t.server, pub = t.client;
+	v4(&priv, "100.64.0.7", 0);
+	v4(&seen_server, "203.0.113.200", 0);
+	srv_ip.port = pub.port = 0;
+	struct esp_sa *sa = esp_sad_find(t.rx, t.in_id);
+	sa->natoa_peer = priv;
+	sa->natoa_local = seen_server;
+	uint8_t mem[256];
+	struct rp_buf b;
+	datagram(&b, mem, sizeof mem, 21, 9);
+	rp_put_u16(rp_buf_data(&b) + 6, natt_udp_csum(&priv, &seen_server, rp_buf_data(&b), b.len));
+	ck_assert_int_eq(esp_encap(t.tx, t.out_id, &b, 0, NULL), 0);
+	struct esp_rx rx;
+	ck_assert_int_eq(esp_decap(t.rx, &b, &t.client, 0, &rx), 0);
+	ck_assert_uint_ne(rp_get_u16(rp_buf_data(&b) + 6), 0);
+	ck_assert_uint_eq(natt_udp_csum(&pub, &srv_ip, rp_buf_data(&b), b.len), 0);
+	pair_free(&t);
+}
+END_TEST
+
+/* IPv6 outer addresses: SAs, key log family, round trip from a v6 peer */
+START_TEST(ipv6_outer)
+{
+	struct rp_rng rng;
+	rp_rng_seeded(&rng, 66);
+	struct esp_sad *sad = esp_sad_new(NULL, &rng, NULL);
+	struct esp_sa_params p;
+	keyed(&p, ESP_DIR_IN, 0, &xfs[8]);
+	ck_assert_int_eq(rp_addr_parse(&p.peer, "2001:db8::2"), 0);
+	ck_assert_int_eq(rp_addr_parse(&p.local, "2001:db8::1"), 0);
+	uint32_t in_id, out_id;
+	ck_assert_int_eq(esp_sa_add(sad, &p, 0, &in_id), 0);
+	char line[600];
+	ck_assert_int_gt(esp_keylog_line(&p, in_id, line, sizeof line), 0);
+	const char *want = "\"IPv6\",\"2001:db8::2\",\"2001:db8::1\",";
+	ck_assert_msg(strncmp(line, want, strlen(want)) == 0, "%s", line);
+	p.dir = ESP_DIR_OUT;
+	p.spi = in_id;
+	ck_assert_int_eq(esp_sa_add(sad, &p, 0, &out_id), 0);
+	uint8_t mem[256];
+	struct rp_buf b;
+	datagram(&b, mem, sizeof mem, 30, 2);
+	ck_assert_int_eq(esp_encap(sad, out_id, &b, 0, NULL), 0);
+	struct esp_rx rx;
+	struct rp_addr src;
+	rp_addr_parse(&src, "2001:db8::2");
+	ck_assert_int_eq(esp_decap(sad, &b, &src, 0, &rx), 0);
+	ck_assert_uint_eq(rx.payload_len, 30);
+	ck_assert(!rx.peer_moved);
+	esp_sad_free(sad);
+}
+END_TEST
+
 static Suite *sad_suite(void)
 {
 	Suite *s = suite_create("esp-sad");
@@ -636,6 +695,8 @@ static Suite *sad_suite(void)
 	tcase_add_test(t, keylog);
 	tcase_add_test(t, drops_logged_rate_limited);
 	tcase_add_test(t, iv_freshness);
+	tcase_add_test(t, checksum_both_natoa);
+	tcase_add_test(t, ipv6_outer);
 	suite_add_tcase(s, t);
 	return s;
 }
