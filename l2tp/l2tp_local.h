@@ -78,6 +78,9 @@ struct l2tp_tunnel {
 	unsigned nsessions;
 	struct l2tp_session *sessions;
 	bool down_reported;
+	uint64_t dl;     /* cached tunnel_deadline(), the key in the timer heap */
+	size_t heap_idx; /* position in l2tp.heap; SIZE_MAX when out of it */
+	struct l2tp_tunnel *due_next; /* l2tp_tick's list of due tunnels */
 };
 
 #define L2TP_HASH 4096
@@ -90,6 +93,10 @@ struct l2tp {
 	uint64_t now;
 	struct l2tp_tunnel **by_tid; /* 65536 entries, our tunnel ID -> tunnel */
 	struct l2tp_tunnel *tunnels;
+	/* binary min-heap of tunnels by deadline: next_deadline is O(1), a tick touches only the
+	 * tunnels that are due (100k tunnels must not be scanned per packet) */
+	struct l2tp_tunnel **heap;
+	size_t nheap, heap_cap;
 	struct l2tp_tunnel *peer_hash[L2TP_HASH];
 	struct l2tp_session *ip_hash[L2TP_HASH];
 	struct l2tp_stats st;
@@ -103,6 +110,10 @@ void l2tp_emit_session(struct l2tp *l, int type, const struct l2tp_session *s, i
 		       const char *text);
 bool l2tp_link_eq(const struct l2tp_link *a, const struct l2tp_link *b);
 void l2tp_drop(struct l2tp *l, const struct l2tp_link *link, const char *reason);
+
+int l2tp_heap_add(struct l2tp *l, struct l2tp_tunnel *t);
+void l2tp_heap_del(struct l2tp *l, struct l2tp_tunnel *t);
+void l2tp_sched(struct l2tp *l, struct l2tp_tunnel *t); /* recompute t's deadline */
 
 /* reliable.c */
 void rel_init(struct l2tp_tunnel *t);

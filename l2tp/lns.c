@@ -3,6 +3,7 @@
 
 #include "ppp.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,84 @@ void l2tp_emit_session(struct l2tp *l, int type, const struct l2tp_session *s, i
 	rp_evq_push(&l->evq, ev);
 }
 
+/* ---- timer heap --------------------------------------------------------------------------- */
+
+static void heap_set(struct l2tp *l, size_t i, struct l2tp_tunnel *t)
+{
+	l->heap[i] = t;
+	t->heap_idx = i;
+}
+
+static void heap_up(struct l2tp *l, size_t i)
+{
+	struct l2tp_tunnel *t = l->heap[i];
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+		if (l->heap[p]->dl <= t->dl)
+			break;
+		heap_set(l, i, l->heap[p]);
+		i = p;
+	}
+	heap_set(l, i, t);
+}
+
+static void heap_down(struct l2tp *l, size_t i)
+{
+	struct l2tp_tunnel *t = l->heap[i];
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= l->nheap)
+			break;
+		if (c + 1 < l->nheap && l->heap[c + 1]->dl < l->heap[c]->dl)
+			c++;
+		if (t->dl <= l->heap[c]->dl)
+			break;
+		heap_set(l, i, l->heap[c]);
+		i = c;
+	}
+	heap_set(l, i, t);
+}
+
+int l2tp_heap_add(struct l2tp *l, struct l2tp_tunnel *t)
+{
+	if (l->nheap == l->heap_cap) {
+		size_t nc = l->heap_cap ? l->heap_cap * 2 : 64;
+		struct l2tp_tunnel **nh = realloc(l->heap, nc * sizeof *nh);
+		if (!nh)
+			return -1;
+		l->heap = nh;
+		l->heap_cap = nc;
+	}
+	t->dl = tunnel_deadline(t);
+	heap_set(l, l->nheap++, t);
+	heap_up(l, t->heap_idx);
+	return 0;
+}
+
+void l2tp_heap_del(struct l2tp *l, struct l2tp_tunnel *t)
+{
+	size_t i = t->heap_idx;
+	if (i == SIZE_MAX)
+		return;
+	t->heap_idx = SIZE_MAX;
+	struct l2tp_tunnel *last = l->heap[--l->nheap];
+	if (i == l->nheap)
+		return;
+	heap_set(l, i, last);
+	heap_up(l, i);
+	heap_down(l, last->heap_idx);
+}
+
+void l2tp_sched(struct l2tp *l, struct l2tp_tunnel *t)
+{
+	uint64_t d = tunnel_deadline(t);
+	if (d == t->dl || t->heap_idx == SIZE_MAX)
+		return;
+	t->dl = d;
+	heap_up(l, t->heap_idx);
+	heap_down(l, t->heap_idx);
+}
+
 struct l2tp *l2tp_new(const struct l2tp_conf *conf, struct rp_rng *rng, uint64_t now_ms)
 {
 	struct l2tp *l = calloc(1, sizeof *l);
@@ -93,6 +172,7 @@ void l2tp_free(struct l2tp *l)
 	while (l->tunnels)
 		tunnel_free(l->tunnels);
 	rp_evq_clear(&l->evq);
+	free(l->heap);
 	free(l->by_tid);
 	free(l);
 }
@@ -197,6 +277,7 @@ static void ctl_input(struct l2tp *l, const struct l2tp_link *link, const struct
 	}
 	if (t->ack_needed && t->state != T_DEAD)
 		rel_send_zlb(t);
+	l2tp_sched(l, t);
 }
 
 int l2tp_input(struct l2tp *l, const struct l2tp_link *link, const uint8_t *p, size_t n,
@@ -221,6 +302,7 @@ int l2tp_input(struct l2tp *l, const struct l2tp_link *link, const uint8_t *p, s
 		/* data (PPP) traffic is liveness for the tunnel: Android never answers HELLO */
 		t->last_rx = now_ms;
 		session_data(s, p + h.payload_off, h.len - h.payload_off);
+		l2tp_sched(l, t);
 	}
 	reap(l);
 	return 0;
@@ -229,21 +311,29 @@ int l2tp_input(struct l2tp *l, const struct l2tp_link *link, const uint8_t *p, s
 int l2tp_tick(struct l2tp *l, uint64_t now_ms)
 {
 	l->now = now_ms;
-	for (struct l2tp_tunnel *t = l->tunnels; t; t = t->next)
+	/* run every due tunnel once; a tunnel still due afterwards (e.g. dead, to be reaped) is not
+	 * run again in this call */
+	struct l2tp_tunnel *due = NULL;
+	while (l->nheap && l->heap[0]->dl <= now_ms) {
+		struct l2tp_tunnel *t = l->heap[0];
+		l2tp_heap_del(l, t);
+		t->due_next = due;
+		due = t;
+	}
+	while (due) {
+		struct l2tp_tunnel *t = due;
+		due = t->due_next;
 		tunnel_tick(t);
+		/* re-inserting cannot fail: the heap had room for it a moment ago */
+		l2tp_heap_add(l, t);
+	}
 	reap(l);
 	return 0;
 }
 
 uint64_t l2tp_next_deadline(const struct l2tp *l)
 {
-	uint64_t d = UINT64_MAX;
-	for (const struct l2tp_tunnel *t = l->tunnels; t; t = t->next) {
-		uint64_t x = tunnel_deadline(t);
-		if (x < d)
-			d = x;
-	}
-	return d;
+	return l->nheap ? l->heap[0]->dl : UINT64_MAX;
 }
 
 struct rp_ev *l2tp_next_event(struct l2tp *l)

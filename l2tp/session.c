@@ -363,5 +363,6 @@ int l2tp_close_session(struct l2tp *l, uint16_t tid, uint16_t sid, uint64_t now_
 		ppp_close(s->ppp, "closed by administrator", now_ms); /* CDN when LCP is done */
 	else
 		session_kill(s, L2TP_DOWN_ADMIN, "closed by administrator", true);
+	l2tp_sched(l, t);
 	return 0;
 }

@@ -2,6 +2,7 @@
  * optional tunnel authentication (§4.2 Challenge / Challenge Response with the shared secret). */
 #include "l2tp_local.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,9 @@ struct l2tp_tunnel *tunnel_new(struct l2tp *l, const struct l2tp_link *link, uin
 	t->state = T_IDLE;
 	t->last_rx = t->idle_since = l->now;
 	rel_init(t);
-	if (!t->ooo) {
+	t->heap_idx = SIZE_MAX;
+	if (!t->ooo || l2tp_heap_add(l, t)) {
+		rel_free(t);
 		free(t);
 		return NULL;
 	}
@@ -79,6 +82,7 @@ void tunnel_free(struct l2tp_tunnel *t)
 		session_free(s);
 	}
 	rel_free(t);
+	l2tp_heap_del(l, t);
 	l->by_tid[t->tid] = NULL;
 	for (struct l2tp_tunnel **pp = &l->tunnels; *pp; pp = &(*pp)->next)
 		if (*pp == t) {
