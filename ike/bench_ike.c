@@ -26,7 +26,8 @@ struct hs {
 	int installs;
 };
 
-static void resp_call(struct hs *h, const uint8_t *p, size_t n, const struct rp_addr *src, const struct rp_addr *dst)
+static void resp_call(struct hs *h, const uint8_t *p, size_t n, const struct rp_addr *src,
+                      const struct rp_addr *dst)
 {
 	struct rp_pkt pk = {.data = p, .len = n, .src = *src, .dst = *dst};
 	double t0 = now_s();
@@ -62,8 +63,14 @@ static int run(uint16_t group, double seconds, double *hs_per_s, double *dh_per_
 	h.r = ike_new(&c, &rr, &lg);
 	struct ike_p1_alg p1 = {IKE_ENC_AES, 128, IKE_HASH_SHA1, group};
 	struct ike_ti_p2 p2 = {IKE_ESP_AES, 128, IKE_AUTH_HMAC_SHA1};
-	struct ike_ti_conf tc = {.p1 = &p1, .np1 = 1, .p2 = &p2, .np2 = 1, .psk = psk, .psklen = sizeof psk - 1,
-				 .natt = IKE_NATT_RFC, .client_port = 1701};
+	struct ike_ti_conf tc = {.p1 = &p1,
+	                         .np1 = 1,
+	                         .p2 = &p2,
+	                         .np2 = 1,
+	                         .psk = psk,
+	                         .psklen = sizeof psk - 1,
+	                         .natt = IKE_NATT_RFC,
+	                         .client_port = 1701};
 	rp_addr_v4(&tc.remote, 0xcb007101, 500);
 	rp_addr_v4(&tc.local, 0x64400a0a, 500);
 	struct ike_dh peer, me;
@@ -105,8 +112,8 @@ static int run(uint16_t group, double seconds, double *hs_per_s, double *dh_per_
 	}
 	*hs_per_s = n / h.t_resp;
 	*dh_per_s = m / t_dh;
-	printf("group %u: %d handshakes, responder %.3f s -> %.0f hs/s; DH-only %.0f ops/s; ratio %.2f\n", group, n,
-	       h.t_resp, *hs_per_s, *dh_per_s, *hs_per_s / *dh_per_s);
+	printf("group %u: %d handshakes, responder %.3f s -> %.0f hs/s; DH-only %.0f ops/s; ratio %.2f\n",
+	       group, n, h.t_resp, *hs_per_s, *dh_per_s, *hs_per_s / *dh_per_s);
 	return 0;
 }
 
@@ -115,7 +122,8 @@ int bench_ike(int argc, char **argv)
 	double secs = argc > 1 ? atof(argv[1]) : 3.0, hs14, dh14, hs19, dh19;
 	if (run(14, secs, &hs14, &dh14) || run(19, secs, &hs19, &dh19))
 		return 1;
-	printf("ike-bench modp2048_hs_per_s=%.0f modp2048_ratio=%.2f ecp256_hs_per_s=%.0f ecp256_ratio=%.2f\n", hs14,
-	       hs14 / dh14, hs19, hs19 / dh19);
+	printf(
+	    "ike-bench modp2048_hs_per_s=%.0f modp2048_ratio=%.2f ecp256_hs_per_s=%.0f ecp256_ratio=%.2f\n",
+	    hs14, hs14 / dh14, hs19, hs19 / dh19);
 	return 0;
 }

@@ -10,12 +10,13 @@
 #include "ike_testinit.h"
 
 static const struct ike_p1_alg p1s[][2] = {
-	{{IKE_ENC_3DES, 0, IKE_HASH_SHA1, 2}, {IKE_ENC_AES, 128, IKE_HASH_MD5, 2}},
-	{{IKE_ENC_AES, 256, IKE_HASH_SHA1, 19}, {IKE_ENC_AES, 128, IKE_HASH_SHA256, 2}},
-	{{IKE_ENC_AES, 128, IKE_HASH_SHA512, 2}, {IKE_ENC_3DES, 0, IKE_HASH_SHA1, 2}},
-	{{9, 0, IKE_HASH_SHA1, 2}, {IKE_ENC_AES, 192, IKE_HASH_SHA384, 2}},
+    {{IKE_ENC_3DES, 0, IKE_HASH_SHA1, 2}, {IKE_ENC_AES, 128, IKE_HASH_MD5, 2}},
+    {{IKE_ENC_AES, 256, IKE_HASH_SHA1, 19}, {IKE_ENC_AES, 128, IKE_HASH_SHA256, 2}},
+    {{IKE_ENC_AES, 128, IKE_HASH_SHA512, 2}, {IKE_ENC_3DES, 0, IKE_HASH_SHA1, 2}},
+    {{9, 0, IKE_HASH_SHA1, 2}, {IKE_ENC_AES, 192, IKE_HASH_SHA384, 2}},
 };
-static const struct ike_ti_p2 p2s[] = {{IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1}, {IKE_ESP_3DES, 0, IKE_AUTH_HMAC_MD5}};
+static const struct ike_ti_p2 p2s[] = {{IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1},
+                                       {IKE_ESP_3DES, 0, IKE_AUTH_HMAC_MD5}};
 
 struct st {
 	struct ike *r;
@@ -87,9 +88,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s.r = ike_new(&c, &rr, &lg);
 	rp_addr_v4(&s.srv, 0xcb007101, 500);
 	rp_addr_v4(&s.cli, 0x64400a0a, 500);
-	struct ike_ti_conf tc = {.p1 = p1s[cfg & 3], .np1 = 2, .p2 = &p2s[(cfg >> 2) & 1], .np2 = 1,
-				 .psk = psk, .psklen = 4, .client_port = 1701, .dpd = (cfg >> 3) & 1,
-				 .natt = (enum ike_natt)((cfg >> 4) % 5), .pfs_group = (cfg & 0x80) ? 2 : 0};
+	struct ike_ti_conf tc = {.p1 = p1s[cfg & 3],
+	                         .np1 = 2,
+	                         .p2 = &p2s[(cfg >> 2) & 1],
+	                         .np2 = 1,
+	                         .psk = psk,
+	                         .psklen = 4,
+	                         .client_port = 1701,
+	                         .dpd = (cfg >> 3) & 1,
+	                         .natt = (enum ike_natt)((cfg >> 4) % 5),
+	                         .pfs_group = (cfg & 0x80) ? 2 : 0};
 	tc.remote = s.srv;
 	tc.local = s.cli;
 	if (cfg & 0x40)
@@ -144,8 +152,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint8_t np;
 			if (rp_rd_u8(&in, &np) || rp_rd_u8(&in, &a) || rp_rd_ref(&in, &blob, a))
 				break;
-			size_t n = ike_ti_raw(s.t, op % 9 == 7 ? ISAKMP_EX_INFO : ISAKMP_EX_QUICK, np, blob, a, buf,
-					      sizeof buf);
+			size_t n = ike_ti_raw(s.t, op % 9 == 7 ? ISAKMP_EX_INFO : ISAKMP_EX_QUICK, np, blob,
+			                      a, buf, sizeof buf);
 			if (n)
 				deliver(&s, buf, n);
 			break;

@@ -21,8 +21,8 @@ static void bodies(const struct isakmp_msg *m)
 			sa = malloc(sizeof *sa);
 			if (sa && isakmp_sa_parse(pl->body, pl->len, sa) == 0) {
 				for (size_t k = 0; k < sa->nxf; k++) /* attributes re-read per protocol */
-					isakmp_attrs_parse(ISAKMP_PROTO_ESP, sa->xf[k].raw + 8, sa->xf[k].rawlen - 8,
-							   &sa->xf[k].a);
+					isakmp_attrs_parse(ISAKMP_PROTO_ESP, sa->xf[k].raw + 8,
+					                   sa->xf[k].rawlen - 8, &sa->xf[k].a);
 			}
 			free(sa);
 			break;

@@ -44,7 +44,13 @@
 /* ---- numbers (RFC 2409 appendix A, RFC 2407 §4.5, IANA "IPsec DOI" / "IKE attributes") ------- */
 
 enum ike_enc { IKE_ENC_3DES = 5, IKE_ENC_AES = 7 };
-enum ike_hash { IKE_HASH_MD5 = 1, IKE_HASH_SHA1 = 2, IKE_HASH_SHA256 = 4, IKE_HASH_SHA384 = 5, IKE_HASH_SHA512 = 6 };
+enum ike_hash {
+	IKE_HASH_MD5 = 1,
+	IKE_HASH_SHA1 = 2,
+	IKE_HASH_SHA256 = 4,
+	IKE_HASH_SHA384 = 5,
+	IKE_HASH_SHA512 = 6
+};
 enum ike_authm { IKE_AUTH_PSK = 1, IKE_AUTH_RSA_SIG = 3 };
 /* ESP transform IDs (RFC 2407 §4.4.4) and ESP authentication algorithms (§4.5) */
 enum ike_esp_tf { IKE_ESP_3DES = 3, IKE_ESP_AES = 12 };
@@ -117,10 +123,10 @@ struct ike_conf {
 	uint32_t p1_life_max_s;  /* default 28800 (Windows' own, INTEROP.md) */
 	uint32_t p2_life_max_s;  /* default 3600 */
 	uint32_t p2_life_max_kb; /* 0 = no kilobyte limit of ours */
-	uint32_t halfopen_ms;    /* a phase-1 or quick-mode exchange not completed in time is dropped; 30000 */
-	uint32_t dpd_idle_s;     /* send R-U-THERE after this much silence (peers that advertise DPD); 30 */
-	uint32_t dpd_timeout_s;  /* declare the peer dead after this; 120 */
-	size_t max_sa;           /* refuse new exchanges beyond this many IKE SAs; 0 = 65536 */
+	uint32_t halfopen_ms;   /* a phase-1 or quick-mode exchange not completed in time is dropped; 30000 */
+	uint32_t dpd_idle_s;    /* send R-U-THERE after this much silence (peers that advertise DPD); 30 */
+	uint32_t dpd_timeout_s; /* declare the peer dead after this; 120 */
+	size_t max_sa;          /* refuse new exchanges beyond this many IKE SAs; 0 = 65536 */
 
 	/* Inbound SPI allocation belongs to the ESP SAD: spi_alloc returns a fresh SPI (>255) that
 	 * collides with no live SA and stays reserved until SA_DELETE names it or the exchange
@@ -166,16 +172,16 @@ struct ike_ev_keys {
 };
 
 struct ike_ev_sa {
-	uint8_t icky[8], rcky[8];   /* the IKE SA it belongs to */
-	uint32_t spi_in, spi_out;   /* in: ours (peer → us), out: the peer's (us → peer) */
-	uint16_t esp_transform;     /* ike_esp_tf */
-	uint16_t auth_alg;          /* ike_esp_auth */
+	uint8_t icky[8], rcky[8]; /* the IKE SA it belongs to */
+	uint32_t spi_in, spi_out; /* in: ours (peer → us), out: the peer's (us → peer) */
+	uint16_t esp_transform;   /* ike_esp_tf */
+	uint16_t auth_alg;        /* ike_esp_auth */
 	uint16_t enc_key_bits;
 	uint16_t encap;             /* as negotiated: 2, 4 or 61444 */
 	bool udp_encap;             /* RFC 3948 ESP-in-UDP on 4500 */
 	struct rp_addr local, peer; /* outer endpoints (ports meaningful when udp_encap) */
 	struct rp_addr peer_inner;  /* NAT-OA original address (or outer), port = client's L2TP port
-				     * from its ID (0 = any) */
+	                             * from its ID (0 = any) */
 	struct rp_addr local_inner; /* our address as the client sees it (its NAT-OA for us, or ours) */
 	uint8_t proto;              /* 17 */
 	uint32_t life_s;
@@ -195,7 +201,7 @@ void ike_free(struct ike *ike);
 int ike_input(struct ike *ike, const struct rp_pkt *pkt, uint64_t now_ms);
 int ike_tick(struct ike *ike, uint64_t now_ms);
 uint64_t ike_next_deadline(const struct ike *ike); /* UINT64_MAX when idle */
-struct rp_ev *ike_next_event(struct ike *ike);    /* caller frees with rp_ev_free */
+struct rp_ev *ike_next_event(struct ike *ike);     /* caller frees with rp_ev_free */
 
 /* Delete one IPsec SA pair (by our inbound SPI) or all SAs of a peer, telling the peer
  * (DELETE notify) — e.g. when the L2TP tunnel closed or the ESP SA hit its byte limit. */

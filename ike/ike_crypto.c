@@ -10,12 +10,28 @@
 static int hash_algs(uint16_t hash, gnutls_mac_algorithm_t *mac, gnutls_digest_algorithm_t *dig)
 {
 	switch (hash) {
-	case IKE_HASH_MD5: *mac = GNUTLS_MAC_MD5; *dig = GNUTLS_DIG_MD5; return 16;
-	case IKE_HASH_SHA1: *mac = GNUTLS_MAC_SHA1; *dig = GNUTLS_DIG_SHA1; return 20;
-	case IKE_HASH_SHA256: *mac = GNUTLS_MAC_SHA256; *dig = GNUTLS_DIG_SHA256; return 32;
-	case IKE_HASH_SHA384: *mac = GNUTLS_MAC_SHA384; *dig = GNUTLS_DIG_SHA384; return 48;
-	case IKE_HASH_SHA512: *mac = GNUTLS_MAC_SHA512; *dig = GNUTLS_DIG_SHA512; return 64;
-	default: return 0;
+	case IKE_HASH_MD5:
+		*mac = GNUTLS_MAC_MD5;
+		*dig = GNUTLS_DIG_MD5;
+		return 16;
+	case IKE_HASH_SHA1:
+		*mac = GNUTLS_MAC_SHA1;
+		*dig = GNUTLS_DIG_SHA1;
+		return 20;
+	case IKE_HASH_SHA256:
+		*mac = GNUTLS_MAC_SHA256;
+		*dig = GNUTLS_DIG_SHA256;
+		return 32;
+	case IKE_HASH_SHA384:
+		*mac = GNUTLS_MAC_SHA384;
+		*dig = GNUTLS_DIG_SHA384;
+		return 48;
+	case IKE_HASH_SHA512:
+		*mac = GNUTLS_MAC_SHA512;
+		*dig = GNUTLS_DIG_SHA512;
+		return 64;
+	default:
+		return 0;
 	}
 }
 
@@ -29,13 +45,20 @@ size_t ike_hash_len(uint16_t hash)
 const char *ike_hash_name(uint16_t hash)
 {
 	switch (hash) {
-	case IKE_HASH_MD5: return "MD5";
-	case IKE_HASH_SHA1: return "SHA1";
-	case 3: return "Tiger";
-	case IKE_HASH_SHA256: return "SHA2-256";
-	case IKE_HASH_SHA384: return "SHA2-384";
-	case IKE_HASH_SHA512: return "SHA2-512";
-	default: return "unknown-hash";
+	case IKE_HASH_MD5:
+		return "MD5";
+	case IKE_HASH_SHA1:
+		return "SHA1";
+	case 3:
+		return "Tiger";
+	case IKE_HASH_SHA256:
+		return "SHA2-256";
+	case IKE_HASH_SHA384:
+		return "SHA2-384";
+	case IKE_HASH_SHA512:
+		return "SHA2-512";
+	default:
+		return "unknown-hash";
 	}
 }
 
@@ -72,36 +95,52 @@ size_t ike_enc_keylen(uint16_t enc, uint16_t keybits)
 	if (enc == IKE_ENC_3DES)
 		return keybits == 0 || keybits == 192 ? 24 : 0;
 	if (enc == IKE_ENC_AES)
-		return keybits == 0 ? 16 : (keybits == 128 || keybits == 192 || keybits == 256) ? keybits / 8 : 0;
+		return keybits == 0                                           ? 16
+		       : (keybits == 128 || keybits == 192 || keybits == 256) ? keybits / 8
+		                                                              : 0;
 	return 0;
 }
 
-size_t ike_enc_block(uint16_t enc) { return enc == IKE_ENC_3DES ? 8 : enc == IKE_ENC_AES ? 16 : 0; }
+size_t ike_enc_block(uint16_t enc)
+{
+	return enc == IKE_ENC_3DES ? 8 : enc == IKE_ENC_AES ? 16 : 0;
+}
 
 const char *ike_enc_name(uint16_t enc)
 {
 	switch (enc) {
-	case 1: return "DES";
-	case 2: return "IDEA";
-	case 3: return "Blowfish";
-	case 4: return "RC5";
-	case IKE_ENC_3DES: return "3DES";
-	case 6: return "CAST";
-	case IKE_ENC_AES: return "AES";
-	case 8: return "Camellia";
-	default: return "unknown-cipher";
+	case 1:
+		return "DES";
+	case 2:
+		return "IDEA";
+	case 3:
+		return "Blowfish";
+	case 4:
+		return "RC5";
+	case IKE_ENC_3DES:
+		return "3DES";
+	case 6:
+		return "CAST";
+	case IKE_ENC_AES:
+		return "AES";
+	case 8:
+		return "Camellia";
+	default:
+		return "unknown-cipher";
 	}
 }
 
-int ike_cbc(uint16_t enc, const uint8_t *key, size_t klen, uint8_t *iv, uint8_t *data, size_t len, bool encrypt)
+int ike_cbc(uint16_t enc, const uint8_t *key, size_t klen, uint8_t *iv, uint8_t *data, size_t len,
+            bool encrypt)
 {
 	gnutls_cipher_algorithm_t alg;
 	size_t blk = ike_enc_block(enc);
 	if (enc == IKE_ENC_3DES)
 		alg = GNUTLS_CIPHER_3DES_CBC;
 	else if (enc == IKE_ENC_AES)
-		alg = klen == 16 ? GNUTLS_CIPHER_AES_128_CBC : klen == 24 ? GNUTLS_CIPHER_AES_192_CBC
-							       : GNUTLS_CIPHER_AES_256_CBC;
+		alg = klen == 16   ? GNUTLS_CIPHER_AES_128_CBC
+		      : klen == 24 ? GNUTLS_CIPHER_AES_192_CBC
+		                   : GNUTLS_CIPHER_AES_256_CBC;
 	else
 		return -1;
 	if (!blk || len % blk || len == 0)
@@ -112,7 +151,8 @@ int ike_cbc(uint16_t enc, const uint8_t *key, size_t klen, uint8_t *iv, uint8_t 
 		return -1;
 	uint8_t next_iv[IKE_MAXBLK];
 	if (!encrypt)
-		memcpy(next_iv, data + len - blk, blk); /* the last ciphertext block, before it is overwritten */
+		memcpy(next_iv, data + len - blk,
+		       blk); /* the last ciphertext block, before it is overwritten */
 	int rc = encrypt ? gnutls_cipher_encrypt(h, data, len) : gnutls_cipher_decrypt(h, data, len);
 	gnutls_cipher_deinit(h);
 	if (rc < 0)
@@ -123,7 +163,7 @@ int ike_cbc(uint16_t enc, const uint8_t *key, size_t klen, uint8_t *iv, uint8_t 
 
 /* RFC 2409 §5: SKEYID = prf(pre-shared-key, Ni_b | Nr_b) for pre-shared keys. */
 int ike_skeyid_psk(struct ike_keys *k, const uint8_t *psk, size_t psklen, const uint8_t *ni, size_t nilen,
-		   const uint8_t *nr, size_t nrlen)
+                   const uint8_t *nr, size_t nrlen)
 {
 	struct ike_iov v[] = {{ni, nilen}, {nr, nrlen}};
 	k->hlen = ike_hash_len(k->hash);
@@ -132,7 +172,7 @@ int ike_skeyid_psk(struct ike_keys *k, const uint8_t *psk, size_t psklen, const 
 
 /* RFC 2409 §5: SKEYID = prf(Ni_b | Nr_b, g^xy) for signatures. */
 int ike_skeyid_sig(struct ike_keys *k, const uint8_t *ni, size_t nilen, const uint8_t *nr, size_t nrlen,
-		   const uint8_t *gxy, size_t gxylen)
+                   const uint8_t *gxy, size_t gxylen)
 {
 	uint8_t key[512];
 	if (nilen + nrlen > sizeof key)
@@ -147,7 +187,7 @@ int ike_skeyid_sig(struct ike_keys *k, const uint8_t *ni, size_t nilen, const ui
 }
 
 int ike_keys_derive(struct ike_keys *k, const uint8_t *gxy, size_t gxylen, const uint8_t icky[8],
-		    const uint8_t rcky[8])
+                    const uint8_t rcky[8])
 {
 	static const uint8_t c0 = 0, c1 = 1, c2 = 2;
 	size_t h = k->hlen = ike_hash_len(k->hash);
@@ -193,7 +233,7 @@ int ike_keys_derive(struct ike_keys *k, const uint8_t *gxy, size_t gxylen, const
 
 /* RFC 2409 §5 / appendix B: the phase-1 IV is hash(g^xi | g^xr) truncated to the block. */
 int ike_iv_p1(uint16_t hash, size_t blk, const uint8_t *gxi, size_t gxilen, const uint8_t *gxr, size_t gxrlen,
-	      uint8_t *iv)
+              uint8_t *iv)
 {
 	uint8_t out[IKE_MAXHASH];
 	struct ike_iov v[] = {{gxi, gxilen}, {gxr, gxrlen}};
@@ -217,8 +257,9 @@ int ike_iv_p2(uint16_t hash, size_t blk, const uint8_t *last, uint32_t msgid, ui
 
 /* RFC 2409 §5.5: KEYMAT = prf(SKEYID_d, [g(qm)^xy |] protocol | SPI | Ni_b | Nr_b), expanded as
  * K1 | K2 | ... with Kn = prf(SKEYID_d, Kn-1 | [g(qm)^xy |] protocol | SPI | Ni_b | Nr_b). */
-int ike_keymat(uint16_t hash, const uint8_t *skeyid_d, size_t hlen, const uint8_t *gqm, size_t gqmlen, uint8_t proto,
-	       uint32_t spi, const uint8_t *ni, size_t nilen, const uint8_t *nr, size_t nrlen, uint8_t *out, size_t need)
+int ike_keymat(uint16_t hash, const uint8_t *skeyid_d, size_t hlen, const uint8_t *gqm, size_t gqmlen,
+               uint8_t proto, uint32_t spi, const uint8_t *ni, size_t nilen, const uint8_t *nr, size_t nrlen,
+               uint8_t *out, size_t need)
 {
 	uint8_t spib[4], prev[IKE_MAXHASH], cur[IKE_MAXHASH];
 	size_t have = 0;
@@ -226,8 +267,8 @@ int ike_keymat(uint16_t hash, const uint8_t *skeyid_d, size_t hlen, const uint8_
 	if (hlen != ike_hash_len(hash))
 		return -1;
 	while (have < need) {
-		struct ike_iov v[] = {{prev, have ? hlen : 0}, {gqm, gqmlen}, {&proto, 1},
-				      {spib, 4},             {ni, nilen},   {nr, nrlen}};
+		struct ike_iov v[] = {
+		    {prev, have ? hlen : 0}, {gqm, gqmlen}, {&proto, 1}, {spib, 4}, {ni, nilen}, {nr, nrlen}};
 		if (ike_prf(hash, skeyid_d, hlen, v, 6, cur))
 			return -1;
 		size_t take = need - have < hlen ? need - have : hlen;
@@ -245,46 +286,72 @@ size_t ike_esp_keylen(uint16_t tf, uint16_t keybits)
 	if (tf == IKE_ESP_3DES)
 		return keybits == 0 || keybits == 192 ? 24 : 0;
 	if (tf == IKE_ESP_AES) /* RFC 3602 §5: key length attribute; 128 when absent, as racoon */
-		return keybits == 0 ? 16 : (keybits == 128 || keybits == 192 || keybits == 256) ? keybits / 8 : 0;
+		return keybits == 0                                           ? 16
+		       : (keybits == 128 || keybits == 192 || keybits == 256) ? keybits / 8
+		                                                              : 0;
 	return 0;
 }
 
 size_t ike_esp_authlen(uint16_t alg)
 {
 	switch (alg) {
-	case IKE_AUTH_HMAC_MD5: return 16;
-	case IKE_AUTH_HMAC_SHA1: return 20;
-	case IKE_AUTH_HMAC_SHA256: return 32;
-	case IKE_AUTH_HMAC_SHA384: return 48;
-	case IKE_AUTH_HMAC_SHA512: return 64;
-	default: return 0;
+	case IKE_AUTH_HMAC_MD5:
+		return 16;
+	case IKE_AUTH_HMAC_SHA1:
+		return 20;
+	case IKE_AUTH_HMAC_SHA256:
+		return 32;
+	case IKE_AUTH_HMAC_SHA384:
+		return 48;
+	case IKE_AUTH_HMAC_SHA512:
+		return 64;
+	default:
+		return 0;
 	}
 }
 
 const char *ike_esp_name(uint16_t tf)
 {
 	switch (tf) {
-	case 2: return "DES";
-	case IKE_ESP_3DES: return "3DES";
-	case 11: return "NULL";
-	case IKE_ESP_AES: return "AES";
-	case 13: return "AES-CTR";
-	case 18: case 19: case 20: return "AES-GCM";
-	default: return "unknown-esp";
+	case 2:
+		return "DES";
+	case IKE_ESP_3DES:
+		return "3DES";
+	case 11:
+		return "NULL";
+	case IKE_ESP_AES:
+		return "AES";
+	case 13:
+		return "AES-CTR";
+	case 18:
+	case 19:
+	case 20:
+		return "AES-GCM";
+	default:
+		return "unknown-esp";
 	}
 }
 
 const char *ike_esp_auth_name(uint16_t alg)
 {
 	switch (alg) {
-	case 0: return "none";
-	case IKE_AUTH_HMAC_MD5: return "HMAC-MD5";
-	case IKE_AUTH_HMAC_SHA1: return "HMAC-SHA1";
-	case 3: return "DES-MAC";
-	case 4: return "KPDK";
-	case IKE_AUTH_HMAC_SHA256: return "HMAC-SHA2-256";
-	case IKE_AUTH_HMAC_SHA384: return "HMAC-SHA2-384";
-	case IKE_AUTH_HMAC_SHA512: return "HMAC-SHA2-512";
-	default: return "unknown-auth";
+	case 0:
+		return "none";
+	case IKE_AUTH_HMAC_MD5:
+		return "HMAC-MD5";
+	case IKE_AUTH_HMAC_SHA1:
+		return "HMAC-SHA1";
+	case 3:
+		return "DES-MAC";
+	case 4:
+		return "KPDK";
+	case IKE_AUTH_HMAC_SHA256:
+		return "HMAC-SHA2-256";
+	case IKE_AUTH_HMAC_SHA384:
+		return "HMAC-SHA2-384";
+	case IKE_AUTH_HMAC_SHA512:
+		return "HMAC-SHA2-512";
+	default:
+		return "unknown-auth";
 	}
 }

@@ -22,8 +22,8 @@ struct modp {
 };
 
 static struct modp modps[] = {
-	{2, modp2, 1024, 256}, {5, modp5, 1536, 256}, {14, modp14, 2048, 256},
-	{15, modp15, 3072, 320}, {16, modp16, 4096, 384},
+    {2, modp2, 1024, 256},   {5, modp5, 1536, 256},   {14, modp14, 2048, 256},
+    {15, modp15, 3072, 320}, {16, modp16, 4096, 384},
 };
 static pthread_once_t modp_once = PTHREAD_ONCE_INIT;
 
@@ -88,20 +88,36 @@ size_t ike_dh_publen(uint16_t g)
 const char *ike_dh_name(uint16_t g)
 {
 	switch (g) {
-	case 1: return "MODP768";
-	case 2: return "MODP1024";
-	case 5: return "MODP1536";
-	case 14: return "MODP2048";
-	case 15: return "MODP3072";
-	case 16: return "MODP4096";
-	case 17: return "MODP6144";
-	case 18: return "MODP8192";
-	case 19: return "ECP256";
-	case 20: return "ECP384";
-	case 21: return "ECP521";
-	case 22: case 23: case 24: return "MODP-with-subgroup";
-	case 31: return "Curve25519";
-	default: return "unknown-group";
+	case 1:
+		return "MODP768";
+	case 2:
+		return "MODP1024";
+	case 5:
+		return "MODP1536";
+	case 14:
+		return "MODP2048";
+	case 15:
+		return "MODP3072";
+	case 16:
+		return "MODP4096";
+	case 17:
+		return "MODP6144";
+	case 18:
+		return "MODP8192";
+	case 19:
+		return "ECP256";
+	case 20:
+		return "ECP384";
+	case 21:
+		return "ECP521";
+	case 22:
+	case 23:
+	case 24:
+		return "MODP-with-subgroup";
+	case 31:
+		return "Curve25519";
+	default:
+		return "unknown-group";
 	}
 }
 

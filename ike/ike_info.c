@@ -8,7 +8,7 @@
 #include "ike_local.h"
 
 static int send_info(struct ike *ike, struct ike_sa *sa, bool is_delete, uint8_t proto, const uint8_t *spi,
-		     size_t spi_size, uint16_t type, const void *data, size_t len)
+                     size_t spi_size, uint16_t type, const void *data, size_t len)
 {
 	struct ike_keys *k = &sa->k;
 	uint8_t buf[IKE_MAXBUF], iv[IKE_MAXBLK], mid[4];
@@ -44,13 +44,14 @@ static int send_info(struct ike *ike, struct ike_sa *sa, bool is_delete, uint8_t
 	return 0;
 }
 
-int ike_info_send_notify(struct ike *ike, struct ike_sa *sa, uint8_t proto, const uint8_t *spi, size_t spi_size,
-			 uint16_t type, const void *data, size_t len)
+int ike_info_send_notify(struct ike *ike, struct ike_sa *sa, uint8_t proto, const uint8_t *spi,
+                         size_t spi_size, uint16_t type, const void *data, size_t len)
 {
 	return send_info(ike, sa, false, proto, spi, spi_size, type, data, len);
 }
 
-int ike_info_send_delete(struct ike *ike, struct ike_sa *sa, uint8_t proto, const uint8_t *spi, size_t spi_size)
+int ike_info_send_delete(struct ike *ike, struct ike_sa *sa, uint8_t proto, const uint8_t *spi,
+                         size_t spi_size)
 {
 	return send_info(ike, sa, true, proto, spi, spi_size, 0, NULL, 0);
 }
@@ -68,7 +69,8 @@ void ike_initial_contact(struct ike *ike, struct ike_sa *sa)
 	}
 	for (struct ike_child *c = ike->children, *n; c; c = n) {
 		n = c->next;
-		if (c->owner != sa && rp_addr_ipeq(&c->ev.peer, &sa->peer) && strcmp(c->ev.peer_id, sa->peer_id) == 0)
+		if (c->owner != sa && rp_addr_ipeq(&c->ev.peer, &sa->peer) &&
+		    strcmp(c->ev.peer_id, sa->peer_id) == 0)
 			ike_child_delete(ike, c, false, "INITIAL-CONTACT from the peer");
 	}
 }
@@ -78,7 +80,8 @@ static void handle_delete(struct ike *ike, struct ike_sa **psa, const struct isa
 	struct ike_sa *sa = *psa;
 	if (d->proto == ISAKMP_PROTO_ISAKMP && d->spi_size == 16) {
 		for (unsigned i = 0; i < d->nspi; i++)
-			if (memcmp(d->spis + 16 * i, sa->icky, 8) == 0 && memcmp(d->spis + 16 * i + 8, sa->rcky, 8) == 0) {
+			if (memcmp(d->spis + 16 * i, sa->icky, 8) == 0 &&
+			    memcmp(d->spis + 16 * i + 8, sa->rcky, 8) == 0) {
 				ike_sa_remove(ike, sa, "deleted by the peer", false);
 				*psa = NULL;
 				return;
@@ -109,10 +112,12 @@ int ike_info_input(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt,
 	char who[RP_ADDR_STRLEN];
 	rp_addr_str(&pkt->src, who, sizeof who);
 	if (!(m->h.flags & ISAKMP_FLAG_ENC) || m->h.msgid == 0) {
-		rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "unauthenticated informational ignored", NULL);
+		rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "unauthenticated informational ignored",
+		            NULL);
 		return -1;
 	}
-	if (ike_iv_p2(k->hash, k->blk, sa->iv, m->h.msgid, iv) || ike_decrypt(k, iv, pkt->data, m->h.len, &plain, &dm)) {
+	if (ike_iv_p2(k->hash, k->blk, sa->iv, m->h.msgid, iv) ||
+	    ike_decrypt(k, iv, pkt->data, m->h.len, &plain, &dm)) {
 		rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "informational does not decrypt", NULL);
 		return -1;
 	}
@@ -153,14 +158,15 @@ int ike_info_input(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt,
 			/* RFC 3706 §5.3: answer with the same sequence number and cookies */
 			if (n.len == 4)
 				ike_info_send_notify(ike, sa, ISAKMP_PROTO_ISAKMP, n.spi, n.spi_size,
-						     ISAKMP_N_DPD_R_U_THERE_ACK, n.data, 4);
+				                     ISAKMP_N_DPD_R_U_THERE_ACK, n.data, 4);
 			break;
 		case ISAKMP_N_DPD_R_U_THERE_ACK:
 			if (n.len == 4 && rp_get_u32(n.data) == sa->dpd_pending)
 				sa->dpd_pending = 0;
 			break;
 		default:
-			rp_logf(ike->log, RP_LOG_WARN, "ike", "notify %u from %s (id %s)", n.type, who, sa->peer_id);
+			rp_logf(ike->log, RP_LOG_WARN, "ike", "notify %u from %s (id %s)", n.type, who,
+			        sa->peer_id);
 			/* An error notify (RFC 2408 §3.14.1, types < 8192) while a Quick Mode waits for
 			 * QM3 means the initiator gave up on it (e.g. its SA install failed). */
 			if (n.type < 8192)
@@ -177,7 +183,8 @@ void ike_dpd_tick(struct ike *ike, struct ike_sa *sa, uint64_t now)
 {
 	if (!sa->vids.dpd)
 		return; /* Windows does not do DPD; L2TP HELLO and LCP echo cover it (INTEROP.md) */
-	uint64_t idle = (uint64_t)ike->conf.dpd_idle_s * 1000, dead = (uint64_t)ike->conf.dpd_timeout_s * 1000;
+	uint64_t idle = (uint64_t)ike->conf.dpd_idle_s * 1000,
+	         dead = (uint64_t)ike->conf.dpd_timeout_s * 1000;
 	if (sa->dpd_pending && now >= sa->last_rx_ms + dead) {
 		/* RFC 3706 §5.5: no answer for long enough: the peer is gone (iOS sends no DELETE). */
 		ike_sa_remove(ike, sa, "dead peer (DPD)", true);

@@ -28,7 +28,8 @@ size_t ike_enc_keylen(uint16_t enc, uint16_t keybits); /* bytes; 0 = unsupported
 size_t ike_enc_block(uint16_t enc);
 const char *ike_enc_name(uint16_t enc);
 /* CBC in place; len a multiple of the block; iv (block bytes) becomes the last ciphertext block. */
-int ike_cbc(uint16_t enc, const uint8_t *key, size_t klen, uint8_t *iv, uint8_t *data, size_t len, bool encrypt);
+int ike_cbc(uint16_t enc, const uint8_t *key, size_t klen, uint8_t *iv, uint8_t *data, size_t len,
+            bool encrypt);
 
 /* Phase-1 keying material (RFC 2409 §5). */
 struct ike_keys {
@@ -38,17 +39,18 @@ struct ike_keys {
 	uint8_t key[32]; /* SKEYID_e expanded to the cipher's key (appendix B) */
 };
 int ike_skeyid_psk(struct ike_keys *k, const uint8_t *psk, size_t psklen, const uint8_t *ni, size_t nilen,
-		   const uint8_t *nr, size_t nrlen);
+                   const uint8_t *nr, size_t nrlen);
 int ike_skeyid_sig(struct ike_keys *k, const uint8_t *ni, size_t nilen, const uint8_t *nr, size_t nrlen,
-		   const uint8_t *gxy, size_t gxylen);
+                   const uint8_t *gxy, size_t gxylen);
 /* SKEYID_d/a/e and the cipher key from SKEYID (k->hash/enc/klen set by the caller). */
 int ike_keys_derive(struct ike_keys *k, const uint8_t *gxy, size_t gxylen, const uint8_t icky[8],
-		    const uint8_t rcky[8]);
+                    const uint8_t rcky[8]);
 int ike_iv_p1(uint16_t hash, size_t blk, const uint8_t *gxi, size_t gxilen, const uint8_t *gxr, size_t gxrlen,
-	      uint8_t *iv);
+              uint8_t *iv);
 int ike_iv_p2(uint16_t hash, size_t blk, const uint8_t *last, uint32_t msgid, uint8_t *iv);
-int ike_keymat(uint16_t hash, const uint8_t *skeyid_d, size_t hlen, const uint8_t *gqm, size_t gqmlen, uint8_t proto,
-	       uint32_t spi, const uint8_t *ni, size_t nilen, const uint8_t *nr, size_t nrlen, uint8_t *out, size_t need);
+int ike_keymat(uint16_t hash, const uint8_t *skeyid_d, size_t hlen, const uint8_t *gqm, size_t gqmlen,
+               uint8_t proto, uint32_t spi, const uint8_t *ni, size_t nilen, const uint8_t *nr, size_t nrlen,
+               uint8_t *out, size_t need);
 size_t ike_esp_keylen(uint16_t tf, uint16_t keybits); /* 0 unsupported */
 size_t ike_esp_authlen(uint16_t alg);                 /* 0 unsupported */
 const char *ike_esp_name(uint16_t tf);
@@ -82,7 +84,7 @@ struct ike_p1_choice {
 };
 /* 0 and *ch filled, or -1 with why (a sentence for the log) filled. */
 int ike_p1_select(const struct ike_conf *c, const struct isakmp_sa *sa, struct ike_p1_choice *ch, char *why,
-		  size_t n);
+                  size_t n);
 struct ike_p2_choice {
 	const struct isakmp_prop *prop;
 	const struct isakmp_xf *xf;
@@ -91,7 +93,7 @@ struct ike_p2_choice {
 	bool shortened;
 };
 int ike_p2_select(const struct ike_conf *c, const struct isakmp_sa *sa, bool natt, size_t ke_len,
-		  struct ike_p2_choice *ch, char *why, size_t n);
+                  struct ike_p2_choice *ch, char *why, size_t n);
 /* "AES-256/SHA1/MODP2048, 3DES/MD5/MODP1024, ..." */
 void ike_p1_offer_str(const struct isakmp_sa *sa, char *out, size_t n);
 void ike_p2_offer_str(const struct isakmp_sa *sa, char *out, size_t n);
@@ -100,7 +102,7 @@ void ike_p2_offer_str(const struct isakmp_sa *sa, char *out, size_t n);
 
 enum ike_natt {
 	IKE_NATT_NONE = 0,
-	IKE_NATT_DRAFT02, /* draft-ietf-ipsec-nat-t-ike-02 */
+	IKE_NATT_DRAFT02,  /* draft-ietf-ipsec-nat-t-ike-02 */
 	IKE_NATT_DRAFT02N, /* "...-02\n" */
 	IKE_NATT_DRAFT03,
 	IKE_NATT_RFC, /* RFC 3947 */
@@ -117,7 +119,7 @@ const char *ike_natt_name(enum ike_natt n);
 void ike_vids_str(const struct ike_vids *v, char *out, size_t n);
 extern const uint8_t ike_vid_dpd[16];
 int ike_natd_hash(uint16_t hash, const uint8_t icky[8], const uint8_t rcky[8], const struct rp_addr *a,
-		  uint8_t *out);
+                  uint8_t *out);
 
 /* ---- state (ike_sa.c, ike_mm.c, ike_qm.c, ike_info.c) ----------------------------------------- */
 
@@ -202,13 +204,13 @@ struct ike {
 /* ike_sa.c */
 struct ike_sa *ike_sa_find(struct ike *ike, const uint8_t icky[8], const uint8_t rcky[8]);
 struct ike_sa *ike_sa_find_half(struct ike *ike, const uint8_t icky[8], const struct rp_addr *peer);
-struct ike_sa *ike_sa_add(struct ike *ike);   /* allocated, not yet in the table */
+struct ike_sa *ike_sa_add(struct ike *ike);           /* allocated, not yet in the table */
 void ike_sa_link(struct ike *ike, struct ike_sa *sa); /* cookies set: into the table */
 int ike_spi_alloc(struct ike *ike, uint32_t *spi);
 void ike_spi_release(struct ike *ike, uint32_t spi);
 void ike_sa_remove(struct ike *ike, struct ike_sa *sa, const char *why, bool delete_children);
 void ike_emit_send(struct ike *ike, const struct rp_addr *src, const struct rp_addr *dst, const uint8_t *p,
-		   size_t len);
+                   size_t len);
 void ike_sa_send(struct ike *ike, struct ike_sa *sa, const uint8_t *p, size_t len, bool remember);
 void ike_emit_ike(struct ike *ike, struct ike_sa *sa, int type, const char *reason);
 void ike_child_delete(struct ike *ike, struct ike_child *c, bool notify_peer, const char *why);
@@ -219,7 +221,7 @@ size_t ike_encrypt(const struct ike_keys *k, uint8_t *iv, uint8_t *buf, size_t l
 /* Decrypt the body of an encrypted message into out (heap, caller frees) and parse its chain
  * into m (header copied). iv is advanced only on success. */
 int ike_decrypt(const struct ike_keys *k, uint8_t *iv, const uint8_t *msg, size_t len, uint8_t **out,
-		struct isakmp_msg *m);
+                struct isakmp_msg *m);
 
 /* ike_mm.c */
 int ike_mm_first(struct ike *ike, const struct rp_pkt *pkt, const struct isakmp_msg *m);
@@ -227,7 +229,7 @@ int ike_mm_input(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, c
 void ike_refuse_aggressive(struct ike *ike, const struct rp_pkt *pkt, const struct isakmp_msg *m);
 /* PSK candidates for a peer (RFC 2409 §5.4), in the order they are tried. */
 size_t ike_psk_candidates(const struct ike_conf *c, const struct rp_addr *peer, const struct ike_psk **out,
-			  size_t max);
+                          size_t max);
 bool ike_psk_id_match(const struct ike_psk *p, const struct isakmp_id_pl *id);
 
 /* ike_qm.c */
@@ -238,9 +240,10 @@ void ike_qm_abort(struct ike *ike, struct ike_qm *q, const char *why);
 /* ike_info.c */
 int ike_info_input(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, const struct isakmp_msg *m);
 /* Send an authenticated informational with one notify or delete payload. */
-int ike_info_send_notify(struct ike *ike, struct ike_sa *sa, uint8_t proto, const uint8_t *spi, size_t spi_size,
-			 uint16_t type, const void *data, size_t len);
-int ike_info_send_delete(struct ike *ike, struct ike_sa *sa, uint8_t proto, const uint8_t *spi, size_t spi_size);
+int ike_info_send_notify(struct ike *ike, struct ike_sa *sa, uint8_t proto, const uint8_t *spi,
+                         size_t spi_size, uint16_t type, const void *data, size_t len);
+int ike_info_send_delete(struct ike *ike, struct ike_sa *sa, uint8_t proto, const uint8_t *spi,
+                         size_t spi_size);
 void ike_initial_contact(struct ike *ike, struct ike_sa *sa);
 void ike_dpd_tick(struct ike *ike, struct ike_sa *sa, uint64_t now);
 

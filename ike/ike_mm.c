@@ -19,7 +19,8 @@ static uint8_t *dup_bytes(const uint8_t *p, size_t n)
 }
 
 /* An unencrypted notify answering a first message (no state exists, RFC 2408 §5.5 allows it). */
-static void send_clear_notify(struct ike *ike, const struct rp_pkt *pkt, const struct isakmp_msg *m, uint16_t type)
+static void send_clear_notify(struct ike *ike, const struct rp_pkt *pkt, const struct isakmp_msg *m,
+                              uint16_t type)
 {
 	uint8_t buf[256];
 	struct isakmp_wr w;
@@ -36,7 +37,7 @@ void ike_refuse_aggressive(struct ike *ike, const struct rp_pkt *pkt, const stru
 	/* Aggressive Mode with a PSK sends the hash in the clear to anyone who asks, which allows
 	 * offline guessing of the key (ike-scan --aggressive); it is not offered. */
 	rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "Aggressive Mode refused",
-		    "(not offered: its PSK hash is open to offline guessing); answering NO-PROPOSAL-CHOSEN");
+	            "(not offered: its PSK hash is open to offline guessing); answering NO-PROPOSAL-CHOSEN");
 	send_clear_notify(ike, pkt, m, ISAKMP_N_NO_PROPOSAL_CHOSEN);
 }
 
@@ -60,7 +61,8 @@ static bool addr_in(const struct rp_addr *a, const struct rp_addr *net, unsigned
 	return true;
 }
 
-size_t ike_psk_candidates(const struct ike_conf *c, const struct rp_addr *peer, const struct ike_psk **out, size_t max)
+size_t ike_psk_candidates(const struct ike_conf *c, const struct rp_addr *peer, const struct ike_psk **out,
+                          size_t max)
 {
 	size_t n = 0;
 	/* The ID is encrypted in Main Mode (RFC 2409 §5.4), so keys bound to an ID are tried by
@@ -88,8 +90,8 @@ bool ike_psk_id_match(const struct ike_psk *p, const struct isakmp_id_pl *id)
 	switch (p->kind) {
 	case IKE_PSK_ID_IPV4: {
 		struct rp_addr a;
-		return id->type == ISAKMP_ID_IPV4 && p->id && rp_addr_parse(&a, p->id) == 0 && a.family == 4 &&
-		       memcmp(a.ip, id->data, 4) == 0;
+		return id->type == ISAKMP_ID_IPV4 && p->id && rp_addr_parse(&a, p->id) == 0 &&
+		       a.family == 4 && memcmp(a.ip, id->data, 4) == 0;
 	}
 	case IKE_PSK_ID_FQDN:
 		return id->type == ISAKMP_ID_FQDN && p->id && strlen(p->id) == id->len &&
@@ -126,10 +128,11 @@ int ike_mm_first(struct ike *ike, const struct rp_pkt *pkt, const struct isakmp_
 		ike_p1_offer_str(&sap, offer, sizeof offer);
 		ike_vids_str(&vids, v, sizeof v);
 		rp_logf(ike->log, RP_LOG_WARN, "ike", "Main Mode from %s offers %s; VIDs %s",
-			rp_addr_str(&pkt->src, who, sizeof who), offer, v);
+		        rp_addr_str(&pkt->src, who, sizeof who), offer, v);
 	}
 	if (ike_p1_select(&ike->conf, &sap, &ch, why, sizeof why)) {
-		rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "NO-PROPOSAL-CHOSEN", "(Main Mode): %s", why);
+		rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "NO-PROPOSAL-CHOSEN", "(Main Mode): %s",
+		            why);
 		send_clear_notify(ike, pkt, m, ISAKMP_N_NO_PROPOSAL_CHOSEN);
 		return -1;
 	}
@@ -146,7 +149,8 @@ int ike_mm_first(struct ike *ike, const struct rp_pkt *pkt, const struct isakmp_
 			free(sa);
 			return -1;
 		}
-	} while (ike_sa_find(ike, sa->icky, sa->rcky) || !(sa->rcky[0] | sa->rcky[1] | sa->rcky[2] | sa->rcky[3]));
+	} while (ike_sa_find(ike, sa->icky, sa->rcky) ||
+	         !(sa->rcky[0] | sa->rcky[1] | sa->rcky[2] | sa->rcky[3]));
 	sa->state = IKE_ST_MM2;
 	sa->local = pkt->dst;
 	sa->peer = pkt->src;
@@ -166,11 +170,12 @@ int ike_mm_first(struct ike *ike, const struct rp_pkt *pkt, const struct isakmp_
 	if (!sa->natt && pkt->src.port != 500)
 		/* a translated source port means a NAT, and without NAT-T ESP will not pass it */
 		rp_logf(ike->log, RP_LOG_WARN, "ike",
-			"Main Mode from %s: client behind a NAT but without NAT-T (expect Windows error 809)",
-			rp_addr_str(&pkt->src, who, sizeof who));
+		        "Main Mode from %s: client behind a NAT but without NAT-T (expect Windows error 809)",
+		        rp_addr_str(&pkt->src, who, sizeof who));
 	rp_log_ike(ike->log, "Main Mode from %s: chose %s-%u/%s/%s, life %u s, NAT-T %s%s",
-		   rp_addr_str(&pkt->src, who, sizeof who), ike_enc_name(ch.enc), ch.keylen, ike_hash_name(ch.hash),
-		   ike_dh_name(ch.group), ch.life_s, ike_natt_name(sa->natt), vids.ms_nt5 ? ", Windows" : "");
+	           rp_addr_str(&pkt->src, who, sizeof who), ike_enc_name(ch.enc), ch.keylen,
+	           ike_hash_name(ch.hash), ike_dh_name(ch.group), ch.life_s, ike_natt_name(sa->natt),
+	           vids.ms_nt5 ? ", Windows" : "");
 
 	uint8_t buf[IKE_MAXBUF];
 	struct isakmp_wr w;
@@ -196,7 +201,8 @@ int ike_mm_first(struct ike *ike, const struct rp_pkt *pkt, const struct isakmp_
 
 static int mm3(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, const struct isakmp_msg *m)
 {
-	const struct isakmp_pl *ke = isakmp_find(m, ISAKMP_PL_KE, 0), *no = isakmp_find(m, ISAKMP_PL_NONCE, 0);
+	const struct isakmp_pl *ke = isakmp_find(m, ISAKMP_PL_KE, 0),
+	                       *no = isakmp_find(m, ISAKMP_PL_NONCE, 0);
 	char who[RP_ADDR_STRLEN];
 	if (m->h.flags & ISAKMP_FLAG_ENC || !ke || !no || isakmp_count(m, ISAKMP_PL_KE) != 1) {
 		rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "malformed MM3", NULL);
@@ -204,7 +210,7 @@ static int mm3(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 	}
 	if (ke->len != ike_dh_publen(sa->ch.group)) {
 		rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "MM3 KE length does not match the group",
-			    "(%zu bytes for %s)", ke->len, ike_dh_name(sa->ch.group));
+		            "(%zu bytes for %s)", ke->len, ike_dh_name(sa->ch.group));
 		return -1;
 	}
 	if (no->len < 8 || no->len > 256) { /* RFC 2409 §5: nonces are 8-256 bytes */
@@ -213,9 +219,10 @@ static int mm3(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 	}
 	uint8_t gxy[IKE_MAXPUB];
 	size_t gxylen = 0;
-	if (ike_dh_init(&sa->dh, sa->ch.group, ike->rng) || ike_dh_shared(&sa->dh, ke->body, ke->len, gxy, &gxylen)) {
+	if (ike_dh_init(&sa->dh, sa->ch.group, ike->rng) ||
+	    ike_dh_shared(&sa->dh, ke->body, ke->len, gxy, &gxylen)) {
 		rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "invalid DH public value", "(%s)",
-			    ike_dh_name(sa->ch.group));
+		            ike_dh_name(sa->ch.group));
 		ike_sa_remove(ike, sa, NULL, false);
 		return -1;
 	}
@@ -237,14 +244,15 @@ static int mm3(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 				sa->nat_peer = false;
 		}
 		if (sa->nat_local && sa->vids.ms_nt5)
-			/* INTEROP.md (MS KB 947234): Windows talks to a server behind NAT only with this set */
+			/* INTEROP.md (MS KB 947234): Windows talks to a server behind NAT only with this set
+			 */
 			rp_logf(ike->log, RP_LOG_WARN, "ike",
-				"%s is Windows and this server is behind a NAT: the client needs registry "
-				"AssumeUDPEncapsulationContextOnSendRule=2 (else error 809)",
-				rp_addr_str(&pkt->src, who, sizeof who));
+			        "%s is Windows and this server is behind a NAT: the client needs registry "
+			        "AssumeUDPEncapsulationContextOnSendRule=2 (else error 809)",
+			        rp_addr_str(&pkt->src, who, sizeof who));
 		rp_log_ike(ike->log, "NAT-D with %s: %s%s%s", rp_addr_str(&pkt->src, who, sizeof who),
-			   sa->nat_peer ? "peer behind NAT" : "", sa->nat_peer && sa->nat_local ? ", " : "",
-			   sa->nat_local ? "we are behind NAT" : (sa->nat_peer ? "" : "no NAT"));
+		           sa->nat_peer ? "peer behind NAT" : "", sa->nat_peer && sa->nat_local ? ", " : "",
+		           sa->nat_local ? "we are behind NAT" : (sa->nat_peer ? "" : "no NAT"));
 	} else if (sa->natt) {
 		sa->natt = IKE_NATT_NONE; /* NAT-T VIDs but no NAT-D: the peer does not do it after all */
 	}
@@ -285,15 +293,15 @@ static int mm3(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 
 /* HASH_I = prf(SKEYID, g^xi | g^xr | CKY-I | CKY-R | SAi_b | IDii_b), HASH_R swaps (§5). */
 static int auth_hash(const struct ike_sa *sa, const struct ike_keys *k, bool initiator, const uint8_t *id,
-		     size_t idlen, uint8_t *out)
+                     size_t idlen, uint8_t *out)
 {
 	struct ike_iov v[] = {
-		{initiator ? sa->gxi : sa->dh.pub, initiator ? sa->gxilen : sa->dh.publen},
-		{initiator ? sa->dh.pub : sa->gxi, initiator ? sa->dh.publen : sa->gxilen},
-		{initiator ? sa->icky : sa->rcky, 8},
-		{initiator ? sa->rcky : sa->icky, 8},
-		{sa->sai_b, sa->sai_len},
-		{id, idlen},
+	    {initiator ? sa->gxi : sa->dh.pub, initiator ? sa->gxilen : sa->dh.publen},
+	    {initiator ? sa->dh.pub : sa->gxi, initiator ? sa->dh.publen : sa->gxilen},
+	    {initiator ? sa->icky : sa->rcky, 8},
+	    {initiator ? sa->rcky : sa->icky, 8},
+	    {sa->sai_b, sa->sai_len},
+	    {id, idlen},
 	};
 	return ike_prf(k->hash, k->skeyid, k->hlen, v, 6, out);
 }
@@ -301,7 +309,8 @@ static int auth_hash(const struct ike_sa *sa, const struct ike_keys *k, bool ini
 static void adopt_orphans(struct ike *ike, struct ike_sa *sa)
 {
 	for (struct ike_child *c = ike->children; c; c = c->next)
-		if (!c->owner && rp_addr_eq(&c->ev.peer, &sa->peer) && strcmp(c->ev.peer_id, sa->peer_id) == 0)
+		if (!c->owner && rp_addr_eq(&c->ev.peer, &sa->peer) &&
+		    strcmp(c->ev.peer_id, sa->peer_id) == 0)
 			c->owner = sa;
 }
 
@@ -333,7 +342,8 @@ static int mm5(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 			continue;
 		if (ike_decrypt(&k, iv, pkt->data, m->h.len, &plain, &dm))
 			continue;
-		const struct isakmp_pl *idp = isakmp_find(&dm, ISAKMP_PL_ID, 0), *hp = isakmp_find(&dm, ISAKMP_PL_HASH, 0);
+		const struct isakmp_pl *idp = isakmp_find(&dm, ISAKMP_PL_ID, 0),
+		                       *hp = isakmp_find(&dm, ISAKMP_PL_HASH, 0);
 		uint8_t h[IKE_MAXHASH];
 		if (idp && hp && isakmp_id_parse(idp->body, idp->len, &id) == 0) {
 			if (best_fail < 1)
@@ -355,11 +365,11 @@ static int mm5(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 		/* Rate-limited per peer, and no state change: a forged or corrupted MM5 must not
 		 * end a handshake the real peer can still complete with its retransmission. */
 		rp_log_drop(ike->log, ike->now, "ike", &pkt->src,
-			    nc == 0             ? "no pre-shared key configured for this peer"
-			    : best_fail == 1    ? "PSK mismatch: HASH_I invalid"
-			    : best_fail == 2    ? "PSK matched a key bound to another identity"
-						: "PSK mismatch: MM5 does not decrypt to a valid message",
-			    "(Main Mode, %zu key(s) tried)", nc);
+		            nc == 0          ? "no pre-shared key configured for this peer"
+		            : best_fail == 1 ? "PSK mismatch: HASH_I invalid"
+		            : best_fail == 2 ? "PSK matched a key bound to another identity"
+		                             : "PSK mismatch: MM5 does not decrypt to a valid message",
+		            "(Main Mode, %zu key(s) tried)", nc);
 		rp_wipe(&k, sizeof k);
 		return -1;
 	}
@@ -411,10 +421,10 @@ static int mm5(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 	sa->gxy = NULL;
 	ike_sa_send(ike, sa, buf, n, true);
 	rp_logf(ike->log, RP_LOG_INFO, "ike",
-		"Main Mode with %s established: id %s, %s-%u/%s/%s, life %u s%s%s%s", who, sa->peer_id,
-		ike_enc_name(sa->ch.enc), sa->ch.keylen, ike_hash_name(sa->ch.hash), ike_dh_name(sa->ch.group),
-		sa->ch.life_s, sa->nat_peer ? ", peer behind NAT" : "", sa->local.port == 4500 ? ", NAT-T 4500" : "",
-		sa->vids.ms_nt5 ? ", Windows" : "");
+	        "Main Mode with %s established: id %s, %s-%u/%s/%s, life %u s%s%s%s", who, sa->peer_id,
+	        ike_enc_name(sa->ch.enc), sa->ch.keylen, ike_hash_name(sa->ch.hash),
+	        ike_dh_name(sa->ch.group), sa->ch.life_s, sa->nat_peer ? ", peer behind NAT" : "",
+	        sa->local.port == 4500 ? ", NAT-T 4500" : "", sa->vids.ms_nt5 ? ", Windows" : "");
 	if (ike->conf.keylog) {
 		char line[200];
 		if (ike_keylog_line(line, sizeof line, sa->icky, sa->k.key, sa->k.klen) == 0) {
@@ -435,7 +445,8 @@ static int mm5(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 int ike_mm_input(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, const struct isakmp_msg *m)
 {
 	if (m->h.msgid != 0) {
-		rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "Main Mode message with a message ID", NULL);
+		rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "Main Mode message with a message ID",
+		            NULL);
 		return -1;
 	}
 	switch (sa->state) {

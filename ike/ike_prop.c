@@ -10,16 +10,16 @@
  * ECP 19/20 and 3DES/SHA1/MODP1024, macOS/iOS 14 transforms, Android 5+ incl. MD5 and DH20,
  * NetworkManager-l2tp's merged list). */
 static const uint16_t def_p1_groups[] = {20, 21, 19, 16, 15, 14, 5, 2};
-static const uint32_t def_p1_encs[] = {IKE_ENC_AES << 16 | 256, IKE_ENC_AES << 16 | 192, IKE_ENC_AES << 16 | 128,
-				       IKE_ENC_3DES << 16};
+static const uint32_t def_p1_encs[] = {IKE_ENC_AES << 16 | 256, IKE_ENC_AES << 16 | 192,
+                                       IKE_ENC_AES << 16 | 128, IKE_ENC_3DES << 16};
 static const uint16_t def_p1_hashes[] = {IKE_HASH_SHA512, IKE_HASH_SHA384, IKE_HASH_SHA256, IKE_HASH_SHA1,
-					 IKE_HASH_MD5};
-static const uint32_t def_p2_encs[] = {IKE_ESP_AES << 16 | 256, IKE_ESP_AES << 16 | 192, IKE_ESP_AES << 16 | 128,
-				       IKE_ESP_3DES << 16};
+                                         IKE_HASH_MD5};
+static const uint32_t def_p2_encs[] = {IKE_ESP_AES << 16 | 256, IKE_ESP_AES << 16 | 192,
+                                       IKE_ESP_AES << 16 | 128, IKE_ESP_3DES << 16};
 /* HMAC-SHA2-256 after SHA1: Android 6/7 truncate it to 96 bits (pre-RFC 4868), so the SA comes up
  * but no traffic passes; when the client offers both we take SHA1 (INTEROP.md, Android). */
 static const uint16_t def_p2_auths[] = {IKE_AUTH_HMAC_SHA512, IKE_AUTH_HMAC_SHA384, IKE_AUTH_HMAC_SHA1,
-					IKE_AUTH_HMAC_SHA256, IKE_AUTH_HMAC_MD5};
+                                        IKE_AUTH_HMAC_SHA256, IKE_AUTH_HMAC_MD5};
 static const uint16_t def_p2_groups[] = {20, 21, 19, 16, 15, 14, 5, 2};
 
 void ike_conf_defaults(struct ike_conf *c)
@@ -71,16 +71,36 @@ static int rank_enc(const uint32_t *l, size_t n, uint16_t id, uint16_t keylen)
 static const char *auth_name(uint16_t a)
 {
 	switch (a) {
-	case 1: return "pre-shared key";
-	case 2: return "DSS signatures";
-	case 3: return "RSA signatures";
-	case 4: return "RSA encryption";
-	case 5: return "revised RSA encryption";
-	case 8: return "ECDSA signatures";
-	case 9: case 10: case 11: return "ECDSA signatures";
-	case 64221: case 65001: case 65002: case 65003: case 65004:
-	case 65005: case 65006: case 65007: case 65008: case 65009: case 65010: return "XAUTH/hybrid";
-	default: return "unknown";
+	case 1:
+		return "pre-shared key";
+	case 2:
+		return "DSS signatures";
+	case 3:
+		return "RSA signatures";
+	case 4:
+		return "RSA encryption";
+	case 5:
+		return "revised RSA encryption";
+	case 8:
+		return "ECDSA signatures";
+	case 9:
+	case 10:
+	case 11:
+		return "ECDSA signatures";
+	case 64221:
+	case 65001:
+	case 65002:
+	case 65003:
+	case 65004:
+	case 65005:
+	case 65006:
+	case 65007:
+	case 65008:
+	case 65009:
+	case 65010:
+		return "XAUTH/hybrid";
+	default:
+		return "unknown";
 	}
 }
 
@@ -90,7 +110,10 @@ static void xf1_str(const struct isakmp_xf *x, char *out, size_t n)
 	if (x->a.enc == IKE_ENC_AES)
 		snprintf(kl, sizeof kl, "-%u", x->a.keylen ? x->a.keylen : 128);
 	snprintf(out, n, "%s%s/%s/%s%s", ike_enc_name(x->a.enc), kl, ike_hash_name(x->a.hash),
-		 ike_dh_name(x->a.group), x->a.auth == IKE_AUTH_PSK ? "" : x->a.auth == IKE_AUTH_RSA_SIG ? "/RSA" : "/other-auth");
+	         ike_dh_name(x->a.group),
+	         x->a.auth == IKE_AUTH_PSK       ? ""
+	         : x->a.auth == IKE_AUTH_RSA_SIG ? "/RSA"
+	                                         : "/other-auth");
 }
 
 static void cat(char *out, size_t n, const char *s)
@@ -135,7 +158,8 @@ static void ours_p1_str(const struct ike_conf *c, char *out, size_t n)
 
 enum { WHY_AUTH = 1, WHY_ENC = 2, WHY_HASH = 4, WHY_GROUP = 8, WHY_OTHER = 16 };
 
-int ike_p1_select(const struct ike_conf *c, const struct isakmp_sa *sa, struct ike_p1_choice *ch, char *why, size_t n)
+int ike_p1_select(const struct ike_conf *c, const struct isakmp_sa *sa, struct ike_p1_choice *ch, char *why,
+                  size_t n)
 {
 	long best = -1;
 	unsigned reasons = 0, nauth_other = 0;
@@ -204,12 +228,15 @@ int ike_p1_select(const struct ike_conf *c, const struct isakmp_sa *sa, struct i
 	ike_p1_offer_str(sa, offer, sizeof offer);
 	ours_p1_str(c, ours, sizeof ours);
 	if (reasons == WHY_AUTH)
-		snprintf(why, n, "client offered only %s authentication (%u transforms), we use pre-shared keys",
-			 auth_name(other_auth), nauth_other);
+		snprintf(why, n,
+		         "client offered only %s authentication (%u transforms), we use pre-shared keys",
+		         auth_name(other_auth), nauth_other);
 	else if (reasons == WHY_GROUP && all_ecp)
-		snprintf(why, n, "client offered only ECP groups, none allowed here: client %s; ours %s", offer, ours);
+		snprintf(why, n, "client offered only ECP groups, none allowed here: client %s; ours %s",
+		         offer, ours);
 	else if (reasons == WHY_GROUP)
-		snprintf(why, n, "client offered only DH groups we do not allow: client %s; ours %s", offer, ours);
+		snprintf(why, n, "client offered only DH groups we do not allow: client %s; ours %s", offer,
+		         ours);
 	else
 		snprintf(why, n, "no proposal matches: client %s; ours %s", offer, ours);
 	return -1;
@@ -222,7 +249,8 @@ static void xf2_str(const struct isakmp_xf *x, char *out, size_t n)
 		snprintf(kl, sizeof kl, "-%u", x->a.keylen ? x->a.keylen : 128);
 	if (x->a.group)
 		snprintf(grp, sizeof grp, "/PFS-%s", ike_dh_name(x->a.group));
-	snprintf(out, n, "%s%s/%s%s/encap%u", ike_esp_name(x->id), kl, ike_esp_auth_name(x->a.authalg), grp, x->a.encap);
+	snprintf(out, n, "%s%s/%s%s/encap%u", ike_esp_name(x->id), kl, ike_esp_auth_name(x->a.authalg), grp,
+	         x->a.encap);
 }
 
 void ike_p2_offer_str(const struct isakmp_sa *sa, char *out, size_t n)
@@ -245,7 +273,7 @@ static bool encap_ok(uint16_t e, bool natt)
 }
 
 int ike_p2_select(const struct ike_conf *c, const struct isakmp_sa *sa, bool natt, size_t ke_len,
-		  struct ike_p2_choice *ch, char *why, size_t n)
+                  struct ike_p2_choice *ch, char *why, size_t n)
 {
 	long best = -1;
 	bool tunnel = false, pfs_mismatch = false;
@@ -264,24 +292,29 @@ int ike_p2_select(const struct ike_conf *c, const struct isakmp_sa *sa, bool nat
 		for (size_t j = 0; j < p->nxf; j++) {
 			const struct isakmp_xf *x = &sa->xf[p->xf0 + j];
 			const struct isakmp_attrs *a = &x->a;
-			uint16_t encap = a->encap ? a->encap : natt ? IKE_ENCAP_UDP_TRANSPORT : IKE_ENCAP_TRANSPORT;
+			uint16_t encap = a->encap ? a->encap
+			                 : natt   ? IKE_ENCAP_UDP_TRANSPORT
+			                          : IKE_ENCAP_TRANSPORT;
 			if (a->unknown)
 				continue;
 			if (!encap_ok(encap, natt)) {
 				tunnel |= encap == IKE_ENCAP_TUNNEL || encap == IKE_ENCAP_UDP_TUNNEL ||
-					  encap == IKE_ENCAP_UDP_TUNNEL_DRAFT;
+				          encap == IKE_ENCAP_UDP_TUNNEL_DRAFT;
 				continue;
 			}
 			/* PFS: one KE for the whole offer, so only transforms of its group qualify */
-			if ((a->group != 0) != (ke_len != 0) || (a->group && ike_dh_publen(a->group) != ke_len)) {
+			if ((a->group != 0) != (ke_len != 0) ||
+			    (a->group && ike_dh_publen(a->group) != ke_len)) {
 				pfs_mismatch = true;
 				continue;
 			}
-			if (a->group && (rank16(c->p2_groups, c->np2_groups, a->group) < 0 || !ike_dh_supported(a->group)))
+			if (a->group && (rank16(c->p2_groups, c->np2_groups, a->group) < 0 ||
+			                 !ike_dh_supported(a->group)))
 				continue;
 			int re = rank_enc(c->p2_encs, c->np2_encs, x->id, a->keylen);
 			int ra = rank16(c->p2_auths, c->np2_auths, a->authalg);
-			if (re < 0 || ra < 0 || !ike_esp_keylen(x->id, a->keylen) || !ike_esp_authlen(a->authalg))
+			if (re < 0 || ra < 0 || !ike_esp_keylen(x->id, a->keylen) ||
+			    !ike_esp_authlen(a->authalg))
 				continue;
 			long score = (long)re * 100 + ra;
 			if (best < 0 || score < best) {
@@ -312,10 +345,12 @@ int ike_p2_select(const struct ike_conf *c, const struct isakmp_sa *sa, bool nat
 	char offer[384];
 	ike_p2_offer_str(sa, offer, sizeof offer);
 	if (tunnel)
-		snprintf(why, n, "client asked for tunnel mode; L2TP/IPsec uses transport mode: client %s", offer);
+		snprintf(why, n, "client asked for tunnel mode; L2TP/IPsec uses transport mode: client %s",
+		         offer);
 	else if (pfs_mismatch)
 		snprintf(why, n, "PFS group attribute and KE payload disagree: client %s", offer);
 	else
-		snprintf(why, n, "no ESP proposal matches (%s): client %s", natt ? "UDP-encapsulated" : "plain", offer);
+		snprintf(why, n, "no ESP proposal matches (%s): client %s",
+		         natt ? "UDP-encapsulated" : "plain", offer);
 	return -1;
 }

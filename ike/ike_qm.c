@@ -54,11 +54,21 @@ static void wr_lifetime_notify(struct isakmp_wr *w, uint32_t spi, const struct i
 	uint8_t d[24], sp[4];
 	size_t n = 0;
 	/* SA Life Type (TV, 1 = seconds) then SA Life Duration (TLV, 4 bytes), RFC 2407 §4.5 */
-	rp_put_u16(d + n, 0x8001); rp_put_u16(d + n + 2, 1); n += 4;
-	rp_put_u16(d + n, 2); rp_put_u16(d + n + 2, 4); rp_put_u32(d + n + 4, ch->life_s); n += 8;
+	rp_put_u16(d + n, 0x8001);
+	rp_put_u16(d + n + 2, 1);
+	n += 4;
+	rp_put_u16(d + n, 2);
+	rp_put_u16(d + n + 2, 4);
+	rp_put_u32(d + n + 4, ch->life_s);
+	n += 8;
 	if (ch->life_kb) {
-		rp_put_u16(d + n, 0x8001); rp_put_u16(d + n + 2, 2); n += 4;
-		rp_put_u16(d + n, 2); rp_put_u16(d + n + 2, 4); rp_put_u32(d + n + 4, ch->life_kb); n += 8;
+		rp_put_u16(d + n, 0x8001);
+		rp_put_u16(d + n + 2, 2);
+		n += 4;
+		rp_put_u16(d + n, 2);
+		rp_put_u16(d + n + 2, 4);
+		rp_put_u32(d + n + 4, ch->life_kb);
+		n += 8;
 	}
 	rp_put_u32(sp, spi);
 	isakmp_wr_notify(w, ISAKMP_PROTO_ESP, sp, 4, ISAKMP_N_RESPONDER_LIFETIME, d, n);
@@ -101,10 +111,11 @@ static int install(struct ike *ike, struct ike_sa *sa, struct ike_qm *q)
 	ike->children = c;
 	ike->nchildren++;
 	char who[RP_ADDR_STRLEN], inner[RP_ADDR_STRLEN];
-	rp_logf(ike->log, RP_LOG_INFO, "ike", "IPsec SA up %s SPIs in %08x out %08x id %s inner %s %s-%u/%s%s",
-		rp_addr_str(&sa->peer, who, sizeof who), c->ev.spi_in, c->ev.spi_out, c->ev.peer_id,
-		rp_addr_str(&c->ev.peer_inner, inner, sizeof inner), ike_esp_name(c->ev.esp_transform),
-		c->ev.enc_key_bits, ike_esp_auth_name(c->ev.auth_alg), c->ev.udp_encap ? " UDP-encap" : "");
+	rp_logf(ike->log, RP_LOG_INFO, "ike",
+	        "IPsec SA up %s SPIs in %08x out %08x id %s inner %s %s-%u/%s%s",
+	        rp_addr_str(&sa->peer, who, sizeof who), c->ev.spi_in, c->ev.spi_out, c->ev.peer_id,
+	        rp_addr_str(&c->ev.peer_inner, inner, sizeof inner), ike_esp_name(c->ev.esp_transform),
+	        c->ev.enc_key_bits, ike_esp_auth_name(c->ev.auth_alg), c->ev.udp_encap ? " UDP-encap" : "");
 	return 0;
 }
 
@@ -116,13 +127,15 @@ static int qm1(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 	char who[RP_ADDR_STRLEN], why[640];
 	rp_addr_str(&pkt->src, who, sizeof who);
 
-	if (ike_iv_p2(k->hash, k->blk, sa->iv, m->h.msgid, iv) || ike_decrypt(k, iv, pkt->data, m->h.len, &plain, &dm)) {
+	if (ike_iv_p2(k->hash, k->blk, sa->iv, m->h.msgid, iv) ||
+	    ike_decrypt(k, iv, pkt->data, m->h.len, &plain, &dm)) {
 		qm_drop(ike, pkt, "Quick Mode message does not decrypt");
 		return -1;
 	}
 	int rc = -1;
 	const struct isakmp_pl *hp = &dm.pl[0];
-	const struct isakmp_pl *sap = isakmp_find(&dm, ISAKMP_PL_SA, 0), *nop = isakmp_find(&dm, ISAKMP_PL_NONCE, 0);
+	const struct isakmp_pl *sap = isakmp_find(&dm, ISAKMP_PL_SA, 0),
+	                       *nop = isakmp_find(&dm, ISAKMP_PL_NONCE, 0);
 	const struct isakmp_pl *kep = isakmp_find(&dm, ISAKMP_PL_KE, 0);
 	size_t nid = isakmp_count(&dm, ISAKMP_PL_ID);
 	/* HASH(1) = prf(SKEYID_a, M-ID | SA | Ni [ | KE ] [ | IDci | IDcr ]): HASH comes first. */
@@ -144,7 +157,8 @@ static int qm1(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 	 * mapping; the ESP SAs move with their own authenticated packets). */
 	if (!rp_addr_eq(&pkt->src, &sa->peer) && pkt->dst.port == sa->local.port) {
 		char old[RP_ADDR_STRLEN];
-		rp_logf(ike->log, RP_LOG_INFO, "ike", "peer %s moved to %s", rp_addr_str(&sa->peer, old, sizeof old), who);
+		rp_logf(ike->log, RP_LOG_INFO, "ike", "peer %s moved to %s",
+		        rp_addr_str(&sa->peer, old, sizeof old), who);
 		sa->peer = pkt->src;
 	}
 	if (!sap || !nop || isakmp_count(&dm, ISAKMP_PL_SA) != 1 || (nid != 0 && nid != 2) || nop->len < 8 ||
@@ -163,10 +177,13 @@ static int qm1(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 	if (nid == 2) {
 		idcip = isakmp_find(&dm, ISAKMP_PL_ID, 0);
 		idcrp = isakmp_find(&dm, ISAKMP_PL_ID, 1);
-		if (isakmp_id_parse(idcip->body, idcip->len, &idci) || isakmp_id_parse(idcrp->body, idcrp->len, &idcr) ||
-		    id_addr(&idci, &ci) || id_addr(&idcr, &cr)) {
-			rp_logf(ike->log, RP_LOG_WARN, "ike", "Quick Mode from %s: client IDs are not single hosts", who);
-			ike_info_send_notify(ike, sa, ISAKMP_PROTO_ESP, NULL, 0, ISAKMP_N_INVALID_ID_INFORMATION, NULL, 0);
+		if (isakmp_id_parse(idcip->body, idcip->len, &idci) ||
+		    isakmp_id_parse(idcrp->body, idcrp->len, &idcr) || id_addr(&idci, &ci) ||
+		    id_addr(&idcr, &cr)) {
+			rp_logf(ike->log, RP_LOG_WARN, "ike",
+			        "Quick Mode from %s: client IDs are not single hosts", who);
+			ike_info_send_notify(ike, sa, ISAKMP_PROTO_ESP, NULL, 0,
+			                     ISAKMP_N_INVALID_ID_INFORMATION, NULL, 0);
 			goto out;
 		}
 		/* L2TP/IPsec: UDP to our port 1701 (RFC 3193 §4). The client's port may be 1701, 0
@@ -174,17 +191,21 @@ static int qm1(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 		if ((idci.proto != 17 && idci.proto != 0) || idcr.proto != idci.proto ||
 		    (idcr.port != 1701 && idcr.port != 0)) {
 			rp_logf(ike->log, RP_LOG_WARN, "ike",
-				"Quick Mode from %s: traffic selector proto %u port %u -> %u is not L2TP (UDP/1701)",
-				who, idci.proto, idci.port, idcr.port);
-			ike_info_send_notify(ike, sa, ISAKMP_PROTO_ESP, NULL, 0, ISAKMP_N_INVALID_ID_INFORMATION, NULL, 0);
+			        "Quick Mode from %s: traffic selector proto %u port %u -> %u is not L2TP "
+			        "(UDP/1701)",
+			        who, idci.proto, idci.port, idcr.port);
+			ike_info_send_notify(ike, sa, ISAKMP_PROTO_ESP, NULL, 0,
+			                     ISAKMP_N_INVALID_ID_INFORMATION, NULL, 0);
 			goto out;
 		}
 	}
 	bool udp = sa->natt && (sa->nat_local || sa->nat_peer);
 	struct ike_p2_choice ch;
 	if (ike_p2_select(&ike->conf, &sap2, udp, kep ? kep->len : 0, &ch, why, sizeof why)) {
-		rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "NO-PROPOSAL-CHOSEN", "(Quick Mode): %s", why);
-		ike_info_send_notify(ike, sa, ISAKMP_PROTO_ESP, NULL, 0, ISAKMP_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "NO-PROPOSAL-CHOSEN", "(Quick Mode): %s",
+		            why);
+		ike_info_send_notify(ike, sa, ISAKMP_PROTO_ESP, NULL, 0, ISAKMP_N_NO_PROPOSAL_CHOSEN, NULL,
+		                     0);
 		goto out;
 	}
 	struct ike_dh dh;
@@ -192,7 +213,7 @@ static int qm1(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 	size_t gqmlen = 0;
 	memset(&dh, 0, sizeof dh);
 	if (kep && (kep->len != ike_dh_publen(ch.group) || ike_dh_init(&dh, ch.group, ike->rng) ||
-		    ike_dh_shared(&dh, kep->body, kep->len, gqm, &gqmlen))) {
+	            ike_dh_shared(&dh, kep->body, kep->len, gqm, &gqmlen))) {
 		ike_dh_clear(&dh);
 		qm_drop(ike, pkt, "Quick Mode PFS KE invalid");
 		goto out;
@@ -269,12 +290,12 @@ static int qm1(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 	size_t ekl = ike_esp_keylen(ch.tf, ch.keylen), akl = ike_esp_authlen(ch.auth);
 	uint8_t km[96];
 	int krc = n ? 0 : -1;
-	krc |= ike_keymat(k->hash, k->d, k->hlen, gqm, gqmlen, ISAKMP_PROTO_ESP, q->spi_in, q->ni, q->nilen, q->nr,
-			  q->nrlen, km, ekl + akl);
+	krc |= ike_keymat(k->hash, k->d, k->hlen, gqm, gqmlen, ISAKMP_PROTO_ESP, q->spi_in, q->ni, q->nilen,
+	                  q->nr, q->nrlen, km, ekl + akl);
 	memcpy(e->in.enc, km, ekl);
 	memcpy(e->in.auth, km + ekl, akl);
-	krc |= ike_keymat(k->hash, k->d, k->hlen, gqm, gqmlen, ISAKMP_PROTO_ESP, spi_out, q->ni, q->nilen, q->nr,
-			  q->nrlen, km, ekl + akl);
+	krc |= ike_keymat(k->hash, k->d, k->hlen, gqm, gqmlen, ISAKMP_PROTO_ESP, spi_out, q->ni, q->nilen,
+	                  q->nr, q->nrlen, km, ekl + akl);
 	memcpy(e->out.enc, km, ekl);
 	memcpy(e->out.auth, km + ekl, akl);
 	e->in.enc_len = e->out.enc_len = (uint8_t)ekl;
@@ -325,9 +346,10 @@ static int qm1(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 		ike_qm_free(q);
 		goto out;
 	}
-	rp_log_ike(ike->log, "Quick Mode %08x with %s: chose %s-%u/%s%s%s, encap %u, life %u s%s", q->msgid, who,
-		   ike_esp_name(ch.tf), ch.keylen, ike_esp_auth_name(ch.auth), ch.group ? "/PFS-" : "",
-		   ch.group ? ike_dh_name(ch.group) : "", ch.encap, ch.life_s, ch.shortened ? " (shortened)" : "");
+	rp_log_ike(ike->log, "Quick Mode %08x with %s: chose %s-%u/%s%s%s, encap %u, life %u s%s", q->msgid,
+	           who, ike_esp_name(ch.tf), ch.keylen, ike_esp_auth_name(ch.auth), ch.group ? "/PFS-" : "",
+	           ch.group ? ike_dh_name(ch.group) : "", ch.encap, ch.life_s,
+	           ch.shortened ? " (shortened)" : "");
 	ike_emit_send(ike, &sa->local, &sa->peer, buf, n);
 	rc = 0;
 out:
@@ -336,7 +358,7 @@ out:
 }
 
 static int qm3(struct ike *ike, struct ike_sa *sa, struct ike_qm *q, const struct rp_pkt *pkt,
-	       const struct isakmp_msg *m)
+               const struct isakmp_msg *m)
 {
 	struct ike_keys *k = &sa->k;
 	uint8_t iv[IKE_MAXBLK], *plain = NULL, h[IKE_MAXHASH], mid[4];
@@ -351,13 +373,13 @@ static int qm3(struct ike *ike, struct ike_sa *sa, struct ike_qm *q, const struc
 	rp_put_u32(mid, q->msgid);
 	struct ike_iov v[] = {{&zero, 1}, {mid, 4}, {q->ni, q->nilen}, {q->nr, q->nrlen}};
 	const struct isakmp_pl *hp = dm.npl ? &dm.pl[0] : NULL;
-	bool ok = hp && hp->type == ISAKMP_PL_HASH && hp->len == k->hlen && ike_prf(k->hash, k->a, k->hlen, v, 4, h) == 0 &&
-		  rp_ct_memeq(h, hp->body, k->hlen);
+	bool ok = hp && hp->type == ISAKMP_PL_HASH && hp->len == k->hlen &&
+	          ike_prf(k->hash, k->a, k->hlen, v, 4, h) == 0 && rp_ct_memeq(h, hp->body, k->hlen);
 	free(plain);
 	if (!ok) {
 		char who[RP_ADDR_STRLEN];
-		rp_logf(ike->log, RP_LOG_WARN, "ike", "Quick Mode %08x from %s: HASH(3) invalid, dropped", q->msgid,
-			rp_addr_str(&pkt->src, who, sizeof who));
+		rp_logf(ike->log, RP_LOG_WARN, "ike", "Quick Mode %08x from %s: HASH(3) invalid, dropped",
+		        q->msgid, rp_addr_str(&pkt->src, who, sizeof who));
 		return -1;
 	}
 	memcpy(q->iv, iv, k->blk);

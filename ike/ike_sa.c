@@ -209,7 +209,8 @@ void ike_sa_remove(struct ike *ike, struct ike_sa *sa, const char *why, bool del
 	if (!delete_children && sa->state == IKE_ST_EST)
 		for (struct ike_sa *o = ike->all; o; o = o->next)
 			if (o != sa && o->state == IKE_ST_EST && rp_addr_eq(&o->peer, &sa->peer) &&
-			    strcmp(o->peer_id, sa->peer_id) == 0 && (!heir || o->created_ms >= heir->created_ms))
+			    strcmp(o->peer_id, sa->peer_id) == 0 &&
+			    (!heir || o->created_ms >= heir->created_ms))
 				heir = o;
 	for (struct ike_child *c = ike->children, *n; c; c = n) {
 		n = c->next;
@@ -254,7 +255,8 @@ void ike_digest(const uint8_t *p, size_t len, uint8_t out[20])
 	gnutls_hash_fast(GNUTLS_DIG_SHA1, p, len, out);
 }
 
-void ike_emit_send(struct ike *ike, const struct rp_addr *src, const struct rp_addr *dst, const uint8_t *p, size_t len)
+void ike_emit_send(struct ike *ike, const struct rp_addr *src, const struct rp_addr *dst, const uint8_t *p,
+                   size_t len)
 {
 	size_t marker = src->port == 4500 ? 4 : 0; /* RFC 3948 §2.2 non-ESP marker */
 	struct rp_ev *ev = rp_ev_new(IKE_EV_SEND, len + marker);
@@ -301,8 +303,8 @@ void ike_emit_ike(struct ike *ike, struct ike_sa *sa, int type, const char *reas
 	rp_evq_push(&ike->evq, ev);
 	char who[RP_ADDR_STRLEN];
 	rp_logf(ike->log, RP_LOG_INFO, "ike", "IKE SA %s %s id %s%s%s", type == IKE_EV_IKE_UP ? "up" : "down",
-		rp_addr_str(&sa->peer, who, sizeof who), sa->peer_id, reason && *reason ? ": " : "",
-		reason ? reason : "");
+	        rp_addr_str(&sa->peer, who, sizeof who), sa->peer_id, reason && *reason ? ": " : "",
+	        reason ? reason : "");
 }
 
 void ike_child_delete(struct ike *ike, struct ike_child *c, bool notify_peer, const char *why)
@@ -321,7 +323,7 @@ void ike_child_delete(struct ike *ike, struct ike_child *c, bool notify_peer, co
 	}
 	char who[RP_ADDR_STRLEN];
 	rp_logf(ike->log, RP_LOG_INFO, "ike", "IPsec SA down %s SPIs in %08x out %08x id %s: %s",
-		rp_addr_str(&c->ev.peer, who, sizeof who), c->ev.spi_in, c->ev.spi_out, c->ev.peer_id, why);
+	        rp_addr_str(&c->ev.peer, who, sizeof who), c->ev.spi_in, c->ev.spi_out, c->ev.peer_id, why);
 	ike_spi_release(ike, c->ev.spi_in);
 	for (struct ike_child **pp = &ike->children; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
@@ -344,8 +346,14 @@ int ike_delete_child(struct ike *ike, uint32_t spi_in, uint64_t now_ms)
 	return -1;
 }
 
-size_t ike_sa_count(const struct ike *ike) { return ike->count; }
-size_t ike_child_count(const struct ike *ike) { return ike->nchildren; }
+size_t ike_sa_count(const struct ike *ike)
+{
+	return ike->count;
+}
+size_t ike_child_count(const struct ike *ike)
+{
+	return ike->nchildren;
+}
 
 size_t ike_encrypt(const struct ike_keys *k, uint8_t *iv, uint8_t *buf, size_t len, size_t cap)
 {
@@ -364,7 +372,7 @@ size_t ike_encrypt(const struct ike_keys *k, uint8_t *iv, uint8_t *buf, size_t l
 }
 
 int ike_decrypt(const struct ike_keys *k, uint8_t *iv, const uint8_t *msg, size_t len, uint8_t **out,
-		struct isakmp_msg *m)
+                struct isakmp_msg *m)
 {
 	struct isakmp_hdr h;
 	*out = NULL;
@@ -425,14 +433,16 @@ int ike_input(struct ike *ike, const struct rp_pkt *pkt, uint64_t now_ms)
 	}
 	if (memcmp(m->h.rcky, zero, 8) == 0) {
 		if (m->h.exch != ISAKMP_EX_IDPROT || (m->h.flags & ISAKMP_FLAG_ENC) || m->h.msgid) {
-			drop(ike, pkt, m->h.exch == ISAKMP_EX_INFO ? "unauthenticated informational ignored"
-								  : "first message is not Main Mode");
+			drop(ike, pkt,
+			     m->h.exch == ISAKMP_EX_INFO ? "unauthenticated informational ignored"
+			                                 : "first message is not Main Mode");
 			return -1;
 		}
 		struct ike_sa *sa = ike_sa_find_half(ike, m->h.icky, &pkt->src);
 		if (sa) {
 			/* RFC 2408 §5: a retransmitted first message gets our stored answer again */
-			if (sa->state == IKE_ST_MM2 && sa->resp && memcmp(sa->req_digest, ike->cur_digest, 20) == 0) {
+			if (sa->state == IKE_ST_MM2 && sa->resp &&
+			    memcmp(sa->req_digest, ike->cur_digest, 20) == 0) {
 				ike_emit_send(ike, &pkt->dst, &pkt->src, sa->resp, sa->resplen);
 				return 0;
 			}
@@ -454,15 +464,18 @@ int ike_input(struct ike *ike, const struct rp_pkt *pkt, uint64_t now_ms)
 		return ike_mm_input(ike, sa, pkt, m);
 	}
 	if (sa->state != IKE_ST_EST) {
-		drop(ike, pkt, m->h.exch == ISAKMP_EX_INFO ? "informational before Main Mode completed ignored"
-							  : "exchange before Main Mode completed");
+		drop(ike, pkt,
+		     m->h.exch == ISAKMP_EX_INFO ? "informational before Main Mode completed ignored"
+		                                 : "exchange before Main Mode completed");
 		return -1;
 	}
 	if (m->h.exch == ISAKMP_EX_QUICK)
 		return ike_qm_input(ike, sa, pkt, m);
 	if (m->h.exch == ISAKMP_EX_INFO)
 		return ike_info_input(ike, sa, pkt, m);
-	drop(ike, pkt, m->h.exch == ISAKMP_EX_TRANSACTION ? "mode-config/XAUTH not supported" : "unsupported exchange type");
+	drop(ike, pkt,
+	     m->h.exch == ISAKMP_EX_TRANSACTION ? "mode-config/XAUTH not supported"
+	                                        : "unsupported exchange type");
 	return -1;
 }
 
@@ -489,8 +502,9 @@ int ike_tick(struct ike *ike, uint64_t now)
 		n = sa->next;
 		if (sa->state != IKE_ST_EST && now >= sa->expire_ms) {
 			char who[RP_ADDR_STRLEN];
-			rp_logf(ike->log, RP_LOG_WARN, "ike", "half-open Main Mode from %s timed out in state %d",
-				rp_addr_str(&sa->peer, who, sizeof who), sa->state);
+			rp_logf(ike->log, RP_LOG_WARN, "ike",
+			        "half-open Main Mode from %s timed out in state %d",
+			        rp_addr_str(&sa->peer, who, sizeof who), sa->state);
 			ike_sa_remove(ike, sa, NULL, false);
 			continue;
 		}
@@ -506,8 +520,9 @@ int ike_tick(struct ike *ike, uint64_t now)
 			if (now >= q->expire_ms) {
 				if (!q->done) {
 					char who[RP_ADDR_STRLEN];
-					rp_logf(ike->log, RP_LOG_WARN, "ike", "Quick Mode %08x from %s: no QM3 in time",
-						q->msgid, rp_addr_str(&sa->peer, who, sizeof who));
+					rp_logf(ike->log, RP_LOG_WARN, "ike",
+					        "Quick Mode %08x from %s: no QM3 in time", q->msgid,
+					        rp_addr_str(&sa->peer, who, sizeof who));
 					ike_qm_abort(ike, q, "Quick Mode not completed (no QM3)");
 				}
 				*pp = q->next;
@@ -541,4 +556,7 @@ uint64_t ike_next_deadline(const struct ike *ike)
 	return d;
 }
 
-struct rp_ev *ike_next_event(struct ike *ike) { return rp_evq_pop(&ike->evq); }
+struct rp_ev *ike_next_event(struct ike *ike)
+{
+	return rp_evq_pop(&ike->evq);
+}

@@ -110,9 +110,9 @@ size_t ike_ti_start(struct ike_ti *t, uint8_t *out, size_t cap)
 		isakmp_wr_pl(&w, ISAKMP_PL_VID, ike_vid_dpd, 16);
 	if (t->c.windows) {
 		static const uint8_t nt5[20] = {0x1e, 0x2b, 0x51, 0x69, 0x05, 0x99, 0x1c, 0x7d, 0x7c, 0x96,
-						0xfc, 0xbf, 0xb5, 0x87, 0xe4, 0x61, 0, 0, 0, 9};
+		                                0xfc, 0xbf, 0xb5, 0x87, 0xe4, 0x61, 0,    0,    0,    9};
 		static const uint8_t frag[20] = {0x40, 0x48, 0xb7, 0xd5, 0x6e, 0xbc, 0xe8, 0x85, 0x25, 0xe7,
-						 0xde, 0x7f, 0x00, 0xd6, 0xc2, 0xd3, 0x80, 0, 0, 0};
+		                                 0xde, 0x7f, 0x00, 0xd6, 0xc2, 0xd3, 0x80, 0,    0,    0};
 		isakmp_wr_pl(&w, ISAKMP_PL_VID, nt5, 20);
 		isakmp_wr_pl(&w, ISAKMP_PL_VID, frag, 20);
 	}
@@ -134,8 +134,8 @@ static long mm2(struct ike_ti *t, const struct isakmp_msg *m, uint8_t *out, size
 	const struct isakmp_attrs *a = &sa.xf[0].a;
 	bool offered = false;
 	for (size_t i = 0; i < t->c.np1; i++)
-		if (t->c.p1[i].enc == a->enc && t->c.p1[i].keylen == a->keylen && t->c.p1[i].hash == a->hash &&
-		    t->c.p1[i].group == a->group)
+		if (t->c.p1[i].enc == a->enc && t->c.p1[i].keylen == a->keylen &&
+		    t->c.p1[i].hash == a->hash && t->c.p1[i].group == a->group)
 			offered = true;
 	if (!offered)
 		return fail(t, "MM2: responder chose a transform we did not offer");
@@ -184,7 +184,8 @@ static void my_id(struct ike_ti *t, uint8_t *b, size_t *n)
 
 static long mm4(struct ike_ti *t, const struct isakmp_msg *m, uint8_t *out, size_t cap)
 {
-	const struct isakmp_pl *ke = isakmp_find(m, ISAKMP_PL_KE, 0), *no = isakmp_find(m, ISAKMP_PL_NONCE, 0);
+	const struct isakmp_pl *ke = isakmp_find(m, ISAKMP_PL_KE, 0),
+	                       *no = isakmp_find(m, ISAKMP_PL_NONCE, 0);
 	uint8_t gxy[IKE_MAXPUB];
 	size_t gxylen;
 	if (!ke || !no || ke->len > sizeof t->gxr)
@@ -197,7 +198,8 @@ static long mm4(struct ike_ti *t, const struct isakmp_msg *m, uint8_t *out, size
 	memcpy(t->nr, no->body, no->len);
 	t->nrlen = no->len;
 	if (t->natt) {
-		uint8_t type = t->natt == IKE_NATT_RFC ? ISAKMP_PL_NATD : ISAKMP_PL_NATD_DRAFT, h[IKE_MAXHASH];
+		uint8_t type = t->natt == IKE_NATT_RFC ? ISAKMP_PL_NATD : ISAKMP_PL_NATD_DRAFT,
+		        h[IKE_MAXHASH];
 		size_t hl = ike_hash_len(t->chosen.hash);
 		const struct isakmp_pl *d0 = isakmp_find(m, type, 0), *d1 = isakmp_find(m, type, 1);
 		if (!d0 || !d1)
@@ -220,8 +222,12 @@ static long mm4(struct ike_ti *t, const struct isakmp_msg *m, uint8_t *out, size
 	uint8_t id[4 + 256], h[IKE_MAXHASH];
 	size_t idn;
 	my_id(t, id, &idn);
-	struct ike_iov v[] = {{t->dh.pub, t->dh.publen}, {t->gxr, t->gxrlen}, {t->icky, 8},
-			      {t->rcky, 8},             {t->sai_b, t->sai_len}, {id, idn}};
+	struct ike_iov v[] = {{t->dh.pub, t->dh.publen},
+	                      {t->gxr, t->gxrlen},
+	                      {t->icky, 8},
+	                      {t->rcky, 8},
+	                      {t->sai_b, t->sai_len},
+	                      {id, idn}};
 	ike_prf(t->k.hash, t->k.skeyid, t->k.hlen, v, 6, h);
 	if (t->c.corrupt_hash_i)
 		h[0] ^= 1;
@@ -248,12 +254,13 @@ static long mm6(struct ike_ti *t, const uint8_t *in, size_t len, uint8_t *out, s
 	struct isakmp_msg dm;
 	if (ike_decrypt(&t->k, t->iv, in, len, &plain, &dm))
 		return fail(t, "MM6: does not decrypt");
-	const struct isakmp_pl *idp = isakmp_find(&dm, ISAKMP_PL_ID, 0), *hp = isakmp_find(&dm, ISAKMP_PL_HASH, 0);
+	const struct isakmp_pl *idp = isakmp_find(&dm, ISAKMP_PL_ID, 0),
+	                       *hp = isakmp_find(&dm, ISAKMP_PL_HASH, 0);
 	uint8_t h[IKE_MAXHASH];
 	bool ok = false;
 	if (idp && hp && hp->len == t->k.hlen) {
 		struct ike_iov v[] = {{t->gxr, t->gxrlen}, {t->dh.pub, t->dh.publen}, {t->rcky, 8},
-				      {t->icky, 8},          {t->sai_b, t->sai_len},      {idp->body, idp->len}};
+		                      {t->icky, 8},        {t->sai_b, t->sai_len},    {idp->body, idp->len}};
 		ike_prf(t->k.hash, t->k.skeyid, t->k.hlen, v, 6, h);
 		ok = memcmp(h, hp->body, t->k.hlen) == 0;
 	}
@@ -278,7 +285,8 @@ size_t ike_ti_quick(struct ike_ti *t, uint8_t *out, size_t cap)
 		return 0;
 	uint16_t encap = IKE_ENCAP_TRANSPORT;
 	if (t->nat_detected)
-		encap = t->natt == IKE_NATT_RFC && !t->c.draft_encap ? IKE_ENCAP_UDP_TRANSPORT : IKE_ENCAP_UDP_TRANSPORT_DRAFT;
+		encap = t->natt == IKE_NATT_RFC && !t->c.draft_encap ? IKE_ENCAP_UDP_TRANSPORT
+		                                                     : IKE_ENCAP_UDP_TRANSPORT_DRAFT;
 	isakmp_wr_init(&w, out, cap);
 	isakmp_wr_hdr(&w, t->icky, t->rcky, ISAKMP_EX_QUICK, 0, t->msgid);
 	size_t hs = isakmp_wr_begin(&w, ISAKMP_PL_HASH);
@@ -330,7 +338,8 @@ size_t ike_ti_quick(struct ike_ti *t, uint8_t *out, size_t cap)
 		isakmp_wr_id(&w, ISAKMP_ID_IPV4, 17, 1701, t->c.remote.ip, 4);
 	}
 	if (t->nat_detected) {
-		uint8_t type = t->natt == IKE_NATT_RFC ? ISAKMP_PL_NATOA : ISAKMP_PL_NATOA_DRAFT, b[8] = {1, 0, 0, 0};
+		uint8_t type = t->natt == IKE_NATT_RFC ? ISAKMP_PL_NATOA : ISAKMP_PL_NATOA_DRAFT,
+		        b[8] = {1, 0, 0, 0};
 		memcpy(b + 4, t->c.local.ip, 4);
 		isakmp_wr_pl(&w, type, b, 8);
 		if (t->natt == IKE_NATT_RFC) {
@@ -364,16 +373,19 @@ static long qm2(struct ike_ti *t, const uint8_t *in, size_t len, uint8_t *out, s
 	}
 	const struct isakmp_pl *hp = &dm.pl[0], *last = &dm.pl[dm.npl - 1];
 	const uint8_t *rest = hp->raw + hp->rawlen;
-	struct ike_iov v[] = {{mid, 4}, {t->qni, sizeof t->qni}, {rest, (size_t)(last->raw + last->rawlen - rest)}};
+	struct ike_iov v[] = {
+	    {mid, 4}, {t->qni, sizeof t->qni}, {rest, (size_t)(last->raw + last->rawlen - rest)}};
 	ike_prf(t->k.hash, t->k.a, t->k.hlen, v, 3, h);
 	if (hp->len != t->k.hlen || memcmp(h, hp->body, t->k.hlen)) {
 		fail(t, "QM2: HASH(2) invalid");
 		goto out;
 	}
-	const struct isakmp_pl *sp = isakmp_find(&dm, ISAKMP_PL_SA, 0), *no = isakmp_find(&dm, ISAKMP_PL_NONCE, 0);
+	const struct isakmp_pl *sp = isakmp_find(&dm, ISAKMP_PL_SA, 0),
+	                       *no = isakmp_find(&dm, ISAKMP_PL_NONCE, 0);
 	const struct isakmp_pl *ke = isakmp_find(&dm, ISAKMP_PL_KE, 0);
 	struct isakmp_sa sa;
-	if (!sp || !no || read_sa_reply(sp, &sa) || sa.p[0].proto != ISAKMP_PROTO_ESP || sa.p[0].spi_size != 4) {
+	if (!sp || !no || read_sa_reply(sp, &sa) || sa.p[0].proto != ISAKMP_PROTO_ESP ||
+	    sa.p[0].spi_size != 4) {
 		fail(t, "QM2: bad SA reply");
 		goto out;
 	}
@@ -409,12 +421,12 @@ static long qm2(struct ike_ti *t, const uint8_t *in, size_t len, uint8_t *out, s
 	size_t ekl = ike_esp_keylen(x->id, x->a.keylen), akl = ike_esp_authlen(x->a.authalg);
 	uint8_t km[96];
 	/* initiator → responder uses the responder's SPI, responder → initiator ours */
-	ike_keymat(t->k.hash, t->k.d, t->k.hlen, gqm, gqmlen, 3, t->spi_r, t->qni, sizeof t->qni, t->qnr, t->qnrlen, km,
-		   ekl + akl);
+	ike_keymat(t->k.hash, t->k.d, t->k.hlen, gqm, gqmlen, 3, t->spi_r, t->qni, sizeof t->qni, t->qnr,
+	           t->qnrlen, km, ekl + akl);
 	memcpy(t->k_i2r.enc, km, ekl);
 	memcpy(t->k_i2r.auth, km + ekl, akl);
-	ike_keymat(t->k.hash, t->k.d, t->k.hlen, gqm, gqmlen, 3, t->spi_i, t->qni, sizeof t->qni, t->qnr, t->qnrlen, km,
-		   ekl + akl);
+	ike_keymat(t->k.hash, t->k.d, t->k.hlen, gqm, gqmlen, 3, t->spi_i, t->qni, sizeof t->qni, t->qnr,
+	           t->qnrlen, km, ekl + akl);
 	memcpy(t->k_r2i.enc, km, ekl);
 	memcpy(t->k_r2i.auth, km + ekl, akl);
 	t->k_i2r.enc_len = t->k_r2i.enc_len = (uint8_t)ekl;
@@ -465,7 +477,7 @@ long ike_ti_input(struct ike_ti *t, const uint8_t *in, size_t len, uint8_t *out,
 }
 
 size_t ike_ti_info(struct ike_ti *t, bool is_delete, uint8_t proto, const uint8_t *spi, size_t spi_size,
-		   uint16_t type, const void *data, size_t len, uint8_t *out, size_t cap)
+                   uint16_t type, const void *data, size_t len, uint8_t *out, size_t cap)
 {
 	struct isakmp_wr w;
 	uint8_t iv[IKE_MAXBLK], mid[4];
@@ -491,7 +503,7 @@ size_t ike_ti_info(struct ike_ti *t, bool is_delete, uint8_t proto, const uint8_
 }
 
 int ike_ti_read_info(struct ike_ti *t, const uint8_t *in, size_t len, struct isakmp_notify_pl *n,
-		     struct isakmp_delete_pl *d, uint8_t *scratch, size_t cap)
+                     struct isakmp_delete_pl *d, uint8_t *scratch, size_t cap)
 {
 	struct isakmp_hdr h;
 	uint8_t iv[IKE_MAXBLK], *plain, hh[IKE_MAXHASH], mid[4];
@@ -523,8 +535,8 @@ int ike_ti_read_info(struct ike_ti *t, const uint8_t *in, size_t len, struct isa
 	return rc;
 }
 
-size_t ike_ti_raw(struct ike_ti *t, uint8_t exch, uint8_t np, const uint8_t *payloads, size_t len, uint8_t *out,
-		  size_t cap)
+size_t ike_ti_raw(struct ike_ti *t, uint8_t exch, uint8_t np, const uint8_t *payloads, size_t len,
+                  uint8_t *out, size_t cap)
 {
 	struct isakmp_wr w;
 	uint8_t iv[IKE_MAXBLK], mid[4];

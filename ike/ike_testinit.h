@@ -20,8 +20,8 @@ struct ike_ti_conf {
 	uint32_t p2_life_s, p2_life_kb;
 	const uint8_t *psk;
 	size_t psklen;
-	uint8_t id_type; /* ISAKMP_ID_*; IPV4 = own local address */
-	const char *id;  /* FQDN / USER_FQDN */
+	uint8_t id_type;    /* ISAKMP_ID_*; IPV4 = own local address */
+	const char *id;     /* FQDN / USER_FQDN */
 	enum ike_natt natt; /* NAT-T VID to send (NONE = no NAT-T) */
 	bool dpd, initial_contact, windows;
 	struct rp_addr local;  /* the initiator's own address (private when behind the NAT) */
@@ -74,14 +74,14 @@ long ike_ti_input(struct ike_ti *t, const uint8_t *in, size_t len, uint8_t *out,
 size_t ike_ti_quick(struct ike_ti *t, uint8_t *out, size_t cap);
 /* An authenticated informational (DELETE or notify) on the established SA. */
 size_t ike_ti_info(struct ike_ti *t, bool is_delete, uint8_t proto, const uint8_t *spi, size_t spi_size,
-		   uint16_t type, const void *data, size_t len, uint8_t *out, size_t cap);
+                   uint16_t type, const void *data, size_t len, uint8_t *out, size_t cap);
 /* Any protected phase-2 message (exch INFO or QUICK, new random message ID) whose payloads after
  * a correct HASH(1) are the given raw bytes (first payload type np): reaches the responder's
  * parsers behind authentication (fuzzing). */
-size_t ike_ti_raw(struct ike_ti *t, uint8_t exch, uint8_t np, const uint8_t *payloads, size_t len, uint8_t *out,
-		  size_t cap);
+size_t ike_ti_raw(struct ike_ti *t, uint8_t exch, uint8_t np, const uint8_t *payloads, size_t len,
+                  uint8_t *out, size_t cap);
 /* Decrypt and authenticate an informational from the responder; fills the first N/D found. */
 int ike_ti_read_info(struct ike_ti *t, const uint8_t *in, size_t len, struct isakmp_notify_pl *n,
-		     struct isakmp_delete_pl *d, uint8_t *scratch, size_t cap);
+                     struct isakmp_delete_pl *d, uint8_t *scratch, size_t cap);
 
 #endif

@@ -22,7 +22,6 @@ int isakmp_hdr_parse(const uint8_t *p, size_t len, struct isakmp_hdr *h)
 	return 0;
 }
 
-
 int isakmp_chain_parse(uint8_t np, const uint8_t *p, size_t len, bool allow_pad, struct isakmp_msg *m)
 {
 	struct rp_rd r;
@@ -156,7 +155,8 @@ const char *isakmp_id_str(const struct isakmp_id_pl *id, char *out, size_t n)
 	case ISAKMP_ID_IPV6_SUBNET:
 		a.family = id->type == ISAKMP_ID_IPV4_SUBNET ? 4 : 6;
 		memcpy(a.ip, id->data, id->len / 2);
-		snprintf(out, n, "%s/%d", rp_addr_ipstr(&a, s1, sizeof s1), mask_len(id->data + id->len / 2, id->len / 2));
+		snprintf(out, n, "%s/%d", rp_addr_ipstr(&a, s1, sizeof s1),
+		         mask_len(id->data + id->len / 2, id->len / 2));
 		break;
 	case ISAKMP_ID_IPV4_RANGE:
 	case ISAKMP_ID_IPV6_RANGE: {
@@ -231,8 +231,8 @@ int isakmp_natoa_parse(const uint8_t *body, size_t len, struct rp_addr *a)
 
 const char *isakmp_pl_name(uint8_t t)
 {
-	static const char *const names[] = {"NONE", "SA", "P", "T", "KE", "ID", "CERT", "CR", "HASH", "SIG",
-					    "NONCE", "N", "D", "VID", "ATTR"};
+	static const char *const names[] = {"NONE", "SA",  "P",     "T", "KE", "ID",  "CERT", "CR",
+	                                    "HASH", "SIG", "NONCE", "N", "D",  "VID", "ATTR"};
 	if (t < RP_ARRAY_LEN(names))
 		return names[t];
 	switch (t) {

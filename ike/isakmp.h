@@ -125,7 +125,7 @@ struct isakmp_attrs {
 	uint16_t enc, hash, auth, group, keylen, prf; /* phase 1 */
 	uint16_t encap, authalg;                      /* IPsec */
 	uint32_t life_s, life_kb;
-	uint16_t unknown; /* first attribute type we do not know (0 = none) */
+	uint16_t unknown;  /* first attribute type we do not know (0 = none) */
 	bool custom_group; /* group described by prime/generator attributes: refused */
 };
 
@@ -203,20 +203,20 @@ struct isakmp_wr {
 };
 
 void isakmp_wr_init(struct isakmp_wr *iw, void *buf, size_t cap);
-void isakmp_wr_hdr(struct isakmp_wr *iw, const uint8_t icky[8], const uint8_t rcky[8], uint8_t exch, uint8_t flags,
-		   uint32_t msgid);
+void isakmp_wr_hdr(struct isakmp_wr *iw, const uint8_t icky[8], const uint8_t rcky[8], uint8_t exch,
+                   uint8_t flags, uint32_t msgid);
 size_t isakmp_wr_begin(struct isakmp_wr *iw, uint8_t type); /* returns the payload's start */
-void isakmp_wr_end(struct isakmp_wr *iw, size_t start);       /* back-patches its length */
+void isakmp_wr_end(struct isakmp_wr *iw, size_t start);     /* back-patches its length */
 void isakmp_wr_pl(struct isakmp_wr *iw, uint8_t type, const void *body, size_t len);
 void isakmp_wr_notify(struct isakmp_wr *iw, uint8_t proto, const uint8_t *spi, size_t spi_size, uint16_t type,
-		      const void *data, size_t len);
+                      const void *data, size_t len);
 void isakmp_wr_delete(struct isakmp_wr *iw, uint8_t proto, const uint8_t *spi, size_t spi_size);
 void isakmp_wr_id(struct isakmp_wr *iw, uint8_t idtype, uint8_t proto, uint16_t port, const void *data,
-		  size_t len);
+                  size_t len);
 /* SA reply: one proposal with the given SPI and one transform copied from the offer (its
  * attributes verbatim: RFC 2409 §5 "the responder MUST NOT modify attributes"). */
 void isakmp_wr_sa_reply(struct isakmp_wr *iw, uint32_t doi, uint32_t sit, uint8_t pnum, uint8_t proto,
-			const uint8_t *spi, size_t spi_size, const struct isakmp_xf *xf);
+                        const uint8_t *spi, size_t spi_size, const struct isakmp_xf *xf);
 /* Patches the header length; returns the total length or 0 on overflow. */
 size_t isakmp_wr_finish(struct isakmp_wr *iw);
 

@@ -75,13 +75,27 @@ int isakmp_attrs_parse(uint8_t proto, const uint8_t *p, size_t len, struct isakm
 		uint32_t v = val_of(vp, vn);
 		if (p1) {
 			switch (t) {
-			case P1_ENC: a->enc = (uint16_t)v; break;
-			case P1_HASH: a->hash = (uint16_t)v; break;
-			case P1_AUTH: a->auth = (uint16_t)v; break;
-			case P1_GROUP_DESC: a->group = (uint16_t)v; break;
-			case P1_KEYLEN: a->keylen = (uint16_t)v; break;
-			case P1_PRF: a->prf = (uint16_t)v; break;
-			case P1_LIFE_TYPE: life_type = (uint16_t)v; break;
+			case P1_ENC:
+				a->enc = (uint16_t)v;
+				break;
+			case P1_HASH:
+				a->hash = (uint16_t)v;
+				break;
+			case P1_AUTH:
+				a->auth = (uint16_t)v;
+				break;
+			case P1_GROUP_DESC:
+				a->group = (uint16_t)v;
+				break;
+			case P1_KEYLEN:
+				a->keylen = (uint16_t)v;
+				break;
+			case P1_PRF:
+				a->prf = (uint16_t)v;
+				break;
+			case P1_LIFE_TYPE:
+				life_type = (uint16_t)v;
+				break;
 			case P1_LIFE_DUR:
 				/* The duration follows its type (RFC 2409 appendix A). */
 				if (life_type == LIFE_SECONDS)
@@ -107,7 +121,9 @@ int isakmp_attrs_parse(uint8_t proto, const uint8_t *p, size_t len, struct isakm
 			}
 		} else {
 			switch (t) {
-			case P2_LIFE_TYPE: life_type = (uint16_t)v; break;
+			case P2_LIFE_TYPE:
+				life_type = (uint16_t)v;
+				break;
 			case P2_LIFE_DUR:
 				if (life_type == LIFE_SECONDS)
 					a->life_s = v;
@@ -116,10 +132,18 @@ int isakmp_attrs_parse(uint8_t proto, const uint8_t *p, size_t len, struct isakm
 				else
 					return -1;
 				break;
-			case P2_GROUP: a->group = (uint16_t)v; break;
-			case P2_ENCAP: a->encap = (uint16_t)v; break;
-			case P2_AUTH: a->authalg = (uint16_t)v; break;
-			case P2_KEYLEN: a->keylen = (uint16_t)v; break;
+			case P2_GROUP:
+				a->group = (uint16_t)v;
+				break;
+			case P2_ENCAP:
+				a->encap = (uint16_t)v;
+				break;
+			case P2_AUTH:
+				a->authalg = (uint16_t)v;
+				break;
+			case P2_KEYLEN:
+				a->keylen = (uint16_t)v;
+				break;
 			default:
 				if (!a->unknown)
 					a->unknown = t;

@@ -11,8 +11,8 @@ void isakmp_wr_init(struct isakmp_wr *iw, void *buf, size_t cap)
 	iw->body_at = 0;
 }
 
-void isakmp_wr_hdr(struct isakmp_wr *iw, const uint8_t icky[8], const uint8_t rcky[8], uint8_t exch, uint8_t flags,
-		   uint32_t msgid)
+void isakmp_wr_hdr(struct isakmp_wr *iw, const uint8_t icky[8], const uint8_t rcky[8], uint8_t exch,
+                   uint8_t flags, uint32_t msgid)
 {
 	rp_wr_bytes(&iw->w, icky, 8);
 	rp_wr_bytes(&iw->w, rcky, 8);
@@ -55,7 +55,7 @@ void isakmp_wr_pl(struct isakmp_wr *iw, uint8_t type, const void *body, size_t l
 }
 
 void isakmp_wr_notify(struct isakmp_wr *iw, uint8_t proto, const uint8_t *spi, size_t spi_size, uint16_t type,
-		      const void *data, size_t len)
+                      const void *data, size_t len)
 {
 	size_t s = isakmp_wr_begin(iw, ISAKMP_PL_N);
 	rp_wr_u32(&iw->w, 1); /* IPsec DOI */
@@ -78,7 +78,8 @@ void isakmp_wr_delete(struct isakmp_wr *iw, uint8_t proto, const uint8_t *spi, s
 	isakmp_wr_end(iw, s);
 }
 
-void isakmp_wr_id(struct isakmp_wr *iw, uint8_t idtype, uint8_t proto, uint16_t port, const void *data, size_t len)
+void isakmp_wr_id(struct isakmp_wr *iw, uint8_t idtype, uint8_t proto, uint16_t port, const void *data,
+                  size_t len)
 {
 	size_t s = isakmp_wr_begin(iw, ISAKMP_PL_ID);
 	rp_wr_u8(&iw->w, idtype);
@@ -89,7 +90,7 @@ void isakmp_wr_id(struct isakmp_wr *iw, uint8_t idtype, uint8_t proto, uint16_t 
 }
 
 void isakmp_wr_sa_reply(struct isakmp_wr *iw, uint32_t doi, uint32_t sit, uint8_t pnum, uint8_t proto,
-			const uint8_t *spi, size_t spi_size, const struct isakmp_xf *xf)
+                        const uint8_t *spi, size_t spi_size, const struct isakmp_xf *xf)
 {
 	size_t s = isakmp_wr_begin(iw, ISAKMP_PL_SA);
 	rp_wr_u32(&iw->w, doi);

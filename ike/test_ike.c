@@ -1,191 +1,34 @@
 /* The responder core against the in-memory test initiator: every default proposal set of
  * INTEROP.md, every DH group, NAT-T versions, PSK selection, bad/truncated/reordered/duplicate
- * messages, informationals, DPD and timers (by jumping now to ike_next_deadline). */
+ * messages, refusals and their log lines. Lifecycle: test_ike_life.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check_main.h"
-#include "ike_testinit.h"
-
-struct net {
-	struct ike_conf conf;
-	struct ike_psk psks[4];
-	struct ike *r;
-	struct ike_ti *t;
-	struct ike_ti_conf tc;
-	struct rp_rng rr, ri;
-	struct rp_log lg;
-	struct rp_addr srv, priv, pub;
-	bool nat;
-	uint16_t float_port; /* the NAT's mapping for the client's 4500 */
-	uint64_t now;
-	struct ike_ev_sa inst[8];
-	int ninst, nup, ndown, ndel, nsend, nkeylog;
-	char keylog[200];
-	uint8_t reply[IKE_MAXBUF];
-	size_t reply_len;
-	struct rp_addr reply_src, reply_dst;
-	char logbuf[16384];
-};
-
-static void sink(void *ctx, int level, const char *module, const char *msg)
-{
-	struct net *n = ctx;
-	size_t l = strlen(n->logbuf);
-	(void)module;
-	(void)level;
-	snprintf(n->logbuf + l, sizeof n->logbuf - l, "%s\n", msg);
-}
-
-static const uint8_t PSK[] = "rampart-test-psk";
-
-static void net_init(struct net *n, bool nat)
-{
-	memset(n, 0, sizeof *n);
-	ike_conf_defaults(&n->conf);
-	n->psks[0] = (struct ike_psk){.kind = IKE_PSK_ANY, .key = PSK, .keylen = sizeof PSK - 1};
-	n->conf.psks = n->psks;
-	n->conf.npsk = 1;
-	n->conf.keylog = true;
-	rp_rng_seeded(&n->rr, 1);
-	rp_rng_seeded(&n->ri, 2);
-	rp_log_init(&n->lg, RP_LOG_TRACE, sink, n);
-	n->lg.burst = 1000;
-	rp_addr_v4(&n->srv, 0xcb007101, 500);   /* 203.0.113.1 */
-	rp_addr_v4(&n->priv, 0x64400a0a, 500);  /* 100.64.10.10 */
-	rp_addr_v4(&n->pub, 0xcb007102, 40123); /* 203.0.113.2, NAT-mapped port */
-	n->nat = nat;
-	n->float_port = 40124;
-	n->tc.psk = PSK;
-	n->tc.psklen = sizeof PSK - 1;
-	n->tc.local = n->priv;
-	n->tc.remote = n->srv;
-	n->tc.natt = IKE_NATT_RFC;
-	n->tc.client_port = 1701;
-	n->now = 1000;
-}
-
-static void net_start(struct net *n)
-{
-	n->r = ike_new(&n->conf, &n->rr, &n->lg);
-	ck_assert_ptr_nonnull(n->r);
-	n->t = ike_ti_new(&n->tc, &n->ri);
-}
-
-static void net_free(struct net *n)
-{
-	ike_ti_free(n->t);
-	ike_free(n->r);
-}
-
-static void drain(struct net *n)
-{
-	struct rp_ev *ev;
-	while ((ev = ike_next_event(n->r))) {
-		switch (ev->type) {
-		case IKE_EV_SEND: {
-			size_t skip = ev->src.port == 4500 ? 4 : 0;
-			if (skip)
-				ck_assert(ev->len >= 4 && rp_get_u32(ev->data) == 0); /* non-ESP marker */
-			ck_assert_uint_le(ev->len - skip, sizeof n->reply);
-			memcpy(n->reply, ev->data + skip, ev->len - skip);
-			n->reply_len = ev->len - skip;
-			n->reply_src = ev->src;
-			n->reply_dst = ev->dst;
-			n->nsend++;
-			break;
-		}
-		case IKE_EV_SA_INSTALL:
-			ck_assert_int_lt(n->ninst, 8);
-			memcpy(&n->inst[n->ninst++], ev->data, sizeof(struct ike_ev_sa));
-			break;
-		case IKE_EV_SA_DELETE: n->ndel++; break;
-		case IKE_EV_IKE_UP: n->nup++; break;
-		case IKE_EV_IKE_DOWN: n->ndown++; break;
-		case IKE_EV_KEYLOG:
-			n->nkeylog++;
-			snprintf(n->keylog, sizeof n->keylog, "%.*s", (int)ev->len, (const char *)ev->data);
-			break;
-		}
-		rp_ev_free(ev);
-	}
-}
-
-/* Deliver one initiator message as the network would: through the NAT when there is one,
- * and on 4500 once the initiator floated. */
-static int deliver(struct net *n, const uint8_t *msg, size_t len)
-{
-	struct rp_pkt p = {.data = msg, .len = len, .rx_ms = n->now};
-	bool f = n->t && n->t->use4500;
-	p.src = n->nat ? n->pub : n->priv;
-	if (f)
-		p.src.port = n->nat ? n->float_port : 4500;
-	p.dst = n->srv;
-	p.dst.port = f ? 4500 : 500;
-	n->reply_len = 0;
-	int rc = ike_input(n->r, &p, n->now);
-	drain(n);
-	return rc;
-}
-
-/* Full Main Mode + Quick Mode; returns 0 when the initiator finished and the SA got installed. */
-static int handshake(struct net *n)
-{
-	uint8_t out[IKE_MAXBUF];
-	long len = (long)ike_ti_start(n->t, out, sizeof out);
-	while (len > 0) {
-		int step = n->t->step;
-		deliver(n, out, (size_t)len);
-		if (step == 9)
-			return n->ninst > 0 ? 0 : -1;
-		if (!n->reply_len)
-			return -1;
-		len = ike_ti_input(n->t, n->reply, n->reply_len, out, sizeof out);
-	}
-	return -1;
-}
-
-static void check_keys(struct net *n, const struct ike_ev_sa *e)
-{
-	ck_assert_uint_eq(e->spi_in, n->t->spi_r);
-	ck_assert_uint_eq(e->spi_out, n->t->spi_i);
-	ck_assert_uint_eq(e->in.enc_len, n->t->k_i2r.enc_len);
-	ck_assert_uint_eq(e->in.auth_len, n->t->k_i2r.auth_len);
-	ck_assert_mem_eq(e->in.enc, n->t->k_i2r.enc, e->in.enc_len);
-	ck_assert_mem_eq(e->in.auth, n->t->k_i2r.auth, e->in.auth_len);
-	ck_assert_mem_eq(e->out.enc, n->t->k_r2i.enc, e->out.enc_len);
-	ck_assert_mem_eq(e->out.auth, n->t->k_r2i.auth, e->out.auth_len);
-	ck_assert(memcmp(e->in.enc, e->out.enc, e->in.enc_len) != 0);
-}
+#include "test_ike_net.h"
 
 /* ---- proposal sets (INTEROP.md) ---------------------------------------------------------- */
 
-#define A(e, k, h, g) {IKE_ENC_##e, k, IKE_HASH_##h, g}
-static const struct ike_p1_alg win_modern[] = {A(AES, 256, SHA1, 20), A(AES, 128, SHA1, 19), A(AES, 256, SHA1, 14),
-					       A(3DES, 0, SHA1, 14), A(3DES, 0, SHA1, 2)};
-static const struct ike_p1_alg win_legacy[] = {A(3DES, 0, SHA1, 2)};
 static const struct ike_p1_alg ios[] = {
-	A(AES, 256, SHA256, 14), A(AES, 256, SHA256, 5), A(AES, 256, SHA256, 2), A(AES, 256, SHA1, 14),
-	A(AES, 256, SHA1, 5),    A(AES, 256, SHA1, 2),   A(AES, 128, SHA1, 14),  A(AES, 128, SHA1, 2),
-	A(3DES, 0, SHA1, 14),    A(3DES, 0, SHA1, 2),    A(AES, 256, MD5, 2),    A(AES, 128, MD5, 2),
-	A(3DES, 0, MD5, 2),      A(AES, 128, SHA256, 14)};
+    A(AES, 256, SHA256, 14), A(AES, 256, SHA256, 5), A(AES, 256, SHA256, 2), A(AES, 256, SHA1, 14),
+    A(AES, 256, SHA1, 5),    A(AES, 256, SHA1, 2),   A(AES, 128, SHA1, 14),  A(AES, 128, SHA1, 2),
+    A(3DES, 0, SHA1, 14),    A(3DES, 0, SHA1, 2),    A(AES, 256, MD5, 2),    A(AES, 128, MD5, 2),
+    A(3DES, 0, MD5, 2),      A(AES, 128, SHA256, 14)};
 static const struct ike_p1_alg android5[] = {A(AES, 256, SHA1, 2), A(AES, 256, MD5, 2), A(AES, 128, SHA1, 2),
-					     A(AES, 128, MD5, 2),  A(3DES, 0, SHA1, 2), A(3DES, 0, MD5, 2)};
+                                             A(AES, 128, MD5, 2),  A(3DES, 0, SHA1, 2), A(3DES, 0, MD5, 2)};
 static const struct ike_p1_alg android_new[] = {A(AES, 256, SHA1, 20), A(AES, 128, SHA1, 19)};
 static const struct ike_p1_alg nm_l2tp[] = {
-	A(AES, 256, SHA256, 14), A(AES, 256, SHA256, 5), A(AES, 256, SHA256, 2), A(AES, 256, SHA1, 14),
-	A(AES, 256, SHA1, 5),    A(AES, 256, SHA1, 2),   A(AES, 256, SHA1, 20),  A(AES, 128, SHA1, 2),
-	A(AES, 128, SHA1, 19),   A(3DES, 0, SHA1, 14),   A(3DES, 0, SHA1, 2)};
+    A(AES, 256, SHA256, 14), A(AES, 256, SHA256, 5), A(AES, 256, SHA256, 2), A(AES, 256, SHA1, 14),
+    A(AES, 256, SHA1, 5),    A(AES, 256, SHA1, 2),   A(AES, 256, SHA1, 20),  A(AES, 128, SHA1, 2),
+    A(AES, 128, SHA1, 19),   A(3DES, 0, SHA1, 14),   A(3DES, 0, SHA1, 2)};
 static const struct ike_p1_alg only_3des_md5[] = {A(3DES, 0, MD5, 2)};
 
-static const struct ike_ti_p2 p2_win[] = {{IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1}, {IKE_ESP_AES, 128, IKE_AUTH_HMAC_SHA1},
-					  {IKE_ESP_3DES, 0, IKE_AUTH_HMAC_SHA1}};
 static const struct ike_ti_p2 p2_win1803[] = {{IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA256}};
 static const struct ike_ti_p2 p2_android[] = {{IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA512},
-					      {IKE_ESP_AES, 128, IKE_AUTH_HMAC_SHA1}};
+                                              {IKE_ESP_AES, 128, IKE_AUTH_HMAC_SHA1}};
 static const struct ike_ti_p2 p2_android_sha256[] = {{IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA256},
-						     {IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1}};
+                                                     {IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1}};
 static const struct ike_ti_p2 p2_legacy[] = {{IKE_ESP_3DES, 0, IKE_AUTH_HMAC_MD5}};
 
 struct pset {
@@ -200,24 +43,27 @@ struct pset {
 	struct ike_ti_p2 want2;
 };
 
-#define PS(nm, a, b, w, d, port, w1, w2) {nm, a, RP_ARRAY_LEN(a), b, RP_ARRAY_LEN(b), w, d, port, w1, w2}
+#define PS(nm, a, b, w, d, port, w1, w2)                                                                     \
+	{                                                                                                    \
+		nm, a, RP_ARRAY_LEN(a), b, RP_ARRAY_LEN(b), w, d, port, w1, w2                               \
+	}
 static const struct pset psets[] = {
-	PS("windows-10/11", win_modern, p2_win, true, false, 1701, A(AES, 256, SHA1, 20),
-	   ((struct ike_ti_p2){IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1})),
-	PS("windows-legacy", win_legacy, p2_win, true, false, 1701, A(3DES, 0, SHA1, 2),
-	   ((struct ike_ti_p2){IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1})),
-	PS("windows-1803", win_modern, p2_win1803, true, false, 1701, A(AES, 256, SHA1, 20),
-	   ((struct ike_ti_p2){IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA256})),
-	PS("macos-ios", ios, p2_win, false, true, 0, A(AES, 256, SHA256, 14),
-	   ((struct ike_ti_p2){IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1})),
-	PS("android-5", android5, p2_android, false, true, 0, A(AES, 256, SHA1, 2),
-	   ((struct ike_ti_p2){IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA512})),
-	PS("android-new", android_new, p2_android_sha256, false, true, 0, A(AES, 256, SHA1, 20),
-	   ((struct ike_ti_p2){IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1})),
-	PS("networkmanager-l2tp", nm_l2tp, p2_win, false, true, 38211, A(AES, 256, SHA1, 20),
-	   ((struct ike_ti_p2){IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1})),
-	PS("legacy-3des-md5", only_3des_md5, p2_legacy, false, false, 1701, A(3DES, 0, MD5, 2),
-	   ((struct ike_ti_p2){IKE_ESP_3DES, 0, IKE_AUTH_HMAC_MD5})),
+    PS("windows-10/11", win_modern, p2_win, true, false, 1701, A(AES, 256, SHA1, 20),
+       ((struct ike_ti_p2){IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1})),
+    PS("windows-legacy", win_legacy, p2_win, true, false, 1701, A(3DES, 0, SHA1, 2),
+       ((struct ike_ti_p2){IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1})),
+    PS("windows-1803", win_modern, p2_win1803, true, false, 1701, A(AES, 256, SHA1, 20),
+       ((struct ike_ti_p2){IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA256})),
+    PS("macos-ios", ios, p2_win, false, true, 0, A(AES, 256, SHA256, 14),
+       ((struct ike_ti_p2){IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1})),
+    PS("android-5", android5, p2_android, false, true, 0, A(AES, 256, SHA1, 2),
+       ((struct ike_ti_p2){IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA512})),
+    PS("android-new", android_new, p2_android_sha256, false, true, 0, A(AES, 256, SHA1, 20),
+       ((struct ike_ti_p2){IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1})),
+    PS("networkmanager-l2tp", nm_l2tp, p2_win, false, true, 38211, A(AES, 256, SHA1, 20),
+       ((struct ike_ti_p2){IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1})),
+    PS("legacy-3des-md5", only_3des_md5, p2_legacy, false, false, 1701, A(3DES, 0, MD5, 2),
+       ((struct ike_ti_p2){IKE_ESP_3DES, 0, IKE_AUTH_HMAC_MD5})),
 };
 
 static void run_pset(const struct pset *ps, bool nat)
@@ -316,7 +162,7 @@ START_TEST(t_natt_versions)
 	ck_assert_int_eq(n.t->natt, natts[_i]);
 	ck_assert(n.t->use4500);
 	ck_assert_int_eq(n.inst[0].encap,
-			 natts[_i] == IKE_NATT_RFC ? IKE_ENCAP_UDP_TRANSPORT : IKE_ENCAP_UDP_TRANSPORT_DRAFT);
+	                 natts[_i] == IKE_NATT_RFC ? IKE_ENCAP_UDP_TRANSPORT : IKE_ENCAP_UDP_TRANSPORT_DRAFT);
 	ck_assert(n.inst[0].udp_encap);
 	ck_assert_uint_eq(n.reply_src.port, 4500);
 	net_free(&n);
@@ -392,11 +238,14 @@ static const uint8_t K_FQDN[] = "fqdn-key", K_USER[] = "user-key", K_NET[] = "ne
 
 static void psk_conf(struct net *n)
 {
-	n->psks[0] = (struct ike_psk){.kind = IKE_PSK_ID_FQDN, .id = "laptop.example", .key = K_FQDN, .keylen = 8};
-	n->psks[1] = (struct ike_psk){.kind = IKE_PSK_ID_USER_FQDN, .id = "bob@example", .key = K_USER, .keylen = 8};
+	n->psks[0] =
+	    (struct ike_psk){.kind = IKE_PSK_ID_FQDN, .id = "laptop.example", .key = K_FQDN, .keylen = 8};
+	n->psks[1] =
+	    (struct ike_psk){.kind = IKE_PSK_ID_USER_FQDN, .id = "bob@example", .key = K_USER, .keylen = 8};
 	n->psks[2] = (struct ike_psk){.kind = IKE_PSK_ADDR, .plen = 24, .key = K_NET, .keylen = 7};
 	rp_addr_parse(&n->psks[2].addr, "100.64.10.0");
-	n->psks[3] = (struct ike_psk){.kind = IKE_PSK_ID_IPV4, .id = "100.64.10.99", .key = K_IP, .keylen = 6};
+	n->psks[3] =
+	    (struct ike_psk){.kind = IKE_PSK_ID_IPV4, .id = "100.64.10.99", .key = K_IP, .keylen = 6};
 	n->conf.npsk = 4;
 	n->tc.p1 = win_legacy;
 	n->tc.np1 = 1;
@@ -412,13 +261,13 @@ START_TEST(t_psk_by_id)
 		const uint8_t *key;
 		int ok;
 	} cases[] = {
-		{ISAKMP_ID_FQDN, "laptop.example", K_FQDN, 1},
-		{ISAKMP_ID_FQDN, "LAPTOP.example", K_FQDN, 1},
-		{ISAKMP_ID_USER_FQDN, "bob@example", K_USER, 1},
-		{ISAKMP_ID_IPV4, NULL, K_NET, 1},         /* 100.64.10.10 is in the /24 */
-		{ISAKMP_ID_FQDN, "other.example", K_FQDN, 0}, /* key bound to another ID */
-		{ISAKMP_ID_USER_FQDN, "eve@example", K_NET, 1}, /* address key accepts any ID */
-		{ISAKMP_ID_FQDN, "laptop.example", K_USER, 0},
+	    {ISAKMP_ID_FQDN, "laptop.example", K_FQDN, 1},
+	    {ISAKMP_ID_FQDN, "LAPTOP.example", K_FQDN, 1},
+	    {ISAKMP_ID_USER_FQDN, "bob@example", K_USER, 1},
+	    {ISAKMP_ID_IPV4, NULL, K_NET, 1},               /* 100.64.10.10 is in the /24 */
+	    {ISAKMP_ID_FQDN, "other.example", K_FQDN, 0},   /* key bound to another ID */
+	    {ISAKMP_ID_USER_FQDN, "eve@example", K_NET, 1}, /* address key accepts any ID */
+	    {ISAKMP_ID_FQDN, "laptop.example", K_USER, 0},
 	};
 	struct net n;
 	net_init(&n, false);
@@ -716,389 +565,6 @@ START_TEST(t_qm_before_mm_done)
 }
 END_TEST
 
-/* ---- informational, DPD, timers ----------------------------------------------------------------- */
-
-static void up(struct net *n, bool dpd)
-{
-	n->tc.p1 = win_modern;
-	n->tc.np1 = 5;
-	n->tc.p2 = p2_win;
-	n->tc.np2 = 3;
-	n->tc.dpd = dpd;
-	net_start(n);
-	ck_assert_int_eq(handshake(n), 0);
-}
-
-START_TEST(t_delete_esp_and_ike)
-{
-	struct net n;
-	uint8_t out[IKE_MAXBUF], spi[4], ck[16];
-	net_init(&n, true);
-	up(&n, false);
-	rp_put_u32(spi, n.t->spi_i);
-	size_t l = ike_ti_info(n.t, true, ISAKMP_PROTO_ESP, spi, 4, 0, NULL, 0, out, sizeof out);
-	ck_assert_int_eq(deliver(&n, out, l), 0);
-	ck_assert_int_eq(n.ndel, 1);
-	ck_assert_uint_eq(ike_child_count(n.r), 0);
-	memcpy(ck, n.t->icky, 8);
-	memcpy(ck + 8, n.t->rcky, 8);
-	l = ike_ti_info(n.t, true, ISAKMP_PROTO_ISAKMP, ck, 16, 0, NULL, 0, out, sizeof out);
-	ck_assert_int_eq(deliver(&n, out, l), 0);
-	ck_assert_int_eq(n.ndown, 1);
-	ck_assert_uint_eq(ike_sa_count(n.r), 0);
-	net_free(&n);
-}
-END_TEST
-
-START_TEST(t_unauthenticated_delete_ignored)
-{
-	struct net n;
-	uint8_t out[IKE_MAXBUF], spi[4];
-	net_init(&n, false);
-	up(&n, false);
-	struct isakmp_wr w;
-	isakmp_wr_init(&w, out, sizeof out);
-	isakmp_wr_hdr(&w, n.t->icky, n.t->rcky, ISAKMP_EX_INFO, 0, 1234);
-	rp_put_u32(spi, n.t->spi_i);
-	isakmp_wr_delete(&w, ISAKMP_PROTO_ESP, spi, 4);
-	size_t l = isakmp_wr_finish(&w);
-	ck_assert_int_eq(deliver(&n, out, l), -1);
-	ck_assert_int_eq(n.ndel, 0);
-	/* and a protected one with a wrong hash */
-	l = ike_ti_info(n.t, true, ISAKMP_PROTO_ESP, spi, 4, 0, NULL, 0, out, sizeof out);
-	n.t->k.a[0] ^= 1;
-	l = ike_ti_info(n.t, true, ISAKMP_PROTO_ESP, spi, 4, 0, NULL, 0, out, sizeof out);
-	ck_assert_int_eq(deliver(&n, out, l), -1);
-	ck_assert_int_eq(n.ndel, 0);
-	ck_assert_uint_eq(ike_child_count(n.r), 1);
-	net_free(&n);
-}
-END_TEST
-
-START_TEST(t_dpd_answer)
-{
-	struct net n;
-	uint8_t out[IKE_MAXBUF], ck[16], seq[4] = {0, 0, 0x12, 0x34}, scratch[IKE_MAXBUF];
-	net_init(&n, true);
-	up(&n, true);
-	memcpy(ck, n.t->icky, 8);
-	memcpy(ck + 8, n.t->rcky, 8);
-	size_t l = ike_ti_info(n.t, false, ISAKMP_PROTO_ISAKMP, ck, 16, ISAKMP_N_DPD_R_U_THERE, seq, 4, out, sizeof out);
-	ck_assert_int_eq(deliver(&n, out, l), 0);
-	ck_assert_uint_gt(n.reply_len, 0);
-	struct isakmp_notify_pl np;
-	ck_assert_int_eq(ike_ti_read_info(n.t, n.reply, n.reply_len, &np, NULL, scratch, sizeof scratch), 0);
-	ck_assert_int_eq(np.type, ISAKMP_N_DPD_R_U_THERE_ACK);
-	ck_assert_int_eq(np.len, 4);
-	ck_assert_mem_eq(np.data, seq, 4);
-	net_free(&n);
-}
-END_TEST
-
-START_TEST(t_dpd_dead_peer)
-{
-	struct net n;
-	uint8_t scratch[IKE_MAXBUF];
-	net_init(&n, true);
-	up(&n, true);
-	int sends = n.nsend, probes = 0;
-	while (n.ndown == 0) {
-		uint64_t d = ike_next_deadline(n.r);
-		ck_assert_uint_ne(d, UINT64_MAX);
-		n.now = d;
-		ike_tick(n.r, n.now);
-		drain(&n);
-		if (n.nsend > sends) {
-			struct isakmp_notify_pl np;
-			ck_assert_int_eq(ike_ti_read_info(n.t, n.reply, n.reply_len, &np, NULL, scratch, sizeof scratch), 0);
-			ck_assert_int_eq(np.type, ISAKMP_N_DPD_R_U_THERE);
-			sends = n.nsend;
-			probes++;
-		}
-	}
-	ck_assert_int_gt(probes, 1);
-	ck_assert_int_eq(n.ndel, 1); /* its IPsec SA goes with it */
-	ck_assert_uint_eq(ike_sa_count(n.r), 0);
-	ck_assert_uint_ge(n.now, 1000 + 120000);
-	net_free(&n);
-}
-END_TEST
-
-START_TEST(t_dpd_ack_keeps_alive)
-{
-	struct net n;
-	uint8_t scratch[IKE_MAXBUF], out[IKE_MAXBUF], ck[16];
-	net_init(&n, false);
-	up(&n, true);
-	memcpy(ck, n.t->icky, 8);
-	memcpy(ck + 8, n.t->rcky, 8);
-	for (int i = 0; i < 10; i++) {
-		int sends = n.nsend;
-		for (int k = 0; k < 3 && n.nsend == sends; k++) { /* other timers may come first */
-			n.now = ike_next_deadline(n.r);
-			ike_tick(n.r, n.now);
-			drain(&n);
-		}
-		ck_assert_int_eq(n.nsend, sends + 1);
-		struct isakmp_notify_pl np;
-		ck_assert_int_eq(ike_ti_read_info(n.t, n.reply, n.reply_len, &np, NULL, scratch, sizeof scratch), 0);
-		ck_assert_int_eq(np.type, ISAKMP_N_DPD_R_U_THERE);
-		size_t l = ike_ti_info(n.t, false, ISAKMP_PROTO_ISAKMP, ck, 16, ISAKMP_N_DPD_R_U_THERE_ACK, np.data, 4, out,
-				       sizeof out);
-		ck_assert_int_eq(deliver(&n, out, l), 0);
-	}
-	ck_assert_int_eq(n.ndown, 0);
-	ck_assert_uint_eq(ike_sa_count(n.r), 1);
-	net_free(&n);
-}
-END_TEST
-
-START_TEST(t_halfopen_timeout)
-{
-	struct net n;
-	uint8_t out[IKE_MAXBUF];
-	net_init(&n, false);
-	n.tc.p1 = win_legacy;
-	n.tc.np1 = 1;
-	net_start(&n);
-	deliver(&n, out, ike_ti_start(n.t, out, sizeof out));
-	ck_assert_uint_eq(ike_sa_count(n.r), 1);
-	ck_assert_uint_eq(ike_next_deadline(n.r), 1000 + 30000);
-	ike_tick(n.r, 1000 + 29999);
-	ck_assert_uint_eq(ike_sa_count(n.r), 1);
-	ike_tick(n.r, 1000 + 30000);
-	ck_assert_uint_eq(ike_sa_count(n.r), 0);
-	ck_assert_uint_eq(ike_next_deadline(n.r), UINT64_MAX);
-	net_free(&n);
-}
-END_TEST
-
-START_TEST(t_lifetimes)
-{
-	/* the client asks for 8 h in phase 2: we shorten to 1 h and say so (RESPONDER-LIFETIME);
-	 * at the hour the IPsec SA is deleted (with a DELETE to the peer), phase 1 at 8 h */
-	struct net n;
-	uint8_t scratch[IKE_MAXBUF];
-	net_init(&n, false);
-	n.tc.p2_life_s = 28800;
-	up(&n, false);
-	ck_assert(n.t->responder_lifetime);
-	ck_assert_uint_eq(n.t->resp_life_s, 3600);
-	ck_assert_uint_eq(n.inst[0].life_s, 3600);
-	while (n.ndel == 0) {
-		n.now = ike_next_deadline(n.r);
-		ike_tick(n.r, n.now);
-		drain(&n);
-	}
-	ck_assert_uint_eq(n.now, 1000 + 3600 * 1000);
-	struct isakmp_delete_pl d;
-	ck_assert_int_eq(ike_ti_read_info(n.t, n.reply, n.reply_len, NULL, &d, scratch, sizeof scratch), 0);
-	ck_assert_int_eq(d.proto, ISAKMP_PROTO_ESP);
-	ck_assert_uint_eq(rp_get_u32(d.spis), n.t->spi_r);
-	ck_assert_uint_eq(ike_next_deadline(n.r), 1000 + 28800 * 1000);
-	n.now = ike_next_deadline(n.r);
-	ike_tick(n.r, n.now);
-	drain(&n);
-	ck_assert_int_eq(n.ndown, 1);
-	ck_assert_uint_eq(ike_sa_count(n.r), 0);
-	net_free(&n);
-}
-END_TEST
-
-START_TEST(t_initial_contact)
-{
-	struct net n;
-	net_init(&n, true);
-	up(&n, false);
-	ck_assert_uint_eq(ike_child_count(n.r), 1);
-	/* the client reboots and comes back (new NAT port) with INITIAL-CONTACT */
-	ike_ti_free(n.t);
-	n.pub.port = 40200;
-	n.tc.initial_contact = true;
-	n.t = ike_ti_new(&n.tc, &n.ri);
-	n.ninst = 0;
-	ck_assert_int_eq(handshake(&n), 0);
-	ck_assert_int_eq(n.ndown, 1);
-	ck_assert_int_eq(n.ndel, 1);
-	ck_assert_uint_eq(ike_sa_count(n.r), 1);
-	ck_assert_uint_eq(ike_child_count(n.r), 1);
-	net_free(&n);
-}
-END_TEST
-
-START_TEST(t_two_clients_behind_one_nat)
-{
-	/* same public address, same inner port 1701, different identities: both stay up */
-	struct net n;
-	net_init(&n, true);
-	up(&n, false);
-	struct ike_ti *first = n.t;
-	n.pub.port = 40300;
-	rp_addr_v4(&n.tc.local, 0x64400a0b, 500);
-	n.tc.initial_contact = true;
-	n.t = ike_ti_new(&n.tc, &n.ri);
-	ck_assert_int_eq(handshake(&n), 0);
-	ck_assert_int_eq(n.ndown, 0);
-	ck_assert_uint_eq(ike_child_count(n.r), 2);
-	ck_assert_uint_ne(n.inst[0].spi_in, n.inst[1].spi_in);
-	ike_ti_free(first);
-	net_free(&n);
-}
-END_TEST
-
-START_TEST(t_phase1_rekey_keeps_child)
-{
-	/* racoon-style phase-1 re-key: a second Main Mode from the same client, then DELETE of the
-	 * first ISAKMP SA: the IPsec SA stays and is later deleted through the new IKE SA */
-	struct net n;
-	uint8_t out[IKE_MAXBUF], ck[16], scratch[IKE_MAXBUF];
-	net_init(&n, true);
-	up(&n, false);
-	struct ike_ti *old = n.t;
-	n.t = ike_ti_new(&n.tc, &n.ri);
-	n.t->use4500 = true; /* the client keeps talking from its floated port */
-	ck_assert_int_eq(handshake(&n), 0);
-	ck_assert_uint_eq(ike_sa_count(n.r), 2);
-	ck_assert_uint_eq(ike_child_count(n.r), 2);
-	memcpy(ck, old->icky, 8);
-	memcpy(ck + 8, old->rcky, 8);
-	struct ike_ti *cur = n.t;
-	n.t = old;
-	size_t l = ike_ti_info(old, true, ISAKMP_PROTO_ISAKMP, ck, 16, 0, NULL, 0, out, sizeof out);
-	ck_assert_int_eq(deliver(&n, out, l), 0);
-	n.t = cur;
-	ck_assert_int_eq(n.ndown, 1);
-	ck_assert_int_eq(n.ndel, 0);
-	ck_assert_uint_eq(ike_child_count(n.r), 2);
-	ck_assert_uint_eq(ike_delete_child(n.r, n.inst[0].spi_in, n.now), 0);
-	drain(&n);
-	struct isakmp_delete_pl d;
-	ck_assert_int_eq(ike_ti_read_info(cur, n.reply, n.reply_len, NULL, &d, scratch, sizeof scratch), 0);
-	ck_assert_uint_eq(rp_get_u32(d.spis), n.inst[0].spi_in);
-	ike_ti_free(old);
-	net_free(&n);
-}
-END_TEST
-
-START_TEST(t_quick_mode_rekey)
-{
-	/* the client re-keys phase 2 on the same IKE SA */
-	struct net n;
-	uint8_t out[IKE_MAXBUF];
-	net_init(&n, true);
-	up(&n, false);
-	size_t l = ike_ti_quick(n.t, out, sizeof out);
-	deliver(&n, out, l);
-	long l3 = ike_ti_input(n.t, n.reply, n.reply_len, out, sizeof out);
-	ck_assert_int_gt(l3, 0);
-	deliver(&n, out, (size_t)l3);
-	ck_assert_int_eq(n.ninst, 2);
-	check_keys(&n, &n.inst[1]);
-	ck_assert_uint_eq(ike_child_count(n.r), 2);
-	net_free(&n);
-}
-END_TEST
-
-START_TEST(t_nat_rebinding)
-{
-	/* the NAT gives the client a new port: after an authenticated message IKE follows it;
-	 * an unauthenticated one from elsewhere does not move anything */
-	struct net n;
-	uint8_t out[IKE_MAXBUF];
-	net_init(&n, true);
-	up(&n, false);
-	n.float_port = 41000;
-	struct isakmp_wr w;
-	isakmp_wr_init(&w, out, sizeof out);
-	isakmp_wr_hdr(&w, n.t->icky, n.t->rcky, ISAKMP_EX_INFO, 0, 99);
-	isakmp_wr_notify(&w, ISAKMP_PROTO_ISAKMP, NULL, 0, ISAKMP_N_INITIAL_CONTACT, NULL, 0);
-	ck_assert_int_eq(deliver(&n, out, isakmp_wr_finish(&w)), -1);
-	size_t l = ike_ti_quick(n.t, out, sizeof out);
-	deliver(&n, out, l);
-	ck_assert_uint_gt(n.reply_len, 0);
-	ck_assert_uint_eq(n.reply_dst.port, 41000);
-	ck_assert_int_eq(n.ninst, 2);
-	ck_assert_uint_eq(n.inst[1].peer.port, 41000);
-	net_free(&n);
-}
-END_TEST
-
-START_TEST(t_no_ids_and_port0)
-{
-	struct net n;
-	net_init(&n, false);
-	n.tc.no_ids = true;
-	up(&n, false);
-	ck_assert_uint_eq(n.inst[0].peer_inner.port, 0);
-	ck_assert(rp_addr_ipeq(&n.inst[0].peer_inner, &n.priv));
-	net_free(&n);
-}
-END_TEST
-
-START_TEST(t_keylog_line)
-{
-	struct net n;
-	net_init(&n, false);
-	up(&n, false);
-	char want[200];
-	ike_keylog_line(want, sizeof want, n.t->icky, n.t->k.key, n.t->k.klen);
-	ck_assert_str_eq(n.keylog, want);
-	ck_assert_int_eq((int)strlen(want), 16 + 1 + 64); /* AES-256 */
-	net_free(&n);
-}
-END_TEST
-
-/* The ESP SAD owns SPI allocation: the responder takes its SPIs from the callback and gives
- * them back when an SA or a failed exchange ends. */
-struct spi_pool {
-	uint32_t next;
-	int live, released;
-};
-
-static int pool_alloc(void *ctx, uint32_t *spi)
-{
-	struct spi_pool *p = ctx;
-	*spi = p->next++;
-	p->live++;
-	return 0;
-}
-
-static void pool_release(void *ctx, uint32_t spi)
-{
-	struct spi_pool *p = ctx;
-	(void)spi;
-	p->live--;
-	p->released++;
-}
-
-START_TEST(t_spi_allocator)
-{
-	struct net n;
-	struct spi_pool pool = {0x5000, 0, 0};
-	uint8_t out[IKE_MAXBUF];
-	net_init(&n, false);
-	n.conf.spi_alloc = pool_alloc;
-	n.conf.spi_release = pool_release;
-	n.conf.spi_ctx = &pool;
-	up(&n, false);
-	ck_assert_uint_eq(n.inst[0].spi_in, 0x5000);
-	ck_assert_int_eq(pool.live, 1);
-	/* a Quick Mode that never completes gives its SPI back at the half-open deadline */
-	size_t l = ike_ti_quick(n.t, out, sizeof out);
-	deliver(&n, out, l);
-	ck_assert_int_eq(pool.live, 2);
-	n.now += 30000;
-	ike_tick(n.r, n.now);
-	ck_assert_int_eq(pool.live, 1);
-	ck_assert_uint_eq(ike_delete_child(n.r, 0x5000, n.now), 0);
-	drain(&n);
-	ck_assert_int_eq(pool.live, 0);
-	ck_assert_int_eq(n.ninst, 2); /* installed at QM2 ... */
-	ck_assert_int_eq(n.ndel, 2);  /* ... withdrawn without QM3, then the first deleted */
-	net_free(&n);
-}
-END_TEST
-
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ike");
@@ -1126,24 +592,6 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_duplicates);
 	tcase_add_test(tc, t_reordered);
 	tcase_add_test(tc, t_qm_before_mm_done);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("lifecycle");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, t_delete_esp_and_ike);
-	tcase_add_test(tc, t_unauthenticated_delete_ignored);
-	tcase_add_test(tc, t_dpd_answer);
-	tcase_add_test(tc, t_dpd_dead_peer);
-	tcase_add_test(tc, t_dpd_ack_keeps_alive);
-	tcase_add_test(tc, t_halfopen_timeout);
-	tcase_add_test(tc, t_lifetimes);
-	tcase_add_test(tc, t_initial_contact);
-	tcase_add_test(tc, t_two_clients_behind_one_nat);
-	tcase_add_test(tc, t_phase1_rekey_keeps_child);
-	tcase_add_test(tc, t_quick_mode_rekey);
-	tcase_add_test(tc, t_nat_rebinding);
-	tcase_add_test(tc, t_no_ids_and_port0);
-	tcase_add_test(tc, t_keylog_line);
-	tcase_add_test(tc, t_spi_allocator);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -32,13 +32,14 @@ START_TEST(t_hmac_vectors)
 		uint16_t hash;
 		const char *out;
 	} v[] = {
-		{IKE_HASH_MD5, "750c783e6ab0b503eaa86e310a5db738"},      /* RFC 2202 test case 2 */
-		{IKE_HASH_SHA1, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"}, /* RFC 2202 test case 2 */
-		{IKE_HASH_SHA256, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"}, /* RFC 4231 tc 2 */
-		{IKE_HASH_SHA384, "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e"
-				  "8e2240ca5e69e2c78b3239ecfab21649"},
-		{IKE_HASH_SHA512, "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea250554"
-				  "9758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737"},
+	    {IKE_HASH_MD5, "750c783e6ab0b503eaa86e310a5db738"},          /* RFC 2202 test case 2 */
+	    {IKE_HASH_SHA1, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"}, /* RFC 2202 test case 2 */
+	    {IKE_HASH_SHA256,
+	     "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"}, /* RFC 4231 tc 2 */
+	    {IKE_HASH_SHA384, "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e"
+	                      "8e2240ca5e69e2c78b3239ecfab21649"},
+	    {IKE_HASH_SHA512, "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea250554"
+	                      "9758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737"},
 	};
 	for (size_t i = 0; i < RP_ARRAY_LEN(v); i++) {
 		uint8_t out[64], want[64];
@@ -115,10 +116,33 @@ struct kat {
 	uint8_t v[24][1024];
 	size_t n[24];
 };
-static const char *const names[] = {"psk",      "ni",     "nr",     "gxy",    "skeyid", "skeyid_d", "skeyid_a",
-				    "skeyid_e", "ka",     "iv",     "hash_i_data", "hash_i", "seed_i", "seed_r",
-				    "enc_i",    "enc_r",  "int_i",  "int_r",  "hash",   "enc",    "keylen"};
-enum { PSK, NI, NR, GXY, SKEYID, SKD, SKA, SKE, KA, IV, HID, HI, SEEDI, SEEDR, ENCI, ENCR, INTI, INTR, HASH, ENC, KEYLEN };
+static const char *const names[] = {"psk",      "ni",       "nr",    "gxy",   "skeyid",      "skeyid_d",
+                                    "skeyid_a", "skeyid_e", "ka",    "iv",    "hash_i_data", "hash_i",
+                                    "seed_i",   "seed_r",   "enc_i", "enc_r", "int_i",       "int_r",
+                                    "hash",     "enc",      "keylen"};
+enum {
+	PSK,
+	NI,
+	NR,
+	GXY,
+	SKEYID,
+	SKD,
+	SKA,
+	SKE,
+	KA,
+	IV,
+	HID,
+	HI,
+	SEEDI,
+	SEEDR,
+	ENCI,
+	ENCR,
+	INTI,
+	INTR,
+	HASH,
+	ENC,
+	KEYLEN
+};
 
 static void load(const char *file, struct kat *k)
 {
@@ -150,7 +174,8 @@ static void check_kat(const char *file)
 	keys.klen = ike_enc_keylen(keys.enc, rp_get_u16(k->v[KEYLEN]));
 	ck_assert_uint_eq(keys.klen, k->n[KA]);
 	/* SKEYID = prf(PSK, Ni_b | Nr_b) */
-	ck_assert_int_eq(ike_skeyid_psk(&keys, k->v[PSK], k->n[PSK], k->v[NI], k->n[NI], k->v[NR], k->n[NR]), 0);
+	ck_assert_int_eq(ike_skeyid_psk(&keys, k->v[PSK], k->n[PSK], k->v[NI], k->n[NI], k->v[NR], k->n[NR]),
+	                 0);
 	ck_assert_mem_eq(keys.skeyid, k->v[SKEYID], k->n[SKEYID]);
 	/* HASH_I's input starts g^xi | g^xr | CKY-I | CKY-R */
 	size_t gl = k->n[GXY];
@@ -177,9 +202,10 @@ static void check_kat(const char *file)
 		size_t sl = k->n[dir ? SEEDR : SEEDI], pre = sl - 69;
 		size_t el = k->n[dir ? ENCR : ENCI], al = k->n[dir ? INTR : INTI];
 		uint8_t km[128];
-		ck_assert_int_eq(ike_keymat(keys.hash, keys.d, keys.hlen, s, pre, s[pre], rp_get_u32(s + pre + 1),
-					    s + pre + 5, 32, s + pre + 37, 32, km, el + al),
-				 0);
+		ck_assert_int_eq(ike_keymat(keys.hash, keys.d, keys.hlen, s, pre, s[pre],
+		                            rp_get_u32(s + pre + 1), s + pre + 5, 32, s + pre + 37, 32, km,
+		                            el + al),
+		                 0);
 		ck_assert_mem_eq(km, k->v[dir ? ENCR : ENCI], el);
 		ck_assert_mem_eq(km + el, k->v[dir ? INTR : INTI], al);
 	}
@@ -260,7 +286,11 @@ START_TEST(t_modp_primes)
 		struct ike_dh a;
 		rp_rng_seeded(&r, 1);
 		ck_assert_int_eq(ike_dh_init(&a, g, &r), 0);
-		ck_assert_uint_eq(a.publen * 8, g == 2 ? 1024 : g == 5 ? 1536 : g == 14 ? 2048 : g == 15 ? 3072 : 4096);
+		ck_assert_uint_eq(a.publen * 8, g == 2    ? 1024
+		                                : g == 5  ? 1536
+		                                : g == 14 ? 2048
+		                                : g == 15 ? 3072
+		                                          : 4096);
 		ike_dh_clear(&a);
 	}
 }

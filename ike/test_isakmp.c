@@ -23,7 +23,8 @@ static void on_udp(void *ctx, const struct udp_dgram *u)
 	struct stats *s = ctx;
 	const uint8_t *p = u->data;
 	size_t len = u->len;
-	bool is500 = u->src.port == 500 || u->dst.port == 500, is4500 = u->src.port == 4500 || u->dst.port == 4500;
+	bool is500 = u->src.port == 500 || u->dst.port == 500,
+	     is4500 = u->src.port == 4500 || u->dst.port == 4500;
 	if (!s->any_port && !is500 && !is4500)
 		return;
 	if (is4500) {
@@ -207,11 +208,16 @@ START_TEST(t_ipv6_and_duplicates)
 END_TEST
 
 static const char *const malformed[] = {
-	"ike-malformed-isakmp-3948-oobr-2.pcap",         "ike-malformed-isakmp-delete-segfault.pcap",
-	"ike-malformed-isakmp-identification-segfault.pcap", "ike-malformed-isakmp-ikev1_n_print-oobr.pcap",
-	"ike-malformed-isakmp-no-none-np.pcapng",        "ike-malformed-isakmp-pointer-loop.pcap",
-	"ike-malformed-isakmp-rfc3948-oobr.pcap",        "ike-malformed-isakmp-various-oobr.pcap",
-	"ike-malformed-isakmpv1-attr-oobr.pcap",         "ike-malformed-ikev1_id_ipv6_addr_subnet-oobr.pcap",
+    "ike-malformed-isakmp-3948-oobr-2.pcap",
+    "ike-malformed-isakmp-delete-segfault.pcap",
+    "ike-malformed-isakmp-identification-segfault.pcap",
+    "ike-malformed-isakmp-ikev1_n_print-oobr.pcap",
+    "ike-malformed-isakmp-no-none-np.pcapng",
+    "ike-malformed-isakmp-pointer-loop.pcap",
+    "ike-malformed-isakmp-rfc3948-oobr.pcap",
+    "ike-malformed-isakmp-various-oobr.pcap",
+    "ike-malformed-isakmpv1-attr-oobr.pcap",
+    "ike-malformed-ikev1_id_ipv6_addr_subnet-oobr.pcap",
 };
 
 START_TEST(t_tcpdump_malformed)
@@ -278,8 +284,9 @@ START_TEST(t_sa_framing)
 	n = mk_sa(b, 0, 0, 4);
 	ck_assert_int_eq(isakmp_sa_parse(b, n, &sa), -1);
 	/* every truncation of a valid SA fails */
-	static const uint8_t good[] = {0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0x24, 1, 1, 0, 1, 0, 0, 0, 0x1c, 1, 1, 0, 0,
-				       0x80, 1, 0, 7, 0x80, 0x0e, 0, 128, 0x80, 11, 0, 1, 0, 12, 0, 4, 0, 0, 0x0e, 0x10};
+	static const uint8_t good[] = {0, 0,   0,    1,  0,    0, 0, 1,  0, 0,    0, 0x24, 1,    1,    0,
+	                               1, 0,   0,    0,  0x1c, 1, 1, 0,  0, 0x80, 1, 0,    7,    0x80, 0x0e,
+	                               0, 128, 0x80, 11, 0,    1, 0, 12, 0, 4,    0, 0,    0x0e, 0x10};
 	ck_assert_int_eq(isakmp_sa_parse(good, sizeof good, &sa), 0);
 	ck_assert_int_eq(sa.xf[0].a.enc, 7);
 	ck_assert_int_eq(sa.xf[0].a.keylen, 128);
@@ -343,8 +350,8 @@ START_TEST(t_notify_delete_natoa)
 	struct isakmp_notify_pl n;
 	struct isakmp_delete_pl d;
 	struct rp_addr a;
-	static const uint8_t nt[] = {0, 0, 0, 1, 1, 16, 0x8d, 0x28, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-				     0, 0, 0, 7};
+	static const uint8_t nt[] = {0, 0, 0, 1,  1,  16, 0x8d, 0x28, 1,  2,  3, 4, 5, 6,
+	                             7, 8, 9, 10, 11, 12, 13,   14,   15, 16, 0, 0, 0, 7};
 	ck_assert_int_eq(isakmp_notify_parse(nt, sizeof nt, &n), 0);
 	ck_assert_int_eq(n.type, ISAKMP_N_DPD_R_U_THERE);
 	ck_assert_int_eq(n.len, 4);

@@ -75,7 +75,8 @@ static inline int pcap_udp_walk(const char *path, udp_cb cb, void *ctx)
 			continue;
 		}
 		uint16_t sp, dp, ul;
-		if (proto != 17 || rp_rd_u16(&r, &sp) || rp_rd_u16(&r, &dp) || rp_rd_u16(&r, &ul) || rp_rd_skip(&r, 2))
+		if (proto != 17 || rp_rd_u16(&r, &sp) || rp_rd_u16(&r, &dp) || rp_rd_u16(&r, &ul) ||
+		    rp_rd_skip(&r, 2))
 			continue;
 		u.src.port = sp;
 		u.dst.port = dp;

@@ -59,7 +59,8 @@ int main(int argc, char **argv)
 	FILE *kl = argc > 4 ? fopen(argv[4], "w") : NULL;
 	struct ike_conf conf;
 	ike_conf_defaults(&conf);
-	struct ike_psk psk = {.kind = IKE_PSK_ANY, .key = (const uint8_t *)argv[2], .keylen = strlen(argv[2])};
+	struct ike_psk psk = {
+	    .kind = IKE_PSK_ANY, .key = (const uint8_t *)argv[2], .keylen = strlen(argv[2])};
 	conf.psks = &psk;
 	conf.npsk = 1;
 	conf.keylog = kl != NULL;
@@ -110,26 +111,31 @@ int main(int argc, char **argv)
 		while ((ev = ike_next_event(ike))) {
 			char a[RP_ADDR_STRLEN], b[RP_ADDR_STRLEN], c[RP_ADDR_STRLEN];
 			if (ev->type == IKE_EV_SEND) {
-				struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons(ev->dst.port)};
+				struct sockaddr_in dst = {.sin_family = AF_INET,
+				                          .sin_port = htons(ev->dst.port)};
 				memcpy(&dst.sin_addr, ev->dst.ip, 4);
-				sendto(fds[ev->src.port == 4500], ev->data, ev->len, 0, (struct sockaddr *)&dst, sizeof dst);
+				sendto(fds[ev->src.port == 4500], ev->data, ev->len, 0,
+				       (struct sockaddr *)&dst, sizeof dst);
 			} else if (ev->type == IKE_EV_SA_INSTALL || ev->type == IKE_EV_SA_DELETE) {
 				const struct ike_ev_sa *s = (const void *)ev->data;
 				char ein[80], aout[140];
 				hex(s->in.enc, s->in.enc_len, ein);
 				hex(s->in.auth, s->in.auth_len, aout);
-				printf("%s spi_in=%08x spi_out=%08x esp=%u auth=%u bits=%u encap=%u udp=%d local=%s peer=%s "
+				printf("%s spi_in=%08x spi_out=%08x esp=%u auth=%u bits=%u encap=%u udp=%d "
+				       "local=%s peer=%s "
 				       "inner=%s id=%s life=%u",
-				       ev->type == IKE_EV_SA_INSTALL ? "SA_INSTALL" : "SA_DELETE", s->spi_in, s->spi_out,
-				       s->esp_transform, s->auth_alg, s->enc_key_bits, s->encap, s->udp_encap,
-				       rp_addr_str(&s->local, a, sizeof a), rp_addr_str(&s->peer, b, sizeof b),
+				       ev->type == IKE_EV_SA_INSTALL ? "SA_INSTALL" : "SA_DELETE", s->spi_in,
+				       s->spi_out, s->esp_transform, s->auth_alg, s->enc_key_bits, s->encap,
+				       s->udp_encap, rp_addr_str(&s->local, a, sizeof a),
+				       rp_addr_str(&s->peer, b, sizeof b),
 				       rp_addr_str(&s->peer_inner, c, sizeof c), s->peer_id, s->life_s);
 				if (ev->type == IKE_EV_SA_INSTALL)
 					printf(" in_enc=%s in_auth=%s", ein, aout);
 				printf("\n");
 			} else if (ev->type == IKE_EV_IKE_UP || ev->type == IKE_EV_IKE_DOWN) {
 				const struct ike_ev_ike *e = (const void *)ev->data;
-				printf("%s peer=%s id=%s natt=%d %s\n", ev->type == IKE_EV_IKE_UP ? "IKE_UP" : "IKE_DOWN",
+				printf("%s peer=%s id=%s natt=%d %s\n",
+				       ev->type == IKE_EV_IKE_UP ? "IKE_UP" : "IKE_DOWN",
 				       rp_addr_str(&e->peer, a, sizeof a), e->peer_id, e->natt, e->reason);
 			} else if (ev->type == IKE_EV_KEYLOG && kl) {
 				fprintf(kl, "%.*s\n", (int)ev->len, (const char *)ev->data);

@@ -1,0 +1,408 @@
+/* The responder core over time, against the in-memory initiator: informational exchanges
+ * (DELETE both ways, DPD both ways, INITIAL-CONTACT), lifetimes and half-open timers (now jumps
+ * to ike_next_deadline), re-keys, NAT rebinding, several clients behind one NAT, key log, SPI
+ * allocation by the SAD. */
+#include "check_main.h"
+#include "test_ike_net.h"
+
+/* ---- informational, DPD, timers ----------------------------------------------------------------- */
+
+START_TEST(t_delete_esp_and_ike)
+{
+	struct net n;
+	uint8_t out[IKE_MAXBUF], spi[4], ck[16];
+	net_init(&n, true);
+	up(&n, false);
+	rp_put_u32(spi, n.t->spi_i);
+	size_t l = ike_ti_info(n.t, true, ISAKMP_PROTO_ESP, spi, 4, 0, NULL, 0, out, sizeof out);
+	ck_assert_int_eq(deliver(&n, out, l), 0);
+	ck_assert_int_eq(n.ndel, 1);
+	ck_assert_uint_eq(ike_child_count(n.r), 0);
+	memcpy(ck, n.t->icky, 8);
+	memcpy(ck + 8, n.t->rcky, 8);
+	l = ike_ti_info(n.t, true, ISAKMP_PROTO_ISAKMP, ck, 16, 0, NULL, 0, out, sizeof out);
+	ck_assert_int_eq(deliver(&n, out, l), 0);
+	ck_assert_int_eq(n.ndown, 1);
+	ck_assert_uint_eq(ike_sa_count(n.r), 0);
+	net_free(&n);
+}
+END_TEST
+
+START_TEST(t_unauthenticated_delete_ignored)
+{
+	struct net n;
+	uint8_t out[IKE_MAXBUF], spi[4];
+	net_init(&n, false);
+	up(&n, false);
+	struct isakmp_wr w;
+	isakmp_wr_init(&w, out, sizeof out);
+	isakmp_wr_hdr(&w, n.t->icky, n.t->rcky, ISAKMP_EX_INFO, 0, 1234);
+	rp_put_u32(spi, n.t->spi_i);
+	isakmp_wr_delete(&w, ISAKMP_PROTO_ESP, spi, 4);
+	size_t l = isakmp_wr_finish(&w);
+	ck_assert_int_eq(deliver(&n, out, l), -1);
+	ck_assert_int_eq(n.ndel, 0);
+	/* and a protected one with a wrong hash */
+	l = ike_ti_info(n.t, true, ISAKMP_PROTO_ESP, spi, 4, 0, NULL, 0, out, sizeof out);
+	n.t->k.a[0] ^= 1;
+	l = ike_ti_info(n.t, true, ISAKMP_PROTO_ESP, spi, 4, 0, NULL, 0, out, sizeof out);
+	ck_assert_int_eq(deliver(&n, out, l), -1);
+	ck_assert_int_eq(n.ndel, 0);
+	ck_assert_uint_eq(ike_child_count(n.r), 1);
+	net_free(&n);
+}
+END_TEST
+
+START_TEST(t_dpd_answer)
+{
+	struct net n;
+	uint8_t out[IKE_MAXBUF], ck[16], seq[4] = {0, 0, 0x12, 0x34}, scratch[IKE_MAXBUF];
+	net_init(&n, true);
+	up(&n, true);
+	memcpy(ck, n.t->icky, 8);
+	memcpy(ck + 8, n.t->rcky, 8);
+	size_t l = ike_ti_info(n.t, false, ISAKMP_PROTO_ISAKMP, ck, 16, ISAKMP_N_DPD_R_U_THERE, seq, 4, out,
+	                       sizeof out);
+	ck_assert_int_eq(deliver(&n, out, l), 0);
+	ck_assert_uint_gt(n.reply_len, 0);
+	struct isakmp_notify_pl np;
+	ck_assert_int_eq(ike_ti_read_info(n.t, n.reply, n.reply_len, &np, NULL, scratch, sizeof scratch), 0);
+	ck_assert_int_eq(np.type, ISAKMP_N_DPD_R_U_THERE_ACK);
+	ck_assert_int_eq(np.len, 4);
+	ck_assert_mem_eq(np.data, seq, 4);
+	net_free(&n);
+}
+END_TEST
+
+START_TEST(t_dpd_dead_peer)
+{
+	struct net n;
+	uint8_t scratch[IKE_MAXBUF];
+	net_init(&n, true);
+	up(&n, true);
+	int sends = n.nsend, probes = 0;
+	while (n.ndown == 0) {
+		uint64_t d = ike_next_deadline(n.r);
+		ck_assert_uint_ne(d, UINT64_MAX);
+		n.now = d;
+		ike_tick(n.r, n.now);
+		drain(&n);
+		if (n.nsend > sends) {
+			struct isakmp_notify_pl np;
+			ck_assert_int_eq(
+			    ike_ti_read_info(n.t, n.reply, n.reply_len, &np, NULL, scratch, sizeof scratch),
+			    0);
+			ck_assert_int_eq(np.type, ISAKMP_N_DPD_R_U_THERE);
+			sends = n.nsend;
+			probes++;
+		}
+	}
+	ck_assert_int_gt(probes, 1);
+	ck_assert_int_eq(n.ndel, 1); /* its IPsec SA goes with it */
+	ck_assert_uint_eq(ike_sa_count(n.r), 0);
+	ck_assert_uint_ge(n.now, 1000 + 120000);
+	net_free(&n);
+}
+END_TEST
+
+START_TEST(t_dpd_ack_keeps_alive)
+{
+	struct net n;
+	uint8_t scratch[IKE_MAXBUF], out[IKE_MAXBUF], ck[16];
+	net_init(&n, false);
+	up(&n, true);
+	memcpy(ck, n.t->icky, 8);
+	memcpy(ck + 8, n.t->rcky, 8);
+	for (int i = 0; i < 10; i++) {
+		int sends = n.nsend;
+		for (int k = 0; k < 3 && n.nsend == sends; k++) { /* other timers may come first */
+			n.now = ike_next_deadline(n.r);
+			ike_tick(n.r, n.now);
+			drain(&n);
+		}
+		ck_assert_int_eq(n.nsend, sends + 1);
+		struct isakmp_notify_pl np;
+		ck_assert_int_eq(
+		    ike_ti_read_info(n.t, n.reply, n.reply_len, &np, NULL, scratch, sizeof scratch), 0);
+		ck_assert_int_eq(np.type, ISAKMP_N_DPD_R_U_THERE);
+		size_t l = ike_ti_info(n.t, false, ISAKMP_PROTO_ISAKMP, ck, 16, ISAKMP_N_DPD_R_U_THERE_ACK,
+		                       np.data, 4, out, sizeof out);
+		ck_assert_int_eq(deliver(&n, out, l), 0);
+	}
+	ck_assert_int_eq(n.ndown, 0);
+	ck_assert_uint_eq(ike_sa_count(n.r), 1);
+	net_free(&n);
+}
+END_TEST
+
+START_TEST(t_halfopen_timeout)
+{
+	struct net n;
+	uint8_t out[IKE_MAXBUF];
+	net_init(&n, false);
+	n.tc.p1 = win_legacy;
+	n.tc.np1 = 1;
+	net_start(&n);
+	deliver(&n, out, ike_ti_start(n.t, out, sizeof out));
+	ck_assert_uint_eq(ike_sa_count(n.r), 1);
+	ck_assert_uint_eq(ike_next_deadline(n.r), 1000 + 30000);
+	ike_tick(n.r, 1000 + 29999);
+	ck_assert_uint_eq(ike_sa_count(n.r), 1);
+	ike_tick(n.r, 1000 + 30000);
+	ck_assert_uint_eq(ike_sa_count(n.r), 0);
+	ck_assert_uint_eq(ike_next_deadline(n.r), UINT64_MAX);
+	net_free(&n);
+}
+END_TEST
+
+START_TEST(t_lifetimes)
+{
+	/* the client asks for 8 h in phase 2: we shorten to 1 h and say so (RESPONDER-LIFETIME);
+	 * at the hour the IPsec SA is deleted (with a DELETE to the peer), phase 1 at 8 h */
+	struct net n;
+	uint8_t scratch[IKE_MAXBUF];
+	net_init(&n, false);
+	n.tc.p2_life_s = 28800;
+	up(&n, false);
+	ck_assert(n.t->responder_lifetime);
+	ck_assert_uint_eq(n.t->resp_life_s, 3600);
+	ck_assert_uint_eq(n.inst[0].life_s, 3600);
+	while (n.ndel == 0) {
+		n.now = ike_next_deadline(n.r);
+		ike_tick(n.r, n.now);
+		drain(&n);
+	}
+	ck_assert_uint_eq(n.now, 1000 + 3600 * 1000);
+	struct isakmp_delete_pl d;
+	ck_assert_int_eq(ike_ti_read_info(n.t, n.reply, n.reply_len, NULL, &d, scratch, sizeof scratch), 0);
+	ck_assert_int_eq(d.proto, ISAKMP_PROTO_ESP);
+	ck_assert_uint_eq(rp_get_u32(d.spis), n.t->spi_r);
+	ck_assert_uint_eq(ike_next_deadline(n.r), 1000 + 28800 * 1000);
+	n.now = ike_next_deadline(n.r);
+	ike_tick(n.r, n.now);
+	drain(&n);
+	ck_assert_int_eq(n.ndown, 1);
+	ck_assert_uint_eq(ike_sa_count(n.r), 0);
+	net_free(&n);
+}
+END_TEST
+
+START_TEST(t_initial_contact)
+{
+	struct net n;
+	net_init(&n, true);
+	up(&n, false);
+	ck_assert_uint_eq(ike_child_count(n.r), 1);
+	/* the client reboots and comes back (new NAT port) with INITIAL-CONTACT */
+	ike_ti_free(n.t);
+	n.pub.port = 40200;
+	n.tc.initial_contact = true;
+	n.t = ike_ti_new(&n.tc, &n.ri);
+	n.ninst = 0;
+	ck_assert_int_eq(handshake(&n), 0);
+	ck_assert_int_eq(n.ndown, 1);
+	ck_assert_int_eq(n.ndel, 1);
+	ck_assert_uint_eq(ike_sa_count(n.r), 1);
+	ck_assert_uint_eq(ike_child_count(n.r), 1);
+	net_free(&n);
+}
+END_TEST
+
+START_TEST(t_two_clients_behind_one_nat)
+{
+	/* same public address, same inner port 1701, different identities: both stay up */
+	struct net n;
+	net_init(&n, true);
+	up(&n, false);
+	struct ike_ti *first = n.t;
+	n.pub.port = 40300;
+	rp_addr_v4(&n.tc.local, 0x64400a0b, 500);
+	n.tc.initial_contact = true;
+	n.t = ike_ti_new(&n.tc, &n.ri);
+	ck_assert_int_eq(handshake(&n), 0);
+	ck_assert_int_eq(n.ndown, 0);
+	ck_assert_uint_eq(ike_child_count(n.r), 2);
+	ck_assert_uint_ne(n.inst[0].spi_in, n.inst[1].spi_in);
+	ike_ti_free(first);
+	net_free(&n);
+}
+END_TEST
+
+START_TEST(t_phase1_rekey_keeps_child)
+{
+	/* racoon-style phase-1 re-key: a second Main Mode from the same client, then DELETE of the
+	 * first ISAKMP SA: the IPsec SA stays and is later deleted through the new IKE SA */
+	struct net n;
+	uint8_t out[IKE_MAXBUF], ck[16], scratch[IKE_MAXBUF];
+	net_init(&n, true);
+	up(&n, false);
+	struct ike_ti *old = n.t;
+	n.t = ike_ti_new(&n.tc, &n.ri);
+	n.t->use4500 = true; /* the client keeps talking from its floated port */
+	ck_assert_int_eq(handshake(&n), 0);
+	ck_assert_uint_eq(ike_sa_count(n.r), 2);
+	ck_assert_uint_eq(ike_child_count(n.r), 2);
+	memcpy(ck, old->icky, 8);
+	memcpy(ck + 8, old->rcky, 8);
+	struct ike_ti *cur = n.t;
+	n.t = old;
+	size_t l = ike_ti_info(old, true, ISAKMP_PROTO_ISAKMP, ck, 16, 0, NULL, 0, out, sizeof out);
+	ck_assert_int_eq(deliver(&n, out, l), 0);
+	n.t = cur;
+	ck_assert_int_eq(n.ndown, 1);
+	ck_assert_int_eq(n.ndel, 0);
+	ck_assert_uint_eq(ike_child_count(n.r), 2);
+	ck_assert_uint_eq(ike_delete_child(n.r, n.inst[0].spi_in, n.now), 0);
+	drain(&n);
+	struct isakmp_delete_pl d;
+	ck_assert_int_eq(ike_ti_read_info(cur, n.reply, n.reply_len, NULL, &d, scratch, sizeof scratch), 0);
+	ck_assert_uint_eq(rp_get_u32(d.spis), n.inst[0].spi_in);
+	ike_ti_free(old);
+	net_free(&n);
+}
+END_TEST
+
+START_TEST(t_quick_mode_rekey)
+{
+	/* the client re-keys phase 2 on the same IKE SA */
+	struct net n;
+	uint8_t out[IKE_MAXBUF];
+	net_init(&n, true);
+	up(&n, false);
+	size_t l = ike_ti_quick(n.t, out, sizeof out);
+	deliver(&n, out, l);
+	long l3 = ike_ti_input(n.t, n.reply, n.reply_len, out, sizeof out);
+	ck_assert_int_gt(l3, 0);
+	deliver(&n, out, (size_t)l3);
+	ck_assert_int_eq(n.ninst, 2);
+	check_keys(&n, &n.inst[1]);
+	ck_assert_uint_eq(ike_child_count(n.r), 2);
+	net_free(&n);
+}
+END_TEST
+
+START_TEST(t_nat_rebinding)
+{
+	/* the NAT gives the client a new port: after an authenticated message IKE follows it;
+	 * an unauthenticated one from elsewhere does not move anything */
+	struct net n;
+	uint8_t out[IKE_MAXBUF];
+	net_init(&n, true);
+	up(&n, false);
+	n.float_port = 41000;
+	struct isakmp_wr w;
+	isakmp_wr_init(&w, out, sizeof out);
+	isakmp_wr_hdr(&w, n.t->icky, n.t->rcky, ISAKMP_EX_INFO, 0, 99);
+	isakmp_wr_notify(&w, ISAKMP_PROTO_ISAKMP, NULL, 0, ISAKMP_N_INITIAL_CONTACT, NULL, 0);
+	ck_assert_int_eq(deliver(&n, out, isakmp_wr_finish(&w)), -1);
+	size_t l = ike_ti_quick(n.t, out, sizeof out);
+	deliver(&n, out, l);
+	ck_assert_uint_gt(n.reply_len, 0);
+	ck_assert_uint_eq(n.reply_dst.port, 41000);
+	ck_assert_int_eq(n.ninst, 2);
+	ck_assert_uint_eq(n.inst[1].peer.port, 41000);
+	net_free(&n);
+}
+END_TEST
+
+START_TEST(t_no_ids_and_port0)
+{
+	struct net n;
+	net_init(&n, false);
+	n.tc.no_ids = true;
+	up(&n, false);
+	ck_assert_uint_eq(n.inst[0].peer_inner.port, 0);
+	ck_assert(rp_addr_ipeq(&n.inst[0].peer_inner, &n.priv));
+	net_free(&n);
+}
+END_TEST
+
+START_TEST(t_keylog_line)
+{
+	struct net n;
+	net_init(&n, false);
+	up(&n, false);
+	char want[200];
+	ike_keylog_line(want, sizeof want, n.t->icky, n.t->k.key, n.t->k.klen);
+	ck_assert_str_eq(n.keylog, want);
+	ck_assert_int_eq((int)strlen(want), 16 + 1 + 64); /* AES-256 */
+	net_free(&n);
+}
+END_TEST
+
+/* The ESP SAD owns SPI allocation: the responder takes its SPIs from the callback and gives
+ * them back when an SA or a failed exchange ends. */
+struct spi_pool {
+	uint32_t next;
+	int live, released;
+};
+
+static int pool_alloc(void *ctx, uint32_t *spi)
+{
+	struct spi_pool *p = ctx;
+	*spi = p->next++;
+	p->live++;
+	return 0;
+}
+
+static void pool_release(void *ctx, uint32_t spi)
+{
+	struct spi_pool *p = ctx;
+	(void)spi;
+	p->live--;
+	p->released++;
+}
+
+START_TEST(t_spi_allocator)
+{
+	struct net n;
+	struct spi_pool pool = {0x5000, 0, 0};
+	uint8_t out[IKE_MAXBUF];
+	net_init(&n, false);
+	n.conf.spi_alloc = pool_alloc;
+	n.conf.spi_release = pool_release;
+	n.conf.spi_ctx = &pool;
+	up(&n, false);
+	ck_assert_uint_eq(n.inst[0].spi_in, 0x5000);
+	ck_assert_int_eq(pool.live, 1);
+	/* a Quick Mode that never completes gives its SPI back at the half-open deadline */
+	size_t l = ike_ti_quick(n.t, out, sizeof out);
+	deliver(&n, out, l);
+	ck_assert_int_eq(pool.live, 2);
+	n.now += 30000;
+	ike_tick(n.r, n.now);
+	ck_assert_int_eq(pool.live, 1);
+	ck_assert_uint_eq(ike_delete_child(n.r, 0x5000, n.now), 0);
+	drain(&n);
+	ck_assert_int_eq(pool.live, 0);
+	ck_assert_int_eq(n.ninst, 2); /* installed at QM2 ... */
+	ck_assert_int_eq(n.ndel, 2);  /* ... withdrawn without QM3, then the first deleted */
+	net_free(&n);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("ike-life");
+	TCase *tc = tcase_create("lifecycle");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, t_delete_esp_and_ike);
+	tcase_add_test(tc, t_unauthenticated_delete_ignored);
+	tcase_add_test(tc, t_dpd_answer);
+	tcase_add_test(tc, t_dpd_dead_peer);
+	tcase_add_test(tc, t_dpd_ack_keeps_alive);
+	tcase_add_test(tc, t_halfopen_timeout);
+	tcase_add_test(tc, t_lifetimes);
+	tcase_add_test(tc, t_initial_contact);
+	tcase_add_test(tc, t_two_clients_behind_one_nat);
+	tcase_add_test(tc, t_phase1_rekey_keeps_child);
+	tcase_add_test(tc, t_quick_mode_rekey);
+	tcase_add_test(tc, t_nat_rebinding);
+	tcase_add_test(tc, t_no_ids_and_port0);
+	tcase_add_test(tc, t_keylog_line);
+	tcase_add_test(tc, t_spi_allocator);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+RP_CHECK_MAIN(suite)

@@ -1,0 +1,194 @@
+/* Test harness shared by test_ike.c and test_ike_life.c: the responder core and the test
+ * initiator wired back-to-back through an optional NAT, events collected. */
+#ifndef IKE_TEST_NET_H
+#define IKE_TEST_NET_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "ike_testinit.h"
+
+struct net {
+	struct ike_conf conf;
+	struct ike_psk psks[4];
+	struct ike *r;
+	struct ike_ti *t;
+	struct ike_ti_conf tc;
+	struct rp_rng rr, ri;
+	struct rp_log lg;
+	struct rp_addr srv, priv, pub;
+	bool nat;
+	uint16_t float_port; /* the NAT's mapping for the client's 4500 */
+	uint64_t now;
+	struct ike_ev_sa inst[8];
+	int ninst, nup, ndown, ndel, nsend, nkeylog;
+	char keylog[200];
+	uint8_t reply[IKE_MAXBUF];
+	size_t reply_len;
+	struct rp_addr reply_src, reply_dst;
+	char logbuf[16384];
+};
+
+static inline void sink(void *ctx, int level, const char *module, const char *msg)
+{
+	struct net *n = ctx;
+	size_t l = strlen(n->logbuf);
+	(void)module;
+	(void)level;
+	snprintf(n->logbuf + l, sizeof n->logbuf - l, "%s\n", msg);
+}
+
+static const uint8_t PSK[] = "rampart-test-psk";
+
+static inline void net_init(struct net *n, bool nat)
+{
+	memset(n, 0, sizeof *n);
+	ike_conf_defaults(&n->conf);
+	n->psks[0] = (struct ike_psk){.kind = IKE_PSK_ANY, .key = PSK, .keylen = sizeof PSK - 1};
+	n->conf.psks = n->psks;
+	n->conf.npsk = 1;
+	n->conf.keylog = true;
+	rp_rng_seeded(&n->rr, 1);
+	rp_rng_seeded(&n->ri, 2);
+	rp_log_init(&n->lg, RP_LOG_TRACE, sink, n);
+	n->lg.burst = 1000;
+	rp_addr_v4(&n->srv, 0xcb007101, 500);   /* 203.0.113.1 */
+	rp_addr_v4(&n->priv, 0x64400a0a, 500);  /* 100.64.10.10 */
+	rp_addr_v4(&n->pub, 0xcb007102, 40123); /* 203.0.113.2, NAT-mapped port */
+	n->nat = nat;
+	n->float_port = 40124;
+	n->tc.psk = PSK;
+	n->tc.psklen = sizeof PSK - 1;
+	n->tc.local = n->priv;
+	n->tc.remote = n->srv;
+	n->tc.natt = IKE_NATT_RFC;
+	n->tc.client_port = 1701;
+	n->now = 1000;
+}
+
+static inline void net_start(struct net *n)
+{
+	n->r = ike_new(&n->conf, &n->rr, &n->lg);
+	ck_assert_ptr_nonnull(n->r);
+	n->t = ike_ti_new(&n->tc, &n->ri);
+}
+
+static inline void net_free(struct net *n)
+{
+	ike_ti_free(n->t);
+	ike_free(n->r);
+}
+
+static inline void drain(struct net *n)
+{
+	struct rp_ev *ev;
+	while ((ev = ike_next_event(n->r))) {
+		switch (ev->type) {
+		case IKE_EV_SEND: {
+			size_t skip = ev->src.port == 4500 ? 4 : 0;
+			if (skip)
+				ck_assert(ev->len >= 4 && rp_get_u32(ev->data) == 0); /* non-ESP marker */
+			ck_assert_uint_le(ev->len - skip, sizeof n->reply);
+			memcpy(n->reply, ev->data + skip, ev->len - skip);
+			n->reply_len = ev->len - skip;
+			n->reply_src = ev->src;
+			n->reply_dst = ev->dst;
+			n->nsend++;
+			break;
+		}
+		case IKE_EV_SA_INSTALL:
+			ck_assert_int_lt(n->ninst, 8);
+			memcpy(&n->inst[n->ninst++], ev->data, sizeof(struct ike_ev_sa));
+			break;
+		case IKE_EV_SA_DELETE:
+			n->ndel++;
+			break;
+		case IKE_EV_IKE_UP:
+			n->nup++;
+			break;
+		case IKE_EV_IKE_DOWN:
+			n->ndown++;
+			break;
+		case IKE_EV_KEYLOG:
+			n->nkeylog++;
+			snprintf(n->keylog, sizeof n->keylog, "%.*s", (int)ev->len, (const char *)ev->data);
+			break;
+		}
+		rp_ev_free(ev);
+	}
+}
+
+/* Deliver one initiator message as the network would: through the NAT when there is one,
+ * and on 4500 once the initiator floated. */
+static inline int deliver(struct net *n, const uint8_t *msg, size_t len)
+{
+	struct rp_pkt p = {.data = msg, .len = len, .rx_ms = n->now};
+	bool f = n->t && n->t->use4500;
+	p.src = n->nat ? n->pub : n->priv;
+	if (f)
+		p.src.port = n->nat ? n->float_port : 4500;
+	p.dst = n->srv;
+	p.dst.port = f ? 4500 : 500;
+	n->reply_len = 0;
+	int rc = ike_input(n->r, &p, n->now);
+	drain(n);
+	return rc;
+}
+
+/* Full Main Mode + Quick Mode; returns 0 when the initiator finished and the SA got installed. */
+static inline int handshake(struct net *n)
+{
+	uint8_t out[IKE_MAXBUF];
+	long len = (long)ike_ti_start(n->t, out, sizeof out);
+	while (len > 0) {
+		int step = n->t->step;
+		deliver(n, out, (size_t)len);
+		if (step == 9)
+			return n->ninst > 0 ? 0 : -1;
+		if (!n->reply_len)
+			return -1;
+		len = ike_ti_input(n->t, n->reply, n->reply_len, out, sizeof out);
+	}
+	return -1;
+}
+
+static inline void check_keys(struct net *n, const struct ike_ev_sa *e)
+{
+	ck_assert_uint_eq(e->spi_in, n->t->spi_r);
+	ck_assert_uint_eq(e->spi_out, n->t->spi_i);
+	ck_assert_uint_eq(e->in.enc_len, n->t->k_i2r.enc_len);
+	ck_assert_uint_eq(e->in.auth_len, n->t->k_i2r.auth_len);
+	ck_assert_mem_eq(e->in.enc, n->t->k_i2r.enc, e->in.enc_len);
+	ck_assert_mem_eq(e->in.auth, n->t->k_i2r.auth, e->in.auth_len);
+	ck_assert_mem_eq(e->out.enc, n->t->k_r2i.enc, e->out.enc_len);
+	ck_assert_mem_eq(e->out.auth, n->t->k_r2i.auth, e->out.auth_len);
+	ck_assert(memcmp(e->in.enc, e->out.enc, e->in.enc_len) != 0);
+}
+
+#define A(e, k, h, g)                                                                                        \
+	{                                                                                                    \
+		IKE_ENC_##e, k, IKE_HASH_##h, g                                                              \
+	}
+static const struct ike_p1_alg win_modern[]
+    __attribute__((unused)) = {A(AES, 256, SHA1, 20), A(AES, 128, SHA1, 19), A(AES, 256, SHA1, 14),
+                               A(3DES, 0, SHA1, 14), A(3DES, 0, SHA1, 2)};
+static const struct ike_p1_alg win_legacy[] __attribute__((unused)) = {A(3DES, 0, SHA1, 2)};
+static const struct ike_ti_p2 p2_win[] __attribute__((unused)) = {{IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1},
+                                                                  {IKE_ESP_AES, 128, IKE_AUTH_HMAC_SHA1},
+                                                                  {IKE_ESP_3DES, 0, IKE_AUTH_HMAC_SHA1}};
+
+static inline void up(struct net *n, bool dpd)
+{
+	n->tc.p1 = win_modern;
+	n->tc.np1 = 5;
+	n->tc.p2 = p2_win;
+	n->tc.np2 = 3;
+	n->tc.dpd = dpd;
+	net_start(n);
+	ck_assert_int_eq(handshake(n), 0);
+}
+
+#endif
