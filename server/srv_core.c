@@ -153,6 +153,8 @@ static void sa_install(struct srv *s, const struct ike_ev_sa *e, uint64_t now)
 		out.local.port = out.peer.port = 0;
 	if (e->udp_encap && !rp_addr_ipeq(&e->peer_inner, &e->peer))
 		out.natoa_peer = e->peer_inner;
+	if (e->udp_encap && !rp_addr_ipeq(&e->local_inner, &e->local))
+		out.natoa_local = e->local_inner;
 	out.inner_local_port = L2TP_PORT;
 	out.inner_peer_port = e->peer_inner.port;
 	out.hard_ms = (uint64_t)e->life_s * 1000u;
@@ -566,7 +568,8 @@ void srv_core_show_sas(struct srv *s, void (*line)(void *ctx, const char *text),
 	struct srv_core *c = C(s);
 	uint64_t now = srv_now(s);
 	char buf[512], a[RP_ADDR_STRLEN], ip[INET_ADDRSTRLEN];
-	snprintf(buf, sizeof buf, "%zu IPsec SA pairs, %zu PPP sessions up", c->nchild, c->nsess);
+	snprintf(buf, sizeof buf, "%zu IPsec SA pairs, %zu PPP sessions up, %u addresses leased", c->nchild, c->nsess,
+		 auth_pool_in_use(c->pool));
 	line(ctx, buf);
 	for (size_t i = 0; i < c->nchild; i++) {
 		const struct srv_child *ch = &c->child[i];

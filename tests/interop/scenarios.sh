@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# End-to-end: the stock Linux L2TP/IPsec client (strongSwan + xl2tpd + pppd on a Debian kernel, in
+# QEMU) against rampartd, through an nftables masquerade NAT, in namespaces this script makes.
+#   tests/interop/scenarios.sh RAMPARTD RAMPARTCTL [SCENARIO...]
+# Scenarios (all by default): natt behind same-account nonat vanish auth bulk decrypt
+# Each prints "interop <name>: PASS|FAIL (<wall>s) <details>"; the exit code is non-zero if any failed.
+set -uo pipefail
+rampartd=$(readlink -f "$1") ctl=$(readlink -f "$2")
+shift 2
+here=$(cd "$(dirname "$0")" && pwd)
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
+H=$here/harness/run-client.sh
+export NS_CLIENT=rpx-client NS_NAT=rpx-nat NS_SERVER=rpx-server CACHE=/var/cache/rampart-interop STATE_DIR=/run/rampart-interop
+NS_BEHIND=rpx-behind
+work=$(mktemp -d /tmp/rampart-interop.XXXX)
+state=$work/state
+srv_pid=
+failed=0
+
+log() { echo "[interop] $*" >&2; }
+stop_rampartd() {
+	[ -n "$srv_pid" ] || return 0
+	kill -TERM "$srv_pid" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$srv_pid" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$srv_pid" 2>/dev/null
+	wait "$srv_pid" 2>/dev/null
+	srv_pid=
+}
+cleanup() {
+	stop_rampartd
+	for p in $(ip netns pids "$NS_BEHIND" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+	ip netns del "$NS_BEHIND" 2>/dev/null
+	"$H" net-down >/dev/null 2>&1
+	[ -n "${KEEP_WORK:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 3' INT TERM
+
+log "setting up the client VM image (cached in $CACHE)"
+"$H" setup >"$work/setup.log" 2>&1 || { cat "$work/setup.log" >&2; echo "interop setup: FAIL"; exit 1; }
+"$H" net-up >/dev/null 2>&1 || { echo "interop net-up: FAIL"; exit 1; }
+# a host behind the server: 198.18.99.2, reached through rampart's TUN and the server's forwarding
+ip netns add "$NS_BEHIND"
+ip link add behind netns "$NS_SERVER" type veth peer name eth0 netns "$NS_BEHIND"
+ip -n "$NS_SERVER" addr add 198.18.99.1/24 dev behind
+ip -n "$NS_SERVER" link set behind up
+ip -n "$NS_BEHIND" addr add 198.18.99.2/24 dev eth0
+ip -n "$NS_BEHIND" link set eth0 up
+ip -n "$NS_BEHIND" link set lo up
+ip -n "$NS_BEHIND" route add 198.18.77.0/24 via 198.18.99.1
+ip netns exec "$NS_SERVER" sysctl -qw net.ipv4.ip_forward=1
+
+cat >"$work/rampart.conf" <<EOC
+[server]
+listen = 203.0.113.1
+tun_name = rpx0
+tun_address = 198.18.77.1/24
+control_socket = $work/ctl.sock
+state_dir = $state
+[log]
+ipsecdiagnostics = 4
+keylog = $work/keys
+[ike]
+psk = harness-psk
+dpd_delay = 5
+dpd_timeout = 20
+[l2tp]
+hello_interval = 10
+[ppp]
+auth = mschapv2 chap pap
+lcp_echo_interval = 5
+lcp_echo_failure = 3
+[pool]
+range = 198.18.77.10-198.18.77.60
+EOC
+mkdir -p "$state"
+"$ctl" account -d "$state" add vpnuser vpnpass cleartext >/dev/null
+for k in 2 3 4; do "$ctl" account -d "$state" add "vpnuser$k" "vpnpass$k" >/dev/null; done
+
+start_rampartd() {
+	ip netns exec "$NS_SERVER" "$rampartd" --foreground --config "$work/rampart.conf" 2>>"$work/rampartd.log" &
+	srv_pid=$!
+	for _ in $(seq 50); do [ -S "$work/ctl.sock" ] && return 0; sleep 0.1; done
+	log "rampartd did not start"; tail "$work/rampartd.log" >&2; return 1
+}
+sas() { "$ctl" -s "$work/ctl.sock" show sas; }
+
+# run NAME [harness options...]: one harness run; its RESULT/SUMMARY lines go to $work/NAME.log
+run() {
+	local name=$1; shift
+	local t0=$SECONDS
+	"$H" run --out "$work/out-$name" --psk harness-psk "$@" >"$work/$name.log" 2>&1
+	local rc=$?
+	R_WALL=$((SECONDS - t0))
+	R_SUMMARY=$(grep '^SUMMARY' "$work/$name.log")
+	return $rc
+}
+report() { # name verdict details
+	echo "interop $1: $2 (${R_WALL}s) $3"
+	if [ "$2" != PASS ]; then
+		failed=1
+		grep -E 'phase .* FAIL|^RESULT' "$work/$1.log" >&2
+		tail -20 "$work/rampartd.log" >&2
+	fi
+}
+phases() { grep -Eo 'phase [a-z0-9_]+ PASS [0-9.]+s' "$work/$1.log" | awk '{printf "%s=%s ", $2, $4}' | head -c 400; }
+
+scen_natt() { # 1. PSK + MS-CHAPv2 behind NAT: address, ping to the server, then to a host behind it
+	if run natt && run natt-behind --ping-target 198.18.99.2; then
+		local ip; ip=$(grep -o 'ip=[0-9.]*' "$work/natt.log" | head -1)
+		report natt PASS "$ip, pinged 198.18.77.1 and 198.18.99.2; $(phases natt)"
+	else report natt FAIL "$R_SUMMARY"; fi
+}
+scen_behind() { # 2. two and three clients behind one NAT, own accounts
+	local n
+	for n in 2 3; do
+		if run "clients$n" --clients "$n" && grep -q "ok=$n" <<<"$R_SUMMARY"; then
+			local ips; ips=$(grep -o '^RESULT client=.*ip=[0-9.]*' "$work/clients$n.log" | grep -o 'ip=[0-9.]*' | sort -u | wc -l)
+			[ "$ips" = "$n" ] && report "clients$n" PASS "$n of $n up at once with $ips addresses" ||
+				report "clients$n" FAIL "addresses not distinct"
+		else report "clients$n" FAIL "$R_SUMMARY"; fi
+	done
+}
+scen_same_account() { # 2b. one account used by two clients at once
+	if run same-account --clients 2 --user2 vpnuser --pass2 vpnpass && grep -q 'ok=2' <<<"$R_SUMMARY"; then
+		report same-account PASS "vpnuser twice: 2 of 2 up"
+	else report same-account FAIL "$R_SUMMARY"; fi
+}
+scen_nonat() { # 3. a client on the server's segment: IKE on 500, plain ESP (IP protocol 50)
+	if run nonat --nat-mode none && grep -q 'encap=none' "$work/nonat.log"; then
+		report nonat PASS "encap=none; $(phases nonat)"
+	else report nonat FAIL "$R_SUMMARY"; fi
+}
+scen_vanish() { # 4. a client that disappears: rampart frees everything, the client comes back
+	run vanish --keep-up 600 --timeout 900 &
+	local hp=$! t0=$SECONDS
+	for _ in $(seq 240); do grep -q 'ppp=PASS' "$work/out-vanish/client1/result.txt" 2>/dev/null && break; sleep 0.5; done
+	if ! sas | grep -q '1 IPsec SA pairs, 1 PPP sessions up, 1 addresses leased'; then
+		R_WALL=$((SECONDS - t0)); report vanish FAIL "client never up: $(sas | head -1)"; kill "$hp"; wait "$hp"; return
+	fi
+	kill -9 "$(cat "$STATE_DIR/client1.pid" 2>/dev/null || pgrep -f 'qemu-system.*client1' | head -1)" 2>/dev/null
+	pkill -9 -f 'qemu-system-x86_64 -name client' 2>/dev/null
+	wait "$hp" 2>/dev/null
+	local t1=$SECONDS freed=no
+	for _ in $(seq 90); do
+		if sas | grep -q '^0 IPsec SA pairs, 0 PPP sessions up, 0 addresses leased'; then freed=yes; break; fi
+		sleep 1
+	done
+	local took=$((SECONDS - t1))
+	if [ $freed = yes ] && run vanish-again; then
+		R_WALL=$((SECONDS - t0)); report vanish PASS "SAs, tunnel, session and address freed ${took}s after the VM died; reconnected"
+	else
+		R_WALL=$((SECONDS - t0)); report vanish FAIL "freed=$freed after ${took}s: $(sas | head -1)"
+	fi
+}
+scen_auth() { # 5. CHAP-MD5 and PAP: the method pppd finally acknowledged must be the one asked for
+	local m want got
+	for m in chap pap; do
+		want=$([ $m = chap ] && echo '<auth chap MD5>' || echo '<auth pap>')
+		if run "auth-$m" --ppp-auth "$m" && grep -q "ok=1" <<<"$R_SUMMARY"; then
+			got=$(grep -ho 'sent \[LCP ConfAck.*<auth [^>]*>' "$work"/out-auth-$m/client*/pppd.log | tail -1 | grep -o '<auth [^>]*>')
+			[ "$got" = "$want" ] && report "auth-$m" PASS "client acknowledged $got" ||
+				report "auth-$m" FAIL "client acknowledged '$got', expected $want"
+		else report "auth-$m" FAIL "$R_SUMMARY"; fi
+	done
+}
+scen_bulk() { # 6. bulk upload through the tunnel to the host behind the server (a figure, not a gate)
+	ip netns exec "$NS_BEHIND" timeout 300 python3 -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("198.18.99.2", 5001)); s.listen(1)
+c, _ = s.accept()
+while c.recv(65536): pass' &
+	local np=$!
+	sleep 0.3
+	if run bulk --ping-target 198.18.99.2 --bulk-up 198.18.99.2:5001 --bulk-kb 4096 && grep -q 'bulk=PASS' "$work/bulk.log"; then
+		report bulk PASS "$(grep -o '[0-9]* kbit/s' "$work/bulk.log" | head -1) upload (TCG-bound)"
+	else report bulk FAIL "$R_SUMMARY"; fi
+	kill "$np" 2>/dev/null
+}
+scen_decrypt() { # the capture of scenario 1, decrypted by tshark with rampart's key log
+	local d=$work/wireshark t0=$SECONDS miss="" f
+	mkdir -p "$d/wireshark"
+	cp "$work/keys" "$d/wireshark/esp_sa"
+	# each filter must match at least one decrypted frame; MS-CHAPv2's Response value is 49 bytes
+	for f in "SCCRQ:l2tp.avp.message_type == 1" "ICRQ:l2tp.avp.message_type == 10" "LCP:lcp" \
+		"MS-CHAPv2:chap.code == 2 && chap.value_size == 49" "IPCP:ipcp" "ICMP:icmp"; do
+		XDG_CONFIG_HOME=$d tshark -r "$work/out-natt/wan.pcap" -o esp.enable_encryption_decode:TRUE \
+			-Y "${f#*:}" 2>/dev/null | grep -q . || miss="$miss ${f%%:*}"
+	done
+	R_WALL=$((SECONDS - t0))
+	[ -z "$miss" ] && report decrypt PASS "tshark decrypts SCCRQ, ICRQ, LCP, MS-CHAPv2, IPCP, ICMP inside ESP" ||
+		report decrypt FAIL "missing:$miss"
+}
+
+start_rampartd || exit 1
+list=${*:-natt behind same_account nonat vanish auth bulk decrypt}
+for s in $list; do "scen_$s"; done
+stop_rampartd
+grep -E 'ERROR: AddressSanitizer|runtime error' "$work/rampartd.log" >&2 && { echo "interop: sanitizer report in rampartd"; failed=1; }
+[ $failed = 0 ] && echo "interop: all scenarios passed" || echo "interop: FAILED"
+exit $failed
