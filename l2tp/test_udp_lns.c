@@ -99,6 +99,7 @@ int main(int argc, char **argv)
 	struct ppp_conf pc;
 	ppp_conf_defaults(&pc);
 	pc.local_ip = 0xc6134d01;
+	pc.dns[0] = 0xc6134d01;
 	struct l2tp_conf c = {.host_name = "rampart-test", .ppp = &pc, .db = db, .pool = pool,
 			      .log = &log};
 	if (argc > 3) {

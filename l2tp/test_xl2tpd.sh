@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # xl2tpd (Debian package, an independent L2TP implementation) as the LAC in one network
-# namespace, against the LNS core behind test_udp_lns (plain UDP/1701) in another. Checks that
-# the control connection (with tunnel authentication and hidden AVPs) and a session come up on
-# both sides. xl2tpd's pppd child cannot start here (the host kernel has no PPP, /dev/ppp is
-# missing), so xl2tpd then clears the call with a CDN: that CDN is checked too. tshark decodes
-# the whole exchange from a capture as a third opinion (no malformed packets).
-# usage: test_xl2tpd.sh PATH/TO/test_udp_lns        (needs root; exit 77 = skipped)
+# namespace, against the LNS core behind test_udp_lns (plain UDP/1701) in another.
+#  run 1: the real pppd. The control connection (with tunnel authentication both ways) and the
+#         session come up on both sides; pppd cannot start (the host kernel has no PPP, /dev/ppp is
+#         missing), so xl2tpd clears the call with a CDN, which is checked too.
+#  run 2: test_fake_pppd bind-mounted over /usr/sbin/pppd in a private mount namespace: it speaks
+#         async HDLC on xl2tpd's pty and runs the test PPP client, so LCP, MS-CHAPv2 and IPCP cross
+#         xl2tpd's data path and the LNS reports PPP_UP; then xl2tpd is told to disconnect and the
+#         LNS sees the call and the tunnel go down.
+# tshark decodes run 1's capture as a third opinion (no malformed packets, all message types).
+# usage: test_xl2tpd.sh test_udp_lns test_fake_pppd        (needs root; exit 77 = skipped)
 set -euo pipefail
-lns_bin=${1:?usage: test_xl2tpd.sh test_udp_lns}
+lns_bin=${1:?usage: test_xl2tpd.sh test_udp_lns test_fake_pppd}
+fake_pppd=${2:?usage: test_xl2tpd.sh test_udp_lns test_fake_pppd}
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 command -v xl2tpd >/dev/null || { echo "SKIP: xl2tpd not installed"; exit 77; }
 
@@ -27,6 +32,15 @@ cleanup() {
 	if [ "${keep:-0}" = 1 ]; then echo "logs kept in $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
+fail() {
+	echo "FAIL: $*"
+	for f in "$work"/*.log; do echo "--- $f"; cat "$f"; done
+	exit 1
+}
+wait_for() { # file pattern tenths
+	for _ in $(seq "$3"); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+	return 1
+}
 
 ip netns add "$A"
 ip netns add "$B"
@@ -40,18 +54,6 @@ ip -n "$A" link set "$va" up
 ip -n "$B" link set "$vb" up
 
 secret=tunnel-secret-$id
-if command -v tshark >/dev/null; then
-	ip netns exec "$B" tshark -q -i "$vb" -w "$work/cap.pcapng" -f "udp port 1701" \
-		>/dev/null 2>&1 &
-	pids+=($!)
-	sleep 1.5
-fi
-mkdir -p "$work/state"
-ip netns exec "$B" "$lns_bin" 198.18.5.1 "$work/state" "$secret" >"$work/lns.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 50); do grep -q READY "$work/lns.log" && break; sleep 0.1; done
-grep -q READY "$work/lns.log" || { cat "$work/lns.log"; exit 1; }
-
 cat >"$work/l2tp-secrets" <<EOT
 * * $secret
 EOT
@@ -77,56 +79,75 @@ lns = 198.18.5.1
 autodial = yes
 redial = no
 challenge = yes
-hidden bit = yes
 length bit = yes
 tunnel rws = 8
 name = vpnuser
 pppoptfile = $work/options
 EOT
-ip netns exec "$A" xl2tpd -D -c "$work/xl2tpd.conf" -s "$work/l2tp-secrets" \
-	-p "$work/xl2tpd.pid" -C "$work/l2tp-control" >"$work/xl2tpd.log" 2>&1 &
-pids+=($!)
 
-ok=0
-for _ in $(seq 150); do
-	if grep -q "SESSION_DOWN" "$work/lns.log"; then ok=1; break; fi
-	sleep 0.1
-done
-sleep 0.5
-fail() {
-	echo "FAIL: $*"
-	echo "--- LNS"; cat "$work/lns.log"
-	echo "--- xl2tpd"; cat "$work/xl2tpd.log"
-	exit 1
+start_lns() { # log
+	mkdir -p "$work/state"
+	ip netns exec "$B" "$lns_bin" 198.18.5.1 "$work/state" "$secret" >"$work/$1" 2>&1 &
+	pids+=($!)
+	wait_for "$work/$1" READY 50 || fail "LNS did not start"
 }
-[ "$ok" = 1 ] || fail "no session went through"
-# our side: tunnel authenticated and established, session established by ICCN, PPP started
-grep -q "tunnel [0-9]* established with" "$work/lns.log" || fail "tunnel not established"
-grep -q "established by ICCN, starting PPP" "$work/lns.log" || fail "no ICCN"
-grep -q "SESSION_DOWN.*CDN from peer" "$work/lns.log" || fail "no CDN from xl2tpd"
-# xl2tpd's side: it accepted our SCCRP (and our answer to its challenge) and our ICRP
-grep -q "Connection established to 198.18.5.1" "$work/xl2tpd.log" || fail "xl2tpd: no connection"
-grep -q "Call established with 198.18.5.1" "$work/xl2tpd.log" || fail "xl2tpd: no call"
-echo "xl2tpd: $(grep -m1 'Connection established' "$work/xl2tpd.log")"
-echo "xl2tpd: $(grep -m1 'Call established' "$work/xl2tpd.log")"
-# why the call ended: pppd could not start without kernel PPP support
-grep -m1 -i -E "ppp|child" "$work/xl2tpd.log" | sed 's/^/xl2tpd: /' || true
+xl2tpd_cmd="xl2tpd -D -c $work/xl2tpd.conf -s $work/l2tp-secrets -p $work/xl2tpd.pid -C $work/l2tp-control"
 
-if [ -s "$work/cap.pcapng" ] || sleep 1; then :; fi
-if command -v tshark >/dev/null && [ -s "$work/cap.pcapng" ]; then
-	kill "${pids[0]}" 2>/dev/null || true
+# ---- run 1: stock pppd --------------------------------------------------------------------
+if command -v tshark >/dev/null; then
+	ip netns exec "$B" tshark -q -i "$vb" -w "$work/cap.pcapng" -f "udp port 1701" \
+		>/dev/null 2>&1 &
+	tshark_pid=$!
+	pids+=($tshark_pid)
+	sleep 1.5
+fi
+start_lns lns1.log
+ip netns exec "$A" $xl2tpd_cmd >"$work/xl2tpd1.log" 2>&1 &
+x1=$!
+pids+=($x1)
+wait_for "$work/lns1.log" SESSION_DOWN 150 || fail "run 1: no session went through"
+grep -q "tunnel [0-9]* established with" "$work/lns1.log" || fail "run 1: tunnel not established"
+grep -q "established by ICCN, starting PPP" "$work/lns1.log" || fail "run 1: no ICCN"
+grep -q "SESSION_DOWN.*CDN from peer" "$work/lns1.log" || fail "run 1: no CDN from xl2tpd"
+grep -q "Connection established to 198.18.5.1" "$work/xl2tpd1.log" || fail "xl2tpd: no connection"
+grep -q "Call established with 198.18.5.1" "$work/xl2tpd1.log" || fail "xl2tpd: no call"
+echo "run 1: $(grep -m1 -o 'Connection established.*' "$work/xl2tpd1.log")"
+echo "run 1: $(grep -m1 -o 'Call established.*' "$work/xl2tpd1.log")"
+echo "run 1: pppd: $(grep -m1 -o 'You need to create the /dev/ppp.*\|pppd exited.*' "$work/xl2tpd1.log" || true)"
+kill "$x1" 2>/dev/null || true
+if [ -n "${tshark_pid:-}" ]; then
 	sleep 0.5
-	types=$(tshark -r "$work/cap.pcapng" -o "l2tp.shared_secret:$secret" -Y l2tp \
-		-T fields -e l2tp.avp.message_type 2>/dev/null | tr '\n' ' ')
-	echo "tshark message types: $types"
+	kill "$tshark_pid" 2>/dev/null || true
+	sleep 0.5
+	types=$(tshark -r "$work/cap.pcapng" -Y l2tp -T fields -e l2tp.avp.message_type \
+		2>/dev/null | tr '\n' ' ')
+	echo "run 1: tshark message types: $types"
 	mal=$(tshark -r "$work/cap.pcapng" -Y '_ws.malformed || _ws.expert.severity >= error' \
 		2>/dev/null | wc -l)
 	[ "$mal" = 0 ] || fail "tshark found $mal malformed packets"
 	for t in 1 2 3 10 11 12 14; do
 		echo " $types " | grep -q -E "(^| )$t( |,)" || fail "tshark: message type $t missing"
 	done
-	# our LCP Configure-Request went out in a data message before the CDN
 	tshark -r "$work/cap.pcapng" -Y 'lcp && ip.src == 198.18.5.1' 2>/dev/null |
 		grep -q "Configuration Request" || fail "tshark: no LCP Configure-Request from the LNS"
 fi
+sleep 1
+
+# ---- run 2: PPP through xl2tpd's data path -------------------------------------------------
+rm -f "$work/options.up"
+ip netns exec "$A" unshare -m --propagation private sh -c \
+	"mount --bind '$fake_pppd' /usr/sbin/pppd && exec $xl2tpd_cmd" >"$work/xl2tpd2.log" 2>&1 &
+x2=$!
+pids+=($x2)
+wait_for "$work/lns1.log" "EV PPP_UP.*account=vpnuser" 200 || fail "run 2: no PPP_UP"
+for _ in $(seq 30); do [ -s "$work/options.up" ] && break; sleep 0.1; done
+[ -s "$work/options.up" ] || fail "run 2: the PPP client did not finish IPCP"
+echo "run 2: LNS: $(grep -m1 -o 'EV PPP_UP.*' "$work/lns1.log")"
+echo "run 2: client behind xl2tpd: $(cat "$work/options.up")"
+grep -q "up 198.19.77.10 dns 198.19.77.1" "$work/options.up" || fail "run 2: wrong address/DNS"
+# xl2tpd's control pipe: "d rampart" hangs up the call (CDN) and the tunnel (StopCCN)
+echo "d rampart" >"$work/l2tp-control"
+wait_for "$work/lns1.log" "EV TUNNEL_DOWN" 100 || fail "run 2: no tunnel teardown"
+grep -q "EV SESSION_DOWN.*account=vpnuser" "$work/lns1.log" || fail "run 2: no session teardown"
+echo "run 2: $(grep -o 'EV TUNNEL_DOWN.*' "$work/lns1.log" | tail -1)"
 echo "PASS"
