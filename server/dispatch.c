@@ -1,6 +1,8 @@
 #include <string.h>
 
 #include "dispatch.h"
+#include "isakmp.h"
+#include "l2tp.h"
 #include "natt.h"
 
 static const char *const names[DP_COUNT] = {"ike", "natt-keepalive", "esp-in-udp", "esp", "l2tp", "tun", "other"};
@@ -48,8 +50,38 @@ static enum disp_proto seen(struct disp *d, enum disp_proto p, const struct rp_p
 	return p;
 }
 
+/* The codecs' verdicts, for rampart-replay. Encrypted ISAKMP bodies and ESP need keys: only
+ * their clear headers are checked. */
+static const char *deep_ike(const uint8_t *p, size_t n)
+{
+	struct isakmp_hdr h;
+	static struct isakmp_msg m; /* ~1 KiB: not on the stack of a fuzz target */
+	if (isakmp_hdr_parse(p, n, &h))
+		return "malformed ISAKMP header";
+	if (h.flags & 1)
+		return NULL;
+	if (isakmp_msg_parse(p, n, &m))
+		return "malformed ISAKMP payload chain";
+	return NULL;
+}
+
+static const char *deep_l2tp(const uint8_t *p, size_t n)
+{
+	struct l2tp_hdr h;
+	static struct l2tp_msg m;
+	if (l2tp_hdr_parse(p, n, &h))
+		return "malformed L2TP header";
+	if (!h.ctrl || h.payload_off == h.len)
+		return NULL;
+	int rc = l2tp_msg_parse(&m, p + h.payload_off, h.len - h.payload_off, NULL, 0);
+	if (rc == -1)
+		return "malformed L2TP AVPs";
+	return NULL; /* -2 (a bad value in a known AVP) is a protocol answer, not a parse failure */
+}
+
 enum disp_proto disp_packet(struct disp *d, enum disp_transport t, const struct rp_pkt *pkt)
 {
+	const char *why;
 	char what[64] = "";
 	if (t == DT_TUN) {
 		if (pkt->len < 20 || (pkt->data[0] >> 4 != 4 && pkt->data[0] >> 4 != 6))
@@ -70,6 +102,8 @@ enum disp_proto disp_packet(struct disp *d, enum disp_transport t, const struct 
 	if (port == d->ike_port) {
 		if (pkt->len < 28)
 			return drop(d, DP_IKE, pkt, "shorter than an ISAKMP header");
+		if (d->deep && (why = deep_ike(pkt->data, pkt->len)))
+			return drop(d, DP_IKE, pkt, why);
 		return seen(d, DP_IKE, pkt, "");
 	}
 	if (port == d->natt_port) {
@@ -78,6 +112,8 @@ enum disp_proto disp_packet(struct disp *d, enum disp_transport t, const struct 
 		case NATT_KEEPALIVE:
 			return seen(d, DP_NATT_KEEPALIVE, pkt, "");
 		case NATT_IKE:
+			if (d->deep && (why = deep_ike(pkt->data + skip, pkt->len - skip)))
+				return drop(d, DP_IKE, pkt, why);
 			return seen(d, DP_IKE, pkt, " (after the non-ESP marker)");
 		case NATT_ESP:
 			snprintf(what, sizeof what, ", spi 0x%08x", rp_get_u32(pkt->data));
@@ -90,6 +126,8 @@ enum disp_proto disp_packet(struct disp *d, enum disp_transport t, const struct 
 	if (port == d->l2tp_port) {
 		if (pkt->len < 6)
 			return drop(d, DP_L2TP, pkt, "shorter than an L2TP header");
+		if (d->deep && (why = deep_l2tp(pkt->data, pkt->len)))
+			return drop(d, DP_L2TP, pkt, why);
 		return seen(d, DP_L2TP, pkt, " (plain, outside IPsec)");
 	}
 	return drop(d, DP_OTHER, pkt, "not a rampart port");

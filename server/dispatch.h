@@ -24,6 +24,9 @@ enum disp_transport { DT_UDP, DT_ESP, DT_TUN };
 struct disp {
 	struct rp_log *log;
 	unsigned ike_port, natt_port, l2tp_port;
+	/* rampart-replay: also run the protocol codecs (ISAKMP, L2TP) over each packet, as the
+	 * daemon's cores do, and count what they reject. rampartd leaves this to the cores. */
+	bool deep;
 	struct disp_stats st;
 };
 

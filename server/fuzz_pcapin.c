@@ -16,6 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rp_log_init(&log, 0, NULL, NULL);
 	struct disp d;
 	disp_init(&d, &log, 500, 4500, 1701);
+	d.deep = true;
 	if (o.kind == PI_UDP)
 		disp_packet(&d, DT_UDP, &o.pkt);
 	else if (o.kind == PI_ESP)

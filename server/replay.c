@@ -55,6 +55,7 @@ int main(int argc, char **argv)
 		struct replay r = {0};
 		char err[512];
 		disp_init(&r.disp, &log, 500, 4500, 1701);
+		r.disp.deep = true;
 		long frames = pcapin_file(argv[i], on_pkt, &r, err, sizeof err);
 		if (frames < 0) {
 			fprintf(stderr, "rampart-replay: %s\n", err);

@@ -28,6 +28,11 @@ expect arkime--IKEv1.pcap '^esp +seen 296 '
 expect arkime--IKEv1.pcap '^ike +seen 13 '
 expect packetnet--l2tp.pcap '^l2tp +seen 1 '
 expect tcpdump-malformed--isakmp-no-none-np.pcapng 'frames'
+# crafted by zeek-spicy-ipsec: ISAKMP length 0, and a payload length that overruns the message
+expect zeek-spicy-ipsec--ipsec-ikev1-zero-length.pcap 'drop: malformed ISAKMP header +1'
+expect zeek-spicy-ipsec--ipsec-ikev1-payload-bad-length.pcap 'drop: malformed ISAKMP payload chain +1'
+# Windows' IKEv2 is not IKEv1: refused at the header
+expect zeek-spicy-ipsec--ipsec_client.pcap 'drop: malformed ISAKMP header +2'
 # A missing file is an error, and says so.
 if "$replay" "$data/does-not-exist.pcap" >"$out" 2>&1; then fail "missing file accepted"; fi
 grep -q "does-not-exist.pcap" "$out" || fail "no file name in the error"
