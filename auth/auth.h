@@ -25,17 +25,16 @@ enum { AUTH_NT_HASH_LEN = 16, AUTH_MSCHAPV2_RESP_LEN = 24, AUTH_CHAL_LEN = 16 };
 int auth_nt_hash(const char *password, size_t len, uint8_t out[16]);
 /* §8.2 ChallengeHash: SHA1(peer || authenticator || user)[0..8]; user without any "DOMAIN\". */
 int auth_mschapv2_challenge_hash(const uint8_t peer[16], const uint8_t auth[16], const char *user,
-				 size_t ulen, uint8_t out[8]);
+                                 size_t ulen, uint8_t out[8]);
 /* §8.1 GenerateNTResponse from the NT hash. */
-int auth_mschapv2_nt_response(const uint8_t nt_hash[16], const uint8_t auth[16],
-			      const uint8_t peer[16], const char *user, size_t ulen, uint8_t out[24]);
+int auth_mschapv2_nt_response(const uint8_t nt_hash[16], const uint8_t auth[16], const uint8_t peer[16],
+                              const char *user, size_t ulen, uint8_t out[24]);
 /* §8.7 GenerateAuthenticatorResponse: "S=" + 40 upper-case hex digits, NUL-terminated. */
-int auth_mschapv2_auth_response(const uint8_t nt_hash[16], const uint8_t nt_resp[24],
-				const uint8_t peer[16], const uint8_t auth[16], const char *user,
-				size_t ulen, char out[43]);
+int auth_mschapv2_auth_response(const uint8_t nt_hash[16], const uint8_t nt_resp[24], const uint8_t peer[16],
+                                const uint8_t auth[16], const char *user, size_t ulen, char out[43]);
 /* RFC 1994 §4.1: MD5(identifier || secret || challenge). */
 int auth_chap_md5(uint8_t id, const void *secret, size_t slen, const uint8_t *chal, size_t clen,
-		  uint8_t out[16]);
+                  uint8_t out[16]);
 
 /* ---- the account store -------------------------------------------------------------------- */
 
@@ -76,16 +75,14 @@ int auth_db_schema_version(struct auth_db *db);
 /* Returns 0, -EEXIST, -ENOENT, -EINVAL (bad name/password), -EIO. Names: 1-63 bytes, no control
  * characters. */
 int auth_account_add(struct auth_db *db, const char *name, const char *password,
-		     const struct auth_account_opts *opts);
+                     const struct auth_account_opts *opts);
 int auth_account_del(struct auth_db *db, const char *name);
-int auth_account_passwd(struct auth_db *db, const char *name, const char *password,
-			bool store_cleartext);
+int auth_account_passwd(struct auth_db *db, const char *name, const char *password, bool store_cleartext);
 int auth_account_set_enabled(struct auth_db *db, const char *name, bool enabled);
 int auth_account_set_methods(struct auth_db *db, const char *name, unsigned methods);
 int auth_account_get(struct auth_db *db, const char *name, struct auth_account *out);
 /* Calls fn for each account in name order; stops early when fn returns non-zero. */
-int auth_account_list(struct auth_db *db, int (*fn)(void *ctx, const struct auth_account *a),
-		      void *ctx);
+int auth_account_list(struct auth_db *db, int (*fn)(void *ctx, const struct auth_account *a), void *ctx);
 
 /* ---- PPP authentication ------------------------------------------------------------------- */
 
@@ -110,7 +107,7 @@ enum auth_fail {
 	AUTH_OK = 0,
 	AUTH_FAIL_UNKNOWN_USER,
 	AUTH_FAIL_DISABLED,
-	AUTH_FAIL_METHOD,   /* method not allowed for this account */
+	AUTH_FAIL_METHOD, /* method not allowed for this account */
 	AUTH_FAIL_PASSWORD,
 	AUTH_FAIL_INTERNAL,
 };

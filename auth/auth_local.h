@@ -18,7 +18,7 @@ struct auth_secret {
 };
 
 int auth_lookup(struct auth_db *db, const char *name, size_t nlen, struct auth_account *a,
-		struct auth_secret *sec);
+                struct auth_secret *sec);
 const char *auth_strip_domain(const char *user, size_t *ulen);
 
 #endif

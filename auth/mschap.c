@@ -86,7 +86,7 @@ const char *auth_strip_domain(const char *user, size_t *ulen)
 }
 
 int auth_mschapv2_challenge_hash(const uint8_t peer[16], const uint8_t auth[16], const char *user,
-				 size_t ulen, uint8_t out[8])
+                                 size_t ulen, uint8_t out[8])
 {
 	struct sha1_ctx c;
 	uint8_t d[SHA1_DIGEST_SIZE];
@@ -134,8 +134,8 @@ static void challenge_response(const uint8_t chal[8], const uint8_t nt_hash[16],
 	rp_wipe(z, sizeof z);
 }
 
-int auth_mschapv2_nt_response(const uint8_t nt_hash[16], const uint8_t auth[16],
-			      const uint8_t peer[16], const char *user, size_t ulen, uint8_t out[24])
+int auth_mschapv2_nt_response(const uint8_t nt_hash[16], const uint8_t auth[16], const uint8_t peer[16],
+                              const char *user, size_t ulen, uint8_t out[24])
 {
 	uint8_t ch[8];
 	auth_mschapv2_challenge_hash(peer, auth, user, ulen, ch);
@@ -143,9 +143,8 @@ int auth_mschapv2_nt_response(const uint8_t nt_hash[16], const uint8_t auth[16],
 	return 0;
 }
 
-int auth_mschapv2_auth_response(const uint8_t nt_hash[16], const uint8_t nt_resp[24],
-				const uint8_t peer[16], const uint8_t auth[16], const char *user,
-				size_t ulen, char out[43])
+int auth_mschapv2_auth_response(const uint8_t nt_hash[16], const uint8_t nt_resp[24], const uint8_t peer[16],
+                                const uint8_t auth[16], const char *user, size_t ulen, char out[43])
 {
 	/* §8.7 magic constants */
 	static const uint8_t magic1[39] = "Magic server to client signing constant";
@@ -182,7 +181,7 @@ int auth_mschapv2_auth_response(const uint8_t nt_hash[16], const uint8_t nt_resp
 }
 
 int auth_chap_md5(uint8_t id, const void *secret, size_t slen, const uint8_t *chal, size_t clen,
-		  uint8_t out[16])
+                  uint8_t out[16])
 {
 	struct md5_ctx c;
 	md5_init(&c);

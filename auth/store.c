@@ -11,17 +11,17 @@
 
 /* Migrations by version: entry i brings the schema from version i to i+1. */
 static const char *const migrations[] = {
-	"CREATE TABLE groups(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
-	"CREATE TABLE accounts("
-	"  id INTEGER PRIMARY KEY,"
-	"  name TEXT NOT NULL UNIQUE,"
-	"  enabled INTEGER NOT NULL DEFAULT 1,"
-	"  group_id INTEGER REFERENCES groups(id) ON DELETE SET NULL,"
-	"  methods INTEGER NOT NULL,"
-	"  nt_hash BLOB NOT NULL CHECK(length(nt_hash) = 16),"
-	"  cleartext BLOB," /* only when the admin allows CHAP-MD5 for this account */
-	"  static_ip INTEGER NOT NULL DEFAULT 0,"
-	"  created INTEGER NOT NULL DEFAULT (strftime('%s','now')));",
+    "CREATE TABLE groups(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE accounts("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  enabled INTEGER NOT NULL DEFAULT 1,"
+    "  group_id INTEGER REFERENCES groups(id) ON DELETE SET NULL,"
+    "  methods INTEGER NOT NULL,"
+    "  nt_hash BLOB NOT NULL CHECK(length(nt_hash) = 16),"
+    "  cleartext BLOB," /* only when the admin allows CHAP-MD5 for this account */
+    "  static_ip INTEGER NOT NULL DEFAULT 0,"
+    "  created INTEGER NOT NULL DEFAULT (strftime('%s','now')));",
 };
 
 static void set_err(char *err, size_t n, const char *what, sqlite3 *h)
@@ -37,8 +37,7 @@ struct auth_db *auth_db_open_file(const char *path, char *err, size_t errlen)
 	int ver = -1;
 	if (!db)
 		return NULL;
-	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	    SQLITE_OK) {
+	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
 		set_err(err, errlen, path, db->h);
 		goto fail;
 	}
@@ -50,8 +49,8 @@ struct auth_db *auth_db_open_file(const char *path, char *err, size_t errlen)
 	sqlite3_finalize(st);
 	if (ver < 0 || ver > AUTH_SCHEMA_VERSION) {
 		if (err && errlen)
-			snprintf(err, errlen, "%s: schema version %d not supported (max %d)", path,
-				 ver, AUTH_SCHEMA_VERSION);
+			snprintf(err, errlen, "%s: schema version %d not supported (max %d)", path, ver,
+			         AUTH_SCHEMA_VERSION);
 		goto fail;
 	}
 	for (; ver < AUTH_SCHEMA_VERSION; ver++) {
@@ -125,16 +124,15 @@ static int group_id(struct auth_db *db, const char *group, int64_t *id)
 		return 0;
 	if (!name_ok(group))
 		return -EINVAL;
-	if (sqlite3_prepare_v2(db->h, "INSERT OR IGNORE INTO groups(name) VALUES(?1)", -1, &st,
-			       NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db->h, "INSERT OR IGNORE INTO groups(name) VALUES(?1)", -1, &st, NULL) !=
+	    SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
 	int s = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (s != SQLITE_DONE)
 		return -EIO;
-	if (sqlite3_prepare_v2(db->h, "SELECT id FROM groups WHERE name=?1", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(db->h, "SELECT id FROM groups WHERE name=?1", -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -146,7 +144,7 @@ static int group_id(struct auth_db *db, const char *group, int64_t *id)
 }
 
 int auth_account_add(struct auth_db *db, const char *name, const char *password,
-		     const struct auth_account_opts *opts)
+                     const struct auth_account_opts *opts)
 {
 	static const struct auth_account_opts defaults;
 	uint8_t h[16];
@@ -160,9 +158,9 @@ int auth_account_add(struct auth_db *db, const char *name, const char *password,
 	if ((rc = group_id(db, opts->group, &gid)))
 		return rc;
 	if (sqlite3_prepare_v2(db->h,
-			       "INSERT INTO accounts(name,enabled,group_id,methods,nt_hash,cleartext,"
-			       "static_ip) VALUES(?1,?2,?3,?4,?5,?6,?7)",
-			       -1, &st, NULL) != SQLITE_OK)
+	                       "INSERT INTO accounts(name,enabled,group_id,methods,nt_hash,cleartext,"
+	                       "static_ip) VALUES(?1,?2,?3,?4,?5,?6,?7)",
+	                       -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, !opts->disabled);
@@ -178,7 +176,9 @@ int auth_account_add(struct auth_db *db, const char *name, const char *password,
 		sqlite3_bind_null(st, 6);
 	sqlite3_bind_int64(st, 7, opts->static_ip);
 	int s = sqlite3_step(st);
-	rc = s == SQLITE_DONE ? 0 : sqlite3_extended_errcode(db->h) == SQLITE_CONSTRAINT_UNIQUE ? -EEXIST : -EIO;
+	rc = s == SQLITE_DONE                                              ? 0
+	     : sqlite3_extended_errcode(db->h) == SQLITE_CONSTRAINT_UNIQUE ? -EEXIST
+	                                                                   : -EIO;
 	sqlite3_finalize(st);
 	rp_wipe(h, sizeof h);
 	return rc;
@@ -218,15 +218,14 @@ int auth_account_set_methods(struct auth_db *db, const char *name, unsigned meth
 	return exec_name(db, "UPDATE accounts SET methods=?2 WHERE name=?1", name, methods, true);
 }
 
-int auth_account_passwd(struct auth_db *db, const char *name, const char *password,
-			bool store_cleartext)
+int auth_account_passwd(struct auth_db *db, const char *name, const char *password, bool store_cleartext)
 {
 	uint8_t h[16];
 	sqlite3_stmt *st;
 	if (!name_ok(name) || !password || auth_nt_hash(password, strlen(password), h))
 		return -EINVAL;
-	if (sqlite3_prepare_v2(db->h, "UPDATE accounts SET nt_hash=?2, cleartext=?3 WHERE name=?1",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db->h, "UPDATE accounts SET nt_hash=?2, cleartext=?3 WHERE name=?1", -1, &st,
+	                       NULL) != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, h, 16, SQLITE_TRANSIENT);
@@ -242,9 +241,9 @@ int auth_account_passwd(struct auth_db *db, const char *name, const char *passwo
 	return sqlite3_changes(db->h) ? 0 : -ENOENT;
 }
 
-#define ACCOUNT_COLS                                                                               \
-	"SELECT a.id, a.name, ifnull(g.name,''), a.enabled, a.methods, a.static_ip, "             \
-	"a.cleartext IS NOT NULL, a.nt_hash, a.cleartext FROM accounts a "                         \
+#define ACCOUNT_COLS                                                                                         \
+	"SELECT a.id, a.name, ifnull(g.name,''), a.enabled, a.methods, a.static_ip, "                        \
+	"a.cleartext IS NOT NULL, a.nt_hash, a.cleartext FROM accounts a "                                   \
 	"LEFT JOIN groups g ON g.id = a.group_id "
 
 static void row_account(sqlite3_stmt *st, struct auth_account *a)
@@ -260,7 +259,7 @@ static void row_account(sqlite3_stmt *st, struct auth_account *a)
 }
 
 int auth_lookup(struct auth_db *db, const char *name, size_t nlen, struct auth_account *a,
-		struct auth_secret *sec)
+                struct auth_secret *sec)
 {
 	sqlite3_stmt *st;
 	int rc = -ENOENT;
@@ -292,8 +291,7 @@ int auth_account_get(struct auth_db *db, const char *name, struct auth_account *
 	return auth_lookup(db, name, strlen(name), out, NULL);
 }
 
-int auth_account_list(struct auth_db *db, int (*fn)(void *ctx, const struct auth_account *a),
-		      void *ctx)
+int auth_account_list(struct auth_db *db, int (*fn)(void *ctx, const struct auth_account *a), void *ctx)
 {
 	sqlite3_stmt *st;
 	struct auth_account a;

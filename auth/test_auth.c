@@ -10,15 +10,14 @@
 
 /* RFC 2759 §9.2 */
 static const uint8_t v_auth[16] = {0x5B, 0x5D, 0x7C, 0x7D, 0x7B, 0x3F, 0x2F, 0x3E,
-				   0x3C, 0x2C, 0x60, 0x21, 0x32, 0x26, 0x26, 0x28};
+                                   0x3C, 0x2C, 0x60, 0x21, 0x32, 0x26, 0x26, 0x28};
 static const uint8_t v_peer[16] = {0x21, 0x40, 0x23, 0x24, 0x25, 0x5E, 0x26, 0x2A,
-				   0x28, 0x29, 0x5F, 0x2B, 0x3A, 0x33, 0x7C, 0x7E};
+                                   0x28, 0x29, 0x5F, 0x2B, 0x3A, 0x33, 0x7C, 0x7E};
 static const uint8_t v_chal[8] = {0xD0, 0x2E, 0x43, 0x86, 0xBC, 0xE9, 0x12, 0x26};
-static const uint8_t v_ntresp[24] = {0x82, 0x30, 0x9E, 0xCD, 0x8D, 0x70, 0x8B, 0x5E,
-				     0xA0, 0x8F, 0xAA, 0x39, 0x81, 0xCD, 0x83, 0x54,
-				     0x42, 0x33, 0x11, 0x4A, 0x3D, 0x85, 0xD6, 0xDF};
+static const uint8_t v_ntresp[24] = {0x82, 0x30, 0x9E, 0xCD, 0x8D, 0x70, 0x8B, 0x5E, 0xA0, 0x8F, 0xAA, 0x39,
+                                     0x81, 0xCD, 0x83, 0x54, 0x42, 0x33, 0x11, 0x4A, 0x3D, 0x85, 0xD6, 0xDF};
 static const uint8_t v_hash[16] = {0x44, 0xEB, 0xBA, 0x8D, 0x53, 0x12, 0xB8, 0xD6,
-				   0x11, 0x47, 0x44, 0x11, 0xF5, 0x69, 0x89, 0xAE};
+                                   0x11, 0x47, 0x44, 0x11, 0xF5, 0x69, 0x89, 0xAE};
 
 START_TEST(rfc2759_vectors)
 {
@@ -70,12 +69,12 @@ START_TEST(harness_mschapv2)
 	ck_assert_ptr_nonnull(db);
 	ck_assert_int_eq(auth_account_add(db, "vpnuser", "vpnpass", NULL), 0);
 	struct auth_ppp_req q = {.method = AUTH_M_MSCHAPV2,
-				 .user = "vpnuser",
-				 .user_len = 7,
-				 .challenge = chal + 5,
-				 .challenge_len = 16,
-				 .peer_challenge = peer,
-				 .nt_response = ntr};
+	                         .user = "vpnuser",
+	                         .user_len = 7,
+	                         .challenge = chal + 5,
+	                         .challenge_len = 16,
+	                         .peer_challenge = peer,
+	                         .nt_response = ntr};
 	struct auth_ppp_res res;
 	ck_assert_int_eq(auth_ppp_verify(db, &q, &res), 0);
 	ck_assert_int_eq(res.result, AUTH_OK);
@@ -94,7 +93,7 @@ START_TEST(chap_md5)
 {
 	static const uint8_t chal[8] = {1, 2, 3, 4, 5, 6, 7, 8};
 	static const uint8_t want[16] = {0x5b, 0xcc, 0x06, 0xf5, 0x18, 0xa0, 0xd6, 0x25,
-					 0x62, 0xac, 0x86, 0x64, 0x01, 0x26, 0x37, 0x9c};
+	                                 0x62, 0xac, 0x86, 0x64, 0x01, 0x26, 0x37, 0x9c};
 	uint8_t d[16];
 	auth_chap_md5(7, "secret", 6, chal, 8, d);
 	ck_assert_mem_eq(d, want, 16);
@@ -103,8 +102,13 @@ START_TEST(chap_md5)
 	struct auth_account_opts o = {.methods = AUTH_M_CHAP_MD5 | AUTH_M_PAP, .store_cleartext = true};
 	ck_assert_int_eq(auth_account_add(db, "bob", "secret", &o), 0);
 	ck_assert_int_eq(auth_account_add(db, "carol", "secret", NULL), 0);
-	struct auth_ppp_req q = {.method = AUTH_M_CHAP_MD5, .user = "bob", .user_len = 3,
-				 .chap_id = 7, .challenge = chal, .challenge_len = 8, .response = want};
+	struct auth_ppp_req q = {.method = AUTH_M_CHAP_MD5,
+	                         .user = "bob",
+	                         .user_len = 3,
+	                         .chap_id = 7,
+	                         .challenge = chal,
+	                         .challenge_len = 8,
+	                         .response = want};
 	struct auth_ppp_res res;
 	auth_ppp_verify(db, &q, &res);
 	ck_assert_int_eq(res.result, AUTH_OK);
@@ -118,8 +122,11 @@ START_TEST(chap_md5)
 	auth_ppp_verify(db, &q, &res);
 	ck_assert_int_eq(res.result, AUTH_FAIL_METHOD);
 	/* PAP against the NT hash */
-	struct auth_ppp_req p = {.method = AUTH_M_PAP, .user = "carol", .user_len = 5,
-				 .password = (const uint8_t *)"secret", .password_len = 6};
+	struct auth_ppp_req p = {.method = AUTH_M_PAP,
+	                         .user = "carol",
+	                         .user_len = 5,
+	                         .password = (const uint8_t *)"secret",
+	                         .password_len = 6};
 	auth_ppp_verify(db, &p, &res);
 	ck_assert_int_eq(res.result, AUTH_OK);
 	p.password_len = 5;
@@ -172,8 +179,11 @@ START_TEST(store)
 	ck_assert_uint_eq(a.methods, AUTH_M_DEFAULT);
 	ck_assert(!a.has_cleartext);
 	/* disabled account fails even with the right password */
-	struct auth_ppp_req p = {.method = AUTH_M_PAP, .user = "zed", .user_len = 3,
-				 .password = (const uint8_t *)"pw2", .password_len = 3};
+	struct auth_ppp_req p = {.method = AUTH_M_PAP,
+	                         .user = "zed",
+	                         .user_len = 3,
+	                         .password = (const uint8_t *)"pw2",
+	                         .password_len = 3};
 	struct auth_ppp_res res;
 	auth_ppp_verify(db, &p, &res);
 	ck_assert_int_eq(res.result, AUTH_FAIL_DISABLED);

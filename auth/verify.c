@@ -6,12 +6,12 @@
 #include <string.h>
 
 static const char *const fail_str[] = {
-	[AUTH_OK] = "ok",
-	[AUTH_FAIL_UNKNOWN_USER] = "unknown user",
-	[AUTH_FAIL_DISABLED] = "account disabled",
-	[AUTH_FAIL_METHOD] = "authentication method not allowed for this account",
-	[AUTH_FAIL_PASSWORD] = "wrong password",
-	[AUTH_FAIL_INTERNAL] = "account store error",
+    [AUTH_OK] = "ok",
+    [AUTH_FAIL_UNKNOWN_USER] = "unknown user",
+    [AUTH_FAIL_DISABLED] = "account disabled",
+    [AUTH_FAIL_METHOD] = "authentication method not allowed for this account",
+    [AUTH_FAIL_PASSWORD] = "wrong password",
+    [AUTH_FAIL_INTERNAL] = "account store error",
 };
 
 const char *auth_fail_str(int r)
@@ -54,13 +54,12 @@ int auth_ppp_verify(struct auth_db *db, const struct auth_ppp_req *req, struct a
 		    !req->nt_response) {
 			res->result = AUTH_FAIL_PASSWORD;
 		} else {
-			auth_mschapv2_nt_response(sec.nt_hash, req->challenge, req->peer_challenge,
-						  req->user, req->user_len, want);
+			auth_mschapv2_nt_response(sec.nt_hash, req->challenge, req->peer_challenge, req->user,
+			                          req->user_len, want);
 			if (rp_ct_memeq(want, req->nt_response, 24)) {
 				auth_mschapv2_auth_response(sec.nt_hash, req->nt_response,
-							    req->peer_challenge, req->challenge,
-							    req->user, req->user_len,
-							    res->auth_response);
+				                            req->peer_challenge, req->challenge, req->user,
+				                            req->user_len, res->auth_response);
 				res->result = AUTH_OK;
 			} else
 				res->result = AUTH_FAIL_PASSWORD;
@@ -80,7 +79,7 @@ int auth_ppp_verify(struct auth_db *db, const struct auth_ppp_req *req, struct a
 			res->result = a.has_cleartext ? AUTH_FAIL_PASSWORD : AUTH_FAIL_METHOD;
 		} else {
 			auth_chap_md5(req->chap_id, sec.cleartext, sec.cleartext_len, req->challenge,
-				      req->challenge_len, d);
+			              req->challenge_len, d);
 			res->result = rp_ct_memeq(d, req->response, 16) ? AUTH_OK : AUTH_FAIL_PASSWORD;
 		}
 		rp_wipe(d, sizeof d);

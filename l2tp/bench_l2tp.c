@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <time.h>
 
-#define ck_assert(x)                                                                               \
-	do {                                                                                       \
-		if (!(x))                                                                          \
-			abort();                                                                   \
+#define ck_assert(x)                                                                                         \
+	do {                                                                                                 \
+		if (!(x))                                                                                    \
+			abort();                                                                             \
 	} while (0)
 #define ck_assert_int_le(a, b) ck_assert((a) <= (b))
 #define ck_assert_int_eq(a, b) ck_assert((a) == (b))

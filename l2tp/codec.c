@@ -116,11 +116,10 @@ int l2tp_data_hdr(uint8_t *out, size_t cap, uint16_t peer_tid, uint16_t peer_sid
 }
 
 static const char *const mt_names[] = {
-	[L2TP_ZLB] = "ZLB",	  [L2TP_SCCRQ] = "SCCRQ", [L2TP_SCCRP] = "SCCRP",
-	[L2TP_SCCCN] = "SCCCN",	  [L2TP_STOPCCN] = "StopCCN", [L2TP_HELLO] = "HELLO",
-	[L2TP_OCRQ] = "OCRQ",	  [L2TP_OCRP] = "OCRP",	  [L2TP_OCCN] = "OCCN",
-	[L2TP_ICRQ] = "ICRQ",	  [L2TP_ICRP] = "ICRP",	  [L2TP_ICCN] = "ICCN",
-	[L2TP_CDN] = "CDN",	  [L2TP_WEN] = "WEN",	  [L2TP_SLI] = "SLI",
+    [L2TP_ZLB] = "ZLB",         [L2TP_SCCRQ] = "SCCRQ", [L2TP_SCCRP] = "SCCRP", [L2TP_SCCCN] = "SCCCN",
+    [L2TP_STOPCCN] = "StopCCN", [L2TP_HELLO] = "HELLO", [L2TP_OCRQ] = "OCRQ",   [L2TP_OCRP] = "OCRP",
+    [L2TP_OCCN] = "OCCN",       [L2TP_ICRQ] = "ICRQ",   [L2TP_ICRP] = "ICRP",   [L2TP_ICCN] = "ICCN",
+    [L2TP_CDN] = "CDN",         [L2TP_WEN] = "WEN",     [L2TP_SLI] = "SLI",
 };
 
 const char *l2tp_mt_name(unsigned type)

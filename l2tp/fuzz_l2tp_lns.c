@@ -54,9 +54,8 @@ static void drain(struct l2tp *l)
 					last_chal_id = f[5];
 					have_chal = true;
 				}
-			}
-			else if (h.ctrl && e->len >= 12 + 8 && rp_get_u16(e->pkt + 12 + 4) == 0 &&
-				 rp_get_u16(e->pkt + 12 + 6) == L2TP_ICRP) {
+			} else if (h.ctrl && e->len >= 12 + 8 && rp_get_u16(e->pkt + 12 + 4) == 0 &&
+			           rp_get_u16(e->pkt + 12 + 6) == L2TP_ICRP) {
 				/* an ICRP names our new session in its Assigned Session ID */
 				struct l2tp_msg m;
 				if (l2tp_msg_parse(&m, e->pkt + 12, e->len - 12u, NULL, 0) == 0)
@@ -138,7 +137,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (len >= 20)
 				l2tp_output_ip(l, 0xc6134d0a + (b[0] & 3), b, len, now);
 			break;
-		case 3: l2tp_link_gone(l, len ? b[0] % 2 : 0, now); break;
+		case 3:
+			l2tp_link_gone(l, len ? b[0] % 2 : 0, now);
+			break;
 		case 5:
 		case 6: {
 			uint8_t pk[700];

@@ -7,7 +7,7 @@
 
 /* b(1) = MD5(AVP type || secret || RV), b(i) = MD5(secret || c(i-1)); c(i) = p(i) xor b(i). */
 static int md5_3(uint8_t out[16], const void *a, size_t al, const void *b, size_t bl, const void *c,
-		 size_t cl)
+                 size_t cl)
 {
 	gnutls_hash_hd_t h;
 	if (gnutls_hash_init(&h, GNUTLS_DIG_MD5) < 0)
@@ -24,13 +24,13 @@ static int md5_3(uint8_t out[16], const void *a, size_t al, const void *b, size_
 /* In-place transform of a hidden value (the hidden part after the AVP header). decrypt selects
  * which side (cipher text) feeds the next block's digest. */
 static int hidden_xor(uint8_t *buf, size_t n, uint16_t type, const uint8_t *secret, size_t sl,
-		      const uint8_t *rv, size_t rvl, bool decrypt)
+                      const uint8_t *rv, size_t rvl, bool decrypt)
 {
 	uint8_t t[2], b[16], prev[16];
 	rp_put_u16(t, type);
 	for (size_t off = 0; off < n; off += 16) {
-		int rc = off == 0 ? md5_3(b, t, 2, secret, sl, rv, rvl)
-				  : md5_3(b, secret, sl, prev, 16, NULL, 0);
+		int rc =
+		    off == 0 ? md5_3(b, t, 2, secret, sl, rv, rvl) : md5_3(b, secret, sl, prev, 16, NULL, 0);
 		if (rc)
 			return -1;
 		size_t k = n - off < 16 ? n - off : 16;
@@ -46,7 +46,7 @@ static int hidden_xor(uint8_t *buf, size_t n, uint16_t type, const uint8_t *secr
 }
 
 int l2tp_hidden_decrypt(uint8_t *out, size_t *out_len, const uint8_t *in, size_t n, uint16_t type,
-			const uint8_t *secret, size_t sl, const uint8_t *rv, size_t rvl)
+                        const uint8_t *secret, size_t sl, const uint8_t *rv, size_t rvl)
 {
 	uint16_t orig;
 	if (n < 2)
@@ -64,7 +64,7 @@ int l2tp_hidden_decrypt(uint8_t *out, size_t *out_len, const uint8_t *in, size_t
 }
 
 int l2tp_avp_put_hidden(struct rp_wr *w, uint16_t type, bool mandatory, const void *v, size_t n,
-			const uint8_t *secret, size_t secret_len, const uint8_t rv[16])
+                        const uint8_t *secret, size_t secret_len, const uint8_t rv[16])
 {
 	uint8_t buf[2 + 256];
 	if (n > 256 - 16)
@@ -85,7 +85,7 @@ int l2tp_avp_put_hidden(struct rp_wr *w, uint16_t type, bool mandatory, const vo
 }
 
 int l2tp_chal_digest(uint8_t out[16], uint8_t resp_mt, const uint8_t *secret, size_t secret_len,
-		     const uint8_t *chal, size_t chal_len)
+                     const uint8_t *chal, size_t chal_len)
 {
 	return md5_3(out, &resp_mt, 1, secret, secret_len, chal, chal_len);
 }

@@ -150,9 +150,9 @@ struct l2tp_bytes {
 /* A parsed control message. Byte fields borrow the input or the message's own scratch space
  * (decrypted hidden values), so a l2tp_msg must not outlive either. */
 struct l2tp_msg {
-	uint16_t type;     /* enum l2tp_mt; L2TP_ZLB when there are no AVPs */
-	bool type_m;       /* M bit of the Message Type AVP: an unknown type with it clears the tunnel */
-	uint64_t have;     /* bit (1 << avp type) for each known IETF AVP present */
+	uint16_t type; /* enum l2tp_mt; L2TP_ZLB when there are no AVPs */
+	bool type_m;   /* M bit of the Message Type AVP: an unknown type with it clears the tunnel */
+	uint64_t have; /* bit (1 << avp type) for each known IETF AVP present */
 	uint16_t result, error;
 	struct l2tp_bytes result_msg;
 	uint16_t proto_ver; /* version << 8 | revision */
@@ -178,7 +178,7 @@ struct l2tp_msg {
  * AVP length "MUST" be treated as a fatal error in the control message), or -2 when the value of a
  * known mandatory AVP is invalid (caller treats like an unknown mandatory AVP). */
 int l2tp_msg_parse(struct l2tp_msg *m, const uint8_t *avps, size_t len, const uint8_t *secret,
-		   size_t secret_len);
+                   size_t secret_len);
 /* §6: which AVPs each message type requires; returns the first missing one or -1. */
 int l2tp_msg_missing(const struct l2tp_msg *m);
 const char *l2tp_mt_name(unsigned type);
@@ -192,13 +192,13 @@ void l2tp_avp_u32(struct rp_wr *w, uint16_t type, bool mandatory, uint32_t v);
 void l2tp_avp_result(struct rp_wr *w, uint16_t result, uint16_t error, const char *msg);
 /* Random Vector (§4.3) then a hidden AVP: the vector is written when rv_written is false. */
 int l2tp_avp_put_hidden(struct rp_wr *w, uint16_t type, bool mandatory, const void *v, size_t n,
-			const uint8_t *secret, size_t secret_len, const uint8_t rv[16]);
+                        const uint8_t *secret, size_t secret_len, const uint8_t rv[16]);
 /* Data message header (§3.1) with L set and no sequence numbers; writes 8 bytes. */
 int l2tp_data_hdr(uint8_t *out, size_t cap, uint16_t peer_tid, uint16_t peer_sid, uint16_t len);
 
 /* §4.2 Challenge Response: MD5(message type of the response || secret || challenge). */
 int l2tp_chal_digest(uint8_t out[16], uint8_t resp_mt, const uint8_t *secret, size_t secret_len,
-		     const uint8_t *chal, size_t chal_len);
+                     const uint8_t *chal, size_t chal_len);
 
 /* ---- the LNS core ------------------------------------------------------------------------- */
 
@@ -210,22 +210,23 @@ struct l2tp_link {
 };
 
 struct l2tp_conf {
-	const char *host_name;        /* our Host Name AVP */
-	const uint8_t *secret;        /* tunnel secret: hidden AVPs + tunnel authentication */
+	const char *host_name; /* our Host Name AVP */
+	const uint8_t *secret; /* tunnel secret: hidden AVPs + tunnel authentication */
 	size_t secret_len;
-	bool require_tunnel_auth;     /* refuse an SCCRQ without a Challenge (needs secret) */
-	bool hide_avps;               /* with a secret: send Assigned Tunnel/Session IDs hidden (§4.3);
-				       * off by default: xl2tpd 1.3.18 refuses hidden mandatory AVPs */
-	uint16_t recv_window;         /* we advertise (§5.8); default 16 */
-	unsigned hello_s;             /* HELLO after this much silence (60 is usual); 0 disables */
-	unsigned rexmit_max;          /* retransmissions before the tunnel is declared dead; 5 */
-	unsigned rexmit_cap_s;        /* back-off cap (§5.8: at least 8 s); 8 */
-	unsigned max_tunnels;         /* 0 = 65535 */
-	unsigned max_sessions;        /* per tunnel; 0 = 1024 */
-	unsigned idle_setup_s;        /* close a tunnel left without sessions this long; 0 = never (120 is sensible) */
-	const struct ppp_conf *ppp;   /* PPP options (MRU, DNS, WINS, auth methods, local address) */
-	struct auth_db *db;           /* accounts: PPP authentication is a direct call into auth/ */
-	struct auth_pool *pool;       /* addresses for IPCP */
+	bool require_tunnel_auth; /* refuse an SCCRQ without a Challenge (needs secret) */
+	bool hide_avps;           /* with a secret: send Assigned Tunnel/Session IDs hidden (§4.3);
+	                           * off by default: xl2tpd 1.3.18 refuses hidden mandatory AVPs */
+	uint16_t recv_window;     /* we advertise (§5.8); default 16 */
+	unsigned hello_s;         /* HELLO after this much silence (60 is usual); 0 disables */
+	unsigned rexmit_max;      /* retransmissions before the tunnel is declared dead; 5 */
+	unsigned rexmit_cap_s;    /* back-off cap (§5.8: at least 8 s); 8 */
+	unsigned max_tunnels;     /* 0 = 65535 */
+	unsigned max_sessions;    /* per tunnel; 0 = 1024 */
+	unsigned
+	    idle_setup_s; /* close a tunnel left without sessions this long; 0 = never (120 is sensible) */
+	const struct ppp_conf *ppp; /* PPP options (MRU, DNS, WINS, auth methods, local address) */
+	struct auth_db *db;         /* accounts: PPP authentication is a direct call into auth/ */
+	struct auth_pool *pool;     /* addresses for IPCP */
 	struct rp_log *log;
 };
 
@@ -250,17 +251,17 @@ struct l2tp_ev_session {
 	uint32_t ip;       /* tunnel IPv4 address given to the peer (host order), 0 if none */
 	int64_t account_id;
 	char account[64];
-	int reason;        /* for DOWN: enum l2tp_down */
-	char text[96];     /* for DOWN: human-readable reason */
+	int reason;    /* for DOWN: enum l2tp_down */
+	char text[96]; /* for DOWN: human-readable reason */
 };
 
 enum l2tp_down {
-	L2TP_DOWN_PEER = 1,      /* CDN / StopCCN / LCP Terminate from the peer */
-	L2TP_DOWN_AUTH_FAIL,     /* PPP authentication failed */
-	L2TP_DOWN_TIMEOUT,       /* retransmissions exhausted, LCP echo or negotiation timeout */
-	L2TP_DOWN_NEGOTIATION,   /* PPP could not agree (no address, loopback, ...) */
-	L2TP_DOWN_ADMIN,         /* l2tp_close_session / l2tp_free */
-	L2TP_DOWN_PROTOCOL,      /* protocol error by the peer */
+	L2TP_DOWN_PEER = 1,    /* CDN / StopCCN / LCP Terminate from the peer */
+	L2TP_DOWN_AUTH_FAIL,   /* PPP authentication failed */
+	L2TP_DOWN_TIMEOUT,     /* retransmissions exhausted, LCP echo or negotiation timeout */
+	L2TP_DOWN_NEGOTIATION, /* PPP could not agree (no address, loopback, ...) */
+	L2TP_DOWN_ADMIN,       /* l2tp_close_session / l2tp_free */
+	L2TP_DOWN_PROTOCOL,    /* protocol error by the peer */
 };
 
 struct l2tp;
@@ -268,8 +269,7 @@ struct l2tp;
 struct l2tp *l2tp_new(const struct l2tp_conf *conf, struct rp_rng *rng, uint64_t now_ms);
 void l2tp_free(struct l2tp *l); /* no events; leases released */
 /* One inner UDP/1701 payload from link. Returns 0 (consumed, maybe dropped with a log line). */
-int l2tp_input(struct l2tp *l, const struct l2tp_link *link, const uint8_t *p, size_t n,
-	       uint64_t now_ms);
+int l2tp_input(struct l2tp *l, const struct l2tp_link *link, const uint8_t *p, size_t n, uint64_t now_ms);
 int l2tp_tick(struct l2tp *l, uint64_t now_ms);
 uint64_t l2tp_next_deadline(const struct l2tp *l); /* UINT64_MAX when idle */
 struct rp_ev *l2tp_next_event(struct l2tp *l);     /* caller frees with rp_ev_free */

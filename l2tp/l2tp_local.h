@@ -12,7 +12,7 @@ enum {
 };
 
 int l2tp_hidden_decrypt(uint8_t *out, size_t *out_len, const uint8_t *in, size_t n, uint16_t type,
-			const uint8_t *secret, size_t sl, const uint8_t *rv, size_t rvl);
+                        const uint8_t *secret, size_t sl, const uint8_t *rv, size_t rvl);
 
 struct ppp;
 
@@ -44,7 +44,7 @@ struct l2tp_session {
 	uint16_t sid, peer_sid;
 	int state;
 	struct ppp *ppp;
-	uint32_t ip;     /* leased address, host order; 0 = none */
+	uint32_t ip; /* leased address, host order; 0 = none */
 	bool ip_hashed;
 	bool up_reported;
 	int64_t account_id;
@@ -78,8 +78,8 @@ struct l2tp_tunnel {
 	unsigned nsessions;
 	struct l2tp_session *sessions;
 	bool down_reported;
-	uint64_t dl;     /* cached tunnel_deadline(), the key in the timer heap */
-	size_t heap_idx; /* position in l2tp.heap; SIZE_MAX when out of it */
+	uint64_t dl;                  /* cached tunnel_deadline(), the key in the timer heap */
+	size_t heap_idx;              /* position in l2tp.heap; SIZE_MAX when out of it */
 	struct l2tp_tunnel *due_next; /* l2tp_tick's list of due tunnels */
 };
 
@@ -105,9 +105,8 @@ struct l2tp {
 
 /* lns.c */
 void l2tp_emit_send(struct l2tp *l, const struct l2tp_link *link, uint16_t tid, uint16_t sid,
-		    const uint8_t *p, size_t n);
-void l2tp_emit_session(struct l2tp *l, int type, const struct l2tp_session *s, int reason,
-		       const char *text);
+                    const uint8_t *p, size_t n);
+void l2tp_emit_session(struct l2tp *l, int type, const struct l2tp_session *s, int reason, const char *text);
 bool l2tp_link_eq(const struct l2tp_link *a, const struct l2tp_link *b);
 void l2tp_drop(struct l2tp *l, const struct l2tp_link *link, const char *reason);
 
@@ -123,7 +122,7 @@ void rel_send_zlb(struct l2tp_tunnel *t);
 /* Sequence bookkeeping for one received control message: returns 1 when the message is the next
  * in order and must be processed now, 0 when it was a duplicate / queued / ZLB. */
 int rel_rx(struct l2tp_tunnel *t, const struct l2tp_hdr *h, const uint8_t *p, size_t n);
-void rel_accepted(struct l2tp_tunnel *t);      /* the in-order message was processed */
+void rel_accepted(struct l2tp_tunnel *t);                           /* the in-order message was processed */
 int rel_next_queued(struct l2tp_tunnel *t, uint8_t **p, size_t *n); /* 1 if one is ready */
 void rel_tick(struct l2tp_tunnel *t);
 uint64_t rel_deadline(const struct l2tp_tunnel *t);
@@ -148,6 +147,9 @@ void session_free(struct l2tp_session *s);
 void session_tick(struct l2tp_session *s);
 uint64_t session_deadline(const struct l2tp_session *s);
 
-static inline bool seq_lt(uint16_t a, uint16_t b) { return (int16_t)(uint16_t)(a - b) < 0; }
+static inline bool seq_lt(uint16_t a, uint16_t b)
+{
+	return (int16_t)(uint16_t)(a - b) < 0;
+}
 
 #endif

@@ -17,11 +17,11 @@ void l2tp_drop(struct l2tp *l, const struct l2tp_link *link, const char *reason)
 	l->st.drops++;
 	if (l->log)
 		rp_log_drop(l->log, l->now, "l2tp", &link->peer, reason, "sa %llu: %s",
-			    (unsigned long long)link->sa, reason);
+		            (unsigned long long)link->sa, reason);
 }
 
 void l2tp_emit_send(struct l2tp *l, const struct l2tp_link *link, uint16_t tid, uint16_t sid,
-		    const uint8_t *p, size_t n)
+                    const uint8_t *p, size_t n)
 {
 	struct rp_ev *ev = rp_ev_new(L2TP_EV_SEND, sizeof(struct l2tp_ev_send) + n);
 	if (!ev)
@@ -36,8 +36,7 @@ void l2tp_emit_send(struct l2tp *l, const struct l2tp_link *link, uint16_t tid, 
 	rp_evq_push(&l->evq, ev);
 }
 
-void l2tp_emit_session(struct l2tp *l, int type, const struct l2tp_session *s, int reason,
-		       const char *text)
+void l2tp_emit_session(struct l2tp *l, int type, const struct l2tp_session *s, int reason, const char *text)
 {
 	struct rp_ev *ev = rp_ev_new(type, sizeof(struct l2tp_ev_session));
 	if (!ev)
@@ -208,7 +207,7 @@ static int process(struct l2tp_tunnel *t, const uint8_t *p, size_t n)
 	if (l2tp_hdr_parse(p, n, &h))
 		return -1;
 	int rc = l2tp_msg_parse(&m, p + h.payload_off, h.len - h.payload_off, t->l->conf.secret,
-				t->l->conf.secret_len);
+	                        t->l->conf.secret_len);
 	if (rc == -1) {
 		l2tp_drop(t->l, &t->link, "malformed control message");
 		return -1;
@@ -216,8 +215,8 @@ static int process(struct l2tp_tunnel *t, const uint8_t *p, size_t n)
 	if (rc == -2)
 		m.unknown_m = true; /* an invalid mandatory value is handled like an unknown one */
 	rel_accepted(t);
-	rp_logf(t->l->log, RP_LOG_PKT, "l2tp", "tunnel %u: %s Ns=%u Nr=%u", t->tid,
-		l2tp_mt_name(m.type), h.ns, h.nr);
+	rp_logf(t->l->log, RP_LOG_PKT, "l2tp", "tunnel %u: %s Ns=%u Nr=%u", t->tid, l2tp_mt_name(m.type),
+	        h.ns, h.nr);
 	/* an unknown mandatory AVP in a tunnel-level message clears the tunnel (§4.1); session
 	 * messages are answered with a CDN in session.c */
 	if (m.unknown_m && (m.type == L2TP_SCCCN || m.type == L2TP_HELLO))
@@ -228,7 +227,7 @@ static int process(struct l2tp_tunnel *t, const uint8_t *p, size_t n)
 }
 
 static void ctl_input(struct l2tp *l, const struct l2tp_link *link, const struct l2tp_hdr *h,
-		      const uint8_t *p, size_t n)
+                      const uint8_t *p, size_t n)
 {
 	struct l2tp_tunnel *t;
 	l->st.rx_ctl++;
@@ -237,7 +236,7 @@ static void ctl_input(struct l2tp *l, const struct l2tp_link *link, const struct
 		 * peer's Assigned Tunnel ID on the same link */
 		struct l2tp_msg m;
 		if (l2tp_msg_parse(&m, p + h->payload_off, h->len - h->payload_off, l->conf.secret,
-				   l->conf.secret_len) == -1 ||
+		                   l->conf.secret_len) == -1 ||
 		    m.type != L2TP_SCCRQ || !m.assigned_tid) {
 			l2tp_drop(l, link, "control message for tunnel 0 that is not an SCCRQ");
 			return;
@@ -280,8 +279,7 @@ static void ctl_input(struct l2tp *l, const struct l2tp_link *link, const struct
 	l2tp_sched(l, t);
 }
 
-int l2tp_input(struct l2tp *l, const struct l2tp_link *link, const uint8_t *p, size_t n,
-	       uint64_t now_ms)
+int l2tp_input(struct l2tp *l, const struct l2tp_link *link, const uint8_t *p, size_t n, uint64_t now_ms)
 {
 	struct l2tp_hdr h;
 	l->now = now_ms;

@@ -62,17 +62,29 @@ static int avp_value(struct l2tp_msg *m, uint16_t type, const uint8_t *v, size_t
 			m->result_msg.len = n - 4;
 		}
 		break;
-	case L2TP_AVP_PROTO_VER: m->proto_ver = (uint16_t)get_n(v, 2); break;
-	case L2TP_AVP_FRAMING_CAP: m->framing_cap = get_n(v, 4); break;
-	case L2TP_AVP_BEARER_CAP: m->bearer_cap = get_n(v, 4); break;
-	case L2TP_AVP_TIE_BREAKER: memcpy(m->tie_breaker, v, 8); break;
-	case L2TP_AVP_FIRMWARE: m->firmware = (uint16_t)get_n(v, 2); break;
+	case L2TP_AVP_PROTO_VER:
+		m->proto_ver = (uint16_t)get_n(v, 2);
+		break;
+	case L2TP_AVP_FRAMING_CAP:
+		m->framing_cap = get_n(v, 4);
+		break;
+	case L2TP_AVP_BEARER_CAP:
+		m->bearer_cap = get_n(v, 4);
+		break;
+	case L2TP_AVP_TIE_BREAKER:
+		memcpy(m->tie_breaker, v, 8);
+		break;
+	case L2TP_AVP_FIRMWARE:
+		m->firmware = (uint16_t)get_n(v, 2);
+		break;
 	case L2TP_AVP_HOST_NAME:
 		if (n == 0)
 			return -2; /* §4.4.3: at least one octet */
 		m->host_name = (struct l2tp_bytes){v, n};
 		break;
-	case L2TP_AVP_VENDOR_NAME: m->vendor_name = (struct l2tp_bytes){v, n}; break;
+	case L2TP_AVP_VENDOR_NAME:
+		m->vendor_name = (struct l2tp_bytes){v, n};
+		break;
 	case L2TP_AVP_ASSIGNED_TID:
 		m->assigned_tid = (uint16_t)get_n(v, 2);
 		if (!m->assigned_tid)
@@ -88,26 +100,43 @@ static int avp_value(struct l2tp_msg *m, uint16_t type, const uint8_t *v, size_t
 			return -2;
 		m->challenge = (struct l2tp_bytes){v, n};
 		break;
-	case L2TP_AVP_CHALLENGE_RESP: m->challenge_resp = (struct l2tp_bytes){v, n}; break;
+	case L2TP_AVP_CHALLENGE_RESP:
+		m->challenge_resp = (struct l2tp_bytes){v, n};
+		break;
 	case L2TP_AVP_ASSIGNED_SID:
 		m->assigned_sid = (uint16_t)get_n(v, 2);
 		if (!m->assigned_sid)
 			return -2;
 		break;
-	case L2TP_AVP_CALL_SERIAL: m->call_serial = get_n(v, 4); break;
-	case L2TP_AVP_BEARER_TYPE: m->bearer_type = get_n(v, 4); break;
-	case L2TP_AVP_FRAMING_TYPE: m->framing_type = get_n(v, 4); break;
-	case L2TP_AVP_TX_SPEED: m->tx_speed = get_n(v, 4); break;
-	case L2TP_AVP_RX_SPEED: m->rx_speed = get_n(v, 4); break;
-	case L2TP_AVP_CALLING_NUMBER: m->calling = (struct l2tp_bytes){v, n}; break;
-	case L2TP_AVP_CALLED_NUMBER: m->called = (struct l2tp_bytes){v, n}; break;
-	default: break; /* recognised, value not needed by an LNS */
+	case L2TP_AVP_CALL_SERIAL:
+		m->call_serial = get_n(v, 4);
+		break;
+	case L2TP_AVP_BEARER_TYPE:
+		m->bearer_type = get_n(v, 4);
+		break;
+	case L2TP_AVP_FRAMING_TYPE:
+		m->framing_type = get_n(v, 4);
+		break;
+	case L2TP_AVP_TX_SPEED:
+		m->tx_speed = get_n(v, 4);
+		break;
+	case L2TP_AVP_RX_SPEED:
+		m->rx_speed = get_n(v, 4);
+		break;
+	case L2TP_AVP_CALLING_NUMBER:
+		m->calling = (struct l2tp_bytes){v, n};
+		break;
+	case L2TP_AVP_CALLED_NUMBER:
+		m->called = (struct l2tp_bytes){v, n};
+		break;
+	default:
+		break; /* recognised, value not needed by an LNS */
 	}
 	return 0;
 }
 
 int l2tp_msg_parse(struct l2tp_msg *m, const uint8_t *avps, size_t len, const uint8_t *secret,
-		   size_t secret_len)
+                   size_t secret_len)
 {
 	struct rp_rd r;
 	const uint8_t *rv = NULL;
@@ -142,7 +171,7 @@ int l2tp_msg_parse(struct l2tp_msg *m, const uint8_t *avps, size_t len, const ui
 		}
 		/* §4.1: reserved bits set -> treat as unrecognised. */
 		bool known = vendor == 0 && type <= L2TP_AVP_MAX_KNOWN && type != L2TP_AVP_MSG_TYPE &&
-			     !(fl & L2TP_AVP_RSVD);
+		             !(fl & L2TP_AVP_RSVD);
 		if (!known) {
 			if (mand && !m->unknown_m) {
 				m->unknown_m = true;
@@ -199,14 +228,29 @@ int l2tp_msg_missing(const struct l2tp_msg *m)
 		need = B(L2TP_AVP_PROTO_VER) | B(L2TP_AVP_HOST_NAME) | B(L2TP_AVP_FRAMING_CAP) |
 		       B(L2TP_AVP_ASSIGNED_TID);
 		break;
-	case L2TP_STOPCCN: need = B(L2TP_AVP_ASSIGNED_TID) | B(L2TP_AVP_RESULT); break;
-	case L2TP_ICRQ: need = B(L2TP_AVP_ASSIGNED_SID) | B(L2TP_AVP_CALL_SERIAL); break;
-	case L2TP_ICRP: need = B(L2TP_AVP_ASSIGNED_SID); break;
-	case L2TP_ICCN: need = B(L2TP_AVP_TX_SPEED) | B(L2TP_AVP_FRAMING_TYPE); break;
-	case L2TP_CDN: need = B(L2TP_AVP_RESULT) | B(L2TP_AVP_ASSIGNED_SID); break;
-	case L2TP_WEN: need = B(L2TP_AVP_CALL_ERRORS); break;
-	case L2TP_SLI: need = B(L2TP_AVP_ACCM); break;
-	default: break;
+	case L2TP_STOPCCN:
+		need = B(L2TP_AVP_ASSIGNED_TID) | B(L2TP_AVP_RESULT);
+		break;
+	case L2TP_ICRQ:
+		need = B(L2TP_AVP_ASSIGNED_SID) | B(L2TP_AVP_CALL_SERIAL);
+		break;
+	case L2TP_ICRP:
+		need = B(L2TP_AVP_ASSIGNED_SID);
+		break;
+	case L2TP_ICCN:
+		need = B(L2TP_AVP_TX_SPEED) | B(L2TP_AVP_FRAMING_TYPE);
+		break;
+	case L2TP_CDN:
+		need = B(L2TP_AVP_RESULT) | B(L2TP_AVP_ASSIGNED_SID);
+		break;
+	case L2TP_WEN:
+		need = B(L2TP_AVP_CALL_ERRORS);
+		break;
+	case L2TP_SLI:
+		need = B(L2TP_AVP_ACCM);
+		break;
+	default:
+		break;
 	}
 	uint64_t miss = need & ~m->have;
 	if (!miss)

@@ -63,7 +63,7 @@ void session_free(struct l2tp_session *s)
 }
 
 static void send_cdn(struct l2tp_tunnel *t, uint16_t our_sid, uint16_t peer_sid, uint16_t result,
-		     uint16_t error, const char *msg)
+                     uint16_t error, const char *msg)
 {
 	uint8_t b[256];
 	struct rp_wr w;
@@ -83,9 +83,9 @@ void session_kill(struct l2tp_session *s, int reason, const char *text, bool cdn
 	if (s->state == S_DEAD)
 		return;
 	if (cdn && t->state != T_DEAD && t->state != T_CLOSING) {
-		uint16_t rc = reason == L2TP_DOWN_ADMIN	   ? L2TP_CDN_ADMIN
-			      : reason == L2TP_DOWN_TIMEOUT ? L2TP_CDN_LOST_CARRIER
-							    : L2TP_CDN_GENERAL;
+		uint16_t rc = reason == L2TP_DOWN_ADMIN     ? L2TP_CDN_ADMIN
+		              : reason == L2TP_DOWN_TIMEOUT ? L2TP_CDN_LOST_CARRIER
+		                                            : L2TP_CDN_GENERAL;
 		send_cdn(t, s->sid, s->peer_sid, rc, 0, text);
 	}
 	if (s->state == S_ESTABLISHED)
@@ -93,7 +93,7 @@ void session_kill(struct l2tp_session *s, int reason, const char *text, bool cdn
 	if (s->up_reported && t->l->st.sessions_up)
 		t->l->st.sessions_up--;
 	rp_logf(t->l->log, RP_LOG_INFO, "l2tp", "session %u/%u (%s) down: %s", t->tid, s->sid,
-		s->account[0] ? s->account : "-", text);
+	        s->account[0] ? s->account : "-", text);
 	release_ip(s);
 	s->state = S_DEAD;
 	if (t->nsessions && --t->nsessions == 0)
@@ -118,11 +118,11 @@ static void ppp_send_cb(void *ctx, const uint8_t *frame, size_t len)
 static void ppp_closed_cb(void *ctx, int reason, const char *text)
 {
 	struct l2tp_session *s = ctx;
-	int r = reason == PPP_DOWN_AUTH		 ? L2TP_DOWN_AUTH_FAIL
-		: reason == PPP_DOWN_TIMEOUT	 ? L2TP_DOWN_TIMEOUT
-		: reason == PPP_DOWN_NEGOTIATION ? L2TP_DOWN_NEGOTIATION
-		: reason == PPP_DOWN_ADMIN	 ? L2TP_DOWN_ADMIN
-						 : L2TP_DOWN_PEER;
+	int r = reason == PPP_DOWN_AUTH          ? L2TP_DOWN_AUTH_FAIL
+	        : reason == PPP_DOWN_TIMEOUT     ? L2TP_DOWN_TIMEOUT
+	        : reason == PPP_DOWN_NEGOTIATION ? L2TP_DOWN_NEGOTIATION
+	        : reason == PPP_DOWN_ADMIN       ? L2TP_DOWN_ADMIN
+	                                         : L2TP_DOWN_PEER;
 	session_kill(s, r, text, true);
 }
 
@@ -131,28 +131,28 @@ static int ppp_verify_cb(void *ctx, const struct ppp_auth_req *q, struct ppp_aut
 	struct l2tp_session *s = ctx;
 	struct l2tp *l = s->t->l;
 	struct auth_ppp_req aq = {.method = q->method,
-				  .user = q->user,
-				  .user_len = q->user_len,
-				  .password = q->password,
-				  .password_len = q->password_len,
-				  .chap_id = q->chap_id,
-				  .challenge = q->challenge,
-				  .challenge_len = q->challenge_len,
-				  .response = q->response,
-				  .peer_challenge = q->peer_challenge,
-				  .nt_response = q->nt_response};
+	                          .user = q->user,
+	                          .user_len = q->user_len,
+	                          .password = q->password,
+	                          .password_len = q->password_len,
+	                          .chap_id = q->chap_id,
+	                          .challenge = q->challenge,
+	                          .challenge_len = q->challenge_len,
+	                          .response = q->response,
+	                          .peer_challenge = q->peer_challenge,
+	                          .nt_response = q->nt_response};
 	struct auth_ppp_res ar;
 	if (!l->conf.db || auth_ppp_verify(l->conf.db, &aq, &ar)) {
 		r->verdict = PPP_AUTH_NO_PERMISSION;
 		return 0;
 	}
 	rp_logf(l->log, ar.result ? RP_LOG_WARN : RP_LOG_DETAIL, "l2tp",
-		"tunnel %u session %u: authentication of \"%.*s\": %s", s->t->tid, s->sid,
-		(int)(q->user_len > 63 ? 63 : q->user_len), q->user, auth_fail_str(ar.result));
-	r->verdict = ar.result == AUTH_OK	       ? PPP_AUTH_OK
-		     : ar.result == AUTH_FAIL_PASSWORD ? PPP_AUTH_BAD_PASSWORD
-		     : ar.result == AUTH_FAIL_DISABLED ? PPP_AUTH_DISABLED
-						       : PPP_AUTH_NO_PERMISSION;
+	        "tunnel %u session %u: authentication of \"%.*s\": %s", s->t->tid, s->sid,
+	        (int)(q->user_len > 63 ? 63 : q->user_len), q->user, auth_fail_str(ar.result));
+	r->verdict = ar.result == AUTH_OK              ? PPP_AUTH_OK
+	             : ar.result == AUTH_FAIL_PASSWORD ? PPP_AUTH_BAD_PASSWORD
+	             : ar.result == AUTH_FAIL_DISABLED ? PPP_AUTH_DISABLED
+	                                               : PPP_AUTH_NO_PERMISSION;
 	memcpy(r->account, ar.account, sizeof r->account);
 	memcpy(r->auth_response, ar.auth_response, sizeof r->auth_response);
 	rp_wipe(&ar.auth_response, sizeof ar.auth_response);
@@ -161,8 +161,10 @@ static int ppp_verify_cb(void *ctx, const struct ppp_auth_req *q, struct ppp_aut
 	/* the address: the account's static one or the next from the pool; never a duplicate */
 	uint32_t ip = 0;
 	if (!l->conf.pool || auth_pool_lease(l->conf.pool, ar.static_ip, &ip)) {
-		rp_logf(l->log, RP_LOG_WARN, "l2tp", "no address for \"%s\" (pool exhausted or "
-			"static address in use)", ar.account);
+		rp_logf(l->log, RP_LOG_WARN, "l2tp",
+		        "no address for \"%s\" (pool exhausted or "
+		        "static address in use)",
+		        ar.account);
 		r->verdict = PPP_AUTH_NO_PERMISSION;
 		return 0;
 	}
@@ -217,13 +219,12 @@ static void on_icrq(struct l2tp_tunnel *t, const struct l2tp_msg *m)
 		return; /* the same call again */
 	if (l2tp_msg_missing(m) >= 0 || m->unknown_m) {
 		send_cdn(t, 0, m->assigned_sid, L2TP_CDN_GENERAL,
-			 m->unknown_m ? L2TP_ERR_UNKNOWN_M : L2TP_ERR_LENGTH,
-			 m->unknown_m ? "unknown mandatory AVP" : "missing mandatory AVP");
+		         m->unknown_m ? L2TP_ERR_UNKNOWN_M : L2TP_ERR_LENGTH,
+		         m->unknown_m ? "unknown mandatory AVP" : "missing mandatory AVP");
 		return;
 	}
 	if (t->nsessions >= l->conf.max_sessions) {
-		send_cdn(t, 0, m->assigned_sid, L2TP_CDN_GENERAL, L2TP_ERR_RESOURCES,
-			 "too many sessions");
+		send_cdn(t, 0, m->assigned_sid, L2TP_CDN_GENERAL, L2TP_ERR_RESOURCES, "too many sessions");
 		return;
 	}
 	uint16_t sid = 0;
@@ -261,7 +262,7 @@ static void on_icrq(struct l2tp_tunnel *t, const struct l2tp_msg *m)
 		rp_put_u16(id, sid);
 		l2tp_avp_put(&w, L2TP_AVP_RANDOM_VECTOR, true, rv, sizeof rv);
 		l2tp_avp_put_hidden(&w, L2TP_AVP_ASSIGNED_SID, true, id, 2, l->conf.secret,
-				    l->conf.secret_len, rv);
+		                    l->conf.secret_len, rv);
 	} else
 		l2tp_avp_u16(&w, L2TP_AVP_ASSIGNED_SID, true, sid);
 	l2tp_ctl_end(&w);
@@ -276,7 +277,7 @@ static void on_iccn(struct l2tp_tunnel *t, const struct l2tp_hdr *h, const struc
 		return;
 	if (l2tp_msg_missing(m) >= 0 || m->unknown_m) {
 		session_kill(s, L2TP_DOWN_PROTOCOL,
-			     m->unknown_m ? "unknown mandatory AVP in ICCN" : "ICCN incomplete", true);
+		             m->unknown_m ? "unknown mandatory AVP in ICCN" : "ICCN incomplete", true);
 		return;
 	}
 	struct ppp_cb cb = {s, ppp_send_cb, ppp_closed_cb, ppp_verify_cb, ppp_up_cb, ppp_ip_cb};
@@ -291,8 +292,10 @@ static void on_iccn(struct l2tp_tunnel *t, const struct l2tp_hdr *h, const struc
 		return;
 	}
 	s->state = S_ESTABLISHED;
-	rp_logf(l->log, RP_LOG_INFO, "l2tp", "session %u/%u (peer %u/%u) established by ICCN, "
-		"starting PPP", t->tid, s->sid, t->peer_tid, s->peer_sid);
+	rp_logf(l->log, RP_LOG_INFO, "l2tp",
+	        "session %u/%u (peer %u/%u) established by ICCN, "
+	        "starting PPP",
+	        t->tid, s->sid, t->peer_tid, s->peer_sid);
 	/* proxy LCP/authentication AVPs are ignored: the LNS renegotiates (§4.4.5 allows it) */
 	ppp_start(s->ppp, l->now);
 }
@@ -300,8 +303,12 @@ static void on_iccn(struct l2tp_tunnel *t, const struct l2tp_hdr *h, const struc
 void session_ctl(struct l2tp_tunnel *t, const struct l2tp_hdr *h, struct l2tp_msg *m)
 {
 	switch (m->type) {
-	case L2TP_ICRQ: on_icrq(t, m); break;
-	case L2TP_ICCN: on_iccn(t, h, m); break;
+	case L2TP_ICRQ:
+		on_icrq(t, m);
+		break;
+	case L2TP_ICCN:
+		on_iccn(t, h, m);
+		break;
 	case L2TP_CDN: {
 		/* §6.11: a CDN before our ICRP arrived carries session 0; find it by its own ID */
 		struct l2tp_session *s = h->sid ? session_find(t, h->sid) : NULL;
@@ -309,13 +316,13 @@ void session_ctl(struct l2tp_tunnel *t, const struct l2tp_hdr *h, struct l2tp_ms
 			s = find_peer_sid(t, m->assigned_sid);
 		if (s) {
 			char txt[96];
-			snprintf(txt, sizeof txt, "CDN from peer (result %u, error %u)", m->result,
-				 m->error);
+			snprintf(txt, sizeof txt, "CDN from peer (result %u, error %u)", m->result, m->error);
 			session_kill(s, L2TP_DOWN_PEER, txt, false);
 		}
 		break;
 	}
-	default: break;
+	default:
+		break;
 	}
 }
 

@@ -130,16 +130,15 @@ int main(int argc, char **argv)
 		if (!reported && pppc_up(&c)) {
 			reported = true;
 			fprintf(stderr, "fake-pppd: IPCP up, address %u.%u.%u.%u\n", c.ip >> 24,
-				c.ip >> 16 & 255, c.ip >> 8 & 255, c.ip & 255);
+			        c.ip >> 16 & 255, c.ip >> 8 & 255, c.ip & 255);
 			if (opts) {
 				char path[4200];
 				snprintf(path, sizeof path, "%s.up", opts);
 				FILE *f = fopen(path, "w");
 				if (f) {
 					fprintf(f, "up %u.%u.%u.%u dns %u.%u.%u.%u\n", c.ip >> 24,
-						c.ip >> 16 & 255, c.ip >> 8 & 255, c.ip & 255,
-						c.dns1 >> 24, c.dns1 >> 16 & 255, c.dns1 >> 8 & 255,
-						c.dns1 & 255);
+					        c.ip >> 16 & 255, c.ip >> 8 & 255, c.ip & 255, c.dns1 >> 24,
+					        c.dns1 >> 16 & 255, c.dns1 >> 8 & 255, c.dns1 & 255);
 					fclose(f);
 				}
 			}

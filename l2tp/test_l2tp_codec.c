@@ -36,9 +36,8 @@ START_TEST(harness_session)
 			data++;
 			continue;
 		}
-		ck_assert_int_eq(l2tp_msg_parse(&m, pk[i].data + h.payload_off, h.len - h.payload_off,
-						NULL, 0),
-				 0);
+		ck_assert_int_eq(
+		    l2tp_msg_parse(&m, pk[i].data + h.payload_off, h.len - h.payload_off, NULL, 0), 0);
 		ck_assert_int_lt(ci, (int)RP_ARRAY_LEN(want_ctl));
 		ck_assert_int_eq(m.type, want_ctl[ci]);
 		ck_assert_int_eq(l2tp_msg_missing(&m), -1);
@@ -231,12 +230,12 @@ START_TEST(hidden_roundtrip)
 		l2tp_ctl_begin(&w, 1, 0, 0, 0);
 		l2tp_avp_u16(&w, L2TP_AVP_MSG_TYPE, true, L2TP_SCCRQ);
 		l2tp_avp_put(&w, L2TP_AVP_RANDOM_VECTOR, true, rv, 16);
-		ck_assert_int_eq(l2tp_avp_put_hidden(&w, L2TP_AVP_HOST_NAME, true, host, (size_t)len,
-						     secret, sizeof secret - 1, rv),
-				 0);
-		ck_assert_int_eq(l2tp_avp_put_hidden(&w, L2TP_AVP_ASSIGNED_TID, true, "\x12\x34", 2,
-						     secret, sizeof secret - 1, rv),
-				 0);
+		ck_assert_int_eq(l2tp_avp_put_hidden(&w, L2TP_AVP_HOST_NAME, true, host, (size_t)len, secret,
+		                                     sizeof secret - 1, rv),
+		                 0);
+		ck_assert_int_eq(l2tp_avp_put_hidden(&w, L2TP_AVP_ASSIGNED_TID, true, "\x12\x34", 2, secret,
+		                                     sizeof secret - 1, rv),
+		                 0);
 		l2tp_ctl_end(&w);
 		ck_assert(rp_wr_ok(&w));
 		/* the cleartext does not appear on the wire */
@@ -250,7 +249,7 @@ START_TEST(hidden_roundtrip)
 		ck_assert_int_eq(l2tp_msg_parse(&m, b + 12, w.len - 12, NULL, 0), -1);
 		int rc = l2tp_msg_parse(&m, b + 12, w.len - 12, (const uint8_t *)"other", 5);
 		ck_assert(rc != 0 || m.host_name.len != (size_t)len ||
-			  memcmp(m.host_name.p, host, (size_t)len));
+		          memcmp(m.host_name.p, host, (size_t)len));
 	}
 }
 END_TEST
@@ -262,10 +261,10 @@ END_TEST
 START_TEST(hidden_known_answer)
 {
 	static const uint8_t one[16] = {0x69, 0xc3, 0xe7, 0xf0, 0xfc, 0xdf, 0xda, 0x69,
-					0xd6, 0x3a, 0x3b, 0xe2, 0x09, 0x03, 0x0a, 0x89};
+	                                0xd6, 0x3a, 0x3b, 0xe2, 0x09, 0x03, 0x0a, 0x89};
 	static const uint8_t two[32] = {0x69, 0xd3, 0xee, 0xfd, 0xec, 0xcf, 0xbf, 0x0f, 0xb1, 0x52, 0x52,
-					0x88, 0x62, 0x6f, 0x67, 0xe7, 0xe1, 0x7b, 0x5f, 0xb0, 0x75, 0x17,
-					0x6b, 0x6e, 0x5b, 0x25, 0xec, 0xaa, 0x48, 0xfa, 0x6f, 0xa5};
+	                                0x88, 0x62, 0x6f, 0x67, 0xe7, 0xe1, 0x7b, 0x5f, 0xb0, 0x75, 0x17,
+	                                0x6b, 0x6e, 0x5b, 0x25, 0xec, 0xaa, 0x48, 0xfa, 0x6f, 0xa5};
 	uint8_t rv[16], b[128];
 	for (int i = 0; i < 16; i++)
 		rv[i] = (uint8_t)i;
@@ -276,9 +275,9 @@ START_TEST(hidden_known_answer)
 	ck_assert_uint_eq(rp_get_u16(b), 0x8000 | 0x4000 | 22);
 	ck_assert_mem_eq(b + 6, one, 16);
 	rp_wr_init(&w, b, sizeof b);
-	ck_assert_int_eq(l2tp_avp_put_hidden(&w, 7, true, "abcdefghijklmnopqrst", 20,
-					     (const uint8_t *)"secret", 6, rv),
-			 0);
+	ck_assert_int_eq(
+	    l2tp_avp_put_hidden(&w, 7, true, "abcdefghijklmnopqrst", 20, (const uint8_t *)"secret", 6, rv),
+	    0);
 	ck_assert_uint_eq(w.len, 6 + 32);
 	ck_assert_mem_eq(b + 6, two, 32);
 	/* and decoding the independently produced bytes */
@@ -300,7 +299,7 @@ START_TEST(chal_digest)
 	uint8_t d[16];
 	static const uint8_t chal[4] = {1, 2, 3, 4};
 	static const uint8_t want[16] = {0xc9, 0x4e, 0x89, 0x91, 0x41, 0x85, 0x52, 0x45,
-					 0xff, 0xc3, 0x31, 0x4c, 0x4b, 0x25, 0x88, 0x27};
+	                                 0xff, 0xc3, 0x31, 0x4c, 0x4b, 0x25, 0x88, 0x27};
 	ck_assert_int_eq(l2tp_chal_digest(d, 2, (const uint8_t *)"secret", 6, chal, 4), 0);
 	ck_assert_mem_eq(d, want, 16);
 }

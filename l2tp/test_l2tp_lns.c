@@ -261,7 +261,12 @@ START_TEST(many_sessions_lossy)
 		for (int k = 0; k < NS; k++) {
 			struct lac_sess *x = &s->lac[i].s[k];
 			if (!pppc_up(&x->c))
-				fprintf(stderr, "tun %d sess %d: icrp %d started %d lcp %d/%d auth %d ipcp %d/%d cdn %d failed %d ntx %d\n", i, k, x->icrp, x->ppp_started, x->c.lcp_acked, x->c.lcp_ack_sent, x->c.auth_ok, x->c.ipcp_acked, x->c.ipcp_ack_sent, x->cdn_rcvd, x->c.auth_failed, s->lac[i].ntx);
+				fprintf(stderr,
+				        "tun %d sess %d: icrp %d started %d lcp %d/%d auth %d ipcp %d/%d cdn "
+				        "%d failed %d ntx %d\n",
+				        i, k, x->icrp, x->ppp_started, x->c.lcp_acked, x->c.lcp_ack_sent,
+				        x->c.auth_ok, x->c.ipcp_acked, x->c.ipcp_ack_sent, x->cdn_rcvd,
+				        x->c.auth_failed, s->lac[i].ntx);
 		}
 	ck_assert(all_up(s));
 	ck_assert_uint_eq(s->ups, NT * NS);
@@ -311,9 +316,8 @@ START_TEST(many_sessions_lossy)
 			lac_cdn(&s->lac[i], &s->lac[i].s[k], s->now);
 	for (int i = NT / 2; i < NT; i++)
 		for (int k = 0; k < NS; k++)
-			ck_assert_int_eq(l2tp_close_session(s->lns, s->lac[i].lns_tid,
-							    s->lac[i].s[k].lns_sid, s->now),
-					 0);
+			ck_assert_int_eq(
+			    l2tp_close_session(s->lns, s->lac[i].lns_tid, s->lac[i].s[k].lns_sid, s->now), 0);
 	for (int r = 0; r < 500; r++) {
 		bool cdns = true;
 		for (int i = NT / 2; i < NT; i++)
@@ -539,8 +543,8 @@ static void collect(struct sim *s, struct sent *out)
 	}
 }
 
-static void msg_in(struct sim *s, const struct l2tp_link *link, uint16_t tid, uint16_t ns,
-		   uint16_t nr, uint16_t mt, uint16_t sid_avp)
+static void msg_in(struct sim *s, const struct l2tp_link *link, uint16_t tid, uint16_t ns, uint16_t nr,
+                   uint16_t mt, uint16_t sid_avp)
 {
 	uint8_t b[256];
 	struct rp_wr w;

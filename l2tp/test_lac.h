@@ -83,8 +83,8 @@ static inline void lac_zlb(struct lac_tun *t)
 	t->zlb_sent++;
 }
 
-static inline void lac_begin(struct lac_tun *t, struct rp_wr *w, uint8_t *b, size_t cap,
-			     uint16_t sid, uint16_t mt)
+static inline void lac_begin(struct lac_tun *t, struct rp_wr *w, uint8_t *b, size_t cap, uint16_t sid,
+                             uint16_t mt)
 {
 	rp_wr_init(w, b, cap);
 	l2tp_ctl_begin(w, t->lns_tid, sid, 0, 0);
@@ -115,7 +115,7 @@ static inline void lac_start(struct lac_tun *t, uint64_t sa, uint16_t tid, uint6
 }
 
 static inline void lac_start_auth(struct lac_tun *t, uint64_t sa, uint16_t tid, uint64_t now,
-				  const uint8_t *secret, size_t sl)
+                                  const uint8_t *secret, size_t sl)
 {
 	uint8_t b[256];
 	struct rp_wr w;
@@ -138,8 +138,8 @@ static inline void lac_start_auth(struct lac_tun *t, uint64_t sa, uint16_t tid, 
 	lac_ctl_send(t, &w, now);
 }
 
-static inline void lac_add_session(struct lac_tun *t, uint16_t sid, const char *user,
-				   const char *pass, uint64_t now)
+static inline void lac_add_session(struct lac_tun *t, uint16_t sid, const char *user, const char *pass,
+                                   uint64_t now)
 {
 	uint8_t b[256];
 	struct rp_wr w;
@@ -167,8 +167,7 @@ static inline void lac_flush_ppp(struct lac_tun *t, struct lac_sess *s)
 {
 	for (int i = 0; i < s->c.nout; i++) {
 		uint8_t b[700];
-		int h = l2tp_data_hdr(b, sizeof b, t->lns_tid, s->lns_sid,
-				      (uint16_t)(s->c.out_len[i] + 8));
+		int h = l2tp_data_hdr(b, sizeof b, t->lns_tid, s->lns_sid, (uint16_t)(s->c.out_len[i] + 8));
 		memcpy(b + h, s->c.out[i], s->c.out_len[i]);
 		lac_out(t, b, s->c.out_len[i] + 8);
 	}
@@ -176,7 +175,7 @@ static inline void lac_flush_ppp(struct lac_tun *t, struct lac_sess *s)
 }
 
 static inline void lac_ctl(struct lac_tun *t, const struct l2tp_hdr *h, const struct l2tp_msg *m,
-			   uint64_t now)
+                           uint64_t now)
 {
 	uint8_t b[256];
 	struct rp_wr w;
@@ -193,8 +192,8 @@ static inline void lac_ctl(struct lac_tun *t, const struct l2tp_hdr *h, const st
 			l2tp_chal_digest(d, L2TP_SCCRP, t->secret, t->secret_len, t->chal, 16);
 			t->auth_ok = m->challenge_resp.len == 16 && !memcmp(d, m->challenge_resp.p, 16);
 			if (m->challenge.len) {
-				l2tp_chal_digest(d, L2TP_SCCCN, t->secret, t->secret_len,
-						 m->challenge.p, m->challenge.len);
+				l2tp_chal_digest(d, L2TP_SCCCN, t->secret, t->secret_len, m->challenge.p,
+				                 m->challenge.len);
 				l2tp_avp_put(&w, L2TP_AVP_CHALLENGE_RESP, true, d, 16);
 			}
 		}
@@ -229,8 +228,11 @@ static inline void lac_ctl(struct lac_tun *t, const struct l2tp_hdr *h, const st
 		if (!t->lns_tid)
 			t->lns_tid = m->assigned_tid;
 		break;
-	case L2TP_HELLO: t->hellos++; break;
-	default: break;
+	case L2TP_HELLO:
+		t->hellos++;
+		break;
+	default:
+		break;
 	}
 }
 
@@ -257,15 +259,14 @@ static inline void lac_input(struct lac_tun *t, const uint8_t *p, size_t n, uint
 	}
 	if (h.len == h.payload_off)
 		return;
-	ck_assert_int_eq(l2tp_msg_parse(&m, p + h.payload_off, h.len - h.payload_off, t->secret,
-					t->secret_len),
-			 0);
+	ck_assert_int_eq(
+	    l2tp_msg_parse(&m, p + h.payload_off, h.len - h.payload_off, t->secret, t->secret_len), 0);
 	if (m.type == L2TP_HELLO && t->ignore_hello)
 		return; /* neither processed nor acknowledged */
 	if (h.ns != t->nr) {
 		if (seq_lt(h.ns, t->nr))
 			lac_zlb(t); /* duplicate: ack again */
-		return;         /* ahead: dropped, the LNS retransmits */
+		return;             /* ahead: dropped, the LNS retransmits */
 	}
 	t->nr++;
 	lac_ctl(t, &h, &m, now);
@@ -308,8 +309,7 @@ static inline uint64_t lac_deadline(const struct lac_tun *t)
 		return UINT64_MAX;
 	for (int i = 0; i < t->nsess; i++) {
 		const struct lac_sess *s = &t->s[i];
-		if (s->ppp_started && !s->cdn_rcvd && !s->cdn_sent && !pppc_up(&s->c) &&
-		    s->kick_at < d)
+		if (s->ppp_started && !s->cdn_rcvd && !s->cdn_sent && !pppc_up(&s->c) && s->kick_at < d)
 			d = s->kick_at;
 	}
 	return d;

@@ -32,8 +32,8 @@ struct pppc {
 	int nout;
 };
 
-static inline void pppc_emit(struct pppc *c, uint16_t proto, uint8_t code, uint8_t id,
-			     const uint8_t *d, size_t n)
+static inline void pppc_emit(struct pppc *c, uint16_t proto, uint8_t code, uint8_t id, const uint8_t *d,
+                             size_t n)
 {
 	if (c->nout >= 8 || n + 8 > sizeof c->out[0])
 		return;
@@ -132,7 +132,8 @@ static inline void pppc_input(struct pppc *c, const uint8_t *f, size_t n)
 						break;
 					if (d[i] == 3 && rp_get_u16(d + i + 2) == 0xc223 &&
 					    (c->auth_kind == 1 || d[i + 4] != 5)) {
-						uint8_t nk1[4] = {3, 4, 0xc0, 0x23}, nk2[5] = {3, 5, 0xc2, 0x23, 5};
+						uint8_t nk1[4] = {3, 4, 0xc0, 0x23},
+						        nk2[5] = {3, 5, 0xc2, 0x23, 5};
 						if (c->auth_kind == 1)
 							pppc_emit(c, 0xc021, 3, id, nk1, 4);
 						else
@@ -177,7 +178,7 @@ static inline void pppc_input(struct pppc *c, const uint8_t *f, size_t n)
 			uint8_t h[16];
 			auth_nt_hash(c->pass, strlen(c->pass), h);
 			auth_mschapv2_auth_response(h, c->ntresp, c->peer_chal, c->auth_chal, c->user,
-						    strlen(c->user), want);
+			                            strlen(c->user), want);
 			/* the client checks the server's authenticator response (RFC 2759 §5) */
 			if (dn >= 42 && !memcmp(d, want, 42)) {
 				c->auth_ok = true;

@@ -55,8 +55,7 @@ static void drain(struct l2tp *l, int fd)
 	while ((ev = l2tp_next_event(l))) {
 		if (ev->type == L2TP_EV_SEND) {
 			struct l2tp_ev_send *e = (struct l2tp_ev_send *)ev->data;
-			struct sockaddr_in sa = {.sin_family = AF_INET,
-						 .sin_port = htons(e->link.peer.port)};
+			struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(e->link.peer.port)};
 			memcpy(&sa.sin_addr, e->link.peer.ip, 4);
 			if (sendto(fd, e->pkt, e->len, 0, (struct sockaddr *)&sa, sizeof sa) < 0)
 				perror("sendto");
@@ -64,12 +63,12 @@ static void drain(struct l2tp *l, int fd)
 			if (e->len >= 2 && (e->pkt[0] & 0x80))
 				printf("SEND ctl len=%u tid=%u\n", e->len, e->tid);
 		} else if (ev->type == L2TP_EV_PPP_UP || ev->type == L2TP_EV_SESSION_DOWN ||
-			   ev->type == L2TP_EV_TUNNEL_DOWN) {
+		           ev->type == L2TP_EV_TUNNEL_DOWN) {
 			struct l2tp_ev_session *e = (struct l2tp_ev_session *)ev->data;
 			printf("EV %s tid=%u sid=%u account=%s reason=%d text=%s\n",
-			       ev->type == L2TP_EV_PPP_UP	   ? "PPP_UP"
+			       ev->type == L2TP_EV_PPP_UP         ? "PPP_UP"
 			       : ev->type == L2TP_EV_SESSION_DOWN ? "SESSION_DOWN"
-								  : "TUNNEL_DOWN",
+			                                          : "TUNNEL_DOWN",
 			       e->tid, e->sid, e->account, e->reason, e->text);
 		}
 		fflush(stdout);
@@ -100,8 +99,7 @@ int main(int argc, char **argv)
 	ppp_conf_defaults(&pc);
 	pc.local_ip = 0xc6134d01;
 	pc.dns[0] = 0xc6134d01;
-	struct l2tp_conf c = {.host_name = "rampart-test", .ppp = &pc, .db = db, .pool = pool,
-			      .log = &log};
+	struct l2tp_conf c = {.host_name = "rampart-test", .ppp = &pc, .db = db, .pool = pool, .log = &log};
 	if (argc > 3) {
 		c.secret = (const uint8_t *)argv[3];
 		c.secret_len = strlen(argv[3]);

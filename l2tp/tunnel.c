@@ -109,7 +109,7 @@ static void tunnel_down_event(struct l2tp_tunnel *t, int reason, const char *tex
 	s0.t = t;
 	l2tp_emit_session(t->l, L2TP_EV_TUNNEL_DOWN, &s0, reason, text);
 	rp_logf(t->l->log, RP_LOG_INFO, "l2tp", "tunnel %u (peer %u, host \"%s\") down: %s", t->tid,
-		t->peer_tid, t->host, text);
+	        t->peer_tid, t->host, text);
 }
 
 static void kill_sessions(struct l2tp_tunnel *t, int reason, const char *text)
@@ -177,7 +177,7 @@ static void send_sccrp(struct l2tp_tunnel *t, const struct l2tp_msg *m)
 		rp_put_u16(id, t->tid);
 		l2tp_avp_put(&w, L2TP_AVP_RANDOM_VECTOR, true, rv, sizeof rv);
 		l2tp_avp_put_hidden(&w, L2TP_AVP_ASSIGNED_TID, true, id, 2, l->conf.secret,
-				    l->conf.secret_len, rv);
+		                    l->conf.secret_len, rv);
 	} else
 		l2tp_avp_u16(&w, L2TP_AVP_ASSIGNED_TID, true, t->tid);
 	l2tp_avp_u16(&w, L2TP_AVP_RECV_WINDOW, true, l->conf.recv_window);
@@ -188,8 +188,8 @@ static void send_sccrp(struct l2tp_tunnel *t, const struct l2tp_msg *m)
 		l2tp_avp_put(&w, L2TP_AVP_CHALLENGE, true, t->chal, sizeof t->chal);
 		if (m->challenge.len) {
 			uint8_t d[16];
-			l2tp_chal_digest(d, L2TP_SCCRP, l->conf.secret, l->conf.secret_len,
-					 m->challenge.p, m->challenge.len);
+			l2tp_chal_digest(d, L2TP_SCCRP, l->conf.secret, l->conf.secret_len, m->challenge.p,
+			                 m->challenge.len);
 			l2tp_avp_put(&w, L2TP_AVP_CHALLENGE_RESP, true, d, 16);
 		}
 	}
@@ -227,8 +227,8 @@ static void on_sccrq(struct l2tp_tunnel *t, const struct l2tp_msg *m)
 		send_sccrp(t, m);
 		t->state = T_WAIT_CTL_CONN;
 		rp_logf(l->log, RP_LOG_DETAIL, "l2tp",
-			"SCCRQ from \"%s\" (peer tunnel %u, window %u): tunnel %u", t->host,
-			t->peer_tid, t->peer_rws, t->tid);
+		        "SCCRQ from \"%s\" (peer tunnel %u, window %u): tunnel %u", t->host, t->peer_tid,
+		        t->peer_rws, t->tid);
 	}
 }
 
@@ -289,7 +289,7 @@ void tunnel_ctl(struct l2tp_tunnel *t, const struct l2tp_hdr *h, struct l2tp_msg
 		/* §4.4.1: an unknown Message Type with the M bit clears the tunnel */
 		if (m->type_m)
 			tunnel_stop(t, L2TP_STOP_GENERAL, L2TP_ERR_UNKNOWN_M,
-				    "unknown mandatory message type");
+			            "unknown mandatory message type");
 		return;
 	}
 }
@@ -335,7 +335,10 @@ void tunnel_tick(struct l2tp_tunnel *t)
 	}
 }
 
-static uint64_t umin(uint64_t a, uint64_t b) { return a < b ? a : b; }
+static uint64_t umin(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
 
 uint64_t tunnel_deadline(const struct l2tp_tunnel *t)
 {

@@ -5,8 +5,8 @@
 
 #include <string.h>
 
-static const char *const st_names[] = {"Initial", "Starting", "Closed",	 "Stopped",  "Closing",
-				       "Stopping", "Req-Sent", "Ack-Rcvd", "Ack-Sent", "Opened"};
+static const char *const st_names[] = {"Initial",  "Starting", "Closed",   "Stopped",  "Closing",
+                                       "Stopping", "Req-Sent", "Ack-Rcvd", "Ack-Sent", "Opened"};
 
 const char *fsm_state_name(int s)
 {
@@ -45,10 +45,9 @@ static void set_state(struct ppp_fsm *f, int s)
 {
 	if (f->state != s)
 		rp_logf(f->ppp->log, RP_LOG_DETAIL, "ppp", "%s %s -> %s", f->cb->name,
-			fsm_state_name(f->state), fsm_state_name(s));
+		        fsm_state_name(f->state), fsm_state_name(s));
 	f->state = s;
-	if (s != ST_CLOSING && s != ST_STOPPING && s != ST_REQ_SENT && s != ST_ACK_RCVD &&
-	    s != ST_ACK_SENT)
+	if (s != ST_CLOSING && s != ST_STOPPING && s != ST_REQ_SENT && s != ST_ACK_RCVD && s != ST_ACK_SENT)
 		f->timer = 0;
 }
 
@@ -117,32 +116,46 @@ void fsm_lowerup(struct ppp_fsm *f)
 void fsm_lowerdown(struct ppp_fsm *f)
 {
 	switch (f->state) {
-	case ST_CLOSED: set_state(f, ST_INITIAL); break;
-	case ST_STOPPED: set_state(f, ST_STARTING); break;
-	case ST_CLOSING: set_state(f, ST_INITIAL); break;
+	case ST_CLOSED:
+		set_state(f, ST_INITIAL);
+		break;
+	case ST_STOPPED:
+		set_state(f, ST_STARTING);
+		break;
+	case ST_CLOSING:
+		set_state(f, ST_INITIAL);
+		break;
 	case ST_STOPPING:
 	case ST_REQ_SENT:
 	case ST_ACK_RCVD:
-	case ST_ACK_SENT: set_state(f, ST_STARTING); break;
+	case ST_ACK_SENT:
+		set_state(f, ST_STARTING);
+		break;
 	case ST_OPENED:
 		tld(f);
 		set_state(f, ST_STARTING);
 		break;
-	default: break;
+	default:
+		break;
 	}
 }
 
 void fsm_open(struct ppp_fsm *f)
 {
 	switch (f->state) {
-	case ST_INITIAL: set_state(f, ST_STARTING); break;
+	case ST_INITIAL:
+		set_state(f, ST_STARTING);
+		break;
 	case ST_CLOSED:
 		irc(f, true);
 		scr(f);
 		set_state(f, ST_REQ_SENT);
 		break;
-	case ST_CLOSING: set_state(f, ST_STOPPING); break;
-	default: break;
+	case ST_CLOSING:
+		set_state(f, ST_STOPPING);
+		break;
+	default:
+		break;
 	}
 }
 
@@ -154,8 +167,12 @@ void fsm_close(struct ppp_fsm *f, const char *why)
 		set_state(f, ST_INITIAL);
 		tlf(f);
 		break;
-	case ST_STOPPED: set_state(f, ST_CLOSED); break;
-	case ST_STOPPING: set_state(f, ST_CLOSING); break;
+	case ST_STOPPED:
+		set_state(f, ST_CLOSED);
+		break;
+	case ST_STOPPING:
+		set_state(f, ST_CLOSING);
+		break;
 	case ST_OPENED:
 		tld(f);
 		/* fall through */
@@ -166,7 +183,8 @@ void fsm_close(struct ppp_fsm *f, const char *why)
 		str(f);
 		set_state(f, ST_CLOSING);
 		break;
-	default: break;
+	default:
+		break;
 	}
 }
 
@@ -194,7 +212,8 @@ void fsm_timeout(struct ppp_fsm *f)
 				set_state(f, ST_REQ_SENT);
 		}
 		break;
-	default: break;
+	default:
+		break;
 	}
 }
 
@@ -270,7 +289,8 @@ static void rcr(struct ppp_fsm *f, uint8_t id, const uint8_t *p, size_t n)
 		scr(f);
 		set_state(f, ST_REQ_SENT);
 		break;
-	default: break;
+	default:
+		break;
 	}
 	int code = rcr_verdict(f, p, n, out, &olen);
 	if (code < 0)
@@ -320,7 +340,8 @@ static void rca_rcn(struct ppp_fsm *f, uint8_t code, uint8_t id, const uint8_t *
 	case ST_CLOSING:
 	case ST_STOPPING:
 		return;
-	default: break;
+	default:
+		break;
 	}
 	if (code == CP_CONF_NAK)
 		walk(f, p, n, true);
@@ -351,7 +372,8 @@ static void rca_rcn(struct ppp_fsm *f, uint8_t code, uint8_t id, const uint8_t *
 		scr(f);
 		set_state(f, ST_REQ_SENT);
 		break;
-	default: break;
+	default:
+		break;
 	}
 }
 
@@ -360,7 +382,9 @@ static void rtr(struct ppp_fsm *f, uint8_t id)
 	fsm_send(f, CP_TERM_ACK, id, NULL, 0);
 	switch (f->state) {
 	case ST_ACK_RCVD:
-	case ST_ACK_SENT: set_state(f, ST_REQ_SENT); break;
+	case ST_ACK_SENT:
+		set_state(f, ST_REQ_SENT);
+		break;
 	case ST_OPENED:
 		f->term_reason = 1; /* the peer ended it */
 		tld(f);
@@ -368,7 +392,8 @@ static void rtr(struct ppp_fsm *f, uint8_t id)
 		set_state(f, ST_STOPPING);
 		timer_start(f);
 		break;
-	default: break;
+	default:
+		break;
 	}
 }
 
@@ -383,13 +408,16 @@ static void rta(struct ppp_fsm *f)
 		set_state(f, ST_STOPPED);
 		tlf(f);
 		break;
-	case ST_ACK_RCVD: set_state(f, ST_REQ_SENT); break;
+	case ST_ACK_RCVD:
+		set_state(f, ST_REQ_SENT);
+		break;
 	case ST_OPENED:
 		tld(f);
 		scr(f);
 		set_state(f, ST_REQ_SENT);
 		break;
-	default: break;
+	default:
+		break;
 	}
 }
 
@@ -414,7 +442,8 @@ void fsm_protreject(struct ppp_fsm *f)
 		str(f);
 		set_state(f, ST_STOPPING);
 		break;
-	default: break;
+	default:
+		break;
 	}
 }
 
@@ -429,12 +458,20 @@ void fsm_input(struct ppp_fsm *f, const uint8_t *p, size_t n)
 	if (f->state == ST_INITIAL || f->state == ST_STARTING)
 		return; /* §4.1: packets in these states are unexpected; silently discarded */
 	switch (code) {
-	case CP_CONF_REQ: rcr(f, id, d, dn); break;
+	case CP_CONF_REQ:
+		rcr(f, id, d, dn);
+		break;
 	case CP_CONF_ACK:
 	case CP_CONF_NAK:
-	case CP_CONF_REJ: rca_rcn(f, code, id, d, dn); break;
-	case CP_TERM_REQ: rtr(f, id); break;
-	case CP_TERM_ACK: rta(f); break;
+	case CP_CONF_REJ:
+		rca_rcn(f, code, id, d, dn);
+		break;
+	case CP_TERM_REQ:
+		rtr(f, id);
+		break;
+	case CP_TERM_ACK:
+		rta(f);
+		break;
 	case CP_CODE_REJ:
 		/* RXJ: a rejected basic code (1-7) is catastrophic; an extension code is not */
 		if (dn >= 1 && d[0] >= CP_CONF_REQ && d[0] <= CP_CODE_REJ)

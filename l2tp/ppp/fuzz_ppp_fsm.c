@@ -1,8 +1,8 @@
 /* Stateful fuzzing of one PPP server session: records of {op, len16, bytes}: op 0 = a frame from
  * the peer, 1 = advance time by bytes[0] * 250 ms and tick, 2 = administrative close, 3 = send an
  * IPv4 packet down, 4 = acknowledge the last Configure-Request we sent, 5 = answer the last CHAP
- * challenge (MS-CHAPv2-shaped, user "a"). The verify hook accepts users starting with 'a' (no auth/ here: the point is
- * the automaton). Invariants: closed() at most once, deadlines never in the past after a tick. */
+ * challenge (MS-CHAPv2-shaped, user "a"). The verify hook accepts users starting with 'a' (no auth/ here: the
+ * point is the automaton). Invariants: closed() at most once, deadlines never in the past after a tick. */
 #include "ppp_local.h"
 
 #include <string.h>
@@ -86,15 +86,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rp_rd_u8(&r, &op) || rp_rd_u16(&r, &len) || rp_rd_ref(&r, &b, len))
 			break;
 		switch (op % 6) {
-		case 0: ppp_input(p, b, len, now); break;
+		case 0:
+			ppp_input(p, b, len, now);
+			break;
 		case 1:
 			now += (len ? b[0] : 1) * 250ull;
 			ppp_tick(p, now);
 			if (ppp_next_deadline(p) < now)
 				__builtin_trap();
 			break;
-		case 2: ppp_close(p, "fuzz", now); break;
-		case 3: ppp_output_ip(p, b, len); break;
+		case 2:
+			ppp_close(p, "fuzz", now);
+			break;
+		case 3:
+			ppp_output_ip(p, b, len);
+			break;
 		case 4:
 			if (last_req_len) {
 				uint8_t f[1600];

@@ -41,21 +41,25 @@ static int want_value(uint32_t have, const uint8_t *v, size_t n, uint8_t *sugg, 
 	return OPT_NAK;
 }
 
-static int ipcp_reqopt(struct ppp_fsm *f, uint8_t type, const uint8_t *v, size_t n, uint8_t *sugg,
-		       size_t *sl)
+static int ipcp_reqopt(struct ppp_fsm *f, uint8_t type, const uint8_t *v, size_t n, uint8_t *sugg, size_t *sl)
 {
 	struct ppp *p = f->ppp;
 	switch (type) {
 	case IPCP_ADDR:
 		p->ipcp_saw_addr = true;
 		return want_value(p->peer_ip, v, n, sugg, sl);
-	case IPCP_DNS1: return want_value(p->conf.dns[0], v, n, sugg, sl);
-	case IPCP_DNS2: return want_value(p->conf.dns[1], v, n, sugg, sl);
-	case IPCP_NBNS1: return want_value(p->conf.nbns[0], v, n, sugg, sl);
-	case IPCP_NBNS2: return want_value(p->conf.nbns[1], v, n, sugg, sl);
-	case IPCP_COMP:  /* no Van Jacobson compression */
+	case IPCP_DNS1:
+		return want_value(p->conf.dns[0], v, n, sugg, sl);
+	case IPCP_DNS2:
+		return want_value(p->conf.dns[1], v, n, sugg, sl);
+	case IPCP_NBNS1:
+		return want_value(p->conf.nbns[0], v, n, sugg, sl);
+	case IPCP_NBNS2:
+		return want_value(p->conf.nbns[1], v, n, sugg, sl);
+	case IPCP_COMP: /* no Van Jacobson compression */
 	case IPCP_ADDRS:
-	default: return OPT_REJ;
+	default:
+		return OPT_REJ;
 	}
 }
 
@@ -110,14 +114,14 @@ static void ipcp_finished(struct ppp_fsm *f)
 }
 
 const struct ppp_fsm_cb ppp_ipcp_cb = {
-	.name = "IPCP",
-	.resetci = ipcp_resetci,
-	.addci = ipcp_addci,
-	.reqopt = ipcp_reqopt,
-	.reqmissing = ipcp_reqmissing,
-	.nakopt = ipcp_nakopt,
-	.rejopt = ipcp_rejopt,
-	.up = ipcp_up,
-	.down = ipcp_down,
-	.finished = ipcp_finished,
+    .name = "IPCP",
+    .resetci = ipcp_resetci,
+    .addci = ipcp_addci,
+    .reqopt = ipcp_reqopt,
+    .reqmissing = ipcp_reqmissing,
+    .nakopt = ipcp_nakopt,
+    .rejopt = ipcp_rejopt,
+    .up = ipcp_up,
+    .down = ipcp_down,
+    .finished = ipcp_finished,
 };

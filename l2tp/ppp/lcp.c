@@ -23,7 +23,10 @@ enum {
 #define CHAP_ALG_MD5 5
 #define CHAP_ALG_MSV2 0x81
 
-static struct ppp *P(struct ppp_fsm *f) { return f->ppp; }
+static struct ppp *P(struct ppp_fsm *f)
+{
+	return f->ppp;
+}
 
 /* the best method we still offer, MS-CHAPv2 first (what Windows expects, INTEROP.md) */
 static unsigned next_auth(struct ppp *p)
@@ -74,8 +77,7 @@ static void lcp_addci(struct ppp_fsm *f, struct rp_wr *w)
 	rp_wr_u32(w, p->magic);
 }
 
-static int lcp_reqopt(struct ppp_fsm *f, uint8_t type, const uint8_t *v, size_t n, uint8_t *sugg,
-		      size_t *sl)
+static int lcp_reqopt(struct ppp_fsm *f, uint8_t type, const uint8_t *v, size_t n, uint8_t *sugg, size_t *sl)
 {
 	struct ppp *p = P(f);
 	switch (type) {
@@ -117,10 +119,10 @@ static int lcp_reqopt(struct ppp_fsm *f, uint8_t type, const uint8_t *v, size_t 
 		return n == 0 ? OPT_ACK : OPT_REJ;
 	case LCP_EPDISC:
 		return n >= 1 ? OPT_ACK : OPT_REJ; /* informational (Windows sends it) */
-	case LCP_AUTH:     /* we do not authenticate ourselves to clients */
+	case LCP_AUTH:                             /* we do not authenticate ourselves to clients */
 	case LCP_QUALITY:
 	case LCP_CALLBACK:
-	case LCP_MRRU:     /* no multilink */
+	case LCP_MRRU: /* no multilink */
 	case LCP_SSNHF:
 	default:
 		return OPT_REJ;
@@ -136,15 +138,17 @@ static void lcp_nakopt(struct ppp_fsm *f, uint8_t type, const uint8_t *v, size_t
 		if (n >= 2 && rp_get_u16(v) == PPP_PAP)
 			sug = PPP_AUTH_PAP;
 		else if (n >= 3 && rp_get_u16(v) == PPP_CHAP)
-			sug = v[2] == CHAP_ALG_MSV2 ? PPP_AUTH_MSCHAPV2
-			      : v[2] == CHAP_ALG_MD5 ? PPP_AUTH_CHAP_MD5 : 0;
+			sug = v[2] == CHAP_ALG_MSV2  ? PPP_AUTH_MSCHAPV2
+			      : v[2] == CHAP_ALG_MD5 ? PPP_AUTH_CHAP_MD5
+			                             : 0;
 		p->auth_tried |= p->want_auth;
 		if (sug && (p->conf.auth_methods & sug) && !(p->auth_tried & sug))
 			p->want_auth = sug;
 		else
 			p->want_auth = next_auth(p);
 		if (!p->want_auth)
-			ppp_close_r(p, PPP_DOWN_NEGOTIATION, "peer refused every allowed authentication method");
+			ppp_close_r(p, PPP_DOWN_NEGOTIATION,
+			            "peer refused every allowed authentication method");
 	} else if (type == LCP_MAGIC && n == 4) {
 		do
 			p->magic = rp_rng_u32(p->rng);
@@ -194,7 +198,7 @@ static void lcp_finished(struct ppp_fsm *f)
 		ppp_finish(p, PPP_DOWN_TIMEOUT, "LCP negotiation failed");
 	else
 		ppp_finish(p, p->down_reason ? p->down_reason : PPP_DOWN_PEER,
-			   p->down_text[0] ? p->down_text : "LCP terminated by peer");
+		           p->down_text[0] ? p->down_text : "LCP terminated by peer");
 }
 
 static bool lcp_extcode(struct ppp_fsm *f, uint8_t code, uint8_t id, const uint8_t *d, size_t n)
@@ -234,16 +238,16 @@ static bool lcp_extcode(struct ppp_fsm *f, uint8_t code, uint8_t id, const uint8
 }
 
 const struct ppp_fsm_cb ppp_lcp_cb = {
-	.name = "LCP",
-	.resetci = lcp_resetci,
-	.addci = lcp_addci,
-	.reqopt = lcp_reqopt,
-	.nakopt = lcp_nakopt,
-	.rejopt = lcp_rejopt,
-	.up = lcp_up,
-	.down = lcp_down,
-	.finished = lcp_finished,
-	.extcode = lcp_extcode,
+    .name = "LCP",
+    .resetci = lcp_resetci,
+    .addci = lcp_addci,
+    .reqopt = lcp_reqopt,
+    .nakopt = lcp_nakopt,
+    .rejopt = lcp_rejopt,
+    .up = lcp_up,
+    .down = lcp_down,
+    .finished = lcp_finished,
+    .extcode = lcp_extcode,
 };
 
 /* Keepalive: an Echo-Request after echo_interval of silence; echo_fails unanswered ones close

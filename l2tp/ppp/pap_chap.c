@@ -9,8 +9,7 @@
 enum { CHAP_CHALLENGE = 1, CHAP_RESPONSE = 2, CHAP_SUCCESS = 3, CHAP_FAILURE = 4 };
 enum { PAP_REQ = 1, PAP_ACK = 2, PAP_NAK = 3 };
 
-static void send_ctl(struct ppp *p, uint16_t proto, uint8_t code, uint8_t id, const void *d,
-		     size_t n)
+static void send_ctl(struct ppp *p, uint16_t proto, uint8_t code, uint8_t id, const void *d, size_t n)
 {
 	uint8_t b[300];
 	if (n + 4 > sizeof b)
@@ -82,9 +81,12 @@ static void hex(char *out, const uint8_t *p, size_t n)
 static const char *verdict_text(int v)
 {
 	switch (v) {
-	case PPP_AUTH_DISABLED: return "account disabled";
-	case PPP_AUTH_NO_PERMISSION: return "no dial-in permission";
-	default: return "authentication failure";
+	case PPP_AUTH_DISABLED:
+		return "account disabled";
+	case PPP_AUTH_NO_PERMISSION:
+		return "no dial-in permission";
+	default:
+		return "authentication failure";
 	}
 }
 
@@ -102,8 +104,8 @@ static void verified(struct ppp *p, const struct ppp_auth_res *res)
 static void failed(struct ppp *p, const char *user, size_t ul, int verdict)
 {
 	char msg[128];
-	snprintf(msg, sizeof msg, "authentication of \"%.*s\" failed: %s", (int)(ul > 63 ? 63 : ul),
-		 user, verdict_text(verdict));
+	snprintf(msg, sizeof msg, "authentication of \"%.*s\" failed: %s", (int)(ul > 63 ? 63 : ul), user,
+	         verdict_text(verdict));
 	rp_logf(p->log, RP_LOG_WARN, "ppp", "%s", msg);
 	ppp_close_r(p, PPP_DOWN_AUTH, msg);
 }
@@ -152,8 +154,8 @@ static void chap_response(struct ppp *p, uint8_t id, const uint8_t *d, size_t n)
 	if (res.verdict == PPP_AUTH_OK) {
 		char m[96];
 		int ml = p->auth == PPP_AUTH_MSCHAPV2
-				 ? snprintf(m, sizeof m, "%s M=Access granted", res.auth_response)
-				 : snprintf(m, sizeof m, "Access granted");
+		             ? snprintf(m, sizeof m, "%s M=Access granted", res.auth_response)
+		             : snprintf(m, sizeof m, "Access granted");
 		uint8_t *b = p->success_pkt;
 		b[0] = CHAP_SUCCESS;
 		b[1] = id;
@@ -168,14 +170,15 @@ static void chap_response(struct ppp *p, uint8_t id, const uint8_t *d, size_t n)
 	if (p->auth == PPP_AUTH_MSCHAPV2) {
 		/* RFC 2759 §6 failure packet, in the form Windows shows the user (error 691/647/649):
 		 * "E=eeeeeeeeee R=r C=cccccccccccccccccccccccccccccccc V=vvvvvvvvvv M=<msg>" */
-		int e = res.verdict == PPP_AUTH_DISABLED ? 647
-			: res.verdict == PPP_AUTH_NO_PERMISSION ? 649 : 691;
+		int e = res.verdict == PPP_AUTH_DISABLED        ? 647
+		        : res.verdict == PPP_AUTH_NO_PERMISSION ? 649
+		                                                : 691;
 		bool retry = e == 691 && p->auth_fails <= p->conf.auth_retries;
 		char c[33], m[160];
 		new_challenge(p);
 		hex(c, p->chal, 16);
 		int ml = snprintf(m, sizeof m, "E=%d R=%d C=%s V=3 M=%s", e, retry ? 1 : 0, c,
-				  verdict_text(res.verdict));
+		                  verdict_text(res.verdict));
 		send_ctl(p, PPP_CHAP, CHAP_FAILURE, id, m, (size_t)ml);
 		if (retry) {
 			p->chal_id = (uint8_t)(id + 1);

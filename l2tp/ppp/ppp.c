@@ -66,7 +66,7 @@ int ppp_ctl_validate(const uint8_t *p, size_t n, bool has_options)
 }
 
 struct ppp *ppp_new(const struct ppp_conf *conf, const struct ppp_cb *cb, struct rp_rng *rng,
-		    struct rp_log *log, uint64_t now_ms)
+                    struct rp_log *log, uint64_t now_ms)
 {
 	struct ppp *p = calloc(1, sizeof *p);
 	if (!p)
@@ -292,8 +292,23 @@ int ppp_output_ip(struct ppp *p, const uint8_t *pkt, size_t len)
 	return 0;
 }
 
-bool ppp_is_up(const struct ppp *p) { return p->ip_up; }
-uint64_t ppp_last_rx(const struct ppp *p) { return p->last_rx; }
-uint32_t ppp_peer_ip(const struct ppp *p) { return p->peer_ip; }
-uint16_t ppp_peer_mru(const struct ppp *p) { return p->peer_mru; }
-size_t ppp_sizeof(void) { return sizeof(struct ppp); }
+bool ppp_is_up(const struct ppp *p)
+{
+	return p->ip_up;
+}
+uint64_t ppp_last_rx(const struct ppp *p)
+{
+	return p->last_rx;
+}
+uint32_t ppp_peer_ip(const struct ppp *p)
+{
+	return p->peer_ip;
+}
+uint16_t ppp_peer_mru(const struct ppp *p)
+{
+	return p->peer_mru;
+}
+size_t ppp_sizeof(void)
+{
+	return sizeof(struct ppp);
+}

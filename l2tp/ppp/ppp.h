@@ -31,19 +31,19 @@ enum {
 enum { PPP_AUTH_PAP = 1, PPP_AUTH_CHAP_MD5 = 2, PPP_AUTH_MSCHAPV2 = 4 };
 
 struct ppp_conf {
-	uint16_t mru;              /* ours; default 1400 */
-	unsigned auth_methods;     /* offered, best first: MS-CHAPv2, CHAP-MD5, PAP; default MS-CHAPv2|PAP */
-	uint32_t local_ip;         /* our IPCP address, host order; required */
-	uint32_t dns[2], nbns[2];  /* RFC 1877, 0 = not offered (option rejected) */
-	unsigned echo_interval_s;  /* LCP Echo-Request after this much silence; default 30, 0 off */
-	unsigned echo_fails;       /* unanswered echoes before closing; default 4 */
-	unsigned restart_ms;       /* RFC 1661 restart timer; default 3000 */
-	unsigned max_configure;    /* 10 */
-	unsigned max_terminate;    /* 2 */
-	unsigned max_failure;      /* 5 */
-	unsigned auth_retries;     /* MS-CHAPv2 retries offered with R=1; default 2 */
-	unsigned phase_timeout_s;  /* from start to IPCP up; default 60 */
-	const char *name;          /* our CHAP name; default "rampart" */
+	uint16_t mru;             /* ours; default 1400 */
+	unsigned auth_methods;    /* offered, best first: MS-CHAPv2, CHAP-MD5, PAP; default MS-CHAPv2|PAP */
+	uint32_t local_ip;        /* our IPCP address, host order; required */
+	uint32_t dns[2], nbns[2]; /* RFC 1877, 0 = not offered (option rejected) */
+	unsigned echo_interval_s; /* LCP Echo-Request after this much silence; default 30, 0 off */
+	unsigned echo_fails;      /* unanswered echoes before closing; default 4 */
+	unsigned restart_ms;      /* RFC 1661 restart timer; default 3000 */
+	unsigned max_configure;   /* 10 */
+	unsigned max_terminate;   /* 2 */
+	unsigned max_failure;     /* 5 */
+	unsigned auth_retries;    /* MS-CHAPv2 retries offered with R=1; default 2 */
+	unsigned phase_timeout_s; /* from start to IPCP up; default 60 */
+	const char *name;         /* our CHAP name; default "rampart" */
 };
 
 struct ppp_auth_req {
@@ -62,9 +62,9 @@ struct ppp_auth_req {
 
 enum ppp_auth_verdict {
 	PPP_AUTH_OK = 0,
-	PPP_AUTH_BAD_PASSWORD, /* retry allowed (MS-CHAPv2 E=691 R=1) */
-	PPP_AUTH_DISABLED,     /* E=647 */
-	PPP_AUTH_NO_PERMISSION,/* E=649: unknown user, method not allowed, no address */
+	PPP_AUTH_BAD_PASSWORD,  /* retry allowed (MS-CHAPv2 E=691 R=1) */
+	PPP_AUTH_DISABLED,      /* E=647 */
+	PPP_AUTH_NO_PERMISSION, /* E=649: unknown user, method not allowed, no address */
 };
 
 struct ppp_auth_res {
@@ -97,7 +97,7 @@ struct ppp;
 
 void ppp_conf_defaults(struct ppp_conf *c);
 struct ppp *ppp_new(const struct ppp_conf *conf, const struct ppp_cb *cb, struct rp_rng *rng,
-		    struct rp_log *log, uint64_t now_ms);
+                    struct rp_log *log, uint64_t now_ms);
 void ppp_free(struct ppp *p);
 /* Lower layer up + administrative open: LCP sends its first Configure-Request. */
 void ppp_start(struct ppp *p, uint64_t now_ms);

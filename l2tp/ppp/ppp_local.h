@@ -40,12 +40,12 @@ struct ppp_fsm;
 /* npppd/pppd-style callback table: the automaton is generic, each protocol fills this in. */
 struct ppp_fsm_cb {
 	const char *name;
-	void (*resetci)(struct ppp_fsm *f);                  /* fresh options before a new negotiation */
-	void (*addci)(struct ppp_fsm *f, struct rp_wr *w);   /* our Configure-Request options */
+	void (*resetci)(struct ppp_fsm *f);                /* fresh options before a new negotiation */
+	void (*addci)(struct ppp_fsm *f, struct rp_wr *w); /* our Configure-Request options */
 	/* the peer's option: OPT_ACK, OPT_NAK (write the suggested value to sugg, set *slen) or
 	 * OPT_REJ */
 	int (*reqopt)(struct ppp_fsm *f, uint8_t type, const uint8_t *v, size_t n, uint8_t *sugg,
-		      size_t *slen);
+	              size_t *slen);
 	/* after all options: may append options the peer must add (Nak); returns true if it did */
 	bool (*reqmissing)(struct ppp_fsm *f, struct rp_wr *nak);
 	void (*nakopt)(struct ppp_fsm *f, uint8_t type, const uint8_t *v, size_t n);
@@ -62,8 +62,8 @@ struct ppp_fsm {
 	struct ppp *ppp;
 	uint16_t proto;
 	int state;
-	uint8_t id;        /* next identifier to use */
-	uint8_t reqid;     /* identifier of our outstanding Configure-Request */
+	uint8_t id;    /* next identifier to use */
+	uint8_t reqid; /* identifier of our outstanding Configure-Request */
 	bool reqid_valid;
 	unsigned restarts; /* restart counter */
 	unsigned naks;     /* Configure-Naks sent in a row (max-failure) */
@@ -89,12 +89,12 @@ struct ppp {
 	/* LCP negotiated values */
 	uint16_t peer_mru;
 	uint32_t magic, peer_magic;
-	unsigned want_auth;   /* the one method in our Configure-Request (0 when none left) */
-	unsigned auth_tried;  /* methods the peer refused */
-	unsigned loop_naks;   /* Magic-Number collisions in a row (§6.4 loopback) */
+	unsigned want_auth;  /* the one method in our Configure-Request (0 when none left) */
+	unsigned auth_tried; /* methods the peer refused */
+	unsigned loop_naks;  /* Magic-Number collisions in a row (§6.4 loopback) */
 
 	/* authentication */
-	unsigned auth;        /* method agreed */
+	unsigned auth; /* method agreed */
 	uint8_t chal[16];
 	uint8_t chal_id;
 	unsigned chal_sends;

@@ -48,23 +48,23 @@ static int h_verify(void *ctx, const struct ppp_auth_req *q, struct ppp_auth_res
 {
 	struct h *h = ctx;
 	struct auth_ppp_req aq = {.method = q->method,
-				  .user = q->user,
-				  .user_len = q->user_len,
-				  .password = q->password,
-				  .password_len = q->password_len,
-				  .chap_id = q->chap_id,
-				  .challenge = q->challenge,
-				  .challenge_len = q->challenge_len,
-				  .response = q->response,
-				  .peer_challenge = q->peer_challenge,
-				  .nt_response = q->nt_response};
+	                          .user = q->user,
+	                          .user_len = q->user_len,
+	                          .password = q->password,
+	                          .password_len = q->password_len,
+	                          .chap_id = q->chap_id,
+	                          .challenge = q->challenge,
+	                          .challenge_len = q->challenge_len,
+	                          .response = q->response,
+	                          .peer_challenge = q->peer_challenge,
+	                          .nt_response = q->nt_response};
 	struct auth_ppp_res ar;
 	if (auth_ppp_verify(h->db, &aq, &ar))
 		return -1;
-	r->verdict = ar.result == AUTH_OK		 ? PPP_AUTH_OK
-		     : ar.result == AUTH_FAIL_PASSWORD ? PPP_AUTH_BAD_PASSWORD
-		     : ar.result == AUTH_FAIL_DISABLED ? PPP_AUTH_DISABLED
-						       : PPP_AUTH_NO_PERMISSION;
+	r->verdict = ar.result == AUTH_OK              ? PPP_AUTH_OK
+	             : ar.result == AUTH_FAIL_PASSWORD ? PPP_AUTH_BAD_PASSWORD
+	             : ar.result == AUTH_FAIL_DISABLED ? PPP_AUTH_DISABLED
+	                                               : PPP_AUTH_NO_PERMISSION;
 	memcpy(r->account, ar.account, sizeof r->account);
 	memcpy(r->auth_response, ar.auth_response, sizeof r->auth_response);
 	if (r->verdict == PPP_AUTH_OK && auth_pool_lease(h->pool, ar.static_ip, &r->peer_ip))
@@ -584,10 +584,10 @@ START_TEST(malformed_frames)
 	/* bad lengths and options: silently discarded, nothing answered */
 	h.nq = 0;
 	static const uint8_t bad[][12] = {
-		{0xff, 0x03, 0xc0, 0x21, 1, 1, 0, 40, 1, 4, 5, 0x78}, /* length past the end */
-		{0xff, 0x03, 0xc0, 0x21, 1, 1, 0, 8, 1, 1, 5, 0x78},  /* option length 1 */
-		{0xff, 0x03, 0xc0, 0x21, 1, 1, 0, 3, 0, 0, 0, 0},     /* length below 4 */
-		{0xff, 0x03, 0xc0, 0x20, 1, 1, 0, 4, 0, 0, 0, 0},     /* even protocol */
+	    {0xff, 0x03, 0xc0, 0x21, 1, 1, 0, 40, 1, 4, 5, 0x78}, /* length past the end */
+	    {0xff, 0x03, 0xc0, 0x21, 1, 1, 0, 8, 1, 1, 5, 0x78},  /* option length 1 */
+	    {0xff, 0x03, 0xc0, 0x21, 1, 1, 0, 3, 0, 0, 0, 0},     /* length below 4 */
+	    {0xff, 0x03, 0xc0, 0x20, 1, 1, 0, 4, 0, 0, 0, 0},     /* even protocol */
 	};
 	for (size_t i = 0; i < RP_ARRAY_LEN(bad); i++)
 		ppp_input(h.ppp, bad[i], 12, h.now);
