@@ -80,6 +80,8 @@ int auth_account_del(struct auth_db *db, const char *name);
 int auth_account_passwd(struct auth_db *db, const char *name, const char *password, bool store_cleartext);
 int auth_account_set_enabled(struct auth_db *db, const char *name, bool enabled);
 int auth_account_set_methods(struct auth_db *db, const char *name, unsigned methods);
+int auth_account_set_static_ip(struct auth_db *db, const char *name, uint32_t ip);   /* 0 = pool */
+int auth_account_set_group(struct auth_db *db, const char *name, const char *group); /* NULL = none */
 int auth_account_get(struct auth_db *db, const char *name, struct auth_account *out);
 /* Calls fn for each account in name order; stops early when fn returns non-zero. */
 int auth_account_list(struct auth_db *db, int (*fn)(void *ctx, const struct auth_account *a), void *ctx);

@@ -218,6 +218,22 @@ int auth_account_set_methods(struct auth_db *db, const char *name, unsigned meth
 	return exec_name(db, "UPDATE accounts SET methods=?2 WHERE name=?1", name, methods, true);
 }
 
+int auth_account_set_static_ip(struct auth_db *db, const char *name, uint32_t ip)
+{
+	return exec_name(db, "UPDATE accounts SET static_ip=?2 WHERE name=?1", name, ip, true);
+}
+
+int auth_account_set_group(struct auth_db *db, const char *name, const char *group)
+{
+	int64_t gid;
+	int rc = group_id(db, group, &gid);
+	if (rc)
+		return rc;
+	if (!gid)
+		return exec_name(db, "UPDATE accounts SET group_id=NULL WHERE name=?1", name, 0, false);
+	return exec_name(db, "UPDATE accounts SET group_id=?2 WHERE name=?1", name, gid, true);
+}
+
 int auth_account_passwd(struct auth_db *db, const char *name, const char *password, bool store_cleartext)
 {
 	uint8_t h[16];

@@ -194,6 +194,15 @@ START_TEST(store)
 	auth_ppp_verify(db, &p, &res);
 	ck_assert_int_eq(res.result, AUTH_OK);
 	ck_assert_uint_eq(res.static_ip, 0xc6120005);
+	ck_assert_int_eq(auth_account_set_static_ip(db, "alice", 0xc6120009), 0);
+	ck_assert_int_eq(auth_account_set_group(db, "alice", "admins"), 0);
+	ck_assert_int_eq(auth_account_get(db, "alice", &a), 0);
+	ck_assert_uint_eq(a.static_ip, 0xc6120009);
+	ck_assert_str_eq(a.group, "admins");
+	ck_assert_int_eq(auth_account_set_group(db, "alice", NULL), 0);
+	ck_assert_int_eq(auth_account_get(db, "alice", &a), 0);
+	ck_assert_str_eq(a.group, "");
+	ck_assert_int_eq(auth_account_set_static_ip(db, "nobody", 1), -ENOENT);
 	ck_assert_int_eq(auth_account_set_methods(db, "alice", AUTH_M_MSCHAPV2), 0);
 	auth_ppp_verify(db, &p, &res);
 	ck_assert_int_eq(res.result, AUTH_FAIL_METHOD);

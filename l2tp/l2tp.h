@@ -287,4 +287,19 @@ struct l2tp_stats {
 };
 void l2tp_get_stats(const struct l2tp *l, struct l2tp_stats *st);
 
+/* "Who is connected": one call per session (and per tunnel without sessions, sid 0), for
+ * rampartctl / the monitor. fn returns non-zero to stop. */
+struct l2tp_session_info {
+	struct l2tp_link link;
+	uint16_t tid, sid, peer_tid, peer_sid;
+	char host[64];  /* the LAC's Host Name */
+	bool tunnel_up; /* SCCCN done */
+	bool ppp_up;    /* IPCP opened */
+	uint32_t ip;    /* host order, 0 if none */
+	char account[64];
+	uint64_t since_ms; /* session (or tunnel) creation time */
+};
+void l2tp_foreach_session(const struct l2tp *l, int (*fn)(void *ctx, const struct l2tp_session_info *si),
+                          void *ctx);
+
 #endif

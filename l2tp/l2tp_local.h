@@ -72,7 +72,7 @@ struct l2tp_tunnel {
 	struct l2tp_ooo *ooo; /* our receive window, indexed by Ns % recv_window */
 	bool ack_needed;
 	/* liveness */
-	uint64_t last_rx, hello_at, close_at, idle_since;
+	uint64_t last_rx, hello_at, close_at, idle_since, created;
 	uint8_t chal[16];
 	bool chal_sent;
 	unsigned nsessions;

@@ -352,3 +352,36 @@ void l2tp_get_stats(const struct l2tp *l, struct l2tp_stats *st)
 {
 	*st = l->st;
 }
+
+void l2tp_foreach_session(const struct l2tp *l, int (*fn)(void *ctx, const struct l2tp_session_info *si),
+                          void *ctx)
+{
+	struct l2tp_session_info si;
+	for (const struct l2tp_tunnel *t = l->tunnels; t; t = t->next) {
+		if (t->state == T_DEAD)
+			continue;
+		memset(&si, 0, sizeof si);
+		si.link = t->link;
+		si.tid = t->tid;
+		si.peer_tid = t->peer_tid;
+		memcpy(si.host, t->host, sizeof si.host);
+		si.tunnel_up = t->state == T_ESTABLISHED;
+		si.since_ms = t->created;
+		bool any = false;
+		for (const struct l2tp_session *s = t->sessions; s; s = s->next) {
+			if (s->state == S_DEAD)
+				continue;
+			any = true;
+			si.sid = s->sid;
+			si.peer_sid = s->peer_sid;
+			si.ppp_up = s->up_reported;
+			si.ip = s->ip;
+			memcpy(si.account, s->account, sizeof si.account);
+			si.since_ms = s->created;
+			if (fn(ctx, &si))
+				return;
+		}
+		if (!any && fn(ctx, &si))
+			return;
+	}
+}

@@ -251,6 +251,16 @@ static void bring_up(struct sim *s, int ntun, int nsess)
 		step(s);
 }
 
+static int count_si(void *ctx, const struct l2tp_session_info *si)
+{
+	unsigned *c = ctx;
+	c[0]++;
+	if (si->ppp_up && si->ip && si->tunnel_up && !strcmp(si->host, "testlac") &&
+	    !strncmp(si->account, "user", 4))
+		c[1]++;
+	return 0;
+}
+
 START_TEST(many_sessions_lossy)
 {
 	struct sim *s = &S;
@@ -285,6 +295,13 @@ START_TEST(many_sessions_lossy)
 		for (int k = 0; k < NS; k++)
 			ck_assert_uint_ne(s->lac[i].s[k].lns_sid, 0);
 	}
+	/* the session list agrees with the events */
+	struct cnt {
+		unsigned n, up;
+	} cn = {0, 0};
+	l2tp_foreach_session(s->lns, count_si, &cn);
+	ck_assert_uint_eq(cn.n, NT * NS);
+	ck_assert_uint_eq(cn.up, NT * NS);
 	/* the client got the pool address and the DNS server */
 	ck_assert_uint_eq(s->lac[0].s[0].c.dns1, 0x08080808);
 
