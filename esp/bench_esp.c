@@ -179,7 +179,7 @@ static void bench_one(const struct cfg *c, unsigned long n, unsigned long extra,
 	memset(r, 0, sizeof *r);
 	r->esp_pps = r->raw_pps = 1;
 	struct rp_rng rng;
-	esp_rng_gnutls(&rng);
+	rp_rng_gnutls(&rng, 0); /* nonce level: CBC IVs and SPIs */
 	struct esp_sad *sad = esp_sad_new(NULL, &rng, NULL);
 	for (unsigned long i = 0; i < extra; i++) {
 		struct esp_sa_params q = {

@@ -8,9 +8,8 @@
  *   esp_in.c      esp_decap: inbound processing (lookup, replay, ICV, decrypt, trailer, selectors)
  *   esp_out.c     esp_encap: outbound processing (sequence, padding, IV, encrypt, ICV)
  *   esp_keylog.c  Wireshark esp_sa UAT lines for every SA, and a 0600 file appender
- *   esp_rng.c     a GnuTLS-backed rp_rng (gnutls_rnd NONCE level) for production and benchmarks
  *
- * Wiring (server/): one esp_sad per process, created with esp_rng_gnutls. IKE Quick Mode as
+ * Wiring (server/): one esp_sad per process, created with rp_rng_gnutls(&rng, 0) (server/base). IKE Quick Mode as
  * responder: esp_spi_alloc for our inbound SPI -> QM2; on SA_INSTALL, esp_sa_add twice (inbound
  * with that SPI, outbound with the peer's SPI), keys from KEYMAT (RFC 2409 §5.5: encryption key
  * first, then the integrity key; for GCM the 4-byte salt follows the key, RFC 4106 §8.1), encap
@@ -210,8 +209,5 @@ int esp_sa_set_peer(struct esp_sad *sad, uint32_t sa_id, const struct rp_addr *p
 int esp_keylog_line(const struct esp_sa_params *p, uint32_t spi, char *out, size_t n);
 int esp_keylog_append(const char *path, const char *line);
 
-/* A production random source for esp_sad_new: gnutls_rnd(GNUTLS_RND_NONCE), a fast CSPRNG that
- * is right for CBC IVs (RFC 3602 §2: unpredictable) and SPIs. */
-void esp_rng_gnutls(struct rp_rng *r);
 
 #endif

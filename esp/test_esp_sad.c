@@ -594,7 +594,7 @@ END_TEST
 START_TEST(iv_freshness)
 {
 	struct rp_rng rng;
-	esp_rng_gnutls(&rng);
+	rp_rng_gnutls(&rng, 0); /* nonce level: CBC IVs and SPIs */
 	for (int k = 0; k < 2; k++) {
 		const struct xf *x = &xfs[k ? 7 : 2];
 		struct esp_sad *sad = esp_sad_new(NULL, &rng, NULL);
