@@ -249,6 +249,7 @@ struct l2tp_ev_session {
 	struct l2tp_link link;
 	uint16_t tid, sid; /* ours */
 	uint32_t ip;       /* tunnel IPv4 address given to the peer (host order), 0 if none */
+	uint16_t mru;      /* PPP_UP: the peer's MRU (bound what is given to l2tp_output_ip) */
 	int64_t account_id;
 	char account[64];
 	int reason;    /* for DOWN: enum l2tp_down */

@@ -46,6 +46,7 @@ void l2tp_emit_session(struct l2tp *l, int type, const struct l2tp_session *s, i
 	e->tid = s->t->tid;
 	e->sid = s->sid;
 	e->ip = s->ip;
+	e->mru = s->ppp ? ppp_peer_mru(s->ppp) : 0;
 	e->account_id = s->account_id;
 	memcpy(e->account, s->account, sizeof e->account);
 	e->reason = reason;

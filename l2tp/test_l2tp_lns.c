@@ -125,6 +125,7 @@ static void drain_lns(struct sim *s)
 		} else if (ev->type == L2TP_EV_PPP_UP) {
 			struct l2tp_ev_session *e = (struct l2tp_ev_session *)ev->data;
 			ck_assert_uint_ne(e->ip, 0);
+			ck_assert_uint_eq(e->mru, 1400); /* what the test client asked for */
 			ck_assert(!strncmp(e->account, "user", 4));
 			for (unsigned k = 0; k < s->ups; k++)
 				ck_assert_uint_ne(s->up_ips[k], e->ip); /* no duplicate lease */
