@@ -213,15 +213,16 @@ struct l2tp_conf {
 	const char *host_name; /* our Host Name AVP */
 	const uint8_t *secret; /* tunnel secret: hidden AVPs + tunnel authentication */
 	size_t secret_len;
-	bool require_tunnel_auth; /* refuse an SCCRQ without a Challenge (needs secret) */
-	bool hide_avps;           /* with a secret: send Assigned Tunnel/Session IDs hidden (§4.3);
-	                           * off by default: xl2tpd 1.3.18 refuses hidden mandatory AVPs */
-	uint16_t recv_window;     /* we advertise (§5.8); default 16 */
-	unsigned hello_s;         /* HELLO after this much silence (60 is usual); 0 disables */
-	unsigned rexmit_max;      /* retransmissions before the tunnel is declared dead; 5 */
-	unsigned rexmit_cap_s;    /* back-off cap (§5.8: at least 8 s); 8 */
-	unsigned max_tunnels;     /* 0 = 65535 */
-	unsigned max_sessions;    /* per tunnel; 0 = 1024 */
+	bool require_tunnel_auth;      /* refuse an SCCRQ without a Challenge (needs secret) */
+	bool hide_avps;                /* with a secret: send Assigned Tunnel/Session IDs hidden (§4.3);
+	                                * off by default: xl2tpd 1.3.18 refuses hidden mandatory AVPs */
+	uint16_t recv_window;          /* we advertise (§5.8); default 16 */
+	unsigned hello_s;              /* HELLO after this much silence (60 is usual); 0 disables */
+	unsigned rexmit_max;           /* retransmissions before the tunnel is declared dead; 5 */
+	unsigned rexmit_cap_s;         /* back-off cap (§5.8: at least 8 s); 8 */
+	unsigned max_tunnels;          /* 0 = 65535 */
+	unsigned max_tunnels_per_link; /* 0 = 64 */
+	unsigned max_sessions;         /* per tunnel; 0 = 1024 */
 	unsigned
 	    idle_setup_s; /* close a tunnel left without sessions this long; 0 = never (120 is sensible) */
 	const struct ppp_conf *ppp; /* PPP options (MRU, DNS, WINS, auth methods, local address) */

@@ -149,6 +149,8 @@ struct l2tp *l2tp_new(const struct l2tp_conf *conf, struct rp_rng *rng, uint64_t
 		l->conf.rexmit_cap_s = 8;
 	if (!l->conf.max_tunnels || l->conf.max_tunnels > 65535)
 		l->conf.max_tunnels = 65535;
+	if (!l->conf.max_tunnels_per_link)
+		l->conf.max_tunnels_per_link = 64;
 	if (!l->conf.max_sessions)
 		l->conf.max_sessions = 1024;
 	if (!l->conf.secret_len)

@@ -493,6 +493,33 @@ START_TEST(protocol_errors)
 	ck_assert(t->stopccn_rcvd);
 	ck_assert_uint_eq(t->stop_result, L2TP_STOP_BAD_VERSION);
 
+	/* one link cannot take more than max_tunnels_per_link tunnels */
+	{
+		struct l2tp_link flood = {.sa = 77};
+		struct l2tp_stats fs0, fs;
+		l2tp_get_stats(s->lns, &fs0);
+		rp_addr_v4(&flood.peer, 0x64400002, 1701);
+		for (unsigned i = 0; i < 70; i++) {
+			rp_wr_init(&w, b, sizeof b);
+			l2tp_ctl_begin(&w, 0, 0, 0, 0);
+			l2tp_avp_u16(&w, L2TP_AVP_MSG_TYPE, true, L2TP_SCCRQ);
+			l2tp_avp_u16(&w, L2TP_AVP_PROTO_VER, true, 0x0100);
+			l2tp_avp_u32(&w, L2TP_AVP_FRAMING_CAP, true, 1);
+			l2tp_avp_put(&w, L2TP_AVP_HOST_NAME, true, "f", 1);
+			l2tp_avp_u16(&w, L2TP_AVP_ASSIGNED_TID, true, (uint16_t)(1000 + i));
+			l2tp_ctl_end(&w);
+			l2tp_input(s->lns, &flood, b, w.len, s->now);
+		}
+		l2tp_get_stats(s->lns, &fs);
+		ck_assert_uint_eq(fs.tunnels, fs0.tunnels + 64);
+		l2tp_link_gone(s->lns, 77, s->now);
+		l2tp_get_stats(s->lns, &fs);
+		ck_assert_uint_eq(fs.tunnels, fs0.tunnels);
+		struct rp_ev *ev;
+		while ((ev = l2tp_next_event(s->lns)))
+			rp_ev_free(ev);
+	}
+
 	/* a good tunnel; then the same tunnel ID from another SA is refused (no cross-SA
 	 * injection), and an ICRQ with an unknown mandatory AVP gets a CDN */
 	lac_start(&s->lac[1], 3, 57, s->now);

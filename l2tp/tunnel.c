@@ -10,16 +10,18 @@
 #define STOP_HOLD_MS 31000 /* §5.7: keep the state one full retransmission cycle after StopCCN */
 #define CONN_SETUP_MS 60000
 
+/* The hash covers the link only, so one bucket holds every tunnel of a link: that is what lets
+ * tunnel_new() count them cheaply to enforce max_tunnels_per_link. */
 static unsigned peer_hash(const struct l2tp_link *k, uint16_t ptid)
 {
 	uint64_t h = 1469598103934665603ull;
 	const uint8_t *b = (const uint8_t *)&k->sa;
+	(void)ptid;
 	for (size_t i = 0; i < sizeof k->sa; i++)
 		h = (h ^ b[i]) * 1099511628211ull;
 	for (size_t i = 0; i < 16; i++)
 		h = (h ^ k->peer.ip[i]) * 1099511628211ull;
 	h = (h ^ k->peer.port) * 1099511628211ull;
-	h = (h ^ ptid) * 1099511628211ull;
 	return (unsigned)(h % L2TP_HASH);
 }
 
@@ -35,6 +37,13 @@ struct l2tp_tunnel *tunnel_new(struct l2tp *l, const struct l2tp_link *link, uin
 {
 	uint16_t tid = 0;
 	if (l->st.tunnels >= l->conf.max_tunnels)
+		return NULL;
+	/* one IPsec SA (or one plain-L2TP address) cannot take the whole tunnel table */
+	unsigned same = 0;
+	for (struct l2tp_tunnel *o = l->peer_hash[peer_hash(link, 0)]; o; o = o->hash_next)
+		if (o->state != T_DEAD && l2tp_link_eq(&o->link, link))
+			same++;
+	if (same >= l->conf.max_tunnels_per_link)
 		return NULL;
 	/* random, non-zero, unique (§3.1 IDs are ours to pick; random makes them unguessable) */
 	for (int i = 0; i < 64 && !tid; i++) {
