@@ -260,16 +260,38 @@ static void close_all(uv_handle_t *h, void *arg)
 		uv_close(h, close_cb);
 }
 
+static void finish_stop(struct srv *s)
+{
+	srv_core_delete_sas(s);
+	if (s->ctl_open)
+		unlink(s->conf->control_socket);
+	uv_walk(&s->loop, close_all, NULL);
+}
+
+/* Checks every 20 ms whether the sessions have closed; gives up after STOP_GRACE_MS so that
+ * SIGTERM always ends rampartd within a second. */
+#define STOP_GRACE_MS 600
+static void stop_poll(uv_timer_t *t)
+{
+	struct srv *s = t->data;
+	if (srv_core_sessions(s) == 0 || srv_now(s) - s->stop_started_ms >= STOP_GRACE_MS) {
+		uv_timer_stop(t);
+		finish_stop(s);
+	}
+}
+
 void srv_stop(struct srv *s, const char *why)
 {
 	if (s->stopping)
 		return;
 	s->stopping = true;
 	rp_logf(&s->log, RP_LOG_NOTICE, "server", "stopping (%s)", why);
-	srv_core_shutdown(s); /* CDN, StopCCN and DELETE go out while the sockets are open */
-	if (s->ctl_open)
-		unlink(s->conf->control_socket);
-	uv_walk(&s->loop, close_all, NULL);
+	s->stop_started_ms = srv_now(s);
+	if (srv_core_close_sessions(s) == 0) {
+		finish_stop(s);
+		return;
+	}
+	uv_timer_start(&s->summary, stop_poll, 20, 20); /* the summary timer is not needed any more */
 }
 
 struct srv *srv_new(struct conf *conf, const char *conf_path, bool foreground, char *err, size_t errlen)

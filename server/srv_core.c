@@ -512,19 +512,30 @@ int srv_core_init(struct srv *s, char *err, size_t errlen)
 	return 0;
 }
 
-void srv_core_shutdown(struct srv *s)
+size_t srv_core_close_sessions(struct srv *s)
 {
 	struct srv_core *c = C(s);
 	uint64_t now = srv_now(s);
 	if (!c || !c->l2tp)
-		return;
+		return 0;
 	for (size_t i = c->nsess; i-- > 0;)
 		l2tp_close_session(c->l2tp, c->sess[i].tid, c->sess[i].sid, now);
 	srv_core_run(s);
+	return c->nsess;
+}
+
+void srv_core_delete_sas(struct srv *s)
+{
+	struct srv_core *c = C(s);
+	uint64_t now = srv_now(s);
+	if (!c || !c->ike)
+		return;
 	for (size_t i = c->nchild; i-- > 0;)
 		ike_delete_child(c->ike, c->child[i].spi_in, now);
 	srv_core_run(s);
 }
+
+size_t srv_core_sessions(struct srv *s) { return C(s) ? C(s)->nsess : 0; }
 
 void srv_core_free(struct srv *s)
 {

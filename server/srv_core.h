@@ -60,6 +60,10 @@ void srv_core_tun(struct srv *s, const uint8_t *pkt, size_t len);
 /* Runs due timers and drains every core's events; rearms the loop timer. */
 void srv_core_run(struct srv *s);
 void srv_core_show_sas(struct srv *s, void (*line)(void *ctx, const char *text), void *ctx);
-/* SIGTERM: tell every peer (CDN/StopCCN, IKE DELETE) before the loop closes. */
-void srv_core_shutdown(struct srv *s);
+/* SIGTERM, in two steps: close every PPP session (LCP Terminate, then CDN/StopCCN once the
+ * client acknowledges), and when they are gone or time is up, delete every IPsec SA (IKE DELETE).
+ * Deleting first would cut the path the CDN needs. */
+size_t srv_core_close_sessions(struct srv *s); /* sessions still open */
+void srv_core_delete_sas(struct srv *s);
+size_t srv_core_sessions(struct srv *s);
 #endif

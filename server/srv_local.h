@@ -44,6 +44,7 @@ struct srv {
 	uv_timer_t core_timer; /* the earliest deadline of any core */
 	struct srv_core *core;
 	bool stopping;
+	uint64_t stop_started_ms;
 	uint8_t pktbuf[SRV_DGRAM];
 };
 

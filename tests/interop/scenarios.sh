@@ -2,7 +2,7 @@
 # End-to-end: the stock Linux L2TP/IPsec client (strongSwan + xl2tpd + pppd on a Debian kernel, in
 # QEMU) against rampartd, through an nftables masquerade NAT, in namespaces this script makes.
 #   tests/interop/scenarios.sh RAMPARTD RAMPARTCTL [SCENARIO...]
-# Scenarios (all by default): natt behind same-account nonat vanish auth bulk decrypt
+# Scenarios (all by default): natt decrypt behind same_account nonat vanish shutdown auth bulk
 # Each prints "interop <name>: PASS|FAIL (<wall>s) <details>"; the exit code is non-zero if any failed.
 set -uo pipefail
 rampartd=$(readlink -f "$1") ctl=$(readlink -f "$2")
@@ -26,7 +26,15 @@ stop_rampartd() {
 	wait "$srv_pid" 2>/dev/null
 	srv_pid=
 }
+# The client VMs of this harness (its pid files; the image path names them too): SIGKILL, as
+# a client that loses power or network would vanish.
+kill_vms() {
+	local f
+	for f in "$STATE_DIR"/cli*.pid; do [ -e "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null; done
+	pkill -9 -f "qemu-system-x86_64 .*$CACHE/" 2>/dev/null
+}
 cleanup() {
+	kill_vms
 	stop_rampartd
 	for p in $(ip netns pids "$NS_BEHIND" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
 	ip netns del "$NS_BEHIND" 2>/dev/null
@@ -138,8 +146,7 @@ scen_vanish() { # 4. a client that disappears: rampart frees everything, the cli
 	if ! sas | grep -q '1 IPsec SA pairs, 1 PPP sessions up, 1 addresses leased'; then
 		R_WALL=$((SECONDS - t0)); report vanish FAIL "client never up: $(sas | head -1)"; kill "$hp"; wait "$hp"; return
 	fi
-	kill -9 "$(cat "$STATE_DIR/client1.pid" 2>/dev/null || pgrep -f 'qemu-system.*client1' | head -1)" 2>/dev/null
-	pkill -9 -f 'qemu-system-x86_64 -name client' 2>/dev/null
+	kill_vms
 	wait "$hp" 2>/dev/null
 	local t1=$SECONDS freed=no
 	for _ in $(seq 90); do
@@ -151,6 +158,40 @@ scen_vanish() { # 4. a client that disappears: rampart frees everything, the cli
 		R_WALL=$((SECONDS - t0)); report vanish PASS "SAs, tunnel, session and address freed ${took}s after the VM died; reconnected"
 	else
 		R_WALL=$((SECONDS - t0)); report vanish FAIL "freed=$freed after ${took}s: $(sas | head -1)"
+	fi
+}
+scen_shutdown() { # SIGHUP keeps sessions; SIGTERM tells the client (CDN, StopCCN, IKE DELETE) and exits 0
+	local t0=$SECONDS d=$work/wireshark-shutdown
+	run shutdown --keep-up 600 --timeout 900 &
+	local hp=$!
+	for _ in $(seq 240); do grep -q 'ppp=PASS' "$work/out-shutdown/client1/result.txt" 2>/dev/null && break; sleep 0.5; done
+	if ! grep -q 'ppp=PASS' "$work/out-shutdown/client1/result.txt" 2>/dev/null; then
+		kill_vms; wait "$hp"; R_WALL=$((SECONDS - t0)); report shutdown FAIL "client never up"; return
+	fi
+	kill -HUP "$srv_pid"
+	sleep 1
+	local after_hup; after_hup=$(sas | head -1)
+	kill -TERM "$srv_pid"
+	local rc=0
+	wait "$srv_pid" || rc=$?
+	srv_pid=
+	sleep 2 # let tcpdump write what went out
+	kill_vms
+	wait "$hp" 2>/dev/null
+	start_rampartd
+	mkdir -p "$d/wireshark"
+	cp "$work/keys" "$d/wireshark/esp_sa"
+	local cdn stop del
+	cdn=$(XDG_CONFIG_HOME=$d tshark -r "$work/out-shutdown/wan.pcap" -o esp.enable_encryption_decode:TRUE \
+		-Y 'ip.src == 203.0.113.1 && l2tp.avp.message_type == 14' 2>/dev/null | wc -l)
+	stop=$(XDG_CONFIG_HOME=$d tshark -r "$work/out-shutdown/wan.pcap" -o esp.enable_encryption_decode:TRUE \
+		-Y 'ip.src == 203.0.113.1 && l2tp.avp.message_type == 4' 2>/dev/null | wc -l)
+	del=$(tshark -r "$work/out-shutdown/wan.pcap" -Y 'ip.src == 203.0.113.1 && isakmp.exchangetype == 5' 2>/dev/null | wc -l)
+	R_WALL=$((SECONDS - t0))
+	if grep -q '^1 IPsec SA pairs, 1 PPP sessions up' <<<"$after_hup" && [ $rc = 0 ] && [ "$cdn" -ge 1 ] && [ "$del" -ge 1 ]; then
+		report shutdown PASS "session kept across SIGHUP; SIGTERM exit 0 after sending CDN x$cdn, StopCCN x$stop, ISAKMP informational x$del"
+	else
+		report shutdown FAIL "after SIGHUP: '$after_hup'; exit $rc; CDN $cdn StopCCN $stop informational $del"
 	fi
 }
 scen_auth() { # 5. CHAP-MD5 and PAP: the method pppd finally acknowledged must be the one asked for
@@ -193,7 +234,7 @@ scen_decrypt() { # the capture of scenario 1, decrypted by tshark with rampart's
 }
 
 start_rampartd || exit 1
-list=${*:-natt behind same_account nonat vanish auth bulk decrypt}
+list=${*:-natt decrypt behind same_account nonat vanish shutdown auth bulk}
 for s in $list; do "scen_$s"; done
 stop_rampartd
 grep -E 'ERROR: AddressSanitizer|runtime error' "$work/rampartd.log" >&2 && { echo "interop: sanitizer report in rampartd"; failed=1; }
