@@ -128,9 +128,11 @@ struct ike_conf {
 	uint32_t dpd_timeout_s; /* declare the peer dead after this; 120 */
 	size_t max_sa;          /* refuse new exchanges beyond this many IKE SAs; 0 = 65536 */
 
-	/* Inbound SPI allocation belongs to the ESP SAD: spi_alloc returns a fresh SPI (>255) that
-	 * collides with no live SA and stays reserved until SA_DELETE names it or the exchange
-	 * fails (then spi_release). NULL = random SPIs from the rng (tests). */
+	/* Inbound SPI allocation belongs to the ESP SAD (esp_spi_alloc): spi_alloc returns a fresh
+	 * SPI (>255) that collides with no live or reserved one. spi_release is called only for an
+	 * SPI that never reached IKE_EV_SA_INSTALL (a Quick Mode that failed before it); installed
+	 * SPIs end with IKE_EV_SA_DELETE (esp_sa_delete frees them). NULL = random SPIs from the rng,
+	 * checked against this core's own (tests). */
 	int (*spi_alloc)(void *ctx, uint32_t *spi);
 	void (*spi_release)(void *ctx, uint32_t spi);
 	void *spi_ctx;

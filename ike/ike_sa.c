@@ -324,7 +324,6 @@ void ike_child_delete(struct ike *ike, struct ike_child *c, bool notify_peer, co
 	char who[RP_ADDR_STRLEN];
 	rp_logf(ike->log, RP_LOG_INFO, "ike", "IPsec SA down %s SPIs in %08x out %08x id %s: %s",
 	        rp_addr_str(&c->ev.peer, who, sizeof who), c->ev.spi_in, c->ev.spi_out, c->ev.peer_id, why);
-	ike_spi_release(ike, c->ev.spi_in);
 	for (struct ike_child **pp = &ike->children; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;

@@ -334,14 +334,14 @@ END_TEST
  * them back when an SA or a failed exchange ends. */
 struct spi_pool {
 	uint32_t next;
-	int live, released;
+	int allocated, released;
 };
 
 static int pool_alloc(void *ctx, uint32_t *spi)
 {
 	struct spi_pool *p = ctx;
 	*spi = p->next++;
-	p->live++;
+	p->allocated++;
 	return 0;
 }
 
@@ -349,12 +349,13 @@ static void pool_release(void *ctx, uint32_t spi)
 {
 	struct spi_pool *p = ctx;
 	(void)spi;
-	p->live--;
 	p->released++;
 }
 
 START_TEST(t_spi_allocator)
 {
+	/* The ESP SAD owns SPI allocation: the responder takes its SPIs from the callback; an
+	 * installed SPI ends with SA_DELETE naming it, never with spi_release */
 	struct net n;
 	struct spi_pool pool = {0x5000, 0, 0};
 	uint8_t out[IKE_MAXBUF];
@@ -364,19 +365,24 @@ START_TEST(t_spi_allocator)
 	n.conf.spi_ctx = &pool;
 	up(&n, false);
 	ck_assert_uint_eq(n.inst[0].spi_in, 0x5000);
-	ck_assert_int_eq(pool.live, 1);
-	/* a Quick Mode that never completes gives its SPI back at the half-open deadline */
+	ck_assert_int_eq(pool.allocated, 1);
+	/* a Quick Mode that never completes: installed at QM2, withdrawn at the half-open deadline */
 	size_t l = ike_ti_quick(n.t, out, sizeof out);
 	deliver(&n, out, l);
-	ck_assert_int_eq(pool.live, 2);
+	ck_assert_int_eq(pool.allocated, 2);
+	ck_assert_int_eq(n.ninst, 2);
+	ck_assert_uint_eq(n.inst[1].spi_in, 0x5001);
 	n.now += 30000;
 	ike_tick(n.r, n.now);
-	ck_assert_int_eq(pool.live, 1);
+	drain(&n);
+	ck_assert_int_eq(n.ndel, 1);
+	ck_assert_uint_eq(ike_child_count(n.r), 1);
 	ck_assert_uint_eq(ike_delete_child(n.r, 0x5000, n.now), 0);
 	drain(&n);
-	ck_assert_int_eq(pool.live, 0);
-	ck_assert_int_eq(n.ninst, 2); /* installed at QM2 ... */
-	ck_assert_int_eq(n.ndel, 2);  /* ... withdrawn without QM3, then the first deleted */
+	ck_assert_int_eq(n.ndel, 2);
+	ck_assert_uint_eq(ike_child_count(n.r), 0);
+	ck_assert_int_eq(pool.released, 0);
+	ck_assert_uint_eq(ike_delete_child(n.r, 0x5000, n.now), (size_t)-1);
 	net_free(&n);
 }
 END_TEST
