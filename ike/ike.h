@@ -20,7 +20,7 @@
  *  - ike_input: UDP/500 payloads as they are; UDP/4500 after natt_classify() said NATT_IKE and
  *    the 4-byte marker was stripped. pkt->dst must carry the local address and port it came to.
  *  - IKE_EV_SEND: sendto(ev->dst) from the socket bound to ev->src.port; the bytes already have
- *    the marker when src.port is 4500.
+ *    the marker when src.port is the NAT-T port (conf.natt_port, 4500).
  *  - IKE_EV_SA_INSTALL (struct ike_ev_sa) is emitted when QM2 goes out (as pluto does, so ESP
  *    right after a lost QM3 is not dropped); IKE_EV_SA_DELETE withdraws it when QM3 does not
  *    come within halfopen_ms or the initiator refuses with an error notify, and on every later
@@ -138,6 +138,7 @@ struct ike_conf {
 	void *spi_ctx;
 
 	bool keylog; /* emit IKE_EV_KEYLOG lines (Wireshark ikev1_decryption_table) */
+	uint16_t natt_port; /* our NAT-T port (messages from it carry the non-ESP marker); 0 = 4500 */
 };
 
 void ike_conf_defaults(struct ike_conf *c);
@@ -145,8 +146,8 @@ void ike_conf_defaults(struct ike_conf *c);
 /* ---- events (rp_ev.type; payload described per type) ----------------------------------------- */
 
 enum ike_ev_type {
-	/* data = the UDP payload to send from src to dst exactly as is. When src.port is 4500 the
-	 * 4-byte non-ESP marker (RFC 3948 §2.2) is already in front. */
+	/* data = the UDP payload to send from src to dst exactly as is. When src.port is the NAT-T
+	 * port (conf.natt_port) the 4-byte non-ESP marker (RFC 3948 §2.2) is already in front. */
 	IKE_EV_SEND = 1,
 	IKE_EV_SA_INSTALL, /* data = struct ike_ev_sa, keys filled */
 	IKE_EV_SA_DELETE,  /* data = struct ike_ev_sa, keys zero */

@@ -43,6 +43,7 @@ void ike_conf_defaults(struct ike_conf *c)
 	c->dpd_idle_s = 30;
 	c->dpd_timeout_s = 120;
 	c->max_sa = 65536;
+	c->natt_port = 4500;
 }
 
 static int rank16(const uint16_t *l, size_t n, uint16_t v)

@@ -84,6 +84,8 @@ struct ike *ike_new(const struct ike_conf *conf, struct rp_rng *rng, struct rp_l
 		ike->conf.dpd_timeout_s = d.dpd_timeout_s;
 	if (!ike->conf.max_sa)
 		ike->conf.max_sa = d.max_sa;
+	if (!ike->conf.natt_port)
+		ike->conf.natt_port = d.natt_port;
 	ike->rng = rng;
 	ike->log = log;
 	rp_evq_init(&ike->evq);
@@ -258,7 +260,7 @@ void ike_digest(const uint8_t *p, size_t len, uint8_t out[20])
 void ike_emit_send(struct ike *ike, const struct rp_addr *src, const struct rp_addr *dst, const uint8_t *p,
                    size_t len)
 {
-	size_t marker = src->port == 4500 ? 4 : 0; /* RFC 3948 §2.2 non-ESP marker */
+	size_t marker = src->port == ike->conf.natt_port ? 4 : 0; /* RFC 3948 §2.2 non-ESP marker */
 	struct rp_ev *ev = rp_ev_new(IKE_EV_SEND, len + marker);
 	if (!ev)
 		return;
@@ -294,7 +296,7 @@ void ike_emit_ike(struct ike *ike, struct ike_sa *sa, int type, const char *reas
 	e->local = sa->local;
 	e->peer = sa->peer;
 	snprintf(e->peer_id, sizeof e->peer_id, "%s", sa->peer_id);
-	e->natt = sa->local.port == 4500;
+	e->natt = sa->local.port == ike->conf.natt_port;
 	e->peer_natd = sa->nat_peer;
 	e->life_s = sa->ch.life_s;
 	snprintf(e->reason, sizeof e->reason, "%s", reason ? reason : "");
