@@ -406,7 +406,7 @@ struct replay {
 	struct ike *ike;
 	int sent, dropped;
 	uint8_t first_reply_exch;
-	uint16_t notify;
+	uint16_t notify, chosen_group;
 	bool natt_vid, dpd_vid;
 	char log[8192];
 };
@@ -443,6 +443,10 @@ static void feed(void *ctx, const struct udp_dgram *u)
 				struct ike_vids v;
 				ike_vid_scan(&m, &v);
 				r->natt_vid = v.natt_mask != 0;
+				const struct isakmp_pl *sp = isakmp_find(&m, ISAKMP_PL_SA, 0);
+				struct isakmp_sa sa;
+				if (sp && isakmp_sa_parse(sp->body, sp->len, &sa) == 0)
+					r->chosen_group = sa.xf[0].a.group;
 				r->dpd_vid = v.dpd;
 				const struct isakmp_pl *np = isakmp_find(&m, ISAKMP_PL_N, 0);
 				struct isakmp_notify_pl n;
@@ -500,6 +504,14 @@ START_TEST(t_responder_real_first_messages)
 	replay("ike-zeek-ipsec-ikev1-isakmp-aggressive-mode.pcap", &r);
 	ck_assert_int_eq(r.notify, ISAKMP_N_NO_PROPOSAL_CHOSEN);
 	ck_assert_ptr_nonnull(strstr(r.log, "Aggressive Mode refused"));
+	/* the stock Linux client (strongSwan) through a NAT: AES-256/SHA1/MODP1024 first, then
+	 * AES-128/SHA1/MODP2048: we prefer the bigger group; its later messages (other cookies,
+	 * our rcky differs) are dropped without effect */
+	replay("ike-harness-natt-wan-ike.pcap", &r);
+	ck_assert_int_eq(r.first_reply_exch, ISAKMP_EX_IDPROT);
+	ck_assert(r.natt_vid);
+	ck_assert_int_eq(r.chosen_group, 14);
+	ck_assert_int_eq(r.sent, 1);
 	/* Windows IKEv2: nothing answered */
 	replay("ike-zeek-ipsec_client.pcap", &r);
 	ck_assert_int_eq(r.sent, 0);
