@@ -137,7 +137,7 @@ struct ike_conf {
 	void (*spi_release)(void *ctx, uint32_t spi);
 	void *spi_ctx;
 
-	bool keylog; /* emit IKE_EV_KEYLOG lines (Wireshark ikev1_decryption_table) */
+	bool keylog;        /* emit IKE_EV_KEYLOG lines (Wireshark ikev1_decryption_table) */
 	uint16_t natt_port; /* our NAT-T port (messages from it carry the non-ESP marker); 0 = 4500 */
 };
 
@@ -209,6 +209,11 @@ struct rp_ev *ike_next_event(struct ike *ike);     /* caller frees with rp_ev_fr
 /* Delete one IPsec SA pair (by our inbound SPI) or all SAs of a peer, telling the peer
  * (DELETE notify) — e.g. when the L2TP tunnel closed or the ESP SA hit its byte limit. */
 int ike_delete_child(struct ike *ike, uint32_t spi_in, uint64_t now_ms);
+/* Delete one IKE SA (by cookies) with its IPsec SAs, telling the peer (DELETE for each IPsec SA,
+ * then for the ISAKMP SA): e.g. when L2TP found the peer dead (Windows does no DPD). */
+int ike_delete_ike(struct ike *ike, const uint8_t icky[8], const uint8_t rcky[8], uint64_t now_ms);
+/* Shutdown: the same for every IKE SA and orphaned IPsec SA; the events are queued as usual. */
+void ike_delete_all(struct ike *ike, uint64_t now_ms);
 /* Count of IKE SAs (any state) and of installed IPsec SA pairs. */
 size_t ike_sa_count(const struct ike *ike);
 size_t ike_child_count(const struct ike *ike);

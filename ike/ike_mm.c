@@ -424,7 +424,8 @@ static int mm5(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 	        "Main Mode with %s established: id %s, %s-%u/%s/%s, life %u s%s%s%s", who, sa->peer_id,
 	        ike_enc_name(sa->ch.enc), sa->ch.keylen, ike_hash_name(sa->ch.hash),
 	        ike_dh_name(sa->ch.group), sa->ch.life_s, sa->nat_peer ? ", peer behind NAT" : "",
-	        sa->local.port == ike->conf.natt_port ? ", NAT-T port" : "", sa->vids.ms_nt5 ? ", Windows" : "");
+	        sa->local.port == ike->conf.natt_port ? ", NAT-T port" : "",
+	        sa->vids.ms_nt5 ? ", Windows" : "");
 	if (ike->conf.keylog) {
 		char line[200];
 		if (ike_keylog_line(line, sizeof line, sa->icky, sa->k.key, sa->k.klen) == 0) {

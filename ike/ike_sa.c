@@ -347,6 +347,41 @@ int ike_delete_child(struct ike *ike, uint32_t spi_in, uint64_t now_ms)
 	return -1;
 }
 
+static void delete_ike(struct ike *ike, struct ike_sa *sa, const char *why)
+{
+	for (struct ike_child *c = ike->children, *n; c; c = n) {
+		n = c->next;
+		if (c->owner == sa)
+			ike_child_delete(ike, c, true, why);
+	}
+	if (sa->state == IKE_ST_EST) {
+		uint8_t ck[16];
+		memcpy(ck, sa->icky, 8);
+		memcpy(ck + 8, sa->rcky, 8);
+		ike_info_send_delete(ike, sa, ISAKMP_PROTO_ISAKMP, ck, 16);
+	}
+	ike_sa_remove(ike, sa, why, true);
+}
+
+int ike_delete_ike(struct ike *ike, const uint8_t icky[8], const uint8_t rcky[8], uint64_t now_ms)
+{
+	ike->now = now_ms;
+	struct ike_sa *sa = ike_sa_find(ike, icky, rcky);
+	if (!sa)
+		return -1;
+	delete_ike(ike, sa, "deleted locally");
+	return 0;
+}
+
+void ike_delete_all(struct ike *ike, uint64_t now_ms)
+{
+	ike->now = now_ms;
+	while (ike->all)
+		delete_ike(ike, ike->all, "shutting down");
+	while (ike->children)
+		ike_child_delete(ike, ike->children, false, "shutting down");
+}
+
 size_t ike_sa_count(const struct ike *ike)
 {
 	return ike->count;

@@ -387,6 +387,57 @@ START_TEST(t_spi_allocator)
 }
 END_TEST
 
+START_TEST(t_delete_ike_and_all)
+{
+	/* local deletion tells the peer: DELETE for the IPsec SA, then for the ISAKMP SA */
+	struct net n;
+	uint8_t scratch[IKE_MAXBUF];
+	net_init(&n, true);
+	up(&n, false);
+	int sends = n.nsend;
+	ck_assert_int_eq(ike_delete_ike(n.r, n.t->icky, n.t->rcky, n.now), 0);
+	struct rp_ev *ev;
+	int deletes = 0;
+	while ((ev = ike_next_event(n.r))) {
+		if (ev->type == IKE_EV_SEND) {
+			struct isakmp_delete_pl d;
+			ck_assert_int_eq(ike_ti_read_info(n.t, ev->data + 4, ev->len - 4, NULL, &d, scratch,
+			                                  sizeof scratch),
+			                 0);
+			ck_assert_int_eq(d.proto, deletes == 0 ? ISAKMP_PROTO_ESP : ISAKMP_PROTO_ISAKMP);
+			deletes++;
+		} else if (ev->type == IKE_EV_SA_DELETE) {
+			n.ndel++;
+		} else if (ev->type == IKE_EV_IKE_DOWN) {
+			n.ndown++;
+		}
+		rp_ev_free(ev);
+	}
+	ck_assert_int_eq(deletes, 2);
+	ck_assert_int_eq(n.ndel, 1);
+	ck_assert_int_eq(n.ndown, 1);
+	ck_assert_uint_eq(ike_sa_count(n.r), 0);
+	ck_assert_int_eq(ike_delete_ike(n.r, n.t->icky, n.t->rcky, n.now), -1);
+	(void)sends;
+	/* shutdown with two clients, one of them half-open */
+	ike_ti_free(n.t);
+	n.t = ike_ti_new(&n.tc, &n.ri);
+	ck_assert_int_eq(handshake(&n), 0);
+	struct ike_ti *t2 = ike_ti_new(&n.tc, &n.ri);
+	uint8_t out[IKE_MAXBUF];
+	deliver(&n, out, ike_ti_start(t2, out, sizeof out));
+	ck_assert_uint_eq(ike_sa_count(n.r), 2);
+	ike_delete_all(n.r, n.now);
+	drain(&n);
+	ck_assert_uint_eq(ike_sa_count(n.r), 0);
+	ck_assert_uint_eq(ike_child_count(n.r), 0);
+	ck_assert_int_eq(n.ndel, 2);
+	ck_assert_int_eq(n.ndown, 2);
+	ike_ti_free(t2);
+	net_free(&n);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ike-life");
@@ -407,6 +458,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_no_ids_and_port0);
 	tcase_add_test(tc, t_keylog_line);
 	tcase_add_test(tc, t_spi_allocator);
+	tcase_add_test(tc, t_delete_ike_and_all);
 	suite_add_tcase(s, tc);
 	return s;
 }
