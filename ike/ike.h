@@ -29,8 +29,9 @@
  *    end of an IPsec SA's lifetime it sends DELETE and the client re-establishes.
  *  - The conf is copied; the arrays and PSKs it points to must outlive the core. The rng should be
  *    rp_rng_gnutls(level 2): it draws DH private values as well as cookies and nonces.
- *  - ike_next_deadline()/ike_tick() walk every SA (O(n)); fine for thousands, a timer wheel is
- *    the next step for 100k tunnels.
+ *  - ike_next_deadline()/ike_tick() cache the earliest deadline: O(1) between IKE events (ESP
+ *    traffic), one walk over all SAs after each IKE input or due timer; a timer wheel is the
+ *    next step for 100k tunnels.
  */
 #ifndef IKE_H
 #define IKE_H

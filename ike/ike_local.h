@@ -197,6 +197,8 @@ struct ike {
 	struct ike_child *children;
 	size_t nchildren;
 	uint64_t now;
+	uint64_t dl;            /* cached earliest deadline, valid unless dl_dirty */
+	bool dl_dirty;          /* so ESP-only traffic (the daemon asks after every packet) is O(1) */
 	struct isakmp_msg msg;  /* the message being handled */
 	uint8_t cur_digest[20]; /* its digest (retransmission detection) */
 };

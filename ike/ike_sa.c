@@ -88,6 +88,7 @@ struct ike *ike_new(const struct ike_conf *conf, struct rp_rng *rng, struct rp_l
 		ike->conf.natt_port = d.natt_port;
 	ike->rng = rng;
 	ike->log = log;
+	ike->dl_dirty = true;
 	rp_evq_init(&ike->evq);
 	ike->nb = 256;
 	ike->tab = calloc(ike->nb, sizeof *ike->tab);
@@ -339,6 +340,7 @@ void ike_child_delete(struct ike *ike, struct ike_child *c, bool notify_peer, co
 int ike_delete_child(struct ike *ike, uint32_t spi_in, uint64_t now_ms)
 {
 	ike->now = now_ms;
+	ike->dl_dirty = true;
 	for (struct ike_child *c = ike->children; c; c = c->next)
 		if (c->ev.spi_in == spi_in) {
 			ike_child_delete(ike, c, true, "deleted locally");
@@ -366,6 +368,7 @@ static void delete_ike(struct ike *ike, struct ike_sa *sa, const char *why)
 int ike_delete_ike(struct ike *ike, const uint8_t icky[8], const uint8_t rcky[8], uint64_t now_ms)
 {
 	ike->now = now_ms;
+	ike->dl_dirty = true;
 	struct ike_sa *sa = ike_sa_find(ike, icky, rcky);
 	if (!sa)
 		return -1;
@@ -376,6 +379,7 @@ int ike_delete_ike(struct ike *ike, const uint8_t icky[8], const uint8_t rcky[8]
 void ike_delete_all(struct ike *ike, uint64_t now_ms)
 {
 	ike->now = now_ms;
+	ike->dl_dirty = true;
 	while (ike->all)
 		delete_ike(ike, ike->all, "shutting down");
 	while (ike->children)
@@ -458,6 +462,7 @@ int ike_input(struct ike *ike, const struct rp_pkt *pkt, uint64_t now_ms)
 	static const uint8_t zero[8];
 	struct isakmp_msg *m = &ike->msg;
 	ike->now = now_ms;
+	ike->dl_dirty = true;
 	if (isakmp_msg_parse(pkt->data, pkt->len, m)) {
 		drop(ike, pkt, "malformed ISAKMP message");
 		return -1;
@@ -534,6 +539,9 @@ static uint64_t sa_deadline(const struct ike *ike, const struct ike_sa *sa)
 int ike_tick(struct ike *ike, uint64_t now)
 {
 	ike->now = now;
+	if (!ike->dl_dirty && now < ike->dl)
+		return 0; /* nothing is due: no walk */
+	ike->dl_dirty = true;
 	for (struct ike_sa *sa = ike->all, *n; sa; sa = n) {
 		n = sa->next;
 		if (sa->state != IKE_ST_EST && now >= sa->expire_ms) {
@@ -578,8 +586,11 @@ int ike_tick(struct ike *ike, uint64_t now)
 	return 0;
 }
 
-uint64_t ike_next_deadline(const struct ike *ike)
+uint64_t ike_next_deadline(const struct ike *cike)
 {
+	struct ike *ike = (struct ike *)cike; /* only the cache changes */
+	if (!ike->dl_dirty)
+		return ike->dl;
 	uint64_t d = UINT64_MAX;
 	for (const struct ike_sa *sa = ike->all; sa; sa = sa->next) {
 		uint64_t x = sa_deadline(ike, sa);
@@ -589,6 +600,8 @@ uint64_t ike_next_deadline(const struct ike *ike)
 	for (const struct ike_child *c = ike->children; c; c = c->next)
 		if (c->expire_ms < d)
 			d = c->expire_ms;
+	ike->dl = d;
+	ike->dl_dirty = false;
 	return d;
 }
 
