@@ -136,6 +136,15 @@ int ike_info_input(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt,
 		free(plain);
 		return -1;
 	}
+	for (unsigned i = 0; i < RP_ARRAY_LEN(sa->info_seen); i++)
+		if (sa->info_seen[i] == m->h.msgid) {
+			/* a replayed (or retransmitted) informational: a replayed INITIAL-CONTACT must
+			 * not remove SAs set up since */
+			rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "informational replayed", NULL);
+			free(plain);
+			return -1;
+		}
+	sa->info_seen[sa->info_next++ % RP_ARRAY_LEN(sa->info_seen)] = m->h.msgid;
 	sa->last_rx_ms = ike->now;
 	if (!rp_addr_eq(&pkt->src, &sa->peer) && pkt->dst.port == sa->local.port)
 		sa->peer = pkt->src; /* authenticated: a NAT rebinding (DPD answers go to the new mapping) */

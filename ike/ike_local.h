@@ -184,6 +184,8 @@ struct ike_sa {
 	size_t resplen;
 
 	struct ike_qm *qms;
+	uint32_t info_seen[8]; /* recent informational message IDs: a replay is not acted on twice */
+	unsigned info_next;
 };
 
 struct ike {

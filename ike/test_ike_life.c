@@ -70,6 +70,10 @@ START_TEST(t_dpd_answer)
 	ck_assert_int_eq(np.type, ISAKMP_N_DPD_R_U_THERE_ACK);
 	ck_assert_int_eq(np.len, 4);
 	ck_assert_mem_eq(np.data, seq, 4);
+	/* the same message again (replayed): not answered twice */
+	int sends = n.nsend;
+	ck_assert_int_eq(deliver(&n, out, l), -1);
+	ck_assert_int_eq(n.nsend, sends);
 	net_free(&n);
 }
 END_TEST
