@@ -169,12 +169,13 @@ static long mm2(struct ike_ti *t, const struct isakmp_msg *m, uint8_t *out, size
 
 static void my_id(struct ike_ti *t, uint8_t *b, size_t *n)
 {
-	b[0] = t->c.id_type ? t->c.id_type : ISAKMP_ID_IPV4;
+	bool v6 = t->c.local.family == 6;
+	b[0] = t->c.id_type ? t->c.id_type : v6 ? ISAKMP_ID_IPV6 : ISAKMP_ID_IPV4;
 	b[1] = 17;
 	rp_put_u16(b + 2, 500);
-	if (b[0] == ISAKMP_ID_IPV4) {
-		memcpy(b + 4, t->c.local.ip, 4);
-		*n = 8;
+	if (b[0] == ISAKMP_ID_IPV4 || b[0] == ISAKMP_ID_IPV6) {
+		memcpy(b + 4, t->c.local.ip, v6 ? 16 : 4);
+		*n = v6 ? 20 : 8;
 	} else {
 		size_t l = strlen(t->c.id);
 		memcpy(b + 4, t->c.id, l);
@@ -334,17 +335,22 @@ size_t ike_ti_quick(struct ike_ti *t, uint8_t *out, size_t cap)
 	if (t->c.pfs_group)
 		isakmp_wr_pl(&w, ISAKMP_PL_KE, t->qdh.pub, t->qdh.publen);
 	if (!t->c.no_ids) {
-		isakmp_wr_id(&w, ISAKMP_ID_IPV4, 17, t->c.client_port, t->c.local.ip, 4);
-		isakmp_wr_id(&w, ISAKMP_ID_IPV4, 17, 1701, t->c.remote.ip, 4);
+		bool v6 = t->c.local.family == 6;
+		uint8_t idt = v6 ? ISAKMP_ID_IPV6 : ISAKMP_ID_IPV4;
+		size_t al = v6 ? 16 : 4;
+		isakmp_wr_id(&w, idt, 17, t->c.client_port, t->c.local.ip, al);
+		isakmp_wr_id(&w, idt, 17, 1701, t->c.remote.ip, al);
 	}
 	if (t->nat_detected) {
+		bool v6 = t->c.local.family == 6;
+		size_t al = v6 ? 16 : 4;
 		uint8_t type = t->natt == IKE_NATT_RFC ? ISAKMP_PL_NATOA : ISAKMP_PL_NATOA_DRAFT,
-		        b[8] = {1, 0, 0, 0};
-		memcpy(b + 4, t->c.local.ip, 4);
-		isakmp_wr_pl(&w, type, b, 8);
+		        b[20] = {v6 ? ISAKMP_ID_IPV6 : ISAKMP_ID_IPV4, 0, 0, 0};
+		memcpy(b + 4, t->c.local.ip, al);
+		isakmp_wr_pl(&w, type, b, 4 + al);
 		if (t->natt == IKE_NATT_RFC) {
-			memcpy(b + 4, t->c.remote.ip, 4);
-			isakmp_wr_pl(&w, type, b, 8);
+			memcpy(b + 4, t->c.remote.ip, al);
+			isakmp_wr_pl(&w, type, b, 4 + al);
 		}
 	}
 	size_t n = isakmp_wr_finish(&w);

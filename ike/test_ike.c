@@ -188,6 +188,36 @@ START_TEST(t_no_natt_behind_nat)
 }
 END_TEST
 
+START_TEST(t_ipv6)
+{
+	/* the same over IPv6 (documentation prefix inside the test only), with and without a NAT
+	 * between: IDs, NAT-D and NAT-OA at 16 bytes */
+	for (int nat = 0; nat < 2; nat++) {
+		struct net n;
+		net_init(&n, nat);
+		rp_addr_parse(&n.srv, "2001:db8::1");
+		n.srv.port = 500;
+		rp_addr_parse(&n.priv, "2001:db8:1::10");
+		n.priv.port = 500;
+		rp_addr_parse(&n.pub, "2001:db8:2::2");
+		n.pub.port = 40123;
+		n.tc.local = n.priv;
+		n.tc.remote = n.srv;
+		n.tc.p1 = win_modern;
+		n.tc.np1 = 5;
+		n.tc.p2 = p2_win;
+		n.tc.np2 = 3;
+		net_start(&n);
+		ck_assert_int_eq(handshake(&n), 0);
+		check_keys(&n, &n.inst[0]);
+		ck_assert_str_eq(n.inst[0].peer_id, "2001:db8:1::10");
+		ck_assert(rp_addr_ipeq(&n.inst[0].peer_inner, &n.priv));
+		ck_assert(n.inst[0].udp_encap == (nat == 1));
+		net_free(&n);
+	}
+}
+END_TEST
+
 /* ---- authentication failures ------------------------------------------------------------------ */
 
 START_TEST(t_bad_hash_i)
@@ -575,6 +605,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, t_groups, 0, RP_ARRAY_LEN(groups));
 	tcase_add_loop_test(tc, t_natt_versions, 0, RP_ARRAY_LEN(natts));
 	tcase_add_test(tc, t_no_natt_behind_nat);
+	tcase_add_test(tc, t_ipv6);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("failures");
 	tcase_add_test(tc, t_bad_hash_i);
