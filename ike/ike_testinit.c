@@ -288,6 +288,8 @@ size_t ike_ti_quick(struct ike_ti *t, uint8_t *out, size_t cap)
 	if (t->nat_detected)
 		encap = t->natt == IKE_NATT_RFC && !t->c.draft_encap ? IKE_ENCAP_UDP_TRANSPORT
 		                                                     : IKE_ENCAP_UDP_TRANSPORT_DRAFT;
+	if (t->c.force_encap)
+		encap = t->c.force_encap;
 	isakmp_wr_init(&w, out, cap);
 	isakmp_wr_hdr(&w, t->icky, t->rcky, ISAKMP_EX_QUICK, 0, t->msgid);
 	size_t hs = isakmp_wr_begin(&w, ISAKMP_PL_HASH);
@@ -338,8 +340,9 @@ size_t ike_ti_quick(struct ike_ti *t, uint8_t *out, size_t cap)
 		bool v6 = t->c.local.family == 6;
 		uint8_t idt = v6 ? ISAKMP_ID_IPV6 : ISAKMP_ID_IPV4;
 		size_t al = v6 ? 16 : 4;
-		isakmp_wr_id(&w, idt, 17, t->c.client_port, t->c.local.ip, al);
-		isakmp_wr_id(&w, idt, 17, 1701, t->c.remote.ip, al);
+		uint8_t pr = t->c.ts_proto ? t->c.ts_proto : 17;
+		isakmp_wr_id(&w, idt, pr, t->c.client_port, t->c.local.ip, al);
+		isakmp_wr_id(&w, idt, pr, t->c.server_port ? t->c.server_port : 1701, t->c.remote.ip, al);
 	}
 	if (t->nat_detected) {
 		bool v6 = t->c.local.family == 6;

@@ -30,6 +30,9 @@ struct ike_ti_conf {
 	bool no_ids;           /* Quick Mode without IDci/IDcr */
 	bool corrupt_hash_i;   /* flip a bit of HASH_I */
 	bool draft_encap;      /* use 61444 even with RFC NAT-T (misbehaving client) */
+	uint16_t force_encap;  /* Quick Mode encapsulation attribute to send instead (e.g. tunnel) */
+	uint16_t server_port;  /* Quick Mode IDcr port (0 = 1701) */
+	uint8_t ts_proto;      /* Quick Mode ID protocol (0 = 17) */
 };
 
 struct ike_ti {

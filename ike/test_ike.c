@@ -427,10 +427,9 @@ START_TEST(t_aggressive_refused)
 }
 END_TEST
 
-START_TEST(t_tunnel_mode_refused)
+START_TEST(t_draft_encap_with_rfc)
 {
-	/* a NATed client that asks for the draft encapsulation with RFC NAT-T is still accepted;
-	 * a plain client asking for UDP encapsulation without a NAT is refused */
+	/* a NATed client that asks for the draft encapsulation with RFC NAT-T is still accepted */
 	struct net n;
 	net_init(&n, true);
 	n.tc.p1 = win_legacy;
@@ -441,6 +440,83 @@ START_TEST(t_tunnel_mode_refused)
 	net_start(&n);
 	ck_assert_int_eq(handshake(&n), 0);
 	ck_assert_int_eq(n.inst[0].encap, IKE_ENCAP_UDP_TRANSPORT_DRAFT);
+	net_free(&n);
+}
+END_TEST
+
+START_TEST(t_quick_mode_refusals)
+{
+	/* each refused Quick Mode is answered with a protected NO-PROPOSAL-CHOSEN or
+	 * INVALID-ID-INFORMATION and logged with the reason; nothing is installed */
+	static const struct ike_ti_p2 des[] = {{2, 0, IKE_AUTH_HMAC_MD5}};
+	static const struct {
+		int what;
+		const char *log;
+		uint16_t notify;
+	} cases[] = {
+	    {0, "client asked for tunnel mode", ISAKMP_N_NO_PROPOSAL_CHOSEN},
+	    {1, "no ESP proposal matches (plain): client DES/HMAC-MD5", ISAKMP_N_NO_PROPOSAL_CHOSEN},
+	    {2, "is not L2TP (UDP/1701)", ISAKMP_N_INVALID_ID_INFORMATION},
+	    {3, "is not L2TP (UDP/1701)", ISAKMP_N_INVALID_ID_INFORMATION},
+	    {4, "no ESP proposal matches (UDP-encapsulated)", ISAKMP_N_NO_PROPOSAL_CHOSEN},
+	};
+	struct net n;
+	uint8_t scratch[IKE_MAXBUF];
+	net_init(&n, cases[_i].what == 4);
+	n.tc.p1 = win_legacy;
+	n.tc.np1 = 1;
+	n.tc.p2 = p2_win;
+	n.tc.np2 = 3;
+	switch (cases[_i].what) {
+	case 0:
+		n.tc.force_encap = IKE_ENCAP_TUNNEL;
+		break;
+	case 1:
+		n.tc.p2 = des;
+		n.tc.np2 = 1;
+		break;
+	case 2:
+		n.tc.server_port = 500;
+		break;
+	case 3:
+		n.tc.ts_proto = 6;
+		break;
+	case 4:
+		n.tc.force_encap = IKE_ENCAP_TRANSPORT; /* plain ESP through a NAT */
+		break;
+	}
+	net_start(&n);
+	ck_assert_int_ne(handshake(&n), 0);
+	ck_assert_int_eq(n.nup, 1);
+	ck_assert_int_eq(n.ninst, 0);
+	ck_assert_uint_gt(n.reply_len, 0);
+	struct isakmp_notify_pl np;
+	ck_assert_int_eq(ike_ti_read_info(n.t, n.reply, n.reply_len, &np, NULL, scratch, sizeof scratch), 0);
+	ck_assert_int_eq(np.type, cases[_i].notify);
+	if (!strstr(n.logbuf, cases[_i].log))
+		fprintf(stderr, "%s", n.logbuf);
+	ck_assert_ptr_nonnull(strstr(n.logbuf, cases[_i].log));
+	net_free(&n);
+}
+END_TEST
+
+START_TEST(t_sa_limit)
+{
+	/* beyond max_sa no new state is created */
+	struct net n;
+	uint8_t out[IKE_MAXBUF];
+	net_init(&n, false);
+	n.conf.max_sa = 3;
+	n.tc.p1 = win_legacy;
+	n.tc.np1 = 1;
+	net_start(&n);
+	for (int i = 0; i < 5; i++) {
+		struct ike_ti *t = ike_ti_new(&n.tc, &n.ri);
+		deliver(&n, out, ike_ti_start(t, out, sizeof out));
+		ike_ti_free(t);
+	}
+	ck_assert_uint_eq(ike_sa_count(n.r), 3);
+	ck_assert_ptr_nonnull(strstr(n.logbuf, "IKE SA limit reached"));
 	net_free(&n);
 }
 END_TEST
@@ -617,7 +693,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_refuse_rsa);
 	tcase_add_test(tc, t_refuse_des);
 	tcase_add_test(tc, t_aggressive_refused);
-	tcase_add_test(tc, t_tunnel_mode_refused);
+	tcase_add_test(tc, t_draft_encap_with_rfc);
+	tcase_add_loop_test(tc, t_quick_mode_refusals, 0, 5);
+	tcase_add_test(tc, t_sa_limit);
 	tcase_add_test(tc, t_truncated_first);
 	tcase_add_test(tc, t_truncated_each_step);
 	tcase_add_test(tc, t_duplicates);
