@@ -457,9 +457,17 @@ void fsm_input(struct ppp_fsm *f, const uint8_t *p, size_t n)
 	size_t dn = (size_t)len - 4;
 	if (f->state == ST_INITIAL || f->state == ST_STARTING)
 		return; /* §4.1: packets in these states are unexpected; silently discarded */
+	bool first = !f->heard;
+	f->heard = true;
 	switch (code) {
 	case CP_CONF_REQ:
 		rcr(f, id, d, dn);
+		/* The peer's first request shows it is listening now. Our own request may have been
+		 * sent before it was (xl2tpd starts pppd only after the ICCN, so the Configure-Request
+		 * we send at ICCN is lost): send it again at once instead of after the restart timer,
+		 * which saves ~3 s of every connection. */
+		if (first && f->reqid_valid && (f->state == ST_REQ_SENT || f->state == ST_ACK_SENT))
+			scr(f);
 		break;
 	case CP_CONF_ACK:
 	case CP_CONF_NAK:

@@ -71,6 +71,7 @@ struct ppp_fsm {
 	uint8_t req[128];  /* our last Configure-Request options, to check an Ack against */
 	size_t req_len;
 	uint8_t term_reason;
+	bool heard; /* any packet from the peer for this protocol yet */
 };
 
 struct ppp {

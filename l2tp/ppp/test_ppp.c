@@ -205,6 +205,24 @@ START_TEST(mschapv2_up)
 }
 END_TEST
 
+/* Our first Configure-Request is lost (the peer was not listening yet, as with xl2tpd starting
+ * pppd after the ICCN): the peer's request triggers a fresh one at once, no restart-timer wait. */
+START_TEST(first_request_lost)
+{
+	struct h h;
+	h_init(&h, 0);
+	ppp_start(h.ppp, h.now);
+	ck_assert_int_eq(h.nq, 1);
+	h.nq = 0; /* lost */
+	pppc_start(&h.c, "alice", "s3cret", 0x2468);
+	h_run(&h);
+	ck_assert(pppc_up(&h.c));
+	ck_assert(h.up);
+	ck_assert_uint_eq(h.now, 1000); /* no timer was needed */
+	h_free(&h);
+}
+END_TEST
+
 START_TEST(mschapv2_retry)
 {
 	struct h h;
@@ -391,8 +409,9 @@ START_TEST(recorded_cisco_pppoe)
 	/* its LCP request (Magic-Number only) is acknowledged */
 	const struct tu_pkt *f = by_frame(pk, n, 5);
 	ppp_input(h.ppp, f->data, f->len, h.now);
-	ck_assert_uint_eq(h.q[h.nq - 1][4], 2);
-	ck_assert_uint_eq(h.q[h.nq - 1][5], f->data[3]);
+	ck_assert_uint_eq(h.q[h.nq - 2][4], 2);
+	ck_assert_uint_eq(h.q[h.nq - 2][5], f->data[3]);
+	ck_assert_uint_eq(h.q[h.nq - 1][4], 1);
 	ack_last_request(&h, PPP_LCP);
 	ck_assert_uint_eq(h.ppp->auth, PPP_AUTH_PAP);
 	/* its PAP Authenticate-Request verifies against the NT hash in the store */
@@ -474,8 +493,10 @@ START_TEST(recorded_pppd)
 	for (int i = 0; i < n; i++) {
 		if (pk[i].frame == 41) { /* pppd's LCP Configure-Request */
 			ppp_input(h.ppp, pk[i].data + 6, pk[i].len - 6, h.now);
-			ck_assert_int_eq(h.nq, 1);
-			ck_assert_uint_eq(h.q[0][4], 2); /* Configure-Ack */
+			/* Configure-Ack, then our own request again (the first one went unheard) */
+			ck_assert_int_eq(h.nq, 2);
+			ck_assert_uint_eq(h.q[0][4], 2);
+			ck_assert_uint_eq(h.q[1][4], 1);
 			ck_assert_uint_eq(h.ql[0], pk[i].len - 6);
 			ck_assert(!memcmp(h.q[0] + 5, pk[i].data + 6 + 5, h.ql[0] - 5));
 		}
@@ -613,6 +634,7 @@ static Suite *ppp_suite(void)
 	Suite *s = suite_create("ppp");
 	TCase *tc = tcase_create("ppp");
 	tcase_add_test(tc, mschapv2_up);
+	tcase_add_test(tc, first_request_lost);
 	tcase_add_test(tc, mschapv2_retry);
 	tcase_add_test(tc, pap_fallback);
 	tcase_add_test(tc, chap_md5);
