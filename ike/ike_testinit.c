@@ -413,6 +413,7 @@ static long qm2(struct ike_ti *t, const uint8_t *in, size_t len, uint8_t *out, s
 			if (isakmp_attrs_parse(ISAKMP_PROTO_ESP, n.data, n.len, &a) == 0) {
 				t->responder_lifetime = true;
 				t->resp_life_s = a.life_s;
+				t->resp_life_kb = a.life_kb;
 			}
 		}
 	}

@@ -61,7 +61,7 @@ struct ike_ti {
 	uint16_t encap;
 	struct ike_ev_keys k_i2r, k_r2i; /* KEYMAT as the initiator derives it */
 	bool responder_lifetime;
-	uint32_t resp_life_s;
+	uint32_t resp_life_s, resp_life_kb;
 	char err[128];
 };
 

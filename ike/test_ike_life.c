@@ -191,6 +191,37 @@ START_TEST(t_lifetimes)
 }
 END_TEST
 
+START_TEST(t_lifetime_kilobytes_and_phase1)
+{
+	/* the client asks for 250000 KB and phase 1 for 24 h: with a 100000 KB limit of ours the
+	 * phase-2 answer says so (RESPONDER-LIFETIME with both durations); phase 1 is capped at 8 h */
+	struct net n;
+	net_init(&n, false);
+	n.conf.p2_life_max_kb = 100000;
+	n.tc.p2_life_s = 3600;
+	n.tc.p2_life_kb = 250000;
+	n.tc.p1_life_s = 86400;
+	up(&n, false);
+	ck_assert(n.t->responder_lifetime);
+	ck_assert_uint_eq(n.t->resp_life_s, 3600);
+	ck_assert_uint_eq(n.t->resp_life_kb, 100000);
+	ck_assert_uint_eq(n.inst[0].life_kb, 100000);
+	ck_assert_uint_eq(n.inst[0].life_s, 3600);
+	ck_assert_uint_eq(n.p1_life, 28800);
+	/* a client asking less than our limits gets no RESPONDER-LIFETIME */
+	net_free(&n);
+	net_init(&n, false);
+	n.conf.p2_life_max_kb = 100000;
+	n.tc.p2_life_s = 1800;
+	n.tc.p2_life_kb = 50000;
+	up(&n, false);
+	ck_assert(!n.t->responder_lifetime);
+	ck_assert_uint_eq(n.inst[0].life_kb, 50000);
+	ck_assert_uint_eq(n.inst[0].life_s, 1800);
+	net_free(&n);
+}
+END_TEST
+
 START_TEST(t_initial_contact)
 {
 	struct net n;
@@ -454,6 +485,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_dpd_ack_keeps_alive);
 	tcase_add_test(tc, t_halfopen_timeout);
 	tcase_add_test(tc, t_lifetimes);
+	tcase_add_test(tc, t_lifetime_kilobytes_and_phase1);
 	tcase_add_test(tc, t_initial_contact);
 	tcase_add_test(tc, t_two_clients_behind_one_nat);
 	tcase_add_test(tc, t_phase1_rekey_keeps_child);

@@ -25,6 +25,7 @@ struct net {
 	uint64_t now;
 	struct ike_ev_sa inst[8];
 	int ninst, nup, ndown, ndel, nsend, nkeylog;
+	uint32_t p1_life; /* from the last IKE_UP */
 	char keylog[200];
 	uint8_t reply[IKE_MAXBUF];
 	size_t reply_len;
@@ -108,6 +109,7 @@ static inline void drain(struct net *n)
 			break;
 		case IKE_EV_IKE_UP:
 			n->nup++;
+			n->p1_life = ((const struct ike_ev_ike *)(const void *)ev->data)->life_s;
 			break;
 		case IKE_EV_IKE_DOWN:
 			n->ndown++;
