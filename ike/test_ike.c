@@ -118,6 +118,28 @@ START_TEST(t_psets_nat)
 }
 END_TEST
 
+START_TEST(t_every_transform_alone)
+{
+	/* each transform of each INTEROP.md set, offered alone (clients fall back down their
+	 * lists), and each phase-2 transform alone: all accepted with the defaults */
+	const struct pset *ps = &psets[_i];
+	for (size_t i = 0; i < ps->np1 + ps->np2; i++) {
+		struct net n;
+		net_init(&n, false);
+		n.tc.p1 = i < ps->np1 ? &ps->p1[i] : ps->p1;
+		n.tc.np1 = 1;
+		n.tc.p2 = i < ps->np1 ? ps->p2 : &ps->p2[i - ps->np1];
+		n.tc.np2 = 1;
+		net_start(&n);
+		int rc = handshake(&n);
+		if (rc)
+			fprintf(stderr, "%s #%zu: %s\n%s", ps->name, i, n.t->err, n.logbuf);
+		ck_assert_int_eq(rc, 0);
+		net_free(&n);
+	}
+}
+END_TEST
+
 /* ---- every DH group, in phase 1 and as PFS ---------------------------------------------------- */
 
 static const uint16_t groups[] = {2, 5, 14, 15, 16, 19, 20, 21};
@@ -678,6 +700,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, t_psets, 0, RP_ARRAY_LEN(psets));
 	tcase_add_loop_test(tc, t_psets_nat, 0, RP_ARRAY_LEN(psets));
+	tcase_add_loop_test(tc, t_every_transform_alone, 0, RP_ARRAY_LEN(psets));
 	tcase_add_loop_test(tc, t_groups, 0, RP_ARRAY_LEN(groups));
 	tcase_add_loop_test(tc, t_natt_versions, 0, RP_ARRAY_LEN(natts));
 	tcase_add_test(tc, t_no_natt_behind_nat);
