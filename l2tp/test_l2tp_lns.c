@@ -1,7 +1,7 @@
 /* Two cores back-to-back: the test LAC (test_lac.h, its own minimal RFC 2661 implementation)
  * against the LNS through a seeded lossy, reordering, duplicating in-memory link; PPP with
  * MS-CHAPv2 verified by auth/ against an SQLite store and addresses from a pool. Time only moves by
- * jumping to the next deadline. */
+ * jumping to the next deadline. SIMTRACE=1 (with CK_FORK=no) prints stuck traffic and sessions. */
 #include "check_main.h"
 #include "test_lac.h"
 
