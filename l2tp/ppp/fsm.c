@@ -464,10 +464,16 @@ void fsm_input(struct ppp_fsm *f, const uint8_t *p, size_t n)
 		rcr(f, id, d, dn);
 		/* The peer's first request shows it is listening now. Our own request may have been
 		 * sent before it was (xl2tpd starts pppd only after the ICCN, so the Configure-Request
-		 * we send at ICCN is lost): send it again at once instead of after the restart timer,
-		 * which saves ~3 s of every connection. */
-		if (first && f->reqid_valid && (f->state == ST_REQ_SENT || f->state == ST_ACK_SENT))
-			scr(f);
+		 * we send at ICCN is lost). Resending at once would make a peer that did get it and
+		 * reached Opened renegotiate (§4.1: RCR in Opened), so the restart timer is only
+		 * shortened to 1 s: an Ack within a normal round trip cancels it, a lost request is
+		 * resent 2 s sooner than the 3 s default. */
+		if (first && f->reqid_valid && (f->state == ST_REQ_SENT || f->state == ST_ACK_SENT)) {
+			uint64_t soon =
+			    f->ppp->now + (f->ppp->conf.restart_ms < 1000 ? f->ppp->conf.restart_ms : 1000);
+			if (f->timer > soon)
+				f->timer = soon;
+		}
 		break;
 	case CP_CONF_ACK:
 	case CP_CONF_NAK:
