@@ -36,7 +36,7 @@ struct conf *conf_defaults(void)
 	c->l2tp_port = 1701;
 	c->raw_esp = true;
 	snprintf(c->tun_name, sizeof c->tun_name, "rampart0");
-	rp_addr_parse(&c->tun_addr, "10.213.0.1");
+	rp_addr_parse(&c->tun_addr, "100.115.92.1");
 	c->tun_prefix = 24;
 	c->tun_mtu = 1400;
 	snprintf(c->control_socket, sizeof c->control_socket, "/run/rampart/rampartd.sock");
@@ -60,8 +60,8 @@ struct conf *conf_defaults(void)
 	c->auth = CONF_AUTH_MSCHAPV2;
 	c->lcp_echo_interval = 30;
 	c->lcp_echo_failure = 4;
-	rp_addr_parse(&c->pool[0].first, "10.213.0.10");
-	rp_addr_parse(&c->pool[0].last, "10.213.0.250");
+	rp_addr_parse(&c->pool[0].first, "100.115.92.10");
+	rp_addr_parse(&c->pool[0].last, "100.115.92.250");
 	c->n_pool = 1;
 	return c;
 }

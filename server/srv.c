@@ -1,6 +1,8 @@
 /* The event loop: every socket, the TUN device, signals and the summary timer. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/ip.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -294,6 +296,48 @@ void srv_stop(struct srv *s, const char *why)
 	uv_timer_start(&s->summary, stop_poll, 20, 20); /* the summary timer is not needed any more */
 }
 
+static bool is_any(const struct rp_addr *a)
+{
+	static const uint8_t zero[16];
+	return memcmp(a->ip, zero, a->family == 4 ? 4 : 16) == 0;
+}
+
+/* The configured addresses, with 0.0.0.0 / :: replaced by the host's addresses of that family
+ * (interfaces that are up; IPv6 link-local ones left out, they would need a scope). Addresses
+ * added later need a restart. */
+static unsigned expand_listen(const struct conf *c, struct rp_addr *out)
+{
+	unsigned n = 0;
+	struct ifaddrs *ifs = NULL;
+	for (unsigned i = 0; i < c->n_listen; i++) {
+		const struct rp_addr *a = &c->listen[i];
+		if (!is_any(a)) {
+			if (n < SRV_MAX_LISTEN)
+				out[n++] = *a;
+			continue;
+		}
+		if (!ifs && getifaddrs(&ifs))
+			continue;
+		for (struct ifaddrs *f = ifs; f; f = f->ifa_next) {
+			struct rp_addr x;
+			if (!f->ifa_addr || !(f->ifa_flags & IFF_UP))
+				continue;
+			from_sockaddr(f->ifa_addr, &x);
+			if (x.family != a->family || (x.family == 6 && x.ip[0] == 0xfe && (x.ip[1] & 0xc0) == 0x80))
+				continue;
+			x.port = 0;
+			bool dup = false;
+			for (unsigned j = 0; j < n; j++)
+				dup |= rp_addr_ipeq(&out[j], &x);
+			if (!dup && n < SRV_MAX_LISTEN)
+				out[n++] = x;
+		}
+	}
+	if (ifs)
+		freeifaddrs(ifs);
+	return n;
+}
+
 struct srv *srv_new(struct conf *conf, const char *conf_path, bool foreground, char *err, size_t errlen)
 {
 	struct srv *s = calloc(1, sizeof *s);
@@ -304,7 +348,7 @@ struct srv *srv_new(struct conf *conf, const char *conf_path, bool foreground, c
 	s->conf = conf;
 	s->foreground = foreground;
 	s->tun_fd = -1;
-	for (unsigned i = 0; i < CONF_MAX_ADDRS; i++)
+	for (unsigned i = 0; i < SRV_MAX_LISTEN; i++)
 		s->esp[i].fd = -1;
 	snprintf(s->conf_path, sizeof s->conf_path, "%s", conf_path);
 	uv_loop_init(&s->loop);
@@ -313,11 +357,16 @@ struct srv *srv_new(struct conf *conf, const char *conf_path, bool foreground, c
 	disp_init(&s->disp, &s->log, conf->ike_port, conf->natt_port, conf->l2tp_port);
 
 	const unsigned ports[SRV_NUDP] = {conf->ike_port, conf->natt_port, conf->l2tp_port};
-	for (unsigned i = 0; i < conf->n_listen; i++, s->n_listen++) {
+	unsigned n = expand_listen(conf, s->laddr);
+	if (n == 0) {
+		snprintf(err, errlen, "no local address to listen on");
+		goto fail;
+	}
+	for (unsigned i = 0; i < n; i++, s->n_listen++) {
 		for (int k = 0; k < SRV_NUDP; k++)
-			if (open_udp(s, &s->udp[i][k], &conf->listen[i], ports[k], err, errlen))
+			if (open_udp(s, &s->udp[i][k], &s->laddr[i], ports[k], err, errlen))
 				goto fail;
-		if (conf->raw_esp && open_raw_esp(s, &s->esp[i], &conf->listen[i], err, errlen))
+		if (conf->raw_esp && open_raw_esp(s, &s->esp[i], &s->laddr[i], err, errlen))
 			goto fail;
 	}
 	if (srv_tun_open(conf, &s->tun_fd, err, errlen))
@@ -362,7 +411,7 @@ int srv_run(struct srv *s)
 	char a[RP_ADDR_STRLEN];
 	for (unsigned i = 0; i < s->n_listen; i++)
 		rp_logf(&s->log, RP_LOG_NOTICE, "server", "listening on %s UDP %u/%u/%u%s",
-			rp_addr_ipstr(&s->conf->listen[i], a, sizeof a), s->conf->ike_port, s->conf->natt_port,
+			rp_addr_ipstr(&s->laddr[i], a, sizeof a), s->conf->ike_port, s->conf->natt_port,
 			s->conf->l2tp_port, s->conf->raw_esp ? " and ESP" : "");
 	rp_logf(&s->log, RP_LOG_NOTICE, "server", "TUN %s %s/%u, control socket %s", s->conf->tun_name,
 		rp_addr_ipstr(&s->conf->tun_addr, a, sizeof a), s->conf->tun_prefix, s->conf->control_socket);
@@ -382,7 +431,7 @@ void srv_free(struct srv *s)
 	}
 	uv_run(&s->loop, UV_RUN_DEFAULT); /* let the close callbacks run */
 	uv_loop_close(&s->loop);
-	for (unsigned i = 0; i < CONF_MAX_ADDRS; i++) {
+	for (unsigned i = 0; i < SRV_MAX_LISTEN; i++) {
 		for (int k = 0; k < SRV_NUDP; k++)
 			free(s->udp[i][k].buf);
 		if (s->esp[i].fd >= 0)

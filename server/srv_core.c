@@ -57,12 +57,14 @@ static void send_udp(struct srv *s, int kind, const struct rp_addr *local, const
 		     const uint8_t *p, size_t n)
 {
 	struct srv_udp *u = NULL;
-	for (unsigned i = 0; i < s->n_listen && !u; i++) {
-		const struct rp_addr *l = &s->conf->listen[i];
-		static const uint8_t zero[16];
-		if (l->family == dst->family && (rp_addr_ipeq(l, local) || !memcmp(l->ip, zero, l->family == 4 ? 4 : 16)))
+	/* the socket bound to the local address the peer talks to; any of the family otherwise (a
+	 * plain L2TP reply, which has no local address in its link) */
+	for (unsigned i = 0; i < s->n_listen && !u; i++)
+		if (rp_addr_ipeq(&s->laddr[i], local))
 			u = &s->udp[i][kind];
-	}
+	for (unsigned i = 0; i < s->n_listen && !u; i++)
+		if (s->laddr[i].family == dst->family)
+			u = &s->udp[i][kind];
 	if (!u)
 		return;
 	struct sockaddr_storage ss;
@@ -73,10 +75,15 @@ static void send_udp(struct srv *s, int kind, const struct rp_addr *local, const
 		rp_logf(&s->log, RP_LOG_WARN, "server", "UDP send of %zu bytes failed: %s", n, uv_strerror(rc));
 }
 
-static void send_raw_esp(struct srv *s, const struct rp_addr *dst, const uint8_t *p, size_t n)
+static void send_raw_esp(struct srv *s, const struct rp_addr *local, const struct rp_addr *dst, const uint8_t *p,
+			 size_t n)
 {
-	for (unsigned i = 0; i < s->n_listen; i++) {
-		if (s->esp[i].fd < 0 || s->conf->listen[i].family != dst->family)
+	unsigned pick = s->n_listen;
+	for (unsigned i = 0; i < s->n_listen && pick == s->n_listen; i++)
+		if (s->esp[i].fd >= 0 && rp_addr_ipeq(&s->laddr[i], local))
+			pick = i;
+	for (unsigned i = pick == s->n_listen ? 0 : pick; i < s->n_listen; i++) {
+		if (s->esp[i].fd < 0 || s->laddr[i].family != dst->family)
 			continue;
 		struct sockaddr_storage ss;
 		srv_sockaddr(dst, 0, &ss);
@@ -115,7 +122,7 @@ static void send_l2tp(struct srv *s, const struct l2tp_link *link, const uint8_t
 	if (tx.encap == ESP_ENCAP_UDP)
 		send_udp(s, SRV_NATT, &tx.local, &tx.peer, rp_buf_data(&b), b.len);
 	else
-		send_raw_esp(s, &tx.peer, rp_buf_data(&b), b.len);
+		send_raw_esp(s, &tx.local, &tx.peer, rp_buf_data(&b), b.len);
 }
 
 /* ---- IKE events ---- */
@@ -442,6 +449,7 @@ int srv_core_init(struct srv *s, char *err, size_t errlen)
 	s->core = c;
 	rp_rng_gnutls(&c->rng_nonce, 0);
 	rp_rng_gnutls(&c->rng_random, 1);
+	rp_rng_gnutls(&c->rng_key, 2);
 
 	struct esp_conf ec = {.replay_window = cf->replay_window, .keylog = cf->keylog[0] != 0};
 	c->sad = esp_sad_new(&ec, &c->rng_nonce, &s->log);
@@ -464,7 +472,9 @@ int srv_core_init(struct srv *s, char *err, size_t errlen)
 	c->ike_conf.spi_release = spi_release;
 	c->ike_conf.spi_ctx = s;
 	c->ike_conf.keylog = cf->keylog[0] != 0;
-	c->ike = ike_new(&c->ike_conf, &c->rng_random, &s->log);
+	c->ike_conf.natt_port = (uint16_t)cf->natt_port;
+	/* IKE draws DH private values too: the key-level generator */
+	c->ike = ike_new(&c->ike_conf, &c->rng_key, &s->log);
 
 	/* The state directory holds NT hashes (password equivalents): created 0700. */
 	char dir[sizeof cf->state_dir];
@@ -530,8 +540,7 @@ void srv_core_delete_sas(struct srv *s)
 	uint64_t now = srv_now(s);
 	if (!c || !c->ike)
 		return;
-	for (size_t i = c->nchild; i-- > 0;)
-		ike_delete_child(c->ike, c->child[i].spi_in, now);
+	ike_delete_all(c->ike, now); /* DELETE for every IPsec SA and IKE SA */
 	srv_core_run(s);
 }
 

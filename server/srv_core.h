@@ -43,7 +43,7 @@ struct srv_core {
 	struct ppp_conf ppp_conf;
 	struct auth_db *db;
 	struct auth_pool *pool;
-	struct rp_rng rng_nonce, rng_random;
+	struct rp_rng rng_nonce, rng_random, rng_key;
 	struct srv_child *child;
 	size_t nchild, capchild;
 	struct srv_sess *sess;

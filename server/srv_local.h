@@ -7,6 +7,7 @@
 
 #define SRV_MMSG 16                    /* datagrams per recvmmsg batch */
 #define SRV_DGRAM 65536                /* libuv's per-datagram slice with UV_UDP_RECVMMSG */
+#define SRV_MAX_LISTEN 16
 
 enum srv_udp_kind { SRV_IKE, SRV_NATT, SRV_L2TP, SRV_NUDP };
 
@@ -31,8 +32,12 @@ struct srv {
 	bool foreground;
 	struct rp_log log;
 	struct disp disp;
-	struct srv_udp udp[CONF_MAX_ADDRS][SRV_NUDP];
-	struct srv_raw esp[CONF_MAX_ADDRS];
+	/* One socket set per local address: a wildcard in listen is expanded to the host's addresses
+	 * at start, so that every packet's local address is known (IKE's NAT-D and ID payloads use it)
+	 * and replies leave from the address the client talked to. */
+	struct rp_addr laddr[SRV_MAX_LISTEN];
+	struct srv_udp udp[SRV_MAX_LISTEN][SRV_NUDP];
+	struct srv_raw esp[SRV_MAX_LISTEN];
 	unsigned n_listen;
 	uv_poll_t tun_poll;
 	int tun_fd;

@@ -2,7 +2,7 @@
 # End-to-end: the stock Linux L2TP/IPsec client (strongSwan + xl2tpd + pppd on a Debian kernel, in
 # QEMU) against rampartd, through an nftables masquerade NAT, in namespaces this script makes.
 #   tests/interop/scenarios.sh RAMPARTD RAMPARTCTL [SCENARIO...]
-# Scenarios (all by default): natt decrypt behind same_account nonat vanish shutdown auth bulk
+# Scenarios (all by default): natt decrypt behind same_account nonat vanish shutdown auth bulk runsh
 # Each prints "interop <name>: PASS|FAIL (<wall>s) <details>"; the exit code is non-zero if any failed.
 set -uo pipefail
 rampartd=$(readlink -f "$1") ctl=$(readlink -f "$2")
@@ -97,7 +97,7 @@ sas() { "$ctl" -s "$work/ctl.sock" show sas; }
 run() {
 	local name=$1; shift
 	local t0=$SECONDS
-	"$H" run --out "$work/out-$name" --psk harness-psk "$@" >"$work/$name.log" 2>&1
+	"$H" run --out "$work/out-$name" --psk "${R_PSK:-harness-psk}" "$@" >"$work/$name.log" 2>&1
 	local rc=$?
 	R_WALL=$((SECONDS - t0))
 	R_SUMMARY=$(grep '^SUMMARY' "$work/$name.log")
@@ -194,6 +194,26 @@ scen_shutdown() { # SIGHUP keeps sessions; SIGTERM tells the client (CDN, StopCC
 		report shutdown FAIL "after SIGHUP: '$after_hup'; exit $rc; CDN $cdn StopCCN $stop informational $del"
 	fi
 }
+scen_runsh() { # a newcomer's ./run.sh with its defaults: the printed credentials connect a client
+	local t0=$SECONDS r=$work/runsh root; root=$(cd "$here/../.." && pwd)
+	stop_rampartd
+	mkdir -p "$r"
+	ip netns exec "$NS_SERVER" env RAMPART_CONF="$r/etc/rampart.conf" RAMPART_STATE="$r/state" \
+		"$root/run.sh" >"$r/out" 2>"$r/err" &
+	local rp=$!
+	for _ in $(seq 600); do grep -q 'listening on' "$r/err" 2>/dev/null && break; kill -0 $rp 2>/dev/null || break; sleep 0.5; done
+	local psk user pass
+	psk=$(sed -n 's/^psk: //p' "$r/out"); user=$(sed -n 's/^user: //p' "$r/out"); pass=$(sed -n 's/^password: //p' "$r/out")
+	if [ -n "$psk" ] && run runsh --psk "$psk" --username "$user" --password "$pass" && grep -q 'ok=1' <<<"$R_SUMMARY"; then
+		R_WALL=$((SECONDS - t0))
+		report runsh PASS "$(grep -o 'ip=[0-9.]* peer=[0-9.]*' "$work/runsh.log" | head -1) with run.sh's PSK and demo account"
+	else
+		R_WALL=$((SECONDS - t0)); report runsh FAIL "psk='$psk' user='$user' $R_SUMMARY"; cat "$r/err" >&2
+	fi
+	kill -TERM $rp 2>/dev/null
+	wait $rp 2>/dev/null
+	start_rampartd
+}
 scen_auth() { # 5. CHAP-MD5 and PAP: the method pppd finally acknowledged must be the one asked for
 	local m want got
 	for m in chap pap; do
@@ -234,7 +254,7 @@ scen_decrypt() { # the capture of scenario 1, decrypted by tshark with rampart's
 }
 
 start_rampartd || exit 1
-list=${*:-natt decrypt behind same_account nonat vanish shutdown auth bulk}
+list=${*:-natt decrypt behind same_account nonat vanish shutdown auth bulk runsh}
 for s in $list; do "scen_$s"; done
 stop_rampartd
 grep -E 'ERROR: AddressSanitizer|runtime error' "$work/rampartd.log" >&2 && { echo "interop: sanitizer report in rampartd"; failed=1; }

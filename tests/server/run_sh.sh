@@ -19,7 +19,8 @@ export RAMPART_CONF=$tmp/etc/rampart.conf RAMPART_STATE=$tmp/state
 ip netns exec "$ns" "$root/run.sh" >"$tmp/out" 2>"$tmp/err" &
 pid=$!
 for _ in $(seq 600); do grep -q 'listening on' "$tmp/err" 2>/dev/null && break; kill -0 $pid 2>/dev/null || break; sleep 0.5; done
-grep -q 'listening on 0.0.0.0 UDP 500/4500/1701 and ESP' "$tmp/err" || fail "rampartd did not start"
+# listen = 0.0.0.0 expands to the namespace's addresses: here only 127.0.0.1
+grep -q 'listening on 127.0.0.1 UDP 500/4500/1701 and ESP' "$tmp/err" || fail "rampartd did not start"
 for k in server psk user password; do
 	grep -Eq "^$k: .+" "$tmp/out" || fail "no '$k:' line"
 done
@@ -31,7 +32,7 @@ user=$(sed -n 's/^user: //p' "$tmp/out")
 	fail "demo account not in the store"
 [ "$(stat -c %a "$RAMPART_CONF")" = 600 ] || fail "config with the PSK is not 0600"
 udp=$(ip netns exec "$ns" ss -uapn)
-for port in 500 4500 1701; do grep -q "0.0.0.0:$port .*rampartd" <<<"$udp" || fail "UDP $port: $udp"; done
+for port in 500 4500 1701; do grep -q "127.0.0.1:$port .*rampartd" <<<"$udp" || fail "UDP $port: $udp"; done
 ip netns exec "$ns" ss -wapn | grep -q rampartd || fail "no raw ESP socket"
 # a second start reuses config, state and account, and prints the same credentials
 kill -TERM $pid
