@@ -510,6 +510,7 @@ int srv_core_init(struct srv *s, char *err, size_t errlen)
 	c->l2tp_conf.secret_len = strlen(cf->tunnel_secret);
 	c->l2tp_conf.recv_window = (uint16_t)cf->receive_window;
 	c->l2tp_conf.hello_s = cf->hello_interval;
+	c->l2tp_conf.idle_setup_s = 120; /* a tunnel left without sessions is closed after 2 min */
 	c->l2tp_conf.ppp = &c->ppp_conf;
 	c->l2tp_conf.db = c->db;
 	c->l2tp_conf.pool = c->pool;
