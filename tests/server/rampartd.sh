@@ -108,29 +108,22 @@ for _ in $(seq 30); do grep -q 'configuration reloaded' "$tmp/log" && break; sle
 grep -q 'configuration reloaded' "$tmp/log" || fail "good reload not taken"
 in_ns "$rampartctl" -s "$tmp/ctl.sock" show config | grep -q 'log.ipsecdiagnostics = 4' || fail "reload not applied"
 
-# 6. a second daemon: clear errors, not a crash
+# 6. start-up failures: exit 1 with a clear message, not a crash
+refused() { # label, message pattern, command...
+	local label=$1 pat=$2 rc=0
+	shift 2
+	"$@" 2>"$tmp/err" || rc=$?
+	[ $rc -eq 1 ] || fail "$label: exit $rc, expected 1"
+	grep -q "$pat" "$tmp/err" || fail "$label: $(cat "$tmp/err")"
+}
 conf 3 "" | sed "s#$tmp/ctl.sock#$tmp/ctl2.sock#; s/rpt0/rpt1/" >"$tmp/second.conf"
-set +e
-in_ns "$rampartd" --foreground --config "$tmp/second.conf" 2>"$tmp/err2"
-rc=$?
-set -e
-[ $rc -eq 1 ] || fail "second daemon exit $rc, expected 1"
-grep -q 'cannot listen on UDP 198.18.0.1:500: address already in use' "$tmp/err2" || fail "port-taken message: $(cat "$tmp/err2")"
+refused "port taken" 'cannot listen on UDP 198.18.0.1:500: address already in use' \
+	in_ns "$rampartd" --foreground --config "$tmp/second.conf"
 # TUN that cannot be opened: the name of an existing non-TUN device
 conf 3 "" | sed "s#$tmp/ctl.sock#$tmp/ctl3.sock#; s/rpt0/lo/; s/198.18.0.1/127.0.0.1/" >"$tmp/tun.conf"
-set +e
-in_ns "$rampartd" --foreground --config "$tmp/tun.conf" 2>"$tmp/err3"
-rc=$?
-set -e
-[ $rc -eq 1 ] || fail "bad TUN exit $rc"
-grep -q 'cannot create TUN device lo' "$tmp/err3" || fail "TUN message: $(cat "$tmp/err3")"
-# not root
-set +e
-setpriv --reuid=65534 --regid=65534 --clear-groups "$rampartd" --foreground --config "$tmp/good.conf" 2>"$tmp/err4"
-rc=$?
-set -e
-[ $rc -eq 1 ] || fail "non-root exit $rc"
-grep -q 'must run as root' "$tmp/err4" || fail "non-root message: $(cat "$tmp/err4")"
+refused "bad TUN" 'cannot create TUN device lo' in_ns "$rampartd" --foreground --config "$tmp/tun.conf"
+refused "not root" 'must run as root' \
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$rampartd" --foreground --config "$tmp/good.conf"
 
 # 7. SIGTERM: exit 0 within a second, control socket removed
 kill -TERM $pid
