@@ -466,8 +466,9 @@ int srv_core_init(struct srv *s, char *err, size_t errlen)
 	c->ike_conf.np1_groups = cf->n_dh_groups;
 	c->ike_conf.p1_life_max_s = cf->phase1_lifetime;
 	c->ike_conf.p2_life_max_s = cf->phase2_lifetime;
-	c->ike_conf.dpd_idle_s = cf->dpd_delay;
-	c->ike_conf.dpd_timeout_s = cf->dpd_timeout;
+	/* 0 in the config disables DPD; the core reads 0 as "default", so never is UINT32_MAX s */
+	c->ike_conf.dpd_idle_s = cf->dpd_delay ? cf->dpd_delay : UINT32_MAX;
+	c->ike_conf.dpd_timeout_s = cf->dpd_delay && cf->dpd_timeout ? cf->dpd_timeout : UINT32_MAX;
 	c->ike_conf.spi_alloc = spi_alloc;
 	c->ike_conf.spi_release = spi_release;
 	c->ike_conf.spi_ctx = s;
