@@ -229,6 +229,14 @@ struct l2tp_conf {
 	struct auth_db *db;         /* accounts: PPP authentication is a direct call into auth/ */
 	struct auth_pool *pool;     /* addresses for IPCP */
 	struct rp_log *log;
+	/* Optional fast path for the data plane: when set, every session frame to a peer (the L2TP
+	 * data header included) and every IP packet for the TUN is handed to these callbacks at once
+	 * instead of being copied into an allocated L2TP_EV_SEND / L2TP_EV_IP event, so a data
+	 * packet costs no allocation. Control messages stay events. The callbacks run inside
+	 * l2tp_input/l2tp_output_ip/l2tp_tick and must not call back into the core. */
+	void (*data_send)(void *ctx, const struct l2tp_link *link, const uint8_t *pkt, size_t n);
+	void (*ip_deliver)(void *ctx, const struct l2tp_link *link, const uint8_t *pkt, size_t n);
+	void *data_ctx;
 };
 
 enum l2tp_ev_type {

@@ -112,7 +112,10 @@ static void ppp_send_cb(void *ctx, const uint8_t *frame, size_t len)
 		return;
 	l2tp_data_hdr(b, sizeof b, t->peer_tid, s->peer_sid, (uint16_t)(len + 8));
 	memcpy(b + 8, frame, len);
-	l2tp_emit_send(t->l, &t->link, t->tid, s->sid, b, len + 8);
+	if (t->l->conf.data_send)
+		t->l->conf.data_send(t->l->conf.data_ctx, &t->link, b, len + 8);
+	else
+		l2tp_emit_send(t->l, &t->link, t->tid, s->sid, b, len + 8);
 }
 
 static void ppp_closed_cb(void *ctx, int reason, const char *text)
@@ -196,6 +199,10 @@ static void ppp_ip_cb(void *ctx, const uint8_t *pkt, size_t n)
 {
 	struct l2tp_session *s = ctx;
 	struct l2tp *l = s->t->l;
+	if (l->conf.ip_deliver) {
+		l->conf.ip_deliver(l->conf.data_ctx, &s->t->link, pkt, n);
+		return;
+	}
 	struct rp_ev *ev = rp_ev_new(L2TP_EV_IP, sizeof(struct l2tp_ev_send) + n);
 	if (!ev)
 		return;

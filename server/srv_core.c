@@ -125,6 +125,21 @@ static void send_l2tp(struct srv *s, const struct l2tp_link *link, const uint8_t
 		send_raw_esp(s, &tx.local, &tx.peer, rp_buf_data(&b), b.len);
 }
 
+/* The L2TP core's data fast path (l2tp_conf.data_send / ip_deliver): no event per packet. */
+static void l2tp_data_send(void *ctx, const struct l2tp_link *link, const uint8_t *p, size_t n)
+{
+	struct srv *s = ctx;
+	send_l2tp(s, link, p, n, srv_now(s));
+}
+
+static void l2tp_ip_deliver(void *ctx, const struct l2tp_link *link, const uint8_t *p, size_t n)
+{
+	struct srv *s = ctx;
+	(void)link;
+	if (write(s->tun_fd, p, n) < 0)
+		rp_logf(&s->log, RP_LOG_WARN, "server", "TUN write: %s", strerror(errno));
+}
+
 /* ---- IKE events ---- */
 
 /* ESP keys go to the configured file in Wireshark's esp_sa format; IKEv1 keys to FILE.ikev1 in
@@ -516,6 +531,9 @@ int srv_core_init(struct srv *s, char *err, size_t errlen)
 	c->l2tp_conf.db = c->db;
 	c->l2tp_conf.pool = c->pool;
 	c->l2tp_conf.log = &s->log;
+	c->l2tp_conf.data_send = l2tp_data_send;
+	c->l2tp_conf.ip_deliver = l2tp_ip_deliver;
+	c->l2tp_conf.data_ctx = s;
 	c->l2tp = l2tp_new(&c->l2tp_conf, &c->rng_random, srv_now(s));
 	if (!c->sad || !c->ike || !c->pool || !c->l2tp) {
 		snprintf(err, errlen, "cannot create the protocol cores (out of memory?)");
