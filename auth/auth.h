@@ -5,6 +5,10 @@
  *   store.c    the account store: SQLite file under the state directory, schema versioned
  *   verify.c   PPP authentication requests (PAP, CHAP-MD5, MS-CHAPv2) against the store
  *   pool.c     IPv4 address pools: ranges, per-account static addresses, no duplicate leases
+ *   cert.c     X.509 validation (GnuTLS trust list: anchors, CRLs, chain, time, KU/EKU), leaf info,
+ *              IKE ID payload against certificate
+ *   certmap.c  certificate-to-account mapping rules, the mapping switch, groups/membership, network
+ *              access rights, auth_cert_authorize (validate, map, check rights)
  *
  * Credentials are stored as the MS-CHAPv2 NT hash (MD4 of the UTF-16LE password). That verifies
  * MS-CHAPv2 and PAP (hash the offered password and compare). CHAP-MD5 needs the cleartext, so it
@@ -140,5 +144,169 @@ int auth_pool_lease(struct auth_pool *p, uint32_t want, uint32_t *out);
 int auth_pool_release(struct auth_pool *p, uint32_t ip); /* -ENOENT when not leased */
 bool auth_pool_leased(const struct auth_pool *p, uint32_t ip);
 unsigned auth_pool_in_use(const struct auth_pool *p);
+
+/* ---- certificates (cert.c) ---------------------------------------------------------------- */
+
+/* Trust anchors and CRLs. The object remembers the files and directories it was given, so
+ * auth_trust_reload re-reads all of them (e.g. on SIGHUP after a new CRL was published); a reload
+ * that fails keeps the previous state. */
+struct auth_trust;
+
+struct auth_trust *auth_trust_new(void);
+void auth_trust_free(struct auth_trust *t);
+/* Each returns the number of certificates/CRLs loaded (> 0), -ENOENT when the path held none,
+ * -EIO when unreadable/invalid, -ENOMEM. Files are PEM (several allowed) or one DER object.
+ * CRLs must be signed by a loaded anchor (GNUTLS_TL_VERIFY_CRL); add anchors first. */
+int auth_trust_add_ca_file(struct auth_trust *t, const char *path);
+int auth_trust_add_ca_dir(struct auth_trust *t, const char *dir);
+int auth_trust_add_crl_file(struct auth_trust *t, const char *path);
+int auth_trust_reload(struct auth_trust *t);
+
+enum auth_cert_result {
+	AUTH_CERT_OK = 0,
+	/* validation (auth_cert_validate) */
+	AUTH_CERT_BAD_INPUT,     /* not a parsable DER certificate */
+	AUTH_CERT_EXPIRED,       /* leaf or a chain certificate: now >= notAfter */
+	AUTH_CERT_NOT_YET_VALID, /* now < notBefore */
+	AUTH_CERT_UNKNOWN_CA,    /* no chain to a trust anchor */
+	AUTH_CERT_REVOKED,       /* listed in a loaded CRL */
+	AUTH_CERT_BAD_SIGNATURE, /* a signature in the chain does not verify */
+	AUTH_CERT_KEY_USAGE,     /* key usage without digitalSignature/nonRepudiation, or no accepted EKU */
+	AUTH_CERT_INVALID,       /* other chain fault: issuer not a CA, insecure algorithm, ... */
+	/* mapping and rights (auth_cert_map, auth_cert_authorize) */
+	AUTH_CERT_NOT_MAPPED,       /* mapping enabled and no rule matched */
+	AUTH_CERT_AMBIGUOUS,        /* two rules of the best specificity name different accounts */
+	AUTH_CERT_ACCOUNT_DISABLED, /* mapped to a disabled account */
+	AUTH_CERT_DENIED,           /* a "deny network access" right names the account or its group */
+	AUTH_CERT_NOT_ALLOWED,      /* the allow list is not empty and names neither */
+	AUTH_CERT_INTERNAL,         /* store error */
+};
+const char *auth_cert_result_str(int result); /* "expired", "unknown CA", ... */
+
+enum { AUTH_CERT_MAX_NAMES = 4, AUTH_CERT_NAME_LEN = 256, AUTH_CERT_DN_LEN = 512, AUTH_CERT_SPKI_MAX = 2048 };
+
+/* What rampart needs of the leaf: filled by auth_cert_validate whenever the leaf parses (also on
+ * refusal, for the log line). DNs are RFC 4514 strings as GnuTLS prints them
+ * ("CN=alice,OU=Staff,O=Example"); the raw DER subject is kept for DER_ASN1_DN IDs. */
+struct auth_cert_info {
+	char subject[AUTH_CERT_DN_LEN];
+	char issuer[AUTH_CERT_DN_LEN];
+	uint8_t subject_der[AUTH_CERT_DN_LEN];
+	size_t subject_der_len;
+	char o[AUTH_CERT_NAME_LEN];                      /* first subject O, "" if none */
+	char ou[AUTH_CERT_MAX_NAMES][AUTH_CERT_NAME_LEN]; /* subject OUs */
+	unsigned n_ou;
+	uint8_t sha256[32]; /* of the leaf's DER */
+	char upn[AUTH_CERT_MAX_NAMES][AUTH_CERT_NAME_LEN];   /* SAN otherName 1.3.6.1.4.1.311.20.2.3 */
+	unsigned n_upn;
+	char email[AUTH_CERT_MAX_NAMES][AUTH_CERT_NAME_LEN]; /* SAN rfc822Name, then subject emailAddress */
+	unsigned n_email;
+	char dns[AUTH_CERT_MAX_NAMES][AUTH_CERT_NAME_LEN];   /* SAN dNSName */
+	unsigned n_dns;
+	uint8_t ip[AUTH_CERT_MAX_NAMES][16]; /* SAN iPAddress, 4 or 16 bytes */
+	uint8_t ip_len[AUTH_CERT_MAX_NAMES];
+	unsigned n_ip;
+	uint8_t spki[AUTH_CERT_SPKI_MAX]; /* DER SubjectPublicKeyInfo: gnutls_pubkey_import(..., DER) */
+	size_t spki_len;
+	int pk_algo;     /* gnutls_pk_algorithm_t */
+	unsigned pk_bits;
+	int64_t not_before, not_after; /* Unix seconds */
+};
+
+struct auth_der {
+	const uint8_t *der;
+	size_t len;
+};
+
+/* Validates chain[0] (the peer's leaf) with chain[1..n-1] as untrusted intermediates (any order)
+ * against t at wall-clock time now_unix (Unix seconds: the caller's clock, so tests and replays
+ * choose it). Returns an enum auth_cert_result (>= 0); negative on bad arguments. info may be
+ * NULL. reason (may be NULL) gets a one-line explanation naming the certificate at fault. */
+int auth_cert_validate(const struct auth_trust *t, const struct auth_der *chain, size_t n, int64_t now_unix,
+                       struct auth_cert_info *info, char *reason, size_t reason_len);
+/* Only the parsing half: fills info from one DER certificate; 0 or -EINVAL. */
+int auth_cert_parse(const uint8_t *der, size_t len, struct auth_cert_info *info);
+
+/* IKEv1 ID types (RFC 2407 §4.6.2.1). */
+enum { AUTH_ID_IPV4_ADDR = 1, AUTH_ID_FQDN = 2, AUTH_ID_USER_FQDN = 3, AUTH_ID_IPV6_ADDR = 5, AUTH_ID_DER_ASN1_DN = 9 };
+/* Does the ID payload's data name this certificate? DER_ASN1_DN: the subject (same DER, or the same
+ * RFC 4514 string after decoding); FQDN: a dNSName (case-insensitive); USER_FQDN: an rfc822Name or a
+ * UPN (case-insensitive); IPV4/IPV6_ADDR: an iPAddress of that length. Other types: false. */
+bool auth_cert_id_match(const struct auth_cert_info *info, int id_type, const uint8_t *data, size_t len);
+
+/* ---- mapping rules, groups, rights (certmap.c) ------------------------------------------------ *
+ *
+ * Certificate-to-account mapping, like Windows' "certificate to account mapping" checkbox, is one
+ * global switch stored in the account store (settings.certmap_enabled, default ON so a certificate
+ * that maps to nobody is refused). Switched off, any certificate that validates authenticates
+ * without an account and rights are not consulted (the Windows behaviour without mapping).
+ *
+ * Rules, most specific first (auth_certmap_level): fingerprint (SHA-256 of the DER) > issuer +
+ * subject DN > issuer + subject O + OU > issuer + O or OU > issuer only > by name. A by-name rule
+ * (upn or email) maps to the account whose name equals the full UPN/e-mail, else the one named by
+ * its local part (alice@example.test -> "alice"); the full name wins over the local part. DNs
+ * compare case-insensitively after dropping spaces around separators. Two matching rules of the
+ * best level naming different accounts are ambiguous: refused (AUTH_CERT_AMBIGUOUS).
+ *
+ * Groups: an account belongs to its primary group (auth_account_opts.group) and to any group it
+ * was added to with auth_group_member_add. Rights: deny wins over allow; an EMPTY allow list
+ * allows every mapped account (so adding the first allow entry restricts access to it). */
+enum auth_certmap_kind { AUTH_MAP_FINGERPRINT = 1, AUTH_MAP_ISSUER_SUBJECT, AUTH_MAP_ISSUER, AUTH_MAP_BYNAME };
+enum auth_byname { AUTH_BYNAME_UPN = 1, AUTH_BYNAME_EMAIL = 2 };
+
+struct auth_certmap_rule {
+	int64_t id;
+	int kind;               /* enum auth_certmap_kind */
+	uint8_t fingerprint[32];
+	char issuer[AUTH_CERT_DN_LEN];
+	char subject[AUTH_CERT_DN_LEN];
+	char o[AUTH_CERT_NAME_LEN], ou[AUTH_CERT_NAME_LEN]; /* "" = any (AUTH_MAP_ISSUER only) */
+	int byname;             /* enum auth_byname (AUTH_MAP_BYNAME) */
+	char account[64];       /* "" for by-name rules */
+};
+int auth_certmap_level(const struct auth_certmap_rule *r); /* 6 fingerprint ... 1 by name */
+
+/* Add returns the new rule id (> 0), -EINVAL (incomplete rule), -ENOENT (no such account), -EEXIST,
+ * -EIO. Del: 0 or -ENOENT. */
+int64_t auth_certmap_add(struct auth_db *db, const struct auth_certmap_rule *r);
+int auth_certmap_del(struct auth_db *db, int64_t id);
+int auth_certmap_list(struct auth_db *db, int (*fn)(void *ctx, const struct auth_certmap_rule *r), void *ctx);
+int auth_certmap_set_enabled(struct auth_db *db, bool on);
+int auth_certmap_enabled(struct auth_db *db); /* 1, 0, or -EIO */
+
+int auth_group_add(struct auth_db *db, const char *name); /* 0, -EEXIST, -EINVAL, -EIO */
+int auth_group_del(struct auth_db *db, const char *name); /* members lose it; 0, -ENOENT */
+int auth_group_list(struct auth_db *db, int (*fn)(void *ctx, const char *group, const char *members),
+                    void *ctx); /* members: comma-separated, primary and added */
+int auth_group_member_add(struct auth_db *db, const char *group, const char *account); /* -ENOENT */
+int auth_group_member_del(struct auth_db *db, const char *group, const char *account);
+
+enum auth_right { AUTH_RIGHT_ALLOW = 1, AUTH_RIGHT_DENY = 2 };
+/* Exactly one of account / group is non-NULL. Add: the right id (> 0), -ENOENT, -EEXIST, -EINVAL. */
+int64_t auth_right_add(struct auth_db *db, int right, const char *account, const char *group);
+int auth_right_del(struct auth_db *db, int right, const char *account, const char *group);
+int auth_right_list(struct auth_db *db,
+                    int (*fn)(void *ctx, int64_t id, int right, const char *account, const char *group),
+                    void *ctx);
+
+struct auth_cert_res {
+	int result;         /* enum auth_cert_result */
+	bool mapped;        /* false when mapping is switched off */
+	int64_t account_id; /* when mapped */
+	char account[64];
+	int64_t rule_id;    /* the mapping rule that decided (or refused as ambiguous) */
+	int64_t right_id;   /* the right that refused (DENIED), 0 otherwise */
+	char detail[320];   /* for the log line: the reason and the rule/right, e.g.
+	                       "denied by right #3 (deny group=contractors)" */
+};
+
+/* Maps an already validated certificate and checks the rights; returns 0 when res was filled. */
+int auth_cert_map(struct auth_db *db, const struct auth_cert_info *info, struct auth_cert_res *res);
+/* Validates (auth_cert_validate), maps and checks rights: what IKE calls when Main Mode
+ * authenticates with a certificate. res->result AUTH_CERT_OK means accepted; anything else is to be
+ * answered with AUTHENTICATION-FAILED and logged with res->detail. info may be NULL. Returns 0 when
+ * res was filled, negative on bad arguments. */
+int auth_cert_authorize(struct auth_db *db, const struct auth_trust *t, const struct auth_der *chain, size_t n,
+                        int64_t now_unix, struct auth_cert_info *info, struct auth_cert_res *res);
 
 #endif

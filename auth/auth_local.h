@@ -19,6 +19,9 @@ struct auth_secret {
 
 int auth_lookup(struct auth_db *db, const char *name, size_t nlen, struct auth_account *a,
                 struct auth_secret *sec);
+bool auth_name_ok(const char *n);
+/* the id of group (created on demand); 0 for NULL */
+int auth_group_id(struct auth_db *db, const char *group, int64_t *id);
 const char *auth_strip_domain(const char *user, size_t *ulen);
 
 #endif

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define AUTH_SCHEMA_VERSION 1
+#define AUTH_SCHEMA_VERSION 2
 
 /* Migrations by version: entry i brings the schema from version i to i+1. */
 static const char *const migrations[] = {
@@ -22,6 +22,32 @@ static const char *const migrations[] = {
     "  cleartext BLOB," /* only when the admin allows CHAP-MD5 for this account */
     "  static_ip INTEGER NOT NULL DEFAULT 0,"
     "  created INTEGER NOT NULL DEFAULT (strftime('%s','now')));",
+    /* 2: certificate-to-account mapping, its switch, group membership beyond the primary group,
+     * network access rights (certmap.c) */
+    "CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "INSERT INTO settings(key,value) VALUES('certmap_enabled','1');"
+    "CREATE TABLE group_members("
+    "  group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,"
+    "  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  PRIMARY KEY(group_id, account_id));"
+    "CREATE TABLE certmap("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind INTEGER NOT NULL,"
+    "  fingerprint BLOB,"
+    "  issuer TEXT NOT NULL DEFAULT '',"
+    "  subject TEXT NOT NULL DEFAULT '',"
+    "  o TEXT NOT NULL DEFAULT '',"
+    "  ou TEXT NOT NULL DEFAULT '',"
+    "  byname INTEGER NOT NULL DEFAULT 0,"
+    "  account_id INTEGER REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  UNIQUE(kind, fingerprint, issuer, subject, o, ou, byname, account_id));"
+    "CREATE TABLE rights("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind INTEGER NOT NULL CHECK(kind IN (1,2)),"
+    "  account_id INTEGER REFERENCES accounts(id) ON DELETE CASCADE,"
+    "  group_id INTEGER REFERENCES groups(id) ON DELETE CASCADE,"
+    "  CHECK((account_id IS NULL) <> (group_id IS NULL)),"
+    "  UNIQUE(kind, account_id, group_id));",
 };
 
 static void set_err(char *err, size_t n, const char *what, sqlite3 *h)
@@ -104,7 +130,7 @@ int auth_db_schema_version(struct auth_db *db)
 	return v;
 }
 
-static bool name_ok(const char *n)
+bool auth_name_ok(const char *n)
 {
 	size_t l = n ? strlen(n) : 0;
 	if (l == 0 || l > 63)
@@ -115,14 +141,14 @@ static bool name_ok(const char *n)
 	return true;
 }
 
-static int group_id(struct auth_db *db, const char *group, int64_t *id)
+int auth_group_id(struct auth_db *db, const char *group, int64_t *id)
 {
 	sqlite3_stmt *st;
 	int rc = -EIO;
 	*id = 0;
 	if (!group)
 		return 0;
-	if (!name_ok(group))
+	if (!auth_name_ok(group))
 		return -EINVAL;
 	if (sqlite3_prepare_v2(db->h, "INSERT OR IGNORE INTO groups(name) VALUES(?1)", -1, &st, NULL) !=
 	    SQLITE_OK)
@@ -153,9 +179,9 @@ int auth_account_add(struct auth_db *db, const char *name, const char *password,
 	int rc;
 	if (!opts)
 		opts = &defaults;
-	if (!name_ok(name) || !password || auth_nt_hash(password, strlen(password), h))
+	if (!auth_name_ok(name) || !password || auth_nt_hash(password, strlen(password), h))
 		return -EINVAL;
-	if ((rc = group_id(db, opts->group, &gid)))
+	if ((rc = auth_group_id(db, opts->group, &gid)))
 		return rc;
 	if (sqlite3_prepare_v2(db->h,
 	                       "INSERT INTO accounts(name,enabled,group_id,methods,nt_hash,cleartext,"
@@ -187,7 +213,7 @@ int auth_account_add(struct auth_db *db, const char *name, const char *password,
 static int exec_name(struct auth_db *db, const char *sql, const char *name, int64_t a, bool bind_a)
 {
 	sqlite3_stmt *st;
-	if (!name_ok(name))
+	if (!auth_name_ok(name))
 		return -EINVAL;
 	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
@@ -226,7 +252,7 @@ int auth_account_set_static_ip(struct auth_db *db, const char *name, uint32_t ip
 int auth_account_set_group(struct auth_db *db, const char *name, const char *group)
 {
 	int64_t gid;
-	int rc = group_id(db, group, &gid);
+	int rc = auth_group_id(db, group, &gid);
 	if (rc)
 		return rc;
 	if (!gid)
@@ -238,7 +264,7 @@ int auth_account_passwd(struct auth_db *db, const char *name, const char *passwo
 {
 	uint8_t h[16];
 	sqlite3_stmt *st;
-	if (!name_ok(name) || !password || auth_nt_hash(password, strlen(password), h))
+	if (!auth_name_ok(name) || !password || auth_nt_hash(password, strlen(password), h))
 		return -EINVAL;
 	if (sqlite3_prepare_v2(db->h, "UPDATE accounts SET nt_hash=?2, cleartext=?3 WHERE name=?1", -1, &st,
 	                       NULL) != SQLITE_OK)
@@ -302,7 +328,7 @@ int auth_lookup(struct auth_db *db, const char *name, size_t nlen, struct auth_a
 
 int auth_account_get(struct auth_db *db, const char *name, struct auth_account *out)
 {
-	if (!name_ok(name))
+	if (!auth_name_ok(name))
 		return -EINVAL;
 	return auth_lookup(db, name, strlen(name), out, NULL);
 }

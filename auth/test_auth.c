@@ -156,7 +156,7 @@ START_TEST(store)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	struct auth_db *db = auth_db_open(dir, err, sizeof err);
 	ck_assert_ptr_nonnull(db);
-	ck_assert_int_eq(auth_db_schema_version(db), 1);
+	ck_assert_int_eq(auth_db_schema_version(db), 2);
 	struct auth_account_opts o = {.group = "staff", .static_ip = 0xc6120005};
 	ck_assert_int_eq(auth_account_add(db, "alice", "pw1", &o), 0);
 	ck_assert_int_eq(auth_account_add(db, "alice", "pw1", &o), -EEXIST);

@@ -5,6 +5,7 @@
 #
 #   ca.pem / ca-key.pem            "rampart demo CA" (the trust anchor to configure)
 #   crl.pem                        the CA's CRL: revokes revoked.pem
+#   crl-empty.pem                  a later CRL of the same CA revoking nothing
 #   server.pem / server-key.pem    CN=vpn.example.test, SAN DNS vpn.example.test + IP 203.0.113.1,
 #                                  key usage digitalSignature, EKU serverAuth + ipsecIKE (1.3.6.1.5.5.7.3.17)
 #   alice.pem                      CN=alice, O=Example, OU=Staff; SAN UPN (otherName 1.3.6.1.4.1.311.20.2.3)
@@ -151,6 +152,14 @@ crl_number = 1
 EOF
 certtool --generate-crl --load-ca-privkey ca-key.pem --load-ca-certificate ca.pem \
 	--load-certificate revoked.pem --template crl.tmpl --outfile crl.pem 2>/dev/null
+
+# an empty CRL of the same CA (tests swap it for crl.pem to exercise the reload path)
+cat >crl.tmpl <<EOF
+crl_next_update = 7300
+crl_number = 2
+EOF
+certtool --generate-crl --load-ca-privkey ca-key.pem --load-ca-certificate ca.pem \
+	--template crl.tmpl --outfile crl-empty.pem 2>/dev/null
 
 # a second CA that is not trusted, and a client it issued
 key other-ca
