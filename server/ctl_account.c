@@ -1,4 +1,4 @@
-/* rampartctl account ...: edits the SQLite account store directly. SQLite serialises writers, and
+/* rampartctl account|group|certmap|right ...: edit the SQLite account store directly. SQLite serialises writers, and
  * rampartd reads the store at each authentication, so a change counts from the next login without
  * a restart or a daemon round trip. */
 #include <arpa/inet.h>
@@ -56,25 +56,37 @@ static int result(int rc, const char *what, const char *name)
 	return 1;
 }
 
-int ctl_account(int argc, char **argv)
+/* [-d STATE_DIR] then the store; NULL with *rc set on failure */
+static struct auth_db *open_store(int *argc, char ***argv, int (*usage_fn)(void), int *rc)
 {
 	const char *state = getenv("RAMPART_STATE");
 	if (!state)
 		state = "/var/lib/rampart";
-	if (argc > 2 && strcmp(argv[0], "-d") == 0) {
-		state = argv[1];
-		argc -= 2;
-		argv += 2;
+	if (*argc > 2 && strcmp((*argv)[0], "-d") == 0) {
+		state = (*argv)[1];
+		*argc -= 2;
+		*argv += 2;
 	}
-	if (argc < 1)
-		return usage();
-	char err[256], pw[512];
+	if (*argc < 1) {
+		*rc = usage_fn();
+		return NULL;
+	}
+	char err[256];
 	struct auth_db *db = auth_db_open(state, err, sizeof err);
 	if (!db) {
 		fprintf(stderr, "rampartctl: account store in %s: %s\n", state, err);
-		return 2;
+		*rc = 2;
 	}
+	return db;
+}
+
+int ctl_account(int argc, char **argv)
+{
 	int rc = 2;
+	struct auth_db *db = open_store(&argc, &argv, usage, &rc);
+	if (!db)
+		return rc;
+	char pw[512];
 	const char *cmd = argv[0];
 	if (strcmp(cmd, "list") == 0 && argc == 1) {
 		rc = auth_account_list(db, print_account, NULL) ? 1 : 0;

@@ -84,6 +84,60 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const stru
 		srv_core_udp(u->s, (uint8_t *)buf->base, (size_t)nread, &pkt.src, &pkt.dst);
 }
 
+static void flush_udp(struct srv *s, struct srv_udp *u)
+{
+	struct srv_txq *q = u->txq;
+	int fd;
+	if (!q || !q->n || uv_fileno((uv_handle_t *)&u->h, &fd))
+		return;
+	unsigned done = 0;
+	while (done < q->n) {
+		int k = sendmmsg(fd, q->msg + done, q->n - done, MSG_DONTWAIT);
+		if (k < 0) {
+			/* UDP: a full socket buffer drops, as the network would; report it once per batch */
+			rp_logf(&s->log, RP_LOG_WARN, "server", "UDP send of %u datagrams failed: %s", q->n - done,
+				strerror(errno));
+			break;
+		}
+		done += (unsigned)k;
+	}
+	s->tx_batches++;
+	s->tx_datagrams += done;
+	q->n = 0;
+}
+
+void srv_flush(uv_check_t *h)
+{
+	struct srv *s = h->data;
+	for (unsigned i = 0; i < s->n_listen; i++)
+		for (int k = 0; k < SRV_NUDP; k++)
+			flush_udp(s, &s->udp[i][k]);
+}
+
+void srv_udp_queue(struct srv *s, struct srv_udp *u, const struct sockaddr_storage *to, const uint8_t *p, size_t n)
+{
+	struct srv_txq *q = u->txq;
+	if (n > SRV_TXQ_SLOT) {
+		uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
+		int rc = uv_udp_try_send(&u->h, &b, 1, (const struct sockaddr *)to);
+		if (rc < 0)
+			rp_logf(&s->log, RP_LOG_WARN, "server", "UDP send of %zu bytes failed: %s", n, uv_strerror(rc));
+		return;
+	}
+	if (q->n == SRV_TXQ)
+		flush_udp(s, u);
+	unsigned i = q->n++;
+	memcpy(q->data[i], p, n);
+	q->to[i] = *to;
+	q->iov[i].iov_base = q->data[i];
+	q->iov[i].iov_len = n;
+	memset(&q->msg[i], 0, sizeof q->msg[i]);
+	q->msg[i].msg_hdr.msg_name = &q->to[i];
+	q->msg[i].msg_hdr.msg_namelen = to->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	q->msg[i].msg_hdr.msg_iov = &q->iov[i];
+	q->msg[i].msg_hdr.msg_iovlen = 1;
+}
+
 static int open_udp(struct srv *s, struct srv_udp *u, const struct rp_addr *addr, unsigned port, char *err,
 		    size_t errlen)
 {
@@ -93,7 +147,8 @@ static int open_udp(struct srv *s, struct srv_udp *u, const struct rp_addr *addr
 	u->local = *addr;
 	u->local.port = (uint16_t)port;
 	u->buf = malloc(SRV_MMSG * SRV_DGRAM);
-	if (!u->buf) {
+	u->txq = calloc(1, sizeof *u->txq);
+	if (!u->buf || !u->txq) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -265,6 +320,7 @@ static void close_all(uv_handle_t *h, void *arg)
 static void finish_stop(struct srv *s)
 {
 	srv_core_delete_sas(s);
+	srv_flush(&s->flush); /* the DELETEs go out before the sockets close */
 	if (s->ctl_open)
 		unlink(s->conf->control_socket);
 	uv_walk(&s->loop, close_all, NULL);
@@ -381,6 +437,9 @@ struct srv *srv_new(struct conf *conf, const char *conf_path, bool foreground, c
 		goto fail;
 	uv_timer_init(&s->loop, &s->core_timer);
 	s->core_timer.data = s;
+	uv_check_init(&s->loop, &s->flush);
+	s->flush.data = s;
+	uv_check_start(&s->flush, srv_flush);
 
 	uv_signal_t *sigs[] = {&s->sig_term, &s->sig_int, &s->sig_hup};
 	const int nums[] = {SIGTERM, SIGINT, SIGHUP};
@@ -432,8 +491,10 @@ void srv_free(struct srv *s)
 	uv_run(&s->loop, UV_RUN_DEFAULT); /* let the close callbacks run */
 	uv_loop_close(&s->loop);
 	for (unsigned i = 0; i < SRV_MAX_LISTEN; i++) {
-		for (int k = 0; k < SRV_NUDP; k++)
+		for (int k = 0; k < SRV_NUDP; k++) {
 			free(s->udp[i][k].buf);
+			free(s->udp[i][k].txq);
+		}
 		if (s->esp[i].fd >= 0)
 			close(s->esp[i].fd);
 	}

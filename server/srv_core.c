@@ -69,10 +69,7 @@ static void send_udp(struct srv *s, int kind, const struct rp_addr *local, const
 		return;
 	struct sockaddr_storage ss;
 	srv_sockaddr(dst, dst->port, &ss);
-	uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
-	int rc = uv_udp_try_send(&u->h, &b, 1, (const struct sockaddr *)&ss);
-	if (rc < 0)
-		rp_logf(&s->log, RP_LOG_WARN, "server", "UDP send of %zu bytes failed: %s", n, uv_strerror(rc));
+	srv_udp_queue(s, u, &ss, p, n);
 }
 
 static void send_raw_esp(struct srv *s, const struct rp_addr *local, const struct rp_addr *dst, const uint8_t *p,

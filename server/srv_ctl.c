@@ -113,6 +113,8 @@ static const char *handle(struct ctl_conn *c, int argc, char **argv)
 		if (!f)
 			return "out of memory";
 		disp_print(&s->disp, f);
+		fprintf(f, "udp sent: %llu datagrams in %llu sendmmsg batches\n", (unsigned long long)s->tx_datagrams,
+			(unsigned long long)s->tx_batches);
 		fclose(f);
 		out_body(c, buf);
 		free(buf);

@@ -11,11 +11,25 @@
 
 enum srv_udp_kind { SRV_IKE, SRV_NATT, SRV_L2TP, SRV_NUDP };
 
+/* Datagrams queued during one loop iteration and sent with one sendmmsg() when the iteration's
+ * I/O is done (a uv_check handle), so a batch of requests read with recvmmsg is answered in a
+ * batch too. */
+#define SRV_TXQ 32
+#define SRV_TXQ_SLOT 2048 /* larger datagrams are sent at once */
+struct srv_txq {
+	unsigned n;
+	struct mmsghdr msg[SRV_TXQ];
+	struct iovec iov[SRV_TXQ];
+	struct sockaddr_storage to[SRV_TXQ];
+	uint8_t data[SRV_TXQ][SRV_TXQ_SLOT];
+};
+
 struct srv_udp {
 	uv_udp_t h;
 	struct srv *s;
 	struct rp_addr local;
 	uint8_t *buf; /* SRV_MMSG * SRV_DGRAM bytes, reused for every batch: no per-packet allocation */
+	struct srv_txq *txq;
 };
 
 struct srv_raw {
@@ -47,8 +61,10 @@ struct srv {
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_timer_t summary;
 	uv_timer_t core_timer; /* the earliest deadline of any core */
+	uv_check_t flush;      /* sends the queued datagrams after each loop iteration's I/O */
 	struct srv_core *core;
 	bool stopping;
+	uint64_t tx_batches, tx_datagrams; /* sendmmsg calls and the datagrams they carried */
 	uint64_t stop_started_ms;
 	uint8_t pktbuf[SRV_DGRAM];
 };
@@ -61,4 +77,6 @@ void srv_apply_log(struct srv *s);
 uint64_t srv_now(struct srv *s);
 void srv_sockaddr(const struct rp_addr *a, unsigned port, struct sockaddr_storage *ss);
 void srv_core_timer_cb(uv_timer_t *t);
+void srv_udp_queue(struct srv *s, struct srv_udp *u, const struct sockaddr_storage *to, const uint8_t *p, size_t n);
+void srv_flush(uv_check_t *h);
 #endif

@@ -115,8 +115,10 @@ phases() { grep -Eo 'phase [a-z0-9_]+ PASS [0-9.]+s' "$work/$1.log" | awk '{prin
 
 scen_natt() { # 1. PSK + MS-CHAPv2 behind NAT: address, ping to the server, then to a host behind it
 	if run natt && run natt-behind --ping-target 198.18.99.2; then
-		local ip; ip=$(grep -o 'ip=[0-9.]*' "$work/natt.log" | head -1)
-		report natt PASS "$ip, pinged 198.18.77.1 and 198.18.99.2; $(phases natt)"
+		local ip tx; ip=$(grep -o 'ip=[0-9.]*' "$work/natt.log" | head -1)
+		tx=$("$ctl" -s "$work/ctl.sock" show stats | grep -o 'udp sent: [0-9]* datagrams in [0-9]* sendmmsg batches')
+		if [ -z "$tx" ]; then report natt FAIL "no sendmmsg figures in show stats"; return; fi
+		report natt PASS "$ip, pinged 198.18.77.1 and 198.18.99.2; $tx; $(phases natt)"
 	else report natt FAIL "$R_SUMMARY"; fi
 }
 scen_behind() { # 2. two and three clients behind one NAT, own accounts
