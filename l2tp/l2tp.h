@@ -288,6 +288,8 @@ struct rp_ev *l2tp_next_event(struct l2tp *l);     /* caller frees with rp_ev_fr
 int l2tp_output_ip(struct l2tp *l, uint32_t dst, const uint8_t *pkt, size_t n, uint64_t now_ms);
 /* Tear down everything reached through an IPsec SA (the SA was deleted): no packets sent. */
 void l2tp_link_gone(struct l2tp *l, uint64_t sa, uint64_t now_ms);
+/* Shutdown: StopCCN (result 6, §4.4.2) on every tunnel, ending their sessions without CDNs. */
+void l2tp_stop_all(struct l2tp *l, uint64_t now_ms);
 /* Close a session (admin): CDN to the peer, SESSION_DOWN event. */
 int l2tp_close_session(struct l2tp *l, uint16_t tid, uint16_t sid, uint64_t now_ms);
 

@@ -351,6 +351,16 @@ void l2tp_link_gone(struct l2tp *l, uint64_t sa, uint64_t now_ms)
 	reap(l);
 }
 
+void l2tp_stop_all(struct l2tp *l, uint64_t now_ms)
+{
+	l->now = now_ms;
+	for (struct l2tp_tunnel *t = l->tunnels; t; t = t->next) {
+		tunnel_stop(t, L2TP_STOP_SHUTDOWN, L2TP_ERR_NONE, "server shutting down");
+		l2tp_sched(l, t);
+	}
+	reap(l);
+}
+
 void l2tp_get_stats(const struct l2tp *l, struct l2tp_stats *st)
 {
 	*st = l->st;

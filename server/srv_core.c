@@ -557,6 +557,8 @@ void srv_core_delete_sas(struct srv *s)
 	uint64_t now = srv_now(s);
 	if (!c || !c->ike)
 		return;
+	l2tp_stop_all(c->l2tp, now); /* StopCCN while the SAs still carry it */
+	srv_core_run(s);
 	ike_delete_all(c->ike, now); /* DELETE for every IPsec SA and IKE SA */
 	srv_core_run(s);
 }

@@ -190,7 +190,7 @@ scen_shutdown() { # SIGHUP keeps sessions; SIGTERM tells the client (CDN, StopCC
 		-Y 'ip.src == 203.0.113.1 && l2tp.avp.message_type == 4' 2>/dev/null | wc -l)
 	del=$(tshark -r "$work/out-shutdown/wan.pcap" -Y 'ip.src == 203.0.113.1 && isakmp.exchangetype == 5' 2>/dev/null | wc -l)
 	R_WALL=$((SECONDS - t0))
-	if grep -q '^1 IPsec SA pairs, 1 PPP sessions up' <<<"$after_hup" && [ $rc = 0 ] && [ "$cdn" -ge 1 ] && [ "$del" -ge 1 ]; then
+	if grep -q '^1 IPsec SA pairs, 1 PPP sessions up' <<<"$after_hup" && [ $rc = 0 ] && [ "$cdn" -ge 1 ] && [ "$stop" -ge 1 ] && [ "$del" -ge 1 ]; then
 		report shutdown PASS "session kept across SIGHUP; SIGTERM exit 0 after sending CDN x$cdn, StopCCN x$stop, ISAKMP informational x$del"
 	else
 		report shutdown FAIL "after SIGHUP: '$after_hup'; exit $rc; CDN $cdn StopCCN $stop informational $del"
