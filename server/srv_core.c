@@ -634,4 +634,15 @@ void srv_core_show_sas(struct srv *s, void (*line)(void *ctx, const char *text),
 			 se ? se->tid : 0, se ? se->sid : 0);
 		line(ctx, buf);
 	}
+	/* sessions over plain L2TP (l2tp.allow_plain, debugging only) have no SA pair */
+	for (size_t j = 0; j < c->nsess; j++) {
+		const struct srv_sess *se = &c->sess[j];
+		if (se->link_sa)
+			continue;
+		uint32_t be = htonl(se->ip);
+		inet_ntop(AF_INET, &be, ip, sizeof ip);
+		snprintf(buf, sizeof buf, "plain L2TP (no IPsec) | account %s ip %s l2tp %u/%u age %llus", se->account, ip,
+			 se->tid, se->sid, (unsigned long long)((now - se->since_ms) / 1000u));
+		line(ctx, buf);
+	}
 }
