@@ -226,6 +226,8 @@ int auth_cert_validate(const struct auth_trust *t, const struct auth_der *chain,
                        struct auth_cert_info *info, char *reason, size_t reason_len);
 /* Only the parsing half: fills info from one DER certificate; 0 or -EINVAL. */
 int auth_cert_parse(const uint8_t *der, size_t len, struct auth_cert_info *info);
+/* The same for a file's contents: the first PEM "CERTIFICATE" block, or DER. */
+int auth_cert_parse_any(const uint8_t *data, size_t len, struct auth_cert_info *info);
 
 /* IKEv1 ID types (RFC 2407 §4.6.2.1). */
 enum { AUTH_ID_IPV4_ADDR = 1, AUTH_ID_FQDN = 2, AUTH_ID_USER_FQDN = 3, AUTH_ID_IPV6_ADDR = 5, AUTH_ID_DER_ASN1_DN = 9 };

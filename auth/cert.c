@@ -296,6 +296,21 @@ int auth_cert_parse(const uint8_t *der, size_t len, struct auth_cert_info *info)
 	return 0;
 }
 
+int auth_cert_parse_any(const uint8_t *data, size_t len, struct auth_cert_info *info)
+{
+	static const char tag[] = "-----BEGIN CERTIFICATE-----";
+	if (!data || !info)
+		return -EINVAL;
+	if (len < sizeof tag - 1 || !memmem(data, len, tag, sizeof tag - 1))
+		return auth_cert_parse(data, len, info);
+	gnutls_datum_t in = {(unsigned char *)data, (unsigned)len}, der = {0};
+	if (len > 1u << 20 || gnutls_pem_base64_decode2("CERTIFICATE", &in, &der) < 0)
+		return -EINVAL;
+	int rc = auth_cert_parse(der.data, der.size, info);
+	gnutls_free(der.data);
+	return rc;
+}
+
 /* ---- validation ---------------------------------------------------------------------------- */
 
 static void say(char *reason, size_t n, const char *fmt, const char *a, const char *b)

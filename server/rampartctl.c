@@ -23,9 +23,18 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 2 && strcmp(argv[1], "account") == 0)
 		return ctl_account(argc - 2, argv + 2);
+	if (argc >= 2 && strcmp(argv[1], "group") == 0)
+		return ctl_group(argc - 2, argv + 2);
+	if (argc >= 2 && strcmp(argv[1], "certmap") == 0)
+		return ctl_certmap(argc - 2, argv + 2);
+	if (argc >= 2 && strcmp(argv[1], "right") == 0)
+		return ctl_right(argc - 2, argv + 2);
 	if (argc < 2) {
 		fprintf(stderr, "usage: rampartctl [-s SOCKET] COMMAND...\n"
 				"  account [-d STATE_DIR] add|del|list|passwd|enable|disable ...\n"
+				"  group [-d STATE_DIR] add|del|list|member ...\n"
+				"  certmap [-d STATE_DIR] add|del|list|enable|disable ...\n"
+				"  right [-d STATE_DIR] allow|deny add|del account=NAME|group=NAME | list\n"
 				"  show config | show stats | reload\n"
 				"  ipsec dynamic show config\n"
 				"  ipsec dynamic set config property=ipsecdiagnostics|ikelogging|ipsecloginterval value=N\n");

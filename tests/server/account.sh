@@ -19,4 +19,60 @@ grep -q 'pw-' "$d/accounts.db" && fail "cleartext password in the store"
 "$ctl" account -d "$d" del bob || fail "del"
 if "$ctl" account -d "$d" del bob 2>/dev/null; then fail "del of a missing account"; fi
 [ "$("$ctl" account -d "$d" list | wc -l)" = 1 ] || fail "count after del"
+
+# groups, certificate mapping and rights (schema 2), each effective at once: "certmap test" maps a
+# certificate of the demo PKI (etc/make-pki.sh output committed in tests/data/pki) through the store
+pki=$(cd "$(dirname "$0")/../data/pki" && pwd)
+"$ctl" account -d "$d" add mallory pw-m || fail "add mallory"
+"$ctl" account -d "$d" add carol pw-c || fail "add carol"
+"$ctl" group -d "$d" add contractors || fail "group add"
+if "$ctl" group -d "$d" add contractors 2>/dev/null; then fail "duplicate group accepted"; fi
+"$ctl" group -d "$d" member add contractors mallory || fail "member add"
+if "$ctl" group -d "$d" member add contractors nobody 2>/dev/null; then fail "member add of a missing account"; fi
+"$ctl" group -d "$d" list | grep -q '^contractors .*members=mallory' || fail "group list: $("$ctl" group -d "$d" list)"
+"$ctl" group -d "$d" list | grep -q '^staff .*members=alice' || fail "primary group not listed"
+
+out=$("$ctl" certmap -d "$d" list)
+grep -q 'mapping: enabled' <<<"$out" || fail "mapping not on by default: $out"
+if "$ctl" certmap -d "$d" test "$pki/alice.pem" >"$d/out"; then fail "unmapped certificate accepted"; fi
+grep -q 'result=no mapping rule matches' "$d/out" || fail "unmapped: $(cat "$d/out")"
+"$ctl" certmap -d "$d" add byname=upn >/dev/null || fail "certmap add byname"
+"$ctl" certmap -d "$d" test "$pki/alice.pem" | grep -q 'result=ok account=alice' || fail "UPN mapping"
+"$ctl" certmap -d "$d" add byname=email >/dev/null || fail "certmap add byname email"
+"$ctl" certmap -d "$d" test "$pki/mallory.der" | grep -q 'result=ok account=mallory' || fail "e-mail mapping (DER file)"
+# many-to-one beats by name; issuer+subject beats issuer
+"$ctl" certmap -d "$d" add "issuer=CN=rampart demo CA, O=Example" ou=Staff account=carol >/dev/null || fail "certmap add issuer"
+"$ctl" certmap -d "$d" test "$pki/alice.pem" | grep -q 'account=carol' || fail "issuer+OU rule does not win"
+"$ctl" certmap -d "$d" add "issuer=CN=rampart demo CA,O=Example" "subject=CN=alice,OU=Staff,O=Example" account=alice >/dev/null || fail "certmap add subject"
+"$ctl" certmap -d "$d" test "$pki/alice.pem" | grep -q 'account=alice' || fail "issuer+subject rule does not win"
+# two fingerprint rules for different accounts: ambiguous, refused
+fp=$(sha256sum "$pki/mallory.der" | cut -c1-64)
+"$ctl" certmap -d "$d" add "fingerprint=$fp" account=mallory >/dev/null || fail "certmap add fingerprint"
+id=$("$ctl" certmap -d "$d" add "fingerprint=$fp" account=carol | sed -n 's/^rule \([0-9]*\) added$/\1/p')
+[ -n "$id" ] || fail "no rule id printed"
+if "$ctl" certmap -d "$d" test "$pki/mallory.pem" >"$d/out"; then fail "ambiguous mapping accepted"; fi
+grep -q 'result=ambiguous mapping' "$d/out" || fail "ambiguous: $(cat "$d/out")"
+"$ctl" certmap -d "$d" del "$id" || fail "certmap del"
+if "$ctl" certmap -d "$d" del "$id" 2>/dev/null; then fail "del of a missing rule"; fi
+"$ctl" certmap -d "$d" list | grep -q "fingerprint=$fp -> mallory" || fail "list: $("$ctl" certmap -d "$d" list)"
+if "$ctl" certmap -d "$d" add fingerprint=abcd account=mallory 2>/dev/null; then fail "short fingerprint accepted"; fi
+if "$ctl" certmap -d "$d" add byname=upn account=alice 2>/dev/null; then fail "by-name rule with an account accepted"; fi
+
+# rights: deny by group wins over allow by account; an allow list excludes the unlisted
+"$ctl" right -d "$d" allow add account=mallory || fail "right allow"
+"$ctl" right -d "$d" deny add group=contractors || fail "right deny"
+if "$ctl" right -d "$d" deny add group=contractors 2>/dev/null; then fail "duplicate right accepted"; fi
+if "$ctl" certmap -d "$d" test "$pki/mallory.pem" >"$d/out"; then fail "denied certificate accepted"; fi
+grep -q 'result=denied network access account=mallory' "$d/out" || fail "deny: $(cat "$d/out")"
+grep -q 'deny group=contractors' "$d/out" || fail "deny line does not name the right: $(cat "$d/out")"
+if "$ctl" certmap -d "$d" test "$pki/alice.pem" >"$d/out"; then fail "alice not in the allow list accepted"; fi
+grep -q 'not allowed' "$d/out" || fail "allow list: $(cat "$d/out")"
+"$ctl" right -d "$d" list | grep -q 'deny  group=contractors' || fail "right list: $("$ctl" right -d "$d" list)"
+"$ctl" right -d "$d" deny del group=contractors || fail "right del"
+"$ctl" certmap -d "$d" test "$pki/mallory.pem" | grep -q 'result=ok' || fail "mallory after the deny was removed"
+"$ctl" group -d "$d" member del contractors mallory || fail "member del"
+"$ctl" certmap -d "$d" disable || fail "certmap disable"
+"$ctl" certmap -d "$d" test "$pki/stranger.pem" | grep -q 'mapping is off' || fail "mapping off"
+"$ctl" certmap -d "$d" list | grep -q 'mapping: disabled' || fail "disable not listed"
+"$ctl" certmap -d "$d" enable || fail "certmap enable"
 echo "account: OK"
