@@ -9,6 +9,8 @@
  *   ike_vid.c      vendor IDs (NAT-T RFC/drafts, DPD, Microsoft), NAT-D hashes
  *   ike_sa.c       ike_new/free, IKE SA table, input dispatch, timers, events, key log
  *   ike_mm.c       Main Mode responder (RFC 2409 §5, PSK §5.4), aggressive-mode refusal
+ *   ike_mm_sig.c   Main Mode with RSA signatures (RFC 2409 §5.1): CERT, CR, SIG in MM4/MM5/MM6
+ *   ike_cert.c     our key and chain, strict PKCS#1 v1.5 raw-hash signatures, ID-vs-certificate match
  *   ike_qm.c       Quick Mode responder (RFC 2409 §5.5), NAT-OA, lifetimes, SA_INSTALL
  *   ike_info.c     Informational exchanges: DELETE, INITIAL-CONTACT, notifies, DPD (RFC 3706)
  *   ike_testinit.c test-only in-memory IKEv1 initiator (tests, fuzz target, benchmark)
@@ -39,6 +41,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <gnutls/abstract.h>
 
 #include "rp_base.h"
 
@@ -72,6 +76,9 @@ enum ike_encap {
 	IKE_ENCAP_UDP_TRANSPORT_DRAFT = 61444,
 };
 
+#define IKE_ID_STRLEN 128
+#define IKE_ACCOUNT_LEN 64
+
 /* ---- configuration ------------------------------------------------------------------------- */
 
 enum ike_psk_kind {
@@ -96,6 +103,43 @@ struct ike_p1_alg {
 	uint16_t enc, keylen; /* ike_enc, key bits (0 for 3DES) */
 	uint16_t hash;        /* ike_hash (also the PRF: HMAC of it, RFC 2409 §5) */
 	uint16_t group;       /* DH group */
+};
+
+/* ---- certificates (RSA signature authentication, RFC 2409 §5.1) ------------------------------ */
+
+/* The peer's phase-1 identity as sent in its ID payload (RFC 2407 §4.6.2). */
+struct ike_peer_id {
+	uint8_t type;       /* ISAKMP_ID_*: 1 IPV4, 2 FQDN, 3 USER_FQDN, 5 IPV6, 9 DER_ASN1_DN */
+	const uint8_t *data; /* the identification data (a DER Name for DER_ASN1_DN) */
+	size_t len;
+	char str[IKE_ID_STRLEN]; /* printable */
+};
+
+struct ike_cert_verdict {
+	bool accept;
+	char account[IKE_ACCOUNT_LEN]; /* accept: the mapped account, carried into IKE_UP / SA_INSTALL */
+	char reason[128]; /* refuse: for the log line ("expired", "unknown CA", "revoked", ...) */
+	/* refuse: the notify to answer with; 0 = AUTHENTICATION-FAILED (24). Others that fit:
+	 * INVALID-CERTIFICATE (19, e.g. expired, revoked), INVALID-CERT-AUTHORITY (22, unknown CA),
+	 * CERT-UNAVAILABLE (28), INVALID-ID-INFORMATION (18). */
+	uint16_t notify;
+	/* accept: the key to check SIG with; NULL = the core takes it from chain_der[0]. The core
+	 * owns it afterwards (gnutls_pubkey_deinit), also on refusal. */
+	gnutls_pubkey_t pubkey;
+};
+
+/* Validates the peer's chain (leaf first, as received in CERT payloads, encoding 4) and maps it
+ * to an account. Called in MM5 after the core checked that the ID payload matches the leaf
+ * (ike_cert_id_match); before SIG is verified (the core verifies SIG with verdict.pubkey after
+ * an accept). now_ms is the core's clock (monotonic: validators use wall-clock time themselves).
+ * Return 0 with *out filled (accept or refuse), -1 on internal error (= refuse). */
+typedef int (*ike_cert_verify_fn)(void *ctx, const uint8_t *const *chain_der, const size_t *lens, size_t n,
+                                  const struct ike_peer_id *id, uint64_t now_ms,
+                                  struct ike_cert_verdict *out);
+
+enum ike_cert_send {
+	IKE_CERT_SEND_IF_ASKED = 0, /* our chain in MM6 only when the peer sent a CR (RFC 2408 §3.10) */
+	IKE_CERT_SEND_ALWAYS,
 };
 
 struct ike_conf {
@@ -138,6 +182,23 @@ struct ike_conf {
 	void (*spi_release)(void *ctx, uint32_t spi);
 	void *spi_ctx;
 
+	/* RSA signatures (auth method 3) are accepted only when all of cert_chain, key_der and
+	 * cert_verify are set; otherwise proposals are PSK-only as before. The DER buffers must
+	 * outlive the core (the key is imported once in ike_new, which fails if it is unusable). */
+	const uint8_t *const *cert_chain; /* our chain, DER X.509, leaf first */
+	const size_t *cert_chain_lens;
+	size_t ncert_chain;
+	const uint8_t *key_der; /* our RSA private key, DER (PKCS#1 or PKCS#8 unencrypted) */
+	size_t key_der_len;
+	/* CAs we name in our CR (MM4, one CR each with the CA's subject DN); none = one CR naming no
+	 * CA (any). DER X.509 certificates. */
+	const uint8_t *const *cr_cas;
+	const size_t *cr_ca_lens;
+	size_t ncr_ca;
+	enum ike_cert_send cert_send;
+	ike_cert_verify_fn cert_verify;
+	void *cert_ctx;
+
 	bool keylog;        /* emit IKE_EV_KEYLOG lines (Wireshark ikev1_decryption_table) */
 	uint16_t natt_port; /* our NAT-T port (messages from it carry the non-ESP marker); 0 = 4500 */
 };
@@ -157,12 +218,12 @@ enum ike_ev_type {
 	IKE_EV_KEYLOG,     /* data = one text line without newline, e.g. for the keylog file */
 };
 
-#define IKE_ID_STRLEN 128
 
 struct ike_ev_ike {
 	uint8_t icky[8], rcky[8];
 	struct rp_addr local, peer; /* outer, current ports */
 	char peer_id[IKE_ID_STRLEN];
+	char account[IKE_ACCOUNT_LEN]; /* certificate authentication: the mapped account; "" with PSK */
 	bool natt;       /* NAT-T in use (port 4500) */
 	bool peer_natd;  /* the peer is behind a NAT */
 	uint32_t life_s; /* phase-1 lifetime */
@@ -191,6 +252,7 @@ struct ike_ev_sa {
 	uint32_t life_s;
 	uint32_t life_kb; /* 0 = none */
 	char peer_id[IKE_ID_STRLEN];
+	char account[IKE_ACCOUNT_LEN]; /* of its IKE SA (certificate authentication), else "" */
 	struct ike_ev_keys in, out;
 };
 

@@ -178,6 +178,8 @@ struct ike_sa {
 	uint8_t id_type;             /* the peer's phase-1 ID */
 	char peer_id[IKE_ID_STRLEN]; /* printable */
 	bool initial_contact;
+	bool peer_cr;                   /* the peer sent a CR (MM3 or MM5): our chain goes into MM6 */
+	char account[IKE_ACCOUNT_LEN];  /* certificate authentication: mapped by conf.cert_verify */
 
 	uint8_t req_digest[20]; /* last request handled, to recognise a retransmission */
 	uint8_t *resp;          /* our answer to it */
@@ -203,6 +205,8 @@ struct ike {
 	bool dl_dirty;          /* so ESP-only traffic (the daemon asks after every packet) is O(1) */
 	struct isakmp_msg msg;  /* the message being handled */
 	uint8_t cur_digest[20]; /* its digest (retransmission detection) */
+	gnutls_privkey_t key;   /* conf.key_der imported (RSA signatures), NULL without */
+	bool sig_ok;            /* RSA signature authentication configured */
 };
 
 /* ike_sa.c */
@@ -235,6 +239,28 @@ void ike_refuse_aggressive(struct ike *ike, const struct rp_pkt *pkt, const stru
 size_t ike_psk_candidates(const struct ike_conf *c, const struct rp_addr *peer, const struct ike_psk **out,
                           size_t max);
 bool ike_psk_id_match(const struct ike_psk *p, const struct isakmp_id_pl *id);
+
+/* ike_mm.c, shared with ike_mm_sig.c */
+int ike_mm_auth_hash(const struct ike_sa *sa, const struct ike_keys *k, bool initiator, const uint8_t *id,
+                     size_t idlen, uint8_t *out);
+/* MM6 (plaintext in buf, n bytes) encrypted and sent; the SA established, IKE_UP emitted. */
+int ike_mm_finish(struct ike *ike, struct ike_sa *sa, uint8_t *buf, size_t n, size_t cap);
+/* ike_mm_sig.c */
+void ike_mm_sig_cr(struct ike *ike, struct isakmp_wr *w); /* our CR payload(s) for MM4 */
+int ike_mm5_sig(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, const struct isakmp_msg *m);
+
+/* ike_cert.c */
+int ike_cert_init(struct ike *ike); /* 0 also when not configured; -1 on an unusable key */
+void ike_cert_free(struct ike *ike);
+/* PKCS#1 v1.5 type 1 over the raw hash, no DigestInfo (RFC 2409 §5.1 as every IKEv1 stack does). */
+int ike_sig_sign(gnutls_privkey_t key, const uint8_t *h, size_t hl, uint8_t *sig, size_t *siglen, size_t cap);
+/* Strict: RSA key, sig length = modulus length, exact padding (no e=3 forgery). 0 or -1 + why. */
+int ike_sig_verify(gnutls_pubkey_t pk, const uint8_t *h, size_t hl, const uint8_t *sig, size_t siglen,
+                   char *why, size_t n);
+/* The ID payload names the certificate: DN equal to the subject, or a subjectAltName of its type. */
+bool ike_cert_id_match(const uint8_t *der, size_t len, const struct isakmp_id_pl *id);
+/* The subject DN (DER) of a certificate into out; its length or 0. */
+size_t ike_cert_subject(const uint8_t *der, size_t len, uint8_t *out, size_t cap);
 
 /* ike_qm.c */
 int ike_qm_input(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, const struct isakmp_msg *m);

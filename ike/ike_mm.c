@@ -256,6 +256,8 @@ static int mm3(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 	} else if (sa->natt) {
 		sa->natt = IKE_NATT_NONE; /* NAT-T VIDs but no NAT-D: the peer does not do it after all */
 	}
+	if (isakmp_find(m, ISAKMP_PL_CR, 0))
+		sa->peer_cr = true; /* RFC 2409 §5.1: a CR may come in MM3 (Windows) or MM5 */
 	sa->gxi = dup_bytes(ke->body, ke->len);
 	sa->gxilen = ke->len;
 	sa->ni = dup_bytes(no->body, no->len);
@@ -280,6 +282,8 @@ static int mm3(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 		isakmp_wr_pl(&w, natd_t, hpeer, hl); /* the receiver (the peer) first */
 		isakmp_wr_pl(&w, natd_t, hme, hl);
 	}
+	if (sa->ch.auth == IKE_AUTH_RSA_SIG)
+		ike_mm_sig_cr(ike, &w);
 	size_t n = isakmp_wr_finish(&w);
 	if (!n)
 		return -1;
@@ -292,7 +296,7 @@ static int mm3(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 /* ---- MM5 -> MM6 -------------------------------------------------------------------------------- */
 
 /* HASH_I = prf(SKEYID, g^xi | g^xr | CKY-I | CKY-R | SAi_b | IDii_b), HASH_R swaps (§5). */
-static int auth_hash(const struct ike_sa *sa, const struct ike_keys *k, bool initiator, const uint8_t *id,
+int ike_mm_auth_hash(const struct ike_sa *sa, const struct ike_keys *k, bool initiator, const uint8_t *id,
                      size_t idlen, uint8_t *out)
 {
 	struct ike_iov v[] = {
@@ -348,7 +352,7 @@ static int mm5(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 		if (idp && hp && isakmp_id_parse(idp->body, idp->len, &id) == 0) {
 			if (best_fail < 1)
 				best_fail = 1;
-			if (hp->len == k.hlen && auth_hash(sa, &k, true, idp->body, idp->len, h) == 0 &&
+			if (hp->len == k.hlen && ike_mm_auth_hash(sa, &k, true, idp->body, idp->len, h) == 0 &&
 			    rp_ct_memeq(h, hp->body, k.hlen)) {
 				if (ike_psk_id_match(cand[i], &id))
 					psk = cand[i];
@@ -401,14 +405,21 @@ static int mm5(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 	rp_put_u16(idb + 2, id.proto == 17 ? id.port : 0);
 	memcpy(idb + 4, sa->local.ip, al);
 	uint8_t hr[IKE_MAXHASH];
-	auth_hash(sa, &sa->k, false, idb, 4 + al, hr);
+	ike_mm_auth_hash(sa, &sa->k, false, idb, 4 + al, hr);
 	isakmp_wr_init(&w, buf, sizeof buf);
 	isakmp_wr_hdr(&w, sa->icky, sa->rcky, ISAKMP_EX_IDPROT, 0, 0);
 	isakmp_wr_pl(&w, ISAKMP_PL_ID, idb, 4 + al);
 	isakmp_wr_pl(&w, ISAKMP_PL_HASH, hr, sa->k.hlen);
 	size_t n = isakmp_wr_finish(&w);
 	free(plain);
-	if (!n || !(n = ike_encrypt(&sa->k, sa->iv, buf, n, sizeof buf))) {
+	return ike_mm_finish(ike, sa, buf, n, sizeof buf);
+}
+
+int ike_mm_finish(struct ike *ike, struct ike_sa *sa, uint8_t *buf, size_t n, size_t cap)
+{
+	char who[RP_ADDR_STRLEN];
+	rp_addr_str(&sa->peer, who, sizeof who);
+	if (!n || !(n = ike_encrypt(&sa->k, sa->iv, buf, n, cap))) {
 		ike_sa_remove(ike, sa, NULL, false);
 		return -1;
 	}
@@ -421,7 +432,8 @@ static int mm5(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 	sa->gxy = NULL;
 	ike_sa_send(ike, sa, buf, n, true);
 	rp_logf(ike->log, RP_LOG_INFO, "ike",
-	        "Main Mode with %s established: id %s, %s-%u/%s/%s, life %u s%s%s%s", who, sa->peer_id,
+	        "Main Mode with %s established: id %s%s%s, %s-%u/%s/%s, life %u s%s%s%s", who, sa->peer_id,
+	        *sa->account ? ", account " : "", sa->account,
 	        ike_enc_name(sa->ch.enc), sa->ch.keylen, ike_hash_name(sa->ch.hash),
 	        ike_dh_name(sa->ch.group), sa->ch.life_s, sa->nat_peer ? ", peer behind NAT" : "",
 	        sa->local.port == ike->conf.natt_port ? ", NAT-T port" : "",
@@ -454,7 +466,7 @@ int ike_mm_input(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, c
 	case IKE_ST_MM2:
 		return mm3(ike, sa, pkt, m);
 	case IKE_ST_MM4:
-		return mm5(ike, sa, pkt, m);
+		return sa->ch.auth == IKE_AUTH_RSA_SIG ? ike_mm5_sig(ike, sa, pkt, m) : mm5(ike, sa, pkt, m);
 	case IKE_ST_FAILED:
 		return -1;
 	default:

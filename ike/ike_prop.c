@@ -181,7 +181,8 @@ int ike_p1_select(const struct ike_conf *c, const struct isakmp_sa *sa, struct i
 				reasons |= WHY_OTHER;
 				continue;
 			}
-			if (a->auth != IKE_AUTH_PSK) {
+			if (a->auth != IKE_AUTH_PSK && !(a->auth == IKE_AUTH_RSA_SIG && c->cert_verify &&
+			                                 c->ncert_chain && c->key_der)) {
 				reasons |= WHY_AUTH;
 				nauth_other++;
 				other_auth = a->auth;

@@ -327,6 +327,7 @@ static int qm1(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 	e->life_s = ch.life_s;
 	e->life_kb = ch.life_kb;
 	snprintf(e->peer_id, sizeof e->peer_id, "%s", sa->peer_id);
+	snprintf(e->account, sizeof e->account, "%s", sa->account);
 	q->resp = malloc(n);
 	if (!q->resp) {
 		ike_spi_release(ike, q->spi_in);

@@ -92,7 +92,8 @@ struct ike *ike_new(const struct ike_conf *conf, struct rp_rng *rng, struct rp_l
 	rp_evq_init(&ike->evq);
 	ike->nb = 256;
 	ike->tab = calloc(ike->nb, sizeof *ike->tab);
-	if (!ike->tab) {
+	if (!ike->tab || ike_cert_init(ike)) {
+		free(ike->tab);
 		free(ike);
 		return NULL;
 	}
@@ -112,6 +113,7 @@ void ike_free(struct ike *ike)
 		free(c);
 	}
 	rp_evq_clear(&ike->evq);
+	ike_cert_free(ike);
 	free(ike->tab);
 	free(ike);
 }
@@ -297,6 +299,7 @@ void ike_emit_ike(struct ike *ike, struct ike_sa *sa, int type, const char *reas
 	e->local = sa->local;
 	e->peer = sa->peer;
 	snprintf(e->peer_id, sizeof e->peer_id, "%s", sa->peer_id);
+	snprintf(e->account, sizeof e->account, "%s", sa->account);
 	e->natt = sa->local.port == ike->conf.natt_port;
 	e->peer_natd = sa->nat_peer;
 	e->life_s = sa->ch.life_s;

@@ -163,6 +163,10 @@ static long mm2(struct ike_ti *t, const struct isakmp_msg *m, uint8_t *out, size
 		ike_natd_hash(a->hash, t->icky, t->rcky, &t->c.local, h);
 		isakmp_wr_pl(&w, type, h, hl);
 	}
+	if (t->c.p1_auth == IKE_AUTH_RSA_SIG && t->c.send_cr) {
+		static const uint8_t cr = ISAKMP_CERT_X509_SIG;
+		isakmp_wr_pl(&w, ISAKMP_PL_CR, &cr, 1);
+	}
 	t->step = 3;
 	return (long)isakmp_wr_finish(&w);
 }
@@ -173,7 +177,9 @@ static void my_id(struct ike_ti *t, uint8_t *b, size_t *n)
 	b[0] = t->c.id_type ? t->c.id_type : v6 ? ISAKMP_ID_IPV6 : ISAKMP_ID_IPV4;
 	b[1] = 17;
 	rp_put_u16(b + 2, 500);
-	if (b[0] == ISAKMP_ID_IPV4 || b[0] == ISAKMP_ID_IPV6) {
+	if (b[0] == ISAKMP_ID_DER_ASN1_DN) {
+		*n = 4 + ike_cert_subject(t->c.certs[0], t->c.cert_lens[0], b + 4, 1024);
+	} else if (b[0] == ISAKMP_ID_IPV4 || b[0] == ISAKMP_ID_IPV6) {
 		memcpy(b + 4, t->c.local.ip, v6 ? 16 : 4);
 		*n = v6 ? 20 : 8;
 	} else {
@@ -215,12 +221,15 @@ static long mm4(struct ike_ti *t, const struct isakmp_msg *m, uint8_t *out, size
 	t->k.hash = t->chosen.hash;
 	t->k.enc = t->chosen.enc;
 	t->k.klen = ike_enc_keylen(t->chosen.enc, t->chosen.keylen);
-	if (ike_skeyid_psk(&t->k, t->c.psk, t->c.psklen, t->ni, sizeof t->ni, t->nr, t->nrlen) ||
+	t->got_cr = isakmp_find(m, ISAKMP_PL_CR, 0) != NULL;
+	bool rsa = t->c.p1_auth == IKE_AUTH_RSA_SIG;
+	if ((rsa ? ike_skeyid_sig(&t->k, t->ni, sizeof t->ni, t->nr, t->nrlen, gxy, gxylen)
+	         : ike_skeyid_psk(&t->k, t->c.psk, t->c.psklen, t->ni, sizeof t->ni, t->nr, t->nrlen)) ||
 	    ike_keys_derive(&t->k, gxy, gxylen, t->icky, t->rcky) ||
 	    ike_iv_p1(t->k.hash, t->k.blk, t->dh.pub, t->dh.publen, t->gxr, t->gxrlen, t->iv))
 		return fail(t, "MM4: key derivation");
 	rp_wipe(gxy, sizeof gxy);
-	uint8_t id[4 + 256], h[IKE_MAXHASH];
+	uint8_t id[4 + 1024], h[IKE_MAXHASH];
 	size_t idn;
 	my_id(t, id, &idn);
 	struct ike_iov v[] = {{t->dh.pub, t->dh.publen},
@@ -230,13 +239,32 @@ static long mm4(struct ike_ti *t, const struct isakmp_msg *m, uint8_t *out, size
 	                      {t->sai_b, t->sai_len},
 	                      {id, idn}};
 	ike_prf(t->k.hash, t->k.skeyid, t->k.hlen, v, 6, h);
-	if (t->c.corrupt_hash_i)
+	if (t->c.corrupt_hash_i && !rsa)
 		h[0] ^= 1;
 	struct isakmp_wr w;
 	isakmp_wr_init(&w, out, cap);
 	isakmp_wr_hdr(&w, t->icky, t->rcky, ISAKMP_EX_IDPROT, 0, 0);
 	isakmp_wr_pl(&w, ISAKMP_PL_ID, id, idn);
-	isakmp_wr_pl(&w, ISAKMP_PL_HASH, h, t->k.hlen);
+	if (rsa) {
+		uint8_t sig[1024];
+		size_t sl = 0;
+		for (size_t i = 0; i < t->c.ncerts; i++) {
+			size_t s = isakmp_wr_begin(&w, ISAKMP_PL_CERT);
+			rp_wr_u8(&w.w, ISAKMP_CERT_X509_SIG);
+			rp_wr_bytes(&w.w, t->c.certs[i], t->c.cert_lens[i]);
+			isakmp_wr_end(&w, s);
+		}
+		if (t->c.corrupt_hash_i)
+			h[0] ^= 1;
+		if (t->c.sign ? t->c.sign(t->c.sign_ctx, h, t->k.hlen, sig, &sl)
+		              : ike_sig_sign(t->c.key, h, t->k.hlen, sig, &sl, sizeof sig))
+			return fail(t, "MM5: signing failed");
+		if (t->c.corrupt_sig)
+			sig[sl / 2] ^= 1;
+		isakmp_wr_pl(&w, ISAKMP_PL_SIG, sig, sl);
+	} else {
+		isakmp_wr_pl(&w, ISAKMP_PL_HASH, h, t->k.hlen);
+	}
 	if (t->c.initial_contact) {
 		uint8_t spi[16];
 		memcpy(spi, t->icky, 8);
@@ -259,6 +287,33 @@ static long mm6(struct ike_ti *t, const uint8_t *in, size_t len, uint8_t *out, s
 	                       *hp = isakmp_find(&dm, ISAKMP_PL_HASH, 0);
 	uint8_t h[IKE_MAXHASH];
 	bool ok = false;
+	if (t->c.p1_auth == IKE_AUTH_RSA_SIG) {
+		const struct isakmp_pl *sg = isakmp_find(&dm, ISAKMP_PL_SIG, 0),
+		                       *cp = isakmp_find(&dm, ISAKMP_PL_CERT, 0);
+		t->resp_ncert = isakmp_count(&dm, ISAKMP_PL_CERT);
+		gnutls_pubkey_t pk = NULL;
+		if (cp && cp->len > 1) {
+			gnutls_datum_t d = {(unsigned char *)cp->body + 1, (unsigned)cp->len - 1};
+			if (gnutls_pubkey_init(&pk) < 0 || gnutls_pubkey_import_x509_raw(pk, &d, GNUTLS_X509_FMT_DER, 0) < 0) {
+				gnutls_pubkey_deinit(pk);
+				pk = NULL;
+			}
+		}
+		char why[128];
+		if (idp && sg) {
+			struct ike_iov v[] = {{t->gxr, t->gxrlen}, {t->dh.pub, t->dh.publen}, {t->rcky, 8},
+			                      {t->icky, 8},        {t->sai_b, t->sai_len},    {idp->body, idp->len}};
+			ike_prf(t->k.hash, t->k.skeyid, t->k.hlen, v, 6, h);
+			ok = ike_sig_verify(pk ? pk : t->c.resp_pub, h, t->k.hlen, sg->body, sg->len, why, sizeof why) == 0;
+		}
+		if (pk)
+			gnutls_pubkey_deinit(pk);
+		free(plain);
+		if (!ok)
+			return fail(t, "MM6: SIG_R invalid");
+		memcpy(t->p1iv, t->iv, t->k.blk);
+		return (long)ike_ti_quick(t, out, cap);
+	}
 	if (idp && hp && hp->len == t->k.hlen) {
 		struct ike_iov v[] = {{t->gxr, t->gxrlen}, {t->dh.pub, t->dh.publen}, {t->rcky, 8},
 		                      {t->icky, 8},        {t->sai_b, t->sai_len},    {idp->body, idp->len}};
@@ -463,6 +518,19 @@ long ike_ti_input(struct ike_ti *t, const uint8_t *in, size_t len, uint8_t *out,
 		return fail(t, "reply does not parse");
 	if (memcmp(m.h.icky, t->icky, 8))
 		return fail(t, "reply for other cookies");
+	if (m.h.exch == ISAKMP_EX_INFO && (m.h.flags & ISAKMP_FLAG_ENC) && t->step == 5) {
+		/* a refusal of MM5 under phase-1 keys: IV from the last phase-1 block (MM5's) */
+		struct isakmp_notify_pl n;
+		uint8_t *scratch = malloc(len);
+		memcpy(t->p1iv, t->iv, t->k.blk);
+		int r = scratch ? ike_ti_read_info(t, in, len, &n, NULL, scratch, len) : -1;
+		free(scratch);
+		if (r == 0)
+			snprintf(t->err, sizeof t->err, "notify %u", n.type);
+		else
+			snprintf(t->err, sizeof t->err, "informational (does not authenticate)");
+		return -1;
+	}
 	if (m.h.exch == ISAKMP_EX_INFO) {
 		const struct isakmp_pl *np = isakmp_find(&m, ISAKMP_PL_N, 0);
 		struct isakmp_notify_pl n;

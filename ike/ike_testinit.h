@@ -33,6 +33,19 @@ struct ike_ti_conf {
 	uint16_t force_encap;  /* Quick Mode encapsulation attribute to send instead (e.g. tunnel) */
 	uint16_t server_port;  /* Quick Mode IDcr port (0 = 1701) */
 	uint8_t ts_proto;      /* Quick Mode ID protocol (0 = 17) */
+	/* RSA signatures (p1_auth = IKE_AUTH_RSA_SIG): our key and chain (leaf first) for MM5;
+	 * id_type DER_ASN1_DN = the leaf's subject. The responder's SIG_R is checked with the key of
+	 * its CERT in MM6, else with resp_pub. */
+	gnutls_privkey_t key;
+	const uint8_t *const *certs;
+	const size_t *cert_lens;
+	size_t ncerts;
+	bool send_cr;              /* a CR (any CA) in MM3 */
+	gnutls_pubkey_t resp_pub;  /* when the responder sends no certificate */
+	bool corrupt_sig;          /* flip a bit of SIG_I */
+	/* replaces SIG_I (forgeries): writes sig, sets *sl; 0 or -1 */
+	int (*sign)(void *ctx, const uint8_t *h, size_t hl, uint8_t *sig, size_t *sl);
+	void *sign_ctx;
 };
 
 struct ike_ti {
@@ -62,6 +75,8 @@ struct ike_ti {
 	struct ike_ev_keys k_i2r, k_r2i; /* KEYMAT as the initiator derives it */
 	bool responder_lifetime;
 	uint32_t resp_life_s, resp_life_kb;
+	bool got_cr;           /* the responder's MM4 had a CR */
+	size_t resp_ncert;     /* CERT payloads in MM6 */
 	char err[128];
 };
 

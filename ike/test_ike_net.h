@@ -26,6 +26,7 @@ struct net {
 	struct ike_ev_sa inst[8];
 	int ninst, nup, ndown, ndel, nsend, nkeylog;
 	uint32_t p1_life; /* from the last IKE_UP */
+	char up_account[IKE_ACCOUNT_LEN]; /* from the last IKE_UP */
 	char keylog[200];
 	uint8_t reply[IKE_MAXBUF];
 	size_t reply_len;
@@ -110,6 +111,8 @@ static inline void drain(struct net *n)
 		case IKE_EV_IKE_UP:
 			n->nup++;
 			n->p1_life = ((const struct ike_ev_ike *)(const void *)ev->data)->life_s;
+			snprintf(n->up_account, sizeof n->up_account, "%s",
+			         ((const struct ike_ev_ike *)(const void *)ev->data)->account);
 			break;
 		case IKE_EV_IKE_DOWN:
 			n->ndown++;

@@ -1,0 +1,447 @@
+/* RSA signature Main Mode (RFC 2409 §5.1) between the test initiator and the responder, over the
+ * certtool PKI in tests/data/ike-pki (made by ike/interop/mkpki.sh). The validator callback is
+ * written here with GnuTLS directly (trust list + CRL + chain verification), independent of
+ * the core, as auth/ will provide the real one. Refusals: bad signature, wrong key, wrong ID,
+ * unknown CA, revoked, expired, no certificate, and the e=3 signature forgery. */
+#include <gmp.h>
+#include <gnutls/x509.h>
+#include <nettle/bignum.h>
+#include <nettle/rsa.h>
+
+#include "check_main.h"
+#include "test_ike_net.h"
+
+struct blob {
+	uint8_t *p;
+	size_t n;
+};
+
+static struct blob load(const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/ike-pki/%s", RP_DATA, name);
+	FILE *f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "%s", path);
+	struct blob b = {malloc(16384), 0};
+	b.n = fread(b.p, 1, 16384, f);
+	fclose(f);
+	ck_assert_uint_gt(b.n, 0);
+	return b;
+}
+
+/* ---- the validator (test implementation of conf.cert_verify) -------------------------------- */
+
+struct val {
+	gnutls_x509_trust_list_t tl;
+	gnutls_pubkey_t force_pub; /* returned instead of the leaf's key (the e=3 tests) */
+	int calls;
+};
+
+static int validate(void *ctx, const uint8_t *const *chain, const size_t *lens, size_t n,
+                    const struct ike_peer_id *id, uint64_t now, struct ike_cert_verdict *out)
+{
+	struct val *v = ctx;
+	(void)id;
+	(void)now;
+	v->calls++;
+	gnutls_x509_crt_t crts[8];
+	size_t nc = 0;
+	for (; nc < n && nc < 8; nc++) {
+		gnutls_datum_t d = {(unsigned char *)chain[nc], (unsigned)lens[nc]};
+		gnutls_x509_crt_init(&crts[nc]);
+		if (gnutls_x509_crt_import(crts[nc], &d, GNUTLS_X509_FMT_DER) < 0) {
+			gnutls_x509_crt_deinit(crts[nc]);
+			break;
+		}
+	}
+	unsigned status = 0;
+	if (!nc || gnutls_x509_trust_list_verify_crt(v->tl, crts, (unsigned)nc, 0, &status, NULL) < 0)
+		status = GNUTLS_CERT_INVALID;
+	out->accept = status == 0;
+	if (status & GNUTLS_CERT_REVOKED) {
+		snprintf(out->reason, sizeof out->reason, "revoked");
+		out->notify = ISAKMP_N_INVALID_CERTIFICATE;
+	} else if (status & GNUTLS_CERT_EXPIRED) {
+		snprintf(out->reason, sizeof out->reason, "expired");
+		out->notify = ISAKMP_N_INVALID_CERTIFICATE;
+	} else if (status & GNUTLS_CERT_SIGNER_NOT_FOUND) {
+		snprintf(out->reason, sizeof out->reason, "unknown CA");
+		out->notify = ISAKMP_N_INVALID_CERT_AUTHORITY;
+	} else if (status) {
+		snprintf(out->reason, sizeof out->reason, "invalid (status 0x%x)", status);
+	} else {
+		size_t l = sizeof out->account;
+		gnutls_x509_crt_get_dn_by_oid(crts[0], GNUTLS_OID_X520_COMMON_NAME, 0, 0, out->account, &l);
+		if (v->force_pub) {
+			out->pubkey = v->force_pub;
+			v->force_pub = NULL; /* the core owns it now */
+		}
+	}
+	for (size_t i = 0; i < nc; i++)
+		gnutls_x509_crt_deinit(crts[i]);
+	return 0;
+}
+
+/* ---- fixture ------------------------------------------------------------------------------ */
+
+struct pki {
+	struct blob ca, crl, srv, srvkey, cli, clikey;
+	const uint8_t *chain[1], *cli_chain[1], *cas[1];
+	size_t chain_len[1], cli_len[1], ca_len[1];
+	struct val val;
+	gnutls_privkey_t ckey;
+};
+
+static void pki_client(struct pki *p, const char *name)
+{
+	char f[64];
+	free(p->cli.p);
+	free(p->clikey.p);
+	if (p->ckey)
+		gnutls_privkey_deinit(p->ckey);
+	snprintf(f, sizeof f, "%s.der", name);
+	p->cli = load(f);
+	snprintf(f, sizeof f, "%s.key.der", name);
+	p->clikey = load(f);
+	gnutls_datum_t d = {p->clikey.p, (unsigned)p->clikey.n};
+	ck_assert_int_eq(gnutls_privkey_init(&p->ckey), 0);
+	ck_assert_int_eq(gnutls_privkey_import_x509_raw(p->ckey, &d, GNUTLS_X509_FMT_DER, NULL, 0), 0);
+	p->cli_chain[0] = p->cli.p;
+	p->cli_len[0] = p->cli.n;
+}
+
+static void pki_init(struct pki *p, struct net *n, const char *client)
+{
+	memset(p, 0, sizeof *p);
+	p->ca = load("ca.der");
+	p->crl = load("ca.crl.der");
+	p->srv = load("server.der");
+	p->srvkey = load("server.key.der");
+	pki_client(p, client);
+	p->chain[0] = p->srv.p;
+	p->chain_len[0] = p->srv.n;
+	p->cas[0] = p->ca.p;
+	p->ca_len[0] = p->ca.n;
+	gnutls_x509_crt_t ca;
+	gnutls_x509_crl_t crl;
+	gnutls_datum_t d = {p->ca.p, (unsigned)p->ca.n}, c = {p->crl.p, (unsigned)p->crl.n};
+	gnutls_x509_crt_init(&ca);
+	gnutls_x509_crl_init(&crl);
+	ck_assert_int_eq(gnutls_x509_crt_import(ca, &d, GNUTLS_X509_FMT_DER), 0);
+	ck_assert_int_eq(gnutls_x509_crl_import(crl, &c, GNUTLS_X509_FMT_DER), 0);
+	gnutls_x509_trust_list_init(&p->val.tl, 0);
+	ck_assert_int_eq(gnutls_x509_trust_list_add_cas(p->val.tl, &ca, 1, 0), 1);
+	ck_assert_int_eq(gnutls_x509_trust_list_add_crls(p->val.tl, &crl, 1, GNUTLS_TL_VERIFY_CRL, 0), 1);
+
+	net_init(n, false);
+	n->conf.cert_chain = p->chain;
+	n->conf.cert_chain_lens = p->chain_len;
+	n->conf.ncert_chain = 1;
+	n->conf.key_der = p->srvkey.p;
+	n->conf.key_der_len = p->srvkey.n;
+	n->conf.cr_cas = p->cas;
+	n->conf.cr_ca_lens = p->ca_len;
+	n->conf.ncr_ca = 1;
+	n->conf.cert_verify = validate;
+	n->conf.cert_ctx = &p->val;
+	n->tc.p1 = win_modern;
+	n->tc.np1 = 5;
+	n->tc.p2 = p2_win;
+	n->tc.np2 = 3;
+	n->tc.p1_auth = IKE_AUTH_RSA_SIG;
+	n->tc.key = p->ckey;
+	n->tc.certs = p->cli_chain;
+	n->tc.cert_lens = p->cli_len;
+	n->tc.ncerts = 1;
+	n->tc.send_cr = true;
+	n->tc.id_type = ISAKMP_ID_DER_ASN1_DN;
+}
+
+static void pki_free(struct pki *p, struct net *n)
+{
+	net_free(n);
+	gnutls_x509_trust_list_deinit(p->val.tl, 1);
+	if (p->val.force_pub)
+		gnutls_pubkey_deinit(p->val.force_pub);
+	gnutls_privkey_deinit(p->ckey);
+	free(p->ca.p);
+	free(p->crl.p);
+	free(p->srv.p);
+	free(p->srvkey.p);
+	free(p->cli.p);
+	free(p->clikey.p);
+}
+
+/* ---- tests ------------------------------------------------------------------------------- */
+
+START_TEST(t_rsa_ok)
+{
+	struct pki p;
+	struct net n;
+	pki_init(&p, &n, "alice");
+	net_start(&n);
+	ck_assert_int_eq(handshake(&n), 0);
+	ck_assert_int_eq(p.val.calls, 1);
+	ck_assert(n.t->got_cr);                  /* our CR in MM4 */
+	ck_assert_uint_eq(n.t->resp_ncert, 1);   /* asked with a CR: our chain in MM6 */
+	ck_assert_str_eq(n.up_account, "alice"); /* mapped account into IKE_UP ... */
+	ck_assert_str_eq(n.inst[0].account, "alice"); /* ... and SA_INSTALL */
+	ck_assert_ptr_nonnull(strstr(n.logbuf, "account alice"));
+	check_keys(&n, &n.inst[0]);
+	pki_free(&p, &n);
+}
+END_TEST
+
+START_TEST(t_rsa_cert_send_policy)
+{
+	struct pki p;
+	struct net n;
+	pki_init(&p, &n, "alice");
+	n.tc.send_cr = false; /* not asked: no chain by default; the initiator has our key */
+	gnutls_datum_t d = {p.srv.p, (unsigned)p.srv.n};
+	gnutls_pubkey_init(&n.tc.resp_pub);
+	ck_assert_int_eq(gnutls_pubkey_import_x509_raw(n.tc.resp_pub, &d, GNUTLS_X509_FMT_DER, 0), 0);
+	net_start(&n);
+	ck_assert_int_eq(handshake(&n), 0);
+	ck_assert_uint_eq(n.t->resp_ncert, 0);
+	ike_ti_free(n.t);
+	ike_free(n.r);
+	n.conf.cert_send = IKE_CERT_SEND_ALWAYS;
+	n.ninst = 0;
+	net_start(&n);
+	ck_assert_int_eq(handshake(&n), 0);
+	ck_assert_uint_eq(n.t->resp_ncert, 1);
+	gnutls_pubkey_deinit(n.tc.resp_pub);
+	pki_free(&p, &n);
+}
+END_TEST
+
+static void ids_case(uint8_t type, const char *id, bool ok)
+{
+	struct pki p;
+	struct net n;
+	pki_init(&p, &n, "alice");
+	n.tc.id_type = type;
+	n.tc.id = id;
+	net_start(&n);
+	if (ok) {
+		ck_assert_msg(handshake(&n) == 0, "%s: %s", id ? id : "ipv4", n.t->err);
+	} else {
+		ck_assert_int_ne(handshake(&n), 0);
+		ck_assert_str_eq(n.t->err, "notify 18"); /* INVALID-ID-INFORMATION, authenticated */
+		ck_assert_ptr_nonnull(strstr(n.logbuf, "ID does not match the certificate"));
+		ck_assert_int_eq(p.val.calls, 0);
+	}
+	pki_free(&p, &n);
+}
+
+START_TEST(t_rsa_ids)
+{
+	ids_case(ISAKMP_ID_USER_FQDN, "alice@example.test", true);
+	ids_case(ISAKMP_ID_FQDN, "Alice.Example.Test", true);
+	ids_case(ISAKMP_ID_IPV4, NULL, true); /* 100.64.10.10 is in the SAN */
+	ids_case(ISAKMP_ID_USER_FQDN, "mallory@example.test", false);
+	ids_case(ISAKMP_ID_FQDN, "vpn.example.test", false);
+}
+END_TEST
+
+static void refused(const char *client, void (*tweak)(struct pki *, struct net *), const char *notify,
+                    const char *log)
+{
+	struct pki p;
+	struct net n;
+	pki_init(&p, &n, client);
+	if (tweak)
+		tweak(&p, &n);
+	net_start(&n);
+	ck_assert_int_ne(handshake(&n), 0);
+	ck_assert_msg(strcmp(n.t->err, notify) == 0, "%s: got %s", client, n.t->err);
+	ck_assert_msg(strstr(n.logbuf, log) != NULL, "%s: log lacks %s:\n%s", client, log, n.logbuf);
+	ck_assert_int_eq(n.nup, 0);
+	ck_assert_int_eq(n.ninst, 0);
+	/* the initiator's retransmission of MM5 gets nothing new */
+	pki_free(&p, &n);
+}
+
+static void t_corrupt(struct pki *p, struct net *n)
+{
+	(void)p;
+	n->tc.corrupt_sig = true;
+}
+static void t_wronghash(struct pki *p, struct net *n)
+{
+	(void)p;
+	n->tc.corrupt_hash_i = true; /* a valid signature of another hash */
+}
+static void t_otherkey(struct pki *p, struct net *n)
+{
+	/* alice's certificate, signed with the stranger's key */
+	struct blob k = load("stranger.key.der");
+	gnutls_datum_t d = {k.p, (unsigned)k.n};
+	gnutls_privkey_deinit(p->ckey);
+	gnutls_privkey_init(&p->ckey);
+	ck_assert_int_eq(gnutls_privkey_import_x509_raw(p->ckey, &d, GNUTLS_X509_FMT_DER, NULL, 0), 0);
+	n->tc.key = p->ckey;
+	free(k.p);
+}
+static void t_nocert(struct pki *p, struct net *n)
+{
+	(void)p;
+	n->tc.ncerts = 0;
+}
+
+START_TEST(t_rsa_refusals)
+{
+	refused("alice", t_corrupt, "notify 24", "SIG_I invalid");
+	refused("alice", t_wronghash, "notify 24", "SIG_I invalid");
+	refused("alice", t_otherkey, "notify 24", "SIG_I invalid");
+	refused("stranger", NULL, "notify 22", "certificate refused (Main Mode, RSA signature): unknown CA");
+	refused("revoked", NULL, "notify 19", "certificate refused (Main Mode, RSA signature): revoked");
+	refused("expired", NULL, "notify 19", "certificate refused (Main Mode, RSA signature): expired");
+	refused("alice", t_nocert, "notify 28", "no certificate");
+}
+END_TEST
+
+START_TEST(t_rsa_not_configured)
+{
+	/* without our key/chain/validator, RSA proposals are refused as before */
+	struct pki p;
+	struct net n;
+	pki_init(&p, &n, "alice");
+	n.conf.cert_verify = NULL;
+	net_start(&n);
+	ck_assert_int_ne(handshake(&n), 0);
+	ck_assert_str_eq(n.t->err, "notify 14");
+	pki_free(&p, &n);
+}
+END_TEST
+
+START_TEST(t_rsa_bad_key_conf)
+{
+	struct pki p;
+	struct net n;
+	pki_init(&p, &n, "alice");
+	n.conf.key_der = p.srv.p; /* a certificate, not a key */
+	n.conf.key_der_len = p.srv.n;
+	ck_assert_ptr_null(ike_new(&n.conf, &n.rr, &n.lg));
+	n.conf.key_der = NULL;
+	pki_free(&p, &n);
+}
+END_TEST
+
+/* ---- e=3 forgery (Bleichenbacher 2006; strongSwan CVE-2018-16151/16152, Libreswan/Openswan) --- */
+
+struct e3 {
+	struct rsa_public_key pub;
+	struct rsa_private_key priv;
+	bool forge;      /* garbage after the hash, cube root */
+	bool long_sig;   /* a valid signature with a leading zero byte (length k+1) */
+	int calls;
+};
+
+static void nrng(void *ctx, size_t n, uint8_t *dst)
+{
+	rp_rng_fill(ctx, dst, n);
+}
+
+static int e3_sign(void *ctx, const uint8_t *h, size_t hl, uint8_t *sig, size_t *sl)
+{
+	struct e3 *e = ctx;
+	size_t k = e->pub.size;
+	mpz_t s;
+	mpz_init(s);
+	e->calls++;
+	if (e->forge) {
+		/* EM = 00 01 FF FF FF FF 00 H garbage: a verifier that stops parsing after H accepts
+		 * s = ceil(cbrt(EM)), since s^3 differs from EM only far below H. */
+		uint8_t em[512];
+		memset(em, 0, k);
+		em[1] = 1;
+		memset(em + 2, 0xff, 4);
+		memcpy(em + 7, h, hl);
+		mpz_t t, c;
+		mpz_inits(t, c, NULL);
+		nettle_mpz_set_str_256_u(t, k, em);
+		mpz_root(s, t, 3);
+		mpz_add_ui(s, s, 1);
+		mpz_pow_ui(c, s, 3);
+		/* check the forgery is real: c < n and starts with the padded hash */
+		ck_assert(mpz_cmp(c, e->pub.n) < 0);
+		uint8_t cb[512];
+		nettle_mpz_get_str_256(k, cb, c);
+		ck_assert_mem_eq(cb, em, 7 + hl);
+		mpz_clears(t, c, NULL);
+	} else {
+		ck_assert(rsa_pkcs1_sign(&e->priv, hl, h, s));
+	}
+	size_t off = e->long_sig ? 1 : 0;
+	sig[0] = 0;
+	nettle_mpz_get_str_256(k, sig + off, s);
+	*sl = k + off;
+	mpz_clear(s);
+	return 0;
+}
+
+static void e3_case(bool forge, bool long_sig, bool ok)
+{
+	struct pki p;
+	struct net n;
+	struct e3 e;
+	memset(&e, 0, sizeof e);
+	rsa_public_key_init(&e.pub);
+	rsa_private_key_init(&e.priv);
+	mpz_set_ui(e.pub.e, 3);
+	struct rp_rng r;
+	rp_rng_seeded(&r, 77);
+	ck_assert(rsa_generate_keypair(&e.pub, &e.priv, &r, nrng, NULL, NULL, 2048, 0));
+	pki_init(&p, &n, "alice");
+	uint8_t nb[256], eb[1] = {3};
+	nettle_mpz_get_str_256(256, nb, e.pub.n);
+	gnutls_datum_t m = {nb, 256}, ed = {eb, 1};
+	gnutls_pubkey_init(&p.val.force_pub);
+	ck_assert_int_eq(gnutls_pubkey_import_rsa_raw(p.val.force_pub, &m, &ed), 0);
+	e.forge = forge;
+	e.long_sig = long_sig;
+	n.tc.sign = e3_sign;
+	n.tc.sign_ctx = &e;
+	net_start(&n);
+	int rc = handshake(&n);
+	ck_assert_int_eq(e.calls, 1);
+	if (ok) {
+		ck_assert_msg(rc == 0, "%s", n.t->err);
+	} else {
+		ck_assert_int_ne(rc, 0);
+		ck_assert_str_eq(n.t->err, "notify 24");
+		ck_assert_ptr_nonnull(strstr(n.logbuf, "SIG_I invalid"));
+		ck_assert_int_eq(n.nup, 0);
+	}
+	rsa_public_key_clear(&e.pub);
+	rsa_private_key_clear(&e.priv);
+	pki_free(&p, &n);
+}
+
+START_TEST(t_rsa_e3)
+{
+	e3_case(false, false, true); /* control: a real signature with the e=3 key is accepted */
+	e3_case(true, false, false); /* the forgery is refused */
+	e3_case(false, true, false); /* length k+1 refused although the value is right */
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("ike_cert");
+	TCase *tc = tcase_create("rsa");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, t_rsa_ok);
+	tcase_add_test(tc, t_rsa_cert_send_policy);
+	tcase_add_test(tc, t_rsa_ids);
+	tcase_add_test(tc, t_rsa_refusals);
+	tcase_add_test(tc, t_rsa_not_configured);
+	tcase_add_test(tc, t_rsa_bad_key_conf);
+	tcase_add_test(tc, t_rsa_e3);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+RP_CHECK_MAIN(suite)
