@@ -12,74 +12,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_alloc.h"
 #include "esp_local.h"
 
 int bench_esp(int argc, char **argv);
-
-#if defined(__SANITIZE_ADDRESS__)
-#define BENCH_ALLOCS 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define BENCH_ALLOCS 0
-#endif
-#endif
-#ifndef BENCH_ALLOCS
-#define BENCH_ALLOCS 1
-#endif
-
-static volatile int counting;
-static unsigned long n_allocs;
-
-#if BENCH_ALLOCS
-/* glibc's real allocator entry points: the program's definitions below interpose on every
- * library's malloc (GnuTLS and nettle included), so an allocation anywhere on the path counts. */
-void *__libc_malloc(size_t n);
-void *__libc_calloc(size_t a, size_t b);
-void *__libc_realloc(void *p, size_t n);
-void *__libc_memalign(size_t al, size_t n);
-void __libc_free(void *p);
-
-void *malloc(size_t n)
-{
-	if (counting)
-		n_allocs++;
-	return __libc_malloc(n);
-}
-void *calloc(size_t a, size_t b)
-{
-	if (counting)
-		n_allocs++;
-	return __libc_calloc(a, b);
-}
-void *realloc(void *p, size_t n)
-{
-	if (counting)
-		n_allocs++;
-	return __libc_realloc(p, n);
-}
-void *memalign(size_t al, size_t n)
-{
-	if (counting)
-		n_allocs++;
-	return __libc_memalign(al, n);
-}
-void *aligned_alloc(size_t al, size_t n)
-{
-	return memalign(al, n);
-}
-int posix_memalign(void **out, size_t al, size_t n)
-{
-	void *p = memalign(al, n);
-	if (!p)
-		return 12; /* ENOMEM */
-	*out = p;
-	return 0;
-}
-void free(void *p)
-{
-	__libc_free(p);
-}
-#endif
 
 #define INNER 1400
 #define REPS 5
@@ -228,11 +164,9 @@ static void bench_one(const struct cfg *c, unsigned long n, unsigned long extra,
 		double t = run_raw(c, p.enc_key, p.auth_key, mem, n);
 		if (t > 0 && t < best_raw)
 			best_raw = t;
-		n_allocs = 0;
-		counting = 1;
+		bench_alloc_start();
 		t = run_esp(sad, out_id, &src, mem, sizeof mem, n, &r->err);
-		counting = 0;
-		r->allocs += n_allocs;
+		r->allocs += bench_alloc_stop();
 		if (t < best_esp)
 			best_esp = t;
 	}
@@ -257,23 +191,9 @@ int bench_esp(int argc, char **argv)
 	       "best of %d x %lu packets, "
 	       "%lu other SAs in the SAD\n",
 	       INNER, REPS, n, extra);
-	if (!BENCH_ALLOCS) {
-		printf("esp: sanitizer build: allocations not counted; figures not representative\n");
-	} else {
-		/* the counter itself must see an allocation made through any path */
-		void *volatile probe;
-		n_allocs = 0;
-		counting = 1;
-		probe = malloc(16);
-		free(probe);
-		probe = strdup("x");
-		free(probe);
-		counting = 0;
-		if (n_allocs != 2) {
-			printf("esp: allocation counter broken (%lu)\n", n_allocs);
-			return 1;
-		}
-	}
+	bool counted = bench_alloc_available();
+	if (!counted)
+		printf("esp: allocations not counted (sanitizer build or counter broken); figures not representative\n");
 	double gbps[2], ratio[2];
 	int rc = 0;
 	for (size_t i = 0; i < RP_ARRAY_LEN(cfgs); i++) {
@@ -285,9 +205,9 @@ int bench_esp(int argc, char **argv)
 		       "%.3f | "
 		       "allocations %lu in %lu packets (%s)%s\n",
 		       cfgs[i].name, r.esp_pps, gbps[i], r.raw_pps, r.raw_pps * INNER * 8 / 1e9, ratio[i],
-		       r.allocs, r.pkts, BENCH_ALLOCS ? "counted" : "not counted",
+		       r.allocs, r.pkts, counted ? "counted" : "not counted",
 		       r.err ? "  ERROR: a packet failed" : "");
-		if (r.err || (BENCH_ALLOCS && r.allocs))
+		if (r.err || (counted && r.allocs))
 			rc = 1;
 	}
 	printf("esp: per-SA state %zu bytes + %zu bytes of replay ring for the default %u-bit window "

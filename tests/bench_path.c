@@ -1,0 +1,288 @@
+/* rampart-bench path: the daemon's data path composed from the cores, in memory, one core:
+ *   rx: ESP-in-UDP packet -> esp_decap -> l2tp_input -> PPP -> IPv4 for the TUN (ip_deliver)
+ *   tx: IPv4 from the TUN -> l2tp_output_ip -> PPP -> data_send -> inner UDP -> esp_encap
+ * for AES-GCM-128 and AES-CBC-128 + HMAC-SHA1-96, 1400-byte IP packets, with ESP alone on the
+ * same packets measured in the same run as the baseline (ratio = path / ESP-only throughput:
+ * what L2TP, PPP and the glue cost), and every allocation on the timed path counted. The
+ * session is brought up by the test LAC (SCCRQ ... IPCP) exactly as in the l2tp tests. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define ck_assert(x)                                                                               \
+	do {                                                                                       \
+		if (!(x))                                                                          \
+			abort();                                                                   \
+	} while (0)
+#define ck_assert_int_le(a, b) ck_assert((a) <= (b))
+#define ck_assert_int_eq(a, b) ck_assert((a) == (b))
+#define ck_assert_uint_eq(a, b) ck_assert((a) == (b))
+#define ck_assert_ptr_nonnull(p) ck_assert((p) != NULL)
+
+#include "test_lac.h"
+
+#include "auth.h"
+#include "bench_alloc.h"
+#include "esp.h"
+#include "natt.h"
+#include "ppp.h"
+
+int bench_path(int argc, char **argv);
+
+#define IPLEN 1400
+#define HEAD 128
+#define SLOT 2048
+#define REPS 3
+
+static double cpu_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct path {
+	struct esp_sad *srv, *cli; /* rampart's SAD and the client's mirror of it */
+	uint32_t in_id, out_id, cli_out;
+	struct l2tp *l2tp;
+	struct lac_tun lac;
+	unsigned delivered, sent;
+	bool setup; /* while the session comes up, PPP frames go to the test LAC unencrypted */
+	uint8_t tx[SLOT + HEAD];
+};
+
+static void ip_deliver(void *ctx, const struct l2tp_link *link, const uint8_t *p, size_t n)
+{
+	struct path *P = ctx;
+	(void)link;
+	(void)p;
+	P->delivered += n == IPLEN;
+}
+
+/* what rampartd's send_l2tp does: inner UDP header in headroom, then ESP in place */
+static void data_send(void *ctx, const struct l2tp_link *link, const uint8_t *p, size_t n)
+{
+	struct path *P = ctx;
+	struct rp_buf b;
+	struct esp_tx tx;
+	if (P->setup) {
+		lac_input(&P->lac, p, n, 1000);
+		return;
+	}
+	rp_buf_view(&b, P->tx, sizeof P->tx, HEAD, 0);
+	memcpy(rp_buf_put(&b, n), p, n);
+	natt_udp_push(&b, 1701, 1701);
+	P->sent += esp_encap(P->srv, (uint32_t)link->sa, &b, 0, &tx) == 0;
+}
+
+/* An inbound SA again under the same SPI and keys: a fresh replay window for the next round. */
+static int readd_in(struct esp_sad *sad, const struct esp_sa_params *p, uint32_t *id)
+{
+	esp_sa_del(sad, *id);
+	return esp_sa_add(sad, p, 0, id);
+}
+
+struct run_result {
+	double rx_pps, tx_pps, base_rx_pps, base_tx_pps;
+	unsigned long allocs, pkts;
+	int err;
+};
+
+static void run(enum esp_encr encr, enum esp_auth auth, unsigned n, struct run_result *r)
+{
+	static struct path P;
+	struct rp_rng rng, seeded;
+	struct rp_log log;
+	memset(&P, 0, sizeof P);
+	memset(r, 0, sizeof *r);
+	rp_rng_gnutls(&rng, 0);
+	rp_rng_seeded(&seeded, 7);
+	rp_log_init(&log, 0, NULL, NULL);
+	P.srv = esp_sad_new(NULL, &rng, NULL);
+	P.cli = esp_sad_new(NULL, &rng, NULL);
+	struct esp_sad *base = esp_sad_new(NULL, &rng, NULL);
+
+	/* rampart's pair (in 0x1000, out 0x2000); the client's mirror; the baseline SAD's copy */
+	struct esp_sa_params out = {.dir = ESP_DIR_OUT, .spi = 0x2000, .encr = encr, .encr_keybits = 128, .auth = auth,
+				    .inner_local_port = 1701, .encap = ESP_ENCAP_UDP, .replay_window = 4096};
+	out.enc_key_len = encr == ESP_ENCR_AES_GCM_16 ? 20 : 16;
+	out.auth_key_len = auth ? 20 : 0;
+	rp_rng_fill(&rng, out.enc_key, out.enc_key_len);
+	rp_rng_fill(&rng, out.auth_key, out.auth_key_len);
+	rp_addr_v4(&out.local, 0xcb007101, 4500);
+	rp_addr_v4(&out.peer, 0xcb007102, 4500);
+	struct esp_sa_params in = out, cli_out = out;
+	in.dir = ESP_DIR_IN;
+	in.spi = 0x1000;
+	cli_out.spi = 0x1000;
+	cli_out.local = out.peer;
+	cli_out.peer = out.local;
+	uint32_t base_in = 0, base_out = 0;
+	r->err |= esp_sa_add(P.srv, &out, 0, &P.out_id) != 0;
+	in.owner = P.out_id;
+	r->err |= esp_sa_add(P.srv, &in, 0, &P.in_id) != 0;
+	r->err |= esp_sa_add(P.cli, &cli_out, 0, &P.cli_out) != 0;
+	r->err |= esp_sa_add(base, &out, 0, &base_out) != 0;
+	r->err |= esp_sa_add(base, &in, 0, &base_in) != 0;
+
+	/* the LNS with the data fast path, and a session brought up by the test LAC */
+	struct auth_db *db = auth_db_open_file(":memory:", NULL, 0);
+	auth_account_add(db, "bench", "pw", NULL);
+	struct auth_pool *pool = auth_pool_new();
+	auth_pool_add_range(pool, 0xc6120a02, 0xc6120aff);
+	struct ppp_conf pc;
+	ppp_conf_defaults(&pc);
+	pc.local_ip = 0xc6120a01;
+	struct l2tp_conf c = {.ppp = &pc, .db = db, .pool = pool, .log = &log, .data_send = data_send,
+			      .ip_deliver = ip_deliver, .data_ctx = &P};
+	P.l2tp = l2tp_new(&c, &seeded, 1000);
+	uint64_t sa = (uint64_t)P.in_id << 32 | P.out_id;
+	lac_start(&P.lac, sa, 1, 1000);
+	P.setup = true;
+	for (int phase = 0; phase < 2; phase++) {
+		if (phase == 1)
+			lac_add_session(&P.lac, 1, "bench", "pw", 1000);
+		for (int round = 0; round < 50; round++) {
+			for (int k = 0; k < P.lac.nout; k++)
+				l2tp_input(P.l2tp, &P.lac.link, P.lac.out[k], P.lac.out_len[k], 1000);
+			P.lac.nout = 0;
+			struct rp_ev *ev;
+			while ((ev = l2tp_next_event(P.l2tp))) {
+				if (ev->type == L2TP_EV_SEND) {
+					struct l2tp_ev_send *e = (struct l2tp_ev_send *)ev->data;
+					lac_input(&P.lac, e->pkt, e->len, 1000);
+				}
+				rp_ev_free(ev);
+			}
+		}
+	}
+	P.setup = false;
+	struct lac_sess *s = &P.lac.s[0];
+
+	/* n client packets (L2TP data, PPP, 1400-byte IPv4), each sealed by the client's SAD */
+	uint8_t *pkts = malloc((size_t)n * SLOT), *work = malloc(SLOT + HEAD);
+	size_t *lens = malloc(n * sizeof *lens);
+	for (unsigned i = 0; pkts && lens && i < n; i++) {
+		struct rp_buf b;
+		struct esp_tx tx;
+		uint8_t *slot = pkts + (size_t)i * SLOT;
+		rp_buf_view(&b, slot, SLOT, HEAD, 0);
+		uint8_t *m = rp_buf_put(&b, 8 + 4 + IPLEN);
+		l2tp_data_hdr(m, 8, P.lac.lns_tid, s->lns_sid, 8 + 4 + IPLEN);
+		m[8] = 0xff, m[9] = 0x03, m[10] = 0x00, m[11] = 0x21;
+		memset(m + 12, 0, IPLEN);
+		m[12] = 0x45;
+		rp_put_u16(m + 14, IPLEN);
+		rp_put_u32(m + 24, s->c.ip);
+		rp_put_u32(m + 28, pc.local_ip);
+		natt_udp_push(&b, 1701, 1701);
+		r->err |= esp_encap(P.cli, P.cli_out, &b, 0, &tx) != 0;
+		memmove(slot, rp_buf_data(&b), b.len);
+		lens[i] = b.len;
+	}
+	uint8_t ip[IPLEN] = {0x45};
+	rp_put_u16(ip + 2, IPLEN);
+	rp_put_u32(ip + 16, s->c.ip);
+	struct rp_addr src = out.peer;
+	double best[4] = {1e9, 1e9, 1e9, 1e9};
+	for (int rep = 0; rep < REPS && !r->err; rep++) {
+		struct esp_rx rx;
+		struct rp_buf b;
+		double t[4];
+		P.delivered = P.sent = 0;
+		r->err |= readd_in(P.srv, &in, &P.in_id) != 0;
+		bench_alloc_start();
+		t[0] = cpu_s();
+		for (unsigned i = 0; i < n; i++) {
+			memcpy(work, pkts + (size_t)i * SLOT, lens[i]);
+			rp_buf_view(&b, work, SLOT + HEAD, 0, lens[i]);
+			if (esp_decap(P.srv, &b, &src, 0, &rx) == 0) {
+				/* the daemon builds the link from rx (SPI, owner, inner source) as the LAC's is */
+				struct l2tp_link link = P.lac.link;
+				link.sa = (uint64_t)rx.sa_id << 32 | (uint32_t)rx.owner;
+				l2tp_input(P.l2tp, &link, rx.payload, rx.payload_len, 0);
+			}
+		}
+		t[0] = cpu_s() - t[0];
+		t[1] = cpu_s();
+		for (unsigned i = 0; i < n; i++)
+			l2tp_output_ip(P.l2tp, s->c.ip, ip, IPLEN, 0);
+		t[1] = cpu_s() - t[1];
+		r->allocs += bench_alloc_stop();
+		if (P.delivered != n || P.sent != n) {
+			fprintf(stderr, "path: %u of %u delivered to the TUN, %u of %u sent (client %08x up %d)\n",
+				P.delivered, n, P.sent, n, s->c.ip, pppc_up(&s->c));
+			r->err = 1;
+		}
+		/* baseline: ESP alone, same packets in, same sizes out */
+		r->err |= readd_in(base, &in, &base_in) != 0;
+		t[2] = cpu_s();
+		for (unsigned i = 0; i < n; i++) {
+			memcpy(work, pkts + (size_t)i * SLOT, lens[i]);
+			rp_buf_view(&b, work, SLOT + HEAD, 0, lens[i]);
+			r->err |= esp_decap(base, &b, &src, 0, &rx) != 0;
+		}
+		t[2] = cpu_s() - t[2];
+		t[3] = cpu_s();
+		for (unsigned i = 0; i < n; i++) {
+			struct esp_tx tx;
+			rp_buf_view(&b, P.tx, sizeof P.tx, HEAD, 8 + 8 + 4 + IPLEN);
+			r->err |= esp_encap(base, base_out, &b, 0, &tx) != 0;
+		}
+		t[3] = cpu_s() - t[3];
+		for (int k = 0; k < 4; k++)
+			best[k] = t[k] < best[k] ? t[k] : best[k];
+	}
+	r->pkts = (unsigned long)REPS * n * 2;
+	r->rx_pps = n / best[0];
+	r->tx_pps = n / best[1];
+	r->base_rx_pps = n / best[2];
+	r->base_tx_pps = n / best[3];
+	rp_wipe(&in, sizeof in);
+	rp_wipe(&out, sizeof out);
+	rp_wipe(&cli_out, sizeof cli_out);
+	l2tp_free(P.l2tp);
+	auth_pool_free(pool);
+	auth_db_close(db);
+	esp_sad_free(P.srv);
+	esp_sad_free(P.cli);
+	esp_sad_free(base);
+	free(pkts);
+	free(work);
+	free(lens);
+}
+
+int bench_path(int argc, char **argv)
+{
+	unsigned n = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 50000;
+	if (n == 0)
+		n = 50000;
+	bool counted = bench_alloc_available();
+	printf("path: 1400-byte IPv4 through ESP(UDP) + L2TP + PPP both ways, one core (thread CPU time), "
+	       "best of %d x %u packets; baseline ESP alone on the same packets\n", REPS, n);
+	static const struct {
+		const char *name;
+		enum esp_encr e;
+		enum esp_auth a;
+	} cfgs[] = {{"gcm128", ESP_ENCR_AES_GCM_16, ESP_AUTH_NONE}, {"cbc128sha1", ESP_ENCR_AES_CBC, ESP_AUTH_HMAC_SHA1}};
+	double rx[2], rxr[2], tx[2], txr[2];
+	int rc = 0;
+	for (int i = 0; i < 2; i++) {
+		struct run_result r;
+		run(cfgs[i].e, cfgs[i].a, n, &r);
+		rx[i] = r.rx_pps * IPLEN * 8 / 1e9;
+		tx[i] = r.tx_pps * IPLEN * 8 / 1e9;
+		rxr[i] = r.rx_pps / r.base_rx_pps;
+		txr[i] = r.tx_pps / r.base_tx_pps;
+		printf("path %-10s rx %8.0f pkt/s %6.3f Gbit/s (ESP alone %8.0f, ratio %.3f) | tx %8.0f pkt/s %6.3f "
+		       "Gbit/s (ESP alone %8.0f, ratio %.3f) | allocations %lu in %lu packets (%s)%s\n",
+		       cfgs[i].name, r.rx_pps, rx[i], r.base_rx_pps, rxr[i], r.tx_pps, tx[i], r.base_tx_pps, txr[i],
+		       r.allocs, r.pkts, counted ? "counted" : "not counted", r.err ? "  ERROR" : "");
+		if (r.err || (counted && r.allocs))
+			rc = 1;
+	}
+	printf("path-bench gcm128_rx=%.3f gcm128_rx_ratio=%.3f gcm128_tx=%.3f gcm128_tx_ratio=%.3f cbc128sha1_rx=%.3f "
+	       "cbc128sha1_rx_ratio=%.3f cbc128sha1_tx=%.3f cbc128sha1_tx_ratio=%.3f\n",
+	       rx[0], rxr[0], tx[0], txr[0], rx[1], rxr[1], tx[1], txr[1]);
+	return rc;
+}
