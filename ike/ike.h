@@ -109,7 +109,7 @@ struct ike_p1_alg {
 
 /* The peer's phase-1 identity as sent in its ID payload (RFC 2407 §4.6.2). */
 struct ike_peer_id {
-	uint8_t type;       /* ISAKMP_ID_*: 1 IPV4, 2 FQDN, 3 USER_FQDN, 5 IPV6, 9 DER_ASN1_DN */
+	uint8_t type;        /* ISAKMP_ID_*: 1 IPV4, 2 FQDN, 3 USER_FQDN, 5 IPV6, 9 DER_ASN1_DN */
 	const uint8_t *data; /* the identification data (a DER Name for DER_ASN1_DN) */
 	size_t len;
 	char str[IKE_ID_STRLEN]; /* printable */
@@ -120,7 +120,7 @@ struct ike_cert_verdict {
 	char account[IKE_ACCOUNT_LEN]; /* accept: the mapped account, carried into IKE_UP / SA_INSTALL */
 	char reason[128]; /* refuse: for the log line ("expired", "unknown CA", "revoked", ...) */
 	/* refuse: the notify to answer with; 0 = AUTHENTICATION-FAILED (24). Others that fit:
-	 * INVALID-CERTIFICATE (19, e.g. expired, revoked), INVALID-CERT-AUTHORITY (22, unknown CA),
+	 * INVALID-CERTIFICATE (20, e.g. expired, revoked), INVALID-CERT-AUTHORITY (22, unknown CA),
 	 * CERT-UNAVAILABLE (28), INVALID-ID-INFORMATION (18). */
 	uint16_t notify;
 	/* accept: the key to check SIG with; NULL = the core takes it from chain_der[0]. The core
@@ -218,16 +218,15 @@ enum ike_ev_type {
 	IKE_EV_KEYLOG,     /* data = one text line without newline, e.g. for the keylog file */
 };
 
-
 struct ike_ev_ike {
 	uint8_t icky[8], rcky[8];
 	struct rp_addr local, peer; /* outer, current ports */
 	char peer_id[IKE_ID_STRLEN];
 	char account[IKE_ACCOUNT_LEN]; /* certificate authentication: the mapped account; "" with PSK */
-	bool natt;       /* NAT-T in use (port 4500) */
-	bool peer_natd;  /* the peer is behind a NAT */
-	uint32_t life_s; /* phase-1 lifetime */
-	char reason[64]; /* IKE_DOWN: why */
+	bool natt;                     /* NAT-T in use (port 4500) */
+	bool peer_natd;                /* the peer is behind a NAT */
+	uint32_t life_s;               /* phase-1 lifetime */
+	char reason[64];               /* IKE_DOWN: why */
 };
 
 struct ike_ev_keys {

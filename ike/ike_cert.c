@@ -83,7 +83,8 @@ int ike_sig_verify(gnutls_pubkey_t pk, const uint8_t *h, size_t hl, const uint8_
 		return -1;
 	}
 	gnutls_datum_t hd = {(unsigned char *)h, (unsigned)hl}, sd = {(unsigned char *)sig, (unsigned)siglen};
-	int rc = gnutls_pubkey_verify_hash2(pk, GNUTLS_SIGN_RSA_RAW, GNUTLS_PUBKEY_VERIFY_FLAG_TLS1_RSA, &hd, &sd);
+	int rc =
+	    gnutls_pubkey_verify_hash2(pk, GNUTLS_SIGN_RSA_RAW, GNUTLS_PUBKEY_VERIFY_FLAG_TLS1_RSA, &hd, &sd);
 	if (rc < 0) {
 		snprintf(why, n, "signature invalid (%s)", gnutls_strerror(rc));
 		return -1;
@@ -119,7 +120,8 @@ static bool san_match(gnutls_x509_crt_t crt, unsigned want, const uint8_t *v, si
 			break;
 		if (t < 0 || (unsigned)t != want || bl != vl)
 			continue;
-		if (icase ? strncasecmp((const char *)buf, (const char *)v, vl) == 0 : memcmp(buf, v, vl) == 0)
+		if (icase ? strncasecmp((const char *)buf, (const char *)v, vl) == 0
+		          : memcmp(buf, v, vl) == 0)
 			return true;
 	}
 	return false;
@@ -162,4 +164,19 @@ bool ike_cert_id_match(const uint8_t *der, size_t len, const struct isakmp_id_pl
 out:
 	gnutls_x509_crt_deinit(crt);
 	return ok;
+}
+
+void ike_id_str(const struct isakmp_id_pl *id, char *out, size_t n)
+{
+	/* DER_ASN1_DN as RFC 4514 text ("CN=alice,O=rampart") for logs, events and the account
+	 * mapping rules, instead of the hex isakmp_id_str gives */
+	if (id->type == ISAKMP_ID_DER_ASN1_DN) {
+		gnutls_datum_t d = {(unsigned char *)id->data, (unsigned)id->len}, s = {NULL, 0};
+		if (gnutls_x509_rdn_get2(&d, &s, 0) == 0) {
+			snprintf(out, n, "%.*s", (int)s.size, (const char *)s.data);
+			gnutls_free(s.data);
+			return;
+		}
+	}
+	isakmp_id_str(id, out, n);
 }

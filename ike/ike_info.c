@@ -18,7 +18,8 @@ static int send_info(struct ike *ike, struct ike_sa *sa, bool is_delete, uint8_t
 		msgid = rp_rng_u32(ike->rng);
 	while (msgid == 0);
 	/* FAILED with keys: a certificate refusal in MM5 told to the peer under phase-1 keys */
-	if ((sa->state != IKE_ST_EST && !(sa->state == IKE_ST_FAILED && k->hlen)) || ike_iv_p2(k->hash, k->blk, sa->iv, msgid, iv))
+	if ((sa->state != IKE_ST_EST && !(sa->state == IKE_ST_FAILED && k->hlen)) ||
+	    ike_iv_p2(k->hash, k->blk, sa->iv, msgid, iv))
 		return -1;
 	isakmp_wr_init(&w, buf, sizeof buf);
 	isakmp_wr_hdr(&w, sa->icky, sa->rcky, ISAKMP_EX_INFO, 0, msgid);

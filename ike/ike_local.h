@@ -178,8 +178,8 @@ struct ike_sa {
 	uint8_t id_type;             /* the peer's phase-1 ID */
 	char peer_id[IKE_ID_STRLEN]; /* printable */
 	bool initial_contact;
-	bool peer_cr;                   /* the peer sent a CR (MM3 or MM5): our chain goes into MM6 */
-	char account[IKE_ACCOUNT_LEN];  /* certificate authentication: mapped by conf.cert_verify */
+	bool peer_cr;                  /* the peer sent a CR (MM3 or MM5): our chain goes into MM6 */
+	char account[IKE_ACCOUNT_LEN]; /* certificate authentication: mapped by conf.cert_verify */
 
 	uint8_t req_digest[20]; /* last request handled, to recognise a retransmission */
 	uint8_t *resp;          /* our answer to it */
@@ -261,6 +261,8 @@ int ike_sig_verify(gnutls_pubkey_t pk, const uint8_t *h, size_t hl, const uint8_
 bool ike_cert_id_match(const uint8_t *der, size_t len, const struct isakmp_id_pl *id);
 /* The subject DN (DER) of a certificate into out; its length or 0. */
 size_t ike_cert_subject(const uint8_t *der, size_t len, uint8_t *out, size_t cap);
+/* Printable ID; a DER_ASN1_DN as RFC 4514 text. */
+void ike_id_str(const struct isakmp_id_pl *id, char *out, size_t n);
 
 /* ike_qm.c */
 int ike_qm_input(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, const struct isakmp_msg *m);

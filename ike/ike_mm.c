@@ -352,7 +352,8 @@ static int mm5(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 		if (idp && hp && isakmp_id_parse(idp->body, idp->len, &id) == 0) {
 			if (best_fail < 1)
 				best_fail = 1;
-			if (hp->len == k.hlen && ike_mm_auth_hash(sa, &k, true, idp->body, idp->len, h) == 0 &&
+			if (hp->len == k.hlen &&
+			    ike_mm_auth_hash(sa, &k, true, idp->body, idp->len, h) == 0 &&
 			    rp_ct_memeq(h, hp->body, k.hlen)) {
 				if (ike_psk_id_match(cand[i], &id))
 					psk = cand[i];
@@ -433,9 +434,9 @@ int ike_mm_finish(struct ike *ike, struct ike_sa *sa, uint8_t *buf, size_t n, si
 	ike_sa_send(ike, sa, buf, n, true);
 	rp_logf(ike->log, RP_LOG_INFO, "ike",
 	        "Main Mode with %s established: id %s%s%s, %s-%u/%s/%s, life %u s%s%s%s", who, sa->peer_id,
-	        *sa->account ? ", account " : "", sa->account,
-	        ike_enc_name(sa->ch.enc), sa->ch.keylen, ike_hash_name(sa->ch.hash),
-	        ike_dh_name(sa->ch.group), sa->ch.life_s, sa->nat_peer ? ", peer behind NAT" : "",
+	        *sa->account ? ", account " : "", sa->account, ike_enc_name(sa->ch.enc), sa->ch.keylen,
+	        ike_hash_name(sa->ch.hash), ike_dh_name(sa->ch.group), sa->ch.life_s,
+	        sa->nat_peer ? ", peer behind NAT" : "",
 	        sa->local.port == ike->conf.natt_port ? ", NAT-T port" : "",
 	        sa->vids.ms_nt5 ? ", Windows" : "");
 	if (ike->conf.keylog) {

@@ -35,14 +35,14 @@ void ike_mm_sig_cr(struct ike *ike, struct isakmp_wr *w)
 static int refuse(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, uint16_t notify,
                   const char *what, const char *detail)
 {
-	rp_log_drop(ike->log, ike->now, "ike", &pkt->src, what, "(Main Mode, RSA signature): %s; answering %s",
-	            detail,
-	            notify == ISAKMP_N_INVALID_ID_INFORMATION ? "INVALID-ID-INFORMATION"
-	            : notify == ISAKMP_N_INVALID_CERTIFICATE  ? "INVALID-CERTIFICATE"
-	            : notify == ISAKMP_N_CERT_UNAVAILABLE     ? "CERT-UNAVAILABLE"
+	rp_log_drop(ike->log, ike->now, "ike", &pkt->src, what,
+	            "(Main Mode, RSA signature): %s; answering %s", detail,
+	            notify == ISAKMP_N_INVALID_ID_INFORMATION   ? "INVALID-ID-INFORMATION"
+	            : notify == ISAKMP_N_INVALID_CERTIFICATE    ? "INVALID-CERTIFICATE"
+	            : notify == ISAKMP_N_CERT_UNAVAILABLE       ? "CERT-UNAVAILABLE"
 	            : notify == ISAKMP_N_INVALID_CERT_AUTHORITY ? "INVALID-CERT-AUTHORITY"
-	            : notify == ISAKMP_N_INVALID_SIGNATURE    ? "INVALID-SIGNATURE"
-	                                                      : "AUTHENTICATION-FAILED");
+	            : notify == ISAKMP_N_INVALID_SIGNATURE      ? "INVALID-SIGNATURE"
+	                                                        : "AUTHENTICATION-FAILED");
 	sa->state = IKE_ST_FAILED;
 	uint8_t spi[16];
 	memcpy(spi, sa->icky, 8);
@@ -76,10 +76,12 @@ int ike_mm5_sig(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, co
 		rp_wipe(&k, sizeof k);
 		return -1;
 	}
-	const struct isakmp_pl *idp = isakmp_find(&dm, ISAKMP_PL_ID, 0), *sgp = isakmp_find(&dm, ISAKMP_PL_SIG, 0);
-	if (!idp || !sgp || isakmp_id_parse(idp->body, idp->len, &id) || isakmp_count(&dm, ISAKMP_PL_SIG) != 1 ||
-	    sgp->len > IKE_MAX_SIG) {
-		rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "malformed MM5", "(RSA signature: ID and one SIG needed)");
+	const struct isakmp_pl *idp = isakmp_find(&dm, ISAKMP_PL_ID, 0),
+	                       *sgp = isakmp_find(&dm, ISAKMP_PL_SIG, 0);
+	if (!idp || !sgp || isakmp_id_parse(idp->body, idp->len, &id) ||
+	    isakmp_count(&dm, ISAKMP_PL_SIG) != 1 || sgp->len > IKE_MAX_SIG) {
+		rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "malformed MM5",
+		            "(RSA signature: ID and one SIG needed)");
 		free(plain);
 		rp_wipe(&k, sizeof k);
 		return -1;
@@ -89,7 +91,7 @@ int ike_mm5_sig(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, co
 	sa->k = k;
 	rp_wipe(&k, sizeof k);
 	memcpy(sa->iv, iv, sizeof iv);
-	isakmp_id_str(&id, sa->peer_id, sizeof sa->peer_id);
+	ike_id_str(&id, sa->peer_id, sizeof sa->peer_id);
 	sa->id_type = id.type;
 	if (isakmp_find(&dm, ISAKMP_PL_CR, 0))
 		sa->peer_cr = true;
@@ -99,7 +101,8 @@ int ike_mm5_sig(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, co
 	const uint8_t *chain[IKE_MAX_CERTS];
 	size_t lens[IKE_MAX_CERTS], nc = 0;
 	for (size_t i = 0; i < dm.npl && nc < IKE_MAX_CERTS; i++)
-		if (dm.pl[i].type == ISAKMP_PL_CERT && dm.pl[i].len > 1 && dm.pl[i].body[0] == ISAKMP_CERT_X509_SIG) {
+		if (dm.pl[i].type == ISAKMP_PL_CERT && dm.pl[i].len > 1 &&
+		    dm.pl[i].body[0] == ISAKMP_CERT_X509_SIG) {
 			chain[nc] = dm.pl[i].body + 1;
 			lens[nc++] = dm.pl[i].len - 1;
 		}
@@ -113,8 +116,10 @@ int ike_mm5_sig(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, co
 		goto out;
 	}
 	if (!ike_cert_id_match(chain[0], lens[0], &id)) {
-		snprintf(why, sizeof why, "ID %s is not the certificate's subject or subjectAltName", sa->peer_id);
-		rc = refuse(ike, sa, pkt, ISAKMP_N_INVALID_ID_INFORMATION, "ID does not match the certificate", why);
+		snprintf(why, sizeof why, "ID %s is not the certificate's subject or subjectAltName",
+		         sa->peer_id);
+		rc = refuse(ike, sa, pkt, ISAKMP_N_INVALID_ID_INFORMATION,
+		            "ID does not match the certificate", why);
 		goto out;
 	}
 	struct ike_peer_id pid = {.type = id.type, .data = id.data, .len = id.len};
@@ -154,14 +159,16 @@ int ike_mm5_sig(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, co
 	/* MM6: our ID is our certificate's subject DN (what Windows and strongSwan expect by
 	 * default for certificate authentication), our chain when asked, SIG_R. */
 	uint8_t buf[IKE_MAXBUF + 8192], idb[4 + 1024], sig[IKE_MAX_SIG];
-	size_t dnl = ike_cert_subject(ike->conf.cert_chain[0], ike->conf.cert_chain_lens[0], idb + 4, sizeof idb - 4),
+	size_t dnl = ike_cert_subject(ike->conf.cert_chain[0], ike->conf.cert_chain_lens[0], idb + 4,
+	                              sizeof idb - 4),
 	       sl = 0;
 	idb[0] = ISAKMP_ID_DER_ASN1_DN;
 	idb[1] = id.proto == 17 ? 17 : 0;
 	rp_put_u16(idb + 2, id.proto == 17 ? id.port : 0);
 	if (!dnl || ike_mm_auth_hash(sa, &sa->k, false, idb, 4 + dnl, h) ||
 	    ike_sig_sign(ike->key, h, sa->k.hlen, sig, &sl, sizeof sig)) {
-		rc = refuse(ike, sa, pkt, ISAKMP_N_AUTHENTICATION_FAILED, "cannot sign", "our certificate or key");
+		rc = refuse(ike, sa, pkt, ISAKMP_N_AUTHENTICATION_FAILED, "cannot sign",
+		            "our certificate or key");
 		goto out;
 	}
 	struct isakmp_wr w;

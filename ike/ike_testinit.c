@@ -294,17 +294,20 @@ static long mm6(struct ike_ti *t, const uint8_t *in, size_t len, uint8_t *out, s
 		gnutls_pubkey_t pk = NULL;
 		if (cp && cp->len > 1) {
 			gnutls_datum_t d = {(unsigned char *)cp->body + 1, (unsigned)cp->len - 1};
-			if (gnutls_pubkey_init(&pk) < 0 || gnutls_pubkey_import_x509_raw(pk, &d, GNUTLS_X509_FMT_DER, 0) < 0) {
+			if (gnutls_pubkey_init(&pk) < 0 ||
+			    gnutls_pubkey_import_x509_raw(pk, &d, GNUTLS_X509_FMT_DER, 0) < 0) {
 				gnutls_pubkey_deinit(pk);
 				pk = NULL;
 			}
 		}
 		char why[128];
 		if (idp && sg) {
-			struct ike_iov v[] = {{t->gxr, t->gxrlen}, {t->dh.pub, t->dh.publen}, {t->rcky, 8},
-			                      {t->icky, 8},        {t->sai_b, t->sai_len},    {idp->body, idp->len}};
+			struct ike_iov v[] = {{t->gxr, t->gxrlen},    {t->dh.pub, t->dh.publen},
+			                      {t->rcky, 8},           {t->icky, 8},
+			                      {t->sai_b, t->sai_len}, {idp->body, idp->len}};
 			ike_prf(t->k.hash, t->k.skeyid, t->k.hlen, v, 6, h);
-			ok = ike_sig_verify(pk ? pk : t->c.resp_pub, h, t->k.hlen, sg->body, sg->len, why, sizeof why) == 0;
+			ok = ike_sig_verify(pk ? pk : t->c.resp_pub, h, t->k.hlen, sg->body, sg->len, why,
+			                    sizeof why) == 0;
 		}
 		if (pk)
 			gnutls_pubkey_deinit(pk);

@@ -40,9 +40,9 @@ struct ike_ti_conf {
 	const uint8_t *const *certs;
 	const size_t *cert_lens;
 	size_t ncerts;
-	bool send_cr;              /* a CR (any CA) in MM3 */
-	gnutls_pubkey_t resp_pub;  /* when the responder sends no certificate */
-	bool corrupt_sig;          /* flip a bit of SIG_I */
+	bool send_cr;             /* a CR (any CA) in MM3 */
+	gnutls_pubkey_t resp_pub; /* when the responder sends no certificate */
+	bool corrupt_sig;         /* flip a bit of SIG_I */
 	/* replaces SIG_I (forgeries): writes sig, sets *sl; 0 or -1 */
 	int (*sign)(void *ctx, const uint8_t *h, size_t hl, uint8_t *sig, size_t *sl);
 	void *sign_ctx;
@@ -75,8 +75,8 @@ struct ike_ti {
 	struct ike_ev_keys k_i2r, k_r2i; /* KEYMAT as the initiator derives it */
 	bool responder_lifetime;
 	uint32_t resp_life_s, resp_life_kb;
-	bool got_cr;           /* the responder's MM4 had a CR */
-	size_t resp_ncert;     /* CERT payloads in MM6 */
+	bool got_cr;       /* the responder's MM4 had a CR */
+	size_t resp_ncert; /* CERT payloads in MM6 */
 	char err[128];
 };
 

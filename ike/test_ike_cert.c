@@ -182,10 +182,11 @@ START_TEST(t_rsa_ok)
 	net_start(&n);
 	ck_assert_int_eq(handshake(&n), 0);
 	ck_assert_int_eq(p.val.calls, 1);
-	ck_assert(n.t->got_cr);                  /* our CR in MM4 */
-	ck_assert_uint_eq(n.t->resp_ncert, 1);   /* asked with a CR: our chain in MM6 */
-	ck_assert_str_eq(n.up_account, "alice"); /* mapped account into IKE_UP ... */
-	ck_assert_str_eq(n.inst[0].account, "alice"); /* ... and SA_INSTALL */
+	ck_assert(n.t->got_cr);                                    /* our CR in MM4 */
+	ck_assert_uint_eq(n.t->resp_ncert, 1);                     /* asked with a CR: our chain in MM6 */
+	ck_assert_str_eq(n.up_account, "alice");                   /* mapped account into IKE_UP ... */
+	ck_assert_str_eq(n.inst[0].account, "alice");              /* ... and SA_INSTALL */
+	ck_assert_str_eq(n.inst[0].peer_id, "CN=alice,O=rampart"); /* the DN ID as text */
 	ck_assert_ptr_nonnull(strstr(n.logbuf, "account alice"));
 	check_keys(&n, &n.inst[0]);
 	pki_free(&p, &n);
@@ -296,8 +297,8 @@ START_TEST(t_rsa_refusals)
 	refused("alice", t_wronghash, "notify 24", "SIG_I invalid");
 	refused("alice", t_otherkey, "notify 24", "SIG_I invalid");
 	refused("stranger", NULL, "notify 22", "certificate refused (Main Mode, RSA signature): unknown CA");
-	refused("revoked", NULL, "notify 19", "certificate refused (Main Mode, RSA signature): revoked");
-	refused("expired", NULL, "notify 19", "certificate refused (Main Mode, RSA signature): expired");
+	refused("revoked", NULL, "notify 20", "certificate refused (Main Mode, RSA signature): revoked");
+	refused("expired", NULL, "notify 20", "certificate refused (Main Mode, RSA signature): expired");
 	refused("alice", t_nocert, "notify 28", "no certificate");
 }
 END_TEST
@@ -334,8 +335,8 @@ END_TEST
 struct e3 {
 	struct rsa_public_key pub;
 	struct rsa_private_key priv;
-	bool forge;      /* garbage after the hash, cube root */
-	bool long_sig;   /* a valid signature with a leading zero byte (length k+1) */
+	bool forge;    /* garbage after the hash, cube root */
+	bool long_sig; /* a valid signature with a leading zero byte (length k+1) */
 	int calls;
 };
 

@@ -25,7 +25,7 @@ struct net {
 	uint64_t now;
 	struct ike_ev_sa inst[8];
 	int ninst, nup, ndown, ndel, nsend, nkeylog;
-	uint32_t p1_life; /* from the last IKE_UP */
+	uint32_t p1_life;                 /* from the last IKE_UP */
 	char up_account[IKE_ACCOUNT_LEN]; /* from the last IKE_UP */
 	char keylog[200];
 	uint8_t reply[IKE_MAXBUF];

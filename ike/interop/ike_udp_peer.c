@@ -3,6 +3,11 @@
  * The daemon wiring is server/'s job; this exists so charon and ike-scan can talk to the core.
  *
  *   ike_udp_peer ADDR PSK [SECONDS] [KEYLOG]   exits after SECONDS (default 30)
+ *
+ * With IKE_PEER_PKI=DIR (tests/data/ike-pki layout) RSA signatures are accepted too: our chain
+ * DIR/server.der, key DIR/server.key.der, CR naming DIR/ca.der; peers are validated with GnuTLS
+ * against DIR/ca.der and DIR/ca.crl.der and mapped to their certificate's CN (test validator;
+ * auth/ provides the real one).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,7 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/x509.h>
+
 #include "ike.h"
+#include "isakmp.h"
 #include "natt.h"
 
 static uint64_t now_ms(void)
@@ -46,6 +54,57 @@ static void hex(const uint8_t *p, size_t n, char *out)
 	out[2 * n] = 0;
 }
 
+static int load(const char *dir, const char *name, gnutls_datum_t *d)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (gnutls_load_file(path, d) < 0) {
+		fprintf(stderr, "cannot read %s\n", path);
+		exit(2);
+	}
+	return 0;
+}
+
+static int validate(void *ctx, const uint8_t *const *chain, const size_t *lens, size_t n,
+                    const struct ike_peer_id *id, uint64_t now, struct ike_cert_verdict *out)
+{
+	gnutls_x509_trust_list_t tl = ctx;
+	gnutls_x509_crt_t crts[8];
+	size_t nc = 0;
+	unsigned status = 0;
+	(void)id;
+	(void)now;
+	for (; nc < n && nc < 8; nc++) {
+		gnutls_datum_t d = {(unsigned char *)chain[nc], (unsigned)lens[nc]};
+		gnutls_x509_crt_init(&crts[nc]);
+		if (gnutls_x509_crt_import(crts[nc], &d, GNUTLS_X509_FMT_DER) < 0) {
+			gnutls_x509_crt_deinit(crts[nc]);
+			break;
+		}
+	}
+	if (!nc || gnutls_x509_trust_list_verify_crt(tl, crts, (unsigned)nc, 0, &status, NULL) < 0)
+		status = GNUTLS_CERT_INVALID;
+	out->accept = status == 0;
+	if (status & GNUTLS_CERT_REVOKED) {
+		snprintf(out->reason, sizeof out->reason, "revoked");
+		out->notify = ISAKMP_N_INVALID_CERTIFICATE;
+	} else if (status & GNUTLS_CERT_EXPIRED) {
+		snprintf(out->reason, sizeof out->reason, "expired");
+		out->notify = ISAKMP_N_INVALID_CERTIFICATE;
+	} else if (status & GNUTLS_CERT_SIGNER_NOT_FOUND) {
+		snprintf(out->reason, sizeof out->reason, "unknown CA");
+		out->notify = ISAKMP_N_INVALID_CERT_AUTHORITY;
+	} else if (status) {
+		snprintf(out->reason, sizeof out->reason, "invalid (status 0x%x)", status);
+	} else {
+		size_t l = sizeof out->account;
+		gnutls_x509_crt_get_dn_by_oid(crts[0], GNUTLS_OID_X520_COMMON_NAME, 0, 0, out->account, &l);
+	}
+	for (size_t i = 0; i < nc; i++)
+		gnutls_x509_crt_deinit(crts[i]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -64,12 +123,49 @@ int main(int argc, char **argv)
 	conf.psks = &psk;
 	conf.npsk = 1;
 	conf.keylog = kl != NULL;
+	const char *pki = getenv("IKE_PEER_PKI");
+	gnutls_datum_t crt = {0}, key = {0}, ca = {0}, crl = {0};
+	gnutls_x509_trust_list_t tl = NULL;
+	const uint8_t *chain[1], *cas[1];
+	size_t chain_len[1], ca_len[1];
+	if (pki && *pki) {
+		load(pki, "server.der", &crt);
+		load(pki, "server.key.der", &key);
+		load(pki, "ca.der", &ca);
+		load(pki, "ca.crl.der", &crl);
+		gnutls_x509_crt_t cac;
+		gnutls_x509_crl_t crlc;
+		gnutls_x509_crt_init(&cac);
+		gnutls_x509_crl_init(&crlc);
+		gnutls_x509_trust_list_init(&tl, 0);
+		if (gnutls_x509_crt_import(cac, &ca, GNUTLS_X509_FMT_DER) < 0 ||
+		    gnutls_x509_crl_import(crlc, &crl, GNUTLS_X509_FMT_DER) < 0 ||
+		    gnutls_x509_trust_list_add_cas(tl, &cac, 1, 0) != 1 ||
+		    gnutls_x509_trust_list_add_crls(tl, &crlc, 1, GNUTLS_TL_VERIFY_CRL, 0) != 1)
+			return 2;
+		chain[0] = crt.data;
+		chain_len[0] = crt.size;
+		cas[0] = ca.data;
+		ca_len[0] = ca.size;
+		conf.cert_chain = chain;
+		conf.cert_chain_lens = chain_len;
+		conf.ncert_chain = 1;
+		conf.key_der = key.data;
+		conf.key_der_len = key.size;
+		conf.cr_cas = cas;
+		conf.cr_ca_lens = ca_len;
+		conf.ncr_ca = 1;
+		conf.cert_verify = validate;
+		conf.cert_ctx = tl;
+	}
 	struct rp_rng rng;
 	rp_rng_gnutls(&rng, 2);
 	struct rp_log lg;
 	rp_log_init(&lg, RP_LOG_DETAIL, NULL, NULL);
 	lg.burst = 100;
 	struct ike *ike = ike_new(&conf, &rng, &lg);
+	if (!ike)
+		return 2;
 	int fds[2] = {bind_udp(&me, 500), bind_udp(&me, 4500)};
 	uint64_t end = now_ms() + (uint64_t)secs * 1000;
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -134,9 +230,10 @@ int main(int argc, char **argv)
 				printf("\n");
 			} else if (ev->type == IKE_EV_IKE_UP || ev->type == IKE_EV_IKE_DOWN) {
 				const struct ike_ev_ike *e = (const void *)ev->data;
-				printf("%s peer=%s id=%s natt=%d %s\n",
+				printf("%s peer=%s id=%s account=%s natt=%d %s\n",
 				       ev->type == IKE_EV_IKE_UP ? "IKE_UP" : "IKE_DOWN",
-				       rp_addr_str(&e->peer, a, sizeof a), e->peer_id, e->natt, e->reason);
+				       rp_addr_str(&e->peer, a, sizeof a), e->peer_id, e->account, e->natt,
+				       e->reason);
 			} else if (ev->type == IKE_EV_KEYLOG && kl) {
 				fprintf(kl, "%.*s\n", (int)ev->len, (const char *)ev->data);
 				fflush(kl);
@@ -145,6 +242,12 @@ int main(int argc, char **argv)
 		}
 	}
 	ike_free(ike);
+	if (tl)
+		gnutls_x509_trust_list_deinit(tl, 1);
+	gnutls_free(crt.data);
+	gnutls_free(key.data);
+	gnutls_free(ca.data);
+	gnutls_free(crl.data);
 	if (kl)
 		fclose(kl);
 	return 0;
