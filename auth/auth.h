@@ -193,22 +193,22 @@ struct auth_cert_info {
 	char issuer[AUTH_CERT_DN_LEN];
 	uint8_t subject_der[AUTH_CERT_DN_LEN];
 	size_t subject_der_len;
-	char o[AUTH_CERT_NAME_LEN];                      /* first subject O, "" if none */
+	char o[AUTH_CERT_NAME_LEN];                       /* first subject O, "" if none */
 	char ou[AUTH_CERT_MAX_NAMES][AUTH_CERT_NAME_LEN]; /* subject OUs */
 	unsigned n_ou;
-	uint8_t sha256[32]; /* of the leaf's DER */
-	char upn[AUTH_CERT_MAX_NAMES][AUTH_CERT_NAME_LEN];   /* SAN otherName 1.3.6.1.4.1.311.20.2.3 */
+	uint8_t sha256[32];                                /* of the leaf's DER */
+	char upn[AUTH_CERT_MAX_NAMES][AUTH_CERT_NAME_LEN]; /* SAN otherName 1.3.6.1.4.1.311.20.2.3 */
 	unsigned n_upn;
 	char email[AUTH_CERT_MAX_NAMES][AUTH_CERT_NAME_LEN]; /* SAN rfc822Name, then subject emailAddress */
 	unsigned n_email;
-	char dns[AUTH_CERT_MAX_NAMES][AUTH_CERT_NAME_LEN];   /* SAN dNSName */
+	char dns[AUTH_CERT_MAX_NAMES][AUTH_CERT_NAME_LEN]; /* SAN dNSName */
 	unsigned n_dns;
 	uint8_t ip[AUTH_CERT_MAX_NAMES][16]; /* SAN iPAddress, 4 or 16 bytes */
 	uint8_t ip_len[AUTH_CERT_MAX_NAMES];
 	unsigned n_ip;
 	uint8_t spki[AUTH_CERT_SPKI_MAX]; /* DER SubjectPublicKeyInfo: gnutls_pubkey_import(..., DER) */
 	size_t spki_len;
-	int pk_algo;     /* gnutls_pk_algorithm_t */
+	int pk_algo; /* gnutls_pk_algorithm_t */
 	unsigned pk_bits;
 	int64_t not_before, not_after; /* Unix seconds */
 };
@@ -230,7 +230,13 @@ int auth_cert_parse(const uint8_t *der, size_t len, struct auth_cert_info *info)
 int auth_cert_parse_any(const uint8_t *data, size_t len, struct auth_cert_info *info);
 
 /* IKEv1 ID types (RFC 2407 §4.6.2.1). */
-enum { AUTH_ID_IPV4_ADDR = 1, AUTH_ID_FQDN = 2, AUTH_ID_USER_FQDN = 3, AUTH_ID_IPV6_ADDR = 5, AUTH_ID_DER_ASN1_DN = 9 };
+enum {
+	AUTH_ID_IPV4_ADDR = 1,
+	AUTH_ID_FQDN = 2,
+	AUTH_ID_USER_FQDN = 3,
+	AUTH_ID_IPV6_ADDR = 5,
+	AUTH_ID_DER_ASN1_DN = 9
+};
 /* Does the ID payload's data name this certificate? DER_ASN1_DN: the subject (same DER, or the same
  * RFC 4514 string after decoding); FQDN: a dNSName (case-insensitive); USER_FQDN: an rfc822Name or a
  * UPN (case-insensitive); IPV4/IPV6_ADDR: an iPAddress of that length. Other types: false. */
@@ -253,18 +259,23 @@ bool auth_cert_id_match(const struct auth_cert_info *info, int id_type, const ui
  * Groups: an account belongs to its primary group (auth_account_opts.group) and to any group it
  * was added to with auth_group_member_add. Rights: deny wins over allow; an EMPTY allow list
  * allows every mapped account (so adding the first allow entry restricts access to it). */
-enum auth_certmap_kind { AUTH_MAP_FINGERPRINT = 1, AUTH_MAP_ISSUER_SUBJECT, AUTH_MAP_ISSUER, AUTH_MAP_BYNAME };
+enum auth_certmap_kind {
+	AUTH_MAP_FINGERPRINT = 1,
+	AUTH_MAP_ISSUER_SUBJECT,
+	AUTH_MAP_ISSUER,
+	AUTH_MAP_BYNAME
+};
 enum auth_byname { AUTH_BYNAME_UPN = 1, AUTH_BYNAME_EMAIL = 2 };
 
 struct auth_certmap_rule {
 	int64_t id;
-	int kind;               /* enum auth_certmap_kind */
+	int kind; /* enum auth_certmap_kind */
 	uint8_t fingerprint[32];
 	char issuer[AUTH_CERT_DN_LEN];
 	char subject[AUTH_CERT_DN_LEN];
 	char o[AUTH_CERT_NAME_LEN], ou[AUTH_CERT_NAME_LEN]; /* "" = any (AUTH_MAP_ISSUER only) */
-	int byname;             /* enum auth_byname (AUTH_MAP_BYNAME) */
-	char account[64];       /* "" for by-name rules */
+	int byname;                                         /* enum auth_byname (AUTH_MAP_BYNAME) */
+	char account[64];                                   /* "" for by-name rules */
 };
 int auth_certmap_level(const struct auth_certmap_rule *r); /* 6 fingerprint ... 1 by name */
 
@@ -296,10 +307,10 @@ struct auth_cert_res {
 	bool mapped;        /* false when mapping is switched off */
 	int64_t account_id; /* when mapped */
 	char account[64];
-	int64_t rule_id;    /* the mapping rule that decided (or refused as ambiguous) */
-	int64_t right_id;   /* the right that refused (DENIED), 0 otherwise */
-	char detail[320];   /* for the log line: the reason and the rule/right, e.g.
-	                       "denied by right #3 (deny group=contractors)" */
+	int64_t rule_id;  /* the mapping rule that decided (or refused as ambiguous) */
+	int64_t right_id; /* the right that refused (DENIED), 0 otherwise */
+	char detail[320]; /* for the log line: the reason and the rule/right, e.g.
+	                     "denied by right #3 (deny group=contractors)" */
 };
 
 /* Maps an already validated certificate and checks the rights; returns 0 when res was filled. */
@@ -308,7 +319,7 @@ int auth_cert_map(struct auth_db *db, const struct auth_cert_info *info, struct 
  * authenticates with a certificate. res->result AUTH_CERT_OK means accepted; anything else is to be
  * answered with AUTHENTICATION-FAILED and logged with res->detail. info may be NULL. Returns 0 when
  * res was filled, negative on bad arguments. */
-int auth_cert_authorize(struct auth_db *db, const struct auth_trust *t, const struct auth_der *chain, size_t n,
-                        int64_t now_unix, struct auth_cert_info *info, struct auth_cert_res *res);
+int auth_cert_authorize(struct auth_db *db, const struct auth_trust *t, const struct auth_der *chain,
+                        size_t n, int64_t now_unix, struct auth_cert_info *info, struct auth_cert_res *res);
 
 #endif

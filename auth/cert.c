@@ -38,12 +38,13 @@ static int load_one(gnutls_x509_trust_list_t tl, int kind, const char *path)
 		break;
 	case P_CRL_FILE:
 		/* only CRLs signed by a loaded anchor count; a forged CRL must not revoke anything */
-		r = gnutls_x509_trust_list_add_trust_file(tl, NULL, path, GNUTLS_X509_FMT_PEM,
-		                                          GNUTLS_TL_VERIFY_CRL | GNUTLS_TL_FAIL_ON_INVALID_CRL, 0);
+		r = gnutls_x509_trust_list_add_trust_file(
+		    tl, NULL, path, GNUTLS_X509_FMT_PEM, GNUTLS_TL_VERIFY_CRL | GNUTLS_TL_FAIL_ON_INVALID_CRL,
+		    0);
 		if (r <= 0)
-			r = gnutls_x509_trust_list_add_trust_file(tl, NULL, path, GNUTLS_X509_FMT_DER,
-			                                          GNUTLS_TL_VERIFY_CRL | GNUTLS_TL_FAIL_ON_INVALID_CRL,
-			                                          0);
+			r = gnutls_x509_trust_list_add_trust_file(
+			    tl, NULL, path, GNUTLS_X509_FMT_DER,
+			    GNUTLS_TL_VERIFY_CRL | GNUTLS_TL_FAIL_ON_INVALID_CRL, 0);
 		break;
 	}
 	if (r == GNUTLS_E_FILE_ERROR)
@@ -113,9 +114,18 @@ static int add_path(struct auth_trust *t, int kind, const char *path)
 	return r;
 }
 
-int auth_trust_add_ca_file(struct auth_trust *t, const char *path) { return add_path(t, P_CA_FILE, path); }
-int auth_trust_add_ca_dir(struct auth_trust *t, const char *dir) { return add_path(t, P_CA_DIR, dir); }
-int auth_trust_add_crl_file(struct auth_trust *t, const char *path) { return add_path(t, P_CRL_FILE, path); }
+int auth_trust_add_ca_file(struct auth_trust *t, const char *path)
+{
+	return add_path(t, P_CA_FILE, path);
+}
+int auth_trust_add_ca_dir(struct auth_trust *t, const char *dir)
+{
+	return add_path(t, P_CA_DIR, dir);
+}
+int auth_trust_add_crl_file(struct auth_trust *t, const char *path)
+{
+	return add_path(t, P_CRL_FILE, path);
+}
 
 int auth_trust_reload(struct auth_trust *t)
 {
@@ -127,21 +137,36 @@ int auth_trust_reload(struct auth_trust *t)
 const char *auth_cert_result_str(int r)
 {
 	switch (r) {
-	case AUTH_CERT_OK: return "ok";
-	case AUTH_CERT_BAD_INPUT: return "malformed certificate";
-	case AUTH_CERT_EXPIRED: return "expired";
-	case AUTH_CERT_NOT_YET_VALID: return "not yet valid";
-	case AUTH_CERT_UNKNOWN_CA: return "unknown CA";
-	case AUTH_CERT_REVOKED: return "revoked";
-	case AUTH_CERT_BAD_SIGNATURE: return "bad signature";
-	case AUTH_CERT_KEY_USAGE: return "wrong key usage or EKU";
-	case AUTH_CERT_INVALID: return "invalid chain";
-	case AUTH_CERT_NOT_MAPPED: return "no mapping rule matches";
-	case AUTH_CERT_AMBIGUOUS: return "ambiguous mapping";
-	case AUTH_CERT_ACCOUNT_DISABLED: return "account disabled";
-	case AUTH_CERT_DENIED: return "denied network access";
-	case AUTH_CERT_NOT_ALLOWED: return "not allowed network access";
-	case AUTH_CERT_INTERNAL: return "internal error";
+	case AUTH_CERT_OK:
+		return "ok";
+	case AUTH_CERT_BAD_INPUT:
+		return "malformed certificate";
+	case AUTH_CERT_EXPIRED:
+		return "expired";
+	case AUTH_CERT_NOT_YET_VALID:
+		return "not yet valid";
+	case AUTH_CERT_UNKNOWN_CA:
+		return "unknown CA";
+	case AUTH_CERT_REVOKED:
+		return "revoked";
+	case AUTH_CERT_BAD_SIGNATURE:
+		return "bad signature";
+	case AUTH_CERT_KEY_USAGE:
+		return "wrong key usage or EKU";
+	case AUTH_CERT_INVALID:
+		return "invalid chain";
+	case AUTH_CERT_NOT_MAPPED:
+		return "no mapping rule matches";
+	case AUTH_CERT_AMBIGUOUS:
+		return "ambiguous mapping";
+	case AUTH_CERT_ACCOUNT_DISABLED:
+		return "account disabled";
+	case AUTH_CERT_DENIED:
+		return "denied network access";
+	case AUTH_CERT_NOT_ALLOWED:
+		return "not allowed network access";
+	case AUTH_CERT_INTERNAL:
+		return "internal error";
 	}
 	return "?";
 }
@@ -243,7 +268,8 @@ static int fill_info(gnutls_x509_crt_t crt, const uint8_t *der, size_t len, stru
 		copy_str(info->o, sizeof info->o, buf, sz);
 	for (unsigned i = 0; i < AUTH_CERT_MAX_NAMES; i++) {
 		sz = sizeof buf;
-		if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_ORGANIZATIONAL_UNIT_NAME, i, 0, buf, &sz) < 0)
+		if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_ORGANIZATIONAL_UNIT_NAME, i, 0, buf,
+		                                  &sz) < 0)
 			break;
 		add_name(info->ou, &info->n_ou, buf, sz);
 	}
@@ -343,8 +369,12 @@ static int check_time(gnutls_x509_crt_t c, int64_t now, const char *who, char *r
 static int check_usage(gnutls_x509_crt_t c, char *reason, size_t rn)
 {
 	static const char *const ok_eku[] = {
-	    GNUTLS_KP_TLS_WWW_CLIENT, GNUTLS_KP_TLS_WWW_SERVER, GNUTLS_KP_IPSEC_IKE, GNUTLS_KP_ANY,
-	    "1.3.6.1.5.5.7.3.5" /* ipsecEndSystem */, "1.3.6.1.5.5.7.3.7" /* ipsecUser */,
+	    GNUTLS_KP_TLS_WWW_CLIENT,
+	    GNUTLS_KP_TLS_WWW_SERVER,
+	    GNUTLS_KP_IPSEC_IKE,
+	    GNUTLS_KP_ANY,
+	    "1.3.6.1.5.5.7.3.5" /* ipsecEndSystem */,
+	    "1.3.6.1.5.5.7.3.7" /* ipsecUser */,
 	    "1.3.6.1.5.5.8.2.2" /* iKEIntermediate, older Windows CAs */,
 	};
 	unsigned ku = 0, crit;
@@ -368,8 +398,9 @@ static int check_usage(gnutls_x509_crt_t c, char *reason, size_t rn)
 				return AUTH_CERT_OK;
 	}
 	if (any) {
-		say(reason, rn, "no accepted extended key usage (need clientAuth, serverAuth or an IPsec EKU)%s%s",
-		    "", "");
+		say(reason, rn,
+		    "no accepted extended key usage (need clientAuth, serverAuth or an IPsec EKU)%s%s", "",
+		    "");
 		return AUTH_CERT_KEY_USAGE;
 	}
 	return AUTH_CERT_OK;
@@ -405,7 +436,8 @@ int auth_cert_validate(const struct auth_trust *t, const struct auth_der *chain,
 	}
 	for (; k < n; k++)
 		if (import_der(&c[k], chain[k].der, chain[k].len)) {
-			say(reason, rn, "certificate %s of the chain does not parse%s", k ? "n>0" : "0 (leaf)", "");
+			say(reason, rn, "certificate %s of the chain does not parse%s",
+			    k ? "n>0" : "0 (leaf)", "");
 			res = AUTH_CERT_BAD_INPUT;
 			break;
 		}

@@ -45,10 +45,14 @@ static bool dn_eq(const char *a, const char *b)
 int auth_certmap_level(const struct auth_certmap_rule *r)
 {
 	switch (r->kind) {
-	case AUTH_MAP_FINGERPRINT: return 6;
-	case AUTH_MAP_ISSUER_SUBJECT: return 5;
-	case AUTH_MAP_ISSUER: return r->o[0] && r->ou[0] ? 4 : r->o[0] || r->ou[0] ? 3 : 2;
-	case AUTH_MAP_BYNAME: return 1;
+	case AUTH_MAP_FINGERPRINT:
+		return 6;
+	case AUTH_MAP_ISSUER_SUBJECT:
+		return 5;
+	case AUTH_MAP_ISSUER:
+		return r->o[0] && r->ou[0] ? 4 : r->o[0] || r->ou[0] ? 3 : 2;
+	case AUTH_MAP_BYNAME:
+		return 1;
 	}
 	return 0;
 }
@@ -124,8 +128,8 @@ int64_t auth_certmap_add(struct auth_db *db, const struct auth_certmap_rule *r)
 	/* UNIQUE does not catch NULL columns (by-name rules): refuse a duplicate by hand */
 	if (r->kind == AUTH_MAP_BYNAME) {
 		int64_t id = sqlite3_last_insert_rowid(db->h);
-		if (sqlite3_prepare_v2(db->h, "SELECT count(*) FROM certmap WHERE kind=4 AND byname=?1", -1, &st,
-		                       NULL) != SQLITE_OK)
+		if (sqlite3_prepare_v2(db->h, "SELECT count(*) FROM certmap WHERE kind=4 AND byname=?1", -1,
+		                       &st, NULL) != SQLITE_OK)
 			return -EIO;
 		sqlite3_bind_int(st, 1, r->byname);
 		int cnt = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
@@ -201,8 +205,8 @@ int auth_certmap_enabled(struct auth_db *db)
 {
 	sqlite3_stmt *st;
 	int v = 1; /* absent = on: fail closed */
-	if (sqlite3_prepare_v2(db->h, "SELECT value FROM settings WHERE key='certmap_enabled'", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(db->h, "SELECT value FROM settings WHERE key='certmap_enabled'", -1, &st,
+	                       NULL) != SQLITE_OK)
 		return -EIO;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = strcmp((const char *)sqlite3_column_text(st, 0), "0") != 0;
@@ -235,8 +239,8 @@ static int byname_account(struct auth_db *db, const char names[][AUTH_CERT_NAME_
 	return -ENOENT;
 }
 
-static bool rule_matches(struct auth_db *db, const struct auth_certmap_rule *r, const struct auth_cert_info *in,
-                         struct auth_account *a)
+static bool rule_matches(struct auth_db *db, const struct auth_certmap_rule *r,
+                         const struct auth_cert_info *in, struct auth_account *a)
 {
 	switch (r->kind) {
 	case AUTH_MAP_FINGERPRINT:
@@ -290,30 +294,35 @@ static int map_one(void *ctx, const struct auth_certmap_rule *r)
 	return 0;
 }
 
-static const char *right_name(int k) { return k == AUTH_RIGHT_DENY ? "deny" : "allow"; }
+static const char *right_name(int k)
+{
+	return k == AUTH_RIGHT_DENY ? "deny" : "allow";
+}
 
 /* the first right of kind naming the account or one of its groups: its id, 0 none, -EIO */
 static int64_t right_hit(struct auth_db *db, int kind, int64_t aid, char *what, size_t wn)
 {
 	sqlite3_stmt *st;
 	int64_t id = 0;
-	if (sqlite3_prepare_v2(db->h,
-	                       "SELECT r.id, ifnull(a.name,''), ifnull(g.name,'') FROM rights r "
-	                       "LEFT JOIN accounts a ON a.id=r.account_id LEFT JOIN groups g ON g.id=r.group_id "
-	                       "WHERE r.kind=?1 AND (r.account_id=?2 OR r.group_id IN ("
-	                       "  SELECT group_id FROM accounts WHERE id=?2 AND group_id IS NOT NULL "
-	                       "  UNION SELECT group_id FROM group_members WHERE account_id=?2)) "
-	                       "ORDER BY r.id LIMIT 1",
-	                       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	        db->h,
+	        "SELECT r.id, ifnull(a.name,''), ifnull(g.name,'') FROM rights r "
+	        "LEFT JOIN accounts a ON a.id=r.account_id LEFT JOIN groups g ON g.id=r.group_id "
+	        "WHERE r.kind=?1 AND (r.account_id=?2 OR r.group_id IN ("
+	        "  SELECT group_id FROM accounts WHERE id=?2 AND group_id IS NOT NULL "
+	        "  UNION SELECT group_id FROM group_members WHERE account_id=?2)) "
+	        "ORDER BY r.id LIMIT 1",
+	        -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_int(st, 1, kind);
 	sqlite3_bind_int64(st, 2, aid);
 	int s = sqlite3_step(st);
 	if (s == SQLITE_ROW) {
 		id = sqlite3_column_int64(st, 0);
-		const char *an = (const char *)sqlite3_column_text(st, 1), *gn = (const char *)sqlite3_column_text(st, 2);
-		snprintf(what, wn, "#%lld (%s %s=%s)", (long long)id, right_name(kind), an[0] ? "account" : "group",
-		         an[0] ? an : gn);
+		const char *an = (const char *)sqlite3_column_text(st, 1),
+		           *gn = (const char *)sqlite3_column_text(st, 2);
+		snprintf(what, wn, "#%lld (%s %s=%s)", (long long)id, right_name(kind),
+		         an[0] ? "account" : "group", an[0] ? an : gn);
 	} else if (s != SQLITE_DONE) {
 		id = -EIO;
 	}
@@ -325,7 +334,8 @@ static int rights_count(struct auth_db *db, int kind)
 {
 	sqlite3_stmt *st;
 	int n = -EIO;
-	if (sqlite3_prepare_v2(db->h, "SELECT count(*) FROM rights WHERE kind=?1", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db->h, "SELECT count(*) FROM rights WHERE kind=?1", -1, &st, NULL) !=
+	    SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_int(st, 1, kind);
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -347,22 +357,26 @@ int auth_cert_map(struct auth_db *db, const struct auth_cert_info *in, struct au
 	memset(res, 0, sizeof *res);
 	int on = auth_certmap_enabled(db);
 	if (on < 0)
-		return snprintf(res->detail, sizeof res->detail, "account store error"), done(res, AUTH_CERT_INTERNAL);
+		return snprintf(res->detail, sizeof res->detail, "account store error"),
+		       done(res, AUTH_CERT_INTERNAL);
 	if (!on) {
 		snprintf(res->detail, sizeof res->detail, "certificate to account mapping is off");
 		return done(res, AUTH_CERT_OK);
 	}
 	struct map_walk w = {.db = db, .in = in};
 	if (auth_certmap_list(db, map_one, &w))
-		return snprintf(res->detail, sizeof res->detail, "account store error"), done(res, AUTH_CERT_INTERNAL);
+		return snprintf(res->detail, sizeof res->detail, "account store error"),
+		       done(res, AUTH_CERT_INTERNAL);
 	if (!w.best_level) {
-		snprintf(res->detail, sizeof res->detail, "no mapping rule matches subject \"%.200s\"", in->subject);
+		snprintf(res->detail, sizeof res->detail, "no mapping rule matches subject \"%.200s\"",
+		         in->subject);
 		return done(res, AUTH_CERT_NOT_MAPPED);
 	}
 	res->rule_id = w.rule;
 	if (w.other_rule) {
-		snprintf(res->detail, sizeof res->detail, "ambiguous mapping: rule #%lld -> %s, rule #%lld -> %s",
-		         (long long)w.rule, w.acct.name, (long long)w.other_rule, w.other_account);
+		snprintf(res->detail, sizeof res->detail,
+		         "ambiguous mapping: rule #%lld -> %s, rule #%lld -> %s", (long long)w.rule,
+		         w.acct.name, (long long)w.other_rule, w.other_account);
 		return done(res, AUTH_CERT_AMBIGUOUS);
 	}
 	res->mapped = true;
@@ -379,8 +393,8 @@ int auth_cert_map(struct auth_db *db, const struct auth_cert_info *in, struct au
 		return done(res, AUTH_CERT_INTERNAL);
 	if (deny) {
 		res->right_id = deny;
-		snprintf(res->detail, sizeof res->detail, "account %s (rule #%lld) denied by right %s", w.acct.name,
-		         (long long)w.rule, what);
+		snprintf(res->detail, sizeof res->detail, "account %s (rule #%lld) denied by right %s",
+		         w.acct.name, (long long)w.rule, what);
 		return done(res, AUTH_CERT_DENIED);
 	}
 	int nallow = rights_count(db, AUTH_RIGHT_ALLOW);
@@ -392,8 +406,8 @@ int auth_cert_map(struct auth_db *db, const struct auth_cert_info *in, struct au
 			return done(res, AUTH_CERT_INTERNAL);
 		if (!allow) {
 			snprintf(res->detail, sizeof res->detail,
-			         "account %s (rule #%lld) is not in the allow network access list", w.acct.name,
-			         (long long)w.rule);
+			         "account %s (rule #%lld) is not in the allow network access list",
+			         w.acct.name, (long long)w.rule);
 			return done(res, AUTH_CERT_NOT_ALLOWED);
 		}
 	}
@@ -402,8 +416,8 @@ int auth_cert_map(struct auth_db *db, const struct auth_cert_info *in, struct au
 	return done(res, AUTH_CERT_OK);
 }
 
-int auth_cert_authorize(struct auth_db *db, const struct auth_trust *t, const struct auth_der *chain, size_t n,
-                        int64_t now, struct auth_cert_info *info, struct auth_cert_res *res)
+int auth_cert_authorize(struct auth_db *db, const struct auth_trust *t, const struct auth_der *chain,
+                        size_t n, int64_t now, struct auth_cert_info *info, struct auth_cert_res *res)
 {
 	struct auth_cert_info local;
 	if (!db || !t || !chain || !n || !res)
@@ -416,7 +430,8 @@ int auth_cert_authorize(struct auth_db *db, const struct auth_trust *t, const st
 	if (v < 0)
 		return v;
 	if (v != AUTH_CERT_OK) {
-		snprintf(res->detail, sizeof res->detail, "certificate \"%.120s\" refused: %.150s", info->subject, why);
+		snprintf(res->detail, sizeof res->detail, "certificate \"%.120s\" refused: %.150s",
+		         info->subject, why);
 		return done(res, v);
 	}
 	return auth_cert_map(db, info, res);
@@ -453,8 +468,8 @@ static int exec2(struct auth_db *db, const char *sql, const char *a, const char 
 	sqlite3_finalize(st);
 	if (s != SQLITE_DONE)
 		return ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE ? -EEXIST
-		       : ext == SQLITE_CONSTRAINT_NOTNULL                                      ? -ENOENT
-		                                                                               : -EIO;
+		       : ext == SQLITE_CONSTRAINT_NOTNULL                                     ? -ENOENT
+		                                                                              : -EIO;
 	return sqlite3_changes(db->h) ? 0 : -ENOENT;
 }
 
@@ -465,10 +480,11 @@ int auth_group_del(struct auth_db *db, const char *name)
 
 int auth_group_member_add(struct auth_db *db, const char *group, const char *account)
 {
-	return exec2(db,
-	             "INSERT INTO group_members(group_id,account_id) SELECT g.id, a.id FROM groups g, accounts a "
-	             "WHERE g.name=?1 AND a.name=?2",
-	             group, account);
+	return exec2(
+	    db,
+	    "INSERT INTO group_members(group_id,account_id) SELECT g.id, a.id FROM groups g, accounts a "
+	    "WHERE g.name=?1 AND a.name=?2",
+	    group, account);
 }
 
 int auth_group_member_del(struct auth_db *db, const char *group, const char *account)
@@ -479,19 +495,22 @@ int auth_group_member_del(struct auth_db *db, const char *group, const char *acc
 	             group, account);
 }
 
-int auth_group_list(struct auth_db *db, int (*fn)(void *ctx, const char *group, const char *members), void *ctx)
+int auth_group_list(struct auth_db *db, int (*fn)(void *ctx, const char *group, const char *members),
+                    void *ctx)
 {
 	sqlite3_stmt *st;
 	int s;
-	if (sqlite3_prepare_v2(db->h,
-	                       "SELECT g.name, ifnull((SELECT group_concat(name, ',') FROM (SELECT a.name FROM "
-	                       "accounts a WHERE a.group_id=g.id UNION SELECT a.name FROM group_members m JOIN "
-	                       "accounts a ON a.id=m.account_id WHERE m.group_id=g.id ORDER BY 1)),'') "
-	                       "FROM groups g ORDER BY g.name",
-	                       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	        db->h,
+	        "SELECT g.name, ifnull((SELECT group_concat(name, ',') FROM (SELECT a.name FROM "
+	        "accounts a WHERE a.group_id=g.id UNION SELECT a.name FROM group_members m JOIN "
+	        "accounts a ON a.id=m.account_id WHERE m.group_id=g.id ORDER BY 1)),'') "
+	        "FROM groups g ORDER BY g.name",
+	        -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
 	while ((s = sqlite3_step(st)) == SQLITE_ROW)
-		if (fn(ctx, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1)))
+		if (fn(ctx, (const char *)sqlite3_column_text(st, 0),
+		       (const char *)sqlite3_column_text(st, 1)))
 			break;
 	sqlite3_finalize(st);
 	return s == SQLITE_ROW || s == SQLITE_DONE ? 0 : -EIO;
@@ -499,7 +518,8 @@ int auth_group_list(struct auth_db *db, int (*fn)(void *ctx, const char *group, 
 
 /* ---- rights -------------------------------------------------------------------------------- */
 
-static int right_target(struct auth_db *db, const char *account, const char *group, int64_t *aid, int64_t *gid)
+static int right_target(struct auth_db *db, const char *account, const char *group, int64_t *aid,
+                        int64_t *gid)
 {
 	sqlite3_stmt *st;
 	*aid = *gid = 0;
@@ -527,7 +547,8 @@ int64_t auth_right_add(struct auth_db *db, int right, const char *account, const
 	if (rc)
 		return rc;
 	/* UNIQUE does not see NULLs as equal: look for the same right first */
-	if (sqlite3_prepare_v2(db->h, "SELECT 1 FROM rights WHERE kind=?1 AND account_id IS ?2 AND group_id IS ?3",
+	if (sqlite3_prepare_v2(db->h,
+	                       "SELECT 1 FROM rights WHERE kind=?1 AND account_id IS ?2 AND group_id IS ?3",
 	                       -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_int(st, 1, right);
@@ -537,8 +558,8 @@ int64_t auth_right_add(struct auth_db *db, int right, const char *account, const
 	sqlite3_finalize(st);
 	if (dup)
 		return -EEXIST;
-	if (sqlite3_prepare_v2(db->h, "INSERT INTO rights(kind,account_id,group_id) VALUES(?1,?2,?3)", -1, &st,
-	                       NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db->h, "INSERT INTO rights(kind,account_id,group_id) VALUES(?1,?2,?3)", -1,
+	                       &st, NULL) != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_int(st, 1, right);
 	aid ? sqlite3_bind_int64(st, 2, aid) : sqlite3_bind_null(st, 2);
@@ -555,7 +576,8 @@ int auth_right_del(struct auth_db *db, int right, const char *account, const cha
 	int rc = right_target(db, account, group, &aid, &gid);
 	if (rc)
 		return rc;
-	if (sqlite3_prepare_v2(db->h, "DELETE FROM rights WHERE kind=?1 AND account_id IS ?2 AND group_id IS ?3", -1,
+	if (sqlite3_prepare_v2(db->h,
+	                       "DELETE FROM rights WHERE kind=?1 AND account_id IS ?2 AND group_id IS ?3", -1,
 	                       &st, NULL) != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_int(st, 1, right);
@@ -569,14 +591,16 @@ int auth_right_del(struct auth_db *db, int right, const char *account, const cha
 }
 
 int auth_right_list(struct auth_db *db,
-                    int (*fn)(void *ctx, int64_t id, int right, const char *account, const char *group), void *ctx)
+                    int (*fn)(void *ctx, int64_t id, int right, const char *account, const char *group),
+                    void *ctx)
 {
 	sqlite3_stmt *st;
 	int s;
-	if (sqlite3_prepare_v2(db->h,
-	                       "SELECT r.id, r.kind, a.name, g.name FROM rights r LEFT JOIN accounts a ON "
-	                       "a.id=r.account_id LEFT JOIN groups g ON g.id=r.group_id ORDER BY r.kind, r.id",
-	                       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+	        db->h,
+	        "SELECT r.id, r.kind, a.name, g.name FROM rights r LEFT JOIN accounts a ON "
+	        "a.id=r.account_id LEFT JOIN groups g ON g.id=r.group_id ORDER BY r.kind, r.id",
+	        -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
 	while ((s = sqlite3_step(st)) == SQLITE_ROW)
 		if (fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1),

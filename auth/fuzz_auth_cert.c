@@ -60,8 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (auth_cert_parse_any(data, size, &info) == 0) {
 		size_t tl = size < 64 ? size : 64;
-		static const int types[] = {AUTH_ID_IPV4_ADDR, AUTH_ID_FQDN, AUTH_ID_USER_FQDN, AUTH_ID_IPV6_ADDR,
-		                            AUTH_ID_DER_ASN1_DN, 4};
+		static const int types[] = {AUTH_ID_IPV4_ADDR, AUTH_ID_FQDN,        AUTH_ID_USER_FQDN,
+		                            AUTH_ID_IPV6_ADDR, AUTH_ID_DER_ASN1_DN, 4};
 		for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
 			auth_cert_id_match(&info, types[i], data + size - tl, tl);
 			auth_cert_id_match(&info, types[i], data, size < 4 ? size : 4);

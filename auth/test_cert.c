@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #define PKI RP_DATA "/pki/"
-static const int64_t NOW = 1893456000;        /* 2030-01-01: every valid demo cert is current */
-static const int64_t BEFORE = 1590969600;     /* 2020-06-01: before the demo PKI was made */
+static const int64_t NOW = 1893456000;    /* 2030-01-01: every valid demo cert is current */
+static const int64_t BEFORE = 1590969600; /* 2020-06-01: before the demo PKI was made */
 
 struct blob {
 	uint8_t d[8192];
@@ -67,9 +67,9 @@ START_TEST(valid_and_info)
 	ck_assert_str_eq(in.upn[0], "alice@example.test");
 	ck_assert_uint_eq(in.n_email, 1);
 	ck_assert_str_eq(in.email[0], "alice@example.test");
-	static const uint8_t fp[32] = {0x33, 0x67, 0xb0, 0xc7, 0xb8, 0x5e, 0x93, 0xd7, 0x5b, 0xd1, 0xdc,
-	                               0xab, 0x30, 0xc0, 0x6e, 0xbe, 0x30, 0x64, 0xb0, 0xf7, 0x6b, 0x5a,
-	                               0x9a, 0x84, 0x5d, 0x96, 0x6a, 0x38, 0x33, 0x9c, 0x5c, 0xdb};
+	static const uint8_t fp[32] = {0x91, 0xf1, 0x84, 0xeb, 0xbd, 0xda, 0xe2, 0x2a, 0x45, 0x32, 0x51,
+	                               0xbc, 0x11, 0xa0, 0x31, 0xfb, 0x59, 0x7d, 0x99, 0xb7, 0x99, 0x9b,
+	                               0xdc, 0xe1, 0xf9, 0xa5, 0xfb, 0x5f, 0xa5, 0x97, 0xfe, 0x96};
 	ck_assert_mem_eq(in.sha256, fp, 32);
 	ck_assert_uint_gt(in.spki_len, 270); /* RSA 2048 SubjectPublicKeyInfo is 294 bytes */
 	ck_assert_uint_eq(in.spki[0], 0x30);
@@ -124,6 +124,32 @@ START_TEST(refusals)
 }
 END_TEST
 
+/* chain building: the peer sends the intermediate (in any order, the anchor too or not) */
+START_TEST(chain_with_intermediate)
+{
+	struct auth_trust *t = trust(true);
+	static struct auth_cert_info in;
+	char why[256];
+	struct blob *c = load("carol"), *sub = load("sub-ca"), *ca = load("ca"), *o = load("other-ca");
+	ck_assert_int_eq(check1(t, "carol", NOW, &in, why), AUTH_CERT_UNKNOWN_CA);
+	struct auth_der ch[3] = {{c->d, c->n}, {sub->d, sub->n}, {ca->d, ca->n}};
+	ck_assert_int_eq(auth_cert_validate(t, ch, 2, NOW, &in, why, sizeof why), AUTH_CERT_OK);
+	ck_assert_str_eq(in.subject, "CN=carol,OU=Sales,O=Example");
+	ck_assert_str_eq(in.issuer, "CN=rampart demo issuing CA,O=Example");
+	ck_assert_int_eq(auth_cert_validate(t, ch, 3, NOW, &in, why, sizeof why), AUTH_CERT_OK);
+	struct auth_der rev[3] = {{c->d, c->n}, {ca->d, ca->n}, {sub->d, sub->n}};
+	ck_assert_int_eq(auth_cert_validate(t, rev, 3, NOW, &in, why, sizeof why), AUTH_CERT_OK);
+	/* an unrelated CA in place of the intermediate does not help */
+	struct auth_der bad[2] = {{c->d, c->n}, {o->d, o->n}};
+	ck_assert_int_ne(auth_cert_validate(t, bad, 2, NOW, &in, why, sizeof why), AUTH_CERT_OK);
+	/* time applies to the intermediate too */
+	ck_assert_int_eq(auth_cert_validate(t, ch, 2, BEFORE, &in, why, sizeof why), AUTH_CERT_NOT_YET_VALID);
+	/* the intermediate presented as a leaf: a CA key usage without digitalSignature */
+	ck_assert_int_eq(check1(t, "sub-ca", NOW, &in, why), AUTH_CERT_KEY_USAGE);
+	auth_trust_free(t);
+}
+END_TEST
+
 START_TEST(trust_dir_and_crl_reload)
 {
 	char dir[] = "/tmp/auth-crl-XXXXXX", crl[64], cmd[256];
@@ -170,10 +196,11 @@ START_TEST(id_match)
 	/* DER_ASN1_DN: the exact encoding, and a hand-built PrintableString encoding of the same name */
 	ck_assert(auth_cert_id_match(&a, AUTH_ID_DER_ASN1_DN, a.subject_der, a.subject_der_len));
 	ck_assert(!auth_cert_id_match(&a, AUTH_ID_DER_ASN1_DN, m.subject_der, m.subject_der_len));
-	static const uint8_t dn[] = {0x30, 0x32, 0x31, 0x10, 0x30, 0x0e, 0x06, 0x03, 0x55, 0x04, 0x0a, 0x13, 0x07,
-	                             'E',  'x',  'a',  'm',  'p',  'l',  'e',  0x31, 0x0e, 0x30, 0x0c, 0x06, 0x03,
-	                             0x55, 0x04, 0x0b, 0x13, 0x05, 'S',  't',  'a',  'f',  'f',  0x31, 0x0e, 0x30,
-	                             0x0c, 0x06, 0x03, 0x55, 0x04, 0x03, 0x13, 0x05, 'a',  'l',  'i',  'c',  'e'};
+	static const uint8_t dn[] = {0x30, 0x32, 0x31, 0x10, 0x30, 0x0e, 0x06, 0x03, 0x55, 0x04, 0x0a,
+	                             0x13, 0x07, 'E',  'x',  'a',  'm',  'p',  'l',  'e',  0x31, 0x0e,
+	                             0x30, 0x0c, 0x06, 0x03, 0x55, 0x04, 0x0b, 0x13, 0x05, 'S',  't',
+	                             'a',  'f',  'f',  0x31, 0x0e, 0x30, 0x0c, 0x06, 0x03, 0x55, 0x04,
+	                             0x03, 0x13, 0x05, 'a',  'l',  'i',  'c',  'e'};
 	ck_assert(auth_cert_id_match(&a, AUTH_ID_DER_ASN1_DN, dn, sizeof dn));
 	ck_assert(!auth_cert_id_match(&m, AUTH_ID_DER_ASN1_DN, dn, sizeof dn));
 	ck_assert(!auth_cert_id_match(&a, AUTH_ID_DER_ASN1_DN, dn, sizeof dn - 1));
@@ -224,8 +251,8 @@ static const char *mapped(struct auth_db *db, const char *cert, int expect)
 {
 	static struct auth_cert_res r;
 	ck_assert_int_eq(auth_cert_map(db, info_of(cert), &r), 0);
-	ck_assert_msg(r.result == expect, "%s: got %s (%s), want %s", cert, auth_cert_result_str(r.result), r.detail,
-	              auth_cert_result_str(expect));
+	ck_assert_msg(r.result == expect, "%s: got %s (%s), want %s", cert, auth_cert_result_str(r.result),
+	              r.detail, auth_cert_result_str(expect));
 	return r.account;
 }
 
@@ -264,16 +291,18 @@ START_TEST(mapping_precedence)
 	ck_assert_str_eq(mapped(db, "alice", AUTH_CERT_OK), "bob");
 	ck_assert_str_eq(mapped(db, "mallory", AUTH_CERT_OK), "bob");
 	/* issuer + OU beats issuer; a rule for another OU does not match */
-	ck_assert_int_gt(rule(db, AUTH_MAP_ISSUER, "CN=rampart demo CA,O=Example", 0, 0, "Staff", 0, "dave"), 0);
-	ck_assert_int_gt(rule(db, AUTH_MAP_ISSUER, "CN=rampart demo CA,O=Example", 0, 0, "Sales", 0, "frank"), 0);
+	ck_assert_int_gt(rule(db, AUTH_MAP_ISSUER, "CN=rampart demo CA,O=Example", 0, 0, "Staff", 0, "dave"),
+	                 0);
+	ck_assert_int_gt(rule(db, AUTH_MAP_ISSUER, "CN=rampart demo CA,O=Example", 0, 0, "Sales", 0, "frank"),
+	                 0);
 	ck_assert_str_eq(mapped(db, "alice", AUTH_CERT_OK), "dave");
 	/* issuer + O + OU beats issuer + OU */
-	ck_assert_int_gt(rule(db, AUTH_MAP_ISSUER, "CN=rampart demo CA,O=Example", 0, "Example", "Staff", 0, "carol"),
-	                 0);
+	ck_assert_int_gt(
+	    rule(db, AUTH_MAP_ISSUER, "CN=rampart demo CA,O=Example", 0, "Example", "Staff", 0, "carol"), 0);
 	ck_assert_str_eq(mapped(db, "alice", AUTH_CERT_OK), "carol");
 	/* issuer + subject beats those, only for that subject */
-	ck_assert_int_gt(rule(db, AUTH_MAP_ISSUER_SUBJECT, "CN=rampart demo CA,O=Example", "CN=alice,OU=Staff,O=Example",
-	                      0, 0, 0, "erin"),
+	ck_assert_int_gt(rule(db, AUTH_MAP_ISSUER_SUBJECT, "CN=rampart demo CA,O=Example",
+	                      "CN=alice,OU=Staff,O=Example", 0, 0, 0, "erin"),
 	                 0);
 	ck_assert_str_eq(mapped(db, "alice", AUTH_CERT_OK), "erin");
 	ck_assert_str_eq(mapped(db, "mallory", AUTH_CERT_OK), "carol");
@@ -318,8 +347,10 @@ START_TEST(mapping_ambiguous)
 	ck_assert_int_eq(auth_certmap_del(db, b), -ENOENT);
 	ck_assert_str_eq(mapped(db, "alice", AUTH_CERT_OK), "alice");
 	/* two issuer-only rules for different accounts: ambiguous for mallory; same account is fine */
-	ck_assert_int_gt(rule(db, AUTH_MAP_ISSUER, "CN=rampart demo CA,O=Example", 0, "Example", 0, 0, "dave"), 0);
-	ck_assert_int_gt(rule(db, AUTH_MAP_ISSUER, "CN=rampart demo CA,O=Example", 0, 0, "Staff", 0, "erin"), 0);
+	ck_assert_int_gt(
+	    rule(db, AUTH_MAP_ISSUER, "CN=rampart demo CA,O=Example", 0, "Example", 0, 0, "dave"), 0);
+	ck_assert_int_gt(rule(db, AUTH_MAP_ISSUER, "CN=rampart demo CA,O=Example", 0, 0, "Staff", 0, "erin"),
+	                 0);
 	mapped(db, "mallory", AUTH_CERT_AMBIGUOUS);
 	/* by name: UPN and e-mail both name alice: one account, not ambiguous */
 	struct auth_db *db2 = mkdb();
@@ -404,17 +435,17 @@ START_TEST(authorize_end_to_end)
 		int want;
 		const char *account;
 	} cases[] = {
-	    {"alice", AUTH_CERT_OK, "alice"},          {"mallory", AUTH_CERT_DENIED, "mallory"},
-	    {"revoked", AUTH_CERT_REVOKED, ""},        {"expired", AUTH_CERT_EXPIRED, ""},
-	    {"stranger", AUTH_CERT_UNKNOWN_CA, ""},    {"codesign", AUTH_CERT_KEY_USAGE, ""},
+	    {"alice", AUTH_CERT_OK, "alice"},       {"mallory", AUTH_CERT_DENIED, "mallory"},
+	    {"revoked", AUTH_CERT_REVOKED, ""},     {"expired", AUTH_CERT_EXPIRED, ""},
+	    {"stranger", AUTH_CERT_UNKNOWN_CA, ""}, {"codesign", AUTH_CERT_KEY_USAGE, ""},
 	    {"noeku", AUTH_CERT_NOT_MAPPED, ""},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct blob *b = load(cases[i].cert);
 		struct auth_der c = {b->d, b->n};
 		ck_assert_int_eq(auth_cert_authorize(db, t, &c, 1, NOW, &in, &r), 0);
-		ck_assert_msg(r.result == cases[i].want, "%s: %s (%s)", cases[i].cert, auth_cert_result_str(r.result),
-		              r.detail);
+		ck_assert_msg(r.result == cases[i].want, "%s: %s (%s)", cases[i].cert,
+		              auth_cert_result_str(r.result), r.detail);
 		ck_assert_str_eq(r.account, cases[i].account);
 		ck_assert(r.detail[0]);
 	}
@@ -432,20 +463,21 @@ START_TEST(migration_from_v1)
 	sqlite3 *h;
 	ck_assert_int_eq(sqlite3_open(path, &h), SQLITE_OK);
 	/* the version-1 schema exactly as store.c created it before certificates existed */
-	ck_assert_int_eq(sqlite3_exec(h,
-	                              "CREATE TABLE groups(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
-	                              "CREATE TABLE accounts(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
-	                              " enabled INTEGER NOT NULL DEFAULT 1,"
-	                              " group_id INTEGER REFERENCES groups(id) ON DELETE SET NULL,"
-	                              " methods INTEGER NOT NULL, nt_hash BLOB NOT NULL CHECK(length(nt_hash) = 16),"
-	                              " cleartext BLOB, static_ip INTEGER NOT NULL DEFAULT 0,"
-	                              " created INTEGER NOT NULL DEFAULT (strftime('%s','now')));"
-	                              "INSERT INTO groups(name) VALUES('staff');"
-	                              "INSERT INTO accounts(name,group_id,methods,nt_hash) VALUES('alice',1,5,"
-	                              " x'00112233445566778899aabbccddeeff');"
-	                              "PRAGMA user_version=1;",
-	                              NULL, NULL, NULL),
-	                 SQLITE_OK);
+	ck_assert_int_eq(
+	    sqlite3_exec(h,
+	                 "CREATE TABLE groups(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+	                 "CREATE TABLE accounts(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	                 " enabled INTEGER NOT NULL DEFAULT 1,"
+	                 " group_id INTEGER REFERENCES groups(id) ON DELETE SET NULL,"
+	                 " methods INTEGER NOT NULL, nt_hash BLOB NOT NULL CHECK(length(nt_hash) = 16),"
+	                 " cleartext BLOB, static_ip INTEGER NOT NULL DEFAULT 0,"
+	                 " created INTEGER NOT NULL DEFAULT (strftime('%s','now')));"
+	                 "INSERT INTO groups(name) VALUES('staff');"
+	                 "INSERT INTO accounts(name,group_id,methods,nt_hash) VALUES('alice',1,5,"
+	                 " x'00112233445566778899aabbccddeeff');"
+	                 "PRAGMA user_version=1;",
+	                 NULL, NULL, NULL),
+	    SQLITE_OK);
 	sqlite3_close(h);
 	char err[256];
 	struct auth_db *db = auth_db_open_file(path, err, sizeof err);
@@ -472,6 +504,7 @@ static Suite *cert_suite(void)
 	TCase *tc = tcase_create("cert");
 	tcase_add_test(tc, valid_and_info);
 	tcase_add_test(tc, refusals);
+	tcase_add_test(tc, chain_with_intermediate);
 	tcase_add_test(tc, trust_dir_and_crl_reload);
 	tcase_add_test(tc, id_match);
 	tcase_add_test(tc, mapping_precedence);

@@ -18,6 +18,9 @@
 #   encipher.pem                   CN=encipher: key usage keyEncipherment only (refused: wrong key usage)
 #   noeku.pem                      CN=noeku: digitalSignature and no EKU at all, as many Windows client
 #                                  certificates are (accepted)
+#   sub-ca.pem                     "rampart demo issuing CA", an intermediate signed by ca.pem
+#   carol.pem                      CN=carol, O=Example, OU=Sales, issued by sub-ca.pem (peers must send
+#                                  sub-ca.pem along: chain building), e-mail carol@example.test
 #   other-ca.pem, stranger.pem     a second CA nobody trusts and a client certificate it issued
 #   anchors/ca.pem                 a copy of ca.pem, to configure a trust directory
 #   <name>-key.pem                 each certificate's private key
@@ -145,6 +148,31 @@ signing_key
 EOF
 sign noeku
 
+# an intermediate CA and a client it issued
+cat >sub-ca.tmpl <<EOF
+cn = "rampart demo issuing CA"
+organization = "Example"
+serial = 11
+$far
+ca
+path_len = 0
+cert_signing_key
+crl_signing_key
+EOF
+sign sub-ca
+
+cat >carol.tmpl <<EOF
+cn = "carol"
+organization = "Example"
+unit = "Sales"
+serial = 1
+$far
+email = "carol@example.test"
+signing_key
+tls_www_client
+EOF
+sign carol 1 sub-ca
+
 # the CRL (next update in 20 years so the committed test copy stays current)
 cat >crl.tmpl <<EOF
 crl_next_update = 7300
@@ -185,7 +213,7 @@ tls_www_client
 EOF
 sign stranger 7 other-ca
 
-for c in ca server alice mallory revoked expired codesign encipher noeku other-ca stranger; do
+for c in ca server alice mallory revoked expired codesign encipher noeku sub-ca carol other-ca stranger; do
 	certtool --certificate-info --infile "$c.pem" --outder --outfile "$c.der" 2>/dev/null
 done
 mkdir -p anchors
