@@ -105,10 +105,9 @@ static void send_l2tp(struct srv *s, const struct l2tp_link *link, const uint8_t
 		return;
 	rp_buf_view(&b, c->tx, sizeof c->tx, TX_HEADROOM, 0);
 	memcpy(rp_buf_put(&b, n), p, n);
-	/* Inner UDP checksum 0: allowed for UDP over IPv4, and what RFC 3948 §3.1.2 lets a receiver
-	 * behind NAT accept without recomputing it over the pre-NAT addresses. */
+	/* natt_udp_push leaves the inner UDP checksum 0: allowed for UDP over IPv4, and what RFC 3948
+	 * §3.1.2 lets a receiver behind NAT accept without recomputing it over pre-NAT addresses. */
 	natt_udp_push(&b, L2TP_PORT, link->peer.port ? link->peer.port : L2TP_PORT);
-	rp_put_u16(rp_buf_data(&b) + 6, 0);
 	struct esp_tx tx;
 	uint32_t out_id = (uint32_t)link->sa;
 	int rc = esp_encap(c->sad, out_id, &b, now, &tx);
