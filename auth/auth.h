@@ -180,6 +180,7 @@ enum auth_cert_result {
 	AUTH_CERT_DENIED,           /* a "deny network access" right names the account or its group */
 	AUTH_CERT_NOT_ALLOWED,      /* the allow list is not empty and names neither */
 	AUTH_CERT_INTERNAL,         /* store error */
+	AUTH_CERT_ID_MISMATCH,      /* the IKE ID payload does not name the certificate (RFC 4945 §3.1) */
 };
 const char *auth_cert_result_str(int result); /* "expired", "unknown CA", ... */
 
@@ -321,5 +322,11 @@ int auth_cert_map(struct auth_db *db, const struct auth_cert_info *info, struct 
  * res was filled, negative on bad arguments. */
 int auth_cert_authorize(struct auth_db *db, const struct auth_trust *t, const struct auth_der *chain,
                         size_t n, int64_t now_unix, struct auth_cert_info *info, struct auth_cert_res *res);
+/* The same with the peer's IKE ID checked between validation and mapping (auth_cert_id_match):
+ * validate -> ID -> map -> rights, refusing with AUTH_CERT_ID_MISMATCH. id_type is the ID
+ * payload's type, id/id_len its identification data (after the DOI-specific fields). */
+int auth_cert_authorize_id(struct auth_db *db, const struct auth_trust *t, const struct auth_der *chain,
+                           size_t n, int id_type, const uint8_t *id, size_t id_len, int64_t now_unix,
+                           struct auth_cert_info *info, struct auth_cert_res *res);
 
 #endif

@@ -165,6 +165,8 @@ const char *auth_cert_result_str(int r)
 		return "denied network access";
 	case AUTH_CERT_NOT_ALLOWED:
 		return "not allowed network access";
+	case AUTH_CERT_ID_MISMATCH:
+		return "ID does not match the certificate";
 	case AUTH_CERT_INTERNAL:
 		return "internal error";
 	}

@@ -416,11 +416,29 @@ int auth_cert_map(struct auth_db *db, const struct auth_cert_info *in, struct au
 	return done(res, AUTH_CERT_OK);
 }
 
-int auth_cert_authorize(struct auth_db *db, const struct auth_trust *t, const struct auth_der *chain,
-                        size_t n, int64_t now, struct auth_cert_info *info, struct auth_cert_res *res)
+static const char *id_type_str(int t)
+{
+	switch (t) {
+	case AUTH_ID_IPV4_ADDR:
+		return "IPV4_ADDR";
+	case AUTH_ID_FQDN:
+		return "FQDN";
+	case AUTH_ID_USER_FQDN:
+		return "USER_FQDN";
+	case AUTH_ID_IPV6_ADDR:
+		return "IPV6_ADDR";
+	case AUTH_ID_DER_ASN1_DN:
+		return "DER_ASN1_DN";
+	}
+	return "unsupported type";
+}
+
+static int authorize(struct auth_db *db, const struct auth_trust *t, const struct auth_der *chain, size_t n,
+                     bool check_id, int id_type, const uint8_t *id, size_t id_len, int64_t now,
+                     struct auth_cert_info *info, struct auth_cert_res *res)
 {
 	struct auth_cert_info local;
-	if (!db || !t || !chain || !n || !res)
+	if (!db || !t || !chain || !n || !res || (check_id && !id))
 		return -EINVAL;
 	if (!info)
 		info = &local;
@@ -434,7 +452,25 @@ int auth_cert_authorize(struct auth_db *db, const struct auth_trust *t, const st
 		         info->subject, why);
 		return done(res, v);
 	}
+	if (check_id && !auth_cert_id_match(info, id_type, id, id_len)) {
+		snprintf(res->detail, sizeof res->detail, "ID (%s) does not match certificate \"%.200s\"",
+		         id_type_str(id_type), info->subject);
+		return done(res, AUTH_CERT_ID_MISMATCH);
+	}
 	return auth_cert_map(db, info, res);
+}
+
+int auth_cert_authorize(struct auth_db *db, const struct auth_trust *t, const struct auth_der *chain,
+                        size_t n, int64_t now, struct auth_cert_info *info, struct auth_cert_res *res)
+{
+	return authorize(db, t, chain, n, false, 0, NULL, 0, now, info, res);
+}
+
+int auth_cert_authorize_id(struct auth_db *db, const struct auth_trust *t, const struct auth_der *chain,
+                           size_t n, int id_type, const uint8_t *id, size_t id_len, int64_t now,
+                           struct auth_cert_info *info, struct auth_cert_res *res)
+{
+	return authorize(db, t, chain, n, true, id_type, id, id_len, now, info, res);
 }
 
 /* ---- groups -------------------------------------------------------------------------------- */

@@ -81,6 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (db) {
 			struct auth_cert_res res;
 			auth_cert_authorize(db, trust, chain, 1, 1893456000, NULL, &res);
+			auth_cert_authorize_id(db, trust, chain, 1, AUTH_ID_USER_FQDN, data,
+			                       size < 20 ? size : 20, 1893456000, NULL, &res);
 		}
 	}
 	return 0;

@@ -118,7 +118,7 @@ START_TEST(refusals)
 	struct blob *s = load("stranger"), *o = load("other-ca");
 	struct auth_der ch[2] = {{s->d, s->n}, {o->d, o->n}};
 	ck_assert_int_eq(auth_cert_validate(t, ch, 2, NOW, &in, why, sizeof why), AUTH_CERT_UNKNOWN_CA);
-	for (int r = AUTH_CERT_OK; r <= AUTH_CERT_INTERNAL; r++)
+	for (int r = AUTH_CERT_OK; r <= AUTH_CERT_ID_MISMATCH; r++)
 		ck_assert_str_ne(auth_cert_result_str(r), "?");
 	auth_trust_free(t);
 }
@@ -449,6 +449,30 @@ START_TEST(authorize_end_to_end)
 		ck_assert_str_eq(r.account, cases[i].account);
 		ck_assert(r.detail[0]);
 	}
+	/* with the peer's ID: checked after validation, before mapping */
+	struct blob *b = load("alice");
+	struct auth_der c = {b->d, b->n};
+	ck_assert_int_eq(auth_cert_authorize_id(db, t, &c, 1, AUTH_ID_USER_FQDN,
+	                                        (const uint8_t *)"alice@example.test", 18, NOW, &in, &r),
+	                 0);
+	ck_assert_int_eq(r.result, AUTH_CERT_OK);
+	ck_assert_str_eq(r.account, "alice");
+	ck_assert_int_eq(auth_cert_authorize_id(db, t, &c, 1, AUTH_ID_USER_FQDN,
+	                                        (const uint8_t *)"mallory@example.test", 20, NOW, &in, &r),
+	                 0);
+	ck_assert_int_eq(r.result, AUTH_CERT_ID_MISMATCH);
+	ck_assert_ptr_nonnull(strstr(r.detail, "USER_FQDN"));
+	ck_assert_int_eq(auth_cert_authorize_id(db, t, &c, 1, AUTH_ID_DER_ASN1_DN, in.subject_der,
+	                                        in.subject_der_len, NOW, &in, &r),
+	                 0);
+	ck_assert_int_eq(r.result, AUTH_CERT_OK);
+	/* validation comes first: a revoked certificate with a matching ID is still revoked */
+	b = load("revoked");
+	c = (struct auth_der){b->d, b->n};
+	ck_assert_int_eq(auth_cert_authorize_id(db, t, &c, 1, AUTH_ID_USER_FQDN,
+	                                        (const uint8_t *)"alice@example.test", 18, NOW, &in, &r),
+	                 0);
+	ck_assert_int_eq(r.result, AUTH_CERT_REVOKED);
 	auth_trust_free(t);
 	auth_db_close(db);
 }
