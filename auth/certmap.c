@@ -100,45 +100,41 @@ int64_t auth_certmap_add(struct auth_db *db, const struct auth_certmap_rule *r)
 		return rc;
 	dn_norm(r->issuer, iss, sizeof iss);
 	dn_norm(r->subject, sub, sizeof sub);
-	if (sqlite3_prepare_v2(db->h,
-	                       "INSERT INTO certmap(kind,fingerprint,issuer,subject,o,ou,byname,account_id) "
-	                       "VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
-	                       -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_int(st, 1, r->kind);
-	if (r->kind == AUTH_MAP_FINGERPRINT)
-		sqlite3_bind_blob(st, 2, r->fingerprint, 32, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, 2);
+	/* SQL UNIQUE treats NULLs (no fingerprint, no account) as distinct: look for the same rule by
+	 * hand first, then insert; both statements bind the same values */
+	static const char *const sql[2] = {
+	    "SELECT 1 FROM certmap WHERE kind=?1 AND fingerprint IS ?2 AND issuer=?3 AND subject=?4 AND "
+	    "o=?5 AND ou=?6 AND byname=?7 AND account_id IS ?8",
+	    "INSERT INTO certmap(kind,fingerprint,issuer,subject,o,ou,byname,account_id) "
+	    "VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+	};
 	bool dn = r->kind == AUTH_MAP_ISSUER_SUBJECT || r->kind == AUTH_MAP_ISSUER;
-	sqlite3_bind_text(st, 3, dn ? iss : "", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, r->kind == AUTH_MAP_ISSUER_SUBJECT ? sub : "", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 5, r->kind == AUTH_MAP_ISSUER ? r->o : "", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 6, r->kind == AUTH_MAP_ISSUER ? r->ou : "", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 7, r->kind == AUTH_MAP_BYNAME ? r->byname : 0);
-	if (aid)
-		sqlite3_bind_int64(st, 8, aid);
-	else
-		sqlite3_bind_null(st, 8);
-	int s = sqlite3_step(st);
-	int ext = sqlite3_extended_errcode(db->h);
-	sqlite3_finalize(st);
-	if (s != SQLITE_DONE)
-		return ext == SQLITE_CONSTRAINT_UNIQUE ? -EEXIST : -EIO;
-	/* UNIQUE does not catch NULL columns (by-name rules): refuse a duplicate by hand */
-	if (r->kind == AUTH_MAP_BYNAME) {
-		int64_t id = sqlite3_last_insert_rowid(db->h);
-		if (sqlite3_prepare_v2(db->h, "SELECT count(*) FROM certmap WHERE kind=4 AND byname=?1", -1,
-		                       &st, NULL) != SQLITE_OK)
+	for (int i = 0; i < 2; i++) {
+		if (sqlite3_prepare_v2(db->h, sql[i], -1, &st, NULL) != SQLITE_OK)
 			return -EIO;
-		sqlite3_bind_int(st, 1, r->byname);
-		int cnt = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+		sqlite3_bind_int(st, 1, r->kind);
+		if (r->kind == AUTH_MAP_FINGERPRINT)
+			sqlite3_bind_blob(st, 2, r->fingerprint, 32, SQLITE_TRANSIENT);
+		else
+			sqlite3_bind_null(st, 2);
+		sqlite3_bind_text(st, 3, dn ? iss : "", -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 4, r->kind == AUTH_MAP_ISSUER_SUBJECT ? sub : "", -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 5, r->kind == AUTH_MAP_ISSUER ? r->o : "", -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 6, r->kind == AUTH_MAP_ISSUER ? r->ou : "", -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int(st, 7, r->kind == AUTH_MAP_BYNAME ? r->byname : 0);
+		if (aid)
+			sqlite3_bind_int64(st, 8, aid);
+		else
+			sqlite3_bind_null(st, 8);
+		int s = sqlite3_step(st);
+		int ext = sqlite3_extended_errcode(db->h);
 		sqlite3_finalize(st);
-		if (cnt > 1) {
-			auth_certmap_del(db, id);
+		if (i == 0 && s == SQLITE_ROW)
 			return -EEXIST;
-		}
-		return id;
+		if (i == 0 && s != SQLITE_DONE)
+			return -EIO;
+		if (i == 1 && s != SQLITE_DONE)
+			return ext == SQLITE_CONSTRAINT_UNIQUE ? -EEXIST : -EIO;
 	}
 	return sqlite3_last_insert_rowid(db->h);
 }

@@ -290,6 +290,8 @@ START_TEST(mapping_precedence)
 	ck_assert_int_gt(rule(db, AUTH_MAP_ISSUER, "cn=rampart demo CA, O=example", 0, 0, 0, 0, "bob"), 0);
 	ck_assert_str_eq(mapped(db, "alice", AUTH_CERT_OK), "bob");
 	ck_assert_str_eq(mapped(db, "mallory", AUTH_CERT_OK), "bob");
+	ck_assert_int_eq(rule(db, AUTH_MAP_ISSUER, "CN=rampart demo CA,O=Example", 0, 0, 0, 0, "bob"),
+	                 -EEXIST);
 	/* issuer + OU beats issuer; a rule for another OU does not match */
 	ck_assert_int_gt(rule(db, AUTH_MAP_ISSUER, "CN=rampart demo CA,O=Example", 0, 0, "Staff", 0, "dave"),
 	                 0);
