@@ -10,6 +10,7 @@
  *   ike_sa.c       ike_new/free, IKE SA table, input dispatch, timers, events, key log
  *   ike_mm.c       Main Mode responder (RFC 2409 §5, PSK §5.4), aggressive-mode refusal
  *   ike_mm_sig.c   Main Mode with RSA signatures (RFC 2409 §5.1): CERT, CR, SIG in MM4/MM5/MM6
+ *   ike_frag.c     Microsoft/Cisco IKEv1 fragmentation (payload 132): strict reassembly, sending
  *   ike_cert.c     our key and chain, strict PKCS#1 v1.5 raw-hash signatures, ID-vs-certificate match
  *   ike_qm.c       Quick Mode responder (RFC 2409 §5.5), NAT-OA, lifetimes, SA_INSTALL
  *   ike_info.c     Informational exchanges: DELETE, INITIAL-CONTACT, notifies, DPD (RFC 3706)
@@ -198,6 +199,13 @@ struct ike_conf {
 	enum ike_cert_send cert_send;
 	ike_cert_verify_fn cert_verify;
 	void *cert_ctx;
+
+	/* IKEv1 fragmentation (ike_frag.c), with peers that sent the FRAGMENTATION vendor ID (Windows
+	 * with certificates): our messages whose IP packet would exceed frag_mtu go out in fragments
+	 * (0 = 576, the IPv4 minimum); an unfinished reassembly is dropped after frag_timeout_ms
+	 * (0 = 5000). */
+	uint16_t frag_mtu;
+	uint32_t frag_timeout_ms;
 
 	bool keylog;        /* emit IKE_EV_KEYLOG lines (Wireshark ikev1_decryption_table) */
 	uint16_t natt_port; /* our NAT-T port (messages from it carry the non-ESP marker); 0 = 4500 */

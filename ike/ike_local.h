@@ -118,6 +118,7 @@ const uint8_t *ike_natt_vid(enum ike_natt n, size_t *len);
 const char *ike_natt_name(enum ike_natt n);
 void ike_vids_str(const struct ike_vids *v, char *out, size_t n);
 extern const uint8_t ike_vid_dpd[16];
+extern const uint8_t ike_vid_frag[20]; /* FRAGMENTATION with capabilities 0x80000000 */
 int ike_natd_hash(uint16_t hash, const uint8_t icky[8], const uint8_t rcky[8], const struct rp_addr *a,
                   uint8_t *out);
 
@@ -131,6 +132,17 @@ enum ike_state {
 };
 
 struct ike_sa;
+
+#define IKE_FRAG_MAX 16            /* fragments per message (Windows needs 3-4 for a 2048-bit chain) */
+#define IKE_FRAG_TOTAL (64 * 1024) /* reassembled size cap */
+struct ike_frag {
+	uint16_t id;
+	uint8_t last, maxnum, count;
+	size_t total;
+	uint64_t expire_ms;
+	uint8_t *part[IKE_FRAG_MAX];
+	size_t len[IKE_FRAG_MAX];
+};
 
 struct ike_child {
 	struct ike_child *next;
@@ -178,6 +190,8 @@ struct ike_sa {
 	uint8_t id_type;             /* the peer's phase-1 ID */
 	char peer_id[IKE_ID_STRLEN]; /* printable */
 	bool initial_contact;
+	struct ike_frag *frag;         /* the one reassembly in progress (ike_frag.c) */
+	uint16_t frag_out_id;          /* our last fragment ID */
 	bool peer_cr;                  /* the peer sent a CR (MM3 or MM5): our chain goes into MM6 */
 	char account[IKE_ACCOUNT_LEN]; /* certificate authentication: mapped by conf.cert_verify */
 
@@ -248,6 +262,13 @@ int ike_mm_finish(struct ike *ike, struct ike_sa *sa, uint8_t *buf, size_t n, si
 /* ike_mm_sig.c */
 void ike_mm_sig_cr(struct ike *ike, struct isakmp_wr *w); /* our CR payload(s) for MM4 */
 int ike_mm5_sig(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, const struct isakmp_msg *m);
+
+/* ike_frag.c */
+int ike_frag_input(struct ike *ike, const struct rp_pkt *pkt, const struct isakmp_hdr *h);
+void ike_frag_free(struct ike_sa *sa);
+size_t ike_frag_limit(const struct ike *ike, const struct ike_sa *sa); /* max UDP payload */
+/* Send to the peer, in fragments when it announced support and len exceeds the limit. */
+void ike_frag_send(struct ike *ike, struct ike_sa *sa, const uint8_t *p, size_t len);
 
 /* ike_cert.c */
 int ike_cert_init(struct ike *ike); /* 0 also when not configured; -1 on an unusable key */

@@ -188,6 +188,8 @@ int ike_mm_first(struct ike *ike, const struct rp_pkt *pkt, const struct isakmp_
 		isakmp_wr_pl(&w, ISAKMP_PL_VID, v, vl);
 	}
 	isakmp_wr_pl(&w, ISAKMP_PL_VID, ike_vid_dpd, sizeof ike_vid_dpd); /* RFC 3706 §5.1: we do DPD */
+	if (vids.ms_frag) /* Windows fragments its certificate messages only towards peers that can */
+		isakmp_wr_pl(&w, ISAKMP_PL_VID, ike_vid_frag, sizeof ike_vid_frag);
 	size_t n = isakmp_wr_finish(&w);
 	if (!n) {
 		ike_sa_remove(ike, sa, NULL, false);

@@ -44,6 +44,8 @@ void ike_conf_defaults(struct ike_conf *c)
 	c->dpd_timeout_s = 120;
 	c->max_sa = 65536;
 	c->natt_port = 4500;
+	c->frag_mtu = 576;
+	c->frag_timeout_ms = 5000;
 }
 
 static int rank16(const uint16_t *l, size_t n, uint16_t v)

@@ -86,6 +86,10 @@ struct ike *ike_new(const struct ike_conf *conf, struct rp_rng *rng, struct rp_l
 		ike->conf.max_sa = d.max_sa;
 	if (!ike->conf.natt_port)
 		ike->conf.natt_port = d.natt_port;
+	if (!ike->conf.frag_mtu)
+		ike->conf.frag_mtu = d.frag_mtu;
+	if (!ike->conf.frag_timeout_ms)
+		ike->conf.frag_timeout_ms = d.frag_timeout_ms;
 	ike->rng = rng;
 	ike->log = log;
 	ike->dl_dirty = true;
@@ -250,6 +254,7 @@ void ike_sa_remove(struct ike *ike, struct ike_sa *sa, const char *why, bool del
 	free(sa->ni);
 	free(sa->nr);
 	free(sa->resp);
+	ike_frag_free(sa);
 	ike_dh_clear(&sa->dh);
 	rp_wipe(sa, sizeof *sa);
 	free(sa);
@@ -275,7 +280,7 @@ void ike_emit_send(struct ike *ike, const struct rp_addr *src, const struct rp_a
 
 void ike_sa_send(struct ike *ike, struct ike_sa *sa, const uint8_t *p, size_t len, bool remember)
 {
-	ike_emit_send(ike, &sa->local, &sa->peer, p, len);
+	ike_frag_send(ike, sa, p, len);
 	if (remember) {
 		uint8_t *c = malloc(len);
 		if (!c)
@@ -466,6 +471,9 @@ int ike_input(struct ike *ike, const struct rp_pkt *pkt, uint64_t now_ms)
 	struct isakmp_msg *m = &ike->msg;
 	ike->now = now_ms;
 	ike->dl_dirty = true;
+	struct isakmp_hdr fh;
+	if (isakmp_hdr_parse(pkt->data, pkt->len, &fh) == 0 && fh.np == ISAKMP_PL_FRAG)
+		return ike_frag_input(ike, pkt, &fh); /* reassembled messages come back here */
 	if (isakmp_msg_parse(pkt->data, pkt->len, m)) {
 		drop(ike, pkt, "malformed ISAKMP message");
 		return -1;
@@ -502,7 +510,7 @@ int ike_input(struct ike *ike, const struct rp_pkt *pkt, uint64_t now_ms)
 	}
 	if (m->h.exch == ISAKMP_EX_IDPROT) {
 		if (sa->resp && memcmp(sa->req_digest, ike->cur_digest, 20) == 0) {
-			ike_emit_send(ike, &sa->local, &sa->peer, sa->resp, sa->resplen);
+			ike_frag_send(ike, sa, sa->resp, sa->resplen);
 			return 0;
 		}
 		return ike_mm_input(ike, sa, pkt, m);

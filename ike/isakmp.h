@@ -33,6 +33,7 @@ enum isakmp_pl_type {
 	ISAKMP_PL_NATOA = 21,       /* RFC 3947 */
 	ISAKMP_PL_NATD_DRAFT = 130, /* draft-ietf-ipsec-nat-t-ike-02/03 */
 	ISAKMP_PL_NATOA_DRAFT = 131,
+	ISAKMP_PL_FRAG = 132, /* Microsoft/Cisco IKEv1 fragmentation (ike_frag.c) */
 };
 
 enum isakmp_exch {

@@ -429,6 +429,144 @@ START_TEST(t_rsa_e3)
 }
 END_TEST
 
+/* ---- IKEv1 fragmentation (ike_frag.c) --------------------------------------------------------- */
+
+START_TEST(t_frag_windows_rsa)
+{
+	/* Windows with a certificate: it announced FRAGMENTATION, sends MM5 in fragments, and our
+	 * MM6 (chain + signature, ~1.3 kB) comes back in fragments within 576-byte packets */
+	struct pki p;
+	struct net n;
+	pki_init(&p, &n, "alice");
+	n.tc.windows = true;
+	n.frag_out = 400;
+	net_start(&n);
+	ck_assert_msg(handshake(&n) == 0, "%s", n.t->err);
+	ck_assert_int_ge(n.nfrag_rx, 3);
+	ck_assert_uint_le(n.frag_rx_maxlen, 576 - 28);
+	ck_assert_uint_eq(n.t->resp_ncert, 1);
+	ck_assert_str_eq(n.up_account, "alice");
+	pki_free(&p, &n);
+}
+END_TEST
+
+START_TEST(t_frag_reverse_dup)
+{
+	struct pki p;
+	struct net n;
+	pki_init(&p, &n, "alice");
+	n.tc.windows = true;
+	n.frag_out = 300;
+	n.frag_reverse = true;
+	n.frag_dup = true;
+	net_start(&n);
+	ck_assert_msg(handshake(&n) == 0, "%s", n.t->err);
+	ck_assert_ptr_nonnull(strstr(n.logbuf, "duplicate fragment"));
+	pki_free(&p, &n);
+}
+END_TEST
+
+START_TEST(t_frag_not_announced)
+{
+	/* no FRAGMENTATION VID from the peer: MM6 goes whole however large */
+	struct pki p;
+	struct net n;
+	pki_init(&p, &n, "alice");
+	net_start(&n);
+	ck_assert_int_eq(handshake(&n), 0);
+	ck_assert_int_eq(n.nfrag_rx, 0);
+	ck_assert_uint_eq(n.t->resp_ncert, 1);
+	pki_free(&p, &n);
+}
+END_TEST
+
+static size_t mkfrag(uint8_t *f, const uint8_t *hdr, uint16_t id, uint8_t num, bool last, const uint8_t *d,
+                     size_t dl)
+{
+	memcpy(f, hdr, 28);
+	f[16] = ISAKMP_PL_FRAG;
+	f[19] = 0;
+	rp_put_u32(f + 24, (uint32_t)(36 + dl));
+	f[28] = f[29] = 0;
+	rp_put_u16(f + 30, (uint16_t)(8 + dl));
+	rp_put_u16(f + 32, id);
+	f[34] = num;
+	f[35] = last;
+	memcpy(f + 36, d, dl);
+	return 36 + dl;
+}
+
+#define LOGGED(s) ck_assert_msg(strstr(n.logbuf, s) != NULL, "log lacks %s", s)
+
+START_TEST(t_frag_limits)
+{
+	struct pki p;
+	struct net n;
+	static uint8_t f[70000], big[4200];
+	uint8_t mm5[IKE_MAXBUF], out[IKE_MAXBUF];
+	pki_init(&p, &n, "alice");
+	n.tc.windows = true;
+	net_start(&n);
+	long len = (long)ike_ti_start(n.t, out, sizeof out);
+	deliver(&n, out, (size_t)len);
+	len = ike_ti_input(n.t, n.reply, n.reply_len, out, sizeof out);
+	deliver(&n, out, (size_t)len);
+	len = ike_ti_input(n.t, n.reply, n.reply_len, mm5, sizeof mm5); /* MM5, not yet sent */
+	ck_assert_int_gt(len, 600);
+	memset(big, 0x5a, sizeof big);
+
+	deliver(&n, f, mkfrag(f, mm5, 1, 0, false, big, 10));
+	deliver(&n, f, mkfrag(f, mm5, 1, 17, false, big, 10));
+	LOGGED("fragment number out of range");
+	size_t fl = mkfrag(f, mm5, 1, 2, false, big, 10);
+	f[31]++; /* payload length one more than the message holds */
+	deliver(&n, f, fl);
+	LOGGED("fragment payload length or chain invalid");
+	deliver(&n, f, mkfrag(f, mm5, 2, 1, false, big, 100));
+	deliver(&n, f, mkfrag(f, mm5, 2, 1, false, mm5, 100));
+	LOGGED("conflicting copy of a fragment");
+	deliver(&n, f, mkfrag(f, mm5, 1, 3, false, big, 10));
+	LOGGED("fragment of an older message");
+	deliver(&n, f, mkfrag(f, mm5, 3, 2, true, big, 10));
+	deliver(&n, f, mkfrag(f, mm5, 3, 3, false, big, 10));
+	LOGGED("fragment beyond the last one");
+	deliver(&n, f, mkfrag(f, mm5, 3, 4, true, big, 10));
+	LOGGED("second last fragment");
+	for (uint8_t i = 1; i <= 16; i++) /* 16 x 4100 > 64 KiB */
+		deliver(&n, f, mkfrag(f, mm5, 4, i, i == 16, big, 4100));
+	LOGGED("reassembled message too large");
+	/* a fragment whose reassembly is itself a fragment message */
+	uint8_t inner[64];
+	size_t il = mkfrag(inner, mm5, 9, 1, true, big, 10);
+	deliver(&n, f, mkfrag(f, mm5, 5, 1, true, inner, il));
+	LOGGED("reassembled message invalid");
+	/* unknown cookies, and a first message (no responder cookie) are never reassembled */
+	uint8_t h2[28];
+	memcpy(h2, mm5, 28);
+	h2[9] ^= 1;
+	deliver(&n, f, mkfrag(f, h2, 6, 1, true, big, 10));
+	LOGGED("IKE fragment dropped (unknown cookies)");
+	memset(h2 + 8, 0, 8);
+	deliver(&n, f, mkfrag(f, h2, 6, 1, true, big, 10));
+	LOGGED("no responder cookie");
+	ck_assert_int_eq(n.nup, 0);
+
+	/* timeout: the first half of MM5, 6 s of silence, the second half: the stale part is
+	 * gone, nothing completes; the whole set again completes and MM6 verifies */
+	size_t half = (size_t)len / 2;
+	deliver(&n, f, mkfrag(f, mm5, 10, 1, false, mm5, half));
+	n.now += 6000;
+	deliver(&n, f, mkfrag(f, mm5, 10, 2, true, mm5 + half, (size_t)len - half));
+	ck_assert_uint_eq(n.reply_len, 0);
+	ck_assert_int_eq(n.nup, 0);
+	deliver(&n, f, mkfrag(f, mm5, 10, 1, false, mm5, half));
+	ck_assert_int_eq(n.nup, 1);
+	ck_assert_uint_gt(n.reply_len, 0);
+	ck_assert_int_gt(ike_ti_input(n.t, n.reply, n.reply_len, out, sizeof out), 0); /* SIG_R ok */
+	pki_free(&p, &n);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ike_cert");
@@ -442,6 +580,13 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_rsa_bad_key_conf);
 	tcase_add_test(tc, t_rsa_e3);
 	suite_add_tcase(s, tc);
+	TCase *tf = tcase_create("frag");
+	tcase_set_timeout(tf, 60);
+	tcase_add_test(tf, t_frag_windows_rsa);
+	tcase_add_test(tf, t_frag_reverse_dup);
+	tcase_add_test(tf, t_frag_not_announced);
+	tcase_add_test(tf, t_frag_limits);
+	suite_add_tcase(s, tf);
 	return s;
 }
 

@@ -32,6 +32,16 @@ struct net {
 	size_t reply_len;
 	struct rp_addr reply_src, reply_dst;
 	char logbuf[16384];
+	/* IKEv1 fragmentation, done here independently of ike_frag.c: the responder's fragments
+	 * are reassembled into reply; with frag_out the initiator's messages go out split into
+	 * fragments of that many data bytes (optionally in reverse order, each sent twice) */
+	size_t frag_out;
+	bool frag_reverse, frag_dup;
+	int nfrag_rx;          /* fragments received from the responder */
+	size_t frag_rx_maxlen; /* largest fragment datagram */
+	uint8_t rf[16][IKE_MAXBUF];
+	size_t rflen[16];
+	int rflast;
 };
 
 static inline void sink(void *ctx, int level, const char *module, const char *msg)
@@ -94,8 +104,36 @@ static inline void drain(struct net *n)
 			if (skip)
 				ck_assert(ev->len >= 4 && rp_get_u32(ev->data) == 0); /* non-ESP marker */
 			ck_assert_uint_le(ev->len - skip, sizeof n->reply);
-			memcpy(n->reply, ev->data + skip, ev->len - skip);
-			n->reply_len = ev->len - skip;
+			const uint8_t *d = ev->data + skip;
+			size_t dl = ev->len - skip;
+			if (dl > 36 && d[16] == ISAKMP_PL_FRAG) {
+				unsigned num = d[34];
+				ck_assert(num >= 1 && num <= 16);
+				n->nfrag_rx++;
+				if (ev->len > n->frag_rx_maxlen)
+					n->frag_rx_maxlen = ev->len;
+				memcpy(n->rf[num - 1], d + 36, dl - 36);
+				n->rflen[num - 1] = dl - 36;
+				if (d[35] & 1)
+					n->rflast = (int)num;
+				n->reply_len = 0;
+				bool all = n->rflast > 0;
+				for (int i = 0; all && i < n->rflast; i++)
+					all = n->rflen[i] > 0;
+				if (all) {
+					size_t off = 0;
+					for (int i = 0; i < n->rflast; i++) {
+						memcpy(n->reply + off, n->rf[i], n->rflen[i]);
+						off += n->rflen[i];
+						n->rflen[i] = 0;
+					}
+					n->rflast = 0;
+					n->reply_len = off;
+				}
+			} else {
+				memcpy(n->reply, d, dl);
+				n->reply_len = dl;
+			}
 			n->reply_src = ev->src;
 			n->reply_dst = ev->dst;
 			n->nsend++;
@@ -128,7 +166,53 @@ static inline void drain(struct net *n)
 
 /* Deliver one initiator message as the network would: through the NAT when there is one,
  * and on 4500 once the initiator floated. */
+static inline int deliver1(struct net *n, const uint8_t *msg, size_t len);
+
+/* The initiator's message split into fragments (payload 132) and delivered one by one. */
+static inline int deliver_frags(struct net *n, const uint8_t *msg, size_t len)
+{
+	size_t nf = (len + n->frag_out - 1) / n->frag_out;
+	int rc = 0;
+	static uint8_t keep[IKE_MAXBUF];
+	size_t keep_len = 0;
+	ck_assert_uint_le(nf, 16);
+	for (size_t k = 0; k < nf; k++) {
+		size_t i = n->frag_reverse ? nf - 1 - k : k, off = i * n->frag_out;
+		size_t dl = len - off < n->frag_out ? len - off : n->frag_out;
+		uint8_t f[IKE_MAXBUF];
+		memcpy(f, msg, 28);
+		f[16] = ISAKMP_PL_FRAG;
+		f[19] &= (uint8_t)~ISAKMP_FLAG_ENC;
+		rp_put_u32(f + 24, (uint32_t)(36 + dl));
+		f[28] = 0;
+		f[29] = 0;
+		rp_put_u16(f + 30, (uint16_t)(8 + dl));
+		rp_put_u16(f + 32, 7);
+		f[34] = (uint8_t)(i + 1);
+		f[35] = i + 1 == nf ? 1 : 0;
+		memcpy(f + 36, msg + off, dl);
+		for (int rep = 0; rep < (n->frag_dup ? 2 : 1); rep++) {
+			rc = deliver1(n, f, 36 + dl);
+			if (n->reply_len) { /* the answer to the completed message */
+				memcpy(keep, n->reply, n->reply_len);
+				keep_len = n->reply_len;
+			}
+		}
+	}
+	memcpy(n->reply, keep, keep_len);
+	n->reply_len = keep_len;
+	return rc;
+}
+
 static inline int deliver(struct net *n, const uint8_t *msg, size_t len)
+{
+	static const uint8_t z[8];
+	if (n->frag_out && len > n->frag_out && len > 28 && memcmp(msg + 8, z, 8) != 0) /* never MM1 */
+		return deliver_frags(n, msg, len);
+	return deliver1(n, msg, len);
+}
+
+static inline int deliver1(struct net *n, const uint8_t *msg, size_t len)
 {
 	struct rp_pkt p = {.data = msg, .len = len, .rx_ms = n->now};
 	bool f = n->t && n->t->use4500;
