@@ -52,6 +52,11 @@ struct l2tp_session {
 	int down_reason;
 	char down_text[96];
 	uint64_t created;
+	/* PPP opens when the peer's first frame arrives, or at ppp_start_at: a LAC often starts its
+	 * PPP only after the ICCN (xl2tpd forks pppd then), and a Configure-Request sent at ICCN
+	 * would be lost and cost a restart-timer period. */
+	bool ppp_started;
+	uint64_t ppp_start_at;
 };
 
 struct l2tp_tunnel {

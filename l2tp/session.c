@@ -10,6 +10,7 @@
 #include <string.h>
 
 #define ICCN_WAIT_MS 60000
+#define PPP_PASSIVE_MS 1000 /* how long PPP waits for the peer to speak first (see ppp_started) */
 
 static unsigned ip_hash(uint32_t ip)
 {
@@ -304,7 +305,15 @@ static void on_iccn(struct l2tp_tunnel *t, const struct l2tp_hdr *h, const struc
 	        "starting PPP",
 	        t->tid, s->sid, t->peer_tid, s->peer_sid);
 	/* proxy LCP/authentication AVPs are ignored: the LNS renegotiates (§4.4.5 allows it) */
-	ppp_start(s->ppp, l->now);
+	s->ppp_start_at = l->now + PPP_PASSIVE_MS;
+}
+
+static void session_ppp_open(struct l2tp_session *s)
+{
+	if (!s->ppp_started) {
+		s->ppp_started = true;
+		ppp_start(s->ppp, s->t->l->now);
+	}
 }
 
 void session_ctl(struct l2tp_tunnel *t, const struct l2tp_hdr *h, struct l2tp_msg *m)
@@ -335,14 +344,19 @@ void session_ctl(struct l2tp_tunnel *t, const struct l2tp_hdr *h, struct l2tp_ms
 
 void session_data(struct l2tp_session *s, const uint8_t *p, size_t n)
 {
-	if (s->state == S_ESTABLISHED && s->ppp)
+	if (s->state == S_ESTABLISHED && s->ppp) {
+		session_ppp_open(s); /* the peer's PPP is listening now: our request will be heard */
 		ppp_input(s->ppp, p, n, s->t->l->now);
+	}
 }
 
 void session_tick(struct l2tp_session *s)
 {
 	struct l2tp *l = s->t->l;
-	if (s->state == S_ESTABLISHED && s->ppp)
+	if (s->state == S_ESTABLISHED && s->ppp && !s->ppp_started) {
+		if (l->now >= s->ppp_start_at)
+			session_ppp_open(s);
+	} else if (s->state == S_ESTABLISHED && s->ppp)
 		ppp_tick(s->ppp, l->now);
 	else if (s->state == S_WAIT_ICCN && l->now >= s->created + ICCN_WAIT_MS)
 		session_kill(s, L2TP_DOWN_TIMEOUT, "no ICCN", true);
@@ -351,7 +365,7 @@ void session_tick(struct l2tp_session *s)
 uint64_t session_deadline(const struct l2tp_session *s)
 {
 	if (s->state == S_ESTABLISHED && s->ppp)
-		return ppp_next_deadline(s->ppp);
+		return s->ppp_started ? ppp_next_deadline(s->ppp) : s->ppp_start_at;
 	if (s->state == S_WAIT_ICCN)
 		return s->created + ICCN_WAIT_MS;
 	return UINT64_MAX;
