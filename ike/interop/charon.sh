@@ -254,9 +254,11 @@ done
 # ours against the CA. A good certificate completes Main Mode (and Quick Mode up to charon's
 # install step) with the account mapped; unknown CA, revoked and expired are refused with the
 # notify charon must report, and a log line naming the reason.
-# cert_case NAME CLIENT EXPECT (ok | the notify name charon logs) CORE-LOG-TEXT
+# Our MM6 (chain + signature) exceeds 576 bytes and charon announces FRAGMENTATION, so it goes
+# in fragments that charon must reassemble; with fragmentation=force charon fragments its MM5.
+# cert_case NAME CLIENT EXPECT (ok | the notify name charon logs) CORE-LOG-TEXT [CONN-OPTIONS]
 cert_case() {
-	local name=cert-$1 client=$2 expect=$3 corelog=$4
+	local name=cert-$1 client=$2 expect=$3 corelog=$4 extra=${5:-}
 	[ -n "$filter" ] && [[ $name != *$filter* ]] && return
 	topo_direct
 	IKE_PEER_PKI=$pki ip netns exec "$s" env IKE_PEER_PKI="$pki" "$peer_bin" "$srv" "unused-psk" 20 >"$w/peer.out" 2>"$w/peer.err" &
@@ -270,6 +272,7 @@ connections {
     proposals = aes256-sha1-modp2048,3des-sha1-modp1024
     local_addrs = $me
     remote_addrs = $srv
+    $extra
     local { auth = pubkey
             certs = $pki/$client.pem }
     remote { auth = pubkey
@@ -309,6 +312,10 @@ $(cat "$w/charon.log")"
 			{ ok=0; why="$why charon-did-not-verify-our-signature"; }
 		grep -q "^IKE_UP .*account=$client " "$w/peer.out" || { ok=0; why="$why core-no-IKE_UP-with-account"; }
 		grep -q "^SA_INSTALL" "$w/peer.out" || { ok=0; why="$why core-no-SA_INSTALL"; }
+		echo "$log" | grep -q "reassembled fragmented IKE message" || { ok=0; why="$why charon-got-no-fragments"; }
+		if [[ $extra == *force* ]]; then
+			echo "$log" | grep -q "splitting IKE message" || { ok=0; why="$why charon-did-not-fragment"; }
+		fi
 	else
 		echo "$log" | grep -q "IKE_SA l2tp\[[0-9]*\] established" && { ok=0; why="$why established-although-refused"; }
 		grep -q "^IKE_UP" "$w/peer.out" && { ok=0; why="$why core-IKE_UP"; }
@@ -328,6 +335,7 @@ $(cat "$w/charon.log")"
 	fi
 }
 cert_case good alice ok "Main Mode with .* established: id CN=alice"
+cert_case frag-both alice ok "Main Mode with .* established: id CN=alice" "fragmentation = force"
 cert_case unknown-ca stranger INVALID_CERT_AUTHORITY "certificate refused (Main Mode, RSA signature): unknown CA"
 cert_case revoked revoked INVALID_CERTIFICATE "certificate refused (Main Mode, RSA signature): revoked"
 cert_case expired expired INVALID_CERTIFICATE "certificate refused (Main Mode, RSA signature): expired"
