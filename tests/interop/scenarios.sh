@@ -2,7 +2,7 @@
 # End-to-end: the stock Linux L2TP/IPsec client (strongSwan + xl2tpd + pppd on a Debian kernel, in
 # QEMU) against rampartd, through an nftables masquerade NAT, in namespaces this script makes.
 #   tests/interop/scenarios.sh RAMPARTD RAMPARTCTL [SCENARIO...]
-# Scenarios (all by default): natt decrypt behind same_account nonat vanish shutdown auth bulk runsh
+# Scenarios (all by default): natt decrypt behind same_account nonat vanish initial_contact shutdown auth bulk runsh
 # Each prints "interop <name>: PASS|FAIL (<wall>s) <details>"; the exit code is non-zero if any failed.
 set -uo pipefail
 rampartd=$(readlink -f "$1") ctl=$(readlink -f "$2")
@@ -162,6 +162,31 @@ scen_vanish() { # 4. a client that disappears: rampart frees everything, the cli
 		R_WALL=$((SECONDS - t0)); report vanish FAIL "freed=$freed after ${took}s: $(sas | head -1)"
 	fi
 }
+scen_initial_contact() { # a client that crashed comes back before any timeout: INITIAL-CONTACT replaces it
+	local t0=$SECONDS
+	run ic-first --keep-up 600 --timeout 900 &
+	local hp=$!
+	for _ in $(seq 240); do grep -q 'ppp=PASS' "$work/out-ic-first/client1/result.txt" 2>/dev/null && break; sleep 0.5; done
+	local before; before=$(sas | head -1)
+	kill_vms
+	wait "$hp" 2>/dev/null
+	run ic-again --keep-up 600 --timeout 900 &
+	hp=$!
+	for _ in $(seq 240); do grep -q 'ppp=PASS' "$work/out-ic-again/client1/result.txt" 2>/dev/null && break; sleep 0.5; done
+	local after; after=$(sas | head -1)
+	local took=$((SECONDS - t0))
+	kill_vms
+	wait "$hp" 2>/dev/null
+	R_WALL=$((SECONDS - t0))
+	# both lines are read while the old client's DPD (5+20 s) and LCP echo (3 x 5 s) timers still run
+	if grep -q '^1 IPsec SA pairs, 1 PPP sessions up, 1 addresses leased' <<<"$before" &&
+		grep -q '^1 IPsec SA pairs, 1 PPP sessions up, 1 addresses leased' <<<"$after" &&
+		grep -q 'INITIAL-CONTACT' "$work/rampartd.log"; then
+		report initial_contact PASS "the reconnecting client's INITIAL-CONTACT replaced its old SAs and session (${took}s)"
+	else
+		report initial_contact FAIL "before: '$before'; after: '$after'"
+	fi
+}
 scen_shutdown() { # SIGHUP keeps sessions; SIGTERM tells the client (CDN, StopCCN, IKE DELETE) and exits 0
 	local t0=$SECONDS d=$work/wireshark-shutdown
 	run shutdown --keep-up 600 --timeout 900 &
@@ -256,7 +281,7 @@ scen_decrypt() { # the capture of scenario 1, decrypted by tshark with rampart's
 }
 
 start_rampartd || exit 1
-list=${*:-natt decrypt behind same_account nonat vanish shutdown auth bulk runsh}
+list=${*:-natt decrypt behind same_account nonat vanish initial_contact shutdown auth bulk runsh}
 for s in $list; do "scen_$s"; done
 stop_rampartd
 grep -E 'ERROR: AddressSanitizer|runtime error' "$work/rampartd.log" >&2 && { echo "interop: sanitizer report in rampartd"; failed=1; }
