@@ -1,4 +1,5 @@
-/* ike: IKEv1 responder (RFC 2408/2409) with pre-shared keys and NAT-Traversal (RFC 3947).
+/* ike: IKEv1 responder (RFC 2408/2409) with pre-shared keys or RSA signatures (certificates),
+ * NAT-Traversal (RFC 3947) and Microsoft/Cisco IKEv1 fragmentation.
  *
  *   isakmp.c       ISAKMP header/payload-chain validation and parsing (RFC 2408 §3), bounded reads
  *   isakmp_sa.c    SA / Proposal / Transform payloads and their TV/TLV attributes (RFC 2408 §3.4-3.6)
@@ -32,6 +33,11 @@
  *    end of an IPsec SA's lifetime it sends DELETE and the client re-establishes.
  *  - The conf is copied; the arrays and PSKs it points to must outlive the core. The rng should be
  *    rp_rng_gnutls(level 2): it draws DH private values as well as cookies and nonces.
+ *  - Certificates: the daemon reads our chain and key files (PEM -> DER) into conf.cert_chain /
+ *    conf.key_der, the CA(s) we name in CR into conf.cr_cas, and sets conf.cert_verify to auth/'s
+ *    validator (chain validation + certificate-to-account mapping + rights). The account it
+ *    returns is in ike_ev_ike.account and ike_ev_sa.account, for L2TP/PPP. Refusals are answered
+ *    with the verdict's notify under phase-1 keys and logged with its reason.
  *  - ike_next_deadline()/ike_tick() cache the earliest deadline: O(1) between IKE events (ESP
  *    traffic), one walk over all SAs after each IKE input or due timer; a timer wheel is the
  *    next step for 100k tunnels.

@@ -138,7 +138,8 @@ size_t ike_frag_limit(const struct ike *ike, const struct ike_sa *sa)
 {
 	/* the IP packet must stay within conf.frag_mtu: IP, UDP and the non-ESP marker on 4500 */
 	size_t over = (sa->peer.family == 6 ? 40 : 20) + 8 + (sa->local.port == ike->conf.natt_port ? 4 : 0);
-	return ike->conf.frag_mtu > over + 64 ? ike->conf.frag_mtu - over : 64;
+	size_t l = ike->conf.frag_mtu > over + 64 ? ike->conf.frag_mtu - over : 64;
+	return l < IKE_MAXBUF ? l : IKE_MAXBUF; /* a fragment is built in an IKE_MAXBUF buffer */
 }
 
 void ike_frag_send(struct ike *ike, struct ike_sa *sa, const uint8_t *p, size_t len)
