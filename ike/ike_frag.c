@@ -7,7 +7,8 @@
  *
  * Receiving is the bug magnet of every IKE stack (INTEROP.md), so it is strict: only for an IKE
  * SA that exists (cookies known, so never state for a spoofed first packet), one reassembly per
- * IKE SA, at most IKE_FRAG_MAX fragments and IKE_FRAG_TOTAL bytes, a timeout, duplicates and
+ * IKE SA, at most IKE_FRAG_MAX fragments and IKE_FRAG_TOTAL bytes (IKE_FRAG_GLOBAL over all
+ * SAs), a timeout, duplicates and
  * conflicting copies dropped, a newer fragment ID replaces an older one, an older one is dropped,
  * and the result must be a whole, unfragmented message for the same cookies. */
 #include <stdlib.h>
@@ -17,10 +18,11 @@
 
 #define IKE_FRAG_HDR 8
 
-void ike_frag_free(struct ike_sa *sa)
+void ike_frag_free(struct ike *ike, struct ike_sa *sa)
 {
 	if (!sa->frag)
 		return;
+	ike->frag_bytes -= sa->frag->total;
 	for (unsigned i = 0; i < IKE_FRAG_MAX; i++)
 		free(sa->frag->part[i]);
 	free(sa->frag);
@@ -62,13 +64,13 @@ int ike_frag_input(struct ike *ike, const struct rp_pkt *pkt, const struct isakm
 
 	struct ike_frag *f = sa->frag;
 	if (f && ike->now >= f->expire_ms)
-		ike_frag_free(sa); /* timed out: start over */
+		ike_frag_free(ike, sa); /* timed out: start over */
 	else if (f && id != f->id) {
 		/* a new message replaces an unfinished one (the peer gave up on it); a stale ID is
 		 * a late fragment of something already replaced */
 		if ((uint16_t)(id - f->id) >= 0x8000)
 			return fdrop(ike, pkt, "fragment of an older message");
-		ike_frag_free(sa);
+		ike_frag_free(ike, sa);
 	}
 	f = sa->frag;
 	if (!f) {
@@ -90,15 +92,20 @@ int ike_frag_input(struct ike *ike, const struct rp_pkt *pkt, const struct isakm
 	if ((last && f->maxnum > num) || (f->last && num > f->last))
 		return fdrop(ike, pkt, "fragment beyond the last one");
 	if (f->total + dlen > IKE_FRAG_TOTAL) {
-		ike_frag_free(sa);
+		ike_frag_free(ike, sa);
 		return fdrop(ike, pkt, "reassembled message too large");
 	}
+	/* all reassemblies together: one peer holding many half-open IKE SAs must not pin
+	 * 64 KiB in each of them */
+	if (ike->frag_bytes + dlen > IKE_FRAG_GLOBAL)
+		return fdrop(ike, pkt, "reassembly memory of all IKE SAs at its cap");
 	f->part[num - 1] = malloc(dlen);
 	if (!f->part[num - 1])
 		return -1;
 	memcpy(f->part[num - 1], data, dlen);
 	f->len[num - 1] = dlen;
 	f->total += dlen;
+	ike->frag_bytes += dlen;
 	f->count++;
 	if (num > f->maxnum)
 		f->maxnum = num;
@@ -110,7 +117,7 @@ int ike_frag_input(struct ike *ike, const struct rp_pkt *pkt, const struct isakm
 	/* complete */
 	uint8_t *msg = malloc(f->total);
 	if (!msg) {
-		ike_frag_free(sa);
+		ike_frag_free(ike, sa);
 		return -1;
 	}
 	size_t off = 0;
@@ -118,7 +125,7 @@ int ike_frag_input(struct ike *ike, const struct rp_pkt *pkt, const struct isakm
 		memcpy(msg + off, f->part[i], f->len[i]);
 		off += f->len[i];
 	}
-	ike_frag_free(sa);
+	ike_frag_free(ike, sa);
 	struct isakmp_hdr ih;
 	int rc;
 	if (isakmp_hdr_parse(msg, off, &ih) || ih.np == ISAKMP_PL_FRAG || memcmp(ih.icky, h->icky, 8) ||

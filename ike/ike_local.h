@@ -135,6 +135,7 @@ struct ike_sa;
 
 #define IKE_FRAG_MAX 16            /* fragments per message (Windows needs 3-4 for a 2048-bit chain) */
 #define IKE_FRAG_TOTAL (64 * 1024) /* reassembled size cap */
+#define IKE_FRAG_GLOBAL (4u << 20) /* all reassemblies of a core together */
 struct ike_frag {
 	uint16_t id;
 	uint8_t last, maxnum, count;
@@ -221,6 +222,7 @@ struct ike {
 	uint8_t cur_digest[20]; /* its digest (retransmission detection) */
 	gnutls_privkey_t key;   /* conf.key_der imported (RSA signatures), NULL without */
 	bool sig_ok;            /* RSA signature authentication configured */
+	size_t frag_bytes;      /* held by all reassemblies (ike_frag.c) */
 };
 
 /* ike_sa.c */
@@ -265,7 +267,7 @@ int ike_mm5_sig(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, co
 
 /* ike_frag.c */
 int ike_frag_input(struct ike *ike, const struct rp_pkt *pkt, const struct isakmp_hdr *h);
-void ike_frag_free(struct ike_sa *sa);
+void ike_frag_free(struct ike *ike, struct ike_sa *sa);
 size_t ike_frag_limit(const struct ike *ike, const struct ike_sa *sa); /* max UDP payload */
 /* Send to the peer, in fragments when it announced support and len exceeds the limit. */
 void ike_frag_send(struct ike *ike, struct ike_sa *sa, const uint8_t *p, size_t len);

@@ -254,7 +254,7 @@ void ike_sa_remove(struct ike *ike, struct ike_sa *sa, const char *why, bool del
 	free(sa->ni);
 	free(sa->nr);
 	free(sa->resp);
-	ike_frag_free(sa);
+	ike_frag_free(ike, sa);
 	ike_dh_clear(&sa->dh);
 	rp_wipe(sa, sizeof *sa);
 	free(sa);

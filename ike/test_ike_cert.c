@@ -567,6 +567,38 @@ START_TEST(t_frag_limits)
 }
 END_TEST
 
+START_TEST(t_frag_global_cap)
+{
+	/* one client with many half-open IKE SAs, each holding an almost full reassembly: the
+	 * total is capped (4 MiB), so 64 KiB per SA cannot be multiplied by the SA limit */
+	struct net n;
+	static uint8_t f[8192], big[4100];
+	uint8_t out[IKE_MAXBUF], hdr[28];
+	struct rp_rng ri;
+	net_init(&n, false);
+	n.tc.p1 = win_modern + 1; /* ECP256: cheap */
+	n.tc.np1 = 1;
+	n.tc.p2 = p2_win;
+	n.tc.np2 = 1;
+	net_start(&n);
+	rp_rng_seeded(&ri, 9);
+	for (int k = 0; k < 72 && !strstr(n.logbuf, "at its cap"); k++) {
+		struct ike_ti *t = ike_ti_new(&n.tc, &ri);
+		size_t len = ike_ti_start(t, out, sizeof out);
+		deliver(&n, out, len);
+		ck_assert_uint_gt(n.reply_len, 0);
+		ck_assert_int_gt(ike_ti_input(t, n.reply, n.reply_len, out, sizeof out), 0);
+		memcpy(hdr, out, 28); /* MM3's header: this SA's cookies */
+		for (uint8_t i = 1; i <= 15; i++)
+			deliver(&n, f, mkfrag(f, hdr, 1, i, false, big, sizeof big));
+		ike_ti_free(t);
+	}
+	ck_assert_ptr_nonnull(strstr(n.logbuf, "reassembly memory of all IKE SAs at its cap"));
+	ck_assert_uint_le(ike_sa_count(n.r), 72);
+	net_free(&n);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ike_cert");
@@ -586,6 +618,7 @@ static Suite *suite(void)
 	tcase_add_test(tf, t_frag_reverse_dup);
 	tcase_add_test(tf, t_frag_not_announced);
 	tcase_add_test(tf, t_frag_limits);
+	tcase_add_test(tf, t_frag_global_cap);
 	suite_add_tcase(s, tf);
 	return s;
 }
