@@ -229,6 +229,9 @@ int auth_cert_validate(const struct auth_trust *t, const struct auth_der *chain,
 int auth_cert_parse(const uint8_t *der, size_t len, struct auth_cert_info *info);
 /* The same for a file's contents: the first PEM "CERTIFICATE" block, or DER. */
 int auth_cert_parse_any(const uint8_t *data, size_t len, struct auth_cert_info *info);
+/* A file's contents (first PEM "CERTIFICATE" block, or DER as is) as DER in out: the length,
+ * -EINVAL, -ENOSPC. */
+int auth_cert_to_der(const uint8_t *data, size_t len, uint8_t *out, size_t cap);
 
 /* IKEv1 ID types (RFC 2407 §4.6.2.1). */
 enum {

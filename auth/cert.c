@@ -324,18 +324,38 @@ int auth_cert_parse(const uint8_t *der, size_t len, struct auth_cert_info *info)
 	return 0;
 }
 
-int auth_cert_parse_any(const uint8_t *data, size_t len, struct auth_cert_info *info)
+int auth_cert_to_der(const uint8_t *data, size_t len, uint8_t *out, size_t cap)
 {
 	static const char tag[] = "-----BEGIN CERTIFICATE-----";
-	if (!data || !info)
+	if (!data || !out || len == 0 || len > 1u << 20)
 		return -EINVAL;
-	if (len < sizeof tag - 1 || !memmem(data, len, tag, sizeof tag - 1))
-		return auth_cert_parse(data, len, info);
+	if (len < sizeof tag - 1 || !memmem(data, len, tag, sizeof tag - 1)) {
+		if (len > cap)
+			return -ENOSPC;
+		memmove(out, data, len);
+		return (int)len;
+	}
 	gnutls_datum_t in = {(unsigned char *)data, (unsigned)len}, der = {0};
-	if (len > 1u << 20 || gnutls_pem_base64_decode2("CERTIFICATE", &in, &der) < 0)
+	if (gnutls_pem_base64_decode2("CERTIFICATE", &in, &der) < 0)
 		return -EINVAL;
-	int rc = auth_cert_parse(der.data, der.size, info);
+	int rc = der.size <= cap ? (int)der.size : -ENOSPC;
+	if (rc > 0)
+		memcpy(out, der.data, der.size);
 	gnutls_free(der.data);
+	return rc;
+}
+
+int auth_cert_parse_any(const uint8_t *data, size_t len, struct auth_cert_info *info)
+{
+	enum { CAP = 65536 };
+	uint8_t *der = malloc(CAP);
+	if (!der || !info) {
+		free(der);
+		return -EINVAL;
+	}
+	int n = auth_cert_to_der(data, len, der, CAP);
+	int rc = n > 0 ? auth_cert_parse(der, (size_t)n, info) : -EINVAL;
+	free(der);
 	return rc;
 }
 

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "auth.h"
 #include "ctl_account.h"
@@ -182,7 +184,8 @@ static int certmap_usage(void)
 		"       rampartctl certmap [-d STATE_DIR] add issuer=DN [subject=DN | o=O ou=OU] account=NAME\n"
 		"       rampartctl certmap [-d STATE_DIR] add byname=upn|email\n"
 		"       rampartctl certmap [-d STATE_DIR] del ID | list | enable | disable\n"
-		"       rampartctl certmap [-d STATE_DIR] test CERT.pem|der   (mapping and rights, no chain check)\n"
+		"       rampartctl certmap [-d STATE_DIR] test CERT.pem|der [ca=FILE|DIR]... [crl=FILE]... [now=UNIX]\n"
+		"         (what a peer with CERT gets: validation when ca= is given, then mapping and rights)\n"
 		"  most specific rule wins: fingerprint > issuer+subject > issuer+O+OU > issuer+O|OU > issuer\n"
 		"  > by name; DNs as RFC 4514 strings, e.g. issuer=\"CN=rampart demo CA,O=Example\"\n");
 	return 2;
@@ -302,27 +305,58 @@ static int print_rule(void *ctx, const struct auth_certmap_rule *r)
 	return 0;
 }
 
-static int certmap_test(struct auth_db *db, const char *path)
+/* certmap test CERT [ca=FILE|DIR ...] [crl=FILE ...] [now=UNIX]: with anchors, the whole of
+ * auth_cert_authorize (validation first); without, mapping and rights only. */
+static int certmap_test(struct auth_db *db, int argc, char **argv)
 {
 	static uint8_t buf[65536];
 	static struct auth_cert_info in;
 	struct auth_cert_res res;
-	FILE *f = fopen(path, "rb");
+	struct auth_trust *t = NULL;
+	int64_t now = (int64_t)time(NULL);
+	int rc = 2;
+	FILE *f = fopen(argv[0], "rb");
 	if (!f) {
-		fprintf(stderr, "rampartctl: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "rampartctl: %s: %s\n", argv[0], strerror(errno));
 		return 2;
 	}
 	size_t n = fread(buf, 1, sizeof buf, f);
 	fclose(f);
-	if (auth_cert_parse_any(buf, n, &in)) {
-		fprintf(stderr, "rampartctl: %s: not a certificate\n", path);
+	int dl = auth_cert_to_der(buf, n, buf, sizeof buf);
+	if (dl <= 0 || auth_cert_parse(buf, (size_t)dl, &in)) {
+		fprintf(stderr, "rampartctl: %s: not a certificate\n", argv[0]);
 		return 2;
 	}
-	if (auth_cert_map(db, &in, &res))
-		return 2;
+	for (int i = 1; i < argc; i++) {
+		struct stat sb;
+		int r = 0;
+		if (!t && !(t = auth_trust_new()))
+			goto out;
+		if (strncmp(argv[i], "ca=", 3) == 0)
+			r = stat(argv[i] + 3, &sb) == 0 && S_ISDIR(sb.st_mode) ? auth_trust_add_ca_dir(t, argv[i] + 3)
+			                                                       : auth_trust_add_ca_file(t, argv[i] + 3);
+		else if (strncmp(argv[i], "crl=", 4) == 0)
+			r = auth_trust_add_crl_file(t, argv[i] + 4);
+		else if (strncmp(argv[i], "now=", 4) == 0)
+			now = strtoll(argv[i] + 4, NULL, 10);
+		else {
+			rc = certmap_usage();
+			goto out;
+		}
+		if (r < 0) {
+			fprintf(stderr, "rampartctl: %s: cannot load (%s)\n", argv[i], strerror(-r));
+			goto out;
+		}
+	}
+	struct auth_der c = {buf, (size_t)dl};
+	if (t ? auth_cert_authorize(db, t, &c, 1, now, &in, &res) : auth_cert_map(db, &in, &res))
+		goto out;
 	printf("subject=\"%s\" issuer=\"%s\"\nresult=%s account=%s\n%s\n", in.subject, in.issuer,
 	       auth_cert_result_str(res.result), res.account[0] ? res.account : "-", res.detail);
-	return res.result == AUTH_CERT_OK ? 0 : 1;
+	rc = res.result == AUTH_CERT_OK ? 0 : 1;
+out:
+	auth_trust_free(t);
+	return rc;
 }
 
 int ctl_certmap(int argc, char **argv)
@@ -336,8 +370,8 @@ int ctl_certmap(int argc, char **argv)
 		int on = auth_certmap_enabled(db);
 		printf("certificate to account mapping: %s\n", on > 0 ? "enabled" : on == 0 ? "disabled" : "?");
 		rc = errmsg(auth_certmap_list(db, print_rule, NULL), "certmap list");
-	} else if (strcmp(cmd, "test") == 0 && argc == 2) {
-		rc = certmap_test(db, argv[1]);
+	} else if (strcmp(cmd, "test") == 0 && argc >= 2) {
+		rc = certmap_test(db, argc - 1, argv + 1);
 	} else if (strcmp(cmd, "add") == 0 && argc >= 2) {
 		rc = certmap_add(db, argc - 1, argv + 1);
 	} else if (strcmp(cmd, "del") == 0 && argc == 2) {
