@@ -337,8 +337,44 @@ struct e3 {
 	struct rsa_private_key priv;
 	bool forge;    /* garbage after the hash, cube root */
 	bool long_sig; /* a valid signature with a leading zero byte (length k+1) */
+	int bad_em;    /* 1 block type 02, 2 one padding byte FE, 3 DigestInfo (RFC 8017 style), 4 short
+	                * padding with garbage after the hash: signed with the real key; 5 correct */
 	int calls;
 };
+
+/* A raw RSA signature (with the private key) over an encoded message we build wrongly on
+ * purpose: only the padding check can refuse it. */
+static void sign_em(struct e3 *e, const uint8_t *h, size_t hl, mpz_t s)
+{
+	static const uint8_t sha1_di[] = {0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e,
+	                                  0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14};
+	size_t k = e->pub.size, tl = hl;
+	uint8_t em[512], t[128];
+	memcpy(t, h, hl);
+	if (e->bad_em == 3) { /* DigestInfo in front: a standard PKCS#1 signature, not IKEv1's */
+		memcpy(t, sha1_di, sizeof sha1_di);
+		memcpy(t + sizeof sha1_di, h, hl);
+		tl = sizeof sha1_di + hl;
+	}
+	memset(em, 0xff, k);
+	em[0] = 0;
+	em[1] = e->bad_em == 1 ? 2 : 1;
+	if (e->bad_em == 4) { /* 00 01 FF*8 00 H garbage(0x42) */
+		em[10] = 0;
+		memcpy(em + 11, t, tl);
+		memset(em + 11 + tl, 0x42, k - 11 - tl);
+	} else {
+		em[k - tl - 1] = 0;
+		memcpy(em + k - tl, t, tl);
+		if (e->bad_em == 2)
+			em[5] = 0xfe;
+	}
+	mpz_t m;
+	mpz_init(m);
+	nettle_mpz_set_str_256_u(m, k, em);
+	rsa_compute_root(&e->priv, s, m);
+	mpz_clear(m);
+}
 
 static void nrng(void *ctx, size_t n, uint8_t *dst)
 {
@@ -372,6 +408,8 @@ static int e3_sign(void *ctx, const uint8_t *h, size_t hl, uint8_t *sig, size_t 
 		nettle_mpz_get_str_256(k, cb, c);
 		ck_assert_mem_eq(cb, em, 7 + hl);
 		mpz_clears(t, c, NULL);
+	} else if (e->bad_em) {
+		sign_em(e, h, hl, s);
 	} else {
 		ck_assert(rsa_pkcs1_sign(&e->priv, hl, h, s));
 	}
@@ -383,7 +421,7 @@ static int e3_sign(void *ctx, const uint8_t *h, size_t hl, uint8_t *sig, size_t 
 	return 0;
 }
 
-static void e3_case(bool forge, bool long_sig, bool ok)
+static void e3_case(bool forge, bool long_sig, int bad_em, bool ok)
 {
 	struct pki p;
 	struct net n;
@@ -403,6 +441,7 @@ static void e3_case(bool forge, bool long_sig, bool ok)
 	ck_assert_int_eq(gnutls_pubkey_import_rsa_raw(p.val.force_pub, &m, &ed), 0);
 	e.forge = forge;
 	e.long_sig = long_sig;
+	e.bad_em = bad_em;
 	n.tc.sign = e3_sign;
 	n.tc.sign_ctx = &e;
 	net_start(&n);
@@ -423,9 +462,14 @@ static void e3_case(bool forge, bool long_sig, bool ok)
 
 START_TEST(t_rsa_e3)
 {
-	e3_case(false, false, true); /* control: a real signature with the e=3 key is accepted */
-	e3_case(true, false, false); /* the forgery is refused */
-	e3_case(false, true, false); /* length k+1 refused although the value is right */
+	e3_case(false, false, 0, true); /* control: a real signature with the e=3 key is accepted */
+	e3_case(true, false, 0, false); /* the forgery is refused */
+	e3_case(false, true, 0, false); /* length k+1 refused although the value is right */
+	/* signed with the real key but wrongly padded: block type 2, a padding byte not FF, a
+	 * DigestInfo (what a generic PKCS#1 verifier would want), short padding + trailing garbage */
+	for (int b = 1; b <= 4; b++)
+		e3_case(false, false, b, false);
+	e3_case(false, false, 5, true); /* control: the same raw construction, padded right, passes */
 }
 END_TEST
 
