@@ -60,6 +60,7 @@ struct conf *conf_defaults(void)
 	c->auth = CONF_AUTH_MSCHAPV2;
 	c->lcp_echo_interval = 30;
 	c->lcp_echo_failure = 4;
+	c->login_must_match_certificate = true;
 	rp_addr_parse(&c->pool[0].first, "100.115.92.10");
 	rp_addr_parse(&c->pool[0].last, "100.115.92.250");
 	c->n_pool = 1;
@@ -340,6 +341,8 @@ struct conf *conf_parser_finish(struct conf_parser *p)
 			if (in_range(&c->pool[j], v4(&c->pool[i].first)) || in_range(&c->pool[i], v4(&c->pool[j].first)))
 				return fail(p, "pool.range: ranges %u and %u overlap", j + 1, i + 1), NULL;
 	}
+	if (!!c->certificate[0] != !!c->private_key[0] || !!c->certificate[0] != !!c->ca[0])
+		return fail(p, "ike.certificate, ike.private_key and ike.ca go together"), NULL;
 	if (c->dpd_delay && c->dpd_timeout && c->dpd_timeout < c->dpd_delay)
 		return fail(p, "ike.dpd_timeout is shorter than ike.dpd_delay"), NULL;
 	p->c = NULL;

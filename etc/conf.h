@@ -51,6 +51,12 @@ struct conf {
 	unsigned dpd_delay, dpd_timeout;           /* seconds; 0 disables DPD */
 	unsigned dh_groups[16];
 	unsigned n_dh_groups;
+	/* RSA-signature authentication (all three of certificate, private_key, ca, or none) */
+	char certificate[CONF_STR]; /* our chain, PEM, leaf first */
+	char private_key[CONF_STR]; /* PEM, unencrypted */
+	char ca[CONF_STR];          /* trust anchors: a PEM file (also named in our CR) or a directory */
+	char crl[CONF_STR];         /* optional CRL file, re-read on SIGHUP */
+	bool send_certificate_always;
 
 	/* [esp] */
 	unsigned replay_window;
@@ -67,6 +73,7 @@ struct conf {
 	struct rp_addr dns[2], wins[2];
 	unsigned n_dns, n_wins;
 	unsigned lcp_echo_interval, lcp_echo_failure;
+	bool login_must_match_certificate;
 
 	/* [pool] */
 	struct conf_range pool[CONF_MAX_ADDRS];

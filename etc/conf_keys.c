@@ -32,6 +32,11 @@ const struct conf_key conf_keys[] = {
 	U("ike", "dpd_delay", dpd_delay, 0, 3600),
 	U("ike", "dpd_timeout", dpd_timeout, 0, 3600),
 	L("ike", "dh_groups", CT_GROUPS, dh_groups, n_dh_groups, 16),
+	S("ike", "certificate", certificate, false),
+	S("ike", "private_key", private_key, false),
+	S("ike", "ca", ca, false),
+	S("ike", "crl", crl, false),
+	B("ike", "send_certificate_always", send_certificate_always),
 
 	U("esp", "replay_window", replay_window, 64, 4096),
 	U("esp", "natt_keepalive", natt_keepalive, 0, 3600),
@@ -47,6 +52,7 @@ const struct conf_key conf_keys[] = {
 	L("ppp", "wins", CT_ADDRS, wins, n_wins, 2),
 	U("ppp", "lcp_echo_interval", lcp_echo_interval, 0, 3600),
 	U("ppp", "lcp_echo_failure", lcp_echo_failure, 1, 100),
+	B("ppp", "login_must_match_certificate", login_must_match_certificate),
 
 	L("pool", "range", CT_RANGES, pool, n_pool, CONF_MAX_ADDRS),
 };

@@ -98,6 +98,7 @@ static const struct {
 	{"[server\n", "t.conf:1: malformed section header"},
 	{"[server]\njust words\n", "t.conf:2: expected key = value"},
 	{"[ike]\ndpd_delay = 60\ndpd_timeout = 30\n", "t.conf:3: ike.dpd_timeout is shorter than ike.dpd_delay"},
+	{"[ike]\ncertificate = /x.pem\nca = /ca.pem\n", "t.conf:3: ike.certificate, ike.private_key and ike.ca go together"},
 };
 
 START_TEST(bad_input_rejected_with_line)

@@ -237,6 +237,10 @@ struct l2tp_conf {
 	void (*data_send)(void *ctx, const struct l2tp_link *link, const uint8_t *pkt, size_t n);
 	void (*ip_deliver)(void *ctx, const struct l2tp_link *link, const uint8_t *pkt, size_t n);
 	void *data_ctx;
+	/* Optional policy check after a PPP login verified: non-zero refuses it (answered as "no
+	 * permission", E=649 for MS-CHAPv2) and why is logged. rampartd uses it to require the PPP
+	 * account to be the one the IPsec SA's certificate maps to. */
+	int (*ppp_authorize)(void *ctx, const struct l2tp_link *link, const char *account, char *why, size_t whylen);
 };
 
 enum l2tp_ev_type {

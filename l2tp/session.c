@@ -162,6 +162,13 @@ static int ppp_verify_cb(void *ctx, const struct ppp_auth_req *q, struct ppp_aut
 	rp_wipe(&ar.auth_response, sizeof ar.auth_response);
 	if (r->verdict != PPP_AUTH_OK)
 		return 0;
+	char why[160] = "";
+	if (l->conf.ppp_authorize && l->conf.ppp_authorize(l->conf.data_ctx, &s->t->link, ar.account, why, sizeof why)) {
+		rp_logf(l->log, RP_LOG_WARN, "l2tp", "tunnel %u session %u: login \"%s\" refused: %s", s->t->tid, s->sid,
+		        ar.account, why);
+		r->verdict = PPP_AUTH_NO_PERMISSION;
+		return 0;
+	}
 	/* the address: the account's static one or the next from the pool; never a duplicate */
 	uint32_t ip = 0;
 	if (!l->conf.pool || auth_pool_lease(l->conf.pool, ar.static_ip, &ip)) {

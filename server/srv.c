@@ -304,6 +304,7 @@ void srv_reload(struct srv *s, const char *why)
 	s->conf = c;
 	conf_unref(old);
 	srv_apply_log(s);
+	srv_core_reload(s);
 	restart_summary(s);
 	rp_logf(&s->log, RP_LOG_NOTICE, "server", "configuration reloaded from %s (%s)", s->conf_path, why);
 }

@@ -136,6 +136,19 @@ static void l2tp_ip_deliver(void *ctx, const struct l2tp_link *link, const uint8
 		rp_logf(&s->log, RP_LOG_WARN, "server", "TUN write: %s", strerror(errno));
 }
 
+/* A PPP login over a certificate-authenticated SA must be the account the certificate maps to
+ * ([ppp] login_must_match_certificate): the IPsec identity and the user are the same person. */
+static int ppp_authorize(void *ctx, const struct l2tp_link *link, const char *account, char *why, size_t whylen)
+{
+	struct srv *s = ctx;
+	const struct srv_child *ch = link->sa ? child_by_in(C(s), (uint32_t)(link->sa >> 32)) : NULL;
+	if (!ch || !ch->account[0] || !s->conf->login_must_match_certificate || strcmp(ch->account, account) == 0)
+		return 0;
+	snprintf(why, whylen, "the IPsec certificate maps to account \"%s\" (ppp.login_must_match_certificate)",
+		 ch->account);
+	return -1;
+}
+
 /* ---- IKE events ---- */
 
 /* ESP keys go to the configured file in Wireshark's esp_sa format; IKEv1 keys to FILE.ikev1 in
@@ -221,6 +234,7 @@ static void sa_install(struct srv *s, const struct ike_ev_sa *e, uint64_t now)
 	ch->auth = e->auth_alg;
 	ch->keybits = e->enc_key_bits;
 	snprintf(ch->peer_id, sizeof ch->peer_id, "%s", e->peer_id);
+	snprintf(ch->account, sizeof ch->account, "%s", e->account);
 	ch->since_ms = now;
 	char a[RP_ADDR_STRLEN];
 	rp_logf(&s->log, RP_LOG_INFO, "esp", "SA pair in %08x out %08x with %s (%s) installed", e->spi_in, e->spi_out,
@@ -485,8 +499,6 @@ int srv_core_init(struct srv *s, char *err, size_t errlen)
 	c->ike_conf.spi_ctx = s;
 	c->ike_conf.keylog = cf->keylog[0] != 0;
 	c->ike_conf.natt_port = (uint16_t)cf->natt_port;
-	/* IKE draws DH private values too: the key-level generator */
-	c->ike = ike_new(&c->ike_conf, &c->rng_key, &s->log);
 
 	/* The state directory holds NT hashes (password equivalents): created 0700. */
 	char dir[sizeof cf->state_dir];
@@ -504,6 +516,15 @@ int srv_core_init(struct srv *s, char *err, size_t errlen)
 	c->db = auth_db_open(cf->state_dir, err, errlen);
 	if (!c->db)
 		return -1;
+	if (srv_cert_load(&c->cert, cf, c->db, &s->log, err, errlen))
+		return -1;
+	srv_cert_ike_conf(&c->cert, cf, &c->ike_conf);
+	/* IKE draws DH private values too: the key-level generator */
+	c->ike = ike_new(&c->ike_conf, &c->rng_key, &s->log);
+	if (!c->ike) {
+		snprintf(err, errlen, "cannot start IKE%s", cf->certificate[0] ? " (is the private key RSA and usable?)" : "");
+		return -1;
+	}
 	c->pool = auth_pool_new();
 	for (unsigned i = 0; c->pool && i < cf->n_pool; i++)
 		auth_pool_add_range(c->pool, rp_get_u32(cf->pool[i].first.ip), rp_get_u32(cf->pool[i].last.ip));
@@ -530,6 +551,7 @@ int srv_core_init(struct srv *s, char *err, size_t errlen)
 	c->l2tp_conf.data_send = l2tp_data_send;
 	c->l2tp_conf.ip_deliver = l2tp_ip_deliver;
 	c->l2tp_conf.data_ctx = s;
+	c->l2tp_conf.ppp_authorize = ppp_authorize;
 	c->l2tp = l2tp_new(&c->l2tp_conf, &c->rng_random, srv_now(s));
 	if (!c->sad || !c->ike || !c->pool || !c->l2tp) {
 		snprintf(err, errlen, "cannot create the protocol cores (out of memory?)");
@@ -562,6 +584,13 @@ void srv_core_delete_sas(struct srv *s)
 	srv_core_run(s);
 }
 
+void srv_core_reload(struct srv *s)
+{
+	struct srv_core *c = C(s);
+	if (c && c->cert.trust && srv_cert_reload_crl(&c->cert) < 0)
+		rp_logf(&s->log, RP_LOG_ERR, "server", "reloading CA/CRL files failed; the previous ones stay");
+}
+
 size_t srv_core_sessions(struct srv *s) { return C(s) ? C(s)->nsess : 0; }
 
 void srv_core_free(struct srv *s)
@@ -576,6 +605,7 @@ void srv_core_free(struct srv *s)
 	if (c->sad)
 		esp_sad_free(c->sad);
 	auth_pool_free(c->pool);
+	srv_cert_free(&c->cert);
 	auth_db_close(c->db);
 	free(c->child);
 	free(c->sess);
@@ -623,14 +653,14 @@ void srv_core_show_sas(struct srv *s, void (*line)(void *ctx, const char *text),
 		inet_ntop(AF_INET, &be, ip, sizeof ip);
 		snprintf(buf, sizeof buf,
 			 "peer %s nat %s id %s | ike %02x%02x%02x%02x%02x%02x%02x%02x | esp in %08x out %08x %s-%u/%s "
-			 "in %llu pkts %llu bytes out %llu pkts %llu bytes age %llus | account %s ip %s l2tp %u/%u",
+			 "in %llu pkts %llu bytes out %llu pkts %llu bytes age %llus | account %s ip %s l2tp %u/%u%s%s",
 			 rp_addr_str(&ch->peer, a, sizeof a), ch->udp_encap ? "yes" : "no", ch->peer_id, ch->icky[0],
 			 ch->icky[1], ch->icky[2], ch->icky[3], ch->icky[4], ch->icky[5], ch->icky[6], ch->icky[7],
 			 ch->spi_in, ch->spi_out, esp_name(ch->transform), ch->transform == IKE_ESP_3DES ? 192 : ch->keybits,
 			 auth_name(ch->auth), (unsigned long long)in.packets, (unsigned long long)in.bytes,
 			 (unsigned long long)out.packets, (unsigned long long)out.bytes,
 			 (unsigned long long)((now - ch->since_ms) / 1000u), se ? se->account : "-", se ? ip : "-",
-			 se ? se->tid : 0, se ? se->sid : 0);
+			 se ? se->tid : 0, se ? se->sid : 0, ch->account[0] ? " | certificate account " : "", ch->account);
 		line(ctx, buf);
 	}
 	/* sessions over plain L2TP (l2tp.allow_plain, debugging only) have no SA pair */

@@ -9,6 +9,7 @@
 #include "ike.h"
 #include "l2tp.h"
 #include "ppp.h"
+#include "srv_cert.h"
 
 struct srv;
 
@@ -21,6 +22,7 @@ struct srv_child {
 	bool udp_encap;
 	uint16_t transform, auth, keybits;
 	char peer_id[IKE_ID_STRLEN];
+	char account[IKE_ACCOUNT_LEN]; /* the certificate's account (RSA signatures), "" with a PSK */
 	uint64_t since_ms;
 };
 
@@ -43,6 +45,7 @@ struct srv_core {
 	struct ppp_conf ppp_conf;
 	struct auth_db *db;
 	struct auth_pool *pool;
+	struct srv_cert cert;
 	struct rp_rng rng_nonce, rng_random, rng_key;
 	struct srv_child *child;
 	size_t nchild, capchild;
@@ -59,6 +62,7 @@ void srv_core_esp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr
 void srv_core_tun(struct srv *s, const uint8_t *pkt, size_t len);
 /* Runs due timers and drains every core's events; rearms the loop timer. */
 void srv_core_run(struct srv *s);
+void srv_core_reload(struct srv *s); /* SIGHUP: what the cores can take without a restart (CRL) */
 void srv_core_show_sas(struct srv *s, void (*line)(void *ctx, const char *text), void *ctx);
 /* SIGTERM, in two steps: close every PPP session (LCP Terminate, then CDN/StopCCN once the
  * client acknowledges), and when they are gone or time is up, delete every IPsec SA (IKE DELETE).

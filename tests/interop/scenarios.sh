@@ -2,7 +2,7 @@
 # End-to-end: the stock Linux L2TP/IPsec client (strongSwan + xl2tpd + pppd on a Debian kernel, in
 # QEMU) against rampartd, through an nftables masquerade NAT, in namespaces this script makes.
 #   tests/interop/scenarios.sh RAMPARTD RAMPARTCTL [SCENARIO...]
-# Scenarios (all by default): natt decrypt behind same_account nonat vanish initial_contact shutdown auth bulk runsh
+# Scenarios (all by default): natt decrypt behind same_account nonat vanish initial_contact shutdown auth bulk cert runsh
 # Each prints "interop <name>: PASS|FAIL (<wall>s) <details>"; the exit code is non-zero if any failed.
 set -uo pipefail
 rampartd=$(readlink -f "$1") ctl=$(readlink -f "$2")
@@ -193,6 +193,49 @@ scen_initial_contact() { # a client that crashed comes back before any timeout: 
 	else
 		report initial_contact FAIL "before: '$before'; after: '$after'; row: '$row'"
 	fi
+}
+scen_cert() { # 7. certificates + certificate-to-account mapping + rights, then MS-CHAPv2 (issue 7)
+	local pki; pki=$(cd "$here/../data/pki" && pwd)
+	local t0=$SECONDS c
+	stop_rampartd
+	sed -e "s#^psk = .*#&\ncertificate = $pki/server.pem\nprivate_key = $pki/server-key.pem\nca = $pki/ca.pem\ncrl = $pki/crl.pem#" \
+		"$work/rampart.conf" >"$work/rampart-cert.conf"
+	local saved=$work/rampart.conf.psk
+	cp "$work/rampart.conf" "$saved"
+	cp "$work/rampart-cert.conf" "$work/rampart.conf"
+	"$ctl" account -d "$state" add alice alicepw >/dev/null
+	"$ctl" account -d "$state" add mallory mallorypw >/dev/null
+	"$ctl" certmap -d "$state" add byname=email >/dev/null
+	"$ctl" right -d "$state" deny add account=mallory >/dev/null
+	start_rampartd
+	for c in alice mallory revoked; do
+		mkdir -p "$work/certs-$c"
+		cp "$pki/$c.pem" "$work/certs-$c/client.crt"
+		cp "$pki/$c-key.pem" "$work/certs-$c/client.key"
+		cp "$pki/ca.pem" "$work/certs-$c/ca.crt"
+	done
+	local ok=1 details=""
+	# alice: certificate accepted and mapped to alice; PPP MS-CHAPv2 as alice comes up
+	if run cert-alice --ipsec-auth cert --cert-dir "$work/certs-alice" --username alice --password alicepw &&
+		grep -q 'ok=1' <<<"$R_SUMMARY"; then details="alice up;"; else ok=0; details="alice: $R_SUMMARY;"; fi
+	# the same certificate with another PPP login: refused by ppp.login_must_match_certificate
+	run cert-mismatch --ipsec-auth cert --cert-dir "$work/certs-alice" --username vpnuser --password vpnpass
+	if grep -q 'quick=PASS' "$work/cert-mismatch.log" && grep -q 'auth=FAIL' "$work/cert-mismatch.log" &&
+		grep -q 'login "vpnuser" refused: the IPsec certificate maps to account "alice"' "$work/rampartd.log"; then
+		details="$details vpnuser over alice's certificate refused;"
+	else ok=0; details="$details login mismatch not refused;"; fi
+	# mallory: valid certificate, denied by a right; revoked: in the CRL. Main Mode must fail.
+	for c in mallory revoked; do
+		run "cert-$c" --ipsec-auth cert --cert-dir "$work/certs-$c" --username "$c" --password x --t-ike 20
+		if grep -q 'ike=FAIL' "$work/cert-$c.log"; then details="$details $c refused;"; else ok=0; details="$details $c NOT refused;"; fi
+	done
+	grep -qi 'denied by right' "$work/rampartd.log" || { ok=0; details="$details no 'denied by right' log line;"; }
+	grep -qi 'revoked' "$work/rampartd.log" || { ok=0; details="$details no 'revoked' log line;"; }
+	stop_rampartd
+	cp "$saved" "$work/rampart.conf"
+	start_rampartd
+	R_WALL=$((SECONDS - t0))
+	[ $ok = 1 ] && report cert PASS "$details" || report cert FAIL "$details"
 }
 scen_shutdown() { # SIGHUP keeps sessions; SIGTERM tells the client (CDN, StopCCN, IKE DELETE) and exits 0
 	local t0=$SECONDS d=$work/wireshark-shutdown
