@@ -10,8 +10,11 @@ shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
 H=$here/harness/run-client.sh
-export NS_CLIENT=rpx-client NS_NAT=rpx-nat NS_SERVER=rpx-server CACHE=/var/cache/rampart-interop STATE_DIR=/run/rampart-interop
-NS_BEHIND=rpx-behind
+# RAMPART_INTEROP_NS=name runs beside another run of this script (its own namespaces and lock)
+px=${RAMPART_INTEROP_NS:-rpx}
+export NS_CLIENT=$px-client NS_NAT=$px-nat NS_SERVER=$px-server CACHE=/var/cache/rampart-interop
+export STATE_DIR=/run/rampart-interop${RAMPART_INTEROP_NS:+-$px}
+NS_BEHIND=$px-behind
 work=$(mktemp -d /tmp/rampart-interop.XXXX)
 state=$work/state
 srv_pid=
@@ -31,7 +34,7 @@ stop_rampartd() {
 kill_vms() {
 	local f
 	for f in "$STATE_DIR"/cli*.pid; do [ -e "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null; done
-	pkill -9 -f "qemu-system-x86_64 .*$CACHE/" 2>/dev/null
+	pkill -9 -f "qemu-system-x86_64 .*$work/" 2>/dev/null
 }
 cleanup() {
 	kill_vms
@@ -208,7 +211,7 @@ scen_cert() { # 7. certificates + certificate-to-account mapping + rights, then 
 	"$ctl" certmap -d "$state" add byname=email >/dev/null
 	"$ctl" right -d "$state" deny add account=mallory >/dev/null
 	start_rampartd
-	for c in alice mallory revoked; do
+	for c in alice mallory revoked expired stranger; do
 		mkdir -p "$work/certs-$c"
 		cp "$pki/$c.pem" "$work/certs-$c/client.crt"
 		cp "$pki/$c-key.pem" "$work/certs-$c/client.key"
@@ -224,13 +227,16 @@ scen_cert() { # 7. certificates + certificate-to-account mapping + rights, then 
 		grep -q 'login "vpnuser" refused: the IPsec certificate maps to account "alice"' "$work/rampartd.log"; then
 		details="$details vpnuser over alice's certificate refused;"
 	else ok=0; details="$details login mismatch not refused;"; fi
-	# mallory: valid certificate, denied by a right; revoked: in the CRL. Main Mode must fail.
-	for c in mallory revoked; do
+	# mallory: valid certificate, denied by a right; revoked: in the CRL; expired; stranger: issued
+	# by a CA we do not trust. Main Mode must fail for each, with its reason logged.
+	for c in mallory revoked expired stranger; do
 		run "cert-$c" --ipsec-auth cert --cert-dir "$work/certs-$c" --username "$c" --password x --t-ike 20
 		if grep -q 'ike=FAIL' "$work/cert-$c.log"; then details="$details $c refused;"; else ok=0; details="$details $c NOT refused;"; fi
 	done
 	grep -qi 'denied by right' "$work/rampartd.log" || { ok=0; details="$details no 'denied by right' log line;"; }
 	grep -qi 'revoked' "$work/rampartd.log" || { ok=0; details="$details no 'revoked' log line;"; }
+	grep -q 'CN=expired,.* refused: .*expired' "$work/rampartd.log" || { ok=0; details="$details no 'expired' log line;"; }
+	grep -q 'CN=stranger,.* refused: .*unknown CA' "$work/rampartd.log" || { ok=0; details="$details no 'unknown CA' log line;"; }
 	stop_rampartd
 	cp "$saved" "$work/rampart.conf"
 	start_rampartd
@@ -331,7 +337,7 @@ scen_decrypt() { # the capture of scenario 1, decrypted by tshark with rampart's
 }
 
 start_rampartd || exit 1
-list=${*:-natt decrypt behind same_account nonat vanish initial_contact shutdown auth bulk runsh}
+list=${*:-natt decrypt behind same_account nonat vanish initial_contact shutdown auth bulk cert runsh}
 for s in $list; do "scen_$s"; done
 stop_rampartd
 grep -E 'ERROR: AddressSanitizer|runtime error' "$work/rampartd.log" >&2 && { echo "interop: sanitizer report in rampartd"; failed=1; }
