@@ -109,7 +109,9 @@ void ppp_free(struct ppp *p)
 
 void ppp_start(struct ppp *p, uint64_t now_ms)
 {
-	p->now = now_ms;
+	/* the negotiation deadline (phase_timeout_s) counts from here: the owner may open PPP well
+	 * after ppp_new (the L2TP session waits for the peer's PPP to speak first) */
+	p->now = p->started = p->last_rx = now_ms;
 	p->phase = PH_ESTABLISH;
 	fsm_lowerup(&p->lcp);
 	fsm_open(&p->lcp);
