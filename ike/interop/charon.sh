@@ -140,9 +140,13 @@ run_case() {
 	for _ in $(seq 1 50); do grep -q READY "$w/peer.out" && break; sleep 0.1; done
 	local cap_pid=
 	if [ "$name" = windows ] && command -v tshark >/dev/null; then
-		ip netns exec "$s" tshark -q -i ${tag}b -w "$w/$topo.pcapng" -f udp >/dev/null 2>&1 &
+		ip netns exec "$s" tshark -q -i ${tag}b -w "$w/$topo.pcapng" -f udp >/dev/null 2>"$w/tshark-cap.err" &
 		cap_pid=$!
-		for _ in $(seq 1 50); do [ -s "$w/$topo.pcapng" ] && break; sleep 0.1; done
+		# the file header is written before the capture is live: wait for tshark to say it is
+		# capturing (on a loaded machine that takes seconds), or MM3/MM4 (whose KE payloads the
+		# decryption needs) are missed
+		for _ in $(seq 1 100); do grep -q "Capturing on" "$w/tshark-cap.err" 2>/dev/null && break; sleep 0.1; done
+		sleep 0.3
 	fi
 	start_charon
 	cat >"$w/swanctl.conf" <<EOC
