@@ -49,6 +49,18 @@ static uint32_t val_of(const uint8_t *p, size_t n)
 	return (uint32_t)v;
 }
 
+/* A life duration follows its type (RFC 2409 appendix A, RFC 2407 §4.5), in both phases. */
+static int set_life(struct isakmp_attrs *a, uint16_t life_type, uint32_t v)
+{
+	if (life_type == LIFE_SECONDS)
+		a->life_s = v;
+	else if (life_type == LIFE_KB)
+		a->life_kb = v;
+	else
+		return -1;
+	return 0;
+}
+
 int isakmp_attrs_parse(uint8_t proto, const uint8_t *p, size_t len, struct isakmp_attrs *a)
 {
 	struct rp_rd r;
@@ -97,12 +109,7 @@ int isakmp_attrs_parse(uint8_t proto, const uint8_t *p, size_t len, struct isakm
 				life_type = (uint16_t)v;
 				break;
 			case P1_LIFE_DUR:
-				/* The duration follows its type (RFC 2409 appendix A). */
-				if (life_type == LIFE_SECONDS)
-					a->life_s = v;
-				else if (life_type == LIFE_KB)
-					a->life_kb = v;
-				else
+				if (set_life(a, life_type, v))
 					return -1;
 				break;
 			case P1_GROUP_TYPE:
@@ -125,11 +132,7 @@ int isakmp_attrs_parse(uint8_t proto, const uint8_t *p, size_t len, struct isakm
 				life_type = (uint16_t)v;
 				break;
 			case P2_LIFE_DUR:
-				if (life_type == LIFE_SECONDS)
-					a->life_s = v;
-				else if (life_type == LIFE_KB)
-					a->life_kb = v;
-				else
+				if (set_life(a, life_type, v))
 					return -1;
 				break;
 			case P2_GROUP:
