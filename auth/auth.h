@@ -138,6 +138,8 @@ struct auth_pool *auth_pool_new(void);
 void auth_pool_free(struct auth_pool *p);
 /* Adds [first, last] (host order, inclusive). Overlapping ranges are refused (-EINVAL). */
 int auth_pool_add_range(struct auth_pool *p, uint32_t first, uint32_t last);
+/* Replaces the ranges (reload), keeping every lease; -EINVAL/-ENOMEM leave the pool as it was. */
+int auth_pool_set_ranges(struct auth_pool *p, const uint32_t (*ranges)[2], size_t n);
 /* Leases want (a static address, which may lie outside the ranges) or the next free address.
  * Returns 0, -EADDRINUSE (want already leased), -ENOSPC (pool exhausted). */
 int auth_pool_lease(struct auth_pool *p, uint32_t want, uint32_t *out);

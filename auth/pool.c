@@ -156,3 +156,36 @@ unsigned auth_pool_in_use(const struct auth_pool *p)
 {
 	return p->in_use;
 }
+
+/* Reload: the pool takes new ranges and keeps every lease it has. A leased address outside
+ * the new ranges stays leased (as a static one would) until its session ends and releases it;
+ * it is not handed out again. */
+int auth_pool_set_ranges(struct auth_pool *p, const uint32_t (*ranges)[2], size_t n)
+{
+	struct auth_pool *np = auth_pool_new();
+	int rc = np ? 0 : -ENOMEM;
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = auth_pool_add_range(np, ranges[i][0], ranges[i][1]);
+	uint32_t ip;
+	for (size_t i = 0; !rc && i < p->nr; i++)
+		for (uint32_t off = 0; !rc && off <= p->r[i].last - p->r[i].first; off++)
+			if (bit(&p->r[i], off))
+				rc = auth_pool_lease(np, p->r[i].first + off, &ip);
+	for (size_t i = 0; !rc && i < p->next; i++)
+		rc = auth_pool_lease(np, p->ext[i], &ip);
+	if (rc) {
+		auth_pool_free(np);
+		return rc;
+	}
+	/* keep each surviving range's cursor, so a reload does not reuse a just-released address */
+	for (size_t i = 0; i < np->nr; i++) {
+		const struct pool_range *o = range_of(p, np->r[i].first);
+		if (o && o->first == np->r[i].first && o->last == np->r[i].last)
+			np->r[i].cursor = o->cursor;
+	}
+	struct auth_pool tmp = *p;
+	*p = *np;
+	*np = tmp;
+	auth_pool_free(np);
+	return 0;
+}

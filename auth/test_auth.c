@@ -254,6 +254,45 @@ START_TEST(pool)
 }
 END_TEST
 
+/* A reload shrinks, grows and moves the pool: every lease survives, an address outside the new
+ * ranges is never handed out again and is released normally when its session ends. */
+START_TEST(pool_reload)
+{
+	struct auth_pool *p = auth_pool_new();
+	uint32_t ip, a, b, base = 0xc6130000; /* 198.19.0.0 */
+	ck_assert_int_eq(auth_pool_add_range(p, base + 10, base + 20), 0);
+	ck_assert_int_eq(auth_pool_lease(p, 0, &a), 0);
+	ck_assert_int_eq(auth_pool_lease(p, base + 20, &b), 0);
+	ck_assert_int_eq(auth_pool_lease(p, 0x0a000001, &ip), 0); /* a static one outside */
+	/* overlapping new ranges are refused and change nothing */
+	const uint32_t bad[2][2] = {{base + 1, base + 50}, {base + 40, base + 60}};
+	ck_assert_int_eq(auth_pool_set_ranges(p, bad, 2), -EINVAL);
+	ck_assert(auth_pool_leased(p, a) && auth_pool_leased(p, b));
+	/* shrink to .10-.12: b (.20) stays leased outside the ranges */
+	const uint32_t small[1][2] = {{base + 10, base + 12}};
+	ck_assert_int_eq(auth_pool_set_ranges(p, small, 1), 0);
+	ck_assert_uint_eq(auth_pool_in_use(p), 3);
+	ck_assert(auth_pool_leased(p, a) && auth_pool_leased(p, b) && auth_pool_leased(p, 0x0a000001));
+	ck_assert_int_eq(auth_pool_lease(p, b, &ip), -EADDRINUSE);
+	unsigned got = 0;
+	while (auth_pool_lease(p, 0, &ip) == 0) {
+		ck_assert(ip >= base + 10 && ip <= base + 12 && ip != a);
+		got++;
+	}
+	ck_assert_uint_eq(got, 2);
+	ck_assert_int_eq(auth_pool_release(p, b), 0);
+	ck_assert_int_eq(auth_pool_release(p, b), -ENOENT);
+	/* grow to include the static one: it is still leased, now inside a range */
+	const uint32_t wide[2][2] = {{base + 10, base + 30}, {0x0a000001, 0x0a000002}};
+	ck_assert_int_eq(auth_pool_set_ranges(p, wide, 2), 0);
+	ck_assert(auth_pool_leased(p, 0x0a000001));
+	ck_assert_int_eq(auth_pool_lease(p, 0x0a000001, &ip), -EADDRINUSE);
+	ck_assert_int_eq(auth_pool_release(p, 0x0a000001), 0);
+	ck_assert_int_eq(auth_pool_lease(p, 0x0a000001, &ip), 0);
+	auth_pool_free(p);
+}
+END_TEST
+
 static Suite *auth_suite(void)
 {
 	Suite *s = suite_create("auth");
@@ -263,6 +302,7 @@ static Suite *auth_suite(void)
 	tcase_add_test(tc, chap_md5);
 	tcase_add_test(tc, store);
 	tcase_add_test(tc, pool);
+	tcase_add_test(tc, pool_reload);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -158,6 +158,7 @@ struct esp_sad;
 
 struct esp_sad *esp_sad_new(const struct esp_conf *conf, struct rp_rng *rng, struct rp_log *log);
 void esp_sad_free(struct esp_sad *sad);
+void esp_sad_set_keylog(struct esp_sad *sad, bool on);
 
 /* Reserve a random, non-zero SPI (> 255, RFC 4303 §2.1) not used by any live or larval SA. */
 int esp_spi_alloc(struct esp_sad *sad, uint64_t now_ms, uint32_t *spi);

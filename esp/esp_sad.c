@@ -72,6 +72,9 @@ static void sa_free(struct esp_sa *sa)
 	free(sa);
 }
 
+/* Reload: the key log is switched for SAs added from now on. */
+void esp_sad_set_keylog(struct esp_sad *sad, bool on) { sad->conf.keylog = on; }
+
 void esp_sad_free(struct esp_sad *sad)
 {
 	if (!sad)

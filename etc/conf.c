@@ -104,7 +104,10 @@ void conf_parser_free(struct conf_parser *p)
 	free(p);
 }
 
-const char *conf_parser_error(const struct conf_parser *p) { return p->err; }
+const char *conf_parser_error(const struct conf_parser *p)
+{
+	return p->err;
+}
 
 static int fail(struct conf_parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(struct conf_parser *p, const char *fmt, ...)
@@ -133,7 +136,8 @@ static int parse_uint(const char *s, unsigned long *v)
 
 static int parse_bool(const char *s, bool *v)
 {
-	static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false", "off", "0"};
+	static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false", "off",
+	                                                                            "0"};
 	for (size_t i = 0; i < 4; i++) {
 		if (strcasecmp(s, yes[i]) == 0)
 			return *v = true, 0;
@@ -160,7 +164,10 @@ static char *next_word(char **cur)
 	return w;
 }
 
-static uint32_t v4(const struct rp_addr *a) { return rp_get_u32(a->ip); }
+static uint32_t v4(const struct rp_addr *a)
+{
+	return rp_get_u32(a->ip);
+}
 
 static int set_value(struct conf_parser *p, const struct conf_key *k, char *val)
 {
@@ -174,7 +181,8 @@ static int set_value(struct conf_parser *p, const struct conf_key *k, char *val)
 		if (parse_uint(val, &u))
 			return fail(p, "%s.%s: \"%s\" is not a number", k->section, k->key, val);
 		if (u < k->min || u > k->max)
-			return fail(p, "%s.%s: %lu is out of range %u-%u", k->section, k->key, u, k->min, k->max);
+			return fail(p, "%s.%s: %lu is out of range %u-%u", k->section, k->key, u, k->min,
+			            k->max);
 		*(unsigned *)field = (unsigned)u;
 		return 0;
 	case CT_BOOL:
@@ -195,7 +203,8 @@ static int set_value(struct conf_parser *p, const struct conf_key *k, char *val)
 		if (rp_addr_parse(a, val) || a->family != 4)
 			return fail(p, "%s.%s: \"%s\" is not an IPv4 address", k->section, k->key, val);
 		if (u < k->min || u > k->max)
-			return fail(p, "%s.%s: prefix /%lu is out of range %u-%u", k->section, k->key, u, k->min, k->max);
+			return fail(p, "%s.%s: prefix /%lu is out of range %u-%u", k->section, k->key, u,
+			            k->min, k->max);
 		*count = (unsigned)u;
 		return 0;
 	}
@@ -209,7 +218,8 @@ static int set_value(struct conf_parser *p, const struct conf_key *k, char *val)
 			else if (strcasecmp(w, "mschapv2") == 0)
 				bits |= CONF_AUTH_MSCHAPV2;
 			else
-				return fail(p, "%s.%s: unknown method \"%s\" (pap, chap, mschapv2)", k->section, k->key, w);
+				return fail(p, "%s.%s: unknown method \"%s\" (pap, chap, mschapv2)",
+				            k->section, k->key, w);
 		}
 		if (!bits)
 			return fail(p, "%s.%s: at least one method is needed", k->section, k->key);
@@ -235,7 +245,8 @@ static int set_value(struct conf_parser *p, const struct conf_key *k, char *val)
 			for (size_t i = 0; ok && i < RP_ARRAY_LEN(impl_groups); i++)
 				if (impl_groups[i] == u)
 					goto group_ok;
-			return fail(p, "%s.%s: DH group \"%s\" is not one of 2 5 14 15 16 19 20 21", k->section, k->key, w);
+			return fail(p, "%s.%s: DH group \"%s\" is not one of 2 5 14 15 16 19 20 21",
+			            k->section, k->key, w);
 		group_ok:
 			((unsigned *)field)[n] = (unsigned)u;
 		} else {
@@ -244,11 +255,13 @@ static int set_value(struct conf_parser *p, const struct conf_key *k, char *val)
 			if (!dash)
 				return fail(p, "%s.%s: \"%s\" is not first-last", k->section, k->key, w);
 			*dash = 0;
-			if (rp_addr_parse(&r->first, w) || rp_addr_parse(&r->last, dash + 1) || r->first.family != 4 ||
-			    r->last.family != 4)
-				return fail(p, "%s.%s: \"%s-%s\" is not an IPv4 range", k->section, k->key, w, dash + 1);
+			if (rp_addr_parse(&r->first, w) || rp_addr_parse(&r->last, dash + 1) ||
+			    r->first.family != 4 || r->last.family != 4)
+				return fail(p, "%s.%s: \"%s-%s\" is not an IPv4 range", k->section, k->key, w,
+				            dash + 1);
 			if (v4(&r->first) > v4(&r->last))
-				return fail(p, "%s.%s: range %s-%s ends before it starts", k->section, k->key, w, dash + 1);
+				return fail(p, "%s.%s: range %s-%s ends before it starts", k->section, k->key,
+				            w, dash + 1);
 		}
 		n++;
 	}
@@ -322,7 +335,10 @@ int conf_parser_line(struct conf_parser *p, const char *line, size_t len)
 	return fail(p, "unknown key \"%.40s\" in [%s]", key, p->section);
 }
 
-static bool in_range(const struct conf_range *r, uint32_t a) { return a >= v4(&r->first) && a <= v4(&r->last); }
+static bool in_range(const struct conf_range *r, uint32_t a)
+{
+	return a >= v4(&r->first) && a <= v4(&r->last);
+}
 
 struct conf *conf_parser_finish(struct conf_parser *p)
 {
@@ -335,10 +351,14 @@ struct conf *conf_parser_finish(struct conf_parser *p)
 		if (in_range(&c->pool[i], tun))
 			return fail(p, "pool.range: contains the server's tun_address"), NULL;
 		/* A pool outside the TUN subnet would need routes rampart does not add. */
-		if ((v4(&c->pool[i].first) & mask) != (tun & mask) || (v4(&c->pool[i].last) & mask) != (tun & mask))
-			return fail(p, "pool.range: %u is outside the tun_address subnet /%u", i + 1, c->tun_prefix), NULL;
+		if ((v4(&c->pool[i].first) & mask) != (tun & mask) ||
+		    (v4(&c->pool[i].last) & mask) != (tun & mask))
+			return fail(p, "pool.range: %u is outside the tun_address subnet /%u", i + 1,
+			            c->tun_prefix),
+			       NULL;
 		for (unsigned j = 0; j < i; j++)
-			if (in_range(&c->pool[j], v4(&c->pool[i].first)) || in_range(&c->pool[i], v4(&c->pool[j].first)))
+			if (in_range(&c->pool[j], v4(&c->pool[i].first)) ||
+			    in_range(&c->pool[i], v4(&c->pool[j].first)))
 				return fail(p, "pool.range: ranges %u and %u overlap", j + 1, i + 1), NULL;
 	}
 	if (!!c->certificate[0] != !!c->private_key[0] || !!c->certificate[0] != !!c->ca[0])
@@ -372,58 +392,102 @@ struct conf *conf_parse_buffer(const char *name, const char *text, size_t len, c
 	return c;
 }
 
+#define OUT(...)                                                                                             \
+	do {                                                                                                 \
+		int w_ = snprintf(out + (used < n ? used : n), used < n ? n - used : 0, __VA_ARGS__);        \
+		if (w_ > 0)                                                                                  \
+			used += (size_t)w_;                                                                  \
+	} while (0)
+
+static size_t key_format(const struct conf *c, const struct conf_key *k, char *out, size_t n, bool mask)
+{
+	size_t used = 0;
+	char a[RP_ADDR_STRLEN], b[RP_ADDR_STRLEN];
+	const uint8_t *f = (const uint8_t *)c + k->off;
+	unsigned cnt = k->count_off ? *(const unsigned *)((const uint8_t *)c + k->count_off) : 0;
+	if (n)
+		out[0] = 0;
+	switch (k->type) {
+	case CT_UINT:
+		OUT("%u", *(const unsigned *)f);
+		break;
+	case CT_BOOL:
+		OUT("%s", *(const bool *)f ? "yes" : "no");
+		break;
+	case CT_STR:
+		OUT("%s", mask && k->secret && *f ? "(set)" : (const char *)f);
+		break;
+	case CT_CIDR:
+		OUT("%s/%u", rp_addr_ipstr((const struct rp_addr *)f, a, sizeof a), cnt);
+		break;
+	case CT_AUTH: {
+		unsigned bits = *(const unsigned *)f;
+		OUT("%s%s%s", bits & CONF_AUTH_PAP ? "pap " : "", bits & CONF_AUTH_CHAP ? "chap " : "",
+		    bits & CONF_AUTH_MSCHAPV2 ? "mschapv2" : "");
+		break;
+	}
+	case CT_ADDRS:
+		for (unsigned j = 0; j < cnt; j++)
+			OUT("%s%s", j ? " " : "", rp_addr_ipstr((const struct rp_addr *)f + j, a, sizeof a));
+		break;
+	case CT_RANGES:
+		for (unsigned j = 0; j < cnt; j++) {
+			const struct conf_range *r = (const struct conf_range *)f + j;
+			OUT("%s%s-%s", j ? " " : "", rp_addr_ipstr(&r->first, a, sizeof a),
+			    rp_addr_ipstr(&r->last, b, sizeof b));
+		}
+		break;
+	case CT_GROUPS:
+		for (unsigned j = 0; j < cnt; j++)
+			OUT("%s%u", j ? " " : "", ((const unsigned *)f)[j]);
+		break;
+	}
+	return used;
+}
+
+size_t conf_key_count(void)
+{
+	return conf_nkeys;
+}
+const char *conf_key_section(size_t i)
+{
+	return conf_keys[i].section;
+}
+const char *conf_key_name(size_t i)
+{
+	return conf_keys[i].key;
+}
+bool conf_key_needs_restart(size_t i)
+{
+	return conf_keys[i].restart;
+}
+
+size_t conf_key_format(const struct conf *c, size_t i, char *out, size_t n)
+{
+	return key_format(c, &conf_keys[i], out, n, true);
+}
+
+/* Compared through the unmasked text, so a changed secret counts and padding never does. */
+bool conf_key_differs(const struct conf *a, const struct conf *b, size_t i)
+{
+	char va[CONF_STR * 2], vb[CONF_STR * 2];
+	key_format(a, &conf_keys[i], va, sizeof va, false);
+	key_format(b, &conf_keys[i], vb, sizeof vb, false);
+	bool d = strcmp(va, vb) != 0;
+	rp_wipe(va, sizeof va);
+	rp_wipe(vb, sizeof vb);
+	return d;
+}
+
 size_t conf_dump(const struct conf *c, char *out, size_t n)
 {
 	size_t used = 0;
-#define OUT(...)                                                                                   \
-	do {                                                                                       \
-		int w_ = snprintf(out + (used < n ? used : n), used < n ? n - used : 0, __VA_ARGS__); \
-		if (w_ > 0)                                                                        \
-			used += (size_t)w_;                                                        \
-	} while (0)
-	char a[RP_ADDR_STRLEN], b[RP_ADDR_STRLEN];
 	for (size_t i = 0; i < conf_nkeys; i++) {
 		const struct conf_key *k = &conf_keys[i];
-		const uint8_t *f = (const uint8_t *)c + k->off;
-		unsigned cnt = k->count_off ? *(const unsigned *)((const uint8_t *)c + k->count_off) : 0;
 		OUT("%s.%s = ", k->section, k->key);
-		switch (k->type) {
-		case CT_UINT:
-			OUT("%u", *(const unsigned *)f);
-			break;
-		case CT_BOOL:
-			OUT("%s", *(const bool *)f ? "yes" : "no");
-			break;
-		case CT_STR:
-			OUT("%s", k->secret && *f ? "(set)" : (const char *)f);
-			break;
-		case CT_CIDR:
-			OUT("%s/%u", rp_addr_ipstr((const struct rp_addr *)f, a, sizeof a), cnt);
-			break;
-		case CT_AUTH: {
-			unsigned bits = *(const unsigned *)f;
-			OUT("%s%s%s", bits & CONF_AUTH_PAP ? "pap " : "", bits & CONF_AUTH_CHAP ? "chap " : "",
-			    bits & CONF_AUTH_MSCHAPV2 ? "mschapv2" : "");
-			break;
-		}
-		case CT_ADDRS:
-			for (unsigned j = 0; j < cnt; j++)
-				OUT("%s%s", j ? " " : "", rp_addr_ipstr((const struct rp_addr *)f + j, a, sizeof a));
-			break;
-		case CT_RANGES:
-			for (unsigned j = 0; j < cnt; j++) {
-				const struct conf_range *r = (const struct conf_range *)f + j;
-				OUT("%s%s-%s", j ? " " : "", rp_addr_ipstr(&r->first, a, sizeof a),
-				    rp_addr_ipstr(&r->last, b, sizeof b));
-			}
-			break;
-		case CT_GROUPS:
-			for (unsigned j = 0; j < cnt; j++)
-				OUT("%s%u", j ? " " : "", ((const unsigned *)f)[j]);
-			break;
-		}
+		used += key_format(c, k, out + (used < n ? used : n), used < n ? n - used : 0, true);
 		OUT("\n");
 	}
-#undef OUT
 	return used;
 }
+#undef OUT

@@ -99,6 +99,14 @@ struct conf *conf_parse_buffer(const char *name, const char *text, size_t len, c
 /* Writes "section.key = value" lines, secrets masked; returns bytes written (snprintf-style). */
 size_t conf_dump(const struct conf *c, char *out, size_t n);
 
+/* The keys one by one (0 .. conf_key_count() - 1): for a reload's report and `show config`. */
+size_t conf_key_count(void);
+const char *conf_key_section(size_t i);
+const char *conf_key_name(size_t i);
+bool conf_key_needs_restart(size_t i); /* the [server] keys: read once at start */
+size_t conf_key_format(const struct conf *c, size_t i, char *out, size_t n); /* secrets masked */
+bool conf_key_differs(const struct conf *a, const struct conf *b, size_t i);
+
 /* ---- control protocol ----------------------------------------------------------------------
  * Request: one line of words, separated by spaces; a word with spaces or quotes is "quoted" with
  * \" and \\ escapes. Response: body lines each starting with "- ", then a final line "+ok" or

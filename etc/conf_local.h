@@ -20,6 +20,7 @@ struct conf_key {
 	size_t count_off; /* for lists: unsigned count field */
 	unsigned min, max; /* CT_UINT range; lists: max entries (and string size for CT_STR) */
 	bool secret;      /* masked by conf_dump */
+	bool restart;     /* read once at start (sockets, TUN, state): a reload reports it pending */
 };
 
 extern const struct conf_key conf_keys[];

@@ -275,6 +275,10 @@ struct ike;
 
 struct ike *ike_new(const struct ike_conf *conf, struct rp_rng *rng, struct rp_log *log);
 void ike_free(struct ike *ike);
+/* Reload: the next negotiations use conf (copied, as in ike_new; its arrays, PSKs and DER
+ * buffers must outlive the core or the next ike_reconf); established SAs keep their values.
+ * spi_alloc/spi_release/spi_ctx are kept from ike_new. -1 (old conf kept) if our key is unusable. */
+int ike_reconf(struct ike *ike, const struct ike_conf *conf);
 /* pkt->data is an ISAKMP message (on 4500 the caller has stripped the non-ESP marker, see
  * natt_classify); pkt->dst.port tells the port it arrived on. Returns 0, or -1 when dropped. */
 int ike_input(struct ike *ike, const struct rp_pkt *pkt, uint64_t now_ms);

@@ -39,57 +39,62 @@ void ike_spi_release(struct ike *ike, uint32_t spi)
 		ike->conf.spi_release(ike->conf.spi_ctx, spi);
 }
 
+/* Unset lists and limits take the defaults, so a caller may fill only what it changes. */
+static void conf_fill(struct ike_conf *out, const struct ike_conf *conf)
+{
+	struct ike_conf d;
+	ike_conf_defaults(&d);
+	*out = *conf;
+	if (!out->np1_groups) {
+		out->p1_groups = d.p1_groups;
+		out->np1_groups = d.np1_groups;
+	}
+	if (!out->np1_encs) {
+		out->p1_encs = d.p1_encs;
+		out->np1_encs = d.np1_encs;
+	}
+	if (!out->np1_hashes) {
+		out->p1_hashes = d.p1_hashes;
+		out->np1_hashes = d.np1_hashes;
+	}
+	if (!out->np2_encs) {
+		out->p2_encs = d.p2_encs;
+		out->np2_encs = d.np2_encs;
+	}
+	if (!out->np2_auths) {
+		out->p2_auths = d.p2_auths;
+		out->np2_auths = d.np2_auths;
+	}
+	if (!out->np2_groups) {
+		out->p2_groups = d.p2_groups;
+		out->np2_groups = d.np2_groups;
+	}
+	if (!out->p1_life_max_s)
+		out->p1_life_max_s = d.p1_life_max_s;
+	if (!out->p2_life_max_s)
+		out->p2_life_max_s = d.p2_life_max_s;
+	if (!out->halfopen_ms)
+		out->halfopen_ms = d.halfopen_ms;
+	if (!out->dpd_idle_s)
+		out->dpd_idle_s = d.dpd_idle_s;
+	if (!out->dpd_timeout_s)
+		out->dpd_timeout_s = d.dpd_timeout_s;
+	if (!out->max_sa)
+		out->max_sa = d.max_sa;
+	if (!out->natt_port)
+		out->natt_port = d.natt_port;
+	if (!out->frag_mtu)
+		out->frag_mtu = d.frag_mtu;
+	if (!out->frag_timeout_ms)
+		out->frag_timeout_ms = d.frag_timeout_ms;
+}
+
 struct ike *ike_new(const struct ike_conf *conf, struct rp_rng *rng, struct rp_log *log)
 {
 	struct ike *ike = calloc(1, sizeof *ike);
 	if (!ike)
 		return NULL;
-	struct ike_conf d;
-	ike_conf_defaults(&d);
-	ike->conf = *conf;
-	/* Unset lists and limits take the defaults, so a caller may fill only what it changes. */
-	if (!ike->conf.np1_groups) {
-		ike->conf.p1_groups = d.p1_groups;
-		ike->conf.np1_groups = d.np1_groups;
-	}
-	if (!ike->conf.np1_encs) {
-		ike->conf.p1_encs = d.p1_encs;
-		ike->conf.np1_encs = d.np1_encs;
-	}
-	if (!ike->conf.np1_hashes) {
-		ike->conf.p1_hashes = d.p1_hashes;
-		ike->conf.np1_hashes = d.np1_hashes;
-	}
-	if (!ike->conf.np2_encs) {
-		ike->conf.p2_encs = d.p2_encs;
-		ike->conf.np2_encs = d.np2_encs;
-	}
-	if (!ike->conf.np2_auths) {
-		ike->conf.p2_auths = d.p2_auths;
-		ike->conf.np2_auths = d.np2_auths;
-	}
-	if (!ike->conf.p2_groups) {
-		ike->conf.p2_groups = d.p2_groups;
-		ike->conf.np2_groups = d.np2_groups;
-	}
-	if (!ike->conf.p1_life_max_s)
-		ike->conf.p1_life_max_s = d.p1_life_max_s;
-	if (!ike->conf.p2_life_max_s)
-		ike->conf.p2_life_max_s = d.p2_life_max_s;
-	if (!ike->conf.halfopen_ms)
-		ike->conf.halfopen_ms = d.halfopen_ms;
-	if (!ike->conf.dpd_idle_s)
-		ike->conf.dpd_idle_s = d.dpd_idle_s;
-	if (!ike->conf.dpd_timeout_s)
-		ike->conf.dpd_timeout_s = d.dpd_timeout_s;
-	if (!ike->conf.max_sa)
-		ike->conf.max_sa = d.max_sa;
-	if (!ike->conf.natt_port)
-		ike->conf.natt_port = d.natt_port;
-	if (!ike->conf.frag_mtu)
-		ike->conf.frag_mtu = d.frag_mtu;
-	if (!ike->conf.frag_timeout_ms)
-		ike->conf.frag_timeout_ms = d.frag_timeout_ms;
+	conf_fill(&ike->conf, conf);
 	ike->rng = rng;
 	ike->log = log;
 	ike->dl_dirty = true;
@@ -102,6 +107,33 @@ struct ike *ike_new(const struct ike_conf *conf, struct rp_rng *rng, struct rp_l
 		return NULL;
 	}
 	return ike;
+}
+
+/* Reload: later negotiations use the new values; SAs that are up keep what they negotiated.
+ * Our key is imported again (it may have been rotated); a key that fails leaves the old
+ * configuration in force. */
+int ike_reconf(struct ike *ike, const struct ike_conf *conf)
+{
+	struct ike_conf old = ike->conf;
+	gnutls_privkey_t old_key = ike->key;
+	bool old_sig = ike->sig_ok;
+	conf_fill(&ike->conf, conf);
+	/* these belong to the daemon's wiring, not to what an operator reloads */
+	ike->conf.spi_alloc = old.spi_alloc;
+	ike->conf.spi_release = old.spi_release;
+	ike->conf.spi_ctx = old.spi_ctx;
+	ike->key = NULL;
+	ike->sig_ok = false;
+	if (ike_cert_init(ike)) {
+		ike->conf = old;
+		ike->key = old_key;
+		ike->sig_ok = old_sig;
+		return -1;
+	}
+	if (old_key)
+		gnutls_privkey_deinit(old_key);
+	ike->dl_dirty = true; /* DPD and lifetime deadlines may have moved */
+	return 0;
 }
 
 void ike_free(struct ike *ike)

@@ -282,6 +282,9 @@ struct l2tp;
 
 struct l2tp *l2tp_new(const struct l2tp_conf *conf, struct rp_rng *rng, uint64_t now_ms);
 void l2tp_free(struct l2tp *l); /* no events; leases released */
+/* Reload: copies conf like l2tp_new (secret, ppp and host_name must outlive the core or the next
+ * l2tp_reconf); log, db, pool and the callbacks stay those given to l2tp_new. */
+void l2tp_reconf(struct l2tp *l, const struct l2tp_conf *conf);
 /* One inner UDP/1701 payload from link. Returns 0 (consumed, maybe dropped with a log line). */
 int l2tp_input(struct l2tp *l, const struct l2tp_link *link, const uint8_t *p, size_t n, uint64_t now_ms);
 int l2tp_tick(struct l2tp *l, uint64_t now_ms);

@@ -70,6 +70,7 @@ struct l2tp_tunnel {
 	/* §5.8 reliable delivery */
 	uint16_t ns, nr;
 	uint16_t peer_rws;
+	uint16_t rws; /* the receive window we advertised (conf.recv_window at creation) */
 	struct l2tp_txmsg *txq, **txq_tail; /* unacknowledged and not yet sent, in Ns order */
 	unsigned in_flight;
 	uint64_t rexmit_at;

@@ -133,28 +133,33 @@ void l2tp_sched(struct l2tp *l, struct l2tp_tunnel *t)
 	heap_down(l, t->heap_idx);
 }
 
+static void conf_fill(struct l2tp_conf *out, const struct l2tp_conf *conf)
+{
+	*out = *conf;
+	if (!out->recv_window)
+		out->recv_window = 16;
+	if (out->recv_window > 256)
+		out->recv_window = 256;
+	if (!out->rexmit_max)
+		out->rexmit_max = 5;
+	if (out->rexmit_cap_s < 8)
+		out->rexmit_cap_s = 8;
+	if (!out->max_tunnels || out->max_tunnels > 65535)
+		out->max_tunnels = 65535;
+	if (!out->max_tunnels_per_link)
+		out->max_tunnels_per_link = 64;
+	if (!out->max_sessions)
+		out->max_sessions = 1024;
+	if (!out->secret_len)
+		out->secret = NULL;
+}
+
 struct l2tp *l2tp_new(const struct l2tp_conf *conf, struct rp_rng *rng, uint64_t now_ms)
 {
 	struct l2tp *l = calloc(1, sizeof *l);
 	if (!l)
 		return NULL;
-	l->conf = *conf;
-	if (!l->conf.recv_window)
-		l->conf.recv_window = 16;
-	if (l->conf.recv_window > 256)
-		l->conf.recv_window = 256;
-	if (!l->conf.rexmit_max)
-		l->conf.rexmit_max = 5;
-	if (l->conf.rexmit_cap_s < 8)
-		l->conf.rexmit_cap_s = 8;
-	if (!l->conf.max_tunnels || l->conf.max_tunnels > 65535)
-		l->conf.max_tunnels = 65535;
-	if (!l->conf.max_tunnels_per_link)
-		l->conf.max_tunnels_per_link = 64;
-	if (!l->conf.max_sessions)
-		l->conf.max_sessions = 1024;
-	if (!l->conf.secret_len)
-		l->conf.secret = NULL;
+	conf_fill(&l->conf, conf);
 	l->rng = rng;
 	l->log = conf->log;
 	l->now = now_ms;
@@ -165,6 +170,23 @@ struct l2tp *l2tp_new(const struct l2tp_conf *conf, struct rp_rng *rng, uint64_t
 		return NULL;
 	}
 	return l;
+}
+
+/* Reload: new tunnels and sessions take the new values; a tunnel keeps the receive window it
+ * advertised. The wiring (callbacks, log, account store, pool) stays as created. */
+void l2tp_reconf(struct l2tp *l, const struct l2tp_conf *conf)
+{
+	struct l2tp_conf old = l->conf;
+	conf_fill(&l->conf, conf);
+	l->conf.log = old.log;
+	l->conf.db = old.db;
+	l->conf.pool = old.pool;
+	l->conf.data_send = old.data_send;
+	l->conf.ip_deliver = old.ip_deliver;
+	l->conf.data_ctx = old.data_ctx;
+	l->conf.ppp_authorize = old.ppp_authorize;
+	for (struct l2tp_tunnel *t = l->tunnels; t; t = t->next)
+		l2tp_sched(l, t); /* HELLO and idle deadlines follow the new intervals */
 }
 
 void l2tp_free(struct l2tp *l)

@@ -11,7 +11,8 @@ void rel_init(struct l2tp_tunnel *t)
 	t->txq = NULL;
 	t->txq_tail = &t->txq;
 	t->peer_rws = 4; /* §5.8: 4 when the peer sends no Receive Window Size AVP */
-	t->ooo = calloc(t->l->conf.recv_window, sizeof *t->ooo);
+	t->rws = t->l->conf.recv_window; /* fixed for the tunnel's life: a reload may change the conf */
+	t->ooo = calloc(t->rws, sizeof *t->ooo);
 }
 
 void rel_free(struct l2tp_tunnel *t)
@@ -25,7 +26,7 @@ void rel_free(struct l2tp_tunnel *t)
 	t->txq_tail = &t->txq;
 	t->in_flight = 0;
 	if (t->ooo) {
-		for (unsigned i = 0; i < t->l->conf.recv_window; i++)
+		for (unsigned i = 0; i < t->rws; i++)
 			free(t->ooo[i].data);
 		free(t->ooo);
 		t->ooo = NULL;
@@ -125,7 +126,7 @@ int rel_rx(struct l2tp_tunnel *t, const struct l2tp_hdr *h, const uint8_t *p, si
 		return 0;
 	}
 	uint16_t ahead = (uint16_t)(h->ns - t->nr);
-	unsigned rws = t->l->conf.recv_window;
+	unsigned rws = t->rws;
 	if (ahead < rws && t->ooo) {
 		struct l2tp_ooo *o = &t->ooo[h->ns % rws];
 		if (!o->used) {
@@ -153,7 +154,7 @@ int rel_next_queued(struct l2tp_tunnel *t, uint8_t **p, size_t *n)
 {
 	if (!t->ooo)
 		return 0;
-	struct l2tp_ooo *o = &t->ooo[t->nr % t->l->conf.recv_window];
+	struct l2tp_ooo *o = &t->ooo[t->nr % t->rws];
 	if (!o->used || o->ns != t->nr)
 		return 0;
 	*p = o->data;

@@ -189,7 +189,7 @@ static void send_sccrp(struct l2tp_tunnel *t, const struct l2tp_msg *m)
 		                    l->conf.secret_len, rv);
 	} else
 		l2tp_avp_u16(&w, L2TP_AVP_ASSIGNED_TID, true, t->tid);
-	l2tp_avp_u16(&w, L2TP_AVP_RECV_WINDOW, true, l->conf.recv_window);
+	l2tp_avp_u16(&w, L2TP_AVP_RECV_WINDOW, true, t->rws);
 	if (l->conf.secret) {
 		/* we challenge the LAC too, so a peer without the secret cannot finish (§4.2) */
 		rp_rng_fill(l->rng, t->chal, sizeof t->chal);

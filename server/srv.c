@@ -12,7 +12,10 @@
 
 #include "srv_local.h"
 
-uint64_t srv_now(struct srv *s) { return uv_now(&s->loop); }
+uint64_t srv_now(struct srv *s)
+{
+	return uv_now(&s->loop);
+}
 
 void srv_sockaddr(const struct rp_addr *a, unsigned port, struct sockaddr_storage *ss)
 {
@@ -63,7 +66,8 @@ static void udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	buf->len = SRV_MMSG * SRV_DGRAM;
 }
 
-static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr, unsigned flags)
+static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
+                     unsigned flags)
 {
 	struct srv_udp *u = h->data;
 	(void)buf;
@@ -73,7 +77,8 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const stru
 	}
 	if (!addr || (flags & UV_UDP_MMSG_FREE))
 		return; /* end of a batch, or nothing read: the buffer is ours to keep */
-	struct rp_pkt pkt = {.data = (const uint8_t *)buf->base, .len = (size_t)nread, .rx_ms = srv_now(u->s)};
+	struct rp_pkt pkt = {
+	    .data = (const uint8_t *)buf->base, .len = (size_t)nread, .rx_ms = srv_now(u->s)};
 	from_sockaddr(addr, &pkt.src);
 	pkt.dst = u->local;
 	if (flags & UV_UDP_PARTIAL) {
@@ -95,8 +100,8 @@ static void flush_udp(struct srv *s, struct srv_udp *u)
 		int k = sendmmsg(fd, q->msg + done, q->n - done, MSG_DONTWAIT);
 		if (k < 0) {
 			/* UDP: a full socket buffer drops, as the network would; report it once per batch */
-			rp_logf(&s->log, RP_LOG_WARN, "server", "UDP send of %u datagrams failed: %s", q->n - done,
-				strerror(errno));
+			rp_logf(&s->log, RP_LOG_WARN, "server", "UDP send of %u datagrams failed: %s",
+			        q->n - done, strerror(errno));
 			break;
 		}
 		done += (unsigned)k;
@@ -114,14 +119,16 @@ void srv_flush(uv_check_t *h)
 			flush_udp(s, &s->udp[i][k]);
 }
 
-void srv_udp_queue(struct srv *s, struct srv_udp *u, const struct sockaddr_storage *to, const uint8_t *p, size_t n)
+void srv_udp_queue(struct srv *s, struct srv_udp *u, const struct sockaddr_storage *to, const uint8_t *p,
+                   size_t n)
 {
 	struct srv_txq *q = u->txq;
 	if (n > SRV_TXQ_SLOT) {
 		uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
 		int rc = uv_udp_try_send(&u->h, &b, 1, (const struct sockaddr *)to);
 		if (rc < 0)
-			rp_logf(&s->log, RP_LOG_WARN, "server", "UDP send of %zu bytes failed: %s", n, uv_strerror(rc));
+			rp_logf(&s->log, RP_LOG_WARN, "server", "UDP send of %zu bytes failed: %s", n,
+			        uv_strerror(rc));
 		return;
 	}
 	if (q->n == SRV_TXQ)
@@ -133,13 +140,14 @@ void srv_udp_queue(struct srv *s, struct srv_udp *u, const struct sockaddr_stora
 	q->iov[i].iov_len = n;
 	memset(&q->msg[i], 0, sizeof q->msg[i]);
 	q->msg[i].msg_hdr.msg_name = &q->to[i];
-	q->msg[i].msg_hdr.msg_namelen = to->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	q->msg[i].msg_hdr.msg_namelen =
+	    to->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 	q->msg[i].msg_hdr.msg_iov = &q->iov[i];
 	q->msg[i].msg_hdr.msg_iovlen = 1;
 }
 
 static int open_udp(struct srv *s, struct srv_udp *u, const struct rp_addr *addr, unsigned port, char *err,
-		    size_t errlen)
+                    size_t errlen)
 {
 	struct sockaddr_storage ss;
 	char a[RP_ADDR_STRLEN];
@@ -167,7 +175,8 @@ static int open_udp(struct srv *s, struct srv_udp *u, const struct rp_addr *addr
 		rc = uv_udp_recv_start(&u->h, udp_alloc, udp_recv);
 	if (rc) {
 		snprintf(err, errlen, "cannot listen on UDP %s: %s%s", rp_addr_str(&u->local, a, sizeof a),
-			 uv_strerror(rc), rc == UV_EADDRINUSE ? " (is another IPsec/L2TP daemon running?)" : "");
+		         uv_strerror(rc),
+		         rc == UV_EADDRINUSE ? " (is another IPsec/L2TP daemon running?)" : "");
 		return -1;
 	}
 	return 0;
@@ -206,21 +215,24 @@ static void raw_readable(uv_poll_t *h, int status, int events)
 	}
 }
 
-static int open_raw_esp(struct srv *s, struct srv_raw *r, const struct rp_addr *addr, char *err, size_t errlen)
+static int open_raw_esp(struct srv *s, struct srv_raw *r, const struct rp_addr *addr, char *err,
+                        size_t errlen)
 {
 	struct sockaddr_storage ss;
 	char a[RP_ADDR_STRLEN];
 	r->s = s;
 	r->local = *addr;
-	r->fd = socket(addr->family == 4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ESP);
+	r->fd = socket(addr->family == 4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	               IPPROTO_ESP);
 	if (r->fd < 0) {
 		snprintf(err, errlen, "cannot open the raw ESP socket: %s", strerror(errno));
 		return -1;
 	}
 	srv_sockaddr(addr, 0, &ss);
-	if (bind(r->fd, (struct sockaddr *)&ss, addr->family == 4 ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6))) {
-		snprintf(err, errlen, "cannot bind the raw ESP socket to %s: %s", rp_addr_ipstr(addr, a, sizeof a),
-			 strerror(errno));
+	if (bind(r->fd, (struct sockaddr *)&ss,
+	         addr->family == 4 ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6))) {
+		snprintf(err, errlen, "cannot bind the raw ESP socket to %s: %s",
+		         rp_addr_ipstr(addr, a, sizeof a), strerror(errno));
 		close(r->fd);
 		r->fd = -1;
 		return -1;
@@ -262,8 +274,9 @@ static void tun_readable(uv_poll_t *h, int status, int events)
 static void on_signal(uv_signal_t *h, int signum)
 {
 	struct srv *s = h->data;
+	char err[512];
 	if (signum == SIGHUP)
-		srv_reload(s, "SIGHUP");
+		srv_reload(s, "SIGHUP", NULL, NULL, err, sizeof err);
 	else
 		srv_stop(s, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 }
@@ -273,10 +286,11 @@ static void on_summary(uv_timer_t *t)
 	struct srv *s = t->data;
 	const struct disp_stats *st = &s->disp.st;
 	rp_logf(&s->log, RP_LOG_INFO, "server",
-		"summary: ike %llu, esp-in-udp %llu, esp %llu, l2tp %llu, tun %llu packets; %llu drop lines suppressed",
-		(unsigned long long)st->seen[DP_IKE], (unsigned long long)st->seen[DP_ESP_UDP],
-		(unsigned long long)st->seen[DP_ESP_RAW], (unsigned long long)st->seen[DP_L2TP],
-		(unsigned long long)st->seen[DP_TUN], (unsigned long long)s->log.total_suppressed);
+	        "summary: ike %llu, esp-in-udp %llu, esp %llu, l2tp %llu, tun %llu packets; %llu drop lines "
+	        "suppressed",
+	        (unsigned long long)st->seen[DP_IKE], (unsigned long long)st->seen[DP_ESP_UDP],
+	        (unsigned long long)st->seen[DP_ESP_RAW], (unsigned long long)st->seen[DP_L2TP],
+	        (unsigned long long)st->seen[DP_TUN], (unsigned long long)s->log.total_suppressed);
 }
 
 static void restart_summary(struct srv *s)
@@ -285,31 +299,58 @@ static void restart_summary(struct srv *s)
 	uv_timer_start(&s->summary, on_summary, ms, ms);
 }
 
-void srv_reload(struct srv *s, const char *why)
+/* One report line of keys ("applied: ike.psk ppp.dns"), cut at the buffer's end with "...". */
+static void report_keys(struct srv *s, const struct conf *a, const struct conf *b, bool restart,
+                        const char *label, void (*line)(void *ctx, const char *text), void *ctx)
 {
-	char err[512];
-	struct conf *c = srv_load_conf(s->conf_path, err, sizeof err);
-	if (!c) {
-		rp_logf(&s->log, RP_LOG_ERR, "server", "reload (%s) refused, keeping the running configuration: %s", why,
-			err);
-		return;
+	char buf[1024];
+	size_t n = (size_t)snprintf(buf, sizeof buf, "%s:", label), start = n;
+	for (size_t i = 0; i < conf_key_count(); i++) {
+		if (conf_key_needs_restart(i) != restart || !conf_key_differs(a, b, i))
+			continue;
+		int w = snprintf(buf + n, sizeof buf - n, " %s.%s", conf_key_section(i), conf_key_name(i));
+		if (w < 0 || (size_t)w >= sizeof buf - n) {
+			snprintf(buf + sizeof buf - 5, 5, " ...");
+			break;
+		}
+		n += (size_t)w;
 	}
-	struct conf *old = s->conf;
-	if (old->n_listen != c->n_listen || memcmp(old->listen, c->listen, sizeof c->listen) ||
-	    old->ike_port != c->ike_port || old->natt_port != c->natt_port || old->l2tp_port != c->l2tp_port ||
-	    strcmp(old->tun_name, c->tun_name) || !rp_addr_eq(&old->tun_addr, &c->tun_addr) ||
-	    strcmp(old->control_socket, c->control_socket))
-		rp_logf(&s->log, RP_LOG_WARN, "server",
-			"listen addresses, ports, TUN and control socket changes take effect at the next restart");
-	s->conf = c;
-	conf_unref(old);
-	srv_apply_log(s);
-	srv_core_reload(s);
-	restart_summary(s);
-	rp_logf(&s->log, RP_LOG_NOTICE, "server", "configuration reloaded from %s (%s)", s->conf_path, why);
+	if (n == start) {
+		if (restart)
+			return; /* nothing pending: no line */
+		snprintf(buf + n, sizeof buf - n, " nothing changed");
+	}
+	rp_logf(&s->log, RP_LOG_NOTICE, "server", "reload %s", buf);
+	if (line)
+		line(ctx, buf);
 }
 
-static void close_cb(uv_handle_t *h) { (void)h; }
+int srv_reload(struct srv *s, const char *why, void (*line)(void *ctx, const char *text), void *ctx,
+               char *err, size_t errlen)
+{
+	struct conf *c = srv_load_conf(s->conf_path, err, errlen);
+	if (!c || srv_core_reconf(s, c, err, errlen)) {
+		rp_logf(&s->log, RP_LOG_ERR, "server",
+		        "reload (%s) refused, keeping the running configuration: %s", why, err);
+		conf_unref(c);
+		return -1;
+	}
+	struct conf *old = s->conf;
+	s->conf = c;
+	/* applied: what changed since the last snapshot; restart needed: what differs from start */
+	report_keys(s, old, c, false, "applied", line, ctx);
+	report_keys(s, s->boot, c, true, "restart needed", line, ctx);
+	conf_unref(old);
+	srv_apply_log(s);
+	restart_summary(s);
+	rp_logf(&s->log, RP_LOG_NOTICE, "server", "configuration reloaded from %s (%s)", s->conf_path, why);
+	return 0;
+}
+
+static void close_cb(uv_handle_t *h)
+{
+	(void)h;
+}
 
 static void close_all(uv_handle_t *h, void *arg)
 {
@@ -323,7 +364,7 @@ static void finish_stop(struct srv *s)
 	srv_core_delete_sas(s);
 	srv_flush(&s->flush); /* the DELETEs go out before the sockets close */
 	if (s->ctl_open)
-		unlink(s->conf->control_socket);
+		unlink(s->boot->control_socket);
 	uv_walk(&s->loop, close_all, NULL);
 }
 
@@ -380,7 +421,8 @@ static unsigned expand_listen(const struct conf *c, struct rp_addr *out)
 			if (!f->ifa_addr || !(f->ifa_flags & IFF_UP))
 				continue;
 			from_sockaddr(f->ifa_addr, &x);
-			if (x.family != a->family || (x.family == 6 && x.ip[0] == 0xfe && (x.ip[1] & 0xc0) == 0x80))
+			if (x.family != a->family ||
+			    (x.family == 6 && x.ip[0] == 0xfe && (x.ip[1] & 0xc0) == 0x80))
 				continue;
 			x.port = 0;
 			bool dup = false;
@@ -403,6 +445,7 @@ struct srv *srv_new(struct conf *conf, const char *conf_path, bool foreground, c
 		return NULL;
 	}
 	s->conf = conf;
+	s->boot = conf_ref(conf);
 	s->foreground = foreground;
 	s->tun_fd = -1;
 	for (unsigned i = 0; i < SRV_MAX_LISTEN; i++)
@@ -458,7 +501,10 @@ fail:
 	return NULL;
 }
 
-void srv_core_timer_cb(uv_timer_t *t) { srv_core_run(t->data); }
+void srv_core_timer_cb(uv_timer_t *t)
+{
+	srv_core_run(t->data);
+}
 
 void srv_set_log_sink(struct srv *s, rp_log_sink sink, void *ctx)
 {
@@ -471,10 +517,10 @@ int srv_run(struct srv *s)
 	char a[RP_ADDR_STRLEN];
 	for (unsigned i = 0; i < s->n_listen; i++)
 		rp_logf(&s->log, RP_LOG_NOTICE, "server", "listening on %s UDP %u/%u/%u%s",
-			rp_addr_ipstr(&s->laddr[i], a, sizeof a), s->conf->ike_port, s->conf->natt_port,
-			s->conf->l2tp_port, s->conf->raw_esp ? " and ESP" : "");
-	rp_logf(&s->log, RP_LOG_NOTICE, "server", "TUN %s %s/%u, control socket %s", s->conf->tun_name,
-		rp_addr_ipstr(&s->conf->tun_addr, a, sizeof a), s->conf->tun_prefix, s->conf->control_socket);
+		        rp_addr_ipstr(&s->laddr[i], a, sizeof a), s->boot->ike_port, s->boot->natt_port,
+		        s->boot->l2tp_port, s->boot->raw_esp ? " and ESP" : "");
+	rp_logf(&s->log, RP_LOG_NOTICE, "server", "TUN %s %s/%u, control socket %s", s->boot->tun_name,
+	        rp_addr_ipstr(&s->boot->tun_addr, a, sizeof a), s->boot->tun_prefix, s->boot->control_socket);
 	uv_run(&s->loop, UV_RUN_DEFAULT);
 	return 0;
 }
@@ -486,7 +532,7 @@ void srv_free(struct srv *s)
 	if (!s->stopping) {
 		s->stopping = true;
 		if (s->ctl_open)
-			unlink(s->conf->control_socket);
+			unlink(s->boot->control_socket);
 		uv_walk(&s->loop, close_all, NULL);
 	}
 	uv_run(&s->loop, UV_RUN_DEFAULT); /* let the close callbacks run */
@@ -503,6 +549,7 @@ void srv_free(struct srv *s)
 		close(s->tun_fd);
 	srv_core_free(s);
 	conf_unref(s->conf);
+	conf_unref(s->boot);
 	free(s);
 }
 

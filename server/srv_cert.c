@@ -184,8 +184,6 @@ void srv_cert_ike_conf(struct srv_cert *sc, const struct conf *c, struct ike_con
 	ic->cert_ctx = sc;
 }
 
-int srv_cert_reload_crl(struct srv_cert *sc) { return sc->trust ? auth_trust_reload(sc->trust) : 0; }
-
 static void free_list(uint8_t **l, size_t *lens, size_t n)
 {
 	for (size_t i = 0; l && i < n; i++)

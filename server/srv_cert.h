@@ -22,11 +22,11 @@ struct srv_cert {
 	struct rp_log *log;
 };
 
-/* Loads what conf names; 0 and nothing loaded when no certificate is configured. */
+/* Loads what conf names (our chain and key, the CAs, the CRL: a reload loads them all again);
+ * 0 and nothing loaded when no certificate is configured. */
 int srv_cert_load(struct srv_cert *sc, const struct conf *c, struct auth_db *db, struct rp_log *log, char *err,
 		  size_t errlen);
 /* Points ike_conf at what was loaded (no-op when nothing was). */
 void srv_cert_ike_conf(struct srv_cert *sc, const struct conf *c, struct ike_conf *ic);
-int srv_cert_reload_crl(struct srv_cert *sc); /* SIGHUP */
 void srv_cert_free(struct srv_cert *sc);
 #endif

@@ -15,7 +15,10 @@
 
 #define TX_HEADROOM 128
 
-static struct srv_core *C(struct srv *s) { return s->core; }
+static struct srv_core *C(struct srv *s)
+{
+	return s->core;
+}
 
 static void *grow(void *arr, size_t *cap, size_t n, size_t elem)
 {
@@ -54,7 +57,7 @@ static struct srv_sess *sess_find(struct srv_core *c, uint16_t tid, uint16_t sid
 /* ---- sending ---- */
 
 static void send_udp(struct srv *s, int kind, const struct rp_addr *local, const struct rp_addr *dst,
-		     const uint8_t *p, size_t n)
+                     const uint8_t *p, size_t n)
 {
 	struct srv_udp *u = NULL;
 	/* the socket bound to the local address the peer talks to; any of the family otherwise (a
@@ -72,8 +75,8 @@ static void send_udp(struct srv *s, int kind, const struct rp_addr *local, const
 	srv_udp_queue(s, u, &ss, p, n);
 }
 
-static void send_raw_esp(struct srv *s, const struct rp_addr *local, const struct rp_addr *dst, const uint8_t *p,
-			 size_t n)
+static void send_raw_esp(struct srv *s, const struct rp_addr *local, const struct rp_addr *dst,
+                         const uint8_t *p, size_t n)
 {
 	unsigned pick = s->n_listen;
 	for (unsigned i = 0; i < s->n_listen && pick == s->n_listen; i++)
@@ -85,7 +88,7 @@ static void send_raw_esp(struct srv *s, const struct rp_addr *local, const struc
 		struct sockaddr_storage ss;
 		srv_sockaddr(dst, 0, &ss);
 		if (sendto(s->esp[i].fd, p, n, 0, (struct sockaddr *)&ss,
-			   dst->family == 4 ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) < 0)
+		           dst->family == 4 ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) < 0)
 			rp_logf(&s->log, RP_LOG_WARN, "esp", "raw ESP send failed: %s", strerror(errno));
 		return;
 	}
@@ -137,15 +140,25 @@ static void l2tp_ip_deliver(void *ctx, const struct l2tp_link *link, const uint8
 }
 
 /* A PPP login over a certificate-authenticated SA must be the account the certificate maps to
- * ([ppp] login_must_match_certificate): the IPsec identity and the user are the same person. */
-static int ppp_authorize(void *ctx, const struct l2tp_link *link, const char *account, char *why, size_t whylen)
+ * ([ppp] login_must_match_certificate): the IPsec identity and the user are the same person.
+ * A link over IPsec without its SA record (an allocation that failed) is refused: we cannot tell
+ * what the IPsec layer authenticated, so we must not assume nothing. */
+static int ppp_authorize(void *ctx, const struct l2tp_link *link, const char *account, char *why,
+                         size_t whylen)
 {
 	struct srv *s = ctx;
-	const struct srv_child *ch = link->sa ? child_by_in(C(s), (uint32_t)(link->sa >> 32)) : NULL;
-	if (!ch || !ch->account[0] || !s->conf->login_must_match_certificate || strcmp(ch->account, account) == 0)
+	if (!link->sa)
+		return 0; /* plain L2TP: only with l2tp.allow_plain (debugging), no IPsec identity */
+	const struct srv_child *ch = child_by_in(C(s), (uint32_t)(link->sa >> 32));
+	if (!ch) {
+		snprintf(why, whylen, "no record of the IPsec SA this login arrived over");
+		return -1;
+	}
+	if (!ch->account[0] || !s->conf->login_must_match_certificate || strcmp(ch->account, account) == 0)
 		return 0;
-	snprintf(why, whylen, "the IPsec certificate maps to account \"%s\" (ppp.login_must_match_certificate)",
-		 ch->account);
+	snprintf(why, whylen,
+	         "the IPsec certificate maps to account \"%s\" (ppp.login_must_match_certificate)",
+	         ch->account);
 	return -1;
 }
 
@@ -204,21 +217,25 @@ static void sa_install(struct srv *s, const struct ike_ev_sa *e, uint64_t now)
 	in.auth_key_len = e->in.auth_len;
 
 	uint32_t out_id = 0, in_id = 0;
-	int rc = esp_sa_add(c->sad, &out, now, &out_id);
+	/* room for the record first: an SA pair without one would be unaccounted for (show sas,
+	 * ppp_authorize, deletion) */
+	struct srv_child *nc = grow(c->child, &c->capchild, c->nchild, sizeof *c->child);
+	int rc = nc ? 0 : -ENOMEM;
+	if (nc)
+		c->child = nc;
+	if (!rc)
+		rc = esp_sa_add(c->sad, &out, now, &out_id);
 	in.owner = out_id;
 	if (!rc && (rc = esp_sa_add(c->sad, &in, now, &in_id)) != 0)
 		esp_sa_del(c->sad, out_id);
 	rp_wipe(&in, sizeof in);
 	rp_wipe(&out, sizeof out);
 	if (rc) {
-		rp_logf(&s->log, RP_LOG_ERR, "esp", "cannot install SA pair %08x/%08x: %d", e->spi_in, e->spi_out, rc);
+		rp_logf(&s->log, RP_LOG_ERR, "esp", "cannot install SA pair %08x/%08x: %d", e->spi_in,
+		        e->spi_out, rc);
 		ike_delete_child(c->ike, e->spi_in, now);
 		return;
 	}
-	struct srv_child *nc = grow(c->child, &c->capchild, c->nchild, sizeof *c->child);
-	if (!nc)
-		return;
-	c->child = nc;
 	struct srv_child *ch = &c->child[c->nchild++];
 	memset(ch, 0, sizeof *ch);
 	ch->spi_in = e->spi_in;
@@ -237,11 +254,15 @@ static void sa_install(struct srv *s, const struct ike_ev_sa *e, uint64_t now)
 	snprintf(ch->account, sizeof ch->account, "%s", e->account);
 	ch->since_ms = now;
 	char a[RP_ADDR_STRLEN];
-	rp_logf(&s->log, RP_LOG_INFO, "esp", "SA pair in %08x out %08x with %s (%s) installed", e->spi_in, e->spi_out,
-		rp_addr_str(&e->peer, a, sizeof a), e->udp_encap ? "UDP-encapsulated" : "plain ESP");
+	rp_logf(&s->log, RP_LOG_INFO, "esp", "SA pair in %08x out %08x with %s (%s) installed", e->spi_in,
+	        e->spi_out, rp_addr_str(&e->peer, a, sizeof a),
+	        e->udp_encap ? "UDP-encapsulated" : "plain ESP");
 }
 
-static uint64_t link_sa(const struct srv_child *ch) { return (uint64_t)ch->spi_in << 32 | ch->out_id; }
+static uint64_t link_sa(const struct srv_child *ch)
+{
+	return (uint64_t)ch->spi_in << 32 | ch->out_id;
+}
 
 static void sa_delete(struct srv *s, const struct ike_ev_sa *e, uint64_t now)
 {
@@ -261,7 +282,8 @@ static void ike_event(struct srv *s, struct rp_ev *ev, uint64_t now)
 	char a[RP_ADDR_STRLEN];
 	switch (ev->type) {
 	case IKE_EV_SEND:
-		send_udp(s, ev->src.port == s->conf->natt_port ? SRV_NATT : SRV_IKE, &ev->src, &ev->dst, ev->data, ev->len);
+		send_udp(s, ev->src.port == s->boot->natt_port ? SRV_NATT : SRV_IKE, &ev->src, &ev->dst,
+		         ev->data, ev->len);
 		break;
 	case IKE_EV_SA_INSTALL:
 		sa_install(s, (const struct ike_ev_sa *)ev->data, now);
@@ -271,14 +293,15 @@ static void ike_event(struct srv *s, struct rp_ev *ev, uint64_t now)
 		break;
 	case IKE_EV_IKE_UP: {
 		const struct ike_ev_ike *i = (const struct ike_ev_ike *)ev->data;
-		rp_logf(&s->log, RP_LOG_INFO, "ike", "IKE SA with %s (%s) established%s", rp_addr_str(&i->peer, a, sizeof a),
-			i->peer_id, i->peer_natd ? ", peer behind NAT" : "");
+		rp_logf(&s->log, RP_LOG_INFO, "ike", "IKE SA with %s (%s) established%s",
+		        rp_addr_str(&i->peer, a, sizeof a), i->peer_id,
+		        i->peer_natd ? ", peer behind NAT" : "");
 		break;
 	}
 	case IKE_EV_IKE_DOWN: {
 		const struct ike_ev_ike *i = (const struct ike_ev_ike *)ev->data;
-		rp_logf(&s->log, RP_LOG_INFO, "ike", "IKE SA with %s (%s) down: %s", rp_addr_str(&i->peer, a, sizeof a),
-			i->peer_id, i->reason);
+		rp_logf(&s->log, RP_LOG_INFO, "ike", "IKE SA with %s (%s) down: %s",
+		        rp_addr_str(&i->peer, a, sizeof a), i->peer_id, i->reason);
 		break;
 	}
 	case IKE_EV_KEYLOG:
@@ -317,14 +340,14 @@ static void l2tp_event(struct srv *s, struct rp_ev *ev, uint64_t now)
 			snprintf(x->account, sizeof x->account, "%s", se->account);
 			x->since_ms = now;
 		}
-		rp_logf(&s->log, RP_LOG_INFO, "ppp", "%s is up with %s (tunnel %u session %u)", se->account, ip, se->tid,
-			se->sid);
+		rp_logf(&s->log, RP_LOG_INFO, "ppp", "%s is up with %s (tunnel %u session %u)", se->account,
+		        ip, se->tid, se->sid);
 	} else if (ev->type == L2TP_EV_SESSION_DOWN) {
 		struct srv_sess *x = sess_find(c, se->tid, se->sid);
 		if (x)
 			*x = c->sess[--c->nsess];
 		rp_logf(&s->log, RP_LOG_INFO, "ppp", "session %u/%u (%s, %s) down: %s", se->tid, se->sid,
-			se->account[0] ? se->account : "-", ip, se->text);
+		        se->account[0] ? se->account : "-", ip, se->text);
 	} else if (ev->type == L2TP_EV_TUNNEL_DOWN) {
 		rp_logf(&s->log, RP_LOG_INFO, "l2tp", "tunnel %u down: %s", se->tid, se->text);
 	}
@@ -373,7 +396,8 @@ void srv_core_run(struct srv *s)
 			any = true;
 		}
 	}
-	uint64_t d = ike_next_deadline(c->ike), e = esp_next_deadline(c->sad), l = l2tp_next_deadline(c->l2tp);
+	uint64_t d = ike_next_deadline(c->ike), e = esp_next_deadline(c->sad),
+	         l = l2tp_next_deadline(c->l2tp);
 	if (e < d)
 		d = e;
 	if (l < d)
@@ -386,7 +410,8 @@ void srv_core_run(struct srv *s)
 
 /* ---- input ---- */
 
-void srv_core_esp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr *src, const struct rp_addr *local)
+void srv_core_esp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr *src,
+                  const struct rp_addr *local)
 {
 	struct srv_core *c = C(s);
 	struct rp_buf b;
@@ -413,15 +438,16 @@ void srv_core_esp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr
 	srv_core_run(s);
 }
 
-void srv_core_udp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr *src, const struct rp_addr *local)
+void srv_core_udp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr *src,
+                  const struct rp_addr *local)
 {
 	struct srv_core *c = C(s);
 	uint64_t now = srv_now(s);
 	struct rp_pkt pkt = {.data = data, .len = len, .src = *src, .dst = *local, .rx_ms = now};
 	size_t skip;
-	if (local->port == s->conf->ike_port) {
+	if (local->port == s->boot->ike_port) {
 		ike_input(c->ike, &pkt, now);
-	} else if (local->port == s->conf->natt_port) {
+	} else if (local->port == s->boot->natt_port) {
 		switch (natt_classify(data, len, &skip)) {
 		case NATT_IKE:
 			pkt.data += skip;
@@ -434,9 +460,10 @@ void srv_core_udp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr
 		default:
 			return; /* keepalives need no answer; garbage was counted by dispatch */
 		}
-	} else if (local->port == s->conf->l2tp_port) {
+	} else if (local->port == s->boot->l2tp_port) {
 		if (!s->conf->allow_plain_l2tp) {
-			rp_log_drop(&s->log, now, "l2tp", src, "plain L2TP outside IPsec refused (l2tp.allow_plain = no)", NULL);
+			rp_log_drop(&s->log, now, "l2tp", src,
+			            "plain L2TP outside IPsec refused (l2tp.allow_plain = no)", NULL);
 			return;
 		}
 		struct l2tp_link link = {.sa = 0, .peer = *src};
@@ -461,7 +488,111 @@ static int spi_alloc(void *ctx, uint32_t *spi)
 	return esp_spi_alloc(C(s)->sad, srv_now(s), spi);
 }
 
-static void spi_release(void *ctx, uint32_t spi) { esp_spi_release(C((struct srv *)ctx)->sad, spi); }
+static void spi_release(void *ctx, uint32_t spi)
+{
+	esp_spi_release(C((struct srv *)ctx)->sad, spi);
+}
+
+/* What the cores are handed from one snapshot. They keep pointers into it (the PSK, the tunnel
+ * secret, the group lists, our certificate chain and key), so it lives until a reload has handed
+ * them the next one (DESIGN.md: a core owns what it keeps). */
+struct srv_params {
+	struct conf *cf; /* a reference on the snapshot */
+	struct ike_psk psk;
+	uint16_t groups[16];
+	struct ike_conf ike;
+	struct ppp_conf ppp;
+	struct l2tp_conf l2tp;
+	struct srv_cert cert;
+};
+
+static void params_free(struct srv_params *p)
+{
+	if (!p)
+		return;
+	srv_cert_free(&p->cert);
+	conf_unref(p->cf);
+	rp_wipe(p, sizeof *p);
+	free(p);
+}
+
+static struct srv_params *params_new(struct srv *s, struct conf *cf, char *err, size_t errlen)
+{
+	struct srv_core *c = C(s);
+	struct srv_params *p = calloc(1, sizeof *p);
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	p->cf = conf_ref(cf);
+	if (srv_cert_load(&p->cert, cf, c->db, &s->log, err, errlen)) {
+		params_free(p);
+		return NULL;
+	}
+	struct ike_conf *ic = &p->ike;
+	ike_conf_defaults(ic);
+	p->psk.kind = IKE_PSK_ANY;
+	p->psk.key = (const uint8_t *)cf->psk;
+	p->psk.keylen = strlen(cf->psk);
+	ic->psks = &p->psk;
+	ic->npsk = cf->psk[0] ? 1 : 0;
+	for (unsigned i = 0; i < cf->n_dh_groups && i < RP_ARRAY_LEN(p->groups); i++)
+		p->groups[i] = (uint16_t)cf->dh_groups[i];
+	/* dh_groups bounds Quick Mode's PFS exchange as well as Main Mode's: a weak group must not
+	 * come back through PFS */
+	ic->p1_groups = ic->p2_groups = p->groups;
+	ic->np1_groups = ic->np2_groups = cf->n_dh_groups;
+	ic->p1_life_max_s = cf->phase1_lifetime;
+	ic->p2_life_max_s = cf->phase2_lifetime;
+	/* 0 in the config disables DPD; the core reads 0 as "default", so never is UINT32_MAX s */
+	ic->dpd_idle_s = cf->dpd_delay ? cf->dpd_delay : UINT32_MAX;
+	ic->dpd_timeout_s = cf->dpd_delay && cf->dpd_timeout ? cf->dpd_timeout : UINT32_MAX;
+	ic->spi_alloc = spi_alloc;
+	ic->spi_release = spi_release;
+	ic->spi_ctx = s;
+	ic->keylog = cf->keylog[0] != 0;
+	ic->natt_port = (uint16_t)s->boot->natt_port;
+	srv_cert_ike_conf(&p->cert, cf, ic);
+
+	struct ppp_conf *pc = &p->ppp;
+	ppp_conf_defaults(pc);
+	pc->mru = (uint16_t)cf->mru;
+	pc->auth_methods = cf->auth; /* conf's bits are auth/'s: PAP 1, CHAP 2, MS-CHAPv2 4 */
+	pc->local_ip = rp_get_u32(s->boot->tun_addr.ip);
+	for (unsigned i = 0; i < cf->n_dns; i++)
+		pc->dns[i] = rp_get_u32(cf->dns[i].ip);
+	for (unsigned i = 0; i < cf->n_wins; i++)
+		pc->nbns[i] = rp_get_u32(cf->wins[i].ip);
+	pc->echo_interval_s = cf->lcp_echo_interval;
+	pc->echo_fails = cf->lcp_echo_failure;
+
+	struct l2tp_conf *lc = &p->l2tp;
+	lc->host_name = "rampart";
+	lc->secret = (const uint8_t *)cf->tunnel_secret;
+	lc->secret_len = strlen(cf->tunnel_secret);
+	lc->recv_window = (uint16_t)cf->receive_window;
+	lc->hello_s = cf->hello_interval;
+	lc->idle_setup_s = 120; /* a tunnel left without sessions is closed after 2 min */
+	lc->ppp = pc;
+	lc->db = c->db;
+	lc->pool = c->pool;
+	lc->log = &s->log;
+	lc->data_send = l2tp_data_send;
+	lc->ip_deliver = l2tp_ip_deliver;
+	lc->data_ctx = s;
+	lc->ppp_authorize = ppp_authorize;
+	return p;
+}
+
+static int pool_apply(struct auth_pool *pool, const struct conf *cf)
+{
+	uint32_t r[CONF_MAX_ADDRS][2];
+	for (unsigned i = 0; i < cf->n_pool; i++) {
+		r[i][0] = rp_get_u32(cf->pool[i].first.ip);
+		r[i][1] = rp_get_u32(cf->pool[i].last.ip);
+	}
+	return auth_pool_set_ranges(pool, (const uint32_t(*)[2])r, cf->n_pool);
+}
 
 int srv_core_init(struct srv *s, char *err, size_t errlen)
 {
@@ -479,27 +610,6 @@ int srv_core_init(struct srv *s, char *err, size_t errlen)
 	struct esp_conf ec = {.replay_window = cf->replay_window, .keylog = cf->keylog[0] != 0};
 	c->sad = esp_sad_new(&ec, &c->rng_nonce, &s->log);
 
-	ike_conf_defaults(&c->ike_conf);
-	c->psk.kind = IKE_PSK_ANY;
-	c->psk.key = (const uint8_t *)cf->psk;
-	c->psk.keylen = strlen(cf->psk);
-	c->ike_conf.psks = &c->psk;
-	c->ike_conf.npsk = cf->psk[0] ? 1 : 0;
-	for (unsigned i = 0; i < cf->n_dh_groups; i++)
-		c->groups[i] = (uint16_t)cf->dh_groups[i];
-	c->ike_conf.p1_groups = c->groups;
-	c->ike_conf.np1_groups = cf->n_dh_groups;
-	c->ike_conf.p1_life_max_s = cf->phase1_lifetime;
-	c->ike_conf.p2_life_max_s = cf->phase2_lifetime;
-	/* 0 in the config disables DPD; the core reads 0 as "default", so never is UINT32_MAX s */
-	c->ike_conf.dpd_idle_s = cf->dpd_delay ? cf->dpd_delay : UINT32_MAX;
-	c->ike_conf.dpd_timeout_s = cf->dpd_delay && cf->dpd_timeout ? cf->dpd_timeout : UINT32_MAX;
-	c->ike_conf.spi_alloc = spi_alloc;
-	c->ike_conf.spi_release = spi_release;
-	c->ike_conf.spi_ctx = s;
-	c->ike_conf.keylog = cf->keylog[0] != 0;
-	c->ike_conf.natt_port = (uint16_t)cf->natt_port;
-
 	/* The state directory holds NT hashes (password equivalents): created 0700. */
 	char dir[sizeof cf->state_dir];
 	snprintf(dir, sizeof dir, "%s", cf->state_dir);
@@ -516,47 +626,51 @@ int srv_core_init(struct srv *s, char *err, size_t errlen)
 	c->db = auth_db_open(cf->state_dir, err, errlen);
 	if (!c->db)
 		return -1;
-	if (srv_cert_load(&c->cert, cf, c->db, &s->log, err, errlen))
-		return -1;
-	srv_cert_ike_conf(&c->cert, cf, &c->ike_conf);
-	/* IKE draws DH private values too: the key-level generator */
-	c->ike = ike_new(&c->ike_conf, &c->rng_key, &s->log);
-	if (!c->ike) {
-		snprintf(err, errlen, "cannot start IKE%s", cf->certificate[0] ? " (is the private key RSA and usable?)" : "");
+	c->pool = auth_pool_new();
+	if (!c->pool || pool_apply(c->pool, cf)) {
+		snprintf(err, errlen, "cannot set up the address pool");
 		return -1;
 	}
-	c->pool = auth_pool_new();
-	for (unsigned i = 0; c->pool && i < cf->n_pool; i++)
-		auth_pool_add_range(c->pool, rp_get_u32(cf->pool[i].first.ip), rp_get_u32(cf->pool[i].last.ip));
-	ppp_conf_defaults(&c->ppp_conf);
-	c->ppp_conf.mru = (uint16_t)cf->mru;
-	c->ppp_conf.auth_methods = cf->auth; /* conf's bits are auth/'s: PAP 1, CHAP 2, MS-CHAPv2 4 */
-	c->ppp_conf.local_ip = rp_get_u32(cf->tun_addr.ip);
-	for (unsigned i = 0; i < cf->n_dns; i++)
-		c->ppp_conf.dns[i] = rp_get_u32(cf->dns[i].ip);
-	for (unsigned i = 0; i < cf->n_wins; i++)
-		c->ppp_conf.nbns[i] = rp_get_u32(cf->wins[i].ip);
-	c->ppp_conf.echo_interval_s = cf->lcp_echo_interval;
-	c->ppp_conf.echo_fails = cf->lcp_echo_failure;
-	c->l2tp_conf.host_name = "rampart";
-	c->l2tp_conf.secret = (const uint8_t *)cf->tunnel_secret;
-	c->l2tp_conf.secret_len = strlen(cf->tunnel_secret);
-	c->l2tp_conf.recv_window = (uint16_t)cf->receive_window;
-	c->l2tp_conf.hello_s = cf->hello_interval;
-	c->l2tp_conf.idle_setup_s = 120; /* a tunnel left without sessions is closed after 2 min */
-	c->l2tp_conf.ppp = &c->ppp_conf;
-	c->l2tp_conf.db = c->db;
-	c->l2tp_conf.pool = c->pool;
-	c->l2tp_conf.log = &s->log;
-	c->l2tp_conf.data_send = l2tp_data_send;
-	c->l2tp_conf.ip_deliver = l2tp_ip_deliver;
-	c->l2tp_conf.data_ctx = s;
-	c->l2tp_conf.ppp_authorize = ppp_authorize;
-	c->l2tp = l2tp_new(&c->l2tp_conf, &c->rng_random, srv_now(s));
-	if (!c->sad || !c->ike || !c->pool || !c->l2tp) {
+	c->p = params_new(s, s->conf, err, errlen);
+	if (!c->p)
+		return -1;
+	/* IKE draws DH private values too: the key-level generator */
+	c->ike = ike_new(&c->p->ike, &c->rng_key, &s->log);
+	if (!c->ike) {
+		snprintf(err, errlen, "cannot start IKE%s",
+		         cf->certificate[0] ? " (is the private key RSA and usable?)" : "");
+		return -1;
+	}
+	c->l2tp = l2tp_new(&c->p->l2tp, &c->rng_random, srv_now(s));
+	if (!c->sad || !c->l2tp) {
 		snprintf(err, errlen, "cannot create the protocol cores (out of memory?)");
 		return -1;
 	}
+	return 0;
+}
+
+int srv_core_reconf(struct srv *s, struct conf *cf, char *err, size_t errlen)
+{
+	struct srv_core *c = C(s);
+	struct srv_params *np = params_new(s, cf, err, errlen);
+	if (!np)
+		return -1;
+	if (pool_apply(c->pool, cf)) {
+		snprintf(err, errlen, "the new address pool cannot be set up (overlapping ranges?)");
+		params_free(np);
+		return -1;
+	}
+	if (ike_reconf(c->ike, &np->ike)) {
+		snprintf(err, errlen,
+		         "IKE refused the new configuration (is the private key RSA and usable?)");
+		pool_apply(c->pool, c->p->cf);
+		params_free(np);
+		return -1;
+	}
+	l2tp_reconf(c->l2tp, &np->l2tp);
+	esp_sad_set_keylog(c->sad, cf->keylog[0] != 0);
+	params_free(c->p);
+	c->p = np;
 	return 0;
 }
 
@@ -584,14 +698,10 @@ void srv_core_delete_sas(struct srv *s)
 	srv_core_run(s);
 }
 
-void srv_core_reload(struct srv *s)
+size_t srv_core_sessions(struct srv *s)
 {
-	struct srv_core *c = C(s);
-	if (c && c->cert.trust && srv_cert_reload_crl(&c->cert) < 0)
-		rp_logf(&s->log, RP_LOG_ERR, "server", "reloading CA/CRL files failed; the previous ones stay");
+	return C(s) ? C(s)->nsess : 0;
 }
-
-size_t srv_core_sessions(struct srv *s) { return C(s) ? C(s)->nsess : 0; }
 
 void srv_core_free(struct srv *s)
 {
@@ -604,8 +714,8 @@ void srv_core_free(struct srv *s)
 		ike_free(c->ike);
 	if (c->sad)
 		esp_sad_free(c->sad);
+	params_free(c->p);
 	auth_pool_free(c->pool);
-	srv_cert_free(&c->cert);
 	auth_db_close(c->db);
 	free(c->child);
 	free(c->sess);
@@ -614,7 +724,10 @@ void srv_core_free(struct srv *s)
 	s->core = NULL;
 }
 
-static const char *esp_name(uint16_t t) { return t == IKE_ESP_3DES ? "3DES" : "AES-CBC"; }
+static const char *esp_name(uint16_t t)
+{
+	return t == IKE_ESP_3DES ? "3DES" : "AES-CBC";
+}
 static const char *auth_name(uint16_t a)
 {
 	switch (a) {
@@ -636,8 +749,8 @@ void srv_core_show_sas(struct srv *s, void (*line)(void *ctx, const char *text),
 	struct srv_core *c = C(s);
 	uint64_t now = srv_now(s);
 	char buf[512], a[RP_ADDR_STRLEN], ip[INET_ADDRSTRLEN];
-	snprintf(buf, sizeof buf, "%zu IPsec SA pairs, %zu PPP sessions up, %u addresses leased", c->nchild, c->nsess,
-		 auth_pool_in_use(c->pool));
+	snprintf(buf, sizeof buf, "%zu IPsec SA pairs, %zu PPP sessions up, %u addresses leased", c->nchild,
+	         c->nsess, auth_pool_in_use(c->pool));
 	line(ctx, buf);
 	for (size_t i = 0; i < c->nchild; i++) {
 		const struct srv_child *ch = &c->child[i];
@@ -652,15 +765,19 @@ void srv_core_show_sas(struct srv *s, void (*line)(void *ctx, const char *text),
 		uint32_t be = se ? htonl(se->ip) : 0;
 		inet_ntop(AF_INET, &be, ip, sizeof ip);
 		snprintf(buf, sizeof buf,
-			 "peer %s nat %s id %s | ike %02x%02x%02x%02x%02x%02x%02x%02x | esp in %08x out %08x %s-%u/%s "
-			 "in %llu pkts %llu bytes out %llu pkts %llu bytes age %llus | account %s ip %s l2tp %u/%u%s%s",
-			 rp_addr_str(&ch->peer, a, sizeof a), ch->udp_encap ? "yes" : "no", ch->peer_id, ch->icky[0],
-			 ch->icky[1], ch->icky[2], ch->icky[3], ch->icky[4], ch->icky[5], ch->icky[6], ch->icky[7],
-			 ch->spi_in, ch->spi_out, esp_name(ch->transform), ch->transform == IKE_ESP_3DES ? 192 : ch->keybits,
-			 auth_name(ch->auth), (unsigned long long)in.packets, (unsigned long long)in.bytes,
-			 (unsigned long long)out.packets, (unsigned long long)out.bytes,
-			 (unsigned long long)((now - ch->since_ms) / 1000u), se ? se->account : "-", se ? ip : "-",
-			 se ? se->tid : 0, se ? se->sid : 0, ch->account[0] ? " | certificate account " : "", ch->account);
+		         "peer %s nat %s id %s | ike %02x%02x%02x%02x%02x%02x%02x%02x | esp in %08x out %08x "
+		         "%s-%u/%s "
+		         "in %llu pkts %llu bytes out %llu pkts %llu bytes age %llus | account %s ip %s l2tp "
+		         "%u/%u%s%s",
+		         rp_addr_str(&ch->peer, a, sizeof a), ch->udp_encap ? "yes" : "no", ch->peer_id,
+		         ch->icky[0], ch->icky[1], ch->icky[2], ch->icky[3], ch->icky[4], ch->icky[5],
+		         ch->icky[6], ch->icky[7], ch->spi_in, ch->spi_out, esp_name(ch->transform),
+		         ch->transform == IKE_ESP_3DES ? 192 : ch->keybits, auth_name(ch->auth),
+		         (unsigned long long)in.packets, (unsigned long long)in.bytes,
+		         (unsigned long long)out.packets, (unsigned long long)out.bytes,
+		         (unsigned long long)((now - ch->since_ms) / 1000u), se ? se->account : "-",
+		         se ? ip : "-", se ? se->tid : 0, se ? se->sid : 0,
+		         ch->account[0] ? " | certificate account " : "", ch->account);
 		line(ctx, buf);
 	}
 	/* sessions over plain L2TP (l2tp.allow_plain, debugging only) have no SA pair */
@@ -670,8 +787,9 @@ void srv_core_show_sas(struct srv *s, void (*line)(void *ctx, const char *text),
 			continue;
 		uint32_t be = htonl(se->ip);
 		inet_ntop(AF_INET, &be, ip, sizeof ip);
-		snprintf(buf, sizeof buf, "plain L2TP (no IPsec) | account %s ip %s l2tp %u/%u age %llus", se->account, ip,
-			 se->tid, se->sid, (unsigned long long)((now - se->since_ms) / 1000u));
+		snprintf(buf, sizeof buf, "plain L2TP (no IPsec) | account %s ip %s l2tp %u/%u age %llus",
+		         se->account, ip, se->tid, se->sid,
+		         (unsigned long long)((now - se->since_ms) / 1000u));
 		line(ctx, buf);
 	}
 }

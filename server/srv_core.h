@@ -34,18 +34,15 @@ struct srv_sess {
 	uint64_t since_ms;
 };
 
+struct srv_params;
+
 struct srv_core {
-	struct ike_conf ike_conf;
-	struct ike_psk psk;
-	uint16_t groups[16];
+	struct srv_params *p; /* what the cores were handed from the snapshot in force */
 	struct ike *ike;
 	struct esp_sad *sad;
 	struct l2tp *l2tp;
-	struct l2tp_conf l2tp_conf;
-	struct ppp_conf ppp_conf;
 	struct auth_db *db;
 	struct auth_pool *pool;
-	struct srv_cert cert;
 	struct rp_rng rng_nonce, rng_random, rng_key;
 	struct srv_child *child;
 	size_t nchild, capchild;
@@ -62,7 +59,10 @@ void srv_core_esp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr
 void srv_core_tun(struct srv *s, const uint8_t *pkt, size_t len);
 /* Runs due timers and drains every core's events; rearms the loop timer. */
 void srv_core_run(struct srv *s);
-void srv_core_reload(struct srv *s); /* SIGHUP: what the cores can take without a restart (CRL) */
+/* Reload: every core gets its values from cf (PSK, groups, lifetimes, DPD, certificate, key, CA,
+ * CRL, pool, PPP and L2TP options) for the next negotiation or session; what is up stays up.
+ * -1 with err when cf cannot be applied (unreadable certificate, bad pool): nothing changed. */
+int srv_core_reconf(struct srv *s, struct conf *cf, char *err, size_t errlen);
 void srv_core_show_sas(struct srv *s, void (*line)(void *ctx, const char *text), void *ctx);
 /* SIGTERM, in two steps: close every PPP session (LCP Terminate, then CDN/StopCCN once the
  * client acknowledges), and when they are gone or time is up, delete every IPsec SA (IKE DELETE).

@@ -54,7 +54,29 @@ static void out_body(struct ctl_conn *c, const char *text)
 	}
 }
 
-static void show_line(void *ctx, const char *text) { out_add(ctx, "- %s\n", text); }
+static void show_line(void *ctx, const char *text)
+{
+	out_add(ctx, "- %s\n", text);
+}
+
+/* The values in force: a key read only at start shows the value it started with, and the file's
+ * newer one as pending. Secrets are masked. */
+static void show_config(struct ctl_conn *c)
+{
+	struct srv *s = c->s;
+	char v[1024], nv[1024];
+	for (size_t i = 0; i < conf_key_count(); i++) {
+		bool pending = conf_key_needs_restart(i) && conf_key_differs(s->boot, s->conf, i);
+		conf_key_format(pending ? s->boot : s->conf, i, v, sizeof v);
+		if (pending) {
+			conf_key_format(s->conf, i, nv, sizeof nv);
+			out_add(c, "- %s.%s = %s (pending restart: %s)\n", conf_key_section(i),
+			        conf_key_name(i), v, nv);
+		} else {
+			out_add(c, "- %s.%s = %s\n", conf_key_section(i), conf_key_name(i), v);
+		}
+	}
+}
 
 static const char *prop_value(int argc, char **argv, const char *name)
 {
@@ -101,9 +123,7 @@ static const char *handle(struct ctl_conn *c, int argc, char **argv)
 	struct srv *s = c->s;
 #define IS(i, w) (argc > (i) && strcasecmp(argv[i], (w)) == 0)
 	if (argc == 2 && IS(0, "show") && IS(1, "config")) {
-		char buf[8192];
-		conf_dump(s->conf, buf, sizeof buf);
-		out_body(c, buf);
+		show_config(c);
 		return NULL;
 	}
 	if (argc == 2 && IS(0, "show") && IS(1, "stats")) {
@@ -113,8 +133,8 @@ static const char *handle(struct ctl_conn *c, int argc, char **argv)
 		if (!f)
 			return "out of memory";
 		disp_print(&s->disp, f);
-		fprintf(f, "udp sent: %llu datagrams in %llu sendmmsg batches\n", (unsigned long long)s->tx_datagrams,
-			(unsigned long long)s->tx_batches);
+		fprintf(f, "udp sent: %llu datagrams in %llu sendmmsg batches\n",
+		        (unsigned long long)s->tx_datagrams, (unsigned long long)s->tx_batches);
 		fclose(f);
 		out_body(c, buf);
 		free(buf);
@@ -125,12 +145,12 @@ static const char *handle(struct ctl_conn *c, int argc, char **argv)
 		return NULL;
 	}
 	if (argc == 1 && IS(0, "reload")) {
-		srv_reload(s, "rampartctl");
-		return NULL;
+		static char err[512];
+		return srv_reload(s, "rampartctl", show_line, c, err, sizeof err) ? err : NULL;
 	}
 	if (IS(0, "ipsec") && IS(1, "dynamic") && IS(2, "show") && IS(3, "config")) {
-		out_add(c, "- ipsecdiagnostics = %d\n- ikelogging = %d\n- ipsecloginterval = %u\n", s->log.level,
-			s->log.ikelogging, s->log.interval_s);
+		out_add(c, "- ipsecdiagnostics = %d\n- ikelogging = %d\n- ipsecloginterval = %u\n",
+		        s->log.level, s->log.ikelogging, s->log.interval_s);
 		return NULL;
 	}
 	if (IS(0, "ipsec") && IS(1, "dynamic") && IS(2, "set") && IS(3, "config"))
@@ -232,8 +252,8 @@ static void on_connection(uv_stream_t *server, int status)
 
 int srv_ctl_start(struct srv *s, char *err, size_t errlen)
 {
-	const char *path = s->conf->control_socket;
-	char dir[sizeof s->conf->control_socket];
+	const char *path = s->boot->control_socket;
+	char dir[sizeof s->boot->control_socket];
 	snprintf(dir, sizeof dir, "%s", path);
 	char *slash = strrchr(dir, '/');
 	if (slash && slash != dir) {

@@ -41,7 +41,8 @@ struct srv_raw {
 
 struct srv {
 	uv_loop_t loop;
-	struct conf *conf;
+	struct conf *conf; /* the snapshot in force (the last one loaded) */
+	struct conf *boot; /* the one at start: the keys that need a restart (conf_key_needs_restart) */
 	char conf_path[512];
 	bool foreground;
 	struct rp_log log;
@@ -71,7 +72,11 @@ struct srv {
 
 int srv_tun_open(const struct conf *c, int *fd, char *err, size_t errlen);
 int srv_ctl_start(struct srv *s, char *err, size_t errlen);
-void srv_reload(struct srv *s, const char *why);
+/* Loads the file again and hands it to the cores. Reports "applied: KEY ..." and "restart
+ * needed: KEY ..." through line (may be NULL) and the log; -1 (running configuration kept) when
+ * the file is invalid or cannot be applied, with the reason in err. */
+int srv_reload(struct srv *s, const char *why, void (*line)(void *ctx, const char *text), void *ctx, char *err,
+	       size_t errlen);
 void srv_stop(struct srv *s, const char *why);
 void srv_apply_log(struct srv *s);
 uint64_t srv_now(struct srv *s);
