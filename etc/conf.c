@@ -462,6 +462,23 @@ bool conf_key_needs_restart(size_t i)
 	return conf_keys[i].restart;
 }
 
+enum conf_value_kind conf_key_kind(size_t i)
+{
+	switch (conf_keys[i].type) {
+	case CT_UINT:
+		return CONF_VALUE_NUMBER;
+	case CT_BOOL:
+		return CONF_VALUE_BOOL;
+	case CT_STR:
+	case CT_CIDR:
+		return CONF_VALUE_STRING;
+	case CT_GROUPS:
+		return CONF_VALUE_NUMBERS;
+	default:
+		return CONF_VALUE_STRINGS;
+	}
+}
+
 size_t conf_key_format(const struct conf *c, size_t i, char *out, size_t n)
 {
 	return key_format(c, &conf_keys[i], out, n, true);

@@ -104,6 +104,8 @@ size_t conf_key_count(void);
 const char *conf_key_section(size_t i);
 const char *conf_key_name(size_t i);
 bool conf_key_needs_restart(size_t i); /* the [server] keys: read once at start */
+enum conf_value_kind { CONF_VALUE_NUMBER, CONF_VALUE_BOOL, CONF_VALUE_STRING, CONF_VALUE_NUMBERS, CONF_VALUE_STRINGS };
+enum conf_value_kind conf_key_kind(size_t i); /* how conf_key_format's text reads as JSON */
 size_t conf_key_format(const struct conf *c, size_t i, char *out, size_t n); /* secrets masked */
 bool conf_key_differs(const struct conf *a, const struct conf *b, size_t i);
 

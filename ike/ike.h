@@ -257,6 +257,7 @@ struct ike_ev_sa {
 	uint16_t enc_key_bits;
 	uint16_t encap;             /* as negotiated: 2, 4 or 61444 */
 	bool udp_encap;             /* RFC 3948 ESP-in-UDP on 4500 */
+	bool local_natd;            /* we are behind a NAT (NAT-D): keepalives are ours to send */
 	struct rp_addr local, peer; /* outer endpoints (ports meaningful when udp_encap) */
 	struct rp_addr peer_inner;  /* NAT-OA original address (or outer), port = client's L2TP port
 	                             * from its ID (0 = any) */
@@ -268,6 +269,30 @@ struct ike_ev_sa {
 	char account[IKE_ACCOUNT_LEN]; /* of its IKE SA (certificate authentication), else "" */
 	struct ike_ev_keys in, out;
 };
+
+/* ---- counters ------------------------------------------------------------------------------ */
+
+/* How negotiations ended, for `show stats`. Phase 1 is counted once per IKE SA (a PSK mismatch
+ * when its first MM5 fails to authenticate, a timeout only for SAs that never got a verdict);
+ * refusals that create no SA (no proposal, Aggressive Mode, the SA limit) once per message. */
+enum ike_result {
+	IKE_R_OK,           /* Main Mode completed */
+	IKE_R_PSK_MISMATCH, /* MM5 did not authenticate with any candidate key */
+	IKE_R_NO_PROPOSAL,  /* nothing in the offer is allowed (dh_groups, ciphers) */
+	IKE_R_CERT_REFUSED, /* the certificate or its account was refused */
+	IKE_R_TIMEOUT,      /* a half-open Main Mode never finished */
+	IKE_R_AGGRESSIVE,   /* Aggressive Mode refused */
+	IKE_R_LIMIT,        /* the IKE SA limit was reached */
+	IKE_R_QM_OK,        /* Quick Mode installed an SA pair */
+	IKE_R_QM_NO_PROPOSAL,
+	IKE_R_N
+};
+struct ike_stats {
+	uint64_t result[IKE_R_N];
+};
+struct ike;
+const char *ike_result_name(enum ike_result r); /* "ok", "psk_mismatch", ... */
+void ike_get_stats(const struct ike *ike, struct ike_stats *st);
 
 /* ---- the core ------------------------------------------------------------------------------ */
 
@@ -294,6 +319,15 @@ int ike_delete_child(struct ike *ike, uint32_t spi_in, uint64_t now_ms);
 int ike_delete_ike(struct ike *ike, const uint8_t icky[8], const uint8_t rcky[8], uint64_t now_ms);
 /* Shutdown: the same for every IKE SA and orphaned IPsec SA; the events are queued as usual. */
 void ike_delete_all(struct ike *ike, uint64_t now_ms);
+/* One established IKE SA, for `show sas` and the monitor. -1 when there is none by these cookies. */
+struct ike_sa_info {
+	char proposal[64]; /* e.g. "AES-CBC-256/SHA1/MODP-2048" */
+	bool rsa_sig;      /* authenticated by certificate (else PSK) */
+	uint32_t life_s;
+	uint64_t established_ms, expire_ms; /* the core's clock */
+	bool peer_natd, local_natd;
+};
+int ike_sa_get_info(const struct ike *ike, const uint8_t icky[8], const uint8_t rcky[8], struct ike_sa_info *out);
 /* Count of IKE SAs (any state) and of installed IPsec SA pairs. */
 size_t ike_sa_count(const struct ike *ike);
 size_t ike_child_count(const struct ike *ike);

@@ -172,12 +172,14 @@ struct ike_sa {
 	struct ike_sa *next; /* all SAs */
 	uint8_t icky[8], rcky[8];
 	enum ike_state state;
+	bool counted; /* its phase-1 result is in ike.st */
 	struct rp_addr local, peer;
 	enum ike_natt natt;
 	bool nat_local, nat_peer;
 	struct ike_vids vids;
 	struct ike_p1_choice ch;
 	uint64_t created_ms, expire_ms, last_rx_ms;
+	uint64_t est_ms; /* when Main Mode completed */
 	uint64_t dpd_next_ms;
 	uint32_t dpd_seq, dpd_pending;
 
@@ -223,9 +225,11 @@ struct ike {
 	gnutls_privkey_t key;   /* conf.key_der imported (RSA signatures), NULL without */
 	bool sig_ok;            /* RSA signature authentication configured */
 	size_t frag_bytes;      /* held by all reassemblies (ike_frag.c) */
+	struct ike_stats st;
 };
 
 /* ike_sa.c */
+void ike_count(struct ike *ike, struct ike_sa *sa, enum ike_result r); /* sa NULL: per message */
 struct ike_sa *ike_sa_find(struct ike *ike, const uint8_t icky[8], const uint8_t rcky[8]);
 struct ike_sa *ike_sa_find_half(struct ike *ike, const uint8_t icky[8], const struct rp_addr *peer);
 struct ike_sa *ike_sa_add(struct ike *ike);           /* allocated, not yet in the table */

@@ -39,6 +39,7 @@ void ike_refuse_aggressive(struct ike *ike, const struct rp_pkt *pkt, const stru
 	rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "Aggressive Mode refused",
 	            "(not offered: its PSK hash is open to offline guessing); answering NO-PROPOSAL-CHOSEN");
 	send_clear_notify(ike, pkt, m, ISAKMP_N_NO_PROPOSAL_CHOSEN);
+	ike_count(ike, NULL, IKE_R_AGGRESSIVE);
 }
 
 /* ---- PSK lookup ------------------------------------------------------------------------------ */
@@ -134,10 +135,12 @@ int ike_mm_first(struct ike *ike, const struct rp_pkt *pkt, const struct isakmp_
 		rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "NO-PROPOSAL-CHOSEN", "(Main Mode): %s",
 		            why);
 		send_clear_notify(ike, pkt, m, ISAKMP_N_NO_PROPOSAL_CHOSEN);
+		ike_count(ike, NULL, IKE_R_NO_PROPOSAL);
 		return -1;
 	}
 	if (ike->count >= ike->conf.max_sa) {
 		rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "IKE SA limit reached", NULL);
+		ike_count(ike, NULL, IKE_R_LIMIT);
 		return -1;
 	}
 	struct ike_sa *sa = ike_sa_add(ike);
@@ -377,6 +380,7 @@ static int mm5(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 		            : best_fail == 2 ? "PSK matched a key bound to another identity"
 		                             : "PSK mismatch: MM5 does not decrypt to a valid message",
 		            "(Main Mode, %zu key(s) tried)", nc);
+		ike_count(ike, sa, IKE_R_PSK_MISMATCH);
 		rp_wipe(&k, sizeof k);
 		return -1;
 	}
@@ -427,6 +431,9 @@ int ike_mm_finish(struct ike *ike, struct ike_sa *sa, uint8_t *buf, size_t n, si
 		return -1;
 	}
 	sa->state = IKE_ST_EST;
+	sa->est_ms = ike->now;
+	sa->counted = false; /* a PSK candidate that failed before the one that worked */
+	ike_count(ike, sa, IKE_R_OK);
 	sa->last_rx_ms = ike->now;
 	sa->expire_ms = ike->now + (uint64_t)sa->ch.life_s * 1000;
 	sa->dpd_next_ms = ike->now + (uint64_t)ike->conf.dpd_idle_s * 1000;

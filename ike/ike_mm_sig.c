@@ -44,6 +44,7 @@ static int refuse(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, 
 	            : notify == ISAKMP_N_INVALID_SIGNATURE      ? "INVALID-SIGNATURE"
 	                                                        : "AUTHENTICATION-FAILED");
 	sa->state = IKE_ST_FAILED;
+	ike_count(ike, sa, IKE_R_CERT_REFUSED);
 	uint8_t spi[16];
 	memcpy(spi, sa->icky, 8);
 	memcpy(spi + 8, sa->rcky, 8);

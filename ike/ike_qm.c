@@ -103,6 +103,7 @@ static int install(struct ike *ike, struct ike_sa *sa, struct ike_qm *q)
 	ev->src = sa->local;
 	ev->dst = sa->peer;
 	rp_evq_push(&ike->evq, ev);
+	ike_count(ike, NULL, IKE_R_QM_OK);
 	rp_wipe(&c->ev.in, sizeof c->ev.in); /* the SAD holds the keys now */
 	rp_wipe(&c->ev.out, sizeof c->ev.out);
 	rp_wipe(&q->sa.in, sizeof q->sa.in);
@@ -206,6 +207,7 @@ static int qm1(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 		            why);
 		ike_info_send_notify(ike, sa, ISAKMP_PROTO_ESP, NULL, 0, ISAKMP_N_NO_PROPOSAL_CHOSEN, NULL,
 		                     0);
+		ike_count(ike, NULL, IKE_R_QM_NO_PROPOSAL);
 		goto out;
 	}
 	struct ike_dh dh;
@@ -317,6 +319,7 @@ static int qm1(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 	e->enc_key_bits = ch.keylen;
 	e->encap = ch.encap;
 	e->udp_encap = udp;
+	e->local_natd = sa->nat_local;
 	e->local = sa->local;
 	e->peer = sa->peer;
 	e->peer_inner = natoa_i;

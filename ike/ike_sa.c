@@ -136,6 +136,51 @@ int ike_reconf(struct ike *ike, const struct ike_conf *conf)
 	return 0;
 }
 
+void ike_count(struct ike *ike, struct ike_sa *sa, enum ike_result r)
+{
+	if (sa) {
+		if (sa->counted)
+			return;
+		sa->counted = true;
+	}
+	ike->st.result[r]++;
+}
+
+const char *ike_result_name(enum ike_result r)
+{
+	static const char *const n[IKE_R_N] = {"ok",           "psk_mismatch",  "no_proposal",
+	                                       "cert_refused", "timeout",       "aggressive_refused",
+	                                       "limit",        "quick_mode_ok", "quick_mode_no_proposal"};
+	return r < IKE_R_N ? n[r] : "?";
+}
+
+void ike_get_stats(const struct ike *ike, struct ike_stats *st)
+{
+	*st = ike->st;
+}
+
+int ike_sa_get_info(const struct ike *ike, const uint8_t icky[8], const uint8_t rcky[8],
+                    struct ike_sa_info *out)
+{
+	struct ike_sa *sa = ike_sa_find((struct ike *)ike, icky, rcky);
+	memset(out, 0, sizeof *out);
+	if (!sa || sa->state != IKE_ST_EST)
+		return -1;
+	if (sa->ch.enc == IKE_ENC_3DES)
+		snprintf(out->proposal, sizeof out->proposal, "%s/%s/%s", ike_enc_name(sa->ch.enc),
+		         ike_hash_name(sa->ch.hash), ike_dh_name(sa->ch.group));
+	else
+		snprintf(out->proposal, sizeof out->proposal, "%s-%u/%s/%s", ike_enc_name(sa->ch.enc),
+		         sa->ch.keylen, ike_hash_name(sa->ch.hash), ike_dh_name(sa->ch.group));
+	out->rsa_sig = sa->ch.auth == IKE_AUTH_RSA_SIG;
+	out->life_s = sa->ch.life_s;
+	out->established_ms = sa->est_ms;
+	out->expire_ms = sa->expire_ms;
+	out->peer_natd = sa->nat_peer;
+	out->local_natd = sa->nat_local;
+	return 0;
+}
+
 void ike_free(struct ike *ike)
 {
 	if (!ike)
@@ -592,6 +637,7 @@ int ike_tick(struct ike *ike, uint64_t now)
 			rp_logf(ike->log, RP_LOG_WARN, "ike",
 			        "half-open Main Mode from %s timed out in state %d",
 			        rp_addr_str(&sa->peer, who, sizeof who), sa->state);
+			ike_count(ike, sa, IKE_R_TIMEOUT);
 			ike_sa_remove(ike, sa, NULL, false);
 			continue;
 		}

@@ -297,12 +297,27 @@ int l2tp_output_ip(struct l2tp *l, uint32_t dst, const uint8_t *pkt, size_t n, u
 void l2tp_link_gone(struct l2tp *l, uint64_t sa, uint64_t now_ms);
 /* Shutdown: StopCCN (result 6, §4.4.2) on every tunnel, ending their sessions without CDNs. */
 void l2tp_stop_all(struct l2tp *l, uint64_t now_ms);
+/* Close a tunnel (admin): StopCCN (result 1, §4.4.2) ending its sessions without CDNs. */
+int l2tp_stop_tunnel(struct l2tp *l, uint16_t tid, uint64_t now_ms);
 /* Close a session (admin): CDN to the peer, SESSION_DOWN event. */
 int l2tp_close_session(struct l2tp *l, uint16_t tid, uint16_t sid, uint64_t now_ms);
+
+/* PPP logins by result (show stats). */
+enum l2tp_auth_result {
+	L2TP_AUTH_OK,
+	L2TP_AUTH_BAD_PASSWORD,
+	L2TP_AUTH_DISABLED,
+	L2TP_AUTH_NO_PERMISSION, /* unknown account, method or right refused */
+	L2TP_AUTH_REFUSED,       /* ppp_authorize said no (login does not match the certificate) */
+	L2TP_AUTH_NO_ADDRESS,    /* pool exhausted or static address in use */
+	L2TP_AUTH_R_N
+};
+const char *l2tp_auth_result_name(int r);
 
 struct l2tp_stats {
 	unsigned tunnels, sessions, sessions_up;
 	uint64_t rx_ctl, rx_data, tx_ctl, rexmits, drops, dups;
+	uint64_t auth[L2TP_AUTH_R_N];
 };
 void l2tp_get_stats(const struct l2tp *l, struct l2tp_stats *st);
 

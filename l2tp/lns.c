@@ -383,6 +383,25 @@ void l2tp_stop_all(struct l2tp *l, uint64_t now_ms)
 	reap(l);
 }
 
+int l2tp_stop_tunnel(struct l2tp *l, uint16_t tid, uint64_t now_ms)
+{
+	l->now = now_ms;
+	struct l2tp_tunnel *t = l->by_tid[tid];
+	if (!t || t->state == T_DEAD)
+		return -1;
+	tunnel_stop(t, L2TP_STOP_CLEAR, L2TP_ERR_NONE, "closed by administrator");
+	l2tp_sched(l, t);
+	reap(l);
+	return 0;
+}
+
+const char *l2tp_auth_result_name(int r)
+{
+	static const char *const n[L2TP_AUTH_R_N] = {"ok",      "bad_password", "disabled", "no_permission",
+	                                             "refused", "no_address"};
+	return r >= 0 && r < L2TP_AUTH_R_N ? n[r] : "?";
+}
+
 void l2tp_get_stats(const struct l2tp *l, struct l2tp_stats *st)
 {
 	*st = l->st;

@@ -148,6 +148,7 @@ static int ppp_verify_cb(void *ctx, const struct ppp_auth_req *q, struct ppp_aut
 	struct auth_ppp_res ar;
 	if (!l->conf.db || auth_ppp_verify(l->conf.db, &aq, &ar)) {
 		r->verdict = PPP_AUTH_NO_PERMISSION;
+		l->st.auth[L2TP_AUTH_NO_PERMISSION]++;
 		return 0;
 	}
 	rp_logf(l->log, ar.result ? RP_LOG_WARN : RP_LOG_DETAIL, "l2tp",
@@ -160,13 +161,18 @@ static int ppp_verify_cb(void *ctx, const struct ppp_auth_req *q, struct ppp_aut
 	memcpy(r->account, ar.account, sizeof r->account);
 	memcpy(r->auth_response, ar.auth_response, sizeof r->auth_response);
 	rp_wipe(&ar.auth_response, sizeof ar.auth_response);
-	if (r->verdict != PPP_AUTH_OK)
+	if (r->verdict != PPP_AUTH_OK) {
+		l->st.auth[r->verdict == PPP_AUTH_BAD_PASSWORD ? L2TP_AUTH_BAD_PASSWORD
+		           : r->verdict == PPP_AUTH_DISABLED   ? L2TP_AUTH_DISABLED
+		                                               : L2TP_AUTH_NO_PERMISSION]++;
 		return 0;
+	}
 	char why[160] = "";
 	if (l->conf.ppp_authorize && l->conf.ppp_authorize(l->conf.data_ctx, &s->t->link, ar.account, why, sizeof why)) {
 		rp_logf(l->log, RP_LOG_WARN, "l2tp", "tunnel %u session %u: login \"%s\" refused: %s", s->t->tid, s->sid,
 		        ar.account, why);
 		r->verdict = PPP_AUTH_NO_PERMISSION;
+		l->st.auth[L2TP_AUTH_REFUSED]++;
 		return 0;
 	}
 	/* the address: the account's static one or the next from the pool; never a duplicate */
@@ -177,8 +183,10 @@ static int ppp_verify_cb(void *ctx, const struct ppp_auth_req *q, struct ppp_aut
 		        "static address in use)",
 		        ar.account);
 		r->verdict = PPP_AUTH_NO_PERMISSION;
+		l->st.auth[L2TP_AUTH_NO_ADDRESS]++;
 		return 0;
 	}
+	l->st.auth[L2TP_AUTH_OK]++;
 	release_ip(s); /* a repeated success: give back the previous lease */
 	s->ip = ip;
 	s->account_id = ar.account_id;

@@ -1,6 +1,7 @@
 /* rampartctl: sends its arguments as one request line to rampartd's control socket and prints
  * the answer. Exit 0 on "+ok", 1 on an error answer, 2 when rampartd cannot be reached. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,12 @@ int main(int argc, char **argv)
 		argc -= 2;
 		argv += 2;
 	}
+	bool json = false;
+	if (argc > 1 && strcmp(argv[1], "--json") == 0) {
+		json = true; /* answered as one JSON document: "json show sas|stats|config" on the wire */
+		argc--;
+		argv++;
+	}
 	if (argc >= 2 && strcmp(argv[1], "account") == 0)
 		return ctl_account(argc - 2, argv + 2);
 	if (argc >= 2 && strcmp(argv[1], "group") == 0)
@@ -31,17 +38,20 @@ int main(int argc, char **argv)
 		return ctl_right(argc - 2, argv + 2);
 	if (argc < 2) {
 		fprintf(stderr, "usage: rampartctl [-s SOCKET] COMMAND...\n"
-				"  account [-d STATE_DIR] add|del|list|passwd|enable|disable ...\n"
-				"  group [-d STATE_DIR] add|del|list|member ...\n"
-				"  certmap [-d STATE_DIR] add|del|list|enable|disable ...\n"
-				"  right [-d STATE_DIR] allow|deny add|del account=NAME|group=NAME | list\n"
-				"  show config | show stats | reload\n"
-				"  ipsec dynamic show config\n"
-				"  ipsec dynamic set config property=ipsecdiagnostics|ikelogging|ipsecloginterval value=N\n");
+		                "  account [-d STATE_DIR] add|del|list|passwd|enable|disable ...\n"
+		                "  group [-d STATE_DIR] add|del|list|member ...\n"
+		                "  certmap [-d STATE_DIR] add|del|list|enable|disable ...\n"
+		                "  right [-d STATE_DIR] allow|deny add|del account=NAME|group=NAME | list\n"
+		                "  show config | show stats | reload\n"
+		                "  ipsec dynamic show config\n"
+		                "  ipsec dynamic set config "
+		                "property=ipsecdiagnostics|ikelogging|ipsecloginterval value=N\n");
 		return 2;
 	}
 	char line[CTL_LINE + 1];
-	int n = ctl_join(line, sizeof line - 1, argc - 1, argv + 1);
+	if (json)
+		argv[0] = "json"; /* the request becomes "json show ..." */
+	int n = ctl_join(line, sizeof line - 1, json ? argc : argc - 1, json ? argv : argv + 1);
 	if (n < 0) {
 		fprintf(stderr, "rampartctl: request too long or contains a newline\n");
 		return 2;

@@ -293,10 +293,17 @@ static void on_summary(uv_timer_t *t)
 	        (unsigned long long)st->seen[DP_TUN], (unsigned long long)s->log.total_suppressed);
 }
 
+static void on_keepalive(uv_timer_t *t) { srv_core_keepalives(t->data); }
+
 static void restart_summary(struct srv *s)
 {
 	uint64_t ms = (uint64_t)s->conf->ipsecloginterval * 1000u;
 	uv_timer_start(&s->summary, on_summary, ms, ms);
+	ms = (uint64_t)s->conf->natt_keepalive * 1000u;
+	if (ms)
+		uv_timer_start(&s->keepalive, on_keepalive, ms, ms);
+	else
+		uv_timer_stop(&s->keepalive);
 }
 
 /* One report line of keys ("applied: ike.psk ppp.dns"), cut at the buffer's end with "...". */
@@ -494,6 +501,8 @@ struct srv *srv_new(struct conf *conf, const char *conf_path, bool foreground, c
 	}
 	uv_timer_init(&s->loop, &s->summary);
 	s->summary.data = s;
+	uv_timer_init(&s->loop, &s->keepalive);
+	s->keepalive.data = s;
 	restart_summary(s);
 	return s;
 fail:

@@ -33,7 +33,7 @@ static void *grow(void *arr, size_t *cap, size_t n, size_t elem)
 
 /* ---- tables ---- */
 
-static struct srv_child *child_by_in(struct srv_core *c, uint32_t spi_in)
+struct srv_child *srv_child_by_in(struct srv_core *c, uint32_t spi_in)
 {
 	for (size_t i = 0; i < c->nchild; i++)
 		if (c->child[i].spi_in == spi_in)
@@ -149,7 +149,7 @@ static int ppp_authorize(void *ctx, const struct l2tp_link *link, const char *ac
 	struct srv *s = ctx;
 	if (!link->sa)
 		return 0; /* plain L2TP: only with l2tp.allow_plain (debugging), no IPsec identity */
-	const struct srv_child *ch = child_by_in(C(s), (uint32_t)(link->sa >> 32));
+	const struct srv_child *ch = srv_child_by_in(C(s), (uint32_t)(link->sa >> 32));
 	if (!ch) {
 		snprintf(why, whylen, "no record of the IPsec SA this login arrived over");
 		return -1;
@@ -247,6 +247,8 @@ static void sa_install(struct srv *s, const struct ike_ev_sa *e, uint64_t now)
 	ch->peer = e->peer;
 	ch->peer_inner = e->peer_inner;
 	ch->udp_encap = e->udp_encap;
+	ch->local_natd = e->udp_encap && e->local_natd;
+	ch->life_s = e->life_s;
 	ch->transform = e->esp_transform;
 	ch->auth = e->auth_alg;
 	ch->keybits = e->enc_key_bits;
@@ -267,7 +269,7 @@ static uint64_t link_sa(const struct srv_child *ch)
 static void sa_delete(struct srv *s, const struct ike_ev_sa *e, uint64_t now)
 {
 	struct srv_core *c = C(s);
-	struct srv_child *ch = child_by_in(c, e->spi_in);
+	struct srv_child *ch = srv_child_by_in(c, e->spi_in);
 	if (!ch)
 		return;
 	l2tp_link_gone(c->l2tp, link_sa(ch), now);
@@ -340,12 +342,15 @@ static void l2tp_event(struct srv *s, struct rp_ev *ev, uint64_t now)
 			snprintf(x->account, sizeof x->account, "%s", se->account);
 			x->since_ms = now;
 		}
+		c->sessions_up++;
 		rp_logf(&s->log, RP_LOG_INFO, "ppp", "%s is up with %s (tunnel %u session %u)", se->account,
 		        ip, se->tid, se->sid);
 	} else if (ev->type == L2TP_EV_SESSION_DOWN) {
 		struct srv_sess *x = sess_find(c, se->tid, se->sid);
-		if (x)
+		if (x) {
 			*x = c->sess[--c->nsess];
+			c->sessions_down++;
+		}
 		rp_logf(&s->log, RP_LOG_INFO, "ppp", "session %u/%u (%s, %s) down: %s", se->tid, se->sid,
 		        se->account[0] ? se->account : "-", ip, se->text);
 	} else if (ev->type == L2TP_EV_TUNNEL_DOWN) {
@@ -370,38 +375,48 @@ static void esp_event(struct srv *s, struct rp_ev *ev, uint64_t now)
 	}
 }
 
+bool srv_core_drain(struct srv *s, uint64_t now)
+{
+	struct srv_core *c = C(s);
+	struct rp_ev *ev;
+	bool any = false;
+	while ((ev = ike_next_event(c->ike))) {
+		ike_event(s, ev, now);
+		rp_ev_free(ev);
+		any = true;
+	}
+	while ((ev = esp_next_event(c->sad))) {
+		esp_event(s, ev, now);
+		rp_ev_free(ev);
+		any = true;
+	}
+	while ((ev = l2tp_next_event(c->l2tp))) {
+		l2tp_event(s, ev, now);
+		rp_ev_free(ev);
+		any = true;
+	}
+	return any;
+}
+
 void srv_core_run(struct srv *s)
 {
 	struct srv_core *c = C(s);
 	uint64_t now = srv_now(s);
-	struct rp_ev *ev;
 	ike_tick(c->ike, now);
 	esp_tick(c->sad, now);
 	l2tp_tick(c->l2tp, now);
-	for (bool any = true; any;) {
-		any = false;
-		while ((ev = ike_next_event(c->ike))) {
-			ike_event(s, ev, now);
-			rp_ev_free(ev);
-			any = true;
-		}
-		while ((ev = esp_next_event(c->sad))) {
-			esp_event(s, ev, now);
-			rp_ev_free(ev);
-			any = true;
-		}
-		while ((ev = l2tp_next_event(c->l2tp))) {
-			l2tp_event(s, ev, now);
-			rp_ev_free(ev);
-			any = true;
-		}
-	}
+	do {
+		while (srv_core_drain(s, now))
+			;
+	} while (c->nkill && srv_core_kills_due(s, now));
 	uint64_t d = ike_next_deadline(c->ike), e = esp_next_deadline(c->sad),
-	         l = l2tp_next_deadline(c->l2tp);
+	         l = l2tp_next_deadline(c->l2tp), k = srv_core_kill_deadline(c);
 	if (e < d)
 		d = e;
 	if (l < d)
 		d = l;
+	if (k < d)
+		d = k;
 	if (d == UINT64_MAX)
 		uv_timer_stop(&s->core_timer);
 	else
@@ -425,7 +440,7 @@ void srv_core_esp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr
 		/* RFC 3948 §2.2 NAT rebinding: adopt the new port for the outbound twin as well, only
 		 * now that the packet authenticated (DESIGN.md). */
 		esp_sa_set_peer(c->sad, (uint32_t)rx.owner, &rx.peer);
-		struct srv_child *ch = child_by_in(c, rx.sa_id);
+		struct srv_child *ch = srv_child_by_in(c, rx.sa_id);
 		if (ch)
 			ch->peer = rx.peer;
 	}
@@ -698,6 +713,49 @@ void srv_core_delete_sas(struct srv *s)
 	srv_core_run(s);
 }
 
+/* RFC 3948 §2.3: the side behind a NAT keeps its mapping open with one-byte 0xFF datagrams.
+ * Clients behind NAT send their own; these are for SA pairs where we are the one behind NAT. */
+void srv_core_keepalives(struct srv *s)
+{
+	struct srv_core *c = C(s);
+	static const uint8_t ka = 0xff;
+	for (size_t i = 0; c && i < c->nchild; i++)
+		if (c->child[i].local_natd)
+			send_udp(s, SRV_NATT, &c->child[i].local, &c->child[i].peer, &ka, 1);
+}
+
+/* The counters of `show stats` beyond dispatch's (the JSON document has the same figures). */
+void srv_core_print_stats(struct srv *s, FILE *f)
+{
+	struct srv_core *c = C(s);
+	struct ike_stats is;
+	struct l2tp_stats ls;
+	ike_get_stats(c->ike, &is);
+	l2tp_get_stats(c->l2tp, &ls);
+	fprintf(f, "ike negotiations:");
+	for (int r = 0; r < IKE_R_N; r++)
+		fprintf(f, " %s %llu", ike_result_name((enum ike_result)r), (unsigned long long)is.result[r]);
+	fprintf(f, "\nppp authentications:");
+	for (int r = 0; r < L2TP_AUTH_R_N; r++)
+		fprintf(f, " %s %llu", l2tp_auth_result_name(r), (unsigned long long)ls.auth[r]);
+	fprintf(f, "\nsessions: up %zu, up since start %llu, down since start %llu\n", c->nsess,
+	        (unsigned long long)c->sessions_up, (unsigned long long)c->sessions_down);
+	for (int d = ESP_DIR_IN; d <= ESP_DIR_OUT; d++) {
+		const struct esp_stats *st = esp_sad_stats(c->sad, (enum esp_dir)d);
+		fprintf(f, "esp %s: %llu packets %llu bytes", d == ESP_DIR_IN ? "in" : "out",
+		        (unsigned long long)st->packets, (unsigned long long)st->bytes);
+		for (int k = 0; k < ESP_DROP_MAX; k++)
+			if (st->drops[k])
+				fprintf(f, ", dropped %s %llu", esp_drop_name((enum esp_drop)k),
+				        (unsigned long long)st->drops[k]);
+		fprintf(f, "\n");
+	}
+	fprintf(
+	    f, "l2tp: %u tunnels, %u sessions, %llu control in, %llu out, %llu retransmitted, %llu dropped\n",
+	    ls.tunnels, ls.sessions, (unsigned long long)ls.rx_ctl, (unsigned long long)ls.tx_ctl,
+	    (unsigned long long)ls.rexmits, (unsigned long long)ls.drops);
+}
+
 size_t srv_core_sessions(struct srv *s)
 {
 	return C(s) ? C(s)->nsess : 0;
@@ -719,16 +777,17 @@ void srv_core_free(struct srv *s)
 	auth_db_close(c->db);
 	free(c->child);
 	free(c->sess);
+	free(c->kill);
 	rp_wipe(c, sizeof *c);
 	free(c);
 	s->core = NULL;
 }
 
-static const char *esp_name(uint16_t t)
+const char *srv_esp_name(uint16_t t)
 {
 	return t == IKE_ESP_3DES ? "3DES" : "AES-CBC";
 }
-static const char *auth_name(uint16_t a)
+const char *srv_auth_name(uint16_t a)
 {
 	switch (a) {
 	case IKE_AUTH_HMAC_MD5:
@@ -771,8 +830,8 @@ void srv_core_show_sas(struct srv *s, void (*line)(void *ctx, const char *text),
 		         "%u/%u%s%s",
 		         rp_addr_str(&ch->peer, a, sizeof a), ch->udp_encap ? "yes" : "no", ch->peer_id,
 		         ch->icky[0], ch->icky[1], ch->icky[2], ch->icky[3], ch->icky[4], ch->icky[5],
-		         ch->icky[6], ch->icky[7], ch->spi_in, ch->spi_out, esp_name(ch->transform),
-		         ch->transform == IKE_ESP_3DES ? 192 : ch->keybits, auth_name(ch->auth),
+		         ch->icky[6], ch->icky[7], ch->spi_in, ch->spi_out, srv_esp_name(ch->transform),
+		         ch->transform == IKE_ESP_3DES ? 192 : ch->keybits, srv_auth_name(ch->auth),
 		         (unsigned long long)in.packets, (unsigned long long)in.bytes,
 		         (unsigned long long)out.packets, (unsigned long long)out.bytes,
 		         (unsigned long long)((now - ch->since_ms) / 1000u), se ? se->account : "-",

@@ -3,6 +3,7 @@
 /* The cores wired together (DESIGN.md "A packet's way"): IKE installs SAs into the ESP SAD,
  * ESP hands inner UDP/1701 to the L2TP LNS, PPP's IP packets go to the TUN and back. */
 #include <stdint.h>
+#include <stdio.h>
 
 #include "auth.h"
 #include "esp.h"
@@ -20,6 +21,8 @@ struct srv_child {
 	uint8_t icky[8], rcky[8];
 	struct rp_addr local, peer, peer_inner;
 	bool udp_encap;
+	bool local_natd; /* we are behind a NAT: NAT keepalives are ours to send (RFC 3948 §2.3) */
+	uint32_t life_s;
 	uint16_t transform, auth, keybits;
 	char peer_id[IKE_ID_STRLEN];
 	char account[IKE_ACCOUNT_LEN]; /* the certificate's account (RSA signatures), "" with a PSK */
@@ -36,6 +39,14 @@ struct srv_sess {
 
 struct srv_params;
 
+/* A client being disconnected (srv_admin.c): its session is closing, its SAs go next. */
+struct srv_kill {
+	uint32_t spi_in; /* the SA pair (0: none) */
+	uint8_t icky[8], rcky[8];
+	uint16_t tid, sid; /* the session (0: none) */
+	uint64_t deadline;
+};
+
 struct srv_core {
 	struct srv_params *p; /* what the cores were handed from the snapshot in force */
 	struct ike *ike;
@@ -48,6 +59,9 @@ struct srv_core {
 	size_t nchild, capchild;
 	struct srv_sess *sess;
 	size_t nsess, capsess;
+	struct srv_kill *kill;
+	size_t nkill, capkill;
+	uint64_t sessions_up, sessions_down; /* since start */
 	uint8_t tx[65536 + 256]; /* outbound packet assembly: headroom for UDP + ESP headers */
 };
 
@@ -70,4 +84,18 @@ void srv_core_show_sas(struct srv *s, void (*line)(void *ctx, const char *text),
 size_t srv_core_close_sessions(struct srv *s); /* sessions still open */
 void srv_core_delete_sas(struct srv *s);
 size_t srv_core_sessions(struct srv *s);
+void srv_core_print_stats(struct srv *s, FILE *f);
+void srv_core_keepalives(struct srv *s); /* [esp] natt_keepalive: one 0xFF to each peer we are behind NAT from */
+const char *srv_esp_name(uint16_t transform);
+const char *srv_auth_name(uint16_t auth);
+struct srv_child *srv_child_by_in(struct srv_core *c, uint32_t spi_in);
+/* One pass over every core's event queue; true when there was any. */
+bool srv_core_drain(struct srv *s, uint64_t now);
+
+/* rampartctl disconnect account=NAME | ip=ADDR | peer=ADDR[:PORT] | ike=COOKIE | all: one line per
+ * client being ended; -1 with err when nothing matched or the argument is wrong. */
+int srv_core_disconnect(struct srv *s, const char *arg, void (*line)(void *ctx, const char *text), void *ctx,
+			char *err, size_t errlen);
+bool srv_core_kills_due(struct srv *s, uint64_t now);
+uint64_t srv_core_kill_deadline(const struct srv_core *c);
 #endif

@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "srv_json.h"
 #include "srv_local.h"
 
 struct ctl_conn {
@@ -122,6 +123,21 @@ static const char *handle(struct ctl_conn *c, int argc, char **argv)
 {
 	struct srv *s = c->s;
 #define IS(i, w) (argc > (i) && strcasecmp(argv[i], (w)) == 0)
+	if (argc == 3 && IS(0, "json") && IS(1, "show")) {
+		json_t *doc = IS(2, "sas")      ? srv_json_sas(s)
+		              : IS(2, "stats")  ? srv_json_stats(s)
+		              : IS(2, "config") ? srv_json_config(s)
+		                                : NULL;
+		if (!doc)
+			return "usage: json show sas|stats|config";
+		char *txt = json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII); /* one line: one body line */
+		json_decref(doc);
+		if (!txt)
+			return "out of memory";
+		out_add(c, "- %s\n", txt);
+		free(txt);
+		return NULL;
+	}
 	if (argc == 2 && IS(0, "show") && IS(1, "config")) {
 		show_config(c);
 		return NULL;
@@ -135,6 +151,7 @@ static const char *handle(struct ctl_conn *c, int argc, char **argv)
 		disp_print(&s->disp, f);
 		fprintf(f, "udp sent: %llu datagrams in %llu sendmmsg batches\n",
 		        (unsigned long long)s->tx_datagrams, (unsigned long long)s->tx_batches);
+		srv_core_print_stats(s, f);
 		fclose(f);
 		out_body(c, buf);
 		free(buf);
@@ -148,6 +165,10 @@ static const char *handle(struct ctl_conn *c, int argc, char **argv)
 		static char err[512];
 		return srv_reload(s, "rampartctl", show_line, c, err, sizeof err) ? err : NULL;
 	}
+	if (argc == 2 && IS(0, "disconnect")) {
+		static char err[256];
+		return srv_core_disconnect(s, argv[1], show_line, c, err, sizeof err) ? err : NULL;
+	}
 	if (IS(0, "ipsec") && IS(1, "dynamic") && IS(2, "show") && IS(3, "config")) {
 		out_add(c, "- ipsecdiagnostics = %d\n- ikelogging = %d\n- ipsecloginterval = %u\n",
 		        s->log.level, s->log.ikelogging, s->log.interval_s);
@@ -156,7 +177,8 @@ static const char *handle(struct ctl_conn *c, int argc, char **argv)
 	if (IS(0, "ipsec") && IS(1, "dynamic") && IS(2, "set") && IS(3, "config"))
 		return set_config(s, argc - 4, argv + 4);
 #undef IS
-	return "unknown command (show config | show stats | show sas | reload | ipsec dynamic show config | "
+	return "unknown command (show config | show stats | show sas | reload | disconnect WHO | "
+	       "ipsec dynamic show config | "
 	       "ipsec dynamic set config property=P value=V)";
 }
 

@@ -61,6 +61,7 @@ struct srv {
 	bool ctl_open;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_timer_t summary;
+	uv_timer_t keepalive; /* [esp] natt_keepalive */
 	uv_timer_t core_timer; /* the earliest deadline of any core */
 	uv_check_t flush;      /* sends the queued datagrams after each loop iteration's I/O */
 	struct srv_core *core;

@@ -2,7 +2,7 @@
 # End-to-end: the stock Linux L2TP/IPsec client (strongSwan + xl2tpd + pppd on a Debian kernel, in
 # QEMU) against rampartd, through an nftables masquerade NAT, in namespaces this script makes.
 #   tests/interop/scenarios.sh RAMPARTD RAMPARTCTL [SCENARIO...]
-# Scenarios (all by default): natt decrypt behind same_account nonat vanish initial_contact shutdown auth bulk cert runsh
+# Scenarios (all by default): natt decrypt behind same_account nonat vanish initial_contact disconnect shutdown auth bulk cert runsh
 # Each prints "interop <name>: PASS|FAIL (<wall>s) <details>"; the exit code is non-zero if any failed.
 set -uo pipefail
 rampartd=$(readlink -f "$1") ctl=$(readlink -f "$2")
@@ -243,8 +243,11 @@ scen_cert() { # 7. certificates + certificate-to-account mapping + rights, then 
 	R_WALL=$((SECONDS - t0))
 	[ $ok = 1 ] && report cert PASS "$details" || report cert FAIL "$details"
 }
-scen_shutdown() { # SIGHUP keeps sessions; SIGTERM tells the client (CDN, StopCCN, IKE DELETE) and exits 0
+scen_shutdown() { # a client connects after a SIGHUP; SIGHUP keeps sessions; SIGTERM tells the client (CDN, StopCCN, IKE DELETE) and exits 0
 	local t0=$SECONDS d=$work/wireshark-shutdown
+	# a reload first: the cores must still hold the real PSK and tunnel settings afterwards
+	kill -HUP "$srv_pid"
+	sleep 0.5
 	run shutdown --keep-up 600 --timeout 900 &
 	local hp=$!
 	for _ in $(seq 240); do grep -q 'ppp=PASS' "$work/out-shutdown/client1/result.txt" 2>/dev/null && break; sleep 0.5; done
@@ -272,9 +275,35 @@ scen_shutdown() { # SIGHUP keeps sessions; SIGTERM tells the client (CDN, StopCC
 	del=$(tshark -r "$work/out-shutdown/wan.pcap" -Y 'ip.src == 203.0.113.1 && isakmp.exchangetype == 5' 2>/dev/null | wc -l)
 	R_WALL=$((SECONDS - t0))
 	if grep -q '^1 IPsec SA pairs, 1 PPP sessions up' <<<"$after_hup" && [ $rc = 0 ] && [ "$cdn" -ge 1 ] && [ "$stop" -ge 1 ] && [ "$del" -ge 1 ]; then
-		report shutdown PASS "session kept across SIGHUP; SIGTERM exit 0 after sending CDN x$cdn, StopCCN x$stop, ISAKMP informational x$del"
+		report shutdown PASS "connected after a SIGHUP; session kept across another; SIGTERM exit 0 after sending CDN x$cdn, StopCCN x$stop, ISAKMP informational x$del"
 	else
 		report shutdown FAIL "after SIGHUP: '$after_hup'; exit $rc; CDN $cdn StopCCN $stop informational $del"
+	fi
+}
+scen_disconnect() { # rampartctl disconnect: the client sees LCP Terminate, the L2TP teardown and the IKE DELETE
+	local t0=$SECONDS o=$work/out-disconnect/client1
+	run disconnect --keep-up 20 --timeout 600 &
+	local hp=$!
+	for _ in $(seq 240); do grep -q 'ppp=PASS' "$o/result.txt" 2>/dev/null && break; sleep 0.5; done
+	if ! grep -q 'ppp=PASS' "$o/result.txt" 2>/dev/null; then
+		kill_vms; wait "$hp"; R_WALL=$((SECONDS - t0)); report disconnect FAIL "client never up"; return
+	fi
+	local out rc1 after rc2
+	out=$("$ctl" -s "$work/ctl.sock" disconnect account=vpnuser 2>&1); rc1=$?
+	sleep 3
+	after=$(sas | head -1)
+	"$ctl" -s "$work/ctl.sock" disconnect account=vpnuser >/dev/null 2>&1; rc2=$?
+	wait "$hp" 2>/dev/null
+	R_WALL=$((SECONDS - t0))
+	local lcp l2 del
+	lcp=$(grep -m1 -oE 'LCP terminated by peer.*' "$o/pppd.log")
+	l2=$(grep -m1 -oiE '(connection closed|stopccn|call .* disconnected|cdn)[^.]*' "$o/xl2tpd.log")
+	del=$(grep -m1 -oE 'received DELETE for [A-Z_]+( [A-Z_]+)?' "$o/charon.log")
+	if [ $rc1 = 0 ] && grep -q '^disconnecting account vpnuser' <<<"$out" && grep -q '^0 IPsec SA pairs, 0 PPP sessions up' <<<"$after" &&
+		[ $rc2 = 1 ] && [ -n "$lcp" ] && [ -n "$l2" ] && [ -n "$del" ]; then
+		report disconnect PASS "'$out'; client: pppd '$lcp', xl2tpd '$l2', charon '$del'; then '$after'; again: exit $rc2"
+	else
+		report disconnect FAIL "rc $rc1 '$out'; after '$after'; again exit $rc2; pppd '$lcp' xl2tpd '$l2' charon '$del'"
 	fi
 }
 scen_runsh() { # a newcomer's ./run.sh with its defaults: the printed credentials connect a client
@@ -337,7 +366,7 @@ scen_decrypt() { # the capture of scenario 1, decrypted by tshark with rampart's
 }
 
 start_rampartd || exit 1
-list=${*:-natt decrypt behind same_account nonat vanish initial_contact shutdown auth bulk cert runsh}
+list=${*:-natt decrypt behind same_account nonat vanish initial_contact disconnect shutdown auth bulk cert runsh}
 for s in $list; do "scen_$s"; done
 stop_rampartd
 grep -E 'ERROR: AddressSanitizer|runtime error' "$work/rampartd.log" >&2 && { echo "interop: sanitizer report in rampartd"; failed=1; }
