@@ -58,21 +58,44 @@ int ike_info_send_delete(struct ike *ike, struct ike_sa *sa, uint8_t proto, cons
 	return send_info(ike, sa, true, proto, spi, spi_size, 0, NULL, 0);
 }
 
+/* Is (peer, id, id_auth), an SA we hold, the same entity as sa, which sent INITIAL-CONTACT?
+ * RFC 2407 §4.6.3.3 lets the receiver delete the SAs of "the sending entity". What proves the
+ * entity differs by authentication method:
+ *  - certificates: the peer's ID was matched against a validated certificate whose key signed
+ *    SIG_I (ike_mm_sig.c), so an equal ID on both SAs is the same key holder; the port may differ.
+ *  - pre-shared keys: the ID is self-asserted, and PSK clients behind one NAT commonly share both
+ *    the key and the ID (Windows sends its private address, often the same 192.168.1.x on every
+ *    home LAN; many deployments hand every user one FQDN). The outer IP is the NAT's, common to
+ *    all of them. Only the outer address AND port tell one client from another: matching on IP
+ *    and ID alone let any client behind a NAT tear down every other one's SAs.
+ * The cost: a PSK client that crashes and comes back through a NAT that gave it a new port (as a
+ * NAT may once its old mapping is gone) is indistinguishable from a neighbour, so its old SAs are
+ * not replaced; they end through DPD / idle timeouts instead. A stale SA for a while is the safe
+ * failure; cutting other users' tunnels is not. A crashed client whose mapping survived (the
+ * usual case when it reconnects quickly: same private port, conntrack entry still there) comes
+ * back from the same address and port and is replaced at once. */
+static bool same_entity(const struct ike_sa *sa, const struct rp_addr *peer, const char *peer_id,
+                        bool id_auth)
+{
+	if (!rp_addr_ipeq(peer, &sa->peer) || strcmp(peer_id, sa->peer_id) != 0)
+		return false;
+	if (id_auth && sa->id_auth)
+		return true;
+	return rp_addr_eq(peer, &sa->peer);
+}
+
 void ike_initial_contact(struct ike *ike, struct ike_sa *sa)
 {
-	/* The peer rebooted: everything older of the same identity from the same address is stale
-	 * (RFC 2407 §4.6.3.3). Matching the outer IP but not the port keeps a rebooted client
-	 * behind a NAT (new source port) covered, and two clients behind one NAT apart by identity. */
 	for (struct ike_sa *o = ike->all, *n; o; o = n) {
 		n = o->next;
-		if (o != sa && o->state == IKE_ST_EST && rp_addr_ipeq(&o->peer, &sa->peer) &&
-		    strcmp(o->peer_id, sa->peer_id) == 0)
+		if (o != sa && o->state == IKE_ST_EST && same_entity(sa, &o->peer, o->peer_id, o->id_auth))
 			ike_sa_remove(ike, o, "INITIAL-CONTACT from the peer", true);
 	}
 	for (struct ike_child *c = ike->children, *n; c; c = n) {
 		n = c->next;
-		if (c->owner != sa && rp_addr_ipeq(&c->ev.peer, &sa->peer) &&
-		    strcmp(c->ev.peer_id, sa->peer_id) == 0)
+		/* an owned child follows its IKE SA's current endpoint (NAT rebinding) */
+		const struct rp_addr *cp = c->owner ? &c->owner->peer : &c->ev.peer;
+		if (c->owner != sa && same_entity(sa, cp, c->ev.peer_id, c->id_auth))
 			ike_child_delete(ike, c, false, "INITIAL-CONTACT from the peer");
 	}
 }

@@ -148,6 +148,7 @@ struct ike_frag {
 struct ike_child {
 	struct ike_child *next;
 	struct ike_sa *owner; /* NULL while orphaned (its IKE SA went before it) */
+	bool id_auth;         /* its IKE SA's peer_id was proven by a certificate (see ike_sa.id_auth) */
 	uint64_t expire_ms;
 	struct ike_ev_sa ev; /* keys wiped after SA_INSTALL */
 };
@@ -197,6 +198,8 @@ struct ike_sa {
 	uint16_t frag_out_id;          /* our last fragment ID */
 	bool peer_cr;                  /* the peer sent a CR (MM3 or MM5): our chain goes into MM6 */
 	char account[IKE_ACCOUNT_LEN]; /* certificate authentication: mapped by conf.cert_verify */
+	bool id_auth; /* peer_id proven: it matches a validated certificate whose key signed SIG_I. With a
+	               * PSK it is self-asserted (clients behind one NAT often share both key and ID) */
 
 	uint8_t req_digest[20]; /* last request handled, to recognise a retransmission */
 	uint8_t *resp;          /* our answer to it */

@@ -146,6 +146,7 @@ int ike_mm5_sig(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, co
 		goto out;
 	}
 	snprintf(sa->account, sizeof sa->account, "%s", v.account);
+	sa->id_auth = true; /* the ID matched the validated leaf, whose key signed SIG_I */
 	for (size_t i = 0; i < dm.npl; i++) {
 		struct isakmp_notify_pl np;
 		if (dm.pl[i].type == ISAKMP_PL_N && !isakmp_notify_parse(dm.pl[i].body, dm.pl[i].len, &np) &&

@@ -92,6 +92,7 @@ static int install(struct ike *ike, struct ike_sa *sa, struct ike_qm *q)
 	if (!c)
 		return -1;
 	c->owner = sa;
+	c->id_auth = sa->id_auth;
 	c->ev = q->sa;
 	c->expire_ms = ike->now + (uint64_t)q->sa.life_s * 1000;
 	struct rp_ev *ev = rp_ev_new(IKE_EV_SA_INSTALL, sizeof q->sa);

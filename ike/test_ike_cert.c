@@ -291,6 +291,33 @@ static void t_nocert(struct pki *p, struct net *n)
 	n->tc.ncerts = 0;
 }
 
+START_TEST(t_rsa_initial_contact_authenticated_id)
+{
+	/* With certificates the ID is proven: alice crashes and comes back behind the same NAT from
+	 * another port (her NAT mapping is new), with INITIAL-CONTACT: her old SAs go (a PSK
+	 * client with an equal ID from another port is not the same entity: test_ike_life.c). */
+	struct pki p;
+	struct net n;
+	pki_init(&p, &n, "alice");
+	n.nat = true;
+	net_start(&n);
+	ck_assert_int_eq(handshake(&n), 0);
+	ck_assert_uint_eq(ike_child_count(n.r), 1);
+	ike_ti_free(n.t);
+	n.pub.port = 40200;
+	n.float_port = 40201;
+	n.tc.initial_contact = true;
+	n.t = ike_ti_new(&n.tc, &n.ri);
+	ck_assert_int_eq(handshake(&n), 0);
+	ck_assert_int_eq(n.ndown, 1);
+	ck_assert_int_eq(n.ndel, 1);
+	ck_assert_uint_eq(ike_sa_count(n.r), 1);
+	ck_assert_uint_eq(ike_child_count(n.r), 1);
+	ck_assert_ptr_nonnull(strstr(n.logbuf, "INITIAL-CONTACT"));
+	pki_free(&p, &n);
+}
+END_TEST
+
 START_TEST(t_rsa_refusals)
 {
 	refused("alice", t_corrupt, "notify 24", "SIG_I invalid");
@@ -651,6 +678,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_rsa_ok);
 	tcase_add_test(tc, t_rsa_cert_send_policy);
 	tcase_add_test(tc, t_rsa_ids);
+	tcase_add_test(tc, t_rsa_initial_contact_authenticated_id);
 	tcase_add_test(tc, t_rsa_refusals);
 	tcase_add_test(tc, t_rsa_not_configured);
 	tcase_add_test(tc, t_rsa_bad_key_conf);

@@ -228,7 +228,9 @@ START_TEST(t_initial_contact)
 	net_init(&n, true);
 	up(&n, false);
 	ck_assert_uint_eq(ike_child_count(n.r), 1);
-	/* the client reboots and comes back (new NAT port) with INITIAL-CONTACT */
+	/* the client reboots and comes back with INITIAL-CONTACT: its NAT mapping on 500 is new, the
+	 * one on 4500 (where MM5 arrives, float_port) survived, as a NAT keeps it while the old SA's
+	 * keepalives ran: the same address and port, so the same client */
 	ike_ti_free(n.t);
 	n.pub.port = 40200;
 	n.tc.initial_contact = true;
@@ -239,6 +241,60 @@ START_TEST(t_initial_contact)
 	ck_assert_int_eq(n.ndel, 1);
 	ck_assert_uint_eq(ike_sa_count(n.r), 1);
 	ck_assert_uint_eq(ike_child_count(n.r), 1);
+	net_free(&n);
+}
+END_TEST
+
+START_TEST(t_initial_contact_same_id_other_port)
+{
+	/* Issue 10: two PSK clients behind one NAT assert the same phase-1 ID (a shared FQDN; Windows
+	 * clients often share a private address as ID too). The second's INITIAL-CONTACT, in MM5 and
+	 * again in an authenticated informational, must leave the first's IKE and IPsec SAs alone:
+	 * only the NAT's port tells the two apart. */
+	struct net n;
+	uint8_t out[IKE_MAXBUF], ck[16];
+	net_init(&n, true);
+	n.tc.id_type = ISAKMP_ID_FQDN;
+	n.tc.id = "vpn-users.example.test";
+	up(&n, false);
+	struct ike_ti *first = n.t;
+	uint32_t first_spi = n.inst[0].spi_in;
+	n.pub.port = 40300;
+	n.float_port = 40301;
+	rp_addr_v4(&n.tc.local, 0x64400a0b, 500);
+	n.tc.initial_contact = true;
+	n.t = ike_ti_new(&n.tc, &n.ri);
+	ck_assert_int_eq(handshake(&n), 0);
+	ck_assert_str_eq(n.inst[1].peer_id, n.inst[0].peer_id);
+	ck_assert_int_eq(n.ndown, 0);
+	ck_assert_int_eq(n.ndel, 0);
+	ck_assert_uint_eq(ike_sa_count(n.r), 2);
+	ck_assert_uint_eq(ike_child_count(n.r), 2);
+	memcpy(ck, n.t->icky, 8);
+	memcpy(ck + 8, n.t->rcky, 8);
+	size_t l = ike_ti_info(n.t, false, ISAKMP_PROTO_ISAKMP, ck, 16, ISAKMP_N_INITIAL_CONTACT, NULL, 0,
+	                       out, sizeof out);
+	ck_assert_int_eq(deliver(&n, out, l), 0);
+	ck_assert_int_eq(n.ndown, 0);
+	ck_assert_int_eq(n.ndel, 0);
+	ck_assert_uint_eq(ike_child_count(n.r), 2);
+	/* the first client's IKE SA still answers: a phase-2 re-key on it */
+	struct ike_ti *second = n.t;
+	n.t = first;
+	n.pub.port = 40123;
+	n.float_port = 40124;
+	l = ike_ti_quick(first, out, sizeof out);
+	ck_assert_int_eq(deliver(&n, out, l), 0);
+	long l3 = ike_ti_input(first, n.reply, n.reply_len, out, sizeof out);
+	ck_assert_int_gt(l3, 0);
+	ck_assert_int_eq(deliver(&n, out, (size_t)l3), 0);
+	ck_assert_int_eq(n.ninst, 3);
+	ck_assert_uint_eq(ike_child_count(n.r), 3);
+	/* and its first IPsec SA is still there to delete */
+	ck_assert_uint_eq(ike_delete_child(n.r, first_spi, n.now), 0);
+	drain(&n);
+	ck_assert_int_eq(n.ndel, 1);
+	ike_ti_free(second);
 	net_free(&n);
 }
 END_TEST
@@ -487,6 +543,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_lifetimes);
 	tcase_add_test(tc, t_lifetime_kilobytes_and_phase1);
 	tcase_add_test(tc, t_initial_contact);
+	tcase_add_test(tc, t_initial_contact_same_id_other_port);
 	tcase_add_test(tc, t_two_clients_behind_one_nat);
 	tcase_add_test(tc, t_phase1_rekey_keeps_child);
 	tcase_add_test(tc, t_quick_mode_rekey);

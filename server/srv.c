@@ -1,5 +1,6 @@
 /* The event loop: every socket, the TUN device, signals and the summary timer. */
 #include <errno.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -451,6 +452,13 @@ struct srv *srv_new(struct conf *conf, const char *conf_path, bool foreground, c
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	/* A write to a peer that has gone must fail with EPIPE, not end the daemon: libuv writes
+	 * stream sockets with write(2), so a control client that closes before reading its answer
+	 * (rampartctl show sas | head -1) raised SIGPIPE, whose default action killed rampartd and
+	 * every tunnel with it (issue 10). Nothing here wants the signal: every writer checks errors. */
+	struct sigaction ign = {.sa_handler = SIG_IGN};
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGPIPE, &ign, NULL);
 	s->conf = conf;
 	s->boot = conf_ref(conf);
 	s->foreground = foreground;

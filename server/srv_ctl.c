@@ -192,7 +192,8 @@ static void conn_closed(uv_handle_t *h)
 static void written(uv_write_t *w, int status)
 {
 	struct ctl_conn *c = w->data;
-	(void)status;
+	if (status < 0) /* EPIPE: the client left before reading (SIGPIPE is ignored, see srv_new) */
+		rp_logf(&c->s->log, RP_LOG_DETAIL, "ctl", "answer not delivered: %s", uv_strerror(status));
 	free(w);
 	uv_close((uv_handle_t *)&c->h, conn_closed);
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # rampartd as a user runs it, in a network namespace of its own: sockets, TUN, control socket,
-# classification logging, SIGHUP reload (good and bad), SIGTERM, and the clear start-up errors.
+# classification logging, a control client leaving early (SIGPIPE), SIGHUP reload (good and bad),
+# SIGTERM, and the clear start-up errors.
 set -euo pipefail
 rampartd=$1 rampartctl=$2
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
@@ -93,6 +94,29 @@ if in_ns "$rampartctl" -s "$tmp/ctl.sock" ipsec dynamic set config property=ipse
 fi
 grep -q '0-7' "$tmp/err" || fail "no reason for refusing 8"
 if in_ns "$rampartctl" -s "$tmp/ctl.sock" frobnicate 2>/dev/null; then fail "unknown command accepted"; fi
+
+# 4b. a client that goes before reading its answer (`rampartctl show sas | head -1`) must not end
+# the daemon with SIGPIPE (issue 10). The client shuts its reading side before it sends the
+# request, so the answer's write meets a closed reader every time, not only when a race is lost;
+# then the same with a plain close right after the request.
+pyrc=0
+in_ns /usr/bin/python3 - "$tmp/ctl.sock" <<'EOPY' || pyrc=$?
+import socket, sys, time
+for req, rude in ((b"show config\n", "shut"), (b"show stats\n", "shut"), (b"show config\n", "close")) * 5:
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.connect(sys.argv[1])
+    if rude == "shut":
+        c.shutdown(socket.SHUT_RD)
+    c.sendall(req)
+    if rude == "shut":
+        time.sleep(0.05)  # the daemon answers into the closed reader meanwhile
+    c.close()
+EOPY
+sleep 0.2
+kill -0 $pid 2>/dev/null || { rc=0; wait $pid || rc=$?; fail "rampartd died answering a client that had gone (exit $rc)"; }
+[ $pyrc -eq 0 ] || fail "the early-leaving control client failed ($pyrc)"
+grep -q 'answer not delivered: broken pipe' "$tmp/log" || fail "no answer met a closed reader: the test proves nothing"
+in_ns "$rampartctl" -s "$tmp/ctl.sock" show config | grep -q 'ike.psk = (set)' || fail "no answer after a rude client"
 
 # 5. SIGHUP: a bad file is refused and the old one kept; a good one is taken
 cp "$tmp/rampart.conf" "$tmp/good.conf"
