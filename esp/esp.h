@@ -112,7 +112,7 @@ struct esp_sa_params {
 	uint8_t inner_proto;        /* transport-mode next header: 0 = UDP (17), the L2TP case; others
 	                             * are carried opaquely (used by the RFC vector tests) */
 	uint16_t inner_local_port;  /* transport-mode selector: inner UDP port on our side; 0 = any */
-	uint16_t inner_peer_port;   /* 0 = any (macOS proposes port 0, INTEROP.md) */
+	uint16_t inner_peer_port;   /* 0 = any (macOS proposes port 0, docs/clients.md) */
 	bool lax_padding;           /* do not insist on the default 1,2,3,... padding bytes */
 	uint64_t soft_ms, hard_ms;  /* lifetimes relative to esp_sa_add's now_ms, rounded up to whole
 	                             * seconds; 0 = none */

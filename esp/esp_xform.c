@@ -23,7 +23,7 @@ static const struct esp_encr_desc encr_tab[] = {
 };
 
 /* RFC 2403 (MD5-96), RFC 2404 (SHA1-96), RFC 4868 (SHA-2, ICV = half the output), and the
- * draft-ietf-ipsec-ciph-sha-256-00 96-bit truncation Android 6/7 use (INTEROP.md). */
+ * draft-ietf-ipsec-ciph-sha-256-00 96-bit truncation Android 6/7 use (docs/clients.md, Android). */
 static const struct esp_auth_desc auth_tab[] = {
     {ESP_AUTH_HMAC_MD5, false, GNUTLS_MAC_MD5, 16, 12, "HMAC-MD5-96", "HMAC-MD5-96 [RFC2403]"},
     {ESP_AUTH_HMAC_SHA1, false, GNUTLS_MAC_SHA1, 20, 12, "HMAC-SHA1-96", "HMAC-SHA-1-96 [RFC2404]"},

@@ -43,12 +43,12 @@ struct conf *conf_defaults(void)
 	snprintf(c->state_dir, sizeof c->state_dir, "/var/lib/rampart");
 	c->ipsecdiagnostics = 3;
 	c->ipsecloginterval = 3600;
-	/* Windows' own lifetimes (INTEROP.md), so nothing expires under a client at the hour. */
+	/* Windows' own lifetimes (docs/clients.md), so nothing expires under a client at the hour. */
 	c->phase1_lifetime = 28800;
 	c->phase2_lifetime = 3600;
 	c->dpd_delay = 30;
 	c->dpd_timeout = 150;
-	/* strongest first; 2 and 5 stay for the legacy clients INTEROP.md lists */
+	/* strongest first; 2 and 5 stay for the legacy clients docs/clients.md lists */
 	const unsigned groups[] = {21, 20, 19, 16, 15, 14, 5, 2};
 	memcpy(c->dh_groups, groups, sizeof groups);
 	c->n_dh_groups = RP_ARRAY_LEN(groups);

@@ -29,7 +29,7 @@
  *    right after a lost QM3 is not dropped); IKE_EV_SA_DELETE withdraws it when QM3 does not
  *    come within halfopen_ms or the initiator refuses with an error notify, and on every later
  *    deletion (peer DELETE, lifetime, DPD, INITIAL-CONTACT, ike_delete_child).
- *  - The core never starts a Quick Mode (no rekey towards Windows behind NAT, INTEROP.md): at the
+ *  - The core never starts a Quick Mode (no rekey towards Windows behind NAT, docs/clients.md): at the
  *    end of an IPsec SA's lifetime it sends DELETE and the client re-establishes.
  *  - The conf is copied; the arrays and PSKs it points to must outlive the core. The rng should be
  *    rp_rng_gnutls(level 2): it draws DH private values as well as cookies and nonces.
@@ -157,7 +157,7 @@ struct ike_conf {
 	size_t npsk;
 
 	/* Preference lists; NULL/0 = the defaults (ike_default_*), which accept every set in
-	 * INTEROP.md. enc/hash/group lists are separate so any combination the client proposes
+	 * docs/clients.md. enc/hash/group lists are separate so any combination the client proposes
 	 * that uses only allowed values is accepted; the best by our order wins. */
 	const uint16_t *p1_groups;
 	size_t np1_groups;
@@ -172,7 +172,7 @@ struct ike_conf {
 	const uint16_t *p2_groups; /* accepted PFS groups (the client decides whether to use PFS) */
 	size_t np2_groups;
 
-	uint32_t p1_life_max_s;  /* default 28800 (Windows' own, INTEROP.md) */
+	uint32_t p1_life_max_s;  /* default 28800 (Windows' own, docs/clients.md) */
 	uint32_t p2_life_max_s;  /* default 3600 */
 	uint32_t p2_life_max_kb; /* 0 = no kilobyte limit of ours */
 	uint32_t halfopen_ms;   /* a phase-1 or quick-mode exchange not completed in time is dropped; 30000 */

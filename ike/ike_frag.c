@@ -5,7 +5,7 @@
  *   next payload (0) | reserved | length (2) | fragment ID (2) | number (1, from 1) | flags (1: last)
  * and the data; the fragments' data in number order is the original message, header included.
  *
- * Receiving is the bug magnet of every IKE stack (INTEROP.md), so it is strict: only for an IKE
+ * Receiving is the bug magnet of every IKE stack (docs/clients.md, Windows), so it is strict: only for an IKE
  * SA that exists (cookies known, so never state for a spoofed first packet), one reassembly per
  * IKE SA, at most IKE_FRAG_MAX fragments and IKE_FRAG_TOTAL bytes (IKE_FRAG_GLOBAL over all
  * SAs), a timeout, duplicates and

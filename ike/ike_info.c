@@ -216,7 +216,7 @@ int ike_info_input(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt,
 void ike_dpd_tick(struct ike *ike, struct ike_sa *sa, uint64_t now)
 {
 	if (!sa->vids.dpd)
-		return; /* Windows does not do DPD; L2TP HELLO and LCP echo cover it (INTEROP.md) */
+		return; /* Windows does not do DPD; L2TP HELLO and LCP echo cover it (docs/clients.md) */
 	uint64_t idle = (uint64_t)ike->conf.dpd_idle_s * 1000,
 	         dead = (uint64_t)ike->conf.dpd_timeout_s * 1000;
 	if (sa->dpd_pending && now >= sa->last_rx_ms + dead) {

@@ -122,7 +122,7 @@ int ike_mm_first(struct ike *ike, const struct rp_pkt *pkt, const struct isakmp_
 	}
 	struct ike_vids vids;
 	ike_vid_scan(m, &vids);
-	/* What the client offered, at diagnostics level 3 (INTEROP.md differentiator 5): the
+	/* What the client offered, at diagnostics level 3 (docs/clients.md, Errors): the
 	 * first thing to look at when a client type fails. */
 	if (rp_log_on(ike->log, RP_LOG_WARN)) {
 		char offer[512], v[160];
@@ -249,7 +249,7 @@ static int mm3(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 				sa->nat_peer = false;
 		}
 		if (sa->nat_local && sa->vids.ms_nt5)
-			/* INTEROP.md (MS KB 947234): Windows talks to a server behind NAT only with this set
+			/* docs/clients.md, Windows: Windows talks to a server behind NAT only with this set
 			 */
 			rp_logf(ike->log, RP_LOG_WARN, "ike",
 			        "%s is Windows and this server is behind a NAT: the client needs registry "

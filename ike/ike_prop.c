@@ -1,12 +1,12 @@
 /* Proposal selection. The responder picks exactly one transform of the client's offer (RFC 2409
  * §5); among the acceptable ones, the best by our preference lists (group, then cipher, then
- * hash). When nothing fits, the reason is spelled out for the log (INTEROP.md differentiator 6). */
+ * hash). When nothing fits, the reason is spelled out for the log (docs/clients.md, Errors). */
 #include <stdio.h>
 #include <string.h>
 
 #include "ike_local.h"
 
-/* Defaults: strongest first, and wide enough for every set in INTEROP.md (Windows 7-11 incl.
+/* Defaults: strongest first, and wide enough for every set in docs/clients.md (Windows 7-11 incl.
  * ECP 19/20 and 3DES/SHA1/MODP1024, macOS/iOS 14 transforms, Android 5+ incl. MD5 and DH20,
  * NetworkManager-l2tp's merged list). */
 static const uint16_t def_p1_groups[] = {20, 21, 19, 16, 15, 14, 5, 2};
@@ -17,7 +17,7 @@ static const uint16_t def_p1_hashes[] = {IKE_HASH_SHA512, IKE_HASH_SHA384, IKE_H
 static const uint32_t def_p2_encs[] = {IKE_ESP_AES << 16 | 256, IKE_ESP_AES << 16 | 192,
                                        IKE_ESP_AES << 16 | 128, IKE_ESP_3DES << 16};
 /* HMAC-SHA2-256 after SHA1: Android 6/7 truncate it to 96 bits (pre-RFC 4868), so the SA comes up
- * but no traffic passes; when the client offers both we take SHA1 (INTEROP.md, Android). */
+ * but no traffic passes; when the client offers both we take SHA1 (docs/clients.md, Android). */
 static const uint16_t def_p2_auths[] = {IKE_AUTH_HMAC_SHA512, IKE_AUTH_HMAC_SHA384, IKE_AUTH_HMAC_SHA1,
                                         IKE_AUTH_HMAC_SHA256, IKE_AUTH_HMAC_MD5};
 static const uint16_t def_p2_groups[] = {20, 21, 19, 16, 15, 14, 5, 2};

@@ -1,4 +1,4 @@
-/* Vendor IDs we recognise (byte values from INTEROP.md: SoftEther Proto_IKE.h, strongSwan
+/* Vendor IDs we recognise (byte values in docs/clients.md, Vendor IDs: SoftEther Proto_IKE.h, strongSwan
  * isakmp_vendor.c) and NAT-D hashes (RFC 3947 §3.2). NAT-D is computed here with the negotiated
  * hash so ike/ does not depend on natt/ for it. */
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* The responder core against the in-memory test initiator: every default proposal set of
- * INTEROP.md, every DH group, NAT-T versions, PSK selection, bad/truncated/reordered/duplicate
+ * docs/clients.md, every DH group, NAT-T versions, PSK selection, bad/truncated/reordered/duplicate
  * messages, refusals and their log lines. Lifecycle: test_ike_life.c. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +8,7 @@
 #include "check_main.h"
 #include "test_ike_net.h"
 
-/* ---- proposal sets (INTEROP.md) ---------------------------------------------------------- */
+/* ---- proposal sets (docs/clients.md) ----------------------------------------------------- */
 
 static const struct ike_p1_alg ios[] = {
     A(AES, 256, SHA256, 14), A(AES, 256, SHA256, 5), A(AES, 256, SHA256, 2), A(AES, 256, SHA1, 14),
@@ -120,7 +120,7 @@ END_TEST
 
 START_TEST(t_every_transform_alone)
 {
-	/* each transform of each INTEROP.md set, offered alone (clients fall back down their
+	/* each transform of each docs/clients.md set, offered alone (clients fall back down their
 	 * lists), and each phase-2 transform alone: all accepted with the defaults */
 	const struct pset *ps = &psets[_i];
 	for (size_t i = 0; i < ps->np1 + ps->np2; i++) {

@@ -52,7 +52,7 @@ static int avp_value(struct l2tp_msg *m, uint16_t type, const uint8_t *v, size_t
 	switch (type) {
 	case L2TP_AVP_RESULT:
 		/* §4.4.2 says Result Code, then optional Error Code and message; MikroTik sends only
-		 * the 2-byte result (an 8-byte AVP): accept it (INTEROP.md). */
+		 * the 2-byte result (an 8-byte AVP): accept it (docs/clients.md). */
 		if (n < 2)
 			return -2;
 		m->result = rp_get_u16(v);

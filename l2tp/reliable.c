@@ -171,7 +171,7 @@ void rel_tick(struct l2tp_tunnel *t)
 	if (!t->rexmit_at || l->now < t->rexmit_at)
 		return;
 	if (t->rexmit_tries >= l->conf.rexmit_max) {
-		/* Android 9/10 never acknowledge HELLO (INTEROP.md): when only HELLOs are
+		/* Android 9/10 never acknowledge HELLO (docs/clients.md, Android): when only HELLOs are
 		 * outstanding and the peer's PPP keeps talking, take that as liveness and forget
 		 * the HELLO instead of killing a working tunnel. */
 		bool only_hello = true;

@@ -343,7 +343,7 @@ cert_case frag-both alice ok "Main Mode with .* established: id CN=alice" "fragm
 cert_case unknown-ca stranger INVALID_CERT_AUTHORITY "certificate refused (Main Mode, RSA signature): unknown CA"
 cert_case revoked revoked INVALID_CERTIFICATE "certificate refused (Main Mode, RSA signature): revoked"
 cert_case expired expired INVALID_CERTIFICATE "certificate refused (Main Mode, RSA signature): expired"
-# NetworkManager's "Enforce UDP encapsulation" (charon fakes NAT-D without a NAT, INTEROP.md):
+# NetworkManager's "Enforce UDP encapsulation" (charon fakes NAT-D without a NAT, docs/clients.md, Linux):
 # the core must float and encapsulate although nobody translates addresses
 run_case nm-forceencaps direct "aes256-sha1-modp2048" "aes256-sha1" \
 	"AES_CBC_256/HMAC_SHA1_96/PRF_HMAC_SHA1/MODP_2048" "AES_CBC_256/HMAC_SHA1_96" "encap = yes"

@@ -28,7 +28,7 @@ static struct ppp *P(struct ppp_fsm *f)
 	return f->ppp;
 }
 
-/* the best method we still offer, MS-CHAPv2 first (what Windows expects, INTEROP.md) */
+/* the best method we still offer, MS-CHAPv2 first (what Windows expects, docs/clients.md) */
 static unsigned next_auth(struct ppp *p)
 {
 	static const unsigned order[] = {PPP_AUTH_MSCHAPV2, PPP_AUTH_CHAP_MD5, PPP_AUTH_PAP};

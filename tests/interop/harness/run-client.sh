@@ -44,7 +44,7 @@ CAPTURE=${CAPTURE:-1}
 POOL_NET=${POOL_NET:-198.19.77}     # reference server PPP pool (RFC 2544 benchmarking range)
 . "$HERE/lib/net.sh"
 
-# ---- proposal profiles (strongSwan syntax; ../../INTEROP.md) -----------------
+# ---- proposal profiles (strongSwan syntax; docs/clients.md) ----------------
 # name|IKE|ESP
 PROFILES='default|aes256-sha1-modp1024,aes128-sha1-modp2048,3des-sha1-modp1024!|aes256-sha1,aes128-sha1,3des-sha1!
 windows10|aes256-sha1-ecp384,aes128-sha1-ecp256,aes256-sha1-modp2048,aes128-sha1-modp2048,3des-sha1-modp2048,3des-sha1-modp1024!|aes256-sha1,aes128-sha1,3des-sha1!
