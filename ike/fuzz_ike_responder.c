@@ -2,7 +2,8 @@
  * test initiator: byte 0 picks the proposal set, NAT and NAT-T version; then each op advances
  * the honest handshake, replays, mutates, truncates or reorders its messages, injects raw bytes
  * under the SA's cookies, sends authenticated phase-2 messages with arbitrary payloads, or moves
- * time (timers, DPD, lifetimes). So the fuzzer reaches every state behind authentication. */
+ * time (timers, DPD, lifetimes), or reloads the configuration in the middle of it (another PSK,
+ * groups, lifetimes, DPD: ike_reconf). So the fuzzer reaches every state behind authentication. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int ops = 0; ops < 64 && rp_rd_u8(&in, &op) == 0; ops++) {
 		uint8_t a = 0, buf[IKE_MAXBUF];
 		const uint8_t *blob;
+		if (op >= 0xf8) { /* a reload between two messages of a handshake */
+			static const uint8_t other[] = "fuzz", zero[4] = {0};
+			static const uint16_t g_strong[] = {19, 20, 14}, g_weak[] = {2};
+			if (rp_rd_u8(&in, &a))
+				break;
+			struct ike_conf nc = c;
+			struct ike_psk nk = k;
+			nk.key = (a & 3) == 1 ? zero : other; /* same key, or the zero key of the old bug */
+			if ((a & 3) == 2)
+				nc.npsk = 0; /* no PSK at all */
+			nc.psks = &nk;
+			if (a & 4) {
+				nc.p1_groups = nc.p2_groups = (a & 8) ? g_weak : g_strong;
+				nc.np1_groups = nc.np2_groups = (a & 8) ? 1 : 3;
+			}
+			nc.p1_life_max_s = (a & 16) ? 60 : 0;
+			nc.p2_life_max_s = (a & 32) ? 60 : 0;
+			nc.dpd_idle_s = (a & 64) ? 1 : 0;
+			nc.keylog = !(a & 128);
+			/* the core copies the conf, not the PSK: nk must outlive it, as the daemon's
+			 * snapshot does (hence static storage for the key bytes above) */
+			static struct ike_psk keep;
+			keep = nk;
+			nc.psks = &keep;
+			ike_reconf(s.r, &nc);
+			continue;
+		}
 		switch (op % 9) {
 		case 0:
 		case 1:
