@@ -20,6 +20,7 @@ const struct conf_key conf_keys[] = {
 	U("server", "tun_mtu", tun_mtu, 576, 9000),
 	S("server", "control_socket", control_socket, false),
 	S("server", "state_dir", state_dir, false),
+	S("server", "user", user, false),
 
 	U("log", "ipsecdiagnostics", ipsecdiagnostics, 0, 7),
 	B("log", "ikelogging", ikelogging),
