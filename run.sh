@@ -15,12 +15,18 @@ bin=build/release/server
 
 conf=${RAMPART_CONF:-/etc/rampart/rampart.conf}
 state=${RAMPART_STATE:-/var/lib/rampart}
+# rampartd drops root for this system user once its sockets and TUN are open ([server] user)
+id -u rampart >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin rampart
 if [ ! -e "$conf" ]; then
 	mkdir -p "$(dirname "$conf")" "$state"
 	chmod 700 "$state"
 	psk=$(head -c 18 /dev/urandom | base64 | tr '+/' 'xy')
 	umask 077
-	sed -e "s|^psk = \"\"|psk = \"$psk\"|" -e "s|^state_dir = .*|state_dir = $state|" etc/rampart.conf >"$conf"
+	sed -e "s|^psk = \"\"|psk = \"$psk\"|" -e "s|^state_dir = .*|state_dir = $state|" \
+		-e 's|^user = ""|user = rampart|' etc/rampart.conf >"$conf"
+	# readable by rampartd after the switch (for reloads), by nobody else: it holds the PSK
+	chgrp rampart "$conf"
+	chmod 640 "$conf"
 	echo "run.sh: created $conf" >&2
 fi
 "$bin/rampartd" --check-config --config "$conf" >/dev/null

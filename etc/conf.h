@@ -38,6 +38,7 @@ struct conf {
 	unsigned tun_mtu;
 	char control_socket[CONF_STR];
 	char state_dir[CONF_STR];
+	char user[64]; /* switch to this account after opening sockets and TUN; empty = stay root */
 
 	/* [log] — the netsh "ipsec dynamic set config" properties */
 	unsigned ipsecdiagnostics; /* 0-7 */

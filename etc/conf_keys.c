@@ -34,6 +34,7 @@ const struct conf_key conf_keys[] = {
     {"server", "tun_mtu", CT_UINT, F(tun_mtu), 0, 576, 9000, false, true},
     {"server", "control_socket", CT_STR, F(control_socket), 0, 0, CONF_STR, false, true},
     {"server", "state_dir", CT_STR, F(state_dir), 0, 0, CONF_STR, false, true},
+    {"server", "user", CT_STR, F(user), 0, 0, sizeof(((struct conf *)0)->user), false, true},
 
     U("log", "ipsecdiagnostics", ipsecdiagnostics, 0, 7),
     B("log", "ikelogging", ikelogging),

@@ -8,7 +8,10 @@
 
 #include "srv.h"
 
-#define DEFAULT_CONF "/etc/rampart/rampart.conf"
+#ifndef RAMPART_CONFDIR
+#define RAMPART_CONFDIR "/etc/rampart"
+#endif
+#define DEFAULT_CONF RAMPART_CONFDIR "/rampart.conf"
 
 static void syslog_sink(void *ctx, int level, const char *module, const char *msg)
 {
@@ -79,6 +82,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rampartd: %s\n", err);
 		return 1;
 	}
+	/* Every socket, the raw socket and the TUN are open: root is not needed any more. */
+	if (srv_drop_privileges(s, err, sizeof err)) {
+		fprintf(stderr, "rampartd: %s\n", err);
+		srv_free(s);
+		return 1;
+	}
 	if (!foreground) {
 		/* sockets are open and errors were printed above; from here on, syslog */
 		if (daemon(0, 0)) {
@@ -89,6 +98,7 @@ int main(int argc, char **argv)
 		openlog("rampartd", LOG_PID, LOG_DAEMON);
 		srv_set_log_sink(s, syslog_sink, NULL);
 	}
+	srv_notify("READY=1");
 	int rc = srv_run(s);
 	srv_free(s);
 	return rc;

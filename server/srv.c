@@ -276,10 +276,14 @@ static void on_signal(uv_signal_t *h, int signum)
 {
 	struct srv *s = h->data;
 	char err[512];
-	if (signum == SIGHUP)
+	if (signum == SIGHUP) {
+		srv_notify("RELOADING=1");
 		srv_reload(s, "SIGHUP", NULL, NULL, err, sizeof err);
-	else
+		srv_notify("READY=1");
+	} else {
+		srv_notify("STOPPING=1");
 		srv_stop(s, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	}
 }
 
 static void on_summary(uv_timer_t *t)

@@ -1,5 +1,6 @@
 /* The control socket: one request line per connection, answered with "- " body lines and a final
- * "+ok" or "!reason" (etc/ctl.c has the codec). Only root can connect: the socket is 0600. */
+ * "+ok" or "!reason" (etc/ctl.c has the codec). The socket is 0600 for root; with [server] user it
+ * becomes 0660 for that user and its group (srv_ctl_hand_over), so operators in the group can connect. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,7 +164,10 @@ static const char *handle(struct ctl_conn *c, int argc, char **argv)
 	}
 	if (argc == 1 && IS(0, "reload")) {
 		static char err[512];
-		return srv_reload(s, "rampartctl", show_line, c, err, sizeof err) ? err : NULL;
+		srv_notify("RELOADING=1");
+		int rc = srv_reload(s, "rampartctl", show_line, c, err, sizeof err);
+		srv_notify("READY=1");
+		return rc ? err : NULL;
 	}
 	if (argc == 2 && IS(0, "disconnect")) {
 		static char err[256];
@@ -281,7 +285,8 @@ int srv_ctl_start(struct srv *s, char *err, size_t errlen)
 	char *slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = 0;
-		mkdir(dir, 0755);
+		/* remembered: a directory we made is ours to hand to the service user */
+		s->ctl_dir_made = mkdir(dir, 0755) == 0;
 	}
 	/* A socket file left by a crashed daemon: refuse if something still answers, else replace. */
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
@@ -311,5 +316,28 @@ int srv_ctl_start(struct srv *s, char *err, size_t errlen)
 		return -1;
 	}
 	s->ctl_open = true;
+	return 0;
+}
+
+int srv_ctl_hand_over(struct srv *s, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	const char *path = s->conf->control_socket;
+	/* 0660 and the service user's group: the socket is the only way in, so membership of that
+	 * group is what makes an operator. */
+	if (chown(path, uid, gid) || chmod(path, 0660)) {
+		snprintf(err, errlen, "cannot hand the control socket %s over: %s", path, strerror(errno));
+		return -1;
+	}
+	if (s->ctl_dir_made) {
+		/* The daemon unlinks the socket at stop, as the service user: that needs the directory.
+		 * A directory that already existed (systemd's RuntimeDirectory, /tmp) is left alone. */
+		char dir[sizeof s->conf->control_socket];
+		snprintf(dir, sizeof dir, "%s", path);
+		*strrchr(dir, '/') = 0;
+		if (chown(dir, uid, gid) || chmod(dir, 0750)) {
+			snprintf(err, errlen, "cannot hand %s over: %s", dir, strerror(errno));
+			return -1;
+		}
+	}
 	return 0;
 }

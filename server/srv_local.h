@@ -59,6 +59,7 @@ struct srv {
 	bool tun_open;
 	uv_pipe_t ctl;
 	bool ctl_open;
+	bool ctl_dir_made; /* srv_ctl_start created the socket's directory */
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_timer_t summary;
 	uv_timer_t keepalive; /* [esp] natt_keepalive */
@@ -78,6 +79,7 @@ int srv_ctl_start(struct srv *s, char *err, size_t errlen);
  * the file is invalid or cannot be applied, with the reason in err. */
 int srv_reload(struct srv *s, const char *why, void (*line)(void *ctx, const char *text), void *ctx, char *err,
 	       size_t errlen);
+int srv_ctl_hand_over(struct srv *s, uid_t uid, gid_t gid, char *err, size_t errlen);
 void srv_stop(struct srv *s, const char *why);
 void srv_apply_log(struct srv *s);
 uint64_t srv_now(struct srv *s);

@@ -6,6 +6,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
 ns=rp-run-$$
 tmp=$(mktemp -d)
+chmod 755 "$tmp" # as /etc and /var/lib: rampartd, once it is the rampart user, reads its config again on reload
 cleanup() {
 	for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
 	ip netns del "$ns" 2>/dev/null || true
@@ -30,7 +31,11 @@ psk=$(sed -n 's/^psk: //p' "$tmp/out")
 user=$(sed -n 's/^user: //p' "$tmp/out")
 "$root/build/release/server/rampartctl" account -d "$RAMPART_STATE" list | grep -q "^$user .*enabled" ||
 	fail "demo account not in the store"
-[ "$(stat -c %a "$RAMPART_CONF")" = 600 ] || fail "config with the PSK is not 0600"
+[ "$(stat -c '%a %G' "$RAMPART_CONF")" = "640 rampart" ] || fail "config with the PSK is not 0640 root:rampart"
+grep -q '^user = rampart$' "$RAMPART_CONF" || fail "generated config does not run as rampart"
+dpid=$(ip netns pids "$ns" | while read -r p; do [ "$(cat /proc/$p/comm)" = rampartd ] && echo $p; done)
+grep -Eq "^Uid:\s+$(id -u rampart)\s" /proc/$dpid/status || fail "rampartd does not run as rampart"
+grep -Eq '^CapEff:\s+0+$' /proc/$dpid/status || fail "rampartd kept capabilities"
 udp=$(ip netns exec "$ns" ss -uapn)
 for port in 500 4500 1701; do grep -q "127.0.0.1:$port .*rampartd" <<<"$udp" || fail "UDP $port: $udp"; done
 ip netns exec "$ns" ss -wapn | grep -q rampartd || fail "no raw ESP socket"
