@@ -116,6 +116,8 @@ enum auth_fail {
 	AUTH_FAIL_METHOD, /* method not allowed for this account */
 	AUTH_FAIL_PASSWORD,
 	AUTH_FAIL_INTERNAL,
+	AUTH_FAIL_DENIED,      /* password right, but a "deny network access" right names the account */
+	AUTH_FAIL_NOT_ALLOWED, /* password right, but the allow list does not name it */
 };
 
 struct auth_ppp_res {
@@ -124,9 +126,14 @@ struct auth_ppp_res {
 	char account[64];
 	uint32_t static_ip;
 	char auth_response[43]; /* MS-CHAPv2 "S=..." on success */
+	int64_t right_id;       /* the right that refused (AUTH_FAIL_DENIED), 0 otherwise */
+	char detail[160];       /* for the log line: the deciding right, e.g. "#3 (deny group=contractors)" */
 };
 
-/* Verifies; returns 0 when res was filled (see res->result), negative on bad arguments. */
+/* Verifies the credentials and then the network access rights (auth_rights_check: the same
+ * rights a certificate login is checked against, so a denied account cannot log in over a PSK SA
+ * either); returns 0 when res was filled (see res->result), negative on bad arguments. The rights
+ * are consulted only once the password is right, so a wrong one is still reported as such. */
 int auth_ppp_verify(struct auth_db *db, const struct auth_ppp_req *req, struct auth_ppp_res *res);
 const char *auth_fail_str(int result);
 
@@ -307,6 +314,13 @@ int auth_right_del(struct auth_db *db, int right, const char *account, const cha
 int auth_right_list(struct auth_db *db,
                     int (*fn)(void *ctx, int64_t id, int right, const char *account, const char *group),
                     void *ctx);
+/* The "access this computer from the network" decision for one account, whatever authenticated
+ * it (a mapped certificate in Main Mode, or a PPP login after a PSK): AUTH_CERT_OK,
+ * AUTH_CERT_DENIED (a deny right names the account or one of its groups: deny wins),
+ * AUTH_CERT_NOT_ALLOWED (allow rights exist and none names it) or AUTH_CERT_INTERNAL. right_id
+ * (may be NULL) gets the deciding right (the deny, or the allow that let it in; 0 if none); what
+ * (may be NULL) names it for the log line: "#3 (deny group=contractors)". */
+int auth_rights_check(struct auth_db *db, int64_t account_id, int64_t *right_id, char *what, size_t wn);
 
 struct auth_cert_res {
 	int result;         /* enum auth_cert_result */

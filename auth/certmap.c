@@ -346,6 +346,40 @@ static int done(struct auth_cert_res *res, int result)
 	return 0;
 }
 
+int auth_rights_check(struct auth_db *db, int64_t account_id, int64_t *right_id, char *what, size_t wn)
+{
+	char dummy[1];
+	int64_t id;
+	if (!what || !wn) {
+		what = dummy;
+		wn = sizeof dummy;
+	}
+	what[0] = 0;
+	if (right_id)
+		*right_id = 0;
+	if (!db)
+		return AUTH_CERT_INTERNAL;
+	if ((id = right_hit(db, AUTH_RIGHT_DENY, account_id, what, wn)) != 0) {
+		if (id > 0 && right_id)
+			*right_id = id;
+		return id > 0 ? AUTH_CERT_DENIED : AUTH_CERT_INTERNAL;
+	}
+	int nallow = rights_count(db, AUTH_RIGHT_ALLOW);
+	if (nallow <= 0)
+		return nallow < 0 ? AUTH_CERT_INTERNAL : AUTH_CERT_OK;
+	id = right_hit(db, AUTH_RIGHT_ALLOW, account_id, what, wn);
+	if (id < 0)
+		return AUTH_CERT_INTERNAL;
+	if (!id) {
+		snprintf(what, wn, "(%d allow right%s, none naming the account or its groups)", nallow,
+		         nallow == 1 ? "" : "s");
+		return AUTH_CERT_NOT_ALLOWED;
+	}
+	if (right_id)
+		*right_id = id;
+	return AUTH_CERT_OK;
+}
+
 int auth_cert_map(struct auth_db *db, const struct auth_cert_info *in, struct auth_cert_res *res)
 {
 	if (!db || !in || !res)
@@ -364,8 +398,9 @@ int auth_cert_map(struct auth_db *db, const struct auth_cert_info *in, struct au
 		return snprintf(res->detail, sizeof res->detail, "account store error"),
 		       done(res, AUTH_CERT_INTERNAL);
 	if (!w.best_level) {
-		snprintf(res->detail, sizeof res->detail, "no mapping rule matches subject \"%.200s\"",
-		         in->subject);
+		char subj[200];
+		snprintf(res->detail, sizeof res->detail, "no mapping rule matches subject \"%s\"",
+		         rp_escs(in->subject, subj, sizeof subj));
 		return done(res, AUTH_CERT_NOT_MAPPED);
 	}
 	res->rule_id = w.rule;
@@ -384,29 +419,22 @@ int auth_cert_map(struct auth_db *db, const struct auth_cert_info *in, struct au
 		return done(res, AUTH_CERT_ACCOUNT_DISABLED);
 	}
 	char what[160] = "";
-	int64_t deny = right_hit(db, AUTH_RIGHT_DENY, w.acct.id, what, sizeof what);
-	if (deny < 0)
-		return done(res, AUTH_CERT_INTERNAL);
-	if (deny) {
-		res->right_id = deny;
+	int64_t right = 0;
+	int r = auth_rights_check(db, w.acct.id, &right, what, sizeof what);
+	if (r == AUTH_CERT_DENIED) {
+		res->right_id = right;
 		snprintf(res->detail, sizeof res->detail, "account %s (rule #%lld) denied by right %s",
 		         w.acct.name, (long long)w.rule, what);
-		return done(res, AUTH_CERT_DENIED);
+		return done(res, r);
 	}
-	int nallow = rights_count(db, AUTH_RIGHT_ALLOW);
-	if (nallow < 0)
+	if (r == AUTH_CERT_NOT_ALLOWED) {
+		snprintf(res->detail, sizeof res->detail,
+		         "account %s (rule #%lld) is not in the allow network access list", w.acct.name,
+		         (long long)w.rule);
+		return done(res, r);
+	}
+	if (r != AUTH_CERT_OK)
 		return done(res, AUTH_CERT_INTERNAL);
-	if (nallow > 0) {
-		int64_t allow = right_hit(db, AUTH_RIGHT_ALLOW, w.acct.id, what, sizeof what);
-		if (allow < 0)
-			return done(res, AUTH_CERT_INTERNAL);
-		if (!allow) {
-			snprintf(res->detail, sizeof res->detail,
-			         "account %s (rule #%lld) is not in the allow network access list",
-			         w.acct.name, (long long)w.rule);
-			return done(res, AUTH_CERT_NOT_ALLOWED);
-		}
-	}
 	snprintf(res->detail, sizeof res->detail, "mapped by rule #%lld to account %s", (long long)w.rule,
 	         w.acct.name);
 	return done(res, AUTH_CERT_OK);
@@ -439,18 +467,18 @@ static int authorize(struct auth_db *db, const struct auth_trust *t, const struc
 	if (!info)
 		info = &local;
 	memset(res, 0, sizeof *res);
-	char why[256];
+	char why[256], subj[200]; /* the subject is the peer's text: escaped for the log line */
 	int v = auth_cert_validate(t, chain, n, now, info, why, sizeof why);
 	if (v < 0)
 		return v;
 	if (v != AUTH_CERT_OK) {
-		snprintf(res->detail, sizeof res->detail, "certificate \"%.120s\" refused: %.150s",
-		         info->subject, why);
+		snprintf(res->detail, sizeof res->detail, "certificate \"%s\" refused: %.150s",
+		         rp_escs(info->subject, subj, 120), why);
 		return done(res, v);
 	}
 	if (check_id && !auth_cert_id_match(info, id_type, id, id_len)) {
-		snprintf(res->detail, sizeof res->detail, "ID (%s) does not match certificate \"%.200s\"",
-		         id_type_str(id_type), info->subject);
+		snprintf(res->detail, sizeof res->detail, "ID (%s) does not match certificate \"%s\"",
+		         id_type_str(id_type), rp_escs(info->subject, subj, sizeof subj));
 		return done(res, AUTH_CERT_ID_MISMATCH);
 	}
 	return auth_cert_map(db, info, res);

@@ -2,10 +2,12 @@
 #include "auth_local.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define AUTH_SCHEMA_VERSION 2
 
@@ -105,10 +107,33 @@ struct auth_db *auth_db_open(const char *state_dir, char *err, size_t errlen)
 			snprintf(err, errlen, "state directory path too long");
 		return NULL;
 	}
-	struct auth_db *db = auth_db_open_file(path, err, errlen);
-	if (db)
-		chmod(path, 0600); /* NT hashes are password equivalents for MS-CHAPv2 */
-	return db;
+	/* NT hashes are password equivalents for MS-CHAPv2, and whoever can write the store can add
+	 * an account or lift a deny right: a directory or store others could have changed is
+	 * refused, not silently repaired, as is a store everyone could have read. */
+	char why[4200];
+	int rc = rp_path_private(state_dir, RP_MODE_DIR | RP_MODE_NO_GROUP_WRITE, why, sizeof why);
+	if (rc == 0)
+		rc = rp_path_private(path, RP_MODE_NO_GROUP_WRITE | RP_MODE_NO_OTHER_READ, why, sizeof why);
+	if (rc == -ENOENT) {
+		/* a new store: created 0600 before SQLite opens it (its journal takes the same mode) */
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			close(fd);
+			rc = 0;
+		} else if (errno == EEXIST) {
+			rc = rp_path_private(path, RP_MODE_NO_GROUP_WRITE | RP_MODE_NO_OTHER_READ, why,
+			                     sizeof why);
+		} else {
+			snprintf(why, sizeof why, "cannot create %s: %s", path, strerror(errno));
+			rc = -EIO;
+		}
+	}
+	if (rc) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s", why[0] ? why : "state directory missing");
+		return NULL;
+	}
+	return auth_db_open_file(path, err, errlen);
 }
 
 void auth_db_close(struct auth_db *db)

@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* RFC 2759 §9.2 */
@@ -223,6 +225,121 @@ START_TEST(store)
 }
 END_TEST
 
+/* Issue 10 item 2: the network access rights decide every login, not only a certificate's: a
+ * denied account whose password is right is refused over PAP and MS-CHAPv2 (a PSK SA), the
+ * deciding right is named, and a wrong password is still reported as a wrong password. */
+static void pap(struct auth_db *db, const char *u, const char *pw, struct auth_ppp_res *res)
+{
+	struct auth_ppp_req p = {.method = AUTH_M_PAP,
+	                         .user = u,
+	                         .user_len = strlen(u),
+	                         .password = (const uint8_t *)pw,
+	                         .password_len = strlen(pw)};
+	ck_assert_int_eq(auth_ppp_verify(db, &p, res), 0);
+}
+
+START_TEST(ppp_rights)
+{
+	struct auth_db *db = auth_db_open_file(":memory:", NULL, 0);
+	struct auth_ppp_res res;
+	struct auth_account_opts staff = {.group = "staff"};
+	ck_assert_int_eq(auth_account_add(db, "alice", "pw-a", &staff), 0);
+	ck_assert_int_eq(auth_account_add(db, "mallory", "pw-m", &staff), 0);
+	ck_assert_int_eq(auth_account_add(db, "carol", "pw-c", NULL), 0);
+	ck_assert_int_eq(auth_group_add(db, "contractors"), 0);
+	ck_assert_int_eq(auth_group_member_add(db, "contractors", "mallory"), 0);
+	pap(db, "mallory", "pw-m", &res);
+	ck_assert_int_eq(res.result, AUTH_OK); /* no rights at all: everyone may log in */
+
+	int64_t deny = auth_right_add(db, AUTH_RIGHT_DENY, NULL, "contractors");
+	ck_assert_int_gt(deny, 0);
+	pap(db, "mallory", "pw-m", &res);
+	ck_assert_int_eq(res.result, AUTH_FAIL_DENIED);
+	ck_assert_int_eq(res.right_id, deny);
+	ck_assert_ptr_nonnull(strstr(res.detail, "deny group=contractors"));
+	ck_assert_str_eq(auth_fail_str(res.result), "network access denied");
+	pap(db, "mallory", "wrong", &res);
+	ck_assert_int_eq(res.result, AUTH_FAIL_PASSWORD);
+	pap(db, "alice", "pw-a", &res);
+	ck_assert_int_eq(res.result, AUTH_OK);
+
+	/* MS-CHAPv2 (the RFC 2759 §9.2 exchange): refused, and no authenticator response handed out */
+	ck_assert_int_eq(auth_account_add(db, "User", "clientPass", NULL), 0);
+	ck_assert_int_eq(auth_right_add(db, AUTH_RIGHT_DENY, "User", NULL), deny + 1);
+	struct auth_ppp_req m = {.method = AUTH_M_MSCHAPV2,
+	                         .user = "User",
+	                         .user_len = 4,
+	                         .challenge = v_auth,
+	                         .challenge_len = 16,
+	                         .peer_challenge = v_peer,
+	                         .nt_response = v_ntresp};
+	ck_assert_int_eq(auth_ppp_verify(db, &m, &res), 0);
+	ck_assert_int_eq(res.result, AUTH_FAIL_DENIED);
+	ck_assert_ptr_nonnull(strstr(res.detail, "deny account=User"));
+	ck_assert_int_eq(res.auth_response[0], 0);
+
+	/* deny wins over allow; a non-empty allow list keeps everyone else out */
+	ck_assert_int_gt(auth_right_add(db, AUTH_RIGHT_ALLOW, "mallory", NULL), 0);
+	ck_assert_int_gt(auth_right_add(db, AUTH_RIGHT_ALLOW, NULL, "staff"), 0);
+	pap(db, "mallory", "pw-m", &res);
+	ck_assert_int_eq(res.result, AUTH_FAIL_DENIED);
+	pap(db, "alice", "pw-a", &res);
+	ck_assert_int_eq(res.result, AUTH_OK);
+	pap(db, "carol", "pw-c", &res);
+	ck_assert_int_eq(res.result, AUTH_FAIL_NOT_ALLOWED);
+	ck_assert_ptr_nonnull(strstr(res.detail, "2 allow rights"));
+	ck_assert_int_eq(auth_right_del(db, AUTH_RIGHT_DENY, NULL, "contractors"), 0);
+	pap(db, "mallory", "pw-m", &res);
+	ck_assert_int_eq(res.result, AUTH_OK);
+	ck_assert_int_eq(res.right_id, 0);
+	auth_db_close(db);
+}
+END_TEST
+
+/* Issue 10 item 7: a store or state directory others could have written (or a store everyone
+ * could read) is refused with its path and mode, not used (and silently chmod-ed). */
+START_TEST(store_modes)
+{
+	char dir[] = "/tmp/rp-auth-XXXXXX", err[600], path[300];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/accounts.db", dir);
+	mode_t old = umask(0); /* what a sloppy umask would create: the store must still be 0600 */
+	struct auth_db *db = auth_db_open(dir, err, sizeof err);
+	umask(old);
+	ck_assert_ptr_nonnull(db);
+	auth_db_close(db);
+	struct stat st;
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+
+	chmod(path, 0644);
+	ck_assert_ptr_null(auth_db_open(dir, err, sizeof err));
+	ck_assert_ptr_nonnull(strstr(err, path));
+	ck_assert_ptr_nonnull(strstr(err, "mode 0644"));
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0644); /* refused, not silently repaired */
+	chmod(path, 0620);
+	ck_assert_ptr_null(auth_db_open(dir, err, sizeof err));
+	ck_assert_ptr_nonnull(strstr(err, "mode 0620"));
+	chmod(path, 0640); /* a group that may read (a monitoring group) is the admin's choice */
+	db = auth_db_open(dir, err, sizeof err);
+	ck_assert_ptr_nonnull(db);
+	auth_db_close(db);
+	chmod(path, 0600);
+
+	chmod(dir, 0777);
+	ck_assert_ptr_null(auth_db_open(dir, err, sizeof err));
+	ck_assert_ptr_nonnull(strstr(err, dir));
+	ck_assert_ptr_nonnull(strstr(err, "mode 0777"));
+	chmod(dir, 0755);
+	db = auth_db_open(dir, err, sizeof err);
+	ck_assert_ptr_nonnull(db);
+	auth_db_close(db);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 START_TEST(pool)
 {
 	struct auth_pool *p = auth_pool_new();
@@ -303,6 +420,8 @@ static Suite *auth_suite(void)
 	tcase_add_test(tc, store);
 	tcase_add_test(tc, pool);
 	tcase_add_test(tc, pool_reload);
+	tcase_add_test(tc, ppp_rights);
+	tcase_add_test(tc, store_modes);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -12,6 +12,8 @@ static const char *const fail_str[] = {
     [AUTH_FAIL_METHOD] = "authentication method not allowed for this account",
     [AUTH_FAIL_PASSWORD] = "wrong password",
     [AUTH_FAIL_INTERNAL] = "account store error",
+    [AUTH_FAIL_DENIED] = "network access denied",
+    [AUTH_FAIL_NOT_ALLOWED] = "not in the allow network access list",
 };
 
 const char *auth_fail_str(int r)
@@ -87,5 +89,17 @@ int auth_ppp_verify(struct auth_db *db, const struct auth_ppp_req *req, struct a
 		res->result = AUTH_FAIL_METHOD;
 	}
 	rp_wipe(&sec, sizeof sec);
+	if (res->result == AUTH_OK) {
+		int r = auth_rights_check(db, a.id, &res->right_id, res->detail, sizeof res->detail);
+		if (r != AUTH_CERT_OK) {
+			res->result = r == AUTH_CERT_DENIED        ? AUTH_FAIL_DENIED
+			              : r == AUTH_CERT_NOT_ALLOWED ? AUTH_FAIL_NOT_ALLOWED
+			                                           : AUTH_FAIL_INTERNAL;
+			rp_wipe(res->auth_response, sizeof res->auth_response);
+		} else {
+			res->right_id = 0;
+			res->detail[0] = 0;
+		}
+	}
 	return 0;
 }

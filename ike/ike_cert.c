@@ -169,11 +169,13 @@ out:
 void ike_id_str(const struct isakmp_id_pl *id, char *out, size_t n)
 {
 	/* DER_ASN1_DN as RFC 4514 text ("CN=alice,O=rampart") for logs, events and the account
-	 * mapping rules, instead of the hex isakmp_id_str gives */
+	 * mapping rules, instead of the hex isakmp_id_str gives. The peer chose these bytes and GnuTLS
+	 * leaves control characters in attribute values as they are (a newline in a CN forged a log
+	 * line): escaped, before the certificate is even validated. */
 	if (id->type == ISAKMP_ID_DER_ASN1_DN) {
 		gnutls_datum_t d = {(unsigned char *)id->data, (unsigned)id->len}, s = {NULL, 0};
 		if (gnutls_x509_rdn_get2(&d, &s, 0) == 0) {
-			snprintf(out, n, "%.*s", (int)s.size, (const char *)s.data);
+			rp_esc(s.data, s.size, out, n);
 			gnutls_free(s.data);
 			return;
 		}

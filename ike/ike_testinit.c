@@ -177,7 +177,10 @@ static void my_id(struct ike_ti *t, uint8_t *b, size_t *n)
 	b[0] = t->c.id_type ? t->c.id_type : v6 ? ISAKMP_ID_IPV6 : ISAKMP_ID_IPV4;
 	b[1] = 17;
 	rp_put_u16(b + 2, 500);
-	if (b[0] == ISAKMP_ID_DER_ASN1_DN) {
+	if (b[0] == ISAKMP_ID_DER_ASN1_DN && t->c.id_der) {
+		memcpy(b + 4, t->c.id_der, t->c.id_der_len);
+		*n = 4 + t->c.id_der_len;
+	} else if (b[0] == ISAKMP_ID_DER_ASN1_DN) {
 		*n = 4 + ike_cert_subject(t->c.certs[0], t->c.cert_lens[0], b + 4, 1024);
 	} else if (b[0] == ISAKMP_ID_IPV4 || b[0] == ISAKMP_ID_IPV6) {
 		memcpy(b + 4, t->c.local.ip, v6 ? 16 : 4);

@@ -20,8 +20,10 @@ struct ike_ti_conf {
 	uint32_t p2_life_s, p2_life_kb;
 	const uint8_t *psk;
 	size_t psklen;
-	uint8_t id_type;    /* ISAKMP_ID_*; IPV4 = own local address */
-	const char *id;     /* FQDN / USER_FQDN */
+	uint8_t id_type;       /* ISAKMP_ID_*; IPV4 = own local address */
+	const char *id;        /* FQDN / USER_FQDN */
+	const uint8_t *id_der; /* DER_ASN1_DN: this name instead of the leaf's subject */
+	size_t id_der_len;
 	enum ike_natt natt; /* NAT-T VID to send (NONE = no NAT-T) */
 	bool dpd, initial_contact, windows;
 	struct rp_addr local;  /* the initiator's own address (private when behind the NAT) */

@@ -168,14 +168,9 @@ const char *isakmp_id_str(const struct isakmp_id_pl *id, char *out, size_t n)
 		break;
 	}
 	case ISAKMP_ID_FQDN:
-	case ISAKMP_ID_USER_FQDN: {
-		size_t k = 0;
-		for (size_t i = 0; i < id->len && k + 1 < n; i++)
-			out[k++] = (id->data[i] >= 0x20 && id->data[i] < 0x7f) ? (char)id->data[i] : '?';
-		if (n)
-			out[k < n ? k : n - 1] = 0;
+	case ISAKMP_ID_USER_FQDN:
+		rp_esc(id->data, id->len, out, n); /* the peer's bytes: escaped for logs and events */
 		break;
-	}
 	default: {
 		int k = snprintf(out, n, "%s:", id->type == ISAKMP_ID_KEY_ID ? "keyid" : "der");
 		for (size_t i = 0; i < id->len && k > 0 && (size_t)k + 3 < n; i++)

@@ -318,6 +318,31 @@ START_TEST(t_rsa_initial_contact_authenticated_id)
 }
 END_TEST
 
+/* Issue 10 item 6: the peer's DER_ASN1_DN ID is rendered (by GnuTLS) before anything is validated;
+ * a newline in its CN once printed a forged "warn ike:" line. It is escaped into one line. */
+START_TEST(t_rsa_dn_id_escaped)
+{
+	static const uint8_t dn[] = {
+	    0x30, 0x33, /* Name */
+	    0x31, 0x10, 0x30, 0x0e, 0x06, 0x03, 0x55, 0x04, 0x0a, 0x0c, 0x07, 'r',  'a', 'm', 'p', 'a', 'r',
+	    't',  0x31, 0x1f, 0x30, 0x1d, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x16, 'a', 'l', 'i', 'c', 'e',
+	    '\n', 'w',  'a',  'r',  'n',  ' ',  'i',  'k',  'e',  ':',  ' ',  'f',  'o', 'r', 'g', 'e', 'd'};
+	struct pki p;
+	struct net n;
+	pki_init(&p, &n, "alice");
+	n.tc.id_der = dn;
+	n.tc.id_der_len = sizeof dn;
+	net_start(&n);
+	ck_assert_int_ne(handshake(&n), 0);
+	ck_assert_str_eq(n.t->err, "notify 18");
+	ck_assert_msg(strstr(n.logbuf, "ID CN=alice\\x0awarn ike: forged,O=rampart is not the certificate") !=
+	                  NULL,
+	              "DN not escaped:\n%s", n.logbuf);
+	ck_assert_ptr_null(strstr(n.logbuf, "\nwarn ike: forged"));
+	pki_free(&p, &n);
+}
+END_TEST
+
 START_TEST(t_rsa_refusals)
 {
 	refused("alice", t_corrupt, "notify 24", "SIG_I invalid");
@@ -679,6 +704,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_rsa_cert_send_policy);
 	tcase_add_test(tc, t_rsa_ids);
 	tcase_add_test(tc, t_rsa_initial_contact_authenticated_id);
+	tcase_add_test(tc, t_rsa_dn_id_escaped);
 	tcase_add_test(tc, t_rsa_refusals);
 	tcase_add_test(tc, t_rsa_not_configured);
 	tcase_add_test(tc, t_rsa_bad_key_conf);

@@ -151,9 +151,16 @@ static int ppp_verify_cb(void *ctx, const struct ppp_auth_req *q, struct ppp_aut
 		l->st.auth[L2TP_AUTH_NO_PERMISSION]++;
 		return 0;
 	}
+	/* the user name is the peer's: escaped, so it cannot end the quotes or forge a line; a
+	 * refusal by the network access rights names the deciding right */
+	char user[4 * 64 + 1];
+	rp_esc(q->user, q->user_len > 64 ? 64 : q->user_len, user, sizeof user);
+	const char *sep = ar.result == AUTH_FAIL_DENIED        ? " by right "
+	                  : ar.result == AUTH_FAIL_NOT_ALLOWED ? " "
+	                                                       : "";
 	rp_logf(l->log, ar.result ? RP_LOG_WARN : RP_LOG_DETAIL, "l2tp",
-	        "tunnel %u session %u: authentication of \"%.*s\": %s", s->t->tid, s->sid,
-	        (int)(q->user_len > 63 ? 63 : q->user_len), q->user, auth_fail_str(ar.result));
+	        "tunnel %u session %u: authentication of \"%s\": %s%s%s", s->t->tid, s->sid, user,
+	        auth_fail_str(ar.result), sep, *sep ? ar.detail : "");
 	r->verdict = ar.result == AUTH_OK              ? PPP_AUTH_OK
 	             : ar.result == AUTH_FAIL_PASSWORD ? PPP_AUTH_BAD_PASSWORD
 	             : ar.result == AUTH_FAIL_DISABLED ? PPP_AUTH_DISABLED

@@ -709,6 +709,61 @@ START_TEST(reliable_window)
 }
 END_TEST
 
+/* Issue 10 items 2 and 6 through the LNS: a PPP login after the SA (a PSK SA in rampartd) is
+ * checked against the network access rights, and the refusal names the right; a peer's user name
+ * with a newline and a quote stays one escaped log line. */
+struct logcap {
+	int n, ctl;
+	char all[8192];
+};
+
+static void logcap_sink(void *ctx, int level, const char *module, const char *msg)
+{
+	struct logcap *c = ctx;
+	size_t l = strlen(c->all);
+	(void)level;
+	c->n++;
+	for (const char *p = msg; *p; p++)
+		c->ctl += (unsigned char)*p < 0x20 || *p == 0x7f;
+	snprintf(c->all + l, sizeof c->all - l, "%s: %s\n", module, msg);
+}
+
+START_TEST(login_rights_and_escaping)
+{
+	static struct logcap lc;
+	struct sim *s = &S;
+	sim_init(s, 0, 0, 0, 11);
+	rp_log_init(&s->log, RP_LOG_INFO, logcap_sink, &lc);
+	ck_assert_int_eq(auth_group_add(s->db, "contractors"), 0);
+	ck_assert_int_eq(auth_group_member_add(s->db, "contractors", "user1"), 0);
+	ck_assert_int_eq(auth_right_add(s->db, AUTH_RIGHT_DENY, NULL, "contractors"), 1);
+	sim_start(s);
+	lac_start(&s->lac[0], 1, 7, s->now);
+	s->nlac = 1;
+	for (int r = 0; r < 20 && !s->lac[0].sccrp; r++)
+		step(s);
+	lac_add_session(&s->lac[0], 1, "user1", "pw", s->now);
+	lac_add_session(&s->lac[0], 2, "evil\nwarn ike: forged \"x", "pw", s->now);
+	lac_add_session(&s->lac[0], 3, "user0", "pw", s->now);
+	for (int r = 0; r < 100 && !(pppc_up(&s->lac[0].s[2].c) && s->downs == 2); r++)
+		step(s);
+	ck_assert(pppc_up(&s->lac[0].s[2].c));
+	ck_assert(!pppc_up(&s->lac[0].s[0].c));
+	ck_assert(s->lac[0].s[0].c.auth_failed);
+	ck_assert_uint_eq(s->ups, 1);
+	ck_assert_msg(strstr(lc.all, ": authentication of \"user1\": network access denied by right #1 (deny "
+	                             "group=contractors)\n"),
+	              "no refusal naming the right in:\n%s", lc.all);
+	ck_assert_msg(strstr(lc.all, "authentication of \"evil\\x0awarn ike: forged \\\"x\": unknown user\n"),
+	              "user name not escaped in:\n%s", lc.all);
+	ck_assert_msg(strstr(lc.all, "ppp: authentication of \"evil\\x0awarn ike: forged \\\"x\" failed"),
+	              "PPP's line not escaped in:\n%s", lc.all);
+	ck_assert_int_eq(lc.ctl, 0);
+	ck_assert_ptr_null(strstr(lc.all, "\nwarn ike: forged"));
+	sim_free(s);
+}
+END_TEST
+
 static Suite *lns_suite(void)
 {
 	Suite *s = suite_create("l2tp_lns");
@@ -719,6 +774,7 @@ static Suite *lns_suite(void)
 	tcase_add_test(tc, android_no_hello);
 	tcase_add_test(tc, protocol_errors);
 	tcase_add_test(tc, reliable_window);
+	tcase_add_test(tc, login_rights_and_escaping);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -212,13 +212,9 @@ static void on_sccrq(struct l2tp_tunnel *t, const struct l2tp_msg *m)
 	struct l2tp *l = t->l;
 	char missing[48];
 	int miss = l2tp_msg_missing(m);
-	size_t hl = m->host_name.len < sizeof t->host - 1 ? m->host_name.len : sizeof t->host - 1;
-	if (m->host_name.p) {
-		memcpy(t->host, m->host_name.p, hl);
-		for (size_t i = 0; i < hl; i++)
-			if (t->host[i] < 0x20 || t->host[i] > 0x7e)
-				t->host[i] = '?';
-	}
+	/* the peer's Host Name is kept escaped (rp_esc): it goes into log lines and "show sas" */
+	if (m->host_name.p)
+		rp_esc(m->host_name.p, m->host_name.len, t->host, sizeof t->host);
 	if (m->recv_window)
 		t->peer_rws = m->recv_window > 256 ? 256 : m->recv_window;
 	if (miss >= 0) {

@@ -351,8 +351,10 @@ static int certmap_test(struct auth_db *db, int argc, char **argv)
 	struct auth_der c = {buf, (size_t)dl};
 	if (t ? auth_cert_authorize(db, t, &c, 1, now, &in, &res) : auth_cert_map(db, &in, &res))
 		goto out;
-	printf("subject=\"%s\" issuer=\"%s\"\nresult=%s account=%s\n%s\n", in.subject, in.issuer,
-	       auth_cert_result_str(res.result), res.account[0] ? res.account : "-", res.detail);
+	char es[4 * AUTH_CERT_DN_LEN], ei[4 * AUTH_CERT_DN_LEN]; /* the certificate's text, escaped */
+	printf("subject=\"%s\" issuer=\"%s\"\nresult=%s account=%s\n%s\n", rp_escs(in.subject, es, sizeof es),
+	       rp_escs(in.issuer, ei, sizeof ei), auth_cert_result_str(res.result),
+	       res.account[0] ? res.account : "-", res.detail);
 	rc = res.result == AUTH_CERT_OK ? 0 : 1;
 out:
 	auth_trust_free(t);

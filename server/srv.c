@@ -597,5 +597,14 @@ struct conf *srv_load_conf(const char *path, char *err, size_t errlen)
 	if (!c)
 		snprintf(err, errlen, "%s", p ? conf_parser_error(p) : "out of memory");
 	conf_parser_free(p);
+	/* Whoever can write the file decides who gets in; whoever can read a PSK or tunnel secret
+	 * can impersonate the server. Refused (also on reload), naming the path and the mode. */
+	unsigned need =
+	    RP_MODE_NO_GROUP_WRITE | (c && (c->psk[0] || c->tunnel_secret[0]) ? RP_MODE_NO_OTHER_READ : 0);
+	int pm = c ? rp_path_private(path, need, err, errlen) : 0;
+	if (pm && pm != -EISDIR) { /* a pipe (--config /dev/stdin) keeps nothing for others to read */
+		conf_unref(c);
+		c = NULL;
+	}
 	return c;
 }

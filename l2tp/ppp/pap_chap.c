@@ -103,9 +103,10 @@ static void verified(struct ppp *p, const struct ppp_auth_res *res)
 
 static void failed(struct ppp *p, const char *user, size_t ul, int verdict)
 {
-	char msg[128];
-	snprintf(msg, sizeof msg, "authentication of \"%.*s\" failed: %s", (int)(ul > 63 ? 63 : ul), user,
-	         verdict_text(verdict));
+	/* the name is the peer's: escaped here, since msg also becomes the session's down text */
+	char u[4 * 64 + 1], msg[320];
+	rp_esc(user, ul > 64 ? 64 : ul, u, sizeof u);
+	snprintf(msg, sizeof msg, "authentication of \"%s\" failed: %s", u, verdict_text(verdict));
 	rp_logf(p->log, RP_LOG_WARN, "ppp", "%s", msg);
 	ppp_close_r(p, PPP_DOWN_AUTH, msg);
 }

@@ -38,11 +38,81 @@ bool rp_log_on(const struct rp_log *lg, int level)
 	return lg && level > 0 && level <= lg->level;
 }
 
+static const char hexd[] = "0123456789abcdef";
+
+const char *rp_esc(const void *in, size_t len, char *out, size_t n)
+{
+	const uint8_t *p = in;
+	size_t k = 0;
+	if (!n)
+		return out;
+	for (size_t i = 0; p && i < len; i++) {
+		uint8_t c = p[i];
+		if (c == '\\' || c == '"') {
+			if (k + 2 >= n)
+				break;
+			out[k++] = '\\';
+			out[k++] = (char)c;
+		} else if (c >= 0x20 && c < 0x7f) {
+			if (k + 1 >= n)
+				break;
+			out[k++] = (char)c;
+		} else {
+			if (k + 4 >= n)
+				break;
+			out[k++] = '\\';
+			out[k++] = 'x';
+			out[k++] = hexd[c >> 4];
+			out[k++] = hexd[c & 15];
+		}
+	}
+	out[k] = 0;
+	return out;
+}
+
+const char *rp_escs(const char *in, char *out, size_t n)
+{
+	return rp_esc(in, in ? strlen(in) : 0, out, n);
+}
+
+/* The last line of defence: whatever a caller forgot to escape, a control character never
+ * reaches a sink (syslog, a terminal, a file read line by line) as itself. Lines without one
+ * (all of them, when every peer string went through rp_esc) are passed on untouched. */
+static void emit(struct rp_log *lg, int level, const char *module, const char *line)
+{
+	const char *p = line;
+	while (*p && (uint8_t)*p >= 0x20 && *p != 0x7f)
+		p++;
+	if (!*p) {
+		lg->sink(lg->sink_ctx, level, module, line);
+		return;
+	}
+	char safe[RP_LOG_LINE];
+	size_t k = 0;
+	for (p = line; *p; p++) {
+		uint8_t c = (uint8_t)*p;
+		if (c >= 0x20 && c != 0x7f) {
+			if (k + 1 >= sizeof safe)
+				break;
+			safe[k++] = (char)c;
+		} else {
+			if (k + 4 >= sizeof safe)
+				break;
+			safe[k++] = '\\';
+			safe[k++] = 'x';
+			safe[k++] = hexd[c >> 4];
+			safe[k++] = hexd[c & 15];
+		}
+	}
+	safe[k] = 0;
+	lg->sink(lg->sink_ctx, level, module, safe);
+}
+
 static void vemit(struct rp_log *lg, int level, const char *module, const char *fmt, va_list ap)
 {
 	char line[RP_LOG_LINE];
 	vsnprintf(line, sizeof line, fmt, ap);
-	lg->sink(lg->sink_ctx, level, module, line);
+	emit(lg, level, module, line);
 }
 
 void rp_logf(struct rp_log *lg, int level, const char *module, const char *fmt, ...)
@@ -112,5 +182,5 @@ void rp_log_drop(struct rp_log *lg, uint64_t now_ms, const char *module, const s
 		vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
 		va_end(ap);
 	}
-	lg->sink(lg->sink_ctx, RP_LOG_DROP, module, line);
+	emit(lg, RP_LOG_DROP, module, line);
 }

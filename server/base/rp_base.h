@@ -3,7 +3,10 @@
  *   buf.c      rp_buf — packet buffer with headroom, SECRET flag wipes on release
  *   rdwr.c     rp_rd / rp_wr — bounded reader and writer used by every parser and builder
  *   evq.c      rp_evq — FIFO of events a core emits and its caller drains
- *   log.c      rp_log — ipsecdiagnostics levels 0-7, ikelogging switch, rate-limited drop lines
+ *   log.c      rp_log — ipsecdiagnostics levels 0-7, ikelogging switch, rate-limited drop lines,
+ *              rp_esc (peer-supplied text made safe for a log line)
+ *   fsmode.c   rp_path_private — refuse state directories, stores and secret-holding files others
+ *              can write (or read)
  *   rng.c      rp_rng — random-source interface and the seeded deterministic generator for tests
  *   rng_gnutls.c  the production rp_rng over gnutls_rnd (separate library: rp_base is libc only)
  *   addr.c     rp_addr — IPv4/IPv6 address + port, formatting
@@ -214,6 +217,14 @@ void rp_log_ike(struct rp_log *lg, const char *fmt, ...) __attribute__((format(p
 /* A dropped packet from the network: one line per (module, reason, peer) per burst, counted. */
 void rp_log_drop(struct rp_log *lg, uint64_t now_ms, const char *module, const struct rp_addr *peer,
 		 const char *reason, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Escapes peer-supplied bytes (user names, host names, certificate DNs, IDs) for a log line, so
+ * that a newline cannot forge a second line and a quote cannot end a quoted field: printable ASCII
+ * is copied, '\\' and '"' get a backslash, every other byte (control characters, DEL, and bytes
+ * >= 0x80, which could be C1 controls or bidirectional overrides once decoded) becomes \xNN. The
+ * output is always NUL-terminated (n > 0) and cut before an escape that would not fit. Returns out.
+ * rp_logf also turns any control character left in a line into \xNN, as a last line of defence. */
+const char *rp_esc(const void *in, size_t len, char *out, size_t n);
+const char *rp_escs(const char *in, char *out, size_t n); /* a NUL-terminated string; NULL gives "" */
 /* The stderr sink: "LEVEL module: msg". */
 void rp_log_stderr_sink(void *ctx, int level, const char *module, const char *msg);
 const char *rp_log_lvlname(int level);
@@ -240,6 +251,20 @@ struct rp_clock {
 };
 void rp_clock_fake(struct rp_clock *c, uint64_t start_ms);
 void rp_clock_monotonic(struct rp_clock *c);
+
+/* ---- file modes (fsmode.c) ---------------------------------------------------------------- */
+
+enum {
+	RP_MODE_NO_GROUP_WRITE = 1u << 0, /* refuse S_IWGRP | S_IWOTH */
+	RP_MODE_NO_OTHER_READ = 1u << 1,  /* refuse S_IROTH too (files holding secrets) */
+	RP_MODE_NO_GROUP_READ = 1u << 2,  /* refuse S_IRGRP too */
+	RP_MODE_DIR = 1u << 3,            /* must be a directory (else a regular file) */
+};
+/* Checks an existing path (following symlinks) against what its use allows: 0 when it is fine,
+ * -ENOENT when it does not exist (the caller creates it with the right mode), -EPERM when the mode
+ * is refused, -ENOTDIR/-EISDIR/-EIO otherwise. err gets one line naming the path and the mode,
+ * e.g. "/var/lib/rampart/accounts.db: mode 0666 lets others write it; chmod go-w it". */
+int rp_path_private(const char *path, unsigned flags, char *err, size_t errlen);
 
 /* ---- secrets ------------------------------------------------------------------------------ */
 

@@ -1,5 +1,8 @@
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "check_main.h"
 #include "rp_base.h"
@@ -170,6 +173,68 @@ START_TEST(log_drop_rate_limited)
 }
 END_TEST
 
+/* Issue 10 item 6: peer-supplied text is escaped (a newline cannot forge a line, a quote cannot
+ * end a quoted field), and a line that still holds a control character is neutralised. */
+START_TEST(log_escape)
+{
+	char o[64];
+	ck_assert_str_eq(rp_esc("a\nb\"c\\d\xc3\xa9\x7f", 10, o, sizeof o),
+	                 "a\\x0ab\\\"c\\\\d\\xc3\\xa9\\x7f");
+	ck_assert_str_eq(rp_esc("ab\ncd", 5, o, 6), "ab"); /* never half an escape */
+	ck_assert_str_eq(rp_esc("ab\ncd", 5, o, 7), "ab\\x0a");
+	ck_assert_str_eq(rp_esc("x\0y", 3, o, sizeof o), "x\\x00y");
+	ck_assert_str_eq(rp_escs("CN=vpn.example,O=Ex", o, sizeof o), "CN=vpn.example,O=Ex");
+	ck_assert_str_eq(rp_escs(NULL, o, sizeof o), "");
+
+	struct cap c = {0};
+	struct rp_log lg;
+	struct rp_addr peer;
+	rp_log_init(&lg, RP_LOG_INFO, capture, &c);
+	rp_logf(&lg, RP_LOG_WARN, "ppp", "user \"%s\" failed", "bob\nwarn ike: forged\r");
+	ck_assert_int_eq(c.n, 1);
+	ck_assert_str_eq(c.last, "user \"bob\\x0awarn ike: forged\\x0d\" failed");
+	rp_addr_v4(&peer, 0xc6120001, 500);
+	rp_log_drop(&lg, 1, "ike", &peer, "bad", "id %s", "CN=x\n\x1b[2Jwarn");
+	ck_assert_int_eq(c.n, 2);
+	ck_assert_str_eq(c.last, "drop from 198.18.0.1:500: bad id CN=x\\x0a\\x1b[2Jwarn");
+}
+END_TEST
+
+/* Issue 10 item 7: the mode check shared by rampartd and rampartctl */
+START_TEST(path_private)
+{
+	char dir[] = "/tmp/rp-base-XXXXXX", f[64], err[300];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(f, sizeof f, "%s/x.conf", dir);
+	FILE *fp = fopen(f, "w");
+	ck_assert_ptr_nonnull(fp);
+	fclose(fp);
+	chmod(f, 0644);
+	ck_assert_int_eq(rp_path_private(f, RP_MODE_NO_GROUP_WRITE, err, sizeof err), 0);
+	ck_assert_int_eq(rp_path_private(f, RP_MODE_NO_GROUP_WRITE | RP_MODE_NO_OTHER_READ, err, sizeof err),
+	                 -EPERM);
+	ck_assert_ptr_nonnull(strstr(err, f));
+	ck_assert_ptr_nonnull(strstr(err, "mode 0644"));
+	chmod(f, 0640);
+	ck_assert_int_eq(rp_path_private(f, RP_MODE_NO_GROUP_WRITE | RP_MODE_NO_OTHER_READ, err, sizeof err),
+	                 0);
+	ck_assert_int_eq(rp_path_private(f, RP_MODE_NO_GROUP_READ, err, sizeof err), -EPERM);
+	chmod(f, 0602);
+	ck_assert_int_eq(rp_path_private(f, RP_MODE_NO_GROUP_WRITE, err, sizeof err), -EPERM);
+	ck_assert_ptr_nonnull(strstr(err, "mode 0602 lets everyone write"));
+	ck_assert_int_eq(rp_path_private(f, RP_MODE_DIR, err, sizeof err), -ENOTDIR);
+	ck_assert_int_eq(rp_path_private(dir, 0, err, sizeof err), -EISDIR);
+	chmod(dir, 01777);
+	ck_assert_int_eq(rp_path_private(dir, RP_MODE_DIR | RP_MODE_NO_GROUP_WRITE, err, sizeof err), -EPERM);
+	ck_assert_ptr_nonnull(strstr(err, "mode 1777"));
+	chmod(dir, 0700);
+	ck_assert_int_eq(rp_path_private(dir, RP_MODE_DIR | RP_MODE_NO_GROUP_WRITE, err, sizeof err), 0);
+	unlink(f);
+	ck_assert_int_eq(rp_path_private(f, 0, err, sizeof err), -ENOENT);
+	rmdir(dir);
+}
+END_TEST
+
 START_TEST(rng_seeded_reproducible)
 {
 	struct rp_rng a, b, c;
@@ -230,6 +295,8 @@ static Suite *base_suite(void)
 	tcase_add_test(tc, evq_fifo);
 	tcase_add_test(tc, log_levels_and_ike_switch);
 	tcase_add_test(tc, log_drop_rate_limited);
+	tcase_add_test(tc, log_escape);
+	tcase_add_test(tc, path_private);
 	tcase_add_test(tc, rng_seeded_reproducible);
 	tcase_add_test(tc, addr_format_and_ct);
 	tcase_add_test(tc, rng_gnutls_differs);

@@ -84,6 +84,7 @@ lcp_echo_failure = 3
 [pool]
 range = 198.18.77.10-198.18.77.60
 EOC
+chmod 600 "$work/rampart.conf" # it holds the PSK: rampartd refuses a world-readable one
 mkdir -p "$state"
 "$ctl" account -d "$state" add vpnuser vpnpass cleartext >/dev/null
 for k in 2 3 4; do "$ctl" account -d "$state" add "vpnuser$k" "vpnpass$k" >/dev/null; done

@@ -15,6 +15,19 @@ grep -q '^alice .*enabled .*group=staff ip=198.18.5.50' <<<"$out" || fail "list:
 grep -q '^bob .*disabled' <<<"$out" || fail "list: $out"
 grep -q 'pw-' "$d/accounts.db" && fail "cleartext password in the store"
 [ "$(stat -c %a "$d/accounts.db")" = 600 ] || fail "store is not 0600"
+# a store everyone can read (NT hashes) or others can write (accounts, rights) is refused with
+# its path and mode, not silently used (issue 10 item 7); so is a state directory others can write
+chmod 644 "$d/accounts.db"
+if "$ctl" account -d "$d" list 2>"$d/err"; then fail "world-readable store used"; fi
+grep -q "$d/accounts.db: file mode 0644 lets everyone read" "$d/err" || fail "store mode: $(cat "$d/err")"
+chmod 620 "$d/accounts.db"
+if "$ctl" account -d "$d" list 2>"$d/err"; then fail "group-writable store used"; fi
+grep -q "mode 0620 lets its group write it" "$d/err" || fail "store mode: $(cat "$d/err")"
+chmod 600 "$d/accounts.db"
+chmod 777 "$d"
+if "$ctl" account -d "$d" list 2>"$d/err"; then fail "world-writable state directory used"; fi
+grep -q "$d: directory mode 0777 lets everyone write it" "$d/err" || fail "dir mode: $(cat "$d/err")"
+chmod 700 "$d"
 "$ctl" account -d "$d" passwd alice new-pw || fail "passwd"
 "$ctl" account -d "$d" del bob || fail "del"
 if "$ctl" account -d "$d" del bob 2>/dev/null; then fail "del of a missing account"; fi

@@ -6,6 +6,7 @@ set -euo pipefail
 rampartd=$1 rampartctl=$2
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
 ns=rp-srv-$$
+umask 077 # the configurations below hold a PSK: rampartd refuses ones everyone can read
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
@@ -50,6 +51,34 @@ rc=$?
 set -e
 [ $rc -eq 2 ] || fail "typo config: exit $rc, expected 2"
 grep -q "typo.conf:14: unknown key \"mur\" in \[ppp\]" "$tmp/err" || fail "no file:line: reason: $(cat "$tmp/err")"
+
+# 1b. file modes (issue 10 item 7): a configuration holding the PSK that everyone can read, or a
+# state directory others can write, is refused with the path and the mode
+cp "$tmp/rampart.conf" "$tmp/open.conf"
+chmod 644 "$tmp/open.conf"
+set +e
+"$rampartd" --check-config --config "$tmp/open.conf" 2>"$tmp/err"
+rc=$?
+set -e
+[ $rc -eq 2 ] || fail "world-readable config with a PSK: exit $rc, expected 2"
+grep -q "$tmp/open.conf: file mode 0644 lets everyone read the secrets in it" "$tmp/err" || fail "mode message: $(cat "$tmp/err")"
+chmod 640 "$tmp/open.conf"
+"$rampartd" --check-config --config "$tmp/open.conf" >/dev/null || fail "0640 config refused"
+conf 5 "" | grep -v '^psk' >"$tmp/nopsk.conf"
+chmod 644 "$tmp/nopsk.conf" # nothing secret in it: readable is fine, writable is not
+"$rampartd" --check-config --config "$tmp/nopsk.conf" >/dev/null || fail "readable config without secrets refused"
+chmod 664 "$tmp/nopsk.conf"
+if "$rampartd" --check-config --config "$tmp/nopsk.conf" 2>"$tmp/err"; then fail "group-writable config accepted"; fi
+grep -q "nopsk.conf: file mode 0664 lets its group write it" "$tmp/err" || fail "group-writable: $(cat "$tmp/err")"
+mkdir -m 0777 "$tmp/openstate"
+conf 3 "" | sed "s#$tmp/state#$tmp/openstate#; s#$tmp/ctl.sock#$tmp/ctl4.sock#; s/rpt0/rpt4/" >"$tmp/openstate.conf"
+set +e
+in_ns timeout 5 "$rampartd" --foreground --config "$tmp/openstate.conf" 2>"$tmp/err"
+rc=$?
+set -e
+[ $rc -eq 1 ] || fail "world-writable state_dir: exit $rc, expected 1"
+grep -q "$tmp/openstate: directory mode 0777 lets everyone write it" "$tmp/err" || fail "state_dir message: $(cat "$tmp/err")"
+[ ! -e "$tmp/openstate/accounts.db" ] || fail "store created in a world-writable state_dir"
 
 # 2. start; every socket is open
 ip netns exec "$ns" "$rampartd" --foreground --config "$tmp/rampart.conf" 2>"$tmp/log" &
@@ -131,6 +160,14 @@ kill -HUP $pid
 for _ in $(seq 30); do grep -q 'configuration reloaded' "$tmp/log" && break; sleep 0.1; done
 grep -q 'configuration reloaded' "$tmp/log" || fail "good reload not taken"
 in_ns "$rampartctl" -s "$tmp/ctl.sock" show config | grep -q 'log.ipsecdiagnostics = 4' || fail "reload not applied"
+
+# 5b. a reload of a configuration that became world-readable is refused, the running one kept
+chmod 644 "$tmp/rampart.conf"
+kill -HUP $pid
+for _ in $(seq 30); do grep -q 'reload (SIGHUP) refused.*mode 0644' "$tmp/log" && break; sleep 0.1; done
+grep -q "reload (SIGHUP) refused, keeping the running configuration: $tmp/rampart.conf: file mode 0644" "$tmp/log" ||
+	fail "world-readable reload not refused"
+chmod 600 "$tmp/rampart.conf"
 
 # 6. start-up failures: exit 1 with a clear message, not a crash
 refused() { # label, message pattern, command...
