@@ -5,14 +5,14 @@
 # tunnel secret the same way). The real rampartd in a namespace, probed over real sockets by
 # ikeprobe (the test IKEv1 initiator and a minimal L2TP LAC) and by strongSwan's charon.
 #
-# usage: reload.sh RAMPARTD RAMPARTCTL IKEPROBE
+# usage: reload.sh RAMPARTD RAMPARTCTL IKEPROBE   (RELOAD_KEEP=1 keeps the work directory)
 # Prints PASS/FAIL per check and exits 1 when one failed. If rampartd dies (an ASan report on a
 # use after free), the failure is reported with the log, and rampartd is started again and
 # reloaded once, so the later checks still say something.
 set -uo pipefail
 rampartd=$1 rampartctl=$2 probe=$3
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
-for b in ip; do command -v $b >/dev/null || { echo "missing $b"; exit 1; }; done
+command -v ip >/dev/null || { echo "missing ip (iproute2)"; exit 1; }
 
 tag=rprl$$
 c=${tag}c s=${tag}s
@@ -26,7 +26,7 @@ cleanup() {
 		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
 		ip netns del "$ns" 2>/dev/null
 	done
-	[ -n "${RELOAD_KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
+	if [ -n "${RELOAD_KEEP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
 
@@ -294,7 +294,12 @@ if kill -0 "$pid" 2>/dev/null; then
 	kill -TERM "$pid"
 	wait "$pid"
 	rc=$?
-	[ $rc -eq 0 ] && pass "z rampartd exits 0 on SIGTERM" || { fail "z rampartd exit $rc on SIGTERM"; log_tail; }
+	if [ $rc -eq 0 ]; then
+		pass "z rampartd exits 0 on SIGTERM"
+	else
+		fail "z rampartd exit $rc on SIGTERM"
+		log_tail
+	fi
 fi
 pid=
 if grep -q 'ERROR: AddressSanitizer\|runtime error:' "$tmp/log"; then
