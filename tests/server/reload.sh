@@ -17,6 +17,7 @@ command -v ip >/dev/null || { echo "missing ip (iproute2)"; exit 1; }
 tag=rprl$$
 c=${tag}c s=${tag}s
 tmp=$(mktemp -d)
+umask 077 # the configuration holds the PSK: rampartd refuses a world-readable one
 pid=
 fails=0
 cleanup() {
