@@ -1,8 +1,9 @@
-/* rampartctl account|group|certmap|right ...: edit the SQLite account store directly. SQLite serialises writers, and
- * rampartd reads the store at each authentication, so a change counts from the next login without
- * a restart or a daemon round trip. */
+/* rampartctl account|group|certmap|right ...: edit the SQLite account store directly. SQLite serialises
+ * writers, and rampartd reads the store at each authentication, so a change counts from the next login
+ * without a restart or a daemon round trip. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,15 +11,157 @@
 #include <time.h>
 
 #include "auth.h"
+#include "conf.h"
 #include "ctl_account.h"
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: rampartctl account [-d STATE_DIR] add NAME PASSWORD|- [group=G] [ip=A.B.C.D] [cleartext]\n"
-			"       rampartctl account [-d STATE_DIR] del NAME | list | passwd NAME PASSWORD|-\n"
-			"       rampartctl account [-d STATE_DIR] enable NAME | disable NAME\n"
-			"  PASSWORD '-' reads it from standard input (keeps it out of the process list)\n");
+	fprintf(stderr,
+	        "usage: rampartctl account [-d STATE_DIR] add NAME PASSWORD|- [group=G] [ip=A.B.C.D] "
+	        "[cleartext]\n"
+	        "       rampartctl account [-d STATE_DIR] set NAME [ip=A.B.C.D|ip=] [group=G|group=] "
+	        "[password=PASSWORD|-]\n"
+	        "       rampartctl account [-d STATE_DIR] del NAME [--now] | list | passwd NAME PASSWORD|-\n"
+	        "       rampartctl account [-d STATE_DIR] enable NAME | disable NAME [--now]\n"
+	        "  PASSWORD '-' reads it from standard input (keeps it out of the process list)\n"
+	        "  --now also ends the account's live sessions (rampartctl disconnect account=NAME)\n"
+	        "  ip= is checked against [server] tun_address of $RAMPART_CONF (else "
+	        "/etc/rampart/rampart.conf)\n");
 	return 2;
+}
+
+static const char *password_arg(const char *a, char *buf, size_t n);
+static int result(int rc, const char *what, const char *name);
+
+/* "--now" as the last word: removed, true. */
+static bool take_now(int *argc, char **argv)
+{
+	if (*argc < 1 || strcmp(argv[*argc - 1], "--now"))
+		return false;
+	(*argc)--;
+	return true;
+}
+
+/* After a change that ends someone's right to be connected: ask rampartd to end what runs. */
+static int end_now(const char *what)
+{
+	char arg[128];
+	snprintf(arg, sizeof arg, "%s", what);
+	char *req[] = {"disconnect", arg};
+	int rc = ctl_daemon(2, req);
+	if (rc == 1)
+		return 0; /* nothing was connected: the change alone is what was asked */
+	if (rc == 2)
+		fprintf(stderr, "rampartctl: the change is stored, but rampartd could not be asked to end "
+		                "the sessions\n");
+	return rc;
+}
+
+struct ip_owner {
+	uint32_t ip;
+	const char *except;
+	char owner[64];
+};
+
+static int find_owner(void *ctx, const struct auth_account *a)
+{
+	struct ip_owner *o = ctx;
+	if (a->static_ip == o->ip && strcmp(a->name, o->except)) {
+		snprintf(o->owner, sizeof o->owner, "%s", a->name);
+		return 1;
+	}
+	return 0;
+}
+
+/* A static address must be inside the tunnel subnet (else the TUN route does not reach it), not
+ * the server's own, the subnet's network or broadcast address, nor another account's. */
+static int check_static_ip(struct auth_db *db, const char *name, uint32_t ip)
+{
+	char ipstr[INET_ADDRSTRLEN];
+	uint32_t be = htonl(ip);
+	inet_ntop(AF_INET, &be, ipstr, sizeof ipstr);
+	struct ip_owner o = {.ip = ip, .except = name};
+	if (auth_account_list(db, find_owner, &o) < 0 || o.owner[0]) {
+		fprintf(stderr, "rampartctl: ip=%s is already the static address of account %s\n", ipstr,
+		        o.owner[0] ? o.owner : "?");
+		return 1;
+	}
+	const char *path = getenv("RAMPART_CONF") ? getenv("RAMPART_CONF") : "/etc/rampart/rampart.conf";
+	char err[512];
+	struct conf *c = NULL;
+	FILE *f = fopen(path, "r");
+	if (f) {
+		char buf[65536];
+		size_t n = fread(buf, 1, sizeof buf, f);
+		fclose(f);
+		c = conf_parse_buffer(path, buf, n, err, sizeof err);
+		rp_wipe(buf, sizeof buf);
+	} else {
+		snprintf(err, sizeof err, "%s: %s", path, strerror(errno));
+	}
+	if (!c) {
+		fprintf(stderr,
+		        "rampartctl: warning: ip=%s not checked against the tunnel subnet (%s; set "
+		        "RAMPART_CONF)\n",
+		        ipstr, err);
+		return 0;
+	}
+	uint32_t tun = rp_get_u32(c->tun_addr.ip), mask = c->tun_prefix ? ~0u << (32 - c->tun_prefix) : 0;
+	const char *why = (ip & mask) != (tun & mask) ? "outside the tunnel subnet"
+	                  : ip == tun                 ? "the server's own tunnel address"
+	                  : (ip & ~mask) == 0 || (ip | mask) == ~0u
+	                      ? "the tunnel subnet's network or broadcast address"
+	                      : NULL;
+	char tunstr[INET_ADDRSTRLEN];
+	be = htonl(tun);
+	inet_ntop(AF_INET, &be, tunstr, sizeof tunstr);
+	if (why)
+		fprintf(stderr, "rampartctl: ip=%s is %s (%s/%u, [server] tun_address in %s)\n", ipstr, why,
+		        tunstr, c->tun_prefix, path);
+	conf_unref(c);
+	return why ? 1 : 0;
+}
+
+static int set_account(struct auth_db *db, int argc, char **argv, char *pw, size_t pwlen)
+{
+	const char *name = argv[1];
+	struct auth_account a;
+	if (auth_account_get(db, name, &a))
+		return result(-ENOENT, "set", name);
+	if (argc < 3)
+		return usage();
+	for (int i = 2; i < argc; i++) { /* all checked before anything is changed */
+		struct in_addr ip;
+		if (strncmp(argv[i], "ip=", 3) == 0 && argv[i][3]) {
+			if (inet_pton(AF_INET, argv[i] + 3, &ip) != 1)
+				return usage();
+			if (check_static_ip(db, name, ntohl(ip.s_addr)))
+				return 1;
+		} else if (strncmp(argv[i], "ip=", 3) && strncmp(argv[i], "group=", 6) &&
+		           strncmp(argv[i], "password=", 9)) {
+			return usage();
+		}
+	}
+	int rc = 0;
+	for (int i = 2; i < argc && !rc; i++) {
+		struct in_addr ip;
+		if (strncmp(argv[i], "ip=", 3) == 0) {
+			uint32_t v =
+			    argv[i][3] && inet_pton(AF_INET, argv[i] + 3, &ip) == 1 ? ntohl(ip.s_addr) : 0;
+			rc = result(auth_account_set_static_ip(db, name, v), "set ip", name);
+		} else if (strncmp(argv[i], "group=", 6) == 0) {
+			rc = result(auth_account_set_group(db, name, argv[i][6] ? argv[i] + 6 : NULL),
+			            "set group", name);
+		} else {
+			const char *p = password_arg(argv[i] + 9, pw, pwlen);
+			rc = p ? result(auth_account_passwd(db, name, p, a.has_cleartext), "set password",
+			                name)
+			       : usage();
+		}
+	}
+	if (!rc)
+		printf("account %s updated; it counts from the next login\n", name);
+	return rc;
 }
 
 static const char *password_arg(const char *a, char *buf, size_t n)
@@ -51,10 +194,10 @@ static int result(int rc, const char *what, const char *name)
 	if (rc == 0)
 		return 0;
 	fprintf(stderr, "rampartctl: %s %s: %s\n", what, name,
-		rc == -EEXIST   ? "already exists"
-		: rc == -ENOENT ? "no such account"
-		: rc == -EINVAL ? "invalid name or password"
-				: "account store error");
+	        rc == -EEXIST   ? "already exists"
+	        : rc == -ENOENT ? "no such account"
+	        : rc == -EINVAL ? "invalid name or password"
+	                        : "account store error");
 	return 1;
 }
 
@@ -90,7 +233,12 @@ int ctl_account(int argc, char **argv)
 		return rc;
 	char pw[512];
 	const char *cmd = argv[0];
-	if (strcmp(cmd, "list") == 0 && argc == 1) {
+	bool now = take_now(&argc, argv);
+	if (now && strcmp(cmd, "disable") && strcmp(cmd, "del")) {
+		rc = usage();
+	} else if (strcmp(cmd, "set") == 0 && argc >= 2) {
+		rc = set_account(db, argc, argv, pw, sizeof pw);
+	} else if (strcmp(cmd, "list") == 0 && argc == 1) {
 		rc = auth_account_list(db, print_account, NULL) ? 1 : 0;
 	} else if (strcmp(cmd, "add") == 0 && argc >= 3) {
 		struct auth_account_opts o = {0};
@@ -107,6 +255,8 @@ int ctl_account(int argc, char **argv)
 				rc = usage();
 		}
 		const char *p = password_arg(argv[2], pw, sizeof pw);
+		if (rc == 0 && o.static_ip)
+			rc = check_static_ip(db, argv[1], o.static_ip);
 		if (rc == 0)
 			rc = p ? result(auth_account_add(db, argv[1], p, &o), "add", argv[1]) : usage();
 	} else if (strcmp(cmd, "del") == 0 && argc == 2) {
@@ -121,6 +271,11 @@ int ctl_account(int argc, char **argv)
 	}
 	rp_wipe(pw, sizeof pw);
 	auth_db_close(db);
+	if (!rc && now) {
+		char what[128];
+		snprintf(what, sizeof what, "account=%s", argv[1]);
+		rc = end_now(what);
+	}
 	return rc;
 }
 
@@ -129,7 +284,7 @@ int ctl_account(int argc, char **argv)
 static int group_usage(void)
 {
 	fprintf(stderr, "usage: rampartctl group [-d STATE_DIR] add NAME | del NAME | list\n"
-			"       rampartctl group [-d STATE_DIR] member add|del GROUP ACCOUNT\n");
+	                "       rampartctl group [-d STATE_DIR] member add|del GROUP ACCOUNT\n");
 	return 2;
 }
 
@@ -138,10 +293,10 @@ static int errmsg(int rc, const char *what)
 	if (rc >= 0)
 		return 0;
 	fprintf(stderr, "rampartctl: %s: %s\n", what,
-		rc == -EEXIST   ? "already exists"
-		: rc == -ENOENT ? "no such account, group or entry"
-		: rc == -EINVAL ? "invalid argument"
-				: "account store error");
+	        rc == -EEXIST   ? "already exists"
+	        : rc == -ENOENT ? "no such account, group or entry"
+	        : rc == -EINVAL ? "invalid argument"
+	                        : "account store error");
 	return 1;
 }
 
@@ -179,21 +334,26 @@ int ctl_group(int argc, char **argv)
 
 static int certmap_usage(void)
 {
-	fprintf(stderr,
-		"usage: rampartctl certmap [-d STATE_DIR] add fingerprint=SHA256HEX account=NAME\n"
-		"       rampartctl certmap [-d STATE_DIR] add issuer=DN [subject=DN | o=O ou=OU] account=NAME\n"
-		"       rampartctl certmap [-d STATE_DIR] add byname=upn|email\n"
-		"       rampartctl certmap [-d STATE_DIR] del ID | list | enable | disable\n"
-		"       rampartctl certmap [-d STATE_DIR] test CERT.pem|der [ca=FILE|DIR]... [crl=FILE]... [now=UNIX]\n"
-		"         (what a peer with CERT gets: validation when ca= is given, then mapping and rights)\n"
-		"  most specific rule wins: fingerprint > issuer+subject > issuer+O+OU > issuer+O|OU > issuer\n"
-		"  > by name; DNs as RFC 4514 strings, e.g. issuer=\"CN=rampart demo CA,O=Example\"\n");
+	fprintf(
+	    stderr,
+	    "usage: rampartctl certmap [-d STATE_DIR] add fingerprint=SHA256HEX account=NAME\n"
+	    "       rampartctl certmap [-d STATE_DIR] add issuer=DN [subject=DN | o=O ou=OU] account=NAME\n"
+	    "       rampartctl certmap [-d STATE_DIR] add byname=upn|email\n"
+	    "       rampartctl certmap [-d STATE_DIR] del ID | list | enable | disable\n"
+	    "       rampartctl certmap [-d STATE_DIR] test CERT.pem|der [ca=FILE|DIR]... [crl=FILE]... "
+	    "[now=UNIX]\n"
+	    "         (what a peer with CERT gets: validation when ca= is given, then mapping and rights)\n"
+	    "  most specific rule wins: fingerprint > issuer+subject > issuer+O+OU > issuer+O|OU > issuer\n"
+	    "  > by name; DNs as RFC 4514 strings, e.g. issuer=\"CN=rampart demo CA,O=Example\"\n");
 	return 2;
 }
 
 static int hexval(int c)
 {
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+	                              : -1;
 }
 
 /* 64 hex digits, ':' or ' ' separators allowed (as certtool/openssl print them) */
@@ -250,7 +410,9 @@ static int certmap_add(struct auth_db *db, int argc, char **argv)
 		else if (kl == 7 && strncmp(a, "account", kl) == 0)
 			bad = copy_arg(r.account, sizeof r.account, v);
 		else if (kl == 6 && strncmp(a, "byname", kl) == 0)
-			r.byname = strcmp(v, "upn") == 0 ? AUTH_BYNAME_UPN : strcmp(v, "email") == 0 ? AUTH_BYNAME_EMAIL : 0,
+			r.byname = strcmp(v, "upn") == 0     ? AUTH_BYNAME_UPN
+			           : strcmp(v, "email") == 0 ? AUTH_BYNAME_EMAIL
+			                                     : 0,
 			bad = !r.byname;
 		else
 			return certmap_usage();
@@ -333,8 +495,9 @@ static int certmap_test(struct auth_db *db, int argc, char **argv)
 		if (!t && !(t = auth_trust_new()))
 			goto out;
 		if (strncmp(argv[i], "ca=", 3) == 0)
-			r = stat(argv[i] + 3, &sb) == 0 && S_ISDIR(sb.st_mode) ? auth_trust_add_ca_dir(t, argv[i] + 3)
-			                                                       : auth_trust_add_ca_file(t, argv[i] + 3);
+			r = stat(argv[i] + 3, &sb) == 0 && S_ISDIR(sb.st_mode)
+			        ? auth_trust_add_ca_dir(t, argv[i] + 3)
+			        : auth_trust_add_ca_file(t, argv[i] + 3);
 		else if (strncmp(argv[i], "crl=", 4) == 0)
 			r = auth_trust_add_crl_file(t, argv[i] + 4);
 		else if (strncmp(argv[i], "now=", 4) == 0)
@@ -370,7 +533,9 @@ int ctl_certmap(int argc, char **argv)
 	const char *cmd = argv[0];
 	if (strcmp(cmd, "list") == 0 && argc == 1) {
 		int on = auth_certmap_enabled(db);
-		printf("certificate to account mapping: %s\n", on > 0 ? "enabled" : on == 0 ? "disabled" : "?");
+		printf("certificate to account mapping: %s\n", on > 0    ? "enabled"
+		                                               : on == 0 ? "disabled"
+		                                                         : "?");
 		rc = errmsg(auth_certmap_list(db, print_rule, NULL), "certmap list");
 	} else if (strcmp(cmd, "test") == 0 && argc >= 2) {
 		rc = certmap_test(db, argc - 1, argv + 1);
@@ -393,9 +558,11 @@ int ctl_certmap(int argc, char **argv)
 
 static int right_usage(void)
 {
-	fprintf(stderr, "usage: rampartctl right [-d STATE_DIR] allow|deny add|del account=NAME|group=NAME\n"
-			"       rampartctl right [-d STATE_DIR] list\n"
-			"  deny wins over allow; an empty allow list allows every mapped account\n");
+	fprintf(stderr,
+	        "usage: rampartctl right [-d STATE_DIR] allow|deny add|del account=NAME|group=NAME [--now]\n"
+	        "       rampartctl right [-d STATE_DIR] list\n"
+	        "  deny wins over allow; an empty allow list allows every mapped account\n"
+	        "  --now also ends live sessions whose account the rights now refuse\n");
 	return 2;
 }
 
@@ -403,7 +570,10 @@ static int print_right(void *ctx, int64_t id, int right, const char *account, co
 {
 	(void)ctx;
 	printf("%-4lld %-5s %s=%s\n", (long long)id, right == AUTH_RIGHT_DENY ? "deny" : "allow",
-	       account ? "account" : "group", account ? account : group ? group : "?");
+	       account ? "account" : "group",
+	       account ? account
+	       : group ? group
+	               : "?");
 	return 0;
 }
 
@@ -414,7 +584,10 @@ int ctl_right(int argc, char **argv)
 	if (!db)
 		return rc;
 	const char *cmd = argv[0];
-	int kind = strcmp(cmd, "allow") == 0 ? AUTH_RIGHT_ALLOW : strcmp(cmd, "deny") == 0 ? AUTH_RIGHT_DENY : 0;
+	bool now = take_now(&argc, argv);
+	int kind = strcmp(cmd, "allow") == 0  ? AUTH_RIGHT_ALLOW
+	           : strcmp(cmd, "deny") == 0 ? AUTH_RIGHT_DENY
+	                                      : 0;
 	if (strcmp(cmd, "list") == 0 && argc == 1) {
 		rc = errmsg(auth_right_list(db, print_right, NULL), "right list");
 	} else if (kind && argc == 3 && (strcmp(argv[1], "add") == 0 || strcmp(argv[1], "del") == 0)) {
@@ -430,5 +603,9 @@ int ctl_right(int argc, char **argv)
 		rc = right_usage();
 	}
 	auth_db_close(db);
+	/* a deny added or an allow removed can take someone's access away: rampartd checks every
+	 * live session's account against the rights (and enabled) and ends those now refused */
+	if (!rc && now)
+		rc = end_now("unauthorized");
 	return rc;
 }

@@ -6,4 +6,8 @@ int ctl_account(int argc, char **argv); /* account ... */
 int ctl_group(int argc, char **argv);   /* group ... */
 int ctl_certmap(int argc, char **argv); /* certmap ... */
 int ctl_right(int argc, char **argv);   /* right ... */
+/* rampartctl.c: the control socket (-s, $RAMPART_CONTROL) and one request to rampartd, answer
+ * printed (for --now: the store is changed, then the daemon ends what no longer may run). */
+extern const char *ctl_socket_path;
+int ctl_daemon(int argc, char **argv);
 #endif

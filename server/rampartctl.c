@@ -16,34 +16,38 @@
 
 /* Everything rampartctl knows, in one place: --help prints it, and a request that matches none of
  * the daemon's forms is answered here with it instead of being sent to rampartd. */
+const char *ctl_socket_path = "/run/rampart/rampartd.sock";
+
 static const char usage_text[] =
-	"usage: rampartctl [-s SOCKET] [--json] COMMAND...\n"
-	"       rampartctl -h | --help | help\n"
-	"  -s, --socket SOCKET  rampartd's control socket (default $RAMPART_CONTROL, else /run/rampart/rampartd.sock)\n"
-	"  --json               show sas|stats|config as one JSON document (fields: docs/operating.md)\n"
-	"\n"
-	"commands answered by rampartd (root, or a member of the group of rampart.conf's [server] user):\n"
-	"  show config                       the running configuration (secrets masked)\n"
-	"  show stats                        packet and drop counters\n"
-	"  show sas                          IPsec SAs and the sessions over them\n"
-	"  reload                            re-read the configuration file (as SIGHUP does): prints\n"
-	"                                    'applied: KEY ...' and 'restart needed: KEY ...'\n"
-	"  disconnect account=NAME | ip=ADDR | peer=ADDR[:PORT] | ike=COOKIE | all\n"
-	"                                    end those clients' sessions and SAs (exit 1: none matched)\n"
-	"  ipsec dynamic show config\n"
-	"  ipsec dynamic set config property=ipsecdiagnostics|ikelogging|ipsecloginterval value=N\n"
-	"\n"
-	"commands on the account store (SQLite in STATE_DIR, default $RAMPART_STATE, else /var/lib/rampart):\n"
-	"  account [-d STATE_DIR] add NAME PASSWORD|- [group=G] [ip=A.B.C.D] [cleartext]\n"
-	"  account [-d STATE_DIR] del NAME | list | passwd NAME PASSWORD|- | enable NAME | disable NAME\n"
-	"  group [-d STATE_DIR] add NAME | del NAME | list | member add|del GROUP ACCOUNT\n"
-	"  certmap [-d STATE_DIR] add fingerprint=SHA256HEX account=NAME\n"
-	"  certmap [-d STATE_DIR] add issuer=DN [subject=DN | o=O ou=OU] account=NAME\n"
-	"  certmap [-d STATE_DIR] add byname=upn|email\n"
-	"  certmap [-d STATE_DIR] del ID | list | enable | disable\n"
-	"  certmap [-d STATE_DIR] test CERT.pem|der [ca=FILE|DIR]... [crl=FILE]... [now=UNIX]\n"
-	"  right [-d STATE_DIR] allow|deny add|del account=NAME|group=NAME | list\n"
-	"  PASSWORD '-' reads it from standard input (keeps it out of the process list)\n";
+    "usage: rampartctl [-s SOCKET] [--json] COMMAND...\n"
+    "       rampartctl -h | --help | help\n"
+    "  -s, --socket SOCKET  rampartd's control socket (default $RAMPART_CONTROL, else "
+    "/run/rampart/rampartd.sock)\n"
+    "  --json               show sas|stats|config as one JSON document (fields: docs/operating.md)\n"
+    "\n"
+    "commands answered by rampartd (root, or a member of the group of rampart.conf's [server] user):\n"
+    "  show config                       the running configuration (secrets masked)\n"
+    "  show stats                        packet and drop counters\n"
+    "  show sas                          IPsec SAs and the sessions over them\n"
+    "  reload                            re-read the configuration file (as SIGHUP does): prints\n"
+    "                                    'applied: KEY ...' and 'restart needed: KEY ...'\n"
+    "  disconnect account=NAME | ip=ADDR | peer=ADDR[:PORT] | ike=COOKIE | all | unauthorized\n"
+    "                                    end those clients' sessions and SAs (exit 1: none matched);\n"
+    "                                    unauthorized: accounts now disabled, deleted or denied\n"
+    "  ipsec dynamic show config\n"
+    "  ipsec dynamic set config property=ipsecdiagnostics|ikelogging|ipsecloginterval value=N\n"
+    "\n"
+    "commands on the account store (SQLite in STATE_DIR, default $RAMPART_STATE, else /var/lib/rampart):\n"
+    "  account [-d STATE_DIR] add NAME PASSWORD|- [group=G] [ip=A.B.C.D] [cleartext]\n"
+    "  account [-d STATE_DIR] del NAME | list | passwd NAME PASSWORD|- | enable NAME | disable NAME\n"
+    "  group [-d STATE_DIR] add NAME | del NAME | list | member add|del GROUP ACCOUNT\n"
+    "  certmap [-d STATE_DIR] add fingerprint=SHA256HEX account=NAME\n"
+    "  certmap [-d STATE_DIR] add issuer=DN [subject=DN | o=O ou=OU] account=NAME\n"
+    "  certmap [-d STATE_DIR] add byname=upn|email\n"
+    "  certmap [-d STATE_DIR] del ID | list | enable | disable\n"
+    "  certmap [-d STATE_DIR] test CERT.pem|der [ca=FILE|DIR]... [crl=FILE]... [now=UNIX]\n"
+    "  right [-d STATE_DIR] allow|deny add|del account=NAME|group=NAME | list\n"
+    "  PASSWORD '-' reads it from standard input (keeps it out of the process list)\n";
 
 static int usage_error(const char *why, const char *arg)
 {
@@ -56,17 +60,18 @@ static int usage_error(const char *why, const char *arg)
 /* The daemon's request forms (srv_ctl.c answers them): words compared as rampartd compares them,
  * without case; "=" marks a word that must start with that prefix. */
 static const char *const daemon_forms[][6] = {
-	{"show", "config"},
-	{"show", "stats"},
-	{"show", "sas"},
-	{"reload"},
-	{"disconnect", "account="},
-	{"disconnect", "ip="},
-	{"disconnect", "peer="},
-	{"disconnect", "ike="},
-	{"disconnect", "all"},
-	{"ipsec", "dynamic", "show", "config"},
-	{"ipsec", "dynamic", "set", "config", "property=", "value="},
+    {"show", "config"},
+    {"show", "stats"},
+    {"show", "sas"},
+    {"reload"},
+    {"disconnect", "account="},
+    {"disconnect", "ip="},
+    {"disconnect", "peer="},
+    {"disconnect", "ike="},
+    {"disconnect", "all"},
+    {"disconnect", "unauthorized"},
+    {"ipsec", "dynamic", "show", "config"},
+    {"ipsec", "dynamic", "set", "config", "property=", "value="},
 };
 
 static bool word_matches(const char *form, const char *arg)
@@ -81,7 +86,8 @@ static bool word_matches(const char *form, const char *arg)
 static bool is_json_request(int argc, char **argv)
 {
 	return argc == 2 && !strcasecmp(argv[0], "show") &&
-	       (!strcasecmp(argv[1], "sas") || !strcasecmp(argv[1], "stats") || !strcasecmp(argv[1], "config"));
+	       (!strcasecmp(argv[1], "sas") || !strcasecmp(argv[1], "stats") ||
+	        !strcasecmp(argv[1], "config"));
 }
 
 static bool is_daemon_request(int argc, char **argv)
@@ -101,52 +107,12 @@ static bool is_daemon_request(int argc, char **argv)
 	return false;
 }
 
-int main(int argc, char **argv)
+/* One request to rampartd, its answer printed: 0 "+ok", 1 refused, 2 unreachable or broken. */
+int ctl_daemon(int argc, char **argv)
 {
-	const char *path = getenv("RAMPART_CONTROL");
-	if (!path)
-		path = "/run/rampart/rampartd.sock";
-	int i = 1;
-	bool json = false;
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			json = true; /* one JSON document: "json show sas|stats|config" on the wire */
-			continue;
-		}
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			fputs(usage_text, stdout);
-			return 0;
-		}
-		if (!strcmp(argv[i], "-s") || !strcmp(argv[i], "--socket")) {
-			if (++i == argc)
-				return usage_error("option needs a socket path", argv[i - 1]);
-			path = argv[i];
-			continue;
-		}
-		return usage_error("unknown option", argv[i]);
-	}
-	argc -= i - 1; /* argv[1] is the command from here on */
-	argv += i - 1;
-	if (argc < 2)
-		return usage_error(NULL, NULL);
-	if (!strcmp(argv[1], "help")) {
-		fputs(usage_text, stdout);
-		return 0;
-	}
-	if (strcmp(argv[1], "account") == 0)
-		return ctl_account(argc - 2, argv + 2);
-	if (strcmp(argv[1], "group") == 0)
-		return ctl_group(argc - 2, argv + 2);
-	if (strcmp(argv[1], "certmap") == 0)
-		return ctl_certmap(argc - 2, argv + 2);
-	if (strcmp(argv[1], "right") == 0)
-		return ctl_right(argc - 2, argv + 2);
-	if (!is_daemon_request(argc - 1, argv + 1) || (json && !is_json_request(argc - 1, argv + 1)))
-		return usage_error("unknown command or wrong arguments", argv[1]);
+	const char *path = ctl_socket_path;
 	char line[CTL_LINE + 1];
-	if (json)
-		argv[0] = "json"; /* the request becomes "json show ..." */
-	int n = ctl_join(line, sizeof line - 1, json ? argc : argc - 1, json ? argv : argv + 1);
+	int n = ctl_join(line, sizeof line - 1, argc, argv);
 	if (n < 0) {
 		fprintf(stderr, "rampartctl: request too long or contains a newline\n");
 		return 2;
@@ -200,4 +166,50 @@ int main(int argc, char **argv)
 	if (f)
 		fclose(f);
 	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (getenv("RAMPART_CONTROL"))
+		ctl_socket_path = getenv("RAMPART_CONTROL");
+	int i = 1;
+	bool json = false;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true; /* one JSON document: "json show sas|stats|config" on the wire */
+			continue;
+		}
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(usage_text, stdout);
+			return 0;
+		}
+		if (!strcmp(argv[i], "-s") || !strcmp(argv[i], "--socket")) {
+			if (++i == argc)
+				return usage_error("option needs a socket path", argv[i - 1]);
+			ctl_socket_path = argv[i];
+			continue;
+		}
+		return usage_error("unknown option", argv[i]);
+	}
+	argc -= i - 1; /* argv[1] is the command from here on */
+	argv += i - 1;
+	if (argc < 2)
+		return usage_error(NULL, NULL);
+	if (!strcmp(argv[1], "help")) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "account") == 0)
+		return ctl_account(argc - 2, argv + 2);
+	if (strcmp(argv[1], "group") == 0)
+		return ctl_group(argc - 2, argv + 2);
+	if (strcmp(argv[1], "certmap") == 0)
+		return ctl_certmap(argc - 2, argv + 2);
+	if (strcmp(argv[1], "right") == 0)
+		return ctl_right(argc - 2, argv + 2);
+	if (!is_daemon_request(argc - 1, argv + 1) || (json && !is_json_request(argc - 1, argv + 1)))
+		return usage_error("unknown command or wrong arguments", argv[1]);
+	if (json)
+		argv[0] = "json"; /* the request becomes "json show ..." */
+	return ctl_daemon(json ? argc : argc - 1, json ? argv : argv + 1);
 }

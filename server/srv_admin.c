@@ -13,7 +13,7 @@
 
 #define KILL_GRACE_MS 1000
 
-enum match_kind { M_ALL, M_ACCOUNT, M_IP, M_PEER, M_IKE };
+enum match_kind { M_ALL, M_ACCOUNT, M_IP, M_PEER, M_IKE, M_UNAUTHORIZED };
 
 struct match {
 	enum match_kind kind;
@@ -66,6 +66,10 @@ static int parse_match(const char *arg, struct match *m, char *err, size_t errle
 		m->kind = M_ALL;
 		return 0;
 	}
+	if (!eq && strcasecmp(arg, "unauthorized") == 0) {
+		m->kind = M_UNAUTHORIZED;
+		return 0;
+	}
 	if (kl == 7 && strncasecmp(arg, "account", 7) == 0 && *v) {
 		m->kind = M_ACCOUNT;
 		m->account = v;
@@ -102,8 +106,9 @@ static int parse_match(const char *arg, struct match *m, char *err, size_t errle
 		m->kind = M_IKE;
 		return 0;
 	}
-	snprintf(err, errlen,
-	         "usage: disconnect account=NAME | ip=ADDR | peer=ADDR[:PORT] | ike=COOKIE | all");
+	snprintf(
+	    err, errlen,
+	    "usage: disconnect account=NAME | ip=ADDR | peer=ADDR[:PORT] | ike=COOKIE | all | unauthorized");
 	return -1;
 }
 
@@ -121,8 +126,21 @@ static bool child_matches(const struct match *m, const struct srv_child *ch)
 	}
 }
 
-static bool sess_matches(const struct match *m, const struct srv_sess *se, const struct srv_child *ch)
+/* The account as the store has it now: gone, disabled, or refused by the rights (the same check
+ * a login passes, auth_rights_check) after `account disable`, `right deny add`, ... */
+static bool unauthorized(struct srv_core *c, const char *account)
 {
+	struct auth_account a;
+	if (auth_account_get(c->db, account, &a) || !a.enabled)
+		return true;
+	return auth_rights_check(c->db, a.id, NULL, NULL, 0) != AUTH_CERT_OK;
+}
+
+static bool sess_matches(struct srv_core *c, const struct match *m, const struct srv_sess *se,
+                         const struct srv_child *ch)
+{
+	if (m->kind == M_UNAUTHORIZED)
+		return unauthorized(c, se->account);
 	if (m->kind == M_ACCOUNT)
 		return strcmp(se->account, m->account) == 0;
 	if (m->kind == M_IP)
@@ -192,7 +210,7 @@ int srv_core_disconnect(struct srv *s, const char *arg, void (*line)(void *ctx, 
 		const struct srv_sess *se = &c->sess[i];
 		const struct srv_child *ch =
 		    se->link_sa ? srv_child_by_in(c, (uint32_t)(se->link_sa >> 32)) : NULL;
-		if (!sess_matches(&m, se, ch) || add_kill(c, ch, se, now + KILL_GRACE_MS))
+		if (!sess_matches(c, &m, se, ch) || add_kill(c, ch, se, now + KILL_GRACE_MS))
 			continue;
 		say(s, ch, se, line, ctx);
 		n++;

@@ -80,7 +80,10 @@ useradd --no-create-home --shell /usr/sbin/nologin -G "$svc" "$op"
 svc_uid=$(id -u "$svc")
 "$root/etc/make-pki.sh" "$tmp/pki" >/dev/null 2>&1 || fail "make-pki.sh"
 chmod 755 "$tmp/pki"
-chmod 644 "$tmp/pki/crl.pem" "$tmp/pki/ca.pem"
+chmod 644 "$tmp/pki/crl.pem" "$tmp/pki/ca.pem" "$tmp/pki/server.pem"
+# a reload reads our certificate and key again, as the user: the key is for its group only
+chgrp "$svc" "$tmp/pki/server-key.pem"
+chmod 640 "$tmp/pki/server-key.pem"
 ip netns add "$ns"
 ip -n "$ns" link set lo up
 ip -n "$ns" addr add 198.18.0.1/32 dev lo
@@ -169,11 +172,12 @@ kill -HUP $pid
 wait_for "$tmp/rampartd.log" 'configuration reloaded from .* (SIGHUP)' 50 || fail "SIGHUP reload"
 runuser -u "$op" -- "$rampartctl" -s "$tmp/run/ctl.sock" reload || fail "rampartctl reload by the operator"
 wait_for "$tmp/rampartd.log" 'configuration reloaded from .* (rampartctl)' 50 || fail "rampartctl reload"
-grep -q 'reloading CA/CRL files failed' "$tmp/rampartd.log" && fail "CRL re-read failed"
+grep -q 'reload .* refused' "$tmp/rampartd.log" && fail "a reload was refused"
 # the CRL is read again at each reload, as the user: unreadable, the reload says so
 chmod 600 "$tmp/pki/crl.pem"
 kill -HUP $pid
-wait_for "$tmp/rampartd.log" 'reloading CA/CRL files failed' 50 || fail "an unreadable CRL went unnoticed"
+wait_for "$tmp/rampartd.log" 'reload (SIGHUP) refused, keeping the running configuration: .*crl.pem' 50 ||
+	fail "an unreadable CRL went unnoticed"
 chmod 644 "$tmp/pki/crl.pem"
 # systemd saw each reload: RELOADING=1 then READY=1, three times after the first READY=1
 for _ in $(seq 30); do [ "$(grep -c . "$tmp/notify.log")" -ge 7 ] && break; sleep 0.1; done
@@ -220,6 +224,7 @@ wait_for "$tmp/notify.log" '^STOPPING=1' 20 || fail "no STOPPING=1"
 
 # ---- 8. a user that does not exist: a clear refusal at start --------------------------------------
 sed "s/^user = .*/user = rp-nobody-$$/; s/rps0/rps1/; s#$tmp/run/#$tmp/run2/#" "$tmp/rampart.conf" >"$tmp/nouser.conf"
+chmod 600 "$tmp/nouser.conf"
 rc=0
 ip netns exec "$ns" "$rampartd" --foreground --config "$tmp/nouser.conf" 2>"$tmp/err" || rc=$?
 [ $rc -eq 1 ] && grep -q "user \"rp-nobody-$$\" does not exist" "$tmp/err" || fail "unknown user: exit $rc $(cat "$tmp/err")"
