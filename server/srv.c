@@ -298,7 +298,10 @@ static void on_summary(uv_timer_t *t)
 	        (unsigned long long)st->seen[DP_TUN], (unsigned long long)s->log.total_suppressed);
 }
 
-static void on_keepalive(uv_timer_t *t) { srv_core_keepalives(t->data); }
+static void on_keepalive(uv_timer_t *t)
+{
+	srv_core_keepalives(t->data);
+}
 
 static void restart_summary(struct srv *s)
 {
@@ -520,6 +523,39 @@ struct srv *srv_new(struct conf *conf, const char *conf_path, bool foreground, c
 fail:
 	srv_free(s);
 	return NULL;
+}
+
+/* The cores and the control handler without sockets, TUN, signals or control socket: what a
+ * fuzz target drives (fuzz_srv_ctl). Packets the cores send go nowhere (no socket is open). */
+struct srv *srv_new_detached(struct conf *conf, const char *conf_path, char *err, size_t errlen)
+{
+	struct srv *s = calloc(1, sizeof *s);
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		conf_unref(conf);
+		return NULL;
+	}
+	s->conf = conf;
+	s->boot = conf_ref(conf);
+	s->tun_fd = -1;
+	for (unsigned i = 0; i < SRV_MAX_LISTEN; i++)
+		s->esp[i].fd = -1;
+	snprintf(s->conf_path, sizeof s->conf_path, "%s", conf_path);
+	uv_loop_init(&s->loop);
+	rp_log_init(&s->log, (int)conf->ipsecdiagnostics, NULL, NULL);
+	srv_apply_log(s);
+	disp_init(&s->disp, &s->log, conf->ike_port, conf->natt_port, conf->l2tp_port);
+	uv_timer_init(&s->loop, &s->core_timer);
+	s->core_timer.data = s;
+	uv_timer_init(&s->loop, &s->summary);
+	s->summary.data = s;
+	uv_timer_init(&s->loop, &s->keepalive);
+	s->keepalive.data = s;
+	if (srv_core_init(s, err, errlen)) {
+		srv_free(s);
+		return NULL;
+	}
+	return s;
 }
 
 void srv_core_timer_cb(uv_timer_t *t)

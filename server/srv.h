@@ -35,5 +35,6 @@ void srv_notify(const char *state);
 void srv_set_log_sink(struct srv *s, rp_log_sink sink, void *ctx);
 int srv_run(struct srv *s); /* until SIGTERM/SIGINT; 0 on a clean stop */
 void srv_free(struct srv *s);
+struct srv *srv_new_detached(struct conf *conf, const char *conf_path, char *err, size_t errlen);
 
 #endif

@@ -14,16 +14,14 @@
 
 struct ctl_conn {
 	uv_pipe_t h;
-	struct srv *s;
+	struct srv_ctl_req r; /* first: the handler's functions see only this */
 	char in[CTL_LINE];
 	size_t inlen;
-	char *out;
-	size_t outlen, outcap;
 	bool answered;
 };
 
-static void out_add(struct ctl_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void out_add(struct ctl_conn *c, const char *fmt, ...)
+static void out_add(struct srv_ctl_req *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void out_add(struct srv_ctl_req *c, const char *fmt, ...)
 {
 	va_list ap;
 	for (;;) {
@@ -46,7 +44,7 @@ static void out_add(struct ctl_conn *c, const char *fmt, ...)
 }
 
 /* Body text may hold several lines: each becomes a "- " line. */
-static void out_body(struct ctl_conn *c, const char *text)
+static void out_body(struct srv_ctl_req *c, const char *text)
 {
 	while (*text) {
 		const char *nl = strchr(text, '\n');
@@ -63,7 +61,7 @@ static void show_line(void *ctx, const char *text)
 
 /* The values in force: a key read only at start shows the value it started with, and the file's
  * newer one as pending. Secrets are masked. */
-static void show_config(struct ctl_conn *c)
+static void show_config(struct srv_ctl_req *c)
 {
 	struct srv *s = c->s;
 	char v[1024], nv[1024];
@@ -120,7 +118,7 @@ static const char *set_config(struct srv *s, int argc, char **argv)
 	return NULL;
 }
 
-static const char *handle(struct ctl_conn *c, int argc, char **argv)
+static const char *handle(struct srv_ctl_req *c, int argc, char **argv)
 {
 	struct srv *s = c->s;
 #define IS(i, w) (argc > (i) && strcasecmp(argv[i], (w)) == 0)
@@ -186,10 +184,32 @@ static const char *handle(struct ctl_conn *c, int argc, char **argv)
 	       "ipsec dynamic set config property=P value=V)";
 }
 
+/* One request line: the answer ("- " body lines, then "+ok" or "!reason") goes to r->out. */
+void srv_ctl_request(struct srv_ctl_req *r, const char *line, size_t len, bool too_long)
+{
+	char store[CTL_LINE], *argv[CTL_MAX_ARGS];
+	const char *err = NULL;
+	int argc = too_long ? 0 : ctl_split(line, len, store, argv);
+	if (too_long)
+		err = "request line too long";
+	else if (argc < 0)
+		err = "malformed request (unbalanced quotes or too many words)";
+	else if (argc == 0)
+		err = "empty request";
+	else {
+		rp_logf(&r->s->log, RP_LOG_DETAIL, "ctl", "request: %s", argv[0]);
+		err = handle(r, argc, argv);
+	}
+	if (err)
+		out_add(r, "!%s\n", err);
+	else
+		out_add(r, "+ok\n");
+}
+
 static void conn_closed(uv_handle_t *h)
 {
 	struct ctl_conn *c = h->data;
-	free(c->out);
+	free(c->r.out);
 	free(c);
 }
 
@@ -197,27 +217,23 @@ static void written(uv_write_t *w, int status)
 {
 	struct ctl_conn *c = w->data;
 	if (status < 0) /* EPIPE: the client left before reading (SIGPIPE is ignored, see srv_new) */
-		rp_logf(&c->s->log, RP_LOG_DETAIL, "ctl", "answer not delivered: %s", uv_strerror(status));
+		rp_logf(&c->r.s->log, RP_LOG_DETAIL, "ctl", "answer not delivered: %s", uv_strerror(status));
 	free(w);
 	uv_close((uv_handle_t *)&c->h, conn_closed);
 }
 
-static void answer(struct ctl_conn *c, const char *errmsg)
+static void answer(struct ctl_conn *c)
 {
 	c->answered = true;
 	uv_read_stop((uv_stream_t *)&c->h);
-	if (errmsg)
-		out_add(c, "!%s\n", errmsg);
-	else
-		out_add(c, "+ok\n");
 	uv_write_t *w = malloc(sizeof *w);
-	if (!w || !c->out) {
+	if (!w || !c->r.out) {
 		free(w);
 		uv_close((uv_handle_t *)&c->h, conn_closed);
 		return;
 	}
 	w->data = c;
-	uv_buf_t b = uv_buf_init(c->out, (unsigned)c->outlen);
+	uv_buf_t b = uv_buf_init(c->r.out, (unsigned)c->r.outlen);
 	if (uv_write(w, (uv_stream_t *)&c->h, &b, 1, written)) {
 		free(w);
 		uv_close((uv_handle_t *)&c->h, conn_closed);
@@ -244,19 +260,10 @@ static void conn_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 	}
 	c->inlen += (size_t)n;
 	char *nl = memchr(c->in, '\n', c->inlen);
-	if (!nl) {
-		if (c->inlen == sizeof c->in)
-			answer(c, "request line too long");
-		return;
-	}
-	char store[CTL_LINE], *argv[CTL_MAX_ARGS];
-	int argc = ctl_split(c->in, (size_t)(nl - c->in), store, argv);
-	if (argc < 0)
-		return answer(c, "malformed request (unbalanced quotes or too many words)");
-	if (argc == 0)
-		return answer(c, "empty request");
-	rp_logf(&c->s->log, RP_LOG_DETAIL, "ctl", "request: %s", argv[0]);
-	answer(c, handle(c, argc, argv));
+	if (!nl && c->inlen < sizeof c->in)
+		return; /* the rest of the line is still to come */
+	srv_ctl_request(&c->r, c->in, nl ? (size_t)(nl - c->in) : c->inlen, !nl);
+	answer(c);
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -267,7 +274,7 @@ static void on_connection(uv_stream_t *server, int status)
 	struct ctl_conn *c = calloc(1, sizeof *c);
 	if (!c)
 		return;
-	c->s = s;
+	c->r.s = s;
 	uv_pipe_init(&s->loop, &c->h, 0);
 	c->h.data = c;
 	if (uv_accept(server, (uv_stream_t *)&c->h)) {

@@ -74,6 +74,13 @@ struct srv {
 
 int srv_tun_open(const struct conf *c, int *fd, char *err, size_t errlen);
 int srv_ctl_start(struct srv *s, char *err, size_t errlen);
+/* The control protocol's handler, apart from its socket (rampartd's connections, fuzz_srv_ctl). */
+struct srv_ctl_req {
+	struct srv *s;
+	char *out; /* the answer, grown as needed; the caller frees it */
+	size_t outlen, outcap;
+};
+void srv_ctl_request(struct srv_ctl_req *r, const char *line, size_t len, bool too_long);
 /* Loads the file again and hands it to the cores. Reports "applied: KEY ..." and "restart
  * needed: KEY ..." through line (may be NULL) and the log; -1 (running configuration kept) when
  * the file is invalid or cannot be applied, with the reason in err. */
