@@ -24,6 +24,12 @@ static void out_add(struct srv_ctl_req *c, const char *fmt, ...) __attribute__((
 static void out_add(struct srv_ctl_req *c, const char *fmt, ...)
 {
 	va_list ap;
+	if (!c->out) { /* vsnprintf(NULL + 0, 0, ...) would be arithmetic on a null pointer */
+		c->out = malloc(256);
+		if (!c->out)
+			return;
+		c->outcap = 256;
+	}
 	for (;;) {
 		va_start(ap, fmt);
 		int n = vsnprintf(c->out + c->outlen, c->outcap - c->outlen, fmt, ap);
