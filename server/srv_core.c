@@ -143,8 +143,8 @@ static void l2tp_ip_deliver(void *ctx, const struct l2tp_link *link, const uint8
  * ([ppp] login_must_match_certificate): the IPsec identity and the user are the same person.
  * A link over IPsec without its SA record (an allocation that failed) is refused: we cannot tell
  * what the IPsec layer authenticated, so we must not assume nothing. */
-static int ppp_authorize(void *ctx, const struct l2tp_link *link, const char *account, char *why,
-                         size_t whylen)
+int srv_core_ppp_authorize(void *ctx, const struct l2tp_link *link, const char *account, char *why,
+                           size_t whylen)
 {
 	struct srv *s = ctx;
 	if (!link->sa)
@@ -181,7 +181,7 @@ static void keylog(struct srv *s, const struct rp_ev *ev, bool ike)
 	rp_wipe(line, sizeof line);
 }
 
-static void sa_install(struct srv *s, const struct ike_ev_sa *e, uint64_t now)
+void srv_core_sa_install(struct srv *s, const struct ike_ev_sa *e, uint64_t now)
 {
 	struct srv_core *c = C(s);
 	struct esp_sa_params out = {0}, in = {0};
@@ -288,7 +288,7 @@ static void ike_event(struct srv *s, struct rp_ev *ev, uint64_t now)
 		         ev->data, ev->len);
 		break;
 	case IKE_EV_SA_INSTALL:
-		sa_install(s, (const struct ike_ev_sa *)ev->data, now);
+		srv_core_sa_install(s, (const struct ike_ev_sa *)ev->data, now);
 		break;
 	case IKE_EV_SA_DELETE:
 		sa_delete(s, (const struct ike_ev_sa *)ev->data, now);
@@ -595,7 +595,7 @@ static struct srv_params *params_new(struct srv *s, struct conf *cf, char *err, 
 	lc->data_send = l2tp_data_send;
 	lc->ip_deliver = l2tp_ip_deliver;
 	lc->data_ctx = s;
-	lc->ppp_authorize = ppp_authorize;
+	lc->ppp_authorize = srv_core_ppp_authorize;
 	return p;
 }
 

@@ -84,6 +84,10 @@ void srv_core_show_sas(struct srv *s, void (*line)(void *ctx, const char *text),
 size_t srv_core_close_sessions(struct srv *s); /* sessions still open */
 void srv_core_delete_sas(struct srv *s);
 size_t srv_core_sessions(struct srv *s);
+/* The routing steps, public for server/test_srv_core.c: an SA pair from IKE into the SAD and the
+ * table; the login check the L2TP core asks (l2tp_conf.ppp_authorize). */
+void srv_core_sa_install(struct srv *s, const struct ike_ev_sa *e, uint64_t now);
+int srv_core_ppp_authorize(void *ctx, const struct l2tp_link *link, const char *account, char *why, size_t whylen);
 void srv_core_print_stats(struct srv *s, FILE *f);
 void srv_core_keepalives(struct srv *s); /* [esp] natt_keepalive: one 0xFF to each peer we are behind NAT from */
 const char *srv_esp_name(uint16_t transform);
