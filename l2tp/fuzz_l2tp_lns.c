@@ -109,6 +109,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const uint8_t *b;
 		if (rp_rd_u8(&r, &op) || rp_rd_u16(&r, &len) || rp_rd_ref(&r, &b, len))
 			break;
+		if (op >= 0xf8 && len >= 1) { /* a reload between messages: l2tp_reconf */
+			static struct ppp_conf pc2;
+			struct l2tp_conf nc = c;
+			pc2 = pc;
+			pc2.mru = b[0] & 1 ? 1280 : 1400;
+			pc2.auth_methods = b[0] & 2 ? 1 : 0; /* PAP only, or the defaults */
+			pc2.echo_interval_s = b[0] & 4 ? 1 : 0;
+			nc.ppp = &pc2;
+			nc.secret = b[0] & 8 ? (const uint8_t *)"other" : b[0] & 16 ? NULL : c.secret;
+			nc.secret_len = nc.secret ? strlen((const char *)nc.secret) : 0;
+			nc.recv_window = (uint16_t)(b[0] & 32 ? 1 : 64); /* tunnels keep the window they advertised */
+			nc.hello_s = b[0] & 64 ? 1 : 0;
+			l2tp_reconf(l, &nc);
+			continue;
+		}
 		switch (op % 7) {
 		case 0:
 			if (len >= 1)
