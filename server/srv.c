@@ -452,23 +452,18 @@ static unsigned expand_listen(const struct conf *c, struct rp_addr *out)
 	return n;
 }
 
-struct srv *srv_new(struct conf *conf, const char *conf_path, bool foreground, char *err, size_t errlen)
+/* What every daemon object has, sockets or not: the snapshots, the loop, the log, dispatch and the
+ * timers. Takes conf (released on failure too). */
+static struct srv *srv_alloc(struct conf *conf, const char *conf_path, char *err, size_t errlen)
 {
 	struct srv *s = calloc(1, sizeof *s);
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
+		conf_unref(conf);
 		return NULL;
 	}
-	/* A write to a peer that has gone must fail with EPIPE, not end the daemon: libuv writes
-	 * stream sockets with write(2), so a control client that closes before reading its answer
-	 * (rampartctl show sas | head -1) raised SIGPIPE, whose default action killed rampartd and
-	 * every tunnel with it (issue 10). Nothing here wants the signal: every writer checks errors. */
-	struct sigaction ign = {.sa_handler = SIG_IGN};
-	sigemptyset(&ign.sa_mask);
-	sigaction(SIGPIPE, &ign, NULL);
 	s->conf = conf;
 	s->boot = conf_ref(conf);
-	s->foreground = foreground;
 	s->tun_fd = -1;
 	for (unsigned i = 0; i < SRV_MAX_LISTEN; i++)
 		s->esp[i].fd = -1;
@@ -477,6 +472,27 @@ struct srv *srv_new(struct conf *conf, const char *conf_path, bool foreground, c
 	rp_log_init(&s->log, (int)conf->ipsecdiagnostics, NULL, NULL);
 	srv_apply_log(s);
 	disp_init(&s->disp, &s->log, conf->ike_port, conf->natt_port, conf->l2tp_port);
+	uv_timer_t *timers[] = {&s->core_timer, &s->summary, &s->keepalive};
+	for (int i = 0; i < 3; i++) {
+		uv_timer_init(&s->loop, timers[i]);
+		timers[i]->data = s;
+	}
+	return s;
+}
+
+struct srv *srv_new(struct conf *conf, const char *conf_path, bool foreground, char *err, size_t errlen)
+{
+	struct srv *s = srv_alloc(conf, conf_path, err, errlen);
+	if (!s)
+		return NULL;
+	s->foreground = foreground;
+	/* A write to a peer that has gone must fail with EPIPE, not end the daemon: libuv writes
+	 * stream sockets with write(2), so a control client that closes before reading its answer
+	 * (rampartctl show sas | head -1) raised SIGPIPE, whose default action killed rampartd and
+	 * every tunnel with it (issue 10). Nothing here wants the signal: every writer checks errors. */
+	struct sigaction ign = {.sa_handler = SIG_IGN};
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGPIPE, &ign, NULL);
 
 	const unsigned ports[SRV_NUDP] = {conf->ike_port, conf->natt_port, conf->l2tp_port};
 	unsigned n = expand_listen(conf, s->laddr);
@@ -501,8 +517,6 @@ struct srv *srv_new(struct conf *conf, const char *conf_path, bool foreground, c
 		goto fail;
 	if (srv_core_init(s, err, errlen))
 		goto fail;
-	uv_timer_init(&s->loop, &s->core_timer);
-	s->core_timer.data = s;
 	uv_check_init(&s->loop, &s->flush);
 	s->flush.data = s;
 	uv_check_start(&s->flush, srv_flush);
@@ -514,10 +528,6 @@ struct srv *srv_new(struct conf *conf, const char *conf_path, bool foreground, c
 		sigs[i]->data = s;
 		uv_signal_start(sigs[i], on_signal, nums[i]);
 	}
-	uv_timer_init(&s->loop, &s->summary);
-	s->summary.data = s;
-	uv_timer_init(&s->loop, &s->keepalive);
-	s->keepalive.data = s;
 	restart_summary(s);
 	return s;
 fail:
@@ -526,32 +536,11 @@ fail:
 }
 
 /* The cores and the control handler without sockets, TUN, signals or control socket: what a
- * fuzz target drives (fuzz_srv_ctl). Packets the cores send go nowhere (no socket is open). */
+ * fuzz target and the glue's unit tests drive. Packets the cores send go nowhere. */
 struct srv *srv_new_detached(struct conf *conf, const char *conf_path, char *err, size_t errlen)
 {
-	struct srv *s = calloc(1, sizeof *s);
-	if (!s) {
-		snprintf(err, errlen, "out of memory");
-		conf_unref(conf);
-		return NULL;
-	}
-	s->conf = conf;
-	s->boot = conf_ref(conf);
-	s->tun_fd = -1;
-	for (unsigned i = 0; i < SRV_MAX_LISTEN; i++)
-		s->esp[i].fd = -1;
-	snprintf(s->conf_path, sizeof s->conf_path, "%s", conf_path);
-	uv_loop_init(&s->loop);
-	rp_log_init(&s->log, (int)conf->ipsecdiagnostics, NULL, NULL);
-	srv_apply_log(s);
-	disp_init(&s->disp, &s->log, conf->ike_port, conf->natt_port, conf->l2tp_port);
-	uv_timer_init(&s->loop, &s->core_timer);
-	s->core_timer.data = s;
-	uv_timer_init(&s->loop, &s->summary);
-	s->summary.data = s;
-	uv_timer_init(&s->loop, &s->keepalive);
-	s->keepalive.data = s;
-	if (srv_core_init(s, err, errlen)) {
+	struct srv *s = srv_alloc(conf, conf_path, err, errlen);
+	if (s && srv_core_init(s, err, errlen)) {
 		srv_free(s);
 		return NULL;
 	}
