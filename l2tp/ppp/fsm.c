@@ -79,8 +79,10 @@ static void scr(struct ppp_fsm *f)
 
 static void str(struct ppp_fsm *f)
 {
-	static const char why[] = "closing";
-	fsm_send(f, CP_TERM_REQ, f->id++, (const uint8_t *)why, sizeof why - 1);
+	/* The data of an LCP Terminate-Request is what the client's pppd prints ("LCP terminated
+	 * by peer (closed by administrator)"): the reason we are closing, when there is one. */
+	const char *why = f->proto == PPP_LCP && f->ppp->down_text[0] ? f->ppp->down_text : "closing";
+	fsm_send(f, CP_TERM_REQ, f->id++, (const uint8_t *)why, strlen(why));
 	if (f->restarts)
 		f->restarts--;
 	timer_start(f);
