@@ -305,7 +305,7 @@ scen_disconnect() { # rampartctl disconnect: the client sees LCP Terminate, the 
 	wait "$hp" 2>/dev/null
 	R_WALL=$((SECONDS - t0))
 	local lcp l2 del
-	lcp=$(grep -m1 -oE 'LCP terminated by peer.*' "$o/pppd.log")
+	lcp=$(grep -m1 -oE 'LCP terminated by peer \(closed by administrator\)' "$o/pppd.log")
 	l2=$(grep -m1 -oiE '(connection closed|stopccn|call .* disconnected|cdn)[^.]*' "$o/xl2tpd.log")
 	del=$(grep -m1 -oE 'received DELETE for [A-Z_]+( [A-Z_]+)?' "$o/charon.log")
 	if [ $rc1 = 0 ] && grep -q '^disconnecting account vpnuser' <<<"$out" && grep -q '^0 IPsec SA pairs, 0 PPP sessions up' <<<"$after" &&
