@@ -4,7 +4,8 @@
  * (RFC 1662) between the pty and L2TP data messages. This program does the HDLC framing and runs
  * the test PPP client (test_pppc.h: LCP, MS-CHAPv2 with auth/'s functions, IPCP), so the whole PPP
  * negotiation crosses xl2tpd's data path. It writes "up <ip>" to OPTIONS.up when IPCP is done.
- * User vpnuser, password vpnpass. */
+ * User and password: the options file's "name" and "password" lines (pppd's own options), else
+ * vpnuser / vpnpass. */
 #include "test_pppc.h"
 
 #include <fcntl.h>
@@ -60,8 +61,24 @@ static void flush(struct pppc *c)
 	c->nout = 0;
 }
 
+/* "name USER" and "password PASS" lines of the options file, as pppd reads them (unquoted) */
+static void read_options(const char *path, char *user, size_t ul, char *pass, size_t pl)
+{
+	FILE *f = path ? fopen(path, "r") : NULL;
+	char line[512], v[256];
+	while (f && fgets(line, sizeof line, f)) {
+		if (sscanf(line, " name %255s", v) == 1)
+			snprintf(user, ul, "%s", v);
+		else if (sscanf(line, " password %255s", v) == 1)
+			snprintf(pass, pl, "%s", v);
+	}
+	if (f)
+		fclose(f);
+}
+
 int main(int argc, char **argv)
 {
+	char user[256] = "vpnuser", pass[256] = "vpnpass";
 	const char *opts = NULL;
 	struct pppc c;
 	uint8_t fr[2048];
@@ -72,6 +89,7 @@ int main(int argc, char **argv)
 	for (int i = 1; i + 1 < argc; i++)
 		if (!strcmp(argv[i], "file"))
 			opts = argv[i + 1];
+	read_options(opts, user, sizeof user, pass, sizeof pass);
 	tty = open(argv[1], O_RDWR | O_NOCTTY);
 	if (tty < 0) {
 		perror(argv[1]);
@@ -82,8 +100,8 @@ int main(int argc, char **argv)
 		cfmakeraw(&t);
 		tcsetattr(tty, TCSANOW, &t);
 	}
-	fprintf(stderr, "fake-pppd: running on %s\n", argv[1]);
-	pppc_start(&c, "vpnuser", "vpnpass", (uint32_t)time(NULL) ^ (uint32_t)getpid());
+	fprintf(stderr, "fake-pppd: running on %s as %s\n", argv[1], user);
+	pppc_start(&c, user, pass, (uint32_t)time(NULL) ^ (uint32_t)getpid());
 	flush(&c);
 	for (;;) {
 		struct pollfd p = {.fd = tty, .events = POLLIN};

@@ -271,12 +271,10 @@ bool srv_core_kills_due(struct srv *s, uint64_t now)
 		/* the StopCCN/CDN must be encapsulated before the SA goes: drain first */
 		while (srv_core_drain(s, now))
 			;
-		if (k->spi_in) {
-			if (ike_shared)
-				ike_delete_child(c->ike, k->spi_in, now);
-			else
-				ike_delete_ike(c->ike, k->icky, k->rcky, now);
-		}
+		/* an IKE SA the peer deleted or that expired leaves its IPsec SA pair behind: that pair
+		 * is deleted alone (DELETE of the IKE SA takes its children only while it exists) */
+		if (k->spi_in && (ike_shared || ike_delete_ike(c->ike, k->icky, k->rcky, now)))
+			ike_delete_child(c->ike, k->spi_in, now);
 		c->kill[i] = c->kill[--c->nkill];
 		did = true;
 	}

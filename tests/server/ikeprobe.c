@@ -3,12 +3,14 @@
  * that checks the LNS's SCCRP Challenge Response (RFC 2661 §4.2/§5.1.1). Not installed.
  *
  *   ikeprobe --server ADDR [--port 500] (--psk TEXT | --psk-hex HEX) [--group N] [--quick]
- *            [--count N] [--timeout-ms M]
+ *            [--natt] [--count N] [--timeout-ms M]
  *   ikeprobe --l2tp --server ADDR [--port 1701] (--secret TEXT | --secret-hex HEX) [--timeout-ms M]
  *
  * One line per handshake ("ok ..." or "refused: <notify | timeout | reason>"; with --count the
  * first failure ends the run); exit 0 only when every handshake succeeded, 1 when one did not,
- * 2 on a usage or local error. */
+ * 2 on a usage or local error. --natt: when NAT-D shows a NAT between us (e.g. the server is
+ * reached through a DNAT, as behind a port-forwarding router), float to port 4500 after MM4 with
+ * the non-ESP marker (RFC 3947 §4, RFC 3948 §2.2), as a real client behind or before a NAT does. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -28,7 +30,7 @@ struct opts {
 	uint16_t port;
 	uint8_t key[256];
 	size_t keylen;
-	bool have_key, quick, l2tp;
+	bool have_key, quick, l2tp, natt;
 	uint16_t group;
 	int count, timeout_ms;
 };
@@ -44,7 +46,7 @@ static int usage(void)
 {
 	fprintf(stderr,
 	        "usage: ikeprobe --server ADDR [--port 500] (--psk TEXT | --psk-hex HEX) [--group N]\n"
-	        "                [--quick] [--count N] [--timeout-ms M]\n"
+	        "                [--quick] [--natt] [--count N] [--timeout-ms M]\n"
 	        "       ikeprobe --l2tp --server ADDR [--port 1701] (--secret TEXT | --secret-hex HEX)\n"
 	        "                [--timeout-ms M]\n");
 	return 2;
@@ -66,9 +68,9 @@ static int parse_hex(const char *s, uint8_t *out, size_t cap, size_t *n)
 }
 
 /* A UDP socket connected to the server, so only its answers arrive; *local gets our address. */
-static int udp_to(const struct opts *o, struct rp_addr *local)
+static int udp_to(const struct opts *o, uint16_t port, struct rp_addr *local)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(o->port)};
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
 	memcpy(&sin.sin_addr, o->server.ip, 4);
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof sin)) {
@@ -98,6 +100,20 @@ static size_t recv_until(int fd, uint64_t deadline, uint8_t *buf, size_t cap)
 		ssize_t n = recv(fd, buf, cap, 0);
 		if (n > 0)
 			return (size_t)n;
+	}
+}
+
+/* The next IKE message: on 4500 (floated) only datagrams with the non-ESP marker, stripped. */
+static size_t recv_ike(int fd, bool floated, uint64_t deadline, uint8_t *buf, size_t cap)
+{
+	for (;;) {
+		size_t n = recv_until(fd, deadline, buf, cap);
+		if (!n || !floated)
+			return n;
+		if (n > 4 && !(buf[0] | buf[1] | buf[2] | buf[3])) {
+			memmove(buf, buf + 4, n - 4);
+			return n - 4;
+		}
 	}
 }
 
@@ -137,17 +153,29 @@ static int ike_once(const struct opts *o, int nr, struct rp_rng *rng)
 	tc.np2 = RP_ARRAY_LEN(p2);
 	tc.remote = o->server;
 	tc.remote.port = o->port;
-	int fd = udp_to(o, &tc.local);
+	int fd = udp_to(o, o->port, &tc.local), fd500 = fd;
+	bool floated = false;
 	struct ike_ti *t = ike_ti_new(&tc, rng);
 	if (!t)
 		exit(2);
 	static uint8_t out[IKE_MAXBUF], in[IKE_MAXBUF], last[IKE_MAXBUF];
 	size_t lastlen = 0;
-	long len = (long)ike_ti_start(t, out, sizeof out);
+	long len = (long)ike_ti_start(t, out, sizeof out - 4); /* room for the marker */
 	int rc = 1;
 	char line[256] = "";
 	while (len > 0) {
 		int step = t->step;
+		if (o->natt && t->use4500 && !floated) {
+			/* NAT detected in MM4: MM5 on goes to 4500 from a new port, as the NAT maps it */
+			struct rp_addr l4500; /* not in NAT-D: that hashed the port MM3 came from */
+			fd = udp_to(o, 4500, &l4500);
+			floated = true;
+		}
+		if (floated) { /* the non-ESP marker: four zero bytes before the ISAKMP header */
+			memmove(out + 4, out, (size_t)len);
+			memset(out, 0, 4);
+			len += 4;
+		}
 		if (send(fd, out, (size_t)len, 0) < 0) {
 			snprintf(line, sizeof line, "refused: send: %s", strerror(errno));
 			break;
@@ -157,8 +185,9 @@ static int ike_once(const struct opts *o, int nr, struct rp_rng *rng)
 			if (t->responder_lifetime)
 				snprintf(life, sizeof life, ", responder lifetime %u s", t->resp_life_s);
 			snprintf(line, sizeof line,
-			         "ok: Main Mode (group %u) + Quick Mode (ESP SPI in 0x%08x%s)",
-			         t->chosen.group, t->spi_r, life);
+			         "ok: Main Mode (group %u) + Quick Mode (ESP SPI in 0x%08x%s)%s",
+			         t->chosen.group, t->spi_r, life,
+			         floated ? ", NAT detected, floated to 4500" : "");
 			rc = 0;
 			break;
 		}
@@ -166,7 +195,7 @@ static int ike_once(const struct opts *o, int nr, struct rp_rng *rng)
 		uint64_t deadline = now_ms() + (uint64_t)o->timeout_ms;
 		/* the responder retransmits its last message while it waits: skip the copies */
 		do
-			n = recv_until(fd, deadline, in, sizeof in);
+			n = recv_ike(fd, floated, deadline, in, sizeof in);
 		while (n && n == lastlen && memcmp(in, last, n) == 0);
 		if (!n) {
 			snprintf(line, sizeof line, "refused: timeout waiting for %s", waiting[step]);
@@ -174,7 +203,7 @@ static int ike_once(const struct opts *o, int nr, struct rp_rng *rng)
 		}
 		memcpy(last, in, n);
 		lastlen = n;
-		len = ike_ti_input(t, in, n, out, sizeof out);
+		len = ike_ti_input(t, in, n, out, sizeof out - 4);
 		if (len < 0) {
 			snprintf(line, sizeof line, "refused: %s%s (waiting for %s)", t->err,
 			         notify_name(t->err), waiting[step]);
@@ -191,14 +220,21 @@ static int ike_once(const struct opts *o, int nr, struct rp_rng *rng)
 		uint8_t spi[16];
 		memcpy(spi, t->icky, 8);
 		memcpy(spi + 8, t->rcky, 8);
-		size_t dl = ike_ti_info(t, true, ISAKMP_PROTO_ISAKMP, spi, 16, 0, NULL, 0, out, sizeof out);
-		if (dl)
-			(void)send(fd, out, dl, 0);
+		size_t dl =
+		    ike_ti_info(t, true, ISAKMP_PROTO_ISAKMP, spi, 16, 0, NULL, 0, out + 4, sizeof out - 4);
+		if (dl && floated) {
+			memset(out, 0, 4);
+			(void)send(fd, out, dl + 4, 0);
+		} else if (dl) {
+			(void)send(fd, out + 4, dl, 0);
+		}
 	} else if (!line[0]) {
 		snprintf(line, sizeof line, "refused: %s", t->err[0] ? t->err : "initiator stopped");
 	}
 	printf("%d %s\n", nr, line);
 	ike_ti_free(t);
+	if (fd != fd500)
+		close(fd500);
 	close(fd);
 	return rc;
 }
@@ -231,7 +267,7 @@ static int l2tp_recv_ctl(int fd, const struct opts *o, uint64_t deadline, uint8_
 static int l2tp_probe(const struct opts *o, struct rp_rng *rng)
 {
 	struct rp_addr local;
-	int fd = udp_to(o, &local);
+	int fd = udp_to(o, o->port, &local);
 	uint8_t b[512], chal[16], rx[2048], d[16];
 	struct rp_wr w;
 	struct l2tp_hdr h;
@@ -308,6 +344,10 @@ int main(int argc, char **argv)
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(a, "--quick") == 0) {
 			o.quick = true;
+			continue;
+		}
+		if (strcmp(a, "--natt") == 0) {
+			o.natt = true;
 			continue;
 		}
 		if (strcmp(a, "--l2tp") == 0) {
