@@ -2,7 +2,7 @@
  * in-memory IKEv1 initiator (ike/ike_testinit.c) driven over a socket, and a minimal L2TP LAC
  * that checks the LNS's SCCRP Challenge Response (RFC 2661 §4.2/§5.1.1). Not installed.
  *
- *   ikeprobe --server ADDR [--port 500] (--psk TEXT | --psk-hex HEX) [--group N] [--quick]
+ *   ikeprobe --server ADDR [--port 500] (--psk TEXT | --psk-hex HEX) [--group N] [--quick] [--pfs N]
  *            [--natt] [--count N] [--timeout-ms M]
  *   ikeprobe --l2tp --server ADDR [--port 1701] (--secret TEXT | --secret-hex HEX) [--timeout-ms M]
  *
@@ -31,7 +31,7 @@ struct opts {
 	uint8_t key[256];
 	size_t keylen;
 	bool have_key, quick, l2tp, natt;
-	uint16_t group;
+	uint16_t group, pfs;
 	int count, timeout_ms;
 };
 
@@ -46,7 +46,7 @@ static int usage(void)
 {
 	fprintf(stderr,
 	        "usage: ikeprobe --server ADDR [--port 500] (--psk TEXT | --psk-hex HEX) [--group N]\n"
-	        "                [--quick] [--natt] [--count N] [--timeout-ms M]\n"
+	        "                [--quick] [--pfs N] [--natt] [--count N] [--timeout-ms M]\n"
 	        "       ikeprobe --l2tp --server ADDR [--port 1701] (--secret TEXT | --secret-hex HEX)\n"
 	        "                [--timeout-ms M]\n");
 	return 2;
@@ -151,6 +151,7 @@ static int ike_once(const struct opts *o, int nr, struct rp_rng *rng)
 	}
 	tc.p2 = p2;
 	tc.np2 = RP_ARRAY_LEN(p2);
+	tc.pfs_group = o->pfs; /* Quick Mode with a KE of this group (0: no PFS) */
 	tc.remote = o->server;
 	tc.remote.port = o->port;
 	int fd = udp_to(o, o->port, &tc.local), fd500 = fd;
@@ -375,6 +376,8 @@ int main(int argc, char **argv)
 			o.have_key = true;
 		} else if (strcmp(a, "--group") == 0) {
 			o.group = (uint16_t)atoi(v);
+		} else if (strcmp(a, "--pfs") == 0) {
+			o.pfs = (uint16_t)atoi(v);
 		} else if (strcmp(a, "--count") == 0) {
 			o.count = atoi(v);
 		} else if (strcmp(a, "--timeout-ms") == 0) {

@@ -185,6 +185,9 @@ if alive "d1 dh_groups = 19 20: group 14 refused"; then
 	fi
 fi
 expect ok "d3 dh_groups = 19 20: group 19 accepted" --psk "$PSK2" --group 19 --quick
+# issue 10 item 8: dh_groups bounds Quick Mode's PFS group too (MODP-1024 stayed allowed there)
+expect refused "d4 dh_groups = 19 20: Quick Mode with PFS group 2 refused" --psk "$PSK2" --group 19 --quick --pfs 2 --timeout-ms 2000
+expect ok "d5 dh_groups = 19 20: Quick Mode with PFS group 19 accepted" --psk "$PSK2" --group 19 --quick --pfs 19
 
 # g. lifetimes and the L2TP receive window change with a reload too
 IKE_EXTRA="dh_groups = 19 20
