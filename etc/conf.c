@@ -229,6 +229,7 @@ static int set_value(struct conf_parser *p, const struct conf_key *k, char *val)
 	case CT_ADDRS:
 	case CT_RANGES:
 	case CT_GROUPS:
+	case CT_PREFIXES:
 		break;
 	}
 
@@ -240,6 +241,18 @@ static int set_value(struct conf_parser *p, const struct conf_key *k, char *val)
 		if (k->type == CT_ADDRS) {
 			if (rp_addr_parse((struct rp_addr *)field + n, w))
 				return fail(p, "%s.%s: \"%s\" is not an IP address", k->section, k->key, w);
+		} else if (k->type == CT_PREFIXES) {
+			struct conf_prefix *pf = (struct conf_prefix *)field + n;
+			struct rp_addr a;
+			char *slash = strchr(w, '/');
+			if (!slash || parse_uint(slash + 1, &u) || u > 32)
+				return fail(p, "%s.%s: \"%s\" is not address/prefix (0-32)", k->section,
+				            k->key, w);
+			*slash = 0;
+			if (rp_addr_parse(&a, w) || a.family != 4)
+				return fail(p, "%s.%s: \"%s\" is not an IPv4 address", k->section, k->key, w);
+			pf->len = (unsigned)u;
+			pf->net = v4(&a) & (u ? ~0u << (32 - u) : 0);
 		} else if (k->type == CT_GROUPS) {
 			bool ok = parse_uint(w, &u) == 0;
 			for (size_t i = 0; ok && i < RP_ARRAY_LEN(impl_groups); i++)
@@ -440,6 +453,13 @@ static size_t key_format(const struct conf *c, const struct conf_key *k, char *o
 	case CT_GROUPS:
 		for (unsigned j = 0; j < cnt; j++)
 			OUT("%s%u", j ? " " : "", ((const unsigned *)f)[j]);
+		break;
+	case CT_PREFIXES:
+		for (unsigned j = 0; j < cnt; j++) {
+			const struct conf_prefix *pf = (const struct conf_prefix *)f + j;
+			OUT("%s%u.%u.%u.%u/%u", j ? " " : "", pf->net >> 24, pf->net >> 16 & 255,
+			    pf->net >> 8 & 255, pf->net & 255, pf->len);
+		}
 		break;
 	}
 	return used;

@@ -23,6 +23,12 @@ struct conf_range {
 	struct rp_addr first, last;
 };
 
+#define CONF_MAX_ROUTES 16
+struct conf_prefix {
+	uint32_t net; /* host order, host bits cleared */
+	unsigned len;
+};
+
 /* One immutable snapshot. The daemon swaps a pointer on reload; holders keep their reference. */
 struct conf {
 	unsigned refs;
@@ -74,6 +80,10 @@ struct conf {
 	struct rp_addr dns[2], wins[2];
 	unsigned n_dns, n_wins;
 	unsigned lcp_echo_interval, lcp_echo_failure;
+	/* split tunnelling: answered to DHCPINFORM (options 121/249, 15) */
+	struct conf_prefix routes[CONF_MAX_ROUTES];
+	unsigned n_routes;
+	char domain[CONF_STR];
 	bool login_must_match_certificate;
 
 	/* [pool] */

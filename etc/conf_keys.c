@@ -65,6 +65,8 @@ const struct conf_key conf_keys[] = {
     {"ppp", "auth", CT_AUTH, F(auth), 0, 0, 0, false, false},
     L("ppp", "dns", CT_ADDRS, dns, n_dns, 2),
     L("ppp", "wins", CT_ADDRS, wins, n_wins, 2),
+    L("ppp", "routes", CT_PREFIXES, routes, n_routes, CONF_MAX_ROUTES),
+    S("ppp", "domain", domain, false),
     U("ppp", "lcp_echo_interval", lcp_echo_interval, 0, 3600),
     U("ppp", "lcp_echo_failure", lcp_echo_failure, 1, 100),
     B("ppp", "login_must_match_certificate", login_must_match_certificate),

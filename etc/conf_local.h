@@ -11,6 +11,7 @@ enum conf_type {
 	CT_RANGES, /* a.b.c.d-e.f.g.h list */
 	CT_AUTH,   /* pap chap mschapv2 */
 	CT_GROUPS, /* DH group numbers rampart implements */
+	CT_PREFIXES, /* a.b.c.d/len list (IPv4 routes) */
 };
 
 struct conf_key {

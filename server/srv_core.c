@@ -15,6 +15,21 @@
 
 #define TX_HEADROOM 128
 
+/* What the cores are handed from one snapshot. They keep pointers into it (the PSK, the tunnel
+ * secret, the group lists, our certificate chain and key), so it lives until a reload has handed
+ * them the next one (DESIGN.md: a core owns what it keeps). */
+struct srv_params {
+	struct conf *cf; /* a reference on the snapshot */
+	struct ike_psk psk;
+	uint16_t groups[16];
+	struct ike_conf ike;
+	struct ppp_conf ppp;
+	struct l2tp_conf l2tp;
+	struct srv_cert cert;
+	struct dhcp_route routes[CONF_MAX_ROUTES];
+	struct dhcp_conf dhcp;
+};
+
 static struct srv_core *C(struct srv *s)
 {
 	return s->core;
@@ -131,10 +146,41 @@ static void l2tp_data_send(void *ctx, const struct l2tp_link *link, const uint8_
 	send_l2tp(s, link, p, n, srv_now(s));
 }
 
+/* A DHCPINFORM from a session is answered by us (server/dhcp.c), not forwarded: the answer is
+ * queued, since this callback runs inside the L2TP core and must not call back into it. */
+static bool dhcp_intercept(struct srv *s, const struct l2tp_link *link, const uint8_t *p, size_t n)
+{
+	struct srv_core *c = C(s);
+	if (n < 24 || p[9] != 17 || rp_get_u16(p + (size_t)(p[0] & 15) * 4 + 2) != 67)
+		return false; /* the common case costs these few compares */
+	const char *why = "";
+	struct srv_dhcp_answer *a = c->ndhcp < RP_ARRAY_LEN(c->dhcp) ? &c->dhcp[c->ndhcp] : NULL;
+	uint8_t scratch[DHCP_MAX_ANSWER];
+	switch (dhcp_inform(&c->p->dhcp, p, n, a ? a->pkt : scratch, a ? &a->len : &(size_t){0}, &why)) {
+	case DHCP_NOT_DHCP:
+		return false;
+	case DHCP_ANSWER:
+		if (a) {
+			a->to = rp_get_u32(p + 12);
+			c->ndhcp++;
+			c->dhcp_answered++;
+			return true;
+		}
+		why = "too many DHCPINFORMs at once";
+		/* fall through */
+	case DHCP_DROP:
+		break;
+	}
+	c->dhcp_dropped++;
+	rp_log_drop(&s->log, srv_now(s), "dhcp", &link->peer, why, NULL);
+	return true;
+}
+
 static void l2tp_ip_deliver(void *ctx, const struct l2tp_link *link, const uint8_t *p, size_t n)
 {
 	struct srv *s = ctx;
-	(void)link;
+	if (dhcp_intercept(s, link, p, n))
+		return;
 	if (write(s->tun_fd, p, n) < 0)
 		rp_logf(&s->log, RP_LOG_WARN, "server", "TUN write: %s", strerror(errno));
 }
@@ -406,6 +452,9 @@ void srv_core_run(struct srv *s)
 	esp_tick(c->sad, now);
 	l2tp_tick(c->l2tp, now);
 	do {
+		for (size_t i = 0; i < c->ndhcp; i++) /* answers queued by dhcp_intercept */
+			l2tp_output_ip(c->l2tp, c->dhcp[i].to, c->dhcp[i].pkt, c->dhcp[i].len, now);
+		c->ndhcp = 0;
 		while (srv_core_drain(s, now))
 			;
 	} while (c->nkill && srv_core_kills_due(s, now));
@@ -508,19 +557,6 @@ static void spi_release(void *ctx, uint32_t spi)
 	esp_spi_release(C((struct srv *)ctx)->sad, spi);
 }
 
-/* What the cores are handed from one snapshot. They keep pointers into it (the PSK, the tunnel
- * secret, the group lists, our certificate chain and key), so it lives until a reload has handed
- * them the next one (DESIGN.md: a core owns what it keeps). */
-struct srv_params {
-	struct conf *cf; /* a reference on the snapshot */
-	struct ike_psk psk;
-	uint16_t groups[16];
-	struct ike_conf ike;
-	struct ppp_conf ppp;
-	struct l2tp_conf l2tp;
-	struct srv_cert cert;
-};
-
 static void params_free(struct srv_params *p)
 {
 	if (!p)
@@ -580,6 +616,16 @@ static struct srv_params *params_new(struct srv *s, struct conf *cf, char *err, 
 		pc->nbns[i] = rp_get_u32(cf->wins[i].ip);
 	pc->echo_interval_s = cf->lcp_echo_interval;
 	pc->echo_fails = cf->lcp_echo_failure;
+
+	struct dhcp_conf *dc = &p->dhcp;
+	dc->server = pc->local_ip;
+	for (unsigned i = 0; i < cf->n_routes; i++)
+		p->routes[i] = (struct dhcp_route){cf->routes[i].net, (uint8_t)cf->routes[i].len};
+	dc->routes = p->routes;
+	dc->nroutes = cf->n_routes;
+	dc->domain = cf->domain;
+	memcpy(dc->dns, pc->dns, sizeof dc->dns);
+	memcpy(dc->wins, pc->nbns, sizeof dc->wins);
 
 	struct l2tp_conf *lc = &p->l2tp;
 	lc->host_name = "rampart";
@@ -750,6 +796,8 @@ void srv_core_print_stats(struct srv *s, FILE *f)
 				        (unsigned long long)st->drops[k]);
 		fprintf(f, "\n");
 	}
+	fprintf(f, "dhcp: %llu informs answered, %llu dropped\n", (unsigned long long)c->dhcp_answered,
+	        (unsigned long long)c->dhcp_dropped);
 	fprintf(
 	    f, "l2tp: %u tunnels, %u sessions, %llu control in, %llu out, %llu retransmitted, %llu dropped\n",
 	    ls.tunnels, ls.sessions, (unsigned long long)ls.rx_ctl, (unsigned long long)ls.tx_ctl,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "auth.h"
+#include "dhcp.h"
 #include "esp.h"
 #include "ike.h"
 #include "l2tp.h"
@@ -39,6 +40,13 @@ struct srv_sess {
 
 struct srv_params;
 
+/* A DHCPINFORM answer waiting to go back into its session (server/dhcp.c). */
+struct srv_dhcp_answer {
+	uint32_t to; /* the client's tunnel address, host order */
+	size_t len;
+	uint8_t pkt[DHCP_MAX_ANSWER];
+};
+
 /* A client being disconnected (srv_admin.c): its session is closing, its SAs go next. */
 struct srv_kill {
 	uint32_t spi_in; /* the SA pair (0: none) */
@@ -62,6 +70,9 @@ struct srv_core {
 	struct srv_kill *kill;
 	size_t nkill, capkill;
 	uint64_t sessions_up, sessions_down; /* since start */
+	struct srv_dhcp_answer dhcp[4];
+	size_t ndhcp;
+	uint64_t dhcp_answered, dhcp_dropped;
 	uint8_t tx[65536 + 256]; /* outbound packet assembly: headroom for UDP + ESP headers */
 };
 
