@@ -7,6 +7,7 @@
  *   reliable.c  §5.8 reliable delivery: Ns/Nr, windows, ZLB, retransmit with back-off, reorder queue
  *   tunnel.c    §7 control connection: SCCRQ/SCCRP/SCCCN, StopCCN, HELLO, tunnel authentication
  *   session.c   §7 sessions: ICRQ/ICRP/ICCN, CDN, WEN/SLI; the PPP glue (send-down sink, close)
+ *   session6.c  IPv6 in a session: a /64 per session from prefix6, its hash, the source check
  *
  * The core is fed inner UDP/1701 payloads tagged with an opaque link (the IPsec SA handle and the
  * inner UDP ports, or the outer address when plain L2TP is allowed): an L2TP peer is never
@@ -209,6 +210,15 @@ struct l2tp_link {
 	struct rp_addr peer; /* inner (or outer, for plain L2TP) source address and UDP port */
 };
 
+/* Where an IPv6 packet from a session came from (l2tp_conf.ip6_deliver). */
+struct l2tp_ip6_from {
+	struct l2tp_link link;
+	uint16_t tid, sid;            /* ours: l2tp_output_ip6_to answers into this session */
+	uint64_t prefix;              /* the session's /64 (upper 64 bits); 0 if none was free */
+	uint64_t our_ifid, peer_ifid; /* IPV6CP: our link-local fe80::our_ifid, the peer's */
+	uint16_t mtu;                 /* the peer's MRU */
+};
+
 struct l2tp_conf {
 	const char *host_name; /* our Host Name AVP */
 	const uint8_t *secret; /* tunnel secret: hidden AVPs + tunnel authentication */
@@ -241,6 +251,13 @@ struct l2tp_conf {
 	 * permission", E=649 for MS-CHAPv2) and why is logged. rampartd uses it to require the PPP
 	 * account to be the one the IPsec SA's certificate maps to. */
 	int (*ppp_authorize)(void *ctx, const struct l2tp_link *link, const char *account, char *why, size_t whylen);
+	/* IPv6: with prefix6_len (16-63) and ip6_deliver set, sessions negotiate IPV6CP and each gets
+	 * a /64 of prefix6 (number 0 is left to the server) once it is up; every IPv6 packet a
+	 * session sends from its /64 or its link-local address goes to ip6_deliver (others are
+	 * dropped as spoofed). Otherwise IPV6CP is Protocol-Rejected. */
+	uint8_t prefix6[16];
+	unsigned prefix6_len;
+	void (*ip6_deliver)(void *ctx, const struct l2tp_ip6_from *from, const uint8_t *pkt, size_t n);
 };
 
 enum l2tp_ev_type {
@@ -293,6 +310,10 @@ struct rp_ev *l2tp_next_event(struct l2tp *l);     /* caller frees with rp_ev_fr
 /* An IPv4 packet from the TUN for the peer that holds dst (host order): emits a SEND. -1 if no
  * session owns that address. */
 int l2tp_output_ip(struct l2tp *l, uint32_t dst, const uint8_t *pkt, size_t n, uint64_t now_ms);
+/* An IPv6 packet from the TUN for the session owning its destination /64. -1 if none. */
+int l2tp_output_ip6(struct l2tp *l, const uint8_t *pkt, size_t n, uint64_t now_ms);
+/* An IPv6 packet into one session (an answer to a link-local request, server/ra.c). */
+int l2tp_output_ip6_to(struct l2tp *l, uint16_t tid, uint16_t sid, const uint8_t *pkt, size_t n, uint64_t now_ms);
 /* Tear down everything reached through an IPsec SA (the SA was deleted): no packets sent. */
 void l2tp_link_gone(struct l2tp *l, uint64_t sa, uint64_t now_ms);
 /* Shutdown: StopCCN (result 6, §4.4.2) on every tunnel, ending their sessions without CDNs. */
@@ -330,6 +351,7 @@ struct l2tp_session_info {
 	bool tunnel_up; /* SCCCN done */
 	bool ppp_up;    /* IPCP opened */
 	uint32_t ip;    /* host order, 0 if none */
+	uint64_t prefix6; /* the session's IPv6 /64 (upper 64 bits), 0 if none */
 	char account[64];
 	uint64_t since_ms; /* session (or tunnel) creation time */
 };

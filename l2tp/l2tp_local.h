@@ -57,6 +57,9 @@ struct l2tp_session {
 	 * would be lost and cost a restart-timer period. */
 	bool ppp_started;
 	uint64_t ppp_start_at;
+	/* IPv6 (session6.c): the /64 given (its upper 64 bits; 0 = none) and the IPV6CP identifiers */
+	uint64_t pfx6, our_ifid, peer_ifid;
+	struct l2tp_session *pfx6_next; /* in the /64 hash */
 };
 
 struct l2tp_tunnel {
@@ -105,6 +108,8 @@ struct l2tp {
 	size_t nheap, heap_cap;
 	struct l2tp_tunnel *peer_hash[L2TP_HASH];
 	struct l2tp_session *ip_hash[L2TP_HASH];
+	struct l2tp_session *pfx6_hash[L2TP_HASH]; /* by /64 (session6.c) */
+	uint64_t pfx6_next;                        /* the next /64 number to try */
 	struct l2tp_stats st;
 	bool reap; /* some tunnel or session is dead and waits to be freed */
 };
@@ -152,6 +157,11 @@ void session_kill(struct l2tp_session *s, int reason, const char *text, bool sen
 void session_free(struct l2tp_session *s);
 void session_tick(struct l2tp_session *s);
 uint64_t session_deadline(const struct l2tp_session *s);
+
+/* session6.c: PPP callbacks (ctx is the session) and the /64 given back */
+void session6_up(void *ctx, uint64_t our_ifid, uint64_t peer_ifid);
+void session6_ip_in(void *ctx, const uint8_t *pkt, size_t n);
+void session6_release(struct l2tp_session *s);
 
 static inline bool seq_lt(uint16_t a, uint16_t b)
 {

@@ -185,6 +185,7 @@ void l2tp_reconf(struct l2tp *l, const struct l2tp_conf *conf)
 	l->conf.ip_deliver = old.ip_deliver;
 	l->conf.data_ctx = old.data_ctx;
 	l->conf.ppp_authorize = old.ppp_authorize;
+	l->conf.ip6_deliver = old.ip6_deliver;
 	for (struct l2tp_tunnel *t = l->tunnels; t; t = t->next)
 		l2tp_sched(l, t); /* HELLO and idle deadlines follow the new intervals */
 }
@@ -430,6 +431,7 @@ void l2tp_foreach_session(const struct l2tp *l, int (*fn)(void *ctx, const struc
 			si.peer_sid = s->peer_sid;
 			si.ppp_up = s->up_reported;
 			si.ip = s->ip;
+			si.prefix6 = s->pfx6;
 			memcpy(si.account, s->account, sizeof si.account);
 			si.since_ms = s->created;
 			if (fn(ctx, &si))

@@ -49,6 +49,7 @@ static void unhash_ip(struct l2tp_session *s)
 static void release_ip(struct l2tp_session *s)
 {
 	unhash_ip(s);
+	session6_release(s);
 	if (s->ip && s->t->l->conf.pool)
 		auth_pool_release(s->t->l->conf.pool, s->ip);
 	s->ip = 0;
@@ -310,12 +311,20 @@ static void on_iccn(struct l2tp_tunnel *t, const struct l2tp_hdr *h, const struc
 		             m->unknown_m ? "unknown mandatory AVP in ICCN" : "ICCN incomplete", true);
 		return;
 	}
-	struct ppp_cb cb = {s, ppp_send_cb, ppp_closed_cb, ppp_verify_cb, ppp_up_cb, ppp_ip_cb};
+	struct ppp_cb cb = {.ctx = s,
+	                    .send = ppp_send_cb,
+	                    .closed = ppp_closed_cb,
+	                    .verify = ppp_verify_cb,
+	                    .up = ppp_up_cb,
+	                    .ip_in = ppp_ip_cb,
+	                    .up6 = session6_up,
+	                    .ip6_in = session6_ip_in};
 	struct ppp_conf pc;
 	if (l->conf.ppp)
 		pc = *l->conf.ppp;
 	else
 		ppp_conf_defaults(&pc);
+	pc.ipv6 = l->conf.prefix6_len && l->conf.ip6_deliver; /* IPV6CP only when IPv6 is routed */
 	s->ppp = ppp_new(&pc, &cb, l->rng, l->log, l->now);
 	if (!s->ppp) {
 		session_kill(s, L2TP_DOWN_PROTOCOL, "no memory", true);

@@ -7,6 +7,14 @@
 
 #include <string.h>
 
+static void f_ip6(void *ctx, const uint8_t *p, size_t n)
+{
+	(void)ctx;
+	(void)p;
+	if (n < 40)
+		__builtin_trap();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static unsigned closed_calls;
@@ -57,6 +65,14 @@ static void f_ip(void *ctx, const uint8_t *p, size_t n)
 		__builtin_trap();
 }
 
+static void f_ip6(void *ctx, const uint8_t *p, size_t n)
+{
+	(void)ctx;
+	(void)p;
+	if (n < 40)
+		__builtin_trap();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rp_rng rng;
@@ -70,7 +86,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c.local_ip = 0x0a000001;
 	c.dns[0] = 0x08080808;
 	c.auth_methods = PPP_AUTH_MSCHAPV2 | PPP_AUTH_CHAP_MD5 | PPP_AUTH_PAP;
-	struct ppp_cb cb = {NULL, f_send, f_closed, f_verify, f_up, f_ip};
+	/* IPV6CP on for inputs whose first byte is odd: both the rejecting and the negotiating
+	 * paths get fuzzed */
+	c.ipv6 = size && (data[0] & 1);
+	struct ppp_cb cb = {
+	    .send = f_send, .closed = f_closed, .verify = f_verify, .up = f_up, .ip_in = f_ip, .ip6_in = f_ip6};
 	closed_calls = 0;
 	last_req_len = 0;
 	chal_id = 0;

@@ -184,6 +184,7 @@ static void lcp_down(struct ppp_fsm *f)
 {
 	struct ppp *p = P(f);
 	fsm_lowerdown(&p->ipcp);
+	fsm_lowerdown(&p->ipv6cp);
 	p->echo_due = 0;
 }
 
@@ -209,6 +210,9 @@ static bool lcp_extcode(struct ppp_fsm *f, uint8_t code, uint8_t id, const uint8
 		/* §5.7: if the peer rejects IPCP, there is nothing left to do */
 		if (n >= 2 && rp_get_u16(d) == PPP_IPCP)
 			fsm_protreject(&p->ipcp);
+		/* a peer without IPv6 (pppd without +ipv6): IPV6CP stops, IPv4 goes on */
+		if (n >= 2 && rp_get_u16(d) == PPP_IPV6CP)
+			fsm_protreject(&p->ipv6cp);
 		return true;
 	case CP_ECHO_REQ:
 		if (f->state != ST_OPENED)

@@ -96,6 +96,8 @@ struct ppp *ppp_new(const struct ppp_conf *conf, const struct ppp_cb *cb, struct
 	p->now = p->started = p->last_rx = now_ms;
 	fsm_init(&p->lcp, p, PPP_LCP, &ppp_lcp_cb);
 	fsm_init(&p->ipcp, p, PPP_IPCP, &ppp_ipcp_cb);
+	fsm_init(&p->ipv6cp, p, PPP_IPV6CP, &ppp_ipv6cp_cb);
+	p->our_ifid = p->conf.ifid6 ? p->conf.ifid6 : 1;
 	return p;
 }
 
@@ -136,7 +138,7 @@ void ppp_finish(struct ppp *p, int reason, const char *text)
 		return;
 	p->closed_reported = true;
 	p->phase = PH_DEAD;
-	p->ip_up = false;
+	p->ip_up = p->ip6_up = false;
 	rp_logf(p->log, RP_LOG_INFO, "ppp", "link down: %s", text);
 	if (p->cb.closed)
 		p->cb.closed(p->cb.ctx, reason, text);
@@ -153,6 +155,8 @@ void ppp_close_r(struct ppp *p, int reason, const char *why)
 	p->phase = PH_TERMINATE;
 	if (p->ipcp.state == ST_OPENED)
 		fsm_lowerdown(&p->ipcp);
+	if (p->ipv6cp.state == ST_OPENED)
+		fsm_lowerdown(&p->ipv6cp);
 	if (p->lcp.state == ST_INITIAL || p->lcp.state == ST_STARTING || p->lcp.state == ST_CLOSED ||
 	    p->lcp.state == ST_STOPPED) {
 		ppp_finish(p, p->down_reason, p->down_text);
@@ -184,6 +188,10 @@ void ppp_auth_ok(struct ppp *p)
 	p->phase = PH_NETWORK;
 	fsm_lowerup(&p->ipcp);
 	fsm_open(&p->ipcp);
+	if (p->conf.ipv6) {
+		fsm_lowerup(&p->ipv6cp);
+		fsm_open(&p->ipv6cp);
+	}
 }
 
 static void proto_reject(struct ppp *p, uint16_t proto, const uint8_t *d, size_t n)
@@ -230,18 +238,30 @@ void ppp_input(struct ppp *p, const uint8_t *f, size_t n, uint64_t now_ms)
 		if (p->phase == PH_NETWORK)
 			fsm_input(&p->ipcp, d, dn);
 		return;
+	case PPP_IPV6CP:
+		if (!p->conf.ipv6)
+			break; /* Protocol-Reject below */
+		if (p->phase == PH_NETWORK)
+			fsm_input(&p->ipv6cp, d, dn);
+		return;
+	case PPP_IPV6:
+		if (!p->conf.ipv6)
+			break;
+		if (p->ip6_up && p->cb.ip6_in && dn >= 40 && (d[0] >> 4) == 6)
+			p->cb.ip6_in(p->cb.ctx, d, dn);
+		return;
 	case PPP_IP:
 		if (p->ip_up && p->cb.ip_in && dn >= 20 && (d[0] >> 4) == 4 &&
 		    rp_get_u32(d + 12) == p->peer_ip) /* only the address we gave: no spoofing */
 			p->cb.ip_in(p->cb.ctx, d, dn);
 		return;
 	default:
-		/* CCP (MPPE is pointless inside IPsec), IPV6CP, IPv6 and anything unknown: §5.7
-		 * Protocol-Reject, only once LCP is Opened */
-		if (p->lcp.state == ST_OPENED)
-			proto_reject(p, proto, d, dn);
-		return;
+		break;
 	}
+	/* CCP (MPPE is pointless inside IPsec), IPV6CP and IPv6 unless enabled, anything unknown:
+	 * §5.7 Protocol-Reject, only once LCP is Opened */
+	if (p->lcp.state == ST_OPENED)
+		proto_reject(p, proto, d, dn);
 }
 
 void ppp_tick(struct ppp *p, uint64_t now_ms)
@@ -253,6 +273,8 @@ void ppp_tick(struct ppp *p, uint64_t now_ms)
 		fsm_timeout(&p->lcp);
 	if (p->ipcp.timer && now_ms >= p->ipcp.timer)
 		fsm_timeout(&p->ipcp);
+	if (p->ipv6cp.timer && now_ms >= p->ipv6cp.timer)
+		fsm_timeout(&p->ipv6cp);
 	if (p->auth_timer && now_ms >= p->auth_timer)
 		auth_timeout(p);
 	/* the whole setup must finish in time, whatever the peer keeps sending */
@@ -278,6 +300,7 @@ uint64_t ppp_next_deadline(const struct ppp *p)
 		return UINT64_MAX;
 	d = min_nz(d, p->lcp.timer);
 	d = min_nz(d, p->ipcp.timer);
+	d = min_nz(d, p->ipv6cp.timer);
 	d = min_nz(d, p->auth_timer);
 	if (p->lcp.state == ST_OPENED)
 		d = min_nz(d, p->echo_due);
@@ -292,6 +315,19 @@ int ppp_output_ip(struct ppp *p, const uint8_t *pkt, size_t len)
 		return -1;
 	ppp_send_proto(p, PPP_IP, pkt, len);
 	return 0;
+}
+
+int ppp_output_ip6(struct ppp *p, const uint8_t *pkt, size_t len)
+{
+	if (!p->ip6_up || len + 4 > 1600 || len > p->peer_mru)
+		return -1;
+	ppp_send_proto(p, PPP_IPV6, pkt, len);
+	return 0;
+}
+
+bool ppp_ipv6_up(const struct ppp *p)
+{
+	return p->ip6_up;
 }
 
 bool ppp_is_up(const struct ppp *p)

@@ -5,6 +5,7 @@
  *   pap_chap.c PAP (RFC 1334), CHAP-MD5 (RFC 1994) and MS-CHAPv2 (RFC 2759) framing; verification
  *              is a callback into the owner (auth/ holds the only copy of the computations)
  *   ipcp.c     IPCP (RFC 1332) with the pool address, DNS/NBNS (RFC 1877)
+ *   ipv6cp.c   IPV6CP (RFC 5072) Interface-Identifiers, when the owner enables IPv6
  *   ppp.c      frame dispatch, phases, Protocol-Reject, timers, keepalive
  *
  * PPP never includes l2tp headers: its owner gives it a "send down" sink, a "closed" callback and
@@ -44,6 +45,8 @@ struct ppp_conf {
 	unsigned auth_retries;    /* MS-CHAPv2 retries offered with R=1; default 2 */
 	unsigned phase_timeout_s; /* from start to IPCP up; default 60 */
 	const char *name;         /* our CHAP name; default "rampart" */
+	bool ipv6;                /* negotiate IPV6CP; off: IPV6CP is Protocol-Rejected */
+	uint64_t ifid6;           /* our IPV6CP Interface-Identifier (fe80::ifid6); default 1 */
 };
 
 struct ppp_auth_req {
@@ -91,6 +94,11 @@ struct ppp_cb {
 	int (*verify)(void *ctx, const struct ppp_auth_req *req, struct ppp_auth_res *res);
 	void (*up)(void *ctx, const char *account, uint32_t peer_ip);
 	void (*ip_in)(void *ctx, const uint8_t *pkt, size_t len);
+	/* IPV6CP opened (optional): the Interface-Identifiers agreed, ours and the peer's */
+	void (*up6)(void *ctx, uint64_t our_ifid, uint64_t peer_ifid);
+	/* an IPv6 packet from the peer (only while IPV6CP is up); the source is not checked here:
+	 * the owner knows the prefix it gave */
+	void (*ip6_in)(void *ctx, const uint8_t *pkt, size_t len);
 };
 
 struct ppp;
@@ -109,7 +117,10 @@ uint64_t ppp_next_deadline(const struct ppp *p);
 void ppp_close(struct ppp *p, const char *why, uint64_t now_ms);
 /* An IPv4 packet to the peer (only once IPCP is up). -1 otherwise. */
 int ppp_output_ip(struct ppp *p, const uint8_t *pkt, size_t len);
+/* An IPv6 packet to the peer (only once IPV6CP is up). -1 otherwise. */
+int ppp_output_ip6(struct ppp *p, const uint8_t *pkt, size_t len);
 bool ppp_is_up(const struct ppp *p);
+bool ppp_ipv6_up(const struct ppp *p);
 uint64_t ppp_last_rx(const struct ppp *p); /* liveness for the tunnel (Android skips HELLO) */
 uint32_t ppp_peer_ip(const struct ppp *p);
 uint16_t ppp_peer_mru(const struct ppp *p);

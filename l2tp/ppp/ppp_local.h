@@ -81,7 +81,7 @@ struct ppp {
 	struct rp_log *log;
 	uint64_t now, started, last_rx, echo_due;
 	unsigned echo_out;
-	struct ppp_fsm lcp, ipcp;
+	struct ppp_fsm lcp, ipcp, ipv6cp;
 	int phase; /* 0 dead, 1 establish, 2 authenticate, 3 network, 4 terminate */
 	bool closed_reported, dying;
 	int down_reason;
@@ -112,6 +112,10 @@ struct ppp {
 	bool local_ip_rejected;
 	bool ipcp_saw_addr;
 	bool up_reported;
+
+	/* IPV6CP */
+	uint64_t our_ifid, peer_ifid, sugg_ifid;
+	bool ip6_up, ifid_rejected;
 };
 
 /* fsm.c */
@@ -134,7 +138,7 @@ void ppp_lcp_up(struct ppp *p);
 void ppp_auth_ok(struct ppp *p);
 
 /* lcp.c, ipcp.c, pap_chap.c */
-extern const struct ppp_fsm_cb ppp_lcp_cb, ppp_ipcp_cb;
+extern const struct ppp_fsm_cb ppp_lcp_cb, ppp_ipcp_cb, ppp_ipv6cp_cb;
 void lcp_echo_tick(struct ppp *p);
 void auth_start(struct ppp *p);
 void auth_input(struct ppp *p, uint16_t proto, const uint8_t *d, size_t n);

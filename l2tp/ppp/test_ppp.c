@@ -25,6 +25,9 @@ struct h {
 	char text[128], account[64];
 	uint32_t up_ip;
 	unsigned ip_in;
+	bool up6;
+	uint64_t our_ifid, peer_ifid;
+	unsigned ip6_in;
 };
 
 static void h_send(void *ctx, const uint8_t *f, size_t n)
@@ -87,7 +90,23 @@ static void h_ip_in(void *ctx, const uint8_t *pkt, size_t n)
 	((struct h *)ctx)->ip_in++;
 }
 
+static void h_up6(void *ctx, uint64_t ours, uint64_t peer)
+{
+	struct h *h = ctx;
+	h->up6 = true;
+	h->our_ifid = ours;
+	h->peer_ifid = peer;
+}
+
+static void h_ip6_in(void *ctx, const uint8_t *pkt, size_t n)
+{
+	(void)pkt;
+	(void)n;
+	((struct h *)ctx)->ip6_in++;
+}
+
 static struct ppp_conf conf;
+static bool conf_ipv6; /* h_init enables IPV6CP */
 
 static void h_init(struct h *h, unsigned methods)
 {
@@ -103,7 +122,15 @@ static void h_init(struct h *h, unsigned methods)
 	conf.local_ip = 0xc6130a01;
 	conf.dns[0] = 0x08080808;
 	conf.dns[1] = 0x01010101;
-	struct ppp_cb cb = {h, h_send, h_closed, h_verify, h_up, h_ip_in};
+	conf.ipv6 = conf_ipv6;
+	struct ppp_cb cb = {.ctx = h,
+	                    .send = h_send,
+	                    .closed = h_closed,
+	                    .verify = h_verify,
+	                    .up = h_up,
+	                    .ip_in = h_ip_in,
+	                    .up6 = h_up6,
+	                    .ip6_in = h_ip6_in};
 	h->now = 1000;
 	h->ppp = ppp_new(&conf, &cb, &h->rng, &h->log, h->now);
 	ck_assert_ptr_nonnull(h->ppp);
@@ -523,6 +550,117 @@ START_TEST(recorded_pppd)
 }
 END_TEST
 
+/* IPV6CP (RFC 5072) enabled: pppd 2.4.9's recorded Configure-Request (frame 56 of the harness
+ * recording, Interface-Identifier a895:c4fe:27a0:da70) is acknowledged as is; ours carries
+ * fe80::1's identifier; once both are acknowledged IPv6 flows both ways. A zero identifier or
+ * ours is Nak'd with a fresh one (§4.1); a peer that Protocol-Rejects IPV6CP keeps IPv4. */
+START_TEST(ipv6cp_pppd)
+{
+	static struct tu_pkt pk[64];
+	int n = tu_load_session(RP_DATA "/l2tp-harness-session.txt", pk, 64);
+	const struct tu_pkt *req = NULL;
+	for (int i = 0; i < n; i++)
+		if (pk[i].frame == 56)
+			req = &pk[i];
+	ck_assert_ptr_nonnull(req);
+	struct h h;
+	conf_ipv6 = true;
+	h_init(&h, 0);
+	conf_ipv6 = false;
+	pppc_start(&h.c, "alice", "s3cret", 0x1234);
+	ppp_start(h.ppp, h.now);
+	/* deliver to the client everything but our IPV6CP request (the test client has no IPv6) */
+	h_run(&h);
+	ck_assert(h.up);
+	ck_assert(!h.up6);
+	/* IPv6 before IPV6CP is up: dropped, not rejected */
+	uint8_t v6[4 + 40] = {0xff, 0x03, 0x00, 0x57, 0x60};
+	h.nq = 0;
+	ppp_input(h.ppp, v6, sizeof v6, h.now);
+	ck_assert_int_eq(h.nq, 0);
+	ck_assert_uint_eq(h.ip6_in, 0);
+	ck_assert_int_eq(ppp_output_ip6(h.ppp, v6 + 4, 40), -1);
+
+	ppp_input(h.ppp, req->data + 6, req->len - 6, h.now);
+	ck_assert_int_eq(h.nq, 1);
+	ck_assert_uint_eq(rp_get_u16(h.q[0] + 2), PPP_IPV6CP);
+	ck_assert_uint_eq(h.q[0][4], 2); /* Configure-Ack of the same options */
+	ck_assert_uint_eq(h.ql[0], req->len - 6);
+	ck_assert(!memcmp(h.q[0] + 5, req->data + 6 + 5, h.ql[0] - 5));
+	/* our request: resent by the restart timer (the first went to the client) */
+	h.nq = 0;
+	h.now = ppp_next_deadline(h.ppp);
+	ppp_tick(h.ppp, h.now);
+	int ours = -1;
+	for (int i = 0; i < h.nq; i++)
+		if (rp_get_u16(h.q[i] + 2) == PPP_IPV6CP && h.q[i][4] == 1)
+			ours = i;
+	ck_assert_int_ge(ours, 0);
+	ck_assert_uint_eq(rp_get_u16(h.q[ours] + 6), 14);
+	ck_assert_uint_eq(h.q[ours][8], 1);
+	ck_assert_uint_eq(h.q[ours][9], 10);
+	ck_assert_uint_eq(rp_get_u32(h.q[ours] + 10), 0);
+	ck_assert_uint_eq(rp_get_u32(h.q[ours] + 14), 1);
+	ack_last_request(&h, PPP_IPV6CP);
+	ck_assert(h.up6);
+	ck_assert(ppp_ipv6_up(h.ppp));
+	ck_assert_uint_eq(h.our_ifid, 1);
+	ck_assert_uint_eq(h.peer_ifid, 0xa895c4fe27a0da70ull);
+	ppp_input(h.ppp, v6, sizeof v6, h.now);
+	ck_assert_uint_eq(h.ip6_in, 1);
+	ppp_input(h.ppp, v6, 4 + 39, h.now); /* shorter than an IPv6 header */
+	v6[4] = 0x45;                        /* not version 6 */
+	ppp_input(h.ppp, v6, sizeof v6, h.now);
+	ck_assert_uint_eq(h.ip6_in, 1);
+	h.nq = 0;
+	v6[4] = 0x60;
+	ck_assert_int_eq(ppp_output_ip6(h.ppp, v6 + 4, 40), 0);
+	ck_assert_int_eq(h.nq, 1);
+	ck_assert_uint_eq(rp_get_u16(h.q[0] + 2), PPP_IPV6);
+
+	/* a renegotiation with a zero identifier, then with ours: Nak'd with one that is neither */
+	uint8_t z[] = {0xff, 0x03, 0x80, 0x57, 1, 9, 0, 14, 1, 10, 0, 0, 0, 0, 0, 0, 0, 0};
+	for (int k = 0; k < 2; k++) {
+		if (k)
+			z[17] = 1;
+		h.nq = 0;
+		ppp_input(h.ppp, z, sizeof z, h.now);
+		int nak = -1;
+		for (int i = 0; i < h.nq; i++)
+			if (rp_get_u16(h.q[i] + 2) == PPP_IPV6CP && h.q[i][4] == 3)
+				nak = i;
+		ck_assert_int_ge(nak, 0);
+		uint64_t s = (uint64_t)rp_get_u32(h.q[nak] + 10) << 32 | rp_get_u32(h.q[nak] + 14);
+		ck_assert(s != 0 && s != 1);
+	}
+	ck_assert(!h.closed);
+	h_free(&h);
+
+	/* pppd without +ipv6 Protocol-Rejects IPV6CP: IPv4 stays up, IPV6CP stops asking */
+	conf_ipv6 = true;
+	h_init(&h, 0);
+	conf_ipv6 = false;
+	pppc_start(&h.c, "alice", "s3cret", 0x1234);
+	ppp_start(h.ppp, h.now);
+	h_run(&h);
+	ck_assert(h.up);
+	uint8_t pr[] = {0xff, 0x03, 0xc0, 0x21, 8, 77, 0, 10, 0x80, 0x57, 1, 1, 0, 4};
+	ppp_input(h.ppp, pr, sizeof pr, h.now);
+	ck_assert_int_eq(h.ppp->ipv6cp.state, ST_STOPPED);
+	for (int i = 0; i < 5; i++) {
+		h.nq = 0;
+		h.now += 3000;
+		ppp_tick(h.ppp, h.now);
+		for (int j = 0; j < h.nq; j++)
+			ck_assert_uint_ne(rp_get_u16(h.q[j] + 2), PPP_IPV6CP);
+		h_run(&h);
+	}
+	ck_assert(!h.closed);
+	ck_assert(ppp_is_up(h.ppp));
+	h_free(&h);
+}
+END_TEST
+
 START_TEST(loopback_and_timeouts)
 {
 	struct h h;
@@ -642,6 +780,7 @@ static Suite *ppp_suite(void)
 	tcase_add_test(tc, pap_fallback);
 	tcase_add_test(tc, chap_md5);
 	tcase_add_test(tc, recorded_pppd);
+	tcase_add_test(tc, ipv6cp_pppd);
 	tcase_add_test(tc, recorded_cisco_pppoe);
 	tcase_add_test(tc, tcpdump_invalid_lengths);
 	tcase_add_test(tc, loopback_and_timeouts);
