@@ -7,14 +7,6 @@
 
 #include <string.h>
 
-static void f_ip6(void *ctx, const uint8_t *p, size_t n)
-{
-	(void)ctx;
-	(void)p;
-	if (n < 40)
-		__builtin_trap();
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static unsigned closed_calls;
