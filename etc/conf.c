@@ -226,7 +226,25 @@ static int set_value(struct conf_parser *p, const struct conf_key *k, char *val)
 		*(unsigned *)field = bits;
 		return 0;
 	}
+	case CT_PREFIX6: {
+		/* a /64 per session: the prefix must leave room for more than one */
+		char *slash = strchr(val, '/');
+		struct rp_addr *a = (struct rp_addr *)field;
+		if (!slash || parse_uint(slash + 1, &u))
+			return fail(p, "%s.%s: \"%s\" is not prefix/length", k->section, k->key, val);
+		*slash = 0;
+		if (rp_addr_parse(a, val) || a->family != 6)
+			return fail(p, "%s.%s: \"%s\" is not an IPv6 address", k->section, k->key, val);
+		if (u < k->min || u > k->max)
+			return fail(p, "%s.%s: /%lu is out of range %u-%u (each session gets a /64 of it)",
+			            k->section, k->key, u, k->min, k->max);
+		for (unsigned b = (unsigned)u; b < 128; b++) /* host bits cleared */
+			a->ip[b / 8] &= (uint8_t) ~(0x80u >> (b % 8));
+		*count = (unsigned)u;
+		return 0;
+	}
 	case CT_ADDRS:
+	case CT_ADDRS6:
 	case CT_RANGES:
 	case CT_GROUPS:
 	case CT_PREFIXES:
@@ -241,6 +259,10 @@ static int set_value(struct conf_parser *p, const struct conf_key *k, char *val)
 		if (k->type == CT_ADDRS) {
 			if (rp_addr_parse((struct rp_addr *)field + n, w))
 				return fail(p, "%s.%s: \"%s\" is not an IP address", k->section, k->key, w);
+		} else if (k->type == CT_ADDRS6) {
+			struct rp_addr *a = (struct rp_addr *)field + n;
+			if (rp_addr_parse(a, w) || a->family != 6)
+				return fail(p, "%s.%s: \"%s\" is not an IPv6 address", k->section, k->key, w);
 		} else if (k->type == CT_PREFIXES) {
 			struct conf_prefix *pf = (struct conf_prefix *)field + n;
 			struct rp_addr a;
@@ -433,6 +455,10 @@ static size_t key_format(const struct conf *c, const struct conf_key *k, char *o
 	case CT_CIDR:
 		OUT("%s/%u", rp_addr_ipstr((const struct rp_addr *)f, a, sizeof a), cnt);
 		break;
+	case CT_PREFIX6:
+		if (((const struct rp_addr *)f)->family)
+			OUT("%s/%u", rp_addr_ipstr((const struct rp_addr *)f, a, sizeof a), cnt);
+		break;
 	case CT_AUTH: {
 		unsigned bits = *(const unsigned *)f;
 		OUT("%s%s%s", bits & CONF_AUTH_PAP ? "pap " : "", bits & CONF_AUTH_CHAP ? "chap " : "",
@@ -440,6 +466,7 @@ static size_t key_format(const struct conf *c, const struct conf_key *k, char *o
 		break;
 	}
 	case CT_ADDRS:
+	case CT_ADDRS6:
 		for (unsigned j = 0; j < cnt; j++)
 			OUT("%s%s", j ? " " : "", rp_addr_ipstr((const struct rp_addr *)f + j, a, sizeof a));
 		break;
@@ -491,6 +518,7 @@ enum conf_value_kind conf_key_kind(size_t i)
 		return CONF_VALUE_BOOL;
 	case CT_STR:
 	case CT_CIDR:
+	case CT_PREFIX6:
 		return CONF_VALUE_STRING;
 	case CT_GROUPS:
 		return CONF_VALUE_NUMBERS;

@@ -85,10 +85,15 @@ struct conf {
 	unsigned n_routes;
 	char domain[CONF_STR];
 	bool login_must_match_certificate;
+	struct rp_addr dns6[2]; /* IPv6 DNS servers, in Router Advertisements (RFC 8106 RDNSS) */
+	unsigned n_dns6;
 
 	/* [pool] */
 	struct conf_range pool[CONF_MAX_ADDRS];
 	unsigned n_pool;
+	/* IPv6 in the tunnel: each session gets a /64 of it (family 0 = no IPv6, IPV6CP rejected) */
+	struct rp_addr prefix6;
+	unsigned prefix6_len;
 };
 
 struct conf *conf_defaults(void);

@@ -70,8 +70,11 @@ const struct conf_key conf_keys[] = {
     U("ppp", "lcp_echo_interval", lcp_echo_interval, 0, 3600),
     U("ppp", "lcp_echo_failure", lcp_echo_failure, 1, 100),
     B("ppp", "login_must_match_certificate", login_must_match_certificate),
+    L("ppp", "dns6", CT_ADDRS6, dns6, n_dns6, 2),
 
     L("pool", "range", CT_RANGES, pool, n_pool, CONF_MAX_ADDRS),
+    /* the TUN device's IPv6 address comes from it, and is set before privileges are dropped */
+    {"pool", "prefix6", CT_PREFIX6, F(prefix6), F(prefix6_len), 16, 63, false, true},
 };
 
 const size_t conf_nkeys = sizeof conf_keys / sizeof conf_keys[0];

@@ -12,6 +12,8 @@ enum conf_type {
 	CT_AUTH,   /* pap chap mschapv2 */
 	CT_GROUPS, /* DH group numbers rampart implements */
 	CT_PREFIXES, /* a.b.c.d/len list (IPv4 routes) */
+	CT_PREFIX6,  /* one IPv6 PREFIX/LEN, len within [min, max]; absent = unset */
+	CT_ADDRS6,   /* IPv6 address list, at most max entries */
 };
 
 struct conf_key {

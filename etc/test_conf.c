@@ -52,7 +52,9 @@ START_TEST(values_parsed)
 	struct conf *c = parse("# comment\n[server]\nlisten = 203.0.113.1, ::1\n tun_address = 198.18.0.1/24\r\n"
 			       "[log]\nipsecdiagnostics = 7\nikelogging = on\n[ike]\npsk = \" a secret \"\n"
 			       "dh_groups = 14 19\n[ppp]\nauth = pap mschapv2\ndns = 198.18.0.53\n"
-			       "[pool]\nrange = 198.18.0.10-198.18.0.20 198.18.0.30-198.18.0.40\n",
+			       "dns6 = 2001:db8::53\n"
+			       "[pool]\nrange = 198.18.0.10-198.18.0.20 198.18.0.30-198.18.0.40\n"
+			       "prefix6 = 2001:db8:100:ff::1/48\n",
 			       err);
 	ck_assert_msg(c != NULL, "%s", err);
 	ck_assert_uint_eq(c->n_listen, 2);
@@ -65,10 +67,15 @@ START_TEST(values_parsed)
 	ck_assert_uint_eq(c->dh_groups[1], 19);
 	ck_assert_uint_eq(c->auth, CONF_AUTH_PAP | CONF_AUTH_MSCHAPV2);
 	ck_assert_uint_eq(c->n_pool, 2);
+	ck_assert_uint_eq(c->n_dns6, 1);
+	ck_assert_uint_eq(c->prefix6.family, 6);
+	ck_assert_uint_eq(c->prefix6_len, 48);
 	char dump[8192];
 	conf_dump(c, dump, sizeof dump);
 	ck_assert_ptr_null(strstr(dump, "a secret")); /* secrets are masked */
 	ck_assert_ptr_nonnull(strstr(dump, "ike.psk = (set)"));
+	ck_assert_ptr_nonnull(strstr(dump, "pool.prefix6 = 2001:db8:100::/48")); /* host bits cleared */
+	ck_assert_ptr_nonnull(strstr(dump, "ppp.dns6 = 2001:db8::53"));
 	conf_unref(c);
 }
 END_TEST
@@ -95,6 +102,10 @@ static const struct {
 	{"[pool]\nrange = 100.115.92.1-100.115.92.10\n", "t.conf:2: pool.range: contains the server's tun_address"},
 	{"[pool]\nrange = 100.115.93.2-100.115.93.10\n", "t.conf:2: pool.range: 1 is outside the tun_address subnet /24"},
 	{"[pool]\nrange = 100.115.92.2-100.115.92.10,100.115.92.5-100.115.92.6\n", "t.conf:2: pool.range: ranges 1 and 2 overlap"},
+	{"[pool]\nprefix6 = 2001:db8::/64\n", "t.conf:2: pool.prefix6: /64 is out of range 16-63 (each session gets a /64 of it)"},
+	{"[pool]\nprefix6 = 198.18.0.0/16\n", "t.conf:2: pool.prefix6: \"198.18.0.0\" is not an IPv6 address"},
+	{"[pool]\nprefix6 = 2001:db8::\n", "t.conf:2: pool.prefix6: \"2001:db8::\" is not prefix/length"},
+	{"[ppp]\ndns6 = 198.18.0.53\n", "t.conf:2: ppp.dns6: \"198.18.0.53\" is not an IPv6 address"},
 	{"[server\n", "t.conf:1: malformed section header"},
 	{"[server]\njust words\n", "t.conf:2: expected key = value"},
 	{"[ike]\ndpd_delay = 60\ndpd_timeout = 30\n", "t.conf:3: ike.dpd_timeout is shorter than ike.dpd_delay"},

@@ -28,6 +28,7 @@ struct srv_params {
 	struct srv_cert cert;
 	struct dhcp_route routes[CONF_MAX_ROUTES];
 	struct dhcp_conf dhcp;
+	struct ra_conf ra;
 };
 
 static struct srv_core *C(struct srv *s)
@@ -455,6 +456,7 @@ void srv_core_run(struct srv *s)
 		for (size_t i = 0; i < c->ndhcp; i++) /* answers queued by dhcp_intercept */
 			l2tp_output_ip(c->l2tp, c->dhcp[i].to, c->dhcp[i].pkt, c->dhcp[i].len, now);
 		c->ndhcp = 0;
+		srv_ip6_flush(s, now);
 		while (srv_core_drain(s, now))
 			;
 	} while (c->nkill && srv_core_kills_due(s, now));
@@ -538,9 +540,12 @@ void srv_core_udp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr
 
 void srv_core_tun(struct srv *s, const uint8_t *pkt, size_t len)
 {
-	if (len < 20 || pkt[0] >> 4 != 4)
-		return; /* IPv6 is not carried (IPV6CP is rejected) */
-	l2tp_output_ip(C(s)->l2tp, rp_get_u32(pkt + 16), pkt, len, srv_now(s));
+	if (len && pkt[0] >> 4 == 6)
+		srv_ip6_tun(s, pkt, len);
+	else if (len >= 20 && pkt[0] >> 4 == 4)
+		l2tp_output_ip(C(s)->l2tp, rp_get_u32(pkt + 16), pkt, len, srv_now(s));
+	else
+		return;
 	srv_core_run(s);
 }
 
@@ -642,6 +647,7 @@ static struct srv_params *params_new(struct srv *s, struct conf *cf, char *err, 
 	lc->ip_deliver = l2tp_ip_deliver;
 	lc->data_ctx = s;
 	lc->ppp_authorize = srv_core_ppp_authorize;
+	srv_ip6_conf(s, cf, lc, &p->ra);
 	return p;
 }
 
@@ -702,6 +708,7 @@ int srv_core_init(struct srv *s, char *err, size_t errlen)
 		         cf->certificate[0] ? " (is the private key RSA and usable?)" : "");
 		return -1;
 	}
+	c->ra = c->p->ra;
 	c->l2tp = l2tp_new(&c->p->l2tp, &c->rng_random, srv_now(s));
 	if (!c->sad || !c->l2tp) {
 		snprintf(err, errlen, "cannot create the protocol cores (out of memory?)");
@@ -732,6 +739,7 @@ int srv_core_reconf(struct srv *s, struct conf *cf, char *err, size_t errlen)
 	esp_sad_set_keylog(c->sad, cf->keylog[0] != 0);
 	params_free(c->p);
 	c->p = np;
+	c->ra = np->ra;
 	return 0;
 }
 
@@ -798,6 +806,8 @@ void srv_core_print_stats(struct srv *s, FILE *f)
 	}
 	fprintf(f, "dhcp: %llu informs answered, %llu dropped\n", (unsigned long long)c->dhcp_answered,
 	        (unsigned long long)c->dhcp_dropped);
+	fprintf(f, "ipv6: %llu router solicitations answered, %llu link-scoped packets dropped\n",
+	        (unsigned long long)c->ra_answered, (unsigned long long)c->ip6_link_dropped);
 	fprintf(
 	    f, "l2tp: %u tunnels, %u sessions, %llu control in, %llu out, %llu retransmitted, %llu dropped\n",
 	    ls.tunnels, ls.sessions, (unsigned long long)ls.rx_ctl, (unsigned long long)ls.tx_ctl,

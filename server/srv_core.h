@@ -11,6 +11,7 @@
 #include "ike.h"
 #include "l2tp.h"
 #include "ppp.h"
+#include "ra.h"
 #include "srv_cert.h"
 
 struct srv;
@@ -47,6 +48,13 @@ struct srv_dhcp_answer {
 	uint8_t pkt[DHCP_MAX_ANSWER];
 };
 
+/* A Router Advertisement waiting to go back into the session that solicited it (server/ra.c). */
+struct srv_ra_answer {
+	uint16_t tid, sid;
+	size_t len;
+	uint8_t pkt[RA_MAX];
+};
+
 /* A client being disconnected (srv_admin.c): its session is closing, its SAs go next. */
 struct srv_kill {
 	uint32_t spi_in; /* the SA pair (0: none) */
@@ -73,6 +81,11 @@ struct srv_core {
 	struct srv_dhcp_answer dhcp[4];
 	size_t ndhcp;
 	uint64_t dhcp_answered, dhcp_dropped;
+	/* IPv6 (srv_ip6.c): the RA options of the snapshot in force, answers queued like DHCP's */
+	struct ra_conf ra;
+	struct srv_ra_answer ras[4];
+	size_t nras;
+	uint64_t ra_answered, ip6_link_dropped;
 	uint8_t tx[65536 + 256]; /* outbound packet assembly: headroom for UDP + ESP headers */
 };
 
@@ -112,5 +125,11 @@ bool srv_core_drain(struct srv *s, uint64_t now);
 int srv_core_disconnect(struct srv *s, const char *arg, void (*line)(void *ctx, const char *text), void *ctx,
 			char *err, size_t errlen);
 bool srv_core_kills_due(struct srv *s, uint64_t now);
+
+/* srv_ip6.c: IPv6 between the sessions and the TUN ([pool] prefix6) */
+void srv_ip6_conf(struct srv *s, const struct conf *cf, struct l2tp_conf *lc, struct ra_conf *ra);
+void srv_ip6_deliver(void *ctx, const struct l2tp_ip6_from *from, const uint8_t *pkt, size_t n);
+void srv_ip6_flush(struct srv *s, uint64_t now); /* the queued Router Advertisements */
+void srv_ip6_tun(struct srv *s, const uint8_t *pkt, size_t len);
 uint64_t srv_core_kill_deadline(const struct srv_core *c);
 #endif

@@ -1,9 +1,10 @@
 /* The TUN device: clients' IP packets leave and enter the host here. */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h> /* before the linux/ headers: their libc-compat guards need it first */
 #include <linux/if.h>
 #include <linux/if_tun.h>
-#include <netinet/in.h>
+#include <linux/ipv6.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -21,6 +22,34 @@ static int set_ifaddr(int sk, const char *name, unsigned long req, const uint8_t
 	memcpy(&sin.sin_addr, ip, 4);
 	memcpy(&ifr.ifr_addr, &sin, sizeof sin);
 	return ioctl(sk, req, &ifr);
+}
+
+/* [pool] prefix6: the TUN gets the first address of the server's /64 (number 0 of the prefix)
+ * with the whole prefix's length, so the kernel routes every session's /64 to us. */
+static int set_ip6(const struct conf *c, char *err, size_t errlen)
+{
+	int sk = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr;
+	struct in6_ifreq r6;
+	memset(&ifr, 0, sizeof ifr);
+	memset(&r6, 0, sizeof r6);
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", c->tun_name);
+	if (sk < 0 || ioctl(sk, SIOCGIFINDEX, &ifr) < 0)
+		goto fail;
+	memcpy(&r6.ifr6_addr, c->prefix6.ip, 16);
+	r6.ifr6_addr.s6_addr[15] = 1;
+	r6.ifr6_prefixlen = c->prefix6_len;
+	r6.ifr6_ifindex = ifr.ifr_ifindex;
+	if (ioctl(sk, SIOCSIFADDR, &r6) < 0)
+		goto fail;
+	close(sk);
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot give TUN device %s its IPv6 address (pool.prefix6): %s", c->tun_name,
+	         strerror(errno));
+	if (sk >= 0)
+		close(sk);
+	return -1;
 }
 
 int srv_tun_open(const struct conf *c, int *fdp, char *err, size_t errlen)
@@ -58,6 +87,11 @@ int srv_tun_open(const struct conf *c, int *fdp, char *err, size_t errlen)
 	if (ioctl(sk, SIOCSIFFLAGS, &ifr) < 0)
 		goto fail;
 	close(sk);
+	sk = -1;
+	if (c->prefix6.family == 6 && set_ip6(c, err, errlen)) {
+		close(fd);
+		return -1;
+	}
 	*fdp = fd;
 	return 0;
 fail:
