@@ -2,7 +2,7 @@
 # End-to-end: the stock Linux L2TP/IPsec client (strongSwan + xl2tpd + pppd on a Debian kernel, in
 # QEMU) against rampartd, through an nftables masquerade NAT, in namespaces this script makes.
 #   tests/interop/scenarios.sh RAMPARTD RAMPARTCTL [SCENARIO...]
-# Scenarios (all by default): natt decrypt behind same_account nonat vanish initial_contact disconnect shutdown auth bulk cert runsh
+# Scenarios (all by default): natt decrypt behind same_account nonat vanish initial_contact disconnect shutdown auth bulk cert runsh ipv6
 # Each prints "interop <name>: PASS|FAIL (<wall>s) <details>"; the exit code is non-zero if any failed.
 set -uo pipefail
 rampartd=$(readlink -f "$1") ctl=$(readlink -f "$2")
@@ -374,8 +374,34 @@ scen_decrypt() { # the capture of scenario 1, decrypted by tshark with rampart's
 		report decrypt FAIL "missing:$miss"
 }
 
+scen_ipv6() { # IPv6 in the tunnel (issue 16): pppd +ipv6 negotiates IPV6CP, SLAAC from our Router Advertisement gives it an address in a /64 of its own, and it pings the server's IPv6 tunnel address
+	local t0=$SECONDS
+	# prefix6 is read at start: rampartd restarts with it, and without it afterwards
+	stop_rampartd
+	cp "$work/rampart.conf" "$work/rampart-v4.conf"
+	sed -i 's/^\[ppp\]$/[ppp]\ndns6 = 2001:db8:53::53/' "$work/rampart.conf"
+	echo "prefix6 = 2001:db8:77::/48" >>"$work/rampart.conf" # [pool] is the last section
+	if ! start_rampartd; then
+		R_WALL=$((SECONDS - t0)); report ipv6 FAIL "rampartd did not start with pool.prefix6"
+	else
+		local tun; tun=$(ip -n "$NS_SERVER" -6 addr show dev rpx0 scope global | grep -o 'inet6 [0-9a-f:/]*')
+		if run ipv6 --ppp-opts "+ipv6" --ping6-target 2001:db8:77::1 && grep -q 'ping6=PASS' "$work/ipv6.log" &&
+			grep -q 'ping=PASS' "$work/ipv6.log"; then
+			local a st; a=$(grep -o 'ip6=[0-9a-f:/]*' "$work/ipv6.log" | head -1)
+			st=$("$ctl" -s "$work/ctl.sock" show stats | grep '^ipv6:')
+			case "$a" in
+			ip6=2001:db8:77:1:*/64) report ipv6 PASS "$a (TUN $tun); $(grep -o 'phase ping6 PASS.*' "$work/ipv6.log" | cut -c17-); $st; IPv4 ping too" ;;
+			*) report ipv6 FAIL "address $a is not in the first session /64 2001:db8:77:1::/64" ;;
+			esac
+		else report ipv6 FAIL "$R_SUMMARY $(grep -E 'phase (ipv6_slaac|ping6)' "$work/ipv6.log" | head -2)"; fi
+	fi
+	stop_rampartd
+	cp "$work/rampart-v4.conf" "$work/rampart.conf"
+	start_rampartd
+}
+
 start_rampartd || exit 1
-list=${*:-natt decrypt behind same_account nonat vanish initial_contact disconnect shutdown auth bulk cert runsh}
+list=${*:-natt decrypt behind same_account nonat vanish initial_contact disconnect shutdown auth bulk cert runsh ipv6}
 for s in $list; do "scen_$s"; done
 stop_rampartd
 grep -E 'ERROR: AddressSanitizer|runtime error' "$work/rampartd.log" >&2 && { echo "interop: sanitizer report in rampartd"; failed=1; }
