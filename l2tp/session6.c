@@ -70,17 +70,18 @@ void session6_up(void *ctx, uint64_t our_ifid, uint64_t peer_ifid)
 		return; /* renegotiated: the session keeps its /64 */
 	uint64_t p = pfx6_alloc(l);
 	if (!p) {
-		rp_logf(l->log, RP_LOG_WARN, "l2tp", "session %u/%u (%s): no free /64 in prefix6, IPv6 not routed",
-		        s->t->tid, s->sid, s->account);
+		rp_logf(l->log, RP_LOG_WARN, "l2tp",
+		        "session %u/%u (%s): no free /64 in prefix6, IPv6 not routed", s->t->tid, s->sid,
+		        s->account);
 		return;
 	}
 	s->pfx6 = p;
 	unsigned h = pfx6_hash(p);
 	s->pfx6_next = l->pfx6_hash[h];
 	l->pfx6_hash[h] = s;
-	rp_logf(l->log, RP_LOG_INFO, "l2tp", "session %u/%u (%s): IPv6 prefix %x:%x:%x:%x::/64", s->t->tid, s->sid,
-	        s->account, (unsigned)(p >> 48), (unsigned)(p >> 32) & 0xffff, (unsigned)(p >> 16) & 0xffff,
-	        (unsigned)p & 0xffff);
+	rp_logf(l->log, RP_LOG_INFO, "l2tp", "session %u/%u (%s): IPv6 prefix %x:%x:%x:%x::/64", s->t->tid,
+	        s->sid, s->account, (unsigned)(p >> 48), (unsigned)(p >> 32) & 0xffff,
+	        (unsigned)(p >> 16) & 0xffff, (unsigned)p & 0xffff);
 }
 
 /* RFC 4861 §6.1.1 / RFC 4862 §5.4: the unspecified source is legitimate only in ICMPv6 (a
@@ -128,7 +129,8 @@ int l2tp_output_ip6(struct l2tp *l, const uint8_t *pkt, size_t n, uint64_t now_m
 	return ppp_output_ip6(s->ppp, pkt, n);
 }
 
-int l2tp_output_ip6_to(struct l2tp *l, uint16_t tid, uint16_t sid, const uint8_t *pkt, size_t n, uint64_t now_ms)
+int l2tp_output_ip6_to(struct l2tp *l, uint16_t tid, uint16_t sid, const uint8_t *pkt, size_t n,
+                       uint64_t now_ms)
 {
 	l->now = now_ms;
 	struct l2tp_tunnel *t = l->by_tid[tid];

@@ -60,7 +60,8 @@ static size_t dns_name(const char *name, uint8_t *out, size_t cap)
 	return o;
 }
 
-size_t ra_build(const struct ra_conf *c, const struct ra_link *l, const uint8_t dst[16], uint8_t *out, size_t cap)
+size_t ra_build(const struct ra_conf *c, const struct ra_link *l, const uint8_t dst[16], uint8_t *out,
+                size_t cap)
 {
 	struct rp_wr w;
 	if (cap < 40 + 16)
@@ -77,12 +78,12 @@ size_t ra_build(const struct ra_conf *c, const struct ra_link *l, const uint8_t 
 	rp_wr_init(&w, out + 40, cap - 40);
 	rp_wr_u8(&w, ICMP6_RA);
 	rp_wr_u8(&w, 0);
-	rp_wr_u16(&w, 0);  /* checksum, below */
-	rp_wr_u8(&w, 64);  /* Cur Hop Limit */
-	rp_wr_u8(&w, 0);   /* M=0 O=0: no DHCPv6, everything is in here */
+	rp_wr_u16(&w, 0); /* checksum, below */
+	rp_wr_u8(&w, 64); /* Cur Hop Limit */
+	rp_wr_u8(&w, 0);  /* M=0 O=0: no DHCPv6, everything is in here */
 	rp_wr_u16(&w, (uint16_t)life);
-	rp_wr_u32(&w, 0);  /* Reachable Time: unspecified */
-	rp_wr_u32(&w, 0);  /* Retrans Timer: unspecified */
+	rp_wr_u32(&w, 0); /* Reachable Time: unspecified */
+	rp_wr_u32(&w, 0); /* Retrans Timer: unspecified */
 	if (l->prefix) {
 		/* §4.6.2: on-link and autonomous; the /64 is the session's alone */
 		rp_wr_u8(&w, OPT_PREFIX);
@@ -144,12 +145,13 @@ enum ra_verdict ra_input(const struct ra_conf *c, const struct ra_link *l, const
 	if (pkt[6] != NH_ICMP6 || plen < 8 || m[0] != ICMP6_RS)
 		return (*why = "link-scoped IPv6 other than a Router Solicitation"), RA_LOCAL;
 	if (pkt[7] != 255 || m[1] != 0)
-		return (*why = "Router Solicitation with hop limit other than 255 (RFC 4861 §6.1.1)"), RA_LOCAL;
+		return (*why = "Router Solicitation with hop limit other than 255 (RFC 4861 §6.1.1)"),
+		       RA_LOCAL;
 	if (icmp6_sum(pkt, m, plen) != 0)
 		return (*why = "Router Solicitation with a bad checksum"), RA_LOCAL;
-	if (memcmp(dst, all_routers, 16) && !(dst[0] == 0xfe && dst[1] == 0x80 && rp_get_u32(dst + 8) ==
-	                                          (uint32_t)(l->our_ifid >> 32) &&
-	                                      rp_get_u32(dst + 12) == (uint32_t)l->our_ifid))
+	if (memcmp(dst, all_routers, 16) &&
+	    !(dst[0] == 0xfe && dst[1] == 0x80 && rp_get_u32(dst + 8) == (uint32_t)(l->our_ifid >> 32) &&
+	      rp_get_u32(dst + 12) == (uint32_t)l->our_ifid))
 		return (*why = "Router Solicitation to someone else"), RA_LOCAL;
 	bool unspec = true;
 	for (int i = 8; i < 24; i++)

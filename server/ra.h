@@ -11,8 +11,8 @@
 struct ra_conf {
 	uint8_t dns[2][16]; /* RDNSS */
 	unsigned ndns;
-	const char *domain;         /* DNSSL; "" or NULL: none */
-	uint32_t router_lifetime_s; /* 0: not a default router (RFC 4861 §4.2); default 1800 */
+	const char *domain;            /* DNSSL; "" or NULL: none */
+	uint32_t router_lifetime_s;    /* 0: not a default router (RFC 4861 §4.2); default 1800 */
 	uint32_t valid_s, preferred_s; /* the prefix's lifetimes; defaults 86400 and 14400 */
 };
 
@@ -33,5 +33,6 @@ enum ra_verdict {
 enum ra_verdict ra_input(const struct ra_conf *c, const struct ra_link *l, const uint8_t *pkt, size_t len,
                          uint8_t *out, size_t *outlen, const char **why);
 /* A Router Advertisement to dst (16 bytes; ff02::1 when unsolicited). Returns its length or 0. */
-size_t ra_build(const struct ra_conf *c, const struct ra_link *l, const uint8_t dst[16], uint8_t *out, size_t cap);
+size_t ra_build(const struct ra_conf *c, const struct ra_link *l, const uint8_t dst[16], uint8_t *out,
+                size_t cap);
 #endif

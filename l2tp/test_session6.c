@@ -1,0 +1,208 @@
+/* IPv6 through the LNS (session6.c): two sessions of the test LAC negotiate IPV6CP, each gets its
+ * own /64 of prefix6; an IPv6 packet from the TUN reaches the session owning its destination /64;
+ * what a session sends is passed on only from its /64 or its link-local address (no spoofing of
+ * another session's addresses). */
+#include "check_main.h"
+#include "test_lac.h"
+#include "auth.h"
+#include "ppp.h"
+
+#include <stdio.h>
+
+static struct {
+	struct l2tp *lns;
+	struct lac_tun lac;
+	uint64_t now;
+	/* the LNS's IPV6CP Configure-Request per LAC session, and IPv6 frames it sent */
+	uint8_t req[2][64];
+	size_t reql[2];
+	unsigned v6_out[2];
+	/* ip6_deliver */
+	unsigned delivered;
+	struct l2tp_ip6_from last;
+} T;
+
+static void deliver6(void *ctx, const struct l2tp_ip6_from *f, const uint8_t *p, size_t n)
+{
+	(void)ctx;
+	(void)p;
+	(void)n;
+	T.delivered++;
+	T.last = *f;
+}
+
+static void pump(void)
+{
+	for (int r = 0; r < 50; r++) {
+		struct rp_ev *ev;
+		bool moved = false;
+		while ((ev = l2tp_next_event(T.lns))) {
+			if (ev->type == L2TP_EV_SEND) {
+				struct l2tp_ev_send *e = (struct l2tp_ev_send *)ev->data;
+				struct l2tp_hdr h;
+				ck_assert_int_eq(l2tp_hdr_parse(e->pkt, e->len, &h), 0);
+				const uint8_t *f = e->pkt + h.payload_off;
+				int k = h.ctrl ? -1 : (int)h.sid - 1;
+				if (k >= 0 && k < 2 && rp_get_u16(f + 2) == PPP_IPV6CP && f[4] == 1) {
+					T.reql[k] = e->len - h.payload_off;
+					memcpy(T.req[k], f, T.reql[k]);
+				} else if (k >= 0 && k < 2 && rp_get_u16(f + 2) == PPP_IPV6)
+					T.v6_out[k]++;
+				else
+					lac_input(&T.lac, e->pkt, e->len, T.now);
+				moved = true;
+			}
+			rp_ev_free(ev);
+		}
+		for (int i = 0; i < T.lac.nout; i++)
+			l2tp_input(T.lns, &T.lac.link, T.lac.out[i], T.lac.out_len[i], T.now);
+		moved |= T.lac.nout > 0;
+		T.lac.nout = 0;
+		if (!moved)
+			return;
+	}
+}
+
+/* A PPP frame from LAC session k (sid k + 1) to the LNS. */
+static void ppp_from(int k, const uint8_t *f, size_t n)
+{
+	uint8_t b[1700];
+	l2tp_data_hdr(b, sizeof b, T.lac.lns_tid, T.lac.s[k].lns_sid, (uint16_t)(n + 8));
+	memcpy(b + 8, f, n);
+	l2tp_input(T.lns, &T.lac.link, b, n + 8, T.now);
+	pump();
+}
+
+static void v6_from(int k, const char *src)
+{
+	uint8_t f[4 + 40] = {0xff, 0x03, 0x00, 0x57, 0x60};
+	struct rp_addr a;
+	ck_assert_int_eq(rp_addr_parse(&a, src), 0);
+	f[4 + 6] = 17;
+	memcpy(f + 4 + 8, a.ip, 16);
+	f[4 + 24] = 0x20; /* to 2001:db8:99::1 */
+	f[4 + 25] = 0x01, f[4 + 26] = 0x0d, f[4 + 27] = 0xb8, f[4 + 29] = 0x99, f[4 + 39] = 1;
+	ppp_from(k, f, sizeof f);
+}
+
+START_TEST(prefix_per_session_and_no_spoofing)
+{
+	struct rp_rng rng;
+	struct rp_log log;
+	struct ppp_conf pc;
+	struct l2tp_conf c = {0};
+	rp_rng_seeded(&rng, 6);
+	rp_log_init(&log, 0, NULL, NULL);
+	struct auth_db *db = auth_db_open_file(":memory:", NULL, 0);
+	ck_assert_int_eq(auth_account_add(db, "user0", "pw", NULL), 0);
+	ck_assert_int_eq(auth_account_add(db, "user1", "pw", NULL), 0);
+	struct auth_pool *pool = auth_pool_new();
+	auth_pool_add_range(pool, 0xc6130a02, 0xc6130aff);
+	ppp_conf_defaults(&pc);
+	pc.local_ip = 0xc6130a01;
+	c.host_name = "rampart-test";
+	c.ppp = &pc;
+	c.db = db;
+	c.pool = pool;
+	c.log = &log;
+	struct rp_addr p6;
+	rp_addr_parse(&p6, "2001:db8:77::");
+	memcpy(c.prefix6, p6.ip, 16);
+	c.prefix6_len = 48;
+	c.ip6_deliver = deliver6;
+	memset(&T, 0, sizeof T);
+	T.now = 1000000;
+	T.lns = l2tp_new(&c, &rng, T.now);
+	lac_start(&T.lac, 1, 100, T.now);
+	pump();
+	ck_assert(T.lac.sccrp);
+	lac_add_session(&T.lac, 1, "user0", "pw", T.now);
+	lac_add_session(&T.lac, 2, "user1", "pw", T.now);
+	for (int r = 0; r < 40 && !(pppc_up(&T.lac.s[0].c) && pppc_up(&T.lac.s[1].c)); r++) {
+		T.now += 500;
+		l2tp_tick(T.lns, T.now);
+		lac_tick(&T.lac, T.now);
+		pump();
+	}
+	ck_assert(pppc_up(&T.lac.s[0].c) && pppc_up(&T.lac.s[1].c));
+	/* IPV6CP both ways: the peers' identifiers ::a and ::b */
+	for (int k = 0; k < 2; k++) {
+		ck_assert_uint_gt(T.reql[k], 0);
+		uint8_t ack[64];
+		memcpy(ack, T.req[k], T.reql[k]);
+		ack[4] = 2;
+		ppp_from(k, ack, T.reql[k]);
+		uint8_t req[] = {0xff, 0x03, 0x80, 0x57, 1, 5, 0, 14, 1,
+		                 10,   0,    0,    0,    0, 0, 0, 0,  (uint8_t)(0xa + k)};
+		ppp_from(k, req, sizeof req);
+	}
+	unsigned n = 0;
+	/* the source check: own link-local, own /64 (any identifier) pass; the other's do not */
+	v6_from(0, "fe80::a");
+	ck_assert_uint_eq(T.delivered, ++n);
+	ck_assert_uint_eq(T.last.prefix, 0x20010db800770001ull); /* the first /64 after the server's */
+	ck_assert_uint_eq(T.last.peer_ifid, 0xa);
+	ck_assert_uint_eq(T.last.our_ifid, 1);
+	v6_from(1, "fe80::b");
+	ck_assert_uint_eq(T.delivered, ++n);
+	ck_assert_uint_eq(T.last.prefix, 0x20010db800770002ull);
+	v6_from(0, "2001:db8:77:1:1234:5678:9abc:def0");
+	ck_assert_uint_eq(T.delivered, ++n);
+	struct l2tp_stats st0, st1;
+	l2tp_get_stats(T.lns, &st0);
+	v6_from(0, "2001:db8:77:2::b"); /* session 1's /64 */
+	v6_from(0, "fe80::b");          /* session 1's link-local */
+	v6_from(0, "2001:db8:99::5");   /* outside prefix6 */
+	v6_from(1, "::");               /* unspecified, not ICMPv6 */
+	ck_assert_uint_eq(T.delivered, n);
+	l2tp_get_stats(T.lns, &st1);
+	ck_assert_uint_eq(st1.drops - st0.drops, 4);
+
+	/* from the TUN: routed by the destination /64 */
+	uint8_t pkt[40] = {0x60};
+	rp_addr_parse(&p6, "2001:db8:77:2::b");
+	memcpy(pkt + 24, p6.ip, 16);
+	ck_assert_int_eq(l2tp_output_ip6(T.lns, pkt, sizeof pkt, T.now), 0);
+	rp_addr_parse(&p6, "2001:db8:77:1:ffff::1");
+	memcpy(pkt + 24, p6.ip, 16);
+	ck_assert_int_eq(l2tp_output_ip6(T.lns, pkt, sizeof pkt, T.now), 0);
+	ck_assert_int_eq(l2tp_output_ip6(T.lns, pkt, sizeof pkt, T.now), 0);
+	rp_addr_parse(&p6, "2001:db8:77:3::1"); /* nobody's */
+	memcpy(pkt + 24, p6.ip, 16);
+	ck_assert_int_eq(l2tp_output_ip6(T.lns, pkt, sizeof pkt, T.now), -1);
+	pump();
+	ck_assert_uint_eq(T.v6_out[0], 2);
+	ck_assert_uint_eq(T.v6_out[1], 1);
+	/* a closed session gives its /64 back: no longer routed (T.last is session 0's) */
+	ck_assert_uint_eq(T.last.prefix, 0x20010db800770001ull);
+	l2tp_close_session(T.lns, T.last.tid, T.last.sid, T.now);
+	pump();
+	for (int r = 0; r < 10; r++) {
+		T.now += 3000;
+		l2tp_tick(T.lns, T.now);
+		lac_tick(&T.lac, T.now);
+		pump();
+	}
+	ck_assert(!pppc_up(&T.lac.s[0].c) || T.lac.s[0].cdn_rcvd);
+	rp_addr_parse(&p6, "2001:db8:77:1::a");
+	memcpy(pkt + 24, p6.ip, 16);
+	ck_assert_int_eq(l2tp_output_ip6(T.lns, pkt, sizeof pkt, T.now), -1);
+	rp_addr_parse(&p6, "2001:db8:77:2::b"); /* the other stays */
+	memcpy(pkt + 24, p6.ip, 16);
+	ck_assert_int_eq(l2tp_output_ip6(T.lns, pkt, sizeof pkt, T.now), 0);
+	l2tp_free(T.lns);
+	auth_pool_free(pool);
+	auth_db_close(db);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("session6");
+	TCase *tc = tcase_create("session6");
+	tcase_add_test(tc, prefix_per_session_and_no_spoofing);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+RP_CHECK_MAIN(suite)
