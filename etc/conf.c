@@ -400,6 +400,13 @@ struct conf *conf_parser_finish(struct conf_parser *p)
 		return fail(p, "ike.certificate, ike.private_key and ike.ca go together"), NULL;
 	if (c->dpd_delay && c->dpd_timeout && c->dpd_timeout < c->dpd_delay)
 		return fail(p, "ike.dpd_timeout is shorter than ike.dpd_delay"), NULL;
+	/* IPCP (RFC 1877) carries IPv4 servers only; IPv6 ones go in ppp.dns6 */
+	for (unsigned i = 0; i < c->n_dns; i++)
+		if (c->dns[i].family != 4)
+			return fail(p, "ppp.dns: IPCP offers IPv4 servers only (IPv6 ones belong in ppp.dns6)"), NULL;
+	for (unsigned i = 0; i < c->n_wins; i++)
+		if (c->wins[i].family != 4)
+			return fail(p, "ppp.wins: WINS servers are IPv4"), NULL;
 	p->c = NULL;
 	return c;
 }

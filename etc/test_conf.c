@@ -110,6 +110,8 @@ static const struct {
 	{"[server]\njust words\n", "t.conf:2: expected key = value"},
 	{"[ike]\ndpd_delay = 60\ndpd_timeout = 30\n", "t.conf:3: ike.dpd_timeout is shorter than ike.dpd_delay"},
 	{"[ike]\ncertificate = /x.pem\nca = /ca.pem\n", "t.conf:3: ike.certificate, ike.private_key and ike.ca go together"},
+	{"[ppp]\ndns = 198.18.0.53 2001:db8::53\n", "t.conf:2: ppp.dns: IPCP offers IPv4 servers only (IPv6 ones belong in ppp.dns6)"},
+	{"[ppp]\nwins = 2001:db8::53\n", "t.conf:2: ppp.wins: WINS servers are IPv4"},
 };
 
 START_TEST(bad_input_rejected_with_line)
