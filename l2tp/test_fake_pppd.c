@@ -2,14 +2,15 @@
  * private mount namespace: the host kernel has no PPP, so the real pppd cannot run). xl2tpd
  * starts it as "pppd TTY passive nodetach : name USER file OPTIONS" and relays async HDLC frames
  * (RFC 1662) between the pty and L2TP data messages. This program does the HDLC framing and runs
- * the test PPP client (test_pppc.h: LCP, MS-CHAPv2 with auth/'s functions, IPCP), so the whole PPP
+ * the PPP client (ppp_cli.h: LCP, MS-CHAPv2 with auth/'s functions, IPCP), so the whole PPP
  * negotiation crosses xl2tpd's data path. It writes "up <ip>" to OPTIONS.up when IPCP is done.
  * User vpnuser, password vpnpass. */
-#include "test_pppc.h"
+#include "ppp_cli.h"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <termios.h>
 #include <time.h>
@@ -53,17 +54,16 @@ static void send_frame(const uint8_t *f, size_t n)
 		exit(1);
 }
 
-static void flush(struct pppc *c)
+static void c_send(void *ctx, const uint8_t *f, size_t n)
 {
-	for (int i = 0; i < c->nout; i++)
-		send_frame(c->out[i], c->out_len[i]);
-	c->nout = 0;
+	(void)ctx;
+	send_frame(f, n);
 }
 
 int main(int argc, char **argv)
 {
 	const char *opts = NULL;
-	struct pppc c;
+	struct ppp_cli c = {0};
 	uint8_t fr[2048];
 	size_t fl = 0;
 	bool esc = false, reported = false;
@@ -83,8 +83,8 @@ int main(int argc, char **argv)
 		tcsetattr(tty, TCSANOW, &t);
 	}
 	fprintf(stderr, "fake-pppd: running on %s\n", argv[1]);
-	pppc_start(&c, "vpnuser", "vpnpass", (uint32_t)time(NULL) ^ (uint32_t)getpid());
-	flush(&c);
+	c.send = c_send;
+	ppp_cli_start(&c, "vpnuser", "vpnpass", (uint32_t)time(NULL) ^ (uint32_t)getpid());
 	for (;;) {
 		struct pollfd p = {.fd = tty, .events = POLLIN};
 		int r = poll(&p, 1, 2000);
@@ -92,13 +92,7 @@ int main(int argc, char **argv)
 			return 1;
 		if (r == 0) {
 			/* no retransmission logic in the client itself: resend the current step */
-			if (!c.lcp_acked)
-				pppc_lcp_req(&c);
-			else if (!c.auth_ok && c.resp_len)
-				pppc_emit(&c, 0xc223, 2, c.resp_id, c.resp, c.resp_len);
-			else if (c.auth_ok && !c.ipcp_acked)
-				pppc_ipcp_req(&c);
-			flush(&c);
+			ppp_cli_kick(&c);
 			continue;
 		}
 		uint8_t b[4096];
@@ -110,7 +104,7 @@ int main(int argc, char **argv)
 			if (ch == 0x7e) {
 				/* end of frame: check the FCS (good residue 0xf0b8), strip it */
 				if (fl >= 4 && fcs16(0xffff, fr, fl) == 0xf0b8)
-					pppc_input(&c, fr, fl - 2);
+					ppp_cli_input(&c, fr, fl - 2);
 				fl = 0;
 				esc = false;
 				continue;
@@ -126,8 +120,7 @@ int main(int argc, char **argv)
 			if (fl < sizeof fr)
 				fr[fl++] = ch;
 		}
-		flush(&c);
-		if (!reported && pppc_up(&c)) {
+		if (!reported && ppp_cli_up(&c)) {
 			reported = true;
 			fprintf(stderr, "fake-pppd: IPCP up, address %u.%u.%u.%u\n", c.ip >> 24,
 			        c.ip >> 16 & 255, c.ip >> 8 & 255, c.ip & 255);
