@@ -48,7 +48,7 @@ void ike_cli_free(struct ike_cli *t)
 /* Our phase-1 key pair: the shared fixed one (load generation) or this exchange's own. */
 static struct ike_dh *mydh(struct ike_cli *t)
 {
-	return t->c.fixed_dh ? t->c.fixed_dh : &t->dh;
+	return t->fdh ? t->fdh : &t->dh;
 }
 
 static int fail(struct ike_cli *t, const char *why)
@@ -152,8 +152,11 @@ static long mm2(struct ike_cli *t, const struct isakmp_msg *m, uint8_t *out, siz
 	t->natt = ike_natt_best(v.natt_mask);
 	if (t->natt && !(t->c.natt == t->natt || (t->c.natt == IKE_NATT_RFC && t->natt == IKE_NATT_DRAFT02N)))
 		return fail(t, "MM2: NAT-T VID we did not send");
-	if (t->c.fixed_dh && t->c.fixed_dh->group != a->group)
-		return fail(t, "MM2: the fixed DH key pair is of another group");
+	for (size_t i = 0; i < t->c.nfixed_dh; i++)
+		if (t->c.fixed_dh[i]->group == a->group)
+			t->fdh = t->c.fixed_dh[i];
+	if (t->c.fixed_dh && !t->fdh)
+		return fail(t, "MM2: no fixed DH key pair of the chosen group");
 	if (!t->c.fixed_dh && ike_dh_init(&t->dh, a->group, t->rng))
 		return fail(t, "MM2: DH");
 	struct ike_dh *dh = mydh(t);

@@ -51,10 +51,12 @@ struct ike_cli_conf {
 	/* replaces SIG_I (forgeries): writes sig, sets *sl; 0 or -1 */
 	int (*sign)(void *ctx, const uint8_t *h, size_t hl, uint8_t *sig, size_t *sl);
 	void *sign_ctx;
-	/* Load generation: one key pair shared by many initiators (strongSwan load-tester's fake DH
-	 * keys), so the responder's cost is what is measured; NULL = a fresh pair per exchange. It
-	 * must be of a group offered in p1 and outlive every initiator using it. */
-	struct ike_dh *fixed_dh;
+	/* Load generation: key pairs shared by many initiators (strongSwan load-tester's fake DH
+	 * keys), so the responder's cost is what is measured; the one of the chosen group is used
+	 * (none of it: Main Mode fails). NULL = a fresh pair per exchange. They must outlive every
+	 * initiator using them. */
+	struct ike_dh *const *fixed_dh;
+	size_t nfixed_dh;
 	uint32_t spi_in; /* our Quick Mode SPI (reserved in the caller's SAD); 0 = random */
 };
 
@@ -68,7 +70,7 @@ struct ike_cli {
 	struct ike_p1_alg chosen;
 	enum ike_natt natt;
 	bool nat_detected, use4500;
-	struct ike_dh dh;
+	struct ike_dh dh, *fdh; /* fdh: the shared pair in use (conf.fixed_dh) */
 	uint8_t ni[32], gxr[IKE_MAXPUB];
 	size_t gxrlen;
 	uint8_t *nr;

@@ -56,9 +56,11 @@ void ppp_cli_start(struct ppp_cli *c, const char *user, const char *pass, uint32
 {
 	void (*send)(void *, const uint8_t *, size_t) = c->send;
 	void *ctx = c->ctx;
+	void (*ip_in)(void *, const uint8_t *, size_t) = c->ip_in;
 	memset(c, 0, sizeof *c);
 	c->send = send;
 	c->ctx = ctx;
+	c->ip_in = ip_in;
 	c->user = user;
 	c->pass = pass;
 	c->magic = magic;
@@ -93,6 +95,19 @@ static void pap_maybe(struct ppp_cli *c);
 
 void ppp_cli_input(struct ppp_cli *c, const uint8_t *f, size_t n)
 {
+	/* IP: with or without address/control and a compressed protocol field (RFC 1661 §6.5/6.6,
+	 * should the server use what our Ack of its request allowed) */
+	size_t off = n >= 2 && f[0] == 0xff && f[1] == 0x03 ? 2 : 0;
+	if (n > off + 1 && f[off] == 0x21) {
+		if (c->ip_in && ppp_cli_up(c))
+			c->ip_in(c->ctx, f + off + 1, n - off - 1);
+		return;
+	}
+	if (n > off + 2 && f[off] == 0x00 && f[off + 1] == 0x21) {
+		if (c->ip_in && ppp_cli_up(c))
+			c->ip_in(c->ctx, f + off + 2, n - off - 2);
+		return;
+	}
 	if (n < 8 || f[0] != 0xff || f[1] != 0x03)
 		return;
 	uint16_t proto = rp_get_u16(f + 2);
@@ -182,6 +197,9 @@ void ppp_cli_input(struct ppp_cli *c, const uint8_t *f, size_t n)
 			c->auth_failed = true;
 	} else if (proto == 0x8021) {
 		if (code == 1) {
+			for (size_t i = 0; i + 6 <= dn && d[i + 1] >= 2; i += d[i + 1])
+				if (d[i] == 3 && d[i + 1] == 6)
+					c->peer_ip = rp_get_u32(d + i + 2);
 			ppp_cli_emit(c, 0x8021, 2, id, d, dn);
 			c->ipcp_ack_sent = true;
 		} else if (code == 3 && id == c->ipcp_id) {
@@ -249,4 +267,16 @@ void ppp_cli_kick(struct ppp_cli *c)
 		c->ipcp_id--; /* the same request again, same identifier */
 		ppp_cli_ipcp_req(c);
 	}
+}
+
+void ppp_cli_send_ip(struct ppp_cli *c, const uint8_t *pkt, size_t n)
+{
+	uint8_t b[1600];
+	if (n + 4 > sizeof b || !c->send)
+		return;
+	b[0] = 0xff;
+	b[1] = 0x03;
+	rp_put_u16(b + 2, 0x0021);
+	memcpy(b + 4, pkt, n);
+	c->send(c->ctx, b, n + 4);
 }

@@ -23,6 +23,8 @@ struct ppp_cli {
 	/* where the client's frames go (ff 03 + protocol + packet); set before ppp_cli_start */
 	void (*send)(void *ctx, const uint8_t *f, size_t n);
 	void *ctx;
+	/* IPv4 packets the server sends once IPCP is open (optional) */
+	void (*ip_in)(void *ctx, const uint8_t *pkt, size_t n);
 	const char *user, *pass;
 	uint32_t magic;
 	bool offer_mrru; /* Windows-like extra options the server rejects */
@@ -36,17 +38,20 @@ struct ppp_cli {
 	uint8_t resp_id;
 	uint8_t lcp_id, ipcp_id;
 	uint32_t ip, dns1, dns2;
+	uint32_t peer_ip; /* the server's address from its IPCP Configure-Request */
 	uint8_t peer_chal[16], ntresp[24], auth_chal[16];
 	unsigned echo_replies, lcp_reqs_rcvd, chap_retries;
 	char fail_msg[200];
 	int auth_kind; /* enum ppp_cli_auth */
 };
 
-/* Resets the state (keeping send/ctx) and sends the first LCP Configure-Request. */
+/* Resets the state (keeping send/ctx/ip_in) and sends the first LCP Configure-Request. */
 void ppp_cli_start(struct ppp_cli *c, const char *user, const char *pass, uint32_t magic);
 void ppp_cli_input(struct ppp_cli *c, const uint8_t *f, size_t n);
 /* Resend the current step (LCP request, CHAP response or IPCP request): the caller's timer. */
 void ppp_cli_kick(struct ppp_cli *c);
+/* An IPv4 packet to the server (PPP protocol 0x0021). */
+void ppp_cli_send_ip(struct ppp_cli *c, const uint8_t *pkt, size_t n);
 bool ppp_cli_up(const struct ppp_cli *c);
 /* One PPP packet: ff 03, protocol, code, id, length, data. */
 void ppp_cli_emit(struct ppp_cli *c, uint16_t proto, uint8_t code, uint8_t id, const uint8_t *d, size_t n);
