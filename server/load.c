@@ -42,6 +42,7 @@ static const struct ike_cli_p2 p2_android[] = {{IKE_ESP_AES, 256, IKE_AUTH_HMAC_
 
 static struct load L;
 static uv_timer_t t_start, t_progress, t_phase;
+static uv_signal_t sig;
 static unsigned next_client;
 static enum { PH_CONNECT, PH_HOLD, PH_DRAIN, PH_STOP } phase;
 static struct ike_p1_alg one_group[16];
@@ -126,6 +127,8 @@ static void stop_all(void)
 	uv_close((uv_handle_t *)&t_start, NULL);
 	uv_close((uv_handle_t *)&t_progress, NULL);
 	uv_close((uv_handle_t *)&t_phase, NULL);
+	if (!uv_is_closing((uv_handle_t *)&sig))
+		uv_close((uv_handle_t *)&sig, NULL);
 }
 
 static void on_phase(uv_timer_t *t)
@@ -138,6 +141,7 @@ static void on_phase(uv_timer_t *t)
 		/* everyone is up or failed: hold (traffic flows), then let replies drain */
 		phase = PH_HOLD;
 		L.traffic_on = true;
+		printf("holding up=%u failed=%u for %u s\n", L.up, L.failed, L.o.hold_s);
 		uv_timer_start(&t_phase, on_phase, (uint64_t)L.o.hold_s * 1000, 0);
 		for (unsigned i = 0; i < next_client; i++)
 			if (L.c[i].state == LC_UP) {
@@ -171,9 +175,9 @@ static void on_start(uv_timer_t *t)
 		uv_timer_stop(&t_start);
 }
 
-static void on_signal(uv_signal_t *s, int sig)
+static void on_signal(uv_signal_t *s, int signum)
 {
-	(void)sig;
+	(void)signum;
 	uv_close((uv_handle_t *)s, NULL);
 	if (phase < PH_DRAIN) {
 		phase = PH_HOLD;
@@ -349,7 +353,6 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	L.t0 = load_now(&L);
-	uv_signal_t sig;
 	uv_signal_init(L.loop, &sig);
 	uv_signal_start(&sig, on_signal, SIGINT);
 	uv_timer_init(L.loop, &t_start);
@@ -358,9 +361,6 @@ int main(int argc, char **argv)
 	uv_timer_start(&t_start, on_start, 0, 10);
 	uv_timer_start(&t_progress, progress, 1000, 1000);
 	uv_timer_start(&t_phase, on_phase, 100, 100);
-	uv_run(L.loop, UV_RUN_DEFAULT);
-	if (!uv_is_closing((uv_handle_t *)&sig))
-		uv_close((uv_handle_t *)&sig, NULL);
 	uv_run(L.loop, UV_RUN_DEFAULT);
 	bool all = L.failed == 0 && L.n_up == L.o.clients;
 	for (size_t i = 0; i < L.nfdh; i++)

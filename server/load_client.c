@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "load.h"
 #include "natt.h"
@@ -484,15 +486,14 @@ int load_client_start(struct load *L, struct load_client *c)
 	rp_addr_v4(&c->local, ntohl(me.sin_addr.s_addr), ntohs(me.sin_port));
 	if (!L->o.src_lo) {
 		/* bound to any: the source address the kernel would pick towards the server */
-		uv_udp_t probe;
-		struct sockaddr_in s = sin_of(&L->o.server, NATT_PORT_IKE), pm;
-		int pl = sizeof pm;
-		if (uv_udp_init(L->loop, &probe) == 0) {
-			if (uv_udp_connect(&probe, (const struct sockaddr *)&s) == 0 &&
-			    uv_udp_getsockname(&probe, (struct sockaddr *)&pm, &pl) == 0)
-				memcpy(c->local.ip, &pm.sin_addr, 4);
-			uv_close((uv_handle_t *)&probe, NULL);
-		}
+		struct sockaddr_in sv = sin_of(&L->o.server, NATT_PORT_IKE), pm;
+		socklen_t pl = sizeof pm;
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+		if (fd >= 0 && connect(fd, (const struct sockaddr *)&sv, sizeof sv) == 0 &&
+		    getsockname(fd, (struct sockaddr *)&pm, &pl) == 0)
+			memcpy(c->local.ip, &pm.sin_addr, 4);
+		if (fd >= 0)
+			close(fd);
 	}
 	if (esp_spi_alloc(L->sad, now, &c->spi_in)) {
 		load_client_fail(c, "local:no_SPI");
