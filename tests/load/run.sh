@@ -73,6 +73,10 @@ ip -n "$n" addr add 203.0.113.2/24 dev lt$$
 ip -n "$s" addr add 203.0.113.1/24 dev ls$$
 for l in "$g lg$$" "$n ln$$" "$n lt$$" "$s ls$$"; do set -- $l; ip -n "$1" link set "$2" up; done
 ip -n "$g" route add 203.0.113.0/24 via 198.18.1.1
+# the server's kernel answers the echoes through the TUN: lift its ICMP rate limits (1000/s
+# globally by default), or --traffic measures the limiter instead of rampartd
+ip netns exec "$s" sysctl -qw net.ipv4.icmp_ratelimit=0 2>/dev/null || true
+ip netns exec "$s" sysctl -qw net.ipv4.icmp_msgs_per_sec=1000000 2>/dev/null || true
 ip netns exec "$n" sysctl -qw net.ipv4.ip_forward=1
 ip netns exec "$n" sysctl -qw net.netfilter.nf_conntrack_max=1048576 2>/dev/null || true
 ip netns exec "$n" nft -f - <<EOF
