@@ -12,7 +12,7 @@
 
 #include <gnutls/x509.h>
 
-#include "ike_testinit.h"
+#include "ike_cli.h"
 
 static double now_s(void)
 {
@@ -110,8 +110,8 @@ static int run(uint16_t group, bool rsa, double seconds, double *hs_per_s, doubl
 	rp_log_init(&lg, 0, NULL, NULL);
 	h.r = ike_new(&c, &rr, &lg);
 	struct ike_p1_alg p1 = {IKE_ENC_AES, 128, IKE_HASH_SHA1, group};
-	struct ike_ti_p2 p2 = {IKE_ESP_AES, 128, IKE_AUTH_HMAC_SHA1};
-	struct ike_ti_conf tc = {.p1 = &p1,
+	struct ike_cli_p2 p2 = {IKE_ESP_AES, 128, IKE_AUTH_HMAC_SHA1};
+	struct ike_cli_conf tc = {.p1 = &p1,
 	                         .np1 = 1,
 	                         .p2 = &p2,
 	                         .np2 = 1,
@@ -138,16 +138,16 @@ static int run(uint16_t group, bool rsa, double seconds, double *hs_per_s, doubl
 	double start = now_s(), t_dh = 0;
 	uint8_t out[IKE_MAXBUF];
 	while (now_s() - start < seconds) {
-		struct ike_ti *t = ike_ti_new(&tc, &ri);
-		long len = (long)ike_ti_start(t, out, sizeof out);
+		struct ike_cli *t = ike_cli_new(&tc, &ri);
+		long len = (long)ike_cli_start(t, out, sizeof out);
 		while (len > 0) {
 			int step = t->step;
 			resp_call(&h, out, (size_t)len, &tc.local, &tc.remote);
 			if (step == 9 || !h.replylen)
 				break;
-			len = ike_ti_input(t, h.reply, h.replylen, out, sizeof out);
+			len = ike_cli_input(t, h.reply, h.replylen, out, sizeof out);
 		}
-		ike_ti_free(t);
+		ike_cli_free(t);
 		n++;
 		if (n % 2000 == 0) { /* keep the table at a realistic, bounded size */
 			ike_free(h.r);

@@ -12,11 +12,11 @@
 
 #include <gnutls/x509.h>
 
-#include "ike_testinit.h"
+#include "ike_cli.h"
 
 static const struct ike_p1_alg p1s[] = {{IKE_ENC_AES, 128, IKE_HASH_SHA1, 2},
                                         {IKE_ENC_3DES, 0, IKE_HASH_SHA256, 2}};
-static const struct ike_ti_p2 p2s[] = {{IKE_ESP_AES, 128, IKE_AUTH_HMAC_SHA1}};
+static const struct ike_cli_p2 p2s[] = {{IKE_ESP_AES, 128, IKE_AUTH_HMAC_SHA1}};
 
 static gnutls_datum_t key_der, crt_der;
 static gnutls_privkey_t pkey;
@@ -54,7 +54,7 @@ static int accept_all(void *ctx, const uint8_t *const *chain, const size_t *lens
 
 struct st {
 	struct ike *r;
-	struct ike_ti *t;
+	struct ike_cli *t;
 	struct rp_addr srv, cli;
 	uint64_t now;
 	uint8_t reply[IKE_MAXBUF];
@@ -128,7 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s.r = ike_new(&c, &rr, &lg);
 	rp_addr_v4(&s.srv, 0xcb007101, 500);
 	rp_addr_v4(&s.cli, 0x64400a0a, 500);
-	struct ike_ti_conf tc = {.p1 = &p1s[cfg & 1],
+	struct ike_cli_conf tc = {.p1 = &p1s[cfg & 1],
 	                         .np1 = 1,
 	                         .p2 = p2s,
 	                         .np2 = 1,
@@ -143,15 +143,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	                         .client_port = 1701};
 	tc.remote = s.srv;
 	tc.local = s.cli;
-	s.t = ike_ti_new(&tc, &ri);
+	s.t = ike_cli_new(&tc, &ri);
 	s.now = 1000;
 	/* honest MM1..MM4; MM5 kept */
-	long len = (long)ike_ti_start(s.t, buf, sizeof buf);
+	long len = (long)ike_cli_start(s.t, buf, sizeof buf);
 	deliver(&s, buf, (size_t)len);
-	len = s.replylen ? ike_ti_input(s.t, s.reply, s.replylen, buf, sizeof buf) : -1;
+	len = s.replylen ? ike_cli_input(s.t, s.reply, s.replylen, buf, sizeof buf) : -1;
 	if (len > 0)
 		deliver(&s, buf, (size_t)len);
-	long mm5len = s.replylen ? ike_ti_input(s.t, s.reply, s.replylen, mm5, sizeof mm5) : -1;
+	long mm5len = s.replylen ? ike_cli_input(s.t, s.reply, s.replylen, mm5, sizeof mm5) : -1;
 	if (mm5len <= 0)
 		goto out;
 
@@ -218,7 +218,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 out:
-	ike_ti_free(s.t);
+	ike_cli_free(s.t);
 	ike_free(s.r);
 	return 0;
 }

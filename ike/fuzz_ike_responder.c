@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ike_testinit.h"
+#include "ike_cli.h"
 
 static const struct ike_p1_alg p1s[][2] = {
     {{IKE_ENC_3DES, 0, IKE_HASH_SHA1, 2}, {IKE_ENC_AES, 128, IKE_HASH_MD5, 2}},
@@ -16,12 +16,12 @@ static const struct ike_p1_alg p1s[][2] = {
     {{IKE_ENC_AES, 128, IKE_HASH_SHA512, 2}, {IKE_ENC_3DES, 0, IKE_HASH_SHA1, 2}},
     {{9, 0, IKE_HASH_SHA1, 2}, {IKE_ENC_AES, 192, IKE_HASH_SHA384, 2}},
 };
-static const struct ike_ti_p2 p2s[] = {{IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1},
+static const struct ike_cli_p2 p2s[] = {{IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1},
                                        {IKE_ESP_3DES, 0, IKE_AUTH_HMAC_MD5}};
 
 struct st {
 	struct ike *r;
-	struct ike_ti *t;
+	struct ike_cli *t;
 	struct rp_addr srv, cli;
 	uint64_t now;
 	uint8_t next[IKE_MAXBUF], last[IKE_MAXBUF], reply[IKE_MAXBUF];
@@ -61,7 +61,7 @@ static void advance(struct st *s)
 	deliver(s, s->last, s->lastlen);
 	s->nextlen = 0;
 	if (step < 9 && s->replylen)
-		s->nextlen = ike_ti_input(s->t, s->reply, s->replylen, s->next, sizeof s->next);
+		s->nextlen = ike_cli_input(s->t, s->reply, s->replylen, s->next, sizeof s->next);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -89,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s.r = ike_new(&c, &rr, &lg);
 	rp_addr_v4(&s.srv, 0xcb007101, 500);
 	rp_addr_v4(&s.cli, 0x64400a0a, 500);
-	struct ike_ti_conf tc = {.p1 = p1s[cfg & 3],
+	struct ike_cli_conf tc = {.p1 = p1s[cfg & 3],
 	                         .np1 = 2,
 	                         .p2 = &p2s[(cfg >> 2) & 1],
 	                         .np2 = 1,
@@ -103,9 +103,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tc.local = s.cli;
 	if (cfg & 0x40)
 		s.cli.ip[0] = 198; /* seen from elsewhere: a NAT */
-	s.t = ike_ti_new(&tc, &ri);
+	s.t = ike_cli_new(&tc, &ri);
 	s.now = 1000;
-	s.nextlen = (long)ike_ti_start(s.t, s.next, sizeof s.next);
+	s.nextlen = (long)ike_cli_start(s.t, s.next, sizeof s.next);
 
 	for (int ops = 0; ops < 64 && rp_rd_u8(&in, &op) == 0; ops++) {
 		uint8_t a = 0, buf[IKE_MAXBUF];
@@ -180,7 +180,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint8_t np;
 			if (rp_rd_u8(&in, &np) || rp_rd_u8(&in, &a) || rp_rd_ref(&in, &blob, a))
 				break;
-			size_t n = ike_ti_raw(s.t, op % 9 == 7 ? ISAKMP_EX_INFO : ISAKMP_EX_QUICK, np, blob,
+			size_t n = ike_cli_raw(s.t, op % 9 == 7 ? ISAKMP_EX_INFO : ISAKMP_EX_QUICK, np, blob,
 			                      a, buf, sizeof buf);
 			if (n)
 				deliver(&s, buf, n);
@@ -188,7 +188,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		}
 	}
-	ike_ti_free(s.t);
+	ike_cli_free(s.t);
 	ike_free(s.r);
 	return 0;
 }

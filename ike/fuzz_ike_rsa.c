@@ -17,11 +17,11 @@
 #include <string.h>
 
 #include "auth.h"
-#include "ike_testinit.h"
+#include "ike_cli.h"
 
 static const struct ike_p1_alg p1s[] = {{IKE_ENC_AES, 256, IKE_HASH_SHA1, 14},
                                         {IKE_ENC_3DES, 0, IKE_HASH_SHA256, 2}};
-static const struct ike_ti_p2 p2s[] = {{IKE_ESP_AES, 128, IKE_AUTH_HMAC_SHA1}};
+static const struct ike_cli_p2 p2s[] = {{IKE_ESP_AES, 128, IKE_AUTH_HMAC_SHA1}};
 
 #define NOW_UNIX 1800000000 /* 2027-01-15: inside the PKI's validity; "old" has expired */
 
@@ -105,7 +105,7 @@ static int validate(void *ctx, const uint8_t *const *chain, const size_t *lens, 
 
 struct st {
 	struct ike *r;
-	struct ike_ti *t;
+	struct ike_cli *t;
 	struct rp_addr srv, cli;
 	uint64_t now;
 	uint8_t next[IKE_MAXBUF], last[IKE_MAXBUF], reply[IKE_MAXBUF * 4];
@@ -145,13 +145,13 @@ static void advance(struct st *s)
 	deliver(s, s->last, s->lastlen);
 	s->nextlen = 0;
 	if (step < 9 && s->replylen)
-		s->nextlen = ike_ti_input(s->t, s->reply, s->replylen, s->next, sizeof s->next);
+		s->nextlen = ike_cli_input(s->t, s->reply, s->replylen, s->next, sizeof s->next);
 }
 
 /* One MM5 from fuzzed parts, encrypted under the initiator's phase-1 keys. */
 static void crafted_mm5(struct st *s, struct rp_rd *in)
 {
-	struct ike_ti *t = s->t;
+	struct ike_cli *t = s->t;
 	static uint8_t buf[IKE_MAXBUF * 4], cbuf[3][4096];
 	uint8_t sel, b, idb[4 + 1024], h[IKE_MAXHASH], sig[1024], iv[IKE_MAXBLK];
 	const uint8_t *blob;
@@ -281,7 +281,7 @@ static void crafted_mm5(struct st *s, struct rp_rd *in)
 		uint8_t keep[IKE_MAXBLK];
 		memcpy(keep, t->iv, sizeof keep);
 		memcpy(t->iv, iv, sizeof iv);
-		long nl = ike_ti_input(t, s->reply, s->replylen, s->next, sizeof s->next);
+		long nl = ike_cli_input(t, s->reply, s->replylen, s->next, sizeof s->next);
 		if (nl > 0)
 			s->nextlen = nl;
 		else
@@ -338,7 +338,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rp_addr_v4(&s.cli, 0x64400a0a, 500); /* 100.64.10.10: in alice's SAN */
 	const uint8_t *cc[1] = {cert[who]};
 	size_t ccl[1] = {cert_len[who]};
-	struct ike_ti_conf tc = {.p1 = &p1s[cfg & 1],
+	struct ike_cli_conf tc = {.p1 = &p1s[cfg & 1],
 	                         .np1 = 1,
 	                         .p2 = p2s,
 	                         .np2 = 1,
@@ -357,9 +357,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tc.local = s.cli;
 	if (cfg & 0x10)
 		s.cli.ip[0] = 198; /* seen from elsewhere: a NAT, so the initiator floats to 4500 */
-	s.t = ike_ti_new(&tc, &ri);
+	s.t = ike_cli_new(&tc, &ri);
 	s.now = 1000;
-	s.nextlen = (long)ike_ti_start(s.t, s.next, sizeof s.next);
+	s.nextlen = (long)ike_cli_start(s.t, s.next, sizeof s.next);
 
 	for (int ops = 0; ops < 48 && rp_rd_u8(&in, &op) == 0; ops++) {
 		uint8_t a = 0, buf[IKE_MAXBUF];
@@ -396,7 +396,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint8_t np;
 			if (rp_rd_u8(&in, &np) || rp_rd_u8(&in, &a) || rp_rd_ref(&in, &blob, a))
 				break;
-			size_t n = ike_ti_raw(s.t, op % 10 == 6 ? ISAKMP_EX_INFO : ISAKMP_EX_QUICK, np, blob,
+			size_t n = ike_cli_raw(s.t, op % 10 == 6 ? ISAKMP_EX_INFO : ISAKMP_EX_QUICK, np, blob,
 			                      a, buf, sizeof buf);
 			if (n)
 				deliver(&s, buf, n);
@@ -408,7 +408,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 	}
-	ike_ti_free(s.t);
+	ike_cli_free(s.t);
 	ike_free(s.r);
 	return 0;
 }

@@ -15,9 +15,10 @@
  *   ike_cert.c     our key and chain, strict PKCS#1 v1.5 raw-hash signatures, ID-vs-certificate match
  *   ike_qm.c       Quick Mode responder (RFC 2409 §5.5), NAT-OA, lifetimes, SA_INSTALL
  *   ike_info.c     Informational exchanges: DELETE, INITIAL-CONTACT, notifies, DPD (RFC 3706)
- *   ike_testinit.c test-only in-memory IKEv1 initiator (tests, fuzz target, benchmark)
+ *   ike_cli.c      IKEv1 initiator (Main Mode PSK/RSA, Quick Mode, DPD answers; ike_cli.h):
+ *                  rampart-load's client role, and the peer of the in-memory tests and fuzz targets
  *
- * Test-only: ike_testinit.c (initiator), interop/ike_udp_peer.c (UDP front end for charon and
+ * Test-only: interop/ike_udp_peer.c (UDP front end for charon and
  * ike-scan), interop/charon.sh, interop/charon_kat.py, test_*.c, fuzz_*.c, bench_ike.c.
  *
  * The core is sans-IO (DESIGN.md): packets and time in, events out. Wiring it (issue 6):

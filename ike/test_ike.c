@@ -24,23 +24,23 @@ static const struct ike_p1_alg nm_l2tp[] = {
     A(AES, 128, SHA1, 19),   A(3DES, 0, SHA1, 14),   A(3DES, 0, SHA1, 2)};
 static const struct ike_p1_alg only_3des_md5[] = {A(3DES, 0, MD5, 2)};
 
-static const struct ike_ti_p2 p2_win1803[] = {{IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA256}};
-static const struct ike_ti_p2 p2_android[] = {{IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA512},
+static const struct ike_cli_p2 p2_win1803[] = {{IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA256}};
+static const struct ike_cli_p2 p2_android[] = {{IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA512},
                                               {IKE_ESP_AES, 128, IKE_AUTH_HMAC_SHA1}};
-static const struct ike_ti_p2 p2_android_sha256[] = {{IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA256},
+static const struct ike_cli_p2 p2_android_sha256[] = {{IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA256},
                                                      {IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1}};
-static const struct ike_ti_p2 p2_legacy[] = {{IKE_ESP_3DES, 0, IKE_AUTH_HMAC_MD5}};
+static const struct ike_cli_p2 p2_legacy[] = {{IKE_ESP_3DES, 0, IKE_AUTH_HMAC_MD5}};
 
 struct pset {
 	const char *name;
 	const struct ike_p1_alg *p1;
 	size_t np1;
-	const struct ike_ti_p2 *p2;
+	const struct ike_cli_p2 *p2;
 	size_t np2;
 	bool windows, dpd;
 	uint16_t client_port;
 	struct ike_p1_alg want1;
-	struct ike_ti_p2 want2;
+	struct ike_cli_p2 want2;
 };
 
 #define PS(nm, a, b, w, d, port, w1, w2)                                                                     \
@@ -49,21 +49,21 @@ struct pset {
 	}
 static const struct pset psets[] = {
     PS("windows-10/11", win_modern, p2_win, true, false, 1701, A(AES, 256, SHA1, 20),
-       ((struct ike_ti_p2){IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1})),
+       ((struct ike_cli_p2){IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1})),
     PS("windows-legacy", win_legacy, p2_win, true, false, 1701, A(3DES, 0, SHA1, 2),
-       ((struct ike_ti_p2){IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1})),
+       ((struct ike_cli_p2){IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1})),
     PS("windows-1803", win_modern, p2_win1803, true, false, 1701, A(AES, 256, SHA1, 20),
-       ((struct ike_ti_p2){IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA256})),
+       ((struct ike_cli_p2){IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA256})),
     PS("macos-ios", ios, p2_win, false, true, 0, A(AES, 256, SHA256, 14),
-       ((struct ike_ti_p2){IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1})),
+       ((struct ike_cli_p2){IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1})),
     PS("android-5", android5, p2_android, false, true, 0, A(AES, 256, SHA1, 2),
-       ((struct ike_ti_p2){IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA512})),
+       ((struct ike_cli_p2){IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA512})),
     PS("android-new", android_new, p2_android_sha256, false, true, 0, A(AES, 256, SHA1, 20),
-       ((struct ike_ti_p2){IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1})),
+       ((struct ike_cli_p2){IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1})),
     PS("networkmanager-l2tp", nm_l2tp, p2_win, false, true, 38211, A(AES, 256, SHA1, 20),
-       ((struct ike_ti_p2){IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1})),
+       ((struct ike_cli_p2){IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1})),
     PS("legacy-3des-md5", only_3des_md5, p2_legacy, false, false, 1701, A(3DES, 0, MD5, 2),
-       ((struct ike_ti_p2){IKE_ESP_3DES, 0, IKE_AUTH_HMAC_MD5})),
+       ((struct ike_cli_p2){IKE_ESP_3DES, 0, IKE_AUTH_HMAC_MD5})),
 };
 
 static void run_pset(const struct pset *ps, bool nat)
@@ -148,7 +148,7 @@ START_TEST(t_groups)
 {
 	struct net n;
 	struct ike_p1_alg a = {IKE_ENC_AES, 128, IKE_HASH_SHA256, groups[_i]};
-	struct ike_ti_p2 p2 = {IKE_ESP_AES, 128, IKE_AUTH_HMAC_SHA1};
+	struct ike_cli_p2 p2 = {IKE_ESP_AES, 128, IKE_AUTH_HMAC_SHA1};
 	net_init(&n, false);
 	n.tc.p1 = &a;
 	n.tc.np1 = 1;
@@ -434,7 +434,7 @@ START_TEST(t_aggressive_refused)
 	n.tc.p1 = win_legacy;
 	n.tc.np1 = 1;
 	net_start(&n);
-	size_t len = ike_ti_start(n.t, out, sizeof out);
+	size_t len = ike_cli_start(n.t, out, sizeof out);
 	out[18] = ISAKMP_EX_AGGR;
 	ck_assert_int_eq(deliver(&n, out, len), -1);
 	ck_assert_uint_eq(ike_sa_count(n.r), 0);
@@ -470,7 +470,7 @@ START_TEST(t_quick_mode_refusals)
 {
 	/* each refused Quick Mode is answered with a protected NO-PROPOSAL-CHOSEN or
 	 * INVALID-ID-INFORMATION and logged with the reason; nothing is installed */
-	static const struct ike_ti_p2 des[] = {{2, 0, IKE_AUTH_HMAC_MD5}};
+	static const struct ike_cli_p2 des[] = {{2, 0, IKE_AUTH_HMAC_MD5}};
 	static const struct {
 		int what;
 		const char *log;
@@ -513,7 +513,7 @@ START_TEST(t_quick_mode_refusals)
 	ck_assert_int_eq(n.ninst, 0);
 	ck_assert_uint_gt(n.reply_len, 0);
 	struct isakmp_notify_pl np;
-	ck_assert_int_eq(ike_ti_read_info(n.t, n.reply, n.reply_len, &np, NULL, scratch, sizeof scratch), 0);
+	ck_assert_int_eq(ike_cli_read_info(n.t, n.reply, n.reply_len, &np, NULL, scratch, sizeof scratch), 0);
 	ck_assert_int_eq(np.type, cases[_i].notify);
 	if (!strstr(n.logbuf, cases[_i].log))
 		fprintf(stderr, "%s", n.logbuf);
@@ -533,9 +533,9 @@ START_TEST(t_sa_limit)
 	n.tc.np1 = 1;
 	net_start(&n);
 	for (int i = 0; i < 5; i++) {
-		struct ike_ti *t = ike_ti_new(&n.tc, &n.ri);
-		deliver(&n, out, ike_ti_start(t, out, sizeof out));
-		ike_ti_free(t);
+		struct ike_cli *t = ike_cli_new(&n.tc, &n.ri);
+		deliver(&n, out, ike_cli_start(t, out, sizeof out));
+		ike_cli_free(t);
 	}
 	ck_assert_uint_eq(ike_sa_count(n.r), 3);
 	ck_assert_ptr_nonnull(strstr(n.logbuf, "IKE SA limit reached"));
@@ -553,7 +553,7 @@ START_TEST(t_truncated_first)
 	n.tc.p1 = ios;
 	n.tc.np1 = RP_ARRAY_LEN(ios);
 	net_start(&n);
-	size_t len = ike_ti_start(n.t, out, sizeof out);
+	size_t len = ike_cli_start(n.t, out, sizeof out);
 	for (size_t l = 0; l < len; l++) {
 		memcpy(cut, out, l);
 		if (l >= 28) /* keep the header length consistent so the payload walk itself is tested */
@@ -579,7 +579,7 @@ START_TEST(t_truncated_each_step)
 	n.tc.np2 = 3;
 	n.tc.pfs_group = 14;
 	net_start(&n);
-	long len = (long)ike_ti_start(n.t, out, sizeof out);
+	long len = (long)ike_cli_start(n.t, out, sizeof out);
 	while (len > 0) {
 		int step = n.t->step;
 		for (long l = 28; l < len; l += 7) {
@@ -592,7 +592,7 @@ START_TEST(t_truncated_each_step)
 		if (step == 9)
 			break;
 		ck_assert_uint_gt(n.reply_len, 0);
-		len = ike_ti_input(n.t, n.reply, n.reply_len, out, sizeof out);
+		len = ike_cli_input(n.t, n.reply, n.reply_len, out, sizeof out);
 	}
 	ck_assert_int_eq(n.ninst, 1);
 	check_keys(&n, &n.inst[0]);
@@ -610,7 +610,7 @@ START_TEST(t_duplicates)
 	n.tc.p2 = p2_win;
 	n.tc.np2 = 3;
 	net_start(&n);
-	long len = (long)ike_ti_start(n.t, out, sizeof out);
+	long len = (long)ike_cli_start(n.t, out, sizeof out);
 	while (len > 0) {
 		int step = n.t->step;
 		deliver(&n, out, (size_t)len);
@@ -625,7 +625,7 @@ START_TEST(t_duplicates)
 		ck_assert_int_eq(n.nsend, sends + 1);
 		ck_assert_uint_eq(n.reply_len, rl);
 		ck_assert_mem_eq(n.reply, first, rl); /* retransmitted, not recomputed */
-		len = ike_ti_input(n.t, first, rl, out, sizeof out);
+		len = ike_cli_input(n.t, first, rl, out, sizeof out);
 	}
 	ck_assert_int_eq(n.ninst, 1);
 	ck_assert_int_eq(n.nup, 1);
@@ -644,23 +644,23 @@ START_TEST(t_reordered)
 	n.tc.p2 = p2_win;
 	n.tc.np2 = 1;
 	net_start(&n);
-	size_t l1 = ike_ti_start(n.t, m1, sizeof m1);
+	size_t l1 = ike_cli_start(n.t, m1, sizeof m1);
 	deliver(&n, m1, l1);
-	long l3 = ike_ti_input(n.t, n.reply, n.reply_len, m3, sizeof m3);
+	long l3 = ike_cli_input(n.t, n.reply, n.reply_len, m3, sizeof m3);
 	deliver(&n, m3, (size_t)l3);
-	long l5 = ike_ti_input(n.t, n.reply, n.reply_len, m5, sizeof m5);
+	long l5 = ike_cli_input(n.t, n.reply, n.reply_len, m5, sizeof m5);
 	ck_assert_int_gt(l5, 0);
 	/* MM1 again with a different payload after MM3: a stale first message, dropped */
 	m1[l1 - 1] ^= 1;
 	ck_assert_int_eq(deliver(&n, m1, l1), -1);
 	deliver(&n, m5, (size_t)l5);
 	ck_assert_int_eq(n.nup, 1);
-	long lq1 = ike_ti_input(n.t, n.reply, n.reply_len, q1, sizeof q1);
+	long lq1 = ike_cli_input(n.t, n.reply, n.reply_len, q1, sizeof q1);
 	/* MM3 after Main Mode completed: neither the last request nor expected */
 	ck_assert_int_eq(deliver(&n, m3, (size_t)l3), -1);
 	/* a Quick Mode message sent before MM5 would have been refused: check a QM1 now works */
 	deliver(&n, q1, (size_t)lq1);
-	long lq3 = ike_ti_input(n.t, n.reply, n.reply_len, q3, sizeof q3);
+	long lq3 = ike_cli_input(n.t, n.reply, n.reply_len, q3, sizeof q3);
 	ck_assert_int_gt(lq3, 0);
 	deliver(&n, q3, (size_t)lq3);
 	ck_assert_int_eq(n.ninst, 1);
@@ -679,7 +679,7 @@ START_TEST(t_qm_before_mm_done)
 	n.tc.p1 = win_legacy;
 	n.tc.np1 = 1;
 	net_start(&n);
-	size_t l = ike_ti_start(n.t, m, sizeof m);
+	size_t l = ike_cli_start(n.t, m, sizeof m);
 	deliver(&n, m, l);
 	/* forge a Quick Mode message on the half-open SA */
 	struct isakmp_wr w;

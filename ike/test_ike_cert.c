@@ -205,7 +205,7 @@ START_TEST(t_rsa_cert_send_policy)
 	net_start(&n);
 	ck_assert_int_eq(handshake(&n), 0);
 	ck_assert_uint_eq(n.t->resp_ncert, 0);
-	ike_ti_free(n.t);
+	ike_cli_free(n.t);
 	ike_free(n.r);
 	n.conf.cert_send = IKE_CERT_SEND_ALWAYS;
 	n.ninst = 0;
@@ -303,11 +303,11 @@ START_TEST(t_rsa_initial_contact_authenticated_id)
 	net_start(&n);
 	ck_assert_int_eq(handshake(&n), 0);
 	ck_assert_uint_eq(ike_child_count(n.r), 1);
-	ike_ti_free(n.t);
+	ike_cli_free(n.t);
 	n.pub.port = 40200;
 	n.float_port = 40201;
 	n.tc.initial_contact = true;
-	n.t = ike_ti_new(&n.tc, &n.ri);
+	n.t = ike_cli_new(&n.tc, &n.ri);
 	ck_assert_int_eq(handshake(&n), 0);
 	ck_assert_int_eq(n.ndown, 1);
 	ck_assert_int_eq(n.ndel, 1);
@@ -603,11 +603,11 @@ START_TEST(t_frag_limits)
 	pki_init(&p, &n, "alice");
 	n.tc.windows = true;
 	net_start(&n);
-	long len = (long)ike_ti_start(n.t, out, sizeof out);
+	long len = (long)ike_cli_start(n.t, out, sizeof out);
 	deliver(&n, out, (size_t)len);
-	len = ike_ti_input(n.t, n.reply, n.reply_len, out, sizeof out);
+	len = ike_cli_input(n.t, n.reply, n.reply_len, out, sizeof out);
 	deliver(&n, out, (size_t)len);
-	len = ike_ti_input(n.t, n.reply, n.reply_len, mm5, sizeof mm5); /* MM5, not yet sent */
+	len = ike_cli_input(n.t, n.reply, n.reply_len, mm5, sizeof mm5); /* MM5, not yet sent */
 	ck_assert_int_gt(len, 600);
 	memset(big, 0x5a, sizeof big);
 
@@ -658,7 +658,7 @@ START_TEST(t_frag_limits)
 	deliver(&n, f, mkfrag(f, mm5, 10, 1, false, mm5, half));
 	ck_assert_int_eq(n.nup, 1);
 	ck_assert_uint_gt(n.reply_len, 0);
-	ck_assert_int_gt(ike_ti_input(n.t, n.reply, n.reply_len, out, sizeof out), 0); /* SIG_R ok */
+	ck_assert_int_gt(ike_cli_input(n.t, n.reply, n.reply_len, out, sizeof out), 0); /* SIG_R ok */
 	pki_free(&p, &n);
 }
 END_TEST
@@ -679,15 +679,15 @@ START_TEST(t_frag_global_cap)
 	net_start(&n);
 	rp_rng_seeded(&ri, 9);
 	for (int k = 0; k < 72 && !strstr(n.logbuf, "at its cap"); k++) {
-		struct ike_ti *t = ike_ti_new(&n.tc, &ri);
-		size_t len = ike_ti_start(t, out, sizeof out);
+		struct ike_cli *t = ike_cli_new(&n.tc, &ri);
+		size_t len = ike_cli_start(t, out, sizeof out);
 		deliver(&n, out, len);
 		ck_assert_uint_gt(n.reply_len, 0);
-		ck_assert_int_gt(ike_ti_input(t, n.reply, n.reply_len, out, sizeof out), 0);
+		ck_assert_int_gt(ike_cli_input(t, n.reply, n.reply_len, out, sizeof out), 0);
 		memcpy(hdr, out, 28); /* MM3's header: this SA's cookies */
 		for (uint8_t i = 1; i <= 15; i++)
 			deliver(&n, f, mkfrag(f, hdr, 1, i, false, big, sizeof big));
-		ike_ti_free(t);
+		ike_cli_free(t);
 	}
 	ck_assert_ptr_nonnull(strstr(n.logbuf, "reassembly memory of all IKE SAs at its cap"));
 	ck_assert_uint_le(ike_sa_count(n.r), 72);

@@ -14,13 +14,13 @@ START_TEST(t_delete_esp_and_ike)
 	net_init(&n, true);
 	up(&n, false);
 	rp_put_u32(spi, n.t->spi_i);
-	size_t l = ike_ti_info(n.t, true, ISAKMP_PROTO_ESP, spi, 4, 0, NULL, 0, out, sizeof out);
+	size_t l = ike_cli_info(n.t, true, ISAKMP_PROTO_ESP, spi, 4, 0, NULL, 0, out, sizeof out);
 	ck_assert_int_eq(deliver(&n, out, l), 0);
 	ck_assert_int_eq(n.ndel, 1);
 	ck_assert_uint_eq(ike_child_count(n.r), 0);
 	memcpy(ck, n.t->icky, 8);
 	memcpy(ck + 8, n.t->rcky, 8);
-	l = ike_ti_info(n.t, true, ISAKMP_PROTO_ISAKMP, ck, 16, 0, NULL, 0, out, sizeof out);
+	l = ike_cli_info(n.t, true, ISAKMP_PROTO_ISAKMP, ck, 16, 0, NULL, 0, out, sizeof out);
 	ck_assert_int_eq(deliver(&n, out, l), 0);
 	ck_assert_int_eq(n.ndown, 1);
 	ck_assert_uint_eq(ike_sa_count(n.r), 0);
@@ -43,9 +43,9 @@ START_TEST(t_unauthenticated_delete_ignored)
 	ck_assert_int_eq(deliver(&n, out, l), -1);
 	ck_assert_int_eq(n.ndel, 0);
 	/* and a protected one with a wrong hash */
-	l = ike_ti_info(n.t, true, ISAKMP_PROTO_ESP, spi, 4, 0, NULL, 0, out, sizeof out);
+	l = ike_cli_info(n.t, true, ISAKMP_PROTO_ESP, spi, 4, 0, NULL, 0, out, sizeof out);
 	n.t->k.a[0] ^= 1;
-	l = ike_ti_info(n.t, true, ISAKMP_PROTO_ESP, spi, 4, 0, NULL, 0, out, sizeof out);
+	l = ike_cli_info(n.t, true, ISAKMP_PROTO_ESP, spi, 4, 0, NULL, 0, out, sizeof out);
 	ck_assert_int_eq(deliver(&n, out, l), -1);
 	ck_assert_int_eq(n.ndel, 0);
 	ck_assert_uint_eq(ike_child_count(n.r), 1);
@@ -61,12 +61,12 @@ START_TEST(t_dpd_answer)
 	up(&n, true);
 	memcpy(ck, n.t->icky, 8);
 	memcpy(ck + 8, n.t->rcky, 8);
-	size_t l = ike_ti_info(n.t, false, ISAKMP_PROTO_ISAKMP, ck, 16, ISAKMP_N_DPD_R_U_THERE, seq, 4, out,
+	size_t l = ike_cli_info(n.t, false, ISAKMP_PROTO_ISAKMP, ck, 16, ISAKMP_N_DPD_R_U_THERE, seq, 4, out,
 	                       sizeof out);
 	ck_assert_int_eq(deliver(&n, out, l), 0);
 	ck_assert_uint_gt(n.reply_len, 0);
 	struct isakmp_notify_pl np;
-	ck_assert_int_eq(ike_ti_read_info(n.t, n.reply, n.reply_len, &np, NULL, scratch, sizeof scratch), 0);
+	ck_assert_int_eq(ike_cli_read_info(n.t, n.reply, n.reply_len, &np, NULL, scratch, sizeof scratch), 0);
 	ck_assert_int_eq(np.type, ISAKMP_N_DPD_R_U_THERE_ACK);
 	ck_assert_int_eq(np.len, 4);
 	ck_assert_mem_eq(np.data, seq, 4);
@@ -94,7 +94,7 @@ START_TEST(t_dpd_dead_peer)
 		if (n.nsend > sends) {
 			struct isakmp_notify_pl np;
 			ck_assert_int_eq(
-			    ike_ti_read_info(n.t, n.reply, n.reply_len, &np, NULL, scratch, sizeof scratch),
+			    ike_cli_read_info(n.t, n.reply, n.reply_len, &np, NULL, scratch, sizeof scratch),
 			    0);
 			ck_assert_int_eq(np.type, ISAKMP_N_DPD_R_U_THERE);
 			sends = n.nsend;
@@ -127,9 +127,9 @@ START_TEST(t_dpd_ack_keeps_alive)
 		ck_assert_int_eq(n.nsend, sends + 1);
 		struct isakmp_notify_pl np;
 		ck_assert_int_eq(
-		    ike_ti_read_info(n.t, n.reply, n.reply_len, &np, NULL, scratch, sizeof scratch), 0);
+		    ike_cli_read_info(n.t, n.reply, n.reply_len, &np, NULL, scratch, sizeof scratch), 0);
 		ck_assert_int_eq(np.type, ISAKMP_N_DPD_R_U_THERE);
-		size_t l = ike_ti_info(n.t, false, ISAKMP_PROTO_ISAKMP, ck, 16, ISAKMP_N_DPD_R_U_THERE_ACK,
+		size_t l = ike_cli_info(n.t, false, ISAKMP_PROTO_ISAKMP, ck, 16, ISAKMP_N_DPD_R_U_THERE_ACK,
 		                       np.data, 4, out, sizeof out);
 		ck_assert_int_eq(deliver(&n, out, l), 0);
 	}
@@ -147,7 +147,7 @@ START_TEST(t_halfopen_timeout)
 	n.tc.p1 = win_legacy;
 	n.tc.np1 = 1;
 	net_start(&n);
-	deliver(&n, out, ike_ti_start(n.t, out, sizeof out));
+	deliver(&n, out, ike_cli_start(n.t, out, sizeof out));
 	ck_assert_uint_eq(ike_sa_count(n.r), 1);
 	ck_assert_uint_eq(ike_next_deadline(n.r), 1000 + 30000);
 	ike_tick(n.r, 1000 + 29999);
@@ -178,7 +178,7 @@ START_TEST(t_lifetimes)
 	}
 	ck_assert_uint_eq(n.now, 1000 + 3600 * 1000);
 	struct isakmp_delete_pl d;
-	ck_assert_int_eq(ike_ti_read_info(n.t, n.reply, n.reply_len, NULL, &d, scratch, sizeof scratch), 0);
+	ck_assert_int_eq(ike_cli_read_info(n.t, n.reply, n.reply_len, NULL, &d, scratch, sizeof scratch), 0);
 	ck_assert_int_eq(d.proto, ISAKMP_PROTO_ESP);
 	ck_assert_uint_eq(rp_get_u32(d.spis), n.t->spi_r);
 	ck_assert_uint_eq(ike_next_deadline(n.r), 1000 + 28800 * 1000);
@@ -231,10 +231,10 @@ START_TEST(t_initial_contact)
 	/* the client reboots and comes back with INITIAL-CONTACT: its NAT mapping on 500 is new, the
 	 * one on 4500 (where MM5 arrives, float_port) survived, as a NAT keeps it while the old SA's
 	 * keepalives ran: the same address and port, so the same client */
-	ike_ti_free(n.t);
+	ike_cli_free(n.t);
 	n.pub.port = 40200;
 	n.tc.initial_contact = true;
-	n.t = ike_ti_new(&n.tc, &n.ri);
+	n.t = ike_cli_new(&n.tc, &n.ri);
 	n.ninst = 0;
 	ck_assert_int_eq(handshake(&n), 0);
 	ck_assert_int_eq(n.ndown, 1);
@@ -257,13 +257,13 @@ START_TEST(t_initial_contact_same_id_other_port)
 	n.tc.id_type = ISAKMP_ID_FQDN;
 	n.tc.id = "vpn-users.example.test";
 	up(&n, false);
-	struct ike_ti *first = n.t;
+	struct ike_cli *first = n.t;
 	uint32_t first_spi = n.inst[0].spi_in;
 	n.pub.port = 40300;
 	n.float_port = 40301;
 	rp_addr_v4(&n.tc.local, 0x64400a0b, 500);
 	n.tc.initial_contact = true;
-	n.t = ike_ti_new(&n.tc, &n.ri);
+	n.t = ike_cli_new(&n.tc, &n.ri);
 	ck_assert_int_eq(handshake(&n), 0);
 	ck_assert_str_eq(n.inst[1].peer_id, n.inst[0].peer_id);
 	ck_assert_int_eq(n.ndown, 0);
@@ -272,20 +272,20 @@ START_TEST(t_initial_contact_same_id_other_port)
 	ck_assert_uint_eq(ike_child_count(n.r), 2);
 	memcpy(ck, n.t->icky, 8);
 	memcpy(ck + 8, n.t->rcky, 8);
-	size_t l = ike_ti_info(n.t, false, ISAKMP_PROTO_ISAKMP, ck, 16, ISAKMP_N_INITIAL_CONTACT, NULL, 0,
+	size_t l = ike_cli_info(n.t, false, ISAKMP_PROTO_ISAKMP, ck, 16, ISAKMP_N_INITIAL_CONTACT, NULL, 0,
 	                       out, sizeof out);
 	ck_assert_int_eq(deliver(&n, out, l), 0);
 	ck_assert_int_eq(n.ndown, 0);
 	ck_assert_int_eq(n.ndel, 0);
 	ck_assert_uint_eq(ike_child_count(n.r), 2);
 	/* the first client's IKE SA still answers: a phase-2 re-key on it */
-	struct ike_ti *second = n.t;
+	struct ike_cli *second = n.t;
 	n.t = first;
 	n.pub.port = 40123;
 	n.float_port = 40124;
-	l = ike_ti_quick(first, out, sizeof out);
+	l = ike_cli_quick(first, out, sizeof out);
 	ck_assert_int_eq(deliver(&n, out, l), 0);
-	long l3 = ike_ti_input(first, n.reply, n.reply_len, out, sizeof out);
+	long l3 = ike_cli_input(first, n.reply, n.reply_len, out, sizeof out);
 	ck_assert_int_gt(l3, 0);
 	ck_assert_int_eq(deliver(&n, out, (size_t)l3), 0);
 	ck_assert_int_eq(n.ninst, 3);
@@ -294,7 +294,7 @@ START_TEST(t_initial_contact_same_id_other_port)
 	ck_assert_uint_eq(ike_delete_child(n.r, first_spi, n.now), 0);
 	drain(&n);
 	ck_assert_int_eq(n.ndel, 1);
-	ike_ti_free(second);
+	ike_cli_free(second);
 	net_free(&n);
 }
 END_TEST
@@ -305,16 +305,16 @@ START_TEST(t_two_clients_behind_one_nat)
 	struct net n;
 	net_init(&n, true);
 	up(&n, false);
-	struct ike_ti *first = n.t;
+	struct ike_cli *first = n.t;
 	n.pub.port = 40300;
 	rp_addr_v4(&n.tc.local, 0x64400a0b, 500);
 	n.tc.initial_contact = true;
-	n.t = ike_ti_new(&n.tc, &n.ri);
+	n.t = ike_cli_new(&n.tc, &n.ri);
 	ck_assert_int_eq(handshake(&n), 0);
 	ck_assert_int_eq(n.ndown, 0);
 	ck_assert_uint_eq(ike_child_count(n.r), 2);
 	ck_assert_uint_ne(n.inst[0].spi_in, n.inst[1].spi_in);
-	ike_ti_free(first);
+	ike_cli_free(first);
 	net_free(&n);
 }
 END_TEST
@@ -327,17 +327,17 @@ START_TEST(t_phase1_rekey_keeps_child)
 	uint8_t out[IKE_MAXBUF], ck[16], scratch[IKE_MAXBUF];
 	net_init(&n, true);
 	up(&n, false);
-	struct ike_ti *old = n.t;
-	n.t = ike_ti_new(&n.tc, &n.ri);
+	struct ike_cli *old = n.t;
+	n.t = ike_cli_new(&n.tc, &n.ri);
 	n.t->use4500 = true; /* the client keeps talking from its floated port */
 	ck_assert_int_eq(handshake(&n), 0);
 	ck_assert_uint_eq(ike_sa_count(n.r), 2);
 	ck_assert_uint_eq(ike_child_count(n.r), 2);
 	memcpy(ck, old->icky, 8);
 	memcpy(ck + 8, old->rcky, 8);
-	struct ike_ti *cur = n.t;
+	struct ike_cli *cur = n.t;
 	n.t = old;
-	size_t l = ike_ti_info(old, true, ISAKMP_PROTO_ISAKMP, ck, 16, 0, NULL, 0, out, sizeof out);
+	size_t l = ike_cli_info(old, true, ISAKMP_PROTO_ISAKMP, ck, 16, 0, NULL, 0, out, sizeof out);
 	ck_assert_int_eq(deliver(&n, out, l), 0);
 	n.t = cur;
 	ck_assert_int_eq(n.ndown, 1);
@@ -346,9 +346,9 @@ START_TEST(t_phase1_rekey_keeps_child)
 	ck_assert_uint_eq(ike_delete_child(n.r, n.inst[0].spi_in, n.now), 0);
 	drain(&n);
 	struct isakmp_delete_pl d;
-	ck_assert_int_eq(ike_ti_read_info(cur, n.reply, n.reply_len, NULL, &d, scratch, sizeof scratch), 0);
+	ck_assert_int_eq(ike_cli_read_info(cur, n.reply, n.reply_len, NULL, &d, scratch, sizeof scratch), 0);
 	ck_assert_uint_eq(rp_get_u32(d.spis), n.inst[0].spi_in);
-	ike_ti_free(old);
+	ike_cli_free(old);
 	net_free(&n);
 }
 END_TEST
@@ -360,9 +360,9 @@ START_TEST(t_quick_mode_rekey)
 	uint8_t out[IKE_MAXBUF];
 	net_init(&n, true);
 	up(&n, false);
-	size_t l = ike_ti_quick(n.t, out, sizeof out);
+	size_t l = ike_cli_quick(n.t, out, sizeof out);
 	deliver(&n, out, l);
-	long l3 = ike_ti_input(n.t, n.reply, n.reply_len, out, sizeof out);
+	long l3 = ike_cli_input(n.t, n.reply, n.reply_len, out, sizeof out);
 	ck_assert_int_gt(l3, 0);
 	deliver(&n, out, (size_t)l3);
 	ck_assert_int_eq(n.ninst, 2);
@@ -386,7 +386,7 @@ START_TEST(t_nat_rebinding)
 	isakmp_wr_hdr(&w, n.t->icky, n.t->rcky, ISAKMP_EX_INFO, 0, 99);
 	isakmp_wr_notify(&w, ISAKMP_PROTO_ISAKMP, NULL, 0, ISAKMP_N_INITIAL_CONTACT, NULL, 0);
 	ck_assert_int_eq(deliver(&n, out, isakmp_wr_finish(&w)), -1);
-	size_t l = ike_ti_quick(n.t, out, sizeof out);
+	size_t l = ike_cli_quick(n.t, out, sizeof out);
 	deliver(&n, out, l);
 	ck_assert_uint_gt(n.reply_len, 0);
 	ck_assert_uint_eq(n.reply_dst.port, 41000);
@@ -458,7 +458,7 @@ START_TEST(t_spi_allocator)
 	ck_assert_uint_eq(n.inst[0].spi_in, 0x5000);
 	ck_assert_int_eq(pool.allocated, 1);
 	/* a Quick Mode that never completes: installed at QM2, withdrawn at the half-open deadline */
-	size_t l = ike_ti_quick(n.t, out, sizeof out);
+	size_t l = ike_cli_quick(n.t, out, sizeof out);
 	deliver(&n, out, l);
 	ck_assert_int_eq(pool.allocated, 2);
 	ck_assert_int_eq(n.ninst, 2);
@@ -492,7 +492,7 @@ START_TEST(t_delete_ike_and_all)
 	while ((ev = ike_next_event(n.r))) {
 		if (ev->type == IKE_EV_SEND) {
 			struct isakmp_delete_pl d;
-			ck_assert_int_eq(ike_ti_read_info(n.t, ev->data + 4, ev->len - 4, NULL, &d, scratch,
+			ck_assert_int_eq(ike_cli_read_info(n.t, ev->data + 4, ev->len - 4, NULL, &d, scratch,
 			                                  sizeof scratch),
 			                 0);
 			ck_assert_int_eq(d.proto, deletes == 0 ? ISAKMP_PROTO_ESP : ISAKMP_PROTO_ISAKMP);
@@ -511,12 +511,12 @@ START_TEST(t_delete_ike_and_all)
 	ck_assert_int_eq(ike_delete_ike(n.r, n.t->icky, n.t->rcky, n.now), -1);
 	(void)sends;
 	/* shutdown with two clients, one of them half-open */
-	ike_ti_free(n.t);
-	n.t = ike_ti_new(&n.tc, &n.ri);
+	ike_cli_free(n.t);
+	n.t = ike_cli_new(&n.tc, &n.ri);
 	ck_assert_int_eq(handshake(&n), 0);
-	struct ike_ti *t2 = ike_ti_new(&n.tc, &n.ri);
+	struct ike_cli *t2 = ike_cli_new(&n.tc, &n.ri);
 	uint8_t out[IKE_MAXBUF];
-	deliver(&n, out, ike_ti_start(t2, out, sizeof out));
+	deliver(&n, out, ike_cli_start(t2, out, sizeof out));
 	ck_assert_uint_eq(ike_sa_count(n.r), 2);
 	ike_delete_all(n.r, n.now);
 	drain(&n);
@@ -524,7 +524,7 @@ START_TEST(t_delete_ike_and_all)
 	ck_assert_uint_eq(ike_child_count(n.r), 0);
 	ck_assert_int_eq(n.ndel, 2);
 	ck_assert_int_eq(n.ndown, 2);
-	ike_ti_free(t2);
+	ike_cli_free(t2);
 	net_free(&n);
 }
 END_TEST

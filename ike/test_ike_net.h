@@ -9,14 +9,14 @@
 
 #include <check.h>
 
-#include "ike_testinit.h"
+#include "ike_cli.h"
 
 struct net {
 	struct ike_conf conf;
 	struct ike_psk psks[4];
 	struct ike *r;
-	struct ike_ti *t;
-	struct ike_ti_conf tc;
+	struct ike_cli *t;
+	struct ike_cli_conf tc;
 	struct rp_rng rr, ri;
 	struct rp_log lg;
 	struct rp_addr srv, priv, pub;
@@ -85,12 +85,12 @@ static inline void net_start(struct net *n)
 {
 	n->r = ike_new(&n->conf, &n->rr, &n->lg);
 	ck_assert_ptr_nonnull(n->r);
-	n->t = ike_ti_new(&n->tc, &n->ri);
+	n->t = ike_cli_new(&n->tc, &n->ri);
 }
 
 static inline void net_free(struct net *n)
 {
-	ike_ti_free(n->t);
+	ike_cli_free(n->t);
 	ike_free(n->r);
 }
 
@@ -231,7 +231,7 @@ static inline int deliver1(struct net *n, const uint8_t *msg, size_t len)
 static inline int handshake(struct net *n)
 {
 	uint8_t out[IKE_MAXBUF];
-	long len = (long)ike_ti_start(n->t, out, sizeof out);
+	long len = (long)ike_cli_start(n->t, out, sizeof out);
 	while (len > 0) {
 		int step = n->t->step;
 		deliver(n, out, (size_t)len);
@@ -239,7 +239,7 @@ static inline int handshake(struct net *n)
 			return n->ninst > 0 ? 0 : -1;
 		if (!n->reply_len)
 			return -1;
-		len = ike_ti_input(n->t, n->reply, n->reply_len, out, sizeof out);
+		len = ike_cli_input(n->t, n->reply, n->reply_len, out, sizeof out);
 	}
 	return -1;
 }
@@ -265,7 +265,7 @@ static const struct ike_p1_alg win_modern[]
     __attribute__((unused)) = {A(AES, 256, SHA1, 20), A(AES, 128, SHA1, 19), A(AES, 256, SHA1, 14),
                                A(3DES, 0, SHA1, 14), A(3DES, 0, SHA1, 2)};
 static const struct ike_p1_alg win_legacy[] __attribute__((unused)) = {A(3DES, 0, SHA1, 2)};
-static const struct ike_ti_p2 p2_win[] __attribute__((unused)) = {{IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1},
+static const struct ike_cli_p2 p2_win[] __attribute__((unused)) = {{IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1},
                                                                   {IKE_ESP_AES, 128, IKE_AUTH_HMAC_SHA1},
                                                                   {IKE_ESP_3DES, 0, IKE_AUTH_HMAC_SHA1}};
 

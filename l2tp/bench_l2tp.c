@@ -16,7 +16,10 @@
 #define ck_assert_uint_eq(a, b) ck_assert((a) == (b))
 #define ck_assert_ptr_nonnull(p) ck_assert((p) != NULL)
 
-#include "test_lac.h"
+#include "l2tp_lac.h"
+#include "l2tp_local.h"
+
+#include <string.h>
 
 #include "auth.h"
 #include "ppp.h"
@@ -32,27 +35,48 @@ static double now_s(void)
 
 #define NB 2000
 
-static struct lac_tun lacs[NB];
+static struct l2tp_lac lacs[NB];
+
+/* what the LACs sent, delivered to the LNS by pump */
+struct pend {
+	int lac;
+	size_t n;
+	uint8_t d[700];
+};
+static struct pend *pend;
+static size_t npend, cappend;
+
+static void lac_sink(void *ctx, const uint8_t *p, size_t n)
+{
+	if (n > sizeof pend[0].d)
+		abort();
+	if (npend == cappend) {
+		cappend = cappend ? cappend * 2 : 1024;
+		pend = realloc(pend, cappend * sizeof *pend);
+		if (!pend)
+			abort();
+	}
+	pend[npend].lac = (int)((struct l2tp_lac *)ctx - lacs);
+	pend[npend].n = n;
+	memcpy(pend[npend++].d, p, n);
+}
 
 static void pump(struct l2tp *l, uint64_t now)
 {
 	for (int round = 0; round < 100; round++) {
 		bool moved = false;
-		for (int i = 0; i < NB; i++) {
-			struct lac_tun *t = &lacs[i];
-			for (int k = 0; k < t->nout; k++) {
-				l2tp_input(l, &t->link, t->out[k], t->out_len[k], now);
-				moved = true;
-			}
-			t->nout = 0;
+		for (size_t k = 0; k < npend; k++) {
+			l2tp_input(l, &lacs[pend[k].lac].link, pend[k].d, pend[k].n, now);
+			moved = true;
 		}
+		npend = 0;
 		struct rp_ev *ev;
 		while ((ev = l2tp_next_event(l))) {
 			if (ev->type == L2TP_EV_SEND) {
 				struct l2tp_ev_send *e = (struct l2tp_ev_send *)ev->data;
 				struct l2tp_hdr h;
 				if (!l2tp_hdr_parse(e->pkt, e->len, &h))
-					lac_input(&lacs[h.tid - 1], e->pkt, e->len, now);
+					l2tp_lac_input(&lacs[h.tid - 1], e->pkt, e->len, now);
 				moved = true;
 			}
 			rp_ev_free(ev);
@@ -96,23 +120,25 @@ int bench_l2tp(int argc, char **argv)
 
 	t0 = now_s();
 	for (int i = 0; i < NB; i++) {
-		lac_start(&lacs[i], (uint64_t)i / 8 + 1, (uint16_t)(i + 1), now);
+		lacs[i].send = lac_sink;
+		lacs[i].ctx = &lacs[i];
+		l2tp_lac_start(&lacs[i], (uint64_t)i / 8 + 1, (uint16_t)(i + 1), now);
 	}
 	pump(l, now);
 	for (int i = 0; i < NB; i++)
-		lac_add_session(&lacs[i], 1, names[i], "pw", now);
+		l2tp_lac_add_session(&lacs[i], 1, names[i], "pw", now);
 	pump(l, now);
 	double setup = now_s() - t0;
 	int up = 0;
 	for (int i = 0; i < NB; i++)
-		up += pppc_up(&lacs[i].s[0].c);
+		up += ppp_cli_up(&lacs[i].s[0].c);
 	printf("l2tp setup: %d/%d sessions up (SCCRQ..IPCP, MS-CHAPv2 via SQLite) in %.3f s = %.0f "
 	       "sessions/s; baseline MS-CHAPv2 math alone %.4f s (setup/baseline %.1fx)\n",
 	       up, NB, setup, NB / setup, base_setup, setup / base_setup);
 
 	/* data path: 1400-byte IPv4 packets from the peer (L2TP data -> PPP -> IP event) */
-	struct lac_tun *t = &lacs[0];
-	struct lac_sess *s = &t->s[0];
+	struct l2tp_lac *t = &lacs[0];
+	struct l2tp_lac_sess *s = &t->s[0];
 	uint8_t pkt[8 + 4 + 1400];
 	int hl = l2tp_data_hdr(pkt, sizeof pkt, t->lns_tid, s->lns_sid, sizeof pkt);
 	pkt[hl] = 0xff, pkt[hl + 1] = 0x03, pkt[hl + 2] = 0x00, pkt[hl + 3] = 0x21;
@@ -157,6 +183,7 @@ int bench_l2tp(int argc, char **argv)
 	       sizeof(struct l2tp_tunnel), l->conf.recv_window, sizeof(struct l2tp_ooo),
 	       sizeof(struct l2tp_session), ppp_sizeof());
 	l2tp_free(l);
+	free(pend);
 	auth_pool_free(pool);
 	auth_db_close(db);
 	return up == NB ? 0 : 1;

@@ -8,6 +8,7 @@
  *   tunnel.c    §7 control connection: SCCRQ/SCCRP/SCCCN, StopCCN, HELLO, tunnel authentication
  *   session.c   §7 sessions: ICRQ/ICRP/ICCN, CDN, WEN/SLI; the PPP glue (send-down sink, close)
  *   session6.c  IPv6 in a session: a /64 per session from prefix6, its hash, the source check
+ *   lac.c       the client side (LAC, l2tp_lac.h) for rampart-load and the LNS tests
  *
  * The core is fed inner UDP/1701 payloads tagged with an opaque link (the IPsec SA handle and the
  * inner UDP ports, or the outer address when plain L2TP is allowed): an L2TP peer is never

@@ -2,15 +2,16 @@
  * private mount namespace: the host kernel has no PPP, so the real pppd cannot run). xl2tpd
  * starts it as "pppd TTY passive nodetach : name USER file OPTIONS" and relays async HDLC frames
  * (RFC 1662) between the pty and L2TP data messages. This program does the HDLC framing and runs
- * the test PPP client (test_pppc.h: LCP, MS-CHAPv2 with auth/'s functions, IPCP), so the whole PPP
+ * the PPP client (ppp_cli.h: LCP, MS-CHAPv2 with auth/'s functions, IPCP), so the whole PPP
  * negotiation crosses xl2tpd's data path. It writes "up <ip>" to OPTIONS.up when IPCP is done.
  * User and password: the options file's "name" and "password" lines (pppd's own options), else
  * vpnuser / vpnpass. */
-#include "test_pppc.h"
+#include "ppp_cli.h"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <termios.h>
 #include <time.h>
@@ -54,13 +55,6 @@ static void send_frame(const uint8_t *f, size_t n)
 		exit(1);
 }
 
-static void flush(struct pppc *c)
-{
-	for (int i = 0; i < c->nout; i++)
-		send_frame(c->out[i], c->out_len[i]);
-	c->nout = 0;
-}
-
 /* "name USER" and "password PASS" lines of the options file, as pppd reads them (unquoted) */
 static void read_options(const char *path, char *user, size_t ul, char *pass, size_t pl)
 {
@@ -76,11 +70,17 @@ static void read_options(const char *path, char *user, size_t ul, char *pass, si
 		fclose(f);
 }
 
+static void c_send(void *ctx, const uint8_t *f, size_t n)
+{
+	(void)ctx;
+	send_frame(f, n);
+}
+
 int main(int argc, char **argv)
 {
-	char user[256] = "vpnuser", pass[256] = "vpnpass";
 	const char *opts = NULL;
-	struct pppc c;
+	char user[256] = "vpnuser", pass[256] = "vpnpass";
+	struct ppp_cli c = {0};
 	uint8_t fr[2048];
 	size_t fl = 0;
 	bool esc = false, reported = false;
@@ -89,7 +89,6 @@ int main(int argc, char **argv)
 	for (int i = 1; i + 1 < argc; i++)
 		if (!strcmp(argv[i], "file"))
 			opts = argv[i + 1];
-	read_options(opts, user, sizeof user, pass, sizeof pass);
 	tty = open(argv[1], O_RDWR | O_NOCTTY);
 	if (tty < 0) {
 		perror(argv[1]);
@@ -100,9 +99,10 @@ int main(int argc, char **argv)
 		cfmakeraw(&t);
 		tcsetattr(tty, TCSANOW, &t);
 	}
+	read_options(opts, user, sizeof user, pass, sizeof pass);
 	fprintf(stderr, "fake-pppd: running on %s as %s\n", argv[1], user);
-	pppc_start(&c, user, pass, (uint32_t)time(NULL) ^ (uint32_t)getpid());
-	flush(&c);
+	c.send = c_send;
+	ppp_cli_start(&c, user, pass, (uint32_t)time(NULL) ^ (uint32_t)getpid());
 	for (;;) {
 		struct pollfd p = {.fd = tty, .events = POLLIN};
 		int r = poll(&p, 1, 2000);
@@ -110,13 +110,7 @@ int main(int argc, char **argv)
 			return 1;
 		if (r == 0) {
 			/* no retransmission logic in the client itself: resend the current step */
-			if (!c.lcp_acked)
-				pppc_lcp_req(&c);
-			else if (!c.auth_ok && c.resp_len)
-				pppc_emit(&c, 0xc223, 2, c.resp_id, c.resp, c.resp_len);
-			else if (c.auth_ok && !c.ipcp_acked)
-				pppc_ipcp_req(&c);
-			flush(&c);
+			ppp_cli_kick(&c);
 			continue;
 		}
 		uint8_t b[4096];
@@ -128,7 +122,7 @@ int main(int argc, char **argv)
 			if (ch == 0x7e) {
 				/* end of frame: check the FCS (good residue 0xf0b8), strip it */
 				if (fl >= 4 && fcs16(0xffff, fr, fl) == 0xf0b8)
-					pppc_input(&c, fr, fl - 2);
+					ppp_cli_input(&c, fr, fl - 2);
 				fl = 0;
 				esc = false;
 				continue;
@@ -144,8 +138,7 @@ int main(int argc, char **argv)
 			if (fl < sizeof fr)
 				fr[fl++] = ch;
 		}
-		flush(&c);
-		if (!reported && pppc_up(&c)) {
+		if (!reported && ppp_cli_up(&c)) {
 			reported = true;
 			fprintf(stderr, "fake-pppd: IPCP up, address %u.%u.%u.%u\n", c.ip >> 24,
 			        c.ip >> 16 & 255, c.ip >> 8 & 255, c.ip & 255);

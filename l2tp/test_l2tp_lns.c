@@ -1,9 +1,10 @@
-/* Two cores back-to-back: the test LAC (test_lac.h, its own minimal RFC 2661 implementation)
+/* Two cores back-to-back: the LAC (l2tp_lac.h, its own minimal RFC 2661 implementation)
  * against the LNS through a seeded lossy, reordering, duplicating in-memory link; PPP with
  * MS-CHAPv2 verified by auth/ against an SQLite store and addresses from a pool. Time only moves by
  * jumping to the next deadline. SIMTRACE=1 (with CK_FORK=no) prints stuck traffic and sessions. */
 #include "check_main.h"
-#include "test_lac.h"
+#include "l2tp_lac.h"
+#include "l2tp_local.h"
 
 #include "auth.h"
 #include "ppp.h"
@@ -29,8 +30,14 @@ struct sim {
 	struct rp_rng rng, net_rng;
 	struct rp_log log;
 	uint64_t now;
-	struct lac_tun lac[NT];
+	struct l2tp_lac lac[NT];
 	int nlac;
+	/* what each LAC sent, drained into the network by drain_lacs */
+	struct lacbox {
+		uint8_t out[64][1700];
+		size_t out_len[64];
+		int nout;
+	} box[NT];
 	struct pkt *q;
 	int nq;
 	unsigned loss, dup, reorder; /* percent */
@@ -42,6 +49,22 @@ struct sim {
 };
 
 static struct sim S;
+
+static void lac_sink(void *ctx, const uint8_t *p, size_t n)
+{
+	struct lacbox *b = ctx;
+	ck_assert_int_lt(b->nout, 64);
+	ck_assert_uint_le(n, sizeof b->out[0]);
+	memcpy(b->out[b->nout], p, n);
+	b->out_len[b->nout++] = n;
+}
+
+/* a LAC wired to its outbox (l2tp_lac_start keeps this; a memset does not) */
+static void lac_wire(struct sim *s, int i)
+{
+	s->lac[i].send = lac_sink;
+	s->lac[i].ctx = &s->box[i];
+}
 
 static void sim_init(struct sim *s, unsigned loss, unsigned dup, unsigned reorder, uint64_t seed)
 {
@@ -70,6 +93,8 @@ static void sim_init(struct sim *s, unsigned loss, unsigned dup, unsigned reorde
 	s->dup = dup;
 	s->reorder = reorder;
 	s->now = 1000000;
+	for (int i = 0; i < NT; i++)
+		lac_wire(s, i);
 }
 
 static void sim_start(struct sim *s)
@@ -149,10 +174,10 @@ static void drain_lns(struct sim *s)
 static void drain_lacs(struct sim *s)
 {
 	for (int i = 0; i < s->nlac; i++) {
-		struct lac_tun *t = &s->lac[i];
-		for (int k = 0; k < t->nout; k++)
-			enqueue(s, true, i, t->out[k], t->out_len[k]);
-		t->nout = 0;
+		struct lacbox *b = &s->box[i];
+		for (int k = 0; k < b->nout; k++)
+			enqueue(s, true, i, b->out[k], b->out_len[k]);
+		b->nout = 0;
 	}
 }
 
@@ -187,7 +212,7 @@ static void deliver(struct sim *s)
 			if (p->to_lns)
 				l2tp_input(s->lns, &s->lac[p->tun].link, p->d, p->n, s->now);
 			else
-				lac_input(&s->lac[p->tun], p->d, p->n, s->now);
+				ck_assert_int_eq(l2tp_lac_input(&s->lac[p->tun], p->d, p->n, s->now), 0);
 		}
 		free(batch);
 	}
@@ -200,7 +225,7 @@ static void step(struct sim *s)
 	deliver(s);
 	uint64_t d = l2tp_next_deadline(s->lns);
 	for (int i = 0; i < s->nlac; i++) {
-		uint64_t x = lac_deadline(&s->lac[i]);
+		uint64_t x = l2tp_lac_deadline(&s->lac[i]);
 		if (x < d)
 			d = x;
 	}
@@ -210,7 +235,7 @@ static void step(struct sim *s)
 	s->now = d;
 	l2tp_tick(s->lns, s->now);
 	for (int i = 0; i < s->nlac; i++)
-		lac_tick(&s->lac[i], s->now);
+		l2tp_lac_tick(&s->lac[i], s->now);
 	deliver(s);
 }
 
@@ -218,7 +243,7 @@ static bool all_up(struct sim *s)
 {
 	for (int i = 0; i < s->nlac; i++)
 		for (int k = 0; k < s->lac[i].nsess; k++)
-			if (!pppc_up(&s->lac[i].s[k].c))
+			if (!ppp_cli_up(&s->lac[i].s[k].c))
 				return false;
 	return true;
 }
@@ -227,7 +252,7 @@ static void bring_up(struct sim *s, int ntun, int nsess)
 {
 	for (int i = 0; i < ntun; i++) {
 		/* four tunnels per IPsec SA, all SAs behind one outer address and inner port 1701 */
-		lac_start(&s->lac[i], (uint64_t)(i / 4 + 1), (uint16_t)(100 + i), s->now);
+		l2tp_lac_start(&s->lac[i], (uint64_t)(i / 4 + 1), (uint16_t)(100 + i), s->now);
 		s->nlac++;
 	}
 	deliver(s);
@@ -245,7 +270,7 @@ static void bring_up(struct sim *s, int ntun, int nsess)
 		for (int k = 0; k < nsess; k++) {
 			char *u = s->names[i * nsess + k];
 			snprintf(u, sizeof s->names[0], "user%d", i * nsess + k);
-			lac_add_session(&s->lac[i], (uint16_t)(10 + k), u, "pw", s->now);
+			l2tp_lac_add_session(&s->lac[i], (uint16_t)(10 + k), u, "pw", s->now);
 		}
 	}
 	for (int r = 0; r < 2000 && !(all_up(s) && s->ups == (unsigned)(ntun * nsess)); r++)
@@ -270,8 +295,8 @@ START_TEST(many_sessions_lossy)
 	bring_up(s, NT, NS);
 	for (int i = 0; i < NT && getenv("SIMTRACE"); i++)
 		for (int k = 0; k < NS; k++) {
-			struct lac_sess *x = &s->lac[i].s[k];
-			if (!pppc_up(&x->c))
+			struct l2tp_lac_sess *x = &s->lac[i].s[k];
+			if (!ppp_cli_up(&x->c))
 				fprintf(stderr,
 				        "tun %d sess %d: icrp %d started %d lcp %d/%d auth %d ipcp %d/%d cdn "
 				        "%d failed %d ntx %d\n",
@@ -316,11 +341,8 @@ START_TEST(many_sessions_lossy)
 	uint8_t f[4 + 28] = {0xff, 0x03, 0x00, 0x21};
 	memcpy(f + 4, pkt, 28);
 	rp_put_u32(f + 4 + 12, ip);
-	struct lac_sess *ls = &s->lac[3].s[2];
-	memcpy(ls->c.out[0], f, sizeof f);
-	ls->c.out_len[0] = sizeof f;
-	ls->c.nout = 1;
-	lac_flush_ppp(&s->lac[3], ls);
+	struct l2tp_lac_sess *ls = &s->lac[3].s[2];
+	l2tp_lac_ppp_send(ls, f, sizeof f);
 	deliver(s);
 	ck_assert_uint_eq(s->ip_events, 1);
 
@@ -331,7 +353,7 @@ START_TEST(many_sessions_lossy)
 	s->reorder = 20;
 	for (int i = 0; i < NT / 2; i++)
 		for (int k = 0; k < NS; k++)
-			lac_cdn(&s->lac[i], &s->lac[i].s[k], s->now);
+			l2tp_lac_cdn(&s->lac[i], &s->lac[i].s[k], s->now);
 	for (int i = NT / 2; i < NT; i++)
 		for (int k = 0; k < NS; k++)
 			ck_assert_int_eq(
@@ -351,7 +373,7 @@ START_TEST(many_sessions_lossy)
 			ck_assert(s->lac[i].s[k].cdn_rcvd);
 	ck_assert_uint_eq(auth_pool_in_use(s->pool), 0);
 	for (int i = 0; i < NT; i++)
-		lac_stopccn(&s->lac[i], s->now);
+		l2tp_lac_stopccn(&s->lac[i], s->now);
 	for (int r = 0; r < 500; r++) {
 		l2tp_get_stats(s->lns, &st);
 		if (!st.tunnels)
@@ -375,10 +397,10 @@ START_TEST(tunnel_auth)
 	s->conf.secret_len = sizeof secret - 1;
 	s->conf.require_tunnel_auth = true;
 	sim_start(s);
-	lac_start_auth(&s->lac[0], 1, 7, s->now, secret, sizeof secret - 1);
+	l2tp_lac_start_auth(&s->lac[0], 1, 7, s->now, secret, sizeof secret - 1);
 	/* a second LAC with the wrong secret, and a third with none */
-	lac_start_auth(&s->lac[1], 1, 8, s->now, (const uint8_t *)"wrong", 5);
-	lac_start(&s->lac[2], 1, 9, s->now);
+	l2tp_lac_start_auth(&s->lac[1], 1, 8, s->now, (const uint8_t *)"wrong", 5);
+	l2tp_lac_start(&s->lac[2], 1, 9, s->now);
 	s->nlac = 3;
 	for (int r = 0; r < 20; r++)
 		step(s);
@@ -389,10 +411,10 @@ START_TEST(tunnel_auth)
 	ck_assert_uint_eq(s->lac[1].stop_result, L2TP_STOP_NOT_AUTH);
 	ck_assert(s->lac[2].stopccn_rcvd);
 	ck_assert_uint_eq(s->lac[2].stop_result, L2TP_STOP_NOT_AUTH);
-	lac_add_session(&s->lac[0], 1, "user0", "pw", s->now);
-	for (int r = 0; r < 50 && !pppc_up(&s->lac[0].s[0].c); r++)
+	l2tp_lac_add_session(&s->lac[0], 1, "user0", "pw", s->now);
+	for (int r = 0; r < 50 && !ppp_cli_up(&s->lac[0].s[0].c); r++)
 		step(s);
-	ck_assert(pppc_up(&s->lac[0].s[0].c));
+	ck_assert(ppp_cli_up(&s->lac[0].s[0].c));
 	sim_free(s);
 
 	/* again with our Assigned Tunnel/Session IDs hidden (§4.3): the LAC decodes them */
@@ -401,16 +423,16 @@ START_TEST(tunnel_auth)
 	s->conf.secret_len = sizeof secret - 1;
 	s->conf.hide_avps = true;
 	sim_start(s);
-	lac_start_auth(&s->lac[0], 1, 7, s->now, secret, sizeof secret - 1);
+	l2tp_lac_start_auth(&s->lac[0], 1, 7, s->now, secret, sizeof secret - 1);
 	s->nlac = 1;
 	for (int r = 0; r < 5; r++)
 		step(s);
 	ck_assert(s->lac[0].auth_ok);
 	ck_assert_ptr_nonnull(s->lns->by_tid[s->lac[0].lns_tid]);
-	lac_add_session(&s->lac[0], 1, "user0", "pw", s->now);
-	for (int r = 0; r < 50 && !pppc_up(&s->lac[0].s[0].c); r++)
+	l2tp_lac_add_session(&s->lac[0], 1, "user0", "pw", s->now);
+	for (int r = 0; r < 50 && !ppp_cli_up(&s->lac[0].s[0].c); r++)
 		step(s);
-	ck_assert(pppc_up(&s->lac[0].s[0].c));
+	ck_assert(ppp_cli_up(&s->lac[0].s[0].c));
 	sim_free(s);
 }
 END_TEST
@@ -455,8 +477,9 @@ START_TEST(protocol_errors)
 	uint8_t b[256];
 	struct rp_wr w;
 	/* an SCCRQ with an unknown mandatory AVP: StopCCN, result 2 / error 8 (§4.1) */
-	struct lac_tun *t = &s->lac[0];
+	struct l2tp_lac *t = &s->lac[0];
 	memset(t, 0, sizeof *t);
+	lac_wire(s, 0);
 	t->link.sa = 1;
 	rp_addr_v4(&t->link.peer, 0x64400001, 1701);
 	t->tid = 55;
@@ -469,7 +492,7 @@ START_TEST(protocol_errors)
 	l2tp_avp_put(&w, L2TP_AVP_HOST_NAME, true, "x", 1);
 	l2tp_avp_u16(&w, L2TP_AVP_ASSIGNED_TID, true, 55);
 	l2tp_avp_put(&w, 250, true, "?", 1);
-	lac_ctl_send(t, &w, s->now);
+	ck_assert_int_eq(l2tp_lac_ctl_send(t, &w, s->now), 0);
 	deliver(s);
 	ck_assert(t->stopccn_rcvd);
 	ck_assert_uint_eq(t->stop_result, L2TP_STOP_GENERAL);
@@ -478,6 +501,7 @@ START_TEST(protocol_errors)
 
 	/* protocol version 2.0: StopCCN result 5 */
 	memset(t, 0, sizeof *t);
+	lac_wire(s, 0);
 	t->link.sa = 2;
 	rp_addr_v4(&t->link.peer, 0x64400001, 1701);
 	t->tid = 56;
@@ -488,7 +512,7 @@ START_TEST(protocol_errors)
 	l2tp_avp_u32(&w, L2TP_AVP_FRAMING_CAP, true, 1);
 	l2tp_avp_put(&w, L2TP_AVP_HOST_NAME, true, "x", 1);
 	l2tp_avp_u16(&w, L2TP_AVP_ASSIGNED_TID, true, 56);
-	lac_ctl_send(t, &w, s->now);
+	ck_assert_int_eq(l2tp_lac_ctl_send(t, &w, s->now), 0);
 	deliver(s);
 	ck_assert(t->stopccn_rcvd);
 	ck_assert_uint_eq(t->stop_result, L2TP_STOP_BAD_VERSION);
@@ -522,7 +546,7 @@ START_TEST(protocol_errors)
 
 	/* a good tunnel; then the same tunnel ID from another SA is refused (no cross-SA
 	 * injection), and an ICRQ with an unknown mandatory AVP gets a CDN */
-	lac_start(&s->lac[1], 3, 57, s->now);
+	l2tp_lac_start(&s->lac[1], 3, 57, s->now);
 	s->nlac = 2;
 	for (int r = 0; r < 5; r++)
 		step(s);
@@ -541,14 +565,15 @@ START_TEST(protocol_errors)
 	drain_lns(s);
 
 	t = &s->lac[1];
-	lac_begin(t, &w, b, sizeof b, 0, L2TP_ICRQ);
+	l2tp_lac_begin(t, &w, b, sizeof b, 0, L2TP_ICRQ);
 	l2tp_avp_u16(&w, L2TP_AVP_ASSIGNED_SID, true, 77);
 	l2tp_avp_u32(&w, L2TP_AVP_CALL_SERIAL, true, 1);
 	l2tp_avp_put(&w, 251, true, "?", 1);
-	struct lac_sess *ls = &t->s[t->nsess++];
+	struct l2tp_lac_sess *ls = &t->s[t->nsess++];
 	memset(ls, 0, sizeof *ls);
+	ls->tun = t;
 	ls->sid = 77;
-	lac_ctl_send(t, &w, s->now);
+	ck_assert_int_eq(l2tp_lac_ctl_send(t, &w, s->now), 0);
 	deliver(s);
 	ck_assert(ls->cdn_rcvd);
 	ck_assert(!t->stopccn_rcvd); /* the tunnel stays */
@@ -738,17 +763,17 @@ START_TEST(login_rights_and_escaping)
 	ck_assert_int_eq(auth_group_member_add(s->db, "contractors", "user1"), 0);
 	ck_assert_int_eq(auth_right_add(s->db, AUTH_RIGHT_DENY, NULL, "contractors"), 1);
 	sim_start(s);
-	lac_start(&s->lac[0], 1, 7, s->now);
+	l2tp_lac_start(&s->lac[0], 1, 7, s->now);
 	s->nlac = 1;
 	for (int r = 0; r < 20 && !s->lac[0].sccrp; r++)
 		step(s);
-	lac_add_session(&s->lac[0], 1, "user1", "pw", s->now);
-	lac_add_session(&s->lac[0], 2, "evil\nwarn ike: forged \"x", "pw", s->now);
-	lac_add_session(&s->lac[0], 3, "user0", "pw", s->now);
-	for (int r = 0; r < 100 && !(pppc_up(&s->lac[0].s[2].c) && s->downs == 2); r++)
+	l2tp_lac_add_session(&s->lac[0], 1, "user1", "pw", s->now);
+	l2tp_lac_add_session(&s->lac[0], 2, "evil\nwarn ike: forged \"x", "pw", s->now);
+	l2tp_lac_add_session(&s->lac[0], 3, "user0", "pw", s->now);
+	for (int r = 0; r < 100 && !(ppp_cli_up(&s->lac[0].s[2].c) && s->downs == 2); r++)
 		step(s);
-	ck_assert(pppc_up(&s->lac[0].s[2].c));
-	ck_assert(!pppc_up(&s->lac[0].s[0].c));
+	ck_assert(ppp_cli_up(&s->lac[0].s[2].c));
+	ck_assert(!ppp_cli_up(&s->lac[0].s[0].c));
 	ck_assert(s->lac[0].s[0].c.auth_failed);
 	ck_assert_uint_eq(s->ups, 1);
 	ck_assert_msg(strstr(lc.all, ": authentication of \"user1\": network access denied by right #1 (deny "

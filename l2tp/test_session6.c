@@ -3,7 +3,7 @@
  * what a session sends is passed on only from its /64 or its link-local address (no spoofing of
  * another session's addresses). */
 #include "check_main.h"
-#include "test_lac.h"
+#include "l2tp_lac.h"
 #include "auth.h"
 #include "ppp.h"
 
@@ -11,7 +11,11 @@
 
 static struct {
 	struct l2tp *lns;
-	struct lac_tun lac;
+	struct l2tp_lac lac;
+	/* what the LAC sent, delivered to the LNS by pump */
+	uint8_t out[64][1700];
+	size_t out_len[64];
+	int nout;
 	uint64_t now;
 	/* the LNS's IPV6CP Configure-Request per LAC session, and IPv6 frames it sent */
 	uint8_t req[2][64];
@@ -29,6 +33,15 @@ static void deliver6(void *ctx, const struct l2tp_ip6_from *f, const uint8_t *p,
 	(void)n;
 	T.delivered++;
 	T.last = *f;
+}
+
+static void lac_sink(void *ctx, const uint8_t *p, size_t n)
+{
+	(void)ctx;
+	ck_assert_int_lt(T.nout, 64);
+	ck_assert_uint_le(n, sizeof T.out[0]);
+	memcpy(T.out[T.nout], p, n);
+	T.out_len[T.nout++] = n;
 }
 
 static void pump(void)
@@ -49,15 +62,16 @@ static void pump(void)
 				} else if (k >= 0 && k < 2 && rp_get_u16(f + 2) == PPP_IPV6)
 					T.v6_out[k]++;
 				else
-					lac_input(&T.lac, e->pkt, e->len, T.now);
+					l2tp_lac_input(&T.lac, e->pkt, e->len, T.now);
 				moved = true;
 			}
 			rp_ev_free(ev);
 		}
-		for (int i = 0; i < T.lac.nout; i++)
-			l2tp_input(T.lns, &T.lac.link, T.lac.out[i], T.lac.out_len[i], T.now);
-		moved |= T.lac.nout > 0;
-		T.lac.nout = 0;
+		int nout = T.nout;
+		T.nout = 0;
+		for (int i = 0; i < nout; i++)
+			l2tp_input(T.lns, &T.lac.link, T.out[i], T.out_len[i], T.now);
+		moved |= nout > 0;
 		if (!moved)
 			return;
 	}
@@ -113,18 +127,19 @@ START_TEST(prefix_per_session_and_no_spoofing)
 	memset(&T, 0, sizeof T);
 	T.now = 1000000;
 	T.lns = l2tp_new(&c, &rng, T.now);
-	lac_start(&T.lac, 1, 100, T.now);
+	T.lac.send = lac_sink;
+	l2tp_lac_start(&T.lac, 1, 100, T.now);
 	pump();
 	ck_assert(T.lac.sccrp);
-	lac_add_session(&T.lac, 1, "user0", "pw", T.now);
-	lac_add_session(&T.lac, 2, "user1", "pw", T.now);
-	for (int r = 0; r < 40 && !(pppc_up(&T.lac.s[0].c) && pppc_up(&T.lac.s[1].c)); r++) {
+	l2tp_lac_add_session(&T.lac, 1, "user0", "pw", T.now);
+	l2tp_lac_add_session(&T.lac, 2, "user1", "pw", T.now);
+	for (int r = 0; r < 40 && !(ppp_cli_up(&T.lac.s[0].c) && ppp_cli_up(&T.lac.s[1].c)); r++) {
 		T.now += 500;
 		l2tp_tick(T.lns, T.now);
-		lac_tick(&T.lac, T.now);
+		l2tp_lac_tick(&T.lac, T.now);
 		pump();
 	}
-	ck_assert(pppc_up(&T.lac.s[0].c) && pppc_up(&T.lac.s[1].c));
+	ck_assert(ppp_cli_up(&T.lac.s[0].c) && ppp_cli_up(&T.lac.s[1].c));
 	/* IPV6CP both ways: the peers' identifiers ::a and ::b */
 	for (int k = 0; k < 2; k++) {
 		ck_assert_uint_gt(T.reql[k], 0);
@@ -180,10 +195,10 @@ START_TEST(prefix_per_session_and_no_spoofing)
 	for (int r = 0; r < 10; r++) {
 		T.now += 3000;
 		l2tp_tick(T.lns, T.now);
-		lac_tick(&T.lac, T.now);
+		l2tp_lac_tick(&T.lac, T.now);
 		pump();
 	}
-	ck_assert(!pppc_up(&T.lac.s[0].c) || T.lac.s[0].cdn_rcvd);
+	ck_assert(!ppp_cli_up(&T.lac.s[0].c) || T.lac.s[0].cdn_rcvd);
 	rp_addr_parse(&p6, "2001:db8:77:1::a");
 	memcpy(pkt + 24, p6.ip, 16);
 	ck_assert_int_eq(l2tp_output_ip6(T.lns, pkt, sizeof pkt, T.now), -1);

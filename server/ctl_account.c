@@ -17,7 +17,8 @@
 static int usage(void)
 {
 	fprintf(stderr,
-	        "usage: rampartctl account [-d STATE_DIR] add NAME PASSWORD|- [group=G] [ip=A.B.C.D] "
+	        "usage: rampartctl account [-d STATE_DIR] add-many PATTERN(%%d) FIRST COUNT PASSWORD|-\n"
+	        "       rampartctl account [-d STATE_DIR] add NAME PASSWORD|- [group=G] [ip=A.B.C.D] "
 	        "[cleartext]\n"
 	        "       rampartctl account [-d STATE_DIR] set NAME [ip=A.B.C.D|ip=] [group=G|group=] "
 	        "[password=PASSWORD|-]\n"
@@ -225,6 +226,31 @@ static struct auth_db *open_store(int *argc, char ***argv, int (*usage_fn)(void)
 	return db;
 }
 
+/* add-many PATTERN FIRST COUNT PASSWORD|-: PATTERN with one %d, e.g. load%d (test accounts for
+ * rampart-load; one process instead of COUNT). */
+static int add_many(struct auth_db *db, char **argv, char *pw, size_t pwcap)
+{
+	const char *pat = argv[1], *pc = strchr(pat, '%');
+	char *e1, *e2;
+	long first = strtol(argv[2], &e1, 10), count = strtol(argv[3], &e2, 10);
+	if (!pc || strncmp(pc, "%d", 2) || strchr(pc + 2, '%') || *e1 || *e2 || first < 0 || count < 1 ||
+	    first + count > 100000000)
+		return usage();
+	const char *p = password_arg(argv[4], pw, pwcap);
+	if (!p)
+		return usage();
+	struct auth_account_opts o = {0};
+	for (long i = first; i < first + count; i++) {
+		char name[128];
+		if (snprintf(name, sizeof name, pat, (int)i) >= (int)sizeof name)
+			return usage();
+		int r = auth_account_add(db, name, p, &o);
+		if (r)
+			return result(r, "add", name);
+	}
+	return 0;
+}
+
 int ctl_account(int argc, char **argv)
 {
 	int rc = 2;
@@ -259,6 +285,8 @@ int ctl_account(int argc, char **argv)
 			rc = check_static_ip(db, argv[1], o.static_ip);
 		if (rc == 0)
 			rc = p ? result(auth_account_add(db, argv[1], p, &o), "add", argv[1]) : usage();
+	} else if (strcmp(cmd, "add-many") == 0 && argc == 5) {
+		rc = add_many(db, argv, pw, sizeof pw);
 	} else if (strcmp(cmd, "del") == 0 && argc == 2) {
 		rc = result(auth_account_del(db, argv[1]), "del", argv[1]);
 	} else if (strcmp(cmd, "passwd") == 0 && argc == 3) {

@@ -39,6 +39,7 @@ static const char usage_text[] =
     "\n"
     "commands on the account store (SQLite in STATE_DIR, default $RAMPART_STATE, else /var/lib/rampart):\n"
     "  account [-d STATE_DIR] add NAME PASSWORD|- [group=G] [ip=A.B.C.D] [cleartext]\n"
+    "  account [-d STATE_DIR] add-many PATTERN(%d) FIRST COUNT PASSWORD|-   (PATTERN e.g. load%d)\n"
     "  account [-d STATE_DIR] del NAME | list | passwd NAME PASSWORD|- | enable NAME | disable NAME\n"
     "  group [-d STATE_DIR] add NAME | del NAME | list | member add|del GROUP ACCOUNT\n"
     "  certmap [-d STATE_DIR] add fingerprint=SHA256HEX account=NAME\n"

@@ -6,20 +6,21 @@
  * what L2TP, PPP and the glue cost), and every allocation on the timed path counted. The
  * session is brought up by the test LAC (SCCRQ ... IPCP) exactly as in the l2tp tests. */
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <time.h>
 
-#define ck_assert(x)                                                                               \
-	do {                                                                                       \
-		if (!(x))                                                                          \
-			abort();                                                                   \
+#define ck_assert(x)                                                                                         \
+	do {                                                                                                 \
+		if (!(x))                                                                                    \
+			abort();                                                                             \
 	} while (0)
 #define ck_assert_int_le(a, b) ck_assert((a) <= (b))
 #define ck_assert_int_eq(a, b) ck_assert((a) == (b))
 #define ck_assert_uint_eq(a, b) ck_assert((a) == (b))
 #define ck_assert_ptr_nonnull(p) ck_assert((p) != NULL)
 
-#include "test_lac.h"
+#include "l2tp_lac.h"
 
 #include "auth.h"
 #include "bench_alloc.h"
@@ -45,11 +46,23 @@ struct path {
 	struct esp_sad *srv, *cli; /* rampart's SAD and the client's mirror of it */
 	uint32_t in_id, out_id, cli_out;
 	struct l2tp *l2tp;
-	struct lac_tun lac;
+	struct l2tp_lac lac;
+	uint8_t lac_out[16][700]; /* what the LAC sent while the session came up */
+	size_t lac_out_len[16];
+	int lac_nout;
 	unsigned delivered, sent;
 	bool setup; /* while the session comes up, PPP frames go to the test LAC unencrypted */
 	uint8_t tx[SLOT + HEAD];
 };
+
+static void lac_sink(void *ctx, const uint8_t *p, size_t n)
+{
+	struct path *P = ctx;
+	if (P->lac_nout < 16 && n <= sizeof P->lac_out[0]) {
+		memcpy(P->lac_out[P->lac_nout], p, n);
+		P->lac_out_len[P->lac_nout++] = n;
+	}
+}
 
 static void ip_deliver(void *ctx, const struct l2tp_link *link, const uint8_t *p, size_t n)
 {
@@ -66,7 +79,7 @@ static void data_send(void *ctx, const struct l2tp_link *link, const uint8_t *p,
 	struct rp_buf b;
 	struct esp_tx tx;
 	if (P->setup) {
-		lac_input(&P->lac, p, n, 1000);
+		l2tp_lac_input(&P->lac, p, n, 1000);
 		return;
 	}
 	rp_buf_view(&b, P->tx, sizeof P->tx, HEAD, 0);
@@ -103,8 +116,14 @@ static void run(enum esp_encr encr, enum esp_auth auth, unsigned n, struct run_r
 	struct esp_sad *base = esp_sad_new(NULL, &rng, NULL);
 
 	/* rampart's pair (in 0x1000, out 0x2000); the client's mirror; the baseline SAD's copy */
-	struct esp_sa_params out = {.dir = ESP_DIR_OUT, .spi = 0x2000, .encr = encr, .encr_keybits = 128, .auth = auth,
-				    .inner_local_port = 1701, .encap = ESP_ENCAP_UDP, .replay_window = 4096};
+	struct esp_sa_params out = {.dir = ESP_DIR_OUT,
+	                            .spi = 0x2000,
+	                            .encr = encr,
+	                            .encr_keybits = 128,
+	                            .auth = auth,
+	                            .inner_local_port = 1701,
+	                            .encap = ESP_ENCAP_UDP,
+	                            .replay_window = 4096};
 	out.enc_key_len = encr == ESP_ENCR_AES_GCM_16 ? 20 : 16;
 	out.auth_key_len = auth ? 20 : 0;
 	rp_rng_fill(&rng, out.enc_key, out.enc_key_len);
@@ -133,31 +152,44 @@ static void run(enum esp_encr encr, enum esp_auth auth, unsigned n, struct run_r
 	struct ppp_conf pc;
 	ppp_conf_defaults(&pc);
 	pc.local_ip = 0xc6120a01;
-	struct l2tp_conf c = {.ppp = &pc, .db = db, .pool = pool, .log = &log, .data_send = data_send,
-			      .ip_deliver = ip_deliver, .data_ctx = &P};
+	struct l2tp_conf c = {.ppp = &pc,
+	                      .db = db,
+	                      .pool = pool,
+	                      .log = &log,
+	                      .data_send = data_send,
+	                      .ip_deliver = ip_deliver,
+	                      .data_ctx = &P};
 	P.l2tp = l2tp_new(&c, &seeded, 1000);
 	uint64_t sa = (uint64_t)P.in_id << 32 | P.out_id;
-	lac_start(&P.lac, sa, 1, 1000);
+	P.lac.send = lac_sink;
+	P.lac.ctx = &P;
+	l2tp_lac_start(&P.lac, sa, 1, 1000);
 	P.setup = true;
 	for (int phase = 0; phase < 2; phase++) {
 		if (phase == 1)
-			lac_add_session(&P.lac, 1, "bench", "pw", 1000);
+			l2tp_lac_add_session(&P.lac, 1, "bench", "pw", 1000);
 		for (int round = 0; round < 50; round++) {
-			for (int k = 0; k < P.lac.nout; k++)
-				l2tp_input(P.l2tp, &P.lac.link, P.lac.out[k], P.lac.out_len[k], 1000);
-			P.lac.nout = 0;
+			/* copied out first: the LNS answers into the LAC synchronously (data_send) */
+			static uint8_t batch[16][700];
+			size_t blen[16];
+			int nout = P.lac_nout;
+			memcpy(batch, P.lac_out, sizeof batch);
+			memcpy(blen, P.lac_out_len, sizeof blen);
+			P.lac_nout = 0;
+			for (int k = 0; k < nout; k++)
+				l2tp_input(P.l2tp, &P.lac.link, batch[k], blen[k], 1000);
 			struct rp_ev *ev;
 			while ((ev = l2tp_next_event(P.l2tp))) {
 				if (ev->type == L2TP_EV_SEND) {
 					struct l2tp_ev_send *e = (struct l2tp_ev_send *)ev->data;
-					lac_input(&P.lac, e->pkt, e->len, 1000);
+					l2tp_lac_input(&P.lac, e->pkt, e->len, 1000);
 				}
 				rp_ev_free(ev);
 			}
 		}
 	}
 	P.setup = false;
-	struct lac_sess *s = &P.lac.s[0];
+	struct l2tp_lac_sess *s = &P.lac.s[0];
 
 	/* n client packets (L2TP data, PPP, 1400-byte IPv4), each sealed by the client's SAD */
 	uint8_t *pkts = malloc((size_t)n * SLOT), *work = malloc(SLOT + HEAD);
@@ -197,7 +229,8 @@ static void run(enum esp_encr encr, enum esp_auth auth, unsigned n, struct run_r
 			memcpy(work, pkts + (size_t)i * SLOT, lens[i]);
 			rp_buf_view(&b, work, SLOT + HEAD, 0, lens[i]);
 			if (esp_decap(P.srv, &b, &src, 0, &rx) == 0) {
-				/* the daemon builds the link from rx (SPI, owner, inner source) as the LAC's is */
+				/* the daemon builds the link from rx (SPI, owner, inner source) as the LAC's
+				 * is */
 				struct l2tp_link link = P.lac.link;
 				link.sa = (uint64_t)rx.sa_id << 32 | (uint32_t)rx.owner;
 				l2tp_input(P.l2tp, &link, rx.payload, rx.payload_len, 0);
@@ -210,8 +243,9 @@ static void run(enum esp_encr encr, enum esp_auth auth, unsigned n, struct run_r
 		t[1] = cpu_s() - t[1];
 		r->allocs += bench_alloc_stop();
 		if (P.delivered != n || P.sent != n) {
-			fprintf(stderr, "path: %u of %u delivered to the TUN, %u of %u sent (client %08x up %d)\n",
-				P.delivered, n, P.sent, n, s->c.ip, pppc_up(&s->c));
+			fprintf(stderr,
+			        "path: %u of %u delivered to the TUN, %u of %u sent (client %08x up %d)\n",
+			        P.delivered, n, P.sent, n, s->c.ip, ppp_cli_up(&s->c));
 			r->err = 1;
 		}
 		/* baseline: ESP alone, same packets in, same sizes out */
@@ -259,12 +293,14 @@ int bench_path(int argc, char **argv)
 		n = 50000;
 	bool counted = bench_alloc_available();
 	printf("path: 1400-byte IPv4 through ESP(UDP) + L2TP + PPP both ways, one core (thread CPU time), "
-	       "best of %d x %u packets; baseline ESP alone on the same packets\n", REPS, n);
+	       "best of %d x %u packets; baseline ESP alone on the same packets\n",
+	       REPS, n);
 	static const struct {
 		const char *name;
 		enum esp_encr e;
 		enum esp_auth a;
-	} cfgs[] = {{"gcm128", ESP_ENCR_AES_GCM_16, ESP_AUTH_NONE}, {"cbc128sha1", ESP_ENCR_AES_CBC, ESP_AUTH_HMAC_SHA1}};
+	} cfgs[] = {{"gcm128", ESP_ENCR_AES_GCM_16, ESP_AUTH_NONE},
+	            {"cbc128sha1", ESP_ENCR_AES_CBC, ESP_AUTH_HMAC_SHA1}};
 	double rx[2], rxr[2], tx[2], txr[2];
 	int rc = 0;
 	for (int i = 0; i < 2; i++) {
@@ -274,14 +310,16 @@ int bench_path(int argc, char **argv)
 		tx[i] = r.tx_pps * IPLEN * 8 / 1e9;
 		rxr[i] = r.rx_pps / r.base_rx_pps;
 		txr[i] = r.tx_pps / r.base_tx_pps;
-		printf("path %-10s rx %8.0f pkt/s %6.3f Gbit/s (ESP alone %8.0f, ratio %.3f) | tx %8.0f pkt/s %6.3f "
+		printf("path %-10s rx %8.0f pkt/s %6.3f Gbit/s (ESP alone %8.0f, ratio %.3f) | tx %8.0f "
+		       "pkt/s %6.3f "
 		       "Gbit/s (ESP alone %8.0f, ratio %.3f) | allocations %lu in %lu packets (%s)%s\n",
-		       cfgs[i].name, r.rx_pps, rx[i], r.base_rx_pps, rxr[i], r.tx_pps, tx[i], r.base_tx_pps, txr[i],
-		       r.allocs, r.pkts, counted ? "counted" : "not counted", r.err ? "  ERROR" : "");
+		       cfgs[i].name, r.rx_pps, rx[i], r.base_rx_pps, rxr[i], r.tx_pps, tx[i], r.base_tx_pps,
+		       txr[i], r.allocs, r.pkts, counted ? "counted" : "not counted", r.err ? "  ERROR" : "");
 		if (r.err || (counted && r.allocs))
 			rc = 1;
 	}
-	printf("path-bench gcm128_rx=%.3f gcm128_rx_ratio=%.3f gcm128_tx=%.3f gcm128_tx_ratio=%.3f cbc128sha1_rx=%.3f "
+	printf("path-bench gcm128_rx=%.3f gcm128_rx_ratio=%.3f gcm128_tx=%.3f gcm128_tx_ratio=%.3f "
+	       "cbc128sha1_rx=%.3f "
 	       "cbc128sha1_rx_ratio=%.3f cbc128sha1_tx=%.3f cbc128sha1_tx_ratio=%.3f\n",
 	       rx[0], rxr[0], tx[0], txr[0], rx[1], rxr[1], tx[1], txr[1]);
 	return rc;

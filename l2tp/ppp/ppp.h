@@ -7,6 +7,8 @@
  *   ipcp.c     IPCP (RFC 1332) with the pool address, DNS/NBNS (RFC 1877)
  *   ipv6cp.c   IPV6CP (RFC 5072) Interface-Identifiers, when the owner enables IPv6
  *   ppp.c      frame dispatch, phases, Protocol-Reject, timers, keepalive
+ *   ppp_cli.c  the client role (ppp_cli.h): LCP, MS-CHAPv2/CHAP-MD5/PAP, IPCP, echo replies, for
+ *              rampart-load and the tests; independent of fsm.c
  *
  * PPP never includes l2tp headers: its owner gives it a "send down" sink, a "closed" callback and
  * the authentication hook (struct ppp_cb). Callbacks run synchronously inside ppp_* calls and must

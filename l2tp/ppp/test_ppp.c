@@ -1,6 +1,6 @@
-/* PPP server against the test client (test_pppc.h) with auth/ doing the verification, as the LNS
+/* PPP server against the PPP client (ppp_cli.h) with auth/ doing the verification, as the LNS
  * wires it; recorded pppd frames; keepalive, loopback, Protocol-Reject, timeouts. */
-#include "../test_pppc.h"
+#include "ppp_cli.h"
 #include "../test_util.h"
 #include "auth.h"
 #include "check_main.h"
@@ -10,7 +10,7 @@
 
 struct h {
 	struct ppp *ppp;
-	struct pppc c;
+	struct ppp_cli c;
 	struct auth_db *db;
 	struct auth_pool *pool;
 	struct rp_rng rng;
@@ -20,6 +20,10 @@ struct h {
 	uint8_t q[32][1600];
 	size_t ql[32];
 	int nq;
+	/* client frames not yet delivered */
+	uint8_t cq[16][600];
+	size_t cql[16];
+	int ncq;
 	bool closed, up;
 	int reason;
 	char text[128], account[64];
@@ -36,6 +40,15 @@ static void h_send(void *ctx, const uint8_t *f, size_t n)
 	ck_assert_int_lt(h->nq, 32);
 	memcpy(h->q[h->nq], f, n);
 	h->ql[h->nq++] = n;
+}
+
+static void c_send(void *ctx, const uint8_t *f, size_t n)
+{
+	struct h *h = ctx;
+	ck_assert_int_lt(h->ncq, 16);
+	ck_assert_uint_le(n, sizeof h->cq[0]);
+	memcpy(h->cq[h->ncq], f, n);
+	h->cql[h->ncq++] = n;
 }
 
 static void h_closed(void *ctx, int reason, const char *text)
@@ -111,6 +124,8 @@ static bool conf_ipv6; /* h_init enables IPV6CP */
 static void h_init(struct h *h, unsigned methods)
 {
 	memset(h, 0, sizeof *h);
+	h->c.send = c_send;
+	h->c.ctx = h;
 	rp_rng_seeded(&h->rng, 42);
 	rp_log_init(&h->log, 0, NULL, NULL);
 	h->db = auth_db_open_file(":memory:", NULL, 0);
@@ -155,13 +170,13 @@ static void h_run(struct h *h)
 			memmove(h->q, h->q + 1, sizeof h->q[0] * (size_t)(h->nq - 1));
 			memmove(h->ql, h->ql + 1, sizeof h->ql[0] * (size_t)(h->nq - 1));
 			h->nq--;
-			pppc_input(&h->c, f, n);
+			ppp_cli_input(&h->c, f, n);
 			moved = true;
 		}
-		int k = h->c.nout;
-		h->c.nout = 0;
+		int k = h->ncq;
+		h->ncq = 0;
 		for (int i = 0; i < k; i++) {
-			ppp_input(h->ppp, h->c.out[i], h->c.out_len[i], h->now);
+			ppp_input(h->ppp, h->cq[i], h->cql[i], h->now);
 			moved = true;
 		}
 		if (!moved)
@@ -173,10 +188,10 @@ START_TEST(mschapv2_up)
 {
 	struct h h;
 	h_init(&h, 0);
-	pppc_start(&h.c, "alice", "s3cret", 0x11223344);
+	ppp_cli_start(&h.c, "alice", "s3cret", 0x11223344);
 	ppp_start(h.ppp, h.now);
 	h_run(&h);
-	ck_assert(pppc_up(&h.c));
+	ck_assert(ppp_cli_up(&h.c));
 	ck_assert(h.up);
 	ck_assert(ppp_is_up(h.ppp));
 	ck_assert_str_eq(h.account, "alice");
@@ -242,14 +257,14 @@ START_TEST(first_request_lost)
 	ck_assert_int_eq(h.nq, 1);
 	h.nq = 0; /* lost */
 	h.now += 200;
-	pppc_start(&h.c, "alice", "s3cret", 0x2468);
+	ppp_cli_start(&h.c, "alice", "s3cret", 0x2468);
 	h_run(&h);
 	ck_assert(!h.up);
 	ck_assert_uint_eq(ppp_next_deadline(h.ppp), h.now + 1000);
 	h.now = ppp_next_deadline(h.ppp);
 	ppp_tick(h.ppp, h.now);
 	h_run(&h);
-	ck_assert(pppc_up(&h.c));
+	ck_assert(ppp_cli_up(&h.c));
 	ck_assert(h.up);
 	ck_assert_uint_eq(h.now, 1000 + 200 + 1000); /* not the 3 s restart timer */
 	h_free(&h);
@@ -260,7 +275,7 @@ START_TEST(mschapv2_retry)
 {
 	struct h h;
 	h_init(&h, 0);
-	pppc_start(&h.c, "alice", "wrong", 0x55667788);
+	ppp_cli_start(&h.c, "alice", "wrong", 0x55667788);
 	ppp_start(h.ppp, h.now);
 	h_run(&h);
 	ck_assert(h.c.auth_failed);
@@ -283,15 +298,15 @@ START_TEST(mschapv2_retry)
 	}
 	h.c.pass = "s3cret";
 	h.c.auth_failed = false;
-	pppc_chap(&h.c, (uint8_t)(h.ppp->chal_id), chal, 17);
+	ppp_cli_chap(&h.c, (uint8_t)(h.ppp->chal_id), chal, 17);
 	h_run(&h);
-	ck_assert(pppc_up(&h.c));
+	ck_assert(ppp_cli_up(&h.c));
 	ck_assert(h.up);
 
 	/* a third wrong attempt in a fresh session ends with R=0 and the link closes */
 	h_free(&h);
 	h_init(&h, 0);
-	pppc_start(&h.c, "alice", "wrong", 0x55667788);
+	ppp_cli_start(&h.c, "alice", "wrong", 0x55667788);
 	ppp_start(h.ppp, h.now);
 	h_run(&h);
 	for (int i = 0; i < 3 && !h.closed; i++) {
@@ -301,7 +316,7 @@ START_TEST(mschapv2_retry)
 			sscanf(c + 2 * k, "%2x", &x);
 			chal[1 + k] = (uint8_t)x;
 		}
-		pppc_chap(&h.c, h.ppp->chal_id, chal, 17);
+		ppp_cli_chap(&h.c, h.ppp->chal_id, chal, 17);
 		h_run(&h);
 	}
 	ck_assert_int_eq(sscanf(h.c.fail_msg, "E=%u R=%u", &e, &r), 2);
@@ -318,25 +333,25 @@ START_TEST(pap_fallback)
 {
 	struct h h;
 	h_init(&h, 0);
-	pppc_start(&h.c, "alice", "s3cret", 0x99);
+	ppp_cli_start(&h.c, "alice", "s3cret", 0x99);
 	h.c.auth_kind = 1; /* Nak CHAP, ask for PAP */
 	ppp_start(h.ppp, h.now);
 	h_run(&h);
 	ck_assert(h.c.lcp_acked && h.c.lcp_ack_sent);
 	ck_assert_uint_eq(h.ppp->auth, PPP_AUTH_PAP);
-	pppc_pap(&h.c);
+	ppp_cli_pap(&h.c);
 	h_run(&h);
-	ck_assert(pppc_up(&h.c));
+	ck_assert(ppp_cli_up(&h.c));
 	ck_assert(h.up);
 	h_free(&h);
 
 	/* an account restricted to MS-CHAPv2 cannot use PAP */
 	h_init(&h, AUTH_M_MSCHAPV2);
-	pppc_start(&h.c, "alice", "s3cret", 0x99);
+	ppp_cli_start(&h.c, "alice", "s3cret", 0x99);
 	h.c.auth_kind = 1;
 	ppp_start(h.ppp, h.now);
 	h_run(&h);
-	pppc_pap(&h.c);
+	ppp_cli_pap(&h.c);
 	h_run(&h);
 	ck_assert(h.c.auth_failed);
 	ck_assert(h.closed);
@@ -353,19 +368,19 @@ START_TEST(chap_md5)
 	struct auth_account_opts o = {.methods = AUTH_M_CHAP_MD5, .store_cleartext = true};
 	ck_assert_int_eq(auth_account_add(h.db, "bob", "md5pass", &o), 0);
 	h.ppp->conf.auth_methods = PPP_AUTH_MSCHAPV2 | PPP_AUTH_CHAP_MD5;
-	pppc_start(&h.c, "bob", "md5pass", 0x31);
+	ppp_cli_start(&h.c, "bob", "md5pass", 0x31);
 	h.c.auth_kind = 2;
 	ppp_start(h.ppp, h.now);
 	h_run(&h);
 	ck_assert_uint_eq(h.ppp->auth, PPP_AUTH_CHAP_MD5);
-	ck_assert(pppc_up(&h.c));
+	ck_assert(ppp_cli_up(&h.c));
 	ck_assert_str_eq(h.account, "bob");
 	h_free(&h);
 
 	/* alice has only the NT hash: CHAP-MD5 fails cleanly */
 	h_init(&h, AUTH_M_DEFAULT | AUTH_M_CHAP_MD5);
 	h.ppp->conf.auth_methods = PPP_AUTH_MSCHAPV2 | PPP_AUTH_CHAP_MD5;
-	pppc_start(&h.c, "alice", "s3cret", 0x32);
+	ppp_cli_start(&h.c, "alice", "s3cret", 0x32);
 	h.c.auth_kind = 2;
 	ppp_start(h.ppp, h.now);
 	h_run(&h);
@@ -498,7 +513,7 @@ START_TEST(tcpdump_invalid_lengths)
 	ck_assert_int_lt(ppp_ctl_validate(d + off, ph->caplen - 2, true), 0);
 	struct h h;
 	h_init(&h, 0);
-	pppc_start(&h.c, "alice", "s3cret", 0x5);
+	ppp_cli_start(&h.c, "alice", "s3cret", 0x5);
 	ppp_start(h.ppp, h.now);
 	ppp_input(h.ppp, d, ph->caplen, h.now);
 	h_run(&h);
@@ -534,7 +549,7 @@ START_TEST(recorded_pppd)
 	/* bring LCP up with our own client, then feed pppd's IPV6CP request */
 	h_free(&h);
 	h_init(&h, 0);
-	pppc_start(&h.c, "alice", "s3cret", 0x1234);
+	ppp_cli_start(&h.c, "alice", "s3cret", 0x1234);
 	ppp_start(h.ppp, h.now);
 	h_run(&h);
 	ck_assert(h.up);
@@ -567,7 +582,7 @@ START_TEST(ipv6cp_pppd)
 	conf_ipv6 = true;
 	h_init(&h, 0);
 	conf_ipv6 = false;
-	pppc_start(&h.c, "alice", "s3cret", 0x1234);
+	ppp_cli_start(&h.c, "alice", "s3cret", 0x1234);
 	ppp_start(h.ppp, h.now);
 	/* deliver to the client everything but our IPV6CP request (the test client has no IPv6) */
 	h_run(&h);
@@ -640,7 +655,7 @@ START_TEST(ipv6cp_pppd)
 	conf_ipv6 = true;
 	h_init(&h, 0);
 	conf_ipv6 = false;
-	pppc_start(&h.c, "alice", "s3cret", 0x1234);
+	ppp_cli_start(&h.c, "alice", "s3cret", 0x1234);
 	ppp_start(h.ppp, h.now);
 	h_run(&h);
 	ck_assert(h.up);
@@ -709,7 +724,7 @@ START_TEST(loopback_and_timeouts)
 
 	/* peer Terminate-Request: ack, then closed after one restart period */
 	h_init(&h, 0);
-	pppc_start(&h.c, "alice", "s3cret", 0x4321);
+	ppp_cli_start(&h.c, "alice", "s3cret", 0x4321);
 	ppp_start(h.ppp, h.now);
 	h_run(&h);
 	ck_assert(h.up);
@@ -725,7 +740,7 @@ START_TEST(loopback_and_timeouts)
 
 	/* admin close: Terminate-Request, closed on the peer's Terminate-Ack */
 	h_init(&h, 0);
-	pppc_start(&h.c, "alice", "s3cret", 0x4321);
+	ppp_cli_start(&h.c, "alice", "s3cret", 0x4321);
 	ppp_start(h.ppp, h.now);
 	h_run(&h);
 	ppp_close(h.ppp, "admin", h.now);
@@ -741,7 +756,7 @@ START_TEST(malformed_frames)
 {
 	struct h h;
 	h_init(&h, 0);
-	pppc_start(&h.c, "alice", "s3cret", 0x77);
+	ppp_cli_start(&h.c, "alice", "s3cret", 0x77);
 	ppp_start(h.ppp, h.now);
 	/* bad lengths and options: silently discarded, nothing answered */
 	h.nq = 0;

@@ -1,5 +1,5 @@
 /* Test-only probe of a running rampartd over real UDP sockets (tests/server/reload.sh): the
- * in-memory IKEv1 initiator (ike/ike_testinit.c) driven over a socket, and a minimal L2TP LAC
+ * IKEv1 initiator (ike/ike_cli.c) driven over a socket, and a minimal L2TP LAC
  * that checks the LNS's SCCRP Challenge Response (RFC 2661 §4.2/§5.1.1). Not installed.
  *
  *   ikeprobe --server ADDR [--port 500] (--psk TEXT | --psk-hex HEX) [--group N] [--quick] [--pfs N]
@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ike_testinit.h"
+#include "ike_cli.h"
 #include "l2tp.h"
 
 struct opts {
@@ -137,9 +137,9 @@ static int ike_once(const struct opts *o, int nr, struct rp_rng *rng)
 	                                   {IKE_ENC_AES, 256, IKE_HASH_SHA1, 14},
 	                                   {IKE_ENC_3DES, 0, IKE_HASH_SHA1, 14},
 	                                   {IKE_ENC_3DES, 0, IKE_HASH_SHA1, 2}};
-	static const struct ike_ti_p2 p2[] = {{IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1},
+	static const struct ike_cli_p2 p2[] = {{IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1},
 	                                      {IKE_ESP_AES, 128, IKE_AUTH_HMAC_SHA1}};
-	struct ike_ti_conf tc = {
+	struct ike_cli_conf tc = {
 	    .psk = o->key, .psklen = o->keylen, .natt = IKE_NATT_RFC, .client_port = 1701};
 	if (o->group) {
 		one[0] = (struct ike_p1_alg){IKE_ENC_AES, 256, IKE_HASH_SHA1, o->group};
@@ -156,12 +156,12 @@ static int ike_once(const struct opts *o, int nr, struct rp_rng *rng)
 	tc.remote.port = o->port;
 	int fd = udp_to(o, o->port, &tc.local), fd500 = fd;
 	bool floated = false;
-	struct ike_ti *t = ike_ti_new(&tc, rng);
+	struct ike_cli *t = ike_cli_new(&tc, rng);
 	if (!t)
 		exit(2);
 	static uint8_t out[IKE_MAXBUF], in[IKE_MAXBUF], last[IKE_MAXBUF];
 	size_t lastlen = 0;
-	long len = (long)ike_ti_start(t, out, sizeof out - 4); /* room for the marker */
+	long len = (long)ike_cli_start(t, out, sizeof out - 4); /* room for the marker */
 	int rc = 1;
 	char line[256] = "";
 	while (len > 0) {
@@ -204,7 +204,7 @@ static int ike_once(const struct opts *o, int nr, struct rp_rng *rng)
 		}
 		memcpy(last, in, n);
 		lastlen = n;
-		len = ike_ti_input(t, in, n, out, sizeof out - 4);
+		len = ike_cli_input(t, in, n, out, sizeof out - 4);
 		if (len < 0) {
 			snprintf(line, sizeof line, "refused: %s%s (waiting for %s)", t->err,
 			         notify_name(t->err), waiting[step]);
@@ -222,7 +222,7 @@ static int ike_once(const struct opts *o, int nr, struct rp_rng *rng)
 		memcpy(spi, t->icky, 8);
 		memcpy(spi + 8, t->rcky, 8);
 		size_t dl =
-		    ike_ti_info(t, true, ISAKMP_PROTO_ISAKMP, spi, 16, 0, NULL, 0, out + 4, sizeof out - 4);
+		    ike_cli_info(t, true, ISAKMP_PROTO_ISAKMP, spi, 16, 0, NULL, 0, out + 4, sizeof out - 4);
 		if (dl && floated) {
 			memset(out, 0, 4);
 			(void)send(fd, out, dl + 4, 0);
@@ -233,7 +233,7 @@ static int ike_once(const struct opts *o, int nr, struct rp_rng *rng)
 		snprintf(line, sizeof line, "refused: %s", t->err[0] ? t->err : "initiator stopped");
 	}
 	printf("%d %s\n", nr, line);
-	ike_ti_free(t);
+	ike_cli_free(t);
 	if (fd != fd500)
 		close(fd500);
 	close(fd);

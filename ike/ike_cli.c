@@ -1,11 +1,11 @@
-/* Test-only IKEv1 initiator: the other half of the in-memory tests (DESIGN.md "two cores wired
- * back-to-back"). It checks what the responder sends (HASH_R, HASH(2), SA reply) rather than
- * trusting it, so a responder bug shows up as a failed handshake. */
+/* IKEv1 initiator: rampart-load's client role and the other half of the in-memory tests
+ * (DESIGN.md "two cores wired back-to-back"). It checks what the responder sends (HASH_R, HASH(2), SA reply)
+ * rather than trusting it, so a responder bug shows up as a failed handshake. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ike_testinit.h"
+#include "ike_cli.h"
 
 static void tv(struct rp_wr *w, uint16_t t, uint16_t v)
 {
@@ -20,9 +20,9 @@ static void tlv32(struct rp_wr *w, uint16_t t, uint32_t v)
 	rp_wr_u32(w, v);
 }
 
-struct ike_ti *ike_ti_new(const struct ike_ti_conf *c, struct rp_rng *rng)
+struct ike_cli *ike_cli_new(const struct ike_cli_conf *c, struct rp_rng *rng)
 {
-	struct ike_ti *t = calloc(1, sizeof *t);
+	struct ike_cli *t = calloc(1, sizeof *t);
 	if (!t)
 		return NULL;
 	t->c = *c;
@@ -32,7 +32,7 @@ struct ike_ti *ike_ti_new(const struct ike_ti_conf *c, struct rp_rng *rng)
 	return t;
 }
 
-void ike_ti_free(struct ike_ti *t)
+void ike_cli_free(struct ike_cli *t)
 {
 	if (!t)
 		return;
@@ -45,13 +45,19 @@ void ike_ti_free(struct ike_ti *t)
 	free(t);
 }
 
-static int fail(struct ike_ti *t, const char *why)
+/* Our phase-1 key pair: the shared fixed one (load generation) or this exchange's own. */
+static struct ike_dh *mydh(struct ike_cli *t)
+{
+	return t->fdh ? t->fdh : &t->dh;
+}
+
+static int fail(struct ike_cli *t, const char *why)
 {
 	snprintf(t->err, sizeof t->err, "%s", why);
 	return -1;
 }
 
-size_t ike_ti_start(struct ike_ti *t, uint8_t *out, size_t cap)
+size_t ike_cli_start(struct ike_cli *t, uint8_t *out, size_t cap)
 {
 	static const uint8_t zero[8];
 	struct isakmp_wr w;
@@ -125,7 +131,7 @@ static int read_sa_reply(const struct isakmp_pl *pl, struct isakmp_sa *sa)
 	return isakmp_sa_parse(pl->body, pl->len, sa) || sa->nprop != 1 || sa->p[0].nxf != 1 ? -1 : 0;
 }
 
-static long mm2(struct ike_ti *t, const struct isakmp_msg *m, uint8_t *out, size_t cap)
+static long mm2(struct ike_cli *t, const struct isakmp_msg *m, uint8_t *out, size_t cap)
 {
 	const struct isakmp_pl *sp = isakmp_find(m, ISAKMP_PL_SA, 0);
 	struct isakmp_sa sa;
@@ -146,13 +152,19 @@ static long mm2(struct ike_ti *t, const struct isakmp_msg *m, uint8_t *out, size
 	t->natt = ike_natt_best(v.natt_mask);
 	if (t->natt && !(t->c.natt == t->natt || (t->c.natt == IKE_NATT_RFC && t->natt == IKE_NATT_DRAFT02N)))
 		return fail(t, "MM2: NAT-T VID we did not send");
-	if (ike_dh_init(&t->dh, a->group, t->rng))
+	for (size_t i = 0; i < t->c.nfixed_dh; i++)
+		if (t->c.fixed_dh[i]->group == a->group)
+			t->fdh = t->c.fixed_dh[i];
+	if (t->c.fixed_dh && !t->fdh)
+		return fail(t, "MM2: no fixed DH key pair of the chosen group");
+	if (!t->c.fixed_dh && ike_dh_init(&t->dh, a->group, t->rng))
 		return fail(t, "MM2: DH");
+	struct ike_dh *dh = mydh(t);
 	rp_rng_fill(t->rng, t->ni, sizeof t->ni);
 	struct isakmp_wr w;
 	isakmp_wr_init(&w, out, cap);
 	isakmp_wr_hdr(&w, t->icky, t->rcky, ISAKMP_EX_IDPROT, 0, 0);
-	isakmp_wr_pl(&w, ISAKMP_PL_KE, t->dh.pub, t->dh.publen);
+	isakmp_wr_pl(&w, ISAKMP_PL_KE, dh->pub, dh->publen);
 	isakmp_wr_pl(&w, ISAKMP_PL_NONCE, t->ni, sizeof t->ni);
 	if (t->natt) {
 		uint8_t h[IKE_MAXHASH];
@@ -171,7 +183,7 @@ static long mm2(struct ike_ti *t, const struct isakmp_msg *m, uint8_t *out, size
 	return (long)isakmp_wr_finish(&w);
 }
 
-static void my_id(struct ike_ti *t, uint8_t *b, size_t *n)
+static void my_id(struct ike_cli *t, uint8_t *b, size_t *n)
 {
 	bool v6 = t->c.local.family == 6;
 	b[0] = t->c.id_type ? t->c.id_type : v6 ? ISAKMP_ID_IPV6 : ISAKMP_ID_IPV4;
@@ -192,7 +204,7 @@ static void my_id(struct ike_ti *t, uint8_t *b, size_t *n)
 	}
 }
 
-static long mm4(struct ike_ti *t, const struct isakmp_msg *m, uint8_t *out, size_t cap)
+static long mm4(struct ike_cli *t, const struct isakmp_msg *m, uint8_t *out, size_t cap)
 {
 	const struct isakmp_pl *ke = isakmp_find(m, ISAKMP_PL_KE, 0),
 	                       *no = isakmp_find(m, ISAKMP_PL_NONCE, 0);
@@ -200,7 +212,8 @@ static long mm4(struct ike_ti *t, const struct isakmp_msg *m, uint8_t *out, size
 	size_t gxylen;
 	if (!ke || !no || ke->len > sizeof t->gxr)
 		return fail(t, "MM4: missing KE/NONCE");
-	if (ike_dh_shared(&t->dh, ke->body, ke->len, gxy, &gxylen))
+	struct ike_dh *dh = mydh(t);
+	if (ike_dh_shared(dh, ke->body, ke->len, gxy, &gxylen))
 		return fail(t, "MM4: bad KE");
 	memcpy(t->gxr, ke->body, ke->len);
 	t->gxrlen = ke->len;
@@ -229,18 +242,14 @@ static long mm4(struct ike_ti *t, const struct isakmp_msg *m, uint8_t *out, size
 	if ((rsa ? ike_skeyid_sig(&t->k, t->ni, sizeof t->ni, t->nr, t->nrlen, gxy, gxylen)
 	         : ike_skeyid_psk(&t->k, t->c.psk, t->c.psklen, t->ni, sizeof t->ni, t->nr, t->nrlen)) ||
 	    ike_keys_derive(&t->k, gxy, gxylen, t->icky, t->rcky) ||
-	    ike_iv_p1(t->k.hash, t->k.blk, t->dh.pub, t->dh.publen, t->gxr, t->gxrlen, t->iv))
+	    ike_iv_p1(t->k.hash, t->k.blk, dh->pub, dh->publen, t->gxr, t->gxrlen, t->iv))
 		return fail(t, "MM4: key derivation");
 	rp_wipe(gxy, sizeof gxy);
 	uint8_t id[4 + 1024], h[IKE_MAXHASH];
 	size_t idn;
 	my_id(t, id, &idn);
-	struct ike_iov v[] = {{t->dh.pub, t->dh.publen},
-	                      {t->gxr, t->gxrlen},
-	                      {t->icky, 8},
-	                      {t->rcky, 8},
-	                      {t->sai_b, t->sai_len},
-	                      {id, idn}};
+	struct ike_iov v[] = {{dh->pub, dh->publen}, {t->gxr, t->gxrlen},    {t->icky, 8},
+	                      {t->rcky, 8},          {t->sai_b, t->sai_len}, {id, idn}};
 	ike_prf(t->k.hash, t->k.skeyid, t->k.hlen, v, 6, h);
 	if (t->c.corrupt_hash_i && !rsa)
 		h[0] ^= 1;
@@ -280,7 +289,7 @@ static long mm4(struct ike_ti *t, const struct isakmp_msg *m, uint8_t *out, size
 	return (long)n;
 }
 
-static long mm6(struct ike_ti *t, const uint8_t *in, size_t len, uint8_t *out, size_t cap)
+static long mm6(struct ike_cli *t, const uint8_t *in, size_t len, uint8_t *out, size_t cap)
 {
 	uint8_t *plain;
 	struct isakmp_msg dm;
@@ -305,7 +314,7 @@ static long mm6(struct ike_ti *t, const uint8_t *in, size_t len, uint8_t *out, s
 		}
 		char why[128];
 		if (idp && sg) {
-			struct ike_iov v[] = {{t->gxr, t->gxrlen},    {t->dh.pub, t->dh.publen},
+			struct ike_iov v[] = {{t->gxr, t->gxrlen},    {mydh(t)->pub, mydh(t)->publen},
 			                      {t->rcky, 8},           {t->icky, 8},
 			                      {t->sai_b, t->sai_len}, {idp->body, idp->len}};
 			ike_prf(t->k.hash, t->k.skeyid, t->k.hlen, v, 6, h);
@@ -318,11 +327,12 @@ static long mm6(struct ike_ti *t, const uint8_t *in, size_t len, uint8_t *out, s
 		if (!ok)
 			return fail(t, "MM6: SIG_R invalid");
 		memcpy(t->p1iv, t->iv, t->k.blk);
-		return (long)ike_ti_quick(t, out, cap);
+		return (long)ike_cli_quick(t, out, cap);
 	}
 	if (idp && hp && hp->len == t->k.hlen) {
-		struct ike_iov v[] = {{t->gxr, t->gxrlen}, {t->dh.pub, t->dh.publen}, {t->rcky, 8},
-		                      {t->icky, 8},        {t->sai_b, t->sai_len},    {idp->body, idp->len}};
+		struct ike_iov v[] = {{t->gxr, t->gxrlen},    {mydh(t)->pub, mydh(t)->publen},
+		                      {t->rcky, 8},           {t->icky, 8},
+		                      {t->sai_b, t->sai_len}, {idp->body, idp->len}};
 		ike_prf(t->k.hash, t->k.skeyid, t->k.hlen, v, 6, h);
 		ok = memcmp(h, hp->body, t->k.hlen) == 0;
 	}
@@ -330,17 +340,17 @@ static long mm6(struct ike_ti *t, const uint8_t *in, size_t len, uint8_t *out, s
 	if (!ok)
 		return fail(t, "MM6: HASH_R invalid");
 	memcpy(t->p1iv, t->iv, t->k.blk); /* last phase-1 CBC block */
-	return (long)ike_ti_quick(t, out, cap);
+	return (long)ike_cli_quick(t, out, cap);
 }
 
-size_t ike_ti_quick(struct ike_ti *t, uint8_t *out, size_t cap)
+size_t ike_cli_quick(struct ike_cli *t, uint8_t *out, size_t cap)
 {
 	struct isakmp_wr w;
 	uint8_t mid[4];
 	do
 		t->msgid = rp_rng_u32(t->rng);
 	while (!t->msgid);
-	t->spi_i = rp_rng_u32(t->rng) | 0x1000;
+	t->spi_i = t->c.spi_in ? t->c.spi_in : rp_rng_u32(t->rng) | 0x1000;
 	rp_rng_fill(t->rng, t->qni, sizeof t->qni);
 	ike_dh_clear(&t->qdh);
 	if (t->c.pfs_group && ike_dh_init(&t->qdh, t->c.pfs_group, t->rng))
@@ -370,7 +380,7 @@ size_t ike_ti_quick(struct ike_ti *t, uint8_t *out, size_t cap)
 	rp_wr_u8(&w.w, (uint8_t)t->c.np2);
 	rp_wr_u32(&w.w, t->spi_i);
 	for (size_t i = 0; i < t->c.np2; i++) {
-		const struct ike_ti_p2 *p = &t->c.p2[i];
+		const struct ike_cli_p2 *p = &t->c.p2[i];
 		size_t ts = w.w.len;
 		rp_wr_u8(&w.w, i + 1 < t->c.np2 ? ISAKMP_PL_T : 0);
 		rp_wr_u8(&w.w, 0);
@@ -429,7 +439,7 @@ size_t ike_ti_quick(struct ike_ti *t, uint8_t *out, size_t cap)
 	return ike_encrypt(&t->k, t->qiv, out, n, cap);
 }
 
-static long qm2(struct ike_ti *t, const uint8_t *in, size_t len, uint8_t *out, size_t cap)
+static long qm2(struct ike_cli *t, const uint8_t *in, size_t len, uint8_t *out, size_t cap)
 {
 	uint8_t *plain, mid[4], h[IKE_MAXHASH];
 	struct isakmp_msg dm;
@@ -465,7 +475,7 @@ static long qm2(struct ike_ti *t, const uint8_t *in, size_t len, uint8_t *out, s
 		goto out;
 	}
 	t->spi_r = rp_get_u32(sa.p[0].spi);
-	t->p2chosen = (struct ike_ti_p2){x->id, x->a.keylen, x->a.authalg};
+	t->p2chosen = (struct ike_cli_p2){x->id, x->a.keylen, x->a.authalg};
 	for (size_t i = 1; i < dm.npl; i++) {
 		struct isakmp_notify_pl n;
 		if (dm.pl[i].type == ISAKMP_PL_N && !isakmp_notify_parse(dm.pl[i].body, dm.pl[i].len, &n) &&
@@ -517,7 +527,7 @@ out:
 	return rc;
 }
 
-long ike_ti_input(struct ike_ti *t, const uint8_t *in, size_t len, uint8_t *out, size_t cap)
+long ike_cli_input(struct ike_cli *t, const uint8_t *in, size_t len, uint8_t *out, size_t cap)
 {
 	struct isakmp_msg m;
 	if (isakmp_msg_parse(in, len, &m))
@@ -529,7 +539,7 @@ long ike_ti_input(struct ike_ti *t, const uint8_t *in, size_t len, uint8_t *out,
 		struct isakmp_notify_pl n;
 		uint8_t *scratch = malloc(len);
 		memcpy(t->p1iv, t->iv, t->k.blk);
-		int r = scratch ? ike_ti_read_info(t, in, len, &n, NULL, scratch, len) : -1;
+		int r = scratch ? ike_cli_read_info(t, in, len, &n, NULL, scratch, len) : -1;
 		free(scratch);
 		if (r == 0)
 			snprintf(t->err, sizeof t->err, "notify %u", n.type);
@@ -560,8 +570,8 @@ long ike_ti_input(struct ike_ti *t, const uint8_t *in, size_t len, uint8_t *out,
 	}
 }
 
-size_t ike_ti_info(struct ike_ti *t, bool is_delete, uint8_t proto, const uint8_t *spi, size_t spi_size,
-                   uint16_t type, const void *data, size_t len, uint8_t *out, size_t cap)
+size_t ike_cli_info(struct ike_cli *t, bool is_delete, uint8_t proto, const uint8_t *spi, size_t spi_size,
+                    uint16_t type, const void *data, size_t len, uint8_t *out, size_t cap)
 {
 	struct isakmp_wr w;
 	uint8_t iv[IKE_MAXBLK], mid[4];
@@ -586,8 +596,8 @@ size_t ike_ti_info(struct ike_ti *t, bool is_delete, uint8_t proto, const uint8_
 	return ike_encrypt(&t->k, iv, out, n, cap);
 }
 
-int ike_ti_read_info(struct ike_ti *t, const uint8_t *in, size_t len, struct isakmp_notify_pl *n,
-                     struct isakmp_delete_pl *d, uint8_t *scratch, size_t cap)
+int ike_cli_read_info(struct ike_cli *t, const uint8_t *in, size_t len, struct isakmp_notify_pl *n,
+                      struct isakmp_delete_pl *d, uint8_t *scratch, size_t cap)
 {
 	struct isakmp_hdr h;
 	uint8_t iv[IKE_MAXBLK], *plain, hh[IKE_MAXHASH], mid[4];
@@ -619,8 +629,8 @@ int ike_ti_read_info(struct ike_ti *t, const uint8_t *in, size_t len, struct isa
 	return rc;
 }
 
-size_t ike_ti_raw(struct ike_ti *t, uint8_t exch, uint8_t np, const uint8_t *payloads, size_t len,
-                  uint8_t *out, size_t cap)
+size_t ike_cli_raw(struct ike_cli *t, uint8_t exch, uint8_t np, const uint8_t *payloads, size_t len,
+                   uint8_t *out, size_t cap)
 {
 	struct isakmp_wr w;
 	uint8_t iv[IKE_MAXBLK], mid[4];
@@ -644,4 +654,53 @@ size_t ike_ti_raw(struct ike_ti *t, uint8_t exch, uint8_t np, const uint8_t *pay
 	ike_prf(t->k.hash, t->k.a, t->k.hlen, v, 2, out + hs + 4);
 	ike_iv_p2(t->k.hash, t->k.blk, t->p1iv, msgid, iv);
 	return ike_encrypt(&t->k, iv, out, n, cap);
+}
+
+int ike_cli_info_input(struct ike_cli *t, const uint8_t *in, size_t len, uint8_t *out, size_t cap,
+                       size_t *out_len)
+{
+	struct isakmp_notify_pl n;
+	struct isakmp_delete_pl d;
+	*out_len = 0;
+	if (!t->k.hlen || t->step < 7)
+		return -1;
+	uint8_t *scratch = malloc(len);
+	memset(&n, 0, sizeof n);
+	memset(&d, 0, sizeof d);
+	int r = scratch ? ike_cli_read_info(t, in, len, &n, &d, scratch, len) : -1;
+	int kind = -1;
+	if (r == 0 && d.proto == ISAKMP_PROTO_ISAKMP)
+		kind = IKE_CLI_INFO_DELETE_IKE;
+	else if (r == 0 && d.proto == ISAKMP_PROTO_ESP)
+		kind = IKE_CLI_INFO_DELETE_ESP;
+	else if (r == 0 && n.type == ISAKMP_N_DPD_R_U_THERE && n.len == 4) {
+		/* RFC 3706 §5.2: the ACK carries the cookies as SPI and the same sequence number */
+		uint8_t spi[16];
+		memcpy(spi, t->icky, 8);
+		memcpy(spi + 8, t->rcky, 8);
+		*out_len = ike_cli_info(t, false, ISAKMP_PROTO_ISAKMP, spi, 16, ISAKMP_N_DPD_R_U_THERE_ACK,
+		                        n.data, 4, out, cap);
+		kind = *out_len ? IKE_CLI_INFO_DPD : -1;
+	} else if (r == 0)
+		kind = IKE_CLI_INFO_OTHER;
+	free(scratch);
+	return kind;
+}
+
+struct ike_dh *ike_cli_dh_new(uint16_t group, struct rp_rng *rng)
+{
+	struct ike_dh *dh = calloc(1, sizeof *dh);
+	if (dh && ike_dh_init(dh, group, rng)) {
+		free(dh);
+		return NULL;
+	}
+	return dh;
+}
+
+void ike_cli_dh_free(struct ike_dh *dh)
+{
+	if (!dh)
+		return;
+	ike_dh_clear(dh);
+	free(dh);
 }

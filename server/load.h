@@ -1,0 +1,100 @@
+/* rampart-load: an L2TP/IPsec client generator built from rampart's own cores in the client role
+ * (ike_cli.h, esp.h, l2tp_lac.h, ppp_cli.h) over real UDP sockets, one libuv loop for every
+ * client.
+ *
+ *   load.c         options, the start schedule (--rate), progress and final figures, teardown
+ *   load_client.c  one client: its socket, timer, IKE (MM/QM, NAT-T float, DPD answers), ESP SA
+ *                  pair in the generator's SAD, LAC + PPP, ICMP echo traffic, NAT keepalives
+ *
+ * Per-client work is driven by the client's own socket and libuv timer (libuv keeps timers in a
+ * heap); ESP is demultiplexed by SPI through the SAD's hash: nothing scans all clients per packet
+ * or per timer. */
+#ifndef RP_LOAD_H
+#define RP_LOAD_H
+
+#include <uv.h>
+
+#include "esp.h"
+#include "ike_cli.h"
+#include "l2tp_lac.h"
+
+enum load_state { LC_IDLE = 0, LC_IKE, LC_L2TP, LC_UP, LC_FAILED, LC_DONE };
+
+struct load;
+
+struct load_client {
+	struct load *L;
+	unsigned idx;
+	enum load_state state;
+	bool have_udp, have_timer;
+	uv_udp_t udp;
+	uv_timer_t timer;
+	struct rp_addr local; /* our socket's address and port */
+	struct ike_cli *ike;
+	uint8_t *last_out; /* the last IKE message we sent, for retransmission (until L2TP) */
+	size_t last_out_len;
+	bool last_4500;
+	uint32_t last_in_sum; /* the last IKE message received: resent copies are answered again */
+	size_t last_in_len;
+	int tries;
+	uint64_t retx_at, conn_deadline, ping_at, ka_at;
+	uint32_t spi_in, in_id, out_id;
+	bool sa_installed;
+	struct l2tp_lac *lac;
+	char user[48];
+	uint64_t t_start, t_mm, t_up; /* ms, loop time */
+	uint16_t ping_seq;
+	int mm_step; /* ike->step before the last input */
+};
+
+struct load_opts {
+	struct rp_addr server;
+	uint8_t psk[256];
+	size_t psklen;
+	const char *user, *password; /* user may hold one %d (the client's number from --first) */
+	unsigned first;
+	unsigned clients;
+	double rate;
+	unsigned hold_s;
+	unsigned pps, size;
+	const char *profile;
+	uint16_t group;          /* 0: the profile's proposals */
+	uint32_t src_lo, src_hi; /* host order; 0 = any */
+	bool fixed_dh, pap;
+	unsigned timeout_s;
+	bool quiet;
+};
+
+#define LOAD_MAX_REASONS 32
+
+struct load {
+	uv_loop_t *loop;
+	struct load_opts o;
+	struct esp_sad *sad;
+	struct rp_rng rng;
+	struct rp_log log;
+	struct ike_cli_conf icf;
+	struct ike_dh *fdh[8];
+	size_t nfdh;
+	struct load_client *c;
+	unsigned started, up, failed, downs;
+	uint64_t tx_pkts, rx_pkts;
+	uint64_t t0, t_last_up;
+	uint32_t *mm_ms, *up_ms;
+	unsigned n_mm, n_up;
+	bool traffic_on;
+	struct {
+		char why[80];
+		unsigned n;
+	} reasons[LOAD_MAX_REASONS];
+	unsigned nreasons;
+};
+
+uint64_t load_now(const struct load *L);
+int load_client_start(struct load *L, struct load_client *c);
+void load_client_fail(struct load_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Ends an up client politely: StopCCN, ESP and ISAKMP DELETE; then closes its handles. */
+void load_client_stop(struct load_client *c);
+void load_client_close(struct load_client *c);
+
+#endif
