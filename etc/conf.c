@@ -169,6 +169,31 @@ static uint32_t v4(const struct rp_addr *a)
 	return rp_get_u32(a->ip);
 }
 
+/* "198.18.0.1:8443", "[::1]:8443"; an empty value leaves the endpoint unset (off). */
+static int parse_endpoint(struct conf_parser *p, const struct conf_key *k, char *val, struct rp_addr *a)
+{
+	unsigned long u;
+	memset(a, 0, sizeof *a);
+	if (!*val)
+		return 0;
+	char *colon = strrchr(val, ':'), *host = val;
+	if (!colon || parse_uint(colon + 1, &u) || u < 1 || u > 65535)
+		return fail(p, "%s.%s: \"%s\" is not ADDRESS:PORT", k->section, k->key, val);
+	*colon = 0;
+	if (*host == '[') {
+		size_t n = strlen(host);
+		if (n < 2 || host[n - 1] != ']')
+			return fail(p, "%s.%s: \"%s\" is not [IPv6]:PORT", k->section, k->key, val);
+		host[n - 1] = 0;
+		host++;
+	}
+	if (rp_addr_parse(a, host) || (a->family == 6 && host == val))
+		return fail(p, "%s.%s: \"%s\" is not an IP address (IPv6 goes in brackets)", k->section,
+		            k->key, host);
+	a->port = (uint16_t)u;
+	return 0;
+}
+
 static int set_value(struct conf_parser *p, const struct conf_key *k, char *val)
 {
 	uint8_t *field = (uint8_t *)p->c + k->off;
@@ -226,6 +251,8 @@ static int set_value(struct conf_parser *p, const struct conf_key *k, char *val)
 		*(unsigned *)field = bits;
 		return 0;
 	}
+	case CT_ENDPOINT:
+		return parse_endpoint(p, k, val, (struct rp_addr *)field);
 	case CT_ADDRS:
 	case CT_RANGES:
 	case CT_GROUPS:
@@ -340,6 +367,12 @@ static bool in_range(const struct conf_range *r, uint32_t a)
 	return a >= v4(&r->first) && a <= v4(&r->last);
 }
 
+static bool is_loopback(const struct rp_addr *a)
+{
+	static const uint8_t v6[16] = {[15] = 1};
+	return a->family == 4 ? a->ip[0] == 127 : memcmp(a->ip, v6, 16) == 0;
+}
+
 struct conf *conf_parser_finish(struct conf_parser *p)
 {
 	if (p->failed)
@@ -365,6 +398,16 @@ struct conf *conf_parser_finish(struct conf_parser *p)
 		return fail(p, "ike.certificate, ike.private_key and ike.ca go together"), NULL;
 	if (c->dpd_delay && c->dpd_timeout && c->dpd_timeout < c->dpd_delay)
 		return fail(p, "ike.dpd_timeout is shorter than ike.dpd_delay"), NULL;
+	if (!!c->monitor_certificate[0] != !!c->monitor_private_key[0])
+		return fail(p, "monitor.certificate and monitor.private_key go together"), NULL;
+	if (c->monitor_ca[0] && !c->monitor_certificate[0])
+		return fail(p, "monitor.ca (client certificates) needs monitor.certificate (HTTPS)"), NULL;
+	/* Without TLS the page, the JSON and the metrics (accounts, addresses, peers) would cross the
+	 * network in clear and to anyone: plain HTTP stays on this host. */
+	if (c->monitor_listen.family && !c->monitor_certificate[0] && !is_loopback(&c->monitor_listen))
+		return fail(p, "monitor.listen: plain HTTP only on a loopback address (127.0.0.0/8, ::1); "
+		               "set monitor.certificate and monitor.private_key for HTTPS"),
+		       NULL;
 	p->c = NULL;
 	return c;
 }
@@ -441,6 +484,10 @@ static size_t key_format(const struct conf *c, const struct conf_key *k, char *o
 		for (unsigned j = 0; j < cnt; j++)
 			OUT("%s%u", j ? " " : "", ((const unsigned *)f)[j]);
 		break;
+	case CT_ENDPOINT:
+		if (((const struct rp_addr *)f)->family)
+			OUT("%s", rp_addr_str((const struct rp_addr *)f, a, sizeof a));
+		break;
 	}
 	return used;
 }
@@ -471,6 +518,7 @@ enum conf_value_kind conf_key_kind(size_t i)
 		return CONF_VALUE_BOOL;
 	case CT_STR:
 	case CT_CIDR:
+	case CT_ENDPOINT:
 		return CONF_VALUE_STRING;
 	case CT_GROUPS:
 		return CONF_VALUE_NUMBERS;

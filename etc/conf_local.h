@@ -11,6 +11,7 @@ enum conf_type {
 	CT_RANGES, /* a.b.c.d-e.f.g.h list */
 	CT_AUTH,   /* pap chap mschapv2 */
 	CT_GROUPS, /* DH group numbers rampart implements */
+	CT_ENDPOINT, /* ADDR:PORT or [IPv6]:PORT, port 1-65535; empty = unset (family 0) */
 };
 
 struct conf_key {
