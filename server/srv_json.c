@@ -127,6 +127,18 @@ static json_t *esp_dir_json(const struct esp_stats *st)
 	                 (json_int_t)st->bytes, "drops", drops);
 }
 
+/* ike_stats' Main Mode durations: bounds, per-bucket counts (the last one above every bound), sum */
+static json_t *mm_hist_json(const struct ike_stats *is)
+{
+	json_t *le = json_array(), *n = json_array();
+	for (int b = 0; b < IKE_MM_HIST; b++) {
+		if (b < IKE_MM_HIST - 1)
+			json_array_append_new(le, json_integer(ike_mm_ms_le[b]));
+		json_array_append_new(n, json_integer((json_int_t)is->mm_ms[b]));
+	}
+	return json_pack("{s:o, s:o, s:I}", "le", le, "counts", n, "sum", (json_int_t)is->mm_ms_sum);
+}
+
 json_t *srv_json_stats(struct srv *s)
 {
 	struct srv_core *c = s->core;
@@ -151,10 +163,11 @@ json_t *srv_json_stats(struct srv *s)
 	for (int r = 0; r < L2TP_AUTH_R_N; r++)
 		json_object_set_new(ppp_auth, l2tp_auth_result_name(r), json_integer((json_int_t)ls.auth[r]));
 	return json_pack(
-	    "{s:o, s:o, s:{s:o, s:I, s:I}, s:{s:o, s:o}, s:{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I},"
+	    "{s:o, s:o, s:{s:o, s:I, s:I, s:o}, s:{s:o, s:o}, s:{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I},"
 	    " s:{s:o, s:I, s:I, s:I}, s:{s:I, s:I}}",
 	    "packets", pk, "drops", reasons, "ike", "negotiations", nego, "ike_sas",
-	    (json_int_t)ike_sa_count(c->ike), "ipsec_sa_pairs", (json_int_t)c->nchild, "esp", "in",
+	    (json_int_t)ike_sa_count(c->ike), "ipsec_sa_pairs", (json_int_t)c->nchild, "main_mode_ms",
+	    mm_hist_json(&is), "esp", "in",
 	    esp_dir_json(esp_sad_stats(c->sad, ESP_DIR_IN)), "out",
 	    esp_dir_json(esp_sad_stats(c->sad, ESP_DIR_OUT)), "l2tp", "tunnels", ls.tunnels, "sessions",
 	    ls.sessions, "control_in", (json_int_t)ls.rx_ctl, "control_out", (json_int_t)ls.tx_ctl, "data_in",

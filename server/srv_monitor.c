@@ -205,10 +205,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	(void)upload;
 	struct srv_monitor *m = cls;
 	struct srv *s = m->s;
-	/* Nothing is read from a body: answer once the headers are in (the first call). */
+	/* The first call has the headers only; answering there makes MHD close the connection (it
+	 * cannot know the body is empty), so the answer waits for the second, and a page's refreshes
+	 * keep their connection (and TLS session). Nothing is read from a body. */
+	static int marker;
+	if (!*req) {
+		*req = &marker;
+		return MHD_YES;
+	}
 	if (*upload_len)
 		return MHD_NO;
-	(void)req;
 	m->requests++;
 	if (m->trust) {
 		char why[400];

@@ -96,6 +96,26 @@ static void by(struct out *o, const char *name, const char *label, json_t *obj, 
 	}
 }
 
+/* ike.main_mode_ms (per-bucket counts in ms) as a Prometheus histogram in seconds: cumulative
+ * buckets, +Inf, _sum and _count. */
+static void hist(struct out *o, json_t *h)
+{
+	const char *name = "rampart_ike_main_mode_duration_seconds";
+	json_t *le = json_object_get(h, "le"), *n = json_object_get(h, "counts");
+	head(o, name, "histogram", "Main Mode from MM1 received to MM6 sent (round trips and DH included).");
+	long long cum = 0;
+	for (size_t i = 0; i < json_array_size(n); i++) {
+		cum += (long long)json_integer_value(json_array_get(n, i));
+		if (i < json_array_size(le))
+			put(o, "%s_bucket{le=\"%g\"} %lld\n", name,
+			    (double)json_integer_value(json_array_get(le, i)) / 1000.0, cum);
+		else
+			put(o, "%s_bucket{le=\"+Inf\"} %lld\n", name, cum);
+	}
+	put(o, "%s_sum %.3f\n%s_count %lld\n", name,
+	    (double)json_integer_value(json_object_get(h, "sum")) / 1000.0, name, cum);
+}
+
 /* The pool's size from [pool] range ("first-last" strings), for the free addresses. */
 static json_int_t pool_size(json_t *conf)
 {
@@ -138,6 +158,7 @@ char *srv_monitor_metrics(struct srv *s, size_t *len)
 	head(&o, "rampart_ike_negotiations_total", "counter", "IKE negotiations by result.");
 	by(&o, "rampart_ike_negotiations_total", "result", json_object_get(json_object_get(st, "ike"), "negotiations"),
 	   "");
+	hist(&o, json_object_get(json_object_get(st, "ike"), "main_mode_ms"));
 	head(&o, "rampart_ppp_authentications_total", "counter", "PPP authentications by result.");
 	by(&o, "rampart_ppp_authentications_total", "result",
 	   json_object_get(json_object_get(st, "ppp"), "authentications"), "");

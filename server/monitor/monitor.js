@@ -229,8 +229,15 @@ function drawMain(sas, stats) {
   const n = stats.ike.negotiations;
   const rows = Object.keys(n).map((k) => ({ k, v: n[k] }));
   rows.unshift({ k: 'IKE SAs now', v: stats.ike.ike_sas });
+  const h = stats.ike.main_mode_ms;
+  if (h) {
+    const total = h.counts.reduce((a, b) => a + b, 0);
+    rows.push({ k: 'Main Mode duration: average', v: total ? Math.round(h.sum / total) + ' ms' : '' });
+    h.counts.forEach((n, i) => rows.push({
+      k: 'Main Mode duration ' + (i < h.le.length ? '≤ ' + h.le[i] + ' ms' : '> ' + h.le[h.le.length - 1] + ' ms'), v: n }));
+  }
   table('ike-stats', [{ h: 'Negotiations by result', k: 'k' }, { h: 'Count', k: 'v', num: true,
-    cls: (r) => (r.v && r.k !== 'ok' && r.k !== 'quick_mode_ok' && r.k !== 'IKE SAs now' ? 'bad' : '') }], rows);
+    cls: (r) => (r.v && /^(psk|no_|cert|timeout|aggr|limit|quick_mode_no)/.test(r.k) ? 'bad' : '') }], rows);
 }
 
 function drawQuick(sas, stats) {

@@ -187,7 +187,8 @@ pt=$(promtool check metrics <"$tmp/metrics" 2>&1)
 	fail "3g promtool: $pt"
 for m in 'rampart_sessions 1' 'rampart_pool_addresses{state="leased"} 1' 'rampart_pool_addresses{state="free"} 10' \
 	'rampart_ipsec_sa_pairs 1' 'rampart_ike_negotiations_total{result="quick_mode_ok"} 1' \
-	'rampart_ppp_authentications_total{result="ok"} 1' 'rampart_esp_bytes_total{direction="in"} '; do
+	'rampart_ppp_authentications_total{result="ok"} 1' 'rampart_esp_bytes_total{direction="in"} ' \
+	'rampart_ike_main_mode_duration_seconds_count 1' 'rampart_ike_main_mode_duration_seconds_bucket{le="+Inf"} 1'; do
 	grep -qF "$m" "$tmp/metrics" && pass "3h /metrics: $m" || fail "3h /metrics lacks: $m"
 done
 eq "3i POST refused (read-only)" "$(S curl -s -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:8090/api/v1/sas)" 405
