@@ -41,7 +41,8 @@ static int slurp(const char *path, char **out, size_t *len, char *err, size_t er
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) || st.st_size <= 0 || st.st_size > MON_MAX_FILE) {
-		snprintf(err, errlen, "monitor: %s: %s", path, fd < 0 ? strerror(errno) : "empty or too large");
+		snprintf(err, errlen, "monitor: %s: %s", path,
+		         fd < 0 ? strerror(errno) : "empty or too large");
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -106,7 +107,7 @@ static void rearm(struct srv_monitor *m)
 /* ---- answers ----------------------------------------------------------------------------------- */
 
 static enum MHD_Result answer(struct srv_monitor *m, struct MHD_Connection *c, unsigned status,
-                            struct MHD_Response *r, const char *mime)
+                              struct MHD_Response *r, const char *mime)
 {
 	if (!r)
 		return MHD_NO;
@@ -157,7 +158,8 @@ static int check_client(struct srv_monitor *m, struct MHD_Connection *c, char *w
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	unsigned n = 0;
 	const gnutls_datum_t *peers =
-	    ci && ci->tls_session ? gnutls_certificate_get_peers((gnutls_session_t)ci->tls_session, &n) : NULL;
+	    ci && ci->tls_session ? gnutls_certificate_get_peers((gnutls_session_t)ci->tls_session, &n)
+	                          : NULL;
 	if (!peers || n == 0) {
 		snprintf(why, whylen, "no client certificate");
 		return -1;
@@ -222,8 +224,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			struct rp_addr a;
 			peer_addr(c, &a);
 			m->refused++;
-			rp_log_drop(&s->log, srv_now(s), "monitor", &a, "client certificate", "refused: %s", why);
-			return send_text(m, c, MHD_HTTP_FORBIDDEN, "403 a valid client certificate is required\n");
+			rp_log_drop(&s->log, srv_now(s), "monitor", &a, "client certificate", "refused: %s",
+			            why);
+			return send_text(m, c, MHD_HTTP_FORBIDDEN,
+			                 "403 a valid client certificate is required\n");
 		}
 	}
 	if (strcmp(method, "OPTIONS") == 0) { /* CORS preflight */
@@ -234,7 +238,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	}
 	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
 		static const char ro[] = "405 read-only: GET\n";
-		struct MHD_Response *r = MHD_create_response_from_buffer(strlen(ro), (void *)ro, MHD_RESPMEM_PERSISTENT);
+		struct MHD_Response *r =
+		    MHD_create_response_from_buffer(strlen(ro), (void *)ro, MHD_RESPMEM_PERSISTENT);
 		if (r)
 			MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, OPTIONS");
 		return answer(m, c, MHD_HTTP_METHOD_NOT_ALLOWED, r, "text/plain; charset=utf-8");
@@ -260,7 +265,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	const struct srv_monitor_asset *a = srv_monitor_asset(url);
 	if (!a)
 		return send_text(m, c, MHD_HTTP_NOT_FOUND, "404 not found\n");
-	struct MHD_Response *r = MHD_create_response_from_buffer(a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *r =
+	    MHD_create_response_from_buffer(a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
 	if (r && strncmp(a->mime, "text/html", 9) == 0)
 		/* the page's script fetches from other monitors (connect-src), loads nothing else */
 		MHD_add_response_header(r, "Content-Security-Policy",
@@ -329,12 +335,11 @@ int srv_monitor_start(struct srv *s, char *err, size_t errlen)
 	    {m->ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, m->ca},
 	    {MHD_OPTION_END, 0, NULL},
 	};
-	m->d = MHD_start_daemon(
-	    flags, 0, NULL, NULL, handle, m, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, m, MHD_OPTION_CONNECTION_LIMIT, 64u,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, 16u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768, MHD_OPTION_ARRAY,
-	    m->tls ? tls_opts : tls_opts + 3, MHD_OPTION_END);
+	m->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, m, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	                        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, m, MHD_OPTION_CONNECTION_LIMIT, 64u,
+	                        MHD_OPTION_PER_IP_CONNECTION_LIMIT, 16u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+	                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768, MHD_OPTION_ARRAY,
+	                        m->tls ? tls_opts : tls_opts + 3, MHD_OPTION_END);
 	char a[RP_ADDR_STRLEN];
 	if (!m->d) {
 		snprintf(err, errlen, "monitor.listen %s: cannot serve there (address in use or not local?)",

@@ -143,7 +143,8 @@ char *srv_monitor_metrics(struct srv *s, size_t *len)
 	json_t *v;
 	char b[128], ex[160];
 
-	single(&o, "rampart_sessions", "gauge", "PPP sessions up (who is connected).", num(st, "ppp.sessions_up"));
+	single(&o, "rampart_sessions", "gauge", "PPP sessions up (who is connected).",
+	       num(st, "ppp.sessions_up"));
 	single(&o, "rampart_sessions_started_total", "counter", "PPP sessions that came up.",
 	       num(st, "ppp.sessions_up_total"));
 	single(&o, "rampart_sessions_ended_total", "counter", "PPP sessions that ended.",
@@ -151,13 +152,14 @@ char *srv_monitor_metrics(struct srv *s, size_t *len)
 	json_int_t leased = num(sas, "addresses_leased"), size = pool_size(conf);
 	head(&o, "rampart_pool_addresses", "gauge", "Client addresses of [pool] range, leased or free.");
 	put(&o, "rampart_pool_addresses{state=\"leased\"} %lld\n", (long long)leased);
-	put(&o, "rampart_pool_addresses{state=\"free\"} %lld\n", (long long)(size > leased ? size - leased : 0));
+	put(&o, "rampart_pool_addresses{state=\"free\"} %lld\n",
+	    (long long)(size > leased ? size - leased : 0));
 	single(&o, "rampart_ike_sas", "gauge", "IKE (Main Mode) SAs in any state.", num(st, "ike.ike_sas"));
 	single(&o, "rampart_ipsec_sa_pairs", "gauge", "IPsec (Quick Mode) SA pairs installed.",
 	       num(st, "ike.ipsec_sa_pairs"));
 	head(&o, "rampart_ike_negotiations_total", "counter", "IKE negotiations by result.");
-	by(&o, "rampart_ike_negotiations_total", "result", json_object_get(json_object_get(st, "ike"), "negotiations"),
-	   "");
+	by(&o, "rampart_ike_negotiations_total", "result",
+	   json_object_get(json_object_get(st, "ike"), "negotiations"), "");
 	hist(&o, json_object_get(json_object_get(st, "ike"), "main_mode_ms"));
 	head(&o, "rampart_ppp_authentications_total", "counter", "PPP authentications by result.");
 	by(&o, "rampart_ppp_authentications_total", "result",
@@ -165,7 +167,8 @@ char *srv_monitor_metrics(struct srv *s, size_t *len)
 
 	json_t *esp = json_object_get(st, "esp");
 	static const char *const dirs[] = {"in", "out"};
-	head(&o, "rampart_esp_packets_total", "counter", "ESP packets by direction (in: decapsulated, out: sent).");
+	head(&o, "rampart_esp_packets_total", "counter",
+	     "ESP packets by direction (in: decapsulated, out: sent).");
 	for (int d = 0; d < 2; d++)
 		put(&o, "rampart_esp_packets_total{direction=\"%s\"} %lld\n", dirs[d],
 		    (long long)num(json_object_get(esp, dirs[d]), "packets"));
@@ -176,7 +179,8 @@ char *srv_monitor_metrics(struct srv *s, size_t *len)
 	head(&o, "rampart_esp_drops_total", "counter", "ESP packets dropped, by direction and reason.");
 	for (int d = 0; d < 2; d++) {
 		snprintf(ex, sizeof ex, "direction=\"%s\",", dirs[d]);
-		by(&o, "rampart_esp_drops_total", "reason", json_object_get(json_object_get(esp, dirs[d]), "drops"), ex);
+		by(&o, "rampart_esp_drops_total", "reason",
+		   json_object_get(json_object_get(esp, dirs[d]), "drops"), ex);
 	}
 	head(&o, "rampart_drops_total", "counter", "Packets dropped by dispatch, by reason.");
 	by(&o, "rampart_drops_total", "reason", json_object_get(st, "drops"), "");
@@ -187,16 +191,18 @@ char *srv_monitor_metrics(struct srv *s, size_t *len)
 		snprintf(name, sizeof name, "rampart_packets_%s_total", pk[i]);
 		snprintf(help, sizeof help, "Packets %s by dispatch, by protocol.", pk[i]);
 		head(&o, name, "counter", help);
-		json_object_foreach(json_object_get(st, "packets"), k, v)
-		put(&o, "%s{protocol=\"%s\"} %lld\n", name, lbl(k, b, sizeof b), (long long)num(v, pk[i]));
+		json_object_foreach(json_object_get(st, "packets"), k, v) put(
+		    &o, "%s{protocol=\"%s\"} %lld\n", name, lbl(k, b, sizeof b), (long long)num(v, pk[i]));
 	}
 
 	json_t *l = json_object_get(st, "l2tp");
 	single(&o, "rampart_l2tp_tunnels", "gauge", "L2TP tunnels.", num(l, "tunnels"));
 	single(&o, "rampart_l2tp_sessions", "gauge", "L2TP sessions.", num(l, "sessions"));
 	head(&o, "rampart_l2tp_control_messages_total", "counter", "L2TP control messages by direction.");
-	put(&o, "rampart_l2tp_control_messages_total{direction=\"in\"} %lld\n", (long long)num(l, "control_in"));
-	put(&o, "rampart_l2tp_control_messages_total{direction=\"out\"} %lld\n", (long long)num(l, "control_out"));
+	put(&o, "rampart_l2tp_control_messages_total{direction=\"in\"} %lld\n",
+	    (long long)num(l, "control_in"));
+	put(&o, "rampart_l2tp_control_messages_total{direction=\"out\"} %lld\n",
+	    (long long)num(l, "control_out"));
 	single(&o, "rampart_l2tp_data_messages_in_total", "counter", "L2TP data messages received.",
 	       num(l, "data_in"));
 	single(&o, "rampart_l2tp_retransmissions_total", "counter", "L2TP control retransmissions.",
@@ -211,9 +217,11 @@ char *srv_monitor_metrics(struct srv *s, size_t *len)
 	if (s->mon) {
 		uint64_t req, refused;
 		srv_monitor_counts(s, &req, &refused);
-		single(&o, "rampart_monitor_requests_total", "counter", "Requests to this monitor.", (json_int_t)req);
+		single(&o, "rampart_monitor_requests_total", "counter", "Requests to this monitor.",
+		       (json_int_t)req);
 		single(&o, "rampart_monitor_refused_total", "counter",
-		       "Monitor requests refused for want of a valid client certificate.", (json_int_t)refused);
+		       "Monitor requests refused for want of a valid client certificate.",
+		       (json_int_t)refused);
 	}
 	json_decref(st);
 	json_decref(sas);
@@ -266,19 +274,18 @@ json_t *srv_monitor_policy(struct srv *s)
 	json_t *doc = json_pack(
 	    "{s:s, s:s, s:s, s:s, s:s, s:[o], s:{s:O, s:o, s:o, s:o, s:o, s:o}, s:{s:o, s:o, s:o, s:o},"
 	    " s:{s:o, s:o}}",
-	    "name", "rampart configuration (implicit policy)", "store", "configuration file", "path", s->conf_path,
-	    "last_change", when,
-	    "note",
+	    "name", "rampart configuration (implicit policy)", "store", "configuration file", "path",
+	    s->conf_path, "last_change", when, "note",
 	    "IPsec policy objects (issue 13) are not implemented yet: this is what the configuration "
 	    "says, one implicit rule",
 	    "rules", rule, "main_mode", "authentication", auth, "dh_groups", get(conf, "ike", "dh_groups"),
 	    "lifetime_s", get(conf, "ike", "phase1_lifetime"), "dpd_delay_s", get(conf, "ike", "dpd_delay"),
 	    "dpd_timeout_s", get(conf, "ike", "dpd_timeout"), "send_certificate_always",
 	    get(conf, "ike", "send_certificate_always"), "quick_mode", "lifetime_s",
-	    get(conf, "ike", "phase2_lifetime"), "pfs_dh_groups", get(conf, "ike", "dh_groups"), "replay_window",
-	    get(conf, "esp", "replay_window"), "natt_keepalive_s", get(conf, "esp", "natt_keepalive"), "ppp",
-	    "auth", get(conf, "ppp", "auth"), "login_must_match_certificate",
-	    get(conf, "ppp", "login_must_match_certificate"));
+	    get(conf, "ike", "phase2_lifetime"), "pfs_dh_groups", get(conf, "ike", "dh_groups"),
+	    "replay_window", get(conf, "esp", "replay_window"), "natt_keepalive_s",
+	    get(conf, "esp", "natt_keepalive"), "ppp", "auth", get(conf, "ppp", "auth"),
+	    "login_must_match_certificate", get(conf, "ppp", "login_must_match_certificate"));
 	json_decref(auth);
 	json_decref(conf);
 	return doc;

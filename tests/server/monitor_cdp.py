@@ -7,7 +7,7 @@ usage: monitor_cdp.py CHROMIUM URL STEP...
   wait TABLE present|absent TEXT[,TEXT...] SECONDS
         until a row of <table id=TABLE> holds (present) / no row holds (absent) every TEXT in its cells
   run SHELL-COMMAND     (e.g. rampartctl disconnect account=vpnuser)
-  shot FILE.png         screenshot of the viewport
+  shot FILE.png         screenshot of the whole page
   eval JS               prints the value of a JavaScript expression
 Prints one line per step; exits 1 at the first step that fails.
 """
@@ -29,7 +29,7 @@ class Chrome:
         self.p = subprocess.Popen(
             [exe, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
              "--disable-extensions", "--disable-background-networking", "--disable-dev-shm-usage",
-             "--remote-debugging-pipe", "--user-data-dir=" + self.profile, "--window-size=1400,1000",
+             "--remote-debugging-pipe", "--user-data-dir=" + self.profile, "--window-size=1600,1000",
              "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             preexec_fn=child, pass_fds=(3, 4))
@@ -86,7 +86,7 @@ def main():
         t = c.call("Target.createTarget", {"url": "about:blank"})["targetId"]
         s = c.call("Target.attachToTarget", {"targetId": t, "flatten": True})["sessionId"]
         c.call("Emulation.setDeviceMetricsOverride",
-               {"width": 1400, "height": 1000, "deviceScaleFactor": 1, "mobile": False}, s)
+               {"width": 1600, "height": 1000, "deviceScaleFactor": 1, "mobile": False}, s)
         c.call("Page.navigate", {"url": url}, s)
         print(f"opened {url}")
         i = 0
@@ -113,7 +113,11 @@ def main():
                 ok = r.returncode == 0
                 i += 2
             elif op == "shot":
-                png = base64.b64decode(c.call("Page.captureScreenshot", {"format": "png"}, s)["data"])
+                # the whole page, not only the viewport: every folder is in the artefact
+                size = c.call("Page.getLayoutMetrics", {}, s)["cssContentSize"]
+                clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 4000), "scale": 1}
+                png = base64.b64decode(c.call("Page.captureScreenshot", {"format": "png", "clip": clip,
+                                                                         "captureBeyondViewport": True}, s)["data"])
                 open(steps[i + 1], "wb").write(png)
                 print(f"screenshot {steps[i + 1]} ({len(png)} bytes)")
                 i += 2
