@@ -137,7 +137,8 @@ static json_int_t pool_size(json_t *conf)
 
 char *srv_monitor_metrics(struct srv *s, size_t *len)
 {
-	json_t *st = srv_json_stats(s), *sas = srv_json_sas(s), *conf = srv_json_config(s);
+	/* not srv_json_sas: its list of every SA pair is not needed for a handful of figures */
+	json_t *st = srv_json_stats(s), *conf = srv_json_config(s);
 	struct out o = {0};
 	const char *k;
 	json_t *v;
@@ -149,7 +150,7 @@ char *srv_monitor_metrics(struct srv *s, size_t *len)
 	       num(st, "ppp.sessions_up_total"));
 	single(&o, "rampart_sessions_ended_total", "counter", "PPP sessions that ended.",
 	       num(st, "ppp.sessions_down_total"));
-	json_int_t leased = num(sas, "addresses_leased"), size = pool_size(conf);
+	json_int_t leased = num(st, "ppp.addresses_leased"), size = pool_size(conf);
 	head(&o, "rampart_pool_addresses", "gauge", "Client addresses of [pool] range, leased or free.");
 	put(&o, "rampart_pool_addresses{state=\"leased\"} %lld\n", (long long)leased);
 	put(&o, "rampart_pool_addresses{state=\"free\"} %lld\n",
@@ -224,7 +225,6 @@ char *srv_monitor_metrics(struct srv *s, size_t *len)
 		       (json_int_t)refused);
 	}
 	json_decref(st);
-	json_decref(sas);
 	json_decref(conf);
 	if (o.oom) {
 		free(o.p);

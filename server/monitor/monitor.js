@@ -20,7 +20,8 @@ const st = {
 const $ = (id) => document.getElementById(id);
 
 function api(path) {
-  // Another monitor with client certificates needs the browser to present one: credentials.
+  // Another monitor may want a client certificate: the browser presents one only with credentials
+  // (that monitor then names this page's origin in its CORS answer, see srv_monitor.c).
   const opts = { cache: 'no-store', credentials: st.base ? 'include' : 'same-origin' };
   return fetch(st.base + path, opts).then((r) => {
     if (!r.ok) throw new Error(path + ': HTTP ' + r.status);

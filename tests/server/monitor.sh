@@ -192,9 +192,10 @@ for m in 'rampart_sessions 1' 'rampart_pool_addresses{state="leased"} 1' 'rampar
 	grep -qF "$m" "$tmp/metrics" && pass "3h /metrics: $m" || fail "3h /metrics lacks: $m"
 done
 eq "3i POST refused (read-only)" "$(S curl -s -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:8090/api/v1/sas)" 405
-eq "3j CORS: Access-Control-Allow-Origin" \
+eq "3j CORS: the request's origin is named, credentials allowed" \
 	"$(S curl -s -D - -o /dev/null -H 'Origin: http://198.18.62.9:8090' http://127.0.0.1:8090/api/v1/sas |
-		tr -d '\r' | grep -i '^access-control-allow-origin:')" "Access-Control-Allow-Origin: *"
+		tr -d '\r' | grep -i '^access-control-allow-' | sort | tr '\n' ' ')" \
+	"Access-Control-Allow-Credentials: true Access-Control-Allow-Origin: http://198.18.62.9:8090 "
 MON="listen = 127.0.0.1:8091"
 conf >"$tmp/rampart.conf"
 rl=$(ctl reload 2>&1)
@@ -204,6 +205,20 @@ eq "3l still served on 8090 after the reload" "$(get /api/v1/sas | jq .ppp_sessi
 MON="listen = 127.0.0.1:8090"
 
 # ==== 4. the page in headless Chromium ============================================================
+# 4r "remote computer": the page served from another origin (a copy on a plain web server) reads
+# this monitor's API cross-origin, as another rampartd's page would
+mkdir -p "$tmp/www"
+for f in index.html monitor.css monitor.js; do get "/$f" >"$tmp/www/$f"; done
+ip netns exec "$s" python3 -m http.server 8099 --bind 127.0.0.1 --directory "$tmp/www" >/dev/null 2>&1 &
+www=$!
+for _ in $(seq 50); do S curl -s -o /dev/null http://127.0.0.1:8099/ && break; sleep 0.1; done
+S python3 "$here/monitor_cdp.py" chromium "http://127.0.0.1:8099/#remote=http://127.0.0.1:8090" \
+	wait sessions present "vpnuser,$ip" 15 eval "document.getElementById('status').textContent" >"$tmp/cdp.out" 2>&1
+rc=$?
+sed 's/^/    /' "$tmp/cdp.out"
+[ $rc -eq 0 ] && pass "4r a page from http://127.0.0.1:8099 shows the sessions of http://127.0.0.1:8090 (CORS)" ||
+	fail "4r remote computer (exit $rc)"
+kill $www 2>/dev/null
 shot=$out_dir/monitor-screenshot.png
 rm -f "$shot"
 S python3 "$here/monitor_cdp.py" chromium "http://127.0.0.1:8090/" \

@@ -107,6 +107,11 @@ def main():
                 print(f"{'PASS' if good else 'FAIL'} table #{table}: row {want} {mode}"
                       f" (rows: {json.dumps(got)[:400]})")
                 ok = good
+                if not good:  # what the page itself says (its status line shows fetch errors)
+                    r = c.call("Runtime.evaluate", {"expression": "document.getElementById('status') &&"
+                                                    " document.getElementById('status').textContent",
+                                                    "returnByValue": True}, s)
+                    print(f"    page status: {json.dumps(r['result'].get('value'))}")
             elif op == "run":
                 r = subprocess.run(steps[i + 1], shell=True, capture_output=True, text=True)
                 print(f"ran: {steps[i + 1]} -> exit {r.returncode}: {(r.stdout + r.stderr).strip()[:200]}")
