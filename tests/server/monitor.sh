@@ -270,6 +270,10 @@ tls() { # tls CERT-NAME [curl args]: prints the HTTP status (000: no HTTP answer
 eq "6b alice (issued by the CA) is served" "$(tls alice)" 200
 eq "6c its answer is the sas document" "$(jq -c 'keys' "$tmp/tls.body")" \
 	'["addresses_leased","ipsec_sa_pairs","plain_l2tp","ppp_sessions","sas"]'
+t_tls=$(for _ in $(seq 7); do C curl -s -o /dev/null -w '%{time_total}\n' --cacert "$pki/ca.pem" \
+	--resolve vpn.example.test:8443:$srv --cert "$pki/alice.pem" --key "$pki/alice-key.pem" \
+	https://vpn.example.test:8443/api/v1/sas; done | med)
+echo "    figures: HTTPS + client certificate, new connection per request: median ${t_tls}s"
 eq "6d stranger (unknown CA) is refused" "$(tls stranger)" 403
 grep -q 'refused: client certificate "CN=stranger.*unknown CA' "$tmp/log" && pass "6e log names the certificate and why" ||
 	fail "6e log: $(grep monitor "$tmp/log" | tail -3)"
