@@ -94,10 +94,15 @@ start() {
 	for _ in $(seq 100); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
 	[ -S "$tmp/ctl.sock" ] || { echo "rampartd did not start"; log_tail; exit 1; }
 }
-stop() {
+stop() { # SIGTERM: a clean exit (under ASan: no leak, no error report)
 	kill -TERM "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
+	local rc=$?
 	pid=
+	if [ $rc -ne 0 ] || grep -q 'Sanitizer' "$tmp/log"; then
+		fail "rampartd exit $rc on SIGTERM"
+		log_tail
+	fi
 }
 wait_log() { for _ in $(seq "$2"); do grep -q -- "$1" "$tmp/log" && return 0; sleep 0.1; done; return 1; }
 
