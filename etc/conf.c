@@ -17,7 +17,7 @@ struct conf_parser {
 	char section[32];
 	bool failed;
 	char err[400];
-	unsigned char seen[64]; /* per key: set once, so a repeated key is an error, not a silent override */
+	unsigned char *seen; /* per key (conf_nkeys): set once, so a repeated key is an error, not a silent override */
 	struct conf *c;
 };
 
@@ -89,7 +89,10 @@ struct conf_parser *conf_parser_new(const char *name)
 		return NULL;
 	snprintf(p->name, sizeof p->name, "%s", name);
 	p->c = conf_defaults();
-	if (!p->c) {
+	p->seen = calloc(conf_nkeys, 1);
+	if (!p->c || !p->seen) {
+		conf_unref(p->c);
+		free(p->seen);
 		free(p);
 		return NULL;
 	}
@@ -101,6 +104,7 @@ void conf_parser_free(struct conf_parser *p)
 	if (!p)
 		return;
 	conf_unref(p->c);
+	free(p->seen);
 	free(p);
 }
 
@@ -167,6 +171,31 @@ static char *next_word(char **cur)
 static uint32_t v4(const struct rp_addr *a)
 {
 	return rp_get_u32(a->ip);
+}
+
+/* "198.18.0.1:8443", "[::1]:8443"; an empty value leaves the endpoint unset (off). */
+static int parse_endpoint(struct conf_parser *p, const struct conf_key *k, char *val, struct rp_addr *a)
+{
+	unsigned long u;
+	memset(a, 0, sizeof *a);
+	if (!*val)
+		return 0;
+	char *colon = strrchr(val, ':'), *host = val;
+	if (!colon || parse_uint(colon + 1, &u) || u < 1 || u > 65535)
+		return fail(p, "%s.%s: \"%s\" is not ADDRESS:PORT", k->section, k->key, val);
+	*colon = 0;
+	if (*host == '[') {
+		size_t n = strlen(host);
+		if (n < 2 || host[n - 1] != ']')
+			return fail(p, "%s.%s: \"%s\" is not [IPv6]:PORT", k->section, k->key, val);
+		host[n - 1] = 0;
+		host++;
+	}
+	if (rp_addr_parse(a, host) || (a->family == 6 && host == val))
+		return fail(p, "%s.%s: \"%s\" is not an IP address (IPv6 goes in brackets)", k->section,
+		            k->key, host);
+	a->port = (uint16_t)u;
+	return 0;
 }
 
 static int set_value(struct conf_parser *p, const struct conf_key *k, char *val)
@@ -243,6 +272,8 @@ static int set_value(struct conf_parser *p, const struct conf_key *k, char *val)
 		*count = (unsigned)u;
 		return 0;
 	}
+	case CT_ENDPOINT:
+		return parse_endpoint(p, k, val, (struct rp_addr *)field);
 	case CT_ADDRS:
 	case CT_ADDRS6:
 	case CT_RANGES:
@@ -375,6 +406,12 @@ static bool in_range(const struct conf_range *r, uint32_t a)
 	return a >= v4(&r->first) && a <= v4(&r->last);
 }
 
+static bool is_loopback(const struct rp_addr *a)
+{
+	static const uint8_t v6[16] = {[15] = 1};
+	return a->family == 4 ? a->ip[0] == 127 : memcmp(a->ip, v6, 16) == 0;
+}
+
 struct conf *conf_parser_finish(struct conf_parser *p)
 {
 	if (p->failed)
@@ -407,6 +444,16 @@ struct conf *conf_parser_finish(struct conf_parser *p)
 	for (unsigned i = 0; i < c->n_wins; i++)
 		if (c->wins[i].family != 4)
 			return fail(p, "ppp.wins: WINS servers are IPv4"), NULL;
+	if (!!c->monitor_certificate[0] != !!c->monitor_private_key[0])
+		return fail(p, "monitor.certificate and monitor.private_key go together"), NULL;
+	if (c->monitor_ca[0] && !c->monitor_certificate[0])
+		return fail(p, "monitor.ca (client certificates) needs monitor.certificate (HTTPS)"), NULL;
+	/* Without TLS the page, the JSON and the metrics (accounts, addresses, peers) would cross the
+	 * network in clear and to anyone: plain HTTP stays on this host. */
+	if (c->monitor_listen.family && !c->monitor_certificate[0] && !is_loopback(&c->monitor_listen))
+		return fail(p, "monitor.listen: plain HTTP only on a loopback address (127.0.0.0/8, ::1); "
+		               "set monitor.certificate and monitor.private_key for HTTPS"),
+		       NULL;
 	p->c = NULL;
 	return c;
 }
@@ -495,6 +542,10 @@ static size_t key_format(const struct conf *c, const struct conf_key *k, char *o
 			    pf->net >> 8 & 255, pf->net & 255, pf->len);
 		}
 		break;
+	case CT_ENDPOINT:
+		if (((const struct rp_addr *)f)->family)
+			OUT("%s", rp_addr_str((const struct rp_addr *)f, a, sizeof a));
+		break;
 	}
 	return used;
 }
@@ -526,6 +577,7 @@ enum conf_value_kind conf_key_kind(size_t i)
 	case CT_STR:
 	case CT_CIDR:
 	case CT_PREFIX6:
+	case CT_ENDPOINT:
 		return CONF_VALUE_STRING;
 	case CT_GROUPS:
 		return CONF_VALUE_NUMBERS;

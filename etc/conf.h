@@ -94,6 +94,12 @@ struct conf {
 	/* IPv6 in the tunnel: each session gets a /64 of it (family 0 = no IPv6, IPV6CP rejected) */
 	struct rp_addr prefix6;
 	unsigned prefix6_len;
+
+	/* [monitor] — the IP Security Monitor (HTTP(S) page, JSON API, /metrics); all read at start */
+	struct rp_addr monitor_listen;       /* address and port; family 0 = off */
+	char monitor_certificate[CONF_STR]; /* PEM chain: HTTPS; empty = plain HTTP, loopback only */
+	char monitor_private_key[CONF_STR];
+	char monitor_ca[CONF_STR]; /* PEM file: clients must present a certificate it validates */
 };
 
 struct conf *conf_defaults(void);
@@ -119,7 +125,7 @@ size_t conf_dump(const struct conf *c, char *out, size_t n);
 size_t conf_key_count(void);
 const char *conf_key_section(size_t i);
 const char *conf_key_name(size_t i);
-bool conf_key_needs_restart(size_t i); /* the [server] keys: read once at start */
+bool conf_key_needs_restart(size_t i); /* the [server] and [monitor] keys: read once at start */
 enum conf_value_kind { CONF_VALUE_NUMBER, CONF_VALUE_BOOL, CONF_VALUE_STRING, CONF_VALUE_NUMBERS, CONF_VALUE_STRINGS };
 enum conf_value_kind conf_key_kind(size_t i); /* how conf_key_format's text reads as JSON */
 size_t conf_key_format(const struct conf *c, size_t i, char *out, size_t n); /* secrets masked */

@@ -21,8 +21,9 @@
 		s, k, t, F(f), F(n), 0, max, false, false                                                    \
 	}
 
-/* The [server] keys (sockets, the TUN device, the state directory) are set up once at start: a
- * reload reports them as needing a restart. Every other key applies on reload. */
+/* The [server] keys (sockets, the TUN device, the state directory) and the [monitor] keys (its
+ * socket, and the key read as root before the privilege drop) are set up once at start: a reload
+ * reports them as needing a restart. Every other key applies on reload. */
 const struct conf_key conf_keys[] = {
     {"server", "listen", CT_ADDRS, F(listen), F(n_listen), 0, CONF_MAX_ADDRS, false, true},
     {"server", "ike_port", CT_UINT, F(ike_port), 0, 1, 65535, false, true},
@@ -75,6 +76,11 @@ const struct conf_key conf_keys[] = {
     L("pool", "range", CT_RANGES, pool, n_pool, CONF_MAX_ADDRS),
     /* the TUN device's IPv6 address comes from it, and is set before privileges are dropped */
     {"pool", "prefix6", CT_PREFIX6, F(prefix6), F(prefix6_len), 16, 63, false, true},
+
+    {"monitor", "listen", CT_ENDPOINT, F(monitor_listen), 0, 0, 0, false, true},
+    {"monitor", "certificate", CT_STR, F(monitor_certificate), 0, 0, CONF_STR, false, true},
+    {"monitor", "private_key", CT_STR, F(monitor_private_key), 0, 0, CONF_STR, false, true},
+    {"monitor", "ca", CT_STR, F(monitor_ca), 0, 0, CONF_STR, false, true},
 };
 
 const size_t conf_nkeys = sizeof conf_keys / sizeof conf_keys[0];

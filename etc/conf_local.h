@@ -14,6 +14,7 @@ enum conf_type {
 	CT_PREFIXES, /* a.b.c.d/len list (IPv4 routes) */
 	CT_PREFIX6,  /* one IPv6 PREFIX/LEN, len within [min, max]; absent = unset */
 	CT_ADDRS6,   /* IPv6 address list, at most max entries */
+	CT_ENDPOINT, /* ADDR:PORT or [IPv6]:PORT, port 1-65535; empty = unset (family 0) */
 };
 
 struct conf_key {

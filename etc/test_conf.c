@@ -60,6 +60,7 @@ START_TEST(values_parsed)
 	ck_assert_uint_eq(c->n_listen, 2);
 	ck_assert_uint_eq(c->listen[1].family, 6);
 	ck_assert_uint_eq(c->tun_prefix, 24);
+	ck_assert_uint_eq(c->monitor_listen.family, 0); /* off by default */
 	ck_assert_uint_eq(c->ipsecdiagnostics, 7);
 	ck_assert(c->ikelogging);
 	ck_assert_str_eq(c->psk, " a secret ");
@@ -112,6 +113,15 @@ static const struct {
 	{"[ike]\ncertificate = /x.pem\nca = /ca.pem\n", "t.conf:3: ike.certificate, ike.private_key and ike.ca go together"},
 	{"[ppp]\ndns = 198.18.0.53 2001:db8::53\n", "t.conf:2: ppp.dns: IPCP offers IPv4 servers only (IPv6 ones belong in ppp.dns6)"},
 	{"[ppp]\nwins = 2001:db8::53\n", "t.conf:2: ppp.wins: WINS servers are IPv4"},
+	{"[monitor]\nlisten = 127.0.0.1\n", "t.conf:2: monitor.listen: \"127.0.0.1\" is not ADDRESS:PORT"},
+	{"[monitor]\nlisten = 127.0.0.1:0\n", "t.conf:2: monitor.listen: \"127.0.0.1:0\" is not ADDRESS:PORT"},
+	{"[monitor]\nlisten = ::1:8090\n", "t.conf:2: monitor.listen: \"::1\" is not an IP address (IPv6 goes in brackets)"},
+	{"[monitor]\nlisten = 198.18.0.1:8090\n",
+	 "t.conf:2: monitor.listen: plain HTTP only on a loopback address (127.0.0.0/8, ::1); set monitor.certificate and monitor.private_key for HTTPS"},
+	{"[monitor]\nlisten = [2001:db8::1]:8090\n",
+	 "t.conf:2: monitor.listen: plain HTTP only on a loopback address (127.0.0.0/8, ::1); set monitor.certificate and monitor.private_key for HTTPS"},
+	{"[monitor]\nlisten = 0.0.0.0:8090\nca = /ca.pem\n", "t.conf:3: monitor.ca (client certificates) needs monitor.certificate (HTTPS)"},
+	{"[monitor]\ncertificate = /m.pem\n", "t.conf:2: monitor.certificate and monitor.private_key go together"},
 };
 
 START_TEST(bad_input_rejected_with_line)
@@ -120,6 +130,29 @@ START_TEST(bad_input_rejected_with_line)
 	struct conf *c = parse(bad[_i].text, err);
 	ck_assert_ptr_null(c);
 	ck_assert_str_eq(err, bad[_i].err);
+}
+END_TEST
+
+/* [monitor] listen: loopback without TLS, anything with a certificate; the value reads back. */
+START_TEST(monitor_listen)
+{
+	static const struct {
+		const char *text, *dump;
+	} ok[] = {
+	    {"[monitor]\nlisten = 127.0.0.1:8090\n", "monitor.listen = 127.0.0.1:8090\n"},
+	    {"[monitor]\nlisten = [::1]:8090\n", "monitor.listen = [::1]:8090\n"},
+	    {"[monitor]\nlisten = 0.0.0.0:8443\ncertificate = /m.pem\nprivate_key = /k.pem\nca = /ca.pem\n",
+	     "monitor.listen = 0.0.0.0:8443\n"},
+	    {"[monitor]\nlisten = \"\"\n", "monitor.listen = \n"},
+	};
+	for (size_t i = 0; i < RP_ARRAY_LEN(ok); i++) {
+		char err[400] = "", out[8192];
+		struct conf *c = parse(ok[i].text, err);
+		ck_assert_msg(c != NULL, "%s: %s", ok[i].text, err);
+		conf_dump(c, out, sizeof out);
+		ck_assert_msg(strstr(out, ok[i].dump), "%s not in the dump", ok[i].dump);
+		conf_unref(c);
+	}
 }
 END_TEST
 
@@ -187,6 +220,7 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, shipped_file_is_the_defaults);
 	tcase_add_test(tc, values_parsed);
 	tcase_add_loop_test(tc, bad_input_rejected_with_line, 0, (int)RP_ARRAY_LEN(bad));
+	tcase_add_test(tc, monitor_listen);
 	tcase_add_test(tc, long_and_nul_lines);
 	tcase_add_test(tc, snapshot_refcount);
 	tcase_add_test(tc, ctl_roundtrip);

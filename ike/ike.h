@@ -288,8 +288,15 @@ enum ike_result {
 	IKE_R_QM_NO_PROPOSAL,
 	IKE_R_N
 };
+/* Main Mode durations, from MM1 received to MM6 sent on the core's clock (the client's round trips
+ * and our DH included): mm_ms[i] counts those <= ike_mm_ms_le[i] (and above the bound before), the
+ * last slot those above every bound; mm_ms_sum adds them all up (a Prometheus histogram). */
+#define IKE_MM_HIST 9
+extern const unsigned ike_mm_ms_le[IKE_MM_HIST - 1];
 struct ike_stats {
 	uint64_t result[IKE_R_N];
+	uint64_t mm_ms[IKE_MM_HIST];
+	uint64_t mm_ms_sum;
 };
 struct ike;
 const char *ike_result_name(enum ike_result r); /* "ok", "psk_mismatch", ... */

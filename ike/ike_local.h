@@ -233,6 +233,7 @@ struct ike {
 
 /* ike_sa.c */
 void ike_count(struct ike *ike, struct ike_sa *sa, enum ike_result r); /* sa NULL: per message */
+void ike_count_mm_time(struct ike *ike, uint64_t ms); /* a completed Main Mode, for ike_stats.mm_ms */
 struct ike_sa *ike_sa_find(struct ike *ike, const uint8_t icky[8], const uint8_t rcky[8]);
 struct ike_sa *ike_sa_find_half(struct ike *ike, const uint8_t icky[8], const struct rp_addr *peer);
 struct ike_sa *ike_sa_add(struct ike *ike);           /* allocated, not yet in the table */

@@ -434,6 +434,7 @@ int ike_mm_finish(struct ike *ike, struct ike_sa *sa, uint8_t *buf, size_t n, si
 	sa->est_ms = ike->now;
 	sa->counted = false; /* a PSK candidate that failed before the one that worked */
 	ike_count(ike, sa, IKE_R_OK);
+	ike_count_mm_time(ike, sa->est_ms - sa->created_ms);
 	sa->last_rx_ms = ike->now;
 	sa->expire_ms = ike->now + (uint64_t)sa->ch.life_s * 1000;
 	sa->dpd_next_ms = ike->now + (uint64_t)ike->conf.dpd_idle_s * 1000;

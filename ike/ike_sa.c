@@ -146,6 +146,17 @@ void ike_count(struct ike *ike, struct ike_sa *sa, enum ike_result r)
 	ike->st.result[r]++;
 }
 
+const unsigned ike_mm_ms_le[IKE_MM_HIST - 1] = {5, 10, 25, 50, 100, 250, 1000, 5000};
+
+void ike_count_mm_time(struct ike *ike, uint64_t ms)
+{
+	unsigned b = 0;
+	while (b < IKE_MM_HIST - 1 && ms > ike_mm_ms_le[b])
+		b++;
+	ike->st.mm_ms[b]++;
+	ike->st.mm_ms_sum += ms;
+}
+
 const char *ike_result_name(enum ike_result r)
 {
 	static const char *const n[IKE_R_N] = {"ok",           "psk_mismatch",  "no_proposal",

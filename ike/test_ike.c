@@ -693,11 +693,43 @@ START_TEST(t_qm_before_mm_done)
 }
 END_TEST
 
+/* Main Mode's duration lands in the histogram: MM1 at 1000, MM3 40 ms later, MM5 40 ms after that:
+ * 80 ms, in the (50, 100] bucket; a refused Main Mode adds nothing. */
+START_TEST(t_mm_time_histogram)
+{
+	struct net n;
+	uint8_t out[IKE_MAXBUF];
+	net_init(&n, false);
+	n.tc.p1 = win_modern;
+	n.tc.np1 = 5;
+	n.tc.p2 = p2_win;
+	n.tc.np2 = 3;
+	net_start(&n);
+	long len = (long)ike_cli_start(n.t, out, sizeof out);
+	for (int i = 0; i < 3 && len > 0; i++) {
+		deliver(&n, out, (size_t)len);
+		ck_assert_uint_gt(n.reply_len, 0);
+		len = (long)ike_cli_input(n.t, n.reply, n.reply_len, out, sizeof out);
+		n.now += 40;
+	}
+	struct ike_stats st;
+	ike_get_stats(n.r, &st);
+	ck_assert_uint_eq(st.result[IKE_R_OK], 1);
+	ck_assert_uint_eq(ike_mm_ms_le[3], 50);
+	ck_assert_uint_eq(ike_mm_ms_le[4], 100);
+	for (int b = 0; b < IKE_MM_HIST; b++)
+		ck_assert_uint_eq(st.mm_ms[b], b == 4);
+	ck_assert_uint_eq(st.mm_ms_sum, 80);
+	net_free(&n);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ike");
 	TCase *tc = tcase_create("handshakes");
 	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, t_mm_time_histogram);
 	tcase_add_loop_test(tc, t_psets, 0, RP_ARRAY_LEN(psets));
 	tcase_add_loop_test(tc, t_psets_nat, 0, RP_ARRAY_LEN(psets));
 	tcase_add_loop_test(tc, t_every_transform_alone, 0, RP_ARRAY_LEN(psets));

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "srv_local.h"
+#include "srv_monitor.h"
 
 uint64_t srv_now(struct srv *s)
 {
@@ -517,6 +518,8 @@ struct srv *srv_new(struct conf *conf, const char *conf_path, bool foreground, c
 		goto fail;
 	if (srv_core_init(s, err, errlen))
 		goto fail;
+	if (srv_monitor_start(s, err, errlen))
+		goto fail;
 	uv_check_init(&s->loop, &s->flush);
 	s->flush.data = s;
 	uv_check_start(&s->flush, srv_flush);
@@ -583,6 +586,7 @@ void srv_free(struct srv *s)
 	}
 	uv_run(&s->loop, UV_RUN_DEFAULT); /* let the close callbacks run */
 	uv_loop_close(&s->loop);
+	srv_monitor_free(s);
 	for (unsigned i = 0; i < SRV_MAX_LISTEN; i++) {
 		for (int k = 0; k < SRV_NUDP; k++) {
 			free(s->udp[i][k].buf);

@@ -5,6 +5,7 @@
  *   srv_tun.c   TUN device open and address set-up
  *   srv_ctl.c   the Unix control socket and its commands
  *   srv_priv.c  the switch to [server] user without capabilities; systemd notifications
+ *   srv_monitor.c, srv_monitor_doc.c, monitor/  the IP Security Monitor (HTTP(S), page, /metrics)
  *   dispatch.c  classification and counting of what arrives (shared with rampart-replay)
  *   pcapin.c    libpcap reader that strips link/IP/UDP layers (rampart-replay, tests)
  *   replay.c    rampart-replay

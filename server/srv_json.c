@@ -113,8 +113,8 @@ json_t *srv_json_sas(struct srv *s)
 		if (!c->sess[j].link_sa)
 			json_array_append_new(plain, sess_json(s, &c->sess[j]));
 	return json_pack("{s:I, s:I, s:i, s:o, s:o}", "ipsec_sa_pairs", (json_int_t)c->nchild, "ppp_sessions",
-	                 (json_int_t)c->nsess, "addresses_leased", auth_pool_in_use(c->pool), "sas", list,
-	                 "plain_l2tp", plain);
+	                 (json_int_t)c->nsess, "addresses_leased", (int)auth_pool_in_use(c->pool), "sas",
+	                 list, "plain_l2tp", plain);
 }
 
 static json_t *esp_dir_json(const struct esp_stats *st)
@@ -125,6 +125,18 @@ static json_t *esp_dir_json(const struct esp_stats *st)
 		                    json_integer((json_int_t)st->drops[d]));
 	return json_pack("{s:I, s:I, s:o}", "packets", (json_int_t)st->packets, "bytes",
 	                 (json_int_t)st->bytes, "drops", drops);
+}
+
+/* ike_stats' Main Mode durations: bounds, per-bucket counts (the last one above every bound), sum */
+static json_t *mm_hist_json(const struct ike_stats *is)
+{
+	json_t *le = json_array(), *n = json_array();
+	for (int b = 0; b < IKE_MM_HIST; b++) {
+		if (b < IKE_MM_HIST - 1)
+			json_array_append_new(le, json_integer(ike_mm_ms_le[b]));
+		json_array_append_new(n, json_integer((json_int_t)is->mm_ms[b]));
+	}
+	return json_pack("{s:o, s:o, s:I}", "le", le, "counts", n, "sum", (json_int_t)is->mm_ms_sum);
 }
 
 json_t *srv_json_stats(struct srv *s)
@@ -151,20 +163,21 @@ json_t *srv_json_stats(struct srv *s)
 	for (int r = 0; r < L2TP_AUTH_R_N; r++)
 		json_object_set_new(ppp_auth, l2tp_auth_result_name(r), json_integer((json_int_t)ls.auth[r]));
 	return json_pack(
-	    "{s:o, s:o, s:{s:o, s:I, s:I}, s:{s:o, s:o}, s:{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I},"
-	    " s:{s:o, s:I, s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I}}",
+	    "{s:o, s:o, s:{s:o, s:I, s:I, s:o}, s:{s:o, s:o}, s:{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I},"
+	    " s:{s:o, s:I, s:I, s:I, s:i}, s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I}}",
 	    "packets", pk, "drops", reasons, "ike", "negotiations", nego, "ike_sas",
-	    (json_int_t)ike_sa_count(c->ike), "ipsec_sa_pairs", (json_int_t)c->nchild, "esp", "in",
-	    esp_dir_json(esp_sad_stats(c->sad, ESP_DIR_IN)), "out",
+	    (json_int_t)ike_sa_count(c->ike), "ipsec_sa_pairs", (json_int_t)c->nchild, "main_mode_ms",
+	    mm_hist_json(&is), "esp", "in", esp_dir_json(esp_sad_stats(c->sad, ESP_DIR_IN)), "out",
 	    esp_dir_json(esp_sad_stats(c->sad, ESP_DIR_OUT)), "l2tp", "tunnels", ls.tunnels, "sessions",
 	    ls.sessions, "control_in", (json_int_t)ls.rx_ctl, "control_out", (json_int_t)ls.tx_ctl, "data_in",
 	    (json_int_t)ls.rx_data, "retransmissions", (json_int_t)ls.rexmits, "drops", (json_int_t)ls.drops,
 	    "duplicates", (json_int_t)ls.dups, "ppp", "authentications", ppp_auth, "sessions_up",
 	    (json_int_t)c->nsess, "sessions_up_total", (json_int_t)c->sessions_up, "sessions_down_total",
-	    (json_int_t)c->sessions_down, "udp_sent", "datagrams", (json_int_t)s->tx_datagrams, "batches",
-	    (json_int_t)s->tx_batches, "dhcp", "informs_answered", (json_int_t)c->dhcp_answered, "dropped",
-	    (json_int_t)c->dhcp_dropped, "ipv6", "router_solicitations_answered", (json_int_t)c->ra_answered,
-	    "link_scoped_dropped", (json_int_t)c->ip6_link_dropped);
+	    (json_int_t)c->sessions_down, "addresses_leased", (int)auth_pool_in_use(c->pool), "udp_sent",
+	    "datagrams", (json_int_t)s->tx_datagrams, "batches", (json_int_t)s->tx_batches, "dhcp",
+	    "informs_answered", (json_int_t)c->dhcp_answered, "dropped", (json_int_t)c->dhcp_dropped, "ipv6",
+	    "router_solicitations_answered", (json_int_t)c->ra_answered, "link_scoped_dropped",
+	    (json_int_t)c->ip6_link_dropped);
 }
 
 /* A list value as an array: numbers stay numbers. */

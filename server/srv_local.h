@@ -66,6 +66,7 @@ struct srv {
 	uv_timer_t core_timer; /* the earliest deadline of any core */
 	uv_check_t flush;      /* sends the queued datagrams after each loop iteration's I/O */
 	struct srv_core *core;
+	struct srv_monitor *mon; /* [monitor] listen; NULL when off */
 	bool stopping;
 	uint64_t tx_batches, tx_datagrams; /* sendmmsg calls and the datagrams they carried */
 	uint64_t stop_started_ms;

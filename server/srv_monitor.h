@@ -1,0 +1,37 @@
+#ifndef SRV_MONITOR_H
+#define SRV_MONITOR_H
+/* The IP Security Monitor: a read-only HTTP(S) endpoint on the daemon's libuv loop.
+ *
+ *   srv_monitor.c      libmicrohttpd driven by the loop (no threads), routes, TLS client certificates
+ *   srv_monitor_doc.c  what it serves beyond srv_json_*: /metrics (Prometheus text) and the policy
+ *   monitor/           the page (HTML/CSS/JS), embedded at build time (monitor_assets.c)
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct srv;
+struct srv_monitor;
+
+/* Opens [monitor] listen (nothing at all when it is empty) and reads the certificate, key and CA
+ * files: called at start, as root, before the privilege drop. 0, or -1 with the reason in err. */
+int srv_monitor_start(struct srv *s, char *err, size_t errlen);
+/* After the loop has closed every handle (srv_free). */
+void srv_monitor_free(struct srv *s);
+
+/* Requests served and refused (no valid client certificate) since start. */
+void srv_monitor_counts(struct srv *s, uint64_t *requests, uint64_t *refused);
+
+/* The documents (srv_monitor_doc.c), built from srv_json_* only. The caller frees. */
+char *srv_monitor_metrics(struct srv *s, size_t *len);
+json_t *srv_monitor_policy(struct srv *s);
+
+/* The embedded page (monitor_assets.c, generated): NULL when path is not one of them. */
+struct srv_monitor_asset {
+	const char *path, *mime;
+	const unsigned char *data;
+	size_t len;
+};
+const struct srv_monitor_asset *srv_monitor_asset(const char *path);
+#endif

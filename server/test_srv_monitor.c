@@ -1,0 +1,153 @@
+/* The monitor's own documents with a daemon built without sockets (srv_new_detached): /metrics in
+ * the Prometheus text format, the policy view of the configuration, the embedded page. The HTTP
+ * side runs against a real rampartd in tests/server/monitor.sh. */
+#include <check.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check_main.h"
+#include "srv_local.h"
+#include "srv_monitor.h"
+
+static char dir[64];
+
+static struct srv *daemon_new(const char *extra)
+{
+	char path[128], text[1024], err[512];
+	snprintf(dir, sizeof dir, "/tmp/test_srv_monitor.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/rampart.conf", dir);
+	snprintf(text, sizeof text,
+	         "[server]\nlisten = 127.0.0.1\ntun_address = 198.18.5.1/24\nstate_dir = %s/state\n"
+	         "control_socket = %s/ctl.sock\n[pool]\nrange = 198.18.5.10-198.18.5.20 "
+	         "198.18.5.30-198.18.5.31\n%s",
+	         dir, dir, extra);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	chmod(path, 0600);
+	struct conf *c = srv_load_conf(path, err, sizeof err);
+	ck_assert_msg(c != NULL, "%s", err);
+	struct srv *s = srv_new_detached(c, path, err, sizeof err);
+	ck_assert_msg(s != NULL, "%s", err);
+	return s;
+}
+
+static void daemon_free(struct srv *s)
+{
+	char cmd[128];
+	srv_free(s);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Every line is a comment (# HELP / # TYPE of the family that follows) or `name{labels} value`,
+ * every family is announced before its samples, counters end in _total; and the figures of an
+ * idle daemon with a pool of 13 addresses. */
+START_TEST(metrics_text_format)
+{
+	struct srv *s = daemon_new("[ike]\npsk = a-test-psk\n");
+	size_t len;
+	char *m = srv_monitor_metrics(s, &len);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(strlen(m), len);
+	regex_t sample, type;
+	ck_assert_int_eq(regcomp(&sample,
+	                         "^([a-z0-9_]+)(\\{[a-z0-9_]+=\"[^\"]*\"(,[a-z0-9_]+=\"[^\"]*\")*\\})? [0-9][0-9.]*$",
+	                         REG_EXTENDED),
+	                 0);
+	ck_assert_int_eq(regcomp(&type, "^# TYPE ([a-z0-9_]+) (counter|gauge|histogram)$", REG_EXTENDED), 0);
+	char family[96] = "", kind[16] = "";
+	unsigned samples = 0;
+	for (char *save = NULL, *l = strtok_r(m, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		regmatch_t g[3];
+		if (strncmp(l, "# HELP ", 7) == 0)
+			continue;
+		if (regexec(&type, l, 3, g, 0) == 0) {
+			snprintf(family, sizeof family, "%.*s", (int)(g[1].rm_eo - g[1].rm_so),
+			         l + g[1].rm_so);
+			snprintf(kind, sizeof kind, "%.*s", (int)(g[2].rm_eo - g[2].rm_so), l + g[2].rm_so);
+			ck_assert_msg(strcmp(kind, "counter") || strstr(family, "_total"),
+			              "%s: counter without _total", family);
+			continue;
+		}
+		ck_assert_msg(regexec(&sample, l, 3, g, 0) == 0, "not a sample: %s", l);
+		ck_assert_msg(strncmp(l, family, strlen(family)) == 0 && family[0],
+		              "%s outside its family %s", l, family);
+		samples++;
+	}
+	ck_assert_uint_gt(samples, 50);
+	regfree(&sample);
+	regfree(&type);
+	free(m);
+	m = srv_monitor_metrics(s, &len);
+	ck_assert_ptr_nonnull(strstr(m, "\nrampart_pool_addresses{state=\"free\"} 13\n"));
+	ck_assert_ptr_nonnull(strstr(m, "\nrampart_pool_addresses{state=\"leased\"} 0\n"));
+	ck_assert_ptr_nonnull(strstr(m, "\nrampart_sessions 0\n"));
+	ck_assert_ptr_nonnull(strstr(m, "\nrampart_ike_main_mode_duration_seconds_bucket{le=\"0.005\"} 0\n"));
+	ck_assert_ptr_nonnull(strstr(m, "\nrampart_ike_main_mode_duration_seconds_bucket{le=\"+Inf\"} 0\n"));
+	ck_assert_ptr_null(strstr(m, "rampart_monitor_requests_total")); /* no monitor running */
+	free(m);
+	daemon_free(s);
+}
+END_TEST
+
+/* The policy view follows the configuration: PSK and certificate authentication, groups, lifetimes. */
+START_TEST(policy_from_config)
+{
+	static const char pki[] = RP_DATA "/pki";
+	char extra[1024];
+	snprintf(extra, sizeof extra,
+	         "[ike]\npsk = a-test-psk\ndh_groups = 14 19\nphase2_lifetime = 1800\ncertificate = "
+	         "%s/server.pem\n"
+	         "private_key = %s/server-key.pem\nca = %s/ca.pem\n[l2tp]\nallow_plain = yes\n",
+	         pki, pki, pki);
+	struct srv *s = daemon_new(extra);
+	json_t *p = srv_monitor_policy(s);
+	ck_assert_ptr_nonnull(p);
+	char *txt = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS);
+	ck_assert_ptr_nonnull(
+	    strstr(txt, "\"authentication\":[\"certificate (RSA signature)\",\"preshared key\"]"));
+	ck_assert_ptr_nonnull(strstr(txt, "\"dh_groups\":[14,19]"));
+	ck_assert_ptr_nonnull(strstr(txt, "\"quick_mode\":{\"lifetime_s\":1800,\"natt_keepalive_s\":20,"
+	                                  "\"pfs_dh_groups\":[14,19],\"replay_window\":1024}"));
+	ck_assert_ptr_nonnull(strstr(txt, "\"plain_l2tp_permitted\":true"));
+	ck_assert_ptr_nonnull(strstr(txt, "issue 13"));
+	ck_assert_ptr_null(strstr(txt, "a-test-psk"));
+	free(txt);
+	json_decref(p);
+	daemon_free(s);
+}
+END_TEST
+
+START_TEST(page_embedded)
+{
+	const struct srv_monitor_asset *a = srv_monitor_asset("/");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_str_eq(a->mime, "text/html; charset=utf-8");
+	ck_assert_ptr_eq(a->data, srv_monitor_asset("/index.html")->data);
+	ck_assert_ptr_nonnull(memmem(a->data, a->len, "<script src=\"/monitor.js\">", 26));
+	ck_assert_ptr_nonnull(srv_monitor_asset("/monitor.js"));
+	ck_assert_str_eq(srv_monitor_asset("/monitor.css")->mime, "text/css; charset=utf-8");
+	ck_assert_ptr_null(srv_monitor_asset("/../etc/passwd"));
+	ck_assert_ptr_null(srv_monitor_asset("/index.htm"));
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("srv_monitor");
+	TCase *tc = tcase_create("docs");
+	tcase_add_test(tc, metrics_text_format);
+	tcase_add_test(tc, policy_from_config);
+	tcase_add_test(tc, page_embedded);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+RP_CHECK_MAIN(suite)
