@@ -193,7 +193,8 @@ int bench_esp(int argc, char **argv)
 	       INNER, REPS, n, extra);
 	bool counted = bench_alloc_available();
 	if (!counted)
-		printf("esp: allocations not counted (sanitizer build or counter broken); figures not representative\n");
+		printf("esp: allocations not counted (sanitizer build or counter broken); figures not "
+		       "representative\n");
 	double gbps[2], ratio[2];
 	int rc = 0;
 	for (size_t i = 0; i < RP_ARRAY_LEN(cfgs); i++) {
@@ -235,7 +236,8 @@ int bench_esp_tick(int argc, char **argv)
 	for (size_t k = 0; k < nsz; k++) {
 		unsigned long n = argc > 1 ? strtoul(argv[k + 1], NULL, 10) : defs[k];
 		struct esp_sad *sad = esp_sad_new(NULL, &rng, NULL);
-		struct esp_sa_params p = {.encr = ESP_ENCR_AES_GCM_16, .encr_keybits = 128, .enc_key_len = 20};
+		struct esp_sa_params p = {
+		    .encr = ESP_ENCR_AES_GCM_16, .encr_keybits = 128, .enc_key_len = 20};
 		rp_rng_fill(&rng, p.enc_key, p.enc_key_len);
 		for (unsigned long i = 0; i < n && sad; i++) {
 			uint32_t id;
