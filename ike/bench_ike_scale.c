@@ -139,7 +139,8 @@ int bench_ike_scale(int argc, char **argv)
 			}
 			t = now_s() - t0;
 		}
-		printf("ike_scale ike_sas=%lu us_per_packet=%.3f packets=%lu\n", n, t / (double)pkts * 1e6, pkts);
+		printf("ike_scale ike_sas=%lu us_per_packet=%.3f packets=%lu\n", n, t / (double)pkts * 1e6,
+		       pkts);
 		ike_free(ike);
 	}
 	return rc;
