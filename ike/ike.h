@@ -178,7 +178,7 @@ struct ike_conf {
 	uint32_t halfopen_ms;   /* a phase-1 or quick-mode exchange not completed in time is dropped; 30000 */
 	uint32_t dpd_idle_s;    /* send R-U-THERE after this much silence (peers that advertise DPD); 30 */
 	uint32_t dpd_timeout_s; /* declare the peer dead after this; 120 */
-	size_t max_sa;          /* refuse new exchanges beyond this many IKE SAs; 0 = 65536 */
+	size_t max_sa;          /* refuse new exchanges beyond this many IKE SAs; 0 = 262144 */
 
 	/* Inbound SPI allocation belongs to the ESP SAD (esp_spi_alloc): spi_alloc returns a fresh
 	 * SPI (>255) that collides with no live or reserved one. spi_release is called only for an

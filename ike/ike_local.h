@@ -243,6 +243,7 @@ struct ike {
 	 * the dirty list and re-keyed before the heap is next read. */
 	struct ike_heap sheap, cheap;
 	struct ike_sa *dirty;
+	uint64_t runout_log_ms; /* the last "out of IKE SAs" line */
 	struct isakmp_msg msg;  /* the message being handled */
 	uint8_t cur_digest[20]; /* its digest (retransmission detection) */
 	gnutls_privkey_t key;   /* conf.key_der imported (RSA signatures), NULL without */

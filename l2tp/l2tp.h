@@ -209,6 +209,8 @@ struct l2tp_link {
 	struct rp_addr peer; /* inner (or outer, for plain L2TP) source address and UDP port */
 };
 
+#define L2TP_MAX_TUNNELS_DEFAULT 262144 /* room for 250,000 clients (one tunnel each) */
+
 struct l2tp_conf {
 	const char *host_name; /* our Host Name AVP */
 	const uint8_t *secret; /* tunnel secret: hidden AVPs + tunnel authentication */
@@ -220,9 +222,10 @@ struct l2tp_conf {
 	unsigned hello_s;              /* HELLO after this much silence (60 is usual); 0 disables */
 	unsigned rexmit_max;           /* retransmissions before the tunnel is declared dead; 5 */
 	unsigned rexmit_cap_s;         /* back-off cap (§5.8: at least 8 s); 8 */
-	unsigned max_tunnels;          /* 0 = 65535 */
+	unsigned max_tunnels;          /* 0 = L2TP_MAX_TUNNELS_DEFAULT (tunnel IDs are per link) */
 	unsigned max_tunnels_per_link; /* 0 = 64 */
 	unsigned max_sessions;         /* per tunnel; 0 = 1024 */
+	unsigned max_sessions_total;   /* all tunnels together; 0 = L2TP_MAX_TUNNELS_DEFAULT */
 	unsigned
 	    idle_setup_s; /* close a tunnel left without sessions this long; 0 = never (120 is sensible) */
 	const struct ppp_conf *ppp; /* PPP options (MRU, DNS, WINS, auth methods, local address) */
@@ -240,7 +243,8 @@ struct l2tp_conf {
 	/* Optional policy check after a PPP login verified: non-zero refuses it (answered as "no
 	 * permission", E=649 for MS-CHAPv2) and why is logged. rampartd uses it to require the PPP
 	 * account to be the one the IPsec SA's certificate maps to. */
-	int (*ppp_authorize)(void *ctx, const struct l2tp_link *link, const char *account, char *why, size_t whylen);
+	int (*ppp_authorize)(void *ctx, const struct l2tp_link *link, const char *account, char *why,
+	                     size_t whylen);
 };
 
 enum l2tp_ev_type {
@@ -298,9 +302,10 @@ void l2tp_link_gone(struct l2tp *l, uint64_t sa, uint64_t now_ms);
 /* Shutdown: StopCCN (result 6, §4.4.2) on every tunnel, ending their sessions without CDNs. */
 void l2tp_stop_all(struct l2tp *l, uint64_t now_ms);
 /* Close a tunnel (admin): StopCCN (result 1, §4.4.2) ending its sessions without CDNs. */
-int l2tp_stop_tunnel(struct l2tp *l, uint16_t tid, uint64_t now_ms);
+int l2tp_stop_tunnel(struct l2tp *l, const struct l2tp_link *link, uint16_t tid, uint64_t now_ms);
 /* Close a session (admin): CDN to the peer, SESSION_DOWN event. */
-int l2tp_close_session(struct l2tp *l, uint16_t tid, uint16_t sid, uint64_t now_ms);
+int l2tp_close_session(struct l2tp *l, const struct l2tp_link *link, uint16_t tid, uint16_t sid,
+                       uint64_t now_ms);
 
 /* PPP logins by result (show stats). */
 enum l2tp_auth_result {

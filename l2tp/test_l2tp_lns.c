@@ -334,8 +334,9 @@ START_TEST(many_sessions_lossy)
 			lac_cdn(&s->lac[i], &s->lac[i].s[k], s->now);
 	for (int i = NT / 2; i < NT; i++)
 		for (int k = 0; k < NS; k++)
-			ck_assert_int_eq(
-			    l2tp_close_session(s->lns, s->lac[i].lns_tid, s->lac[i].s[k].lns_sid, s->now), 0);
+			ck_assert_int_eq(l2tp_close_session(s->lns, &s->lac[i].link, s->lac[i].lns_tid,
+			                                    s->lac[i].s[k].lns_sid, s->now),
+			                 0);
 	for (int r = 0; r < 500; r++) {
 		bool cdns = true;
 		for (int i = NT / 2; i < NT; i++)
@@ -406,7 +407,7 @@ START_TEST(tunnel_auth)
 	for (int r = 0; r < 5; r++)
 		step(s);
 	ck_assert(s->lac[0].auth_ok);
-	ck_assert_ptr_nonnull(s->lns->by_tid[s->lac[0].lns_tid]);
+	ck_assert_ptr_nonnull(tunnel_find(s->lns, &s->lac[0].link, s->lac[0].lns_tid));
 	lac_add_session(&s->lac[0], 1, "user0", "pw", s->now);
 	for (int r = 0; r < 50 && !pppc_up(&s->lac[0].s[0].c); r++)
 		step(s);
@@ -632,10 +633,8 @@ START_TEST(reliable_window)
 	ck_assert_uint_eq(o.nr[0], 1);
 	struct l2tp_stats st;
 	l2tp_get_stats(s->lns, &st);
-	uint16_t tid = 0;
-	for (uint32_t i = 1; i < 65536 && !tid; i++)
-		if (s->lns->by_tid[i])
-			tid = (uint16_t)i;
+	ck_assert_ptr_nonnull(s->lns->tunnels);
+	uint16_t tid = s->lns->tunnels->tid;
 	ck_assert_uint_ne(tid, 0);
 
 	/* SCCCN without acknowledging the SCCRP (Nr 0), then three ICRQs, the third and second
