@@ -763,6 +763,103 @@ START_TEST(login_rights_and_escaping)
 }
 END_TEST
 
+/* Issue 17: our tunnel IDs are per link, so more than 65,535 clients (one IPsec SA each) fit.
+ * 70,000 links each open a tunnel (SCCRQ): every one is answered (SCCRP), 16-bit IDs repeat
+ * across links, and each tunnel is found by its own (link, tid) and by no other link. A limit
+ * below that refuses the rest with one line naming l2tp.max_tunnels. */
+START_TEST(tunnel_ids_per_link)
+{
+	enum { N = 70000 };
+	struct rp_rng rng;
+	rp_rng_seeded(&rng, 23);
+	static struct logcap cap;
+	struct rp_log lg;
+	rp_log_init(&lg, RP_LOG_ERR, logcap_sink, &cap);
+	struct l2tp_conf c = {.log = &lg};
+	struct l2tp *l = l2tp_new(&c, &rng, 1000);
+	ck_assert_ptr_nonnull(l);
+	static uint16_t tid[N];
+	static uint32_t seen[65536 / 32];
+	unsigned repeats = 0;
+	for (unsigned i = 0; i < N; i++) {
+		uint8_t b[256];
+		struct rp_wr w;
+		struct l2tp_link link = {.sa = (uint64_t)(i + 1) << 32 | 7};
+		rp_addr_v4(&link.peer, 0x64400001 + i, 1701);
+		rp_wr_init(&w, b, sizeof b);
+		l2tp_ctl_begin(&w, 0, 0, 0, 0);
+		l2tp_avp_u16(&w, L2TP_AVP_MSG_TYPE, true, L2TP_SCCRQ);
+		l2tp_avp_u16(&w, L2TP_AVP_PROTO_VER, true, 0x0100);
+		l2tp_avp_u32(&w, L2TP_AVP_FRAMING_CAP, true, 1);
+		l2tp_avp_put(&w, L2TP_AVP_HOST_NAME, true, "x", 1);
+		l2tp_avp_u16(&w, L2TP_AVP_ASSIGNED_TID, true, 5);
+		l2tp_ctl_end(&w);
+		ck_assert_int_eq(l2tp_input(l, &link, b, w.len, 1000), 0);
+		struct rp_ev *ev;
+		tid[i] = 0;
+		while ((ev = l2tp_next_event(l))) {
+			const struct l2tp_ev_send *snd = (const struct l2tp_ev_send *)ev->data;
+			struct l2tp_hdr h;
+			struct l2tp_msg m;
+			ck_assert_int_eq(ev->type, L2TP_EV_SEND);
+			ck_assert_uint_eq(snd->link.sa, link.sa);
+			ck_assert_int_eq(l2tp_hdr_parse(snd->pkt, snd->len, &h), 0);
+			ck_assert_int_eq(
+			    l2tp_msg_parse(&m, snd->pkt + h.payload_off, h.len - h.payload_off, NULL, 0), 0);
+			ck_assert_uint_eq(m.type, L2TP_SCCRP);
+			tid[i] = m.assigned_tid;
+			rp_ev_free(ev);
+		}
+		ck_assert_uint_ne(tid[i], 0);
+		repeats += (seen[tid[i] / 32] >> (tid[i] % 32)) & 1;
+		seen[tid[i] / 32] |= 1u << (tid[i] % 32);
+	}
+	struct l2tp_stats st;
+	l2tp_get_stats(l, &st);
+	ck_assert_uint_eq(st.tunnels, N);
+	ck_assert_uint_gt(repeats, N - 65535 - 1); /* IDs repeat across links */
+	for (unsigned i = 0; i < N; i += 7) {
+		struct l2tp_link link = {.sa = (uint64_t)(i + 1) << 32 | 7},
+		                 other = {.sa = (uint64_t)(i + 2) << 32 | 7};
+		rp_addr_v4(&link.peer, 0x64400001 + i, 1701);
+		rp_addr_v4(&other.peer, 0x64400001 + i + 1, 1701);
+		if (i + 1 < N && tid[i + 1] != tid[i])
+			ck_assert_int_ne(l2tp_stop_tunnel(l, &other, tid[i], 2000), 0);
+		ck_assert_int_eq(l2tp_stop_tunnel(l, &link, tid[i], 2000), 0);
+	}
+	l2tp_free(l);
+
+	/* the limit: one line naming the key however many are refused */
+	memset(&cap, 0, sizeof cap);
+	c.max_tunnels = 3;
+	l = l2tp_new(&c, &rng, 1000);
+	for (unsigned i = 0; i < 6; i++) {
+		uint8_t b[256];
+		struct rp_wr w;
+		struct l2tp_link link = {.sa = (uint64_t)(i + 1) << 32};
+		rp_wr_init(&w, b, sizeof b);
+		l2tp_ctl_begin(&w, 0, 0, 0, 0);
+		l2tp_avp_u16(&w, L2TP_AVP_MSG_TYPE, true, L2TP_SCCRQ);
+		l2tp_avp_u16(&w, L2TP_AVP_PROTO_VER, true, 0x0100);
+		l2tp_avp_u32(&w, L2TP_AVP_FRAMING_CAP, true, 1);
+		l2tp_avp_put(&w, L2TP_AVP_HOST_NAME, true, "x", 1);
+		l2tp_avp_u16(&w, L2TP_AVP_ASSIGNED_TID, true, 5);
+		l2tp_ctl_end(&w);
+		l2tp_input(l, &link, b, w.len, 1000 + i);
+		struct rp_ev *ev;
+		while ((ev = l2tp_next_event(l)))
+			rp_ev_free(ev);
+	}
+	l2tp_get_stats(l, &st);
+	ck_assert_uint_eq(st.tunnels, 3);
+	const char *x =
+	    strstr(cap.all, "out of L2TP tunnels: new clients are refused (raise l2tp.max_tunnels)");
+	ck_assert_ptr_nonnull(x);
+	ck_assert_ptr_null(strstr(x + 1, "out of L2TP tunnels"));
+	l2tp_free(l);
+}
+END_TEST
+
 static Suite *lns_suite(void)
 {
 	Suite *s = suite_create("l2tp_lns");
@@ -774,6 +871,7 @@ static Suite *lns_suite(void)
 	tcase_add_test(tc, protocol_errors);
 	tcase_add_test(tc, reliable_window);
 	tcase_add_test(tc, login_rights_and_escaping);
+	tcase_add_test(tc, tunnel_ids_per_link);
 	suite_add_tcase(s, tc);
 	return s;
 }
