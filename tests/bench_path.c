@@ -109,11 +109,12 @@ static int add_idle(struct esp_sad *sad, const struct esp_sa_params *tmpl, unsig
 		struct esp_sa_params p = *tmpl;
 		uint32_t id;
 		p.hard_ms = 3600000u + (uint64_t)(i % 3600) * 1000u;
-		p.spi = 0x10000 + i;
+		p.spi = 0x10000 + i; /* the peer's SPI: on the wire only */
 		p.dir = ESP_DIR_OUT;
 		if (esp_sa_add(sad, &p, 0, &id))
 			return -1;
 		p.dir = ESP_DIR_IN;
+		p.spi = 0; /* ours: a free random one, as rampartd's Quick Mode reserves */
 		p.owner = id;
 		if (esp_sa_add(sad, &p, 0, &id))
 			return -1;
