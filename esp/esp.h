@@ -9,16 +9,16 @@
  *   esp_out.c     esp_encap: outbound processing (sequence, padding, IV, encrypt, ICV)
  *   esp_keylog.c  Wireshark esp_sa UAT lines for every SA, and a 0600 file appender
  *
- * Wiring (server/): one esp_sad per process, created with rp_rng_gnutls(&rng, 0) (server/base). IKE Quick Mode as
- * responder: esp_spi_alloc for our inbound SPI -> QM2; on SA_INSTALL, esp_sa_add twice (inbound
- * with that SPI, outbound with the peer's SPI), keys from KEYMAT (RFC 2409 §5.5: encryption key
- * first, then the integrity key; for GCM the 4-byte salt follows the key, RFC 4106 §8.1), encap
- * UDP when natt_float_udp_encap(), natoa_peer from the peer's NAT-OAi. UDP/4500 datagrams that
- * natt_classify() calls ESP, and raw protocol 50 (src.port = 0), go to esp_decap; an inbound
- * esp_rx.peer_moved calls for esp_sa_set_peer on the outbound twin. L2TP output: natt_udp_push
- * (1701 -> peer port), esp_encap, send to esp_tx.peer. Timers: esp_next_deadline/esp_tick, then
- * drain esp_next_event (SOFT_EXPIRE: rekey or delete; HARD_EXPIRE: the SA is gone, send IKE
- * Delete; KEYLOG: esp_keylog_append(path, line) when esp_conf.keylog is set).
+ * Wiring (server/): one esp_sad per process, created with rp_rng_gnutls(&rng, 0) (server/base). IKE Quick
+ * Mode as responder: esp_spi_alloc for our inbound SPI -> QM2; on SA_INSTALL, esp_sa_add twice (inbound with
+ * that SPI, outbound with the peer's SPI), keys from KEYMAT (RFC 2409 §5.5: encryption key first, then the
+ * integrity key; for GCM the 4-byte salt follows the key, RFC 4106 §8.1), encap UDP when
+ * natt_float_udp_encap(), natoa_peer from the peer's NAT-OAi. UDP/4500 datagrams that natt_classify() calls
+ * ESP, and raw protocol 50 (src.port = 0), go to esp_decap; an inbound esp_rx.peer_moved calls for
+ * esp_sa_set_peer on the outbound twin. L2TP output: natt_udp_push (1701 -> peer port), esp_encap, send to
+ * esp_tx.peer. Timers: esp_next_deadline/esp_tick, then drain esp_next_event (SOFT_EXPIRE: rekey or delete;
+ * HARD_EXPIRE: the SA is gone, send IKE Delete; KEYLOG: esp_keylog_append(path, line) when esp_conf.keylog is
+ * set).
  */
 #ifndef ESP_H
 #define ESP_H
@@ -171,6 +171,9 @@ void esp_spi_release(struct esp_sad *sad, uint32_t spi); /* an unused reservatio
 int esp_sa_add(struct esp_sad *sad, const struct esp_sa_params *p, uint64_t now_ms, uint32_t *sa_id);
 int esp_sa_del(struct esp_sad *sad, uint32_t sa_id);
 size_t esp_sad_count(const struct esp_sad *sad);
+/* At most max_sa entries (SAs and SPI reservations; 0 = no limit): beyond it esp_spi_alloc and
+ * esp_sa_add return -ENOSPC. Lowering it below the count ends nothing. */
+void esp_sad_set_max(struct esp_sad *sad, size_t max_sa);
 
 /* Inbound, in place. src is the outer source: port 0 when it came as IP protocol 50, the UDP
  * source port when it came inside UDP/4500 (natt_classify said ESP). On success returns 0 and
@@ -187,7 +190,8 @@ int esp_decap(struct esp_sad *sad, struct rp_buf *b, const struct rp_addr *src, 
 int esp_encap(struct esp_sad *sad, uint32_t sa_id, struct rp_buf *b, uint64_t now_ms, struct esp_tx *tx);
 
 /* Lifetimes (sans-IO): call esp_tick at esp_next_deadline (UINT64_MAX when nothing is due),
- * then drain esp_next_event (caller frees with rp_ev_free). */
+ * then drain esp_next_event (caller frees with rp_ev_free). Both are O(1) when nothing is due
+ * (a timer heap): calling esp_tick after every packet costs nothing whatever the SAD's size. */
 int esp_tick(struct esp_sad *sad, uint64_t now_ms);
 uint64_t esp_next_deadline(const struct esp_sad *sad);
 struct rp_ev *esp_next_event(struct esp_sad *sad);
@@ -209,6 +213,5 @@ int esp_sa_set_peer(struct esp_sad *sad, uint32_t sa_id, const struct rp_addr *p
  * line to path, creating the file 0600 (and forcing 0600 on an existing file). */
 int esp_keylog_line(const struct esp_sa_params *p, uint32_t spi, char *out, size_t n);
 int esp_keylog_append(const char *path, const char *line);
-
 
 #endif

@@ -88,6 +88,9 @@ struct esp_sa {
 	struct rp_addr local, peer, natoa_peer, natoa_local;
 	uint64_t seq_out;                    /* last sequence number sent */
 	uint64_t added_ms, soft_at, hard_at; /* absolute; UINT64_MAX = never */
+	uint64_t due;                        /* its key in the SAD's timer heap: the earliest of the
+	                                      * above still to act on, 0 when a flag is pending */
+	size_t hidx;                         /* its place in that heap */
 	uint64_t soft_bytes, hard_bytes, bytes_total;
 	struct esp_stats st;
 	struct esp_replay rp;
@@ -104,10 +107,18 @@ struct esp_sad {
 	uint64_t hash_mul; /* odd, random: lookups of attacker-chosen SPIs probe unpredictably */
 	struct rp_evq evq;
 	struct esp_stats st, st_out; /* inbound (incl. unknown SPIs) and outbound */
-	uint64_t next_deadline;      /* cached; recomputed by esp_tick, lowered by add and the hot path */
+	/* Every SA in the table is in the timer heap (a binary min-heap on esp_sa.due, as the L2TP
+	 * core's): esp_tick pops only what is due and esp_next_deadline reads the top, so neither
+	 * grows with the SAD. Its capacity never falls below the table's count, so the hot path
+	 * (esp_sa_mark: a bytes or sequence limit reached) moves an SA up without allocating. */
+	struct esp_sa **heap;
+	size_t nheap, heap_cap;
+	size_t max_sa; /* SAs and reservations at most (0 = no limit): esp_sad_set_max */
 };
 
 struct esp_sa *esp_sad_find(const struct esp_sad *sad, uint32_t id);
+/* A flag was set on the hot path (soft_pending/hard_pending): the SA is due at once. */
+void esp_sa_mark(struct esp_sad *sad, struct esp_sa *sa);
 /* Hot-path accounting: bytes lifetimes and the sequence space flag the SA; esp_tick turns flags
  * into events (no allocation while processing packets). */
 void esp_sa_account(struct esp_sad *sad, struct esp_sa *sa, size_t bytes);

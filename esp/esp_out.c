@@ -19,7 +19,7 @@ int esp_encap(struct esp_sad *sad, uint32_t sa_id, struct rp_buf *b, uint64_t no
 	if (sa->seq_out >= UINT32_MAX) {
 		sa->hard_pending = true;
 		sa->exp_cause = ESP_EXP_SEQ;
-		sad->next_deadline = 0;
+		esp_sa_mark(sad, sa);
 		sa->st.drops[ESP_DROP_EXPIRED]++;
 		sad->st_out.drops[ESP_DROP_EXPIRED]++;
 		return -ETIME;
@@ -63,7 +63,7 @@ int esp_encap(struct esp_sad *sad, uint32_t sa_id, struct rp_buf *b, uint64_t no
 	if (seq >= ESP_SEQ_SOFT && !sa->soft_done && !sa->soft_pending) {
 		sa->soft_pending = true;
 		sa->exp_cause = ESP_EXP_SEQ;
-		sad->next_deadline = 0;
+		esp_sa_mark(sad, sa);
 	}
 	sa->st.packets++;
 	sa->st.bytes += inner;

@@ -32,6 +32,97 @@ static size_t home(const struct esp_sad *sad, uint32_t id)
 	return (size_t)(((uint64_t)id * sad->hash_mul) >> (64 - sad->bits));
 }
 
+/* ---- timer heap (binary min-heap on esp_sa.due; l2tp/lns.c's is the model) ---- */
+
+static void heap_set(struct esp_sad *sad, size_t i, struct esp_sa *sa)
+{
+	sad->heap[i] = sa;
+	sa->hidx = i;
+}
+
+static void heap_up(struct esp_sad *sad, size_t i)
+{
+	struct esp_sa *sa = sad->heap[i];
+	while (i) {
+		size_t p = (i - 1) / 2;
+		if (sad->heap[p]->due <= sa->due)
+			break;
+		heap_set(sad, i, sad->heap[p]);
+		i = p;
+	}
+	heap_set(sad, i, sa);
+}
+
+static void heap_down(struct esp_sad *sad, size_t i)
+{
+	struct esp_sa *sa = sad->heap[i];
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= sad->nheap)
+			break;
+		if (c + 1 < sad->nheap && sad->heap[c + 1]->due < sad->heap[c]->due)
+			c++;
+		if (sa->due <= sad->heap[c]->due)
+			break;
+		heap_set(sad, i, sad->heap[c]);
+		i = c;
+	}
+	heap_set(sad, i, sa);
+}
+
+/* Room for one more before the SA goes into the table: afterwards nothing can fail. */
+static int heap_reserve(struct esp_sad *sad)
+{
+	if (sad->nheap < sad->heap_cap)
+		return 0;
+	size_t nc = sad->heap_cap ? sad->heap_cap * 2 : ESP_SAD_MIN_CAP;
+	struct esp_sa **nh = realloc(sad->heap, nc * sizeof *nh);
+	if (!nh)
+		return -ENOMEM;
+	sad->heap = nh;
+	sad->heap_cap = nc;
+	return 0;
+}
+
+static void heap_add(struct esp_sad *sad, struct esp_sa *sa)
+{
+	heap_set(sad, sad->nheap++, sa);
+	heap_up(sad, sa->hidx);
+}
+
+static void heap_del(struct esp_sad *sad, struct esp_sa *sa)
+{
+	size_t i = sa->hidx;
+	struct esp_sa *last = sad->heap[--sad->nheap];
+	if (i == sad->nheap)
+		return;
+	heap_set(sad, i, last);
+	heap_up(sad, i);
+	heap_down(sad, last->hidx);
+}
+
+/* What esp_tick must look at next for this SA. */
+static uint64_t sa_due(const struct esp_sa *sa)
+{
+	if (sa->state == ESP_SA_LARVAL)
+		return sa->hard_at;
+	if (sa->hard_pending || (!sa->soft_done && sa->soft_pending))
+		return 0;
+	return !sa->soft_done && sa->soft_at < sa->hard_at ? sa->soft_at : sa->hard_at;
+}
+
+static void heap_fix(struct esp_sad *sad, struct esp_sa *sa)
+{
+	sa->due = sa_due(sa);
+	heap_up(sad, sa->hidx);
+	heap_down(sad, sa->hidx);
+}
+
+void esp_sa_mark(struct esp_sad *sad, struct esp_sa *sa)
+{
+	heap_fix(sad, sa);
+}
+
 struct esp_sad *esp_sad_new(const struct esp_conf *conf, struct rp_rng *rng, struct rp_log *log)
 {
 	struct esp_sad *sad = calloc(1, sizeof *sad);
@@ -57,7 +148,6 @@ struct esp_sad *esp_sad_new(const struct esp_conf *conf, struct rp_rng *rng, str
 	}
 	sad->hash_mul |= 1;
 	rp_evq_init(&sad->evq);
-	sad->next_deadline = UINT64_MAX;
 	if (sad->conf.keylog)
 		rp_logf(log, RP_LOG_ERR, "esp",
 		        "KEY LOG IS ON: every ESP SA's keys are exported in Wireshark esp_sa format; "
@@ -73,7 +163,10 @@ static void sa_free(struct esp_sa *sa)
 }
 
 /* Reload: the key log is switched for SAs added from now on. */
-void esp_sad_set_keylog(struct esp_sad *sad, bool on) { sad->conf.keylog = on; }
+void esp_sad_set_keylog(struct esp_sad *sad, bool on)
+{
+	sad->conf.keylog = on;
+}
 
 void esp_sad_free(struct esp_sad *sad)
 {
@@ -83,6 +176,7 @@ void esp_sad_free(struct esp_sad *sad)
 		if (sad->tab[i])
 			sa_free(sad->tab[i]);
 	free(sad->tab);
+	free(sad->heap);
 	rp_evq_clear(&sad->evq);
 	free(sad);
 }
@@ -122,6 +216,7 @@ static int grow(struct esp_sad *sad)
 static void remove_slot(struct esp_sad *sad, size_t i)
 {
 	size_t mask = sad->cap - 1, j = i;
+	heap_del(sad, sad->tab[i]);
 	sad->tab[i] = NULL;
 	for (;;) {
 		j = (j + 1) & mask;
@@ -140,14 +235,23 @@ static void remove_slot(struct esp_sad *sad, size_t i)
 
 static int insert(struct esp_sad *sad, struct esp_sa *sa)
 {
-	if ((sad->count + 1) * 2 > sad->cap && grow(sad))
+	if (sad->max_sa && sad->count >= sad->max_sa)
+		return -ENOSPC;
+	if (((sad->count + 1) * 2 > sad->cap && grow(sad)) || heap_reserve(sad))
 		return -ENOMEM;
 	size_t i = slot_of(sad, sa->id);
 	if (sad->tab[i])
 		return -EEXIST;
 	sad->tab[i] = sa;
 	sad->count++;
+	sa->due = sa_due(sa);
+	heap_add(sad, sa);
 	return 0;
+}
+
+void esp_sad_set_max(struct esp_sad *sad, size_t max_sa)
+{
+	sad->max_sa = max_sa;
 }
 
 size_t esp_sad_count(const struct esp_sad *sad)
@@ -170,19 +274,13 @@ static int fresh_id(struct esp_sad *sad, uint32_t *id)
 	return -EAGAIN;
 }
 
-/* Lifetimes are coarse (seconds in IKE); rounding deadlines up to whole seconds bounds esp_tick's
- * full-table scan to once a second however many SAs expire, which keeps 100k-SA tables cheap. */
+/* Lifetimes are coarse (seconds in IKE); rounding deadlines up to whole seconds lets esp_tick
+ * handle the SAs that expire together in one call (one timer wake-up a second at most). */
 static uint64_t deadline(uint64_t now_ms, uint64_t rel_ms)
 {
 	if (!rel_ms || rel_ms > UINT64_MAX - now_ms - 1000)
 		return UINT64_MAX;
 	return (now_ms + rel_ms + 999) / 1000 * 1000;
-}
-
-static void lower_deadline(struct esp_sad *sad, uint64_t t)
-{
-	if (t < sad->next_deadline)
-		sad->next_deadline = t;
 }
 
 int esp_spi_alloc(struct esp_sad *sad, uint64_t now_ms, uint32_t *spi)
@@ -202,7 +300,6 @@ int esp_spi_alloc(struct esp_sad *sad, uint64_t now_ms, uint32_t *spi)
 		free(sa);
 		return rc;
 	}
-	lower_deadline(sad, sa->hard_at);
 	*spi = sa->id;
 	return 0;
 }
@@ -281,9 +378,14 @@ int esp_sa_add(struct esp_sad *sad, const struct esp_sa_params *p, uint64_t now_
 				return -EEXIST;
 			}
 			sa->id = p->spi;
-			if (old) { /* fill the reservation in place: same id, same slot */
+			if (old) { /* fill the reservation in place: same id, same slot, same heap place */
+				size_t h = old->hidx;
 				sa_free(old);
 				sad->tab[i] = sa;
+				sa->due = sa_due(sa);
+				heap_set(sad, h, sa);
+				heap_up(sad, h);
+				heap_down(sad, sa->hidx);
 				rc = 0;
 			} else {
 				rc = insert(sad, sa);
@@ -301,8 +403,6 @@ int esp_sa_add(struct esp_sad *sad, const struct esp_sa_params *p, uint64_t now_
 		sa_free(sa);
 		return rc;
 	}
-	lower_deadline(sad, sa->soft_at);
-	lower_deadline(sad, sa->hard_at);
 	if (sad->conf.keylog)
 		push_keylog(sad, p, sa->spi);
 	char who[RP_ADDR_STRLEN];
@@ -331,12 +431,12 @@ void esp_sa_account(struct esp_sad *sad, struct esp_sa *sa, size_t bytes)
 	if (!sa->soft_done && !sa->soft_pending && sa->soft_bytes && sa->bytes_total >= sa->soft_bytes) {
 		sa->soft_pending = true;
 		sa->exp_cause = ESP_EXP_BYTES;
-		sad->next_deadline = 0;
+		esp_sa_mark(sad, sa);
 	}
 	if (!sa->hard_pending && sa->hard_bytes && sa->bytes_total >= sa->hard_bytes) {
 		sa->hard_pending = true;
 		sa->exp_cause = ESP_EXP_BYTES;
-		sad->next_deadline = 0;
+		esp_sa_mark(sad, sa);
 	}
 }
 
@@ -367,49 +467,37 @@ static void push_expire(struct esp_sad *sad, struct esp_sa *sa, int type, uint8_
 	                                 : "sequence space");
 }
 
+/* Only the SAs whose time has come: O(1) when nothing is due, O(log n) per SA that is. */
 int esp_tick(struct esp_sad *sad, uint64_t now_ms)
 {
-	uint64_t next = UINT64_MAX;
-	for (size_t i = 0; i < sad->cap;) {
-		struct esp_sa *sa = sad->tab[i];
-		if (!sa) {
-			i++;
+	while (sad->nheap && sad->heap[0]->due <= now_ms) {
+		struct esp_sa *sa = sad->heap[0];
+		if (sa->state == ESP_SA_LARVAL) {
+			remove_slot(sad, slot_of(sad, sa->id));
+			sa_free(sa);
 			continue;
 		}
-		if (sa->state == ESP_SA_LARVAL) {
-			if (now_ms >= sa->hard_at) {
-				remove_slot(sad, i);
-				sa_free(sa);
-				continue; /* a later entry may have shifted into slot i */
-			}
-		} else {
-			if (!sa->soft_done && (sa->soft_pending || now_ms >= sa->soft_at)) {
-				push_expire(sad, sa, ESP_EV_SOFT_EXPIRE,
-				            sa->soft_pending ? sa->exp_cause : ESP_EXP_TIME);
-				sa->soft_done = true;
-				sa->soft_pending = false;
-			}
-			if (sa->hard_pending || now_ms >= sa->hard_at) {
-				push_expire(sad, sa, ESP_EV_HARD_EXPIRE,
-				            sa->hard_pending ? sa->exp_cause : ESP_EXP_TIME);
-				remove_slot(sad, i);
-				sa_free(sa);
-				continue;
-			}
-			if (!sa->soft_done && sa->soft_at < next)
-				next = sa->soft_at;
+		if (!sa->soft_done && (sa->soft_pending || now_ms >= sa->soft_at)) {
+			push_expire(sad, sa, ESP_EV_SOFT_EXPIRE,
+			            sa->soft_pending ? sa->exp_cause : ESP_EXP_TIME);
+			sa->soft_done = true;
+			sa->soft_pending = false;
 		}
-		if (sa->hard_at < next)
-			next = sa->hard_at;
-		i++;
+		if (sa->hard_pending || now_ms >= sa->hard_at) {
+			push_expire(sad, sa, ESP_EV_HARD_EXPIRE,
+			            sa->hard_pending ? sa->exp_cause : ESP_EXP_TIME);
+			remove_slot(sad, slot_of(sad, sa->id));
+			sa_free(sa);
+			continue;
+		}
+		heap_fix(sad, sa);
 	}
-	sad->next_deadline = next;
 	return 0;
 }
 
 uint64_t esp_next_deadline(const struct esp_sad *sad)
 {
-	return sad->next_deadline;
+	return sad->nheap ? sad->heap[0]->due : UINT64_MAX;
 }
 
 struct rp_ev *esp_next_event(struct esp_sad *sad)

@@ -374,6 +374,92 @@ START_TEST(lifetimes_time)
 }
 END_TEST
 
+/* The timer heap: many SAs with shuffled lifetimes expire exactly at their (whole-second)
+ * deadlines, in order, whatever add/delete/reservation traffic came in between; a tick before
+ * the earliest deadline touches nothing. */
+START_TEST(lifetimes_heap_order)
+{
+	enum { N = 300 };
+	struct rp_rng rng;
+	rp_rng_seeded(&rng, 17);
+	struct esp_sad *sad = esp_sad_new(NULL, &rng, NULL);
+	struct esp_sa_params p;
+	keyed(&p, ESP_DIR_IN, 0, &xfs[7]);
+	uint32_t id[N], spi;
+	for (unsigned i = 0; i < N; i++) {
+		p.owner = i;
+		p.hard_ms = (uint64_t)(1 + (i * 7919u) % N) * 1000u; /* a permutation of 1..N s */
+		p.soft_ms = i % 3 ? 0 : p.hard_ms - 500;
+		ck_assert_int_eq(esp_sa_add(sad, &p, 0, &id[i]), 0);
+		if (i % 10 == 0) /* reservations mixed in, released or left to time out */
+			ck_assert_int_eq(esp_spi_alloc(sad, 0, &spi), 0);
+		if (i % 20 == 0)
+			esp_spi_release(sad, spi);
+	}
+	for (unsigned i = 0; i < N; i += 5) /* deletions from the middle of the heap */
+		ck_assert_int_eq(esp_sa_del(sad, id[i]), 0);
+	uint64_t last = 0;
+	unsigned hard = 0;
+	while (esp_next_deadline(sad) != UINT64_MAX) {
+		uint64_t t = esp_next_deadline(sad);
+		ck_assert_uint_ge(t, last);
+		ck_assert_uint_eq(t % 1000, 0);
+		size_t before = esp_sad_count(sad);
+		esp_tick(sad, t - 1);
+		ck_assert_uint_eq(esp_sad_count(sad), before);
+		ck_assert_int_eq(drain(sad, ESP_EV_HARD_EXPIRE, NULL), 0);
+		esp_tick(sad, t);
+		struct rp_ev *ev;
+		while ((ev = esp_next_event(sad))) {
+			struct esp_ev_sa e;
+			memcpy(&e, ev->data, sizeof e);
+			uint64_t h = (uint64_t)(1 + (e.owner * 7919u) % N) * 1000u;
+			ck_assert_uint_ne(e.owner % 5, 0);
+			if (ev->type == ESP_EV_HARD_EXPIRE) {
+				ck_assert_uint_eq(t, h);
+				hard++;
+			} else {
+				ck_assert_uint_eq(t, h); /* soft at h - 0.5 s, rounded up to h */
+			}
+			rp_ev_free(ev);
+		}
+		last = t;
+	}
+	ck_assert_uint_eq(hard, N - N / 5);
+	ck_assert_uint_eq(esp_sad_count(sad), 0);
+	esp_sad_free(sad);
+}
+END_TEST
+
+/* esp_sad_set_max: beyond the limit SPIs and SAs are refused with -ENOSPC (the caller names what
+ * ran out); what is installed keeps working, and room comes back as SAs go. */
+START_TEST(sad_limit)
+{
+	struct rp_rng rng;
+	rp_rng_seeded(&rng, 18);
+	struct esp_sad *sad = esp_sad_new(NULL, &rng, NULL);
+	esp_sad_set_max(sad, 3);
+	struct esp_sa_params p;
+	keyed(&p, ESP_DIR_IN, 0, &xfs[7]);
+	uint32_t a, b, spi, c;
+	ck_assert_int_eq(esp_sa_add(sad, &p, 0, &a), 0);
+	ck_assert_int_eq(esp_sa_add(sad, &p, 0, &b), 0);
+	ck_assert_int_eq(esp_spi_alloc(sad, 0, &spi), 0);
+	ck_assert_int_eq(esp_spi_alloc(sad, 0, &c), -ENOSPC);
+	ck_assert_int_eq(esp_sa_add(sad, &p, 0, &c), -ENOSPC);
+	p.spi = spi; /* filling a reservation needs no new room */
+	ck_assert_int_eq(esp_sa_add(sad, &p, 0, &c), 0);
+	ck_assert_uint_eq(c, spi);
+	ck_assert_uint_eq(esp_sad_count(sad), 3);
+	ck_assert_int_eq(esp_sa_del(sad, a), 0);
+	ck_assert_int_eq(esp_spi_alloc(sad, 0, &spi), 0);
+	esp_sad_set_max(sad, 0);
+	p.spi = 0;
+	ck_assert_int_eq(esp_sa_add(sad, &p, 0, &c), 0);
+	esp_sad_free(sad);
+}
+END_TEST
+
 START_TEST(lifetimes_bytes_and_seq)
 {
 	struct pair t;
@@ -693,6 +779,8 @@ static Suite *sad_suite(void)
 	tcase_add_test(t, lifetimes_bytes_and_seq);
 	tcase_add_test(t, spi_allocation);
 	tcase_add_test(t, keylog);
+	tcase_add_test(t, lifetimes_heap_order);
+	tcase_add_test(t, sad_limit);
 	tcase_add_test(t, drops_logged_rate_limited);
 	tcase_add_test(t, iv_freshness);
 	tcase_add_test(t, checksum_both_natoa);

@@ -53,6 +53,11 @@ struct conf *conf_defaults(void)
 	memcpy(c->dh_groups, groups, sizeof groups);
 	c->n_dh_groups = RP_ARRAY_LEN(groups);
 	c->replay_window = 1024;
+	/* limits sized for 250,000 clients (issue 17); each is settable and applies on reload */
+	c->ike_max_sa = 262144;
+	c->esp_max_sa = 786432;
+	c->max_tunnels = 262144;
+	c->max_sessions = 262144;
 	c->natt_keepalive = 20;
 	c->hello_interval = 60;
 	c->receive_window = 8;

@@ -64,14 +64,17 @@ struct conf {
 	char ca[CONF_STR];          /* trust anchors: a PEM file (also named in our CR) or a directory */
 	char crl[CONF_STR];         /* optional CRL file, re-read on SIGHUP */
 	bool send_certificate_always;
+	unsigned ike_max_sa; /* IKE SAs, half-open ones included */
 
 	/* [esp] */
 	unsigned replay_window;
 	unsigned natt_keepalive; /* seconds */
+	unsigned esp_max_sa;     /* SAD entries: two per client, plus SPIs reserved in Quick Mode */
 
 	/* [l2tp] */
 	bool allow_plain_l2tp;
 	unsigned hello_interval, receive_window;
+	unsigned max_tunnels, max_sessions; /* all links together */
 	char tunnel_secret[CONF_STR];
 
 	/* [ppp] */
@@ -139,7 +142,7 @@ bool conf_key_differs(const struct conf *a, const struct conf *b, size_t i);
 #define CTL_MAX_ARGS 32
 
 int ctl_split(const char *line, size_t len, char store[CTL_LINE], char *argv[CTL_MAX_ARGS]); /* argc or -1 */
-int ctl_join(char *out, size_t n, int argc, char *const argv[]);                          /* len or -1 */
+int ctl_join(char *out, size_t n, int argc, char *const argv[]);                             /* len or -1 */
 
 enum ctl_line_kind { CTL_BODY, CTL_OK, CTL_ERR, CTL_BAD };
 /* Classifies one response line (without its newline); *text points at the payload. */

@@ -53,14 +53,18 @@ const struct conf_key conf_keys[] = {
     S("ike", "ca", ca, false),
     S("ike", "crl", crl, false),
     B("ike", "send_certificate_always", send_certificate_always),
+    U("ike", "max_sa", ike_max_sa, 1, 4194304),
 
     U("esp", "replay_window", replay_window, 64, 4096),
     U("esp", "natt_keepalive", natt_keepalive, 0, 3600),
+    U("esp", "max_sa", esp_max_sa, 2, 16777216),
 
     B("l2tp", "allow_plain", allow_plain_l2tp),
     U("l2tp", "hello_interval", hello_interval, 0, 3600),
     U("l2tp", "receive_window", receive_window, 1, 256),
     S("l2tp", "tunnel_secret", tunnel_secret, true),
+    U("l2tp", "max_tunnels", max_tunnels, 1, 4194304),
+    U("l2tp", "max_sessions", max_sessions, 1, 4194304),
 
     U("ppp", "mru", mru, 576, 1500),
     {"ppp", "auth", CT_AUTH, F(auth), 0, 0, 0, false, false},

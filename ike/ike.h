@@ -8,7 +8,8 @@
  *   ike_dh.c       Diffie-Hellman: MODP 2/5/14/15/16 (GMP mpz_powm_sec), ECP 19/20/21 (nettle)
  *   ike_prop.c     proposal selection against our preference lists, "why refused" diagnostics
  *   ike_vid.c      vendor IDs (NAT-T RFC/drafts, DPD, Microsoft), NAT-D hashes
- *   ike_sa.c       ike_new/free, IKE SA table, input dispatch, timers, events, key log
+ *   ike_sa.c       ike_new/free, IKE SA table, input dispatch, events, key log
+ *   ike_timer.c    timer heaps of IKE SAs and IPsec SAs, ike_tick/ike_next_deadline, children by SPI
  *   ike_mm.c       Main Mode responder (RFC 2409 §5, PSK §5.4), aggressive-mode refusal
  *   ike_mm_sig.c   Main Mode with RSA signatures (RFC 2409 §5.1): CERT, CR, SIG in MM4/MM5/MM6
  *   ike_frag.c     Microsoft/Cisco IKEv1 fragmentation (payload 132): strict reassembly, sending
@@ -39,9 +40,8 @@
  *    validator (chain validation + certificate-to-account mapping + rights). The account it
  *    returns is in ike_ev_ike.account and ike_ev_sa.account, for L2TP/PPP. Refusals are answered
  *    with the verdict's notify under phase-1 keys and logged with its reason.
- *  - ike_next_deadline()/ike_tick() cache the earliest deadline: O(1) between IKE events (ESP
- *    traffic), one walk over all SAs after each IKE input or due timer; a timer wheel is the
- *    next step for 100k tunnels.
+ *  - ike_next_deadline()/ike_tick() read timer heaps (ike_timer.c): O(1) when nothing is due,
+ *    O(log n) per IKE packet (only the SA it was for is re-keyed) and per due timer.
  */
 #ifndef IKE_H
 #define IKE_H
@@ -179,7 +179,7 @@ struct ike_conf {
 	uint32_t halfopen_ms;   /* a phase-1 or quick-mode exchange not completed in time is dropped; 30000 */
 	uint32_t dpd_idle_s;    /* send R-U-THERE after this much silence (peers that advertise DPD); 30 */
 	uint32_t dpd_timeout_s; /* declare the peer dead after this; 120 */
-	size_t max_sa;          /* refuse new exchanges beyond this many IKE SAs; 0 = 65536 */
+	size_t max_sa;          /* refuse new exchanges beyond this many IKE SAs; 0 = 262144 */
 
 	/* Inbound SPI allocation belongs to the ESP SAD (esp_spi_alloc): spi_alloc returns a fresh
 	 * SPI (>255) that collides with no live or reserved one. spi_release is called only for an

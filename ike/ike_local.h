@@ -145,10 +145,22 @@ struct ike_frag {
 	size_t len[IKE_FRAG_MAX];
 };
 
+/* A place in one of the core's timer heaps (binary min-heaps on due; l2tp/lns.c's is the model). */
+struct ike_tm {
+	uint64_t due;
+	size_t hidx; /* SIZE_MAX: not in a heap */
+};
+struct ike_heap {
+	struct ike_tm **v;
+	size_t n, cap;
+};
+
 struct ike_child {
-	struct ike_child *next;
-	struct ike_sa *owner; /* NULL while orphaned (its IKE SA went before it) */
-	bool id_auth;         /* its IKE SA's peer_id was proven by a certificate (see ike_sa.id_auth) */
+	struct ike_child *next, *prev; /* all children */
+	struct ike_child *hnext;       /* hash chain by ev.spi_in */
+	struct ike_tm tm;              /* keyed by expire_ms */
+	struct ike_sa *owner;          /* NULL while orphaned (its IKE SA went before it) */
+	bool id_auth; /* its IKE SA's peer_id was proven by a certificate (see ike_sa.id_auth) */
 	uint64_t expire_ms;
 	struct ike_ev_sa ev; /* keys wiped after SA_INSTALL */
 };
@@ -170,7 +182,10 @@ struct ike_qm {
 
 struct ike_sa {
 	struct ike_sa *hnext;
-	struct ike_sa *next; /* all SAs */
+	struct ike_sa *next, *prev;   /* all SAs */
+	struct ike_tm tm;             /* keyed by its earliest deadline (sa_deadline in ike_sa.c) */
+	struct ike_sa *dnext, *dprev; /* touched since the heap was last brought up to date */
+	bool dirty;
 	uint8_t icky[8], rcky[8];
 	enum ike_state state;
 	bool counted; /* its phase-1 result is in ike.st */
@@ -220,9 +235,15 @@ struct ike {
 	struct ike_sa *all;
 	struct ike_child *children;
 	size_t nchildren;
+	struct ike_child **ctab; /* children by ev.spi_in, chained; grows with nchildren */
+	size_t cnb;
 	uint64_t now;
-	uint64_t dl;            /* cached earliest deadline, valid unless dl_dirty */
-	bool dl_dirty;          /* so ESP-only traffic (the daemon asks after every packet) is O(1) */
+	/* Deadlines without walking every SA (issue 17): IKE SAs and children sit in timer heaps;
+	 * an SA whose timers may have moved (a packet handled for it, a tick, a reload) is put on
+	 * the dirty list and re-keyed before the heap is next read. */
+	struct ike_heap sheap, cheap;
+	struct ike_sa *dirty;
+	uint64_t runout_log_ms; /* the last "out of IKE SAs" line */
 	struct isakmp_msg msg;  /* the message being handled */
 	uint8_t cur_digest[20]; /* its digest (retransmission detection) */
 	gnutls_privkey_t key;   /* conf.key_der imported (RSA signatures), NULL without */
@@ -238,6 +259,12 @@ struct ike_sa *ike_sa_find(struct ike *ike, const uint8_t icky[8], const uint8_t
 struct ike_sa *ike_sa_find_half(struct ike *ike, const uint8_t icky[8], const struct rp_addr *peer);
 struct ike_sa *ike_sa_add(struct ike *ike);           /* allocated, not yet in the table */
 void ike_sa_link(struct ike *ike, struct ike_sa *sa); /* cookies set: into the table */
+/* ike_timer.c */
+void ike_sa_touch(struct ike *ike, struct ike_sa *sa);       /* its deadlines may have moved */
+void ike_sa_untime(struct ike *ike, struct ike_sa *sa);      /* out of the heap (being removed) */
+int ike_child_link(struct ike *ike, struct ike_child *c);    /* expire_ms, ev set: into the lists */
+void ike_child_unlink(struct ike *ike, struct ike_child *c); /* out of them (not freed) */
+struct ike_child *ike_child_find(const struct ike *ike, uint32_t spi_in);
 int ike_spi_alloc(struct ike *ike, uint32_t *spi);
 void ike_spi_release(struct ike *ike, uint32_t spi);
 void ike_sa_remove(struct ike *ike, struct ike_sa *sa, const char *why, bool delete_children);

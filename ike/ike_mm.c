@@ -139,7 +139,13 @@ int ike_mm_first(struct ike *ike, const struct rp_pkt *pkt, const struct isakmp_
 		return -1;
 	}
 	if (ike->count >= ike->conf.max_sa) {
-		rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "IKE SA limit reached", NULL);
+		/* ran out (issue 17): one line a while however many clients are refused */
+		if (!ike->runout_log_ms || ike->now - ike->runout_log_ms >= 10000) {
+			ike->runout_log_ms = ike->now ? ike->now : 1;
+			rp_logf(ike->log, RP_LOG_ERR, "ike",
+			        "out of IKE SAs (%zu): new clients are refused (raise ike.max_sa)",
+			        ike->count);
+		}
 		ike_count(ike, NULL, IKE_R_LIMIT);
 		return -1;
 	}

@@ -42,7 +42,7 @@ void ike_conf_defaults(struct ike_conf *c)
 	c->halfopen_ms = 30000;
 	c->dpd_idle_s = 30;
 	c->dpd_timeout_s = 120;
-	c->max_sa = 65536;
+	c->max_sa = 262144; /* 250,000 clients (issue 17) */
 	c->natt_port = 4500;
 	c->frag_mtu = 576;
 	c->frag_timeout_ms = 5000;

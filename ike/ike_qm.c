@@ -95,8 +95,13 @@ static int install(struct ike *ike, struct ike_sa *sa, struct ike_qm *q)
 	c->id_auth = sa->id_auth;
 	c->ev = q->sa;
 	c->expire_ms = ike->now + (uint64_t)q->sa.life_s * 1000;
+	if (ike_child_link(ike, c)) {
+		free(c);
+		return -1;
+	}
 	struct rp_ev *ev = rp_ev_new(IKE_EV_SA_INSTALL, sizeof q->sa);
 	if (!ev) {
+		ike_child_unlink(ike, c);
 		free(c);
 		return -1;
 	}
@@ -109,9 +114,6 @@ static int install(struct ike *ike, struct ike_sa *sa, struct ike_qm *q)
 	rp_wipe(&c->ev.out, sizeof c->ev.out);
 	rp_wipe(&q->sa.in, sizeof q->sa.in);
 	rp_wipe(&q->sa.out, sizeof q->sa.out);
-	c->next = ike->children;
-	ike->children = c;
-	ike->nchildren++;
 	char who[RP_ADDR_STRLEN], inner[RP_ADDR_STRLEN];
 	rp_logf(ike->log, RP_LOG_INFO, "ike",
 	        "IPsec SA up %s SPIs in %08x out %08x id %s inner %s %s-%u/%s%s",

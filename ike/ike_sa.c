@@ -12,9 +12,7 @@ static int rng_spi(struct ike *ike, uint32_t *spi)
 {
 	for (int tries = 0; tries < 64; tries++) {
 		uint32_t s = rp_rng_u32(ike->rng);
-		bool used = s <= 255;
-		for (struct ike_child *c = ike->children; c && !used; c = c->next)
-			used = c->ev.spi_in == s;
+		bool used = s <= 255 || ike_child_find(ike, s);
 		for (struct ike_sa *sa = ike->all; sa && !used; sa = sa->next)
 			for (struct ike_qm *q = sa->qms; q && !used; q = q->next)
 				used = q->spi_in == s;
@@ -97,7 +95,6 @@ struct ike *ike_new(const struct ike_conf *conf, struct rp_rng *rng, struct rp_l
 	conf_fill(&ike->conf, conf);
 	ike->rng = rng;
 	ike->log = log;
-	ike->dl_dirty = true;
 	rp_evq_init(&ike->evq);
 	ike->nb = 256;
 	ike->tab = calloc(ike->nb, sizeof *ike->tab);
@@ -132,7 +129,8 @@ int ike_reconf(struct ike *ike, const struct ike_conf *conf)
 	}
 	if (old_key)
 		gnutls_privkey_deinit(old_key);
-	ike->dl_dirty = true; /* DPD and lifetime deadlines may have moved */
+	for (struct ike_sa *sa = ike->all; sa; sa = sa->next) /* a reload: DPD timers may move */
+		ike_sa_touch(ike, sa);
 	return 0;
 }
 
@@ -207,6 +205,9 @@ void ike_free(struct ike *ike)
 	rp_evq_clear(&ike->evq);
 	ike_cert_free(ike);
 	free(ike->tab);
+	free(ike->ctab);
+	free(ike->sheap.v);
+	free(ike->cheap.v);
 	free(ike);
 }
 
@@ -271,19 +272,22 @@ void ike_sa_link(struct ike *ike, struct ike_sa *sa)
 	size_t b = bucket(ike, sa->icky);
 	sa->hnext = ike->tab[b];
 	ike->tab[b] = sa;
+	sa->prev = NULL;
 	sa->next = ike->all;
+	if (sa->next)
+		sa->next->prev = sa;
 	ike->all = sa;
 	ike->count++;
+	sa->tm.hidx = SIZE_MAX; /* into the heap when the dirty list is flushed */
+	ike_sa_touch(ike, sa);
 }
 
 /* A Quick Mode that will not complete: withdraw the SA pair installed at QM2. */
 void ike_qm_abort(struct ike *ike, struct ike_qm *q, const char *why)
 {
-	for (struct ike_child *c = ike->children; c; c = c->next)
-		if (c->ev.spi_in == q->spi_in) {
-			ike_child_delete(ike, c, false, why);
-			break;
-		}
+	struct ike_child *c = ike_child_find(ike, q->spi_in);
+	if (c)
+		ike_child_delete(ike, c, false, why);
 	q->done = true;
 }
 
@@ -328,12 +332,14 @@ void ike_sa_remove(struct ike *ike, struct ike_sa *sa, const char *why, bool del
 			*pp = sa->hnext;
 			break;
 		}
-	for (struct ike_sa **pp = &ike->all; *pp; pp = &(*pp)->next)
-		if (*pp == sa) {
-			*pp = sa->next;
-			break;
-		}
+	if (sa->prev)
+		sa->prev->next = sa->next;
+	else
+		ike->all = sa->next;
+	if (sa->next)
+		sa->next->prev = sa->prev;
 	ike->count--;
+	ike_sa_untime(ike, sa);
 	if (sa->gxy)
 		rp_wipe(sa->gxy, sa->gxylen);
 	free(sa->gxy);
@@ -423,12 +429,7 @@ void ike_child_delete(struct ike *ike, struct ike_child *c, bool notify_peer, co
 	char who[RP_ADDR_STRLEN];
 	rp_logf(ike->log, RP_LOG_INFO, "ike", "IPsec SA down %s SPIs in %08x out %08x id %s: %s",
 	        rp_addr_str(&c->ev.peer, who, sizeof who), c->ev.spi_in, c->ev.spi_out, c->ev.peer_id, why);
-	for (struct ike_child **pp = &ike->children; *pp; pp = &(*pp)->next)
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
-	ike->nchildren--;
+	ike_child_unlink(ike, c);
 	rp_wipe(c, sizeof *c);
 	free(c);
 }
@@ -436,13 +437,13 @@ void ike_child_delete(struct ike *ike, struct ike_child *c, bool notify_peer, co
 int ike_delete_child(struct ike *ike, uint32_t spi_in, uint64_t now_ms)
 {
 	ike->now = now_ms;
-	ike->dl_dirty = true;
-	for (struct ike_child *c = ike->children; c; c = c->next)
-		if (c->ev.spi_in == spi_in) {
-			ike_child_delete(ike, c, true, "deleted locally");
-			return 0;
-		}
-	return -1;
+	struct ike_child *c = ike_child_find(ike, spi_in);
+	if (!c)
+		return -1;
+	if (c->owner)
+		ike_sa_touch(ike, c->owner); /* the DELETE may move its DPD timers */
+	ike_child_delete(ike, c, true, "deleted locally");
+	return 0;
 }
 
 static void delete_ike(struct ike *ike, struct ike_sa *sa, const char *why)
@@ -464,7 +465,6 @@ static void delete_ike(struct ike *ike, struct ike_sa *sa, const char *why)
 int ike_delete_ike(struct ike *ike, const uint8_t icky[8], const uint8_t rcky[8], uint64_t now_ms)
 {
 	ike->now = now_ms;
-	ike->dl_dirty = true;
 	struct ike_sa *sa = ike_sa_find(ike, icky, rcky);
 	if (!sa)
 		return -1;
@@ -475,7 +475,6 @@ int ike_delete_ike(struct ike *ike, const uint8_t icky[8], const uint8_t rcky[8]
 void ike_delete_all(struct ike *ike, uint64_t now_ms)
 {
 	ike->now = now_ms;
-	ike->dl_dirty = true;
 	while (ike->all)
 		delete_ike(ike, ike->all, "shutting down");
 	while (ike->children)
@@ -558,7 +557,6 @@ int ike_input(struct ike *ike, const struct rp_pkt *pkt, uint64_t now_ms)
 	static const uint8_t zero[8];
 	struct isakmp_msg *m = &ike->msg;
 	ike->now = now_ms;
-	ike->dl_dirty = true;
 	struct isakmp_hdr fh;
 	if (isakmp_hdr_parse(pkt->data, pkt->len, &fh) == 0 && fh.np == ISAKMP_PL_FRAG)
 		return ike_frag_input(ike, pkt, &fh); /* reassembled messages come back here */
@@ -580,6 +578,7 @@ int ike_input(struct ike *ike, const struct rp_pkt *pkt, uint64_t now_ms)
 		}
 		struct ike_sa *sa = ike_sa_find_half(ike, m->h.icky, &pkt->src);
 		if (sa) {
+			ike_sa_touch(ike, sa);
 			/* RFC 2408 §5: a retransmitted first message gets our stored answer again */
 			if (sa->state == IKE_ST_MM2 && sa->resp &&
 			    memcmp(sa->req_digest, ike->cur_digest, 20) == 0) {
@@ -596,6 +595,7 @@ int ike_input(struct ike *ike, const struct rp_pkt *pkt, uint64_t now_ms)
 		drop(ike, pkt, "unknown cookies");
 		return -1;
 	}
+	ike_sa_touch(ike, sa); /* whatever it does may move this SA's timers, and only this SA's */
 	if (m->h.exch == ISAKMP_EX_IDPROT) {
 		if (sa->resp && memcmp(sa->req_digest, ike->cur_digest, 20) == 0) {
 			ike_frag_send(ike, sa, sa->resp, sa->resplen);
@@ -617,92 +617,6 @@ int ike_input(struct ike *ike, const struct rp_pkt *pkt, uint64_t now_ms)
 	     m->h.exch == ISAKMP_EX_TRANSACTION ? "mode-config/XAUTH not supported"
 	                                        : "unsupported exchange type");
 	return -1;
-}
-
-static uint64_t sa_deadline(const struct ike *ike, const struct ike_sa *sa)
-{
-	uint64_t d = sa->expire_ms;
-	for (const struct ike_qm *q = sa->qms; q; q = q->next)
-		if (q->expire_ms < d)
-			d = q->expire_ms;
-	if (sa->state == IKE_ST_EST && sa->vids.dpd) {
-		if (sa->dpd_next_ms < d)
-			d = sa->dpd_next_ms;
-		uint64_t dead = sa->last_rx_ms + (uint64_t)ike->conf.dpd_timeout_s * 1000;
-		if (sa->dpd_pending && dead < d)
-			d = dead;
-	}
-	return d;
-}
-
-int ike_tick(struct ike *ike, uint64_t now)
-{
-	ike->now = now;
-	if (!ike->dl_dirty && now < ike->dl)
-		return 0; /* nothing is due: no walk */
-	ike->dl_dirty = true;
-	for (struct ike_sa *sa = ike->all, *n; sa; sa = n) {
-		n = sa->next;
-		if (sa->state != IKE_ST_EST && now >= sa->expire_ms) {
-			char who[RP_ADDR_STRLEN];
-			rp_logf(ike->log, RP_LOG_WARN, "ike",
-			        "half-open Main Mode from %s timed out in state %d",
-			        rp_addr_str(&sa->peer, who, sizeof who), sa->state);
-			ike_count(ike, sa, IKE_R_TIMEOUT);
-			ike_sa_remove(ike, sa, NULL, false);
-			continue;
-		}
-		if (sa->state == IKE_ST_EST && now >= sa->expire_ms) {
-			/* Phase-1 lifetime over: tell the peer; its IPsec SAs live on to their own
-			 * lifetime (a client re-keys phase 1 by a new Main Mode). */
-			ike_info_send_delete(ike, sa, ISAKMP_PROTO_ISAKMP, sa->icky, 16);
-			ike_sa_remove(ike, sa, "phase-1 lifetime expired", false);
-			continue;
-		}
-		for (struct ike_qm **pp = &sa->qms; *pp;) {
-			struct ike_qm *q = *pp;
-			if (now >= q->expire_ms) {
-				if (!q->done) {
-					char who[RP_ADDR_STRLEN];
-					rp_logf(ike->log, RP_LOG_WARN, "ike",
-					        "Quick Mode %08x from %s: no QM3 in time", q->msgid,
-					        rp_addr_str(&sa->peer, who, sizeof who));
-					ike_qm_abort(ike, q, "Quick Mode not completed (no QM3)");
-				}
-				*pp = q->next;
-				ike_qm_free(q);
-			} else {
-				pp = &q->next;
-			}
-		}
-		if (sa->state == IKE_ST_EST)
-			ike_dpd_tick(ike, sa, now); /* may remove sa */
-	}
-	for (struct ike_child *c = ike->children, *n; c; c = n) {
-		n = c->next;
-		if (now >= c->expire_ms)
-			ike_child_delete(ike, c, true, "lifetime expired");
-	}
-	return 0;
-}
-
-uint64_t ike_next_deadline(const struct ike *cike)
-{
-	struct ike *ike = (struct ike *)cike; /* only the cache changes */
-	if (!ike->dl_dirty)
-		return ike->dl;
-	uint64_t d = UINT64_MAX;
-	for (const struct ike_sa *sa = ike->all; sa; sa = sa->next) {
-		uint64_t x = sa_deadline(ike, sa);
-		if (x < d)
-			d = x;
-	}
-	for (const struct ike_child *c = ike->children; c; c = c->next)
-		if (c->expire_ms < d)
-			d = c->expire_ms;
-	ike->dl = d;
-	ike->dl_dirty = false;
-	return d;
 }
 
 struct rp_ev *ike_next_event(struct ike *ike)

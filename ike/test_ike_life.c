@@ -159,6 +159,50 @@ START_TEST(t_halfopen_timeout)
 }
 END_TEST
 
+/* The SA timer heap: half-open SAs created at shuffled times (and touched again by
+ * retransmissions, which must not move their timers) time out one at a time, in order, each
+ * exactly at its deadline; a tick just before touches nothing. */
+START_TEST(t_halfopen_heap_order)
+{
+	enum { K = 40 };
+	struct net n;
+	uint8_t out[IKE_MAXBUF];
+	size_t len[K];
+	static uint8_t mm1[K][IKE_MAXBUF];
+	struct ike_cli *ti[K];
+	net_init(&n, false);
+	n.tc.p1 = win_legacy;
+	n.tc.np1 = 1;
+	net_start(&n);
+	for (unsigned i = 0; i < K; i++) {
+		ti[i] = ike_cli_new(&n.tc, &n.ri);
+		n.now = 1000 + (uint64_t)((i * 17u) % K) * 100u;
+		n.priv.port = (uint16_t)(2000 + i);
+		len[i] = ike_cli_start(ti[i], mm1[i], sizeof mm1[i]);
+		ck_assert_int_eq(deliver1(&n, mm1[i], len[i]), 0);
+	}
+	ck_assert_uint_eq(ike_sa_count(n.r), K);
+	for (unsigned i = 0; i < K; i += 3) { /* retransmissions later on: answered, timers kept */
+		n.now = 1000 + K * 100;
+		n.priv.port = (uint16_t)(2000 + i);
+		ck_assert_int_eq(deliver1(&n, mm1[i], len[i]), 0);
+	}
+	for (unsigned k = 0; k < K; k++) {
+		uint64_t d = ike_next_deadline(n.r);
+		ck_assert_uint_eq(d, 1000 + (uint64_t)k * 100u + 30000);
+		ike_tick(n.r, d - 1);
+		ck_assert_uint_eq(ike_sa_count(n.r), K - k);
+		ike_tick(n.r, d);
+		ck_assert_uint_eq(ike_sa_count(n.r), K - k - 1);
+	}
+	ck_assert_uint_eq(ike_next_deadline(n.r), UINT64_MAX);
+	for (unsigned i = 0; i < K; i++)
+		ike_cli_free(ti[i]);
+	(void)out;
+	net_free(&n);
+}
+END_TEST
+
 START_TEST(t_lifetimes)
 {
 	/* the client asks for 8 h in phase 2: we shorten to 1 h and say so (RESPONDER-LIFETIME);
@@ -540,6 +584,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_dpd_dead_peer);
 	tcase_add_test(tc, t_dpd_ack_keeps_alive);
 	tcase_add_test(tc, t_halfopen_timeout);
+	tcase_add_test(tc, t_halfopen_heap_order);
 	tcase_add_test(tc, t_lifetimes);
 	tcase_add_test(tc, t_lifetime_kilobytes_and_phase1);
 	tcase_add_test(tc, t_initial_contact);

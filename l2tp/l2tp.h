@@ -219,6 +219,7 @@ struct l2tp_ip6_from {
 	uint64_t our_ifid, peer_ifid; /* IPV6CP: our link-local fe80::our_ifid, the peer's */
 	uint16_t mtu;                 /* the peer's MRU */
 };
+#define L2TP_MAX_TUNNELS_DEFAULT 262144 /* room for 250,000 clients (one tunnel each) */
 
 struct l2tp_conf {
 	const char *host_name; /* our Host Name AVP */
@@ -231,9 +232,10 @@ struct l2tp_conf {
 	unsigned hello_s;              /* HELLO after this much silence (60 is usual); 0 disables */
 	unsigned rexmit_max;           /* retransmissions before the tunnel is declared dead; 5 */
 	unsigned rexmit_cap_s;         /* back-off cap (§5.8: at least 8 s); 8 */
-	unsigned max_tunnels;          /* 0 = 65535 */
+	unsigned max_tunnels;          /* 0 = L2TP_MAX_TUNNELS_DEFAULT (tunnel IDs are per link) */
 	unsigned max_tunnels_per_link; /* 0 = 64 */
 	unsigned max_sessions;         /* per tunnel; 0 = 1024 */
+	unsigned max_sessions_total;   /* all tunnels together; 0 = L2TP_MAX_TUNNELS_DEFAULT */
 	unsigned
 	    idle_setup_s; /* close a tunnel left without sessions this long; 0 = never (120 is sensible) */
 	const struct ppp_conf *ppp; /* PPP options (MRU, DNS, WINS, auth methods, local address) */
@@ -314,15 +316,16 @@ int l2tp_output_ip(struct l2tp *l, uint32_t dst, const uint8_t *pkt, size_t n, u
 /* An IPv6 packet from the TUN for the session owning its destination /64. -1 if none. */
 int l2tp_output_ip6(struct l2tp *l, const uint8_t *pkt, size_t n, uint64_t now_ms);
 /* An IPv6 packet into one session (an answer to a link-local request, server/ra.c). */
-int l2tp_output_ip6_to(struct l2tp *l, uint16_t tid, uint16_t sid, const uint8_t *pkt, size_t n, uint64_t now_ms);
+int l2tp_output_ip6_to(struct l2tp *l, const struct l2tp_link *link, uint16_t tid, uint16_t sid, const uint8_t *pkt, size_t n, uint64_t now_ms);
 /* Tear down everything reached through an IPsec SA (the SA was deleted): no packets sent. */
 void l2tp_link_gone(struct l2tp *l, uint64_t sa, uint64_t now_ms);
 /* Shutdown: StopCCN (result 6, §4.4.2) on every tunnel, ending their sessions without CDNs. */
 void l2tp_stop_all(struct l2tp *l, uint64_t now_ms);
 /* Close a tunnel (admin): StopCCN (result 1, §4.4.2) ending its sessions without CDNs. */
-int l2tp_stop_tunnel(struct l2tp *l, uint16_t tid, uint64_t now_ms);
+int l2tp_stop_tunnel(struct l2tp *l, const struct l2tp_link *link, uint16_t tid, uint64_t now_ms);
 /* Close a session (admin): CDN to the peer, SESSION_DOWN event. */
-int l2tp_close_session(struct l2tp *l, uint16_t tid, uint16_t sid, uint64_t now_ms);
+int l2tp_close_session(struct l2tp *l, const struct l2tp_link *link, uint16_t tid, uint16_t sid,
+                       uint64_t now_ms);
 
 /* PPP logins by result (show stats). */
 enum l2tp_auth_result {

@@ -63,8 +63,11 @@ struct l2tp_session {
 };
 
 struct l2tp_tunnel {
-	struct l2tp_tunnel *next;      /* all tunnels */
-	struct l2tp_tunnel *hash_next; /* (link, peer tid) hash */
+	struct l2tp_tunnel *next, *prev; /* all tunnels */
+	struct l2tp_tunnel *hash_next;   /* link hash (every tunnel of a link in one chain) */
+	struct l2tp_tunnel *tid_next;    /* (link, our tunnel ID) hash */
+	struct l2tp_tunnel *reap_next;   /* on l2tp.reap: it or one of its sessions died */
+	bool reap_queued;
 	struct l2tp *l;
 	uint16_t tid, peer_tid;
 	struct l2tp_link link;
@@ -92,7 +95,8 @@ struct l2tp_tunnel {
 	struct l2tp_tunnel *due_next; /* l2tp_tick's list of due tunnels */
 };
 
-#define L2TP_HASH 4096
+#define L2TP_HASH_MIN 64 /* buckets; every hash doubles when its entries reach its buckets */
+#define L2TP_PFX6_HASH 4096 /* buckets of the IPv6 /64 hash (session6.c) */
 
 struct l2tp {
 	struct l2tp_conf conf;
@@ -100,18 +104,23 @@ struct l2tp {
 	struct rp_log *log;
 	struct rp_evq evq;
 	uint64_t now;
-	struct l2tp_tunnel **by_tid; /* 65536 entries, our tunnel ID -> tunnel */
+	/* Our tunnel IDs are scoped per link (issue 17): the ID we assign comes back in every
+	 * message header from that link only, so tunnels are found by (link, tid) and more than
+	 * 65,535 clients fit. */
+	struct l2tp_tunnel **tid_hash, **link_hash; /* nb buckets each */
+	size_t nb;
 	struct l2tp_tunnel *tunnels;
 	/* binary min-heap of tunnels by deadline: next_deadline is O(1), a tick touches only the
 	 * tunnels that are due (100k tunnels must not be scanned per packet) */
 	struct l2tp_tunnel **heap;
 	size_t nheap, heap_cap;
-	struct l2tp_tunnel *peer_hash[L2TP_HASH];
-	struct l2tp_session *ip_hash[L2TP_HASH];
-	struct l2tp_session *pfx6_hash[L2TP_HASH]; /* by /64 (session6.c) */
+	struct l2tp_session **ip_hash; /* sessions by client address, ip_nb buckets */
+	size_t ip_nb, ip_count;
+	struct l2tp_session *pfx6_hash[L2TP_PFX6_HASH]; /* by /64 (session6.c); fixed size, chains grow */
 	uint64_t pfx6_next;                        /* the next /64 number to try */
 	struct l2tp_stats st;
-	bool reap; /* some tunnel or session is dead and waits to be freed */
+	struct l2tp_tunnel *reap; /* tunnels that are dead or hold dead sessions, to be freed */
+	uint64_t runout_log_ms;   /* the last l2tp_runout line */
 };
 
 /* lns.c */
@@ -120,6 +129,7 @@ void l2tp_emit_send(struct l2tp *l, const struct l2tp_link *link, uint16_t tid, 
 void l2tp_emit_session(struct l2tp *l, int type, const struct l2tp_session *s, int reason, const char *text);
 bool l2tp_link_eq(const struct l2tp_link *a, const struct l2tp_link *b);
 void l2tp_drop(struct l2tp *l, const struct l2tp_link *link, const char *reason);
+void l2tp_runout(struct l2tp *l, const struct l2tp_link *link, const char *what, const char *key);
 
 int l2tp_heap_add(struct l2tp *l, struct l2tp_tunnel *t);
 void l2tp_heap_del(struct l2tp *l, struct l2tp_tunnel *t);
@@ -148,6 +158,12 @@ void tunnel_dead(struct l2tp_tunnel *t, int reason, const char *text); /* no Sto
 void tunnel_tick(struct l2tp_tunnel *t);
 uint64_t tunnel_deadline(const struct l2tp_tunnel *t);
 struct l2tp_tunnel *tunnel_find_peer(struct l2tp *l, const struct l2tp_link *link, uint16_t ptid);
+struct l2tp_tunnel *tunnel_find(const struct l2tp *l, const struct l2tp_link *link, uint16_t tid);
+void tunnel_reap_mark(struct l2tp_tunnel *t);
+void tunnel_link_gone(struct l2tp *l, uint64_t sa);
+    /* tunnel_dead for each tunnel over sa */ /* something in t died: free it at the next reap */
+int tunnel_tables_init(struct l2tp *l);
+void tunnel_tables_free(struct l2tp *l);
 
 /* session.c */
 void session_ctl(struct l2tp_tunnel *t, const struct l2tp_hdr *h, struct l2tp_msg *m);
@@ -155,6 +171,7 @@ void session_data(struct l2tp_session *s, const uint8_t *p, size_t n);
 struct l2tp_session *session_find(struct l2tp_tunnel *t, uint16_t sid);
 void session_kill(struct l2tp_session *s, int reason, const char *text, bool send_cdn);
 void session_free(struct l2tp_session *s);
+int session_ip_init(struct l2tp *l);
 void session_tick(struct l2tp_session *s);
 uint64_t session_deadline(const struct l2tp_session *s);
 

@@ -20,6 +20,18 @@ void l2tp_drop(struct l2tp *l, const struct l2tp_link *link, const char *reason)
 		            (unsigned long long)link->sa, reason);
 }
 
+/* Something ran out (issue 17): the client is refused, the others are served, and one line a
+ * while names what and the key that raises it, however many clients hit it. */
+#define L2TP_RUNOUT_LOG_MS 10000
+void l2tp_runout(struct l2tp *l, const struct l2tp_link *link, const char *what, const char *key)
+{
+	(void)link;
+	if (!l->log || (l->runout_log_ms && l->now - l->runout_log_ms < L2TP_RUNOUT_LOG_MS))
+		return;
+	l->runout_log_ms = l->now ? l->now : 1;
+	rp_logf(l->log, RP_LOG_ERR, "l2tp", "out of %s: new clients are refused (raise %s)", what, key);
+}
+
 void l2tp_emit_send(struct l2tp *l, const struct l2tp_link *link, uint16_t tid, uint16_t sid,
                     const uint8_t *p, size_t n)
 {
@@ -144,12 +156,14 @@ static void conf_fill(struct l2tp_conf *out, const struct l2tp_conf *conf)
 		out->rexmit_max = 5;
 	if (out->rexmit_cap_s < 8)
 		out->rexmit_cap_s = 8;
-	if (!out->max_tunnels || out->max_tunnels > 65535)
-		out->max_tunnels = 65535;
+	if (!out->max_tunnels)
+		out->max_tunnels = L2TP_MAX_TUNNELS_DEFAULT;
 	if (!out->max_tunnels_per_link)
 		out->max_tunnels_per_link = 64;
 	if (!out->max_sessions)
 		out->max_sessions = 1024;
+	if (!out->max_sessions_total)
+		out->max_sessions_total = L2TP_MAX_TUNNELS_DEFAULT;
 	if (!out->secret_len)
 		out->secret = NULL;
 }
@@ -164,8 +178,9 @@ struct l2tp *l2tp_new(const struct l2tp_conf *conf, struct rp_rng *rng, uint64_t
 	l->log = conf->log;
 	l->now = now_ms;
 	rp_evq_init(&l->evq);
-	l->by_tid = calloc(65536, sizeof *l->by_tid);
-	if (!l->by_tid) {
+	if (tunnel_tables_init(l) || session_ip_init(l)) {
+		tunnel_tables_free(l);
+		free(l->ip_hash);
 		free(l);
 		return NULL;
 	}
@@ -198,18 +213,18 @@ void l2tp_free(struct l2tp *l)
 		tunnel_free(l->tunnels);
 	rp_evq_clear(&l->evq);
 	free(l->heap);
-	free(l->by_tid);
+	tunnel_tables_free(l);
+	free(l->ip_hash);
 	free(l);
 }
 
 static void reap(struct l2tp *l)
 {
-	if (!l->reap)
-		return;
-	l->reap = false;
-	struct l2tp_tunnel *t = l->tunnels, *tn;
-	for (; t; t = tn) {
-		tn = t->next;
+	/* only the tunnels where something died (tunnel_reap_mark), not all of them */
+	while (l->reap) {
+		struct l2tp_tunnel *t = l->reap;
+		l->reap = t->reap_next;
+		t->reap_queued = false;
 		for (struct l2tp_session **pp = &t->sessions; *pp;) {
 			struct l2tp_session *s = *pp;
 			if (s->state == S_DEAD) {
@@ -274,14 +289,12 @@ static void ctl_input(struct l2tp *l, const struct l2tp_link *link, const struct
 				return;
 			}
 			t = tunnel_new(l, link, m.assigned_tid);
-			if (!t) {
-				l2tp_drop(l, link, "tunnel limit reached");
-				return;
-			}
+			if (!t)
+				return; /* tunnel_new said which limit */
 		}
 	} else {
-		t = l->by_tid[h->tid];
-		if (!t || !l2tp_link_eq(&t->link, link)) {
+		t = tunnel_find(l, link, h->tid);
+		if (!t) {
 			l2tp_drop(l, link, "control message for an unknown tunnel");
 			return;
 		}
@@ -316,10 +329,10 @@ int l2tp_input(struct l2tp *l, const struct l2tp_link *link, const uint8_t *p, s
 	if (h.ctrl) {
 		ctl_input(l, link, &h, p, h.len);
 	} else {
-		struct l2tp_tunnel *t = l->by_tid[h.tid];
+		struct l2tp_tunnel *t = tunnel_find(l, link, h.tid);
 		struct l2tp_session *s;
 		l->st.rx_data++;
-		if (!t || !l2tp_link_eq(&t->link, link) || !(s = session_find(t, h.sid))) {
+		if (!t || !(s = session_find(t, h.sid))) {
 			l2tp_drop(l, link, "data message for an unknown tunnel or session");
 			return 0;
 		}
@@ -368,9 +381,8 @@ struct rp_ev *l2tp_next_event(struct l2tp *l)
 void l2tp_link_gone(struct l2tp *l, uint64_t sa, uint64_t now_ms)
 {
 	l->now = now_ms;
-	for (struct l2tp_tunnel *t = l->tunnels; t; t = t->next)
-		if (t->link.sa == sa)
-			tunnel_dead(t, L2TP_DOWN_PEER, "IPsec SA deleted");
+	if (sa)
+		tunnel_link_gone(l, sa);
 	reap(l);
 }
 
@@ -384,10 +396,10 @@ void l2tp_stop_all(struct l2tp *l, uint64_t now_ms)
 	reap(l);
 }
 
-int l2tp_stop_tunnel(struct l2tp *l, uint16_t tid, uint64_t now_ms)
+int l2tp_stop_tunnel(struct l2tp *l, const struct l2tp_link *link, uint16_t tid, uint64_t now_ms)
 {
 	l->now = now_ms;
-	struct l2tp_tunnel *t = l->by_tid[tid];
+	struct l2tp_tunnel *t = tunnel_find(l, link, tid);
 	if (!t || t->state == T_DEAD)
 		return -1;
 	tunnel_stop(t, L2TP_STOP_CLEAR, L2TP_ERR_NONE, "closed by administrator");

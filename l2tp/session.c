@@ -7,14 +7,42 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
 #define ICCN_WAIT_MS 60000
 #define PPP_PASSIVE_MS 1000 /* how long PPP waits for the peer to speak first (see ppp_started) */
 
-static unsigned ip_hash(uint32_t ip)
+static size_t ip_hash(const struct l2tp *l, uint32_t ip)
 {
-	return (unsigned)((ip * 2654435761u) >> 20) % L2TP_HASH;
+	uint64_t h = (uint64_t)ip * 0x9e3779b97f4a7c15ull; /* pool addresses are consecutive */
+	return (size_t)(h >> 32) & (l->ip_nb - 1);
+}
+
+int session_ip_init(struct l2tp *l)
+{
+	l->ip_nb = L2TP_HASH_MIN;
+	l->ip_hash = calloc(l->ip_nb, sizeof *l->ip_hash);
+	return l->ip_hash ? 0 : -1;
+}
+
+/* Doubles when the sessions reach the buckets; a failed allocation only makes chains longer. */
+static void ip_grow(struct l2tp *l)
+{
+	size_t onb = l->ip_nb;
+	struct l2tp_session **old = l->ip_hash, **nt = calloc(onb * 2, sizeof *nt);
+	if (!nt)
+		return;
+	l->ip_hash = nt;
+	l->ip_nb = onb * 2;
+	for (size_t i = 0; i < onb; i++)
+		for (struct l2tp_session *s = old[i], *n; s; s = n) {
+			n = s->ip_next;
+			size_t b = ip_hash(l, s->ip);
+			s->ip_next = nt[b];
+			nt[b] = s;
+		}
+	free(old);
 }
 
 struct l2tp_session *session_find(struct l2tp_tunnel *t, uint16_t sid)
@@ -38,12 +66,13 @@ static void unhash_ip(struct l2tp_session *s)
 	struct l2tp *l = s->t->l;
 	if (!s->ip_hashed)
 		return;
-	for (struct l2tp_session **pp = &l->ip_hash[ip_hash(s->ip)]; *pp; pp = &(*pp)->ip_next)
+	for (struct l2tp_session **pp = &l->ip_hash[ip_hash(l, s->ip)]; *pp; pp = &(*pp)->ip_next)
 		if (*pp == s) {
 			*pp = s->ip_next;
 			break;
 		}
 	s->ip_hashed = false;
+	l->ip_count--;
 }
 
 static void release_ip(struct l2tp_session *s)
@@ -100,7 +129,7 @@ void session_kill(struct l2tp_session *s, int reason, const char *text, bool cdn
 	s->state = S_DEAD;
 	if (t->nsessions && --t->nsessions == 0)
 		t->idle_since = t->l->now;
-	t->l->reap = true;
+	tunnel_reap_mark(t);
 }
 
 /* ---- PPP glue ----------------------------------------------------------------------------- */
@@ -176,20 +205,23 @@ static int ppp_verify_cb(void *ctx, const struct ppp_auth_req *q, struct ppp_aut
 		return 0;
 	}
 	char why[160] = "";
-	if (l->conf.ppp_authorize && l->conf.ppp_authorize(l->conf.data_ctx, &s->t->link, ar.account, why, sizeof why)) {
-		rp_logf(l->log, RP_LOG_WARN, "l2tp", "tunnel %u session %u: login \"%s\" refused: %s", s->t->tid, s->sid,
-		        ar.account, why);
+	if (l->conf.ppp_authorize &&
+	    l->conf.ppp_authorize(l->conf.data_ctx, &s->t->link, ar.account, why, sizeof why)) {
+		rp_logf(l->log, RP_LOG_WARN, "l2tp", "tunnel %u session %u: login \"%s\" refused: %s",
+		        s->t->tid, s->sid, ar.account, why);
 		r->verdict = PPP_AUTH_NO_PERMISSION;
 		l->st.auth[L2TP_AUTH_REFUSED]++;
 		return 0;
 	}
 	/* the address: the account's static one or the next from the pool; never a duplicate */
 	uint32_t ip = 0;
-	if (!l->conf.pool || auth_pool_lease(l->conf.pool, ar.static_ip, &ip)) {
-		rp_logf(l->log, RP_LOG_WARN, "l2tp",
-		        "no address for \"%s\" (pool exhausted or "
-		        "static address in use)",
-		        ar.account);
+	int prc = l->conf.pool ? auth_pool_lease(l->conf.pool, ar.static_ip, &ip) : -ENOSPC;
+	if (prc) {
+		if (prc == -ENOSPC && !ar.static_ip)
+			l2tp_runout(l, &s->t->link, "pool addresses", "pool.range");
+		else
+			rp_logf(l->log, RP_LOG_WARN, "l2tp", "no address for \"%s\" (static address %s)",
+			        ar.account, prc == -EADDRINUSE ? "in use" : "unavailable");
 		r->verdict = PPP_AUTH_NO_PERMISSION;
 		l->st.auth[L2TP_AUTH_NO_ADDRESS]++;
 		return 0;
@@ -209,10 +241,13 @@ static void ppp_up_cb(void *ctx, const char *account, uint32_t ip)
 	struct l2tp *l = s->t->l;
 	(void)account;
 	if (!s->ip_hashed && s->ip == ip) {
-		unsigned h = ip_hash(ip);
+		if (l->ip_count >= l->ip_nb)
+			ip_grow(l);
+		size_t h = ip_hash(l, ip);
 		s->ip_next = l->ip_hash[h];
 		l->ip_hash[h] = s;
 		s->ip_hashed = true;
+		l->ip_count++;
 	}
 	s->up_reported = true;
 	l->st.sessions_up++;
@@ -255,6 +290,11 @@ static void on_icrq(struct l2tp_tunnel *t, const struct l2tp_msg *m)
 		return;
 	}
 	if (t->nsessions >= l->conf.max_sessions) {
+		send_cdn(t, 0, m->assigned_sid, L2TP_CDN_GENERAL, L2TP_ERR_RESOURCES, "too many sessions");
+		return;
+	}
+	if (l->st.sessions >= l->conf.max_sessions_total) {
+		l2tp_runout(l, &t->link, "L2TP sessions", "l2tp.max_sessions");
 		send_cdn(t, 0, m->assigned_sid, L2TP_CDN_GENERAL, L2TP_ERR_RESOURCES, "too many sessions");
 		return;
 	}
@@ -405,16 +445,17 @@ uint64_t session_deadline(const struct l2tp_session *s)
 int l2tp_output_ip(struct l2tp *l, uint32_t dst, const uint8_t *pkt, size_t n, uint64_t now_ms)
 {
 	l->now = now_ms;
-	for (struct l2tp_session *s = l->ip_hash[ip_hash(dst)]; s; s = s->ip_next)
+	for (struct l2tp_session *s = l->ip_hash[ip_hash(l, dst)]; s; s = s->ip_next)
 		if (s->ip == dst && s->state == S_ESTABLISHED && s->ppp)
 			return ppp_output_ip(s->ppp, pkt, n);
 	return -1;
 }
 
-int l2tp_close_session(struct l2tp *l, uint16_t tid, uint16_t sid, uint64_t now_ms)
+int l2tp_close_session(struct l2tp *l, const struct l2tp_link *link, uint16_t tid, uint16_t sid,
+                       uint64_t now_ms)
 {
 	l->now = now_ms;
-	struct l2tp_tunnel *t = l->by_tid[tid];
+	struct l2tp_tunnel *t = tunnel_find(l, link, tid);
 	struct l2tp_session *s = t ? session_find(t, sid) : NULL;
 	if (!s)
 		return -1;

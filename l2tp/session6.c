@@ -16,7 +16,7 @@ static uint64_t get_u64(const uint8_t *p)
 
 static unsigned pfx6_hash(uint64_t pfx)
 {
-	return (unsigned)(((pfx ^ pfx >> 29) * 0x9e3779b97f4a7c15ull) >> 52) % L2TP_HASH;
+	return (unsigned)(((pfx ^ pfx >> 29) * 0x9e3779b97f4a7c15ull) >> 52) % L2TP_PFX6_HASH;
 }
 
 static struct l2tp_session *pfx6_find(struct l2tp *l, uint64_t pfx)
@@ -129,11 +129,11 @@ int l2tp_output_ip6(struct l2tp *l, const uint8_t *pkt, size_t n, uint64_t now_m
 	return ppp_output_ip6(s->ppp, pkt, n);
 }
 
-int l2tp_output_ip6_to(struct l2tp *l, uint16_t tid, uint16_t sid, const uint8_t *pkt, size_t n,
-                       uint64_t now_ms)
+int l2tp_output_ip6_to(struct l2tp *l, const struct l2tp_link *link, uint16_t tid, uint16_t sid,
+                       const uint8_t *pkt, size_t n, uint64_t now_ms)
 {
 	l->now = now_ms;
-	struct l2tp_tunnel *t = l->by_tid[tid];
+	struct l2tp_tunnel *t = tunnel_find(l, link, tid);
 	struct l2tp_session *s = t ? session_find(t, sid) : NULL;
 	if (!s || s->state != S_ESTABLISHED || !s->ppp)
 		return -1;

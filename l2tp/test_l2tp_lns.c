@@ -356,8 +356,9 @@ START_TEST(many_sessions_lossy)
 			l2tp_lac_cdn(&s->lac[i], &s->lac[i].s[k], s->now);
 	for (int i = NT / 2; i < NT; i++)
 		for (int k = 0; k < NS; k++)
-			ck_assert_int_eq(
-			    l2tp_close_session(s->lns, s->lac[i].lns_tid, s->lac[i].s[k].lns_sid, s->now), 0);
+			ck_assert_int_eq(l2tp_close_session(s->lns, &s->lac[i].link, s->lac[i].lns_tid,
+			                                    s->lac[i].s[k].lns_sid, s->now),
+			                 0);
 	for (int r = 0; r < 500; r++) {
 		bool cdns = true;
 		for (int i = NT / 2; i < NT; i++)
@@ -428,7 +429,7 @@ START_TEST(tunnel_auth)
 	for (int r = 0; r < 5; r++)
 		step(s);
 	ck_assert(s->lac[0].auth_ok);
-	ck_assert_ptr_nonnull(s->lns->by_tid[s->lac[0].lns_tid]);
+	ck_assert_ptr_nonnull(tunnel_find(s->lns, &s->lac[0].link, s->lac[0].lns_tid));
 	l2tp_lac_add_session(&s->lac[0], 1, "user0", "pw", s->now);
 	for (int r = 0; r < 50 && !ppp_cli_up(&s->lac[0].s[0].c); r++)
 		step(s);
@@ -657,10 +658,8 @@ START_TEST(reliable_window)
 	ck_assert_uint_eq(o.nr[0], 1);
 	struct l2tp_stats st;
 	l2tp_get_stats(s->lns, &st);
-	uint16_t tid = 0;
-	for (uint32_t i = 1; i < 65536 && !tid; i++)
-		if (s->lns->by_tid[i])
-			tid = (uint16_t)i;
+	ck_assert_ptr_nonnull(s->lns->tunnels);
+	uint16_t tid = s->lns->tunnels->tid;
 	ck_assert_uint_ne(tid, 0);
 
 	/* SCCCN without acknowledging the SCCRP (Nr 0), then three ICRQs, the third and second
@@ -789,6 +788,103 @@ START_TEST(login_rights_and_escaping)
 }
 END_TEST
 
+/* Issue 17: our tunnel IDs are per link, so more than 65,535 clients (one IPsec SA each) fit.
+ * 70,000 links each open a tunnel (SCCRQ): every one is answered (SCCRP), 16-bit IDs repeat
+ * across links, and each tunnel is found by its own (link, tid) and by no other link. A limit
+ * below that refuses the rest with one line naming l2tp.max_tunnels. */
+START_TEST(tunnel_ids_per_link)
+{
+	enum { N = 70000 };
+	struct rp_rng rng;
+	rp_rng_seeded(&rng, 23);
+	static struct logcap cap;
+	struct rp_log lg;
+	rp_log_init(&lg, RP_LOG_ERR, logcap_sink, &cap);
+	struct l2tp_conf c = {.log = &lg};
+	struct l2tp *l = l2tp_new(&c, &rng, 1000);
+	ck_assert_ptr_nonnull(l);
+	static uint16_t tid[N];
+	static uint32_t seen[65536 / 32];
+	unsigned repeats = 0;
+	for (unsigned i = 0; i < N; i++) {
+		uint8_t b[256];
+		struct rp_wr w;
+		struct l2tp_link link = {.sa = (uint64_t)(i + 1) << 32 | 7};
+		rp_addr_v4(&link.peer, 0x64400001 + i, 1701);
+		rp_wr_init(&w, b, sizeof b);
+		l2tp_ctl_begin(&w, 0, 0, 0, 0);
+		l2tp_avp_u16(&w, L2TP_AVP_MSG_TYPE, true, L2TP_SCCRQ);
+		l2tp_avp_u16(&w, L2TP_AVP_PROTO_VER, true, 0x0100);
+		l2tp_avp_u32(&w, L2TP_AVP_FRAMING_CAP, true, 1);
+		l2tp_avp_put(&w, L2TP_AVP_HOST_NAME, true, "x", 1);
+		l2tp_avp_u16(&w, L2TP_AVP_ASSIGNED_TID, true, 5);
+		l2tp_ctl_end(&w);
+		ck_assert_int_eq(l2tp_input(l, &link, b, w.len, 1000), 0);
+		struct rp_ev *ev;
+		tid[i] = 0;
+		while ((ev = l2tp_next_event(l))) {
+			const struct l2tp_ev_send *snd = (const struct l2tp_ev_send *)ev->data;
+			struct l2tp_hdr h;
+			struct l2tp_msg m;
+			ck_assert_int_eq(ev->type, L2TP_EV_SEND);
+			ck_assert_uint_eq(snd->link.sa, link.sa);
+			ck_assert_int_eq(l2tp_hdr_parse(snd->pkt, snd->len, &h), 0);
+			ck_assert_int_eq(
+			    l2tp_msg_parse(&m, snd->pkt + h.payload_off, h.len - h.payload_off, NULL, 0), 0);
+			ck_assert_uint_eq(m.type, L2TP_SCCRP);
+			tid[i] = m.assigned_tid;
+			rp_ev_free(ev);
+		}
+		ck_assert_uint_ne(tid[i], 0);
+		repeats += (seen[tid[i] / 32] >> (tid[i] % 32)) & 1;
+		seen[tid[i] / 32] |= 1u << (tid[i] % 32);
+	}
+	struct l2tp_stats st;
+	l2tp_get_stats(l, &st);
+	ck_assert_uint_eq(st.tunnels, N);
+	ck_assert_uint_gt(repeats, N - 65535 - 1); /* IDs repeat across links */
+	for (unsigned i = 0; i < N; i += 7) {
+		struct l2tp_link link = {.sa = (uint64_t)(i + 1) << 32 | 7},
+		                 other = {.sa = (uint64_t)(i + 2) << 32 | 7};
+		rp_addr_v4(&link.peer, 0x64400001 + i, 1701);
+		rp_addr_v4(&other.peer, 0x64400001 + i + 1, 1701);
+		if (i + 1 < N && tid[i + 1] != tid[i])
+			ck_assert_int_ne(l2tp_stop_tunnel(l, &other, tid[i], 2000), 0);
+		ck_assert_int_eq(l2tp_stop_tunnel(l, &link, tid[i], 2000), 0);
+	}
+	l2tp_free(l);
+
+	/* the limit: one line naming the key however many are refused */
+	memset(&cap, 0, sizeof cap);
+	c.max_tunnels = 3;
+	l = l2tp_new(&c, &rng, 1000);
+	for (unsigned i = 0; i < 6; i++) {
+		uint8_t b[256];
+		struct rp_wr w;
+		struct l2tp_link link = {.sa = (uint64_t)(i + 1) << 32};
+		rp_wr_init(&w, b, sizeof b);
+		l2tp_ctl_begin(&w, 0, 0, 0, 0);
+		l2tp_avp_u16(&w, L2TP_AVP_MSG_TYPE, true, L2TP_SCCRQ);
+		l2tp_avp_u16(&w, L2TP_AVP_PROTO_VER, true, 0x0100);
+		l2tp_avp_u32(&w, L2TP_AVP_FRAMING_CAP, true, 1);
+		l2tp_avp_put(&w, L2TP_AVP_HOST_NAME, true, "x", 1);
+		l2tp_avp_u16(&w, L2TP_AVP_ASSIGNED_TID, true, 5);
+		l2tp_ctl_end(&w);
+		l2tp_input(l, &link, b, w.len, 1000 + i);
+		struct rp_ev *ev;
+		while ((ev = l2tp_next_event(l)))
+			rp_ev_free(ev);
+	}
+	l2tp_get_stats(l, &st);
+	ck_assert_uint_eq(st.tunnels, 3);
+	const char *x =
+	    strstr(cap.all, "out of L2TP tunnels: new clients are refused (raise l2tp.max_tunnels)");
+	ck_assert_ptr_nonnull(x);
+	ck_assert_ptr_null(strstr(x + 1, "out of L2TP tunnels"));
+	l2tp_free(l);
+}
+END_TEST
+
 static Suite *lns_suite(void)
 {
 	Suite *s = suite_create("l2tp_lns");
@@ -800,6 +896,7 @@ static Suite *lns_suite(void)
 	tcase_add_test(tc, protocol_errors);
 	tcase_add_test(tc, reliable_window);
 	tcase_add_test(tc, login_rights_and_escaping);
+	tcase_add_test(tc, tunnel_ids_per_link);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -190,7 +190,7 @@ START_TEST(prefix_per_session_and_no_spoofing)
 	ck_assert_uint_eq(T.v6_out[1], 1);
 	/* a closed session gives its /64 back: no longer routed (T.last is session 0's) */
 	ck_assert_uint_eq(T.last.prefix, 0x20010db800770001ull);
-	l2tp_close_session(T.lns, T.last.tid, T.last.sid, T.now);
+	l2tp_close_session(T.lns, &T.last.link, T.last.tid, T.last.sid, T.now);
 	pump();
 	for (int r = 0; r < 10; r++) {
 		T.now += 3000;

@@ -10,52 +10,138 @@
 #define STOP_HOLD_MS 31000 /* §5.7: keep the state one full retransmission cycle after StopCCN */
 #define CONN_SETUP_MS 60000
 
-/* The hash covers the link only, so one bucket holds every tunnel of a link: that is what lets
- * tunnel_new() count them cheaply to enforce max_tunnels_per_link. */
-static unsigned peer_hash(const struct l2tp_link *k, uint16_t ptid)
+/* The link hash covers the link only, so one chain holds every tunnel of a link: that is what
+ * lets tunnel_new() count them cheaply to enforce max_tunnels_per_link. An IPsec link is its SA
+ * pair (unique); a plain-L2TP link is the peer's address and port. */
+static uint64_t link_key(const struct l2tp_link *k)
 {
+	if (k->sa)
+		return k->sa;
 	uint64_t h = 1469598103934665603ull;
-	const uint8_t *b = (const uint8_t *)&k->sa;
-	(void)ptid;
-	for (size_t i = 0; i < sizeof k->sa; i++)
-		h = (h ^ b[i]) * 1099511628211ull;
 	for (size_t i = 0; i < 16; i++)
 		h = (h ^ k->peer.ip[i]) * 1099511628211ull;
-	h = (h ^ k->peer.port) * 1099511628211ull;
-	return (unsigned)(h % L2TP_HASH);
+	return (h ^ k->peer.port) * 1099511628211ull;
+}
+
+static size_t mix(uint64_t h, size_t nb)
+{
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 29;
+	return (size_t)h & (nb - 1);
+}
+
+static size_t link_bucket(const struct l2tp *l, const struct l2tp_link *k)
+{
+	return mix(link_key(k), l->nb);
+}
+
+static size_t tid_bucket(const struct l2tp *l, const struct l2tp_link *k, uint16_t tid)
+{
+	return mix(link_key(k) * 0x9e3779b97f4a7c15ull + tid, l->nb);
+}
+
+int tunnel_tables_init(struct l2tp *l)
+{
+	l->nb = L2TP_HASH_MIN;
+	l->tid_hash = calloc(l->nb, sizeof *l->tid_hash);
+	l->link_hash = calloc(l->nb, sizeof *l->link_hash);
+	return l->tid_hash && l->link_hash ? 0 : -1;
+}
+
+void tunnel_tables_free(struct l2tp *l)
+{
+	free(l->tid_hash);
+	free(l->link_hash);
+}
+
+/* Both hashes double together; a failed allocation only makes chains longer. */
+static void tables_grow(struct l2tp *l)
+{
+	size_t nb = l->nb * 2;
+	struct l2tp_tunnel **th = calloc(nb, sizeof *th), **lh = calloc(nb, sizeof *lh);
+	if (!th || !lh) {
+		free(th);
+		free(lh);
+		return;
+	}
+	free(l->tid_hash);
+	free(l->link_hash);
+	l->tid_hash = th;
+	l->link_hash = lh;
+	l->nb = nb;
+	for (struct l2tp_tunnel *t = l->tunnels; t; t = t->next) {
+		size_t b = tid_bucket(l, &t->link, t->tid);
+		t->tid_next = th[b];
+		th[b] = t;
+		b = link_bucket(l, &t->link);
+		t->hash_next = lh[b];
+		lh[b] = t;
+	}
 }
 
 struct l2tp_tunnel *tunnel_find_peer(struct l2tp *l, const struct l2tp_link *link, uint16_t ptid)
 {
-	for (struct l2tp_tunnel *t = l->peer_hash[peer_hash(link, ptid)]; t; t = t->hash_next)
+	for (struct l2tp_tunnel *t = l->link_hash[link_bucket(l, link)]; t; t = t->hash_next)
 		if (t->peer_tid == ptid && t->state != T_DEAD && l2tp_link_eq(&t->link, link))
 			return t;
 	return NULL;
 }
 
+struct l2tp_tunnel *tunnel_find(const struct l2tp *l, const struct l2tp_link *link, uint16_t tid)
+{
+	for (struct l2tp_tunnel *t = l->tid_hash[tid_bucket(l, link, tid)]; t; t = t->tid_next)
+		if (t->tid == tid && l2tp_link_eq(&t->link, link))
+			return t;
+	return NULL;
+}
+
+/* Every tunnel over an IPsec SA pair: one chain of the link hash (link_key is the SA). */
+void tunnel_link_gone(struct l2tp *l, uint64_t sa)
+{
+	struct l2tp_link k = {.sa = sa};
+	for (struct l2tp_tunnel *t = l->link_hash[link_bucket(l, &k)]; t; t = t->hash_next)
+		if (t->link.sa == sa)
+			tunnel_dead(t, L2TP_DOWN_PEER, "IPsec SA deleted");
+}
+
+void tunnel_reap_mark(struct l2tp_tunnel *t)
+{
+	if (t->reap_queued)
+		return;
+	t->reap_queued = true;
+	t->reap_next = t->l->reap;
+	t->l->reap = t;
+}
+
 struct l2tp_tunnel *tunnel_new(struct l2tp *l, const struct l2tp_link *link, uint16_t peer_tid)
 {
 	uint16_t tid = 0;
-	if (l->st.tunnels >= l->conf.max_tunnels)
+	if (l->st.tunnels >= l->conf.max_tunnels) {
+		l->st.drops++;
+		l2tp_runout(l, link, "L2TP tunnels", "l2tp.max_tunnels");
 		return NULL;
+	}
 	/* one IPsec SA (or one plain-L2TP address) cannot take the whole tunnel table */
 	unsigned same = 0;
-	for (struct l2tp_tunnel *o = l->peer_hash[peer_hash(link, 0)]; o; o = o->hash_next)
+	for (struct l2tp_tunnel *o = l->link_hash[link_bucket(l, link)]; o; o = o->hash_next)
 		if (o->state != T_DEAD && l2tp_link_eq(&o->link, link))
 			same++;
-	if (same >= l->conf.max_tunnels_per_link)
+	if (same >= l->conf.max_tunnels_per_link) {
+		l2tp_drop(l, link, "tunnel limit of this link reached");
 		return NULL;
-	/* random, non-zero, unique (§3.1 IDs are ours to pick; random makes them unguessable) */
+	}
+	/* random, non-zero, unique on this link (§3.1 IDs are ours to pick; random makes them
+	 * unguessable); a link holds at most max_tunnels_per_link, so this cannot run out */
 	for (int i = 0; i < 64 && !tid; i++) {
 		uint16_t c = (uint16_t)rp_rng_u32(l->rng);
-		if (c && !l->by_tid[c])
+		if (c && !tunnel_find(l, link, c))
 			tid = c;
 	}
-	for (uint32_t c = 1; !tid && c <= UINT16_MAX; c++)
-		if (!l->by_tid[c])
-			tid = (uint16_t)c;
-	if (!tid)
+	if (!tid) {
+		l2tp_drop(l, link, "no free tunnel ID on this link");
 		return NULL;
+	}
 	struct l2tp_tunnel *t = calloc(1, sizeof *t);
 	if (!t)
 		return NULL;
@@ -72,12 +158,18 @@ struct l2tp_tunnel *tunnel_new(struct l2tp *l, const struct l2tp_link *link, uin
 		free(t);
 		return NULL;
 	}
-	l->by_tid[tid] = t;
+	if (l->st.tunnels >= l->nb)
+		tables_grow(l);
 	t->next = l->tunnels;
+	if (t->next)
+		t->next->prev = t;
 	l->tunnels = t;
-	unsigned h = peer_hash(link, peer_tid);
-	t->hash_next = l->peer_hash[h];
-	l->peer_hash[h] = t;
+	size_t h = link_bucket(l, link);
+	t->hash_next = l->link_hash[h];
+	l->link_hash[h] = t;
+	h = tid_bucket(l, link, tid);
+	t->tid_next = l->tid_hash[h];
+	l->tid_hash[h] = t;
 	l->st.tunnels++;
 	return t;
 }
@@ -92,16 +184,22 @@ void tunnel_free(struct l2tp_tunnel *t)
 	}
 	rel_free(t);
 	l2tp_heap_del(l, t);
-	l->by_tid[t->tid] = NULL;
-	for (struct l2tp_tunnel **pp = &l->tunnels; *pp; pp = &(*pp)->next)
-		if (*pp == t) {
-			*pp = t->next;
-			break;
-		}
-	for (struct l2tp_tunnel **pp = &l->peer_hash[peer_hash(&t->link, t->peer_tid)]; *pp;
-	     pp = &(*pp)->hash_next)
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		l->tunnels = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	/* the chains hold this link's tunnels and few others: short */
+	for (struct l2tp_tunnel **pp = &l->link_hash[link_bucket(l, &t->link)]; *pp; pp = &(*pp)->hash_next)
 		if (*pp == t) {
 			*pp = t->hash_next;
+			break;
+		}
+	for (struct l2tp_tunnel **pp = &l->tid_hash[tid_bucket(l, &t->link, t->tid)]; *pp;
+	     pp = &(*pp)->tid_next)
+		if (*pp == t) {
+			*pp = t->tid_next;
 			break;
 		}
 	l->st.tunnels--;
@@ -134,7 +232,7 @@ void tunnel_dead(struct l2tp_tunnel *t, int reason, const char *text)
 	kill_sessions(t, reason, text);
 	tunnel_down_event(t, reason, text);
 	t->state = T_DEAD;
-	t->l->reap = true;
+	tunnel_reap_mark(t);
 }
 
 void tunnel_stop(struct l2tp_tunnel *t, uint16_t result, uint16_t error, const char *msg)
@@ -149,7 +247,7 @@ void tunnel_stop(struct l2tp_tunnel *t, uint16_t result, uint16_t error, const c
 	if (!t->peer_tid) {
 		/* we never learned where to send it */
 		t->state = T_DEAD;
-		t->l->reap = true;
+		tunnel_reap_mark(t);
 		return;
 	}
 	rp_wr_init(&w, b, sizeof b);
@@ -310,7 +408,7 @@ void tunnel_tick(struct l2tp_tunnel *t)
 	if (t->state == T_CLOSING) {
 		if (l->now >= t->close_at) {
 			t->state = T_DEAD;
-			l->reap = true;
+			tunnel_reap_mark(t);
 		}
 		return;
 	}

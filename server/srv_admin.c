@@ -148,13 +148,10 @@ static bool sess_matches(struct srv_core *c, const struct match *m, const struct
 	return ch ? child_matches(m, ch) : m->kind == M_ALL;
 }
 
-static int add_kill(struct srv_core *c, const struct srv_child *ch, const struct srv_sess *se,
-                    uint64_t deadline)
+static int add_kill(struct srv_core *c, struct srv_child *ch, struct srv_sess *se, uint64_t deadline)
 {
-	for (size_t i = 0; i < c->nkill; i++) /* asked twice: the first deadline stands */
-		if ((ch && c->kill[i].spi_in == ch->spi_in) ||
-		    (se && c->kill[i].tid == se->tid && c->kill[i].sid == se->sid))
-			return 0;
+	if ((ch && ch->killing) || (se && se->killing)) /* asked twice: the first deadline stands */
+		return 0;
 	if (c->nkill == c->capkill) {
 		size_t nc = c->capkill ? c->capkill * 2 : 16;
 		struct srv_kill *nk = realloc(c->kill, nc * sizeof *nk);
@@ -166,11 +163,14 @@ static int add_kill(struct srv_core *c, const struct srv_child *ch, const struct
 	struct srv_kill *k = &c->kill[c->nkill++];
 	memset(k, 0, sizeof *k);
 	if (ch) {
+		ch->killing = true;
 		k->spi_in = ch->spi_in;
 		memcpy(k->icky, ch->icky, 8);
 		memcpy(k->rcky, ch->rcky, 8);
 	}
 	if (se) {
+		se->killing = true;
+		k->link = se->link;
 		k->tid = se->tid;
 		k->sid = se->sid;
 	}
@@ -206,30 +206,24 @@ int srv_core_disconnect(struct srv *s, const char *arg, void (*line)(void *ctx, 
 	uint64_t now = srv_now(s);
 	size_t n = 0, first = c->nkill;
 	/* sessions first: they end through PPP and L2TP before their SAs go */
-	for (size_t i = 0; i < c->nsess; i++) {
-		const struct srv_sess *se = &c->sess[i];
-		const struct srv_child *ch =
-		    se->link_sa ? srv_child_by_in(c, (uint32_t)(se->link_sa >> 32)) : NULL;
-		if (!sess_matches(c, &m, se, ch) || add_kill(c, ch, se, now + KILL_GRACE_MS))
+	for (struct srv_sess *se = c->tab.sessions; se; se = se->next) {
+		struct srv_child *ch = se->child;
+		if (se->killing || !sess_matches(c, &m, se, ch) || add_kill(c, ch, se, now + KILL_GRACE_MS))
 			continue;
 		say(s, ch, se, line, ctx);
 		n++;
 	}
 	/* SA pairs without a PPP session (not yet logged in, or plain IPsec) go at once */
 	if (m.kind == M_ALL || m.kind == M_PEER || m.kind == M_IKE)
-		for (size_t i = 0; i < c->nchild; i++) {
-			const struct srv_child *ch = &c->child[i];
-			bool has_sess = false;
-			for (size_t j = 0; j < c->nsess && !has_sess; j++)
-				has_sess = c->sess[j].link_sa >> 32 == ch->spi_in;
-			if (has_sess || !child_matches(&m, ch) || add_kill(c, ch, NULL, now))
+		for (struct srv_child *ch = c->tab.children; ch; ch = ch->next) {
+			if (ch->nsess || ch->killing || !child_matches(&m, ch) || add_kill(c, ch, NULL, now))
 				continue;
 			say(s, ch, NULL, line, ctx);
 			n++;
 		}
 	for (size_t i = first; i < c->nkill; i++)
 		if (c->kill[i].tid && c->kill[i].deadline > now)
-			l2tp_close_session(c->l2tp, c->kill[i].tid, c->kill[i].sid, now);
+			l2tp_close_session(c->l2tp, &c->kill[i].link, c->kill[i].tid, c->kill[i].sid, now);
 	if (!n) {
 		snprintf(err, errlen, "no client matches %s", arg);
 		return -1;
@@ -246,28 +240,24 @@ bool srv_core_kills_due(struct srv *s, uint64_t now)
 	bool did = false;
 	for (size_t i = 0; i < c->nkill;) {
 		struct srv_kill *k = &c->kill[i];
-		bool sess_up = false, tunnel_shared = false;
-		for (size_t j = 0; j < c->nsess; j++) {
-			if (!k->tid || c->sess[j].tid != k->tid)
-				continue;
-			if (c->sess[j].sid == k->sid)
-				sess_up = true;
-			else
-				tunnel_shared = true;
-		}
+		struct srv_sess *se = k->tid ? srv_tab_sess_find(&c->tab, &k->link, k->tid, k->sid) : NULL;
+		bool sess_up = se != NULL;
+		bool tunnel_shared = k->tid && srv_tab_tunnel_shared(&c->tab, &k->link, k->tid, k->sid);
 		if (sess_up && now < k->deadline) {
 			i++;
 			continue;
 		}
 		if (k->tid && !tunnel_shared)
-			l2tp_stop_tunnel(c->l2tp, k->tid, now);
+			l2tp_stop_tunnel(c->l2tp, &k->link, k->tid, now);
 		else if (sess_up)
-			l2tp_close_session(c->l2tp, k->tid, k->sid, now); /* a silent client: CDN now */
-		bool ike_shared = false;
-		for (size_t j = 0; j < c->nchild; j++)
-			if (c->child[j].spi_in != k->spi_in && !memcmp(c->child[j].icky, k->icky, 8) &&
-			    !memcmp(c->child[j].rcky, k->rcky, 8))
-				ike_shared = true;
+			l2tp_close_session(c->l2tp, &k->link, k->tid, k->sid,
+			                   now); /* a silent client: CDN now */
+		if (se)
+			se->killing = false;
+		bool ike_shared = k->spi_in && srv_tab_ike_shared(&c->tab, k->icky, k->rcky, k->spi_in);
+		struct srv_child *kc = k->spi_in ? srv_tab_child_by_in(&c->tab, k->spi_in) : NULL;
+		if (kc)
+			kc->killing = false;
 		/* the StopCCN/CDN must be encapsulated before the SA goes: drain first */
 		while (srv_core_drain(s, now))
 			;

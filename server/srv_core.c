@@ -36,38 +36,25 @@ static struct srv_core *C(struct srv *s)
 	return s->core;
 }
 
-static void *grow(void *arr, size_t *cap, size_t n, size_t elem)
-{
-	if (n < *cap)
-		return arr;
-	size_t nc = *cap ? *cap * 2 : 16;
-	void *na = realloc(arr, nc * elem);
-	if (na)
-		*cap = nc;
-	return na;
-}
-
-/* ---- tables ---- */
+/* ---- tables (srv_tab.c) ---- */
 
 struct srv_child *srv_child_by_in(struct srv_core *c, uint32_t spi_in)
 {
-	for (size_t i = 0; i < c->nchild; i++)
-		if (c->child[i].spi_in == spi_in)
-			return &c->child[i];
-	return NULL;
+	return srv_tab_child_by_in(&c->tab, spi_in);
 }
 
-static void child_remove(struct srv_core *c, struct srv_child *ch)
+/* Something ran out (issue 17): the client that needed it is refused, the others are served,
+ * and the log says what, once per RUNOUT_LOG_MS however many clients hit it. */
+#define RUNOUT_LOG_MS 10000
+void srv_core_short(struct srv *s, const char *what, const char *key)
 {
-	*ch = c->child[--c->nchild];
-}
-
-static struct srv_sess *sess_find(struct srv_core *c, uint16_t tid, uint16_t sid)
-{
-	for (size_t i = 0; i < c->nsess; i++)
-		if (c->sess[i].tid == tid && c->sess[i].sid == sid)
-			return &c->sess[i];
-	return NULL;
+	struct srv_core *c = C(s);
+	uint64_t now = srv_now(s);
+	if (c->short_log_ms && now - c->short_log_ms < RUNOUT_LOG_MS)
+		return;
+	c->short_log_ms = now;
+	rp_logf(&s->log, RP_LOG_ERR, "server", "out of %s: new clients are refused (%s%s)", what,
+	        key ? "raise " : "", key ? key : "memory");
 }
 
 /* ---- sending ---- */
@@ -264,12 +251,10 @@ void srv_core_sa_install(struct srv *s, const struct ike_ev_sa *e, uint64_t now)
 	in.auth_key_len = e->in.auth_len;
 
 	uint32_t out_id = 0, in_id = 0;
-	/* room for the record first: an SA pair without one would be unaccounted for (show sas,
+	/* the record first: an SA pair without one would be unaccounted for (show sas,
 	 * ppp_authorize, deletion) */
-	struct srv_child *nc = grow(c->child, &c->capchild, c->nchild, sizeof *c->child);
-	int rc = nc ? 0 : -ENOMEM;
-	if (nc)
-		c->child = nc;
+	struct srv_child *ch = srv_tab_child_new(&c->tab, e->spi_in, e->icky, e->rcky);
+	int rc = ch ? 0 : -ENOMEM;
 	if (!rc)
 		rc = esp_sa_add(c->sad, &out, now, &out_id);
 	in.owner = out_id;
@@ -278,18 +263,19 @@ void srv_core_sa_install(struct srv *s, const struct ike_ev_sa *e, uint64_t now)
 	rp_wipe(&in, sizeof in);
 	rp_wipe(&out, sizeof out);
 	if (rc) {
+		if (rc == -ENOSPC)
+			srv_core_short(s, "IPsec SAs", "esp.max_sa");
+		else if (rc == -ENOMEM)
+			srv_core_short(s, "memory for IPsec SAs", NULL);
 		rp_logf(&s->log, RP_LOG_ERR, "esp", "cannot install SA pair %08x/%08x: %d", e->spi_in,
 		        e->spi_out, rc);
+		if (ch)
+			srv_tab_child_del(&c->tab, ch);
 		ike_delete_child(c->ike, e->spi_in, now);
 		return;
 	}
-	struct srv_child *ch = &c->child[c->nchild++];
-	memset(ch, 0, sizeof *ch);
-	ch->spi_in = e->spi_in;
 	ch->spi_out = e->spi_out;
 	ch->out_id = out_id;
-	memcpy(ch->icky, e->icky, 8);
-	memcpy(ch->rcky, e->rcky, 8);
 	ch->local = e->local;
 	ch->peer = e->peer;
 	ch->peer_inner = e->peer_inner;
@@ -323,7 +309,7 @@ static void sa_delete(struct srv *s, const struct ike_ev_sa *e, uint64_t now)
 	esp_sa_del(c->sad, ch->spi_in);
 	esp_sa_del(c->sad, ch->out_id);
 	rp_logf(&s->log, RP_LOG_INFO, "esp", "SA pair in %08x out %08x deleted", ch->spi_in, ch->spi_out);
-	child_remove(c, ch);
+	srv_tab_child_del(&c->tab, ch);
 }
 
 static void ike_event(struct srv *s, struct rp_ev *ev, uint64_t now)
@@ -378,13 +364,8 @@ static void l2tp_event(struct srv *s, struct rp_ev *ev, uint64_t now)
 	uint32_t be = htonl(se->ip);
 	inet_ntop(AF_INET, &be, ip, sizeof ip);
 	if (ev->type == L2TP_EV_PPP_UP) {
-		struct srv_sess *ns = grow(c->sess, &c->capsess, c->nsess, sizeof *c->sess);
-		if (ns) {
-			c->sess = ns;
-			struct srv_sess *x = &c->sess[c->nsess++];
-			x->link_sa = se->link.sa;
-			x->tid = se->tid;
-			x->sid = se->sid;
+		struct srv_sess *x = srv_tab_sess_new(&c->tab, &se->link, se->tid, se->sid);
+		if (x) {
 			x->ip = se->ip;
 			snprintf(x->account, sizeof x->account, "%s", se->account);
 			x->since_ms = now;
@@ -393,9 +374,9 @@ static void l2tp_event(struct srv *s, struct rp_ev *ev, uint64_t now)
 		rp_logf(&s->log, RP_LOG_INFO, "ppp", "%s is up with %s (tunnel %u session %u)", se->account,
 		        ip, se->tid, se->sid);
 	} else if (ev->type == L2TP_EV_SESSION_DOWN) {
-		struct srv_sess *x = sess_find(c, se->tid, se->sid);
+		struct srv_sess *x = srv_tab_sess_find(&c->tab, &se->link, se->tid, se->sid);
 		if (x) {
-			*x = c->sess[--c->nsess];
+			srv_tab_sess_del(&c->tab, x);
 			c->sessions_down++;
 		}
 		rp_logf(&s->log, RP_LOG_INFO, "ppp", "session %u/%u (%s, %s) down: %s", se->tid, se->sid,
@@ -449,9 +430,13 @@ void srv_core_run(struct srv *s)
 {
 	struct srv_core *c = C(s);
 	uint64_t now = srv_now(s);
-	ike_tick(c->ike, now);
-	esp_tick(c->sad, now);
-	l2tp_tick(c->l2tp, now);
+	/* a core is ticked only when its deadline is due (each answers that in O(1)) */
+	if (ike_next_deadline(c->ike) <= now)
+		ike_tick(c->ike, now);
+	if (esp_next_deadline(c->sad) <= now)
+		esp_tick(c->sad, now);
+	if (l2tp_next_deadline(c->l2tp) <= now)
+		l2tp_tick(c->l2tp, now);
 	do {
 		for (size_t i = 0; i < c->ndhcp; i++) /* answers queued by dhcp_intercept */
 			l2tp_output_ip(c->l2tp, c->dhcp[i].to, c->dhcp[i].pkt, c->dhcp[i].len, now);
@@ -554,7 +539,14 @@ void srv_core_tun(struct srv *s, const uint8_t *pkt, size_t len)
 static int spi_alloc(void *ctx, uint32_t *spi)
 {
 	struct srv *s = ctx;
-	return esp_spi_alloc(C(s)->sad, srv_now(s), spi);
+	int rc = esp_spi_alloc(C(s)->sad, srv_now(s), spi);
+	if (rc == -ENOSPC)
+		srv_core_short(s, "IPsec SAs (no SPI reserved for Quick Mode)", "esp.max_sa");
+	else if (rc == -EAGAIN)
+		srv_core_short(s, "SPIs (no free one found)", "esp.max_sa");
+	else if (rc)
+		srv_core_short(s, "memory for IPsec SAs", NULL);
+	return rc;
 }
 
 static void spi_release(void *ctx, uint32_t spi)
@@ -608,6 +600,7 @@ static struct srv_params *params_new(struct srv *s, struct conf *cf, char *err, 
 	ic->spi_ctx = s;
 	ic->keylog = cf->keylog[0] != 0;
 	ic->natt_port = (uint16_t)s->boot->natt_port;
+	ic->max_sa = cf->ike_max_sa;
 	srv_cert_ike_conf(&p->cert, cf, ic);
 
 	struct ppp_conf *pc = &p->ppp;
@@ -639,6 +632,8 @@ static struct srv_params *params_new(struct srv *s, struct conf *cf, char *err, 
 	lc->recv_window = (uint16_t)cf->receive_window;
 	lc->hello_s = cf->hello_interval;
 	lc->idle_setup_s = 120; /* a tunnel left without sessions is closed after 2 min */
+	lc->max_tunnels = cf->max_tunnels;
+	lc->max_sessions_total = cf->max_sessions;
 	lc->ppp = pc;
 	lc->db = c->db;
 	lc->pool = c->pool;
@@ -676,6 +671,12 @@ int srv_core_init(struct srv *s, char *err, size_t errlen)
 
 	struct esp_conf ec = {.replay_window = cf->replay_window, .keylog = cf->keylog[0] != 0};
 	c->sad = esp_sad_new(&ec, &c->rng_nonce, &s->log);
+	if (c->sad)
+		esp_sad_set_max(c->sad, cf->esp_max_sa);
+	if (srv_tab_init(&c->tab)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 
 	/* The state directory holds NT hashes (password equivalents): created 0700. */
 	char dir[sizeof cf->state_dir];
@@ -737,6 +738,7 @@ int srv_core_reconf(struct srv *s, struct conf *cf, char *err, size_t errlen)
 	}
 	l2tp_reconf(c->l2tp, &np->l2tp);
 	esp_sad_set_keylog(c->sad, cf->keylog[0] != 0);
+	esp_sad_set_max(c->sad, cf->esp_max_sa);
 	params_free(c->p);
 	c->p = np;
 	c->ra = np->ra;
@@ -749,10 +751,10 @@ size_t srv_core_close_sessions(struct srv *s)
 	uint64_t now = srv_now(s);
 	if (!c || !c->l2tp)
 		return 0;
-	for (size_t i = c->nsess; i-- > 0;)
-		l2tp_close_session(c->l2tp, c->sess[i].tid, c->sess[i].sid, now);
+	for (struct srv_sess *se = c->tab.sessions; se; se = se->next)
+		l2tp_close_session(c->l2tp, &se->link, se->tid, se->sid, now);
 	srv_core_run(s);
-	return c->nsess;
+	return c->tab.nsess;
 }
 
 void srv_core_delete_sas(struct srv *s)
@@ -773,9 +775,9 @@ void srv_core_keepalives(struct srv *s)
 {
 	struct srv_core *c = C(s);
 	static const uint8_t ka = 0xff;
-	for (size_t i = 0; c && i < c->nchild; i++)
-		if (c->child[i].local_natd)
-			send_udp(s, SRV_NATT, &c->child[i].local, &c->child[i].peer, &ka, 1);
+	for (struct srv_child *ch = c ? c->tab.children : NULL; ch; ch = ch->next)
+		if (ch->local_natd)
+			send_udp(s, SRV_NATT, &ch->local, &ch->peer, &ka, 1);
 }
 
 /* The counters of `show stats` beyond dispatch's (the JSON document has the same figures). */
@@ -792,7 +794,7 @@ void srv_core_print_stats(struct srv *s, FILE *f)
 	fprintf(f, "\nppp authentications:");
 	for (int r = 0; r < L2TP_AUTH_R_N; r++)
 		fprintf(f, " %s %llu", l2tp_auth_result_name(r), (unsigned long long)ls.auth[r]);
-	fprintf(f, "\nsessions: up %zu, up since start %llu, down since start %llu\n", c->nsess,
+	fprintf(f, "\nsessions: up %zu, up since start %llu, down since start %llu\n", c->tab.nsess,
 	        (unsigned long long)c->sessions_up, (unsigned long long)c->sessions_down);
 	for (int d = ESP_DIR_IN; d <= ESP_DIR_OUT; d++) {
 		const struct esp_stats *st = esp_sad_stats(c->sad, (enum esp_dir)d);
@@ -816,7 +818,7 @@ void srv_core_print_stats(struct srv *s, FILE *f)
 
 size_t srv_core_sessions(struct srv *s)
 {
-	return C(s) ? C(s)->nsess : 0;
+	return C(s) ? C(s)->tab.nsess : 0;
 }
 
 void srv_core_free(struct srv *s)
@@ -833,8 +835,7 @@ void srv_core_free(struct srv *s)
 	params_free(c->p);
 	auth_pool_free(c->pool);
 	auth_db_close(c->db);
-	free(c->child);
-	free(c->sess);
+	srv_tab_free(&c->tab);
 	free(c->kill);
 	rp_wipe(c, sizeof *c);
 	free(c);
@@ -866,16 +867,11 @@ void srv_core_show_sas(struct srv *s, void (*line)(void *ctx, const char *text),
 	struct srv_core *c = C(s);
 	uint64_t now = srv_now(s);
 	char buf[512], a[RP_ADDR_STRLEN], ip[INET_ADDRSTRLEN];
-	snprintf(buf, sizeof buf, "%zu IPsec SA pairs, %zu PPP sessions up, %u addresses leased", c->nchild,
-	         c->nsess, auth_pool_in_use(c->pool));
+	snprintf(buf, sizeof buf, "%zu IPsec SA pairs, %zu PPP sessions up, %u addresses leased",
+	         c->tab.nchild, c->tab.nsess, auth_pool_in_use(c->pool));
 	line(ctx, buf);
-	for (size_t i = 0; i < c->nchild; i++) {
-		const struct srv_child *ch = &c->child[i];
-		uint64_t la = link_sa(ch);
-		const struct srv_sess *se = NULL;
-		for (size_t j = 0; j < c->nsess && !se; j++)
-			if (c->sess[j].link_sa == la)
-				se = &c->sess[j];
+	for (const struct srv_child *ch = c->tab.children; ch; ch = ch->next) {
+		const struct srv_sess *se = ch->sess; /* its first (oldest) session */
 		struct esp_stats in = {0}, out = {0};
 		esp_sa_stats(c->sad, ch->spi_in, &in);
 		esp_sa_stats(c->sad, ch->out_id, &out);
@@ -898,10 +894,7 @@ void srv_core_show_sas(struct srv *s, void (*line)(void *ctx, const char *text),
 		line(ctx, buf);
 	}
 	/* sessions over plain L2TP (l2tp.allow_plain, debugging only) have no SA pair */
-	for (size_t j = 0; j < c->nsess; j++) {
-		const struct srv_sess *se = &c->sess[j];
-		if (se->link_sa)
-			continue;
+	for (const struct srv_sess *se = c->tab.plain; se; se = se->lnext) {
 		uint32_t be = htonl(se->ip);
 		inet_ntop(AF_INET, &be, ip, sizeof ip);
 		snprintf(buf, sizeof buf, "plain L2TP (no IPsec) | account %s ip %s l2tp %u/%u age %llus",

@@ -13,31 +13,9 @@
 #include "ppp.h"
 #include "ra.h"
 #include "srv_cert.h"
+#include "srv_tab.h"
 
 struct srv;
-
-/* One IPsec SA pair as installed: what `show sas` prints, and the map from the L2TP link (our
- * inbound SPI) to the outbound SA. */
-struct srv_child {
-	uint32_t spi_in, spi_out, out_id;
-	uint8_t icky[8], rcky[8];
-	struct rp_addr local, peer, peer_inner;
-	bool udp_encap;
-	bool local_natd; /* we are behind a NAT: NAT keepalives are ours to send (RFC 3948 §2.3) */
-	uint32_t life_s;
-	uint16_t transform, auth, keybits;
-	char peer_id[IKE_ID_STRLEN];
-	char account[IKE_ACCOUNT_LEN]; /* the certificate's account (RSA signatures), "" with a PSK */
-	uint64_t since_ms;
-};
-
-struct srv_sess {
-	uint64_t link_sa;
-	uint16_t tid, sid;
-	uint32_t ip;
-	char account[64];
-	uint64_t since_ms;
-};
 
 struct srv_params;
 
@@ -50,6 +28,7 @@ struct srv_dhcp_answer {
 
 /* A Router Advertisement waiting to go back into the session that solicited it (server/ra.c). */
 struct srv_ra_answer {
+	struct l2tp_link link; /* tunnel IDs are per link */
 	uint16_t tid, sid;
 	size_t len;
 	uint8_t pkt[RA_MAX];
@@ -59,7 +38,8 @@ struct srv_ra_answer {
 struct srv_kill {
 	uint32_t spi_in; /* the SA pair (0: none) */
 	uint8_t icky[8], rcky[8];
-	uint16_t tid, sid; /* the session (0: none) */
+	struct l2tp_link link; /* the session's link and IDs (tid 0: none; tunnel IDs are per link) */
+	uint16_t tid, sid;
 	uint64_t deadline;
 };
 
@@ -71,10 +51,7 @@ struct srv_core {
 	struct auth_db *db;
 	struct auth_pool *pool;
 	struct rp_rng rng_nonce, rng_random, rng_key;
-	struct srv_child *child;
-	size_t nchild, capchild;
-	struct srv_sess *sess;
-	size_t nsess, capsess;
+	struct srv_tab tab; /* SA pairs and PPP sessions, by hash */
 	struct srv_kill *kill;
 	size_t nkill, capkill;
 	uint64_t sessions_up, sessions_down; /* since start */
@@ -86,6 +63,7 @@ struct srv_core {
 	struct srv_ra_answer ras[4];
 	size_t nras;
 	uint64_t ra_answered, ip6_link_dropped;
+	uint64_t short_log_ms; /* the last "ran out of" line (srv_core_short, rate-limited) */
 	uint8_t tx[65536 + 256]; /* outbound packet assembly: headroom for UDP + ESP headers */
 };
 
@@ -117,6 +95,8 @@ void srv_core_keepalives(struct srv *s); /* [esp] natt_keepalive: one 0xFF to ea
 const char *srv_esp_name(uint16_t transform);
 const char *srv_auth_name(uint16_t auth);
 struct srv_child *srv_child_by_in(struct srv_core *c, uint32_t spi_in);
+/* What ran out (and the key that raises it, NULL: memory): one rate-limited log line. */
+void srv_core_short(struct srv *s, const char *what, const char *key);
 /* One pass over every core's event queue; true when there was any. */
 bool srv_core_drain(struct srv *s, uint64_t now);
 

@@ -41,6 +41,7 @@ void srv_ip6_deliver(void *ctx, const struct l2tp_ip6_from *f, const uint8_t *p,
 	case RA_ANSWER:
 		/* queued: this runs inside the L2TP core, which must not be re-entered */
 		if (a) {
+			a->link = f->link;
 			a->tid = f->tid;
 			a->sid = f->sid;
 			a->len = len;
@@ -61,7 +62,7 @@ void srv_ip6_flush(struct srv *s, uint64_t now)
 {
 	struct srv_core *c = s->core;
 	for (size_t i = 0; i < c->nras; i++)
-		l2tp_output_ip6_to(c->l2tp, c->ras[i].tid, c->ras[i].sid, c->ras[i].pkt, c->ras[i].len, now);
+		l2tp_output_ip6_to(c->l2tp, &c->ras[i].link, c->ras[i].tid, c->ras[i].sid, c->ras[i].pkt, c->ras[i].len, now);
 	c->nras = 0;
 }
 

@@ -66,13 +66,8 @@ json_t *srv_json_sas(struct srv *s)
 	struct srv_core *c = s->core;
 	uint64_t now = srv_now(s);
 	json_t *list = json_array(), *plain = json_array();
-	for (size_t i = 0; i < c->nchild; i++) {
-		const struct srv_child *ch = &c->child[i];
-		uint64_t la = (uint64_t)ch->spi_in << 32 | ch->out_id;
-		const struct srv_sess *se = NULL;
-		for (size_t j = 0; j < c->nsess && !se; j++)
-			if (c->sess[j].link_sa == la)
-				se = &c->sess[j];
+	for (const struct srv_child *ch = c->tab.children; ch; ch = ch->next) {
+		const struct srv_sess *se = ch->sess; /* its first (oldest) session */
 		struct esp_stats in = {0}, out = {0};
 		esp_sa_stats(c->sad, ch->spi_in, &in);
 		esp_sa_stats(c->sad, ch->out_id, &out);
@@ -109,12 +104,11 @@ json_t *srv_json_sas(struct srv *s)
 		json_object_set_new(o, "session", se ? sess_json(s, se) : json_null());
 		json_array_append_new(list, o);
 	}
-	for (size_t j = 0; j < c->nsess; j++)
-		if (!c->sess[j].link_sa)
-			json_array_append_new(plain, sess_json(s, &c->sess[j]));
-	return json_pack("{s:I, s:I, s:i, s:o, s:o}", "ipsec_sa_pairs", (json_int_t)c->nchild, "ppp_sessions",
-	                 (json_int_t)c->nsess, "addresses_leased", (int)auth_pool_in_use(c->pool), "sas",
-	                 list, "plain_l2tp", plain);
+	for (const struct srv_sess *se = c->tab.plain; se; se = se->lnext)
+		json_array_append_new(plain, sess_json(s, se));
+	return json_pack("{s:I, s:I, s:i, s:o, s:o}", "ipsec_sa_pairs", (json_int_t)c->tab.nchild,
+	                 "ppp_sessions", (json_int_t)c->tab.nsess, "addresses_leased",
+	                 auth_pool_in_use(c->pool), "sas", list, "plain_l2tp", plain);
 }
 
 static json_t *esp_dir_json(const struct esp_stats *st)
@@ -166,13 +160,13 @@ json_t *srv_json_stats(struct srv *s)
 	    "{s:o, s:o, s:{s:o, s:I, s:I, s:o}, s:{s:o, s:o}, s:{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I},"
 	    " s:{s:o, s:I, s:I, s:I, s:i}, s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I}}",
 	    "packets", pk, "drops", reasons, "ike", "negotiations", nego, "ike_sas",
-	    (json_int_t)ike_sa_count(c->ike), "ipsec_sa_pairs", (json_int_t)c->nchild, "main_mode_ms",
+	    (json_int_t)ike_sa_count(c->ike), "ipsec_sa_pairs", (json_int_t)c->tab.nchild, "main_mode_ms",
 	    mm_hist_json(&is), "esp", "in", esp_dir_json(esp_sad_stats(c->sad, ESP_DIR_IN)), "out",
 	    esp_dir_json(esp_sad_stats(c->sad, ESP_DIR_OUT)), "l2tp", "tunnels", ls.tunnels, "sessions",
 	    ls.sessions, "control_in", (json_int_t)ls.rx_ctl, "control_out", (json_int_t)ls.tx_ctl, "data_in",
 	    (json_int_t)ls.rx_data, "retransmissions", (json_int_t)ls.rexmits, "drops", (json_int_t)ls.drops,
 	    "duplicates", (json_int_t)ls.dups, "ppp", "authentications", ppp_auth, "sessions_up",
-	    (json_int_t)c->nsess, "sessions_up_total", (json_int_t)c->sessions_up, "sessions_down_total",
+	    (json_int_t)c->tab.nsess, "sessions_up_total", (json_int_t)c->sessions_up, "sessions_down_total",
 	    (json_int_t)c->sessions_down, "addresses_leased", (int)auth_pool_in_use(c->pool), "udp_sent",
 	    "datagrams", (json_int_t)s->tx_datagrams, "batches", (json_int_t)s->tx_batches, "dhcp",
 	    "informs_answered", (json_int_t)c->dhcp_answered, "dropped", (json_int_t)c->dhcp_dropped, "ipv6",

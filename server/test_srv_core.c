@@ -100,12 +100,119 @@ START_TEST(authorize_certificate_account)
 }
 END_TEST
 
+/* ---- the records by hash (srv_tab.c, issue 17) ---- */
+
+static struct l2tp_link mklink(uint32_t spi_in, uint32_t ip)
+{
+	struct l2tp_link l = {.sa = (uint64_t)spi_in << 32 | 9};
+	rp_addr_v4(&l.peer, ip, 1701);
+	return l;
+}
+
+START_TEST(tab_lookups)
+{
+	struct srv_tab t;
+	ck_assert_int_eq(srv_tab_init(&t), 0);
+	const uint8_t ck1[8] = {1}, ck2[8] = {2}, r[8] = {3};
+	enum { N = 1000 }; /* past the first bucket counts: the hashes grow */
+	for (uint32_t i = 0; i < N; i++)
+		ck_assert_ptr_nonnull(srv_tab_child_new(&t, 0x1000 + i, i == 1 ? ck1 : ck2, r));
+	ck_assert_ptr_nonnull(srv_tab_child_new(&t, 0x9000, ck1, r));
+	for (uint32_t i = 0; i < N; i++) {
+		struct srv_child *c = srv_tab_child_by_in(&t, 0x1000 + i);
+		ck_assert_ptr_nonnull(c);
+		ck_assert_uint_eq(c->spi_in, 0x1000 + i);
+	}
+	ck_assert_ptr_null(srv_tab_child_by_in(&t, 0x8000));
+	/* two pairs under ck1: shared; a pair alone under its cookies: not */
+	ck_assert(srv_tab_ike_shared(&t, ck1, r, 0x1001));
+	ck_assert(!srv_tab_ike_shared(&t, ck1, (const uint8_t[8]){4}, 0x1001));
+	/* the same tunnel and session IDs on two links are two sessions (IDs are per link) */
+	struct l2tp_link a = mklink(0x1000, 0xc6120002), b = mklink(0x1001, 0xc6120003);
+	struct srv_sess *sa = srv_tab_sess_new(&t, &a, 7, 9), *sb = srv_tab_sess_new(&t, &b, 7, 9);
+	ck_assert_ptr_eq(srv_tab_sess_find(&t, &a, 7, 9), sa);
+	ck_assert_ptr_eq(srv_tab_sess_find(&t, &b, 7, 9), sb);
+	ck_assert_ptr_eq(sa->child, srv_tab_child_by_in(&t, 0x1000));
+	ck_assert_ptr_eq(srv_tab_child_by_in(&t, 0x1000)->sess, sa);
+	ck_assert(!srv_tab_tunnel_shared(&t, &a, 7, 9));
+	struct srv_sess *sa2 = srv_tab_sess_new(&t, &a, 7, 10);
+	ck_assert(srv_tab_tunnel_shared(&t, &a, 7, 9));
+	ck_assert_uint_eq(srv_tab_child_by_in(&t, 0x1000)->nsess, 2);
+	ck_assert_ptr_eq(srv_tab_child_by_in(&t, 0x1000)->sess, sa); /* the oldest first */
+	srv_tab_sess_del(&t, sa2);
+	ck_assert(!srv_tab_tunnel_shared(&t, &a, 7, 9));
+	/* plain L2TP sessions are listed apart */
+	struct l2tp_link p = {.sa = 0};
+	rp_addr_v4(&p.peer, 0xc6120004, 1701);
+	struct srv_sess *sp = srv_tab_sess_new(&t, &p, 7, 9);
+	ck_assert_ptr_eq(t.plain, sp);
+	ck_assert_ptr_null(sp->child);
+	/* a pair that goes leaves its sessions, unattached, to their own end */
+	srv_tab_child_del(&t, srv_tab_child_by_in(&t, 0x1000));
+	ck_assert_ptr_null(sa->child);
+	ck_assert_ptr_eq(srv_tab_sess_find(&t, &a, 7, 9), sa);
+	srv_tab_sess_del(&t, sa);
+	ck_assert_uint_eq(t.nchild, N);
+	ck_assert_uint_eq(t.nsess, 2);
+	/* iteration keeps arrival order */
+	uint32_t prev = 0;
+	for (struct srv_child *c = t.children; c; c = c->next) {
+		ck_assert_uint_gt(c->spi_in, prev);
+		prev = c->spi_in;
+	}
+	srv_tab_free(&t);
+}
+END_TEST
+
+/* Running out (issue 17): beyond [esp] max_sa the next SA pair is refused with one line naming
+ * the key, however many follow; the pair that is up stays. */
+static char logged[8192];
+static void log_sink(void *ctx, int level, const char *module, const char *msg)
+{
+	size_t l = strlen(logged);
+	(void)ctx;
+	(void)level;
+	snprintf(logged + l, sizeof logged - l, "%s: %s\n", module, msg);
+}
+
+START_TEST(runout_esp_max_sa)
+{
+	struct srv *s = daemon_new("[esp]\nmax_sa = 3\n");
+	logged[0] = 0;
+	s->log.sink = log_sink;
+	install(s, 0x6001, "");
+	for (uint32_t spi = 0x6002; spi < 0x6006; spi++) {
+		struct ike_ev_sa e;
+		memset(&e, 0, sizeof e);
+		e.spi_in = spi;
+		e.spi_out = 0x1000;
+		e.esp_transform = IKE_ESP_AES;
+		e.enc_key_bits = 128;
+		e.auth_alg = IKE_AUTH_HMAC_SHA1;
+		rp_addr_v4(&e.local, 0xc6120001, 0);
+		rp_addr_v4(&e.peer, 0xc6120002, 0);
+		e.in.enc_len = e.out.enc_len = 16;
+		e.in.auth_len = e.out.auth_len = 20;
+		srv_core_sa_install(s, &e, srv_now(s));
+		ck_assert_ptr_null(srv_child_by_in(s->core, spi));
+	}
+	ck_assert_ptr_nonnull(srv_child_by_in(s->core, 0x6001));
+	const char *l = strstr(logged, "out of IPsec SAs: new clients are refused (raise esp.max_sa)");
+	ck_assert_msg(l != NULL, "%s", logged);
+	ck_assert_ptr_null(strstr(l + 1, "out of IPsec SAs"));
+	s->log.sink = NULL;
+	daemon_free(s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *su = suite_create("srv_core");
 	TCase *tc = tcase_create("glue");
 	tcase_add_test(tc, authorize_without_record_refused);
 	tcase_add_test(tc, authorize_certificate_account);
+	tcase_add_test(tc, tab_lookups);
+	tcase_add_test(tc, runout_esp_max_sa);
 	suite_add_tcase(su, tc);
 	return su;
 }

@@ -4,7 +4,12 @@
  * for AES-GCM-128 and AES-CBC-128 + HMAC-SHA1-96, 1400-byte IP packets, with ESP alone on the
  * same packets measured in the same run as the baseline (ratio = path / ESP-only throughput:
  * what L2TP, PPP and the glue cost), and every allocation on the timed path counted. The
- * session is brought up by the test LAC (SCCRQ ... IPCP) exactly as in the l2tp tests. */
+ * session is brought up by the test LAC (SCCRQ ... IPCP) exactly as in the l2tp tests.
+ *
+ *   rampart-bench path [packets [idle-SAs]]   with idle-SAs, that many idle SA pairs (with
+ * lifetimes, as IKE installs them) share the SAD, and after every packet the loop does what
+ * rampartd's srv_core_run does (esp_tick, l2tp_tick and their next deadlines); each transform
+ * is measured with no idle SA and with them, and idle ratio = path(idle) / path(1 SA). */
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -101,7 +106,36 @@ struct run_result {
 	int err;
 };
 
-static void run(enum esp_encr encr, enum esp_auth auth, unsigned n, struct run_result *r)
+/* What srv_core_run does after every packet for the data-path cores. */
+static void per_packet(struct path *P, uint64_t now)
+{
+	esp_tick(P->srv, now);
+	l2tp_tick(P->l2tp, now);
+	volatile uint64_t d = esp_next_deadline(P->srv) ^ l2tp_next_deadline(P->l2tp);
+	(void)d;
+}
+
+/* n idle pairs as srv_core_sa_install would put them: hour-long lifetimes, distinct SPIs */
+static int add_idle(struct esp_sad *sad, const struct esp_sa_params *tmpl, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct esp_sa_params p = *tmpl;
+		uint32_t id;
+		p.hard_ms = 3600000u + (uint64_t)(i % 3600) * 1000u;
+		p.spi = 0x10000 + i; /* the peer's SPI: on the wire only */
+		p.dir = ESP_DIR_OUT;
+		if (esp_sa_add(sad, &p, 0, &id))
+			return -1;
+		p.dir = ESP_DIR_IN;
+		p.spi = 0; /* ours: a free random one, as rampartd's Quick Mode reserves */
+		p.owner = id;
+		if (esp_sa_add(sad, &p, 0, &id))
+			return -1;
+	}
+	return 0;
+}
+
+static void run(enum esp_encr encr, enum esp_auth auth, unsigned n, unsigned idle, struct run_result *r)
 {
 	static struct path P;
 	struct rp_rng rng, seeded;
@@ -143,6 +177,7 @@ static void run(enum esp_encr encr, enum esp_auth auth, unsigned n, struct run_r
 	r->err |= esp_sa_add(P.cli, &cli_out, 0, &P.cli_out) != 0;
 	r->err |= esp_sa_add(base, &out, 0, &base_out) != 0;
 	r->err |= esp_sa_add(base, &in, 0, &base_in) != 0;
+	r->err |= add_idle(P.srv, &out, idle) != 0;
 
 	/* the LNS with the data fast path, and a session brought up by the test LAC */
 	struct auth_db *db = auth_db_open_file(":memory:", NULL, 0);
@@ -235,11 +270,14 @@ static void run(enum esp_encr encr, enum esp_auth auth, unsigned n, struct run_r
 				link.sa = (uint64_t)rx.sa_id << 32 | (uint32_t)rx.owner;
 				l2tp_input(P.l2tp, &link, rx.payload, rx.payload_len, 0);
 			}
+			per_packet(&P, 0);
 		}
 		t[0] = cpu_s() - t[0];
 		t[1] = cpu_s();
-		for (unsigned i = 0; i < n; i++)
+		for (unsigned i = 0; i < n; i++) {
 			l2tp_output_ip(P.l2tp, s->c.ip, ip, IPLEN, 0);
+			per_packet(&P, 0);
+		}
 		t[1] = cpu_s() - t[1];
 		r->allocs += bench_alloc_stop();
 		if (P.delivered != n || P.sent != n) {
@@ -286,26 +324,31 @@ static void run(enum esp_encr encr, enum esp_auth auth, unsigned n, struct run_r
 	free(lens);
 }
 
+static double dmin(double a, double b)
+{
+	return a < b ? a : b;
+}
+
 int bench_path(int argc, char **argv)
 {
 	unsigned n = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 50000;
+	unsigned idle = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 0;
 	if (n == 0)
 		n = 50000;
 	bool counted = bench_alloc_available();
 	printf("path: 1400-byte IPv4 through ESP(UDP) + L2TP + PPP both ways, one core (thread CPU time), "
-	       "best of %d x %u packets; baseline ESP alone on the same packets\n",
-	       REPS, n);
+	       "best of %d x %u packets; baseline ESP alone on the same packets; idle SA pairs %u\n",
+	       REPS, n, idle);
 	static const struct {
 		const char *name;
 		enum esp_encr e;
 		enum esp_auth a;
-	} cfgs[] = {{"gcm128", ESP_ENCR_AES_GCM_16, ESP_AUTH_NONE},
-	            {"cbc128sha1", ESP_ENCR_AES_CBC, ESP_AUTH_HMAC_SHA1}};
-	double rx[2], rxr[2], tx[2], txr[2];
+	} cfgs[] = {{"gcm128", ESP_ENCR_AES_GCM_16, ESP_AUTH_NONE}, {"cbc128sha1", ESP_ENCR_AES_CBC, ESP_AUTH_HMAC_SHA1}};
+	double rx[2], rxr[2], tx[2], txr[2], irx[2] = {1, 1}, itx[2] = {1, 1};
 	int rc = 0;
 	for (int i = 0; i < 2; i++) {
-		struct run_result r;
-		run(cfgs[i].e, cfgs[i].a, n, &r);
+		struct run_result r, ri;
+		run(cfgs[i].e, cfgs[i].a, n, 0, &r);
 		rx[i] = r.rx_pps * IPLEN * 8 / 1e9;
 		tx[i] = r.tx_pps * IPLEN * 8 / 1e9;
 		rxr[i] = r.rx_pps / r.base_rx_pps;
@@ -317,10 +360,24 @@ int bench_path(int argc, char **argv)
 		       txr[i], r.allocs, r.pkts, counted ? "counted" : "not counted", r.err ? "  ERROR" : "");
 		if (r.err || (counted && r.allocs))
 			rc = 1;
+		if (!idle)
+			continue;
+		run(cfgs[i].e, cfgs[i].a, n, idle, &ri);
+		irx[i] = ri.rx_pps / r.rx_pps;
+		itx[i] = ri.tx_pps / r.tx_pps;
+		printf("path %-10s idle_sa_pairs=%u rx %8.0f pkt/s (ratio to 1 SA %.3f) | tx %8.0f pkt/s (ratio to 1 SA "
+		       "%.3f) | allocations %lu%s\n",
+		       cfgs[i].name, idle, ri.rx_pps, irx[i], ri.tx_pps, itx[i], ri.allocs, ri.err ? "  ERROR" : "");
+		if (ri.err || (counted && ri.allocs))
+			rc = 1;
 	}
 	printf("path-bench gcm128_rx=%.3f gcm128_rx_ratio=%.3f gcm128_tx=%.3f gcm128_tx_ratio=%.3f "
 	       "cbc128sha1_rx=%.3f "
 	       "cbc128sha1_rx_ratio=%.3f cbc128sha1_tx=%.3f cbc128sha1_tx_ratio=%.3f\n",
 	       rx[0], rxr[0], tx[0], txr[0], rx[1], rxr[1], tx[1], txr[1]);
+	if (idle)
+		printf("path-idle idle_sa_pairs=%u gcm128_rx_ratio=%.3f gcm128_tx_ratio=%.3f cbc128sha1_rx_ratio=%.3f "
+		       "cbc128sha1_tx_ratio=%.3f path_ratio_min=%.3f\n",
+		       idle, irx[0], itx[0], irx[1], itx[1], dmin(dmin(irx[0], itx[0]), dmin(irx[1], itx[1])));
 	return rc;
 }
