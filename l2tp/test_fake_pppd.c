@@ -56,18 +56,86 @@ static void send_frame(const uint8_t *f, size_t n)
 }
 
 /* "name USER" and "password PASS" lines of the options file, as pppd reads them (unquoted) */
+static bool want_inform; /* the options file says "dhcpinform" (not a pppd option: ours) */
+static char dhcp_path[4200];
+
 static void read_options(const char *path, char *user, size_t ul, char *pass, size_t pl)
 {
 	FILE *f = path ? fopen(path, "r") : NULL;
 	char line[512], v[256];
 	while (f && fgets(line, sizeof line, f)) {
-		if (sscanf(line, " name %255s", v) == 1)
+		if (strncmp(line, "dhcpinform", 10) == 0)
+			want_inform = true;
+		else if (sscanf(line, " name %255s", v) == 1)
 			snprintf(user, ul, "%s", v);
 		else if (sscanf(line, " password %255s", v) == 1)
 			snprintf(pass, pl, "%s", v);
 	}
 	if (f)
 		fclose(f);
+}
+
+/* What Windows sends after IPCP to learn split-tunnel routes (RFC 2131 §4.4.3: ciaddr = its
+ * address, to the broadcast address; client identifier, host name, vendor class "MSFT 5.0" and a
+ * parameter request list naming 121 and 249), from our address to 255.255.255.255:67. */
+static void send_inform(struct ppp_cli *c)
+{
+	uint8_t p[400] = {0}, *b = p + 28, *o = b + 240;
+	static const uint8_t prl[] = {1, 3, 6, 15, 31, 33, 43, 44, 46, 47, 119, 121, 249, 252};
+	b[0] = 1, b[1] = 1, b[2] = 6;
+	rp_put_u32(b + 4, 0x5e1f00d5);
+	rp_put_u32(b + 12, c->ip);
+	memcpy(b + 28, "\x00\x15\x5d\x01\x02\x03", 6);
+	rp_put_u32(b + 236, 0x63825363);
+	size_t n = 0;
+	o[n++] = 53, o[n++] = 1, o[n++] = 8;
+	o[n++] = 61, o[n++] = 7, o[n++] = 1;
+	memcpy(o + n, b + 28, 6), n += 6;
+	o[n++] = 12, o[n++] = 15;
+	memcpy(o + n, "DESKTOP-RAMPART", 15), n += 15;
+	o[n++] = 60, o[n++] = 8;
+	memcpy(o + n, "MSFT 5.0", 8), n += 8;
+	o[n++] = 55, o[n++] = sizeof prl;
+	memcpy(o + n, prl, sizeof prl), n += sizeof prl;
+	o[n++] = 255;
+	size_t len = 28 + 240 + n;
+	p[0] = 0x45;
+	rp_put_u16(p + 2, (uint16_t)len);
+	p[8] = 128;
+	p[9] = 17;
+	rp_put_u32(p + 12, c->ip);
+	rp_put_u32(p + 16, 0xffffffffu);
+	uint32_t sum = 0;
+	for (int i = 0; i < 20; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	rp_put_u16(p + 10, (uint16_t)~sum);
+	rp_put_u16(p + 20, 68);
+	rp_put_u16(p + 22, 67);
+	rp_put_u16(p + 24, (uint16_t)(len - 20)); /* UDP checksum 0: none (RFC 768) */
+	ppp_cli_send_ip(c, p, len);
+	fprintf(stderr, "fake-pppd: DHCPINFORM sent\n");
+}
+
+/* Answers to port 68 go to OPTIONS.dhcp.pcap (raw IPv4, LINKTYPE_RAW) for tshark to read. */
+static void ip_in(void *ctx, const uint8_t *pkt, size_t n)
+{
+	(void)ctx;
+	if (!dhcp_path[0] || n < 28 || pkt[9] != 17 || rp_get_u16(pkt + (pkt[0] & 15) * 4 + 2) != 68)
+		return;
+	FILE *f = fopen(dhcp_path, "ab");
+	if (!f)
+		return;
+	if (ftell(f) == 0) {
+		uint32_t gh[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 101};
+		fwrite(gh, 4, 6, f);
+	}
+	uint32_t ph[4] = {(uint32_t)time(NULL), 0, (uint32_t)n, (uint32_t)n};
+	fwrite(ph, 4, 4, f);
+	fwrite(pkt, 1, n, f);
+	fclose(f);
+	fprintf(stderr, "fake-pppd: DHCP answer of %zu bytes\n", n);
 }
 
 static void c_send(void *ctx, const uint8_t *f, size_t n)
@@ -102,6 +170,9 @@ int main(int argc, char **argv)
 	read_options(opts, user, sizeof user, pass, sizeof pass);
 	fprintf(stderr, "fake-pppd: running on %s as %s\n", argv[1], user);
 	c.send = c_send;
+	c.ip_in = ip_in;
+	if (want_inform && opts)
+		snprintf(dhcp_path, sizeof dhcp_path, "%s.dhcp.pcap", opts);
 	ppp_cli_start(&c, user, pass, (uint32_t)time(NULL) ^ (uint32_t)getpid());
 	for (;;) {
 		struct pollfd p = {.fd = tty, .events = POLLIN};
@@ -140,6 +211,8 @@ int main(int argc, char **argv)
 		}
 		if (!reported && ppp_cli_up(&c)) {
 			reported = true;
+			if (want_inform)
+				send_inform(&c);
 			fprintf(stderr, "fake-pppd: IPCP up, address %u.%u.%u.%u\n", c.ip >> 24,
 			        c.ip >> 16 & 255, c.ip >> 8 & 255, c.ip & 255);
 			if (opts) {

@@ -62,7 +62,8 @@ void srv_ip6_flush(struct srv *s, uint64_t now)
 {
 	struct srv_core *c = s->core;
 	for (size_t i = 0; i < c->nras; i++)
-		l2tp_output_ip6_to(c->l2tp, &c->ras[i].link, c->ras[i].tid, c->ras[i].sid, c->ras[i].pkt, c->ras[i].len, now);
+		l2tp_output_ip6_to(c->l2tp, &c->ras[i].link, c->ras[i].tid, c->ras[i].sid, c->ras[i].pkt,
+		                   c->ras[i].len, now);
 	c->nras = 0;
 }
 

@@ -79,10 +79,12 @@ dh_groups = 14 19 20
 natt_keepalive = $KEEPALIVE
 [l2tp]
 allow_plain = yes
+$PPP_EXTRA
 [pool]
 range = 198.18.63.10-198.18.63.20
 EOC
 }
+PPP_EXTRA=""
 
 pass() { echo "PASS $*"; }
 fail() {
@@ -125,11 +127,12 @@ for _ in $(seq 100); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
 [ -S "$tmp/ctl.sock" ] || { echo "rampartd did not start"; log_tail; exit 1; }
 
 # ---- xl2tpd LACs ---------------------------------------------------------------------------------
-# lac_start NAME LOCAL-ADDR USER PASSWORD: xl2tpd on LOCAL-ADDR dials rampartd once (redial = no)
+# lac_start NAME LOCAL-ADDR USER PASSWORD [EXTRA-OPTIONS]: xl2tpd on LOCAL-ADDR dials rampartd once
+# (redial = no)
 lac_start() {
 	local n=$1 d=$tmp/lac-$1
 	mkdir -p "$d"
-	printf 'noauth\nname %s\npassword %s\n' "$3" "$4" >"$d/options"
+	printf "noauth\nname %s\npassword %s\n${5:-}" "$3" "$4" >"$d/options"
 	echo "* * x" >"$d/l2tp-secrets"
 	cat >"$d/xl2tpd.conf" <<EOX
 [global]
@@ -388,6 +391,39 @@ out=$(reload 2>&1)
 grep -q '^applied:.* esp.natt_keepalive' <<<"$out" && pass "6g reload: $(grep '^applied' <<<"$out")" || fail "6g reload: $out"
 keepalives 3
 eq "6h natt_keepalive = 0 after reload: keepalives in 3 s" "$ka_dnat $ka_other" "0 0"
+
+# ==== 7. DHCPINFORM: split routes for Windows/macOS clients ========================================
+# The test PPP client sends, after IPCP, the DHCPINFORM a Windows client sends; rampartd's DHCPACK
+# comes back through xl2tpd and is read by tshark's DHCP dissector (an independent implementation).
+PPP_EXTRA="[ppp]
+routes = 198.18.99.0/24 198.19.0.0/16
+domain = corp.example
+dns = 198.18.0.53"
+conf >"$tmp/rampart.conf"
+out=$(reload 2>&1)
+grep -q '^applied:.*ppp.routes' <<<"$out" && pass "7a reload: $(grep '^applied' <<<"$out")" || fail "7a reload: $out"
+lac_stop good
+ctl disconnect account=vpnuser >/dev/null 2>&1 # its static address is this session's to take
+wait_sessions 0 50
+rm -f "$tmp/lac-good/options.dhcp.pcap"
+lac_start good 198.18.62.1 vpnuser vpnpass 'dhcpinform\n' # the test client's own option
+for _ in $(seq 100); do [ -s "$tmp/lac-good/options.dhcp.pcap" ] && break; sleep 0.1; done
+if [ -s "$tmp/lac-good/options.dhcp.pcap" ]; then
+	v=$(tshark -r "$tmp/lac-good/options.dhcp.pcap" -V 2>/dev/null)
+	miss=""
+	for want in "DHCP: ACK (5)" "Option: (121) Classless Static Route" "198.18.99.0/24-198.18.63.1" \
+		"198.19.0.0/16-198.18.63.1" "Option: (249) Private/Classless Static Route (Microsoft)" \
+		"Domain Name: corp.example" "Domain Name Server: 198.18.0.53"; do
+		grep -qF "$want" <<<"$v" || miss="$miss [$want]"
+	done
+	[ -z "$miss" ] && pass "7c DHCPINFORM answered through the tunnel; tshark reads routes 198.18.99.0/24 and 198.19.0.0/16 via 198.18.63.1 (options 121 and 249), domain, DNS" ||
+		{ fail "7c DHCPACK lacks:$miss"; echo "$v" | grep -E 'Option|Route|Domain' | sed 's/^/    /'; }
+	eq "7d show stats: informs answered" "$(ctl show stats | grep -o 'dhcp: [0-9]* informs answered' | awk '{print $2}')" 1
+else
+	fail "7c no DHCP answer reached the client"
+	log_tail
+fi
+lac_stop good
 
 # ==== the daemon survived, and stops cleanly =======================================================
 if kill -0 "$pid" 2>/dev/null; then
