@@ -57,6 +57,14 @@ struct l2tp_session {
 	 * would be lost and cost a restart-timer period. */
 	bool ppp_started;
 	uint64_t ppp_start_at;
+	/* the login asked of the owner (L2TP_EV_AUTH_REQUEST), 0 when none is outstanding */
+	uint64_t auth_id;
+	char login[64]; /* the user name as the peer sent it, for the log */
+	size_t login_len;
+	/* from the answer: when the session ends (0 = never), idle limit, and why it was ended */
+	uint64_t expire_at, idle_ms, last_data;
+	int stop_cause;
+	struct l2tp_counters ctr;
 };
 
 struct l2tp_tunnel {
@@ -152,6 +160,8 @@ void session_kill(struct l2tp_session *s, int reason, const char *text, bool sen
 void session_free(struct l2tp_session *s);
 void session_tick(struct l2tp_session *s);
 uint64_t session_deadline(const struct l2tp_session *s);
+void session_release_ip(struct l2tp_session *s);
+void session_hash_ip(struct l2tp_session *s);
 
 static inline bool seq_lt(uint16_t a, uint16_t b)
 {

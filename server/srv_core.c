@@ -162,6 +162,15 @@ int srv_core_ppp_authorize(void *ctx, const struct l2tp_link *link, const char *
 	return -1;
 }
 
+/* ---- PPP logins (the L2TP core's AUTH_REQUEST) ---- */
+
+/* Answered from the local account store at once: the same checks as before the seam existed
+ * (password, account enabled, methods, rights; then the core's certificate binding and lease). */
+void srv_core_auth_request(struct srv *s, const struct l2tp_ev_auth *q, uint64_t now)
+{
+	l2tp_auth_from_store(C(s)->l2tp, C(s)->db, q, now, NULL);
+}
+
 /* ---- IKE events ---- */
 
 /* ESP keys go to the configured file in Wireshark's esp_sa format; IKEv1 keys to FILE.ikev1 in
@@ -325,6 +334,10 @@ static void l2tp_event(struct srv *s, struct rp_ev *ev, uint64_t now)
 		} else if (write(s->tun_fd, snd->pkt, snd->len) < 0) {
 			rp_logf(&s->log, RP_LOG_WARN, "server", "TUN write: %s", strerror(errno));
 		}
+		return;
+	}
+	if (ev->type == L2TP_EV_AUTH_REQUEST) {
+		srv_core_auth_request(s, (const struct l2tp_ev_auth *)ev->data, now);
 		return;
 	}
 	const struct l2tp_ev_session *se = (const struct l2tp_ev_session *)ev->data;
@@ -589,7 +602,6 @@ static struct srv_params *params_new(struct srv *s, struct conf *cf, char *err, 
 	lc->hello_s = cf->hello_interval;
 	lc->idle_setup_s = 120; /* a tunnel left without sessions is closed after 2 min */
 	lc->ppp = pc;
-	lc->db = c->db;
 	lc->pool = c->pool;
 	lc->log = &s->log;
 	lc->data_send = l2tp_data_send;
