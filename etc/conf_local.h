@@ -11,6 +11,8 @@ enum conf_type {
 	CT_RANGES, /* a.b.c.d-e.f.g.h list */
 	CT_AUTH,   /* pap chap mschapv2 */
 	CT_GROUPS, /* DH group numbers rampart implements */
+	CT_HOSTPORTS, /* ADDR[:PORT] list ([v6]:port), port 0 when absent */
+	CT_LSTORE,    /* first second never */
 };
 
 struct conf_key {

@@ -97,8 +97,7 @@ int l2tp_auth_answer(struct l2tp *l, uint64_t id, const struct l2tp_auth_ans *a,
 	return 0;
 }
 
-int l2tp_auth_from_store(struct l2tp *l, struct auth_db *db, const struct l2tp_ev_auth *q, uint64_t now_ms,
-                         struct l2tp_auth_ans *out)
+void l2tp_auth_store_verdict(struct auth_db *db, const struct l2tp_ev_auth *q, struct l2tp_auth_ans *a)
 {
 	struct auth_ppp_req aq = {.method = q->method,
 	                          .user = q->user,
@@ -112,24 +111,29 @@ int l2tp_auth_from_store(struct l2tp *l, struct auth_db *db, const struct l2tp_e
 	                          .peer_challenge = q->peer_challenge,
 	                          .nt_response = q->nt_response};
 	struct auth_ppp_res ar;
-	struct l2tp_auth_ans a;
 	memset(&ar, 0, sizeof ar);
-	memset(&a, 0, sizeof a);
+	memset(a, 0, sizeof *a);
 	if (!db || auth_ppp_verify(db, &aq, &ar))
 		ar.result = AUTH_FAIL_INTERNAL;
-	a.result = ar.result;
-	a.account_id = ar.account_id;
+	a->result = ar.result;
+	a->account_id = ar.account_id;
 	/* a refusal names the account as the peer spelt it (escaped when logged) */
 	if (ar.account[0])
-		memcpy(a.account, ar.account, sizeof a.account);
+		memcpy(a->account, ar.account, sizeof a->account);
 	else
-		memcpy(a.account, q->user,
-		       q->user_len < sizeof a.account - 1 ? q->user_len : sizeof a.account - 1);
-	a.ip = ar.static_ip;
-	memcpy(a.auth_response, ar.auth_response, sizeof a.auth_response);
+		memcpy(a->account, q->user, q->user_len < sizeof a->account - 1 ? q->user_len : sizeof a->account - 1);
+	a->ip = ar.static_ip;
+	memcpy(a->auth_response, ar.auth_response, sizeof a->auth_response);
 	if (ar.result == AUTH_FAIL_DENIED || ar.result == AUTH_FAIL_NOT_ALLOWED)
-		memcpy(a.detail, ar.detail, sizeof a.detail);
+		memcpy(a->detail, ar.detail, sizeof a->detail);
 	rp_wipe(&ar, sizeof ar);
+}
+
+int l2tp_auth_from_store(struct l2tp *l, struct auth_db *db, const struct l2tp_ev_auth *q, uint64_t now_ms,
+                         struct l2tp_auth_ans *out)
+{
+	struct l2tp_auth_ans a;
+	l2tp_auth_store_verdict(db, q, &a);
 	int rc = l2tp_auth_answer(l, q->id, &a, now_ms);
 	if (out)
 		*out = a;

@@ -345,6 +345,8 @@ int l2tp_close_session(struct l2tp *l, uint16_t tid, uint16_t sid, uint64_t now_
 int l2tp_auth_answer(struct l2tp *l, uint64_t id, const struct l2tp_auth_ans *r, uint64_t now_ms);
 /* The owner's answer from the local store (auth_ppp_verify: password, enabled, methods, rights),
  * given to l2tp_auth_answer. Fills *out (when not NULL) with what was answered. */
+/* The store's verdict alone (the owner decides whether to answer with it). */
+void l2tp_auth_store_verdict(struct auth_db *db, const struct l2tp_ev_auth *q, struct l2tp_auth_ans *out);
 int l2tp_auth_from_store(struct l2tp *l, struct auth_db *db, const struct l2tp_ev_auth *q, uint64_t now_ms,
                          struct l2tp_auth_ans *out);
 /* A session's IP traffic so far (accounting interim updates). -ENOENT when unknown. */

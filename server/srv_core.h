@@ -54,6 +54,7 @@ struct srv_core {
 	struct l2tp *l2tp;
 	struct auth_db *db;
 	struct auth_pool *pool;
+	struct srv_radius *radius; /* srv_radius.c */
 	struct rp_rng rng_nonce, rng_random, rng_key;
 	struct srv_child *child;
 	size_t nchild, capchild;

@@ -1,0 +1,796 @@
+/* RADIUS client on the libuv loop (see srv_radius.h). One UDP socket for every request; the
+ * 8-bit Identifier space is the table of requests in flight. A request that gets no answer after
+ * [radius] retries transmissions `timeout` seconds apart moves to the next server; the server that
+ * answered last is tried first. Accounting records wait in a bounded FIFO: when no accounting
+ * server answers, the record goes back to the head and the queue pauses, so a Stop survives a
+ * server that is down for a while; records beyond acct_queue are dropped, counted and logged. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "radius.h"
+#include "srv_local.h"
+#include "srv_radius.h"
+
+#define RQ_MAX 256
+#define ACCT_INFLIGHT 32
+#define ACCT_PAUSE_MS 5000
+#define TICK_MS 250
+
+enum { K_AUTH = 1, K_ACCT };
+
+struct acct_rec {
+	struct acct_rec *next;
+	size_t len;
+	uint8_t pkt[];
+};
+
+struct rq {
+	int kind; /* 0 = free */
+	uint8_t auth[16];
+	uint8_t *pkt;
+	size_t len;
+	unsigned server, tries, servers_tried;
+	uint64_t due;
+	struct l2tp_ev_auth *q; /* K_AUTH: the question (for the local store as second choice) */
+	struct acct_rec *rec;   /* K_ACCT */
+};
+
+struct rsess {
+	uint16_t tid, sid;
+	bool up;
+	char user[64];
+	uint32_t ip;
+	uint64_t start, next_interim;
+	char acct_id[24];
+	uint8_t cls[253];
+	size_t cls_len;
+	char calling[RP_ADDR_STRLEN + 8];
+};
+
+struct srv_radius {
+	struct srv *s;
+	uv_udp_t sock, dae;
+	bool sock_open, dae_open;
+	unsigned dae_port;
+	uv_timer_t timer;
+	struct rp_addr auth_srv[CONF_MAX_ADDRS], acct_srv[CONF_MAX_ADDRS];
+	unsigned nauth, nacct, auth_cur, acct_cur;
+	uint8_t secret[CONF_STR], dae_secret[CONF_STR];
+	size_t sl, dsl;
+	char nas_id[64];
+	uint32_t nas_ip;
+	unsigned timeout_ms, retries, interim_s, local_store, acct_max;
+	struct rq rq[RQ_MAX];
+	uint8_t next_id;
+	struct acct_rec *qhead, **qtail;
+	unsigned qlen, inflight_acct;
+	uint64_t acct_pause_until, acct_dropped, acct_seq;
+	struct rsess *sess;
+	size_t nsess, capsess;
+	uint8_t rx[RAD_MAX];
+};
+
+static struct srv_radius *R(const struct srv *s)
+{
+	return s->core ? s->core->radius : NULL;
+}
+
+static struct rsess *sess_find(struct srv_radius *r, uint16_t tid, uint16_t sid)
+{
+	for (size_t i = 0; i < r->nsess; i++)
+		if (r->sess[i].tid == tid && r->sess[i].sid == sid)
+			return &r->sess[i];
+	return NULL;
+}
+
+static struct rsess *sess_add(struct srv_radius *r, uint16_t tid, uint16_t sid)
+{
+	struct rsess *x = sess_find(r, tid, sid);
+	if (x)
+		return x;
+	if (r->nsess == r->capsess) {
+		size_t nc = r->capsess ? r->capsess * 2 : 16;
+		struct rsess *n = realloc(r->sess, nc * sizeof *n);
+		if (!n)
+			return NULL;
+		r->sess = n;
+		r->capsess = nc;
+	}
+	x = &r->sess[r->nsess++];
+	memset(x, 0, sizeof *x);
+	x->tid = tid;
+	x->sid = sid;
+	return x;
+}
+
+static void sess_del(struct srv_radius *r, struct rsess *x)
+{
+	*x = r->sess[--r->nsess];
+}
+
+/* ---- sending ---- */
+
+static void send_to(struct srv_radius *r, uv_udp_t *h, const struct rp_addr *a, unsigned dflt_port,
+                    const uint8_t *p, size_t n)
+{
+	struct sockaddr_storage ss;
+	srv_sockaddr(a, a->port ? a->port : dflt_port, &ss);
+	uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
+	int rc = uv_udp_try_send(h, &b, 1, (const struct sockaddr *)&ss);
+	if (rc < 0) {
+		char t[RP_ADDR_STRLEN];
+		rp_logf(&r->s->log, RP_LOG_WARN, "radius", "send to %s failed: %s",
+		        rp_addr_ipstr(a, t, sizeof t), uv_strerror(rc));
+	}
+}
+
+static void rq_transmit(struct srv_radius *r, struct rq *q, uint64_t now)
+{
+	const struct rp_addr *a = q->kind == K_AUTH ? &r->auth_srv[q->server] : &r->acct_srv[q->server];
+	send_to(r, &r->sock, a, q->kind == K_AUTH ? 1812 : 1813, q->pkt, q->len);
+	q->tries++;
+	q->due = now + r->timeout_ms;
+}
+
+static struct rq *rq_alloc(struct srv_radius *r, uint8_t *id)
+{
+	for (unsigned k = 0; k < RQ_MAX; k++) {
+		uint8_t i = (uint8_t)(r->next_id + k);
+		if (!r->rq[i].kind) {
+			r->next_id = (uint8_t)(i + 1);
+			*id = i;
+			memset(&r->rq[i], 0, sizeof r->rq[i]);
+			return &r->rq[i];
+		}
+	}
+	return NULL;
+}
+
+static void rq_free(struct srv_radius *r, struct rq *q)
+{
+	if (q->q) {
+		rp_wipe(q->q, sizeof *q->q);
+		free(q->q);
+	}
+	if (q->kind == K_AUTH)
+		free(q->pkt);
+	else if (q->rec) {
+		free(q->rec);
+		r->inflight_acct--;
+	}
+	memset(q, 0, sizeof *q);
+}
+
+static void put_common(struct srv_radius *r, struct rad_wr *w)
+{
+	rad_put_str(w, RAD_NAS_IDENTIFIER, r->nas_id);
+	if (r->nas_ip)
+		rad_put_u32(w, RAD_NAS_IP_ADDRESS, r->nas_ip);
+	rad_put_u32(w, RAD_NAS_PORT_TYPE, 5); /* Virtual (RFC 2865 §5.41) */
+}
+
+/* the client's outer address and port: the SA's peer, or the plain L2TP source */
+static void calling_station(struct srv *s, const struct l2tp_link *link, char *out, size_t n)
+{
+	const struct srv_child *ch = link->sa ? srv_child_by_in(s->core, (uint32_t)(link->sa >> 32)) : NULL;
+	rp_addr_str(ch ? &ch->peer : &link->peer, out, n);
+}
+
+/* ---- authentication ---- */
+
+bool srv_radius_auth_enabled(const struct srv *s)
+{
+	const struct srv_radius *r = R(s);
+	return r && r->nauth && r->sock_open;
+}
+
+int srv_radius_auth(struct srv *s, const struct l2tp_ev_auth *e, uint64_t now)
+{
+	struct srv_radius *r = R(s);
+	uint8_t id, b[1024];
+	struct rq *q = r ? rq_alloc(r, &id) : NULL;
+	if (!q)
+		return -1;
+	rp_rng_fill(&s->core->rng_nonce, q->auth, 16);
+	struct rad_wr w;
+	rad_begin(&w, b, sizeof b, RAD_ACCESS_REQUEST, id, q->auth);
+	rad_put(&w, RAD_USER_NAME, e->user, e->user_len);
+	rad_put_u32(&w, RAD_SERVICE_TYPE, 2);    /* Framed */
+	rad_put_u32(&w, RAD_FRAMED_PROTOCOL, 1); /* PPP */
+	rad_put_u32(&w, RAD_NAS_PORT, (uint32_t)e->tid << 16 | e->sid);
+	char cs[RP_ADDR_STRLEN + 8];
+	calling_station(s, &e->link, cs, sizeof cs);
+	rad_put_str(&w, RAD_CALLING_STATION_ID, cs);
+	put_common(r, &w);
+	if (e->method == PPP_AUTH_PAP) {
+		rad_put_password(&w, r->secret, r->sl, q->auth, e->password, e->password_len);
+	} else if (e->method == PPP_AUTH_CHAP_MD5) {
+		uint8_t cp[17];
+		cp[0] = e->chap_id;
+		memcpy(cp + 1, e->response, 16);
+		rad_put(&w, RAD_CHAP_PASSWORD, cp, sizeof cp);
+		rad_put(&w, RAD_CHAP_CHALLENGE, e->challenge, 16);
+	} else {
+		/* RFC 2548 §2.3.2 MS-CHAP2-Response: Ident, Flags, Peer-Challenge, Reserved, Response */
+		uint8_t mr[50] = {0};
+		mr[0] = e->chap_id;
+		memcpy(mr + 2, e->peer_challenge, 16);
+		memcpy(mr + 26, e->nt_response, 24);
+		rad_put_vsa(&w, RAD_VENDOR_MICROSOFT, RAD_MS_CHAP_CHALLENGE, e->challenge, 16);
+		rad_put_vsa(&w, RAD_VENDOR_MICROSOFT, RAD_MS_CHAP2_RESPONSE, mr, sizeof mr);
+	}
+	rad_put_msg_auth(&w);
+	int n = rad_finish(&w, RAD_SIGN_ACCESS_REQUEST, r->secret, r->sl, NULL);
+	q->pkt = n > 0 ? malloc((size_t)n) : NULL;
+	q->q = malloc(sizeof *q->q);
+	if (!q->pkt || !q->q) {
+		free(q->pkt);
+		free(q->q);
+		memset(q, 0, sizeof *q);
+		rp_wipe(b, sizeof b);
+		return -1;
+	}
+	memcpy(q->pkt, b, (size_t)n);
+	rp_wipe(b, sizeof b);
+	q->len = (size_t)n;
+	*q->q = *e;
+	q->kind = K_AUTH;
+	q->server = r->auth_cur % r->nauth;
+	rq_transmit(r, q, now);
+	return 0;
+}
+
+/* No server answered: the local store when it is the second choice, else a refusal. */
+static void auth_give_up(struct srv_radius *r, struct rq *q, uint64_t now)
+{
+	struct srv *s = r->s;
+	if (r->local_store == CONF_LOCAL_SECOND) {
+		rp_logf(&s->log, RP_LOG_WARN, "radius",
+		        "no RADIUS server answered: local account store used");
+		l2tp_auth_from_store(s->core->l2tp, s->core->db, q->q, now, NULL);
+	} else {
+		struct l2tp_auth_ans a = {.result = AUTH_FAIL_INTERNAL};
+		memcpy(a.account, q->q->user,
+		       q->q->user_len < sizeof a.account ? q->q->user_len : sizeof a.account - 1);
+		snprintf(a.detail, sizeof a.detail, "no RADIUS server answered");
+		l2tp_auth_answer(s->core->l2tp, q->q->id, &a, now);
+	}
+}
+
+static void auth_reply(struct srv_radius *r, struct rq *q, const uint8_t *p, size_t n, uint64_t now)
+{
+	struct srv *s = r->s;
+	const struct l2tp_ev_auth *e = q->q;
+	struct l2tp_auth_ans a;
+	memset(&a, 0, sizeof a);
+	memcpy(a.account, e->user, e->user_len < sizeof a.account ? e->user_len : sizeof a.account - 1);
+	const uint8_t *v;
+	size_t vn;
+	if (!rad_find(p, n, 0, RAD_REPLY_MESSAGE, &v, &vn))
+		memcpy(a.detail, v, vn < sizeof a.detail ? vn : sizeof a.detail - 1);
+	else if (!rad_find(p, n, RAD_VENDOR_MICROSOFT, RAD_MS_CHAP_ERROR, &v, &vn) && vn > 1)
+		memcpy(a.detail, v + 1, vn - 1 < sizeof a.detail ? vn - 1 : sizeof a.detail - 1);
+	if (p[0] != RAD_ACCESS_ACCEPT) {
+		a.result = AUTH_FAIL_PASSWORD; /* Access-Reject (or a Challenge we cannot relay) */
+		if (!a.detail[0])
+			snprintf(a.detail, sizeof a.detail, "%s from the RADIUS server", rad_code_name(p[0]));
+		l2tp_auth_answer(s->core->l2tp, e->id, &a, now);
+		return;
+	}
+	a.result = AUTH_OK;
+	if (e->method == PPP_AUTH_MSCHAPV2) {
+		/* RFC 2548 §2.3.3: Ident + "S=" and 40 hex digits, for our Success packet; the client
+		 * checks it against the password, so a wrong one fails there, but a malformed one or one
+		 * for another exchange is refused here */
+		bool ok = !rad_find(p, n, RAD_VENDOR_MICROSOFT, RAD_MS_CHAP2_SUCCESS, &v, &vn) && vn == 43 &&
+		          v[0] == e->chap_id && v[1] == 'S' && v[2] == '=';
+		for (size_t i = 3; ok && i < 43; i++)
+			ok = (v[i] >= '0' && v[i] <= '9') || (v[i] >= 'A' && v[i] <= 'F') ||
+			     (v[i] >= 'a' && v[i] <= 'f');
+		if (!ok) {
+			a.result = AUTH_FAIL_INTERNAL;
+			snprintf(a.detail, sizeof a.detail, "Access-Accept without a valid MS-CHAP2-Success");
+			l2tp_auth_answer(s->core->l2tp, e->id, &a, now);
+			return;
+		}
+		memcpy(a.auth_response, v + 1, 42);
+	}
+	uint32_t u;
+	/* 0xFFFFFFFE: the NAS picks (our pool); 0xFFFFFFFF: the user would choose — also the pool */
+	if (!rad_find_u32(p, n, RAD_FRAMED_IP_ADDRESS, &u) && u < 0xfffffffe)
+		a.ip = u;
+	if (!rad_find_u32(p, n, RAD_SESSION_TIMEOUT, &u))
+		a.session_timeout_s = u;
+	if (!rad_find_u32(p, n, RAD_IDLE_TIMEOUT, &u))
+		a.idle_timeout_s = u;
+	struct rsess *x = sess_add(r, e->tid, e->sid);
+	if (x) {
+		x->cls_len = 0;
+		if (!rad_find(p, n, 0, RAD_CLASS, &v, &vn)) {
+			memcpy(x->cls, v, vn);
+			x->cls_len = vn;
+		}
+	}
+	l2tp_auth_answer(s->core->l2tp, e->id, &a, now);
+	rp_wipe(&a, sizeof a);
+}
+
+/* ---- accounting ---- */
+
+static void acct_pump(struct srv_radius *r, uint64_t now)
+{
+	while (r->qhead && r->nacct && r->inflight_acct < ACCT_INFLIGHT && now >= r->acct_pause_until) {
+		uint8_t id;
+		struct rq *q = rq_alloc(r, &id);
+		if (!q)
+			return;
+		struct acct_rec *rec = r->qhead;
+		r->qhead = rec->next;
+		if (!r->qhead)
+			r->qtail = &r->qhead;
+		r->qlen--;
+		/* the Identifier is part of the signed packet: sign again for this one */
+		rec->pkt[1] = id;
+		struct rad_wr w = {.b = rec->pkt, .cap = rec->len, .len = rec->len};
+		rad_finish(&w, RAD_SIGN_REQUEST, r->secret, r->sl, NULL);
+		q->kind = K_ACCT;
+		q->rec = rec;
+		q->pkt = rec->pkt;
+		q->len = rec->len;
+		q->server = r->acct_cur % r->nacct;
+		r->inflight_acct++;
+		rq_transmit(r, q, now);
+	}
+}
+
+static void acct_queue(struct srv_radius *r, const uint8_t *p, size_t n, uint64_t now)
+{
+	struct acct_rec *rec = malloc(sizeof *rec + n);
+	if (!rec) {
+		r->acct_dropped++;
+		return;
+	}
+	rec->next = NULL;
+	rec->len = n;
+	memcpy(rec->pkt, p, n);
+	*r->qtail = rec;
+	r->qtail = &rec->next;
+	r->qlen++;
+	while (r->qlen > r->acct_max) {
+		struct acct_rec *old = r->qhead;
+		r->qhead = old->next;
+		r->qlen--;
+		free(old);
+		r->acct_dropped++;
+		rp_logf(&r->s->log, RP_LOG_WARN, "radius",
+		        "accounting queue full (%u): oldest record dropped (%llu dropped so far)",
+		        r->acct_max, (unsigned long long)r->acct_dropped);
+	}
+	if (!r->qhead)
+		r->qtail = &r->qhead;
+	acct_pump(r, now);
+}
+
+static void acct_send(struct srv_radius *r, struct rsess *x, int status, const struct l2tp_counters *c,
+                      int cause, uint64_t now)
+{
+	if (!r->nacct || !r->sock_open)
+		return;
+	uint8_t b[1024];
+	struct rad_wr w;
+	rad_begin(&w, b, sizeof b, RAD_ACCT_REQUEST, 0, NULL);
+	rad_put_u32(&w, RAD_ACCT_STATUS_TYPE, (uint32_t)status);
+	rad_put_str(&w, RAD_ACCT_SESSION_ID, x->acct_id);
+	rad_put_str(&w, RAD_USER_NAME, x->user);
+	rad_put_u32(&w, RAD_FRAMED_IP_ADDRESS, x->ip);
+	rad_put_str(&w, RAD_CALLING_STATION_ID, x->calling);
+	rad_put_u32(&w, RAD_NAS_PORT, (uint32_t)x->tid << 16 | x->sid);
+	rad_put_u32(&w, RAD_SERVICE_TYPE, 2);
+	rad_put_u32(&w, RAD_FRAMED_PROTOCOL, 1);
+	rad_put_u32(&w, RAD_ACCT_AUTHENTIC, x->cls_len ? 1 : 2); /* RADIUS or Local (RFC 2866 §5.6) */
+	put_common(r, &w);
+	if (x->cls_len)
+		rad_put(&w, RAD_CLASS, x->cls, x->cls_len);
+	if (status != RAD_ACCT_START) {
+		rad_put_u32(&w, RAD_ACCT_SESSION_TIME, (uint32_t)((now - x->start) / 1000));
+		/* RFC 2869 §5.1/5.2: the octets beyond 32 bits in the Gigawords attributes */
+		rad_put_u32(&w, RAD_ACCT_INPUT_OCTETS, (uint32_t)c->rx_bytes);
+		rad_put_u32(&w, RAD_ACCT_OUTPUT_OCTETS, (uint32_t)c->tx_bytes);
+		rad_put_u32(&w, RAD_ACCT_INPUT_GIGAWORDS, (uint32_t)(c->rx_bytes >> 32));
+		rad_put_u32(&w, RAD_ACCT_OUTPUT_GIGAWORDS, (uint32_t)(c->tx_bytes >> 32));
+		rad_put_u32(&w, RAD_ACCT_INPUT_PACKETS, (uint32_t)c->rx_pkts);
+		rad_put_u32(&w, RAD_ACCT_OUTPUT_PACKETS, (uint32_t)c->tx_pkts);
+	}
+	if (status == RAD_ACCT_STOP)
+		rad_put_u32(&w, RAD_ACCT_TERMINATE_CAUSE, (uint32_t)cause);
+	int n = rad_finish(&w, RAD_SIGN_REQUEST, r->secret, r->sl, NULL);
+	if (n > 0)
+		acct_queue(r, b, (size_t)n, now);
+}
+
+void srv_radius_session_up(struct srv *s, const struct l2tp_ev_session *se, uint64_t now)
+{
+	struct srv_radius *r = R(s);
+	struct rsess *x = r ? sess_add(r, se->tid, se->sid) : NULL;
+	if (!x)
+		return;
+	x->up = true;
+	snprintf(x->user, sizeof x->user, "%s", se->account);
+	x->ip = se->ip;
+	x->start = now;
+	x->next_interim = r->interim_s ? now + r->interim_s * 1000ull : 0;
+	/* unique across restarts too: the start time's seconds, then a counter */
+	snprintf(x->acct_id, sizeof x->acct_id, "%08X%08llX", (unsigned)(srv_now(s) / 1000),
+	         (unsigned long long)++r->acct_seq);
+	calling_station(s, &se->link, x->calling, sizeof x->calling);
+	acct_send(r, x, RAD_ACCT_START, NULL, 0, now);
+}
+
+static int terminate_cause(struct srv *s, int reason)
+{
+	if (s->stopping)
+		return RAD_TC_NAS_REBOOT;
+	switch (reason) {
+	case L2TP_DOWN_PEER:
+		return RAD_TC_USER_REQUEST;
+	case L2TP_DOWN_TIMEOUT:
+		return RAD_TC_LOST_CARRIER;
+	case L2TP_DOWN_ADMIN:
+		return RAD_TC_ADMIN_RESET;
+	case L2TP_DOWN_SESSION_TIMEOUT:
+		return RAD_TC_SESSION_TIMEOUT;
+	case L2TP_DOWN_IDLE_TIMEOUT:
+		return RAD_TC_IDLE_TIMEOUT;
+	case L2TP_DOWN_PROTOCOL:
+		return RAD_TC_USER_ERROR;
+	default:
+		return RAD_TC_NAS_ERROR;
+	}
+}
+
+void srv_radius_session_down(struct srv *s, const struct l2tp_ev_session *se, uint64_t now)
+{
+	struct srv_radius *r = R(s);
+	struct rsess *x = r ? sess_find(r, se->tid, se->sid) : NULL;
+	if (!x)
+		return;
+	if (x->up) {
+		struct l2tp_counters c = {se->rx_bytes, se->rx_pkts, se->tx_bytes, se->tx_pkts};
+		acct_send(r, x, RAD_ACCT_STOP, &c, terminate_cause(s, se->reason), now);
+	}
+	sess_del(r, x);
+}
+
+/* ---- replies, timers ---- */
+
+static void on_reply(struct srv_radius *r, const uint8_t *p, size_t n, const struct rp_addr *from,
+                     uint64_t now)
+{
+	char t[RP_ADDR_STRLEN];
+	int len = rad_validate(p, n);
+	struct rq *q = len > 0 ? &r->rq[p[1]] : NULL;
+	if (!q || !q->kind)
+		return;
+	const struct rp_addr *want = q->kind == K_AUTH ? &r->auth_srv[q->server] : &r->acct_srv[q->server];
+	bool ok = rp_addr_ipeq(from, want) && from->port == (want->port          ? want->port
+	                                                     : q->kind == K_AUTH ? 1812
+	                                                                         : 1813);
+	ok = ok && (q->kind == K_AUTH ? p[0] == RAD_ACCESS_ACCEPT || p[0] == RAD_ACCESS_REJECT ||
+	                                    p[0] == RAD_ACCESS_CHALLENGE
+	                              : p[0] == RAD_ACCT_RESPONSE);
+	/* RFC 3579 §3.2 / RFC 5080 §2.2.2: Access-* replies must carry a valid Message-Authenticator */
+	if (!ok || rad_check_response(p, (size_t)len, r->secret, r->sl, q->auth, q->kind == K_AUTH)) {
+		rp_logf(&r->s->log, RP_LOG_WARN, "radius", "reply from %s dropped: %s",
+		        rp_addr_str(from, t, sizeof t),
+		        ok ? "authenticator or Message-Authenticator does not verify (secret?)"
+		           : "not an answer to a request in flight");
+		return;
+	}
+	if (q->kind == K_AUTH) {
+		r->auth_cur = q->server;
+		auth_reply(r, q, p, (size_t)len, now);
+	} else
+		r->acct_cur = q->server;
+	rq_free(r, q);
+	acct_pump(r, now);
+	srv_core_run(r->s);
+}
+
+static void on_timer(uv_timer_t *h)
+{
+	struct srv_radius *r = h->data;
+	uint64_t now = srv_now(r->s);
+	char t[RP_ADDR_STRLEN];
+	for (unsigned i = 0; i < RQ_MAX; i++) {
+		struct rq *q = &r->rq[i];
+		if (!q->kind || now < q->due)
+			continue;
+		unsigned nsrv = q->kind == K_AUTH ? r->nauth : r->nacct;
+		if (q->tries >= r->retries) {
+			const struct rp_addr *a =
+			    q->kind == K_AUTH ? &r->auth_srv[q->server] : &r->acct_srv[q->server];
+			rp_logf(&r->s->log, RP_LOG_WARN, "radius", "%s server %s does not answer",
+			        q->kind == K_AUTH ? "authentication" : "accounting",
+			        rp_addr_str(a, t, sizeof t));
+			q->servers_tried++;
+			q->server = (q->server + 1) % (nsrv ? nsrv : 1);
+			q->tries = 0;
+			if (q->servers_tried >= nsrv) {
+				if (q->kind == K_AUTH) {
+					auth_give_up(r, q, now);
+					rq_free(r, q);
+				} else {
+					/* nobody answers: back to the head of the queue, try again later */
+					struct acct_rec *rec = q->rec;
+					q->rec = NULL;
+					r->inflight_acct--;
+					rec->next = r->qhead;
+					if (!r->qhead)
+						r->qtail = &rec->next;
+					r->qhead = rec;
+					r->qlen++;
+					r->acct_pause_until = now + ACCT_PAUSE_MS;
+					memset(q, 0, sizeof *q);
+				}
+				continue;
+			}
+		}
+		rq_transmit(r, q, now);
+	}
+	for (size_t i = 0; r->interim_s && i < r->nsess; i++) {
+		struct rsess *x = &r->sess[i];
+		if (!x->up || !x->next_interim || now < x->next_interim)
+			continue;
+		struct l2tp_counters c = {0};
+		l2tp_session_counters(r->s->core->l2tp, x->tid, x->sid, &c);
+		x->next_interim = now + r->interim_s * 1000ull;
+		acct_send(r, x, RAD_ACCT_INTERIM, &c, 0, now);
+	}
+	acct_pump(r, now);
+	srv_core_run(r->s);
+}
+
+static void rx_alloc(uv_handle_t *h, size_t sz, uv_buf_t *b)
+{
+	struct srv_radius *r = h->data;
+	(void)sz;
+	*b = uv_buf_init((char *)r->rx, sizeof r->rx);
+}
+
+static void from_sa(const struct sockaddr *sa, struct rp_addr *a)
+{
+	memset(a, 0, sizeof *a);
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+		a->family = 4;
+		memcpy(a->ip, &s4->sin_addr, 4);
+		a->port = ntohs(s4->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+		a->family = 6;
+		memcpy(a->ip, &s6->sin6_addr, 16);
+		a->port = ntohs(s6->sin6_port);
+	}
+}
+
+static void on_rx(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct sockaddr *sa, unsigned flags)
+{
+	struct srv_radius *r = h->data;
+	(void)flags;
+	if (n <= 0 || !sa)
+		return;
+	struct rp_addr from;
+	from_sa(sa, &from);
+	on_reply(r, (const uint8_t *)b->base, (size_t)n, &from, srv_now(r->s));
+}
+
+/* ---- RFC 5176 Disconnect-Request ---- */
+
+static void dae_answer(struct srv_radius *r, const uint8_t *req, uint8_t code, uint32_t error_cause,
+                       const struct sockaddr *to)
+{
+	uint8_t b[128];
+	struct rad_wr w;
+	rad_begin(&w, b, sizeof b, code, req[1], NULL);
+	if (error_cause)
+		rad_put_u32(&w, RAD_ERROR_CAUSE, error_cause);
+	rad_put_msg_auth(&w);
+	int n = rad_finish(&w, RAD_SIGN_RESPONSE, r->dae_secret, r->dsl, req + 4);
+	if (n > 0) {
+		uv_buf_t ub = uv_buf_init((char *)b, (unsigned)n);
+		uv_udp_try_send(&r->dae, &ub, 1, to);
+	}
+}
+
+/* Ends the sessions a Disconnect-Request names (User-Name, Framed-IP-Address or both), the way
+ * `rampartctl disconnect` does: the client gets a CDN, then its SAs are deleted. */
+static void on_dae(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct sockaddr *sa, unsigned flags)
+{
+	struct srv_radius *r = h->data;
+	struct srv *s = r->s;
+	(void)flags;
+	if (n <= 0 || !sa)
+		return;
+	const uint8_t *p = (const uint8_t *)b->base;
+	struct rp_addr from;
+	char t[RP_ADDR_STRLEN];
+	from_sa(sa, &from);
+	int len = rad_validate(p, (size_t)n);
+	if (len < 0 || !r->dsl || rad_check_request(p, (size_t)len, r->dae_secret, r->dsl)) {
+		rp_log_drop(&s->log, srv_now(s), "radius", &from,
+		            "Disconnect/CoA request that does not verify", NULL);
+		return;
+	}
+	if (p[0] != RAD_DISCONNECT_REQUEST) {
+		if (p[0] == RAD_COA_REQUEST)
+			dae_answer(r, p, RAD_COA_NAK, RAD_EC_UNSUPPORTED_SERVICE, sa);
+		return;
+	}
+	const uint8_t *v;
+	size_t vn;
+	char user[64] = "", sel[128], esc[4 * 64 + 1], err[256];
+	uint32_t ip = 0;
+	if (!rad_find(p, (size_t)len, 0, RAD_USER_NAME, &v, &vn))
+		memcpy(user, v, vn < sizeof user ? vn : sizeof user - 1);
+	rad_find_u32(p, (size_t)len, RAD_FRAMED_IP_ADDRESS, &ip);
+	rp_esc(user, strlen(user), esc, sizeof esc);
+	size_t hits = 0;
+	for (size_t i = s->core->nsess; i-- > 0;) {
+		const struct srv_sess *x = &s->core->sess[i];
+		if ((!user[0] && !ip) || (user[0] && strcmp(x->account, user) != 0) || (ip && x->ip != ip))
+			continue;
+		struct in_addr ia = {htonl(x->ip)};
+		char a[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &ia, a, sizeof a);
+		snprintf(sel, sizeof sel, "ip=%s", a);
+		if (!srv_core_disconnect(s, sel, NULL, NULL, err, sizeof err))
+			hits++;
+	}
+	rp_logf(&s->log, RP_LOG_NOTICE, "radius",
+	        "Disconnect-Request from %s for \"%s\"%s%s: %zu session(s) ended",
+	        rp_addr_str(&from, t, sizeof t), esc, ip ? " ip " : "",
+	        ip ? inet_ntoa((struct in_addr){htonl(ip)}) : "", hits);
+	if (hits)
+		dae_answer(r, p, RAD_DISCONNECT_ACK, 0, sa);
+	else
+		dae_answer(r, p, RAD_DISCONNECT_NAK,
+		           user[0] || ip ? RAD_EC_SESSION_NOT_FOUND : RAD_EC_MISSING_ATTRIBUTE, sa);
+}
+
+static void dae_open(struct srv_radius *r)
+{
+	struct srv *s = r->s;
+	unsigned port = r->dae_port;
+	struct sockaddr_in any = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	uv_udp_init(&s->loop, &r->dae);
+	r->dae.data = r;
+	r->dae_open = true;
+	int rc = uv_udp_bind(&r->dae, (const struct sockaddr *)&any, UV_UDP_REUSEADDR);
+	if (!rc)
+		rc = uv_udp_recv_start(&r->dae, rx_alloc, on_dae);
+	if (rc) {
+		rp_logf(&s->log, RP_LOG_ERR, "radius", "Disconnect-Request port %u: %s", port,
+		        uv_strerror(rc));
+		return;
+	}
+	rp_logf(&s->log, RP_LOG_NOTICE, "radius", "Disconnect-Request listener on UDP %u", port);
+}
+
+/* A port changed by a reload: the old handle must finish closing before the new one opens. */
+static void dae_closed(uv_handle_t *h)
+{
+	struct srv_radius *r = h->data;
+	r->dae_open = false;
+	if (r->dae_port && !r->s->stopping)
+		dae_open(r);
+}
+
+static void dae_apply(struct srv_radius *r, unsigned port)
+{
+	unsigned old = r->dae_port;
+	r->dae_port = port;
+	if (port == old || uv_is_closing((uv_handle_t *)&r->dae))
+		return;
+	if (r->dae_open)
+		uv_close((uv_handle_t *)&r->dae, dae_closed); /* reopened there when port != 0 */
+	else if (port)
+		dae_open(r);
+}
+
+/* ---- life cycle ---- */
+
+static int open_sock(struct srv_radius *r, char *err, size_t errlen)
+{
+	struct srv *s = r->s;
+	struct sockaddr_in any = {.sin_family = AF_INET};
+	uv_udp_init(&s->loop, &r->sock);
+	r->sock.data = r;
+	r->sock_open = true;
+	int rc = uv_udp_bind(&r->sock, (const struct sockaddr *)&any, 0);
+	if (!rc)
+		rc = uv_udp_recv_start(&r->sock, rx_alloc, on_rx);
+	if (rc) {
+		snprintf(err, errlen, "RADIUS client socket: %s", uv_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+void srv_radius_reconf(struct srv *s, const struct conf *cf)
+{
+	struct srv_radius *r = R(s);
+	if (!r)
+		return;
+	r->nauth = cf->n_radius_auth;
+	r->nacct = cf->n_radius_acct;
+	memcpy(r->auth_srv, cf->radius_auth, sizeof r->auth_srv);
+	memcpy(r->acct_srv, cf->radius_acct, sizeof r->acct_srv);
+	r->auth_cur = r->acct_cur = 0;
+	r->sl = strlen(cf->radius_secret);
+	memcpy(r->secret, cf->radius_secret, r->sl);
+	r->dsl = strlen(cf->radius_dae_secret);
+	memcpy(r->dae_secret, cf->radius_dae_secret, r->dsl);
+	snprintf(r->nas_id, sizeof r->nas_id, "%s", cf->radius_nas_identifier);
+	r->nas_ip =
+	    cf->n_radius_nas_ip && cf->radius_nas_ip[0].family == 4 ? rp_get_u32(cf->radius_nas_ip[0].ip) : 0;
+	r->timeout_ms = cf->radius_timeout * 1000u;
+	r->retries = cf->radius_retries;
+	r->interim_s = cf->radius_interim;
+	r->local_store = cf->radius_local_store;
+	r->acct_max = cf->radius_acct_queue;
+	char err[128];
+	if ((r->nauth || r->nacct) && !r->sock_open && open_sock(r, err, sizeof err))
+		rp_logf(&s->log, RP_LOG_ERR, "radius", "%s", err);
+	dae_apply(r, cf->radius_dae_port);
+	/* a request in flight to a server no longer listed moves to the first one */
+	for (unsigned i = 0; i < RQ_MAX; i++) {
+		struct rq *q = &r->rq[i];
+		unsigned nsrv = q->kind == K_AUTH ? r->nauth : r->nacct;
+		if (q->kind && q->server >= nsrv)
+			q->server = 0;
+		if (q->kind == K_AUTH && !nsrv) {
+			auth_give_up(r, q, srv_now(s));
+			rq_free(r, q);
+		}
+	}
+}
+
+int srv_radius_init(struct srv *s, char *err, size_t errlen)
+{
+	struct srv_radius *r = calloc(1, sizeof *r);
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	s->core->radius = r;
+	r->s = s;
+	r->qtail = &r->qhead;
+	uv_timer_init(&s->loop, &r->timer);
+	r->timer.data = r;
+	uv_timer_start(&r->timer, on_timer, TICK_MS, TICK_MS);
+	uv_unref((uv_handle_t *)&r->timer);
+	srv_radius_reconf(s, s->conf);
+	return 0;
+}
+
+void srv_radius_free(struct srv *s)
+{
+	struct srv_radius *r = R(s);
+	if (!r)
+		return;
+	for (unsigned i = 0; i < RQ_MAX; i++)
+		if (r->rq[i].kind)
+			rq_free(r, &r->rq[i]);
+	while (r->qhead) {
+		struct acct_rec *n = r->qhead->next;
+		free(r->qhead);
+		r->qhead = n;
+	}
+	free(r->sess);
+	rp_wipe(r, sizeof *r);
+	free(r);
+	s->core->radius = NULL;
+}

@@ -1,0 +1,25 @@
+/* RADIUS on the loop: Access-Requests for PPP logins (answered into the L2TP core by id),
+ * accounting Start/Interim/Stop with a bounded retry queue, and the RFC 5176 Disconnect-Request
+ * listener. The packets are auth/radius.c's; this file owns the sockets, ids and timers. */
+#ifndef SRV_RADIUS_H
+#define SRV_RADIUS_H
+#include <stdbool.h>
+#include <stdint.h>
+
+struct srv;
+struct conf;
+struct l2tp_ev_auth;
+struct l2tp_ev_session;
+
+int srv_radius_init(struct srv *s, char *err, size_t errlen);
+void srv_radius_reconf(struct srv *s, const struct conf *cf);
+void srv_radius_free(struct srv *s);
+/* true when auth_servers is set */
+bool srv_radius_auth_enabled(const struct srv *s);
+/* Sends an Access-Request for a PPP login; the answer reaches l2tp_auth_answer later. -1 when
+ * it cannot be sent (no room for another request in flight). */
+int srv_radius_auth(struct srv *s, const struct l2tp_ev_auth *q, uint64_t now);
+/* Accounting: a session came up (Start), went down (Stop). */
+void srv_radius_session_up(struct srv *s, const struct l2tp_ev_session *se, uint64_t now);
+void srv_radius_session_down(struct srv *s, const struct l2tp_ev_session *se, uint64_t now);
+#endif
