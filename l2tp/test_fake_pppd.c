@@ -4,7 +4,8 @@
  * (RFC 1662) between the pty and L2TP data messages. This program does the HDLC framing and runs
  * the test PPP client (test_pppc.h: LCP, MS-CHAPv2 with auth/'s functions, IPCP), so the whole PPP
  * negotiation crosses xl2tpd's data path. It writes "up <ip>" to OPTIONS.up when IPCP is done.
- * User vpnuser, password vpnpass. */
+ * User vpnuser, password vpnpass; the OPTIONS file may name others ("name U", "password P") and the
+ * method the client asks for ("rp-auth pap" or "rp-auth chap"; otherwise what the server offers). */
 #include "test_pppc.h"
 
 #include <fcntl.h>
@@ -83,7 +84,25 @@ int main(int argc, char **argv)
 		tcsetattr(tty, TCSANOW, &t);
 	}
 	fprintf(stderr, "fake-pppd: running on %s\n", argv[1]);
-	pppc_start(&c, "vpnuser", "vpnpass", (uint32_t)time(NULL) ^ (uint32_t)getpid());
+	static char user[64] = "vpnuser", pass[64] = "vpnpass";
+	int kind = 0;
+	FILE *of = opts ? fopen(opts, "r") : NULL;
+	char ln[256];
+	while (of && fgets(ln, sizeof ln, of)) {
+		char k[32], v[64];
+		if (sscanf(ln, "%31s %63s", k, v) != 2)
+			continue;
+		if (!strcmp(k, "name"))
+			snprintf(user, sizeof user, "%s", v);
+		else if (!strcmp(k, "password"))
+			snprintf(pass, sizeof pass, "%s", v);
+		else if (!strcmp(k, "rp-auth"))
+			kind = !strcmp(v, "pap") ? 1 : !strcmp(v, "chap") ? 2 : 0;
+	}
+	if (of)
+		fclose(of);
+	pppc_start(&c, user, pass, (uint32_t)time(NULL) ^ (uint32_t)getpid());
+	c.auth_kind = kind;
 	flush(&c);
 	for (;;) {
 		struct pollfd p = {.fd = tty, .events = POLLIN};
@@ -94,6 +113,8 @@ int main(int argc, char **argv)
 			/* no retransmission logic in the client itself: resend the current step */
 			if (!c.lcp_acked)
 				pppc_lcp_req(&c);
+			else if (c.auth_kind == 1 && !c.auth_ok)
+				pppc_pap(&c);
 			else if (!c.auth_ok && c.resp_len)
 				pppc_emit(&c, 0xc223, 2, c.resp_id, c.resp, c.resp_len);
 			else if (c.auth_ok && !c.ipcp_acked)

@@ -337,6 +337,7 @@ static void acct_pump(struct srv_radius *r, uint64_t now)
 		struct rad_wr w = {.b = rec->pkt, .cap = rec->len, .len = rec->len};
 		rad_finish(&w, RAD_SIGN_REQUEST, r->secret, r->sl, NULL);
 		q->kind = K_ACCT;
+		memcpy(q->auth, rec->pkt + 4, 16); /* the reply's authenticator is computed over it */
 		q->rec = rec;
 		q->pkt = rec->pkt;
 		q->len = rec->len;
@@ -482,11 +483,15 @@ static void on_reply(struct srv_radius *r, const uint8_t *p, size_t n, const str
 	                                    p[0] == RAD_ACCESS_CHALLENGE
 	                              : p[0] == RAD_ACCT_RESPONSE);
 	/* RFC 3579 §3.2 / RFC 5080 §2.2.2: Access-* replies must carry a valid Message-Authenticator */
-	if (!ok || rad_check_response(p, (size_t)len, r->secret, r->sl, q->auth, q->kind == K_AUTH)) {
-		rp_logf(&r->s->log, RP_LOG_WARN, "radius", "reply from %s dropped: %s",
-		        rp_addr_str(from, t, sizeof t),
-		        ok ? "authenticator or Message-Authenticator does not verify (secret?)"
-		           : "not an answer to a request in flight");
+	const char *why = !ok ? "not an answer to a request in flight"
+	                  : rad_check_response(p, (size_t)len, r->secret, r->sl, q->auth, false)
+	                      ? "the Response Authenticator or Message-Authenticator does not verify (secret?)"
+	                  : q->kind == K_AUTH && rad_check_response(p, (size_t)len, r->secret, r->sl, q->auth, true)
+	                      ? "no Message-Authenticator"
+	                      : NULL;
+	if (why) {
+		rp_logf(&r->s->log, RP_LOG_WARN, "radius", "reply from %s dropped: %s", rp_addr_str(from, t, sizeof t),
+		        why);
 		return;
 	}
 	if (q->kind == K_AUTH) {
@@ -705,7 +710,10 @@ static void dae_apply(struct srv_radius *r, unsigned port)
 static int open_sock(struct srv_radius *r, char *err, size_t errlen)
 {
 	struct srv *s = r->s;
+	/* from nas_ip_address when set: the server knows us as a client by that address */
 	struct sockaddr_in any = {.sin_family = AF_INET};
+	if (r->nas_ip)
+		any.sin_addr.s_addr = htonl(r->nas_ip);
 	uv_udp_init(&s->loop, &r->sock);
 	r->sock.data = r;
 	r->sock_open = true;

@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# RADIUS against Debian's FreeRADIUS (issue 15), in a network namespace: xl2tpd as the LAC with the
+# test PPP client (test_fake_pppd) logs in through rampartd with MS-CHAPv2, CHAP-MD5 and PAP;
+# FreeRADIUS's users file gives the Framed-IP-Address; Start/Interim/Stop records with byte counts
+# land in its detail file; a wrong password is refused with the reason logged; FreeRADIUS stopped
+# mid-session leaves the session up and its Stop arrives once the server is back; a
+# Disconnect-Request sent with radclient ends a session (ACK), an unknown user gets a NAK.
+# usage: radius.sh rampartd rampartctl test_fake_pppd          (root; exit 77 = skipped)
+set -euo pipefail
+rampartd=$1 rampartctl=$2 fake_pppd=$3
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
+command -v freeradius >/dev/null && command -v radclient >/dev/null || { echo "SKIP: freeradius/radclient missing"; exit 77; }
+command -v xl2tpd >/dev/null || { echo "SKIP: xl2tpd missing"; exit 77; }
+ns=rp-rad-$$
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}" $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+	ip netns del "$ns" 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap "cleanup 2>/dev/null" EXIT
+fail() { echo "FAIL: $*" >&2; for f in "$tmp"/*.log; do echo "--- $f" >&2; tail -60 "$f" >&2; done; exit 1; }
+wait_for() { # file pattern tenths
+	for _ in $(seq "$3"); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+	return 1
+}
+nsx() { ip netns exec "$ns" "$@"; }
+
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+for a in 198.18.0.1 198.18.0.2 198.18.0.3; do ip -n "$ns" addr add $a/32 dev lo; done
+
+# ---- FreeRADIUS: Debian's configuration, our users, clients and detail directory ----------------
+rad=$tmp/raddb
+cp -a /etc/freeradius/3.0 "$rad"
+sed -i -e "s#^\s*radacctdir = .*#radacctdir = $tmp/radacct#" -e 's/^\s*user = freerad/#&/' \
+	-e 's/^\s*group = freerad/#&/' "$rad/radiusd.conf"
+cat >"$rad/clients.conf" <<EOC
+client rampart {
+	ipaddr = 198.18.0.1
+	secret = rad-secret-1
+	require_message_authenticator = yes
+}
+EOC
+# FreeRADIUS 3.2.1 signs a reply only when asked (rampart requires the Message-Authenticator)
+cat >"$rad/mods-config/files/authorize" <<'EOU'
+DEFAULT
+	Message-Authenticator := 0x00,
+	Fall-Through = yes
+
+alice	Cleartext-Password := "alice-pw"
+	Framed-IP-Address = 198.18.6.77,
+	Session-Timeout = 3600,
+	Class = "rp-class-alice",
+	Reply-Message = "welcome alice"
+EOU
+radiusd_start() {
+	nsx freeradius -f -l "$tmp/radiusd.log" -d "$rad" >>"$tmp/radiusd.out" 2>&1 &
+	radpid=$!
+	pids+=($radpid)
+	for _ in $(seq 100); do nsx ss -uapn | grep -q '198.18.0.3:1812\|\*:1812\|0.0.0.0:1812' && return 0; sleep 0.1; done
+	fail "FreeRADIUS did not start"
+}
+radiusd_start
+
+# ---- rampartd ------------------------------------------------------------------------------------
+cat >"$tmp/rampart.conf" <<EOC
+[server]
+listen = 198.18.0.1
+tun_name = rprad$$
+tun_address = 198.18.6.1/24
+control_socket = $tmp/ctl.sock
+state_dir = $tmp/state
+[log]
+ipsecdiagnostics = 4
+[ike]
+psk = test-psk
+[l2tp]
+allow_plain = yes
+[ppp]
+auth = mschapv2 chap pap
+[pool]
+range = 198.18.6.10-198.18.6.20
+[radius]
+auth_servers = 198.18.0.3
+acct_servers = 198.18.0.3:1813
+secret = rad-secret-1
+nas_ip_address = 198.18.0.1
+timeout = 1
+retries = 2
+interim_interval = 2
+local_store = never
+dae_port = 3799
+dae_secret = dae-secret-2
+EOC
+chmod 600 "$tmp/rampart.conf"
+nsx "$rampartd" --foreground --config "$tmp/rampart.conf" >"$tmp/rampartd.log" 2>&1 &
+rpid=$!
+pids+=($rpid)
+wait_for "$tmp/rampartd.log" 'Disconnect-Request listener on UDP 3799' 100 || fail "rampartd did not start"
+
+# ---- a client: xl2tpd + the test PPP client, one per login ---------------------------------------
+echo "* * x" >"$tmp/l2tp-secrets"
+chmod 600 "$tmp/l2tp-secrets"
+lac_start() { # user password method
+	printf 'noauth\nname %s\npassword %s\nrp-auth %s\n' "$1" "$2" "$3" >"$tmp/options"
+	rm -f "$tmp/options.up"
+	cat >"$tmp/xl2tpd.conf" <<EOX
+[global]
+listen-addr = 198.18.0.2
+port = 1701
+auth file = $tmp/l2tp-secrets
+[lac rampart]
+lns = 198.18.0.1
+autodial = yes
+redial = no
+challenge = no
+name = $1
+pppoptfile = $tmp/options
+EOX
+	nsx unshare -m --propagation private sh -c "mount --bind '$fake_pppd' /usr/sbin/pppd &&
+		exec xl2tpd -D -c $tmp/xl2tpd.conf -s $tmp/l2tp-secrets -p $tmp/xl2tpd.pid -C $tmp/l2tp-control" \
+		>>"$tmp/xl2tpd.log" 2>&1 &
+	lacpid=$!
+	pids+=($lacpid)
+}
+lac_stop() { kill "$lacpid" 2>/dev/null || true; wait "$lacpid" 2>/dev/null || true; }
+ups() { grep -c 'alice is up with 198.18.6.77' "$tmp/rampartd.log" || true; }
+detail() { cat "$tmp"/radacct/*/detail-* 2>/dev/null || true; }
+stops() { detail | grep -c 'Acct-Status-Type = Stop' || true; }
+
+# 1. MS-CHAPv2: the Framed-IP-Address, Start and Interim-Updates with bytes, Stop on hang-up
+lac_start alice alice-pw mschapv2
+wait_for "$tmp/rampartd.log" 'alice is up with 198.18.6.77' 200 || fail "MS-CHAPv2 login over RADIUS"
+wait_for "$tmp/options.up" 'up 198.18.6.77' 50 || fail "the client did not get its Framed-IP-Address"
+grep -q 'Reply-Message\|welcome alice' "$tmp/rampartd.log" || true
+nsx ping -c 3 -i 0.2 -W 1 198.18.6.77 >/dev/null 2>&1 || true # traffic toward the client: output octets
+for _ in $(seq 100); do detail | grep -q 'Acct-Status-Type = Interim-Update' && break; sleep 0.1; done
+detail | grep -q 'Acct-Status-Type = Start' || fail "no Start record"
+detail | grep -q 'Acct-Status-Type = Interim-Update' || fail "no Interim-Update record"
+detail | grep -q 'Class = 0x72702d636c6173732d616c696365' || fail "Class not echoed in accounting"
+lac_stop
+for _ in $(seq 100); do [ "$(stops)" -ge 1 ] && break; sleep 0.1; done
+[ "$(stops)" -ge 1 ] || fail "no Stop record after the hang-up"
+detail | grep -E -q 'Acct-Output-Octets = [1-9]' || fail "no output octets counted"
+echo "MS-CHAPv2 + accounting: OK"
+
+# 2. CHAP-MD5
+lac_start alice alice-pw chap
+for _ in $(seq 200); do [ "$(ups)" -ge 2 ] && break; sleep 0.1; done
+[ "$(ups)" -ge 2 ] || fail "CHAP-MD5 login over RADIUS"
+lac_stop
+echo "CHAP-MD5: OK"
+
+# 3. a wrong password: refused, the reason in the log
+lac_start alice wrong-pw pap
+wait_for "$tmp/rampartd.log" 'authentication of "alice": wrong password' 200 || fail "wrong password not refused/logged"
+lac_stop
+grep 'authentication of "alice": wrong password' "$tmp/rampartd.log" | head -1
+
+# 4. PAP; FreeRADIUS stopped mid-session: the session stays, its Stop arrives when it is back
+lac_start alice alice-pw pap
+for _ in $(seq 200); do [ "$(ups)" -ge 3 ] && break; sleep 0.1; done
+[ "$(ups)" -ge 3 ] || fail "PAP login over RADIUS"
+echo "PAP: OK"
+s0=$(stops)
+kill "$radpid"; wait "$radpid" 2>/dev/null || true
+sleep 4 # interim updates and their retries go unanswered
+"$rampartctl" -s "$tmp/ctl.sock" show sas | grep -q 'account alice ip 198.18.6.77' || fail "session dropped while RADIUS was down"
+lac_stop
+sleep 3
+[ "$(stops)" -eq "$s0" ] || fail "a Stop was recorded with the server down?"
+radiusd_start
+for _ in $(seq 200); do [ "$(stops)" -gt "$s0" ] && break; sleep 0.1; done
+[ "$(stops)" -gt "$s0" ] || fail "the Stop did not arrive once FreeRADIUS was back"
+echo "RADIUS down mid-session, Stop delivered later: OK"
+
+# 5. Disconnect-Request with radclient: ACK and the session ends; an unknown user gets a NAK
+lac_start alice alice-pw mschapv2
+for _ in $(seq 200); do [ "$(ups)" -ge 4 ] && break; sleep 0.1; done
+[ "$(ups)" -ge 4 ] || fail "login before the Disconnect-Request"
+out=$(echo 'User-Name = "alice"' | nsx radclient -x 198.18.0.1:3799 disconnect dae-secret-2 2>&1) || true
+echo "$out" | grep -q 'Disconnect-ACK' || fail "no Disconnect-ACK: $out"
+wait_for "$tmp/rampartd.log" 'session .*(alice, 198.18.6.77) down' 100 || fail "Disconnect-Request did not end the session"
+out=$(echo 'User-Name = "nobody"' | nsx radclient -x 198.18.0.1:3799 disconnect dae-secret-2 2>&1) || true
+echo "$out" | grep -q 'Disconnect-NAK' && echo "$out" | grep -q 'Error-Cause = Session-Context-Not-Found' ||
+	fail "unknown user not NAKed with Error-Cause: $out"
+lac_stop
+echo "Disconnect-Request: OK"
+echo "--- detail (last Stop record)"
+detail | awk '/^[A-Z][a-z]{2} /{r=""} {r=r $0 "\n"} /Acct-Status-Type = Stop/{s=1} END{}' >/dev/null
+detail | tac | awk '/Acct-Status-Type = Stop/{f=1} f' | tac | tail -40 | head -40
+echo "radius: OK"
