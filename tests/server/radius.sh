@@ -105,7 +105,7 @@ echo "* * x" >"$tmp/l2tp-secrets"
 chmod 600 "$tmp/l2tp-secrets"
 lac_start() { # user password method
 	printf 'noauth\nname %s\npassword %s\nrp-auth %s\n' "$1" "$2" "$3" >"$tmp/options"
-	rm -f "$tmp/options.up"
+	rm -f "$tmp/options.up" "$tmp/xl2tpd.pid" "$tmp/l2tp-control"
 	cat >"$tmp/xl2tpd.conf" <<EOX
 [global]
 listen-addr = 198.18.0.2
@@ -125,7 +125,12 @@ EOX
 	lacpid=$!
 	pids+=($lacpid)
 }
-lac_stop() { kill "$lacpid" 2>/dev/null || true; wait "$lacpid" 2>/dev/null || true; }
+lac_stop() { # hang up as a user does (CDN/StopCCN), then stop xl2tpd
+	echo "d rampart" >"$tmp/l2tp-control" 2>/dev/null || true
+	sleep 1
+	kill "$lacpid" 2>/dev/null || true
+	wait "$lacpid" 2>/dev/null || true
+}
 ups() { grep -c 'alice is up with 198.18.6.77' "$tmp/rampartd.log" || true; }
 detail() { cat "$tmp"/radacct/*/detail-* 2>/dev/null || true; }
 stops() { detail | grep -c 'Acct-Status-Type = Stop' || true; }
@@ -135,7 +140,8 @@ lac_start alice alice-pw mschapv2
 wait_for "$tmp/rampartd.log" 'alice is up with 198.18.6.77' 200 || fail "MS-CHAPv2 login over RADIUS"
 wait_for "$tmp/options.up" 'up 198.18.6.77' 50 || fail "the client did not get its Framed-IP-Address"
 grep -q 'Reply-Message\|welcome alice' "$tmp/rampartd.log" || true
-nsx ping -c 3 -i 0.2 -W 1 198.18.6.77 >/dev/null 2>&1 || true # traffic toward the client: output octets
+# traffic toward the client through the TUN (no ping on the machine): output octets/packets
+nsx python3 -c 'import socket; s = socket.socket(2, 2); [s.sendto(b"x" * 100, ("198.18.6.77", 9)) for _ in range(5)]' || true # traffic toward the client: output octets
 for _ in $(seq 100); do detail | grep -q 'Acct-Status-Type = Interim-Update' && break; sleep 0.1; done
 detail | grep -q 'Acct-Status-Type = Start' || fail "no Start record"
 detail | grep -q 'Acct-Status-Type = Interim-Update' || fail "no Interim-Update record"
@@ -143,7 +149,7 @@ detail | grep -q 'Class = 0x72702d636c6173732d616c696365' || fail "Class not ech
 lac_stop
 for _ in $(seq 100); do [ "$(stops)" -ge 1 ] && break; sleep 0.1; done
 [ "$(stops)" -ge 1 ] || fail "no Stop record after the hang-up"
-detail | grep -E -q 'Acct-Output-Octets = [1-9]' || fail "no output octets counted"
+detail | grep -E -q 'Acct-Output-Octets = [1-9]' || fail "no output octets counted: $(detail | grep -E "Octets|Packets|Status" | tr "\n" " ")"
 echo "MS-CHAPv2 + accounting: OK"
 
 # 2. CHAP-MD5
@@ -164,6 +170,7 @@ lac_start alice alice-pw pap
 for _ in $(seq 200); do [ "$(ups)" -ge 3 ] && break; sleep 0.1; done
 [ "$(ups)" -ge 3 ] || fail "PAP login over RADIUS"
 echo "PAP: OK"
+sleep 2 # the earlier sessions' Stops are in first
 s0=$(stops)
 kill "$radpid"; wait "$radpid" 2>/dev/null || true
 sleep 4 # interim updates and their retries go unanswered
