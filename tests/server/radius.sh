@@ -9,7 +9,10 @@
 set -euo pipefail
 rampartd=$1 rampartctl=$2 fake_pppd=$3
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
-command -v freeradius >/dev/null && command -v radclient >/dev/null || { echo "SKIP: freeradius/radclient missing"; exit 77; }
+if ! command -v freeradius >/dev/null || ! command -v radclient >/dev/null; then
+	echo "SKIP: freeradius/radclient missing"
+	exit 77
+fi
 command -v xl2tpd >/dev/null || { echo "SKIP: xl2tpd missing"; exit 77; }
 ns=rp-rad-$$
 tmp=$(mktemp -d)
@@ -20,7 +23,12 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap "cleanup 2>/dev/null" EXIT
-fail() { echo "FAIL: $*" >&2; for f in "$tmp"/*.log; do echo "--- $f" >&2; tail -60 "$f" >&2; done; exit 1; }
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$tmp"/*.log "$tmp"/radacct/*/detail-*; do echo "--- $f" >&2; tail -80 "$f" >&2; done
+	[ -z "${RADIUS_KEEP:-}" ] || cp -a "$tmp" "$RADIUS_KEEP"
+	exit 1
+}
 wait_for() { # file pattern tenths
 	for _ in $(seq "$3"); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
 	return 1
@@ -56,9 +64,10 @@ alice	Cleartext-Password := "alice-pw"
 	Reply-Message = "welcome alice"
 EOU
 radiusd_start() {
-	nsx freeradius -f -l "$tmp/radiusd.log" -d "$rad" >>"$tmp/radiusd.out" 2>&1 &
+	# not through nsx: a backgrounded shell function is a subshell, and $! would be that shell
+	ip netns exec "$ns" freeradius -f -l "$tmp/radiusd.log" -d "$rad" >>"$tmp/radiusd.out" 2>&1 &
 	radpid=$!
-	pids+=($radpid)
+	pids+=("$radpid")
 	for _ in $(seq 100); do nsx ss -uapn | grep -q '198.18.0.3:1812\|\*:1812\|0.0.0.0:1812' && return 0; sleep 0.1; done
 	fail "FreeRADIUS did not start"
 }
@@ -97,7 +106,7 @@ EOC
 chmod 600 "$tmp/rampart.conf"
 nsx "$rampartd" --foreground --config "$tmp/rampart.conf" >"$tmp/rampartd.log" 2>&1 &
 rpid=$!
-pids+=($rpid)
+pids+=("$rpid")
 wait_for "$tmp/rampartd.log" 'Disconnect-Request listener on UDP 3799' 100 || fail "rampartd did not start"
 
 # ---- a client: xl2tpd + the test PPP client, one per login ---------------------------------------
@@ -119,11 +128,11 @@ challenge = no
 name = $1
 pppoptfile = $tmp/options
 EOX
-	nsx unshare -m --propagation private sh -c "mount --bind '$fake_pppd' /usr/sbin/pppd &&
+	ip netns exec "$ns" unshare -m --propagation private sh -c "mount --bind '$fake_pppd' /usr/sbin/pppd &&
 		exec xl2tpd -D -c $tmp/xl2tpd.conf -s $tmp/l2tp-secrets -p $tmp/xl2tpd.pid -C $tmp/l2tp-control" \
 		>>"$tmp/xl2tpd.log" 2>&1 &
 	lacpid=$!
-	pids+=($lacpid)
+	pids+=("$lacpid")
 }
 lac_stop() { # hang up as a user does (CDN/StopCCN), then stop xl2tpd
 	echo "d rampart" >"$tmp/l2tp-control" 2>/dev/null || true
@@ -134,6 +143,10 @@ lac_stop() { # hang up as a user does (CDN/StopCCN), then stop xl2tpd
 ups() { grep -c 'alice is up with 198.18.6.77' "$tmp/rampartd.log" || true; }
 detail() { cat "$tmp"/radacct/*/detail-* 2>/dev/null || true; }
 stops() { detail | grep -c 'Acct-Status-Type = Stop' || true; }
+record() { # Acct-Session-Id status: that record of the detail file (records are paragraphs)
+	detail | awk -v RS= -v id="Acct-Session-Id = \"$1\"" -v st="Acct-Status-Type = $2" \
+		'index($0, id) && index($0, st) { print; print "" }'
+}
 
 # 1. MS-CHAPv2: the Framed-IP-Address, Start and Interim-Updates with bytes, Stop on hang-up
 lac_start alice alice-pw mschapv2
@@ -172,8 +185,12 @@ for _ in $(seq 200); do [ "$(ups)" -ge 3 ] && break; sleep 0.1; done
 echo "PAP: OK"
 sleep 2 # the earlier sessions' Stops are in first
 s0=$(stops)
+sid=$(detail | sed -n 's/^\tAcct-Session-Id = "\(.*\)"$/\1/p' | tail -1) # this session's
 kill "$radpid"; wait "$radpid" 2>/dev/null || true
+! nsx ss -uapn | grep -q ':1813 ' || fail "FreeRADIUS still listening after it was stopped"
 sleep 4 # interim updates and their retries go unanswered
+grep -q 'radius: accounting server 198.18.0.3:1813 does not answer' "$tmp/rampartd.log" ||
+	fail "rampartd did not notice the accounting server was down"
 "$rampartctl" -s "$tmp/ctl.sock" show sas | grep -q 'account alice ip 198.18.6.77' || fail "session dropped while RADIUS was down"
 lac_stop
 sleep 3
@@ -181,6 +198,7 @@ sleep 3
 radiusd_start
 for _ in $(seq 200); do [ "$(stops)" -gt "$s0" ] && break; sleep 0.1; done
 [ "$(stops)" -gt "$s0" ] || fail "the Stop did not arrive once FreeRADIUS was back"
+record "$sid" Stop | grep -q 'Acct-Terminate-Cause = User-Request' || fail "no Stop for $sid after the outage"
 echo "RADIUS down mid-session, Stop delivered later: OK"
 
 # 5. Disconnect-Request with radclient: ACK and the session ends; an unknown user gets a NAK
@@ -190,12 +208,14 @@ for _ in $(seq 200); do [ "$(ups)" -ge 4 ] && break; sleep 0.1; done
 out=$(echo 'User-Name = "alice"' | nsx radclient -x 198.18.0.1:3799 disconnect dae-secret-2 2>&1) || true
 echo "$out" | grep -q 'Disconnect-ACK' || fail "no Disconnect-ACK: $out"
 wait_for "$tmp/rampartd.log" 'session .*(alice, 198.18.6.77) down' 100 || fail "Disconnect-Request did not end the session"
+sid=$(detail | sed -n 's/^\tAcct-Session-Id = "\(.*\)"$/\1/p' | tail -1)
+for _ in $(seq 50); do record "$sid" Stop | grep -q . && break; sleep 0.1; done
+record "$sid" Stop | grep -q 'Acct-Terminate-Cause = Admin-Reset' || fail "no Admin-Reset Stop for $sid"
 out=$(echo 'User-Name = "nobody"' | nsx radclient -x 198.18.0.1:3799 disconnect dae-secret-2 2>&1) || true
-echo "$out" | grep -q 'Disconnect-NAK' && echo "$out" | grep -q 'Error-Cause = Session-Context-Not-Found' ||
-	fail "unknown user not NAKed with Error-Cause: $out"
+echo "$out" | grep -q 'Disconnect-NAK' || fail "unknown user not NAKed: $out"
+echo "$out" | grep -q 'Error-Cause = Session-Context-Not-Found' || fail "NAK without Error-Cause: $out"
 lac_stop
 echo "Disconnect-Request: OK"
-echo "--- detail (last Stop record)"
-detail | awk '/^[A-Z][a-z]{2} /{r=""} {r=r $0 "\n"} /Acct-Status-Type = Stop/{s=1} END{}' >/dev/null
-detail | tac | awk '/Acct-Status-Type = Stop/{f=1} f' | tac | tail -40 | head -40
+echo "--- detail: the Stop of the session ended by the Disconnect-Request"
+record "$sid" Stop
 echo "radius: OK"
