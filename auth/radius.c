@@ -4,6 +4,7 @@
 
 #include <nettle/hmac.h>
 #include <nettle/md5.h>
+#include <stdio.h>
 #include <string.h>
 
 void rad_begin(struct rad_wr *w, uint8_t *buf, size_t cap, uint8_t code, uint8_t id, const uint8_t auth[16])
@@ -303,7 +304,65 @@ const char *rad_attr_name(unsigned t)
 		return "Message-Authenticator";
 	case RAD_ERROR_CAUSE:
 		return "Error-Cause";
+	case RAD_NAS_IP_ADDRESS:
+		return "NAS-IP-Address";
+	case RAD_NAS_IDENTIFIER:
+		return "NAS-Identifier";
+	case RAD_CALLING_STATION_ID:
+		return "Calling-Station-Id";
+	case RAD_ACCT_INTERIM_INTERVAL:
+		return "Acct-Interim-Interval";
+	case RAD_FRAMED_MTU:
+		return "Framed-MTU";
 	default:
 		return NULL;
 	}
+}
+
+size_t rad_attr_str(uint8_t type, const uint8_t *v, size_t n, char *out, size_t cap)
+{
+	char name[16];
+	const char *nm = rad_attr_name(type);
+	if (!cap)
+		return 0;
+	if (!nm) {
+		snprintf(name, sizeof name, "Attr-%u", type);
+		nm = name;
+	}
+	int k;
+	switch (type) {
+	case RAD_SERVICE_TYPE:
+	case RAD_FRAMED_PROTOCOL:
+	case RAD_FRAMED_MTU:
+	case RAD_SESSION_TIMEOUT:
+	case RAD_IDLE_TIMEOUT:
+	case RAD_ACCT_INTERIM_INTERVAL:
+	case RAD_ERROR_CAUSE:
+		if (n != 4)
+			break;
+		k = snprintf(out, cap, "%s = %u", nm, (unsigned)rp_get_u32(v));
+		return k < 0 ? 0 : (size_t)k < cap ? (size_t)k : cap - 1;
+	case RAD_FRAMED_IP_ADDRESS:
+	case RAD_NAS_IP_ADDRESS:
+		if (n != 4)
+			break;
+		k = snprintf(out, cap, "%s = %u.%u.%u.%u", nm, v[0], v[1], v[2], v[3]);
+		return k < 0 ? 0 : (size_t)k < cap ? (size_t)k : cap - 1;
+	case RAD_USER_NAME:
+	case RAD_REPLY_MESSAGE:
+	case RAD_NAS_IDENTIFIER:
+	case RAD_CALLING_STATION_ID: {
+		char esc[4 * 253 + 1];
+		k = snprintf(out, cap, "%s = \"%s\"", nm, rp_esc(v, n, esc, sizeof esc));
+		return k < 0 ? 0 : (size_t)k < cap ? (size_t)k : cap - 1;
+	}
+	default:
+		break;
+	}
+	/* the rest, and a number or address of the wrong length: its bytes */
+	k = snprintf(out, cap, "%s = 0x", nm);
+	size_t len = k < 0 ? 0 : (size_t)k < cap ? (size_t)k : cap - 1;
+	for (size_t i = 0; i < n && len + 2 < cap; i++)
+		len += (size_t)snprintf(out + len, cap - len, "%02x", v[i]);
+	return len;
 }

@@ -38,6 +38,7 @@ enum rad_attr {
 	RAD_SERVICE_TYPE = 6,
 	RAD_FRAMED_PROTOCOL = 7,
 	RAD_FRAMED_IP_ADDRESS = 8,
+	RAD_FRAMED_MTU = 12,
 	RAD_REPLY_MESSAGE = 18,
 	RAD_CLASS = 25,
 	RAD_VENDOR_SPECIFIC = 26,
@@ -58,6 +59,7 @@ enum rad_attr {
 	RAD_ACCT_INPUT_GIGAWORDS = 52,
 	RAD_ACCT_OUTPUT_GIGAWORDS = 53,
 	RAD_EVENT_TIMESTAMP = 55,
+	RAD_ACCT_INTERIM_INTERVAL = 85,
 	RAD_CHAP_CHALLENGE = 60,
 	RAD_NAS_PORT_TYPE = 61,
 	RAD_MESSAGE_AUTHENTICATOR = 80,
@@ -138,5 +140,9 @@ int rad_next(const uint8_t *p, size_t len, size_t *off, uint8_t *type, const uin
 
 const char *rad_code_name(unsigned code);
 const char *rad_attr_name(unsigned type); /* NULL when not one rampart knows */
+/* One attribute as "Name = value" for an operator (rampartctl radius test): numbers in decimal,
+ * addresses dotted, text quoted with what is not printable escaped, the rest in hex; an attribute
+ * rampart has no name for is "Attr-N". Returns the length written (truncated to fit out). */
+size_t rad_attr_str(uint8_t type, const uint8_t *v, size_t n, char *out, size_t cap);
 
 #endif

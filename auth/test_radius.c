@@ -129,6 +129,33 @@ START_TEST(malformed)
 }
 END_TEST
 
+/* rampartctl radius test prints the answer's attributes through rad_attr_str */
+START_TEST(attr_strings)
+{
+	char o[64];
+	static const uint8_t ip[] = {198, 18, 6, 77}, st[] = {0, 0, 0x0e, 0x10}, three[] = {1, 2, 3};
+	ck_assert_uint_eq(rad_attr_str(RAD_FRAMED_IP_ADDRESS, ip, 4, o, sizeof o), 31);
+	ck_assert_str_eq(o, "Framed-IP-Address = 198.18.6.77");
+	rad_attr_str(RAD_SESSION_TIMEOUT, st, 4, o, sizeof o);
+	ck_assert_str_eq(o, "Session-Timeout = 3600");
+	rad_attr_str(RAD_SESSION_TIMEOUT, three, 3, o, sizeof o); /* wrong length: the bytes */
+	ck_assert_str_eq(o, "Session-Timeout = 0x010203");
+	rad_attr_str(RAD_REPLY_MESSAGE, (const uint8_t *)"hi \"x\"\n", 7, o, sizeof o);
+	ck_assert_str_eq(o, "Reply-Message = \"hi \\\"x\\\"\\x0a\"");
+	rad_attr_str(RAD_CLASS, (const uint8_t *)"rp", 2, o, sizeof o);
+	ck_assert_str_eq(o, "Class = 0x7270");
+	rad_attr_str(200, three, 3, o, sizeof o);
+	ck_assert_str_eq(o, "Attr-200 = 0x010203");
+	/* cut to fit, never past the buffer, always terminated */
+	uint8_t big[253];
+	memset(big, 0xab, sizeof big);
+	size_t n = rad_attr_str(RAD_CLASS, big, sizeof big, o, sizeof o);
+	ck_assert_uint_lt(n, sizeof o);
+	ck_assert_uint_eq(strlen(o), n);
+	ck_assert_uint_eq(rad_attr_str(RAD_CLASS, big, 1, o, 0), 0);
+}
+END_TEST
+
 static Suite *radius_suite(void)
 {
 	Suite *s = suite_create("radius");
@@ -137,6 +164,7 @@ static Suite *radius_suite(void)
 	tcase_add_test(tc, message_authenticator);
 	tcase_add_test(tc, requests_signed);
 	tcase_add_test(tc, malformed);
+	tcase_add_test(tc, attr_strings);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -10,70 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "radius.h"
-#include "srv_local.h"
-#include "srv_radius.h"
+#include "srv_radius_int.h"
 
-#define RQ_MAX 256
-#define ACCT_INFLIGHT 32
-#define ACCT_PAUSE_MS 5000
-#define TICK_MS 250
-
-enum { K_AUTH = 1, K_ACCT };
-
-struct acct_rec {
-	struct acct_rec *next;
-	size_t len;
-	uint8_t pkt[];
-};
-
-struct rq {
-	int kind; /* 0 = free */
-	uint8_t auth[16];
-	uint8_t *pkt;
-	size_t len;
-	unsigned server, tries, servers_tried;
-	uint64_t due;
-	struct l2tp_ev_auth *q; /* K_AUTH: the question (for the local store as second choice) */
-	struct acct_rec *rec;   /* K_ACCT */
-};
-
-struct rsess {
-	uint16_t tid, sid;
-	bool up;
-	char user[64];
-	uint32_t ip;
-	uint64_t start, next_interim;
-	char acct_id[24];
-	uint8_t cls[253];
-	size_t cls_len;
-	char calling[RP_ADDR_STRLEN + 8];
-};
-
-struct srv_radius {
-	struct srv *s;
-	uv_udp_t sock, dae;
-	bool sock_open, dae_open;
-	unsigned dae_port;
-	uv_timer_t timer;
-	struct rp_addr auth_srv[CONF_MAX_ADDRS], acct_srv[CONF_MAX_ADDRS];
-	unsigned nauth, nacct, auth_cur, acct_cur;
-	uint8_t secret[CONF_STR], dae_secret[CONF_STR];
-	size_t sl, dsl;
-	char nas_id[64];
-	uint32_t nas_ip;
-	unsigned timeout_ms, retries, interim_s, local_store, acct_max;
-	struct rq rq[RQ_MAX];
-	uint8_t next_id;
-	struct acct_rec *qhead, **qtail;
-	unsigned qlen, inflight_acct;
-	uint64_t acct_pause_until, acct_dropped, acct_seq;
-	struct rsess *sess;
-	size_t nsess, capsess;
-	uint8_t rx[RAD_MAX];
-};
-
-static struct srv_radius *R(const struct srv *s)
+struct srv_radius *srad_of(const struct srv *s)
 {
 	return s->core ? s->core->radius : NULL;
 }
@@ -127,15 +66,15 @@ static void send_to(struct srv_radius *r, uv_udp_t *h, const struct rp_addr *a, 
 	}
 }
 
-static void rq_transmit(struct srv_radius *r, struct rq *q, uint64_t now)
+void srad_rq_transmit(struct srv_radius *r, struct rq *q, uint64_t now)
 {
-	const struct rp_addr *a = q->kind == K_AUTH ? &r->auth_srv[q->server] : &r->acct_srv[q->server];
-	send_to(r, &r->sock, a, q->kind == K_AUTH ? 1812 : 1813, q->pkt, q->len);
+	const struct rp_addr *a = q->kind != K_ACCT ? &r->auth_srv[q->server] : &r->acct_srv[q->server];
+	send_to(r, &r->sock, a, q->kind != K_ACCT ? 1812 : 1813, q->pkt, q->len);
 	q->tries++;
 	q->due = now + r->timeout_ms;
 }
 
-static struct rq *rq_alloc(struct srv_radius *r, uint8_t *id)
+struct rq *srad_rq_alloc(struct srv_radius *r, uint8_t *id)
 {
 	for (unsigned k = 0; k < RQ_MAX; k++) {
 		uint8_t i = (uint8_t)(r->next_id + k);
@@ -149,13 +88,13 @@ static struct rq *rq_alloc(struct srv_radius *r, uint8_t *id)
 	return NULL;
 }
 
-static void rq_free(struct srv_radius *r, struct rq *q)
+void srad_rq_free(struct srv_radius *r, struct rq *q)
 {
 	if (q->q) {
 		rp_wipe(q->q, sizeof *q->q);
 		free(q->q);
 	}
-	if (q->kind == K_AUTH)
+	if (q->kind != K_ACCT)
 		free(q->pkt);
 	else if (q->rec) {
 		free(q->rec);
@@ -164,7 +103,7 @@ static void rq_free(struct srv_radius *r, struct rq *q)
 	memset(q, 0, sizeof *q);
 }
 
-static void put_common(struct srv_radius *r, struct rad_wr *w)
+void srad_put_common(struct srv_radius *r, struct rad_wr *w)
 {
 	rad_put_str(w, RAD_NAS_IDENTIFIER, r->nas_id);
 	if (r->nas_ip)
@@ -183,15 +122,15 @@ static void calling_station(struct srv *s, const struct l2tp_link *link, char *o
 
 bool srv_radius_auth_enabled(const struct srv *s)
 {
-	const struct srv_radius *r = R(s);
+	const struct srv_radius *r = srad_of(s);
 	return r && r->nauth && r->sock_open;
 }
 
 int srv_radius_auth(struct srv *s, const struct l2tp_ev_auth *e, uint64_t now)
 {
-	struct srv_radius *r = R(s);
+	struct srv_radius *r = srad_of(s);
 	uint8_t id, b[1024];
-	struct rq *q = r ? rq_alloc(r, &id) : NULL;
+	struct rq *q = r ? srad_rq_alloc(r, &id) : NULL;
 	if (!q)
 		return -1;
 	rp_rng_fill(&s->core->rng_nonce, q->auth, 16);
@@ -204,7 +143,7 @@ int srv_radius_auth(struct srv *s, const struct l2tp_ev_auth *e, uint64_t now)
 	char cs[RP_ADDR_STRLEN + 8];
 	calling_station(s, &e->link, cs, sizeof cs);
 	rad_put_str(&w, RAD_CALLING_STATION_ID, cs);
-	put_common(r, &w);
+	srad_put_common(r, &w);
 	if (e->method == PPP_AUTH_PAP) {
 		rad_put_password(&w, r->secret, r->sl, q->auth, e->password, e->password_len);
 	} else if (e->method == PPP_AUTH_CHAP_MD5) {
@@ -239,7 +178,7 @@ int srv_radius_auth(struct srv *s, const struct l2tp_ev_auth *e, uint64_t now)
 	*q->q = *e;
 	q->kind = K_AUTH;
 	q->server = r->auth_cur % r->nauth;
-	rq_transmit(r, q, now);
+	srad_rq_transmit(r, q, now);
 	return 0;
 }
 
@@ -324,7 +263,7 @@ static void acct_pump(struct srv_radius *r, uint64_t now)
 {
 	while (r->qhead && r->nacct && r->inflight_acct < ACCT_INFLIGHT && now >= r->acct_pause_until) {
 		uint8_t id;
-		struct rq *q = rq_alloc(r, &id);
+		struct rq *q = srad_rq_alloc(r, &id);
 		if (!q)
 			return;
 		struct acct_rec *rec = r->qhead;
@@ -343,7 +282,7 @@ static void acct_pump(struct srv_radius *r, uint64_t now)
 		q->len = rec->len;
 		q->server = r->acct_cur % r->nacct;
 		r->inflight_acct++;
-		rq_transmit(r, q, now);
+		srad_rq_transmit(r, q, now);
 	}
 }
 
@@ -392,7 +331,7 @@ static void acct_send(struct srv_radius *r, struct rsess *x, int status, const s
 	rad_put_u32(&w, RAD_SERVICE_TYPE, 2);
 	rad_put_u32(&w, RAD_FRAMED_PROTOCOL, 1);
 	rad_put_u32(&w, RAD_ACCT_AUTHENTIC, x->cls_len ? 1 : 2); /* RADIUS or Local (RFC 2866 §5.6) */
-	put_common(r, &w);
+	srad_put_common(r, &w);
 	if (x->cls_len)
 		rad_put(&w, RAD_CLASS, x->cls, x->cls_len);
 	if (status != RAD_ACCT_START) {
@@ -414,7 +353,7 @@ static void acct_send(struct srv_radius *r, struct rsess *x, int status, const s
 
 void srv_radius_session_up(struct srv *s, const struct l2tp_ev_session *se, uint64_t now)
 {
-	struct srv_radius *r = R(s);
+	struct srv_radius *r = srad_of(s);
 	struct rsess *x = r ? sess_add(r, se->tid, se->sid) : NULL;
 	if (!x)
 		return;
@@ -454,7 +393,7 @@ static int terminate_cause(struct srv *s, int reason)
 
 void srv_radius_session_down(struct srv *s, const struct l2tp_ev_session *se, uint64_t now)
 {
-	struct srv_radius *r = R(s);
+	struct srv_radius *r = srad_of(s);
 	struct rsess *x = r ? sess_find(r, se->tid, se->sid) : NULL;
 	if (!x)
 		return;
@@ -475,31 +414,34 @@ static void on_reply(struct srv_radius *r, const uint8_t *p, size_t n, const str
 	struct rq *q = len > 0 ? &r->rq[p[1]] : NULL;
 	if (!q || !q->kind)
 		return;
-	const struct rp_addr *want = q->kind == K_AUTH ? &r->auth_srv[q->server] : &r->acct_srv[q->server];
-	bool ok = rp_addr_ipeq(from, want) && from->port == (want->port          ? want->port
-	                                                     : q->kind == K_AUTH ? 1812
-	                                                                         : 1813);
-	ok = ok && (q->kind == K_AUTH ? p[0] == RAD_ACCESS_ACCEPT || p[0] == RAD_ACCESS_REJECT ||
-	                                    p[0] == RAD_ACCESS_CHALLENGE
-	                              : p[0] == RAD_ACCT_RESPONSE);
+	bool access = q->kind != K_ACCT; /* K_AUTH and K_TEST */
+	const struct rp_addr *want = access ? &r->auth_srv[q->server] : &r->acct_srv[q->server];
+	bool ok = rp_addr_ipeq(from, want) && from->port == (want->port ? want->port : access ? 1812 : 1813);
+	ok = ok &&
+	     (access ? p[0] == RAD_ACCESS_ACCEPT || p[0] == RAD_ACCESS_REJECT || p[0] == RAD_ACCESS_CHALLENGE
+	             : p[0] == RAD_ACCT_RESPONSE);
 	/* RFC 3579 §3.2 / RFC 5080 §2.2.2: Access-* replies must carry a valid Message-Authenticator */
-	const char *why = !ok ? "not an answer to a request in flight"
-	                  : rad_check_response(p, (size_t)len, r->secret, r->sl, q->auth, false)
-	                      ? "the Response Authenticator or Message-Authenticator does not verify (secret?)"
-	                  : q->kind == K_AUTH && rad_check_response(p, (size_t)len, r->secret, r->sl, q->auth, true)
-	                      ? "no Message-Authenticator"
-	                      : NULL;
+	const char *why =
+	    !ok ? "not an answer to a request in flight"
+	    : rad_check_response(p, (size_t)len, r->secret, r->sl, q->auth, false)
+	        ? "the Response Authenticator or Message-Authenticator does not verify (secret?)"
+	    : access && rad_check_response(p, (size_t)len, r->secret, r->sl, q->auth, true)
+	        ? "no Message-Authenticator"
+	        : NULL;
 	if (why) {
-		rp_logf(&r->s->log, RP_LOG_WARN, "radius", "reply from %s dropped: %s", rp_addr_str(from, t, sizeof t),
-		        why);
+		rp_logf(&r->s->log, RP_LOG_WARN, "radius", "reply from %s dropped: %s",
+		        rp_addr_str(from, t, sizeof t), why);
 		return;
 	}
 	if (q->kind == K_AUTH) {
 		r->auth_cur = q->server;
 		auth_reply(r, q, p, (size_t)len, now);
+	} else if (q->kind == K_TEST) {
+		r->auth_cur = q->server;
+		srad_test_reply(r, q, p, (size_t)len, from);
 	} else
 		r->acct_cur = q->server;
-	rq_free(r, q);
+	srad_rq_free(r, q);
 	acct_pump(r, now);
 	srv_core_run(r->s);
 }
@@ -513,20 +455,23 @@ static void on_timer(uv_timer_t *h)
 		struct rq *q = &r->rq[i];
 		if (!q->kind || now < q->due)
 			continue;
-		unsigned nsrv = q->kind == K_AUTH ? r->nauth : r->nacct;
+		unsigned nsrv = q->kind != K_ACCT ? r->nauth : r->nacct;
 		if (q->tries >= r->retries) {
 			const struct rp_addr *a =
-			    q->kind == K_AUTH ? &r->auth_srv[q->server] : &r->acct_srv[q->server];
+			    q->kind != K_ACCT ? &r->auth_srv[q->server] : &r->acct_srv[q->server];
 			rp_logf(&r->s->log, RP_LOG_WARN, "radius", "%s server %s does not answer",
-			        q->kind == K_AUTH ? "authentication" : "accounting",
+			        q->kind != K_ACCT ? "authentication" : "accounting",
 			        rp_addr_str(a, t, sizeof t));
 			q->servers_tried++;
 			q->server = (q->server + 1) % (nsrv ? nsrv : 1);
 			q->tries = 0;
 			if (q->servers_tried >= nsrv) {
-				if (q->kind == K_AUTH) {
-					auth_give_up(r, q, now);
-					rq_free(r, q);
+				if (q->kind != K_ACCT) {
+					if (q->kind == K_AUTH)
+						auth_give_up(r, q, now);
+					else
+						srad_test_give_up(r, q);
+					srad_rq_free(r, q);
 				} else {
 					/* nobody answers: back to the head of the queue, try again later */
 					struct acct_rec *rec = q->rec;
@@ -543,7 +488,7 @@ static void on_timer(uv_timer_t *h)
 				continue;
 			}
 		}
-		rq_transmit(r, q, now);
+		srad_rq_transmit(r, q, now);
 	}
 	for (size_t i = 0; r->interim_s && i < r->nsess; i++) {
 		struct rsess *x = &r->sess[i];
@@ -558,14 +503,14 @@ static void on_timer(uv_timer_t *h)
 	srv_core_run(r->s);
 }
 
-static void rx_alloc(uv_handle_t *h, size_t sz, uv_buf_t *b)
+void srad_rx_alloc(uv_handle_t *h, size_t sz, uv_buf_t *b)
 {
 	struct srv_radius *r = h->data;
 	(void)sz;
 	*b = uv_buf_init((char *)r->rx, sizeof r->rx);
 }
 
-static void from_sa(const struct sockaddr *sa, struct rp_addr *a)
+void srad_from_sa(const struct sockaddr *sa, struct rp_addr *a)
 {
 	memset(a, 0, sizeof *a);
 	if (sa->sa_family == AF_INET) {
@@ -588,121 +533,8 @@ static void on_rx(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct sockad
 	if (n <= 0 || !sa)
 		return;
 	struct rp_addr from;
-	from_sa(sa, &from);
+	srad_from_sa(sa, &from);
 	on_reply(r, (const uint8_t *)b->base, (size_t)n, &from, srv_now(r->s));
-}
-
-/* ---- RFC 5176 Disconnect-Request ---- */
-
-static void dae_answer(struct srv_radius *r, const uint8_t *req, uint8_t code, uint32_t error_cause,
-                       const struct sockaddr *to)
-{
-	uint8_t b[128];
-	struct rad_wr w;
-	rad_begin(&w, b, sizeof b, code, req[1], NULL);
-	if (error_cause)
-		rad_put_u32(&w, RAD_ERROR_CAUSE, error_cause);
-	rad_put_msg_auth(&w);
-	int n = rad_finish(&w, RAD_SIGN_RESPONSE, r->dae_secret, r->dsl, req + 4);
-	if (n > 0) {
-		uv_buf_t ub = uv_buf_init((char *)b, (unsigned)n);
-		uv_udp_try_send(&r->dae, &ub, 1, to);
-	}
-}
-
-/* Ends the sessions a Disconnect-Request names (User-Name, Framed-IP-Address or both), the way
- * `rampartctl disconnect` does: the client gets a CDN, then its SAs are deleted. */
-static void on_dae(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct sockaddr *sa, unsigned flags)
-{
-	struct srv_radius *r = h->data;
-	struct srv *s = r->s;
-	(void)flags;
-	if (n <= 0 || !sa)
-		return;
-	const uint8_t *p = (const uint8_t *)b->base;
-	struct rp_addr from;
-	char t[RP_ADDR_STRLEN];
-	from_sa(sa, &from);
-	int len = rad_validate(p, (size_t)n);
-	if (len < 0 || !r->dsl || rad_check_request(p, (size_t)len, r->dae_secret, r->dsl)) {
-		rp_log_drop(&s->log, srv_now(s), "radius", &from,
-		            "Disconnect/CoA request that does not verify", NULL);
-		return;
-	}
-	if (p[0] != RAD_DISCONNECT_REQUEST) {
-		if (p[0] == RAD_COA_REQUEST)
-			dae_answer(r, p, RAD_COA_NAK, RAD_EC_UNSUPPORTED_SERVICE, sa);
-		return;
-	}
-	const uint8_t *v;
-	size_t vn;
-	char user[64] = "", sel[128], esc[4 * 64 + 1], err[256];
-	uint32_t ip = 0;
-	if (!rad_find(p, (size_t)len, 0, RAD_USER_NAME, &v, &vn))
-		memcpy(user, v, vn < sizeof user ? vn : sizeof user - 1);
-	rad_find_u32(p, (size_t)len, RAD_FRAMED_IP_ADDRESS, &ip);
-	rp_esc(user, strlen(user), esc, sizeof esc);
-	size_t hits = 0;
-	for (size_t i = s->core->nsess; i-- > 0;) {
-		const struct srv_sess *x = &s->core->sess[i];
-		if ((!user[0] && !ip) || (user[0] && strcmp(x->account, user) != 0) || (ip && x->ip != ip))
-			continue;
-		struct in_addr ia = {htonl(x->ip)};
-		char a[INET_ADDRSTRLEN];
-		inet_ntop(AF_INET, &ia, a, sizeof a);
-		snprintf(sel, sizeof sel, "ip=%s", a);
-		if (!srv_core_disconnect(s, sel, NULL, NULL, err, sizeof err))
-			hits++;
-	}
-	rp_logf(&s->log, RP_LOG_NOTICE, "radius",
-	        "Disconnect-Request from %s for \"%s\"%s%s: %zu session(s) ended",
-	        rp_addr_str(&from, t, sizeof t), esc, ip ? " ip " : "",
-	        ip ? inet_ntoa((struct in_addr){htonl(ip)}) : "", hits);
-	if (hits)
-		dae_answer(r, p, RAD_DISCONNECT_ACK, 0, sa);
-	else
-		dae_answer(r, p, RAD_DISCONNECT_NAK,
-		           user[0] || ip ? RAD_EC_SESSION_NOT_FOUND : RAD_EC_MISSING_ATTRIBUTE, sa);
-}
-
-static void dae_open(struct srv_radius *r)
-{
-	struct srv *s = r->s;
-	unsigned port = r->dae_port;
-	struct sockaddr_in any = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	uv_udp_init(&s->loop, &r->dae);
-	r->dae.data = r;
-	r->dae_open = true;
-	int rc = uv_udp_bind(&r->dae, (const struct sockaddr *)&any, UV_UDP_REUSEADDR);
-	if (!rc)
-		rc = uv_udp_recv_start(&r->dae, rx_alloc, on_dae);
-	if (rc) {
-		rp_logf(&s->log, RP_LOG_ERR, "radius", "Disconnect-Request port %u: %s", port,
-		        uv_strerror(rc));
-		return;
-	}
-	rp_logf(&s->log, RP_LOG_NOTICE, "radius", "Disconnect-Request listener on UDP %u", port);
-}
-
-/* A port changed by a reload: the old handle must finish closing before the new one opens. */
-static void dae_closed(uv_handle_t *h)
-{
-	struct srv_radius *r = h->data;
-	r->dae_open = false;
-	if (r->dae_port && !r->s->stopping)
-		dae_open(r);
-}
-
-static void dae_apply(struct srv_radius *r, unsigned port)
-{
-	unsigned old = r->dae_port;
-	r->dae_port = port;
-	if (port == old || uv_is_closing((uv_handle_t *)&r->dae))
-		return;
-	if (r->dae_open)
-		uv_close((uv_handle_t *)&r->dae, dae_closed); /* reopened there when port != 0 */
-	else if (port)
-		dae_open(r);
 }
 
 /* ---- life cycle ---- */
@@ -719,7 +551,7 @@ static int open_sock(struct srv_radius *r, char *err, size_t errlen)
 	r->sock_open = true;
 	int rc = uv_udp_bind(&r->sock, (const struct sockaddr *)&any, 0);
 	if (!rc)
-		rc = uv_udp_recv_start(&r->sock, rx_alloc, on_rx);
+		rc = uv_udp_recv_start(&r->sock, srad_rx_alloc, on_rx);
 	if (rc) {
 		snprintf(err, errlen, "RADIUS client socket: %s", uv_strerror(rc));
 		return -1;
@@ -729,7 +561,7 @@ static int open_sock(struct srv_radius *r, char *err, size_t errlen)
 
 void srv_radius_reconf(struct srv *s, const struct conf *cf)
 {
-	struct srv_radius *r = R(s);
+	struct srv_radius *r = srad_of(s);
 	if (!r)
 		return;
 	r->nauth = cf->n_radius_auth;
@@ -752,16 +584,19 @@ void srv_radius_reconf(struct srv *s, const struct conf *cf)
 	char err[128];
 	if ((r->nauth || r->nacct) && !r->sock_open && open_sock(r, err, sizeof err))
 		rp_logf(&s->log, RP_LOG_ERR, "radius", "%s", err);
-	dae_apply(r, cf->radius_dae_port);
+	srad_dae_apply(r, cf->radius_dae_port);
 	/* a request in flight to a server no longer listed moves to the first one */
 	for (unsigned i = 0; i < RQ_MAX; i++) {
 		struct rq *q = &r->rq[i];
-		unsigned nsrv = q->kind == K_AUTH ? r->nauth : r->nacct;
+		unsigned nsrv = q->kind != K_ACCT ? r->nauth : r->nacct;
 		if (q->kind && q->server >= nsrv)
 			q->server = 0;
-		if (q->kind == K_AUTH && !nsrv) {
-			auth_give_up(r, q, srv_now(s));
-			rq_free(r, q);
+		if (q->kind && q->kind != K_ACCT && !nsrv) {
+			if (q->kind == K_AUTH)
+				auth_give_up(r, q, srv_now(s));
+			else
+				srad_test_give_up(r, q);
+			srad_rq_free(r, q);
 		}
 	}
 }
@@ -786,12 +621,12 @@ int srv_radius_init(struct srv *s, char *err, size_t errlen)
 
 void srv_radius_free(struct srv *s)
 {
-	struct srv_radius *r = R(s);
+	struct srv_radius *r = srad_of(s);
 	if (!r)
 		return;
 	for (unsigned i = 0; i < RQ_MAX; i++)
 		if (r->rq[i].kind)
-			rq_free(r, &r->rq[i]);
+			srad_rq_free(r, &r->rq[i]);
 	while (r->qhead) {
 		struct acct_rec *n = r->qhead->next;
 		free(r->qhead);

@@ -10,6 +10,7 @@ struct srv;
 struct conf;
 struct l2tp_ev_auth;
 struct l2tp_ev_session;
+struct srv_ctl_req;
 
 int srv_radius_init(struct srv *s, char *err, size_t errlen);
 void srv_radius_reconf(struct srv *s, const struct conf *cf);
@@ -22,4 +23,11 @@ int srv_radius_auth(struct srv *s, const struct l2tp_ev_auth *q, uint64_t now);
 /* Accounting: a session came up (Start), went down (Stop). */
 void srv_radius_session_up(struct srv *s, const struct l2tp_ev_session *se, uint64_t now);
 void srv_radius_session_down(struct srv *s, const struct l2tp_ev_session *se, uint64_t now);
+/* rampartctl radius test: one PAP Access-Request; the answer ("Access-Accept from ADDR" and the
+ * attributes, then +ok, or the reply's code or "no RADIUS server answered" as the error) is
+ * written to ctl and srv_ctl_finish called. 0 when sent, -1 with err. */
+int srv_radius_test(struct srv *s, const char *user, const char *pw, struct srv_ctl_req *ctl, char *err,
+                    size_t errlen);
+/* The connection went away before the answer: the request is forgotten. */
+void srv_radius_test_cancel(struct srv *s, struct srv_ctl_req *ctl);
 #endif

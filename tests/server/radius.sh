@@ -188,7 +188,24 @@ s0=$(stops)
 sid=$(detail | sed -n 's/^\tAcct-Session-Id = "\(.*\)"$/\1/p' | tail -1) # this session's
 kill "$radpid"; wait "$radpid" 2>/dev/null || true
 ! nsx ss -uapn | grep -q ':1813 ' || fail "FreeRADIUS still listening after it was stopped"
-sleep 4 # interim updates and their retries go unanswered
+# rampartctl radius test with the server down: refused once the retries are spent (timeout 1 s,
+# retries 2), and the control socket answers other requests meanwhile (the answer is deferred)
+t0=$(date +%s%N)
+(
+	rc=0
+	echo alice-pw | "$rampartctl" -s "$tmp/ctl.sock" radius test alice - >"$tmp/rt-down.out" 2>&1 || rc=$?
+	echo "rc=$rc" >>"$tmp/rt-down.out"
+) &
+rtpid=$!
+sleep 0.3
+"$rampartctl" -s "$tmp/ctl.sock" show sas >/dev/null || fail "control socket blocked by a pending radius test"
+[ ! -s "$tmp/rt-down.out" ] || fail "radius test answered before the retries were spent: $(cat "$tmp/rt-down.out")"
+wait "$rtpid"
+t1=$(date +%s%N)
+grep -q 'rampartctl: no RADIUS server answered' "$tmp/rt-down.out" || fail "radius test, server down: $(cat "$tmp/rt-down.out")"
+grep -q 'rc=1' "$tmp/rt-down.out" || fail "radius test with the server down: exit code $(cat "$tmp/rt-down.out")"
+echo "radius test with the server down: refused after $(((t1 - t0) / 1000000)) ms"
+sleep 2 # interim updates and their retries go unanswered
 grep -q 'radius: accounting server 198.18.0.3:1813 does not answer' "$tmp/rampartd.log" ||
 	fail "rampartd did not notice the accounting server was down"
 "$rampartctl" -s "$tmp/ctl.sock" show sas | grep -q 'account alice ip 198.18.6.77' || fail "session dropped while RADIUS was down"
@@ -200,6 +217,20 @@ for _ in $(seq 200); do [ "$(stops)" -gt "$s0" ] && break; sleep 0.1; done
 [ "$(stops)" -gt "$s0" ] || fail "the Stop did not arrive once FreeRADIUS was back"
 record "$sid" Stop | grep -q 'Acct-Terminate-Cause = User-Request' || fail "no Stop for $sid after the outage"
 echo "RADIUS down mid-session, Stop delivered later: OK"
+
+# 4b. rampartctl radius test USER -: one Access-Request from the running rampartd
+out=$(echo alice-pw | "$rampartctl" -s "$tmp/ctl.sock" radius test alice - 2>&1) || fail "radius test: $out"
+echo "$out"
+echo "$out" | grep -q '^Access-Accept from 198.18.0.3:1812$' || fail "radius test: no Access-Accept"
+echo "$out" | grep -q '^Framed-IP-Address = 198.18.6.77$' || fail "radius test: no Framed-IP-Address"
+echo "$out" | grep -q '^Reply-Message = "welcome alice"$' || fail "radius test: no Reply-Message"
+echo "$out" | grep -q '^Class = 0x72702d636c6173732d616c696365$' || fail "radius test: no Class"
+rc=0
+out=$(echo wrong-pw | "$rampartctl" -s "$tmp/ctl.sock" radius test alice - 2>&1) || rc=$?
+[ "$rc" -eq 1 ] || fail "radius test, wrong password: exit code $rc: $out"
+echo "$out" | grep -q '^Access-Reject from 198.18.0.3:1812$' || fail "radius test, wrong password: $out"
+echo "$out" | grep -q '^rampartctl: Access-Reject$' || fail "radius test, wrong password, the error: $out"
+echo "radius test: OK"
 
 # 5. Disconnect-Request with radclient: ACK and the session ends; an unknown user gets a NAK
 lac_start alice alice-pw mschapv2
