@@ -482,7 +482,8 @@ static void on_timer(uv_timer_t *h)
 						r->qtail = &rec->next;
 					r->qhead = rec;
 					r->qlen++;
-					r->acct_pause_until = now + ACCT_PAUSE_MS;
+					/* stopping: no pause, the stop grace is all the time left */
+					r->acct_pause_until = r->s->stopping ? 0 : now + ACCT_PAUSE_MS;
 					memset(q, 0, sizeof *q);
 				}
 				continue;
@@ -619,11 +620,25 @@ int srv_radius_init(struct srv *s, char *err, size_t errlen)
 	return 0;
 }
 
+size_t srv_radius_stopping(struct srv *s)
+{
+	struct srv_radius *r = srad_of(s);
+	if (!r || !r->sock_open)
+		return 0;
+	r->acct_pause_until = 0;
+	acct_pump(r, srv_now(s));
+	return r->qlen + r->inflight_acct;
+}
+
 void srv_radius_free(struct srv *s)
 {
 	struct srv_radius *r = srad_of(s);
 	if (!r)
 		return;
+	if (r->qlen + r->inflight_acct)
+		rp_logf(&s->log, RP_LOG_WARN, "radius",
+		        "%u accounting record(s) not acknowledged by a server at exit (%llu dropped before)",
+		        r->qlen + r->inflight_acct, (unsigned long long)r->acct_dropped);
 	for (unsigned i = 0; i < RQ_MAX; i++)
 		if (r->rq[i].kind)
 			srad_rq_free(r, &r->rq[i]);

@@ -23,6 +23,9 @@ int srv_radius_auth(struct srv *s, const struct l2tp_ev_auth *q, uint64_t now);
 /* Accounting: a session came up (Start), went down (Stop). */
 void srv_radius_session_up(struct srv *s, const struct l2tp_ev_session *se, uint64_t now);
 void srv_radius_session_down(struct srv *s, const struct l2tp_ev_session *se, uint64_t now);
+/* At stop: sends what the accounting queue holds without waiting out an unanswered server's
+ * pause. Returns the records still queued or unacknowledged (0: nothing to wait for). */
+size_t srv_radius_stopping(struct srv *s);
 /* rampartctl radius test: one PAP Access-Request; the answer ("Access-Accept from ADDR" and the
  * attributes, then +ok, or the reply's code or "no RADIUS server answered" as the error) is
  * written to ctl and srv_ctl_finish called. 0 when sent, -1 with err. */

@@ -104,7 +104,7 @@ dae_port = 3799
 dae_secret = dae-secret-2
 EOC
 chmod 600 "$tmp/rampart.conf"
-nsx "$rampartd" --foreground --config "$tmp/rampart.conf" >"$tmp/rampartd.log" 2>&1 &
+ip netns exec "$ns" "$rampartd" --foreground --config "$tmp/rampart.conf" >"$tmp/rampartd.log" 2>&1 &
 rpid=$!
 pids+=("$rpid")
 wait_for "$tmp/rampartd.log" 'Disconnect-Request listener on UDP 3799' 100 || fail "rampartd did not start"
@@ -249,4 +249,29 @@ lac_stop
 echo "Disconnect-Request: OK"
 echo "--- detail: the Stop of the session ended by the Disconnect-Request"
 record "$sid" Stop
+
+# 6. SIGTERM while accounting waits out an outage: records held back after FreeRADIUS stopped
+# answering (Interim-Updates) and the live session's Stop (NAS-Reboot) go out before rampartd
+# exits, within its stop grace, once the server is back
+lac_start alice alice-pw mschapv2
+for _ in $(seq 200); do [ "$(ups)" -ge 5 ] && break; sleep 0.1; done
+[ "$(ups)" -ge 5 ] || fail "login before SIGTERM"
+sleep 1
+sid=$(detail | sed -n 's/^\tAcct-Session-Id = "\(.*\)"$/\1/p' | tail -1)
+nd=$(grep -c 'accounting server .* does not answer' "$tmp/rampartd.log" || true)
+kill "$radpid"
+wait "$radpid" 2>/dev/null || true
+for _ in $(seq 80); do
+	[ "$(grep -c 'accounting server .* does not answer' "$tmp/rampartd.log")" -gt "$nd" ] && break
+	sleep 0.1
+done
+radiusd_start # within the 5 s rampartd waits before it tries a silent accounting server again
+t0=$(date +%s%N)
+kill -TERM "$rpid"
+wait "$rpid" || fail "rampartd exited with $? at SIGTERM"
+t1=$(date +%s%N)
+echo "rampartd stopped $(((t1 - t0) / 1000000)) ms after SIGTERM"
+for _ in $(seq 20); do record "$sid" Stop | grep -q . && break; sleep 0.1; done
+record "$sid" Stop | grep -q 'Acct-Terminate-Cause = NAS-Reboot' || fail "no NAS-Reboot Stop for $sid at SIGTERM"
+echo "Stop at SIGTERM after an outage: OK"
 echo "radius: OK"
