@@ -69,6 +69,12 @@ struct conf *conf_defaults(void)
 	rp_addr_parse(&c->pool[0].first, "100.115.92.10");
 	rp_addr_parse(&c->pool[0].last, "100.115.92.250");
 	c->n_pool = 1;
+	snprintf(c->radius_nas_identifier, sizeof c->radius_nas_identifier, "rampart");
+	c->radius_timeout = 3;
+	c->radius_retries = 3;
+	c->radius_interim = 600;
+	c->radius_local_store = CONF_LOCAL_FIRST;
+	c->radius_acct_queue = 1024;
 	return c;
 }
 
@@ -279,11 +285,22 @@ static int set_value(struct conf_parser *p, const struct conf_key *k, char *val)
 	}
 	case CT_ENDPOINT:
 		return parse_endpoint(p, k, val, (struct rp_addr *)field);
+	case CT_LSTORE:
+		if (strcasecmp(val, "first") == 0)
+			*(unsigned *)field = CONF_LOCAL_FIRST;
+		else if (strcasecmp(val, "second") == 0)
+			*(unsigned *)field = CONF_LOCAL_SECOND;
+		else if (strcasecmp(val, "never") == 0)
+			*(unsigned *)field = CONF_LOCAL_NEVER;
+		else
+			return fail(p, "%s.%s: \"%s\" is not first, second or never", k->section, k->key, val);
+		return 0;
 	case CT_ADDRS:
 	case CT_ADDRS6:
 	case CT_RANGES:
 	case CT_GROUPS:
 	case CT_PREFIXES:
+	case CT_HOSTPORTS:
 		break;
 	}
 
@@ -311,6 +328,25 @@ static int set_value(struct conf_parser *p, const struct conf_key *k, char *val)
 				return fail(p, "%s.%s: \"%s\" is not an IPv4 address", k->section, k->key, w);
 			pf->len = (unsigned)u;
 			pf->net = v4(&a) & (u ? ~0u << (32 - u) : 0);
+		} else if (k->type == CT_HOSTPORTS) {
+			/* a.b.c.d, a.b.c.d:port, [v6] or [v6]:port */
+			struct rp_addr *a = (struct rp_addr *)field + n;
+			char *host = w, *port = NULL;
+			if (*w == '[') {
+				char *e = strchr(w, ']');
+				if (!e || (e[1] && e[1] != ':'))
+					return fail(p, "%s.%s: \"%s\" is not [address]:port", k->section, k->key, w);
+				*e = 0;
+				host = w + 1;
+				port = e[1] ? e + 2 : NULL;
+			} else if ((port = strchr(w, ':')) != NULL) {
+				*port++ = 0;
+			}
+			if (rp_addr_parse(a, host))
+				return fail(p, "%s.%s: \"%s\" is not an IP address", k->section, k->key, host);
+			if (port && (parse_uint(port, &u) || u < 1 || u > 65535))
+				return fail(p, "%s.%s: \"%s\" is not a port", k->section, k->key, port);
+			a->port = port ? (uint16_t)u : 0;
 		} else if (k->type == CT_GROUPS) {
 			bool ok = parse_uint(w, &u) == 0;
 			for (size_t i = 0; ok && i < RP_ARRAY_LEN(impl_groups); i++)
@@ -551,6 +587,23 @@ static size_t key_format(const struct conf *c, const struct conf_key *k, char *o
 		if (((const struct rp_addr *)f)->family)
 			OUT("%s", rp_addr_str((const struct rp_addr *)f, a, sizeof a));
 		break;
+	case CT_HOSTPORTS:
+		for (unsigned j = 0; j < cnt; j++) {
+			const struct rp_addr *ad = (const struct rp_addr *)f + j;
+			rp_addr_ipstr(ad, a, sizeof a);
+			if (!ad->port)
+				OUT("%s%s", j ? " " : "", a);
+			else if (ad->family == 6)
+				OUT("%s[%s]:%u", j ? " " : "", a, ad->port);
+			else
+				OUT("%s%s:%u", j ? " " : "", a, ad->port);
+		}
+		break;
+	case CT_LSTORE: {
+		unsigned v = *(const unsigned *)f;
+		OUT("%s", v == CONF_LOCAL_FIRST ? "first" : v == CONF_LOCAL_SECOND ? "second" : "never");
+		break;
+	}
 	}
 	return used;
 }
@@ -583,6 +636,7 @@ enum conf_value_kind conf_key_kind(size_t i)
 	case CT_CIDR:
 	case CT_PREFIX6:
 	case CT_ENDPOINT:
+	case CT_LSTORE:
 		return CONF_VALUE_STRING;
 	case CT_GROUPS:
 		return CONF_VALUE_NUMBERS;

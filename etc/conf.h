@@ -17,6 +17,9 @@
 #define CONF_MAX_ADDRS 8
 #define CONF_STR 256
 
+/* [radius] local_store: the local account store first (RADIUS for names it does not know),
+ * second (only when no RADIUS server answers), or never */
+enum conf_local_store { CONF_LOCAL_FIRST, CONF_LOCAL_SECOND, CONF_LOCAL_NEVER };
 enum conf_auth { CONF_AUTH_PAP = 1u << 0, CONF_AUTH_CHAP = 1u << 1, CONF_AUTH_MSCHAPV2 = 1u << 2 };
 
 struct conf_range {
@@ -103,6 +106,21 @@ struct conf {
 	char monitor_certificate[CONF_STR]; /* PEM chain: HTTPS; empty = plain HTTP, loopback only */
 	char monitor_private_key[CONF_STR];
 	char monitor_ca[CONF_STR]; /* PEM file: clients must present a certificate it validates */
+
+	/* [radius]: servers as address + port (0 = the standard 1812/1813), tried in order */
+	struct rp_addr radius_auth[CONF_MAX_ADDRS], radius_acct[CONF_MAX_ADDRS];
+	unsigned n_radius_auth, n_radius_acct;
+	char radius_secret[CONF_STR];
+	char radius_nas_identifier[64];
+	struct rp_addr radius_nas_ip[1];
+	unsigned n_radius_nas_ip;
+	unsigned radius_timeout;  /* seconds before a retransmission */
+	unsigned radius_retries;  /* transmissions per server before the next one */
+	unsigned radius_interim;  /* seconds between Interim-Updates; 0 = none */
+	unsigned radius_local_store; /* enum conf_local_store */
+	unsigned radius_acct_queue;  /* accounting records kept while no server answers */
+	unsigned radius_dae_port;    /* RFC 5176 Disconnect-Request listener; 0 = off */
+	char radius_dae_secret[CONF_STR];
 };
 
 struct conf *conf_defaults(void);

@@ -85,6 +85,19 @@ const struct conf_key conf_keys[] = {
     {"monitor", "certificate", CT_STR, F(monitor_certificate), 0, 0, CONF_STR, false, true},
     {"monitor", "private_key", CT_STR, F(monitor_private_key), 0, 0, CONF_STR, false, true},
     {"monitor", "ca", CT_STR, F(monitor_ca), 0, 0, CONF_STR, false, true},
+
+    L("radius", "auth_servers", CT_HOSTPORTS, radius_auth, n_radius_auth, CONF_MAX_ADDRS),
+    L("radius", "acct_servers", CT_HOSTPORTS, radius_acct, n_radius_acct, CONF_MAX_ADDRS),
+    {"radius", "secret", CT_STR, F(radius_secret), 0, 0, CONF_STR, true, false},
+    S("radius", "nas_identifier", radius_nas_identifier, false),
+    L("radius", "nas_ip_address", CT_ADDRS, radius_nas_ip, n_radius_nas_ip, 1),
+    U("radius", "timeout", radius_timeout, 1, 60),
+    U("radius", "retries", radius_retries, 1, 10),
+    U("radius", "interim_interval", radius_interim, 0, 86400),
+    {"radius", "local_store", CT_LSTORE, F(radius_local_store), 0, 0, 0, false, false},
+    U("radius", "acct_queue", radius_acct_queue, 1, 100000),
+    U("radius", "dae_port", radius_dae_port, 0, 65535),
+    {"radius", "dae_secret", CT_STR, F(radius_dae_secret), 0, 0, CONF_STR, true, false},
 };
 
 const size_t conf_nkeys = sizeof conf_keys / sizeof conf_keys[0];

@@ -15,6 +15,8 @@ enum conf_type {
 	CT_PREFIX6,  /* one IPv6 PREFIX/LEN, len within [min, max]; absent = unset */
 	CT_ADDRS6,   /* IPv6 address list, at most max entries */
 	CT_ENDPOINT, /* ADDR:PORT or [IPv6]:PORT, port 1-65535; empty = unset (family 0) */
+	CT_HOSTPORTS, /* ADDR[:PORT] list ([v6]:port), port 0 when absent */
+	CT_LSTORE,    /* first second never */
 };
 
 struct conf_key {

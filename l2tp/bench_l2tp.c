@@ -61,6 +61,8 @@ static void lac_sink(void *ctx, const uint8_t *p, size_t n)
 	memcpy(pend[npend++].d, p, n);
 }
 
+static struct auth_db *bench_db;
+
 static void pump(struct l2tp *l, uint64_t now)
 {
 	for (int round = 0; round < 100; round++) {
@@ -72,6 +74,9 @@ static void pump(struct l2tp *l, uint64_t now)
 		npend = 0;
 		struct rp_ev *ev;
 		while ((ev = l2tp_next_event(l))) {
+			if (ev->type == L2TP_EV_AUTH_REQUEST)
+				l2tp_auth_from_store(l, bench_db, (const struct l2tp_ev_auth *)ev->data, now,
+				                     NULL);
 			if (ev->type == L2TP_EV_SEND) {
 				struct l2tp_ev_send *e = (struct l2tp_ev_send *)ev->data;
 				struct l2tp_hdr h;
@@ -95,6 +100,7 @@ int bench_l2tp(int argc, char **argv)
 	rp_rng_seeded(&rng, 1);
 	rp_log_init(&log, 0, NULL, NULL);
 	struct auth_db *db = auth_db_open_file(":memory:", NULL, 0);
+	bench_db = db;
 	static char names[NB][16];
 	for (int i = 0; i < NB; i++) {
 		snprintf(names[i], sizeof names[i], "u%d", i);
@@ -105,7 +111,7 @@ int bench_l2tp(int argc, char **argv)
 	struct ppp_conf pc;
 	ppp_conf_defaults(&pc);
 	pc.local_ip = 0x0a000001;
-	struct l2tp_conf c = {.ppp = &pc, .db = db, .pool = pool, .log = &log};
+	struct l2tp_conf c = {.ppp = &pc, .pool = pool, .log = &log};
 	uint64_t now = 1000;
 	struct l2tp *l = l2tp_new(&c, &rng, now);
 

@@ -18,6 +18,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct auth_db *db;
+static uint64_t fuzz_now; /* the time of the current step, for answers to auth requests */
 static struct auth_pool *pool;
 
 static uint16_t last_tid, last_sid, last_peer_sid;
@@ -30,6 +31,8 @@ static void drain(struct l2tp *l)
 {
 	struct rp_ev *ev;
 	while ((ev = l2tp_next_event(l))) {
+		if (ev->type == L2TP_EV_AUTH_REQUEST)
+			l2tp_auth_from_store(l, db, (const struct l2tp_ev_auth *)ev->data, fuzz_now, NULL);
 		if (ev->type == L2TP_EV_SEND) {
 			struct l2tp_ev_send *e = (struct l2tp_ev_send *)ev->data;
 			struct l2tp_hdr h;
@@ -87,7 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	last_tid = last_sid = last_peer_sid = 0;
 	last_req_len = 0;
 	have_chal = false;
-	struct l2tp_conf c = {.host_name = "fuzz", .ppp = &pc, .db = db, .pool = pool, .hello_s = 60};
+	struct l2tp_conf c = {.host_name = "fuzz", .ppp = &pc, .pool = pool, .hello_s = 60};
 	if (data[0] & 1) {
 		c.secret = (const uint8_t *)"secret";
 		c.secret_len = 6;
@@ -192,6 +195,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		}
+		fuzz_now = now;
 		drain(l);
 	}
 	l2tp_free(l);

@@ -9,6 +9,9 @@
  *   session.c   §7 sessions: ICRQ/ICRP/ICCN, CDN, WEN/SLI; the PPP glue (send-down sink, close)
  *   session6.c  IPv6 in a session: a /64 per session from prefix6, its hash, the source check
  *   lac.c       the client side (LAC, l2tp_lac.h) for rampart-load and the LNS tests
+ *   auth_seam.c the PPP login as a request/answer pair: L2TP_EV_AUTH_REQUEST out, l2tp_auth_answer
+ *               in (rights, certificate binding, address lease, counters); l2tp_auth_from_store,
+ *               the owner's answer from the local account store
  *
  * The core is fed inner UDP/1701 payloads tagged with an opaque link (the IPsec SA handle and the
  * inner UDP ports, or the outer address when plain L2TP is allowed): an L2TP peer is never
@@ -239,7 +242,6 @@ struct l2tp_conf {
 	unsigned
 	    idle_setup_s; /* close a tunnel left without sessions this long; 0 = never (120 is sensible) */
 	const struct ppp_conf *ppp; /* PPP options (MRU, DNS, WINS, auth methods, local address) */
-	struct auth_db *db;         /* accounts: PPP authentication is a direct call into auth/ */
 	struct auth_pool *pool;     /* addresses for IPCP */
 	struct rp_log *log;
 	/* Optional fast path for the data plane: when set, every session frame to a peer (the L2TP
@@ -269,6 +271,37 @@ enum l2tp_ev_type {
 	L2TP_EV_SESSION_DOWN, /* data: struct l2tp_ev_session */
 	L2TP_EV_TUNNEL_DOWN,  /* data: struct l2tp_ev_session (sid 0) */
 	L2TP_EV_IP,           /* data: struct l2tp_ev_send then an IPv4 packet for the TUN */
+	L2TP_EV_AUTH_REQUEST, /* data: struct l2tp_ev_auth; answer with l2tp_auth_answer */
+};
+
+/* A PPP login to verify. The core never consults an account store itself (DESIGN: one seam for
+ * every question a core asks): the owner answers from its store at once or from RADIUS later, by
+ * id; PPP waits without blocking. The event holds credentials: rp_ev_free wipes it. */
+struct l2tp_ev_auth {
+	struct l2tp_link link;
+	uint16_t tid, sid;
+	uint64_t id;
+	unsigned method; /* PPP_AUTH_* (the same bits as auth/'s AUTH_M_*) */
+	char user[256];  /* NUL-terminated; user_len bytes (may hold a NUL from the peer) */
+	size_t user_len;
+	uint8_t password[256]; /* PAP */
+	size_t password_len;
+	uint8_t chap_id;
+	uint8_t challenge[16];      /* ours (CHAP-MD5, MS-CHAPv2) */
+	uint8_t response[16];       /* CHAP-MD5 */
+	uint8_t peer_challenge[16]; /* MS-CHAPv2 */
+	uint8_t nt_response[24];    /* MS-CHAPv2 */
+};
+
+/* The answer. result is auth/'s enum auth_fail (AUTH_OK = 0). */
+struct l2tp_auth_ans {
+	int result;
+	int64_t account_id; /* 0 when the account is not in the local store (RADIUS) */
+	char account[64];
+	uint32_t ip;            /* the address to give (host order): static, Framed-IP-Address; 0 = pool */
+	char auth_response[43]; /* MS-CHAPv2 "S=..." on success */
+	char detail[160];       /* for the log line, e.g. the deciding right or a Reply-Message */
+	uint32_t session_timeout_s, idle_timeout_s; /* 0 = none */
 };
 
 struct l2tp_ev_send {
@@ -287,15 +320,19 @@ struct l2tp_ev_session {
 	char account[64];
 	int reason;    /* for DOWN: enum l2tp_down */
 	char text[96]; /* for DOWN: human-readable reason */
+	/* for DOWN: the session's IP traffic (accounting) */
+	uint64_t rx_bytes, rx_pkts, tx_bytes, tx_pkts;
 };
 
 enum l2tp_down {
-	L2TP_DOWN_PEER = 1,    /* CDN / StopCCN / LCP Terminate from the peer */
-	L2TP_DOWN_AUTH_FAIL,   /* PPP authentication failed */
-	L2TP_DOWN_TIMEOUT,     /* retransmissions exhausted, LCP echo or negotiation timeout */
-	L2TP_DOWN_NEGOTIATION, /* PPP could not agree (no address, loopback, ...) */
-	L2TP_DOWN_ADMIN,       /* l2tp_close_session / l2tp_free */
-	L2TP_DOWN_PROTOCOL,    /* protocol error by the peer */
+	L2TP_DOWN_PEER = 1,        /* CDN / StopCCN / LCP Terminate from the peer */
+	L2TP_DOWN_AUTH_FAIL,       /* PPP authentication failed */
+	L2TP_DOWN_TIMEOUT,         /* retransmissions exhausted, LCP echo or negotiation timeout */
+	L2TP_DOWN_NEGOTIATION,     /* PPP could not agree (no address, loopback, ...) */
+	L2TP_DOWN_ADMIN,           /* l2tp_close_session / l2tp_free */
+	L2TP_DOWN_PROTOCOL,        /* protocol error by the peer */
+	L2TP_DOWN_SESSION_TIMEOUT, /* the answer's session_timeout_s ran out */
+	L2TP_DOWN_IDLE_TIMEOUT,    /* no IP packet either way for idle_timeout_s */
 };
 
 struct l2tp;
@@ -326,6 +363,21 @@ int l2tp_stop_tunnel(struct l2tp *l, const struct l2tp_link *link, uint16_t tid,
 /* Close a session (admin): CDN to the peer, SESSION_DOWN event. */
 int l2tp_close_session(struct l2tp *l, const struct l2tp_link *link, uint16_t tid, uint16_t sid,
                        uint64_t now_ms);
+
+/* Answers an L2TP_EV_AUTH_REQUEST. The core logs and counts the verdict, asks ppp_authorize,
+ * leases the address and tells PPP. -ENOENT when the session is gone or asked again since. */
+int l2tp_auth_answer(struct l2tp *l, const struct l2tp_link *link, uint64_t id, const struct l2tp_auth_ans *r, uint64_t now_ms);
+/* The owner's answer from the local store (auth_ppp_verify: password, enabled, methods, rights),
+ * given to l2tp_auth_answer. Fills *out (when not NULL) with what was answered. */
+/* The store's verdict alone (the owner decides whether to answer with it). */
+void l2tp_auth_store_verdict(struct auth_db *db, const struct l2tp_ev_auth *q, struct l2tp_auth_ans *out);
+int l2tp_auth_from_store(struct l2tp *l, struct auth_db *db, const struct l2tp_ev_auth *q, uint64_t now_ms,
+                         struct l2tp_auth_ans *out);
+/* A session's IP traffic so far (accounting interim updates). -ENOENT when unknown. */
+struct l2tp_counters {
+	uint64_t rx_bytes, rx_pkts, tx_bytes, tx_pkts;
+};
+int l2tp_session_counters(const struct l2tp *l, const struct l2tp_link *link, uint16_t tid, uint16_t sid, struct l2tp_counters *out);
 
 /* PPP logins by result (show stats). */
 enum l2tp_auth_result {

@@ -60,6 +60,14 @@ struct l2tp_session {
 	/* IPv6 (session6.c): the /64 given (its upper 64 bits; 0 = none) and the IPV6CP identifiers */
 	uint64_t pfx6, our_ifid, peer_ifid;
 	struct l2tp_session *pfx6_next; /* in the /64 hash */
+	/* the login asked of the owner (L2TP_EV_AUTH_REQUEST), 0 when none is outstanding */
+	uint64_t auth_id;
+	char login[64]; /* the user name as the peer sent it, for the log */
+	size_t login_len;
+	/* from the answer: when the session ends (0 = never), idle limit, and why it was ended */
+	uint64_t expire_at, idle_ms, last_data;
+	int stop_cause;
+	struct l2tp_counters ctr;
 };
 
 struct l2tp_tunnel {
@@ -174,6 +182,8 @@ void session_free(struct l2tp_session *s);
 int session_ip_init(struct l2tp *l);
 void session_tick(struct l2tp_session *s);
 uint64_t session_deadline(const struct l2tp_session *s);
+void session_release_ip(struct l2tp_session *s);
+void session_hash_ip(struct l2tp_session *s);
 
 /* session6.c: PPP callbacks (ctx is the session) and the /64 given back */
 void session6_up(void *ctx, uint64_t our_ifid, uint64_t peer_ifid);

@@ -63,6 +63,10 @@ void l2tp_emit_session(struct l2tp *l, int type, const struct l2tp_session *s, i
 	memcpy(e->account, s->account, sizeof e->account);
 	e->reason = reason;
 	strncpy(e->text, text ? text : "", sizeof e->text - 1);
+	e->rx_bytes = s->ctr.rx_bytes;
+	e->rx_pkts = s->ctr.rx_pkts;
+	e->tx_bytes = s->ctr.tx_bytes;
+	e->tx_pkts = s->ctr.tx_pkts;
 	ev->dst = s->t->link.peer;
 	rp_evq_push(&l->evq, ev);
 }
@@ -194,7 +198,6 @@ void l2tp_reconf(struct l2tp *l, const struct l2tp_conf *conf)
 	struct l2tp_conf old = l->conf;
 	conf_fill(&l->conf, conf);
 	l->conf.log = old.log;
-	l->conf.db = old.db;
 	l->conf.pool = old.pool;
 	l->conf.data_send = old.data_send;
 	l->conf.ip_deliver = old.ip_deliver;

@@ -1,5 +1,6 @@
 /* RFC 2661 §7 incoming calls at the LNS: ICRQ -> ICRP -> ICCN, CDN both ways, and the PPP glue:
- * PPP gets a send-down sink, a closed callback and an authentication hook that calls auth/. */
+ * PPP gets a send-down sink, a closed callback and an authentication hook that asks the owner
+ * (an L2TP_EV_AUTH_REQUEST; auth_seam.c takes the answer). */
 #include "l2tp_local.h"
 
 #include "auth.h"
@@ -61,6 +62,20 @@ static struct l2tp_session *find_peer_sid(struct l2tp_tunnel *t, uint16_t psid)
 	return NULL;
 }
 
+void session_hash_ip(struct l2tp_session *s)
+{
+	struct l2tp *l = s->t->l;
+	if (s->ip_hashed)
+		return;
+	if (l->ip_count >= l->ip_nb)
+		ip_grow(l);
+	size_t h = ip_hash(l, s->ip);
+	s->ip_next = l->ip_hash[h];
+	l->ip_hash[h] = s;
+	s->ip_hashed = true;
+	l->ip_count++;
+}
+
 static void unhash_ip(struct l2tp_session *s)
 {
 	struct l2tp *l = s->t->l;
@@ -75,7 +90,7 @@ static void unhash_ip(struct l2tp_session *s)
 	l->ip_count--;
 }
 
-static void release_ip(struct l2tp_session *s)
+void session_release_ip(struct l2tp_session *s)
 {
 	unhash_ip(s);
 	session6_release(s);
@@ -86,7 +101,7 @@ static void release_ip(struct l2tp_session *s)
 
 void session_free(struct l2tp_session *s)
 {
-	release_ip(s);
+	session_release_ip(s);
 	ppp_free(s->ppp);
 	if (s->t->l->st.sessions)
 		s->t->l->st.sessions--;
@@ -125,7 +140,7 @@ void session_kill(struct l2tp_session *s, int reason, const char *text, bool cdn
 		t->l->st.sessions_up--;
 	rp_logf(t->l->log, RP_LOG_INFO, "l2tp", "session %u/%u (%s) down: %s", t->tid, s->sid,
 	        s->account[0] ? s->account : "-", text);
-	release_ip(s);
+	session_release_ip(s);
 	s->state = S_DEAD;
 	if (t->nsessions && --t->nsessions == 0)
 		t->idle_since = t->l->now;
@@ -157,82 +172,47 @@ static void ppp_closed_cb(void *ctx, int reason, const char *text)
 	        : reason == PPP_DOWN_NEGOTIATION ? L2TP_DOWN_NEGOTIATION
 	        : reason == PPP_DOWN_ADMIN       ? L2TP_DOWN_ADMIN
 	                                         : L2TP_DOWN_PEER;
+	if (s->stop_cause)
+		r = s->stop_cause; /* we closed it: the answer's session or idle timeout */
 	session_kill(s, r, text, true);
 }
 
+/* PPP asks: the question goes out as an event and PPP waits (auth_seam.c takes the answer). */
 static int ppp_verify_cb(void *ctx, const struct ppp_auth_req *q, struct ppp_auth_res *r)
 {
 	struct l2tp_session *s = ctx;
 	struct l2tp *l = s->t->l;
-	struct auth_ppp_req aq = {.method = q->method,
-	                          .user = q->user,
-	                          .user_len = q->user_len,
-	                          .password = q->password,
-	                          .password_len = q->password_len,
-	                          .chap_id = q->chap_id,
-	                          .challenge = q->challenge,
-	                          .challenge_len = q->challenge_len,
-	                          .response = q->response,
-	                          .peer_challenge = q->peer_challenge,
-	                          .nt_response = q->nt_response};
-	struct auth_ppp_res ar;
-	if (!l->conf.db || auth_ppp_verify(l->conf.db, &aq, &ar)) {
-		r->verdict = PPP_AUTH_NO_PERMISSION;
-		l->st.auth[L2TP_AUTH_NO_PERMISSION]++;
-		return 0;
-	}
-	/* the user name is the peer's: escaped, so it cannot end the quotes or forge a line; a
-	 * refusal by the network access rights names the deciding right */
-	char user[4 * 64 + 1];
-	rp_esc(q->user, q->user_len > 64 ? 64 : q->user_len, user, sizeof user);
-	const char *sep = ar.result == AUTH_FAIL_DENIED        ? " by right "
-	                  : ar.result == AUTH_FAIL_NOT_ALLOWED ? " "
-	                                                       : "";
-	rp_logf(l->log, ar.result ? RP_LOG_WARN : RP_LOG_DETAIL, "l2tp",
-	        "tunnel %u session %u: authentication of \"%s\": %s%s%s", s->t->tid, s->sid, user,
-	        auth_fail_str(ar.result), sep, *sep ? ar.detail : "");
-	r->verdict = ar.result == AUTH_OK              ? PPP_AUTH_OK
-	             : ar.result == AUTH_FAIL_PASSWORD ? PPP_AUTH_BAD_PASSWORD
-	             : ar.result == AUTH_FAIL_DISABLED ? PPP_AUTH_DISABLED
-	                                               : PPP_AUTH_NO_PERMISSION;
-	memcpy(r->account, ar.account, sizeof r->account);
-	memcpy(r->auth_response, ar.auth_response, sizeof r->auth_response);
-	rp_wipe(&ar.auth_response, sizeof ar.auth_response);
-	if (r->verdict != PPP_AUTH_OK) {
-		l->st.auth[r->verdict == PPP_AUTH_BAD_PASSWORD ? L2TP_AUTH_BAD_PASSWORD
-		           : r->verdict == PPP_AUTH_DISABLED   ? L2TP_AUTH_DISABLED
-		                                               : L2TP_AUTH_NO_PERMISSION]++;
-		return 0;
-	}
-	char why[160] = "";
-	if (l->conf.ppp_authorize &&
-	    l->conf.ppp_authorize(l->conf.data_ctx, &s->t->link, ar.account, why, sizeof why)) {
-		rp_logf(l->log, RP_LOG_WARN, "l2tp", "tunnel %u session %u: login \"%s\" refused: %s",
-		        s->t->tid, s->sid, ar.account, why);
-		r->verdict = PPP_AUTH_NO_PERMISSION;
-		l->st.auth[L2TP_AUTH_REFUSED]++;
-		return 0;
-	}
-	/* the address: the account's static one or the next from the pool; never a duplicate */
-	uint32_t ip = 0;
-	int prc = l->conf.pool ? auth_pool_lease(l->conf.pool, ar.static_ip, &ip) : -ENOSPC;
-	if (prc) {
-		if (prc == -ENOSPC && !ar.static_ip)
-			l2tp_runout(l, &s->t->link, "pool addresses", "pool.range");
-		else
-			rp_logf(l->log, RP_LOG_WARN, "l2tp", "no address for \"%s\" (static address %s)",
-			        ar.account, prc == -EADDRINUSE ? "in use" : "unavailable");
-		r->verdict = PPP_AUTH_NO_PERMISSION;
-		l->st.auth[L2TP_AUTH_NO_ADDRESS]++;
-		return 0;
-	}
-	l->st.auth[L2TP_AUTH_OK]++;
-	release_ip(s); /* a repeated success: give back the previous lease */
-	s->ip = ip;
-	s->account_id = ar.account_id;
-	memcpy(s->account, ar.account, sizeof s->account);
-	r->peer_ip = ip;
-	return 0;
+	(void)r;
+	struct rp_ev *ev = rp_ev_new(L2TP_EV_AUTH_REQUEST, sizeof(struct l2tp_ev_auth));
+	if (!ev)
+		return -1; /* refused: PPP answers "no permission" */
+	struct l2tp_ev_auth *e = (struct l2tp_ev_auth *)ev->data;
+	e->link = s->t->link;
+	e->tid = s->t->tid;
+	e->sid = s->sid;
+	/* a random low half: a late answer meant for an earlier session with the same IDs, or for
+	 * an earlier question of this one, finds no match */
+	e->id = (uint64_t)s->t->tid << 48 | (uint64_t)s->sid << 32 | (rp_rng_u32(l->rng) | 1u);
+	e->method = q->method;
+	e->user_len = q->user_len < sizeof e->user ? q->user_len : sizeof e->user - 1;
+	memcpy(e->user, q->user, e->user_len);
+	e->password_len = q->password_len < sizeof e->password ? q->password_len : sizeof e->password;
+	if (q->password)
+		memcpy(e->password, q->password, e->password_len);
+	e->chap_id = q->chap_id;
+	if (q->challenge && q->challenge_len == sizeof e->challenge)
+		memcpy(e->challenge, q->challenge, sizeof e->challenge);
+	if (q->response)
+		memcpy(e->response, q->response, sizeof e->response);
+	if (q->peer_challenge)
+		memcpy(e->peer_challenge, q->peer_challenge, sizeof e->peer_challenge);
+	if (q->nt_response)
+		memcpy(e->nt_response, q->nt_response, sizeof e->nt_response);
+	s->auth_id = e->id;
+	s->login_len = q->user_len < sizeof s->login ? q->user_len : sizeof s->login;
+	memcpy(s->login, q->user, s->login_len);
+	rp_evq_push(&l->evq, ev);
+	return PPP_VERIFY_PENDING;
 }
 
 static void ppp_up_cb(void *ctx, const char *account, uint32_t ip)
@@ -240,15 +220,8 @@ static void ppp_up_cb(void *ctx, const char *account, uint32_t ip)
 	struct l2tp_session *s = ctx;
 	struct l2tp *l = s->t->l;
 	(void)account;
-	if (!s->ip_hashed && s->ip == ip) {
-		if (l->ip_count >= l->ip_nb)
-			ip_grow(l);
-		size_t h = ip_hash(l, ip);
-		s->ip_next = l->ip_hash[h];
-		l->ip_hash[h] = s;
-		s->ip_hashed = true;
-		l->ip_count++;
-	}
+	if (s->ip == ip)
+		session_hash_ip(s);
 	s->up_reported = true;
 	l->st.sessions_up++;
 	l2tp_emit_session(l, L2TP_EV_PPP_UP, s, 0, "");
@@ -258,6 +231,9 @@ static void ppp_ip_cb(void *ctx, const uint8_t *pkt, size_t n)
 {
 	struct l2tp_session *s = ctx;
 	struct l2tp *l = s->t->l;
+	s->ctr.rx_pkts++;
+	s->ctr.rx_bytes += n;
+	s->last_data = l->now;
 	if (l->conf.ip_deliver) {
 		l->conf.ip_deliver(l->conf.data_ctx, &s->t->link, pkt, n);
 		return;
@@ -427,16 +403,36 @@ void session_tick(struct l2tp_session *s)
 	if (s->state == S_ESTABLISHED && s->ppp && !s->ppp_started) {
 		if (l->now >= s->ppp_start_at)
 			session_ppp_open(s);
-	} else if (s->state == S_ESTABLISHED && s->ppp)
+	} else if (s->state == S_ESTABLISHED && s->ppp) {
 		ppp_tick(s->ppp, l->now);
-	else if (s->state == S_WAIT_ICCN && l->now >= s->created + ICCN_WAIT_MS)
+		if (s->state != S_ESTABLISHED || s->stop_cause)
+			return;
+		/* RFC 2865 §5.27/§5.28 Session-Timeout and Idle-Timeout: ended as the admin would */
+		if (s->expire_at && l->now >= s->expire_at)
+			s->stop_cause = L2TP_DOWN_SESSION_TIMEOUT;
+		else if (s->idle_ms && l->now >= s->last_data + s->idle_ms)
+			s->stop_cause = L2TP_DOWN_IDLE_TIMEOUT;
+		if (s->stop_cause)
+			ppp_close(s->ppp,
+			          s->stop_cause == L2TP_DOWN_SESSION_TIMEOUT ? "session timeout"
+			                                                     : "idle timeout",
+			          l->now);
+	} else if (s->state == S_WAIT_ICCN && l->now >= s->created + ICCN_WAIT_MS)
 		session_kill(s, L2TP_DOWN_TIMEOUT, "no ICCN", true);
 }
 
 uint64_t session_deadline(const struct l2tp_session *s)
 {
+	if (s->state == S_ESTABLISHED && s->ppp && s->ppp_started) {
+		uint64_t d = ppp_next_deadline(s->ppp);
+		if (!s->stop_cause && s->expire_at && s->expire_at < d)
+			d = s->expire_at;
+		if (!s->stop_cause && s->idle_ms && s->last_data + s->idle_ms < d)
+			d = s->last_data + s->idle_ms;
+		return d;
+	}
 	if (s->state == S_ESTABLISHED && s->ppp)
-		return s->ppp_started ? ppp_next_deadline(s->ppp) : s->ppp_start_at;
+		return s->ppp_start_at;
 	if (s->state == S_WAIT_ICCN)
 		return s->created + ICCN_WAIT_MS;
 	return UINT64_MAX;
@@ -446,8 +442,15 @@ int l2tp_output_ip(struct l2tp *l, uint32_t dst, const uint8_t *pkt, size_t n, u
 {
 	l->now = now_ms;
 	for (struct l2tp_session *s = l->ip_hash[ip_hash(l, dst)]; s; s = s->ip_next)
-		if (s->ip == dst && s->state == S_ESTABLISHED && s->ppp)
-			return ppp_output_ip(s->ppp, pkt, n);
+		if (s->ip == dst && s->state == S_ESTABLISHED && s->ppp) {
+			int rc = ppp_output_ip(s->ppp, pkt, n);
+			if (!rc) {
+				s->ctr.tx_pkts++;
+				s->ctr.tx_bytes += n;
+				s->last_data = now_ms;
+			}
+			return rc;
+		}
 	return -1;
 }
 

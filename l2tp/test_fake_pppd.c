@@ -5,7 +5,8 @@
  * the PPP client (ppp_cli.h: LCP, MS-CHAPv2 with auth/'s functions, IPCP), so the whole PPP
  * negotiation crosses xl2tpd's data path. It writes "up <ip>" to OPTIONS.up when IPCP is done.
  * User and password: the options file's "name" and "password" lines (pppd's own options), else
- * vpnuser / vpnpass. */
+ * vpnuser / vpnpass; "rp-auth pap" or "rp-auth chap" picks the method the client asks for (otherwise
+ * what the server offers). */
 #include "ppp_cli.h"
 
 #include <fcntl.h>
@@ -57,6 +58,7 @@ static void send_frame(const uint8_t *f, size_t n)
 
 /* "name USER" and "password PASS" lines of the options file, as pppd reads them (unquoted) */
 static bool want_inform; /* the options file says "dhcpinform" (not a pppd option: ours) */
+static int auth_kind;    /* "rp-auth pap|chap" (ours too): enum ppp_cli_auth */
 static char dhcp_path[4200];
 
 static void read_options(const char *path, char *user, size_t ul, char *pass, size_t pl)
@@ -66,6 +68,10 @@ static void read_options(const char *path, char *user, size_t ul, char *pass, si
 	while (f && fgets(line, sizeof line, f)) {
 		if (strncmp(line, "dhcpinform", 10) == 0)
 			want_inform = true;
+		else if (sscanf(line, " rp-auth %255s", v) == 1)
+			auth_kind = !strcmp(v, "pap")    ? PPP_CLI_AUTH_PAP
+			            : !strcmp(v, "chap") ? PPP_CLI_AUTH_CHAP_MD5
+			                                 : 0;
 		else if (sscanf(line, " name %255s", v) == 1)
 			snprintf(user, ul, "%s", v);
 		else if (sscanf(line, " password %255s", v) == 1)
@@ -174,6 +180,8 @@ int main(int argc, char **argv)
 	if (want_inform && opts)
 		snprintf(dhcp_path, sizeof dhcp_path, "%s.dhcp.pcap", opts);
 	ppp_cli_start(&c, user, pass, (uint32_t)time(NULL) ^ (uint32_t)getpid());
+	c.auth_kind = auth_kind;
+	c.pap_auto = auth_kind == PPP_CLI_AUTH_PAP;
 	for (;;) {
 		struct pollfd p = {.fd = tty, .events = POLLIN};
 		int r = poll(&p, 1, 2000);

@@ -86,7 +86,6 @@ static void sim_init(struct sim *s, unsigned loss, unsigned dup, unsigned reorde
 	s->pconf.dns[0] = 0x08080808;
 	s->conf.host_name = "rampart-test";
 	s->conf.ppp = &s->pconf;
-	s->conf.db = s->db;
 	s->conf.pool = s->pool;
 	s->conf.log = &s->log;
 	s->loss = loss;
@@ -142,7 +141,11 @@ static void drain_lns(struct sim *s)
 {
 	struct rp_ev *ev;
 	while ((ev = l2tp_next_event(s->lns))) {
-		if (ev->type == L2TP_EV_SEND) {
+		if (ev->type == L2TP_EV_AUTH_REQUEST) {
+			/* the owner's answer from the store, at once (rampartd does the same) */
+			l2tp_auth_from_store(s->lns, s->db, (const struct l2tp_ev_auth *)ev->data, s->now,
+			                     NULL);
+		} else if (ev->type == L2TP_EV_SEND) {
 			struct l2tp_ev_send *e = (struct l2tp_ev_send *)ev->data;
 			int i = lac_for(s, &e->link, e->pkt, e->len);
 			ck_assert_int_ge(i, 0);

@@ -11,6 +11,7 @@
 
 static struct {
 	struct l2tp *lns;
+	struct auth_db *db; /* the owner answers PPP logins from it (L2TP_EV_AUTH_REQUEST) */
 	struct l2tp_lac lac;
 	/* what the LAC sent, delivered to the LNS by pump */
 	uint8_t out[64][1700];
@@ -50,7 +51,11 @@ static void pump(void)
 		struct rp_ev *ev;
 		bool moved = false;
 		while ((ev = l2tp_next_event(T.lns))) {
-			if (ev->type == L2TP_EV_SEND) {
+			if (ev->type == L2TP_EV_AUTH_REQUEST) {
+				l2tp_auth_from_store(T.lns, T.db, (const struct l2tp_ev_auth *)ev->data,
+				                     T.now, NULL);
+				moved = true;
+			} else if (ev->type == L2TP_EV_SEND) {
 				struct l2tp_ev_send *e = (struct l2tp_ev_send *)ev->data;
 				struct l2tp_hdr h;
 				ck_assert_int_eq(l2tp_hdr_parse(e->pkt, e->len, &h), 0);
@@ -116,7 +121,6 @@ START_TEST(prefix_per_session_and_no_spoofing)
 	pc.local_ip = 0xc6130a01;
 	c.host_name = "rampart-test";
 	c.ppp = &pc;
-	c.db = db;
 	c.pool = pool;
 	c.log = &log;
 	struct rp_addr p6;
@@ -126,6 +130,7 @@ START_TEST(prefix_per_session_and_no_spoofing)
 	c.ip6_deliver = deliver6;
 	memset(&T, 0, sizeof T);
 	T.now = 1000000;
+	T.db = db;
 	T.lns = l2tp_new(&c, &rng, T.now);
 	T.lac.send = lac_sink;
 	l2tp_lac_start(&T.lac, 1, 100, T.now);

@@ -49,10 +49,15 @@ static void sink(void *ctx, int level, const char *module, const char *msg)
 	fflush(stdout);
 }
 
+static struct auth_db *udp_db;
+
 static void drain(struct l2tp *l, int fd)
 {
 	struct rp_ev *ev;
 	while ((ev = l2tp_next_event(l))) {
+		if (ev->type == L2TP_EV_AUTH_REQUEST)
+			l2tp_auth_from_store(l, udp_db, (const struct l2tp_ev_auth *)ev->data, now_ms(),
+			                     NULL);
 		if (ev->type == L2TP_EV_SEND) {
 			struct l2tp_ev_send *e = (struct l2tp_ev_send *)ev->data;
 			struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(e->link.peer.port)};
@@ -89,6 +94,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	auth_account_add(db, "vpnuser", "vpnpass", NULL);
+	udp_db = db;
 	struct auth_pool *pool = auth_pool_new();
 	auth_pool_add_range(pool, 0xc6134d0a, 0xc6134d32);
 
@@ -99,7 +105,7 @@ int main(int argc, char **argv)
 	ppp_conf_defaults(&pc);
 	pc.local_ip = 0xc6134d01;
 	pc.dns[0] = 0xc6134d01;
-	struct l2tp_conf c = {.host_name = "rampart-test", .ppp = &pc, .db = db, .pool = pool, .log = &log};
+	struct l2tp_conf c = {.host_name = "rampart-test", .ppp = &pc, .pool = pool, .log = &log};
 	if (argc > 3) {
 		c.secret = (const uint8_t *)argv[3];
 		c.secret_len = strlen(argv[3]);

@@ -34,6 +34,9 @@ static const char usage_text[] =
     "  disconnect account=NAME | ip=ADDR | peer=ADDR[:PORT] | ike=COOKIE | all | unauthorized\n"
     "                                    end those clients' sessions and SAs (exit 1: none matched);\n"
     "                                    unauthorized: accounts now disabled, deleted or denied\n"
+    "  radius test USER -                one PAP Access-Request from rampartd to its [radius] server,\n"
+    "                                    password on standard input: prints Access-Accept (exit 0)\n"
+    "                                    or Access-Reject (exit 1) and the answer's attributes\n"
     "  ipsec dynamic show config\n"
     "  ipsec dynamic set config property=ipsecdiagnostics|ikelogging|ipsecloginterval value=N\n"
     "\n"
@@ -73,11 +76,14 @@ static const char *const daemon_forms[][6] = {
     {"disconnect", "unauthorized"},
     {"ipsec", "dynamic", "show", "config"},
     {"ipsec", "dynamic", "set", "config", "property=", "value="},
+    {"radius", "test", "*", "-"}, /* the password is read here from standard input */
 };
 
 static bool word_matches(const char *form, const char *arg)
 {
 	size_t n = strlen(form);
+	if (!strcmp(form, "*")) /* any word */
+		return true;
 	if (n && form[n - 1] == '=')
 		return strncasecmp(arg, form, n) == 0 && arg[n];
 	return strcasecmp(arg, form) == 0;
@@ -212,5 +218,17 @@ int main(int argc, char **argv)
 		return usage_error("unknown command or wrong arguments", argv[1]);
 	if (json)
 		argv[0] = "json"; /* the request becomes "json show ..." */
+	char pw[256];
+	if (!strcasecmp(argv[1], "radius")) { /* radius test USER -: the password goes in the request */
+		if (!fgets(pw, sizeof pw, stdin)) {
+			fprintf(stderr, "rampartctl: no password on standard input\n");
+			return 2;
+		}
+		pw[strcspn(pw, "\r\n")] = 0;
+		argv[4] = pw;
+		int rc = ctl_daemon(argc - 1, argv + 1);
+		explicit_bzero(pw, sizeof pw);
+		return rc;
+	}
 	return ctl_daemon(json ? argc : argc - 1, json ? argv : argv + 1);
 }

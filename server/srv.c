@@ -13,6 +13,7 @@
 
 #include "srv_local.h"
 #include "srv_monitor.h"
+#include "srv_radius.h"
 
 uint64_t srv_now(struct srv *s)
 {
@@ -384,13 +385,15 @@ static void finish_stop(struct srv *s)
 	uv_walk(&s->loop, close_all, NULL);
 }
 
-/* Checks every 20 ms whether the sessions have closed; gives up after STOP_GRACE_MS so that
+/* Checks every 20 ms whether the sessions have closed and their accounting records (RADIUS
+ * Stops, and what an outage held back) are acknowledged; gives up after STOP_GRACE_MS so that
  * SIGTERM always ends rampartd within a second. */
 #define STOP_GRACE_MS 600
 static void stop_poll(uv_timer_t *t)
 {
 	struct srv *s = t->data;
-	if (srv_core_sessions(s) == 0 || srv_now(s) - s->stop_started_ms >= STOP_GRACE_MS) {
+	bool done = srv_core_sessions(s) == 0 && srv_radius_stopping(s) == 0;
+	if (done || srv_now(s) - s->stop_started_ms >= STOP_GRACE_MS) {
 		uv_timer_stop(t);
 		finish_stop(s);
 	}
@@ -403,7 +406,7 @@ void srv_stop(struct srv *s, const char *why)
 	s->stopping = true;
 	rp_logf(&s->log, RP_LOG_NOTICE, "server", "stopping (%s)", why);
 	s->stop_started_ms = srv_now(s);
-	if (srv_core_close_sessions(s) == 0) {
+	if (srv_core_close_sessions(s) == 0 && srv_radius_stopping(s) == 0) {
 		finish_stop(s);
 		return;
 	}

@@ -12,6 +12,7 @@
 
 #include "natt.h"
 #include "srv_local.h"
+#include "srv_radius.h"
 
 #define TX_HEADROOM 128
 
@@ -196,6 +197,35 @@ int srv_core_ppp_authorize(void *ctx, const struct l2tp_link *link, const char *
 	return -1;
 }
 
+/* ---- PPP logins (the L2TP core's AUTH_REQUEST) ---- */
+
+/* Answered from the local account store at once: the same checks as before the seam existed
+ * (password, account enabled, methods, rights; then the core's certificate binding and lease). */
+void srv_core_auth_request(struct srv *s, const struct l2tp_ev_auth *q, uint64_t now)
+{
+	struct srv_core *c = C(s);
+	/* With RADIUS: the store first (RADIUS for names it does not know), second (only when no
+	 * server answers, srv_radius.c) or never ([radius] local_store). */
+	if (srv_radius_auth_enabled(s)) {
+		struct l2tp_auth_ans a;
+		if (s->conf->radius_local_store == CONF_LOCAL_FIRST &&
+		    (l2tp_auth_store_verdict(c->db, q, &a), a.result != AUTH_FAIL_UNKNOWN_USER)) {
+			l2tp_auth_answer(c->l2tp, &q->link, q->id, &a, now);
+			rp_wipe(&a, sizeof a);
+			return;
+		}
+		if (srv_radius_auth(s, q, now) == 0)
+			return;
+		rp_logf(&s->log, RP_LOG_WARN, "radius", "too many requests in flight: login refused");
+		memset(&a, 0, sizeof a);
+		a.result = AUTH_FAIL_INTERNAL;
+		snprintf(a.detail, sizeof a.detail, "RADIUS busy");
+		l2tp_auth_answer(c->l2tp, &q->link, q->id, &a, now);
+		return;
+	}
+	l2tp_auth_from_store(c->l2tp, c->db, q, now, NULL);
+}
+
 /* ---- IKE events ---- */
 
 /* ESP keys go to the configured file in Wireshark's esp_sa format; IKEv1 keys to FILE.ikev1 in
@@ -360,6 +390,10 @@ static void l2tp_event(struct srv *s, struct rp_ev *ev, uint64_t now)
 		}
 		return;
 	}
+	if (ev->type == L2TP_EV_AUTH_REQUEST) {
+		srv_core_auth_request(s, (const struct l2tp_ev_auth *)ev->data, now);
+		return;
+	}
 	const struct l2tp_ev_session *se = (const struct l2tp_ev_session *)ev->data;
 	uint32_t be = htonl(se->ip);
 	inet_ntop(AF_INET, &be, ip, sizeof ip);
@@ -371,6 +405,7 @@ static void l2tp_event(struct srv *s, struct rp_ev *ev, uint64_t now)
 			x->since_ms = now;
 		}
 		c->sessions_up++;
+		srv_radius_session_up(s, se, now);
 		rp_logf(&s->log, RP_LOG_INFO, "ppp", "%s is up with %s (tunnel %u session %u)", se->account,
 		        ip, se->tid, se->sid);
 	} else if (ev->type == L2TP_EV_SESSION_DOWN) {
@@ -379,6 +414,7 @@ static void l2tp_event(struct srv *s, struct rp_ev *ev, uint64_t now)
 			srv_tab_sess_del(&c->tab, x);
 			c->sessions_down++;
 		}
+		srv_radius_session_down(s, se, now);
 		rp_logf(&s->log, RP_LOG_INFO, "ppp", "session %u/%u (%s, %s) down: %s", se->tid, se->sid,
 		        se->account[0] ? se->account : "-", ip, se->text);
 	} else if (ev->type == L2TP_EV_TUNNEL_DOWN) {
@@ -635,7 +671,6 @@ static struct srv_params *params_new(struct srv *s, struct conf *cf, char *err, 
 	lc->max_tunnels = cf->max_tunnels;
 	lc->max_sessions_total = cf->max_sessions;
 	lc->ppp = pc;
-	lc->db = c->db;
 	lc->pool = c->pool;
 	lc->log = &s->log;
 	lc->data_send = l2tp_data_send;
@@ -715,6 +750,8 @@ int srv_core_init(struct srv *s, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create the protocol cores (out of memory?)");
 		return -1;
 	}
+	if (srv_radius_init(s, err, errlen))
+		return -1;
 	return 0;
 }
 
@@ -737,6 +774,7 @@ int srv_core_reconf(struct srv *s, struct conf *cf, char *err, size_t errlen)
 		return -1;
 	}
 	l2tp_reconf(c->l2tp, &np->l2tp);
+	srv_radius_reconf(s, cf);
 	esp_sad_set_keylog(c->sad, cf->keylog[0] != 0);
 	esp_sad_set_max(c->sad, cf->esp_max_sa);
 	params_free(c->p);
@@ -826,6 +864,7 @@ void srv_core_free(struct srv *s)
 	struct srv_core *c = C(s);
 	if (!c)
 		return;
+	srv_radius_free(s);
 	if (c->l2tp)
 		l2tp_free(c->l2tp);
 	if (c->ike)

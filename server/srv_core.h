@@ -50,6 +50,7 @@ struct srv_core {
 	struct l2tp *l2tp;
 	struct auth_db *db;
 	struct auth_pool *pool;
+	struct srv_radius *radius; /* srv_radius.c */
 	struct rp_rng rng_nonce, rng_random, rng_key;
 	struct srv_tab tab; /* SA pairs and PPP sessions, by hash */
 	struct srv_kill *kill;
@@ -90,6 +91,7 @@ size_t srv_core_sessions(struct srv *s);
  * table; the login check the L2TP core asks (l2tp_conf.ppp_authorize). */
 void srv_core_sa_install(struct srv *s, const struct ike_ev_sa *e, uint64_t now);
 int srv_core_ppp_authorize(void *ctx, const struct l2tp_link *link, const char *account, char *why, size_t whylen);
+void srv_core_auth_request(struct srv *s, const struct l2tp_ev_auth *q, uint64_t now);
 void srv_core_print_stats(struct srv *s, FILE *f);
 void srv_core_keepalives(struct srv *s); /* [esp] natt_keepalive: one 0xFF to each peer we are behind NAT from */
 const char *srv_esp_name(uint16_t transform);

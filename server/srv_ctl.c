@@ -2,6 +2,7 @@
  * "+ok" or "!reason" (etc/ctl.c has the codec). The socket is 0600 for root; with [server] user it
  * becomes 0660 for that user and its group (srv_ctl_hand_over), so operators in the group can connect. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "srv_json.h"
 #include "srv_local.h"
+#include "srv_radius.h"
 
 struct ctl_conn {
 	uv_pipe_t h;
@@ -63,6 +65,35 @@ static void out_body(struct srv_ctl_req *c, const char *text)
 static void show_line(void *ctx, const char *text)
 {
 	out_add(ctx, "- %s\n", text);
+}
+
+void srv_ctl_line(void *r, const char *text)
+{
+	out_add(r, "- %s\n", text);
+}
+
+void srv_ctl_finish(struct srv_ctl_req *r, const char *err)
+{
+	if (err)
+		out_add(r, "!%s\n", err);
+	else
+		out_add(r, "+ok\n");
+	r->deferred = false;
+	if (r->done)
+		r->done(r);
+}
+
+/* "radius test USER PASSWORD": one Access-Request from the running daemon, answered when the
+ * server answers or the retries are spent (srv_radius_test). */
+static const char *radius_test(struct srv_ctl_req *c, const char *user, const char *pw)
+{
+	static char err[256];
+	if (!c->done)
+		return "radius test needs a control connection to wait on";
+	if (srv_radius_test(c->s, user, pw, c, err, sizeof err))
+		return err;
+	c->deferred = true;
+	return NULL;
 }
 
 /* The values in force: a key read only at start shows the value it started with, and the file's
@@ -177,6 +208,8 @@ static const char *handle(struct srv_ctl_req *c, int argc, char **argv)
 		static char err[256];
 		return srv_core_disconnect(s, argv[1], show_line, c, err, sizeof err) ? err : NULL;
 	}
+	if (argc == 4 && IS(0, "radius") && IS(1, "test"))
+		return radius_test(c, argv[2], argv[3]);
 	if (IS(0, "ipsec") && IS(1, "dynamic") && IS(2, "show") && IS(3, "config")) {
 		out_add(c, "- ipsecdiagnostics = %d\n- ikelogging = %d\n- ipsecloginterval = %u\n",
 		        s->log.level, s->log.ikelogging, s->log.interval_s);
@@ -186,7 +219,7 @@ static const char *handle(struct srv_ctl_req *c, int argc, char **argv)
 		return set_config(s, argc - 4, argv + 4);
 #undef IS
 	return "unknown command (show config | show stats | show sas | reload | disconnect WHO | "
-	       "ipsec dynamic show config | "
+	       "radius test USER PASSWORD | ipsec dynamic show config | "
 	       "ipsec dynamic set config property=P value=V)";
 }
 
@@ -208,13 +241,15 @@ void srv_ctl_request(struct srv_ctl_req *r, const char *line, size_t len, bool t
 	}
 	if (err)
 		out_add(r, "!%s\n", err);
-	else
+	else if (!r->deferred)
 		out_add(r, "+ok\n");
 }
 
 static void conn_closed(uv_handle_t *h)
 {
 	struct ctl_conn *c = h->data;
+	if (c->r.deferred) /* closed by the daemon's stop while a RADIUS server was being asked */
+		srv_radius_test_cancel(c->r.s, &c->r);
 	free(c->r.out);
 	free(c);
 }
@@ -269,7 +304,17 @@ static void conn_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 	if (!nl && c->inlen < sizeof c->in)
 		return; /* the rest of the line is still to come */
 	srv_ctl_request(&c->r, c->in, nl ? (size_t)(nl - c->in) : c->inlen, !nl);
+	if (c->r.deferred) { /* answer() runs from srv_ctl_finish */
+		c->answered = true;
+		uv_read_stop(st);
+		return;
+	}
 	answer(c);
+}
+
+static void conn_done(struct srv_ctl_req *r)
+{
+	answer((struct ctl_conn *)((char *)r - offsetof(struct ctl_conn, r)));
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -281,6 +326,7 @@ static void on_connection(uv_stream_t *server, int status)
 	if (!c)
 		return;
 	c->r.s = s;
+	c->r.done = conn_done;
 	uv_pipe_init(&s->loop, &c->h, 0);
 	c->h.data = c;
 	if (uv_accept(server, (uv_stream_t *)&c->h)) {

@@ -80,8 +80,16 @@ struct srv_ctl_req {
 	struct srv *s;
 	char *out; /* the answer, grown as needed; the caller frees it */
 	size_t outlen, outcap;
+	/* A request answered later (radius test waits for a RADIUS server): the handler sets
+	 * deferred and, once the answer is complete, srv_ctl_finish calls done. Only a caller that
+	 * sets done (a connection) can wait; without it such a request is refused. */
+	void (*done)(struct srv_ctl_req *r);
+	bool deferred;
 };
 void srv_ctl_request(struct srv_ctl_req *r, const char *line, size_t len, bool too_long);
+/* For a deferred request: a body line, then the end of the answer ("+ok" when err is NULL). */
+void srv_ctl_line(void *r, const char *text);
+void srv_ctl_finish(struct srv_ctl_req *r, const char *err);
 /* Loads the file again and hands it to the cores. Reports "applied: KEY ..." and "restart
  * needed: KEY ..." through line (may be NULL) and the log; -1 (running configuration kept) when
  * the file is invalid or cannot be applied, with the reason in err. */

@@ -187,13 +187,8 @@ static void run(enum esp_encr encr, enum esp_auth auth, unsigned n, unsigned idl
 	struct ppp_conf pc;
 	ppp_conf_defaults(&pc);
 	pc.local_ip = 0xc6120a01;
-	struct l2tp_conf c = {.ppp = &pc,
-	                      .db = db,
-	                      .pool = pool,
-	                      .log = &log,
-	                      .data_send = data_send,
-	                      .ip_deliver = ip_deliver,
-	                      .data_ctx = &P};
+	struct l2tp_conf c = {.ppp = &pc, .pool = pool, .log = &log, .data_send = data_send,
+			      .ip_deliver = ip_deliver, .data_ctx = &P};
 	P.l2tp = l2tp_new(&c, &seeded, 1000);
 	uint64_t sa = (uint64_t)P.in_id << 32 | P.out_id;
 	P.lac.send = lac_sink;
@@ -215,6 +210,8 @@ static void run(enum esp_encr encr, enum esp_auth auth, unsigned n, unsigned idl
 				l2tp_input(P.l2tp, &P.lac.link, batch[k], blen[k], 1000);
 			struct rp_ev *ev;
 			while ((ev = l2tp_next_event(P.l2tp))) {
+				if (ev->type == L2TP_EV_AUTH_REQUEST)
+					l2tp_auth_from_store(P.l2tp, db, (const struct l2tp_ev_auth *)ev->data, 1000, NULL);
 				if (ev->type == L2TP_EV_SEND) {
 					struct l2tp_ev_send *e = (struct l2tp_ev_send *)ev->data;
 					l2tp_lac_input(&P.lac, e->pkt, e->len, 1000);

@@ -46,6 +46,7 @@ void auth_start(struct ppp *p)
 	p->auth_fails = 0;
 	p->chal_sends = 0;
 	p->success_len = 0;
+	p->auth_pending = false;
 	if (p->auth == PPP_AUTH_MSCHAPV2 || p->auth == PPP_AUTH_CHAP_MD5) {
 		new_challenge(p);
 		p->chal_id = (uint8_t)rp_rng_u32(p->rng);
@@ -59,7 +60,7 @@ void auth_start(struct ppp *p)
 void auth_timeout(struct ppp *p)
 {
 	p->auth_timer = 0;
-	if (p->auth_done || p->phase != 2)
+	if (p->auth_done || p->auth_pending || p->phase != 2)
 		return;
 	if (p->chal_sends >= p->conf.max_configure) {
 		ppp_close_r(p, PPP_DOWN_TIMEOUT, "no answer to the CHAP challenge");
@@ -111,6 +112,106 @@ static void failed(struct ppp *p, const char *user, size_t ul, int verdict)
 	ppp_close_r(p, PPP_DOWN_AUTH, msg);
 }
 
+/* The verdict on a CHAP Response (now, or later through ppp_auth_answer). */
+static void chap_result(struct ppp *p, uint8_t id, const char *user, size_t ul,
+                        const struct ppp_auth_res *res)
+{
+	if (res->verdict == PPP_AUTH_OK) {
+		char m[96];
+		int ml = p->auth == PPP_AUTH_MSCHAPV2
+		             ? snprintf(m, sizeof m, "%s M=Access granted", res->auth_response)
+		             : snprintf(m, sizeof m, "Access granted");
+		uint8_t *b = p->success_pkt;
+		b[0] = CHAP_SUCCESS;
+		b[1] = id;
+		rp_put_u16(b + 2, (uint16_t)(4 + ml));
+		memcpy(b + 4, m, (size_t)ml);
+		p->success_len = 4 + (size_t)ml;
+		ppp_send_proto(p, PPP_CHAP, p->success_pkt, p->success_len);
+		verified(p, res);
+		return;
+	}
+	p->auth_fails++;
+	if (p->auth == PPP_AUTH_MSCHAPV2) {
+		/* RFC 2759 §6 failure packet, in the form Windows shows the user (error 691/647/649):
+		 * "E=eeeeeeeeee R=r C=cccccccccccccccccccccccccccccccc V=vvvvvvvvvv M=<msg>" */
+		int e = res->verdict == PPP_AUTH_DISABLED        ? 647
+		        : res->verdict == PPP_AUTH_NO_PERMISSION ? 649
+		                                                 : 691;
+		bool retry = e == 691 && p->auth_fails <= p->conf.auth_retries;
+		char c[33], m[160];
+		new_challenge(p);
+		hex(c, p->chal, 16);
+		int ml = snprintf(m, sizeof m, "E=%d R=%d C=%s V=3 M=%s", e, retry ? 1 : 0, c,
+		                  verdict_text(res->verdict));
+		send_ctl(p, PPP_CHAP, CHAP_FAILURE, id, m, (size_t)ml);
+		if (retry) {
+			p->chal_id = (uint8_t)(id + 1);
+			p->auth_timer = p->now + p->conf.phase_timeout_s * 1000ull;
+			return;
+		}
+	} else {
+		static const char m[] = "Authentication failure";
+		send_ctl(p, PPP_CHAP, CHAP_FAILURE, id, m, sizeof m - 1);
+	}
+	failed(p, user, ul, res->verdict);
+}
+
+static void pap_result(struct ppp *p, uint8_t id, const char *user, size_t ul, const struct ppp_auth_res *res)
+{
+	if (res->verdict == PPP_AUTH_OK) {
+		send_ctl(p, PPP_PAP, PAP_ACK, id, "\0", 1);
+		p->success_len = 1;
+		verified(p, res);
+		return;
+	}
+	const char *t = verdict_text(res->verdict);
+	uint8_t b[64];
+	b[0] = (uint8_t)strlen(t);
+	memcpy(b + 1, t, b[0]);
+	send_ctl(p, PPP_PAP, PAP_NAK, id, b, 1u + b[0]);
+	failed(p, user, ul, res->verdict);
+}
+
+/* Asks the owner; a pending answer parks the request (the peer's retransmissions are then
+ * ignored: one question per Response, however long the answer takes). Returns true when res
+ * holds the verdict now. */
+static bool ask(struct ppp *p, uint8_t id, const struct ppp_auth_req *q, struct ppp_auth_res *res)
+{
+	int rc = p->cb.verify ? p->cb.verify(p->cb.ctx, q, res) : -1;
+	if (rc == PPP_VERIFY_PENDING) {
+		p->auth_pending = true;
+		p->pend_id = id;
+		p->pend_user_len = q->user_len > sizeof p->pend_user ? sizeof p->pend_user : q->user_len;
+		memcpy(p->pend_user, q->user, p->pend_user_len);
+		p->auth_timer = 0; /* the peer answered our Challenge: no more resends while we wait */
+		return false;
+	}
+	if (rc)
+		res->verdict = PPP_AUTH_NO_PERMISSION;
+	return true;
+}
+
+bool ppp_auth_pending(const struct ppp *p)
+{
+	return p->auth_pending;
+}
+
+int ppp_auth_answer(struct ppp *p, const struct ppp_auth_res *res, uint64_t now_ms)
+{
+	if (!p->auth_pending)
+		return -1;
+	p->now = now_ms;
+	p->auth_pending = false;
+	if (p->auth_done || p->phase != 2)
+		return -1; /* the session moved on (closing) while the answer was on its way */
+	if (p->auth == PPP_AUTH_PAP)
+		pap_result(p, p->pend_id, p->pend_user, p->pend_user_len, res);
+	else
+		chap_result(p, p->pend_id, p->pend_user, p->pend_user_len, res);
+	return 0;
+}
+
 static void chap_response(struct ppp *p, uint8_t id, const uint8_t *d, size_t n)
 {
 	struct ppp_auth_req q;
@@ -129,6 +230,8 @@ static void chap_response(struct ppp *p, uint8_t id, const uint8_t *d, size_t n)
 			ppp_send_proto(p, PPP_CHAP, p->success_pkt, p->success_len);
 		return;
 	}
+	if (p->auth_pending)
+		return; /* a retransmission while the owner decides: the answer will come */
 	/* RFC 1994 §4.1: the Response's Identifier matches the Challenge; an MS-CHAPv2 retry after
 	 * a Failure with R=1 comes with the next Identifier (RFC 2759 §6). */
 	if (id != p->chal_id)
@@ -150,47 +253,9 @@ static void chap_response(struct ppp *p, uint8_t id, const uint8_t *d, size_t n)
 		q.method = PPP_AUTH_CHAP_MD5;
 		q.response = d + 1;
 	}
-	if (!p->cb.verify || p->cb.verify(p->cb.ctx, &q, &res))
-		res.verdict = PPP_AUTH_NO_PERMISSION;
-	if (res.verdict == PPP_AUTH_OK) {
-		char m[96];
-		int ml = p->auth == PPP_AUTH_MSCHAPV2
-		             ? snprintf(m, sizeof m, "%s M=Access granted", res.auth_response)
-		             : snprintf(m, sizeof m, "Access granted");
-		uint8_t *b = p->success_pkt;
-		b[0] = CHAP_SUCCESS;
-		b[1] = id;
-		rp_put_u16(b + 2, (uint16_t)(4 + ml));
-		memcpy(b + 4, m, (size_t)ml);
-		p->success_len = 4 + (size_t)ml;
-		ppp_send_proto(p, PPP_CHAP, p->success_pkt, p->success_len);
-		verified(p, &res);
-		return;
-	}
-	p->auth_fails++;
-	if (p->auth == PPP_AUTH_MSCHAPV2) {
-		/* RFC 2759 §6 failure packet, in the form Windows shows the user (error 691/647/649):
-		 * "E=eeeeeeeeee R=r C=cccccccccccccccccccccccccccccccc V=vvvvvvvvvv M=<msg>" */
-		int e = res.verdict == PPP_AUTH_DISABLED        ? 647
-		        : res.verdict == PPP_AUTH_NO_PERMISSION ? 649
-		                                                : 691;
-		bool retry = e == 691 && p->auth_fails <= p->conf.auth_retries;
-		char c[33], m[160];
-		new_challenge(p);
-		hex(c, p->chal, 16);
-		int ml = snprintf(m, sizeof m, "E=%d R=%d C=%s V=3 M=%s", e, retry ? 1 : 0, c,
-		                  verdict_text(res.verdict));
-		send_ctl(p, PPP_CHAP, CHAP_FAILURE, id, m, (size_t)ml);
-		if (retry) {
-			p->chal_id = (uint8_t)(id + 1);
-			p->auth_timer = p->now + p->conf.phase_timeout_s * 1000ull;
-			return;
-		}
-	} else {
-		static const char m[] = "Authentication failure";
-		send_ctl(p, PPP_CHAP, CHAP_FAILURE, id, m, sizeof m - 1);
-	}
-	failed(p, q.user, q.user_len, res.verdict);
+	if (ask(p, id, &q, &res))
+		chap_result(p, id, q.user, q.user_len, &res);
+	rp_wipe(&res, sizeof res);
 }
 
 static void pap_request(struct ppp *p, uint8_t id, const uint8_t *d, size_t n)
@@ -209,6 +274,8 @@ static void pap_request(struct ppp *p, uint8_t id, const uint8_t *d, size_t n)
 			send_ctl(p, PPP_PAP, PAP_ACK, id, "\0", 1);
 		return;
 	}
+	if (p->auth_pending)
+		return; /* a retransmission while the owner decides */
 	memset(&q, 0, sizeof q);
 	memset(&res, 0, sizeof res);
 	q.method = PPP_AUTH_PAP;
@@ -216,20 +283,9 @@ static void pap_request(struct ppp *p, uint8_t id, const uint8_t *d, size_t n)
 	q.user_len = ul;
 	q.password = pw;
 	q.password_len = pl;
-	if (!p->cb.verify || p->cb.verify(p->cb.ctx, &q, &res))
-		res.verdict = PPP_AUTH_NO_PERMISSION;
-	if (res.verdict == PPP_AUTH_OK) {
-		send_ctl(p, PPP_PAP, PAP_ACK, id, "\0", 1);
-		p->success_len = 1;
-		verified(p, &res);
-		return;
-	}
-	const char *t = verdict_text(res.verdict);
-	uint8_t b[64];
-	b[0] = (uint8_t)strlen(t);
-	memcpy(b + 1, t, b[0]);
-	send_ctl(p, PPP_PAP, PAP_NAK, id, b, 1u + b[0]);
-	failed(p, q.user, q.user_len, res.verdict);
+	if (ask(p, id, &q, &res))
+		pap_result(p, id, q.user, q.user_len, &res);
+	rp_wipe(&res, sizeof res);
 }
 
 void auth_input(struct ppp *p, uint16_t proto, const uint8_t *d, size_t n)

@@ -93,6 +93,9 @@ struct ppp_cb {
 	void (*send)(void *ctx, const uint8_t *frame, size_t len);
 	/* PPP is finished (LCP reached Closed/Stopped): the owner tears the session down */
 	void (*closed)(void *ctx, int reason, const char *text);
+	/* Returns 0 with res filled (answered now), or PPP_VERIFY_PENDING: the owner answers later
+	 * with ppp_auth_answer (a store or a RADIUS server that takes a while); PPP waits without
+	 * blocking and ignores the peer's retransmitted Responses meanwhile. Anything else refuses. */
 	int (*verify)(void *ctx, const struct ppp_auth_req *req, struct ppp_auth_res *res);
 	void (*up)(void *ctx, const char *account, uint32_t peer_ip);
 	void (*ip_in)(void *ctx, const uint8_t *pkt, size_t len);
@@ -102,6 +105,8 @@ struct ppp_cb {
 	 * the owner knows the prefix it gave */
 	void (*ip6_in)(void *ctx, const uint8_t *pkt, size_t len);
 };
+
+enum { PPP_VERIFY_PENDING = 1 };
 
 struct ppp;
 
@@ -123,6 +128,10 @@ int ppp_output_ip(struct ppp *p, const uint8_t *pkt, size_t len);
 int ppp_output_ip6(struct ppp *p, const uint8_t *pkt, size_t len);
 bool ppp_is_up(const struct ppp *p);
 bool ppp_ipv6_up(const struct ppp *p);
+/* The answer to a verify that returned PPP_VERIFY_PENDING: Success/Ack or Failure/Nak goes to the
+ * peer now. -1 when no verification is pending (a late answer after the session moved on). */
+int ppp_auth_answer(struct ppp *p, const struct ppp_auth_res *res, uint64_t now_ms);
+bool ppp_auth_pending(const struct ppp *p);
 uint64_t ppp_last_rx(const struct ppp *p); /* liveness for the tunnel (Android skips HELLO) */
 uint32_t ppp_peer_ip(const struct ppp *p);
 uint16_t ppp_peer_mru(const struct ppp *p);

@@ -104,6 +104,11 @@ struct ppp {
 	bool auth_done;
 	uint8_t success_pkt[128]; /* resent if the peer repeats its Response (lost Success) */
 	size_t success_len;
+	/* a verify answered later (PPP_VERIFY_PENDING): what the answer needs of the request */
+	bool auth_pending;
+	uint8_t pend_id;
+	char pend_user[64];
+	size_t pend_user_len;
 
 	/* IPCP */
 	char account[64];

@@ -32,6 +32,10 @@ struct h {
 	bool up6;
 	uint64_t our_ifid, peer_ifid;
 	unsigned ip6_in;
+	/* deferred verification: the verdict is computed, kept, and answered by the test later */
+	bool defer;
+	unsigned verifies;
+	struct ppp_auth_res held;
 };
 
 static void h_send(void *ctx, const uint8_t *f, size_t n)
@@ -85,6 +89,11 @@ static int h_verify(void *ctx, const struct ppp_auth_req *q, struct ppp_auth_res
 	memcpy(r->auth_response, ar.auth_response, sizeof r->auth_response);
 	if (r->verdict == PPP_AUTH_OK && auth_pool_lease(h->pool, ar.static_ip, &r->peer_ip))
 		r->verdict = PPP_AUTH_NO_PERMISSION;
+	h->verifies++;
+	if (h->defer) {
+		h->held = *r;
+		return PPP_VERIFY_PENDING;
+	}
 	return 0;
 }
 
@@ -325,6 +334,77 @@ START_TEST(mschapv2_retry)
 	ck_assert(h.closed);
 	ck_assert_int_eq(h.reason, PPP_DOWN_AUTH);
 	ck_assert(!h.up);
+	h_free(&h);
+}
+END_TEST
+
+/* The owner answers later (RADIUS): PPP waits, sends nothing, asks once however often the peer
+ * repeats its Response, does not resend its Challenge, and answers when the verdict comes. */
+START_TEST(deferred_answer)
+{
+	struct h h;
+	h_init(&h, 0);
+	h.defer = true;
+	ppp_cli_start(&h.c, "alice", "s3cret", 0x4242);
+	ppp_start(h.ppp, h.now);
+	h_run(&h);
+	ck_assert_uint_eq(h.verifies, 1);
+	ck_assert(ppp_auth_pending(h.ppp));
+	ck_assert(!h.c.auth_ok && !h.up);
+	for (int i = 0; i < 3; i++) {
+		/* the peer repeats its Response (Windows does, every few seconds): nothing happens */
+		ppp_cli_emit(&h.c, 0xc223, 2, h.c.resp_id, h.c.resp, h.c.resp_len);
+		h.now += 3000;
+		ppp_tick(h.ppp, h.now);
+		h_run(&h);
+		ck_assert_int_eq(h.nq, 0);
+	}
+	ck_assert_uint_eq(h.verifies, 1);
+	ck_assert(!h.closed);
+	ck_assert_int_eq(ppp_auth_answer(h.ppp, &h.held, h.now), 0);
+	ck_assert(!ppp_auth_pending(h.ppp));
+	h_run(&h);
+	ck_assert(h.c.auth_ok);
+	ck_assert(ppp_cli_up(&h.c));
+	ck_assert(h.up);
+	/* an answer nobody asked for is refused */
+	ck_assert_int_eq(ppp_auth_answer(h.ppp, &h.held, h.now), -1);
+	h_free(&h);
+
+	/* PAP, refused later: Nak and close */
+	h_init(&h, 0);
+	h.defer = true;
+	ppp_cli_start(&h.c, "alice", "wrong", 0x99);
+	h.c.auth_kind = 1;
+	ppp_start(h.ppp, h.now);
+	h_run(&h);
+	ppp_cli_pap(&h.c);
+	h_run(&h);
+	ppp_cli_pap(&h.c); /* repeated while pending */
+	h_run(&h);
+	ck_assert_uint_eq(h.verifies, 1);
+	ck_assert(!h.closed);
+	ck_assert_int_eq(ppp_auth_answer(h.ppp, &h.held, h.now), 0);
+	h_run(&h);
+	ck_assert(h.c.auth_failed);
+	ck_assert(h.closed);
+	ck_assert_int_eq(h.reason, PPP_DOWN_AUTH);
+	h_free(&h);
+
+	/* the phase timeout still bounds a wait for an answer that never comes */
+	h_init(&h, 0);
+	h.defer = true;
+	ppp_cli_start(&h.c, "alice", "s3cret", 0x77);
+	ppp_start(h.ppp, h.now);
+	h_run(&h);
+	ck_assert(ppp_auth_pending(h.ppp));
+	for (int i = 0; i < 50 && !h.closed; i++) {
+		h.now = ppp_next_deadline(h.ppp);
+		ppp_tick(h.ppp, h.now);
+		h.nq = 0;
+	}
+	ck_assert(h.closed);
+	ck_assert_int_eq(h.reason, PPP_DOWN_TIMEOUT);
 	h_free(&h);
 }
 END_TEST
@@ -793,6 +873,7 @@ static Suite *ppp_suite(void)
 	tcase_add_test(tc, first_request_lost);
 	tcase_add_test(tc, mschapv2_retry);
 	tcase_add_test(tc, pap_fallback);
+	tcase_add_test(tc, deferred_answer);
 	tcase_add_test(tc, chap_md5);
 	tcase_add_test(tc, recorded_pppd);
 	tcase_add_test(tc, ipv6cp_pppd);
