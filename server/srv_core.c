@@ -208,6 +208,20 @@ void srv_core_auth_request(struct srv *s, const struct l2tp_ev_auth *q, uint64_t
 	 * server answers, srv_radius.c) or never ([radius] local_store). */
 	if (srv_radius_auth_enabled(s)) {
 		struct l2tp_auth_ans a;
+		char why[160];
+		/* Over a certificate-authenticated SA the login must be the certificate's account: a
+		 * different name is refused here, before any Access-Request, so what RADIUS is asked
+		 * about is always the account the certificate maps to (and no credentials of a login
+		 * we would refuse anyway leave the server). */
+		if (q->link.sa && srv_core_ppp_authorize(s, &q->link, q->user, why, sizeof why)) {
+			memset(&a, 0, sizeof a);
+			a.result = AUTH_FAIL_NOT_ALLOWED;
+			memcpy(a.account, q->user,
+			       q->user_len < sizeof a.account ? q->user_len : sizeof a.account - 1);
+			snprintf(a.detail, sizeof a.detail, "(%.150s)", why);
+			l2tp_auth_answer(c->l2tp, &q->link, q->id, &a, now);
+			return;
+		}
 		if (s->conf->radius_local_store == CONF_LOCAL_FIRST &&
 		    (l2tp_auth_store_verdict(c->db, q, &a), a.result != AUTH_FAIL_UNKNOWN_USER)) {
 			l2tp_auth_answer(c->l2tp, &q->link, q->id, &a, now);
