@@ -208,7 +208,13 @@ $(cat "$w/charon.log")"
 	spi_in=$(echo "$inst" | sed -n 's/.*spi_in=\([0-9a-f]*\).*/\1/p')
 	[ -n "$spi_in" ] && { echo "$log" | grep -qi "SPI $spi_in\|SPIs ${spi_in}_o\|spi $spi_in\|${spi_in}_o" || { ok=0; why="$why spi-$spi_in-unknown-to-charon"; }; }
 	if [ -n "$cap_pid" ]; then
-		sleep 0.5
+		# on a loaded machine the capture lags: wait until it holds Main Mode's six messages and
+		# Quick Mode's (it is read while being written) before stopping it, 10 s at most
+		for _ in $(seq 1 50); do
+			[ "$(tshark -r "$w/$topo.pcapng" -Y isakmp 2>/dev/null | wc -l)" -ge 9 ] && break
+			sleep 0.2
+		done
+		sleep 0.3
 		kill "$cap_pid" 2>/dev/null
 		wait "$cap_pid" 2>/dev/null
 		tshark_keylog "$w/$topo.pcapng" "$w/ike.keys" || { ok=0; why="$why tshark-could-not-decrypt-with-our-keylog"; }

@@ -45,10 +45,13 @@ wait $pid
 rc=$?
 [ $rc -eq 0 ] || fail "exit $rc after SIGTERM"
 cp "$tmp/out" "$tmp/out1"
+# new files: the old err already says "listening on", and under load the loop below could read
+# it before the second run's redirection has truncated it
+rm -f "$tmp/out" "$tmp/err"
 ip netns exec "$ns" "$root/run.sh" >"$tmp/out" 2>"$tmp/err" &
 pid=$!
-for _ in $(seq 120); do grep -q 'listening on' "$tmp/err" 2>/dev/null && break; sleep 0.5; done
-cmp -s "$tmp/out" "$tmp/out1" || fail "second start printed other credentials"
+for _ in $(seq 600); do grep -q 'listening on' "$tmp/err" 2>/dev/null && break; kill -0 $pid 2>/dev/null || break; sleep 0.5; done
+cmp -s "$tmp/out" "$tmp/out1" || fail "second start printed other credentials: $(diff "$tmp/out1" "$tmp/out")"
 kill -TERM $pid
 wait $pid || fail "second run: exit $?"
 echo "run.sh: OK"
