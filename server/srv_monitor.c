@@ -289,7 +289,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return answer(m, c, MHD_HTTP_METHOD_NOT_ALLOWED, r, "text/plain; charset=utf-8");
 	}
 	if (strcmp(url, "/api/v1/sas") == 0 || strcmp(url, "/api/v1/sessions") == 0)
-		return send_list(m, c, url[8] == 'a');
+		return send_list(m, c, strcmp(url, "/api/v1/sas") == 0);
 	if (strcmp(url, "/api/v1/stats") == 0)
 		return send_json(m, c, srv_json_stats(s));
 	if (strcmp(url, "/api/v1/config") == 0)
