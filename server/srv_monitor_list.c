@@ -22,7 +22,7 @@ static const char *const sa_fields[] = {
     "account",       "tunnel_ip",         "l2tp",      "age",     "ike_auth",
     "proposal",      "ike_lifetime_left", "nat",       "cookies",
 };
-static const char *const sess_fields[] = {"account", "tunnel_ip", "transport", "l2tp", "age"};
+static const char *const sess_fields[] = {"account", "tunnel_ip", "transport", "l2tp", "age", "up_since"};
 
 struct row {
 	const void *p;
@@ -176,6 +176,8 @@ static void sess_key(uint64_t now, const struct srv_sess *se, const char *f, str
 		key_addr(r, se->child ? &se->child->peer : &(struct rp_addr){0}); /* plain L2TP first */
 	else if (!strcmp(f, "l2tp"))
 		r->n = (uint64_t)se->tid << 16 | se->sid;
+	else if (!strcmp(f, "up_since"))
+		r->n = se->since_ms;
 	else
 		r->n = now - se->since_ms;
 }

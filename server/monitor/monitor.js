@@ -328,7 +328,7 @@ function drawSessions(sas, stats, sessions) {
     { h: 'Tunnel address', f: (r) => r.s.tunnel_ip, sk: 'tunnel_ip' },
     { h: 'Transport', f: (r) => (r.pair ? 'IPsec ' + ep(r.pair.peer) + (r.pair.nat ? ' (NAT)' : '') : 'plain L2TP'), sk: 'transport' },
     { h: 'L2TP tunnel/session', f: (r) => r.s.l2tp.tunnel + '/' + r.s.l2tp.session, sk: 'l2tp' },
-    { h: 'Up since', f: (r) => r.s.up_since, sk: 'age' },
+    { h: 'Up since', f: (r) => r.s.up_since, sk: 'up_since' },
     { h: 'Connected', f: (r) => dur(r.s.age_s), sortv: (r) => r.s.age_s, sk: 'age' },
     { h: 'Throughput', f: (r) => (r.pair ? bits((st.pair.get(r.pair.spi_in) || {}).rate || 0) : ''),
       sortv: (r) => (r.pair ? (st.pair.get(r.pair.spi_in) || {}).rate || 0 : -1) },
