@@ -2,7 +2,7 @@
 # By hand (not in ctest: minutes): the monitor's response times over HTTP with N real SA pairs, made
 # by ikeprobe (one Main Mode + Quick Mode each) against a rampartd in a network namespace. Prints
 # the medians of /api/v1/sas (default page, sorted, filtered), /api/v1/sessions, /metrics and of
-# `rampartctl --json show sas` (the whole document), and how long the loop answered nothing else.
+# `rampartctl --json show sas` (the whole document, built on the loop: it answers nothing else meanwhile).
 # usage: monitor_scale.sh BUILD_DIR N     (e.g. build/release 10000; needs root)
 set -uo pipefail
 b=$1 N=$2
@@ -61,6 +61,7 @@ echo "/api/v1/sas (page of 200):              $(t /api/v1/sas)"
 echo "/api/v1/sas?sort=bytes_in&order=desc:   $(t '/api/v1/sas?sort=bytes_in&order=desc')"
 echo "/api/v1/sas?sort=peer&filter=198.18:    $(t '/api/v1/sas?sort=peer&filter=198.18')"
 echo "/api/v1/sas?offset=9800&sort=proposal:  $(t '/api/v1/sas?offset=9800&sort=proposal')"
+echo "/api/v1/sas?filter=nothing-matches:     $(t "/api/v1/sas?filter=nothing-matches")"
 echo "/api/v1/sessions?sort=account:          $(t '/api/v1/sessions?sort=account')"
 echo "/metrics:                               $(t /metrics)"
 full=$(for _ in $(seq 5); do
