@@ -9,7 +9,7 @@
 #include "srv_json.h"
 #include "srv_local.h"
 
-static json_t *addr_json(const struct rp_addr *a)
+json_t *srv_json_addr(const struct rp_addr *a)
 {
 	char ip[RP_ADDR_STRLEN];
 	return json_pack("{s:s, s:i}", "address", rp_addr_ipstr(a, ip, sizeof ip), "port", a->port);
@@ -53,7 +53,7 @@ static int64_t left_s(uint64_t now, uint64_t end_ms)
 	return end_ms > now ? (int64_t)((end_ms - now) / 1000u) : 0;
 }
 
-static json_t *sess_json(struct srv *s, const struct srv_sess *se)
+json_t *srv_json_sess(struct srv *s, const struct srv_sess *se)
 {
 	return json_pack("{s:s, s:o, s:{s:i, s:i}, s:o, s:I}", "account", se->account, "tunnel_ip",
 	                 ipv4_json(se->ip), "l2tp", "tunnel", se->tid, "session", se->sid, "up_since",
@@ -61,51 +61,59 @@ static json_t *sess_json(struct srv *s, const struct srv_sess *se)
 	                 (json_int_t)((srv_now(s) - se->since_ms) / 1000u));
 }
 
+json_t *srv_json_pair(struct srv *s, const struct srv_child *ch, uint64_t now)
+{
+	struct srv_core *c = s->core;
+	const struct srv_sess *se = ch->sess; /* its first (oldest) session */
+	struct esp_stats in = {0}, out = {0};
+	esp_sa_stats(c->sad, ch->spi_in, &in);
+	esp_sa_stats(c->sad, ch->out_id, &out);
+	struct ike_sa_info ii;
+	json_t *ike = json_pack("{s:o, s:o}", "initiator_cookie", hex_json(ch->icky, 8), "responder_cookie",
+	                        hex_json(ch->rcky, 8));
+	if (ike_sa_get_info(c->ike, ch->icky, ch->rcky, &ii) == 0) {
+		json_object_set_new(ike, "proposal", json_string(ii.proposal));
+		json_object_set_new(ike, "auth", json_string(ii.rsa_sig ? "certificate" : "psk"));
+		json_object_set_new(ike, "lifetime_s", json_integer(ii.life_s));
+		json_object_set_new(ike, "lifetime_left_s", json_integer(left_s(now, ii.expire_ms)));
+		json_object_set_new(ike, "established", json_true());
+	} else {
+		json_object_set_new(ike, "established", json_false()); /* phase 1 expired or deleted */
+	}
+	char tf[64];
+	srv_json_transform(ch, tf, sizeof tf);
+	json_t *esp =
+	    json_pack("{s:o, s:o, s:s, s:s, s:i, s:I, s:{s:I, s:I}, s:{s:I, s:I}}", "spi_in",
+	              spi_json(ch->spi_in), "spi_out", spi_json(ch->spi_out), "transform", tf,
+	              "encapsulation", ch->udp_encap ? "udp" : "none", "lifetime_s", ch->life_s,
+	              "lifetime_left_s", (json_int_t)left_s(now, ch->since_ms + (uint64_t)ch->life_s * 1000u),
+	              "in", "packets", (json_int_t)in.packets, "bytes", (json_int_t)in.bytes, "out",
+	              "packets", (json_int_t)out.packets, "bytes", (json_int_t)out.bytes);
+	json_t *o = json_pack("{s:o, s:b, s:b, s:s, s:o, s:o, s:o, s:I}", "peer", srv_json_addr(&ch->peer),
+	                      "nat", ch->udp_encap, "server_behind_nat", ch->local_natd, "peer_id",
+	                      ch->peer_id, "ike", ike, "esp", esp, "up_since", since_json(s, ch->since_ms),
+	                      "age_s", (json_int_t)((now - ch->since_ms) / 1000u));
+	json_object_set_new(o, "certificate_account",
+	                    ch->account[0] ? json_string(ch->account) : json_null());
+	json_object_set_new(o, "session", se ? srv_json_sess(s, se) : json_null());
+	return o;
+}
+
+void srv_json_transform(const struct srv_child *ch, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s-%u/%s", srv_esp_name(ch->transform),
+	         ch->transform == IKE_ESP_3DES ? 192 : ch->keybits, srv_auth_name(ch->auth));
+}
+
 json_t *srv_json_sas(struct srv *s)
 {
 	struct srv_core *c = s->core;
 	uint64_t now = srv_now(s);
 	json_t *list = json_array(), *plain = json_array();
-	for (const struct srv_child *ch = c->tab.children; ch; ch = ch->next) {
-		const struct srv_sess *se = ch->sess; /* its first (oldest) session */
-		struct esp_stats in = {0}, out = {0};
-		esp_sa_stats(c->sad, ch->spi_in, &in);
-		esp_sa_stats(c->sad, ch->out_id, &out);
-		struct ike_sa_info ii;
-		json_t *ike = json_pack("{s:o, s:o}", "initiator_cookie", hex_json(ch->icky, 8),
-		                        "responder_cookie", hex_json(ch->rcky, 8));
-		if (ike_sa_get_info(c->ike, ch->icky, ch->rcky, &ii) == 0) {
-			json_object_set_new(ike, "proposal", json_string(ii.proposal));
-			json_object_set_new(ike, "auth", json_string(ii.rsa_sig ? "certificate" : "psk"));
-			json_object_set_new(ike, "lifetime_s", json_integer(ii.life_s));
-			json_object_set_new(ike, "lifetime_left_s", json_integer(left_s(now, ii.expire_ms)));
-			json_object_set_new(ike, "established", json_true());
-		} else {
-			json_object_set_new(ike, "established",
-			                    json_false()); /* phase 1 expired or deleted */
-		}
-		char tf[64];
-		snprintf(tf, sizeof tf, "%s-%u/%s", srv_esp_name(ch->transform),
-		         ch->transform == IKE_ESP_3DES ? 192 : ch->keybits, srv_auth_name(ch->auth));
-		json_t *esp = json_pack(
-		    "{s:o, s:o, s:s, s:s, s:i, s:I, s:{s:I, s:I}, s:{s:I, s:I}}", "spi_in",
-		    spi_json(ch->spi_in), "spi_out", spi_json(ch->spi_out), "transform", tf, "encapsulation",
-		    ch->udp_encap ? "udp" : "none", "lifetime_s", ch->life_s, "lifetime_left_s",
-		    (json_int_t)left_s(now, ch->since_ms + (uint64_t)ch->life_s * 1000u), "in", "packets",
-		    (json_int_t)in.packets, "bytes", (json_int_t)in.bytes, "out", "packets",
-		    (json_int_t)out.packets, "bytes", (json_int_t)out.bytes);
-		json_t *o =
-		    json_pack("{s:o, s:b, s:b, s:s, s:o, s:o, s:o, s:I}", "peer", addr_json(&ch->peer), "nat",
-		              ch->udp_encap, "server_behind_nat", ch->local_natd, "peer_id", ch->peer_id,
-		              "ike", ike, "esp", esp, "up_since", since_json(s, ch->since_ms), "age_s",
-		              (json_int_t)((now - ch->since_ms) / 1000u));
-		json_object_set_new(o, "certificate_account",
-		                    ch->account[0] ? json_string(ch->account) : json_null());
-		json_object_set_new(o, "session", se ? sess_json(s, se) : json_null());
-		json_array_append_new(list, o);
-	}
+	for (const struct srv_child *ch = c->tab.children; ch; ch = ch->next)
+		json_array_append_new(list, srv_json_pair(s, ch, now));
 	for (const struct srv_sess *se = c->tab.plain; se; se = se->lnext)
-		json_array_append_new(plain, sess_json(s, se));
+		json_array_append_new(plain, srv_json_sess(s, se));
 	return json_pack("{s:I, s:I, s:i, s:o, s:o}", "ipsec_sa_pairs", (json_int_t)c->tab.nchild,
 	                 "ppp_sessions", (json_int_t)c->tab.nsess, "addresses_leased",
 	                 auth_pool_in_use(c->pool), "sas", list, "plain_l2tp", plain);

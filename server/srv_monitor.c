@@ -154,6 +154,47 @@ static enum MHD_Result send_json(struct srv_monitor *m, struct MHD_Connection *c
 	return answer(m, c, MHD_HTTP_OK, r, "application/json");
 }
 
+/* A page of a list (srv_monitor_list.c): never the whole 10,000-entry document, which would hold
+ * the loop for the time jansson takes to build and print it. */
+static enum MHD_Result send_list(struct srv_monitor *m, struct MHD_Connection *c, bool sas)
+{
+	struct srv_mon_query q = {.limit = SRV_MON_LIMIT_DEFAULT};
+	const char *v;
+	char *end;
+	if ((v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "offset")) != NULL) {
+		errno = 0;
+		unsigned long long n = strtoull(v, &end, 10);
+		if (!*v || *end || errno || *v == '-')
+			return send_text(m, c, MHD_HTTP_BAD_REQUEST, "400 offset: a number\n");
+		q.offset = n > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)n;
+	}
+	if ((v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit")) != NULL) {
+		errno = 0;
+		unsigned long long n = strtoull(v, &end, 10);
+		if (!*v || *end || errno || *v == '-' || n == 0)
+			return send_text(m, c, MHD_HTTP_BAD_REQUEST, "400 limit: a number from 1\n");
+		q.limit = n > SRV_MON_LIMIT_MAX ? SRV_MON_LIMIT_MAX : (size_t)n;
+	}
+	if ((v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "order")) != NULL) {
+		if (strcmp(v, "asc") && strcmp(v, "desc"))
+			return send_text(m, c, MHD_HTTP_BAD_REQUEST, "400 order: asc or desc\n");
+		q.desc = v[0] == 'd';
+	}
+	if ((v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "sort")) != NULL &&
+	    strlen(v) >= sizeof q.sort)
+		return send_text(m, c, MHD_HTTP_BAD_REQUEST, "400 sort: no such field\n");
+	snprintf(q.sort, sizeof q.sort, "%s", v ? v : "");
+	if ((v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "filter")) != NULL &&
+	    strlen(v) >= sizeof q.filter)
+		return send_text(m, c, MHD_HTTP_BAD_REQUEST, "400 filter: too long\n");
+	snprintf(q.filter, sizeof q.filter, "%s", v ? v : "");
+	int err;
+	json_t *d = sas ? srv_monitor_sas(m->s, &q, &err) : srv_monitor_sessions(m->s, &q, &err);
+	if (!d && err == -EINVAL)
+		return send_text(m, c, MHD_HTTP_BAD_REQUEST, "400 sort: no such field\n");
+	return send_json(m, c, d);
+}
+
 /* With [monitor] ca: the TLS peer's chain through auth/'s validator, the code IKE's certificates go
  * through (chain to the anchors, validity time, key usage/EKU). 0 when it validates. */
 static int check_client(struct srv_monitor *m, struct MHD_Connection *c, char *why, size_t whylen)
@@ -247,8 +288,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, OPTIONS");
 		return answer(m, c, MHD_HTTP_METHOD_NOT_ALLOWED, r, "text/plain; charset=utf-8");
 	}
-	if (strcmp(url, "/api/v1/sas") == 0)
-		return send_json(m, c, srv_json_sas(s));
+	if (strcmp(url, "/api/v1/sas") == 0 || strcmp(url, "/api/v1/sessions") == 0)
+		return send_list(m, c, strcmp(url, "/api/v1/sas") == 0);
 	if (strcmp(url, "/api/v1/stats") == 0)
 		return send_json(m, c, srv_json_stats(s));
 	if (strcmp(url, "/api/v1/config") == 0)

@@ -2,6 +2,7 @@
  * the Prometheus text format, the policy view of the configuration, the embedded page. The HTTP
  * side runs against a real rampartd in tests/server/monitor.sh. */
 #include <check.h>
+#include <errno.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
+#include "srv_json.h"
 #include "srv_local.h"
 #include "srv_monitor.h"
 
@@ -57,10 +59,11 @@ START_TEST(metrics_text_format)
 	ck_assert_ptr_nonnull(m);
 	ck_assert_uint_eq(strlen(m), len);
 	regex_t sample, type;
-	ck_assert_int_eq(regcomp(&sample,
-	                         "^([a-z0-9_]+)(\\{[a-z0-9_]+=\"[^\"]*\"(,[a-z0-9_]+=\"[^\"]*\")*\\})? [0-9][0-9.]*$",
-	                         REG_EXTENDED),
-	                 0);
+	ck_assert_int_eq(
+	    regcomp(&sample,
+	            "^([a-z0-9_]+)(\\{[a-z0-9_]+=\"[^\"]*\"(,[a-z0-9_]+=\"[^\"]*\")*\\})? [0-9][0-9.]*$",
+	            REG_EXTENDED),
+	    0);
 	ck_assert_int_eq(regcomp(&type, "^# TYPE ([a-z0-9_]+) (counter|gauge|histogram)$", REG_EXTENDED), 0);
 	char family[96] = "", kind[16] = "";
 	unsigned samples = 0;
@@ -139,6 +142,121 @@ START_TEST(page_embedded)
 }
 END_TEST
 
+/* An SA pair (peer 203.0.113.P:4500) with a PPP session of account over it. */
+static void pair(struct srv *s, uint32_t spi_in, unsigned p, const char *account, uint32_t ip)
+{
+	struct ike_ev_sa e;
+	memset(&e, 0, sizeof e);
+	e.spi_in = spi_in;
+	e.spi_out = 0x1000 + p;
+	e.esp_transform = IKE_ESP_AES;
+	e.enc_key_bits = 128;
+	e.auth_alg = IKE_AUTH_HMAC_SHA1;
+	e.udp_encap = true;
+	e.icky[0] = (uint8_t)p;
+	rp_addr_v4(&e.local, 0xc6120001, 4500);
+	rp_addr_v4(&e.peer, 0xcb007100 + p, 4500);
+	e.peer_inner = e.peer;
+	e.local_inner = e.local;
+	e.life_s = 3600;
+	e.in.enc_len = e.out.enc_len = 16;
+	e.in.auth_len = e.out.auth_len = 20;
+	snprintf(e.peer_id, sizeof e.peer_id, "peer%u", p);
+	srv_core_sa_install(s, &e, srv_now(s));
+	struct l2tp_link l = {.sa = (uint64_t)spi_in << 32 | 1, .peer = e.peer};
+	struct srv_sess *se = srv_tab_sess_new(&s->core->tab, &l, (uint16_t)p, 1);
+	ck_assert_ptr_nonnull(se);
+	snprintf(se->account, sizeof se->account, "%s", account);
+	se->ip = ip;
+}
+
+/* the SPIs (or accounts) of a page, space-separated */
+static const char *listed(json_t *d, char *buf, size_t n)
+{
+	size_t i, j = 0;
+	json_t *e;
+	buf[0] = 0;
+	json_t *a = json_object_get(d, "sas");
+	json_array_foreach(a ? a : json_object_get(d, "sessions"), i, e)
+	{
+		const char *v = a ? json_string_value(json_object_get(json_object_get(e, "esp"), "spi_in"))
+		                  : json_string_value(json_object_get(e, "account"));
+		j += (size_t)snprintf(buf + j, n - j, "%s%s", j ? " " : "", v ? v : "?");
+	}
+	return buf;
+}
+
+static json_int_t inum(json_t *d, const char *k)
+{
+	return json_integer_value(json_object_get(d, k));
+}
+
+/* The paged lists choose their page from the tables: order, sort either way (ties in table
+ * order), case-insensitive filter over what the page shows, offset and limit, and entries equal
+ * to the full document's (rampartctl --json). */
+START_TEST(paged_lists)
+{
+	struct srv *s = daemon_new("[ike]\npsk = a-test-psk\n");
+	pair(s, 0x100030, 3, "carol", 0xc612050c);
+	pair(s, 0x100010, 1, "Alice", 0xc612050a);
+	pair(s, 0x100050, 5, "bob", 0xc612050b);
+	pair(s, 0x100020, 2, "alice2", 0xc612050d);
+	char b[256];
+	int err;
+	struct srv_mon_query q = {.limit = 200};
+	json_t *d = srv_monitor_sas(s, &q, &err);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_str_eq(listed(d, b, sizeof b), "00100030 00100010 00100050 00100020");
+	ck_assert_int_eq(inum(d, "matched"), 4);
+	ck_assert_int_eq(inum(d, "ipsec_sa_pairs"), 4);
+	json_t *full = srv_json_sas(s);
+	ck_assert(json_equal(json_object_get(d, "sas"), json_object_get(full, "sas")));
+	json_decref(full);
+	json_decref(d);
+
+	q = (struct srv_mon_query){.limit = 2, .offset = 1, .sort = "spi_in", .desc = true};
+	d = srv_monitor_sas(s, &q, &err);
+	ck_assert_str_eq(listed(d, b, sizeof b), "00100030 00100020");
+	json_decref(d);
+	q = (struct srv_mon_query){.limit = 200, .sort = "account"};
+	d = srv_monitor_sas(s, &q, &err);
+	ck_assert_str_eq(listed(d, b, sizeof b), "00100010 00100020 00100050 00100030");
+	json_decref(d);
+	q = (struct srv_mon_query){.limit = 200, .sort = "peer", .desc = true, .filter = "ALICE"};
+	d = srv_monitor_sas(s, &q, &err);
+	ck_assert_str_eq(listed(d, b, sizeof b), "00100020 00100010");
+	ck_assert_int_eq(inum(d, "matched"), 2);
+	json_decref(d);
+	q = (struct srv_mon_query){.limit = 200, .filter = "198.18.5.11"}; /* bob's tunnel address */
+	d = srv_monitor_sas(s, &q, &err);
+	ck_assert_str_eq(listed(d, b, sizeof b), "00100050");
+	json_decref(d);
+	q = (struct srv_mon_query){.limit = 200, .offset = 4};
+	d = srv_monitor_sas(s, &q, &err);
+	ck_assert_str_eq(listed(d, b, sizeof b), "");
+	ck_assert_int_eq(inum(d, "matched"), 4);
+	json_decref(d);
+	q = (struct srv_mon_query){.limit = 200, .sort = "nope"};
+	ck_assert_ptr_null(srv_monitor_sas(s, &q, &err));
+	ck_assert_int_eq(err, -EINVAL);
+
+	q = (struct srv_mon_query){.limit = 200, .sort = "tunnel_ip", .desc = true};
+	d = srv_monitor_sessions(s, &q, &err);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_str_eq(listed(d, b, sizeof b), "alice2 carol bob Alice");
+	json_t *t = json_object_get(json_array_get(json_object_get(d, "sessions"), 0), "transport");
+	ck_assert_str_eq(json_string_value(json_object_get(t, "spi_in")), "00100020");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(t, "peer"), "address")),
+	                 "203.0.113.2");
+	json_decref(d);
+	q = (struct srv_mon_query){.limit = 200, .filter = "203.0.113.3:"};
+	d = srv_monitor_sessions(s, &q, &err);
+	ck_assert_str_eq(listed(d, b, sizeof b), "carol");
+	json_decref(d);
+	daemon_free(s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("srv_monitor");
@@ -146,6 +264,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, metrics_text_format);
 	tcase_add_test(tc, policy_from_config);
 	tcase_add_test(tc, page_embedded);
+	tcase_add_test(tc, paged_lists);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,10 +1,15 @@
-// rampart IP Security Monitor: reads /api/v1/{sas,stats,policy} of this rampartd or of the one named
-// in the "Computer" field every 2 s and redraws the folders. Everything a peer chose (IDs, account
+// rampart IP Security Monitor: reads /api/v1/{sas,sessions,stats,policy} of this rampartd or of the
+// one named in the "Computer" field every 2 s and redraws the folders. The SA pair and session
+// tables are paged by the server (offset/limit/sort/order/filter, srv_monitor_list.c): with 10,000
+// clients only the page on screen is built and sent. Everything a peer chose (IDs, account
 // names) goes into the page as text, never as markup.
 'use strict';
 
 const REFRESH_MS = 2000;
 const HISTORY = 60; // points of the throughput graphs (two minutes)
+const PAGE = 200;   // rows of a server-paged table
+const PAGED = ['sa-pairs', 'ike-sas', 'sessions'];
+const COLS = {};    // paged table id -> its columns (for the server field of the sort column)
 const st = {
   base: '',             // '' = this computer, else "https://host:port"
   prev: null,           // {t, in, out} byte counters of the last refresh
@@ -12,6 +17,8 @@ const st = {
   pair: new Map(),      // spi_in -> {t, in, out, hist: [bit/s]}
   sort: {},             // table id -> {col, dir}
   filter: {},           // table id -> text
+  offset: {},           // paged table id -> first row shown
+  again: false,         // a sort, filter or page change came during a refresh: one more
   folder: 'all',
   busy: false,
   gen: 0,               // bumped when the computer changes: late answers of the old one are dropped
@@ -50,8 +57,43 @@ function dur(s) {
 function ep(a) { return a ? (a.address.includes(':') ? '[' + a.address + ']' : a.address) + ':' + a.port : ''; }
 
 // ---- tables: sortable and filterable -----------------------------------------------------------
-// cols: [{k: key, h: header, num: bool, f: (row) => text, spark: (row) => [values]}]
-function table(id, cols, rows, keyOf) {
+// The query of a paged table: its sort column's server field (c.sk), order, filter and page.
+function query(id, cols) {
+  const s = st.sort[id], p = new URLSearchParams({ offset: st.offset[id] || 0, limit: PAGE });
+  const c = s && cols[s.col];
+  if (c && c.sk) { p.set('sort', c.sk); p.set('order', s.dir > 0 ? 'asc' : 'desc'); }
+  if (st.filter[id]) p.set('filter', st.filter[id]);
+  return '?' + p.toString();
+}
+
+// "1–200 of 10000", previous/next: below a paged table (doc: the server's answer for it)
+function pager(id, doc) {
+  let d = $(id + '-pager');
+  if (!d) {
+    d = document.createElement('div');
+    d.id = id + '-pager';
+    d.className = 'pager';
+    $(id).after(d);
+  }
+  const off = doc.offset, n = doc.matched, shown = (doc.sas || doc.sessions).length;
+  const b = (label, to, ok) => {
+    const e = document.createElement('button');
+    e.textContent = label;
+    e.disabled = !ok;
+    e.addEventListener('click', () => { st.offset[id] = Math.max(0, to); refresh(true); });
+    return e;
+  };
+  const span = document.createElement('span');
+  span.textContent = n ? (off + 1) + '–' + (off + shown) + ' of ' + n : '0 of 0';
+  d.replaceChildren(b('« first', 0, off > 0), b('‹ previous', off - doc.limit, off > 0), span,
+    b('next ›', off + doc.limit, off + shown < n), b('last »', Math.floor((n - 1) / doc.limit) * doc.limit, off + shown < n));
+}
+
+// cols: [{k: key, h: header, num: bool, f: (row) => text, spark: (row) => [values], sk: server field}]
+// A paged table (PAGED) is sorted and filtered by the server; a column without sk sorts the page.
+function table(id, cols, rows, keyOf, doc) {
+  const paged = PAGED.includes(id);
+  if (paged) COLS[id] = cols;
   const t = $(id);
   const sortable = t.classList.contains('sortable');
   const s = st.sort[id];
@@ -64,7 +106,7 @@ function table(id, cols, rows, keyOf) {
     if (sortable && !c.spark) th.addEventListener('click', () => {
       const cur = st.sort[id];
       st.sort[id] = { col: i, dir: cur && cur.col === i ? -cur.dir : 1 };
-      redraw();
+      if (paged) { st.offset[id] = 0; refresh(true); } else redraw();
     });
     tr.appendChild(th);
   });
@@ -72,8 +114,8 @@ function table(id, cols, rows, keyOf) {
   const val = (c, r) => (c.f ? c.f(r) : r[c.k]);
   let list = rows.slice();
   const q = (st.filter[id] || '').toLowerCase();
-  if (q) list = list.filter((r) => cols.some((c) => !c.spark && String(val(c, r) ?? '').toLowerCase().includes(q)));
-  if (s) {
+  if (q && !paged) list = list.filter((r) => cols.some((c) => !c.spark && String(val(c, r) ?? '').toLowerCase().includes(q)));
+  if (s && !(paged && cols[s.col].sk)) {
     const c = cols[s.col];
     const key = c.sortv || ((r) => val(c, r));
     list.sort((a, b) => {
@@ -105,11 +147,12 @@ function table(id, cols, rows, keyOf) {
     const td = document.createElement('td');
     td.colSpan = cols.length;
     td.className = 'empty';
-    td.textContent = rows.length ? 'nothing matches the filter' : 'none';
+    td.textContent = q && (paged || rows.length) ? 'nothing matches the filter' : 'none';
     row.appendChild(td);
     tbody.appendChild(row);
   }
   t.replaceChildren(thead, tbody);
+  if (doc) pager(id, doc);
 }
 
 function kv(id, pairs) {
@@ -160,7 +203,7 @@ function drawGraph() {
   $('rate').textContent = last ? 'in ' + bits(last.in) + ', out ' + bits(last.out) : '';
 }
 
-function rates(now, stats, sas) {
+function rates(now, stats, sas, sessions) {
   const inB = stats.esp.in.bytes, outB = stats.esp.out.bytes;
   if (st.prev && now > st.prev.t) {
     const dt = (now - st.prev.t) / 1000;
@@ -169,8 +212,11 @@ function rates(now, stats, sas) {
   }
   st.prev = { t: now, in: inB, out: outB };
   const seen = new Set();
-  for (const p of sas.sas) {
-    const k = p.esp.spi_in, o = st.pair.get(k), b = p.esp.in.bytes + p.esp.out.bytes;
+  const pairs = sas.sas.map((p) => [p.esp.spi_in, p.esp.in.bytes + p.esp.out.bytes]);
+  for (const s of sessions.sessions) if (s.transport) pairs.push([s.transport.spi_in, s.transport.bytes]);
+  for (const [k, b] of pairs) {
+    if (seen.has(k)) continue;
+    const o = st.pair.get(k);
     seen.add(k);
     if (!o) { st.pair.set(k, { t: now, b, hist: [], rate: 0 }); continue; }
     o.rate = now > o.t ? (Math.max(0, b - o.b) * 8) / ((now - o.t) / 1000) : 0;
@@ -206,27 +252,28 @@ function drawPolicy(p) {
     ['Anti-replay window', q.replay_window], ['NAT-T keepalive', q.natt_keepalive_s + ' s']]);
 }
 
-function drawMain(sas, stats) {
+function drawMain(ikeDoc, stats) {
+  // grouped by IKE SA within the page of SA pairs the server sent for this table
   const ike = new Map();
-  for (const p of sas.sas) {
+  for (const p of ikeDoc.sas) {
     const k = p.ike.initiator_cookie + p.ike.responder_cookie;
     if (!ike.has(k)) ike.set(k, { p, pairs: 0 });
     ike.get(k).pairs++;
   }
   const part = (r, i) => (r.p.ike.proposal || '').split('/')[i] || '';
   table('ike-sas', [
-    { h: 'Peer', f: (r) => ep(r.p.peer) },
-    { h: 'ID', f: (r) => r.p.peer_id },
-    { h: 'Authentication', f: (r) => r.p.ike.auth || '' },
-    { h: 'Cipher', f: (r) => part(r, 0) },
-    { h: 'Hash', f: (r) => part(r, 1) },
-    { h: 'DH group', f: (r) => part(r, 2) },
+    { h: 'Peer', f: (r) => ep(r.p.peer), sk: 'peer' },
+    { h: 'ID', f: (r) => r.p.peer_id, sk: 'peer_id' },
+    { h: 'Authentication', f: (r) => r.p.ike.auth || '', sk: 'ike_auth' },
+    { h: 'Cipher', f: (r) => part(r, 0), sk: 'proposal' },
+    { h: 'Hash', f: (r) => part(r, 1), sk: 'proposal' },
+    { h: 'DH group', f: (r) => part(r, 2), sk: 'proposal' },
     { h: 'Lifetime left', f: (r) => (r.p.ike.established ? dur(r.p.ike.lifetime_left_s) : 'deleted'),
-      sortv: (r) => r.p.ike.lifetime_left_s ?? -1 },
-    { h: 'NAT', f: (r) => (r.p.nat ? 'client behind NAT' : r.p.server_behind_nat ? 'server behind NAT' : 'none') },
+      sortv: (r) => r.p.ike.lifetime_left_s ?? -1, sk: 'ike_lifetime_left' },
+    { h: 'NAT', f: (r) => (r.p.nat ? 'client behind NAT' : r.p.server_behind_nat ? 'server behind NAT' : 'none'), sk: 'nat' },
     { h: 'IPsec SA pairs', num: true, f: (r) => r.pairs },
-    { h: 'Cookies (I/R)', f: (r) => r.p.ike.initiator_cookie + ' / ' + r.p.ike.responder_cookie },
-  ], [...ike.values()], (r) => r.p.ike.initiator_cookie);
+    { h: 'Cookies (I/R)', f: (r) => r.p.ike.initiator_cookie + ' / ' + r.p.ike.responder_cookie, sk: 'cookies' },
+  ], [...ike.values()], (r) => r.p.ike.initiator_cookie, ikeDoc);
   const n = stats.ike.negotiations;
   const rows = Object.keys(n).map((k) => ({ k, v: n[k] }));
   rows.unshift({ k: 'IKE SAs now', v: stats.ike.ike_sas });
@@ -243,23 +290,23 @@ function drawMain(sas, stats) {
 
 function drawQuick(sas, stats) {
   table('sa-pairs', [
-    { h: 'Peer', f: (r) => ep(r.peer) },
-    { h: 'SPI in', f: (r) => r.esp.spi_in },
-    { h: 'SPI out', f: (r) => r.esp.spi_out },
-    { h: 'Transform', f: (r) => r.esp.transform },
-    { h: 'Encapsulation', f: (r) => r.esp.encapsulation },
-    { h: 'Bytes in', num: true, f: (r) => bytes(r.esp.in.bytes), sortv: (r) => r.esp.in.bytes },
-    { h: 'Bytes out', num: true, f: (r) => bytes(r.esp.out.bytes), sortv: (r) => r.esp.out.bytes },
+    { h: 'Peer', f: (r) => ep(r.peer), sk: 'peer' },
+    { h: 'SPI in', f: (r) => r.esp.spi_in, sk: 'spi_in' },
+    { h: 'SPI out', f: (r) => r.esp.spi_out, sk: 'spi_out' },
+    { h: 'Transform', f: (r) => r.esp.transform, sk: 'transform' },
+    { h: 'Encapsulation', f: (r) => r.esp.encapsulation, sk: 'encapsulation' },
+    { h: 'Bytes in', num: true, f: (r) => bytes(r.esp.in.bytes), sortv: (r) => r.esp.in.bytes, sk: 'bytes_in' },
+    { h: 'Bytes out', num: true, f: (r) => bytes(r.esp.out.bytes), sortv: (r) => r.esp.out.bytes, sk: 'bytes_out' },
     { h: 'Packets in/out', num: true, f: (r) => r.esp.in.packets + ' / ' + r.esp.out.packets,
-      sortv: (r) => r.esp.in.packets + r.esp.out.packets },
-    { h: 'Lifetime left', f: (r) => dur(r.esp.lifetime_left_s), sortv: (r) => r.esp.lifetime_left_s },
-    { h: 'Account', f: (r) => (r.session ? r.session.account : r.certificate_account || '') },
-    { h: 'Tunnel address', f: (r) => (r.session ? r.session.tunnel_ip : '') },
-    { h: 'L2TP IDs', f: (r) => (r.session ? r.session.l2tp.tunnel + '/' + r.session.l2tp.session : '') },
+      sortv: (r) => r.esp.in.packets + r.esp.out.packets, sk: 'packets' },
+    { h: 'Lifetime left', f: (r) => dur(r.esp.lifetime_left_s), sortv: (r) => r.esp.lifetime_left_s, sk: 'lifetime_left' },
+    { h: 'Account', f: (r) => (r.session ? r.session.account : r.certificate_account || ''), sk: 'account' },
+    { h: 'Tunnel address', f: (r) => (r.session ? r.session.tunnel_ip : ''), sk: 'tunnel_ip' },
+    { h: 'L2TP IDs', f: (r) => (r.session ? r.session.l2tp.tunnel + '/' + r.session.l2tp.session : ''), sk: 'l2tp' },
     { h: 'Throughput', f: (r) => bits((st.pair.get(r.esp.spi_in) || {}).rate || 0),
       sortv: (r) => (st.pair.get(r.esp.spi_in) || {}).rate || 0 },
     { h: '', spark: (r) => (st.pair.get(r.esp.spi_in) || { hist: [] }).hist },
-  ], sas.sas, (r) => r.esp.spi_in);
+  ], sas.sas, (r) => r.esp.spi_in, sas);
   const rows = [];
   for (const d of ['in', 'out']) {
     const e = stats.esp[d];
@@ -274,21 +321,19 @@ function drawQuick(sas, stats) {
     cls: (r) => (r.v && r.k.includes('dropped') ? 'bad' : '') }], rows);
 }
 
-function drawSessions(sas, stats) {
-  const rows = [];
-  for (const p of sas.sas) if (p.session) rows.push({ s: p.session, pair: p });
-  for (const s of sas.plain_l2tp) rows.push({ s, pair: null });
+function drawSessions(sas, stats, sessions) {
+  const rows = sessions.sessions.map((s) => ({ s, pair: s.transport }));
   table('sessions', [
-    { h: 'Account', f: (r) => r.s.account },
-    { h: 'Tunnel address', f: (r) => r.s.tunnel_ip },
-    { h: 'Transport', f: (r) => (r.pair ? 'IPsec ' + ep(r.pair.peer) + (r.pair.nat ? ' (NAT)' : '') : 'plain L2TP') },
-    { h: 'L2TP tunnel/session', f: (r) => r.s.l2tp.tunnel + '/' + r.s.l2tp.session },
-    { h: 'Up since', f: (r) => r.s.up_since },
-    { h: 'Connected', f: (r) => dur(r.s.age_s), sortv: (r) => r.s.age_s },
-    { h: 'Throughput', f: (r) => (r.pair ? bits((st.pair.get(r.pair.esp.spi_in) || {}).rate || 0) : ''),
-      sortv: (r) => (r.pair ? (st.pair.get(r.pair.esp.spi_in) || {}).rate || 0 : -1) },
-    { h: '', spark: (r) => (r.pair ? (st.pair.get(r.pair.esp.spi_in) || { hist: [] }).hist : []) },
-  ], rows, (r) => r.s.account + '@' + r.s.tunnel_ip);
+    { h: 'Account', f: (r) => r.s.account, sk: 'account' },
+    { h: 'Tunnel address', f: (r) => r.s.tunnel_ip, sk: 'tunnel_ip' },
+    { h: 'Transport', f: (r) => (r.pair ? 'IPsec ' + ep(r.pair.peer) + (r.pair.nat ? ' (NAT)' : '') : 'plain L2TP'), sk: 'transport' },
+    { h: 'L2TP tunnel/session', f: (r) => r.s.l2tp.tunnel + '/' + r.s.l2tp.session, sk: 'l2tp' },
+    { h: 'Up since', f: (r) => r.s.up_since, sk: 'up_since' },
+    { h: 'Connected', f: (r) => dur(r.s.age_s), sortv: (r) => r.s.age_s, sk: 'age' },
+    { h: 'Throughput', f: (r) => (r.pair ? bits((st.pair.get(r.pair.spi_in) || {}).rate || 0) : ''),
+      sortv: (r) => (r.pair ? (st.pair.get(r.pair.spi_in) || {}).rate || 0 : -1) },
+    { h: '', spark: (r) => (r.pair ? (st.pair.get(r.pair.spi_in) || { hist: [] }).hist : []) },
+  ], rows, (r) => r.s.account + '@' + r.s.tunnel_ip, sessions);
   const a = stats.ppp.authentications, l = stats.l2tp;
   const prow = [{ k: 'sessions up', v: stats.ppp.sessions_up }, { k: 'sessions started', v: stats.ppp.sessions_up_total },
     { k: 'sessions ended', v: stats.ppp.sessions_down_total }, { k: 'addresses leased', v: sas.addresses_leased }];
@@ -299,22 +344,27 @@ function drawSessions(sas, stats) {
 
 function redraw() {
   if (!last) return;
-  const [sas, stats, policy] = last;
+  const [sas, stats, policy, ikeDoc, sessions] = last;
   drawPolicy(policy);
-  drawMain(sas, stats);
+  drawMain(ikeDoc, stats);
   drawQuick(sas, stats);
-  drawSessions(sas, stats);
+  drawSessions(sas, stats, sessions);
   drawGraph();
 }
 
-function refresh() {
-  if (st.busy) return;
+// a paged table's query: its columns are known once it was drawn (before that: unsorted)
+const qs = (id) => (COLS[id] ? query(id, COLS[id]) : '?limit=' + PAGE);
+
+// now: a sort, filter or page change (queued behind a refresh under way)
+function refresh(now) {
+  if (st.busy) { if (now) st.again = true; return; }
   st.busy = true;
   const gen = st.gen;
-  Promise.all([api('/api/v1/sas'), api('/api/v1/stats'), api('/api/v1/policy')])
+  Promise.all([api('/api/v1/sas' + qs('sa-pairs')), api('/api/v1/stats'), api('/api/v1/policy'),
+    api('/api/v1/sas' + qs('ike-sas')), api('/api/v1/sessions' + qs('sessions'))])
     .then((docs) => {
       if (gen !== st.gen) return;
-      rates(Date.now(), docs[1], docs[0]);
+      rates(Date.now(), docs[1], docs[0], docs[4]);
       last = docs;
       redraw();
       const s = $('status');
@@ -328,13 +378,16 @@ function refresh() {
       s.className = 'status err';
       s.textContent = (st.base || 'this computer') + ': ' + e.message;
     })
-    .finally(() => { st.busy = false; });
+    .finally(() => {
+      st.busy = false;
+      if (st.again) { st.again = false; refresh(); }
+    });
 }
 
 function connect(base) {
   st.base = base.replace(/\/+$/, '');
   st.gen++;
-  st.prev = null; st.hist = []; st.pair.clear(); last = null;
+  st.prev = null; st.hist = []; st.pair.clear(); last = null; st.offset = {};
   const h = new URLSearchParams(location.hash.slice(1));
   if (st.base) h.set('remote', st.base); else h.delete('remote');
   history.replaceState(null, '', '#' + h.toString());
@@ -351,9 +404,14 @@ document.querySelectorAll('nav a').forEach((a) => a.addEventListener('click', (e
   e.preventDefault();
   showFolder(a.dataset.folder);
 }));
+let filterTimer = null;
 document.querySelectorAll('input.filter').forEach((i) => i.addEventListener('input', () => {
-  st.filter[i.dataset.table] = i.value;
-  redraw();
+  const id = i.dataset.table;
+  st.filter[id] = i.value;
+  if (!PAGED.includes(id)) { redraw(); return; }
+  st.offset[id] = 0; // the server filters: ask once typing pauses
+  clearTimeout(filterTimer);
+  filterTimer = setTimeout(() => refresh(true), 250);
 }));
 $('remote-form').addEventListener('submit', (e) => {
   e.preventDefault();

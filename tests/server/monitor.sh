@@ -7,7 +7,10 @@
 #  4. headless Chromium (DevTools protocol, one page load): the plain-L2TP client's row (account,
 #     tunnel address) appears in Sessions and ikeprobe's SA pair (its SPI) in Quick Mode, and both
 #     go away after rampartctl disconnect without a reload; a screenshot is kept in OUT_DIR;
-#  5. /api/v1/sas and /metrics response times with N SA pairs (figures, no timed assertion);
+#  5. with N SA pairs (default 250): the paged lists (limit, offset, sort, order, filter, errors)
+#     against rampartctl --json's full document; the page's pager in Chromium (1–200 of N, next
+#     page); response times of /api/v1/sas and /metrics (figures; bench_monitor has the in-process
+#     ones at 10,000);
 #  6. HTTPS with client certificates from tests/data/pki: the allowed client (alice) is served,
 #     a certificate of an unknown CA (stranger) and none at all get 403; CORS for another origin.
 # Clients: the stock xl2tpd as LAC over plain L2TP with the test PPP client (test_fake_pppd), and
@@ -177,8 +180,12 @@ spi=$(grep -o 'SPI in 0x[0-9a-f]*' <<<"$pout" | cut -c10-)
 
 # the API serves rampartctl --json's documents (age fields tick: compare without them)
 strip='del(.. | .age_s?, .up_since?, .lifetime_left_s?)'
-eq "3c /api/v1/sas is rampartctl --json show sas" "$(get /api/v1/sas | jq -cS "$strip")" \
-	"$(ctl --json show sas | jq -cS "$strip")"
+eq "3c /api/v1/sas (a page: all of one pair) is rampartctl --json show sas" \
+	"$(get /api/v1/sas | jq -cS "del(.matched, .offset, .limit) | $strip")" \
+	"$(ctl --json show sas | jq -cS "del(.plain_l2tp) | $strip")"
+eq "3c2 /api/v1/sessions: the plain-L2TP session (no transport) and the paging fields" \
+	"$(get /api/v1/sessions | jq -c '[.matched, .offset, .limit, (.sessions[] | [.account, .tunnel_ip, .transport])]')" \
+	"[1,0,200,[\"vpnuser\",\"$ip\",null]]"
 eq "3d /api/v1/config is rampartctl --json show config" "$(get /api/v1/config | jq -cS .)" \
 	"$(ctl --json show config | jq -cS .)"
 eq "3e /api/v1/stats: ppp sessions_up, ike quick_mode_ok" \
@@ -245,15 +252,51 @@ sed 's/^/    /' "$tmp/cdp.out"
 kill -TERM $lac 2>/dev/null
 
 # ==== 5. response times with N SA pairs ============================================================
-N=${MONITOR_PAIRS:-200}
+N=${MONITOR_PAIRS:-250}
 C "$probe" --server $srv --psk "$PSK" --quick --count "$N" --timeout-ms 5000 >"$tmp/probe.out" 2>&1 ||
 	fail "5 ikeprobe --count $N: $(tail -2 "$tmp/probe.out")"
 pairs=$(get /api/v1/sas | jq .ipsec_sa_pairs)
+ctl --json show sas >"$tmp/full.json"
+all_spis=$(jq -r '.sas[].esp.spi_in' "$tmp/full.json")
+eq "5a default page: 200 of $pairs, table order" "$(get /api/v1/sas | jq -r '[.matched, .offset, .limit, (.sas | length)] | @csv')" \
+	"$pairs,0,200,200"
+eq "5b offset=200&limit=1000: the rest, as in rampartctl's list" \
+	"$(get '/api/v1/sas?offset=200&limit=1000' | jq -r '.sas[].esp.spi_in' | tr '\n' ' ')" \
+	"$(tail -n +201 <<<"$all_spis" | tr '\n' ' ')"
+eq "5c sort=spi_in&order=desc&limit=5: the 5 highest SPIs" \
+	"$(get '/api/v1/sas?sort=spi_in&order=desc&limit=5' | jq -r '.sas[].esp.spi_in' | tr '\n' ' ')" \
+	"$(LC_ALL=C sort -r <<<"$all_spis" | head -5 | tr '\n' ' ')"
+one=$(sed -n 7p <<<"$all_spis")
+eq "5d filter=${one^^} (case-insensitive): that pair alone" \
+	"$(get "/api/v1/sas?filter=${one^^}" | jq -r '[.matched, .sas[0].esp.spi_in] | @csv')" "1,\"$one\""
+eq "5e unknown sort field: 400" "$(S curl -s -o /dev/null -w '%{http_code}' 'http://127.0.0.1:8090/api/v1/sas?sort=nope')" 400
+eq "5f limit=0: 400" "$(S curl -s -o /dev/null -w '%{http_code}' 'http://127.0.0.1:8090/api/v1/sas?limit=0')" 400
+eq "5g offset past the end: an empty page" "$(get '/api/v1/sas?offset=100000' | jq -c '[.matched, .sas]')" "[$pairs,[]]"
+first=$(sed -n 1p <<<"$all_spis") next=$(sed -n 201p <<<"$all_spis")
+S python3 "$here/monitor_cdp.py" chromium "http://127.0.0.1:8090/#folder=quick" \
+	wait sa-pairs present "$first" 15 \
+	eval "document.getElementById('sa-pairs-pager').textContent" \
+	eval "document.querySelectorAll('#sa-pairs-pager button')[2].click()" \
+	wait sa-pairs present "$next" 10 \
+	wait sa-pairs absent "$first" 5 \
+	eval "document.getElementById('sa-pairs-pager').textContent" >"$tmp/cdp.out" 2>&1
+rc=$?
+sed 's/^/    /' "$tmp/cdp.out"
+[ $rc -eq 0 ] && grep -qF "previous1\\u2013200 of $pairs" "$tmp/cdp.out" &&
+	grep -qF "previous201\\u2013$pairs of $pairs" "$tmp/cdp.out" && # (the dash JSON-escaped)
+	pass "5h the page shows 1–200 of $pairs, and the next page (SA pair $next) after a click on next" ||
+	fail "5h pager in the browser (exit $rc)"
 med() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 t_sas=$(for _ in $(seq 7); do S curl -s -o /dev/null -w '%{time_total}\n' http://127.0.0.1:8090/api/v1/sas; done | med)
 t_met=$(for _ in $(seq 7); do S curl -s -o /dev/null -w '%{time_total}\n' http://127.0.0.1:8090/metrics; done | med)
+t_full=$(for _ in $(seq 3); do
+	t0=$(date +%s%N)
+	ctl --json show sas >/dev/null
+	awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.3f\n", (b - a) / 1e9 }'
+done | med)
 size=$(get /api/v1/sas | wc -c)
-echo "    figures: $pairs SA pairs: /api/v1/sas median ${t_sas}s ($size bytes), /metrics median ${t_met}s"
+echo "    figures: $pairs SA pairs: /api/v1/sas (a page) median ${t_sas}s ($size bytes), /metrics median ${t_met}s," \
+	"rampartctl --json show sas (all) ${t_full}s"
 [ "$pairs" -ge "$N" ] && pass "5 $pairs SA pairs served (/api/v1/sas ${t_sas}s, /metrics ${t_met}s)" ||
 	fail "5 only $pairs SA pairs"
 stop
@@ -274,7 +317,7 @@ tls() { # tls CERT-NAME [curl args]: prints the HTTP status (000: no HTTP answer
 }
 eq "6b alice (issued by the CA) is served" "$(tls alice)" 200
 eq "6c its answer is the sas document" "$(jq -c 'keys' "$tmp/tls.body")" \
-	'["addresses_leased","ipsec_sa_pairs","plain_l2tp","ppp_sessions","sas"]'
+	'["addresses_leased","ipsec_sa_pairs","limit","matched","offset","ppp_sessions","sas"]'
 t_tls=$(for _ in $(seq 7); do C curl -s -o /dev/null -w '%{time_total}\n' --cacert "$pki/ca.pem" \
 	--resolve vpn.example.test:8443:$srv --cert "$pki/alice.pem" --key "$pki/alice-key.pem" \
 	https://vpn.example.test:8443/api/v1/sas; done | med)
