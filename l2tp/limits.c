@@ -87,7 +87,9 @@ void limits_tbf_init(struct l2tp_tbf *b, uint32_t kbit, uint64_t now)
 bool limits_tbf_pass(struct l2tp_tbf *b, size_t n, uint64_t now)
 {
 	if (now > b->last) {
-		uint64_t add = (now - b->last) * b->rate;
+		/* after 1000 s any bucket is full (depth <= 50 ms at the rate, or 25,600 bits at
+		 * >= 1 kbit/s); the cap keeps the product within 64 bits */
+		uint64_t dt = now - b->last, add = dt > 1000000 ? b->depth : dt * b->rate;
 		b->tokens = b->depth - b->tokens <= add ? b->depth : b->tokens + add;
 		b->last = now;
 	}
