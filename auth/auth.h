@@ -120,6 +120,27 @@ enum auth_fail {
 	AUTH_FAIL_NOT_ALLOWED, /* password right, but the allow list does not name it */
 };
 
+/* Per-account limits (limits.c): the account's own value, else the smallest non-zero one of its
+ * groups (primary and memberships), else none. Effective values: 0 = no limit. */
+enum auth_limit {
+	AUTH_LIMIT_MAX_SESSIONS, /* live sessions of the account */
+	AUTH_LIMIT_RATE_IN,      /* kbit/s from the client */
+	AUTH_LIMIT_RATE_OUT,     /* kbit/s to the client */
+	AUTH_LIMIT_IDLE,         /* seconds without an IP packet either way */
+	AUTH_LIMIT_N
+};
+struct auth_limits {
+	uint32_t v[AUTH_LIMIT_N];
+};
+const char *auth_limit_name(int which); /* the column and rampartctl key: max_sessions, rate_in, ... */
+/* Sets (value >= 0; 0 = explicitly none) or unsets (value < 0: inherit) one limit of an account
+ * (group false) or a group. 0, -ENOENT, -EINVAL, -EIO. */
+int auth_limit_set(struct auth_db *db, bool group, const char *name, int which, int64_t value);
+/* What is stored for an account or group, -1 where unset. 0, -ENOENT, -EINVAL, -EIO. */
+int auth_limits_raw(struct auth_db *db, bool group, const char *name, int64_t out[AUTH_LIMIT_N]);
+/* The effective limits of an account. 0, -EIO. */
+int auth_limits_get(struct auth_db *db, int64_t account_id, struct auth_limits *out);
+
 struct auth_ppp_res {
 	int result; /* enum auth_fail */
 	int64_t account_id;
@@ -128,6 +149,7 @@ struct auth_ppp_res {
 	char auth_response[43]; /* MS-CHAPv2 "S=..." on success */
 	int64_t right_id;       /* the right that refused (AUTH_FAIL_DENIED), 0 otherwise */
 	char detail[160];       /* for the log line: the deciding right, e.g. "#3 (deny group=contractors)" */
+	struct auth_limits limits; /* on AUTH_OK */
 };
 
 /* Verifies the credentials and then the network access rights (auth_rights_check: the same

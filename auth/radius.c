@@ -300,6 +300,8 @@ const char *rad_attr_name(unsigned t)
 		return "Session-Timeout";
 	case RAD_IDLE_TIMEOUT:
 		return "Idle-Timeout";
+	case RAD_PORT_LIMIT:
+		return "Port-Limit";
 	case RAD_MESSAGE_AUTHENTICATOR:
 		return "Message-Authenticator";
 	case RAD_ERROR_CAUSE:
@@ -336,6 +338,7 @@ size_t rad_attr_str(uint8_t type, const uint8_t *v, size_t n, char *out, size_t 
 	case RAD_FRAMED_MTU:
 	case RAD_SESSION_TIMEOUT:
 	case RAD_IDLE_TIMEOUT:
+	case RAD_PORT_LIMIT:
 	case RAD_ACCT_INTERIM_INTERVAL:
 	case RAD_ERROR_CAUSE:
 		if (n != 4)

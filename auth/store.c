@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define AUTH_SCHEMA_VERSION 2
+#define AUTH_SCHEMA_VERSION 3
 
 /* Migrations by version: entry i brings the schema from version i to i+1. */
 static const char *const migrations[] = {
@@ -50,6 +50,15 @@ static const char *const migrations[] = {
     "  group_id INTEGER REFERENCES groups(id) ON DELETE CASCADE,"
     "  CHECK((account_id IS NULL) <> (group_id IS NULL)),"
     "  UNIQUE(kind, account_id, group_id));",
+    /* 3: per-account and per-group limits (limits.c); NULL = not set here */
+    "ALTER TABLE accounts ADD COLUMN max_sessions INTEGER;"
+    "ALTER TABLE accounts ADD COLUMN rate_in INTEGER;"
+    "ALTER TABLE accounts ADD COLUMN rate_out INTEGER;"
+    "ALTER TABLE accounts ADD COLUMN idle INTEGER;"
+    "ALTER TABLE groups ADD COLUMN max_sessions INTEGER;"
+    "ALTER TABLE groups ADD COLUMN rate_in INTEGER;"
+    "ALTER TABLE groups ADD COLUMN rate_out INTEGER;"
+    "ALTER TABLE groups ADD COLUMN idle INTEGER;",
 };
 
 static void set_err(char *err, size_t n, const char *what, sqlite3 *h)

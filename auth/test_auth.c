@@ -158,7 +158,7 @@ START_TEST(store)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	struct auth_db *db = auth_db_open(dir, err, sizeof err);
 	ck_assert_ptr_nonnull(db);
-	ck_assert_int_eq(auth_db_schema_version(db), 2);
+	ck_assert_int_eq(auth_db_schema_version(db), 3);
 	struct auth_account_opts o = {.group = "staff", .static_ip = 0xc6120005};
 	ck_assert_int_eq(auth_account_add(db, "alice", "pw1", &o), 0);
 	ck_assert_int_eq(auth_account_add(db, "alice", "pw1", &o), -EEXIST);
@@ -410,6 +410,51 @@ START_TEST(pool_reload)
 }
 END_TEST
 
+/* Issue 16: limits per account and per group; the account's own value (0 included) wins, else
+ * the most restrictive non-zero value among its groups; a PPP login carries them. */
+START_TEST(limits)
+{
+	struct auth_db *db = auth_db_open_file(":memory:", NULL, 0);
+	struct auth_ppp_res res;
+	struct auth_account_opts staff = {.group = "staff"};
+	ck_assert_int_eq(auth_account_add(db, "alice", "pw-a", &staff), 0);
+	ck_assert_int_eq(auth_account_add(db, "bob", "pw-b", NULL), 0);
+	ck_assert_int_eq(auth_group_add(db, "slow"), 0);
+	ck_assert_int_eq(auth_group_member_add(db, "slow", "alice"), 0);
+	pap(db, "alice", "pw-a", &res);
+	ck_assert_int_eq(res.result, AUTH_OK);
+	for (int i = 0; i < AUTH_LIMIT_N; i++)
+		ck_assert_uint_eq(res.limits.v[i], 0); /* nothing set: no limits */
+	ck_assert_int_eq(auth_limit_set(db, true, "staff", AUTH_LIMIT_RATE_IN, 2000), 0);
+	ck_assert_int_eq(auth_limit_set(db, true, "slow", AUTH_LIMIT_RATE_IN, 500), 0);
+	ck_assert_int_eq(auth_limit_set(db, true, "staff", AUTH_LIMIT_MAX_SESSIONS, 3), 0);
+	ck_assert_int_eq(auth_limit_set(db, true, "slow", AUTH_LIMIT_MAX_SESSIONS, 0), 0);
+	ck_assert_int_eq(auth_limit_set(db, false, "alice", AUTH_LIMIT_IDLE, 600), 0);
+	ck_assert_int_eq(auth_limit_set(db, false, "alice", AUTH_LIMIT_RATE_OUT, 0), 0);
+	ck_assert_int_eq(auth_limit_set(db, true, "staff", AUTH_LIMIT_RATE_OUT, 100), 0);
+	pap(db, "alice", "pw-a", &res);
+	ck_assert_int_eq(res.result, AUTH_OK);
+	ck_assert_uint_eq(res.limits.v[AUTH_LIMIT_RATE_IN], 500);    /* the stricter group */
+	ck_assert_uint_eq(res.limits.v[AUTH_LIMIT_MAX_SESSIONS], 3); /* a group's 0 lifts nothing */
+	ck_assert_uint_eq(res.limits.v[AUTH_LIMIT_IDLE], 600);       /* the account's own */
+	ck_assert_uint_eq(res.limits.v[AUTH_LIMIT_RATE_OUT], 0);     /* the account's explicit 0 */
+	int64_t raw[AUTH_LIMIT_N];
+	ck_assert_int_eq(auth_limits_raw(db, false, "alice", raw), 0);
+	ck_assert_int_eq(raw[AUTH_LIMIT_MAX_SESSIONS], -1);
+	ck_assert_int_eq(raw[AUTH_LIMIT_RATE_OUT], 0);
+	ck_assert_int_eq(raw[AUTH_LIMIT_IDLE], 600);
+	ck_assert_int_eq(auth_limit_set(db, false, "alice", AUTH_LIMIT_RATE_OUT, -1), 0); /* unset */
+	pap(db, "alice", "pw-a", &res);
+	ck_assert_uint_eq(res.limits.v[AUTH_LIMIT_RATE_OUT], 100);
+	pap(db, "bob", "pw-b", &res);
+	ck_assert_uint_eq(res.limits.v[AUTH_LIMIT_RATE_IN], 0); /* in no group */
+	ck_assert_int_eq(auth_limit_set(db, false, "nobody", AUTH_LIMIT_IDLE, 1), -ENOENT);
+	ck_assert_int_eq(auth_limit_set(db, true, "staff", AUTH_LIMIT_N, 1), -EINVAL);
+	ck_assert_int_eq(auth_limits_raw(db, true, "nogroup", raw), -ENOENT);
+	auth_db_close(db);
+}
+END_TEST
+
 static Suite *auth_suite(void)
 {
 	Suite *s = suite_create("auth");
@@ -422,6 +467,7 @@ static Suite *auth_suite(void)
 	tcase_add_test(tc, pool_reload);
 	tcase_add_test(tc, ppp_rights);
 	tcase_add_test(tc, store_modes);
+	tcase_add_test(tc, limits);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -230,7 +230,7 @@ static struct auth_db *mkdb(void)
 {
 	struct auth_db *db = auth_db_open_file(":memory:", NULL, 0);
 	ck_assert_ptr_nonnull(db);
-	ck_assert_int_eq(auth_db_schema_version(db), 2);
+	ck_assert_int_eq(auth_db_schema_version(db), 3);
 	const char *names[] = {"alice", "mallory", "bob", "carol", "dave", "erin", "frank"};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		ck_assert_int_eq(auth_account_add(db, names[i], "pw", NULL), 0);
@@ -508,17 +508,22 @@ START_TEST(migration_from_v1)
 	char err[256];
 	struct auth_db *db = auth_db_open_file(path, err, sizeof err);
 	ck_assert_msg(db != NULL, "%s", err);
-	ck_assert_int_eq(auth_db_schema_version(db), 2);
+	ck_assert_int_eq(auth_db_schema_version(db), 3);
 	struct auth_account a;
 	ck_assert_int_eq(auth_account_get(db, "alice", &a), 0);
 	ck_assert_str_eq(a.group, "staff");
 	ck_assert_int_eq(auth_certmap_enabled(db), 1);
 	ck_assert_int_gt(auth_right_add(db, AUTH_RIGHT_DENY, NULL, "staff"), 0);
+	/* schema 3 (limits): the migrated account inherits its group's */
+	ck_assert_int_eq(auth_limit_set(db, true, "staff", AUTH_LIMIT_MAX_SESSIONS, 2), 0);
+	struct auth_limits lim;
+	ck_assert_int_eq(auth_limits_get(db, a.id, &lim), 0);
+	ck_assert_uint_eq(lim.v[AUTH_LIMIT_MAX_SESSIONS], 2);
 	auth_db_close(db);
 	/* reopening does not migrate again */
 	db = auth_db_open_file(path, err, sizeof err);
 	ck_assert_ptr_nonnull(db);
-	ck_assert_int_eq(auth_db_schema_version(db), 2);
+	ck_assert_int_eq(auth_db_schema_version(db), 3);
 	auth_db_close(db);
 	unlink(path);
 }

@@ -99,6 +99,8 @@ int auth_ppp_verify(struct auth_db *db, const struct auth_ppp_req *req, struct a
 		} else {
 			res->right_id = 0;
 			res->detail[0] = 0;
+			if (auth_limits_get(db, a.id, &res->limits))
+				res->result = AUTH_FAIL_INTERNAL;
 		}
 	}
 	return 0;

@@ -59,6 +59,17 @@ static int decide(struct l2tp *l, struct l2tp_session *s, const struct l2tp_auth
 		l->st.auth[L2TP_AUTH_REFUSED]++;
 		return -1;
 	}
+	/* max_sessions counts this account's authenticated sessions on this server */
+	int lrc = limits_acct_add(l, s, r->account, a->max_sessions);
+	if (lrc) {
+		rp_logf(l->log, RP_LOG_WARN, "l2tp", "tunnel %u session %u: login \"%s\" refused: %s",
+		        s->t->tid, s->sid, user,
+		        lrc == -EUSERS ? "the account has max_sessions sessions already" : "out of memory");
+		rp_logf(l->log, RP_LOG_DETAIL, "l2tp", "max_sessions of \"%s\" is %u", user, a->max_sessions);
+		r->verdict = PPP_AUTH_NO_PERMISSION;
+		l->st.auth[L2TP_AUTH_MAX_SESSIONS]++;
+		return -1;
+	}
 	/* the address: the account's static one (or the RADIUS Framed-IP-Address) or the next from
 	 * the pool; never a duplicate */
 	uint32_t ip = 0;
@@ -69,6 +80,7 @@ static int decide(struct l2tp *l, struct l2tp_session *s, const struct l2tp_auth
 		else
 			rp_logf(l->log, RP_LOG_WARN, "l2tp", "no address for \"%s\" (static address %s)",
 			        user, prc == -EADDRINUSE ? "in use" : "unavailable");
+		limits_acct_del(s);
 		r->verdict = PPP_AUTH_NO_PERMISSION;
 		l->st.auth[L2TP_AUTH_NO_ADDRESS]++;
 		return -1;
@@ -82,6 +94,9 @@ static int decide(struct l2tp *l, struct l2tp_session *s, const struct l2tp_auth
 	s->expire_at = a->session_timeout_s ? l->now + a->session_timeout_s * 1000ull : 0;
 	s->idle_ms = a->idle_timeout_s * 1000ull;
 	s->last_data = l->now;
+	/* a zero rate leaves the bucket off: the data path tests rate and nothing else */
+	limits_tbf_init(&s->tb_in, a->rate_in_kbit, l->now);
+	limits_tbf_init(&s->tb_out, a->rate_out_kbit, l->now);
 	return 0;
 }
 
@@ -129,6 +144,10 @@ void l2tp_auth_store_verdict(struct auth_db *db, const struct l2tp_ev_auth *q, s
 		memcpy(a->account, q->user,
 		       q->user_len < sizeof a->account - 1 ? q->user_len : sizeof a->account - 1);
 	a->ip = ar.static_ip;
+	a->max_sessions = ar.limits.v[AUTH_LIMIT_MAX_SESSIONS];
+	a->rate_in_kbit = ar.limits.v[AUTH_LIMIT_RATE_IN];
+	a->rate_out_kbit = ar.limits.v[AUTH_LIMIT_RATE_OUT];
+	a->idle_timeout_s = ar.limits.v[AUTH_LIMIT_IDLE];
 	memcpy(a->auth_response, ar.auth_response, sizeof a->auth_response);
 	if (ar.result == AUTH_FAIL_DENIED || ar.result == AUTH_FAIL_NOT_ALLOWED)
 		memcpy(a->detail, ar.detail, sizeof a->detail);

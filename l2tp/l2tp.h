@@ -302,6 +302,9 @@ struct l2tp_auth_ans {
 	char auth_response[43]; /* MS-CHAPv2 "S=..." on success */
 	char detail[160];       /* for the log line, e.g. the deciding right or a Reply-Message */
 	uint32_t session_timeout_s, idle_timeout_s; /* 0 = none */
+	/* per-account limits (issue 16), 0 = none: live sessions of this account, and a rate per
+	 * direction in kbit/s (in = from the client, out = to it), policed by a token bucket */
+	uint32_t max_sessions, rate_in_kbit, rate_out_kbit;
 };
 
 struct l2tp_ev_send {
@@ -376,6 +379,7 @@ int l2tp_auth_from_store(struct l2tp *l, struct auth_db *db, const struct l2tp_e
 /* A session's IP traffic so far (accounting interim updates). -ENOENT when unknown. */
 struct l2tp_counters {
 	uint64_t rx_bytes, rx_pkts, tx_bytes, tx_pkts;
+	uint64_t rx_rate_drops, tx_rate_drops; /* packets over the account's rate limit */
 };
 int l2tp_session_counters(const struct l2tp *l, const struct l2tp_link *link, uint16_t tid, uint16_t sid, struct l2tp_counters *out);
 
@@ -387,6 +391,7 @@ enum l2tp_auth_result {
 	L2TP_AUTH_NO_PERMISSION, /* unknown account, method or right refused */
 	L2TP_AUTH_REFUSED,       /* ppp_authorize said no (login does not match the certificate) */
 	L2TP_AUTH_NO_ADDRESS,    /* pool exhausted or static address in use */
+	L2TP_AUTH_MAX_SESSIONS,  /* the account has max_sessions live sessions already */
 	L2TP_AUTH_R_N
 };
 const char *l2tp_auth_result_name(int r);
@@ -397,6 +402,8 @@ struct l2tp_stats {
 	uint64_t auth[L2TP_AUTH_R_N];
 };
 void l2tp_get_stats(const struct l2tp *l, struct l2tp_stats *st);
+/* live authenticated sessions of an account (what max_sessions is checked against) */
+unsigned l2tp_account_sessions(const struct l2tp *l, const char *account);
 
 /* "Who is connected": one call per session (and per tunnel without sessions, sid 0), for
  * rampartctl / the monitor. fn returns non-zero to stop. */

@@ -37,6 +37,11 @@ struct l2tp_ooo {
 	uint8_t *data;
 };
 
+/* a token bucket (limits.c): rate in kbit/s = bit/ms, depth and tokens in bits */
+struct l2tp_tbf {
+	uint64_t rate, depth, tokens, last;
+};
+
 struct l2tp_session {
 	struct l2tp_session *next;    /* in the tunnel */
 	struct l2tp_session *ip_next; /* in the address hash */
@@ -68,6 +73,9 @@ struct l2tp_session {
 	uint64_t expire_at, idle_ms, last_data;
 	int stop_cause;
 	struct l2tp_counters ctr;
+	/* limits.c: the account's live-session count, and its rate per direction (rate 0 = none) */
+	struct l2tp_acct *acct;
+	struct l2tp_tbf tb_in, tb_out;
 };
 
 struct l2tp_tunnel {
@@ -104,6 +112,7 @@ struct l2tp_tunnel {
 };
 
 #define L2TP_HASH_MIN 64 /* buckets; every hash doubles when its entries reach its buckets */
+#define L2TP_ACCT_HASH 1024 /* buckets of the per-account session count (limits.c) */
 #define L2TP_PFX6_HASH 4096 /* buckets of the IPv6 /64 hash (session6.c) */
 
 struct l2tp {
@@ -126,6 +135,7 @@ struct l2tp {
 	size_t ip_nb, ip_count;
 	struct l2tp_session *pfx6_hash[L2TP_PFX6_HASH]; /* by /64 (session6.c); fixed size, chains grow */
 	uint64_t pfx6_next;                        /* the next /64 number to try */
+	struct l2tp_acct *acct_hash[L2TP_ACCT_HASH]; /* live sessions per account (limits.c) */
 	struct l2tp_stats st;
 	struct l2tp_tunnel *reap; /* tunnels that are dead or hold dead sessions, to be freed */
 	uint64_t runout_log_ms;   /* the last l2tp_runout line */
@@ -189,6 +199,12 @@ void session_hash_ip(struct l2tp_session *s);
 void session6_up(void *ctx, uint64_t our_ifid, uint64_t peer_ifid);
 void session6_ip_in(void *ctx, const uint8_t *pkt, size_t n);
 void session6_release(struct l2tp_session *s);
+
+/* limits.c */
+int limits_acct_add(struct l2tp *l, struct l2tp_session *s, const char *name, uint32_t max);
+void limits_acct_del(struct l2tp_session *s);
+void limits_tbf_init(struct l2tp_tbf *b, uint32_t kbit, uint64_t now);
+bool limits_tbf_pass(struct l2tp_tbf *b, size_t n, uint64_t now);
 
 static inline bool seq_lt(uint16_t a, uint16_t b)
 {

@@ -413,8 +413,8 @@ int l2tp_stop_tunnel(struct l2tp *l, const struct l2tp_link *link, uint16_t tid,
 
 const char *l2tp_auth_result_name(int r)
 {
-	static const char *const n[L2TP_AUTH_R_N] = {"ok",      "bad_password", "disabled", "no_permission",
-	                                             "refused", "no_address"};
+	static const char *const n[L2TP_AUTH_R_N] = {
+	    "ok", "bad_password", "disabled", "no_permission", "refused", "no_address", "max_sessions"};
 	return r >= 0 && r < L2TP_AUTH_R_N ? n[r] : "?";
 }
 

@@ -102,6 +102,7 @@ void session_release_ip(struct l2tp_session *s)
 void session_free(struct l2tp_session *s)
 {
 	session_release_ip(s);
+	limits_acct_del(s);
 	ppp_free(s->ppp);
 	if (s->t->l->st.sessions)
 		s->t->l->st.sessions--;
@@ -231,6 +232,10 @@ static void ppp_ip_cb(void *ctx, const uint8_t *pkt, size_t n)
 {
 	struct l2tp_session *s = ctx;
 	struct l2tp *l = s->t->l;
+	if (s->tb_in.rate && !limits_tbf_pass(&s->tb_in, n, l->now)) {
+		s->ctr.rx_rate_drops++;
+		return;
+	}
 	s->ctr.rx_pkts++;
 	s->ctr.rx_bytes += n;
 	s->last_data = l->now;
@@ -443,6 +448,10 @@ int l2tp_output_ip(struct l2tp *l, uint32_t dst, const uint8_t *pkt, size_t n, u
 	l->now = now_ms;
 	for (struct l2tp_session *s = l->ip_hash[ip_hash(l, dst)]; s; s = s->ip_next)
 		if (s->ip == dst && s->state == S_ESTABLISHED && s->ppp) {
+			if (s->tb_out.rate && !limits_tbf_pass(&s->tb_out, n, now_ms)) {
+				s->ctr.tx_rate_drops++;
+				return -ENOBUFS;
+			}
 			int rc = ppp_output_ip(s->ppp, pkt, n);
 			if (!rc) {
 				s->ctr.tx_pkts++;

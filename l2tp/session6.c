@@ -5,6 +5,7 @@
 
 #include "ppp.h"
 
+#include <errno.h>
 #include <string.h>
 
 #define PFX6_TRIES 4096 /* candidates looked at per allocation before giving up */
@@ -106,6 +107,14 @@ void session6_ip_in(void *ctx, const uint8_t *pkt, size_t n)
 		l2tp_drop(l, &s->t->link, "IPv6 source outside the session's prefix (spoofed)");
 		return;
 	}
+	/* the account's rate, counters and idle clock cover IPv6 as they cover IPv4 */
+	if (s->tb_in.rate && !limits_tbf_pass(&s->tb_in, n, l->now)) {
+		s->ctr.rx_rate_drops++;
+		return;
+	}
+	s->ctr.rx_pkts++;
+	s->ctr.rx_bytes += n;
+	s->last_data = l->now;
 	if (!l->conf.ip6_deliver)
 		return;
 	struct l2tp_ip6_from f = {.link = s->t->link,
@@ -126,7 +135,17 @@ int l2tp_output_ip6(struct l2tp *l, const uint8_t *pkt, size_t n, uint64_t now_m
 	struct l2tp_session *s = pfx6_find(l, get_u64(pkt + 24));
 	if (!s || s->state != S_ESTABLISHED || !s->ppp)
 		return -1;
-	return ppp_output_ip6(s->ppp, pkt, n);
+	if (s->tb_out.rate && !limits_tbf_pass(&s->tb_out, n, now_ms)) {
+		s->ctr.tx_rate_drops++;
+		return -ENOBUFS;
+	}
+	int rc = ppp_output_ip6(s->ppp, pkt, n);
+	if (!rc) {
+		s->ctr.tx_pkts++;
+		s->ctr.tx_bytes += n;
+		s->last_data = now_ms;
+	}
+	return rc;
 }
 
 int l2tp_output_ip6_to(struct l2tp *l, const struct l2tp_link *link, uint16_t tid, uint16_t sid,

@@ -888,6 +888,165 @@ START_TEST(tunnel_ids_per_link)
 }
 END_TEST
 
+/* ---- issue 16: per-account limits from the account store ----------------------------------- */
+
+/* one tunnel up, then a session for user; returns when it is up or refused */
+static struct l2tp_lac_sess *limits_login(struct sim *s, uint16_t sid, const char *user)
+{
+	struct l2tp_lac_sess *x = l2tp_lac_add_session(&s->lac[0], sid, user, "pw", s->now);
+	ck_assert_ptr_nonnull(x);
+	/* delivered before time moves, so the login is not also an idle interval */
+	for (int r = 0; r < 100; r++) {
+		deliver(s);
+		if (ppp_cli_up(&x->c) || x->c.auth_failed)
+			break;
+		step(s);
+	}
+	return x;
+}
+
+static void limits_tunnel(struct sim *s)
+{
+	sim_start(s);
+	l2tp_lac_start(&s->lac[0], 1, 7, s->now);
+	s->nlac = 1;
+	for (int r = 0; r < 20 && !s->lac[0].sccrp; r++)
+		step(s);
+	ck_assert(s->lac[0].sccrp);
+}
+
+/* max_sessions=2 on the account's group: the third login is refused with the reason in the log
+ * and E=649 to the client; when one ends, a new login fits again. */
+START_TEST(limit_max_sessions)
+{
+	static struct logcap lc;
+	struct sim *s = &S;
+	sim_init(s, 0, 0, 0, 16);
+	rp_log_init(&s->log, RP_LOG_INFO, logcap_sink, &lc);
+	ck_assert_int_eq(auth_group_add(s->db, "two"), 0);
+	ck_assert_int_eq(auth_account_set_group(s->db, "user0", "two"), 0);
+	ck_assert_int_eq(auth_limit_set(s->db, true, "two", AUTH_LIMIT_MAX_SESSIONS, 2), 0);
+	limits_tunnel(s);
+	struct l2tp_lac_sess *a = limits_login(s, 1, "user0");
+	struct l2tp_lac_sess *b = limits_login(s, 2, "user0");
+	ck_assert(ppp_cli_up(&a->c) && ppp_cli_up(&b->c));
+	ck_assert_uint_eq(l2tp_account_sessions(s->lns, "user0"), 2);
+	struct l2tp_lac_sess *c = limits_login(s, 3, "user0");
+	ck_assert(!ppp_cli_up(&c->c));
+	ck_assert(c->c.auth_failed);
+	ck_assert_msg(!strncmp(c->c.fail_msg, "E=649 ", 6), "%s", c->c.fail_msg);
+	ck_assert_msg(
+	    strstr(lc.all, "login \"user0\" refused: the account has max_sessions sessions already"),
+	    "no refusal in:\n%s", lc.all);
+	struct l2tp_stats st;
+	l2tp_get_stats(s->lns, &st);
+	ck_assert_uint_eq(st.auth[L2TP_AUTH_MAX_SESSIONS], 1);
+	ck_assert_uint_eq(l2tp_account_sessions(s->lns, "user0"), 2);
+	/* another account is not counted against it */
+	ck_assert(ppp_cli_up(&limits_login(s, 4, "user1")->c));
+	/* one of the two ends: a new login fits */
+	l2tp_lac_cdn(&s->lac[0], a, s->now);
+	for (int r = 0; r < 50 && l2tp_account_sessions(s->lns, "user0") != 1; r++)
+		step(s);
+	ck_assert_uint_eq(l2tp_account_sessions(s->lns, "user0"), 1);
+	ck_assert(ppp_cli_up(&limits_login(s, 5, "user0")->c));
+	ck_assert_uint_eq(l2tp_account_sessions(s->lns, "user0"), 2);
+	sim_free(s);
+}
+END_TEST
+
+/* idle=30 on the account: a packet at +20 s keeps the session, which ends exactly 30 s after the
+ * last packet (fake time) with the idle-timeout reason. */
+START_TEST(limit_idle)
+{
+	struct sim *s = &S;
+	sim_init(s, 0, 0, 0, 17);
+	ck_assert_int_eq(auth_limit_set(s->db, false, "user0", AUTH_LIMIT_IDLE, 30), 0);
+	limits_tunnel(s);
+	struct l2tp_lac_sess *x = limits_login(s, 1, "user0");
+	ck_assert(ppp_cli_up(&x->c));
+	uint64_t t0 = s->now;
+	while (s->now < t0 + 20000 && !s->downs) {
+		/* steps, but not past +20 s */
+		uint64_t d = l2tp_next_deadline(s->lns), e = l2tp_lac_deadline(&s->lac[0]);
+		s->now = d < e ? d : e;
+		if (s->now > t0 + 20000)
+			s->now = t0 + 20000;
+		l2tp_tick(s->lns, s->now);
+		l2tp_lac_tick(&s->lac[0], s->now);
+		deliver(s);
+	}
+	ck_assert_msg(!s->downs, "down at +%llu ms: %d %s", (unsigned long long)(s->now - t0),
+	              s->last_down_reason, s->last_down_text);
+	uint8_t f[4 + 28] = {0xff, 0x03, 0x00, 0x21, 0x45, 0, 0, 28};
+	rp_put_u32(f + 4 + 12, x->c.ip);
+	l2tp_lac_ppp_send(x, f, sizeof f);
+	deliver(s);
+	ck_assert_uint_eq(s->ip_events, 1);
+	uint64_t last = s->now;
+	for (int r = 0; r < 200 && !s->downs; r++)
+		step(s);
+	ck_assert_uint_eq(s->downs, 1);
+	ck_assert_int_eq(s->last_down_reason, L2TP_DOWN_IDLE_TIMEOUT);
+	ck_assert_uint_ge(s->now, last + 30000);
+	ck_assert_uint_le(s->now, last + 30000 + 10000); /* PPP's Terminate exchange */
+	sim_free(s);
+}
+END_TEST
+
+static uint64_t lim_rx_bytes;
+static void lim_ip_in(void *ctx, const uint8_t *pkt, size_t n)
+{
+	(void)ctx;
+	(void)pkt;
+	lim_rx_bytes += n;
+}
+
+/* rate_in=1000 and rate_out=3000 kbit/s: the client and the server each offer 1400-byte packets
+ * every millisecond (11.2 Mbit/s) for 20 simulated seconds; what comes through the tunnel is the
+ * rate within 5 %, and the rest is counted as dropped. */
+START_TEST(limit_rate)
+{
+	struct sim *s = &S;
+	sim_init(s, 0, 0, 0, 18);
+	ck_assert_int_eq(auth_limit_set(s->db, false, "user0", AUTH_LIMIT_RATE_IN, 1000), 0);
+	ck_assert_int_eq(auth_limit_set(s->db, false, "user0", AUTH_LIMIT_RATE_OUT, 3000), 0);
+	limits_tunnel(s);
+	struct l2tp_lac_sess *x = limits_login(s, 1, "user0");
+	ck_assert(ppp_cli_up(&x->c));
+	x->c.ip_in = lim_ip_in;
+	lim_rx_bytes = 0;
+	enum { MS = 20000, LEN = 1400 };
+	static uint8_t f[4 + LEN] = {0xff, 0x03, 0x00, 0x21, 0x45};
+	rp_put_u16(f + 4 + 2, LEN);
+	rp_put_u32(f + 4 + 12, x->c.ip);
+	uint8_t *pkt = f + 4;
+	unsigned in = 0;
+	for (int ms = 0; ms < MS; ms++) {
+		s->now++;
+		l2tp_lac_ppp_send(x, f, sizeof f);
+		(void)l2tp_output_ip(s->lns, x->c.ip, pkt, LEN, s->now);
+		deliver(s);
+		in = s->ip_events;
+		if (ms % 1000 == 0) { /* keep both sides' timers honest */
+			l2tp_tick(s->lns, s->now);
+			l2tp_lac_tick(&s->lac[0], s->now);
+		}
+	}
+	double kin = in * LEN * 8.0 / MS, kout = lim_rx_bytes * 8.0 / MS; /* bit/ms = kbit/s */
+	ck_assert_msg(kin > 950 && kin < 1050, "in %.1f kbit/s", kin);
+	ck_assert_msg(kout > 2850 && kout < 3150, "out %.1f kbit/s", kout);
+	struct l2tp_counters ctr;
+	ck_assert_int_eq(l2tp_session_counters(s->lns, &s->lac[0].link, s->lac[0].lns_tid, x->lns_sid, &ctr),
+	                 0);
+	ck_assert_uint_eq(ctr.rx_pkts, in);
+	ck_assert_uint_eq(ctr.rx_pkts + ctr.rx_rate_drops, MS);
+	ck_assert_uint_eq(ctr.tx_pkts + ctr.tx_rate_drops, MS);
+	fprintf(stderr, "limit_rate: in %.1f kbit/s (limit 1000), out %.1f kbit/s (limit 3000)\n", kin, kout);
+	sim_free(s);
+}
+END_TEST
+
 static Suite *lns_suite(void)
 {
 	Suite *s = suite_create("l2tp_lns");
@@ -900,6 +1059,9 @@ static Suite *lns_suite(void)
 	tcase_add_test(tc, reliable_window);
 	tcase_add_test(tc, login_rights_and_escaping);
 	tcase_add_test(tc, tunnel_ids_per_link);
+	tcase_add_test(tc, limit_max_sessions);
+	tcase_add_test(tc, limit_idle);
+	tcase_add_test(tc, limit_rate);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -193,6 +193,12 @@ START_TEST(prefix_per_session_and_no_spoofing)
 	pump();
 	ck_assert_uint_eq(T.v6_out[0], 2);
 	ck_assert_uint_eq(T.v6_out[1], 1);
+	/* IPv6 counts in the session's counters (accounting) and keeps its idle clock going */
+	struct l2tp_counters ctr;
+	ck_assert_int_eq(l2tp_session_counters(T.lns, &T.last.link, T.last.tid, T.last.sid, &ctr), 0);
+	ck_assert_uint_eq(ctr.tx_pkts, 2);
+	ck_assert_uint_eq(ctr.tx_bytes, 2 * sizeof pkt);
+	ck_assert_uint_ge(ctr.rx_pkts, 2);
 	/* a closed session gives its /64 back: no longer routed (T.last is session 0's) */
 	ck_assert_uint_eq(T.last.prefix, 0x20010db800770001ull);
 	l2tp_close_session(T.lns, &T.last.link, T.last.tid, T.last.sid, T.now);

@@ -14,6 +14,10 @@
 #include "conf.h"
 #include "ctl_account.h"
 
+#define LIMITS_HELP                                                                                          \
+	"  LIMIT: max_sessions=N  rate=KBIT[/KBIT] (from/to the client, kbit/s)  idle=SECONDS;\n"            \
+	"    0 = no limit, an empty value = unset (an account then takes the strictest of its groups)\n"
+
 static int usage(void)
 {
 	fprintf(stderr,
@@ -21,18 +25,85 @@ static int usage(void)
 	        "       rampartctl account [-d STATE_DIR] add NAME PASSWORD|- [group=G] [ip=A.B.C.D] "
 	        "[cleartext]\n"
 	        "       rampartctl account [-d STATE_DIR] set NAME [ip=A.B.C.D|ip=] [group=G|group=] "
-	        "[password=PASSWORD|-]\n"
+	        "[password=PASSWORD|-] [LIMIT]...\n"
 	        "       rampartctl account [-d STATE_DIR] del NAME [--now] | list | passwd NAME PASSWORD|-\n"
 	        "       rampartctl account [-d STATE_DIR] enable NAME | disable NAME [--now]\n"
 	        "  PASSWORD '-' reads it from standard input (keeps it out of the process list)\n"
 	        "  --now also ends the account's live sessions (rampartctl disconnect account=NAME)\n"
 	        "  ip= is checked against [server] tun_address of $RAMPART_CONF (else "
-	        "/etc/rampart/rampart.conf)\n");
+	        "/etc/rampart/rampart.conf)\n" LIMITS_HELP);
 	return 2;
 }
 
 static const char *password_arg(const char *a, char *buf, size_t n);
 static int result(int rc, const char *what, const char *name);
+
+enum { LIM_KEEP = -2 };
+
+static int lim_num(const char *s, int64_t *v)
+{
+	char *e;
+	if (!*s) {
+		*v = -1; /* unset */
+		return 0;
+	}
+	long long x = strtoll(s, &e, 10);
+	if (e == s || *e || x < 0 || x > UINT32_MAX)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+/* A LIMIT word into v (entries left LIM_KEEP are not changed): 1 when it was one, -1 when it
+ * was one but malformed, 0 when it is something else. */
+static int limit_arg(const char *a, int64_t v[AUTH_LIMIT_N])
+{
+	if (!strncmp(a, "max_sessions=", 13))
+		return lim_num(a + 13, &v[AUTH_LIMIT_MAX_SESSIONS]) ? -1 : 1;
+	if (!strncmp(a, "idle=", 5))
+		return lim_num(a + 5, &v[AUTH_LIMIT_IDLE]) ? -1 : 1;
+	if (strncmp(a, "rate=", 5))
+		return 0;
+	char in[24], *out;
+	if (snprintf(in, sizeof in, "%s", a + 5) >= (int)sizeof in)
+		return -1;
+	if ((out = strchr(in, '/')))
+		*out++ = 0;
+	if (lim_num(in, &v[AUTH_LIMIT_RATE_IN]) || lim_num(out ? out : in, &v[AUTH_LIMIT_RATE_OUT]))
+		return -1;
+	return 1;
+}
+
+static int limits_apply(struct auth_db *db, bool group, const char *name, const int64_t v[AUTH_LIMIT_N])
+{
+	for (int i = 0; i < AUTH_LIMIT_N; i++)
+		if (v[i] != LIM_KEEP && auth_limit_set(db, group, name, i, v[i]))
+			return result(-EIO, "set limits", name);
+	return 0;
+}
+
+/* " max_sessions=2 rate=1000/- idle=600" for what is set; "" when nothing is */
+static void limits_str(struct auth_db *db, bool group, const char *name, char *out, size_t n)
+{
+	int64_t v[AUTH_LIMIT_N];
+	out[0] = 0;
+	if (auth_limits_raw(db, group, name, v))
+		return;
+	char r[2][24];
+	for (int k = 0; k < 2; k++)
+		if (v[AUTH_LIMIT_RATE_IN + k] < 0)
+			snprintf(r[k], sizeof r[k], "-");
+		else
+			snprintf(r[k], sizeof r[k], "%lld", (long long)v[AUTH_LIMIT_RATE_IN + k]);
+	size_t l = 0;
+	if (v[AUTH_LIMIT_MAX_SESSIONS] >= 0)
+		l += (size_t)snprintf(out + l, n - l, " max_sessions=%lld",
+		                      (long long)v[AUTH_LIMIT_MAX_SESSIONS]);
+	if (l < n && (v[AUTH_LIMIT_RATE_IN] >= 0 || v[AUTH_LIMIT_RATE_OUT] >= 0))
+		l += (size_t)snprintf(out + l, n - l, " rate=%s/%s", r[0], r[1]);
+	if (l < n && v[AUTH_LIMIT_IDLE] >= 0)
+		snprintf(out + l, n - l, " idle=%lld", (long long)v[AUTH_LIMIT_IDLE]);
+}
 
 /* "--now" as the last word: removed, true. */
 static bool take_now(int *argc, char **argv)
@@ -131,8 +202,14 @@ static int set_account(struct auth_db *db, int argc, char **argv, char *pw, size
 		return result(-ENOENT, "set", name);
 	if (argc < 3)
 		return usage();
+	int64_t lim[AUTH_LIMIT_N] = {LIM_KEEP, LIM_KEEP, LIM_KEEP, LIM_KEEP};
 	for (int i = 2; i < argc; i++) { /* all checked before anything is changed */
 		struct in_addr ip;
+		int lk = limit_arg(argv[i], lim);
+		if (lk < 0)
+			return usage();
+		if (lk)
+			continue;
 		if (strncmp(argv[i], "ip=", 3) == 0 && argv[i][3]) {
 			if (inet_pton(AF_INET, argv[i] + 3, &ip) != 1)
 				return usage();
@@ -143,10 +220,13 @@ static int set_account(struct auth_db *db, int argc, char **argv, char *pw, size
 			return usage();
 		}
 	}
-	int rc = 0;
+	int rc = limits_apply(db, false, name, lim);
 	for (int i = 2; i < argc && !rc; i++) {
 		struct in_addr ip;
-		if (strncmp(argv[i], "ip=", 3) == 0) {
+		int64_t seen[AUTH_LIMIT_N];
+		if (limit_arg(argv[i], seen)) {
+			continue; /* applied above */
+		} else if (strncmp(argv[i], "ip=", 3) == 0) {
 			uint32_t v =
 			    argv[i][3] && inet_pton(AF_INET, argv[i] + 3, &ip) == 1 ? ntohl(ip.s_addr) : 0;
 			rc = result(auth_account_set_static_ip(db, name, v), "set ip", name);
@@ -177,16 +257,16 @@ static const char *password_arg(const char *a, char *buf, size_t n)
 
 static int print_account(void *ctx, const struct auth_account *a)
 {
-	char ip[INET_ADDRSTRLEN] = "-";
-	(void)ctx;
+	char ip[INET_ADDRSTRLEN] = "-", lim[96];
+	limits_str(ctx, false, a->name, lim, sizeof lim);
 	if (a->static_ip) {
 		uint32_t be = htonl(a->static_ip);
 		inet_ntop(AF_INET, &be, ip, sizeof ip);
 	}
-	printf("%-24s %-8s group=%s ip=%s methods=%s%s%s%s\n", a->name, a->enabled ? "enabled" : "disabled",
+	printf("%-24s %-8s group=%s ip=%s methods=%s%s%s%s%s\n", a->name, a->enabled ? "enabled" : "disabled",
 	       a->group[0] ? a->group : "-", ip, a->methods & AUTH_M_MSCHAPV2 ? "mschapv2 " : "",
 	       a->methods & AUTH_M_PAP ? "pap " : "", a->methods & AUTH_M_CHAP_MD5 ? "chap " : "",
-	       a->has_cleartext ? "(cleartext stored)" : "");
+	       a->has_cleartext ? "(cleartext stored)" : "", lim);
 	return 0;
 }
 
@@ -265,7 +345,7 @@ int ctl_account(int argc, char **argv)
 	} else if (strcmp(cmd, "set") == 0 && argc >= 2) {
 		rc = set_account(db, argc, argv, pw, sizeof pw);
 	} else if (strcmp(cmd, "list") == 0 && argc == 1) {
-		rc = auth_account_list(db, print_account, NULL) ? 1 : 0;
+		rc = auth_account_list(db, print_account, db) ? 1 : 0;
 	} else if (strcmp(cmd, "add") == 0 && argc >= 3) {
 		struct auth_account_opts o = {0};
 		struct in_addr ip;
@@ -312,7 +392,8 @@ int ctl_account(int argc, char **argv)
 static int group_usage(void)
 {
 	fprintf(stderr, "usage: rampartctl group [-d STATE_DIR] add NAME | del NAME | list\n"
-	                "       rampartctl group [-d STATE_DIR] member add|del GROUP ACCOUNT\n");
+	                "       rampartctl group [-d STATE_DIR] member add|del GROUP ACCOUNT\n"
+	                "       rampartctl group [-d STATE_DIR] set GROUP LIMIT...\n" LIMITS_HELP);
 	return 2;
 }
 
@@ -330,8 +411,24 @@ static int errmsg(int rc, const char *what)
 
 static int print_group(void *ctx, const char *g, const char *members)
 {
-	(void)ctx;
-	printf("%-24s members=%s\n", g, members[0] ? members : "-");
+	char lim[96];
+	limits_str(ctx, true, g, lim, sizeof lim);
+	printf("%-24s members=%s%s\n", g, members[0] ? members : "-", lim);
+	return 0;
+}
+
+static int group_set(struct auth_db *db, int argc, char **argv)
+{
+	int64_t lim[AUTH_LIMIT_N] = {LIM_KEEP, LIM_KEEP, LIM_KEEP, LIM_KEEP};
+	for (int i = 2; i < argc; i++)
+		if (limit_arg(argv[i], lim) != 1)
+			return group_usage();
+	int64_t raw[AUTH_LIMIT_N];
+	if (auth_limits_raw(db, true, argv[1], raw))
+		return errmsg(-ENOENT, argv[1]);
+	if (limits_apply(db, true, argv[1], lim))
+		return 1;
+	printf("group %s updated; it counts from the next login\n", argv[1]);
 	return 0;
 }
 
@@ -343,7 +440,9 @@ int ctl_group(int argc, char **argv)
 		return rc;
 	const char *cmd = argv[0];
 	if (strcmp(cmd, "list") == 0 && argc == 1)
-		rc = errmsg(auth_group_list(db, print_group, NULL), "group list");
+		rc = errmsg(auth_group_list(db, print_group, db), "group list");
+	else if (strcmp(cmd, "set") == 0 && argc >= 3)
+		rc = group_set(db, argc, argv);
 	else if (strcmp(cmd, "add") == 0 && argc == 2)
 		rc = errmsg(auth_group_add(db, argv[1]), argv[1]);
 	else if (strcmp(cmd, "del") == 0 && argc == 2)

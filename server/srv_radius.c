@@ -248,6 +248,10 @@ static void auth_reply(struct srv_radius *r, struct rq *q, const uint8_t *p, siz
 		a.session_timeout_s = u;
 	if (!rad_find_u32(p, n, RAD_IDLE_TIMEOUT, &u))
 		a.idle_timeout_s = u;
+	/* RFC 2865 §5.42 Port-Limit, "the maximum number of ports to be provided to the user": the
+	 * account's max_sessions (issue 16). Rates have only vendor attributes: not mapped. */
+	if (!rad_find_u32(p, n, RAD_PORT_LIMIT, &u))
+		a.max_sessions = u;
 	struct rsess *x = sess_add(r, &e->link, e->tid, e->sid);
 	if (x) {
 		x->cls_len = 0;

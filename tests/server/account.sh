@@ -45,6 +45,16 @@ if "$ctl" group -d "$d" member add contractors nobody 2>/dev/null; then fail "me
 "$ctl" group -d "$d" list | grep -q '^contractors .*members=mallory' || fail "group list: $("$ctl" group -d "$d" list)"
 "$ctl" group -d "$d" list | grep -q '^staff .*members=alice' || fail "primary group not listed"
 
+# per-account and per-group limits (issue 16, schema 3)
+"$ctl" account -d "$d" set mallory max_sessions=2 rate=1000/3000 idle=600 >/dev/null || fail "set limits"
+"$ctl" account -d "$d" list | grep -q '^mallory .* max_sessions=2 rate=1000/3000 idle=600$' || fail "limits: $("$ctl" account -d "$d" list)"
+"$ctl" account -d "$d" set mallory rate= >/dev/null || fail "unset rate"
+"$ctl" account -d "$d" list | grep -q '^mallory .* max_sessions=2 idle=600$' || fail "rate unset: $("$ctl" account -d "$d" list)"
+if "$ctl" account -d "$d" set mallory max_sessions=-1 2>/dev/null; then fail "negative limit accepted"; fi
+"$ctl" group -d "$d" set contractors rate=500 >/dev/null || fail "group set"
+"$ctl" group -d "$d" list | grep -q '^contractors .* rate=500/500$' || fail "group limits: $("$ctl" group -d "$d" list)"
+if "$ctl" group -d "$d" set nogroup idle=1 2>/dev/null; then fail "group set of a missing group"; fi
+
 out=$("$ctl" certmap -d "$d" list)
 grep -q 'mapping: enabled' <<<"$out" || fail "mapping not on by default: $out"
 if "$ctl" certmap -d "$d" test "$pki/alice.pem" >"$d/out"; then fail "unmapped certificate accepted"; fi

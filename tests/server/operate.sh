@@ -5,6 +5,7 @@
 #  3. disconnect account= | ip= | peer=, and its refusals;
 #  4. account disable --now, right deny add --now end the live session;
 #  5. account set ip= checks, and the next login getting that address;
+#  8. (after 7) account limits: a second session over max_sessions refused, idle= ends a session;
 #  6. [esp] natt_keepalive: 0xFF keepalives only where rampartd itself is behind a NAT (a DNAT in
 #     front of it, as a port-forwarding router), and none with natt_keepalive = 0 after a reload.
 # IKE clients: ikeprobe (the test IKEv1 initiator). L2TP clients: the stock xl2tpd as LAC over plain
@@ -424,6 +425,34 @@ else
 	log_tail
 fi
 lac_stop good
+
+# ==== 8. per-account limits (issue 16): max_sessions, idle =========================================
+# xl2tpd stopped does not end its session at once: end what is left before counting sessions
+ctl disconnect account=vpnuser >/dev/null 2>&1
+wait_sessions 0 50 || fail "8 sessions left before the limits: $(ppp_sessions)"
+acct set vpnuser ip= max_sessions=1 >/dev/null && pass "8a account set vpnuser max_sessions=1" || fail "8a account set max_sessions"
+if session_up "8b"; then
+	m=$(mark)
+	lac_start second 198.18.62.3 vpnuser vpnpass
+	wait_log "$m" 'login "vpnuser" refused: the account has max_sessions sessions already' 150 &&
+		pass "8b a second vpnuser session refused: $(since "$m" | grep -m1 -o 'login "vpnuser" refused.*')" ||
+		{ fail "8b the second session was not refused"; log_tail; }
+	eq "8c show stats: ppp authentications max_sessions" "$(stat 'ppp authentications' max_sessions)" 1
+	eq "8d the first session stays" "$(ppp_sessions)" 1
+	lac_stop second
+fi
+lac_stop good
+ctl disconnect account=vpnuser >/dev/null 2>&1
+wait_sessions 0 50
+acct set vpnuser max_sessions= idle=2 >/dev/null || fail "8e account set idle=2"
+if session_up "8e"; then
+	m=$(mark)
+	wait_sessions 0 60 && pass "8e the session ended after 2 s without traffic" || fail "8e idle session still up"
+	wait_log "$m" 'idle timeout' 10 && pass "8f rampartd: $(since "$m" | grep -m1 'idle timeout' | sed 's/^ *//')" ||
+		{ fail "8f no idle timeout in the log"; log_tail; }
+fi
+lac_stop good
+acct set vpnuser idle= >/dev/null
 
 # ==== the daemon survived, and stops cleanly =======================================================
 if kill -0 "$pid" 2>/dev/null; then

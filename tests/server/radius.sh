@@ -62,6 +62,9 @@ alice	Cleartext-Password := "alice-pw"
 	Session-Timeout = 3600,
 	Class = "rp-class-alice",
 	Reply-Message = "welcome alice"
+
+bob	Cleartext-Password := "bob-pw"
+	Port-Limit = 2
 EOU
 radiusd_start() {
 	# not through nsx: a backgrounded shell function is a subshell, and $! would be that shell
@@ -230,6 +233,8 @@ out=$(echo wrong-pw | "$rampartctl" -s "$tmp/ctl.sock" radius test alice - 2>&1)
 [ "$rc" -eq 1 ] || fail "radius test, wrong password: exit code $rc: $out"
 echo "$out" | grep -q '^Access-Reject from 198.18.0.3:1812$' || fail "radius test, wrong password: $out"
 echo "$out" | grep -q '^rampartctl: Access-Reject$' || fail "radius test, wrong password, the error: $out"
+out=$(echo bob-pw | "$rampartctl" -s "$tmp/ctl.sock" radius test bob - 2>&1) || fail "radius test bob: $out"
+echo "$out" | grep -q '^Port-Limit = 2$' || fail "radius test: Port-Limit (max_sessions) not shown: $out"
 echo "radius test: OK"
 
 # 5. Disconnect-Request with radclient: ACK and the session ends; an unknown user gets a NAK
