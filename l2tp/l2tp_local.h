@@ -193,6 +193,7 @@ int session_ip_init(struct l2tp *l);
 void session_tick(struct l2tp_session *s);
 uint64_t session_deadline(const struct l2tp_session *s);
 void session_release_ip(struct l2tp_session *s);
+int session_output(struct l2tp_session *s, const uint8_t *pkt, size_t n, bool v6, uint64_t now_ms);
 void session_hash_ip(struct l2tp_session *s);
 
 /* session6.c: PPP callbacks (ctx is the session) and the /64 given back */

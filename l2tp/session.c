@@ -443,23 +443,29 @@ uint64_t session_deadline(const struct l2tp_session *s)
 	return UINT64_MAX;
 }
 
+/* One IP packet into a session towards its peer (IPv4 or IPv6): the account's rate limit, PPP,
+ * then the counters accounting and the idle timeout read. */
+int session_output(struct l2tp_session *s, const uint8_t *pkt, size_t n, bool v6, uint64_t now_ms)
+{
+	if (s->tb_out.rate && !limits_tbf_pass(&s->tb_out, n, now_ms)) {
+		s->ctr.tx_rate_drops++;
+		return -ENOBUFS;
+	}
+	int rc = v6 ? ppp_output_ip6(s->ppp, pkt, n) : ppp_output_ip(s->ppp, pkt, n);
+	if (!rc) {
+		s->ctr.tx_pkts++;
+		s->ctr.tx_bytes += n;
+		s->last_data = now_ms;
+	}
+	return rc;
+}
+
 int l2tp_output_ip(struct l2tp *l, uint32_t dst, const uint8_t *pkt, size_t n, uint64_t now_ms)
 {
 	l->now = now_ms;
 	for (struct l2tp_session *s = l->ip_hash[ip_hash(l, dst)]; s; s = s->ip_next)
-		if (s->ip == dst && s->state == S_ESTABLISHED && s->ppp) {
-			if (s->tb_out.rate && !limits_tbf_pass(&s->tb_out, n, now_ms)) {
-				s->ctr.tx_rate_drops++;
-				return -ENOBUFS;
-			}
-			int rc = ppp_output_ip(s->ppp, pkt, n);
-			if (!rc) {
-				s->ctr.tx_pkts++;
-				s->ctr.tx_bytes += n;
-				s->last_data = now_ms;
-			}
-			return rc;
-		}
+		if (s->ip == dst && s->state == S_ESTABLISHED && s->ppp)
+			return session_output(s, pkt, n, false, now_ms);
 	return -1;
 }
 

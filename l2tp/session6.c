@@ -135,17 +135,7 @@ int l2tp_output_ip6(struct l2tp *l, const uint8_t *pkt, size_t n, uint64_t now_m
 	struct l2tp_session *s = pfx6_find(l, get_u64(pkt + 24));
 	if (!s || s->state != S_ESTABLISHED || !s->ppp)
 		return -1;
-	if (s->tb_out.rate && !limits_tbf_pass(&s->tb_out, n, now_ms)) {
-		s->ctr.tx_rate_drops++;
-		return -ENOBUFS;
-	}
-	int rc = ppp_output_ip6(s->ppp, pkt, n);
-	if (!rc) {
-		s->ctr.tx_pkts++;
-		s->ctr.tx_bytes += n;
-		s->last_data = now_ms;
-	}
-	return rc;
+	return session_output(s, pkt, n, true, now_ms);
 }
 
 int l2tp_output_ip6_to(struct l2tp *l, const struct l2tp_link *link, uint16_t tid, uint16_t sid,

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
+#include "tshark_view.h"
 #include "dhcp.h"
 #include "rp_base.h"
 
@@ -57,31 +58,6 @@ static size_t inform(uint8_t *p, uint32_t src, uint32_t dst, uint8_t type, bool 
 	return len;
 }
 
-/* The answer as tshark dissects it (a pcap of raw IPv4, LINKTYPE_RAW 101). */
-static char *tshark_view(const uint8_t *pkt, size_t n)
-{
-	char path[] = "/tmp/test_dhcp.XXXXXX";
-	int fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	FILE *f = fdopen(fd, "wb");
-	uint32_t gh[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 101}, ph[4] = {0, 0, (uint32_t)n, (uint32_t)n};
-	fwrite(gh, 4, 6, f);
-	fwrite(ph, 4, 4, f);
-	fwrite(pkt, 1, n, f);
-	fclose(f);
-	char cmd[256];
-	snprintf(cmd, sizeof cmd, "tshark -r %s -V 2>&1", path);
-	FILE *t = popen(cmd, "r");
-	ck_assert_ptr_nonnull(t);
-	static char out[65536];
-	size_t got = fread(out, 1, sizeof out - 1, t);
-	out[got] = 0;
-	int rc = pclose(t);
-	unlink(path);
-	ck_assert_msg(rc == 0 && got > 0, "tshark failed (is it installed? tests/deps/test.txt): %s", out);
-	return out;
-}
-
 START_TEST(windows_inform_answered)
 {
 	uint8_t req[600], ans[DHCP_MAX_ANSWER];
@@ -96,7 +72,7 @@ START_TEST(windows_inform_answered)
 	ck_assert_uint_eq(ans[28], 2);
 	ck_assert_uint_eq(rp_get_u32(ans + 28 + 4), 0x5e1f00d5); /* xid echoed */
 	ck_assert_uint_eq(rp_get_u32(ans + 28 + 16), 0);         /* yiaddr 0 for DHCPINFORM */
-	char *v = tshark_view(ans, an);
+	char *v = rp_tshark_view(ans, an);
 	ck_assert_msg(strstr(v, "DHCP: ACK (5)"), "%s", v);
 	ck_assert_msg(strstr(v, "Checksum Status: Good") || strstr(v, "[Checksum Status: Unverified]"), "%s",
 	              v);
@@ -118,7 +94,7 @@ START_TEST(only_what_is_asked)
 	const char *why;
 	/* the list names 121, 249, 15, 6, 44: WINS is not configured, so no option 44 */
 	ck_assert_int_eq(dhcp_inform(&conf, req, n, ans, &an, &why), DHCP_ANSWER);
-	char *v = tshark_view(ans, an);
+	char *v = rp_tshark_view(ans, an);
 	ck_assert_ptr_null(strstr(v, "Option: (44)"));
 	/* a request list without 249 (a Linux dhclient asks for 121 only): no 249 */
 	uint8_t *o = req + 28 + 240;
@@ -128,7 +104,7 @@ START_TEST(only_what_is_asked)
 				if (o[i + 2 + j] == 249)
 					o[i + 2 + j] = 1;
 	ck_assert_int_eq(dhcp_inform(&conf, req, n, ans, &an, &why), DHCP_ANSWER);
-	v = tshark_view(ans, an);
+	v = rp_tshark_view(ans, an);
 	ck_assert_ptr_nonnull(strstr(v, "Option: (121)"));
 	ck_assert_ptr_null(strstr(v, "Option: (249)"));
 }

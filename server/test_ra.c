@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
+#include "tshark_view.h"
 #include "ra.h"
 #include "rp_base.h"
 
@@ -54,30 +55,6 @@ static size_t rs(uint8_t *p, const uint8_t src[16], const uint8_t dst[16])
 	return 48;
 }
 
-static char *tshark_view(const uint8_t *pkt, size_t n)
-{
-	char path[] = "/tmp/test_ra.XXXXXX";
-	int fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	FILE *f = fdopen(fd, "wb");
-	uint32_t gh[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 101}, ph[4] = {0, 0, (uint32_t)n, (uint32_t)n};
-	fwrite(gh, 4, 6, f);
-	fwrite(ph, 4, 4, f);
-	fwrite(pkt, 1, n, f);
-	fclose(f);
-	char cmd[256];
-	snprintf(cmd, sizeof cmd, "tshark -r %s -V 2>&1", path);
-	FILE *t = popen(cmd, "r");
-	ck_assert_ptr_nonnull(t);
-	static char out[65536];
-	size_t got = fread(out, 1, sizeof out - 1, t);
-	out[got] = 0;
-	int rc = pclose(t);
-	unlink(path);
-	ck_assert_msg(rc == 0 && got > 0, "tshark failed (is it installed? tests/deps/test.txt): %s", out);
-	return out;
-}
-
 static const uint8_t ff02_2[16] = {0xff, 2, [15] = 2};
 
 START_TEST(rs_answered)
@@ -89,7 +66,7 @@ START_TEST(rs_answered)
 	ck_assert_int_eq(ra_input(&c, &lnk, req, n, ans, &an, &why), RA_ANSWER);
 	ck_assert_uint_eq(ans[7], 255);
 	ck_assert(!memcmp(ans + 24, peer_ll, 16)); /* §6.2.6: to the soliciting host */
-	char *v = tshark_view(ans, an);
+	char *v = rp_tshark_view(ans, an);
 	ck_assert_msg(strstr(v, "Source Address: fe80::1"), "%s", v);
 	ck_assert_msg(strstr(v, "Destination Address: fe80::a895:c4fe:27a0:da70"), "%s", v);
 	ck_assert_msg(strstr(v, "Type: Router Advertisement (134)"), "%s", v);
@@ -109,7 +86,7 @@ START_TEST(rs_answered)
 	c.domain = NULL;
 	n = rs(req, (const uint8_t[16]){0}, ff02_2);
 	ck_assert_int_eq(ra_input(&c, &lnk, req, n, ans, &an, &why), RA_ANSWER);
-	v = tshark_view(ans, an);
+	v = rp_tshark_view(ans, an);
 	ck_assert_msg(strstr(v, "Destination Address: ff02::1"), "%s", v);
 	ck_assert_msg(strstr(v, "[Checksum Status: Good]"), "%s", v);
 	ck_assert_msg(!strstr(v, "Recursive DNS") && !strstr(v, "DNS Search List"), "%s", v);

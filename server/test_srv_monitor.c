@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
+#include "test_daemon.h"
 #include "srv_json.h"
 #include "srv_local.h"
 #include "srv_monitor.h"
@@ -19,33 +20,15 @@ static char dir[64];
 
 static struct srv *daemon_new(const char *extra)
 {
-	char path[128], text[1024], err[512];
-	snprintf(dir, sizeof dir, "/tmp/test_srv_monitor.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/rampart.conf", dir);
-	snprintf(text, sizeof text,
-	         "[server]\nlisten = 127.0.0.1\ntun_address = 198.18.5.1/24\nstate_dir = %s/state\n"
-	         "control_socket = %s/ctl.sock\n[pool]\nrange = 198.18.5.10-198.18.5.20 "
-	         "198.18.5.30-198.18.5.31\n%s",
-	         dir, dir, extra);
-	FILE *f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	fclose(f);
-	chmod(path, 0600);
-	struct conf *c = srv_load_conf(path, err, sizeof err);
-	ck_assert_msg(c != NULL, "%s", err);
-	struct srv *s = srv_new_detached(c, path, err, sizeof err);
-	ck_assert_msg(s != NULL, "%s", err);
-	return s;
+	char rest[1024];
+	snprintf(rest, sizeof rest, "[pool]\nrange = 198.18.5.10-198.18.5.20 198.18.5.30-198.18.5.31\n%s",
+	         extra);
+	return rp_test_daemon(dir, rest);
 }
 
 static void daemon_free(struct srv *s)
 {
-	char cmd[128];
-	srv_free(s);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	rp_test_daemon_free(s, dir);
 }
 
 /* Every line is a comment (# HELP / # TYPE of the family that follows) or `name{labels} value`,
