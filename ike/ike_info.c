@@ -84,18 +84,39 @@ static bool same_entity(const struct ike_sa *sa, const struct rp_addr *peer, con
 	return rp_addr_eq(peer, &sa->peer);
 }
 
+/* Only SAs that can be the same entity are looked at: with a proven identity every candidate has
+ * sa's IP and ID (by_id); without one it has sa's address and port (by_addr). An IPsec SA's ID is
+ * its owner's (Quick Mode copies it; heirs and adopters have the same), so the IPsec SAs to check
+ * hang off the SAs of that one chain; orphans are found by IP. */
 void ike_initial_contact(struct ike *ike, struct ike_sa *sa)
 {
-	for (struct ike_sa *o = ike->all, *n; o; o = n) {
-		n = o->next;
-		if (o != sa && o->state == IKE_ST_EST && same_entity(sa, &o->peer, o->peer_id, o->id_auth))
+	const struct ike_htab *t = sa->id_auth ? &ike->by_id : &ike->by_addr;
+	uint64_t h =
+	    sa->id_auth ? ike_hash_id(ike, &sa->peer, sa->peer_id) : ike_hash_addr(ike, &sa->peer, true);
+	for (struct ike_hnode *x = ike_htab_head(t, h), *nx; x; x = nx) {
+		nx = x->next;
+		struct ike_sa *o = sa->id_auth ? IKE_SA_BY_ID(x) : IKE_SA_BY_ADDR(x);
+		if (x->h == h && o != sa && o->state == IKE_ST_EST &&
+		    same_entity(sa, &o->peer, o->peer_id, o->id_auth))
 			ike_sa_remove(ike, o, "INITIAL-CONTACT from the peer", true);
 	}
-	for (struct ike_child *c = ike->children, *n; c; c = n) {
-		n = c->next;
+	/* children of SAs that stay (an IPsec SA inherited with another id_auth than its owner's) */
+	for (struct ike_hnode *x = ike_htab_head(t, h); x; x = x->next) {
+		struct ike_sa *o = sa->id_auth ? IKE_SA_BY_ID(x) : IKE_SA_BY_ADDR(x);
+		if (x->h != h || o == sa)
+			continue;
 		/* an owned child follows its IKE SA's current endpoint (NAT rebinding) */
-		const struct rp_addr *cp = c->owner ? &c->owner->peer : &c->ev.peer;
-		if (c->owner != sa && same_entity(sa, cp, c->ev.peer_id, c->id_auth))
+		for (struct ike_child *c = o->kids, *n; c; c = n) {
+			n = c->snext;
+			if (same_entity(sa, &o->peer, c->ev.peer_id, c->id_auth))
+				ike_child_delete(ike, c, false, "INITIAL-CONTACT from the peer");
+		}
+	}
+	uint64_t hi = ike_hash_addr(ike, &sa->peer, false);
+	for (struct ike_hnode *x = ike_htab_head(&ike->orphans, hi), *nx; x; x = nx) {
+		nx = x->next;
+		struct ike_child *c = IKE_CHILD_ORPHAN(x);
+		if (x->h == hi && same_entity(sa, &c->ev.peer, c->ev.peer_id, c->id_auth))
 			ike_child_delete(ike, c, false, "INITIAL-CONTACT from the peer");
 	}
 }
@@ -117,15 +138,21 @@ static void handle_delete(struct ike *ike, struct ike_sa **psa, const struct isa
 		return;
 	for (unsigned i = 0; i < d->nspi; i++) {
 		uint32_t spi = rp_get_u32(d->spis + 4 * i);
-		for (struct ike_child *c = ike->children, *n; c; c = n) {
-			n = c->next;
-			/* The peer names the SPI it receives with (our outbound); accept ours too. */
-			if ((c->owner == sa || (!c->owner && rp_addr_ipeq(&c->ev.peer, &sa->peer))) &&
-			    (c->ev.spi_out == spi || c->ev.spi_in == spi)) {
-				ike_child_delete(ike, c, false, "deleted by the peer");
-				break;
-			}
+		/* The peer names the SPI it receives with (our outbound); accept ours too. Its own
+		 * IPsec SAs first, then orphans from its IP (a DELETE after a phase-1 re-key). */
+		struct ike_child *hit = NULL;
+		for (struct ike_child *c = sa->kids; c && !hit; c = c->snext)
+			if (c->ev.spi_out == spi || c->ev.spi_in == spi)
+				hit = c;
+		uint64_t h = ike_hash_addr(ike, &sa->peer, false);
+		for (struct ike_hnode *x = ike_htab_head(&ike->orphans, h); x && !hit; x = x->next) {
+			struct ike_child *c = IKE_CHILD_ORPHAN(x);
+			if (x->h == h && rp_addr_ipeq(&c->ev.peer, &sa->peer) &&
+			    (c->ev.spi_out == spi || c->ev.spi_in == spi))
+				hit = c;
 		}
+		if (hit)
+			ike_child_delete(ike, hit, false, "deleted by the peer");
 	}
 }
 
@@ -172,7 +199,9 @@ int ike_info_input(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt,
 	sa->info_seen[sa->info_next++ % RP_ARRAY_LEN(sa->info_seen)] = m->h.msgid;
 	sa->last_rx_ms = ike->now;
 	if (!rp_addr_eq(&pkt->src, &sa->peer) && pkt->dst.port == sa->local.port)
-		sa->peer = pkt->src; /* authenticated: a NAT rebinding (DPD answers go to the new mapping) */
+		ike_sa_set_peer(
+		    ike, sa,
+		    &pkt->src); /* authenticated: a NAT rebinding (DPD answers go to the new mapping) */
 	for (size_t i = 1; i < dm.npl && sa; i++) {
 		const struct isakmp_pl *pl = &dm.pl[i];
 		if (pl->type == ISAKMP_PL_D) {

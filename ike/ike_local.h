@@ -3,6 +3,7 @@
 #define IKE_LOCAL_H
 
 #include <gmp.h>
+#include <stddef.h>
 #include <nettle/ecc.h>
 
 #include "ike.h"
@@ -155,11 +156,25 @@ struct ike_heap {
 	size_t n, cap;
 };
 
+/* An intrusive hash table (ike_idx.c): nodes embedded in SAs, chained by a stored 64-bit hash, so
+ * the questions asked on every connect and disconnect (who else is this peer? its IPsec SAs? the
+ * orphans it left?) cost the few SAs of that peer instead of every SA held (issue 17). */
+struct ike_hnode {
+	struct ike_hnode *next, **pprev; /* pprev NULL: not in a table */
+	uint64_t h;
+};
+struct ike_htab {
+	struct ike_hnode **t;
+	size_t nb, n;
+};
+
 struct ike_child {
-	struct ike_child *next, *prev; /* all children */
-	struct ike_child *hnext;       /* hash chain by ev.spi_in */
-	struct ike_tm tm;              /* keyed by expire_ms */
-	struct ike_sa *owner;          /* NULL while orphaned (its IKE SA went before it) */
+	struct ike_child *next, *prev;   /* all children */
+	struct ike_child *hnext;         /* hash chain by ev.spi_in */
+	struct ike_tm tm;                /* keyed by expire_ms */
+	struct ike_sa *owner;            /* NULL while orphaned (its IKE SA went before it) */
+	struct ike_child *snext, *sprev; /* owner's children (owner->kids) */
+	struct ike_hnode orphan;         /* ike->orphans by ev.peer's IP while owner is NULL */
 	bool id_auth; /* its IKE SA's peer_id was proven by a certificate (see ike_sa.id_auth) */
 	uint64_t expire_ms;
 	struct ike_ev_sa ev; /* keys wiped after SA_INSTALL */
@@ -186,6 +201,10 @@ struct ike_sa {
 	struct ike_tm tm;             /* keyed by its earliest deadline (sa_deadline in ike_sa.c) */
 	struct ike_sa *dnext, *dprev; /* touched since the heap was last brought up to date */
 	bool dirty;
+	/* Established SAs only: ike->by_addr by peer address and port, ike->by_id by peer IP and
+	 * peer_id (the two ways ike_info.c same_entity can match); kids: the IPsec SAs it owns. */
+	struct ike_hnode by_addr, by_id;
+	struct ike_child *kids;
 	uint8_t icky[8], rcky[8];
 	enum ike_state state;
 	bool counted; /* its phase-1 result is in ike.st */
@@ -243,14 +262,32 @@ struct ike {
 	 * the dirty list and re-keyed before the heap is next read. */
 	struct ike_heap sheap, cheap;
 	struct ike_sa *dirty;
-	uint64_t runout_log_ms; /* the last "out of IKE SAs" line */
-	struct isakmp_msg msg;  /* the message being handled */
-	uint8_t cur_digest[20]; /* its digest (retransmission detection) */
-	gnutls_privkey_t key;   /* conf.key_der imported (RSA signatures), NULL without */
-	bool sig_ok;            /* RSA signature authentication configured */
-	size_t frag_bytes;      /* held by all reassemblies (ike_frag.c) */
+	struct ike_htab by_addr, by_id, orphans; /* see ike_sa and ike_child */
+	uint64_t hseed;                          /* keys their hashes: peers choose addresses and IDs */
+	uint64_t runout_log_ms;                  /* the last "out of IKE SAs" line */
+	struct isakmp_msg msg;                   /* the message being handled */
+	uint8_t cur_digest[20];                  /* its digest (retransmission detection) */
+	gnutls_privkey_t key;                    /* conf.key_der imported (RSA signatures), NULL without */
+	bool sig_ok;                             /* RSA signature authentication configured */
+	size_t frag_bytes;                       /* held by all reassemblies (ike_frag.c) */
 	struct ike_stats st;
 };
+
+/* ike_idx.c */
+int ike_idx_init(struct ike *ike);
+void ike_idx_free(struct ike *ike);
+uint64_t ike_hash_addr(const struct ike *ike, const struct rp_addr *a, bool port);
+uint64_t ike_hash_id(const struct ike *ike, const struct rp_addr *a, const char *peer_id);
+struct ike_hnode *ike_htab_head(const struct ike_htab *t, uint64_t h); /* walk ->next, check ->h */
+void ike_sa_index(struct ike *ike, struct ike_sa *sa);   /* established: into by_addr and by_id */
+void ike_sa_unindex(struct ike *ike, struct ike_sa *sa); /* out of them (no-op if not in) */
+void ike_sa_set_peer(struct ike *ike, struct ike_sa *sa, const struct rp_addr *peer); /* re-indexed */
+/* Move c to owner's kids (owner NULL: to the orphans); c->owner NULL and out of both when new. */
+void ike_child_set_owner(struct ike *ike, struct ike_child *c, struct ike_sa *owner);
+void ike_child_unown(struct ike *ike, struct ike_child *c); /* out of kids/orphans; owner kept */
+#define IKE_SA_BY_ADDR(n) ((struct ike_sa *)((char *)(n)-offsetof(struct ike_sa, by_addr)))
+#define IKE_SA_BY_ID(n) ((struct ike_sa *)((char *)(n)-offsetof(struct ike_sa, by_id)))
+#define IKE_CHILD_ORPHAN(n) ((struct ike_child *)((char *)(n)-offsetof(struct ike_child, orphan)))
 
 /* ike_sa.c */
 void ike_count(struct ike *ike, struct ike_sa *sa, enum ike_result r); /* sa NULL: per message */

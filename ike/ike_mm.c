@@ -321,12 +321,17 @@ int ike_mm_auth_hash(const struct ike_sa *sa, const struct ike_keys *k, bool ini
 	return ike_prf(k->hash, k->skeyid, k->hlen, v, 6, out);
 }
 
+/* IPsec SAs left by an earlier IKE SA of this peer (same address, port and ID) come under sa. */
 static void adopt_orphans(struct ike *ike, struct ike_sa *sa)
 {
-	for (struct ike_child *c = ike->children; c; c = c->next)
-		if (!c->owner && rp_addr_eq(&c->ev.peer, &sa->peer) &&
+	uint64_t h = ike_hash_addr(ike, &sa->peer, false);
+	for (struct ike_hnode *x = ike_htab_head(&ike->orphans, h), *nx; x; x = nx) {
+		nx = x->next;
+		struct ike_child *c = IKE_CHILD_ORPHAN(x);
+		if (x->h == h && !c->owner && rp_addr_eq(&c->ev.peer, &sa->peer) &&
 		    strcmp(c->ev.peer_id, sa->peer_id) == 0)
-			c->owner = sa;
+			ike_child_set_owner(ike, c, sa);
+	}
 }
 
 static int mm5(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, const struct isakmp_msg *m)
@@ -437,6 +442,7 @@ int ike_mm_finish(struct ike *ike, struct ike_sa *sa, uint8_t *buf, size_t n, si
 		return -1;
 	}
 	sa->state = IKE_ST_EST;
+	ike_sa_index(ike, sa);
 	sa->est_ms = ike->now;
 	sa->counted = false; /* a PSK candidate that failed before the one that worked */
 	ike_count(ike, sa, IKE_R_OK);

@@ -163,7 +163,7 @@ static int qm1(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 		char old[RP_ADDR_STRLEN];
 		rp_logf(ike->log, RP_LOG_INFO, "ike", "peer %s moved to %s",
 		        rp_addr_str(&sa->peer, old, sizeof old), who);
-		sa->peer = pkt->src;
+		ike_sa_set_peer(ike, sa, &pkt->src);
 	}
 	if (!sap || !nop || isakmp_count(&dm, ISAKMP_PL_SA) != 1 || (nid != 0 && nid != 2) || nop->len < 8 ||
 	    nop->len > 256 || isakmp_count(&dm, ISAKMP_PL_KE) > 1) {

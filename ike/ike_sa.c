@@ -98,7 +98,8 @@ struct ike *ike_new(const struct ike_conf *conf, struct rp_rng *rng, struct rp_l
 	rp_evq_init(&ike->evq);
 	ike->nb = 256;
 	ike->tab = calloc(ike->nb, sizeof *ike->tab);
-	if (!ike->tab || ike_cert_init(ike)) {
+	if (!ike->tab || ike_idx_init(ike) || ike_cert_init(ike)) {
+		ike_idx_free(ike);
 		free(ike->tab);
 		free(ike);
 		return NULL;
@@ -204,6 +205,7 @@ void ike_free(struct ike *ike)
 	}
 	rp_evq_clear(&ike->evq);
 	ike_cert_free(ike);
+	ike_idx_free(ike);
 	free(ike->tab);
 	free(ike->ctab);
 	free(ike->sheap.v);
@@ -305,22 +307,27 @@ void ike_sa_remove(struct ike *ike, struct ike_sa *sa, const char *why, bool del
 	if (sa->state == IKE_ST_EST && why)
 		ike_emit_ike(ike, sa, IKE_EV_IKE_DOWN, why);
 	/* A client that re-keyed phase 1 (a new Main Mode, then DELETE of the old ISAKMP SA, as
-	 * racoon-based iOS/macOS/Android do) keeps its IPsec SAs: they move to its newest IKE SA. */
+	 * racoon-based iOS/macOS/Android do) keeps its IPsec SAs: they move to its newest IKE SA
+	 * (same address, port and ID: found in by_addr, not by walking every SA). */
 	struct ike_sa *heir = NULL;
-	if (!delete_children && sa->state == IKE_ST_EST)
-		for (struct ike_sa *o = ike->all; o; o = o->next)
-			if (o != sa && o->state == IKE_ST_EST && rp_addr_eq(&o->peer, &sa->peer) &&
-			    strcmp(o->peer_id, sa->peer_id) == 0 &&
+	if (!delete_children && sa->state == IKE_ST_EST) {
+		uint64_t h = ike_hash_addr(ike, &sa->peer, true);
+		for (struct ike_hnode *x = ike_htab_head(&ike->by_addr, h); x; x = x->next) {
+			struct ike_sa *o = IKE_SA_BY_ADDR(x);
+			if (x->h == h && o != sa && o->state == IKE_ST_EST &&
+			    rp_addr_eq(&o->peer, &sa->peer) && strcmp(o->peer_id, sa->peer_id) == 0 &&
 			    (!heir || o->created_ms >= heir->created_ms))
 				heir = o;
-	for (struct ike_child *c = ike->children, *n; c; c = n) {
-		n = c->next;
-		if (c->owner != sa)
-			continue;
+		}
+	}
+	ike_sa_unindex(ike, sa);
+	for (struct ike_child *c = sa->kids, *n; c; c = n) {
+		n = c->snext;
 		if (delete_children)
 			ike_child_delete(ike, c, false, why ? why : "IKE SA gone");
 		else
-			c->owner = heir; /* or orphaned until its lifetime or a new IKE SA of the peer */
+			ike_child_set_owner(ike, c, heir); /* or orphaned until its lifetime or a new IKE
+			                                    * SA of the peer */
 	}
 	while (sa->qms) { /* their SAs (installed at QM2) are children, handled above */
 		struct ike_qm *q = sa->qms;
@@ -448,10 +455,9 @@ int ike_delete_child(struct ike *ike, uint32_t spi_in, uint64_t now_ms)
 
 static void delete_ike(struct ike *ike, struct ike_sa *sa, const char *why)
 {
-	for (struct ike_child *c = ike->children, *n; c; c = n) {
-		n = c->next;
-		if (c->owner == sa)
-			ike_child_delete(ike, c, true, why);
+	for (struct ike_child *c = sa->kids, *n; c; c = n) {
+		n = c->snext;
+		ike_child_delete(ike, c, true, why);
 	}
 	if (sa->state == IKE_ST_EST) {
 		uint8_t ck[16];

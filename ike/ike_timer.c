@@ -196,11 +196,15 @@ int ike_child_link(struct ike *ike, struct ike_child *c)
 		c->next->prev = c;
 	ike->children = c;
 	ike->nchildren++;
+	struct ike_sa *owner = c->owner; /* set by the caller; now into its kids (or the orphans) */
+	c->owner = NULL;
+	ike_child_set_owner(ike, c, owner);
 	return 0;
 }
 
 void ike_child_unlink(struct ike *ike, struct ike_child *c)
 {
+	ike_child_unown(ike, c);
 	heap_del(&ike->cheap, &c->tm);
 	for (struct ike_child **pp = &ike->ctab[cbucket(ike, c->ev.spi_in)]; *pp; pp = &(*pp)->hnext)
 		if (*pp == c) {

@@ -62,7 +62,7 @@ START_TEST(t_dpd_answer)
 	memcpy(ck, n.t->icky, 8);
 	memcpy(ck + 8, n.t->rcky, 8);
 	size_t l = ike_cli_info(n.t, false, ISAKMP_PROTO_ISAKMP, ck, 16, ISAKMP_N_DPD_R_U_THERE, seq, 4, out,
-	                       sizeof out);
+	                        sizeof out);
 	ck_assert_int_eq(deliver(&n, out, l), 0);
 	ck_assert_uint_gt(n.reply_len, 0);
 	struct isakmp_notify_pl np;
@@ -130,7 +130,7 @@ START_TEST(t_dpd_ack_keeps_alive)
 		    ike_cli_read_info(n.t, n.reply, n.reply_len, &np, NULL, scratch, sizeof scratch), 0);
 		ck_assert_int_eq(np.type, ISAKMP_N_DPD_R_U_THERE);
 		size_t l = ike_cli_info(n.t, false, ISAKMP_PROTO_ISAKMP, ck, 16, ISAKMP_N_DPD_R_U_THERE_ACK,
-		                       np.data, 4, out, sizeof out);
+		                        np.data, 4, out, sizeof out);
 		ck_assert_int_eq(deliver(&n, out, l), 0);
 	}
 	ck_assert_int_eq(n.ndown, 0);
@@ -317,7 +317,7 @@ START_TEST(t_initial_contact_same_id_other_port)
 	memcpy(ck, n.t->icky, 8);
 	memcpy(ck + 8, n.t->rcky, 8);
 	size_t l = ike_cli_info(n.t, false, ISAKMP_PROTO_ISAKMP, ck, 16, ISAKMP_N_INITIAL_CONTACT, NULL, 0,
-	                       out, sizeof out);
+	                        out, sizeof out);
 	ck_assert_int_eq(deliver(&n, out, l), 0);
 	ck_assert_int_eq(n.ndown, 0);
 	ck_assert_int_eq(n.ndel, 0);
@@ -537,7 +537,7 @@ START_TEST(t_delete_ike_and_all)
 		if (ev->type == IKE_EV_SEND) {
 			struct isakmp_delete_pl d;
 			ck_assert_int_eq(ike_cli_read_info(n.t, ev->data + 4, ev->len - 4, NULL, &d, scratch,
-			                                  sizeof scratch),
+			                                   sizeof scratch),
 			                 0);
 			ck_assert_int_eq(d.proto, deletes == 0 ? ISAKMP_PROTO_ESP : ISAKMP_PROTO_ISAKMP);
 			deletes++;
@@ -573,6 +573,81 @@ START_TEST(t_delete_ike_and_all)
 }
 END_TEST
 
+/* The IKE SA's DELETE of itself (no newer IKE SA of the peer to inherit its IPsec SA) */
+static void delete_own_ike(struct net *n)
+{
+	uint8_t out[IKE_MAXBUF], ck[16];
+	memcpy(ck, n->t->icky, 8);
+	memcpy(ck + 8, n->t->rcky, 8);
+	size_t l = ike_cli_info(n->t, true, ISAKMP_PROTO_ISAKMP, ck, 16, 0, NULL, 0, out, sizeof out);
+	ck_assert_int_eq(deliver(n, out, l), 0);
+}
+
+START_TEST(t_orphans)
+{
+	/* IPsec SAs left orphaned by their IKE SA are found again by the peer's address, not by a
+	 * walk over every SA (issue 17): adopted by a new Main Mode from the same address, port and
+	 * ID; named in a DELETE by another IKE SA of the same IP; removed by INITIAL-CONTACT. */
+	struct net n;
+	uint8_t out[IKE_MAXBUF], scratch[IKE_MAXBUF], spi[4];
+	struct isakmp_delete_pl d;
+	net_init(&n, true);
+	up(&n, false);
+	struct ike_cli *a = n.t;
+	delete_own_ike(&n);
+	ck_assert_int_eq(n.ndown, 1);
+	ck_assert_int_eq(n.ndel, 0);
+	ck_assert_uint_eq(ike_sa_count(n.r), 0);
+	ck_assert_uint_eq(ike_child_count(n.r), 1);
+	/* 1. adopted: a local DELETE of it goes out under the new IKE SA's keys */
+	n.t = ike_cli_new(&n.tc, &n.ri);
+	n.t->use4500 = true;
+	ck_assert_int_eq(handshake(&n), 0);
+	ck_assert_uint_eq(ike_child_count(n.r), 2);
+	ck_assert_uint_eq(ike_delete_child(n.r, n.inst[0].spi_in, n.now), 0);
+	drain(&n);
+	ck_assert_int_eq(n.ndel, 1);
+	ck_assert_uint_gt(n.reply_len, 0);
+	ck_assert_int_eq(ike_cli_read_info(n.t, n.reply, n.reply_len, NULL, &d, scratch, sizeof scratch), 0);
+	ck_assert_uint_eq(rp_get_u32(d.spis), n.inst[0].spi_in);
+	/* 2. orphaned again; a client of the same IP on another port does not adopt it, but its
+	 * DELETE naming the SPI removes it */
+	struct ike_cli *b = n.t;
+	delete_own_ike(&n);
+	ck_assert_int_eq(n.ndown, 2);
+	ck_assert_uint_eq(ike_child_count(n.r), 1);
+	n.pub.port = 40300;
+	n.float_port = 40301;
+	rp_addr_v4(&n.tc.local, 0x64400a0b, 500);
+	n.t = ike_cli_new(&n.tc, &n.ri);
+	ck_assert_int_eq(handshake(&n), 0);
+	ck_assert_uint_eq(ike_child_count(n.r), 2);
+	rp_put_u32(spi, n.inst[1].spi_out);
+	size_t l = ike_cli_info(n.t, true, ISAKMP_PROTO_ESP, spi, 4, 0, NULL, 0, out, sizeof out);
+	ck_assert_int_eq(deliver(&n, out, l), 0);
+	ck_assert_int_eq(n.ndel, 2);
+	ck_assert_uint_eq(ike_child_count(n.r), 1);
+	ck_assert_ptr_nonnull(strstr(n.logbuf, "deleted by the peer"));
+	/* 3. this client's own IPsec SA orphaned, then INITIAL-CONTACT from its address: removed
+	 * (adopted instead without it, as in 1) */
+	struct ike_cli *c = n.t;
+	delete_own_ike(&n);
+	ck_assert_uint_eq(ike_child_count(n.r), 1);
+	n.tc.initial_contact = true;
+	n.t = ike_cli_new(&n.tc, &n.ri);
+	n.t->use4500 = true;
+	ck_assert_int_eq(handshake(&n), 0);
+	ck_assert_int_eq(n.ndel, 3);
+	ck_assert_uint_eq(ike_child_count(n.r), 1);
+	ck_assert_uint_eq(ike_sa_count(n.r), 1);
+	ck_assert_ptr_nonnull(strstr(n.logbuf, "INITIAL-CONTACT"));
+	ike_cli_free(a);
+	ike_cli_free(b);
+	ike_cli_free(c);
+	net_free(&n);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ike-life");
@@ -592,6 +667,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_two_clients_behind_one_nat);
 	tcase_add_test(tc, t_phase1_rekey_keeps_child);
 	tcase_add_test(tc, t_quick_mode_rekey);
+	tcase_add_test(tc, t_orphans);
 	tcase_add_test(tc, t_nat_rebinding);
 	tcase_add_test(tc, t_no_ids_and_port0);
 	tcase_add_test(tc, t_keylog_line);

@@ -17,10 +17,73 @@ struct srv_radius *srad_of(const struct srv *s)
 	return s->core ? s->core->radius : NULL;
 }
 
-/* by link and IDs: tunnel IDs are per link (an L2TP tunnel is known by both) */
+/* By link and IDs (tunnel IDs are per link): a hash over the array, so a PPP event, an
+ * accounting answer or a session's end costs the same with 10 sessions or 100,000 (issue 17). */
+#define HNONE UINT32_MAX
+
+static size_t sess_hash(const struct srv_radius *r, const struct l2tp_link *link, uint16_t tid, uint16_t sid)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	uint8_t k[8 + 1 + 16 + 2 + 2 + 2];
+	memcpy(k, &link->sa, 8);
+	k[8] = link->peer.family;
+	memcpy(k + 9, link->peer.ip, 16);
+	memcpy(k + 25, &link->peer.port, 2);
+	memcpy(k + 27, &tid, 2);
+	memcpy(k + 29, &sid, 2);
+	for (size_t i = 0; i < sizeof k; i++)
+		h = (h ^ k[i]) * 0x100000001b3ull;
+	h ^= h >> 29;
+	return (size_t)h & (r->hnb - 1);
+}
+
+static size_t sess_bucket(const struct srv_radius *r, const struct rsess *x)
+{
+	return sess_hash(r, &x->link, x->tid, x->sid);
+}
+
+static void sess_link(struct srv_radius *r, uint32_t i)
+{
+	size_t b = sess_bucket(r, &r->sess[i]);
+	r->sess[i].hnext = r->hb[b];
+	r->hb[b] = i;
+}
+
+static void sess_unlink(struct srv_radius *r, uint32_t i)
+{
+	for (uint32_t *pp = &r->hb[sess_bucket(r, &r->sess[i])]; *pp != HNONE; pp = &r->sess[*pp].hnext)
+		if (*pp == i) {
+			*pp = r->sess[i].hnext;
+			return;
+		}
+}
+
+/* Buckets as many as sessions (a power of two), rebuilt from the array when it doubles. */
+static int sess_rehash(struct srv_radius *r, size_t want)
+{
+	size_t nb = r->hnb ? r->hnb : 16;
+	while (nb < want)
+		nb *= 2;
+	if (nb == r->hnb)
+		return 0;
+	uint32_t *hb = malloc(nb * sizeof *hb);
+	if (!hb)
+		return r->hnb ? 0 : -1; /* chains just get longer */
+	for (size_t i = 0; i < nb; i++)
+		hb[i] = HNONE;
+	free(r->hb);
+	r->hb = hb;
+	r->hnb = nb;
+	for (size_t i = 0; i < r->nsess; i++)
+		sess_link(r, (uint32_t)i);
+	return 0;
+}
+
 static struct rsess *sess_find(struct srv_radius *r, const struct l2tp_link *link, uint16_t tid, uint16_t sid)
 {
-	for (size_t i = 0; i < r->nsess; i++)
+	if (!r->hnb)
+		return NULL;
+	for (uint32_t i = r->hb[sess_hash(r, link, tid, sid)]; i != HNONE; i = r->sess[i].hnext)
 		if (r->sess[i].tid == tid && r->sess[i].sid == sid && r->sess[i].link.sa == link->sa &&
 		    rp_addr_eq(&r->sess[i].link.peer, &link->peer))
 			return &r->sess[i];
@@ -34,23 +97,34 @@ static struct rsess *sess_add(struct srv_radius *r, const struct l2tp_link *link
 		return x;
 	if (r->nsess == r->capsess) {
 		size_t nc = r->capsess ? r->capsess * 2 : 16;
-		struct rsess *n = realloc(r->sess, nc * sizeof *n);
+		struct rsess *n = nc < HNONE ? realloc(r->sess, nc * sizeof *n) : NULL;
 		if (!n)
 			return NULL;
 		r->sess = n;
 		r->capsess = nc;
 	}
-	x = &r->sess[r->nsess++];
+	if (sess_rehash(r, r->nsess + 1))
+		return NULL;
+	x = &r->sess[r->nsess];
 	memset(x, 0, sizeof *x);
 	x->link = *link;
 	x->tid = tid;
 	x->sid = sid;
+	sess_link(r, (uint32_t)r->nsess++);
 	return x;
 }
 
+/* The last entry moves into the hole (its chain is told). */
 static void sess_del(struct srv_radius *r, struct rsess *x)
 {
-	*x = r->sess[--r->nsess];
+	uint32_t i = (uint32_t)(x - r->sess), last = (uint32_t)(r->nsess - 1);
+	sess_unlink(r, i);
+	if (i != last) {
+		sess_unlink(r, last);
+		*x = r->sess[last];
+		sess_link(r, i);
+	}
+	r->nsess--;
 }
 
 /* ---- sending ---- */
@@ -655,6 +729,7 @@ void srv_radius_free(struct srv *s)
 		r->qhead = n;
 	}
 	free(r->sess);
+	free(r->hb);
 	rp_wipe(r, sizeof *r);
 	free(r);
 	s->core->radius = NULL;

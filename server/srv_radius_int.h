@@ -43,6 +43,7 @@ struct rsess {
 	uint8_t cls[253];
 	size_t cls_len;
 	char calling[RP_ADDR_STRLEN + 8];
+	uint32_t hnext; /* next in its srv_radius.hb chain (an index into sess; UINT32_MAX: none) */
 };
 
 struct srv_radius {
@@ -65,6 +66,8 @@ struct srv_radius {
 	uint64_t acct_pause_until, acct_dropped, acct_seq;
 	struct rsess *sess;
 	size_t nsess, capsess;
+	uint32_t *hb; /* sessions by (link, tid, sid): chain heads, indexes into sess */
+	size_t hnb;
 	uint8_t rx[RAD_MAX];
 };
 
