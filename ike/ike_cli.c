@@ -57,6 +57,36 @@ static int fail(struct ike_cli *t, const char *why)
 	return -1;
 }
 
+/* An SA payload's DOI (IPsec) and situation (identity only), then proposal #1's header (RFC 2408
+ * §3.4-3.5) with its length left to fill: returns where the proposal starts. */
+static size_t sa_prop_begin(struct rp_wr *w, uint8_t proto, uint8_t spi_size, size_t ntf)
+{
+	rp_wr_u32(w, 1);
+	rp_wr_u32(w, 1);
+	size_t ps = w->len;
+	rp_wr_u8(w, 0);
+	rp_wr_u8(w, 0);
+	rp_wr_u16(w, 0);
+	rp_wr_u8(w, 1);
+	rp_wr_u8(w, proto);
+	rp_wr_u8(w, spi_size);
+	rp_wr_u8(w, (uint8_t)ntf);
+	return ps;
+}
+
+/* Transform number i + 1's header (RFC 2408 §3.6), its length left to fill: returns its start. */
+static size_t transform_begin(struct rp_wr *w, bool last, size_t i, uint8_t id)
+{
+	size_t ts = w->len;
+	rp_wr_u8(w, last ? 0 : ISAKMP_PL_T);
+	rp_wr_u8(w, 0);
+	rp_wr_u16(w, 0);
+	rp_wr_u8(w, (uint8_t)(i + 1));
+	rp_wr_u8(w, id);
+	rp_wr_u16(w, 0);
+	return ts;
+}
+
 size_t ike_cli_start(struct ike_cli *t, uint8_t *out, size_t cap)
 {
 	static const uint8_t zero[8];
@@ -67,25 +97,10 @@ size_t ike_cli_start(struct ike_cli *t, uint8_t *out, size_t cap)
 	isakmp_wr_hdr(&w, t->icky, zero, ISAKMP_EX_IDPROT, 0, 0);
 	size_t s = isakmp_wr_begin(&w, ISAKMP_PL_SA);
 	size_t body = w.w.len;
-	rp_wr_u32(&w.w, 1);
-	rp_wr_u32(&w.w, 1);
-	size_t ps = w.w.len;
-	rp_wr_u8(&w.w, 0);
-	rp_wr_u8(&w.w, 0);
-	rp_wr_u16(&w.w, 0);
-	rp_wr_u8(&w.w, 1);
-	rp_wr_u8(&w.w, ISAKMP_PROTO_ISAKMP);
-	rp_wr_u8(&w.w, 0);
-	rp_wr_u8(&w.w, (uint8_t)t->c.np1);
+	size_t ps = sa_prop_begin(&w.w, ISAKMP_PROTO_ISAKMP, 0, t->c.np1);
 	for (size_t i = 0; i < t->c.np1; i++) {
 		const struct ike_p1_alg *a = &t->c.p1[i];
-		size_t ts = w.w.len;
-		rp_wr_u8(&w.w, i + 1 < t->c.np1 ? ISAKMP_PL_T : 0);
-		rp_wr_u8(&w.w, 0);
-		rp_wr_u16(&w.w, 0);
-		rp_wr_u8(&w.w, (uint8_t)(i + 1));
-		rp_wr_u8(&w.w, 1); /* KEY_IKE */
-		rp_wr_u16(&w.w, 0);
+		size_t ts = transform_begin(&w.w, i + 1 == t->c.np1, i, 1 /* KEY_IKE */);
 		tv(&w.w, 1, a->enc);
 		if (a->keylen)
 			tv(&w.w, 14, a->keylen);
@@ -368,26 +383,11 @@ size_t ike_cli_quick(struct ike_cli *t, uint8_t *out, size_t cap)
 	isakmp_wr_end(&w, hs);
 	size_t after = w.w.len;
 	size_t s = isakmp_wr_begin(&w, ISAKMP_PL_SA);
-	rp_wr_u32(&w.w, 1);
-	rp_wr_u32(&w.w, 1);
-	size_t ps = w.w.len;
-	rp_wr_u8(&w.w, 0);
-	rp_wr_u8(&w.w, 0);
-	rp_wr_u16(&w.w, 0);
-	rp_wr_u8(&w.w, 1);
-	rp_wr_u8(&w.w, ISAKMP_PROTO_ESP);
-	rp_wr_u8(&w.w, 4);
-	rp_wr_u8(&w.w, (uint8_t)t->c.np2);
+	size_t ps = sa_prop_begin(&w.w, ISAKMP_PROTO_ESP, 4, t->c.np2);
 	rp_wr_u32(&w.w, t->spi_i);
 	for (size_t i = 0; i < t->c.np2; i++) {
 		const struct ike_cli_p2 *p = &t->c.p2[i];
-		size_t ts = w.w.len;
-		rp_wr_u8(&w.w, i + 1 < t->c.np2 ? ISAKMP_PL_T : 0);
-		rp_wr_u8(&w.w, 0);
-		rp_wr_u16(&w.w, 0);
-		rp_wr_u8(&w.w, (uint8_t)(i + 1));
-		rp_wr_u8(&w.w, (uint8_t)p->tf);
-		rp_wr_u16(&w.w, 0);
+		size_t ts = transform_begin(&w.w, i + 1 == t->c.np2, i, (uint8_t)p->tf);
 		tv(&w.w, 1, 1);
 		tlv32(&w.w, 2, t->c.p2_life_s ? t->c.p2_life_s : 3600);
 		if (t->c.p2_life_kb) {
