@@ -171,8 +171,11 @@ static char *next_word(char **cur)
 	if (!*s)
 		return NULL;
 	char *w = s;
-	while (*s && *s != ' ' && *s != ',' && *s != '\t')
+	int depth = 0; /* a comma inside brackets belongs to the word: ESP[AES256,SHA1] */
+	while (*s && *s != ' ' && (*s != ',' || depth > 0) && *s != '\t') {
+		depth += *s == '[' ? 1 : *s == ']' && depth > 0 ? -1 : 0;
 		s++;
+	}
 	if (*s)
 		*s++ = 0;
 	*cur = s;
@@ -301,6 +304,8 @@ static int set_value(struct conf_parser *p, const struct conf_key *k, char *val)
 	case CT_GROUPS:
 	case CT_PREFIXES:
 	case CT_HOSTPORTS:
+	case CT_MM_METHODS:
+	case CT_QM_METHODS:
 		break;
 	}
 
@@ -356,6 +361,26 @@ static int set_value(struct conf_parser *p, const struct conf_key *k, char *val)
 			            k->section, k->key, w);
 		group_ok:
 			((unsigned *)field)[n] = (unsigned)u;
+		} else if (k->type == CT_MM_METHODS) {
+			struct ike_mm_method *m = (struct ike_mm_method *)field + n;
+			if (ike_mm_method_parse(w, m))
+				return fail(p,
+				            "%s.%s: \"%s\" is not a Main Mode method such as AES256-SHA1-14 "
+				            "(AES256|AES192|AES128|3DES - SHA512|SHA384|SHA256|SHA1|MD5 - DH group)",
+				            k->section, k->key, w);
+			if (!ike_mm_method_implemented(m))
+				return fail(p, "%s.%s: \"%s\": rampart does not implement single DES or MODP-768",
+				            k->section, k->key, w);
+		} else if (k->type == CT_QM_METHODS) {
+			struct ike_qm_method *m = (struct ike_qm_method *)field + n;
+			if (ike_qm_method_parse(w, m))
+				return fail(p,
+				            "%s.%s: \"%s\" is not a Quick Mode method such as ESP[AES256,SHA1] "
+				            "(ESP[AES256|AES192|AES128|3DES,SHA512|SHA384|SHA256|SHA1|MD5])",
+				            k->section, k->key, w);
+			if (!ike_qm_method_implemented(m))
+				return fail(p, "%s.%s: \"%s\": rampart does not implement single DES", k->section,
+				            k->key, w);
 		} else {
 			struct conf_range *r = (struct conf_range *)field + n;
 			char *dash = strchr(w, '-');
@@ -476,6 +501,14 @@ struct conf *conf_parser_finish(struct conf_parser *p)
 	}
 	if (!!c->certificate[0] != !!c->private_key[0] || !!c->certificate[0] != !!c->ca[0])
 		return fail(p, "ike.certificate, ike.private_key and ike.ca go together"), NULL;
+	/* dh_groups filters the configured Main Mode methods (ike.h): a list it empties would refuse
+	 * every client */
+	bool some = c->n_mm_methods == 0;
+	for (unsigned i = 0; i < c->n_mm_methods && !some; i++)
+		for (unsigned j = 0; j < c->n_dh_groups; j++)
+			some |= c->mm_methods[i].group == c->dh_groups[j];
+	if (!some)
+		return fail(p, "ike.main_mode_methods: no method has a group of ike.dh_groups"), NULL;
 	if (c->dpd_delay && c->dpd_timeout && c->dpd_timeout < c->dpd_delay)
 		return fail(p, "ike.dpd_timeout is shorter than ike.dpd_delay"), NULL;
 	/* IPCP (RFC 1877) carries IPv4 servers only; IPv6 ones go in ppp.dns6 */
@@ -575,6 +608,16 @@ static size_t key_format(const struct conf *c, const struct conf_key *k, char *o
 	case CT_GROUPS:
 		for (unsigned j = 0; j < cnt; j++)
 			OUT("%s%u", j ? " " : "", ((const unsigned *)f)[j]);
+		break;
+	case CT_MM_METHODS:
+		for (unsigned j = 0; j < cnt; j++)
+			OUT("%s%s", j ? " " : "",
+			    ike_mm_method_str((const struct ike_mm_method *)f + j, a, sizeof a));
+		break;
+	case CT_QM_METHODS:
+		for (unsigned j = 0; j < cnt; j++)
+			OUT("%s%s", j ? " " : "",
+			    ike_qm_method_str((const struct ike_qm_method *)f + j, a, sizeof a));
 		break;
 	case CT_PREFIXES:
 		for (unsigned j = 0; j < cnt; j++) {

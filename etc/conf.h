@@ -12,10 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ike_policy.h"
 #include "rp_base.h"
 
 #define CONF_MAX_ADDRS 8
 #define CONF_STR 256
+#define CONF_MAX_METHODS 24 /* so a list still fits the CONF_STR * 2 a reload compares */
 
 /* [radius] local_store: the local account store first (RADIUS for names it does not know),
  * second (only when no RADIUS server answers), or never */
@@ -61,6 +63,11 @@ struct conf {
 	unsigned dpd_delay, dpd_timeout;           /* seconds; 0 disables DPD */
 	unsigned dh_groups[16];
 	unsigned n_dh_groups;
+	/* security methods in netsh's words (ike_policy.h); 0 = the built-in lists (ike_method.c) */
+	struct ike_mm_method mm_methods[CONF_MAX_METHODS];
+	unsigned n_mm_methods;
+	struct ike_qm_method qm_methods[CONF_MAX_METHODS];
+	unsigned n_qm_methods;
 	/* RSA-signature authentication (all three of certificate, private_key, ca, or none) */
 	char certificate[CONF_STR]; /* our chain, PEM, leaf first */
 	char private_key[CONF_STR]; /* PEM, unencrypted */

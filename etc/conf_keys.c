@@ -48,6 +48,8 @@ const struct conf_key conf_keys[] = {
     U("ike", "dpd_delay", dpd_delay, 0, 3600),
     U("ike", "dpd_timeout", dpd_timeout, 0, 3600),
     L("ike", "dh_groups", CT_GROUPS, dh_groups, n_dh_groups, 16),
+    L("ike", "main_mode_methods", CT_MM_METHODS, mm_methods, n_mm_methods, CONF_MAX_METHODS),
+    L("ike", "quick_mode_methods", CT_QM_METHODS, qm_methods, n_qm_methods, CONF_MAX_METHODS),
     S("ike", "certificate", certificate, false),
     S("ike", "private_key", private_key, false),
     S("ike", "ca", ca, false),

@@ -17,6 +17,8 @@ enum conf_type {
 	CT_ENDPOINT, /* ADDR:PORT or [IPv6]:PORT, port 1-65535; empty = unset (family 0) */
 	CT_HOSTPORTS, /* ADDR[:PORT] list ([v6]:port), port 0 when absent */
 	CT_LSTORE,    /* first second never */
+	CT_MM_METHODS, /* Main Mode security methods: AES256-SHA1-14 ... (ike_mm_method_parse) */
+	CT_QM_METHODS, /* Quick Mode security methods: ESP[AES256,SHA1] ... (ike_qm_method_parse) */
 };
 
 struct conf_key {

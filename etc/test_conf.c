@@ -81,6 +81,32 @@ START_TEST(values_parsed)
 }
 END_TEST
 
+START_TEST(methods_parsed)
+{
+	/* netsh's words, case-insensitive, printed back canonically; unset = the built-in lists */
+	char err[400] = "", dump[8192];
+	struct conf *c = parse("[ike]\nmain_mode_methods = aes256-sha1-14 3DES-MD5-2\n"
+	                       "quick_mode_methods = ESP[AES128,SHA1], esp[3des,md5]\n",
+	                       err);
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_uint_eq(c->n_mm_methods, 2);
+	ck_assert_uint_eq(c->mm_methods[0].enc, 7);
+	ck_assert_uint_eq(c->mm_methods[0].keylen, 256);
+	ck_assert_uint_eq(c->mm_methods[0].group, 14);
+	ck_assert_uint_eq(c->mm_methods[1].hash, 1);
+	ck_assert_uint_eq(c->n_qm_methods, 2);
+	ck_assert_uint_eq(c->qm_methods[1].esp_transform, 3);
+	conf_dump(c, dump, sizeof dump);
+	ck_assert_ptr_nonnull(strstr(dump, "ike.main_mode_methods = AES256-SHA1-14 3DES-MD5-2\n"));
+	ck_assert_ptr_nonnull(strstr(dump, "ike.quick_mode_methods = ESP[AES128,SHA1] ESP[3DES,MD5]\n"));
+	conf_unref(c);
+	struct conf *d = conf_defaults();
+	ck_assert_uint_eq(d->n_mm_methods, 0);
+	ck_assert_uint_eq(d->n_qm_methods, 0);
+	conf_unref(d);
+}
+END_TEST
+
 static const struct {
 	const char *text, *err;
 } bad[] = {
@@ -97,6 +123,21 @@ static const struct {
 	{"[server]\nlisten =\n", "t.conf:2: server.listen: empty list"},
 	{"[server]\ntun_address = 198.18.0.1\n", "t.conf:2: server.tun_address: \"198.18.0.1\" is not address/prefix"},
 	{"[ike]\ndh_groups = 14 1\n", "t.conf:2: ike.dh_groups: DH group \"1\" is not one of 2 5 14 15 16 19 20 21"},
+	{"[ike]\nmain_mode_methods = AES256-SHA1-14 AES256-SHA3-14\n",
+	 "t.conf:2: ike.main_mode_methods: \"AES256-SHA3-14\" is not a Main Mode method such as AES256-SHA1-14 "
+	 "(AES256|AES192|AES128|3DES - SHA512|SHA384|SHA256|SHA1|MD5 - DH group)"},
+	{"[ike]\nmain_mode_methods = DES-MD5-1\n",
+	 "t.conf:2: ike.main_mode_methods: \"DES-MD5-1\": rampart does not implement single DES or MODP-768"},
+	{"[ike]\nmain_mode_methods = AES128-SHA1-1\n",
+	 "t.conf:2: ike.main_mode_methods: \"AES128-SHA1-1\": rampart does not implement single DES or MODP-768"},
+	{"[ike]\nmain_mode_methods =\n", "t.conf:2: ike.main_mode_methods: empty list"},
+	{"[ike]\nquick_mode_methods = ESP[AES256,SHA1] AH[SHA1]\n",
+	 "t.conf:2: ike.quick_mode_methods: \"AH[SHA1]\" is not a Quick Mode method such as ESP[AES256,SHA1] "
+	 "(ESP[AES256|AES192|AES128|3DES,SHA512|SHA384|SHA256|SHA1|MD5])"},
+	{"[ike]\nquick_mode_methods = ESP[DES,MD5]\n",
+	 "t.conf:2: ike.quick_mode_methods: \"ESP[DES,MD5]\": rampart does not implement single DES"},
+	{"[ike]\ndh_groups = 14\nmain_mode_methods = AES256-SHA1-20 AES128-SHA1-19\n",
+	 "t.conf:3: ike.main_mode_methods: no method has a group of ike.dh_groups"},
 	{"[ppp]\nauth = eap\n", "t.conf:2: ppp.auth: unknown method \"eap\" (pap, chap, mschapv2)"},
 	{"[ppp]\ndns = 1.1.1.1 2.2.2.2 3.3.3.3\n", "t.conf:2: ppp.dns: more than 2 entries"},
 	{"[pool]\nrange = 100.115.92.20-100.115.92.10\n", "t.conf:2: pool.range: range 100.115.92.20-100.115.92.10 ends before it starts"},
@@ -219,6 +260,7 @@ static Suite *conf_suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, shipped_file_is_the_defaults);
 	tcase_add_test(tc, values_parsed);
+	tcase_add_test(tc, methods_parsed);
 	tcase_add_loop_test(tc, bad_input_rejected_with_line, 0, (int)RP_ARRAY_LEN(bad));
 	tcase_add_test(tc, monitor_listen);
 	tcase_add_test(tc, long_and_nul_lines);

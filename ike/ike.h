@@ -52,6 +52,7 @@
 
 #include <gnutls/abstract.h>
 
+#include "ike_policy.h"
 #include "rp_base.h"
 
 /* ---- numbers (RFC 2409 appendix A, RFC 2407 §4.5, IANA "IPsec DOI" / "IKE attributes") ------- */
@@ -157,21 +158,32 @@ struct ike_conf {
 	const struct ike_psk *psks;
 	size_t npsk;
 
-	/* Preference lists; NULL/0 = the defaults (ike_default_*), which accept every set in
-	 * docs/clients.md. enc/hash/group lists are separate so any combination the client proposes
-	 * that uses only allowed values is accepted; the best by our order wins. */
+	/* Security methods (issue 13; netsh's words, ike_policy.h), best first. A transform the client
+	 * offers is accepted only when one method matches it as a whole (cipher and key size, hash,
+	 * group; for ESP cipher, key size and integrity): a weak algorithm allowed in one combination
+	 * is not allowed in any other. NULL/0 = ike_mm_methods_default / ike_qm_methods_default, which
+	 * connect every set in docs/clients.md and leave out DES, MD5 and MODP-768/1024 except the
+	 * three MODP-1024 methods old Windows and Android 5 need (ike_method.c).
+	 * p1_groups (the configuration's dh_groups) filters the configuration's Main Mode methods:
+	 * with the default methods its order decides first (then the method order), with configured
+	 * methods only theirs does. A rule's methods (policy below) are used as they are.
+	 * p2_groups: accepted PFS groups (the client decides whether to use PFS). */
+	const struct ike_mm_method *mm_methods;
+	size_t nmm_methods;
+	const struct ike_qm_method *qm_methods;
+	size_t nqm_methods;
 	const uint16_t *p1_groups;
 	size_t np1_groups;
-	const uint32_t *p1_encs; /* enc << 16 | keylen */
-	size_t np1_encs;
-	const uint16_t *p1_hashes;
-	size_t np1_hashes;
-	const uint32_t *p2_encs; /* ESP transform id << 16 | keylen */
-	size_t np2_encs;
-	const uint16_t *p2_auths;
-	size_t np2_auths;
-	const uint16_t *p2_groups; /* accepted PFS groups (the client decides whether to use PFS) */
+	const uint16_t *p2_groups;
 	size_t np2_groups;
+
+	/* Per-peer IPsec policy (ike_policy.h), asked at Main Mode's first message (BLOCK/PERMIT
+	 * refuse, NEGOTIATE may bring its own methods and restrict the authentication methods), at
+	 * PSK selection (the rule's key) and at each Quick Mode (its methods, PFS group, lifetimes).
+	 * A NEGOTIATE answer with neither auth_psk nor auth_cert set allows what the configuration
+	 * allows. NULL = every peer negotiates with the configuration, as before. */
+	ike_policy_fn policy;
+	void *policy_ctx;
 
 	uint32_t p1_life_max_s;  /* default 28800 (Windows' own, docs/clients.md) */
 	uint32_t p2_life_max_s;  /* default 3600 */
@@ -219,6 +231,19 @@ struct ike_conf {
 };
 
 void ike_conf_defaults(struct ike_conf *c);
+
+/* Modelling (`rampartctl ipsec model`): what the core would answer a peer offering these Main
+ * Mode methods with auth (IKE_AUTH_PSK, or IKE_AUTH_RSA_SIG; 0 = PSK), or these Quick Mode methods
+ * with pfs_group (0 = none), under pol (the policy's answer for that peer; NULL = no rule): the
+ * selection the core runs. 0 with *chosen, or -1 with why, the text of the refusal's log line
+ * ("blocked by rule r1 (store local)", "refused by rule r1 (store local): offered ...; allowed
+ * ..."). c need not have been through ike_new: unset lists are the defaults. */
+int ike_model_mm(const struct ike_conf *c, const struct ike_peer_policy *pol,
+                 const struct ike_mm_method *offer, size_t n, uint16_t auth, struct ike_mm_method *chosen,
+                 char *why, size_t whylen);
+int ike_model_qm(const struct ike_conf *c, const struct ike_peer_policy *pol,
+                 const struct ike_qm_method *offer, size_t n, uint16_t pfs_group,
+                 struct ike_qm_method *chosen, char *why, size_t whylen);
 
 /* ---- events (rp_ev.type; payload described per type) ----------------------------------------- */
 
@@ -335,7 +360,8 @@ struct ike_sa_info {
 	uint64_t established_ms, expire_ms; /* the core's clock */
 	bool peer_natd, local_natd;
 };
-int ike_sa_get_info(const struct ike *ike, const uint8_t icky[8], const uint8_t rcky[8], struct ike_sa_info *out);
+int ike_sa_get_info(const struct ike *ike, const uint8_t icky[8], const uint8_t rcky[8],
+                    struct ike_sa_info *out);
 /* Count of IKE SAs (any state) and of installed IPsec SA pairs. */
 size_t ike_sa_count(const struct ike *ike);
 size_t ike_child_count(const struct ike *ike);

@@ -83,9 +83,11 @@ struct ike_p1_choice {
 	uint16_t enc, keylen, hash, group, auth;
 	uint32_t life_s;
 };
-/* 0 and *ch filled, or -1 with why (a sentence for the log) filled. */
-int ike_p1_select(const struct ike_conf *c, const struct isakmp_sa *sa, struct ike_p1_choice *ch, char *why,
-                  size_t n);
+/* 0 and *ch filled, or -1 with why (a sentence for the log) filled. pol: the peer's policy answer
+ * (NULL or DEFAULT = the configuration's methods); a NEGOTIATE rule's refusal starts "refused by
+ * rule NAME (store S): offered ...; allowed ...". BLOCK/PERMIT are the caller's (ike_pol_refusal). */
+int ike_p1_select(const struct ike_conf *c, const struct ike_peer_policy *pol, const struct isakmp_sa *sa,
+                  struct ike_p1_choice *ch, char *why, size_t n);
 struct ike_p2_choice {
 	const struct isakmp_prop *prop;
 	const struct isakmp_xf *xf;
@@ -93,8 +95,12 @@ struct ike_p2_choice {
 	uint32_t life_s, life_kb;
 	bool shortened;
 };
-int ike_p2_select(const struct ike_conf *c, const struct isakmp_sa *sa, bool natt, size_t ke_len,
-                  struct ike_p2_choice *ch, char *why, size_t n);
+int ike_p2_select(const struct ike_conf *c, const struct ike_peer_policy *pol, const struct isakmp_sa *sa,
+                  bool natt, size_t ke_len, struct ike_p2_choice *ch, char *why, size_t n);
+/* 1 with why ("blocked by rule r1 (store persistent)") when pol refuses IKE outright, else 0. */
+int ike_pol_refusal(const struct ike_peer_policy *pol, char *why, size_t n);
+/* Ask conf.policy about peer (zeroed answer = DEFAULT when there is none). */
+void ike_pol_ask(const struct ike *ike, const struct rp_addr *peer, struct ike_peer_policy *out);
 /* "AES-256/SHA1/MODP2048, 3DES/MD5/MODP1024, ..." */
 void ike_p1_offer_str(const struct isakmp_sa *sa, char *out, size_t n);
 void ike_p2_offer_str(const struct isakmp_sa *sa, char *out, size_t n);

@@ -131,9 +131,29 @@ int ike_mm_first(struct ike *ike, const struct rp_pkt *pkt, const struct isakmp_
 		rp_logf(ike->log, RP_LOG_WARN, "ike", "Main Mode from %s offers %s; VIDs %s",
 		        rp_addr_str(&pkt->src, who, sizeof who), offer, v);
 	}
-	if (ike_p1_select(&ike->conf, &sap, &ch, why, sizeof why)) {
-		rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "NO-PROPOSAL-CHOSEN", "(Main Mode): %s",
-		            why);
+	/* The peer's IPsec policy (issue 13): refused outright, or a rule's methods and
+	 * authentication instead of the configuration's. Asked again at MM5 and each Quick Mode. */
+	struct ike_peer_policy pol;
+	ike_pol_ask(ike, &pkt->src, &pol);
+	rp_addr_str(&pkt->src, who, sizeof who);
+	if (ike_pol_refusal(&pol, why, sizeof why)) {
+		rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "IPsec policy", "(Main Mode): peer %s %s",
+		            who, why);
+		if (pol.action == IKE_POL_PERMIT) /* a BLOCK gets no answer at all */
+			send_clear_notify(ike, pkt, m, ISAKMP_N_NO_PROPOSAL_CHOSEN);
+		rp_wipe(&pol, sizeof pol);
+		ike_count(ike, NULL, IKE_R_NO_PROPOSAL);
+		return -1;
+	}
+	int sel = ike_p1_select(&ike->conf, &pol, &sap, &ch, why, sizeof why);
+	rp_wipe(&pol, sizeof pol); /* the rule's PSK: asked for again at MM5 */
+	if (sel) {
+		if (strncmp(why, "refused by rule", 15) == 0)
+			rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "NO-PROPOSAL-CHOSEN",
+			            "(Main Mode): peer %s %s", who, why);
+		else
+			rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "NO-PROPOSAL-CHOSEN",
+			            "(Main Mode): %s", why);
 		send_clear_notify(ike, pkt, m, ISAKMP_N_NO_PROPOSAL_CHOSEN);
 		ike_count(ike, NULL, IKE_R_NO_PROPOSAL);
 		return -1;
@@ -334,10 +354,9 @@ static void adopt_orphans(struct ike *ike, struct ike_sa *sa)
 	}
 }
 
-static int mm5(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, const struct isakmp_msg *m)
+static int mm5_keys(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, const struct isakmp_msg *m,
+                    const struct ike_psk *const *cand, size_t nc)
 {
-	const struct ike_psk *cand[16];
-	size_t nc = ike_psk_candidates(&ike->conf, &pkt->src, cand, RP_ARRAY_LEN(cand));
 	char who[RP_ADDR_STRLEN];
 	int best_fail = 0; /* 0 nothing decrypted, 1 decrypted but HASH_I wrong, 2 ID not the key's */
 	struct ike_keys k;
@@ -431,6 +450,36 @@ static int mm5(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 	size_t n = isakmp_wr_finish(&w);
 	free(plain);
 	return ike_mm_finish(ike, sa, buf, n, sizeof buf);
+}
+
+/* The PSK candidates: a NEGOTIATE rule's own key if it has one, else the configuration's lookup. */
+static int mm5(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, const struct isakmp_msg *m)
+{
+	const struct ike_psk *cand[16];
+	struct ike_peer_policy pol;
+	struct ike_psk rule_psk;
+	char why[160], who[RP_ADDR_STRLEN];
+	size_t nc;
+	int rc = -1;
+
+	ike_pol_ask(ike, &pkt->src, &pol);
+	if (ike_pol_refusal(&pol, why, sizeof why)) {
+		/* the policy changed since MM1: the exchange goes no further */
+		rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "IPsec policy", "(Main Mode): peer %s %s",
+		            rp_addr_str(&pkt->src, who, sizeof who), why);
+		goto out;
+	}
+	if (pol.action == IKE_POL_NEGOTIATE && pol.auth_psk && pol.psk_len) {
+		rule_psk = (struct ike_psk){.kind = IKE_PSK_ANY, .key = pol.psk, .keylen = pol.psk_len};
+		cand[0] = &rule_psk;
+		nc = 1;
+	} else {
+		nc = ike_psk_candidates(&ike->conf, &pkt->src, cand, RP_ARRAY_LEN(cand));
+	}
+	rc = mm5_keys(ike, sa, pkt, m, cand, nc);
+out:
+	rp_wipe(&pol, sizeof pol);
+	return rc;
 }
 
 int ike_mm_finish(struct ike *ike, struct ike_sa *sa, uint8_t *buf, size_t n, size_t cap)

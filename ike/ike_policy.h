@@ -69,5 +69,14 @@ int ike_qm_method_parse(const char *s, struct ike_qm_method *m);
 /* The same words back, for show commands and log lines; returns buf. */
 const char *ike_mm_method_str(const struct ike_mm_method *m, char *buf, size_t n);
 const char *ike_qm_method_str(const struct ike_qm_method *m, char *buf, size_t n);
+/* Weak (DES, MD5, MODP-768/1024): off in the defaults, allowed only when configured or asked for
+ * by a rule. Implemented: what rampart can negotiate at all (no single DES, no MODP-768). */
+bool ike_mm_method_weak(const struct ike_mm_method *m);
+bool ike_qm_method_weak(const struct ike_qm_method *m);
+bool ike_mm_method_implemented(const struct ike_mm_method *m);
+bool ike_qm_method_implemented(const struct ike_qm_method *m);
+/* The default lists, best first (ike_method.c says why each is in it); static storage. */
+size_t ike_mm_methods_default(const struct ike_mm_method **out);
+size_t ike_qm_methods_default(const struct ike_qm_method **out);
 
 #endif

@@ -205,9 +205,20 @@ static int qm1(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 	}
 	bool udp = sa->natt && (sa->nat_local || sa->nat_peer);
 	struct ike_p2_choice ch;
-	if (ike_p2_select(&ike->conf, &sap2, udp, kep ? kep->len : 0, &ch, why, sizeof why)) {
-		rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "NO-PROPOSAL-CHOSEN", "(Quick Mode): %s",
-		            why);
+	struct ike_peer_policy pol; /* asked at each Quick Mode: a changed rule applies from the next */
+	ike_pol_ask(ike, &sa->peer, &pol);
+	int refused = ike_pol_refusal(&pol, why, sizeof why);
+	int sel = refused
+	              ? -1
+	              : ike_p2_select(&ike->conf, &pol, &sap2, udp, kep ? kep->len : 0, &ch, why, sizeof why);
+	rp_wipe(&pol, sizeof pol);
+	if (sel) {
+		if (refused || strncmp(why, "refused by rule", 15) == 0)
+			rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "NO-PROPOSAL-CHOSEN",
+			            "(Quick Mode): peer %s %s", who, why);
+		else
+			rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "NO-PROPOSAL-CHOSEN",
+			            "(Quick Mode): %s", why);
 		ike_info_send_notify(ike, sa, ISAKMP_PROTO_ESP, NULL, 0, ISAKMP_N_NO_PROPOSAL_CHOSEN, NULL,
 		                     0);
 		ike_count(ike, NULL, IKE_R_QM_NO_PROPOSAL);

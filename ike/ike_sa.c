@@ -47,22 +47,6 @@ static void conf_fill(struct ike_conf *out, const struct ike_conf *conf)
 		out->p1_groups = d.p1_groups;
 		out->np1_groups = d.np1_groups;
 	}
-	if (!out->np1_encs) {
-		out->p1_encs = d.p1_encs;
-		out->np1_encs = d.np1_encs;
-	}
-	if (!out->np1_hashes) {
-		out->p1_hashes = d.p1_hashes;
-		out->np1_hashes = d.np1_hashes;
-	}
-	if (!out->np2_encs) {
-		out->p2_encs = d.p2_encs;
-		out->np2_encs = d.np2_encs;
-	}
-	if (!out->np2_auths) {
-		out->p2_auths = d.p2_auths;
-		out->np2_auths = d.np2_auths;
-	}
 	if (!out->np2_groups) {
 		out->p2_groups = d.p2_groups;
 		out->np2_groups = d.np2_groups;

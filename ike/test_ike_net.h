@@ -266,8 +266,30 @@ static const struct ike_p1_alg win_modern[]
                                A(3DES, 0, SHA1, 14), A(3DES, 0, SHA1, 2)};
 static const struct ike_p1_alg win_legacy[] __attribute__((unused)) = {A(3DES, 0, SHA1, 2)};
 static const struct ike_cli_p2 p2_win[] __attribute__((unused)) = {{IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1},
-                                                                  {IKE_ESP_AES, 128, IKE_AUTH_HMAC_SHA1},
-                                                                  {IKE_ESP_3DES, 0, IKE_AUTH_HMAC_SHA1}};
+                                                                   {IKE_ESP_AES, 128, IKE_AUTH_HMAC_SHA1},
+                                                                   {IKE_ESP_3DES, 0, IKE_AUTH_HMAC_SHA1}};
+/* The stock clients' proposal sets (docs/clients.md, What each client sends) */
+static const struct ike_p1_alg ios[] __attribute__((unused)) = {
+    A(AES, 256, SHA256, 14), A(AES, 256, SHA256, 5), A(AES, 256, SHA256, 2), A(AES, 256, SHA1, 14),
+    A(AES, 256, SHA1, 5),    A(AES, 256, SHA1, 2),   A(AES, 128, SHA1, 14),  A(AES, 128, SHA1, 2),
+    A(3DES, 0, SHA1, 14),    A(3DES, 0, SHA1, 2),    A(AES, 256, MD5, 2),    A(AES, 128, MD5, 2),
+    A(3DES, 0, MD5, 2),      A(AES, 128, SHA256, 14)};
+static const struct ike_p1_alg android5[]
+    __attribute__((unused)) = {A(AES, 256, SHA1, 2), A(AES, 256, MD5, 2), A(AES, 128, SHA1, 2),
+                               A(AES, 128, MD5, 2),  A(3DES, 0, SHA1, 2), A(3DES, 0, MD5, 2)};
+static const struct ike_p1_alg android_new[]
+    __attribute__((unused)) = {A(AES, 256, SHA1, 20), A(AES, 128, SHA1, 19)};
+static const struct ike_p1_alg nm_l2tp[] __attribute__((unused)) = {
+    A(AES, 256, SHA256, 14), A(AES, 256, SHA256, 5), A(AES, 256, SHA256, 2), A(AES, 256, SHA1, 14),
+    A(AES, 256, SHA1, 5),    A(AES, 256, SHA1, 2),   A(AES, 256, SHA1, 20),  A(AES, 128, SHA1, 2),
+    A(AES, 128, SHA1, 19),   A(3DES, 0, SHA1, 14),   A(3DES, 0, SHA1, 2)};
+
+static const struct ike_cli_p2 p2_win1803[]
+    __attribute__((unused)) = {{IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA256}};
+static const struct ike_cli_p2 p2_android[] __attribute__((unused)) = {
+    {IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA512}, {IKE_ESP_AES, 128, IKE_AUTH_HMAC_SHA1}};
+static const struct ike_cli_p2 p2_android_sha256[] __attribute__((unused)) = {
+    {IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA256}, {IKE_ESP_AES, 256, IKE_AUTH_HMAC_SHA1}};
 
 static inline void up(struct net *n, bool dpd)
 {

@@ -640,6 +640,11 @@ static struct srv_params *params_new(struct srv *s, struct conf *cf, char *err, 
 	 * come back through PFS */
 	ic->p1_groups = ic->p2_groups = p->groups;
 	ic->np1_groups = ic->np2_groups = cf->n_dh_groups;
+	/* security methods (0 = the core's defaults); cf is held by p, so the arrays outlive ic */
+	ic->mm_methods = cf->mm_methods;
+	ic->nmm_methods = cf->n_mm_methods;
+	ic->qm_methods = cf->qm_methods;
+	ic->nqm_methods = cf->n_qm_methods;
 	ic->p1_life_max_s = cf->phase1_lifetime;
 	ic->p2_life_max_s = cf->phase2_lifetime;
 	/* 0 in the config disables DPD; the core reads 0 as "default", so never is UINT32_MAX s */
