@@ -215,6 +215,15 @@ static long mm_rank(const struct allow1 *al, const struct isakmp_attrs *a)
 	return -1;
 }
 
+static bool group_in_methods(const struct allow1 *al, uint16_t g)
+{
+	int rg;
+	for (size_t i = 0; i < al->nmm; i++)
+		if (al->mm[i].group == g && group_ok(al, g, &rg))
+			return true;
+	return false;
+}
+
 /* For the refusal's wording: the cipher and hash are allowed together with some group, so it is
  * the group that was refused. */
 static bool only_group_refused(const struct allow1 *al, const struct isakmp_attrs *a)
@@ -308,7 +317,11 @@ int ike_p1_select(const struct ike_conf *c, const struct ike_peer_policy *pol, c
 			long r = mm_rank(&al, a);
 			if (r < 0 || !ike_enc_keylen(a->enc, a->keylen) || !ike_hash_len(a->hash) ||
 			    !ike_dh_supported(a->group)) {
-				reasons |= only_group_refused(&al, a) ? WHY_GROUP : WHY_ENC;
+				/* "the group" only when cipher and hash are allowed together in some
+				 * method and the group in none: otherwise the combination is refused */
+				reasons |= only_group_refused(&al, a) && !group_in_methods(&al, a->group)
+				               ? WHY_GROUP
+				               : WHY_ENC;
 				continue;
 			}
 			if (best < 0 || r < best) {
@@ -550,7 +563,7 @@ int ike_p2_select(const struct ike_conf *c, const struct ike_peer_policy *pol, c
 	}
 	if (best >= 0)
 		return 0;
-	char offer[384], ours[384];
+	char offer[384], ours[240];
 	if (al.rule && !tunnel && !pfs_mismatch) {
 		out_qm_words(sa, offer, sizeof offer);
 		qm_list_str(al.qm, al.nqm, ours, sizeof ours);
@@ -569,9 +582,11 @@ int ike_p2_select(const struct ike_conf *c, const struct ike_peer_policy *pol, c
 		snprintf(why, n, "PFS group attribute and KE payload disagree: client %s", offer);
 	else if (pfs_required)
 		snprintf(why, n, "PFS with group %u required: client %s", al.pfs, offer);
-	else
-		snprintf(why, n, "no ESP proposal matches (%s): client %s",
-		         natt ? "UDP-encapsulated" : "plain", offer);
+	else {
+		qm_list_str(al.qm, al.nqm, ours, sizeof ours);
+		snprintf(why, n, "no ESP proposal matches (%s): client %s; ours %s",
+		         natt ? "UDP-encapsulated" : "plain", offer, ours);
+	}
 	return -1;
 }
 
