@@ -3,8 +3,11 @@
  * the honest handshake, replays, mutates, truncates or reorders its messages, injects raw bytes
  * under the SA's cookies, sends authenticated phase-2 messages with arbitrary payloads, or moves
  * time (timers, DPD, lifetimes), or reloads the configuration in the middle of it (another PSK,
- * groups, lifetimes, DPD: ike_reconf). So the fuzzer reaches every state behind authentication. */
+ * groups, lifetimes, DPD: ike_reconf), or changes the per-peer policy's answer (block, permit, a
+ * rule's methods, PSK, PFS group, out-of-range counts). So the fuzzer reaches every state behind
+ * authentication. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +67,43 @@ static void advance(struct st *s)
 		s->nextlen = ike_cli_input(s->t, s->reply, s->replylen, s->next, sizeof s->next);
 }
 
+/* The per-peer policy (ike_policy.h) as another module would answer: whatever the input set last,
+ * methods and counts included (the core must bound them). */
+static struct ike_peer_policy fpol;
+static void fuzz_policy(void *ctx, const struct rp_addr *peer, struct ike_peer_policy *out)
+{
+	(void)ctx;
+	(void)peer;
+	*out = fpol;
+}
+
+static void set_policy(struct rp_rd *in, uint8_t a)
+{
+	const uint8_t *b;
+	memset(&fpol, 0, sizeof fpol);
+	fpol.action = (enum ike_pol_action)(a & 3);
+	snprintf(fpol.rule, sizeof fpol.rule, "r%u", a);
+	snprintf(fpol.store, sizeof fpol.store, "local");
+	if ((a & 4) && rp_rd_ref(in, &b, 8) == 0) {
+		fpol.mm[0] = (struct ike_mm_method){rp_get_u16(b), rp_get_u16(b + 2), rp_get_u16(b + 4),
+		                                    rp_get_u16(b + 6)};
+		fpol.mm[1] = (struct ike_mm_method){IKE_ENC_AES, 256, IKE_HASH_SHA1, 20};
+		fpol.nmm = (a & 0xc0) == 0xc0 ? 1000 : 2; /* a count beyond the array: clamped */
+	}
+	if ((a & 8) && rp_rd_ref(in, &b, 6) == 0) {
+		fpol.qm[0] = (struct ike_qm_method){rp_get_u16(b), rp_get_u16(b + 2), rp_get_u16(b + 4)};
+		fpol.nqm = 1;
+	}
+	if (a & 16) {
+		fpol.auth_psk = true;
+		memcpy(fpol.psk, "fuzz", 4);
+		fpol.psk_len = (a & 0x80) ? 5000 : 4; /* also beyond the array: clamped */
+	}
+	fpol.auth_cert = a & 32;
+	fpol.pfs_group = (a & 0x40) ? 2 : 0;
+	fpol.qm_life_s = a;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint8_t psk[] = "fuzz";
@@ -80,6 +120,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memset(&s, 0, sizeof s);
 	ike_conf_defaults(&c);
+	memset(&fpol, 0, sizeof fpol); /* no rule until the input sets one */
+	c.policy = fuzz_policy;
 	c.psks = &k;
 	c.npsk = 1;
 	c.keylog = true;
@@ -135,6 +177,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			keep = nk;
 			nc.psks = &keep;
 			ike_reconf(s.r, &nc);
+			continue;
+		}
+		if (op >= 0xf0) { /* the policy changes between two messages */
+			if (rp_rd_u8(&in, &a))
+				break;
+			set_policy(&in, a);
 			continue;
 		}
 		switch (op % 9) {

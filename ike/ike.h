@@ -6,7 +6,9 @@
  *   isakmp_wr.c    message builder through rp_wr (header, generic payloads, SA replies, back-patching)
  *   ike_crypto.c   PRFs, hashes, CBC ciphers, SKEYID*, key expansion, IVs, KEYMAT (RFC 2409 §5, App. B)
  *   ike_dh.c       Diffie-Hellman: MODP 2/5/14/15/16 (GMP mpz_powm_sec), ECP 19/20/21 (nettle)
- *   ike_prop.c     proposal selection against our preference lists, "why refused" diagnostics
+ *   ike_method.c   security methods in netsh's words ("AES256-SHA1-14", "ESP[AES256,SHA1]"), defaults
+ *   ike_prop.c     proposal selection against the methods and the peer's policy (ike_policy.h),
+ *                  "why refused" diagnostics, ike_model_mm/qm for modelling
  *   ike_vid.c      vendor IDs (NAT-T RFC/drafts, DPD, Microsoft), NAT-D hashes
  *   ike_sa.c       ike_new/free, IKE SA table, input dispatch, events, key log
  *   ike_timer.c    timer heaps of IKE SAs and IPsec SAs, ike_tick/ike_next_deadline, children by SPI
