@@ -208,8 +208,9 @@ static long mm_rank(const struct allow1 *al, const struct isakmp_attrs *a)
 	uint16_t k = norm_keylen(a->enc, a->keylen, false);
 	for (size_t i = 0; i < al->nmm; i++) {
 		const struct ike_mm_method *m = &al->mm[i];
-		if (m->enc == a->enc && norm_keylen(m->enc, m->keylen, false) == k && m->hash == a->hash &&
-		    m->group == a->group)
+		/* the group first: the most selective in the default list */
+		if (m->group == a->group && m->hash == a->hash && m->enc == a->enc &&
+		    norm_keylen(m->enc, m->keylen, false) == k)
 			return al->group_first ? (long)rg * 1000 + (long)i : (long)i;
 	}
 	return -1;
