@@ -252,11 +252,11 @@ struct l2tp_conf {
 	 * sessions are refused as long; after login_account_fail_max failures of an account from all
 	 * peers together, the account is refused for login_account_lockout_s (shorter: a lock-out by
 	 * others is a denial of service). A success clears its pair. 0 = that rule off. */
-	unsigned login_fail_max;         /* 0 = off */
-	unsigned login_peer_fail_max;    /* 0 = off */
-	unsigned login_account_fail_max; /* 0 = off */
-	unsigned login_fail_window_s;    /* 0 = 300 */
-	unsigned login_lockout_s;        /* 0 = 300 */
+	unsigned login_fail_max;          /* 0 = off */
+	unsigned login_peer_fail_max;     /* 0 = off */
+	unsigned login_account_fail_max;  /* 0 = off */
+	unsigned login_fail_window_s;     /* 0 = 300 */
+	unsigned login_lockout_s;         /* 0 = 300 */
 	unsigned login_account_lockout_s; /* 0 = 60 */
 	unsigned
 	    idle_setup_s; /* close a tunnel left without sessions this long; 0 = never (120 is sensible) */
