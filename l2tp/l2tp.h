@@ -247,8 +247,9 @@ struct l2tp_conf {
 	 * (which may be larger or 0 = none); 0 = no ceiling */
 	unsigned max_sessions_per_account;
 	/* Failed-login throttling (throttle.c): after login_fail_max failures of one account from one
-	 * peer (SA, or address for plain L2TP) within login_fail_window_s, that pair is refused for
-	 * login_lockout_s; after login_peer_fail_max failures (any accounts) the peer's logins and new
+	 * peer (outer address by peer_of, else the SA; plain L2TP: the source address) within
+	 * login_fail_window_s, that pair is refused for
+	 * login_lockout_s; after login_peer_fail_max failures (any accounts) an SA's logins and new
 	 * sessions are refused as long; after login_account_fail_max failures of an account from all
 	 * peers together, the account is refused for login_account_lockout_s (shorter: a lock-out by
 	 * others is a denial of service). A success clears its pair. 0 = that rule off. */
@@ -275,6 +276,10 @@ struct l2tp_conf {
 	 * permission", E=649 for MS-CHAPv2) and why is logged. rampartd uses it to require the PPP
 	 * account to be the one the IPsec SA's certificate maps to. */
 	int (*ppp_authorize)(void *ctx, const struct l2tp_link *link, const char *account, char *why, size_t whylen);
+	/* Optional: the outer (IKE/ESP) address of an IPsec link, 0 when known. Failed-login
+	 * throttling then counts (account, outer address) rather than (account, SA), so a guesser
+	 * cannot start afresh with each new IKE SA. */
+	int (*peer_of)(void *ctx, const struct l2tp_link *link, struct rp_addr *outer);
 	/* IPv6: with prefix6_len (16-63) and ip6_deliver set, sessions negotiate IPV6CP and each gets
 	 * a /64 of prefix6 (number 0 is left to the server) once it is up; every IPv6 packet a
 	 * session sends from its /64 or its link-local address goes to ip6_deliver (others are

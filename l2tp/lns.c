@@ -214,6 +214,7 @@ void l2tp_reconf(struct l2tp *l, const struct l2tp_conf *conf)
 	l->conf.ip_deliver = old.ip_deliver;
 	l->conf.data_ctx = old.data_ctx;
 	l->conf.ppp_authorize = old.ppp_authorize;
+	l->conf.peer_of = old.peer_of;
 	l->conf.ip6_deliver = old.ip6_deliver;
 	for (struct l2tp_tunnel *t = l->tunnels; t; t = t->next)
 		l2tp_sched(l, t); /* HELLO and idle deadlines follow the new intervals */

@@ -391,6 +391,34 @@ START_TEST(login_throttle_pair)
 }
 END_TEST
 
+/* With the owner's peer_of, the pair is (account, outer address): a new IKE SA from the same
+ * host is still locked out; another host is not. SAs 1 and 2 are 203.0.113.5, SA 3 another. */
+static int outer_of(void *ctx, const struct l2tp_link *link, struct rp_addr *outer)
+{
+	(void)ctx;
+	rp_addr_v4(outer, link->sa == 3 ? 0xcb007106 : 0xcb007105, 0);
+	return 0;
+}
+
+START_TEST(login_throttle_pair_by_address)
+{
+	struct h *h = &H;
+	h_init(h);
+	h->conf.login_fail_max = 3;
+	h->conf.peer_of = outer_of;
+	h_start(h);
+	ck_assert(tunnel(h, 0, 1, 1701));
+	for (int k = 0; k < 3; k++)
+		ck_assert(login(h, 0, (uint16_t)(1 + k), "user0", "guess")->c.auth_failed);
+	ck_assert(tunnel(h, 1, 2, 1701));
+	ck_assert(!ppp_cli_up(&login(h, 1, 1, "user0", "pw")->c));
+	ck_assert_uint_eq(h->auth_requests, 3);
+	ck_assert(tunnel(h, 2, 3, 1701));
+	ck_assert(ppp_cli_up(&login(h, 2, 1, "user0", "pw")->c));
+	h_free(h);
+}
+END_TEST
+
 /* An SA failing on many accounts: past login_peer_fail_max its logins and its new sessions are
  * refused; other SAs are served. */
 START_TEST(login_throttle_peer)
@@ -480,6 +508,7 @@ static Suite *caps_suite(void)
 	tcase_add_test(tc, sessions_per_sa_and_total);
 	tcase_add_test(tc, account_ceiling);
 	tcase_add_test(tc, login_throttle_pair);
+	tcase_add_test(tc, login_throttle_pair_by_address);
 	tcase_add_test(tc, login_throttle_peer);
 	tcase_add_test(tc, login_throttle_account);
 	tcase_add_test(tc, throttle_records_expire);

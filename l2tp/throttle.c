@@ -5,9 +5,10 @@
  *
  * The per-(account, peer) rule is the strict one: it stops a guesser without touching the
  * account's owner elsewhere. The per-account rule catches a guesser spreading over many SAs, but
- * it also lets anyone lock the owner out, so its limit is higher and its lock-out shorter. A
- * peer is the IPsec SA (what an attacker pays an IKE handshake for) or, for plain L2TP, the
- * source address.
+ * it also lets anyone lock the owner out, so its limit is higher and its lock-out shorter. For
+ * the pair, the peer is the outer address when the owner says (l2tp_conf.peer_of), else the IPsec
+ * SA; for the peer rule it is the SA (what an attacker pays an IKE handshake for); for plain L2TP
+ * it is the source address.
  *
  * Memory is bounded (L2TP_THR_MAX records, the least recently changed go first) and nothing is
  * scanned: records sit in a list by last change and the stale head is dropped on each call. */
@@ -44,12 +45,19 @@ static uint64_t lockout_ms(const struct l2tp *l, int kind)
 	return (kind == K_ACCOUNT ? l->conf.login_account_lockout_s : l->conf.login_lockout_s) * 1000ull;
 }
 
-/* the key of a rule: the pair uses all of it, the peer no account, the account no peer */
-static void key_of(int kind, const struct l2tp_link *link, const char *acct, size_t len, struct l2tp_thr *k)
+/* The key of a rule: the pair uses all of it, the peer no account, the account no peer. The
+ * pair's peer is the outer address when the owner tells it (a new IKE SA from the same host does
+ * not start afresh); the peer rule keeps the SA, so one host behind a NAT shared with others
+ * does not lock them all out. */
+static void key_of(const struct l2tp *l, int kind, const struct l2tp_link *link, const char *acct, size_t len,
+                   struct l2tp_thr *k)
 {
 	memset(k, 0, sizeof *k);
 	k->kind = kind;
-	if (kind != K_ACCOUNT) {
+	struct rp_addr outer;
+	if (kind == K_PAIR && link->sa && l->conf.peer_of && !l->conf.peer_of(l->conf.data_ctx, link, &outer))
+		memcpy(k->ip, outer.ip, 16);
+	else if (kind != K_ACCOUNT) {
 		k->sa = link->sa;
 		if (!link->sa)
 			memcpy(k->ip, link->peer.ip, 16);
@@ -161,7 +169,7 @@ int throttle_check(struct l2tp *l, const struct l2tp_link *link, const char *acc
 		struct l2tp_thr k;
 		if (!max_of(l, kind))
 			continue;
-		key_of(kind, link, account, len, &k);
+		key_of(l, kind, link, account, len, &k);
 		if (locked(l, find(l, &k)))
 			return lim_of[kind];
 	}
@@ -174,7 +182,7 @@ bool throttle_peer_locked(struct l2tp *l, const struct l2tp_link *link)
 	if (!l->thr_hash || !l->conf.login_peer_fail_max)
 		return false;
 	expire(l);
-	key_of(K_PEER, link, "", 0, &k);
+	key_of(l, K_PEER, link, "", 0, &k);
 	if (!locked(l, find(l, &k)))
 		return false;
 	limits_refused(l, L2TP_LIM_LOGIN_PEER, link, "new session of a peer locked out by failed logins");
@@ -184,7 +192,7 @@ bool throttle_peer_locked(struct l2tp *l, const struct l2tp_link *link)
 static void fail(struct l2tp *l, int kind, const struct l2tp_link *link, const char *account, size_t len)
 {
 	struct l2tp_thr k, *r;
-	key_of(kind, link, account, len, &k);
+	key_of(l, kind, link, account, len, &k);
 	r = find(l, &k);
 	if (!r) {
 		if (l->thr_n >= L2TP_THR_MAX)
@@ -238,7 +246,7 @@ void throttle_result(struct l2tp *l, const struct l2tp_link *link, const char *a
 	expire(l);
 	if (ok) {
 		struct l2tp_thr k;
-		key_of(K_PAIR, link, account, len, &k);
+		key_of(l, K_PAIR, link, account, len, &k);
 		struct l2tp_thr *r = find(l, &k);
 		if (r && !r->locked_until)
 			drop(l, r);

@@ -204,6 +204,18 @@ int srv_core_ppp_authorize(void *ctx, const struct l2tp_link *link, const char *
 	return -1;
 }
 
+/* The outer address of an IPsec link (l2tp_conf.peer_of): failed logins count per (account,
+ * address), so a guesser gains nothing from a new IKE SA. */
+static int srv_core_peer_of(void *ctx, const struct l2tp_link *link, struct rp_addr *outer)
+{
+	const struct srv_child *ch = srv_child_by_in(C(ctx), (uint32_t)(link->sa >> 32));
+	if (!ch)
+		return -ENOENT;
+	*outer = ch->peer;
+	outer->port = 0;
+	return 0;
+}
+
 /* ---- PPP logins (the L2TP core's AUTH_REQUEST) ---- */
 
 /* Answered from the local account store at once: the same checks as before the seam existed
@@ -709,6 +721,7 @@ static struct srv_params *params_new(struct srv *s, struct conf *cf, char *err, 
 	lc->ip_deliver = l2tp_ip_deliver;
 	lc->data_ctx = s;
 	lc->ppp_authorize = srv_core_ppp_authorize;
+	lc->peer_of = srv_core_peer_of;
 	srv_ip6_conf(s, cf, lc, &p->ra);
 	return p;
 }
