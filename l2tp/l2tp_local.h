@@ -154,7 +154,8 @@ struct l2tp {
 	struct l2tp_stats st;
 	struct l2tp_tunnel *reap; /* tunnels that are dead or hold dead sessions, to be freed */
 	uint64_t runout_log_ms;   /* the last l2tp_runout line */
-	struct l2tp_peer **peer_hash; /* L2TP_PEER_HASH buckets (limits.c) */
+	struct l2tp_peer **peer_hash; /* peer_nb buckets, doubled when peer_n reaches them (limits.c) */
+	size_t peer_nb, peer_n;
 	/* one line per limit and interval however many are refused (limits_refused) */
 	uint64_t lim_log_ms[L2TP_LIM_N];
 	uint64_t lim_quiet[L2TP_LIM_N]; /* refused since that line */
@@ -164,7 +165,6 @@ struct l2tp {
 	unsigned thr_n;
 	uint64_t thr_log_ms[3]; /* the last "locked out" line per rule */
 };
-#define L2TP_PEER_HASH 16384
 #define L2TP_THR_HASH 16384
 #define L2TP_LIM_LOG_MS 10000
 

@@ -135,7 +135,8 @@ void limits_refused(struct l2tp *l, int which, const struct l2tp_link *link, con
 
 int limits_tables_init(struct l2tp *l)
 {
-	l->peer_hash = calloc(L2TP_PEER_HASH, sizeof *l->peer_hash);
+	l->peer_nb = L2TP_HASH_MIN;
+	l->peer_hash = calloc(l->peer_nb, sizeof *l->peer_hash);
 	l->thr_hash = calloc(L2TP_THR_HASH, sizeof *l->thr_hash);
 	return l->peer_hash && l->thr_hash ? 0 : -1;
 }
@@ -156,13 +157,34 @@ static void peer_key(const struct l2tp_link *link, uint64_t *sa, uint8_t ip[16])
 		memcpy(ip, link->peer.ip, 16);
 }
 
-static size_t peer_bucket(uint64_t sa, const uint8_t ip[16])
+static size_t peer_bucket(const struct l2tp *l, uint64_t sa, const uint8_t ip[16])
 {
 	uint64_t h = 1469598103934665603ull ^ sa;
 	for (size_t i = 0; i < 16; i++)
 		h = (h ^ ip[i]) * 1099511628211ull;
 	h ^= h >> 29;
-	return (size_t)(h * 0xbf58476d1ce4e5b9ull >> 32) % L2TP_PEER_HASH;
+	return (size_t)(h * 0xbf58476d1ce4e5b9ull >> 32) & (l->peer_nb - 1);
+}
+
+/* The hash doubles when its peers reach its buckets (as the tunnel tables do); a failed
+ * allocation only makes chains longer. */
+static void peer_grow(struct l2tp *l)
+{
+	size_t onb = l->peer_nb;
+	struct l2tp_peer **old = l->peer_hash, **nh = calloc(onb * 2, sizeof *nh);
+	if (!nh)
+		return;
+	l->peer_hash = nh;
+	l->peer_nb = onb * 2;
+	for (size_t b = 0; b < onb; b++)
+		while (old[b]) {
+			struct l2tp_peer *p = old[b];
+			old[b] = p->next;
+			size_t k = peer_bucket(l, p->sa, p->ip);
+			p->next = nh[k];
+			nh[k] = p;
+		}
+	free(old);
 }
 
 static struct l2tp_peer *peer_get(struct l2tp *l, const struct l2tp_link *link)
@@ -170,7 +192,7 @@ static struct l2tp_peer *peer_get(struct l2tp *l, const struct l2tp_link *link)
 	uint64_t sa;
 	uint8_t ip[16];
 	peer_key(link, &sa, ip);
-	struct l2tp_peer **pp = &l->peer_hash[peer_bucket(sa, ip)], *p;
+	struct l2tp_peer **pp = &l->peer_hash[peer_bucket(l, sa, ip)], *p;
 	for (p = *pp; p; p = p->next)
 		if (p->sa == sa && !memcmp(p->ip, ip, 16))
 			return p;
@@ -181,6 +203,8 @@ static struct l2tp_peer *peer_get(struct l2tp *l, const struct l2tp_link *link)
 	memcpy(p->ip, ip, 16);
 	p->next = *pp;
 	*pp = p;
+	if (++l->peer_n >= l->peer_nb)
+		peer_grow(l);
 	return p;
 }
 
@@ -188,11 +212,12 @@ static void peer_put(struct l2tp *l, struct l2tp_peer *p)
 {
 	if (p->tunnels || p->sessions)
 		return;
-	for (struct l2tp_peer **pp = &l->peer_hash[peer_bucket(p->sa, p->ip)]; *pp; pp = &(*pp)->next)
+	for (struct l2tp_peer **pp = &l->peer_hash[peer_bucket(l, p->sa, p->ip)]; *pp; pp = &(*pp)->next)
 		if (*pp == p) {
 			*pp = p->next;
 			break;
 		}
+	l->peer_n--;
 	free(p);
 }
 
