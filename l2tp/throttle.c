@@ -63,6 +63,14 @@ static void key_of(const struct l2tp *l, int kind, const struct l2tp_link *link,
 			memcpy(k->ip, link->peer.ip, 16);
 	}
 	if (kind != K_PEER) {
+		/* "DOMAIN\user" is the account "user" (RFC 2759 §8.2; auth/verify.c looks it up so): a
+		 * guesser must not get fresh counts by changing the domain */
+		for (size_t i = len; i > 0; i--)
+			if (acct[i - 1] == '\\') {
+				acct += i;
+				len -= i;
+				break;
+			}
 		k->acct_len = len < sizeof k->acct ? len : sizeof k->acct;
 		memcpy(k->acct, acct, k->acct_len);
 	}
@@ -224,7 +232,7 @@ static void fail(struct l2tp *l, int kind, const struct l2tp_link *link, const c
 		char who[RP_ADDR_STRLEN], user[4 * 64 + 1];
 		l->thr_log_ms[kind] = l->now ? l->now : 1;
 		rp_addr_str(&link->peer, who, sizeof who);
-		rp_esc(account, len < 64 ? len : 64, user, sizeof user);
+		rp_esc(r->acct, r->acct_len, user, sizeof user); /* the account, without a domain */
 		rp_logf(l->log, RP_LOG_WARN, "l2tp",
 		        "%u failed logins %s%s%s%s within %u s: %s locked out for %llu s (%s)", r->fails,
 		        kind != K_PEER ? "of \"" : "", kind != K_PEER ? user : "", kind != K_PEER ? "\"" : "",
