@@ -58,6 +58,17 @@ struct conf *conf_defaults(void)
 	c->esp_max_sa = 786432;
 	c->max_tunnels = 262144;
 	c->max_sessions = 262144;
+	/* issue 12: what one SA, one account and one guesser may take */
+	c->max_tunnels_per_sa = 16;
+	c->max_sessions_per_sa = 64;
+	c->max_sessions_per_account = 1024;
+	c->login_fail_max = 5;
+	c->login_peer_fail_max = 10;
+	c->login_account_fail_max = 20;
+	c->login_fail_window = 300;
+	c->login_lockout = 300;
+	c->login_account_lockout = 60;
+	c->log_line_budget = 500;
 	c->natt_keepalive = 20;
 	c->hello_interval = 60;
 	c->receive_window = 8;

@@ -56,6 +56,7 @@ struct conf {
 	bool ikelogging;
 	unsigned ipsecloginterval; /* seconds, 60-86400 */
 	char keylog[CONF_STR];     /* Wireshark key log path; empty = off */
+	unsigned log_line_budget;  /* lines per 10 s, all kinds together; 0 = no budget */
 
 	/* [ike] */
 	char psk[CONF_STR];
@@ -85,6 +86,8 @@ struct conf {
 	bool allow_plain_l2tp;
 	unsigned hello_interval, receive_window;
 	unsigned max_tunnels, max_sessions; /* all links together */
+	unsigned max_tunnels_per_sa, max_sessions_per_sa; /* per IPsec SA (plain L2TP: per address) */
+	unsigned max_sessions_per_account;                /* a ceiling over every account; 0 = none */
 	char tunnel_secret[CONF_STR];
 
 	/* [ppp] */
@@ -98,6 +101,9 @@ struct conf {
 	unsigned n_routes;
 	char domain[CONF_STR];
 	bool login_must_match_certificate;
+	/* failed-login throttling (l2tp/throttle.c); a _max of 0 turns its rule off */
+	unsigned login_fail_max, login_peer_fail_max, login_account_fail_max;
+	unsigned login_fail_window, login_lockout, login_account_lockout; /* seconds */
 	struct rp_addr dns6[2]; /* IPv6 DNS servers, in Router Advertisements (RFC 8106 RDNSS) */
 	unsigned n_dns6;
 

@@ -41,6 +41,7 @@ const struct conf_key conf_keys[] = {
     B("log", "ikelogging", ikelogging),
     U("log", "ipsecloginterval", ipsecloginterval, 60, 86400),
     S("log", "keylog", keylog, false),
+    U("log", "line_budget", log_line_budget, 0, 1000000),
 
     S("ike", "psk", psk, true),
     U("ike", "phase1_lifetime", phase1_lifetime, 60, 7 * 86400),
@@ -67,6 +68,9 @@ const struct conf_key conf_keys[] = {
     S("l2tp", "tunnel_secret", tunnel_secret, true),
     U("l2tp", "max_tunnels", max_tunnels, 1, 4194304),
     U("l2tp", "max_sessions", max_sessions, 1, 4194304),
+    U("l2tp", "max_tunnels_per_sa", max_tunnels_per_sa, 1, 65535),
+    U("l2tp", "max_sessions_per_sa", max_sessions_per_sa, 1, 65535),
+    U("l2tp", "max_sessions_per_account", max_sessions_per_account, 0, 4194304),
 
     U("ppp", "mru", mru, 576, 1500),
     {"ppp", "auth", CT_AUTH, F(auth), 0, 0, 0, false, false},
@@ -78,6 +82,12 @@ const struct conf_key conf_keys[] = {
     U("ppp", "lcp_echo_failure", lcp_echo_failure, 1, 100),
     B("ppp", "login_must_match_certificate", login_must_match_certificate),
     L("ppp", "dns6", CT_ADDRS6, dns6, n_dns6, 2),
+    U("ppp", "login_fail_max", login_fail_max, 0, 10000),
+    U("ppp", "login_peer_fail_max", login_peer_fail_max, 0, 10000),
+    U("ppp", "login_account_fail_max", login_account_fail_max, 0, 100000),
+    U("ppp", "login_fail_window", login_fail_window, 1, 86400),
+    U("ppp", "login_lockout", login_lockout, 1, 86400),
+    U("ppp", "login_account_lockout", login_account_lockout, 1, 86400),
 
     L("pool", "range", CT_RANGES, pool, n_pool, CONF_MAX_ADDRS),
     /* the TUN device's IPv6 address comes from it, and is set before privileges are dropped */

@@ -36,6 +36,12 @@ static int decide(struct l2tp *l, struct l2tp_session *s, const struct l2tp_auth
 	rp_logf(l->log, a->result ? RP_LOG_WARN : RP_LOG_DETAIL, "l2tp",
 	        "tunnel %u session %u: authentication of \"%s\": %s%s%s", s->t->tid, s->sid, user,
 	        auth_fail_str(a->result), sep, det);
+	/* a wrong password or an unknown name counts towards the lock-outs (throttle.c); a right
+	 * password clears its (account, peer) record whatever the rights say next */
+	if (a->result == AUTH_OK || a->result == AUTH_FAIL_PASSWORD || a->result == AUTH_FAIL_UNKNOWN_USER ||
+	    a->result == AUTH_FAIL_DENIED || a->result == AUTH_FAIL_NOT_ALLOWED)
+		throttle_result(l, &s->t->link, s->login, s->login_len,
+		                a->result != AUTH_FAIL_PASSWORD && a->result != AUTH_FAIL_UNKNOWN_USER);
 	r->verdict = a->result == AUTH_OK              ? PPP_AUTH_OK
 	             : a->result == AUTH_FAIL_PASSWORD ? PPP_AUTH_BAD_PASSWORD
 	             : a->result == AUTH_FAIL_DISABLED ? PPP_AUTH_DISABLED
@@ -60,14 +66,24 @@ static int decide(struct l2tp *l, struct l2tp_session *s, const struct l2tp_auth
 		return -1;
 	}
 	/* max_sessions counts this account's authenticated sessions on this server */
-	int lrc = limits_acct_add(l, s, r->account, a->max_sessions);
+	/* l2tp.max_sessions_per_account is a server-wide ceiling (issue 12): it bounds accounts
+	 * without a limit of their own, so one identity cannot take the session table */
+	uint32_t max = a->max_sessions, ceil = l->conf.max_sessions_per_account;
+	bool by_ceiling = ceil && (!max || max > ceil);
+	if (by_ceiling)
+		max = ceil;
+	int lrc = limits_acct_add(l, s, r->account, max);
 	if (lrc) {
 		rp_logf(l->log, RP_LOG_WARN, "l2tp", "tunnel %u session %u: login \"%s\" refused: %s",
 		        s->t->tid, s->sid, user,
-		        lrc == -EUSERS ? "the account has max_sessions sessions already" : "out of memory");
-		rp_logf(l->log, RP_LOG_DETAIL, "l2tp", "max_sessions of \"%s\" is %u", user, a->max_sessions);
+		        lrc != -EUSERS ? "out of memory"
+		        : by_ceiling   ? "the account has l2tp.max_sessions_per_account sessions already"
+		                       : "the account has max_sessions sessions already");
+		rp_logf(l->log, RP_LOG_DETAIL, "l2tp", "max_sessions of \"%s\" is %u", user, max);
 		r->verdict = PPP_AUTH_NO_PERMISSION;
 		l->st.auth[L2TP_AUTH_MAX_SESSIONS]++;
+		if (lrc == -EUSERS)
+			l->st.refused[L2TP_LIM_SESSIONS_PER_ACCOUNT]++;
 		return -1;
 	}
 	/* the address: the account's static one (or the RADIUS Framed-IP-Address) or the next from

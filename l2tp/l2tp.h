@@ -239,6 +239,26 @@ struct l2tp_conf {
 	unsigned max_tunnels_per_link; /* 0 = 64 */
 	unsigned max_sessions;         /* per tunnel; 0 = 1024 */
 	unsigned max_sessions_total;   /* all tunnels together; 0 = L2TP_MAX_TUNNELS_DEFAULT */
+	/* Per peer (issue 12): an IPsec SA (whatever inner ports it uses: a Quick Mode ID with port
+	 * 0 lets one SA open a tunnel per inner port) or, for plain L2TP, a source address. */
+	unsigned max_tunnels_per_sa;  /* 0 = 16 */
+	unsigned max_sessions_per_sa; /* 0 = 64 */
+	/* server-wide ceiling on one account's live sessions, below the account's own max_sessions
+	 * (which may be larger or 0 = none); 0 = no ceiling */
+	unsigned max_sessions_per_account;
+	/* Failed-login throttling (throttle.c): after login_fail_max failures of one account from one
+	 * peer (outer address by peer_of, else the SA; plain L2TP: the source address) within
+	 * login_fail_window_s, that pair is refused for
+	 * login_lockout_s; after login_peer_fail_max failures (any accounts) an SA's logins and new
+	 * sessions are refused as long; after login_account_fail_max failures of an account from all
+	 * peers together, the account is refused for login_account_lockout_s (shorter: a lock-out by
+	 * others is a denial of service). A success clears its pair. 0 = that rule off. */
+	unsigned login_fail_max;          /* 0 = off */
+	unsigned login_peer_fail_max;     /* 0 = off */
+	unsigned login_account_fail_max;  /* 0 = off */
+	unsigned login_fail_window_s;     /* 0 = 300 */
+	unsigned login_lockout_s;         /* 0 = 300 */
+	unsigned login_account_lockout_s; /* 0 = 60 */
 	unsigned
 	    idle_setup_s; /* close a tunnel left without sessions this long; 0 = never (120 is sensible) */
 	const struct ppp_conf *ppp; /* PPP options (MRU, DNS, WINS, auth methods, local address) */
@@ -256,6 +276,10 @@ struct l2tp_conf {
 	 * permission", E=649 for MS-CHAPv2) and why is logged. rampartd uses it to require the PPP
 	 * account to be the one the IPsec SA's certificate maps to. */
 	int (*ppp_authorize)(void *ctx, const struct l2tp_link *link, const char *account, char *why, size_t whylen);
+	/* Optional: the outer (IKE/ESP) address of an IPsec link, 0 when known. Failed-login
+	 * throttling then counts (account, outer address) rather than (account, SA), so a guesser
+	 * cannot start afresh with each new IKE SA. */
+	int (*peer_of)(void *ctx, const struct l2tp_link *link, struct rp_addr *outer);
 	/* IPv6: with prefix6_len (16-63) and ip6_deliver set, sessions negotiate IPV6CP and each gets
 	 * a /64 of prefix6 (number 0 is left to the server) once it is up; every IPv6 packet a
 	 * session sends from its /64 or its link-local address goes to ip6_deliver (others are
@@ -396,10 +420,27 @@ enum l2tp_auth_result {
 };
 const char *l2tp_auth_result_name(int r);
 
+/* What a limit refused (show stats), named after its configuration key. */
+enum l2tp_limit {
+	L2TP_LIM_TUNNELS,              /* l2tp.max_tunnels */
+	L2TP_LIM_TUNNELS_PER_SA,       /* l2tp.max_tunnels_per_sa (or the per-inner-port cap) */
+	L2TP_LIM_SESSIONS,             /* l2tp.max_sessions (all tunnels) */
+	L2TP_LIM_SESSIONS_PER_TUNNEL,  /* 1024 per tunnel */
+	L2TP_LIM_SESSIONS_PER_SA,      /* l2tp.max_sessions_per_sa */
+	L2TP_LIM_SESSIONS_PER_ACCOUNT, /* the account's max_sessions or l2tp.max_sessions_per_account */
+	L2TP_LIM_LOGIN_PAIR,           /* ppp.login_fail_max: this account from this peer is locked */
+	L2TP_LIM_LOGIN_PEER,           /* ppp.login_peer_fail_max: this peer is locked */
+	L2TP_LIM_LOGIN_ACCOUNT,        /* ppp.login_account_fail_max: this account is locked */
+	L2TP_LIM_N
+};
+const char *l2tp_limit_name(int which); /* the configuration key, e.g. "l2tp.max_tunnels_per_sa" */
+
 struct l2tp_stats {
 	unsigned tunnels, sessions, sessions_up;
 	uint64_t rx_ctl, rx_data, tx_ctl, rexmits, drops, dups;
 	uint64_t auth[L2TP_AUTH_R_N];
+	uint64_t refused[L2TP_LIM_N]; /* by the limit that refused */
+	unsigned throttle_entries;    /* failed-login records held (throttle.c) */
 };
 void l2tp_get_stats(const struct l2tp *l, struct l2tp_stats *st);
 /* live authenticated sessions of an account (what max_sessions is checked against) */

@@ -76,6 +76,7 @@ struct l2tp_session {
 	/* limits.c: the account's live-session count, and its rate per direction (rate 0 = none) */
 	struct l2tp_acct *acct;
 	struct l2tp_tbf tb_in, tb_out;
+	struct l2tp_peer *peer; /* counted in its peer's sessions (limits.c); NULL once uncounted */
 };
 
 struct l2tp_tunnel {
@@ -109,7 +110,21 @@ struct l2tp_tunnel {
 	uint64_t dl;                  /* cached tunnel_deadline(), the key in the timer heap */
 	size_t heap_idx;              /* position in l2tp.heap; SIZE_MAX when out of it */
 	struct l2tp_tunnel *due_next; /* l2tp_tick's list of due tunnels */
+	struct l2tp_peer *peer;       /* counted in its peer's tunnels (limits.c); NULL once uncounted */
 };
+
+/* A peer (limits.c): an IPsec SA whatever inner ports it uses, or a plain-L2TP source address
+ * (port ignored). Exists while it holds a tunnel or a session. */
+struct l2tp_peer {
+	struct l2tp_peer *next;
+	uint64_t sa;
+	uint8_t ip[16]; /* plain L2TP only */
+	unsigned tunnels, sessions;
+};
+
+/* Failed logins (throttle.c): one record per (account, peer), per peer and per account. */
+struct l2tp_thr;
+#define L2TP_THR_MAX 65536 /* records held at most: the oldest goes first */
 
 #define L2TP_HASH_MIN 64 /* buckets; every hash doubles when its entries reach its buckets */
 #define L2TP_ACCT_HASH 1024 /* buckets of the per-account session count (limits.c) */
@@ -139,7 +154,19 @@ struct l2tp {
 	struct l2tp_stats st;
 	struct l2tp_tunnel *reap; /* tunnels that are dead or hold dead sessions, to be freed */
 	uint64_t runout_log_ms;   /* the last l2tp_runout line */
+	struct l2tp_peer **peer_hash; /* peer_nb buckets, doubled when peer_n reaches them (limits.c) */
+	size_t peer_nb, peer_n;
+	/* one line per limit and interval however many are refused (limits_refused) */
+	uint64_t lim_log_ms[L2TP_LIM_N];
+	uint64_t lim_quiet[L2TP_LIM_N]; /* refused since that line */
+	/* throttle.c: records hashed by key, and in order of last change (the oldest expire first) */
+	struct l2tp_thr **thr_hash; /* L2TP_THR_HASH buckets */
+	struct l2tp_thr *thr_old, *thr_new;
+	unsigned thr_n;
+	uint64_t thr_log_ms[3]; /* the last "locked out" line per rule */
 };
+#define L2TP_THR_HASH 16384
+#define L2TP_LIM_LOG_MS 10000
 
 /* lns.c */
 void l2tp_emit_send(struct l2tp *l, const struct l2tp_link *link, uint16_t tid, uint16_t sid,
@@ -204,8 +231,28 @@ void session6_release(struct l2tp_session *s);
 /* limits.c */
 int limits_acct_add(struct l2tp *l, struct l2tp_session *s, const char *name, uint32_t max);
 void limits_acct_del(struct l2tp_session *s);
+/* Counts a tunnel / session against its peer; -EUSERS (refused: counted, logged once per
+ * interval) or -ENOMEM. The _del calls are idempotent. */
+int limits_peer_tunnel_add(struct l2tp_tunnel *t);
+void limits_peer_tunnel_del(struct l2tp_tunnel *t);
+int limits_peer_session_add(struct l2tp_session *s);
+void limits_peer_session_del(struct l2tp_session *s);
+int limits_tables_init(struct l2tp *l);
+void limits_tables_free(struct l2tp *l);
+/* A limit refused something: counted, and one line per limit and L2TP_LIM_LOG_MS naming it. */
+void limits_refused(struct l2tp *l, int which, const struct l2tp_link *link, const char *what);
 void limits_tbf_init(struct l2tp_tbf *b, uint32_t kbit, uint64_t now);
 bool limits_tbf_pass(struct l2tp_tbf *b, size_t n, uint64_t now);
+
+/* throttle.c */
+/* Whether a login of account (as the peer spelt it) from link may be verified: 0, or the
+ * L2TP_LIM_LOGIN_* rule that refuses it (counted and logged once per interval). */
+int throttle_check(struct l2tp *l, const struct l2tp_link *link, const char *account, size_t len);
+bool throttle_peer_locked(struct l2tp *l, const struct l2tp_link *link); /* new sessions too */
+/* A verdict: a failure counts against the pair, the peer and the account; a success clears
+ * the pair's record. */
+void throttle_result(struct l2tp *l, const struct l2tp_link *link, const char *account, size_t len, bool ok);
+void throttle_free(struct l2tp *l);
 
 static inline bool seq_lt(uint16_t a, uint16_t b)
 {

@@ -99,3 +99,176 @@ bool limits_tbf_pass(struct l2tp_tbf *b, size_t n, uint64_t now)
 	b->tokens -= cost;
 	return true;
 }
+
+/* ---- per-peer caps (issue 12) --------------------------------------------------------------
+ * The per-link cap counts (SA, inner address and port): with a Quick Mode ID of port 0 (macOS,
+ * iOS) one SA may use every inner source port and so take the whole tunnel table. A peer is the
+ * SA alone (or, for plain L2TP, the source address without its port). */
+
+const char *l2tp_limit_name(int which)
+{
+	static const char *const n[L2TP_LIM_N] = {
+	    "l2tp.max_tunnels",        "l2tp.max_tunnels_per_sa",  "l2tp.max_sessions",
+	    "max_sessions_per_tunnel", "l2tp.max_sessions_per_sa", "l2tp.max_sessions_per_account",
+	    "ppp.login_fail_max",      "ppp.login_peer_fail_max",  "ppp.login_account_fail_max"};
+	return which >= 0 && which < L2TP_LIM_N ? n[which] : "?";
+}
+
+void limits_refused(struct l2tp *l, int which, const struct l2tp_link *link, const char *what)
+{
+	l->st.refused[which]++;
+	if (!l->log)
+		return;
+	if (l->lim_log_ms[which] && l->now - l->lim_log_ms[which] < L2TP_LIM_LOG_MS) {
+		l->lim_quiet[which]++;
+		return;
+	}
+	char who[RP_ADDR_STRLEN];
+	rp_addr_str(&link->peer, who, sizeof who);
+	rp_logf(l->log, RP_LOG_WARN, "l2tp",
+	        "limit %s reached: %s refused (sa %llu, %s); %llu more refused since the last line",
+	        l2tp_limit_name(which), what, (unsigned long long)link->sa, who,
+	        (unsigned long long)l->lim_quiet[which]);
+	l->lim_log_ms[which] = l->now ? l->now : 1;
+	l->lim_quiet[which] = 0;
+}
+
+int limits_tables_init(struct l2tp *l)
+{
+	l->peer_nb = L2TP_HASH_MIN;
+	l->peer_hash = calloc(l->peer_nb, sizeof *l->peer_hash);
+	l->thr_hash = calloc(L2TP_THR_HASH, sizeof *l->thr_hash);
+	return l->peer_hash && l->thr_hash ? 0 : -1;
+}
+
+void limits_tables_free(struct l2tp *l)
+{
+	/* every tunnel and session is gone by now, and with them every peer */
+	free(l->peer_hash);
+	throttle_free(l);
+	free(l->thr_hash);
+}
+
+static void peer_key(const struct l2tp_link *link, uint64_t *sa, uint8_t ip[16])
+{
+	*sa = link->sa;
+	memset(ip, 0, 16);
+	if (!link->sa)
+		memcpy(ip, link->peer.ip, 16);
+}
+
+static size_t peer_bucket(const struct l2tp *l, uint64_t sa, const uint8_t ip[16])
+{
+	uint64_t h = 1469598103934665603ull ^ sa;
+	for (size_t i = 0; i < 16; i++)
+		h = (h ^ ip[i]) * 1099511628211ull;
+	h ^= h >> 29;
+	return (size_t)(h * 0xbf58476d1ce4e5b9ull >> 32) & (l->peer_nb - 1);
+}
+
+/* The hash doubles when its peers reach its buckets (as the tunnel tables do); a failed
+ * allocation only makes chains longer. */
+static void peer_grow(struct l2tp *l)
+{
+	size_t onb = l->peer_nb;
+	struct l2tp_peer **old = l->peer_hash, **nh = calloc(onb * 2, sizeof *nh);
+	if (!nh)
+		return;
+	l->peer_hash = nh;
+	l->peer_nb = onb * 2;
+	for (size_t b = 0; b < onb; b++)
+		while (old[b]) {
+			struct l2tp_peer *p = old[b];
+			old[b] = p->next;
+			size_t k = peer_bucket(l, p->sa, p->ip);
+			p->next = nh[k];
+			nh[k] = p;
+		}
+	free(old);
+}
+
+static struct l2tp_peer *peer_get(struct l2tp *l, const struct l2tp_link *link)
+{
+	uint64_t sa;
+	uint8_t ip[16];
+	peer_key(link, &sa, ip);
+	struct l2tp_peer **pp = &l->peer_hash[peer_bucket(l, sa, ip)], *p;
+	for (p = *pp; p; p = p->next)
+		if (p->sa == sa && !memcmp(p->ip, ip, 16))
+			return p;
+	p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	p->sa = sa;
+	memcpy(p->ip, ip, 16);
+	p->next = *pp;
+	*pp = p;
+	if (++l->peer_n >= l->peer_nb)
+		peer_grow(l);
+	return p;
+}
+
+static void peer_put(struct l2tp *l, struct l2tp_peer *p)
+{
+	if (p->tunnels || p->sessions)
+		return;
+	for (struct l2tp_peer **pp = &l->peer_hash[peer_bucket(l, p->sa, p->ip)]; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	l->peer_n--;
+	free(p);
+}
+
+int limits_peer_tunnel_add(struct l2tp_tunnel *t)
+{
+	struct l2tp *l = t->l;
+	struct l2tp_peer *p = peer_get(l, &t->link);
+	if (!p)
+		return -ENOMEM;
+	if (p->tunnels >= l->conf.max_tunnels_per_sa) {
+		peer_put(l, p);
+		limits_refused(l, L2TP_LIM_TUNNELS_PER_SA, &t->link, "tunnel");
+		return -EUSERS;
+	}
+	p->tunnels++;
+	t->peer = p;
+	return 0;
+}
+
+void limits_peer_tunnel_del(struct l2tp_tunnel *t)
+{
+	struct l2tp_peer *p = t->peer;
+	if (!p)
+		return;
+	t->peer = NULL;
+	p->tunnels--;
+	peer_put(t->l, p);
+}
+
+int limits_peer_session_add(struct l2tp_session *s)
+{
+	struct l2tp *l = s->t->l;
+	struct l2tp_peer *p = peer_get(l, &s->t->link);
+	if (!p)
+		return -ENOMEM;
+	if (p->sessions >= l->conf.max_sessions_per_sa) {
+		peer_put(l, p);
+		limits_refused(l, L2TP_LIM_SESSIONS_PER_SA, &s->t->link, "session");
+		return -EUSERS;
+	}
+	p->sessions++;
+	s->peer = p;
+	return 0;
+}
+
+void limits_peer_session_del(struct l2tp_session *s)
+{
+	struct l2tp_peer *p = s->peer;
+	if (!p)
+		return;
+	s->peer = NULL;
+	p->sessions--;
+	peer_put(s->t->l, p);
+}

@@ -168,6 +168,16 @@ static void conf_fill(struct l2tp_conf *out, const struct l2tp_conf *conf)
 		out->max_sessions = 1024;
 	if (!out->max_sessions_total)
 		out->max_sessions_total = L2TP_MAX_TUNNELS_DEFAULT;
+	if (!out->max_tunnels_per_sa)
+		out->max_tunnels_per_sa = 16;
+	if (!out->max_sessions_per_sa)
+		out->max_sessions_per_sa = 64;
+	if (!out->login_fail_window_s)
+		out->login_fail_window_s = 300;
+	if (!out->login_lockout_s)
+		out->login_lockout_s = 300;
+	if (!out->login_account_lockout_s)
+		out->login_account_lockout_s = 60;
 	if (!out->secret_len)
 		out->secret = NULL;
 }
@@ -182,7 +192,8 @@ struct l2tp *l2tp_new(const struct l2tp_conf *conf, struct rp_rng *rng, uint64_t
 	l->log = conf->log;
 	l->now = now_ms;
 	rp_evq_init(&l->evq);
-	if (tunnel_tables_init(l) || session_ip_init(l)) {
+	if (tunnel_tables_init(l) || session_ip_init(l) || limits_tables_init(l)) {
+		limits_tables_free(l);
 		tunnel_tables_free(l);
 		free(l->ip_hash);
 		free(l);
@@ -203,6 +214,7 @@ void l2tp_reconf(struct l2tp *l, const struct l2tp_conf *conf)
 	l->conf.ip_deliver = old.ip_deliver;
 	l->conf.data_ctx = old.data_ctx;
 	l->conf.ppp_authorize = old.ppp_authorize;
+	l->conf.peer_of = old.peer_of;
 	l->conf.ip6_deliver = old.ip6_deliver;
 	for (struct l2tp_tunnel *t = l->tunnels; t; t = t->next)
 		l2tp_sched(l, t); /* HELLO and idle deadlines follow the new intervals */
@@ -217,6 +229,7 @@ void l2tp_free(struct l2tp *l)
 	rp_evq_clear(&l->evq);
 	free(l->heap);
 	tunnel_tables_free(l);
+	limits_tables_free(l);
 	free(l->ip_hash);
 	free(l);
 }

@@ -103,6 +103,7 @@ void session_free(struct l2tp_session *s)
 {
 	session_release_ip(s);
 	limits_acct_del(s);
+	limits_peer_session_del(s);
 	ppp_free(s->ppp);
 	if (s->t->l->st.sessions)
 		s->t->l->st.sessions--;
@@ -142,6 +143,7 @@ void session_kill(struct l2tp_session *s, int reason, const char *text, bool cdn
 	rp_logf(t->l->log, RP_LOG_INFO, "l2tp", "session %u/%u (%s) down: %s", t->tid, s->sid,
 	        s->account[0] ? s->account : "-", text);
 	session_release_ip(s);
+	limits_peer_session_del(s);
 	s->state = S_DEAD;
 	if (t->nsessions && --t->nsessions == 0)
 		t->idle_since = t->l->now;
@@ -184,6 +186,13 @@ static int ppp_verify_cb(void *ctx, const struct ppp_auth_req *q, struct ppp_aut
 	struct l2tp_session *s = ctx;
 	struct l2tp *l = s->t->l;
 	(void)r;
+	/* failed-login throttling (throttle.c): a locked account or peer is refused before the
+	 * password is checked, so guesses during a lock-out tell the guesser nothing */
+	int lim = throttle_check(l, &s->t->link, q->user, q->user_len);
+	if (lim) {
+		limits_refused(l, lim, &s->t->link, "login");
+		return -1; /* refused: PPP answers "no permission" */
+	}
 	struct rp_ev *ev = rp_ev_new(L2TP_EV_AUTH_REQUEST, sizeof(struct l2tp_ev_auth));
 	if (!ev)
 		return -1; /* refused: PPP answers "no permission" */
@@ -271,10 +280,12 @@ static void on_icrq(struct l2tp_tunnel *t, const struct l2tp_msg *m)
 		return;
 	}
 	if (t->nsessions >= l->conf.max_sessions) {
+		limits_refused(l, L2TP_LIM_SESSIONS_PER_TUNNEL, &t->link, "session");
 		send_cdn(t, 0, m->assigned_sid, L2TP_CDN_GENERAL, L2TP_ERR_RESOURCES, "too many sessions");
 		return;
 	}
 	if (l->st.sessions >= l->conf.max_sessions_total) {
+		l->st.refused[L2TP_LIM_SESSIONS]++;
 		l2tp_runout(l, &t->link, "L2TP sessions", "l2tp.max_sessions");
 		send_cdn(t, 0, m->assigned_sid, L2TP_CDN_GENERAL, L2TP_ERR_RESOURCES, "too many sessions");
 		return;
@@ -294,6 +305,13 @@ static void on_icrq(struct l2tp_tunnel *t, const struct l2tp_msg *m)
 		return;
 	}
 	s->t = t;
+	/* sessions per SA, over all its tunnels (issue 12); a peer locked out by failed logins
+	 * gets no new session either */
+	if (throttle_peer_locked(l, &t->link) || limits_peer_session_add(s)) {
+		free(s);
+		send_cdn(t, 0, m->assigned_sid, L2TP_CDN_GENERAL, L2TP_ERR_RESOURCES, "too many sessions");
+		return;
+	}
 	s->sid = sid;
 	s->peer_sid = m->assigned_sid;
 	s->state = S_WAIT_ICCN;

@@ -119,6 +119,7 @@ struct l2tp_tunnel *tunnel_new(struct l2tp *l, const struct l2tp_link *link, uin
 	uint16_t tid = 0;
 	if (l->st.tunnels >= l->conf.max_tunnels) {
 		l->st.drops++;
+		l->st.refused[L2TP_LIM_TUNNELS]++;
 		l2tp_runout(l, link, "L2TP tunnels", "l2tp.max_tunnels");
 		return NULL;
 	}
@@ -128,6 +129,7 @@ struct l2tp_tunnel *tunnel_new(struct l2tp *l, const struct l2tp_link *link, uin
 		if (o->state != T_DEAD && l2tp_link_eq(&o->link, link))
 			same++;
 	if (same >= l->conf.max_tunnels_per_link) {
+		l->st.refused[L2TP_LIM_TUNNELS_PER_SA]++;
 		l2tp_drop(l, link, "tunnel limit of this link reached");
 		return NULL;
 	}
@@ -149,11 +151,18 @@ struct l2tp_tunnel *tunnel_new(struct l2tp *l, const struct l2tp_link *link, uin
 	t->tid = tid;
 	t->peer_tid = peer_tid;
 	t->link = *link;
+	/* one SA whatever its inner ports (issue 12): refused with one line per interval */
+	if (limits_peer_tunnel_add(t)) {
+		l->st.drops++;
+		free(t);
+		return NULL;
+	}
 	t->state = T_IDLE;
 	t->last_rx = t->idle_since = t->created = l->now;
 	rel_init(t);
 	t->heap_idx = SIZE_MAX;
 	if (!t->ooo || l2tp_heap_add(l, t)) {
+		limits_peer_tunnel_del(t);
 		rel_free(t);
 		free(t);
 		return NULL;
@@ -182,6 +191,7 @@ void tunnel_free(struct l2tp_tunnel *t)
 		t->sessions = s->next;
 		session_free(s);
 	}
+	limits_peer_tunnel_del(t);
 	rel_free(t);
 	l2tp_heap_del(l, t);
 	if (t->prev)
@@ -232,6 +242,7 @@ void tunnel_dead(struct l2tp_tunnel *t, int reason, const char *text)
 	kill_sessions(t, reason, text);
 	tunnel_down_event(t, reason, text);
 	t->state = T_DEAD;
+	limits_peer_tunnel_del(t);
 	tunnel_reap_mark(t);
 }
 
@@ -247,6 +258,7 @@ void tunnel_stop(struct l2tp_tunnel *t, uint16_t result, uint16_t error, const c
 	if (!t->peer_tid) {
 		/* we never learned where to send it */
 		t->state = T_DEAD;
+		limits_peer_tunnel_del(t);
 		tunnel_reap_mark(t);
 		return;
 	}

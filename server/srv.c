@@ -52,11 +52,18 @@ static void from_sockaddr(const struct sockaddr *sa, struct rp_addr *a)
 	}
 }
 
+static uint64_t log_clock(void *ctx)
+{
+	return srv_now(ctx);
+}
+
 void srv_apply_log(struct srv *s)
 {
 	s->log.level = (int)s->conf->ipsecdiagnostics;
 	s->log.ikelogging = s->conf->ikelogging;
 	s->log.interval_s = s->conf->ipsecloginterval;
+	/* issue 12: a global budget of lines per 10 s, whatever floods us */
+	rp_log_budget(&s->log, s->conf->log_line_budget, 10000, log_clock, s);
 }
 
 /* ---- UDP ---- */
@@ -311,6 +318,7 @@ static void on_summary(uv_timer_t *t)
 {
 	struct srv *s = t->data;
 	const struct disp_stats *st = &s->disp.st;
+	rp_log_flush(&s->log);
 	rp_logf(&s->log, RP_LOG_INFO, "server",
 	        "summary: ike %llu, esp-in-udp %llu, esp %llu, l2tp %llu, tun %llu packets; %llu drop lines "
 	        "suppressed",

@@ -51,6 +51,13 @@ void srv_core_short(struct srv *s, const char *what, const char *key)
 {
 	struct srv_core *c = C(s);
 	uint64_t now = srv_now(s);
+	const char *k = key ? key : "memory";
+	for (size_t i = 0; i < RP_ARRAY_LEN(c->refused); i++)
+		if (!c->refused[i].key || !strcmp(c->refused[i].key, k)) {
+			c->refused[i].key = k; /* a string literal of the callers */
+			c->refused[i].n++;
+			break;
+		}
 	if (c->short_log_ms && now - c->short_log_ms < RUNOUT_LOG_MS)
 		return;
 	c->short_log_ms = now;
@@ -195,6 +202,18 @@ int srv_core_ppp_authorize(void *ctx, const struct l2tp_link *link, const char *
 	         "the IPsec certificate maps to account \"%s\" (ppp.login_must_match_certificate)",
 	         ch->account);
 	return -1;
+}
+
+/* The outer address of an IPsec link (l2tp_conf.peer_of): failed logins count per (account,
+ * address), so a guesser gains nothing from a new IKE SA. */
+static int srv_core_peer_of(void *ctx, const struct l2tp_link *link, struct rp_addr *outer)
+{
+	const struct srv_child *ch = srv_child_by_in(C(ctx), (uint32_t)(link->sa >> 32));
+	if (!ch)
+		return -ENOENT;
+	*outer = ch->peer;
+	outer->port = 0;
+	return 0;
 }
 
 /* ---- PPP logins (the L2TP core's AUTH_REQUEST) ---- */
@@ -480,6 +499,8 @@ void srv_core_run(struct srv *s)
 {
 	struct srv_core *c = C(s);
 	uint64_t now = srv_now(s);
+	/* the log budget's "suppressed" line is due when its interval ends, not at the next line */
+	rp_log_flush(&s->log);
 	/* a core is ticked only when its deadline is due (each answers that in O(1)) */
 	if (ike_next_deadline(c->ike) <= now)
 		ike_tick(c->ike, now);
@@ -689,6 +710,15 @@ static struct srv_params *params_new(struct srv *s, struct conf *cf, char *err, 
 	lc->idle_setup_s = 120; /* a tunnel left without sessions is closed after 2 min */
 	lc->max_tunnels = cf->max_tunnels;
 	lc->max_sessions_total = cf->max_sessions;
+	lc->max_tunnels_per_sa = cf->max_tunnels_per_sa;
+	lc->max_sessions_per_sa = cf->max_sessions_per_sa;
+	lc->max_sessions_per_account = cf->max_sessions_per_account;
+	lc->login_fail_max = cf->login_fail_max;
+	lc->login_peer_fail_max = cf->login_peer_fail_max;
+	lc->login_account_fail_max = cf->login_account_fail_max;
+	lc->login_fail_window_s = cf->login_fail_window;
+	lc->login_lockout_s = cf->login_lockout;
+	lc->login_account_lockout_s = cf->login_account_lockout;
 	lc->ppp = pc;
 	lc->pool = c->pool;
 	lc->log = &s->log;
@@ -696,6 +726,7 @@ static struct srv_params *params_new(struct srv *s, struct conf *cf, char *err, 
 	lc->ip_deliver = l2tp_ip_deliver;
 	lc->data_ctx = s;
 	lc->ppp_authorize = srv_core_ppp_authorize;
+	lc->peer_of = srv_core_peer_of;
 	srv_ip6_conf(s, cf, lc, &p->ra);
 	return p;
 }
@@ -871,6 +902,17 @@ void srv_core_print_stats(struct srv *s, FILE *f)
 	    f, "l2tp: %u tunnels, %u sessions, %llu control in, %llu out, %llu retransmitted, %llu dropped\n",
 	    ls.tunnels, ls.sessions, (unsigned long long)ls.rx_ctl, (unsigned long long)ls.tx_ctl,
 	    (unsigned long long)ls.rexmits, (unsigned long long)ls.drops);
+	/* issue 12: what each limit refused, by the key that raises it */
+	fprintf(f, "limits refused:");
+	for (int r = 0; r < L2TP_LIM_N; r++)
+		fprintf(f, " %s %llu", l2tp_limit_name(r), (unsigned long long)ls.refused[r]);
+	for (size_t i = 0; i < RP_ARRAY_LEN(c->refused) && c->refused[i].key; i++)
+		fprintf(f, " %s %llu", c->refused[i].key, (unsigned long long)c->refused[i].n);
+	fprintf(f,
+	        "\nlogin throttle: %u records; log: %llu lines over log.line_budget, %llu drop lines "
+	        "suppressed\n",
+	        ls.throttle_entries, (unsigned long long)s->log.budget_suppressed,
+	        (unsigned long long)s->log.total_suppressed);
 }
 
 size_t srv_core_sessions(struct srv *s)

@@ -65,6 +65,11 @@ struct srv_core {
 	size_t nras;
 	uint64_t ra_answered, ip6_link_dropped;
 	uint64_t short_log_ms; /* the last "ran out of" line (srv_core_short, rate-limited) */
+	/* refusals by the key that would raise the limit (show stats); "memory" when none */
+	struct {
+		const char *key;
+		uint64_t n;
+	} refused[8];
 	uint8_t tx[65536 + 256]; /* outbound packet assembly: headroom for UDP + ESP headers */
 };
 

@@ -164,7 +164,13 @@ json_t *srv_json_stats(struct srv *s)
 	l2tp_get_stats(c->l2tp, &ls);
 	for (int r = 0; r < L2TP_AUTH_R_N; r++)
 		json_object_set_new(ppp_auth, l2tp_auth_result_name(r), json_integer((json_int_t)ls.auth[r]));
-	return json_pack(
+	/* issue 12: what each limit refused, by the key that raises it */
+	json_t *refused = json_object();
+	for (int r = 0; r < L2TP_LIM_N; r++)
+		json_object_set_new(refused, l2tp_limit_name(r), json_integer((json_int_t)ls.refused[r]));
+	for (size_t i = 0; i < RP_ARRAY_LEN(c->refused) && c->refused[i].key; i++)
+		json_object_set_new(refused, c->refused[i].key, json_integer((json_int_t)c->refused[i].n));
+	json_t *doc = json_pack(
 	    "{s:o, s:o, s:{s:o, s:I, s:I, s:o}, s:{s:o, s:o}, s:{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I},"
 	    " s:{s:o, s:I, s:I, s:I, s:i}, s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I}}",
 	    "packets", pk, "drops", reasons, "ike", "negotiations", nego, "ike_sas",
@@ -180,6 +186,12 @@ json_t *srv_json_stats(struct srv *s)
 	    "informs_answered", (json_int_t)c->dhcp_answered, "dropped", (json_int_t)c->dhcp_dropped, "ipv6",
 	    "router_solicitations_answered", (json_int_t)c->ra_answered, "link_scoped_dropped",
 	    (json_int_t)c->ip6_link_dropped);
+	json_object_set_new(doc, "limits",
+	                    json_pack("{s:o, s:i, s:I, s:I}", "refused", refused, "login_throttle_records",
+	                              (int)ls.throttle_entries, "log_lines_over_budget",
+	                              (json_int_t)s->log.budget_suppressed, "drop_lines_suppressed",
+	                              (json_int_t)s->log.total_suppressed));
+	return doc;
 }
 
 /* A list value as an array: numbers stay numbers. */

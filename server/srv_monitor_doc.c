@@ -211,6 +211,14 @@ char *srv_monitor_metrics(struct srv *s, size_t *len)
 	single(&o, "rampart_l2tp_drops_total", "counter", "L2TP messages dropped.", num(l, "drops"));
 	single(&o, "rampart_l2tp_duplicates_total", "counter", "L2TP duplicate control messages.",
 	       num(l, "duplicates"));
+	json_t *lim = json_object_get(st, "limits");
+	head(&o, "rampart_limit_refused_total", "counter",
+	     "Refused by a limit, by the configuration key that raises it (issue 12).");
+	by(&o, "rampart_limit_refused_total", "limit", json_object_get(lim, "refused"), "");
+	single(&o, "rampart_login_throttle_records", "gauge", "Failed-login records held.",
+	       num(lim, "login_throttle_records"));
+	single(&o, "rampart_log_lines_over_budget_total", "counter",
+	       "Log lines suppressed by [log] line_budget.", num(lim, "log_lines_over_budget"));
 	single(&o, "rampart_udp_sent_datagrams_total", "counter", "UDP datagrams sent.",
 	       num(st, "udp_sent.datagrams"));
 	single(&o, "rampart_udp_send_batches_total", "counter", "sendmmsg calls (batches of datagrams).",

@@ -10,6 +10,7 @@
 #include "check_main.h"
 #include "test_daemon.h"
 #include "srv_local.h"
+#include "srv_json.h"
 
 static char dir[64];
 
@@ -182,7 +183,67 @@ START_TEST(runout_esp_max_sa)
 	const char *l = strstr(logged, "out of IPsec SAs: new clients are refused (raise esp.max_sa)");
 	ck_assert_msg(l != NULL, "%s", logged);
 	ck_assert_ptr_null(strstr(l + 1, "out of IPsec SAs"));
+	/* issue 12: show stats counts them by the key that raises the limit */
+	char *txt = NULL;
+	size_t tl = 0;
+	FILE *f = open_memstream(&txt, &tl);
+	srv_core_print_stats(s, f);
+	fclose(f);
+	ck_assert_msg(strstr(txt, " esp.max_sa 4"), "%s", txt);
+	free(txt);
+	json_t *j = srv_json_stats(s);
+	ck_assert_int_eq(json_integer_value(json_object_get(
+	                     json_object_get(json_object_get(j, "limits"), "refused"), "esp.max_sa")),
+	                 4);
+	json_decref(j);
 	s->log.sink = NULL;
+	daemon_free(s);
+}
+END_TEST
+
+/* Issue 12: the limit keys reach the cores, and show stats (text and JSON) counts what each
+ * refused: [l2tp] max_tunnels_per_sa against one plain-L2TP address over five source ports,
+ * [log] line_budget on the daemon's log. */
+START_TEST(limit_keys_and_stats)
+{
+	struct srv *s =
+	    daemon_new("[l2tp]\nallow_plain = yes\nmax_tunnels_per_sa = 2\n[log]\nline_budget = 50\n"
+	               "[ppp]\nlogin_fail_max = 0\n");
+	ck_assert_uint_eq(s->log.budget, 50);
+	for (uint16_t port = 1; port <= 5; port++) {
+		uint8_t b[128];
+		struct rp_wr w;
+		struct l2tp_link link = {.sa = 0};
+		rp_addr_v4(&link.peer, 0xc6120009, port);
+		rp_wr_init(&w, b, sizeof b);
+		l2tp_ctl_begin(&w, 0, 0, 0, 0);
+		l2tp_avp_u16(&w, L2TP_AVP_MSG_TYPE, true, L2TP_SCCRQ);
+		l2tp_avp_u16(&w, L2TP_AVP_PROTO_VER, true, 0x0100);
+		l2tp_avp_u32(&w, L2TP_AVP_FRAMING_CAP, true, 1);
+		l2tp_avp_put(&w, L2TP_AVP_HOST_NAME, true, "h", 1);
+		l2tp_avp_u16(&w, L2TP_AVP_ASSIGNED_TID, true, 9);
+		l2tp_ctl_end(&w);
+		l2tp_input(s->core->l2tp, &link, b, w.len, srv_now(s));
+	}
+	srv_core_run(s);
+	struct l2tp_stats ls;
+	l2tp_get_stats(s->core->l2tp, &ls);
+	ck_assert_uint_eq(ls.tunnels, 2);
+	char *txt = NULL;
+	size_t tl = 0;
+	FILE *f = open_memstream(&txt, &tl);
+	srv_core_print_stats(s, f);
+	fclose(f);
+	ck_assert_msg(strstr(txt, " l2tp.max_tunnels_per_sa 3"), "%s", txt);
+	ck_assert_msg(strstr(txt, "login throttle: 0 records"), "%s", txt);
+	free(txt);
+	json_t *j = srv_json_stats(s);
+	json_t *lim = json_object_get(j, "limits");
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(json_object_get(lim, "refused"), "l2tp.max_tunnels_per_sa")),
+	    3);
+	ck_assert_ptr_nonnull(json_object_get(lim, "log_lines_over_budget"));
+	json_decref(j);
 	daemon_free(s);
 }
 END_TEST
@@ -195,6 +256,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, authorize_certificate_account);
 	tcase_add_test(tc, tab_lookups);
 	tcase_add_test(tc, runout_esp_max_sa);
+	tcase_add_test(tc, limit_keys_and_stats);
 	suite_add_tcase(su, tc);
 	return su;
 }

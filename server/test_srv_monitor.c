@@ -75,6 +75,9 @@ START_TEST(metrics_text_format)
 	ck_assert_ptr_nonnull(strstr(m, "\nrampart_pool_addresses{state=\"free\"} 13\n"));
 	ck_assert_ptr_nonnull(strstr(m, "\nrampart_pool_addresses{state=\"leased\"} 0\n"));
 	ck_assert_ptr_nonnull(strstr(m, "\nrampart_sessions 0\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(m, "\nrampart_limit_refused_total{limit=\"l2tp.max_tunnels_per_sa\"} 0\n"));
+	ck_assert_ptr_nonnull(strstr(m, "\nrampart_log_lines_over_budget_total 0\n"));
 	ck_assert_ptr_nonnull(strstr(m, "\nrampart_ike_main_mode_duration_seconds_bucket{le=\"0.005\"} 0\n"));
 	ck_assert_ptr_nonnull(strstr(m, "\nrampart_ike_main_mode_duration_seconds_bucket{le=\"+Inf\"} 0\n"));
 	ck_assert_ptr_null(strstr(m, "rampart_monitor_requests_total")); /* no monitor running */

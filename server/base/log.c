@@ -75,11 +75,70 @@ const char *rp_escs(const char *in, char *out, size_t n)
 	return rp_esc(in, in ? strlen(in) : 0, out, n);
 }
 
+void rp_log_budget(struct rp_log *lg, unsigned lines, uint64_t interval_ms, uint64_t (*clock)(void *ctx),
+                   void *ctx)
+{
+	lg->budget = lines;
+	lg->budget_ms = interval_ms ? interval_ms : 10000;
+	lg->clock = clock;
+	lg->clock_ctx = ctx;
+	if (clock && !lg->b_start)
+		lg->b_start = clock(ctx);
+}
+
+/* A new interval: the last one's suppressed lines are told in one line, outside the budget. */
+static void budget_roll(struct rp_log *lg, uint64_t now)
+{
+	if (lg->b_supp) {
+		char line[160];
+		snprintf(line, sizeof line,
+		         "%u log lines suppressed (%u of them errors) in %llu s: over log.line_budget %u",
+		         lg->b_supp, lg->b_supp_err, (unsigned long long)(now - lg->b_start) / 1000,
+		         lg->budget);
+		lg->sink(lg->sink_ctx, RP_LOG_WARN, "log", line);
+	}
+	lg->b_start = now;
+	lg->b_used = lg->b_supp = lg->b_supp_err = 0;
+}
+
+void rp_log_flush(struct rp_log *lg)
+{
+	if (!lg->budget || !lg->clock)
+		return;
+	uint64_t now = lg->clock(lg->clock_ctx);
+	if (now - lg->b_start >= lg->budget_ms || now < lg->b_start)
+		budget_roll(lg, now);
+}
+
+/* Whether the budget lets this line out. Errors (and lifecycle notices) may use the whole
+ * budget, other lines nine tenths of it: a flood of drop or warning lines cannot hide the error
+ * that explains it. */
+static bool budget_ok(struct rp_log *lg, int level)
+{
+	if (!lg->budget || !lg->clock)
+		return true;
+	uint64_t now = lg->clock(lg->clock_ctx);
+	if (now - lg->b_start >= lg->budget_ms || now < lg->b_start)
+		budget_roll(lg, now);
+	bool err = level == RP_LOG_ERR || level == RP_LOG_NOTICE;
+	unsigned cap = err ? lg->budget : lg->budget - lg->budget / 10;
+	if (lg->b_used < cap) {
+		lg->b_used++;
+		return true;
+	}
+	lg->b_supp++;
+	lg->b_supp_err += err;
+	lg->budget_suppressed++;
+	return false;
+}
+
 /* The last line of defence: whatever a caller forgot to escape, a control character never
  * reaches a sink (syslog, a terminal, a file read line by line) as itself. Lines without one
  * (all of them, when every peer string went through rp_esc) are passed on untouched. */
 static void emit(struct rp_log *lg, int level, const char *module, const char *line)
 {
+	if (!budget_ok(lg, level))
+		return;
 	const char *p = line;
 	while (*p && (uint8_t)*p >= 0x20 && *p != 0x7f)
 		p++;
@@ -156,10 +215,14 @@ void rp_log_drop(struct rp_log *lg, uint64_t now_ms, const char *module, const s
 	uint64_t window = (uint64_t)(lg->interval_s ? lg->interval_s : 60) * 1000u;
 	char line[RP_LOG_LINE], who[RP_ADDR_STRLEN] = "-";
 
-	if (s->key != key || now_ms - s->window_start_ms >= window || now_ms < s->window_start_ms) {
+	/* A slot is reset only when its window has passed. A different key landing on a busy slot
+	 * shares its burst: resetting on collision let reasons or peers that alternate between two
+	 * keys of one slot write every line. */
+	if ((!s->emitted && !s->suppressed) || now_ms - s->window_start_ms >= window ||
+	    now_ms < s->window_start_ms) {
 		if (s->suppressed) {
 			snprintf(line, sizeof line, "%u similar drop lines suppressed", s->suppressed);
-			lg->sink(lg->sink_ctx, RP_LOG_DROP, module, line);
+			emit(lg, RP_LOG_DROP, module, line);
 		}
 		s->key = key;
 		s->window_start_ms = now_ms;

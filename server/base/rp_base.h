@@ -206,6 +206,16 @@ struct rp_log {
 		unsigned emitted, suppressed;
 	} rl[RP_LOG_RL_SLOTS];
 	uint64_t total_suppressed;
+	/* A global budget (issue 12): at most budget lines per budget_ms, whatever their kind, then
+	 * one "N log lines suppressed" line when the next interval begins. The last tenth of the
+	 * budget is kept for errors. Off while budget or clock is 0. */
+	unsigned budget;
+	uint64_t budget_ms;
+	uint64_t (*clock)(void *ctx);
+	void *clock_ctx;
+	uint64_t b_start;
+	unsigned b_used, b_supp, b_supp_err;
+	uint64_t budget_suppressed; /* since start (show stats) */
 };
 
 void rp_log_init(struct rp_log *lg, int level, rp_log_sink sink, void *ctx);
@@ -228,6 +238,12 @@ const char *rp_escs(const char *in, char *out, size_t n); /* a NUL-terminated st
 /* The stderr sink: "LEVEL module: msg". */
 void rp_log_stderr_sink(void *ctx, int level, const char *module, const char *msg);
 const char *rp_log_lvlname(int level);
+/* The global line budget: lines per interval_ms (0 = none), time from clock(ctx). */
+void rp_log_budget(struct rp_log *lg, unsigned lines, uint64_t interval_ms, uint64_t (*clock)(void *ctx),
+                   void *ctx);
+/* Writes the "suppressed" line of an interval that has ended (a timer calls it: the summary
+ * must not wait for the next line). */
+void rp_log_flush(struct rp_log *lg);
 
 /* ---- randomness and time ------------------------------------------------------------------ */
 

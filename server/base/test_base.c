@@ -173,6 +173,84 @@ START_TEST(log_drop_rate_limited)
 }
 END_TEST
 
+/* Issue 12: 20,000 spoofed datagrams, each from another source address, wrote 17,485 lines: a
+ * key landing on a busy slot reset it. Now a slot's burst holds until its window ends, so the
+ * 64 slots write at most 64 x 5 lines per window whatever the sources. */
+START_TEST(log_drop_spoofed_sources)
+{
+	struct cap c = {0};
+	struct rp_log lg;
+	rp_log_init(&lg, RP_LOG_DROP, capture, &c);
+	lg.interval_s = 60;
+	for (uint32_t i = 0; i < 20000; i++) {
+		struct rp_addr peer;
+		rp_addr_v4(&peer, 0xc6120000 + i, 500);
+		rp_log_drop(&lg, 1000 + i / 100, "ike", &peer, "malformed", NULL);
+	}
+	ck_assert_int_le(c.n, RP_LOG_RL_SLOTS * 5);
+	ck_assert_uint_ge(lg.total_suppressed, 20000 - RP_LOG_RL_SLOTS * 5);
+}
+END_TEST
+
+static uint64_t fake_now;
+static uint64_t fake_clock(void *ctx)
+{
+	(void)ctx;
+	return fake_now;
+}
+
+struct cnt {
+	int n, err, warn_summary;
+	char summary[256];
+};
+
+static void count_sink(void *ctx, int level, const char *module, const char *msg)
+{
+	struct cnt *c = ctx;
+	c->n++;
+	c->err += level == RP_LOG_ERR;
+	if (!strcmp(module, "log")) {
+		c->warn_summary++;
+		snprintf(c->summary, sizeof c->summary, "%s", msg);
+	}
+}
+
+/* The global budget: 100 lines per 10 s whatever their kind; the last tenth is kept for errors;
+ * the interval after a flood begins with one line saying how many were suppressed. */
+START_TEST(log_budget)
+{
+	struct cnt c = {0};
+	struct rp_log lg;
+	rp_log_init(&lg, RP_LOG_INFO, count_sink, &c);
+	fake_now = 5000;
+	rp_log_budget(&lg, 100, 10000, fake_clock, NULL);
+	for (int i = 0; i < 17485; i++)
+		rp_logf(&lg, RP_LOG_WARN, "ike", "flood line %d", i);
+	ck_assert_int_eq(c.n, 90);
+	for (int i = 0; i < 20; i++)
+		rp_logf(&lg, RP_LOG_ERR, "server", "error %d", i);
+	ck_assert_int_eq(c.n, 100);
+	ck_assert_int_eq(c.err, 10);
+	ck_assert_uint_eq(lg.budget_suppressed, 17485 - 90 + 10);
+	/* nothing more in this interval; the flush at its end tells */
+	fake_now = 9000;
+	rp_log_flush(&lg);
+	ck_assert_int_eq(c.warn_summary, 0);
+	fake_now = 15000;
+	rp_log_flush(&lg);
+	ck_assert_int_eq(c.warn_summary, 1);
+	ck_assert_str_eq(c.summary, "17405 log lines suppressed (10 of them errors) in 10 s: over "
+	                            "log.line_budget 100");
+	rp_logf(&lg, RP_LOG_WARN, "ike", "a new interval");
+	ck_assert_int_eq(c.n, 102);
+	/* 0 turns it off */
+	rp_log_budget(&lg, 0, 10000, fake_clock, NULL);
+	for (int i = 0; i < 500; i++)
+		rp_logf(&lg, RP_LOG_WARN, "ike", "x");
+	ck_assert_int_eq(c.n, 602);
+}
+END_TEST
+
 /* Issue 10 item 6: peer-supplied text is escaped (a newline cannot forge a line, a quote cannot
  * end a quoted field), and a line that still holds a control character is neutralised. */
 START_TEST(log_escape)
@@ -296,6 +374,8 @@ static Suite *base_suite(void)
 	tcase_add_test(tc, log_levels_and_ike_switch);
 	tcase_add_test(tc, log_drop_rate_limited);
 	tcase_add_test(tc, log_escape);
+	tcase_add_test(tc, log_drop_spoofed_sources);
+	tcase_add_test(tc, log_budget);
 	tcase_add_test(tc, path_private);
 	tcase_add_test(tc, rng_seeded_reproducible);
 	tcase_add_test(tc, addr_format_and_ct);
