@@ -17,6 +17,7 @@ enum conf_type {
 	CT_ENDPOINT, /* ADDR:PORT or [IPv6]:PORT, port 1-65535; empty = unset (family 0) */
 	CT_HOSTPORTS, /* ADDR[:PORT] list ([v6]:port), port 0 when absent */
 	CT_LSTORE,    /* first second never */
+	CT_MSS,       /* auto, off, or a number within [min, max] */
 };
 
 struct conf_key {

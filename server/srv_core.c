@@ -691,6 +691,11 @@ static struct srv_params *params_new(struct srv *s, struct conf *cf, char *err, 
 	lc->ip_deliver = l2tp_ip_deliver;
 	lc->data_ctx = s;
 	lc->ppp_authorize = srv_core_ppp_authorize;
+	/* [ppp] mss_clamp: auto is the TUN's MTU (read at start) less the IP and TCP headers; the
+	 * core lowers it further to each session's MRU */
+	unsigned mtu = s->boot->tun_mtu, mss = cf->mss_clamp;
+	lc->mss_clamp4 = (uint16_t)(mss == CONF_MSS_AUTO ? mtu - 40 : mss);
+	lc->mss_clamp6 = (uint16_t)(mss == CONF_MSS_AUTO ? mtu - 60 : mss);
 	srv_ip6_conf(s, cf, lc, &p->ra);
 	return p;
 }
@@ -866,6 +871,7 @@ void srv_core_print_stats(struct srv *s, FILE *f)
 	    f, "l2tp: %u tunnels, %u sessions, %llu control in, %llu out, %llu retransmitted, %llu dropped\n",
 	    ls.tunnels, ls.sessions, (unsigned long long)ls.rx_ctl, (unsigned long long)ls.tx_ctl,
 	    (unsigned long long)ls.rexmits, (unsigned long long)ls.drops);
+	fprintf(f, "tcp: %llu syn mss clamped\n", (unsigned long long)ls.mss_clamped);
 }
 
 size_t srv_core_sessions(struct srv *s)
