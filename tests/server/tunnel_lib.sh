@@ -6,7 +6,7 @@
 #   NAT ns (nftables masquerade; rampart-load speaks NAT-T only): 198.18.40.1 | 203.0.113.2
 #   server ns: veth 203.0.113.1 ── rampartd ── TUN rps$$ 100.64.7.1/24 (pool: 100.64.7.10 only)
 #
-# Set rampartd, rampartctl and load, then call tun_setup EXTRA_CONF [ACCOUNT_ARGS...] and
+# Set rampartd, rampartctl and load, then call tun_setup EXTRA_CONF [ACCOUNT_SETTINGS...] and
 # tun_connect. No default routes; everything is removed on exit.
 set -euo pipefail
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
@@ -37,8 +37,8 @@ fail() {
 }
 ctl() { ip netns exec "$s" "$rampartctl" -s "$tmp/ctl.sock" "$@"; }
 
-# tun_setup EXTRA_CONF [ACCOUNT_OPTIONS...]: namespaces, the client's TUN, rampartd with the
-# account "tunuser" (rampartctl account add tunuser PASSWORD ACCOUNT_OPTIONS...)
+# tun_setup EXTRA_CONF [ACCOUNT_SETTINGS...]: namespaces, the client's TUN, rampartd with the
+# account "tunuser" (then rampartctl account set tunuser ACCOUNT_SETTINGS...)
 tun_setup() {
 	local extra=$1
 	shift
@@ -75,7 +75,9 @@ psk = tun-psk-$$
 range = 100.64.7.10-100.64.7.10
 $extra
 EOF
-	"$rampartctl" account -d "$tmp/state" add tunuser tun-pass ${acct[@]+"${acct[@]}"} >/dev/null || fail "account"
+	"$rampartctl" account -d "$tmp/state" add tunuser tun-pass >/dev/null || fail "account add"
+	[ ${#acct[@]} -eq 0 ] || "$rampartctl" account -d "$tmp/state" set tunuser "${acct[@]}" >/dev/null ||
+		fail "account set ${acct[*]}"
 	ip netns exec "$s" "$rampartd" --foreground --config "$tmp/rampart.conf" 2>"$tmp/log" &
 	srvpid=$!
 	for _ in $(seq 100); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
