@@ -60,8 +60,8 @@ static const char *const migrations[] = {
     "ALTER TABLE groups ADD COLUMN rate_out INTEGER;"
     "ALTER TABLE groups ADD COLUMN idle INTEGER;",
     /* 4: per-group split-tunnel routes and DNS domain for DHCPINFORM answers (netcfg.c) */
-    "ALTER TABLE groups ADD COLUMN routes TEXT;"
-    "ALTER TABLE groups ADD COLUMN domain TEXT;",
+    ("ALTER TABLE groups ADD COLUMN routes TEXT;"
+     "ALTER TABLE groups ADD COLUMN domain TEXT;"),
 };
 
 static void set_err(char *err, size_t n, const char *what, sqlite3 *h)
