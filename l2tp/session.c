@@ -450,19 +450,16 @@ uint64_t session_deadline(const struct l2tp_session *s)
 const uint8_t *session_mss_clamp(struct l2tp_session *s, const uint8_t *pkt, size_t n)
 {
 	struct l2tp *l = s->t->l;
-	uint16_t c4 = l->conf.mss_clamp4, c6 = l->conf.mss_clamp6;
-	if ((!c4 && !c6) || n > sizeof l->mss_buf)
+	struct ppp_mss_at at;
+	if (!ppp_mss_find(pkt, n, l->conf.mss_clamp4, l->conf.mss_clamp6, &at) || n > sizeof l->mss_buf)
 		return pkt;
-	unsigned mru = ppp_peer_mru(s->ppp);
+	/* a SYN above the ceiling: the session's MRUs may lower the limit further (the MSS found is
+	 * above the ceiling, so above any lower limit too). MRUs are >= 576 (lcp.c). */
+	unsigned mru = ppp_peer_mru(s->ppp), hdr = pkt[0] >> 4 == 4 ? 40 : 60;
 	if (l->conf.ppp && l->conf.ppp->mru && l->conf.ppp->mru < mru)
 		mru = l->conf.ppp->mru;
-	if (c4 && mru - 40 < c4)
-		c4 = (uint16_t)(mru - 40);
-	if (c6 && mru - 60 < c6)
-		c6 = (uint16_t)(mru - 60);
-	struct ppp_mss_at at;
-	if (!ppp_mss_find(pkt, n, c4, c6, &at))
-		return pkt;
+	if (mru - hdr < at.max)
+		at.max = (uint16_t)(mru - hdr);
 	memcpy(l->mss_buf, pkt, n);
 	ppp_mss_apply(l->mss_buf, &at);
 	l->st.mss_clamped++;

@@ -67,11 +67,14 @@ bool ppp_mss_find(const uint8_t *pkt, size_t n, uint16_t max4, uint16_t max6, st
 	if (n < 20)
 		return false;
 	if (pkt[0] >> 4 == 4) {
+		size_t ihl = (size_t)(pkt[0] & 15) * 4;
+		/* the common case leaves here: not TCP, or TCP without SYN (read within n) */
+		if (!max4 || pkt[9] != 6 || n < ihl + 20 || !(pkt[ihl + 13] & 0x02))
+			return false;
 		if (rp_get_u16(pkt + 2) < n) /* link-layer padding past the datagram is not TCP */
 			n = rp_get_u16(pkt + 2);
-		size_t ihl = (size_t)(pkt[0] & 15) * 4;
-		if (!max4 || pkt[9] != 6 || ihl < 20 || (rp_get_u16(pkt + 6) & 0x1fff))
-			return false; /* not TCP, or a later fragment */
+		if (ihl < 20 || (rp_get_u16(pkt + 6) & 0x1fff))
+			return false; /* a later fragment */
 		tcp = ihl;
 		max = max4;
 	} else if (pkt[0] >> 4 == 6) {
