@@ -451,15 +451,21 @@ const uint8_t *session_mss_clamp(struct l2tp_session *s, const uint8_t *pkt, siz
 {
 	struct l2tp *l = s->t->l;
 	struct ppp_mss_at at;
-	if (!ppp_mss_find(pkt, n, l->conf.mss_clamp4, l->conf.mss_clamp6, &at) || n > sizeof l->mss_buf)
+	uint16_t c4 = l->conf.mss_clamp4, c6 = l->conf.mss_clamp6;
+	/* any SYN with an MSS option in a family that is clamped (limit 1 finds every MSS above 1);
+	 * everything else leaves here after a few compares */
+	if (!ppp_mss_find(pkt, n, c4 ? 1 : 0, c6 ? 1 : 0, &at) || n > sizeof l->mss_buf)
 		return pkt;
-	/* a SYN above the ceiling: the session's MRUs may lower the limit further (the MSS found is
-	 * above the ceiling, so above any lower limit too). MRUs are >= 576 (lcp.c). */
-	unsigned mru = ppp_peer_mru(s->ppp), hdr = pkt[0] >> 4 == 4 ? 40 : 60;
+	/* the limit: the ceiling, lowered to the session's MRUs (>= 576, lcp.c) less the headers */
+	bool v4 = pkt[0] >> 4 == 4;
+	unsigned mru = ppp_peer_mru(s->ppp), hdr = v4 ? 40 : 60, lim = v4 ? c4 : c6;
 	if (l->conf.ppp && l->conf.ppp->mru && l->conf.ppp->mru < mru)
 		mru = l->conf.ppp->mru;
-	if (mru - hdr < at.max)
-		at.max = (uint16_t)(mru - hdr);
+	if (mru - hdr < lim)
+		lim = mru - hdr;
+	if (at.mss <= lim)
+		return pkt;
+	at.max = (uint16_t)lim;
 	memcpy(l->mss_buf, pkt, n);
 	ppp_mss_apply(l->mss_buf, &at);
 	l->st.mss_clamped++;

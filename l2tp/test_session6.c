@@ -325,6 +325,14 @@ START_TEST(mss_clamped_both_ways)
 		l2tp_get_stats(T.lns, &st);
 		ck_assert_uint_eq(st.mss_clamped, 2u * (unsigned)(v6 + 1));
 	}
+	/* between the MRU's limit (1260) and the ceiling (1360): lowered all the same */
+	size_t n1 = syn(p, false, s4, c4);
+	rp_put_u16(p + 20 + 23, 1300);
+	mss_t_fill(p, 20, 28);
+	ck_assert_int_eq(l2tp_output_ip(T.lns, T.lac.s[0].c.ip, p, n1, T.now), 0);
+	pump();
+	ck_assert_uint_eq(rp_get_u16(T.tx + 20 + 23), 1260);
+	ck_assert_uint_eq(mss_t_verify(T.tx, 20, 28), 0xffff);
 	/* below the limit: passed as it is, not counted */
 	size_t n = syn(p, false, s4, c4);
 	rp_put_u16(p + 20 + 23, 1000);
@@ -340,7 +348,7 @@ START_TEST(mss_clamped_both_ways)
 	pump();
 	ck_assert_uint_eq(rp_get_u16(T.tx + 20 + 23), 1460);
 	l2tp_get_stats(T.lns, &st);
-	ck_assert_uint_eq(st.mss_clamped, 4);
+	ck_assert_uint_eq(st.mss_clamped, 5);
 	l2tp_free(T.lns);
 	auth_pool_free(pool);
 	auth_db_close(T.db);
