@@ -9,6 +9,8 @@
  *              IKE ID payload against certificate
  *   certmap.c  certificate-to-account mapping rules, the mapping switch, groups/membership, network
  *              access rights, auth_cert_authorize (validate, map, check rights)
+ *   limits.c   per-account/group limits (max_sessions, rate, idle)
+ *   netcfg.c   per-group split-tunnel routes and DNS domain for DHCPINFORM answers
  *
  * Credentials are stored as the MS-CHAPv2 NT hash (MD4 of the UTF-16LE password). That verifies
  * MS-CHAPv2 and PAP (hash the offered password and compare). CHAP-MD5 needs the cleartext, so it
@@ -140,6 +142,33 @@ int auth_limit_set(struct auth_db *db, bool group, const char *name, int which, 
 int auth_limits_raw(struct auth_db *db, bool group, const char *name, int64_t out[AUTH_LIMIT_N]);
 /* The effective limits of an account. 0, -EIO. */
 int auth_limits_get(struct auth_db *db, int64_t account_id, struct auth_limits *out);
+
+/* Per-group split-tunnel settings (netcfg.c) for the DHCPACK to a session's DHCPINFORM: routes
+ * are the union over the account's groups (primary first, then memberships by name; duplicates
+ * once; at most AUTH_MAX_ROUTES), the domain the first of those groups' that has one. have_routes
+ * is false when no group sets routes: the session then gets [ppp] routes (and likewise an empty
+ * domain means [ppp] domain). */
+#define AUTH_MAX_ROUTES 16
+struct auth_route {
+	uint32_t net; /* host order */
+	uint8_t len;
+};
+struct auth_net {
+	struct auth_route routes[AUTH_MAX_ROUTES];
+	unsigned nroutes;
+	bool have_routes;
+	char domain[256];
+};
+/* routes/domain: NULL keeps, "" unsets, else sets (routes "a.b.c.d/len ...", space or comma
+ * separated, host bits cleared; a domain of letters, digits, '.', '-', '_'). 0, -ENOENT,
+ * -EINVAL, -E2BIG (more than AUTH_MAX_ROUTES), -EIO. */
+int auth_group_net_set(struct auth_db *db, const char *group, const char *routes, const char *domain);
+/* What a group stores ("" where unset). 0, -ENOENT, -EINVAL, -EIO. */
+int auth_group_net_raw(struct auth_db *db, const char *group, char *routes, size_t rlen, char *domain,
+                       size_t dlen);
+/* The settings an account's sessions get (zeroed when it is in no group or not in the store). */
+int auth_account_net(struct auth_db *db, const char *account, struct auth_net *out);
+int auth_routes_format(const struct auth_net *n, char *out, size_t len); /* "a.b.c.d/len ..." */
 
 struct auth_ppp_res {
 	int result; /* enum auth_fail */

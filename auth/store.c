@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define AUTH_SCHEMA_VERSION 3
+#define AUTH_SCHEMA_VERSION 4
 
 /* Migrations by version: entry i brings the schema from version i to i+1. */
 static const char *const migrations[] = {
@@ -59,6 +59,9 @@ static const char *const migrations[] = {
     "ALTER TABLE groups ADD COLUMN rate_in INTEGER;"
     "ALTER TABLE groups ADD COLUMN rate_out INTEGER;"
     "ALTER TABLE groups ADD COLUMN idle INTEGER;",
+    /* 4: per-group split-tunnel routes and DNS domain for DHCPINFORM answers (netcfg.c) */
+    ("ALTER TABLE groups ADD COLUMN routes TEXT;"
+     "ALTER TABLE groups ADD COLUMN domain TEXT;"),
 };
 
 static void set_err(char *err, size_t n, const char *what, sqlite3 *h)

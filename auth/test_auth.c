@@ -158,7 +158,7 @@ START_TEST(store)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	struct auth_db *db = auth_db_open(dir, err, sizeof err);
 	ck_assert_ptr_nonnull(db);
-	ck_assert_int_eq(auth_db_schema_version(db), 3);
+	ck_assert_int_eq(auth_db_schema_version(db), 4);
 	struct auth_account_opts o = {.group = "staff", .static_ip = 0xc6120005};
 	ck_assert_int_eq(auth_account_add(db, "alice", "pw1", &o), 0);
 	ck_assert_int_eq(auth_account_add(db, "alice", "pw1", &o), -EEXIST);
@@ -455,6 +455,88 @@ START_TEST(limits)
 }
 END_TEST
 
+static void net_of(struct auth_db *db, const char *account, char *routes, size_t n, struct auth_net *o)
+{
+	ck_assert_int_eq(auth_account_net(db, account, o), 0);
+	ck_assert_int_eq(auth_routes_format(o, routes, n), 0);
+}
+
+/* Issue 16: split-tunnel routes and domain per group; a session gets the union of its groups'
+ * routes (primary first, memberships by name, once each) and the first group's domain. */
+START_TEST(group_routes)
+{
+	struct auth_db *db = auth_db_open_file(":memory:", NULL, 0);
+	struct auth_account_opts staff = {.group = "staff"};
+	struct auth_net o;
+	char r[400], d[300];
+	ck_assert_int_eq(auth_account_add(db, "alice", "pw-a", &staff), 0);
+	ck_assert_int_eq(auth_account_add(db, "bob", "pw-b", NULL), 0);
+	ck_assert_int_eq(auth_group_add(db, "eng"), 0);
+	ck_assert_int_eq(auth_group_add(db, "apps"), 0);
+	ck_assert_int_eq(auth_group_member_add(db, "eng", "alice"), 0);
+	ck_assert_int_eq(auth_group_member_add(db, "apps", "alice"), 0);
+	/* nothing set: no routes of its own, the global ones apply */
+	net_of(db, "alice", r, sizeof r, &o);
+	ck_assert(!o.have_routes);
+	ck_assert_str_eq(o.domain, "");
+	/* host bits cleared, commas or spaces, stored normalised */
+	ck_assert_int_eq(auth_group_net_set(db, "staff", "10.20.1.7/16, 198.18.99.0/24", "staff.example"), 0);
+	ck_assert_int_eq(auth_group_net_raw(db, "staff", r, sizeof r, d, sizeof d), 0);
+	ck_assert_str_eq(r, "10.20.0.0/16 198.18.99.0/24");
+	ck_assert_str_eq(d, "staff.example");
+	ck_assert_int_eq(auth_group_net_set(db, "eng", "10.30.0.0/16 198.18.99.0/24", "eng.example"), 0);
+	ck_assert_int_eq(auth_group_net_set(db, "apps", "10.40.0.0/16", NULL), 0);
+	net_of(db, "alice", r, sizeof r, &o);
+	ck_assert(o.have_routes);
+	/* primary group (staff) first, then apps and eng by name; 198.18.99.0/24 once */
+	ck_assert_str_eq(r, "10.20.0.0/16 198.18.99.0/24 10.40.0.0/16 10.30.0.0/16");
+	ck_assert_str_eq(o.domain, "staff.example");
+	/* the primary group without a domain: the first membership that has one */
+	ck_assert_int_eq(auth_group_net_set(db, "staff", NULL, ""), 0);
+	net_of(db, "alice", r, sizeof r, &o);
+	ck_assert_str_eq(o.domain, "eng.example");
+	ck_assert_str_eq(r, "10.20.0.0/16 198.18.99.0/24 10.40.0.0/16 10.30.0.0/16");
+	/* routes unset on every group: back to the global ones */
+	ck_assert_int_eq(auth_group_net_set(db, "staff", "", NULL), 0);
+	ck_assert_int_eq(auth_group_net_set(db, "eng", "", NULL), 0);
+	ck_assert_int_eq(auth_group_net_set(db, "apps", "", NULL), 0);
+	net_of(db, "alice", r, sizeof r, &o);
+	ck_assert(!o.have_routes);
+	/* bob is in no group; an account outside the store (RADIUS) gets nothing either */
+	net_of(db, "bob", r, sizeof r, &o);
+	ck_assert(!o.have_routes && !o.domain[0]);
+	net_of(db, "radius-only", r, sizeof r, &o);
+	ck_assert(!o.have_routes && !o.domain[0]);
+	/* refused: malformed routes and domains, too many routes, unknown groups */
+	ck_assert_int_eq(auth_group_net_set(db, "eng", "10.0.0.0", NULL), -EINVAL);
+	ck_assert_int_eq(auth_group_net_set(db, "eng", "10.0.0.0/33", NULL), -EINVAL);
+	ck_assert_int_eq(auth_group_net_set(db, "eng", "10.0.0.0/", NULL), -EINVAL);
+	ck_assert_int_eq(auth_group_net_set(db, "eng", "fd00::/8", NULL), -EINVAL);
+	ck_assert_int_eq(auth_group_net_set(db, "eng", "10.0.0.0/-8", NULL), -EINVAL);
+	ck_assert_int_eq(auth_group_net_set(db, "eng", NULL, "a b"), -EINVAL);
+	ck_assert_int_eq(auth_group_net_set(db, "eng", NULL, "x;drop"), -EINVAL);
+	char many[600] = "";
+	for (int i = 0; i < 17; i++)
+		snprintf(many + strlen(many), sizeof many - strlen(many), "10.%d.0.0/16 ", i);
+	ck_assert_int_eq(auth_group_net_set(db, "eng", many, NULL), -E2BIG);
+	ck_assert_int_eq(auth_group_net_set(db, "nogroup", "10.0.0.0/8", NULL), -ENOENT);
+	ck_assert_int_eq(auth_group_net_set(db, "nogroup", NULL, NULL), -ENOENT);
+	ck_assert_int_eq(auth_group_net_raw(db, "eng", r, sizeof r, d, sizeof d), 0);
+	ck_assert_str_eq(r, ""); /* a refused change left nothing behind */
+	ck_assert_str_eq(d, "eng.example");
+	/* the union stops at AUTH_MAX_ROUTES */
+	char sixteen[600] = "";
+	for (int i = 0; i < 16; i++)
+		snprintf(sixteen + strlen(sixteen), sizeof sixteen - strlen(sixteen), "10.%d.0.0/16 ", i);
+	ck_assert_int_eq(auth_group_net_set(db, "eng", sixteen, NULL), 0);
+	ck_assert_int_eq(auth_group_net_set(db, "apps", "198.19.0.0/16", NULL), 0);
+	net_of(db, "alice", r, sizeof r, &o);
+	ck_assert_uint_eq(o.nroutes, AUTH_MAX_ROUTES);
+	ck_assert_uint_eq(o.routes[0].net, 0xc6130000u); /* apps sorts before eng */
+	auth_db_close(db);
+}
+END_TEST
+
 static Suite *auth_suite(void)
 {
 	Suite *s = suite_create("auth");
@@ -468,6 +550,7 @@ static Suite *auth_suite(void)
 	tcase_add_test(tc, ppp_rights);
 	tcase_add_test(tc, store_modes);
 	tcase_add_test(tc, limits);
+	tcase_add_test(tc, group_routes);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -230,7 +230,7 @@ static struct auth_db *mkdb(void)
 {
 	struct auth_db *db = auth_db_open_file(":memory:", NULL, 0);
 	ck_assert_ptr_nonnull(db);
-	ck_assert_int_eq(auth_db_schema_version(db), 3);
+	ck_assert_int_eq(auth_db_schema_version(db), 4);
 	const char *names[] = {"alice", "mallory", "bob", "carol", "dave", "erin", "frank"};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		ck_assert_int_eq(auth_account_add(db, names[i], "pw", NULL), 0);
@@ -508,7 +508,7 @@ START_TEST(migration_from_v1)
 	char err[256];
 	struct auth_db *db = auth_db_open_file(path, err, sizeof err);
 	ck_assert_msg(db != NULL, "%s", err);
-	ck_assert_int_eq(auth_db_schema_version(db), 3);
+	ck_assert_int_eq(auth_db_schema_version(db), 4);
 	struct auth_account a;
 	ck_assert_int_eq(auth_account_get(db, "alice", &a), 0);
 	ck_assert_str_eq(a.group, "staff");
@@ -523,7 +523,7 @@ START_TEST(migration_from_v1)
 	/* reopening does not migrate again */
 	db = auth_db_open_file(path, err, sizeof err);
 	ck_assert_ptr_nonnull(db);
-	ck_assert_int_eq(auth_db_schema_version(db), 3);
+	ck_assert_int_eq(auth_db_schema_version(db), 4);
 	auth_db_close(db);
 	unlink(path);
 }

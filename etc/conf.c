@@ -73,6 +73,7 @@ struct conf *conf_defaults(void)
 	c->hello_interval = 60;
 	c->receive_window = 8;
 	c->mru = 1400;
+	c->mss_clamp = CONF_MSS_AUTO;
 	c->auth = CONF_AUTH_MSCHAPV2;
 	c->lcp_echo_interval = 30;
 	c->lcp_echo_failure = 4;
@@ -308,6 +309,17 @@ static int set_value(struct conf_parser *p, const struct conf_key *k, char *val)
 			*(unsigned *)field = CONF_LOCAL_NEVER;
 		else
 			return fail(p, "%s.%s: \"%s\" is not first, second or never", k->section, k->key, val);
+		return 0;
+	case CT_MSS:
+		if (strcasecmp(val, "auto") == 0)
+			*(unsigned *)field = CONF_MSS_AUTO;
+		else if (strcasecmp(val, "off") == 0 || strcasecmp(val, "no") == 0)
+			*(unsigned *)field = CONF_MSS_OFF;
+		else if (parse_uint(val, &u) || u < k->min || u > k->max)
+			return fail(p, "%s.%s: \"%s\" is not auto, off or a number %u-%u", k->section, k->key,
+			            val, k->min, k->max);
+		else
+			*(unsigned *)field = (unsigned)u;
 		return 0;
 	case CT_ADDRS:
 	case CT_ADDRS6:
@@ -653,6 +665,14 @@ static size_t key_format(const struct conf *c, const struct conf_key *k, char *o
 				OUT("%s%s:%u", j ? " " : "", a, ad->port);
 		}
 		break;
+	case CT_MSS: {
+		unsigned v = *(const unsigned *)f;
+		if (v == CONF_MSS_AUTO || v == CONF_MSS_OFF)
+			OUT("%s", v ? "auto" : "off");
+		else
+			OUT("%u", v);
+		break;
+	}
 	case CT_LSTORE: {
 		unsigned v = *(const unsigned *)f;
 		OUT("%s", v == CONF_LOCAL_FIRST ? "first" : v == CONF_LOCAL_SECOND ? "second" : "never");
@@ -691,6 +711,7 @@ enum conf_value_kind conf_key_kind(size_t i)
 	case CT_PREFIX6:
 	case CT_ENDPOINT:
 	case CT_LSTORE:
+	case CT_MSS:
 		return CONF_VALUE_STRING;
 	case CT_GROUPS:
 		return CONF_VALUE_NUMBERS;

@@ -21,6 +21,8 @@
 
 /* [radius] local_store: the local account store first (RADIUS for names it does not know),
  * second (only when no RADIUS server answers), or never */
+/* [ppp] mss_clamp: off (0), a fixed MSS, or auto (from the TUN MTU and the PPP MRU) */
+enum { CONF_MSS_OFF = 0, CONF_MSS_AUTO = 0xffffffffu };
 enum conf_local_store { CONF_LOCAL_FIRST, CONF_LOCAL_SECOND, CONF_LOCAL_NEVER };
 enum conf_auth { CONF_AUTH_PAP = 1u << 0, CONF_AUTH_CHAP = 1u << 1, CONF_AUTH_MSCHAPV2 = 1u << 2 };
 
@@ -92,6 +94,7 @@ struct conf {
 
 	/* [ppp] */
 	unsigned mru;
+	unsigned mss_clamp; /* CONF_MSS_OFF, CONF_MSS_AUTO or the MSS */
 	unsigned auth; /* enum conf_auth bits */
 	struct rp_addr dns[2], wins[2];
 	unsigned n_dns, n_wins;

@@ -73,6 +73,7 @@ const struct conf_key conf_keys[] = {
     U("l2tp", "max_sessions_per_account", max_sessions_per_account, 0, 4194304),
 
     U("ppp", "mru", mru, 576, 1500),
+    {"ppp", "mss_clamp", CT_MSS, F(mss_clamp), 0, 216, 9000, false, false},
     {"ppp", "auth", CT_AUTH, F(auth), 0, 0, 0, false, false},
     L("ppp", "dns", CT_ADDRS, dns, n_dns, 2),
     L("ppp", "wins", CT_ADDRS, wins, n_wins, 2),

@@ -19,6 +19,7 @@ enum conf_type {
 	CT_LSTORE,    /* first second never */
 	CT_MM_METHODS, /* Main Mode security methods: AES256-SHA1-14 ... (ike_mm_method_parse) */
 	CT_QM_METHODS, /* Quick Mode security methods: ESP[AES256,SHA1] ... (ike_qm_method_parse) */
+	CT_MSS,       /* auto, off, or a number within [min, max] */
 };
 
 struct conf_key {

@@ -286,6 +286,10 @@ struct l2tp_conf {
 	 * dropped as spoofed). Otherwise IPV6CP is Protocol-Rejected. */
 	uint8_t prefix6[16];
 	unsigned prefix6_len;
+	/* TCP MSS clamping (issue 11): the MSS option of a TCP SYN or SYN-ACK either way through a
+	 * session is lowered to at most mss_clamp4 (IPv4) / mss_clamp6 (IPv6), and never above the
+	 * smaller of the session's PPP MRUs minus 40 / 60; 0 leaves that family alone. */
+	uint16_t mss_clamp4, mss_clamp6;
 	void (*ip6_deliver)(void *ctx, const struct l2tp_ip6_from *from, const uint8_t *pkt, size_t n);
 };
 
@@ -438,6 +442,7 @@ const char *l2tp_limit_name(int which); /* the configuration key, e.g. "l2tp.max
 struct l2tp_stats {
 	unsigned tunnels, sessions, sessions_up;
 	uint64_t rx_ctl, rx_data, tx_ctl, rexmits, drops, dups;
+	uint64_t mss_clamped; /* TCP SYN/SYN-ACKs whose MSS was lowered, both directions */
 	uint64_t auth[L2TP_AUTH_R_N];
 	uint64_t refused[L2TP_LIM_N]; /* by the limit that refused */
 	unsigned throttle_entries;    /* failed-login records held (throttle.c) */

@@ -152,6 +152,9 @@ struct l2tp {
 	uint64_t pfx6_next;                        /* the next /64 number to try */
 	struct l2tp_acct *acct_hash[L2TP_ACCT_HASH]; /* live sessions per account (limits.c) */
 	struct l2tp_stats st;
+	/* a SYN whose MSS is lowered is copied here first: the packets handed to us are borrowed
+	 * (const), and the core is never re-entered while the copy is in use */
+	uint8_t mss_buf[2048];
 	struct l2tp_tunnel *reap; /* tunnels that are dead or hold dead sessions, to be freed */
 	uint64_t runout_log_ms;   /* the last l2tp_runout line */
 	struct l2tp_peer **peer_hash; /* peer_nb buckets, doubled when peer_n reaches them (limits.c) */
@@ -220,6 +223,7 @@ int session_ip_init(struct l2tp *l);
 void session_tick(struct l2tp_session *s);
 uint64_t session_deadline(const struct l2tp_session *s);
 void session_release_ip(struct l2tp_session *s);
+const uint8_t *session_mss_clamp(struct l2tp_session *s, const uint8_t *pkt, size_t n);
 int session_output(struct l2tp_session *s, const uint8_t *pkt, size_t n, bool v6, uint64_t now_ms);
 void session_hash_ip(struct l2tp_session *s);
 

@@ -248,6 +248,7 @@ static void ppp_ip_cb(void *ctx, const uint8_t *pkt, size_t n)
 	s->ctr.rx_pkts++;
 	s->ctr.rx_bytes += n;
 	s->last_data = l->now;
+	pkt = session_mss_clamp(s, pkt, n);
 	if (l->conf.ip_deliver) {
 		l->conf.ip_deliver(l->conf.data_ctx, &s->t->link, pkt, n);
 		return;
@@ -461,14 +462,43 @@ uint64_t session_deadline(const struct l2tp_session *s)
 	return UINT64_MAX;
 }
 
-/* One IP packet into a session towards its peer (IPv4 or IPv6): the account's rate limit, PPP,
- * then the counters accounting and the idle timeout read. */
+/* TCP MSS clamping (issue 11), both directions: pkt itself when nothing is lowered (a few
+ * compares for anything but a TCP SYN), else a clamped copy in l->mss_buf. The limit follows the
+ * session's MRUs (ours and the peer's, both known once LCP is up) and a reload at once. */
+const uint8_t *session_mss_clamp(struct l2tp_session *s, const uint8_t *pkt, size_t n)
+{
+	struct l2tp *l = s->t->l;
+	struct ppp_mss_at at;
+	uint16_t c4 = l->conf.mss_clamp4, c6 = l->conf.mss_clamp6;
+	/* any SYN with an MSS option in a family that is clamped (limit 1 finds every MSS above 1);
+	 * everything else leaves here after a few compares */
+	if (!ppp_mss_find(pkt, n, c4 ? 1 : 0, c6 ? 1 : 0, &at) || n > sizeof l->mss_buf)
+		return pkt;
+	/* the limit: the ceiling, lowered to the session's MRUs (>= 576, lcp.c) less the headers */
+	bool v4 = pkt[0] >> 4 == 4;
+	unsigned mru = ppp_peer_mru(s->ppp), hdr = v4 ? 40 : 60, lim = v4 ? c4 : c6;
+	if (l->conf.ppp && l->conf.ppp->mru && l->conf.ppp->mru < mru)
+		mru = l->conf.ppp->mru;
+	if (mru - hdr < lim)
+		lim = mru - hdr;
+	if (at.mss <= lim)
+		return pkt;
+	at.max = (uint16_t)lim;
+	memcpy(l->mss_buf, pkt, n);
+	ppp_mss_apply(l->mss_buf, &at);
+	l->st.mss_clamped++;
+	return l->mss_buf;
+}
+
+/* One IP packet into a session towards its peer (IPv4 or IPv6): the account's rate limit, TCP
+ * MSS clamping, PPP, then the counters accounting and the idle timeout read. */
 int session_output(struct l2tp_session *s, const uint8_t *pkt, size_t n, bool v6, uint64_t now_ms)
 {
 	if (s->tb_out.rate && !limits_tbf_pass(&s->tb_out, n, now_ms)) {
 		s->ctr.tx_rate_drops++;
 		return -ENOBUFS;
 	}
+	pkt = session_mss_clamp(s, pkt, n);
 	int rc = v6 ? ppp_output_ip6(s->ppp, pkt, n) : ppp_output_ip(s->ppp, pkt, n);
 	if (!rc) {
 		s->ctr.tx_pkts++;

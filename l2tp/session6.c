@@ -117,6 +117,7 @@ void session6_ip_in(void *ctx, const uint8_t *pkt, size_t n)
 	s->last_data = l->now;
 	if (!l->conf.ip6_deliver)
 		return;
+	pkt = session_mss_clamp(s, pkt, n);
 	struct l2tp_ip6_from f = {.link = s->t->link,
 	                          .tid = s->t->tid,
 	                          .sid = s->sid,

@@ -1,10 +1,11 @@
 /* IPv6 through the LNS (session6.c): two sessions of the test LAC negotiate IPV6CP, each gets its
  * own /64 of prefix6; an IPv6 packet from the TUN reaches the session owning its destination /64;
  * what a session sends is passed on only from its /64 or its link-local address (no spoofing of
- * another session's addresses). */
+ * another session's addresses). TCP MSS clamping of both families, both ways (issue 11). */
 #include "check_main.h"
 #include "l2tp_lac.h"
 #include "auth.h"
+#include "mss_test_util.h"
 #include "ppp.h"
 
 #include <stdio.h>
@@ -25,15 +26,26 @@ static struct {
 	/* ip6_deliver */
 	unsigned delivered;
 	struct l2tp_ip6_from last;
+	/* the last IP packet delivered (towards the TUN) and sent (an IPv4/IPv6 frame to a peer) */
+	uint8_t rx[1600], tx[1600];
+	size_t rxl, txl;
 } T;
 
 static void deliver6(void *ctx, const struct l2tp_ip6_from *f, const uint8_t *p, size_t n)
 {
 	(void)ctx;
-	(void)p;
-	(void)n;
 	T.delivered++;
 	T.last = *f;
+	memcpy(T.rx, p, n < sizeof T.rx ? n : sizeof T.rx);
+	T.rxl = n;
+}
+
+static void deliver4(void *ctx, const struct l2tp_link *link, const uint8_t *p, size_t n)
+{
+	(void)ctx;
+	(void)link;
+	memcpy(T.rx, p, n < sizeof T.rx ? n : sizeof T.rx);
+	T.rxl = n;
 }
 
 static void lac_sink(void *ctx, const uint8_t *p, size_t n)
@@ -64,9 +76,12 @@ static void pump(void)
 				if (k >= 0 && k < 2 && rp_get_u16(f + 2) == PPP_IPV6CP && f[4] == 1) {
 					T.reql[k] = e->len - h.payload_off;
 					memcpy(T.req[k], f, T.reql[k]);
-				} else if (k >= 0 && k < 2 && rp_get_u16(f + 2) == PPP_IPV6)
-					T.v6_out[k]++;
-				else
+				} else if (k >= 0 && k < 2 &&
+				           (rp_get_u16(f + 2) == PPP_IPV6 || rp_get_u16(f + 2) == PPP_IP)) {
+					T.v6_out[k] += rp_get_u16(f + 2) == PPP_IPV6;
+					T.txl = e->len - h.payload_off - 4;
+					memcpy(T.tx, f + 4, T.txl);
+				} else
 					l2tp_lac_input(&T.lac, e->pkt, e->len, T.now);
 				moved = true;
 			}
@@ -104,34 +119,36 @@ static void v6_from(int k, const char *src)
 	ppp_from(k, f, sizeof f);
 }
 
-START_TEST(prefix_per_session_and_no_spoofing)
+/* The LNS with prefix6 2001:db8:77::/48 and the test LAC with sessions user0 and user1 up to
+ * IPCP and IPV6CP (identifiers ::a and ::b). c may carry more settings (mss_clamp4/6); pc is
+ * filled with the defaults, mru_ours (0 = default) then applied. */
+static struct auth_pool *bring_up(struct l2tp_conf *c, struct ppp_conf *pc, uint16_t mru_ours,
+                                  struct rp_rng *rng, struct rp_log *log)
 {
-	struct rp_rng rng;
-	struct rp_log log;
-	struct ppp_conf pc;
-	struct l2tp_conf c = {0};
-	rp_rng_seeded(&rng, 6);
-	rp_log_init(&log, 0, NULL, NULL);
+	rp_rng_seeded(rng, 6);
+	rp_log_init(log, 0, NULL, NULL);
 	struct auth_db *db = auth_db_open_file(":memory:", NULL, 0);
 	ck_assert_int_eq(auth_account_add(db, "user0", "pw", NULL), 0);
 	ck_assert_int_eq(auth_account_add(db, "user1", "pw", NULL), 0);
 	struct auth_pool *pool = auth_pool_new();
 	auth_pool_add_range(pool, 0xc6130a02, 0xc6130aff);
-	ppp_conf_defaults(&pc);
-	pc.local_ip = 0xc6130a01;
-	c.host_name = "rampart-test";
-	c.ppp = &pc;
-	c.pool = pool;
-	c.log = &log;
+	ppp_conf_defaults(pc);
+	if (mru_ours)
+		pc->mru = mru_ours;
+	pc->local_ip = 0xc6130a01;
+	c->host_name = "rampart-test";
+	c->ppp = pc;
+	c->pool = pool;
+	c->log = log;
 	struct rp_addr p6;
 	rp_addr_parse(&p6, "2001:db8:77::");
-	memcpy(c.prefix6, p6.ip, 16);
-	c.prefix6_len = 48;
-	c.ip6_deliver = deliver6;
+	memcpy(c->prefix6, p6.ip, 16);
+	c->prefix6_len = 48;
+	c->ip6_deliver = deliver6;
 	memset(&T, 0, sizeof T);
 	T.now = 1000000;
 	T.db = db;
-	T.lns = l2tp_new(&c, &rng, T.now);
+	T.lns = l2tp_new(c, rng, T.now);
 	T.lac.send = lac_sink;
 	l2tp_lac_start(&T.lac, 1, 100, T.now);
 	pump();
@@ -156,6 +173,18 @@ START_TEST(prefix_per_session_and_no_spoofing)
 		                 10,   0,    0,    0,    0, 0, 0, 0,  (uint8_t)(0xa + k)};
 		ppp_from(k, req, sizeof req);
 	}
+	return pool;
+}
+
+START_TEST(prefix_per_session_and_no_spoofing)
+{
+	struct rp_rng rng;
+	struct rp_log log;
+	struct ppp_conf pc;
+	struct l2tp_conf c = {0};
+	struct auth_pool *pool = bring_up(&c, &pc, 0, &rng, &log);
+	struct auth_db *db = T.db;
+	struct rp_addr p6;
 	unsigned n = 0;
 	/* the source check: own link-local, own /64 (any identifier) pass; the other's do not */
 	v6_from(0, "fe80::a");
@@ -222,11 +251,116 @@ START_TEST(prefix_per_session_and_no_spoofing)
 }
 END_TEST
 
+/* A TCP SYN (MSS 1460, after a NOP: its value at an odd offset) from src to dst, IPv4 or IPv6,
+ * with a right checksum. Returns its length. */
+static size_t syn(uint8_t *p, bool v6, const uint8_t *src, const uint8_t *dst)
+{
+	size_t t = v6 ? 40 : 20, n = t + 28;
+	memset(p, 0, n);
+	if (v6) {
+		p[0] = 0x60;
+		p[5] = 28;
+		p[6] = 6;
+		p[7] = 64;
+		memcpy(p + 8, src, 16);
+		memcpy(p + 24, dst, 16);
+	} else {
+		p[0] = 0x45;
+		p[3] = (uint8_t)n;
+		p[8] = 64;
+		p[9] = 6;
+		memcpy(p + 12, src, 4);
+		memcpy(p + 16, dst, 4);
+	}
+	static const uint8_t tcp[28] = {0xc3, 0x51, 0, 80, 0, 0, 0x12, 0x78, 0, 0,    0,    0, 0x70, 0x02,
+	                                0xfa, 0xf0, 0, 0,  0, 0, 1,    2,    4, 0x05, 0xb4, 1, 1,    0};
+	memcpy(p + t, tcp, sizeof tcp);
+	mss_t_fill(p, t, 28);
+	return n;
+}
+
+/* MSS clamping (issue 11) through the session layer, both families, both ways: the limit is the
+ * configured ceiling lowered to the MRU (ours 1300 here, the client's 1500) less 40 / 60; the
+ * packet handed in is borrowed and stays as it was (a copy is clamped); counted. */
+START_TEST(mss_clamped_both_ways)
+{
+	struct rp_rng rng;
+	struct rp_log log;
+	struct ppp_conf pc;
+	struct l2tp_conf c = {.mss_clamp4 = 1360, .mss_clamp6 = 1340, .ip_deliver = deliver4};
+	struct auth_pool *pool = bring_up(&c, &pc, 1300, &rng, &log);
+	uint8_t p[100], orig[100], c4[4], s4[4], c6[16], s6[16];
+	struct rp_addr a;
+	rp_put_u32(c4, T.lac.s[0].c.ip);
+	rp_put_u32(s4, 0xc6130a01);
+	rp_addr_parse(&a, "2001:db8:77:1::a");
+	memcpy(c6, a.ip, 16);
+	rp_addr_parse(&a, "2001:db8:99::1");
+	memcpy(s6, a.ip, 16);
+	struct l2tp_stats st;
+	for (int v6 = 0; v6 < 2; v6++) {
+		uint16_t want = v6 ? 1300 - 60 : 1300 - 40;
+		size_t t = v6 ? 40 : 20;
+		/* from the client: what reaches the TUN */
+		size_t n = syn(p, v6, v6 ? c6 : c4, v6 ? s6 : s4);
+		uint8_t f[4 + 100] = {0xff, 0x03, 0x00, v6 ? 0x57 : 0x21};
+		memcpy(f + 4, p, n);
+		T.rxl = 0;
+		ppp_from(0, f, 4 + n);
+		ck_assert_uint_eq(T.rxl, n);
+		ck_assert_uint_eq(rp_get_u16(T.rx + t + 23), want);
+		ck_assert_uint_eq(mss_t_verify(T.rx, t, 28), 0xffff);
+		/* from the TUN: what the client gets; the caller's packet is left as it was */
+		n = syn(p, v6, v6 ? s6 : s4, v6 ? c6 : c4);
+		memcpy(orig, p, n);
+		T.txl = 0;
+		ck_assert_int_eq(v6 ? l2tp_output_ip6(T.lns, p, n, T.now)
+		                    : l2tp_output_ip(T.lns, T.lac.s[0].c.ip, p, n, T.now),
+		                 0);
+		pump();
+		ck_assert_uint_eq(T.txl, n);
+		ck_assert_uint_eq(rp_get_u16(T.tx + t + 23), want);
+		ck_assert_uint_eq(mss_t_verify(T.tx, t, 28), 0xffff);
+		ck_assert_mem_eq(p, orig, n);
+		l2tp_get_stats(T.lns, &st);
+		ck_assert_uint_eq(st.mss_clamped, 2u * (unsigned)(v6 + 1));
+	}
+	/* between the MRU's limit (1260) and the ceiling (1360): lowered all the same */
+	size_t n1 = syn(p, false, s4, c4);
+	rp_put_u16(p + 20 + 23, 1300);
+	mss_t_fill(p, 20, 28);
+	ck_assert_int_eq(l2tp_output_ip(T.lns, T.lac.s[0].c.ip, p, n1, T.now), 0);
+	pump();
+	ck_assert_uint_eq(rp_get_u16(T.tx + 20 + 23), 1260);
+	ck_assert_uint_eq(mss_t_verify(T.tx, 20, 28), 0xffff);
+	/* below the limit: passed as it is, not counted */
+	size_t n = syn(p, false, s4, c4);
+	rp_put_u16(p + 20 + 23, 1000);
+	mss_t_fill(p, 20, 28);
+	ck_assert_int_eq(l2tp_output_ip(T.lns, T.lac.s[0].c.ip, p, n, T.now), 0);
+	pump();
+	ck_assert_uint_eq(rp_get_u16(T.tx + 20 + 23), 1000);
+	/* off (a reload to 0): the next SYN keeps its 1460 */
+	c.mss_clamp4 = c.mss_clamp6 = 0;
+	l2tp_reconf(T.lns, &c);
+	n = syn(p, false, s4, c4);
+	ck_assert_int_eq(l2tp_output_ip(T.lns, T.lac.s[0].c.ip, p, n, T.now), 0);
+	pump();
+	ck_assert_uint_eq(rp_get_u16(T.tx + 20 + 23), 1460);
+	l2tp_get_stats(T.lns, &st);
+	ck_assert_uint_eq(st.mss_clamped, 5);
+	l2tp_free(T.lns);
+	auth_pool_free(pool);
+	auth_db_close(T.db);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("session6");
 	TCase *tc = tcase_create("session6");
 	tcase_add_test(tc, prefix_per_session_and_no_spoofing);
+	tcase_add_test(tc, mss_clamped_both_ways);
 	suite_add_tcase(s, tc);
 	return s;
 }

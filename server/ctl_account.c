@@ -391,9 +391,15 @@ int ctl_account(int argc, char **argv)
 
 static int group_usage(void)
 {
-	fprintf(stderr, "usage: rampartctl group [-d STATE_DIR] add NAME | del NAME | list\n"
-	                "       rampartctl group [-d STATE_DIR] member add|del GROUP ACCOUNT\n"
-	                "       rampartctl group [-d STATE_DIR] set GROUP LIMIT...\n" LIMITS_HELP);
+	fprintf(stderr,
+	        "usage: rampartctl group [-d STATE_DIR] add NAME | del NAME | list\n"
+	        "       rampartctl group [-d STATE_DIR] member add|del GROUP ACCOUNT\n"
+	        "       rampartctl group [-d STATE_DIR] set GROUP [LIMIT]... [routes=PREFIX,...] "
+	        "[domain=NAME]\n" LIMITS_HELP
+	        "  routes=, domain=: the split-tunnel routes (up to 16 a.b.c.d/len) and DNS domain of\n"
+	        "    the DHCPACK to a member's DHCPINFORM: a session gets the union of its groups' routes\n"
+	        "    (instead of [ppp] routes) and the first group's domain (primary group first, then\n"
+	        "    the others by name); an empty value unsets\n");
 	return 2;
 }
 
@@ -411,21 +417,40 @@ static int errmsg(int rc, const char *what)
 
 static int print_group(void *ctx, const char *g, const char *members)
 {
-	char lim[96];
+	char lim[96], routes[AUTH_MAX_ROUTES * 20], domain[256];
 	limits_str(ctx, true, g, lim, sizeof lim);
-	printf("%-24s members=%s%s\n", g, members[0] ? members : "-", lim);
+	printf("%-24s members=%s%s", g, members[0] ? members : "-", lim);
+	if (!auth_group_net_raw(ctx, g, routes, sizeof routes, domain, sizeof domain)) {
+		if (routes[0])
+			printf(" routes=%s", routes);
+		if (domain[0])
+			printf(" domain=%s", domain);
+	}
+	printf("\n");
 	return 0;
 }
 
 static int group_set(struct auth_db *db, int argc, char **argv)
 {
 	int64_t lim[AUTH_LIMIT_N] = {LIM_KEEP, LIM_KEEP, LIM_KEEP, LIM_KEEP};
+	const char *routes = NULL, *domain = NULL;
 	for (int i = 2; i < argc; i++)
-		if (limit_arg(argv[i], lim) != 1)
+		if (!strncmp(argv[i], "routes=", 7))
+			routes = argv[i] + 7;
+		else if (!strncmp(argv[i], "domain=", 7))
+			domain = argv[i] + 7;
+		else if (limit_arg(argv[i], lim) != 1)
 			return group_usage();
 	int64_t raw[AUTH_LIMIT_N];
 	if (auth_limits_raw(db, true, argv[1], raw))
 		return errmsg(-ENOENT, argv[1]);
+	int rc = routes || domain ? auth_group_net_set(db, argv[1], routes, domain) : 0;
+	if (rc == -E2BIG) {
+		fprintf(stderr, "rampartctl: %s: more than %d routes\n", argv[1], AUTH_MAX_ROUTES);
+		return 1;
+	}
+	if (rc)
+		return errmsg(rc, rc == -EINVAL ? "routes= (a.b.c.d/len,...) or domain=" : argv[1]);
 	if (limits_apply(db, true, argv[1], lim))
 		return 1;
 	printf("group %s updated; it counts from the next login\n", argv[1]);

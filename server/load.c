@@ -3,7 +3,7 @@
  *   rampart-load --server ADDR --psk TEXT --user NAME|PATTERN --password TEXT [--first N]
  *                [--clients N] [--rate R] [--hold S] [--traffic PPS[:SIZE]]
  *                [--profile windows|ios|android] [--group G] [--source ADDR[-ADDR]]
- *                [--fixed-dh] [--pap] [--timeout S] [--quiet]
+ *                [--fixed-dh] [--pap] [--timeout S] [--quiet] [--tun NAME]
  *
  * Prints a progress line each second (cumulative counts) and a final line starting "load ".
  * Exit 0 when every client came up, 1 otherwise, 2 on a usage or local error. */
@@ -58,7 +58,7 @@ static int usage(void)
 	        "usage: rampart-load --server ADDR --psk TEXT --user NAME|PATTERN(%%d) --password TEXT\n"
 	        "         [--first N] [--clients N] [--rate R] [--hold S] [--traffic PPS[:SIZE]]\n"
 	        "         [--profile windows|ios|android] [--group G] [--source ADDR[-ADDR]]\n"
-	        "         [--fixed-dh] [--pap] [--timeout S] [--quiet]\n");
+	        "         [--fixed-dh] [--pap] [--timeout S] [--quiet] [--tun NAME (one client)]\n");
 	return 2;
 }
 
@@ -315,14 +315,18 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--source")) {
 			if (parse_src(v))
 				return usage();
+		} else if (!strcmp(a, "--tun")) {
+			L.o.tun = v;
 		} else if (!strcmp(a, "--timeout")) {
 			L.o.timeout_s = (unsigned)atoi(v);
 		} else {
 			return usage();
 		}
 	}
-	if (!have_server || !have_psk || !L.o.user || !L.o.password || !L.o.clients || !L.o.timeout_s)
+	if (!have_server || !have_psk || !L.o.user || !L.o.password || !L.o.clients || !L.o.timeout_s ||
+	    (L.o.tun && L.o.clients != 1))
 		return usage();
+	L.tun_fd = -1;
 	/* a user pattern holds at most one %d */
 	const char *pc = strchr(L.o.user, '%');
 	if (pc && (strncmp(pc, "%d", 2) || strchr(pc + 2, '%')))

@@ -4,7 +4,9 @@
  *
  *   load.c         options, the start schedule (--rate), progress and final figures, teardown
  *   load_client.c  one client: its socket, timer, IKE (MM/QM, NAT-T float, DPD answers), ESP SA
- *                  pair in the generator's SAD, LAC + PPP, ICMP echo traffic, NAT keepalives
+ *                  pair in the generator's SAD, LAC + PPP, ICMP echo traffic, NAT keepalives;
+ *                  with --tun, the one client's IP packets to and from an existing TUN device, so
+ *                  the kernel's own TCP/UDP runs through the tunnel (tests/server/tunnel_tcp.sh)
  *
  * Per-client work is driven by the client's own socket and libuv timer (libuv keeps timers in a
  * heap); ESP is demultiplexed by SPI through the SAD's hash: nothing scans all clients per packet
@@ -63,6 +65,7 @@ struct load_opts {
 	bool fixed_dh, pap;
 	unsigned timeout_s;
 	bool quiet;
+	const char *tun; /* --tun NAME: an existing TUN device carrying client 0's IP packets */
 };
 
 #define LOAD_MAX_REASONS 32
@@ -83,6 +86,8 @@ struct load {
 	uint32_t *mm_ms, *up_ms;
 	unsigned n_mm, n_up;
 	bool traffic_on;
+	int tun_fd; /* -1 until client 0 is up with --tun */
+	uv_poll_t tun_poll;
 	struct {
 		char why[80];
 		unsigned n;

@@ -1,9 +1,14 @@
 /* rampart-load: one client (see load.h). */
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h> /* before the linux/ headers: their libc-compat guards need it first */
+#include <linux/if.h>
+#include <linux/if_tun.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -85,6 +90,11 @@ void load_client_close(struct load_client *c)
 		esp_spi_release(c->L->sad, c->spi_in);
 	}
 	c->spi_in = 0;
+	if (c->idx == 0 && c->L->tun_fd >= 0) {
+		uv_close((uv_handle_t *)&c->L->tun_poll, on_close);
+		close(c->L->tun_fd);
+		c->L->tun_fd = -1;
+	}
 	ike_cli_free(c->ike);
 	c->ike = NULL;
 	free(c->last_out);
@@ -159,11 +169,55 @@ static uint16_t csum(const uint8_t *p, size_t n)
 	return (uint16_t)~s;
 }
 
-/* ICMP echo replies from the server's tunnel address (our identifier: the client number). */
+/* --tun: what the kernel sends into the TUN goes through the tunnel as client 0's packets. */
+static void tun_readable(uv_poll_t *h, int status, int events)
+{
+	struct load *L = h->data;
+	struct load_client *c = &L->c[0];
+	uint8_t p[1600];
+	(void)events;
+	if (status < 0)
+		return;
+	for (int i = 0; i < 64; i++) {
+		ssize_t n = read(L->tun_fd, p, sizeof p);
+		if (n <= 0)
+			return;
+		if (c->state == LC_UP && c->lac && c->lac->nsess) {
+			ppp_cli_send_ip(&c->lac->s[0].c, p, (size_t)n);
+			L->tx_pkts++;
+		}
+	}
+}
+
+static int tun_attach(struct load *L)
+{
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof ifr);
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", L->o.tun);
+	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) < 0 || uv_poll_init(L->loop, &L->tun_poll, fd)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	L->tun_fd = fd;
+	L->tun_poll.data = L;
+	uv_poll_start(&L->tun_poll, UV_READABLE, tun_readable);
+	return 0;
+}
+
+/* ICMP echo replies from the server's tunnel address (our identifier: the client number); with
+ * --tun, every packet of client 0 goes to the TUN device instead. */
 static void ip_in(void *ctx, const uint8_t *pkt, size_t n)
 {
 	struct l2tp_lac_sess *s = ctx;
 	struct load_client *c = s->tun->ctx;
+	if (c->idx == 0 && c->L->tun_fd >= 0) {
+		if (write(c->L->tun_fd, pkt, n) == (ssize_t)n)
+			c->L->rx_pkts++;
+		return;
+	}
 	if (n < 28 || (pkt[0] >> 4) != 4 || pkt[9] != 1)
 		return;
 	size_t hl = (size_t)(pkt[0] & 15) * 4;
@@ -230,6 +284,8 @@ static void lac_check(struct load_client *c, uint64_t now)
 		c->last_out = NULL;
 		c->ping_at = now;
 		c->ka_at = now + KA_MS;
+		if (c->idx == 0 && L->o.tun && tun_attach(L))
+			return load_client_fail(c, "local:tun_%s", L->o.tun);
 	}
 }
 

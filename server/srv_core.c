@@ -142,6 +142,35 @@ static void l2tp_data_send(void *ctx, const struct l2tp_link *link, const uint8_
 	send_l2tp(s, link, p, n, srv_now(s));
 }
 
+/* The DHCP answer's settings for the session at link with client address ip: [ppp] routes and
+ * domain, unless the account's groups set their own (auth/netcfg.c: the union of the groups'
+ * routes replaces [ppp] routes; the first group's domain replaces [ppp] domain). The store is
+ * read once per session, at its first DHCPINFORM; a session the table does not know (an
+ * allocation that failed) and accounts outside the store get the global settings. */
+static const struct dhcp_conf *dhcp_conf_for(struct srv_core *c, const struct l2tp_link *link, uint32_t ip,
+                                             struct dhcp_conf *dc, struct dhcp_route rt[AUTH_MAX_ROUTES])
+{
+	struct srv_sess *x = srv_tab_sess_by_ip(&c->tab, link, ip);
+	if (!x || !x->account[0])
+		return &c->p->dhcp;
+	if (!x->net) {
+		if (!(x->net = calloc(1, sizeof *x->net)))
+			return &c->p->dhcp;
+		if (c->db && auth_account_net(c->db, x->account, x->net))
+			memset(x->net, 0, sizeof *x->net); /* a store error: the global settings */
+	}
+	*dc = c->p->dhcp;
+	if (x->net->have_routes) {
+		for (unsigned i = 0; i < x->net->nroutes; i++)
+			rt[i] = (struct dhcp_route){x->net->routes[i].net, x->net->routes[i].len};
+		dc->routes = rt;
+		dc->nroutes = x->net->nroutes;
+	}
+	if (x->net->domain[0])
+		dc->domain = x->net->domain;
+	return dc;
+}
+
 /* A DHCPINFORM from a session is answered by us (server/dhcp.c), not forwarded: the answer is
  * queued, since this callback runs inside the L2TP core and must not call back into it. */
 static bool dhcp_intercept(struct srv *s, const struct l2tp_link *link, const uint8_t *p, size_t n)
@@ -152,7 +181,10 @@ static bool dhcp_intercept(struct srv *s, const struct l2tp_link *link, const ui
 	const char *why = "";
 	struct srv_dhcp_answer *a = c->ndhcp < RP_ARRAY_LEN(c->dhcp) ? &c->dhcp[c->ndhcp] : NULL;
 	uint8_t scratch[DHCP_MAX_ANSWER];
-	switch (dhcp_inform(&c->p->dhcp, p, n, a ? a->pkt : scratch, a ? &a->len : &(size_t){0}, &why)) {
+	struct dhcp_conf dc;
+	struct dhcp_route rt[AUTH_MAX_ROUTES];
+	const struct dhcp_conf *conf = dhcp_conf_for(c, link, rp_get_u32(p + 12), &dc, rt);
+	switch (dhcp_inform(conf, p, n, a ? a->pkt : scratch, a ? &a->len : &(size_t){0}, &why)) {
 	case DHCP_NOT_DHCP:
 		return false;
 	case DHCP_ANSWER:
@@ -727,6 +759,11 @@ static struct srv_params *params_new(struct srv *s, struct conf *cf, char *err, 
 	lc->data_ctx = s;
 	lc->ppp_authorize = srv_core_ppp_authorize;
 	lc->peer_of = srv_core_peer_of;
+	/* [ppp] mss_clamp: auto is the TUN's MTU (read at start) less the IP and TCP headers; the
+	 * core lowers it further to each session's MRU */
+	unsigned mtu = s->boot->tun_mtu, mss = cf->mss_clamp;
+	lc->mss_clamp4 = (uint16_t)(mss == CONF_MSS_AUTO ? mtu - 40 : mss);
+	lc->mss_clamp6 = (uint16_t)(mss == CONF_MSS_AUTO ? mtu - 60 : mss);
 	srv_ip6_conf(s, cf, lc, &p->ra);
 	return p;
 }
@@ -913,6 +950,7 @@ void srv_core_print_stats(struct srv *s, FILE *f)
 	        "suppressed\n",
 	        ls.throttle_entries, (unsigned long long)s->log.budget_suppressed,
 	        (unsigned long long)s->log.total_suppressed);
+	fprintf(f, "tcp: %llu syn mss clamped\n", (unsigned long long)ls.mss_clamped);
 }
 
 size_t srv_core_sessions(struct srv *s)

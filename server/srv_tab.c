@@ -64,6 +64,7 @@ void srv_tab_free(struct srv_tab *t)
 	}
 	for (struct srv_sess *s = t->sessions, *n; s; s = n) {
 		n = s->next;
+		free(s->net);
 		free(s);
 	}
 	free(t->by_spi);
@@ -262,6 +263,7 @@ void srv_tab_sess_del(struct srv_tab *t, struct srv_sess *s)
 	else
 		t->sess_tail = s->prev;
 	t->nsess--;
+	free(s->net);
 	free(s);
 }
 
@@ -270,6 +272,16 @@ struct srv_sess *srv_tab_sess_find(const struct srv_tab *t, const struct l2tp_li
 {
 	for (struct srv_sess *s = t->by_id[id_b(t, link, tid, sid)]; s; s = s->hnext)
 		if (s->tid == tid && s->sid == sid && link_eq(&s->link, link))
+			return s;
+	return NULL;
+}
+
+struct srv_sess *srv_tab_sess_by_ip(const struct srv_tab *t, const struct l2tp_link *link, uint32_t ip)
+{
+	const struct srv_child *c = link->sa ? srv_tab_child_by_in(t, (uint32_t)(link->sa >> 32)) : NULL;
+	struct srv_sess *head = c ? c->sess : link->sa ? NULL : t->plain;
+	for (struct srv_sess *s = head; s; s = s->lnext)
+		if (s->ip == ip && link_eq(&s->link, link))
 			return s;
 	return NULL;
 }

@@ -41,6 +41,9 @@ struct srv_sess {
 	char account[64];
 	uint64_t since_ms;
 	bool killing;
+	/* its groups' split-tunnel routes and domain (auth/netcfg.c), read from the store at its
+	 * first DHCPINFORM and kept for the session (owned; NULL until then) */
+	struct auth_net *net;
 	struct srv_child *child; /* the pair it runs over; NULL for plain L2TP or once the pair went */
 	struct srv_sess *hnext, *next, *prev, *lnext, *lprev; /* by ID, all, the pair's (or plain) list */
 	bool listed;                                          /* on a pair's or the plain list */
@@ -75,6 +78,8 @@ struct srv_sess *srv_tab_sess_new(struct srv_tab *t, const struct l2tp_link *lin
 void srv_tab_sess_del(struct srv_tab *t, struct srv_sess *se);
 struct srv_sess *srv_tab_sess_find(const struct srv_tab *t, const struct l2tp_link *link, uint16_t tid,
                                    uint16_t sid);
+/* The session of link whose client address is ip (host order): among the pair's sessions. */
+struct srv_sess *srv_tab_sess_by_ip(const struct srv_tab *t, const struct l2tp_link *link, uint32_t ip);
 /* A session other than sid in the tunnel (link, tid): looked up among the pair's sessions. */
 bool srv_tab_tunnel_shared(const struct srv_tab *t, const struct l2tp_link *link, uint16_t tid, uint16_t sid);
 #endif

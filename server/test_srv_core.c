@@ -122,6 +122,16 @@ START_TEST(tab_lookups)
 	ck_assert(srv_tab_tunnel_shared(&t, &a, 7, 9));
 	ck_assert_uint_eq(srv_tab_child_by_in(&t, 0x1000)->nsess, 2);
 	ck_assert_ptr_eq(srv_tab_child_by_in(&t, 0x1000)->sess, sa); /* the oldest first */
+	/* by client address within the link (the DHCPINFORM's session) */
+	sa->ip = 0x64400a0a;
+	sa2->ip = 0x64400a0b;
+	sb->ip = 0x64400a0b;
+	ck_assert_ptr_eq(srv_tab_sess_by_ip(&t, &a, 0x64400a0b), sa2);
+	ck_assert_ptr_eq(srv_tab_sess_by_ip(&t, &a, 0x64400a0a), sa);
+	ck_assert_ptr_eq(srv_tab_sess_by_ip(&t, &b, 0x64400a0b), sb);
+	ck_assert_ptr_null(srv_tab_sess_by_ip(&t, &b, 0x64400a0a));
+	/* owned by the record: freed with it (ASan sees a leak otherwise) */
+	sa2->net = calloc(1, sizeof *sa2->net);
 	srv_tab_sess_del(&t, sa2);
 	ck_assert(!srv_tab_tunnel_shared(&t, &a, 7, 9));
 	/* plain L2TP sessions are listed apart */

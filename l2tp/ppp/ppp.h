@@ -6,6 +6,7 @@
  *              is a callback into the owner (auth/ holds the only copy of the computations)
  *   ipcp.c     IPCP (RFC 1332) with the pool address, DNS/NBNS (RFC 1877)
  *   ipv6cp.c   IPV6CP (RFC 5072) Interface-Identifiers, when the owner enables IPv6
+ *   mss.c      TCP MSS clamping of SYN/SYN-ACK (IPv4, IPv6), checksum fixed incrementally
  *   ppp.c      frame dispatch, phases, Protocol-Reject, timers, keepalive
  *   ppp_cli.c  the client role (ppp_cli.h): LCP, MS-CHAPv2/CHAP-MD5/PAP, IPCP, echo replies, for
  *              rampart-load and the tests; independent of fsm.c
@@ -136,6 +137,19 @@ uint64_t ppp_last_rx(const struct ppp *p); /* liveness for the tunnel (Android s
 uint32_t ppp_peer_ip(const struct ppp *p);
 uint16_t ppp_peer_mru(const struct ppp *p);
 size_t ppp_sizeof(void); /* per-session state, for capacity planning */
+
+/* TCP MSS clamping (mss.c), pure: where a TCP SYN or SYN-ACK carries an MSS option above max4
+ * (IPv4) or max6 (IPv6; 0 = leave that family alone). ppp_mss_find only reads pkt[0..n) and
+ * returns false for anything else (not TCP, no SYN, a later fragment, truncated or malformed
+ * headers and options); ppp_mss_apply writes the new value and fixes the TCP checksum (RFC 1624).
+ * ppp_mss_clamp does both in place and returns 1 when it lowered the MSS. */
+struct ppp_mss_at {
+	size_t val, csum;  /* offsets of the option's value and of the TCP checksum */
+	uint16_t mss, max; /* the value found and the one to write */
+};
+bool ppp_mss_find(const uint8_t *pkt, size_t n, uint16_t max4, uint16_t max6, struct ppp_mss_at *at);
+void ppp_mss_apply(uint8_t *pkt, const struct ppp_mss_at *at);
+int ppp_mss_clamp(uint8_t *pkt, size_t n, uint16_t max4, uint16_t max6);
 
 /* Codec helpers, exposed for tests and fuzzing: strip address/control and decode the protocol.
  * Returns the offset of the information field, or -1. */

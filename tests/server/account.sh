@@ -43,6 +43,15 @@ if "$ctl" group -d "$d" add contractors 2>/dev/null; then fail "duplicate group 
 "$ctl" group -d "$d" member add contractors mallory || fail "member add"
 if "$ctl" group -d "$d" member add contractors nobody 2>/dev/null; then fail "member add of a missing account"; fi
 "$ctl" group -d "$d" list | grep -q '^contractors .*members=mallory' || fail "group list: $("$ctl" group -d "$d" list)"
+# split-tunnel routes and domain per group (issue 16): normalised, listed, refused when malformed
+"$ctl" group -d "$d" set contractors routes=10.20.1.0/16,198.18.99.0/24 domain=ext.example || fail "group set routes"
+"$ctl" group -d "$d" list | grep -q '^contractors .* routes=10.20.0.0/16 198.18.99.0/24 domain=ext.example$' ||
+	fail "group list routes: $("$ctl" group -d "$d" list)"
+if "$ctl" group -d "$d" set contractors routes=10.0.0.0/33 2>/dev/null; then fail "route /33 accepted"; fi
+if "$ctl" group -d "$d" set contractors 'domain=a;b' 2>/dev/null; then fail "bad domain accepted"; fi
+if "$ctl" group -d "$d" set nosuch routes=10.0.0.0/8 2>/dev/null; then fail "routes on a missing group"; fi
+"$ctl" group -d "$d" set contractors routes= domain= || fail "group set routes= domain="
+"$ctl" group -d "$d" list | grep -q '^contractors .*members=mallory$' || fail "routes unset: $("$ctl" group -d "$d" list)"
 "$ctl" group -d "$d" list | grep -q '^staff .*members=alice' || fail "primary group not listed"
 
 # per-account and per-group limits (issue 16, schema 3)

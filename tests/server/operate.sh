@@ -425,6 +425,35 @@ else
 	log_tail
 fi
 lac_stop good
+# per group (issue 16): vpnuser's primary group staff and its membership eng set their own routes,
+# which replace [ppp] routes (the union of both groups, 198.18.99.0/24 listed by both once), and
+# staff's domain wins over eng's and the global one
+grp() { "$rampartctl" group -d "$tmp/state" "$@"; }
+acct set vpnuser group=staff >/dev/null && grp add eng && grp member add eng vpnuser &&
+	grp set staff routes=10.20.0.0/16,198.18.99.0/24 domain=staff.example >/dev/null &&
+	grp set eng routes=10.30.0.0/16,198.18.99.0/24 domain=eng.example >/dev/null ||
+	fail "7e group set routes/domain"
+ctl disconnect account=vpnuser >/dev/null 2>&1
+wait_sessions 0 50
+rm -f "$tmp/lac-good/options.dhcp.pcap"
+lac_start good 198.18.62.1 vpnuser vpnpass 'dhcpinform\n'
+for _ in $(seq 100); do [ -s "$tmp/lac-good/options.dhcp.pcap" ] && break; sleep 0.1; done
+if [ -s "$tmp/lac-good/options.dhcp.pcap" ]; then
+	v=$(tshark -r "$tmp/lac-good/options.dhcp.pcap" -V 2>/dev/null)
+	got=$(grep -oE '[0-9.]+/[0-9]+-198\.18\.63\.1' <<<"$v" | sort -u | tr '\n' ' ')
+	eq "7f DHCPACK routes for staff+eng (tshark, options 121 and 249)" "$got" \
+		"10.20.0.0/16-198.18.63.1 10.30.0.0/16-198.18.63.1 198.18.99.0/24-198.18.63.1 "
+	eq "7g route entries in options 121 and 249 together (tshark): 3 each, [ppp] routes replaced" \
+		"$(grep -cE '^ *(Subnet/MaskWidth-Router|[0-9.]+/[0-9]+-198.18.63.1)' <<<"$v")" 6
+	grep -qF "Domain Name: staff.example" <<<"$v" && pass "7h domain: the primary group's staff.example" ||
+		fail "7h domain: $(grep 'Domain Name' <<<"$v")"
+else
+	fail "7f no DHCP answer with the group's routes"
+	log_tail
+fi
+lac_stop good
+acct set vpnuser group= >/dev/null
+grp del eng
 
 # ==== 8. per-account limits (issue 16): max_sessions, idle =========================================
 # xl2tpd stopped does not end its session at once: end what is left before counting sessions
