@@ -1,0 +1,213 @@
+/* Admission control (issue 12): what a flood of first messages, from spoofed or real addresses,
+ * may cost before a peer has proven anything.
+ *  - Half-open Main Modes are counted per peer IP (any port: a NAT maps one host to many) and in
+ *    total. At the total cap the oldest half-open SA whose peer never sent MM3 with our responder
+ *    cookie makes room: a spoofed source never sees MM2, so it never gets past that list, while a
+ *    real client answers within a round trip. Only when every half-open SA is proven is an MM1
+ *    refused. Expiry stays on the timer heap (ike_timer.c), the list is O(1) per SA.
+ *  - Main Mode DH (MM3) is the expensive step: peers without a recent success share a budget of
+ *    dh_per_s computations a second (a token bucket; an MM3 over it is dropped and the client's
+ *    retransmission tries again); addresses that completed Main Mode within a phase-1 lifetime
+ *    are not limited, so a flood cannot keep known clients out.
+ *  - Reassembly bytes per peer IP (ike_frag.c), on top of the global cap.
+ * Every refusal is counted in ike_stats.adm and logged once per interval per kind. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ike_local.h"
+
+#define ADM_LOG_MS 10000 /* one line per kind of refusal per this much time */
+
+static const char *const adm_names[IKE_A_N] = {
+    "halfopen_per_ip", "halfopen_total", "halfopen_evicted", "sa_payload_too_large",
+    "dh_deferred",     "mm3_wrong_source", "child_sa_limit", "fragments_per_ip"};
+static const char *const adm_keys[IKE_A_N] = {
+    "ike.max_halfopen_per_ip", "ike.max_halfopen", "ike.max_halfopen", "ike.max_sa_payload",
+    "ike.dh_per_s",            NULL,               "ike.max_child_sa", "ike.frag_per_ip"};
+
+const char *ike_adm_name(enum ike_adm a)
+{
+	return a < IKE_A_N ? adm_names[a] : "?";
+}
+
+int ike_adm_init(struct ike *ike)
+{
+	ike->recent = calloc(IKE_RECENT, sizeof *ike->recent);
+	if (!ike->recent || ike_htab_init(&ike->srcs)) {
+		ike_adm_free(ike);
+		return -1;
+	}
+	ike->dh_tokens_milli = (uint64_t)ike->conf.dh_per_s * 1000; /* a full second's worth */
+	return 0;
+}
+
+void ike_adm_free(struct ike *ike)
+{
+	/* every half-open SA and reassembly is gone by now, and with them every entry */
+	free(ike->srcs.t);
+	ike->srcs.t = NULL;
+	free(ike->recent);
+	ike->recent = NULL;
+}
+
+struct ike_src *ike_src_get(struct ike *ike, const struct rp_addr *a)
+{
+	struct rp_addr ip = *a;
+	ip.port = 0;
+	uint64_t h = ike_hash_addr(ike, &ip, false);
+	for (struct ike_hnode *x = ike_htab_head(&ike->srcs, h); x; x = x->next) {
+		struct ike_src *s = (struct ike_src *)x;
+		if (x->h == h && rp_addr_ipeq(&s->ip, &ip)) {
+			s->refs++;
+			return s;
+		}
+	}
+	struct ike_src *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	s->ip = ip;
+	s->refs = 1;
+	ike_htab_add(&ike->srcs, &s->node, h);
+	return s;
+}
+
+void ike_src_put(struct ike *ike, struct ike_src *s)
+{
+	if (s && --s->refs == 0) {
+		ike_htab_del(&ike->srcs, &s->node);
+		free(s);
+	}
+}
+
+static struct ike_src *src_find(struct ike *ike, const struct rp_addr *a)
+{
+	uint64_t h = ike_hash_addr(ike, a, false);
+	for (struct ike_hnode *x = ike_htab_head(&ike->srcs, h); x; x = x->next)
+		if (x->h == h && rp_addr_ipeq(&((struct ike_src *)x)->ip, a))
+			return (struct ike_src *)x;
+	return NULL;
+}
+
+void ike_adm_note(struct ike *ike, enum ike_adm a, const struct rp_addr *peer)
+{
+	ike->st.adm[a]++;
+	if (ike->adm_log_ms[a] && ike->now - ike->adm_log_ms[a] < ADM_LOG_MS)
+		return;
+	char who[RP_ADDR_STRLEN];
+	uint64_t since = ike->st.adm[a] - ike->adm_logged[a];
+	ike->adm_log_ms[a] = ike->now ? ike->now : 1;
+	ike->adm_logged[a] = ike->st.adm[a];
+	rp_logf(ike->log, RP_LOG_WARN, "ike", "admission: %s (e.g. %s): %llu since the last such line%s%s%s",
+	        adm_names[a], rp_addr_str(peer, who, sizeof who), (unsigned long long)since,
+	        adm_keys[a] ? " (" : "", adm_keys[a] ? adm_keys[a] : "", adm_keys[a] ? ")" : "");
+}
+
+static void unlist(struct ike *ike, struct ike_sa *sa)
+{
+	if (!sa->unproven)
+		return;
+	if (sa->uprev)
+		sa->uprev->unext = sa->unext;
+	else
+		ike->uhead = sa->unext;
+	if (sa->unext)
+		sa->unext->uprev = sa->uprev;
+	else
+		ike->utail = sa->uprev;
+	sa->unext = sa->uprev = NULL;
+	sa->unproven = false;
+}
+
+int ike_adm_mm1(struct ike *ike, const struct rp_pkt *pkt)
+{
+	struct ike_src *s = src_find(ike, &pkt->src);
+	if (s && s->halfopen >= ike->conf.max_halfopen_ip) {
+		ike_adm_note(ike, IKE_A_HALFOPEN_IP, &pkt->src);
+		return -1;
+	}
+	if (ike->halfopen < ike->conf.max_halfopen)
+		return 0;
+	if (!ike->uhead) {
+		ike_adm_note(ike, IKE_A_HALFOPEN_TOTAL, &pkt->src);
+		return -1;
+	}
+	struct ike_sa *old = ike->uhead;
+	ike_adm_note(ike, IKE_A_EVICTED, &old->peer);
+	ike_sa_remove(ike, old, NULL, false);
+	return 0;
+}
+
+void ike_adm_open(struct ike *ike, struct ike_sa *sa)
+{
+	sa->src = ike_src_get(ike, &sa->peer);
+	if (!sa->src)
+		return; /* out of memory: not counted, expires on its timer like any other */
+	sa->src->halfopen++;
+	ike->halfopen++;
+	sa->unproven = true;
+	sa->unext = NULL;
+	sa->uprev = ike->utail;
+	if (ike->utail)
+		ike->utail->unext = sa;
+	else
+		ike->uhead = sa;
+	ike->utail = sa;
+}
+
+void ike_adm_proven(struct ike *ike, struct ike_sa *sa)
+{
+	unlist(ike, sa);
+}
+
+void ike_adm_close(struct ike *ike, struct ike_sa *sa)
+{
+	unlist(ike, sa);
+	if (sa->src) {
+		sa->src->halfopen--;
+		ike_src_put(ike, sa->src);
+		sa->src = NULL;
+		ike->halfopen--;
+	}
+}
+
+static size_t recent_slot(const struct ike *ike, uint64_t h)
+{
+	(void)ike;
+	return (size_t)(h >> 20) & (IKE_RECENT - 1);
+}
+
+void ike_adm_success(struct ike *ike, const struct rp_addr *a)
+{
+	uint64_t h = ike_hash_addr(ike, a, false);
+	struct ike_recent *r = &ike->recent[recent_slot(ike, h)];
+	r->h = h;
+	r->ms = ike->now ? ike->now : 1;
+}
+
+bool ike_adm_preferred(const struct ike *ike, const struct rp_addr *a)
+{
+	uint64_t h = ike_hash_addr(ike, a, false);
+	const struct ike_recent *r = &ike->recent[recent_slot(ike, h)];
+	return r->ms && r->h == h && ike->now - r->ms <= (uint64_t)ike->conf.p1_life_max_s * 1000;
+}
+
+bool ike_adm_dh(struct ike *ike, const struct ike_sa *sa)
+{
+	if (ike_adm_preferred(ike, &sa->peer)) {
+		ike->st.dh_preferred++;
+		return true;
+	}
+	uint64_t cap = (uint64_t)ike->conf.dh_per_s * 1000;
+	if (ike->now > ike->dh_refill_ms) {
+		uint64_t add = (ike->now - ike->dh_refill_ms) * ike->conf.dh_per_s; /* milli-tokens */
+		ike->dh_tokens_milli = ike->dh_tokens_milli + add > cap ? cap : ike->dh_tokens_milli + add;
+		ike->dh_refill_ms = ike->now;
+	}
+	if (ike->dh_tokens_milli >= 1000) {
+		ike->dh_tokens_milli -= 1000;
+		return true;
+	}
+	ike_adm_note(ike, IKE_A_DH_DEFERRED, &sa->peer);
+	return false;
+}
