@@ -9,13 +9,14 @@
 #
 #   tests/flood/run.sh CLIENTS [--rampartd BIN] [--rampartctl BIN] [--load BIN] [--flood BIN]
 #                      [--rate R] [--flood-rate PPS] [--profile P] [--timeout S] [--rss-max KIB]
-#                      [--require-all]
+#                      [--warmup S] [--require-all]
 #   tests/flood/run.sh --rss-probe N [--rampartd BIN] [--rampartctl BIN] [--flood BIN] [--old-conf]
 #
 # Binaries default to build/release/. The last line is
 #   flood-bench rate_pps=.. legit_up=UP/N p99_ms_noflood=.. p99_ms_flood=.. rss_kib=.. cpu_pct=..
 # (rate_pps: what the sender achieved; p99: rampart-load's PPP-up p99; rss_kib: rampartd's largest
 # RSS sampled during the flood; cpu_pct: rampartd's CPU share while the flooded clients connected).
+# --warmup S: seconds of flood before the clients start (default 2).
 # --require-all: exit 1 unless every client came up in both runs and RSS stayed under --rss-max.
 # --rss-probe N: no clients; N first messages padded by a junk transform to ~60 KB (the review's),
 # then N padded to the largest SA payload accepted, with RSS after each: prints
@@ -35,7 +36,7 @@ rampartd=$root/build/release/server/rampartd
 rampartctl=$root/build/release/server/rampartctl
 load=$root/build/release/server/rampart-load
 flood=$root/build/release/tests/flood/rampart-flood
-rate=50 frate=12000 profile=ios timeout=60 require_all= rss_max=131072 old_conf=
+rate=50 frate=12000 profile=ios timeout=60 require_all= rss_max=98304 old_conf= warmup=2
 while [ $# -gt 0 ]; do
 	case $1 in
 	--rampartd) rampartd=$2; shift 2 ;;
@@ -47,6 +48,7 @@ while [ $# -gt 0 ]; do
 	--profile) profile=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--rss-max) rss_max=$2; shift 2 ;;
+	--warmup) warmup=$2; shift 2 ;;
 	--require-all) require_all=1; shift ;;
 	--old-conf) old_conf=1; shift ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
@@ -166,10 +168,10 @@ echo 0 >"$tmp/rssmax"
 ) &
 spid=$!
 rss0=$(rss)
-ip netns exec "$f" "$flood" --dst 203.0.113.1 --rate "$frate" --seconds $((timeout + 60)) \
+ip netns exec "$f" "$flood" --dst 203.0.113.1 --rate "$frate" --seconds $((timeout + warmup + 60)) \
 	--spoof 198.19.128.0/17 >"$tmp/flood.out" 2>&1 &
 fpid=$!
-sleep 2 # the flood at full rate, the half-open table at its cap
+sleep "$warmup" # the flood at full rate, the half-open table at its cap before the clients come
 c0=$(cpu) t0=$(date +%s.%N)
 lf=$(run_load flood 'fl%d')
 c1=$(cpu) t1=$(date +%s.%N)
