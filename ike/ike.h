@@ -183,14 +183,14 @@ struct ike_conf {
 	uint32_t dpd_timeout_s; /* declare the peer dead after this; 120 */
 	size_t max_sa;          /* refuse new exchanges beyond this many IKE SAs; 0 = 262144 */
 	/* Admission control (ike_adm.c, issue 12); 0 = the default in brackets. */
-	size_t max_halfopen;       /* half-open Main Modes in total [16384]; beyond it the oldest one whose
-	                            * peer never answered MM2 (a spoofed source) makes room */
-	size_t max_halfopen_ip;    /* half-open Main Modes per peer IP (any port) [1024] */
-	size_t max_sa_payload;     /* bytes of MM1 SA payload accepted (kept for HASH_I/R) [2048] */
-	uint32_t dh_per_s;         /* Main Mode DH computations per second for peers without a recent
-	                            * success [400]; peers with one are not limited */
-	uint32_t max_child;        /* IPsec SA pairs (and Quick Modes in progress) per IKE SA [16] */
-	size_t frag_per_ip;        /* fragment reassembly bytes per peer IP [262144] */
+	size_t max_halfopen;    /* half-open Main Modes in total [16384]; beyond it the oldest one whose
+	                         * peer never answered MM2 (a spoofed source) makes room */
+	size_t max_halfopen_ip; /* half-open Main Modes per peer IP (any port) [1024] */
+	size_t max_sa_payload;  /* bytes of MM1 SA payload accepted (kept for HASH_I/R) [2048] */
+	uint32_t dh_per_s;      /* Main Mode DH computations per second for peers without a recent
+	                         * success [400]; peers with one are not limited */
+	uint32_t max_child;     /* IPsec SA pairs (and Quick Modes in progress) per IKE SA [16] */
+	size_t frag_per_ip;     /* fragment reassembly bytes per peer IP [262144] */
 
 	/* Inbound SPI allocation belongs to the ESP SAD (esp_spi_alloc): spi_alloc returns a fresh
 	 * SPI (>255) that collides with no live or reserved one. spi_release is called only for an
@@ -320,9 +320,9 @@ const char *ike_adm_name(enum ike_adm a); /* "halfopen_per_ip", ... */
 struct ike_stats {
 	uint64_t result[IKE_R_N];
 	uint64_t adm[IKE_A_N];
-	uint64_t halfopen;      /* half-open IKE SAs now */
-	uint64_t dh_preferred;  /* DH computations done for peers with a recent success */
-	uint64_t frag_bytes;    /* held by IKE fragment reassemblies now */
+	uint64_t halfopen;     /* half-open IKE SAs now */
+	uint64_t dh_preferred; /* DH computations done for peers with a recent success */
+	uint64_t frag_bytes;   /* held by IKE fragment reassemblies now */
 	uint64_t mm_ms[IKE_MM_HIST];
 	uint64_t mm_ms_sum;
 };

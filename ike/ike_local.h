@@ -279,14 +279,14 @@ struct ike {
 	size_t frag_bytes;                       /* held by all reassemblies (ike_frag.c) */
 	struct ike_stats st;
 	/* admission control (ike_adm.c) */
-	struct ike_htab srcs;             /* struct ike_src by peer IP */
-	size_t halfopen;                  /* SAs with src set */
-	struct ike_sa *uhead, *utail;     /* unproven half-open SAs, oldest first */
-	uint64_t dh_tokens_milli;         /* DH budget, thousandths of a computation */
+	struct ike_htab srcs;         /* struct ike_src by peer IP */
+	size_t halfopen;              /* SAs with src set */
+	struct ike_sa *uhead, *utail; /* unproven half-open SAs, oldest first */
+	uint64_t dh_tokens_milli;     /* DH budget, thousandths of a computation */
 	uint64_t dh_refill_ms;
-	struct ike_recent *recent;        /* IKE_RECENT slots: addresses that completed Main Mode */
-	uint64_t adm_log_ms[IKE_A_N];     /* the last line about each limit */
-	uint64_t adm_logged[IKE_A_N];     /* st.adm[] at that line */
+	struct ike_recent *recent;    /* IKE_RECENT slots: addresses that completed Main Mode */
+	uint64_t adm_log_ms[IKE_A_N]; /* the last line about each limit */
+	uint64_t adm_logged[IKE_A_N]; /* st.adm[] at that line */
 };
 
 /* ike_adm.c: admission control (issue 12) */
@@ -307,9 +307,9 @@ struct ike_src *ike_src_get(struct ike *ike, const struct rp_addr *a); /* a new 
 void ike_src_put(struct ike *ike, struct ike_src *s);
 /* MM1 from pkt: 0 to go ahead (room made if needed), -1 refused (counted and logged). */
 int ike_adm_mm1(struct ike *ike, const struct rp_pkt *pkt);
-void ike_adm_open(struct ike *ike, struct ike_sa *sa);   /* sa is half-open from now on */
-void ike_adm_proven(struct ike *ike, struct ike_sa *sa); /* its peer answered with our cookie */
-void ike_adm_close(struct ike *ike, struct ike_sa *sa);  /* established or gone (idempotent) */
+void ike_adm_open(struct ike *ike, struct ike_sa *sa);     /* sa is half-open from now on */
+void ike_adm_proven(struct ike *ike, struct ike_sa *sa);   /* its peer answered with our cookie */
+void ike_adm_close(struct ike *ike, struct ike_sa *sa);    /* established or gone (idempotent) */
 bool ike_adm_dh(struct ike *ike, const struct ike_sa *sa); /* may Main Mode DH be done now? */
 void ike_adm_success(struct ike *ike, const struct rp_addr *a);
 bool ike_adm_preferred(const struct ike *ike, const struct rp_addr *a);

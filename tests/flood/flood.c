@@ -80,7 +80,7 @@ static size_t build_mm1(uint8_t *b, size_t pad)
 	uint8_t *p = b + 28;
 	uint8_t *sa = p;
 	p += 4;
-	put32(p, 1); /* DOI IPsec */
+	put32(p, 1);     /* DOI IPsec */
 	put32(p + 4, 1); /* situation identity only */
 	p += 8;
 	uint8_t *prop = p;
@@ -120,11 +120,11 @@ static size_t build_mm1(uint8_t *b, size_t pad)
 	memcpy(p + 4, vid_rfc3947, 16);
 	p += 20;
 	/* header */
-	rfill(b, 8);                     /* initiator cookie */
-	memset(b + 8, 0, 8);             /* responder cookie */
-	b[16] = 1;                       /* next: SA */
-	b[17] = 0x10;                    /* version 1.0 */
-	b[18] = 2;                       /* identity protection */
+	rfill(b, 8);         /* initiator cookie */
+	memset(b + 8, 0, 8); /* responder cookie */
+	b[16] = 1;           /* next: SA */
+	b[17] = 0x10;        /* version 1.0 */
+	b[18] = 2;           /* identity protection */
 	b[19] = 0;
 	put32(b + 20, 0);
 	put32(b + 24, (uint32_t)(p - b));
