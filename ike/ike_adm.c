@@ -1,10 +1,11 @@
 /* Admission control (issue 12): what a flood of first messages, from spoofed or real addresses,
  * may cost before a peer has proven anything.
  *  - Half-open Main Modes are counted per peer IP (any port: a NAT maps one host to many) and in
- *    total. At the total cap the oldest half-open SA whose peer never sent MM3 with our responder
- *    cookie makes room: a spoofed source never sees MM2, so it never gets past that list, while a
- *    real client answers within a round trip. Only when every half-open SA is proven is an MM1
- *    refused. Expiry stays on the timer heap (ike_timer.c), the list is O(1) per SA.
+ *    total. At either cap the oldest half-open SA (of that address, or of all) whose peer never
+ *    sent MM3 with our responder cookie makes room: a spoofed source never sees MM2, so it never
+ *    gets off that list, while a real client answers within a round trip. Only when every
+ *    half-open SA there is proven is an MM1 refused. Expiry stays on the timer heap (ike_timer.c), the list
+ * is O(1) per SA.
  *  - Main Mode DH (MM3) is the expensive step: peers without a recent success share a budget of
  *    dh_per_s computations a second (a token bucket; an MM3 over it is dropped and the client's
  *    retransmission tries again); addresses that completed Main Mode within a phase-1 lifetime
@@ -117,25 +118,43 @@ static void unlist(struct ike *ike, struct ike_sa *sa)
 	else
 		ike->utail = sa->uprev;
 	sa->unext = sa->uprev = NULL;
+	struct ike_src *s = sa->src;
+	if (sa->suprev)
+		sa->suprev->sunext = sa->sunext;
+	else
+		s->uhead = sa->sunext;
+	if (sa->sunext)
+		sa->sunext->suprev = sa->suprev;
+	else
+		s->utail = sa->suprev;
+	sa->sunext = sa->suprev = NULL;
 	sa->unproven = false;
+}
+
+/* At a cap, the oldest half-open SA whose peer never answered MM2 (list: all or one address's)
+ * makes room; false when there is none (every one answered: then the newcomer is refused). */
+static bool evict(struct ike *ike, struct ike_sa *old)
+{
+	if (!old)
+		return false;
+	ike_adm_note(ike, IKE_A_EVICTED, &old->peer);
+	ike_sa_remove(ike, old, NULL, false);
+	return true;
 }
 
 int ike_adm_mm1(struct ike *ike, const struct rp_pkt *pkt)
 {
+	/* Per address too: spoofing the address of a NAT that legitimate clients share must not lock
+	 * them out, so the flood's unanswered SAs make room there first. */
 	struct ike_src *s = src_find(ike, &pkt->src);
-	if (s && s->halfopen >= ike->conf.max_halfopen_ip) {
+	if (s && s->halfopen >= ike->conf.max_halfopen_ip && !evict(ike, s->uhead)) {
 		ike_adm_note(ike, IKE_A_HALFOPEN_IP, &pkt->src);
 		return -1;
 	}
-	if (ike->halfopen < ike->conf.max_halfopen)
-		return 0;
-	if (!ike->uhead) {
+	if (ike->halfopen >= ike->conf.max_halfopen && !evict(ike, ike->uhead)) {
 		ike_adm_note(ike, IKE_A_HALFOPEN_TOTAL, &pkt->src);
 		return -1;
 	}
-	struct ike_sa *old = ike->uhead;
-	ike_adm_note(ike, IKE_A_EVICTED, &old->peer);
-	ike_sa_remove(ike, old, NULL, false);
 	return 0;
 }
 
@@ -154,6 +173,14 @@ void ike_adm_open(struct ike *ike, struct ike_sa *sa)
 	else
 		ike->uhead = sa;
 	ike->utail = sa;
+	struct ike_src *s = sa->src;
+	sa->sunext = NULL;
+	sa->suprev = s->utail;
+	if (s->utail)
+		s->utail->sunext = sa;
+	else
+		s->uhead = sa;
+	s->utail = sa;
 }
 
 void ike_adm_proven(struct ike *ike, struct ike_sa *sa)

@@ -206,7 +206,8 @@ struct ike_sa {
 	/* Half-open (ike_adm.c): the per-address entry it is counted in, and its place in the list of
 	 * those whose peer has not yet shown it received MM2 (by sending MM3 with our cookie). */
 	struct ike_src *src;
-	struct ike_sa *unext, *uprev;
+	struct ike_sa *unext, *uprev;   /* ike->uhead list */
+	struct ike_sa *sunext, *suprev; /* src->uhead list: the same SAs per address */
 	bool unproven;
 	/* Established SAs only: ike->by_addr by peer address and port, ike->by_id by peer IP and
 	 * peer_id (the two ways ike_info.c same_entity can match); kids: the IPsec SAs it owns. */
@@ -296,6 +297,7 @@ struct ike_src {
 	uint32_t refs;     /* half-open SAs and reassemblies pointing here */
 	uint32_t halfopen;
 	size_t frag_bytes;
+	struct ike_sa *uhead, *utail; /* its unproven half-open SAs, oldest first */
 };
 struct ike_recent {
 	uint64_t h, ms;

@@ -47,8 +47,9 @@ static void legacy(struct net *n)
 
 START_TEST(t_halfopen_per_ip)
 {
-	/* one address (many ports) holds at most max_halfopen_per_ip half-open SAs; others still
-	 * get in; one log line however many are refused */
+	/* one address (many ports) holds at most max_halfopen_per_ip half-open SAs. A flood from a
+	 * NAT's address that legitimate clients share (nobody answers MM2) only replaces its own
+	 * unanswered SAs: the real client behind that NAT still completes. */
 	struct net n;
 	struct rp_rng ri;
 	net_init(&n, false);
@@ -56,23 +57,55 @@ START_TEST(t_halfopen_per_ip)
 	n.conf.max_halfopen_ip = 10;
 	net_start(&n);
 	rp_rng_seeded(&ri, 7);
+	uint32_t nat = rp_get_u32(n.priv.ip);
 	for (int i = 0; i < 30; i++)
-		ike_cli_free(mm1_from(&n, &ri, 0xcb0071aa, (uint16_t)(1000 + i)));
+		ike_cli_free(mm1_from(&n, &ri, nat, (uint16_t)(1000 + i)));
 	ck_assert_uint_eq(ike_sa_count(n.r), 10);
-	ike_cli_free(mm1_from(&n, &ri, 0xcb0071ab, 500));
-	ck_assert_uint_gt(n.reply_len, 0);
-	ck_assert_int_eq(handshake(&n), 0); /* and a client from elsewhere completes */
+	ck_assert_int_eq(handshake(&n), 0);
 	struct ike_stats st;
 	ike_get_stats(n.r, &st);
-	ck_assert_uint_eq(st.adm[IKE_A_HALFOPEN_IP], 20);
-	ck_assert_uint_eq(st.halfopen, 11);
-	ck_assert_int_eq(count_lines(n.logbuf, "admission: halfopen_per_ip"), 1);
+	ck_assert_uint_eq(st.adm[IKE_A_EVICTED], 21);
+	ck_assert_uint_eq(st.adm[IKE_A_HALFOPEN_IP], 0);
+	ck_assert_uint_eq(st.halfopen, 9);
+	ck_assert_int_eq(count_lines(n.logbuf, "admission: halfopen_evicted"), 1);
 	/* the half-open ones expire on the timer heap and give their counts back */
 	n.now += 31000;
 	ike_tick(n.r, n.now);
 	ike_get_stats(n.r, &st);
 	ck_assert_uint_eq(st.halfopen, 0);
 	ck_assert_uint_eq(ike_sa_count(n.r), 1);
+	net_free(&n);
+}
+END_TEST
+
+START_TEST(t_halfopen_per_ip_proven_refused)
+{
+	/* when every half-open SA of an address has answered MM2, the next MM1 from it is refused
+	 * (one log line however many), and other addresses still get in */
+	struct net n;
+	struct rp_rng ri;
+	uint8_t out[IKE_MAXBUF];
+	net_init(&n, false);
+	legacy(&n);
+	n.conf.max_halfopen_ip = 10;
+	net_start(&n);
+	rp_rng_seeded(&ri, 7);
+	for (int i = 0; i < 30; i++) {
+		struct ike_cli *t = mm1_from(&n, &ri, 0xcb0071aa, (uint16_t)(1000 + i));
+		if (n.reply_len) {
+			long l = ike_cli_input(t, n.reply, n.reply_len, out, sizeof out);
+			deliver_from(&n, 0xcb0071aa, (uint16_t)(1000 + i), out, (size_t)l);
+		}
+		ike_cli_free(t);
+	}
+	ck_assert_uint_eq(ike_sa_count(n.r), 10);
+	ike_cli_free(mm1_from(&n, &ri, 0xcb0071ab, 500));
+	ck_assert_uint_gt(n.reply_len, 0);
+	struct ike_stats st;
+	ike_get_stats(n.r, &st);
+	ck_assert_uint_eq(st.adm[IKE_A_HALFOPEN_IP], 20);
+	ck_assert_uint_eq(st.adm[IKE_A_EVICTED], 0);
+	ck_assert_int_eq(count_lines(n.logbuf, "admission: halfopen_per_ip"), 1);
 	net_free(&n);
 }
 END_TEST
@@ -295,6 +328,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("admission");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, t_halfopen_per_ip);
+	tcase_add_test(tc, t_halfopen_per_ip_proven_refused);
 	tcase_add_test(tc, t_halfopen_total_evicts_spoofed);
 	tcase_add_test(tc, t_proven_survives_flood);
 	tcase_add_test(tc, t_halfopen_all_proven_refused);

@@ -5,7 +5,8 @@
  *   j500  random bytes to 500          j4500  random bytes to 4500 (marker-less: "ESP")
  *   j1701 random bytes to 1701         esp    ESP (proto 50) with unknown SPIs, and in UDP/4500
  * Sources are drawn from --spoof NET/PLEN (a host route for it must lead back to this namespace,
- * or nowhere: answers are not read). Prints one line at the end:
+ * or nowhere: answers are not read); --also ADDR:PCT sends that share from ADDR instead (the
+ * address of a NAT legitimate clients are behind). Prints one line at the end:
  *   flood sent=N seconds=S rate_pps=R errors=E
  * --padded N instead sends N first messages over an ordinary UDP socket (the kernel fragments them)
  * whose SA payload is padded by a junk second transform to PAD bytes (--pad, default 60000), as
@@ -192,7 +193,7 @@ static size_t wrap(uint8_t *pkt, uint32_t src, uint32_t dst, int proto, uint16_t
 static int usage(void)
 {
 	fprintf(stderr, "usage: rampart-flood --dst A.B.C.D [--rate PPS] [--seconds S] [--spoof NET/PLEN] "
-	                "[--mix mm1=50,mm3=20,j500=5,j4500=10,j1701=5,esp=10]\n"
+	                "[--also A.B.C.D:PCT] [--mix mm1=50,mm3=20,j500=5,j4500=10,j1701=5,esp=10]\n"
 	                "       rampart-flood --dst A.B.C.D --padded N [--pad BYTES] [--interval-us U]\n");
 	return 2;
 }
@@ -203,6 +204,8 @@ int main(int argc, char **argv)
 	unsigned rate = 10000, plen = 17, padded = 0, pad = 60000, ivl_us = 0;
 	double seconds = 10;
 	unsigned w[K_N] = {50, 20, 5, 10, 5, 10};
+	struct in_addr also = {0};
+	unsigned also_pct = 0;
 	inet_pton(AF_INET, "198.19.128.0", &net);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -220,7 +223,17 @@ int main(int argc, char **argv)
 			padded = (unsigned)strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--pad"))
 			pad = (unsigned)strtoul(v, NULL, 10);
-		else if (!strcmp(a, "--interval-us"))
+		else if (!strcmp(a, "--also")) { /* ADDR:PCT: that share of packets from ADDR (a NAT's) */
+			char b[64];
+			snprintf(b, sizeof b, "%s", v);
+			char *c = strchr(b, ':');
+			if (!c)
+				return usage();
+			*c = 0;
+			also_pct = (unsigned)atoi(c + 1);
+			if (inet_pton(AF_INET, b, &also) != 1 || also_pct > 100)
+				return usage();
+		} else if (!strcmp(a, "--interval-us"))
 			ivl_us = (unsigned)strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--spoof")) {
 			char b[64];
@@ -312,6 +325,8 @@ int main(int argc, char **argv)
 		while (r >= w[k])
 			r -= w[k++];
 		uint32_t src = (nbase & ~(span - 1)) | (uint32_t)(rnd() % span);
+		if (also_pct && rnd() % 100 < also_pct)
+			src = ntohl(also.s_addr);
 		uint16_t sport = (uint16_t)(1024 + rnd() % 60000);
 		size_t l = 0, n;
 		switch (k) {

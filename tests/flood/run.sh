@@ -5,11 +5,12 @@
 #
 #   clients 198.18.1.2 ──veth── NAT (masquerade) ──veth── rampartd 203.0.113.1 ──veth── flood 198.19.0.2
 #                                                           (spoofed sources 198.19.128.0/17 routed
-#                                                            back to the flood namespace, unread)
+#                                                            back to the flood namespace, unread;
+#                                                            some from the NAT's 203.0.113.2)
 #
 #   tests/flood/run.sh CLIENTS [--rampartd BIN] [--rampartctl BIN] [--load BIN] [--flood BIN]
 #                      [--rate R] [--flood-rate PPS] [--profile P] [--timeout S] [--rss-max KIB]
-#                      [--warmup S] [--require-all]
+#                      [--warmup S] [--nat-share PCT] [--require-all]
 #   tests/flood/run.sh --rss-probe N [--rampartd BIN] [--rampartctl BIN] [--flood BIN] [--old-conf]
 #
 # Binaries default to build/release/. The last line is
@@ -17,6 +18,8 @@
 # (rate_pps: what the sender achieved; p99: rampart-load's PPP-up p99; rss_kib: rampartd's largest
 # RSS sampled during the flood; cpu_pct: rampartd's CPU share while the flooded clients connected).
 # --warmup S: seconds of flood before the clients start (default 2).
+# --nat-share PCT: that share of the flood (default 20 %) carries the NAT's own address as source,
+#   as an attacker behind the clients' NAT (or spoofing it) would send.
 # --require-all: exit 1 unless every client came up in both runs and RSS stayed under --rss-max.
 # --rss-probe N: no clients; N first messages padded by a junk transform to ~60 KB (the review's),
 # then N padded to the largest SA payload accepted, with RSS after each: prints
@@ -36,7 +39,7 @@ rampartd=$root/build/release/server/rampartd
 rampartctl=$root/build/release/server/rampartctl
 load=$root/build/release/server/rampart-load
 flood=$root/build/release/tests/flood/rampart-flood
-rate=50 frate=12000 profile=ios timeout=60 require_all= rss_max=98304 old_conf= warmup=2
+rate=50 frate=12000 profile=ios timeout=60 require_all= rss_max=98304 old_conf= warmup=2 nat_pct=20
 while [ $# -gt 0 ]; do
 	case $1 in
 	--rampartd) rampartd=$2; shift 2 ;;
@@ -49,6 +52,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift 2 ;;
 	--rss-max) rss_max=$2; shift 2 ;;
 	--warmup) warmup=$2; shift 2 ;;
+	--nat-share) nat_pct=$2; shift 2 ;;
 	--require-all) require_all=1; shift ;;
 	--old-conf) old_conf=1; shift ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
@@ -169,7 +173,7 @@ echo 0 >"$tmp/rssmax"
 spid=$!
 rss0=$(rss)
 ip netns exec "$f" "$flood" --dst 203.0.113.1 --rate "$frate" --seconds $((timeout + warmup + 60)) \
-	--spoof 198.19.128.0/17 >"$tmp/flood.out" 2>&1 &
+	--spoof 198.19.128.0/17 --also "203.0.113.2:$nat_pct" >"$tmp/flood.out" 2>&1 &
 fpid=$!
 sleep "$warmup" # the flood at full rate, the half-open table at its cap before the clients come
 c0=$(cpu) t0=$(date +%s.%N)
@@ -180,6 +184,9 @@ wait "$fpid" 2>/dev/null || true
 fpid=
 kill -0 "$srvpid" 2>/dev/null || fail "rampartd died under the flood"
 stats=$(ctl show stats 2>/dev/null || true)
+# datagrams the kernel dropped because rampartd's socket buffers were full (the flood outran it)
+rcvbuf=$(ip netns exec "$s" awk '/^Udp:/ {if (!h) {for (i = 1; i <= NF; i++) c[$i] = i; h = 1} else print $c["RcvbufErrors"]}' /proc/net/snmp)
+echo "kernel:    udp_rcvbuf_errors=${rcvbuf:-?} (server namespace, during the flooded run)"
 grep -E '^ike (negotiations|admission)' <<<"$stats" | sed 's/^/rampartd: /' || true
 rssmax=$(cat "$tmp/rssmax")
 hz=$(getconf CLK_TCK)
