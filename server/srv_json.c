@@ -160,10 +160,11 @@ json_t *srv_json_stats(struct srv *s)
 	for (int r = 0; r < IKE_R_N; r++)
 		json_object_set_new(nego, ike_result_name((enum ike_result)r),
 		                    json_integer((json_int_t)is.result[r]));
-	json_t *adm = json_pack("{s:I, s:I}", "halfopen", (json_int_t)is.halfopen, "dh_preferred",
-	                        (json_int_t)is.dh_preferred);
+	json_t *admc = json_object();
 	for (int a = 0; a < IKE_A_N; a++)
-		json_object_set_new(adm, ike_adm_name((enum ike_adm)a), json_integer((json_int_t)is.adm[a]));
+		json_object_set_new(admc, ike_adm_name((enum ike_adm)a), json_integer((json_int_t)is.adm[a]));
+	json_t *adm = json_pack("{s:I, s:I, s:o}", "halfopen", (json_int_t)is.halfopen, "dh_preferred",
+	                        (json_int_t)is.dh_preferred, "counts", admc);
 	struct l2tp_stats ls;
 	l2tp_get_stats(c->l2tp, &ls);
 	for (int r = 0; r < L2TP_AUTH_R_N; r++)

@@ -210,6 +210,8 @@ echo "flood-bench rate_pps=${frate_got:-0} legit_up=${up_f:-0}/$clients p99_ms_n
 if [ -n "$require_all" ]; then
 	[ "${up_f:-0}" = "$clients" ] || fail "under the flood only ${up_f:-0} of $clients clients came up"
 	[ "${up_n:-0}" = "$clients" ] || fail "without the flood only ${up_n:-0} of $clients clients came up"
+	# the spoofed first messages went through admission control, and show stats says so
+	grep -Eq '^ike admission: .* halfopen_evicted [1-9]' <<<"$stats" || fail "no half-open SA was evicted: $stats"
 	[ "$rssmax" -le "$rss_max" ] || fail "rampartd's RSS reached $rssmax KiB (bound $rss_max)"
 	awk -v r="${frate_got:-0}" -v w="$frate" 'BEGIN {exit !(r >= 0.9 * w)}' ||
 		fail "the sender reached ${frate_got:-0} packets/s of $frate"
