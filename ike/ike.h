@@ -187,7 +187,8 @@ struct ike_conf {
 	                         * peer never answered MM2 (a spoofed source) makes room */
 	size_t max_halfopen_ip; /* half-open Main Modes per peer IP (any port) [1024] */
 	size_t max_sa_payload;  /* bytes of MM1 SA payload accepted (kept for HASH_I/R) [2048] */
-	uint32_t dh_per_s;      /* Main Mode DH computations per second for peers without a recent
+	uint32_t dh_per_s;      /* Main Mode DH computations per second (MODP-2048 equivalents: a
+	                         * MODP-4096 one counts ~6, ECP-256 0.2) for peers without a recent
 	                         * success [400]; peers with one are not limited */
 	uint32_t max_child;     /* IPsec SA pairs (and Quick Modes in progress) per IKE SA [16] */
 	size_t frag_per_ip;     /* fragment reassembly bytes per peer IP [262144] */

@@ -7,9 +7,9 @@
  *    half-open SA there is proven is an MM1 refused. Expiry stays on the timer heap (ike_timer.c), the list
  * is O(1) per SA.
  *  - Main Mode DH (MM3) is the expensive step: peers without a recent success share a budget of
- *    dh_per_s computations a second (a token bucket; an MM3 over it is dropped and the client's
- *    retransmission tries again); addresses that completed Main Mode within a phase-1 lifetime
- *    are not limited, so a flood cannot keep known clients out.
+ *    dh_per_s computations a second, counted in MODP-2048 equivalents (a token bucket; an MM3 over
+ *    it is dropped and the client's retransmission tries again); addresses that completed Main Mode within a
+ * phase-1 lifetime are not limited, so a flood cannot keep known clients out.
  *  - Reassembly bytes per peer IP (ike_frag.c), on top of the global cap.
  * Every refusal is counted in ike_stats.adm and logged once per interval per kind. */
 #include <stdio.h>
@@ -220,6 +220,33 @@ bool ike_adm_preferred(const struct ike *ike, const struct rp_addr *a)
 	return r->ms && r->h == h && ike->now - r->ms <= (uint64_t)ike->conf.p1_life_max_s * 1000;
 }
 
+/* What one Main Mode DH (our key pair and the shared secret) costs, in thousandths of a MODP-2048
+ * one: thread CPU time measured per group (MODP-2048 0.86 ms, MODP-4096 5.0 ms, ECP-256 0.15 ms),
+ * so an offer of the most expensive group allowed buys proportionally fewer. */
+static uint64_t dh_cost(uint16_t group)
+{
+	switch (group) {
+	case 2:
+		return 300;
+	case 5:
+		return 550;
+	case 14:
+		return 1000;
+	case 15:
+		return 2800;
+	case 16:
+		return 5800;
+	case 19:
+		return 200;
+	case 20:
+		return 500;
+	case 21:
+		return 1000;
+	default:
+		return 6000;
+	}
+}
+
 bool ike_adm_dh(struct ike *ike, const struct ike_sa *sa)
 {
 	if (ike_adm_preferred(ike, &sa->peer)) {
@@ -232,8 +259,9 @@ bool ike_adm_dh(struct ike *ike, const struct ike_sa *sa)
 		ike->dh_tokens_milli = ike->dh_tokens_milli + add > cap ? cap : ike->dh_tokens_milli + add;
 		ike->dh_refill_ms = ike->now;
 	}
-	if (ike->dh_tokens_milli >= 1000) {
-		ike->dh_tokens_milli -= 1000;
+	uint64_t cost = dh_cost(sa->ch.group);
+	if (ike->dh_tokens_milli >= cost) {
+		ike->dh_tokens_milli -= cost;
 		return true;
 	}
 	ike_adm_note(ike, IKE_A_DH_DEFERRED, &sa->peer);

@@ -239,6 +239,7 @@ START_TEST(t_dh_budget)
 	uint8_t out[IKE_MAXBUF];
 	net_init(&n, false);
 	legacy(&n);
+	n.tc.p1 = win_modern + 2; /* MODP-2048: one unit of the budget each */
 	n.conf.dh_per_s = 5;
 	net_start(&n);
 	ck_assert_int_eq(handshake(&n), 0); /* one of the five */
@@ -263,11 +264,24 @@ START_TEST(t_dh_budget)
 	ck_assert_int_eq(handshake(&n), 0);
 	ike_get_stats(n.r, &st);
 	ck_assert_uint_eq(st.dh_preferred, 1);
-	/* a second later there is budget again for others */
+	/* a second later there is budget again for others: five MODP-2048 ones, which is less than
+	 * one MODP-4096 (~6 times the CPU) */
+	static const struct ike_p1_alg modp4096[] = {A(AES, 256, SHA1, 16)};
 	n.now += 1000;
+	n.tc.p1 = modp4096;
 	struct ike_cli *t = mm1_from(&n, &ri, 0xc6160000, 500);
+	ck_assert_uint_gt(n.reply_len, 0); /* MM2: MODP-4096 is allowed */
 	long l = ike_cli_input(t, n.reply, n.reply_len, out, sizeof out);
+	ck_assert_int_gt(l, 0);
 	deliver_from(&n, 0xc6160000, 500, out, (size_t)l);
+	ck_assert_uint_eq(n.reply_len, 0);
+	ike_get_stats(n.r, &st);
+	ck_assert_uint_eq(st.adm[IKE_A_DH_DEFERRED], 17);
+	ike_cli_free(t);
+	n.tc.p1 = win_modern + 2;
+	t = mm1_from(&n, &ri, 0xc6160001, 500);
+	l = ike_cli_input(t, n.reply, n.reply_len, out, sizeof out);
+	deliver_from(&n, 0xc6160001, 500, out, (size_t)l);
 	ck_assert_uint_gt(n.reply_len, 0);
 	ike_cli_free(t);
 	net_free(&n);
