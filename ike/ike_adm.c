@@ -4,12 +4,13 @@
  *    total. At either cap the oldest half-open SA (of that address, or of all) whose peer never
  *    sent MM3 with our responder cookie makes room: a spoofed source never sees MM2, so it never
  *    gets off that list, while a real client answers within a round trip. Only when every
- *    half-open SA there is proven is an MM1 refused. Expiry stays on the timer heap (ike_timer.c), the list
- * is O(1) per SA.
+ *    half-open SA there is proven is an MM1 refused. Expiry stays on the timer heap
+ *    (ike_timer.c); the lists cost O(1) per SA.
  *  - Main Mode DH (MM3) is the expensive step: peers without a recent success share a budget of
- *    dh_per_s computations a second, counted in MODP-2048 equivalents (a token bucket; an MM3 over
- *    it is dropped and the client's retransmission tries again); addresses that completed Main Mode within a
- * phase-1 lifetime are not limited, so a flood cannot keep known clients out.
+ *    dh_per_s computations a second, counted in MODP-2048 equivalents (a token bucket; an MM3
+ *    over it is dropped and the client's retransmission tries again), one address at most a
+ *    quarter of it; addresses that completed Main Mode within a phase-1 lifetime are not
+ *    limited, so a flood cannot keep known clients out.
  *  - Reassembly bytes per peer IP (ike_frag.c), on top of the global cap.
  * Every refusal is counted in ike_stats.adm and logged once per interval per kind. */
 #include <stdio.h>
@@ -40,7 +41,6 @@ int ike_adm_init(struct ike *ike)
 		ike_adm_free(ike);
 		return -1;
 	}
-	ike->dh_tokens_milli = (uint64_t)ike->conf.dh_per_s * 1000; /* a full second's worth */
 	return 0;
 }
 
@@ -247,21 +247,43 @@ static uint64_t dh_cost(uint16_t group)
 	}
 }
 
+/* Token buckets in thousandths of a MODP-2048 DH: per_s of them a second, at most a second's worth
+ * held. A computation goes ahead when its cost (or a full bucket, for one dearer than that) is
+ * there, and is paid in full: the bucket may go into debt, so dear groups buy fewer in the end. */
+static void refill(int64_t *tok, uint64_t *at, uint64_t now, uint64_t per_s)
+{
+	int64_t cap = (int64_t)per_s * 1000;
+	if (now > *at) {
+		uint64_t add = (now - *at) * per_s;
+		*tok = add >= (uint64_t)(cap - *tok) ? cap : *tok + (int64_t)add;
+		*at = now;
+	}
+}
+
+static bool can_pay(int64_t tok, uint64_t per_s, uint64_t cost)
+{
+	int64_t cap = (int64_t)per_s * 1000;
+	return tok >= ((int64_t)cost < cap ? (int64_t)cost : cap);
+}
+
 bool ike_adm_dh(struct ike *ike, const struct ike_sa *sa)
 {
 	if (ike_adm_preferred(ike, &sa->peer)) {
 		ike->st.dh_preferred++;
 		return true;
 	}
-	uint64_t cap = (uint64_t)ike->conf.dh_per_s * 1000;
-	if (ike->now > ike->dh_refill_ms) {
-		uint64_t add = (ike->now - ike->dh_refill_ms) * ike->conf.dh_per_s; /* milli-tokens */
-		ike->dh_tokens_milli = ike->dh_tokens_milli + add > cap ? cap : ike->dh_tokens_milli + add;
-		ike->dh_refill_ms = ike->now;
-	}
+	/* one address gets at most a quarter of the budget: a flood of MM3 from a real address
+	 * (it answered MM2, so it is not spoofed) leaves the rest to new clients elsewhere */
+	uint64_t per_s = ike->conf.dh_per_s, ip_per_s = per_s / 4 ? per_s / 4 : 1;
 	uint64_t cost = dh_cost(sa->ch.group);
-	if (ike->dh_tokens_milli >= cost) {
-		ike->dh_tokens_milli -= cost;
+	struct ike_src *s = sa->src;
+	refill(&ike->dh_tokens_milli, &ike->dh_refill_ms, ike->now, per_s);
+	if (s)
+		refill(&s->dh_milli, &s->dh_ms, ike->now, ip_per_s);
+	if (can_pay(ike->dh_tokens_milli, per_s, cost) && (!s || can_pay(s->dh_milli, ip_per_s, cost))) {
+		ike->dh_tokens_milli -= (int64_t)cost;
+		if (s)
+			s->dh_milli -= (int64_t)cost;
 		return true;
 	}
 	ike_adm_note(ike, IKE_A_DH_DEFERRED, &sa->peer);

@@ -283,7 +283,7 @@ struct ike {
 	struct ike_htab srcs;         /* struct ike_src by peer IP */
 	size_t halfopen;              /* SAs with src set */
 	struct ike_sa *uhead, *utail; /* unproven half-open SAs, oldest first */
-	uint64_t dh_tokens_milli;     /* DH budget, thousandths of a computation */
+	int64_t dh_tokens_milli;      /* DH budget, thousandths of a MODP-2048 one (ike_adm.c) */
 	uint64_t dh_refill_ms;
 	struct ike_recent *recent;    /* IKE_RECENT slots: addresses that completed Main Mode */
 	uint64_t adm_log_ms[IKE_A_N]; /* the last line about each limit */
@@ -298,6 +298,8 @@ struct ike_src {
 	uint32_t halfopen;
 	size_t frag_bytes;
 	struct ike_sa *uhead, *utail; /* its unproven half-open SAs, oldest first */
+	int64_t dh_milli;             /* its share of the DH budget (a quarter) */
+	uint64_t dh_ms;               /* when that was last refilled */
 };
 struct ike_recent {
 	uint64_t h, ms;
