@@ -315,6 +315,7 @@ enum ike_adm {
 	IKE_A_MM3_SOURCE,     /* MM3 from another address than MM1's */
 	IKE_A_CHILD_LIMIT,    /* Quick Mode refused: max_child on its IKE SA */
 	IKE_A_FRAG_IP,        /* fragment dropped: frag_per_ip from that address */
+	IKE_A_UNANSWERED,     /* a half-open SA whose peer never answered MM2 timed out (spoofed) */
 	IKE_A_N
 };
 const char *ike_adm_name(enum ike_adm a); /* "halfopen_per_ip", ... */

@@ -21,13 +21,13 @@
 
 #define ADM_LOG_MS 10000 /* one line per kind of refusal per this much time */
 
-static const char *const adm_names[IKE_A_N] = {"halfopen_per_ip",      "halfopen_total",  "halfopen_evicted",
-                                               "sa_payload_too_large", "dh_deferred",     "mm3_wrong_source",
-                                               "child_sa_limit",       "fragments_per_ip"};
+static const char *const adm_names[IKE_A_N] = {
+    "halfopen_per_ip",  "halfopen_total", "halfopen_evicted", "sa_payload_too_large",       "dh_deferred",
+    "mm3_wrong_source", "child_sa_limit", "fragments_per_ip", "halfopen_unanswered_timeout"};
 static const char *const adm_keys[IKE_A_N] = {
     "ike.max_halfopen_per_ip", "ike.max_halfopen", "ike.max_halfopen",
     "ike.max_sa_payload",      "ike.dh_per_s",     NULL,
-    "ike.max_child_sa",        "ike.frag_per_ip"};
+    "ike.max_child_sa",        "ike.frag_per_ip",  NULL};
 
 const char *ike_adm_name(enum ike_adm a)
 {

@@ -233,8 +233,12 @@ static bool sa_tick(struct ike *ike, struct ike_sa *sa, uint64_t now)
 {
 	if (sa->state != IKE_ST_EST && now >= sa->expire_ms) {
 		char who[RP_ADDR_STRLEN];
-		rp_logf(ike->log, RP_LOG_WARN, "ike", "half-open Main Mode from %s timed out in state %d",
-		        rp_addr_str(&sa->peer, who, sizeof who), sa->state);
+		if (sa->unproven) /* never answered MM2: most likely a spoofed source, one line a while */
+			ike_adm_note(ike, IKE_A_UNANSWERED, &sa->peer);
+		else
+			rp_logf(ike->log, RP_LOG_WARN, "ike",
+			        "half-open Main Mode from %s timed out in state %d",
+			        rp_addr_str(&sa->peer, who, sizeof who), sa->state);
 		ike_count(ike, sa, IKE_R_TIMEOUT);
 		ike_sa_remove(ike, sa, NULL, false);
 		return false;

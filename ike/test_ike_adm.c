@@ -169,6 +169,36 @@ START_TEST(t_proven_survives_flood)
 }
 END_TEST
 
+START_TEST(t_unanswered_timeouts_one_line)
+{
+	/* half-open SAs whose peer never answered MM2 (spoofed sources) time out with one line a
+	 * while and a count, not a line each; one that answered still gets its own line */
+	struct net n;
+	struct rp_rng ri;
+	uint8_t out[IKE_MAXBUF];
+	net_init(&n, false);
+	legacy(&n);
+	net_start(&n);
+	rp_rng_seeded(&ri, 11);
+	for (uint32_t i = 0; i < 50; i++)
+		ike_cli_free(mm1_from(&n, &ri, 0xc6180000 + i, 500));
+	long len = (long)ike_cli_start(n.t, out, sizeof out);
+	deliver(&n, out, (size_t)len);
+	len = ike_cli_input(n.t, n.reply, n.reply_len, out, sizeof out);
+	deliver(&n, out, (size_t)len); /* MM3: answered, then silence */
+	n.now += 31000;
+	ike_tick(n.r, n.now);
+	ck_assert_uint_eq(ike_sa_count(n.r), 0);
+	struct ike_stats st;
+	ike_get_stats(n.r, &st);
+	ck_assert_uint_eq(st.adm[IKE_A_UNANSWERED], 50);
+	ck_assert_uint_eq(st.result[IKE_R_TIMEOUT], 51);
+	ck_assert_int_eq(count_lines(n.logbuf, "admission: halfopen_unanswered_timeout"), 1);
+	ck_assert_int_eq(count_lines(n.logbuf, "timed out in state"), 1);
+	net_free(&n);
+}
+END_TEST
+
 START_TEST(t_halfopen_all_proven_refused)
 {
 	/* when every half-open SA has answered MM2, a new MM1 beyond max_halfopen is refused */
@@ -350,6 +380,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_halfopen_per_ip_proven_refused);
 	tcase_add_test(tc, t_halfopen_total_evicts_spoofed);
 	tcase_add_test(tc, t_proven_survives_flood);
+	tcase_add_test(tc, t_unanswered_timeouts_one_line);
 	tcase_add_test(tc, t_halfopen_all_proven_refused);
 	tcase_add_test(tc, t_sa_payload_cap);
 	tcase_add_test(tc, t_dh_budget);
