@@ -55,6 +55,12 @@ struct conf *conf_defaults(void)
 	c->replay_window = 1024;
 	/* limits sized for 250,000 clients (issue 17); each is settable and applies on reload */
 	c->ike_max_sa = 262144;
+	c->ike_max_halfopen = 16384;
+	c->ike_max_halfopen_ip = 1024;
+	c->ike_max_sa_payload = 2048;
+	c->ike_dh_per_s = 400;
+	c->ike_max_child = 16;
+	c->ike_frag_per_ip = 262144;
 	c->esp_max_sa = 786432;
 	c->max_tunnels = 262144;
 	c->max_sessions = 262144;

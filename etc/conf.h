@@ -78,6 +78,9 @@ struct conf {
 	char crl[CONF_STR];         /* optional CRL file, re-read on SIGHUP */
 	bool send_certificate_always;
 	unsigned ike_max_sa; /* IKE SAs, half-open ones included */
+	/* admission control (issue 12, ike/ike_adm.c) */
+	unsigned ike_max_halfopen, ike_max_halfopen_ip, ike_max_sa_payload, ike_dh_per_s, ike_max_child,
+	    ike_frag_per_ip;
 
 	/* [esp] */
 	unsigned replay_window;

@@ -57,6 +57,12 @@ const struct conf_key conf_keys[] = {
     S("ike", "crl", crl, false),
     B("ike", "send_certificate_always", send_certificate_always),
     U("ike", "max_sa", ike_max_sa, 1, 4194304),
+    U("ike", "max_halfopen", ike_max_halfopen, 1, 4194304),
+    U("ike", "max_halfopen_per_ip", ike_max_halfopen_ip, 1, 4194304),
+    U("ike", "max_sa_payload", ike_max_sa_payload, 256, 65535),
+    U("ike", "dh_per_s", ike_dh_per_s, 1, 1000000),
+    U("ike", "max_child_sa", ike_max_child, 1, 65536),
+    U("ike", "frag_per_ip", ike_frag_per_ip, 16384, 4194304),
 
     U("esp", "replay_window", replay_window, 64, 4096),
     U("esp", "natt_keepalive", natt_keepalive, 0, 3600),

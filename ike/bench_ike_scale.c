@@ -109,6 +109,8 @@ int bench_ike_scale(int argc, char **argv)
 		c.npsk = 1;
 		c.max_sa = n + 16;
 		c.halfopen_ms = 3600000;
+		c.max_halfopen = n + 16; /* every one is held half-open here, 60,000 per address */
+		c.max_halfopen_ip = 60000;
 		struct ike *ike = ike_new(&c, &rng, &log);
 		if (!ike)
 			return 1;

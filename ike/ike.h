@@ -15,6 +15,8 @@
  *   ike_mm.c       Main Mode responder (RFC 2409 §5, PSK §5.4), aggressive-mode refusal
  *   ike_mm_sig.c   Main Mode with RSA signatures (RFC 2409 §5.1): CERT, CR, SIG in MM4/MM5/MM6
  *   ike_frag.c     Microsoft/Cisco IKEv1 fragmentation (payload 132): strict reassembly, sending
+ *   ike_adm.c      admission control: half-open limits per address and in total, the DH budget,
+ *                  recently successful addresses, reassembly bytes per address (issue 12)
  *   ike_cert.c     our key and chain, strict PKCS#1 v1.5 raw-hash signatures, ID-vs-certificate match
  *   ike_qm.c       Quick Mode responder (RFC 2409 §5.5), NAT-OA, lifetimes, SA_INSTALL
  *   ike_info.c     Informational exchanges: DELETE, INITIAL-CONTACT, notifies, DPD (RFC 3706)
@@ -194,6 +196,16 @@ struct ike_conf {
 	uint32_t dpd_idle_s;    /* send R-U-THERE after this much silence (peers that advertise DPD); 30 */
 	uint32_t dpd_timeout_s; /* declare the peer dead after this; 120 */
 	size_t max_sa;          /* refuse new exchanges beyond this many IKE SAs; 0 = 262144 */
+	/* Admission control (ike_adm.c, issue 12); 0 = the default in brackets. */
+	size_t max_halfopen;    /* half-open Main Modes in total [16384]; beyond it the oldest one whose
+	                         * peer never answered MM2 (a spoofed source) makes room */
+	size_t max_halfopen_ip; /* half-open Main Modes per peer IP (any port) [1024] */
+	size_t max_sa_payload;  /* bytes of MM1 SA payload accepted (kept for HASH_I/R) [2048] */
+	uint32_t dh_per_s;      /* Main Mode DH computations per second (MODP-2048 equivalents: a
+	                         * MODP-4096 one counts ~6, ECP-256 0.2) for peers without a recent
+	                         * success [400]; peers with one are not limited */
+	uint32_t max_child;     /* IPsec SA pairs (and Quick Modes in progress) per IKE SA [16] */
+	size_t frag_per_ip;     /* fragment reassembly bytes per peer IP [262144] */
 
 	/* Inbound SPI allocation belongs to the ESP SAD (esp_spi_alloc): spi_alloc returns a fresh
 	 * SPI (>255) that collides with no live or reserved one. spi_release is called only for an
@@ -320,8 +332,26 @@ enum ike_result {
  * last slot those above every bound; mm_ms_sum adds them all up (a Prometheus histogram). */
 #define IKE_MM_HIST 9
 extern const unsigned ike_mm_ms_le[IKE_MM_HIST - 1];
+/* Admission control: what was refused or deferred (each also logged once per interval). */
+enum ike_adm {
+	IKE_A_HALFOPEN_IP,    /* MM1 refused: max_halfopen_ip from that address */
+	IKE_A_HALFOPEN_TOTAL, /* MM1 refused: max_halfopen and nobody to evict */
+	IKE_A_EVICTED,        /* a half-open SA whose peer never answered MM2 made room */
+	IKE_A_SA_PAYLOAD,     /* MM1 SA payload over max_sa_payload */
+	IKE_A_DH_DEFERRED,    /* MM3 dropped: the DH budget (dh_per_s) was spent; the peer resends */
+	IKE_A_MM3_SOURCE,     /* MM3 from another address than MM1's */
+	IKE_A_CHILD_LIMIT,    /* Quick Mode refused: max_child on its IKE SA */
+	IKE_A_FRAG_IP,        /* fragment dropped: frag_per_ip from that address */
+	IKE_A_UNANSWERED,     /* a half-open SA whose peer never answered MM2 timed out (spoofed) */
+	IKE_A_N
+};
+const char *ike_adm_name(enum ike_adm a); /* "halfopen_per_ip", ... */
 struct ike_stats {
 	uint64_t result[IKE_R_N];
+	uint64_t adm[IKE_A_N];
+	uint64_t halfopen;     /* half-open IKE SAs now */
+	uint64_t dh_preferred; /* DH computations done for peers with a recent success */
+	uint64_t frag_bytes;   /* held by IKE fragment reassemblies now */
 	uint64_t mm_ms[IKE_MM_HIST];
 	uint64_t mm_ms_sum;
 };

@@ -8,7 +8,7 @@
  * Receiving is the bug magnet of every IKE stack (docs/clients.md, Windows), so it is strict: only for an IKE
  * SA that exists (cookies known, so never state for a spoofed first packet), one reassembly per
  * IKE SA, at most IKE_FRAG_MAX fragments and IKE_FRAG_TOTAL bytes (IKE_FRAG_GLOBAL over all
- * SAs), a timeout, duplicates and
+ * SAs, ike.frag_per_ip per peer address), a timeout on the SA's timer, duplicates and
  * conflicting copies dropped, a newer fragment ID replaces an older one, an older one is dropped,
  * and the result must be a whole, unfragmented message for the same cookies. */
 #include <stdlib.h>
@@ -23,6 +23,10 @@ void ike_frag_free(struct ike *ike, struct ike_sa *sa)
 	if (!sa->frag)
 		return;
 	ike->frag_bytes -= sa->frag->total;
+	if (sa->frag->src) {
+		sa->frag->src->frag_bytes -= sa->frag->total;
+		ike_src_put(ike, sa->frag->src);
+	}
 	for (unsigned i = 0; i < IKE_FRAG_MAX; i++)
 		free(sa->frag->part[i]);
 	free(sa->frag);
@@ -49,6 +53,7 @@ int ike_frag_input(struct ike *ike, const struct rp_pkt *pkt, const struct isakm
 	struct ike_sa *sa = ike_sa_find(ike, h->icky, h->rcky);
 	if (!sa)
 		return fdrop(ike, pkt, "unknown cookies");
+	ike_sa_touch(ike, sa); /* a reassembly's timeout is one of its deadlines */
 	rp_rd_init(&r, p, len);
 	if (rp_rd_u8(&r, &np) || rp_rd_u8(&r, &resv) || rp_rd_u16(&r, &plen) || rp_rd_u16(&r, &id) ||
 	    rp_rd_u8(&r, &num) || rp_rd_u8(&r, &flags))
@@ -78,9 +83,10 @@ int ike_frag_input(struct ike *ike, const struct rp_pkt *pkt, const struct isakm
 		if (!f)
 			return -1;
 		f->id = id;
-		/* checked when the next fragment comes; the memory is bounded per IKE SA and freed
-		 * with it (half-open expiry), so no timer is needed */
+		/* checked when the next fragment comes and on the SA's timer (ike_timer.c), so an
+		 * abandoned reassembly does not hold its bytes until the half-open SA expires */
 		f->expire_ms = ike->now + ike->conf.frag_timeout_ms;
+		f->src = ike_src_get(ike, &pkt->src);
 	}
 	if (f->part[num - 1]) {
 		/* RFC-less protocol, first copy wins: a different second copy is an attack or a bug */
@@ -97,6 +103,12 @@ int ike_frag_input(struct ike *ike, const struct rp_pkt *pkt, const struct isakm
 	}
 	/* all reassemblies together: one peer holding many half-open IKE SAs must not pin
 	 * 64 KiB in each of them */
+	/* per address first (issue 12): otherwise 70 half-open SAs of one peer filled the global
+	 * cap and Windows certificate clients, which fragment MM5, could not connect */
+	if (f->src && f->src->frag_bytes + dlen > ike->conf.frag_per_ip) {
+		ike_adm_note(ike, IKE_A_FRAG_IP, &pkt->src);
+		return -1;
+	}
 	if (ike->frag_bytes + dlen > IKE_FRAG_GLOBAL)
 		return fdrop(ike, pkt, "reassembly memory of all IKE SAs at its cap");
 	f->part[num - 1] = malloc(dlen);
@@ -106,6 +118,8 @@ int ike_frag_input(struct ike *ike, const struct rp_pkt *pkt, const struct isakm
 	f->len[num - 1] = dlen;
 	f->total += dlen;
 	ike->frag_bytes += dlen;
+	if (f->src)
+		f->src->frag_bytes += dlen;
 	f->count++;
 	if (num > f->maxnum)
 		f->maxnum = num;

@@ -126,6 +126,21 @@ static void htab_del(struct ike_htab *t, struct ike_hnode *x)
 	t->n--;
 }
 
+void ike_htab_add(struct ike_htab *t, struct ike_hnode *x, uint64_t h)
+{
+	htab_add(t, x, h);
+}
+
+void ike_htab_del(struct ike_htab *t, struct ike_hnode *x)
+{
+	htab_del(t, x);
+}
+
+int ike_htab_init(struct ike_htab *t)
+{
+	return htab_init(t);
+}
+
 void ike_sa_index(struct ike *ike, struct ike_sa *sa)
 {
 	ike_sa_unindex(ike, sa);

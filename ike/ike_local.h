@@ -143,7 +143,9 @@ struct ike_sa;
 #define IKE_FRAG_MAX 16            /* fragments per message (Windows needs 3-4 for a 2048-bit chain) */
 #define IKE_FRAG_TOTAL (64 * 1024) /* reassembled size cap */
 #define IKE_FRAG_GLOBAL (4u << 20) /* all reassemblies of a core together */
+struct ike_src;
 struct ike_frag {
+	struct ike_src *src; /* its peer's reassembly bytes (frag_per_ip) */
 	uint16_t id;
 	uint8_t last, maxnum, count;
 	size_t total;
@@ -207,6 +209,12 @@ struct ike_sa {
 	struct ike_tm tm;             /* keyed by its earliest deadline (sa_deadline in ike_sa.c) */
 	struct ike_sa *dnext, *dprev; /* touched since the heap was last brought up to date */
 	bool dirty;
+	/* Half-open (ike_adm.c): the per-address entry it is counted in, and its place in the list of
+	 * those whose peer has not yet shown it received MM2 (by sending MM3 with our cookie). */
+	struct ike_src *src;
+	struct ike_sa *unext, *uprev;   /* ike->uhead list */
+	struct ike_sa *sunext, *suprev; /* src->uhead list: the same SAs per address */
+	bool unproven;
 	/* Established SAs only: ike->by_addr by peer address and port, ike->by_id by peer IP and
 	 * peer_id (the two ways ike_info.c same_entity can match); kids: the IPsec SAs it owns. */
 	struct ike_hnode by_addr, by_id;
@@ -277,7 +285,46 @@ struct ike {
 	bool sig_ok;                             /* RSA signature authentication configured */
 	size_t frag_bytes;                       /* held by all reassemblies (ike_frag.c) */
 	struct ike_stats st;
+	/* admission control (ike_adm.c) */
+	struct ike_htab srcs;         /* struct ike_src by peer IP */
+	size_t halfopen;              /* SAs with src set */
+	struct ike_sa *uhead, *utail; /* unproven half-open SAs, oldest first */
+	int64_t dh_tokens_milli;      /* DH budget, thousandths of a MODP-2048 one (ike_adm.c) */
+	uint64_t dh_refill_ms;
+	struct ike_recent *recent;    /* IKE_RECENT slots: addresses that completed Main Mode */
+	uint64_t adm_log_ms[IKE_A_N]; /* the last line about each limit */
+	uint64_t adm_logged[IKE_A_N]; /* st.adm[] at that line */
 };
+
+/* ike_adm.c: admission control (issue 12) */
+struct ike_src {
+	struct ike_hnode node;
+	struct rp_addr ip; /* port 0 */
+	uint32_t refs;     /* half-open SAs and reassemblies pointing here */
+	uint32_t halfopen;
+	size_t frag_bytes;
+	struct ike_sa *uhead, *utail; /* its unproven half-open SAs, oldest first */
+	int64_t dh_milli;             /* its share of the DH budget (a quarter) */
+	uint64_t dh_ms;               /* when that was last refilled */
+};
+struct ike_recent {
+	uint64_t h, ms;
+};
+#define IKE_RECENT 4096
+int ike_adm_init(struct ike *ike);
+void ike_adm_free(struct ike *ike);
+struct ike_src *ike_src_get(struct ike *ike, const struct rp_addr *a); /* a new reference (or NULL) */
+void ike_src_put(struct ike *ike, struct ike_src *s);
+/* MM1 from pkt: 0 to go ahead (room made if needed), -1 refused (counted and logged). */
+int ike_adm_mm1(struct ike *ike, const struct rp_pkt *pkt);
+void ike_adm_open(struct ike *ike, struct ike_sa *sa);     /* sa is half-open from now on */
+void ike_adm_proven(struct ike *ike, struct ike_sa *sa);   /* its peer answered with our cookie */
+void ike_adm_close(struct ike *ike, struct ike_sa *sa);    /* established or gone (idempotent) */
+bool ike_adm_dh(struct ike *ike, const struct ike_sa *sa); /* may Main Mode DH be done now? */
+void ike_adm_success(struct ike *ike, const struct rp_addr *a);
+bool ike_adm_preferred(const struct ike *ike, const struct rp_addr *a);
+/* Count a refusal and log it, at most once per interval per kind, with how many since. */
+void ike_adm_note(struct ike *ike, enum ike_adm a, const struct rp_addr *peer);
 
 /* ike_idx.c */
 int ike_idx_init(struct ike *ike);
@@ -285,6 +332,9 @@ void ike_idx_free(struct ike *ike);
 uint64_t ike_hash_addr(const struct ike *ike, const struct rp_addr *a, bool port);
 uint64_t ike_hash_id(const struct ike *ike, const struct rp_addr *a, const char *peer_id);
 struct ike_hnode *ike_htab_head(const struct ike_htab *t, uint64_t h); /* walk ->next, check ->h */
+int ike_htab_init(struct ike_htab *t);
+void ike_htab_add(struct ike_htab *t, struct ike_hnode *x, uint64_t h);
+void ike_htab_del(struct ike_htab *t, struct ike_hnode *x);
 void ike_sa_index(struct ike *ike, struct ike_sa *sa);   /* established: into by_addr and by_id */
 void ike_sa_unindex(struct ike *ike, struct ike_sa *sa); /* out of them (no-op if not in) */
 void ike_sa_set_peer(struct ike *ike, struct ike_sa *sa, const struct rp_addr *peer); /* re-indexed */

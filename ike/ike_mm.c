@@ -120,6 +120,14 @@ int ike_mm_first(struct ike *ike, const struct rp_pkt *pkt, const struct isakmp_
 		rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "malformed Main Mode SA payload", NULL);
 		return -1;
 	}
+	/* The SA payload is kept until MM5 (HASH_I/HASH_R cover it whole, RFC 2409 §5, under a key
+	 * not known before then), so its size is what a half-open SA costs: a junk transform padded
+	 * to 64 KiB made each one that big (issue 12). Real offers are a few hundred bytes (Windows'
+	 * 14 transforms about 600). */
+	if (sapl->len > ike->conf.max_sa_payload) {
+		ike_adm_note(ike, IKE_A_SA_PAYLOAD, &pkt->src);
+		return -1;
+	}
 	struct ike_vids vids;
 	ike_vid_scan(m, &vids);
 	/* What the client offered, at diagnostics level 3 (docs/clients.md, Errors): the
@@ -169,6 +177,8 @@ int ike_mm_first(struct ike *ike, const struct rp_pkt *pkt, const struct isakmp_
 		ike_count(ike, NULL, IKE_R_LIMIT);
 		return -1;
 	}
+	if (ike_adm_mm1(ike, pkt))
+		return -1;
 	struct ike_sa *sa = ike_sa_add(ike);
 	if (!sa)
 		return -1;
@@ -192,6 +202,7 @@ int ike_mm_first(struct ike *ike, const struct rp_pkt *pkt, const struct isakmp_
 	sa->sai_b = dup_bytes(sapl->body, sapl->len);
 	sa->sai_len = sapl->len;
 	ike_sa_link(ike, sa);
+	ike_adm_open(ike, sa);
 	if (!sa->sai_b) {
 		ike_sa_remove(ike, sa, NULL, false);
 		return -1;
@@ -248,6 +259,15 @@ static int mm3(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 		rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "MM3 nonce length out of range", NULL);
 		return -1;
 	}
+	/* Our responder cookie is the proof that the sender received MM2 (RFC 2408 §2.5.3), but only
+	 * from the address MM2 went to: anyone else who learnt the cookies gets no DH work. */
+	if (!rp_addr_ipeq(&pkt->src, &sa->peer)) {
+		ike_adm_note(ike, IKE_A_MM3_SOURCE, &pkt->src);
+		return -1;
+	}
+	ike_adm_proven(ike, sa);
+	if (!ike_adm_dh(ike, sa))
+		return -1; /* over the DH budget: the peer's retransmission of MM3 comes back here */
 	uint8_t gxy[IKE_MAXPUB];
 	size_t gxylen = 0;
 	if (ike_dh_init(&sa->dh, sa->ch.group, ike->rng) ||
@@ -491,6 +511,8 @@ int ike_mm_finish(struct ike *ike, struct ike_sa *sa, uint8_t *buf, size_t n, si
 		return -1;
 	}
 	sa->state = IKE_ST_EST;
+	ike_adm_close(ike, sa);
+	ike_adm_success(ike, &sa->peer);
 	ike_sa_index(ike, sa);
 	sa->est_ms = ike->now;
 	sa->counted = false; /* a PSK candidate that failed before the one that worked */

@@ -224,6 +224,15 @@ static int qm1(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 		ike_count(ike, NULL, IKE_R_QM_NO_PROPOSAL);
 		goto out;
 	}
+	/* Child SAs per IKE SA (issue 12): one authenticated peer installed 5,000 SA pairs. A client
+	 * holds one, two while it re-keys; the pairs of pending Quick Modes are children already. */
+	unsigned nkids = 0;
+	for (const struct ike_child *c = sa->kids; c && nkids < ike->conf.max_child; c = c->snext)
+		nkids++;
+	if (nkids >= ike->conf.max_child) {
+		ike_adm_note(ike, IKE_A_CHILD_LIMIT, &pkt->src);
+		goto out;
+	}
 	struct ike_dh dh;
 	uint8_t gqm[IKE_MAXPUB];
 	size_t gqmlen = 0;

@@ -69,6 +69,19 @@ static void conf_fill(struct ike_conf *out, const struct ike_conf *conf)
 		out->frag_mtu = d.frag_mtu;
 	if (!out->frag_timeout_ms)
 		out->frag_timeout_ms = d.frag_timeout_ms;
+	/* admission control (ike_adm.c); the defaults live here rather than in ike_conf_defaults */
+	if (!out->max_halfopen)
+		out->max_halfopen = 16384;
+	if (!out->max_halfopen_ip)
+		out->max_halfopen_ip = 1024;
+	if (!out->max_sa_payload)
+		out->max_sa_payload = 2048;
+	if (!out->dh_per_s)
+		out->dh_per_s = 400;
+	if (!out->max_child)
+		out->max_child = 16;
+	if (!out->frag_per_ip)
+		out->frag_per_ip = 256 * 1024;
 }
 
 struct ike *ike_new(const struct ike_conf *conf, struct rp_rng *rng, struct rp_log *log)
@@ -82,7 +95,8 @@ struct ike *ike_new(const struct ike_conf *conf, struct rp_rng *rng, struct rp_l
 	rp_evq_init(&ike->evq);
 	ike->nb = 256;
 	ike->tab = calloc(ike->nb, sizeof *ike->tab);
-	if (!ike->tab || ike_idx_init(ike) || ike_cert_init(ike)) {
+	if (!ike->tab || ike_idx_init(ike) || ike_adm_init(ike) || ike_cert_init(ike)) {
+		ike_adm_free(ike);
 		ike_idx_free(ike);
 		free(ike->tab);
 		free(ike);
@@ -151,6 +165,8 @@ const char *ike_result_name(enum ike_result r)
 void ike_get_stats(const struct ike *ike, struct ike_stats *st)
 {
 	*st = ike->st;
+	st->halfopen = ike->halfopen;
+	st->frag_bytes = ike->frag_bytes;
 }
 
 int ike_sa_get_info(const struct ike *ike, const uint8_t icky[8], const uint8_t rcky[8],
@@ -189,6 +205,7 @@ void ike_free(struct ike *ike)
 	}
 	rp_evq_clear(&ike->evq);
 	ike_cert_free(ike);
+	ike_adm_free(ike);
 	ike_idx_free(ike);
 	free(ike->tab);
 	free(ike->ctab);
@@ -330,6 +347,7 @@ void ike_sa_remove(struct ike *ike, struct ike_sa *sa, const char *why, bool del
 	if (sa->next)
 		sa->next->prev = sa->prev;
 	ike->count--;
+	ike_adm_close(ike, sa);
 	ike_sa_untime(ike, sa);
 	if (sa->gxy)
 		rp_wipe(sa->gxy, sa->gxylen);

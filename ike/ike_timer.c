@@ -12,6 +12,8 @@
 static uint64_t sa_deadline(const struct ike *ike, const struct ike_sa *sa)
 {
 	uint64_t d = sa->expire_ms;
+	if (sa->frag && sa->frag->expire_ms < d)
+		d = sa->frag->expire_ms;
 	for (const struct ike_qm *q = sa->qms; q; q = q->next)
 		if (q->expire_ms < d)
 			d = q->expire_ms;
@@ -231,8 +233,12 @@ static bool sa_tick(struct ike *ike, struct ike_sa *sa, uint64_t now)
 {
 	if (sa->state != IKE_ST_EST && now >= sa->expire_ms) {
 		char who[RP_ADDR_STRLEN];
-		rp_logf(ike->log, RP_LOG_WARN, "ike", "half-open Main Mode from %s timed out in state %d",
-		        rp_addr_str(&sa->peer, who, sizeof who), sa->state);
+		if (sa->unproven) /* never answered MM2: most likely a spoofed source, one line a while */
+			ike_adm_note(ike, IKE_A_UNANSWERED, &sa->peer);
+		else
+			rp_logf(ike->log, RP_LOG_WARN, "ike",
+			        "half-open Main Mode from %s timed out in state %d",
+			        rp_addr_str(&sa->peer, who, sizeof who), sa->state);
 		ike_count(ike, sa, IKE_R_TIMEOUT);
 		ike_sa_remove(ike, sa, NULL, false);
 		return false;
@@ -244,6 +250,8 @@ static bool sa_tick(struct ike *ike, struct ike_sa *sa, uint64_t now)
 		ike_sa_remove(ike, sa, "phase-1 lifetime expired", false);
 		return false;
 	}
+	if (sa->frag && now >= sa->frag->expire_ms)
+		ike_frag_free(ike, sa); /* an unfinished reassembly gives its memory back on time */
 	for (struct ike_qm **pp = &sa->qms; *pp;) {
 		struct ike_qm *q = *pp;
 		if (now >= q->expire_ms) {

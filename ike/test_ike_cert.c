@@ -676,6 +676,7 @@ START_TEST(t_frag_global_cap)
 	n.tc.np1 = 1;
 	n.tc.p2 = p2_win;
 	n.tc.np2 = 1;
+	n.conf.frag_per_ip = 8u << 20; /* the per-address cap would stop this one client first */
 	net_start(&n);
 	rp_rng_seeded(&ri, 9);
 	for (int k = 0; k < 72 && !strstr(n.logbuf, "at its cap"); k++) {
@@ -692,6 +693,65 @@ START_TEST(t_frag_global_cap)
 	ck_assert_ptr_nonnull(strstr(n.logbuf, "reassembly memory of all IKE SAs at its cap"));
 	ck_assert_uint_le(ike_sa_count(n.r), 72);
 	net_free(&n);
+}
+END_TEST
+
+START_TEST(t_frag_per_ip)
+{
+	/* the finding (issue 12): 70 unauthenticated half-open SAs of one address, each holding an
+	 * almost full reassembly, filled the 4 MiB of all reassemblies, and then a Windows client
+	 * with a certificate (MM5 in fragments) could not connect. Per address they now get
+	 * ike.frag_per_ip, and an abandoned reassembly is freed on its timer. */
+	struct pki p;
+	struct net n;
+	static uint8_t f[8192], big[4100];
+	uint8_t out[IKE_MAXBUF], hdr[28];
+	struct rp_rng ri;
+	pki_init(&p, &n, "alice");
+	n.tc.windows = true;
+	n.frag_out = 400;
+	net_start(&n);
+	struct ike_cli_conf ac = n.tc;
+	ac.p1 = win_modern + 1; /* ECP256, PSK: cheap */
+	ac.np1 = 1;
+	ac.p2 = p2_win;
+	ac.np2 = 1;
+	ac.psk = PSK;
+	ac.psklen = sizeof PSK - 1;
+	rp_rng_seeded(&ri, 9);
+	for (int k = 0; k < 70; k++) {
+		struct ike_cli *t = ike_cli_new(&ac, &ri);
+		size_t len = ike_cli_start(t, out, sizeof out);
+		struct rp_pkt pk = {.data = out, .len = len, .rx_ms = n.now};
+		rp_addr_v4(&pk.src, 0xcb0071ee, (uint16_t)(2000 + k));
+		pk.dst = n.srv;
+		n.reply_len = 0;
+		ike_input(n.r, &pk, n.now);
+		drain(&n);
+		ck_assert_uint_gt(n.reply_len, 0);
+		ck_assert_int_gt(ike_cli_input(t, n.reply, n.reply_len, out, sizeof out), 0);
+		memcpy(hdr, out, 28); /* MM3's header: this SA's cookies */
+		for (uint8_t i = 1; i <= 15; i++) {
+			pk.data = f;
+			pk.len = mkfrag(f, hdr, 1, i, false, big, sizeof big);
+			ike_input(n.r, &pk, n.now);
+			drain(&n);
+		}
+		ike_cli_free(t);
+	}
+	ck_assert_msg(handshake(&n) == 0, "Windows certificate client after the attack: %s", n.t->err);
+	ck_assert_str_eq(n.up_account, "alice");
+	struct ike_stats st;
+	ike_get_stats(n.r, &st);
+	ck_assert_uint_le(st.frag_bytes, 256 * 1024);
+	ck_assert_uint_gt(st.adm[IKE_A_FRAG_IP], 0);
+	/* the attacker's reassemblies go when their timeout passes, not with the half-open SAs */
+	n.now += 6000;
+	ike_tick(n.r, n.now);
+	ike_get_stats(n.r, &st);
+	ck_assert_uint_eq(st.frag_bytes, 0);
+	ck_assert_uint_eq(st.halfopen, 70);
+	pki_free(&p, &n);
 }
 END_TEST
 
@@ -717,6 +777,7 @@ static Suite *suite(void)
 	tcase_add_test(tf, t_frag_not_announced);
 	tcase_add_test(tf, t_frag_limits);
 	tcase_add_test(tf, t_frag_global_cap);
+	tcase_add_test(tf, t_frag_per_ip);
 	suite_add_tcase(s, tf);
 	return s;
 }

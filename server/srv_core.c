@@ -709,6 +709,12 @@ static struct srv_params *params_new(struct srv *s, struct conf *cf, char *err, 
 	ic->keylog = cf->keylog[0] != 0;
 	ic->natt_port = (uint16_t)s->boot->natt_port;
 	ic->max_sa = cf->ike_max_sa;
+	ic->max_halfopen = cf->ike_max_halfopen;
+	ic->max_halfopen_ip = cf->ike_max_halfopen_ip;
+	ic->max_sa_payload = cf->ike_max_sa_payload;
+	ic->dh_per_s = cf->ike_dh_per_s;
+	ic->max_child = cf->ike_max_child;
+	ic->frag_per_ip = cf->ike_frag_per_ip;
 	srv_cert_ike_conf(&p->cert, cf, ic);
 
 	struct ppp_conf *pc = &p->ppp;
@@ -916,6 +922,10 @@ void srv_core_print_stats(struct srv *s, FILE *f)
 	fprintf(f, "ike negotiations:");
 	for (int r = 0; r < IKE_R_N; r++)
 		fprintf(f, " %s %llu", ike_result_name((enum ike_result)r), (unsigned long long)is.result[r]);
+	fprintf(f, "\nike admission: halfopen %llu dh_preferred %llu", (unsigned long long)is.halfopen,
+	        (unsigned long long)is.dh_preferred);
+	for (int a = 0; a < IKE_A_N; a++)
+		fprintf(f, " %s %llu", ike_adm_name((enum ike_adm)a), (unsigned long long)is.adm[a]);
 	fprintf(f, "\nppp authentications:");
 	for (int r = 0; r < L2TP_AUTH_R_N; r++)
 		fprintf(f, " %s %llu", l2tp_auth_result_name(r), (unsigned long long)ls.auth[r]);

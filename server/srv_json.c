@@ -160,6 +160,11 @@ json_t *srv_json_stats(struct srv *s)
 	for (int r = 0; r < IKE_R_N; r++)
 		json_object_set_new(nego, ike_result_name((enum ike_result)r),
 		                    json_integer((json_int_t)is.result[r]));
+	json_t *admc = json_object();
+	for (int a = 0; a < IKE_A_N; a++)
+		json_object_set_new(admc, ike_adm_name((enum ike_adm)a), json_integer((json_int_t)is.adm[a]));
+	json_t *adm = json_pack("{s:I, s:I, s:o}", "halfopen", (json_int_t)is.halfopen, "dh_preferred",
+	                        (json_int_t)is.dh_preferred, "counts", admc);
 	struct l2tp_stats ls;
 	l2tp_get_stats(c->l2tp, &ls);
 	for (int r = 0; r < L2TP_AUTH_R_N; r++)
@@ -171,11 +176,11 @@ json_t *srv_json_stats(struct srv *s)
 	for (size_t i = 0; i < RP_ARRAY_LEN(c->refused) && c->refused[i].key; i++)
 		json_object_set_new(refused, c->refused[i].key, json_integer((json_int_t)c->refused[i].n));
 	json_t *doc = json_pack(
-	    "{s:o, s:o, s:{s:o, s:I, s:I, s:o}, s:{s:o, s:o}, s:{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I},"
+	    "{s:o, s:o, s:{s:o, s:I, s:I, s:o, s:o}, s:{s:o, s:o}, s:{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I},"
 	    " s:{s:o, s:I, s:I, s:I, s:i}, s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I}}",
 	    "packets", pk, "drops", reasons, "ike", "negotiations", nego, "ike_sas",
 	    (json_int_t)ike_sa_count(c->ike), "ipsec_sa_pairs", (json_int_t)c->tab.nchild, "main_mode_ms",
-	    mm_hist_json(&is), "esp", "in", esp_dir_json(esp_sad_stats(c->sad, ESP_DIR_IN)), "out",
+	    mm_hist_json(&is), "admission", adm, "esp", "in", esp_dir_json(esp_sad_stats(c->sad, ESP_DIR_IN)), "out",
 	    esp_dir_json(esp_sad_stats(c->sad, ESP_DIR_OUT)), "l2tp", "tunnels", ls.tunnels, "sessions",
 	    ls.sessions, "control_in", (json_int_t)ls.rx_ctl, "control_out", (json_int_t)ls.tx_ctl, "data_in",
 	    (json_int_t)ls.rx_data, "retransmissions", (json_int_t)ls.rexmits, "drops", (json_int_t)ls.drops,

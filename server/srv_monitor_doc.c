@@ -162,6 +162,12 @@ char *srv_monitor_metrics(struct srv *s, size_t *len)
 	by(&o, "rampart_ike_negotiations_total", "result",
 	   json_object_get(json_object_get(st, "ike"), "negotiations"), "");
 	hist(&o, json_object_get(json_object_get(st, "ike"), "main_mode_ms"));
+	single(&o, "rampart_ike_halfopen", "gauge", "Half-open Main Modes (admission control).",
+	       num(st, "ike.admission.halfopen"));
+	head(&o, "rampart_ike_admission_total", "counter",
+	     "IKE admission control: first messages, DH and Quick Modes refused or deferred, by kind.");
+	by(&o, "rampart_ike_admission_total", "kind",
+	   json_object_get(json_object_get(json_object_get(st, "ike"), "admission"), "counts"), "");
 	head(&o, "rampart_ppp_authentications_total", "counter", "PPP authentications by result.");
 	by(&o, "rampart_ppp_authentications_total", "result",
 	   json_object_get(json_object_get(st, "ppp"), "authentications"), "");
