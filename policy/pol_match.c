@@ -392,3 +392,23 @@ bool pol_boot_permit(const struct pol_set *s, const struct pol_dp_pkt *p, bool f
 		return from_client || started;
 	}
 }
+
+int pol_pkt_parse(const uint8_t *ip, size_t n, struct pol_dp_pkt *p)
+{
+	if (n < 20 || ip[0] >> 4 != 4)
+		return -EINVAL;
+	size_t ihl = (size_t)(ip[0] & 15) * 4;
+	if (ihl < 20 || ihl > n)
+		return -EINVAL;
+	p->src = (uint32_t)ip[12] << 24 | (uint32_t)ip[13] << 16 | (uint32_t)ip[14] << 8 | ip[15];
+	p->dst = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 | ip[19];
+	p->proto = ip[9];
+	p->sport = p->dport = 0;
+	/* ports from the first fragment only; later fragments match port-less filters */
+	bool first = ((ip[6] & 0x1f) | ip[7]) == 0;
+	if (first && (p->proto == 6 || p->proto == 17) && n >= ihl + 4) {
+		p->sport = (uint16_t)(ip[ihl] << 8 | ip[ihl + 1]);
+		p->dport = (uint16_t)(ip[ihl + 2] << 8 | ip[ihl + 3]);
+	}
+	return 0;
+}

@@ -109,9 +109,9 @@ void pol_show_all(const struct pol_set *s, unsigned mask, pol_out_fn out, void *
 void pol_show_config(const struct pol_set *s, pol_out_fn out, void *ctx)
 {
 	char line[POL_MAX_EXEMPT * 32 + 32], ex[POL_MAX_EXEMPT * 32];
-	snprintf(line, sizeof line, "- bootmode = %s", pol_bootmode_name(s->bootmode));
+	snprintf(line, sizeof line, "bootmode = %s", pol_bootmode_name(s->bootmode));
 	out(ctx, line);
-	snprintf(line, sizeof line, "- bootexemptions = %s",
+	snprintf(line, sizeof line, "bootexemptions = %s",
 	         pol_exempt_str(s->exempt, s->nexempt, ex, sizeof ex));
 	out(ctx, line);
 }

@@ -208,6 +208,9 @@ size_t pol_dp_count(const struct pol_dp *dp);
  * matching rule's name is written to rule (may be NULL) when a filter matched. */
 bool pol_dp_permit(struct pol_dp *dp, const struct pol_dp_pkt *p, const char *group, const char **rule);
 
+/* An IPv4 packet's 5-tuple (ports of TCP/UDP first fragments); -EINVAL when not IPv4. */
+int pol_pkt_parse(const uint8_t *ip, size_t n, struct pol_dp_pkt *p);
+
 /* Boot mode for a client's packet before the policy is in force: from_client says the
  * direction. Stateful answers need the caller's flow memory: started = the client started this
  * flow (its reverse was seen leaving the client). */

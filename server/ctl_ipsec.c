@@ -63,6 +63,12 @@ static void print_line(void *ctx, const char *line)
 	puts(line);
 }
 
+static void discard(void *ctx, const char *line)
+{
+	(void)ctx;
+	(void)line;
+}
+
 static int rc_of(int rc, const char *err)
 {
 	fprintf(stderr, "rampartctl: %s\n", err[0] ? err : strerror(-rc));
@@ -193,9 +199,30 @@ int ctl_ipsec(int argc, char **argv, bool json)
 		/* the store's own properties, or its config when no daemon answers (or -d says so) */
 		bool local =
 		    (set_cfg && is_store_property(argc, argv)) || (show_cfg && (dflag || !daemon_running()));
+		if (!local && set_cfg) {
+			/* rampartd's form: property= then value= */
+			if (argc != 5 || strncasecmp(argv[3], "property=", 9) || !argv[3][9] ||
+			    strncasecmp(argv[4], "value=", 6) || !argv[4][6])
+				return usage();
+		} else if (!local) {
+			/* the words are checked here against an empty set: a malformed request is
+			 * answered without reaching rampartd (an unknown name is the daemon's to say) */
+			struct pol_set scratch;
+			char err[512];
+			bool ch;
+			pol_set_init(&scratch);
+			int rc = pol_cmd_run(&scratch, argc, argv, POL_CMD_DYNAMIC, discard, NULL, &ch, err,
+			                     sizeof err);
+			pol_set_free(&scratch);
+			if (rc == -EINVAL) {
+				fprintf(stderr, "rampartctl: %s\n", err);
+				return usage();
+			}
+		}
 		if (!local) {
 			/* "ipsec dynamic ..." to rampartd, as one request */
-			argv[-1] = (char *)"ipsec";
+			if (dflag)
+				argv[-1] = (char *)"ipsec"; /* it was the state directory */
 			return ctl_daemon(argc + 1, argv - 1);
 		}
 	}
