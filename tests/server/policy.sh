@@ -1,0 +1,285 @@
+#!/usr/bin/env bash
+# IPsec policy in the running daemon (issue 13): the issue's netsh session on the store of a
+# running rampartd, which applies it from the next negotiation without a restart; strongSwan's
+# charon refused by the block rule r1 (rampartd's log names r1); ikeprobe refused and admitted as
+# rules come and go; a permit rule admitting plain L2TP from its subnet only (l2tp.allow_plain =
+# no); the dynamic store over the control socket, in force at once and gone at restart; boot mode
+# in the store and in the daemon's show config; and `rampartctl ipsec model` agreeing with each.
+#
+# usage: policy.sh RAMPARTD RAMPARTCTL IKEPROBE   (POLICY_KEEP=1 keeps the work directory)
+set -uo pipefail
+rampartd=$1 rampartctl=$2 probe=$3
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
+command -v ip >/dev/null || { echo "missing ip (iproute2)"; exit 1; }
+
+tag=rppol$$
+c=${tag}c c2=${tag}d s=${tag}s
+tmp=$(mktemp -d)
+umask 077
+pid=
+fails=0
+cleanup() {
+	[ -f "$tmp/charon.pid" ] && kill "$(cat "$tmp/charon.pid")" 2>/dev/null
+	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+	for ns in $c $c2 $s; do
+		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+		ip netns del "$ns" 2>/dev/null
+	done
+	if [ -n "${POLICY_KEEP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+
+# two clients: c in the lab subnet 198.18.63.0/24, c2 outside it (198.18.64.0/24)
+ip netns add "$c"
+ip netns add "$c2"
+ip netns add "$s"
+ip link add ${tag}a netns "$c" type veth peer name ${tag}b netns "$s"
+ip link add ${tag}e netns "$c2" type veth peer name ${tag}f netns "$s"
+ip -n "$c" addr add 198.18.63.1/24 dev ${tag}a
+ip -n "$s" addr add 198.18.63.2/24 dev ${tag}b
+ip -n "$c2" addr add 198.18.64.1/24 dev ${tag}e
+ip -n "$s" addr add 198.18.64.2/24 dev ${tag}f
+for ns in $c $c2 $s; do ip -n "$ns" link set lo up; done
+ip -n "$c" link set ${tag}a up
+ip -n "$c2" link set ${tag}e up
+ip -n "$s" link set ${tag}b up
+ip -n "$s" link set ${tag}f up
+srv=198.18.63.2 srv2=198.18.64.2
+
+PSK=policy-psk-0123456789abcd
+SECRET=l2tp-secret-0123456789ab
+cat >"$tmp/rampart.conf" <<EOC
+[server]
+listen = $srv, $srv2
+tun_name = rpp0
+tun_address = 198.18.65.1/24
+control_socket = $tmp/ctl.sock
+state_dir = $tmp/state
+raw_esp = no
+[log]
+ipsecdiagnostics = 4
+ikelogging = yes
+[ike]
+psk = $PSK
+[l2tp]
+allow_plain = no
+tunnel_secret = $SECRET
+[pool]
+range = 198.18.65.10-198.18.65.20
+EOC
+
+pass() { echo "PASS $*"; }
+fail() {
+	echo "FAIL $*"
+	fails=$((fails + 1))
+}
+log_tail() { echo "--- rampartd log (last 30 lines)"; tail -30 "$tmp/log"; echo "---"; }
+start() {
+	rm -f "$tmp/ctl.sock"
+	ip netns exec "$s" "$rampartd" --foreground --config "$tmp/rampart.conf" 2>>"$tmp/log" &
+	pid=$!
+	for _ in $(seq 100); do [ -S "$tmp/ctl.sock" ] && return 0; sleep 0.1; done
+	echo "rampartd did not start"
+	log_tail
+	exit 1
+}
+stop() {
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	pid=
+}
+ctl() { "$rampartctl" -s "$tmp/ctl.sock" "$@"; }
+st() { "$rampartctl" ipsec -d "$tmp/state" "$@"; } # the store directly
+# expect ok|refused LABEL NS SERVER probe-args...
+expect() {
+	local want=$1 label=$2 ns=$3 server=$4 out rc
+	shift 4
+	out=$(ip netns exec "$ns" "$probe" --server "$server" --timeout-ms 2500 "$@" 2>&1)
+	rc=$?
+	if ! kill -0 "$pid" 2>/dev/null; then
+		fail "$label: rampartd died"
+		log_tail
+		exit 1
+	fi
+	if { [ "$want" = ok ] && [ $rc -eq 0 ]; } || { [ "$want" = refused ] && [ $rc -ne 0 ]; }; then
+		pass "$label: $(tail -1 <<<"$out")"
+	else
+		fail "$label (want $want, probe exit $rc): $(tail -3 <<<"$out" | tr '\n' ' ')"
+		log_tail
+	fi
+}
+# model LABEL PATTERN model-args...: the model's text output must contain PATTERN
+model() {
+	local label=$1 pat=$2 out
+	shift 2
+	out=$(st model "$@" 2>&1)
+	if grep -q -- "$pat" <<<"$out"; then pass "model $label: $(grep -- "$pat" <<<"$out" | head -1)"; else fail "model $label: no '$pat' in: $out"; fi
+}
+waitlog() { # pattern: up to 5 s
+	for _ in $(seq 50); do grep -q -- "$1" "$tmp/log" && return 0; sleep 0.1; done
+	return 1
+}
+
+: >"$tmp/log"
+start
+
+# a. no policy: both clients negotiate with the configuration's methods (the default response)
+expect ok "a1 no policy: lab client" "$c" "$srv" --psk "$PSK"
+expect ok "a2 no policy: other client" "$c2" "$srv2" --psk "$PSK"
+model "a3 no policy" "rule: none (default response)" peer=198.18.63.1
+
+# b. the issue's words, exactly, on the store of the running daemon
+st static add policy name=remote &&
+	st static add filterlist name=lab &&
+	st static add filter filterlist=lab srcaddr=198.18.63.0 srcmask=24 dstaddr=me protocol=UDP &&
+	st static add filteraction name=deny action=block &&
+	st static add rule name=r1 policy=remote filterlist=lab filteraction=deny &&
+	st static set policy name=remote assign=yes || fail "b0 the netsh session was refused"
+model "b1 lab peer: r1" "rule: r1 (policy remote, local store)" peer=198.18.63.1
+model "b2 lab peer: block" "action: block" peer=198.18.63.1
+json=$("$rampartctl" --json ipsec -d "$tmp/state" model peer=198.18.63.1)
+if python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["rule"]=="r1" and d["store"]=="local" and d["action"]=="block", d' "$json"; then
+	pass "b3 model --json: rule r1, store local, action block"
+else
+	fail "b3 model --json: $json"
+fi
+model "b4 other peer: default" "rule: none (default response)" peer=198.18.64.1
+expect refused "b5 block rule r1: lab client refused" "$c" "$srv" --psk "$PSK"
+if waitlog "IKE refused by rule r1 (local store, policy remote, filterlist lab): block"; then
+	pass "b6 the log names r1: $(grep -m1 'IKE refused by rule r1' "$tmp/log" | sed 's/^.*policy: //')"
+else
+	fail "b6 no log line naming r1"
+	log_tail
+fi
+expect ok "b7 other client still admitted" "$c2" "$srv2" --psk "$PSK"
+
+# c. charon (strongSwan) as the lab client: refused by r1
+charon_run() {
+	cat >"$tmp/strongswan.conf" <<EOC
+charon {
+  load_modular = no
+  load = random nonce aes sha1 sha2 md5 hmac gmp openssl pem pkcs1 pkcs8 x509 pubkey kernel-netlink socket-default vici
+  filelog { log { path = $tmp/charon.log
+    default = 1
+    ike = 2
+    cfg = 2 } }
+  plugins { vici { socket = unix://$tmp/charon.vici } }
+  install_routes = no
+  retransmit_tries = 2
+  retransmit_timeout = 1.0
+}
+EOC
+	: >"$tmp/charon.log"
+	rm -f "$tmp/charon.vici"
+	ip netns exec "$c" unshare -m sh -c "mount -t tmpfs t /run; STRONGSWAN_CONF=$tmp/strongswan.conf exec /usr/lib/ipsec/charon" >"$tmp/charon.out" 2>&1 &
+	echo $! >"$tmp/charon.pid"
+	for _ in $(seq 150); do [ -S "$tmp/charon.vici" ] && break; sleep 0.1; done
+	cat >"$tmp/swanctl.conf" <<EOC
+connections {
+  l2tp {
+    version = 1
+    proposals = aes256-sha1-modp2048,aes128-sha1-ecp256
+    local_addrs = 198.18.63.1
+    remote_addrs = $srv
+    local { auth = psk }
+    remote { auth = psk }
+    children {
+      l2tp {
+        mode = transport
+        local_ts = dynamic[udp/1701]
+        remote_ts = dynamic[udp/1701]
+        esp_proposals = aes256-sha1,aes128-sha1
+      }
+    }
+  }
+}
+secrets { ike-1 { secret = "$PSK" } }
+EOC
+	for _ in $(seq 20); do
+		ip netns exec "$c" swanctl --load-all --file "$tmp/swanctl.conf" -u "unix://$tmp/charon.vici" >"$tmp/load.out" 2>&1
+		ip netns exec "$c" swanctl --list-conns -u "unix://$tmp/charon.vici" 2>/dev/null | grep -q "^l2tp:" && break
+		sleep 0.3
+	done
+	ip netns exec "$c" timeout 20 swanctl --initiate --child l2tp -u "unix://$tmp/charon.vici" >"$tmp/charon.all" 2>&1
+	sleep 0.3
+	kill "$(cat "$tmp/charon.pid")" 2>/dev/null
+	rm -f "$tmp/charon.pid"
+	sleep 0.3
+	cat "$tmp/charon.log" >>"$tmp/charon.all"
+}
+if [ -x /usr/lib/ipsec/charon ] && command -v swanctl >/dev/null; then
+	n0=$(grep -c 'IKE refused by rule r1' "$tmp/log")
+	charon_run
+	if grep -q "IKE_SA l2tp\[[0-9]*\] established" "$tmp/charon.all"; then
+		fail "c1 charon: established through the block rule r1"
+	elif [ "$(grep -c 'IKE refused by rule r1' "$tmp/log")" -gt "$n0" ] ||
+		grep -q 'similar drop lines suppressed' "$tmp/log"; then
+		pass "c1 charon refused by r1 (no Main Mode answer; rampartd: IKE refused by rule r1)"
+	else
+		fail "c1 charon not established, but no log line naming r1"
+		log_tail
+	fi
+	# the same charon admitted once the rule is deleted (no restart)
+	st static delete rule name=r1 policy=remote || fail "c2 delete rule r1"
+	charon_run
+	if grep -q "IKE_SA l2tp\[[0-9]*\] established" "$tmp/charon.all"; then
+		pass "c2 charon established once r1 is deleted: $(grep -o 'selected proposal: IKE:[^ ]*' "$tmp/charon.all" | head -1)"
+	else
+		fail "c2 charon not established after r1 was deleted"
+		tail -15 "$tmp/charon.all"
+	fi
+else
+	fail "c charon missing (tests/deps/test-ike.txt: strongswan-charon, strongswan-swanctl)"
+	st static delete rule name=r1 policy=remote
+fi
+model "c3 r1 deleted: default" "rule: none (default response)" peer=198.18.63.1
+expect ok "c4 r1 deleted: lab client admitted" "$c" "$srv" --psk "$PSK"
+
+# d. a permit rule: plain L2TP from the lab subnet (allow_plain = no), IKE refused there
+st static add filteraction name=plain action=permit &&
+	st static add rule name=mgmt policy=remote filterlist=lab filteraction=plain || fail "d0 permit rule refused"
+model "d1 lab peer: permit" "plain L2TP: permitted" peer=198.18.63.1
+model "d2 other peer: no plain L2TP" "plain L2TP: refused" peer=198.18.64.1
+expect ok "d3 plain L2TP from the lab subnet" "$c" "$srv" --l2tp --secret "$SECRET"
+expect refused "d4 plain L2TP from elsewhere" "$c2" "$srv2" --l2tp --secret "$SECRET"
+expect refused "d5 IKE from the permit subnet" "$c" "$srv" --psk "$PSK"
+st static delete rule name=mgmt policy=remote || fail "d6 delete rule mgmt"
+
+# e. the dynamic store over the control socket: in force at once, gone at restart
+ctl ipsec dynamic add policy name=dyn assign=yes >/dev/null &&
+	ctl ipsec dynamic add filterlist name=other >/dev/null &&
+	ctl ipsec dynamic add filter filterlist=other srcaddr=198.18.64.0 srcmask=255.255.255.0 dstaddr=me >/dev/null &&
+	ctl ipsec dynamic add filteraction name=no action=block >/dev/null &&
+	ctl ipsec dynamic add rule name=dynblock policy=dyn filterlist=other filteraction=no >/dev/null ||
+	fail "e0 dynamic commands refused"
+if ctl ipsec dynamic show all | grep -q "rule dynblock \[dynamic\]"; then pass "e1 dynamic show all: rule dynblock [dynamic]"; else fail "e1 dynamic show all: $(ctl ipsec dynamic show all)"; fi
+expect refused "e2 dynamic block rule: other client refused" "$c2" "$srv2" --psk "$PSK"
+waitlog "IKE refused by rule dynblock (dynamic store" && pass "e3 the log names dynblock" || fail "e3 no log line naming dynblock"
+out=$(ctl ipsec dynamic add filter filterlist=other srcaddr=1.2.3 dstaddr=me 2>&1)
+[ $? -eq 2 ] && grep -q 'srcaddr "1.2.3"' <<<"$out" && pass "e4 malformed dynamic command: usage error" || fail "e4 malformed dynamic command: $out"
+
+# f. boot mode in the store; the daemon's show config says it
+st dynamic set config property=bootmode value=block || fail "f0 set bootmode"
+st dynamic set config property=bootexemptions value=TCP:0:80:inbound,ICMP:0:0:outbound || fail "f1 set bootexemptions"
+out=$(st dynamic show config)
+grep -q "bootmode = block" <<<"$out" && pass "f2 store: bootmode = block" || fail "f2 store: $out"
+for _ in $(seq 30); do out=$(ctl ipsec dynamic show config); grep -q "bootmode = block" <<<"$out" && break; sleep 0.1; done
+grep -q "bootmode = block" <<<"$out" && grep -q "bootexemptions = TCP:0:80:inbound,ICMP:0:0:outbound" <<<"$out" &&
+	pass "f3 rampartd: $(tr '\n' ' ' <<<"$out")" || fail "f3 rampartd show config: $out"
+out=$(st dynamic set config property=bootmode value=off 2>&1)
+grep -q "stateful, block or permit" <<<"$out" && pass "f4 bad bootmode refused with the reason" || fail "f4 bad bootmode: $out"
+
+# g. restart: the dynamic store is gone, the stored policy stays
+stop
+start
+expect ok "g1 after restart: dynamic block rule gone" "$c2" "$srv2" --psk "$PSK"
+if st static show all | grep -q "policy remote \[local\] assign=yes"; then pass "g2 stored policy kept"; else fail "g2 stored policy lost"; fi
+grep -q "store generation .* assigned persistent=- local=remote dynamic=-" "$tmp/log" && pass "g3 loaded at start: local=remote" || fail "g3 no load line"
+
+stop
+if grep -q 'ERROR: AddressSanitizer\|runtime error' "$tmp/log"; then
+	fail "sanitizer report in the log"
+	grep -m1 -A10 'ERROR: AddressSanitizer\|runtime error' "$tmp/log"
+fi
+[ $fails -eq 0 ] && echo "policy: OK" || echo "policy: $fails FAILED"
+[ $fails -eq 0 ]
