@@ -7,10 +7,12 @@
  *
  * Data path: every dialup/all rule's filters are expanded (names and server types to their
  * current addresses, mirrored filters to both directions) into a flat array of pre-masked
- * entries sorted by that weight, so the first match is the answer; in front of it a 4096-slot
- * direct-mapped cache of verdicts keyed by the 5-tuple (and group) answers repeated flows with
- * one hash and one compare. A recompile (policy change, a name's new address) builds a new
- * array and an empty cache. */
+ * entries sorted by that weight, so the first match is the answer, with one list of entry
+ * indices per protocol (TCP, UDP, ICMP, other: a packet walks only the entries that can match
+ * its protocol) and two bitmaps of the /16s its entries name (a packet to and from addresses
+ * no entry names is answered with two bit tests); in front of the walk a 8192-slot four-way cache of verdicts
+ * keyed by the 5-tuple (and group) answers repeated flows with one hash and at most four compares. A
+ * recompile (policy change, a name's new address) builds a new array and an empty cache. */
 #include "pol_local.h"
 
 #include <errno.h>
@@ -187,7 +189,8 @@ struct dp_ent {
 	const char *group; /* "" = everyone */
 };
 
-#define DP_CACHE 4096
+#define DP_CACHE 8192
+#define DP_WAYS 4
 
 struct dp_slot {
 	uint32_t src, dst, ghash;
@@ -196,9 +199,18 @@ struct dp_slot {
 	int32_t ent;          /* matching entry, -1 none */
 };
 
+/* per-protocol lists of entry indices in weight order: TCP, UDP, ICMP, any other protocol */
+enum { DP_TCP, DP_UDP, DP_ICMP, DP_OTHER, DP_NLISTS };
+
 struct pol_dp {
 	struct dp_ent *e;
 	size_t n;
+	uint32_t *list[DP_NLISTS];
+	size_t nlist[DP_NLISTS];
+	/* per list: the /16s that entries with a /16-or-longer destination (else source) prefix
+	 * name; a list with an entry wide on both sides cannot reject by address */
+	uint8_t *bm_dst[DP_NLISTS], *bm_src[DP_NLISTS];
+	bool wide[DP_NLISTS];
 	bool has_groups;
 	char (*names)[2][POL_NAME]; /* per entry: rule name, group (the entries point here) */
 	struct dp_slot cache[DP_CACHE];
@@ -302,6 +314,28 @@ struct pol_dp *pol_dp_compile(const struct pol_set *s, const struct pol_env *env
 		if (r->group[0])
 			dp->has_groups = true;
 	}
+	/* an entry for a protocol goes to that protocol's list only; one for any protocol to all */
+	for (int l = 0; l < DP_NLISTS; l++) {
+		if (dp->n && !(dp->list[l] = malloc(dp->n * sizeof *dp->list[l])))
+			goto fail;
+		for (size_t e = 0; e < dp->n; e++) {
+			uint8_t pr = dp->e[e].proto;
+			int want = pr == 6 ? DP_TCP : pr == 17 ? DP_UDP : pr == 1 ? DP_ICMP : DP_OTHER;
+			if (!pr || want == l)
+				dp->list[l][dp->nlist[l]++] = (uint32_t)e;
+		}
+		if (!(dp->bm_dst[l] = calloc(8192, 1)) || !(dp->bm_src[l] = calloc(8192, 1)))
+			goto fail;
+		for (size_t j = 0; j < dp->nlist[l]; j++) {
+			const struct dp_ent *x = &dp->e[dp->list[l][j]];
+			if ((x->dmask >> 16) == 0xffffu)
+				dp->bm_dst[l][x->dst >> 19] |= (uint8_t)(1u << (x->dst >> 16 & 7));
+			else if ((x->smask >> 16) == 0xffffu)
+				dp->bm_src[l][x->src >> 19] |= (uint8_t)(1u << (x->src >> 16 & 7));
+			else
+				dp->wide[l] = true;
+		}
+	}
 	return dp;
 fail:
 	pol_dp_free(dp);
@@ -314,12 +348,28 @@ void pol_dp_free(struct pol_dp *dp)
 		return;
 	free(dp->e);
 	free(dp->names);
+	for (int l = 0; l < DP_NLISTS; l++) {
+		free(dp->list[l]);
+		free(dp->bm_dst[l]);
+		free(dp->bm_src[l]);
+	}
 	free(dp);
 }
 
 size_t pol_dp_count(const struct pol_dp *dp)
 {
 	return dp ? dp->n : 0;
+}
+
+/* murmur3's finaliser: every input bit moves every output bit */
+static uint32_t fmix(uint32_t h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
 }
 
 static uint32_t ghash_of(const char *g)
@@ -334,18 +384,31 @@ bool pol_dp_permit(struct pol_dp *dp, const struct pol_dp_pkt *p, const char *gr
 {
 	if (!dp || !dp->n)
 		return true;
-	uint32_t gh = dp->has_groups ? ghash_of(group) : 0;
-	uint32_t h = (p->src * 2654435761u) ^ (p->dst * 2246822519u) ^
-	             ((uint32_t)p->sport << 16 | p->dport) * 3266489917u ^ p->proto ^ gh;
-	struct dp_slot *c = &dp->cache[(h ^ h >> 15) & (DP_CACHE - 1)];
-	if (c->state && c->src == p->src && c->dst == p->dst && c->sport == p->sport &&
-	    c->dport == p->dport && c->proto == p->proto && c->ghash == gh) {
+	int l = p->proto == 6 ? DP_TCP : p->proto == 17 ? DP_UDP : p->proto == 1 ? DP_ICMP : DP_OTHER;
+	/* no entry of the protocol's list names either address's /16: nothing can match */
+	if (!dp->wide[l] && !(dp->bm_dst[l][p->dst >> 19] & (1u << (p->dst >> 16 & 7))) &&
+	    !(dp->bm_src[l][p->src >> 19] & (1u << (p->src >> 16 & 7)))) {
 		if (rule)
-			*rule = c->ent >= 0 ? dp->e[c->ent].rule : NULL;
-		return c->state == 1;
+			*rule = NULL;
+		return true;
+	}
+	uint32_t gh = dp->has_groups ? ghash_of(group) : 0;
+	uint32_t h = fmix(p->src * 0x9e3779b1u ^ p->dst * 0x85ebca77u ^
+	                  ((uint32_t)p->sport << 16 | p->dport) * 0xc2b2ae3du ^ (uint32_t)p->proto ^ gh);
+	/* DP_WAYS ways per set: flows that hash alike do not evict each other on every packet */
+	struct dp_slot *set = &dp->cache[(h & (DP_CACHE / DP_WAYS - 1)) * DP_WAYS];
+	for (int w = 0; w < DP_WAYS; w++) {
+		const struct dp_slot *c = &set[w];
+		if (c->state && c->src == p->src && c->dst == p->dst && c->sport == p->sport &&
+		    c->dport == p->dport && c->proto == p->proto && c->ghash == gh) {
+			if (rule)
+				*rule = c->ent >= 0 ? dp->e[c->ent].rule : NULL;
+			return c->state == 1;
+		}
 	}
 	int32_t hit = -1;
-	for (size_t i = 0; i < dp->n; i++) {
+	for (size_t j = 0; j < dp->nlist[l]; j++) {
+		size_t i = dp->list[l][j];
 		const struct dp_ent *e = &dp->e[i];
 		if ((p->src & e->smask) != e->src || (p->dst & e->dmask) != e->dst ||
 		    (e->proto && e->proto != p->proto) || (e->sport && e->sport != p->sport) ||
@@ -357,14 +420,15 @@ bool pol_dp_permit(struct pol_dp *dp, const struct pol_dp_pkt *p, const char *gr
 		break;
 	}
 	bool permit = hit < 0 || dp->e[hit].permit;
-	*c = (struct dp_slot){.src = p->src,
-	                      .dst = p->dst,
-	                      .ghash = gh,
-	                      .sport = p->sport,
-	                      .dport = p->dport,
-	                      .proto = p->proto,
-	                      .state = permit ? 1 : 2,
-	                      .ent = hit};
+	memmove(&set[1], &set[0], (DP_WAYS - 1) * sizeof *set); /* the newest first */
+	set[0] = (struct dp_slot){.src = p->src,
+	                          .dst = p->dst,
+	                          .ghash = gh,
+	                          .sport = p->sport,
+	                          .dport = p->dport,
+	                          .proto = p->proto,
+	                          .state = permit ? 1 : 2,
+	                          .ent = hit};
 	if (rule)
 		*rule = hit >= 0 ? dp->e[hit].rule : NULL;
 	return permit;

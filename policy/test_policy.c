@@ -373,6 +373,24 @@ START_TEST(data_path)
 	smb.dst = dnsip;
 	ck_assert(!pol_dp_permit(dp, &smb, "", &rule));
 	pol_dp_free(dp);
+	/* a filter wide on both sides (any to any, a port): no address index can answer for it */
+	ok(&s, "static add filter filterlist=blocked srcaddr=any dstaddr=any protocol=TCP dstport=23");
+	dp = pol_dp_compile(&s, &env);
+	struct pol_dp_pkt tel = {
+	    .src = ip4(100, 115, 92, 10), .dst = ip4(8, 8, 4, 4), .proto = 6, .sport = 999, .dport = 23};
+	ck_assert(!pol_dp_permit(dp, &tel, "", &rule));
+	ck_assert_str_eq(rule, "noLab");
+	tel.dport = 22;
+	ck_assert(pol_dp_permit(dp, &tel, "", &rule));
+	ck_assert_ptr_null(rule);
+	tel.proto = 17, tel.dport = 23; /* UDP's list has no wide entry */
+	ck_assert(pol_dp_permit(dp, &tel, "", &rule));
+	/* a source-side /24 (the mirror of a destination filter) is indexed by its source */
+	struct pol_dp_pkt back = {
+	    .src = ip4(198, 18, 77, 1), .dst = ip4(100, 115, 92, 10), .proto = 17, .sport = 53, .dport = 9};
+	ck_assert(!pol_dp_permit(dp, &back, "", &rule));
+	pol_dp_free(dp);
+	ok(&s, "static delete filter filterlist=blocked srcaddr=any dstaddr=any protocol=TCP dstport=23");
 	/* lan rules stay out of the data path */
 	ok(&s, "static set rule name=noLab policy=p conntype=lan");
 	dp = pol_dp_compile(&s, &env);
