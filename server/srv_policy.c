@@ -21,8 +21,7 @@
 #endif
 
 #define TICK_MS 1000
-#define RESOLVE_MS 30000 /* getaddrinfo gives no TTL: names are asked again this often */
-#define FLOWS 4096       /* boot mode "stateful": flows the clients started (direct-mapped) */
+#define FLOWS 4096 /* boot mode "stateful": flows the clients started (direct-mapped) */
 
 struct pol_name {
 	struct pol_name *next;
@@ -335,7 +334,8 @@ static void on_tick(uv_timer_t *t)
 	uint64_t now = uv_now(&P->s->loop);
 	if (now < P->next_resolve_ms)
 		return;
-	P->next_resolve_ms = now + RESOLVE_MS;
+	P->next_resolve_ms =
+	    now + (uint64_t)P->s->conf->policy_resolve_interval * 1000u; /* no TTL from getaddrinfo */
 	env_refresh(P);
 	for (struct pol_name *nm = P->names; nm; nm = nm->next)
 		lookup_start(P, nm);
@@ -357,7 +357,7 @@ int srv_policy_init(struct srv *s, char *err, size_t errlen)
 	check_store(P);
 	uv_timer_init(&s->loop, &P->timer);
 	P->timer.data = P;
-	P->next_resolve_ms = uv_now(&s->loop) + RESOLVE_MS;
+	P->next_resolve_ms = uv_now(&s->loop) + (uint64_t)s->conf->policy_resolve_interval * 1000u;
 	uv_timer_start(&P->timer, on_tick, TICK_MS, TICK_MS);
 	uv_unref((uv_handle_t *)&P->timer);
 	return 0;
