@@ -400,7 +400,8 @@ static void l2tp_event(struct srv *s, struct rp_ev *ev, uint64_t now)
 		const struct l2tp_ev_send *snd = (const struct l2tp_ev_send *)ev->data;
 		if (ev->type == L2TP_EV_SEND) {
 			send_l2tp(s, &snd->link, snd->pkt, snd->len, now);
-		} else if (srv_policy_packet(s, snd->pkt, snd->len, true) && write(s->tun_fd, snd->pkt, snd->len) < 0) {
+		} else if (srv_policy_packet(s, snd->pkt, snd->len, true) &&
+		           write(s->tun_fd, snd->pkt, snd->len) < 0) {
 			rp_logf(&s->log, RP_LOG_WARN, "server", "TUN write: %s", strerror(errno));
 		}
 		return;
@@ -551,9 +552,9 @@ void srv_core_udp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr
 	size_t skip;
 	char why[256];
 	/* the IPsec policy's block and permit rules: no IKE at all for those peers (issue 13) */
-	if (local->port == s->boot->ike_port || (local->port == s->boot->natt_port &&
-	                                         natt_classify(data, len, &skip) == NATT_IKE)) {
-		enum srv_pol_peer d = srv_policy_peer(s, src, why, sizeof why);
+	if (local->port == s->boot->ike_port ||
+	    (local->port == s->boot->natt_port && natt_classify(data, len, &skip) == NATT_IKE)) {
+		enum srv_pol_peer d = srv_policy_peer(s, src, true, why, sizeof why);
 		if (d == SRV_POL_BLOCK || d == SRV_POL_PERMIT) {
 			srv_policy_count_peer(s, SRV_POL_BLOCK);
 			char r[300];
@@ -578,7 +579,7 @@ void srv_core_udp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr
 			return; /* keepalives need no answer; garbage was counted by dispatch */
 		}
 	} else if (local->port == s->boot->l2tp_port) {
-		enum srv_pol_peer d = srv_policy_peer(s, src, why, sizeof why);
+		enum srv_pol_peer d = srv_policy_peer(s, src, false, why, sizeof why);
 		if (d == SRV_POL_BLOCK) {
 			char r[300];
 			snprintf(r, sizeof r, "plain L2TP refused by %s", why);

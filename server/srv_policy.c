@@ -107,7 +107,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 		inet_ntop(AF_INET, &in, a, sizeof a);
 		l += (size_t)snprintf(list + l, sizeof list - l, "%s%s", i ? " " : "", a);
 	}
-	rp_logf(&P->s->log, RP_LOG_INFO, "policy", "%s %s %s%s", nm->name,
+	rp_logf(&P->s->log, RP_LOG_NOTICE, "policy", "%s %s %s%s", nm->name,
 	        nm->answered ? "now resolves to" : "resolves to", n ? list : "nothing",
 	        status ? " (lookup failed)" : "");
 	memcpy(nm->ip, ip, sizeof ip);
@@ -267,7 +267,7 @@ static void compile(struct srv_policy *P)
 		waiting |= !nm->answered;
 	P->in_force = P->loaded && !waiting;
 	if (P->in_force != P->was_in_force)
-		rp_logf(&P->s->log, RP_LOG_INFO, "policy", "%s",
+		rp_logf(&P->s->log, RP_LOG_NOTICE, "policy", "%s",
 		        P->in_force ? "policy in force"
 		        : waiting   ? "policy waits for DNS names: boot mode applies"
 		                    : "policy not in force: boot mode applies");
@@ -385,13 +385,14 @@ void srv_policy_conf(struct srv *s)
 
 /* ---- peers ------------------------------------------------------------------------------------- */
 
-enum srv_pol_peer srv_policy_peer(struct srv *s, const struct rp_addr *peer, char *why, size_t n)
+enum srv_pol_peer srv_policy_peer(struct srv *s, const struct rp_addr *peer, bool fresh, char *why, size_t n)
 {
 	struct srv_policy *P = P_of(s);
 	struct pol_match m;
 	if (!P || peer->family != 4)
 		return SRV_POL_DEFAULT;
-	check_store(P);
+	if (fresh)
+		check_store(P);
 	if (!P->loaded || pol_match_peer(&P->set, &P->env, rp_get_u32(peer->ip), &m))
 		return SRV_POL_DEFAULT;
 	if (m.action == POL_NEGOTIATE)

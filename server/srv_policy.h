@@ -24,8 +24,10 @@ void srv_policy_conf(struct srv *s);
 void srv_policy_ike_conf(struct srv *s, struct ike_conf *ic);
 
 enum srv_pol_peer { SRV_POL_DEFAULT = 0, SRV_POL_BLOCK, SRV_POL_PERMIT, SRV_POL_NEGOTIATE };
-/* The decision for an outer peer address; for BLOCK/PERMIT a one-line reason naming the rule. */
-enum srv_pol_peer srv_policy_peer(struct srv *s, const struct rp_addr *peer, char *why, size_t n);
+/* The decision for an outer peer address; for BLOCK/PERMIT a one-line reason naming the rule.
+ * fresh: read a changed store first (a negotiation); else the once-a-second check is enough
+ * (plain L2TP's every packet). */
+enum srv_pol_peer srv_policy_peer(struct srv *s, const struct rp_addr *peer, bool fresh, char *why, size_t n);
 
 /* Counts a peer refused (BLOCK, or IKE from a PERMIT peer) or plain L2TP let in (PERMIT). */
 void srv_policy_count_peer(struct srv *s, enum srv_pol_peer d);
