@@ -579,7 +579,9 @@ void srv_core_udp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr
 			return; /* keepalives need no answer; garbage was counted by dispatch */
 		}
 	} else if (local->port == s->boot->l2tp_port) {
-		enum srv_pol_peer d = srv_policy_peer(s, src, false, why, sizeof why);
+		/* a control message (T bit, RFC 2661 §3.1) may set up a tunnel: a changed store first */
+		bool ctrl = len && (data[0] & 0x80);
+		enum srv_pol_peer d = srv_policy_peer(s, src, ctrl, why, sizeof why);
 		if (d == SRV_POL_BLOCK) {
 			char r[300];
 			snprintf(r, sizeof r, "plain L2TP refused by %s", why);

@@ -6,9 +6,11 @@
 # no); the dynamic store over the control socket, in force at once and gone at restart; boot mode
 # in the store and in the daemon's show config; and `rampartctl ipsec model` agreeing with each.
 #
-# usage: policy.sh RAMPARTD RAMPARTCTL IKEPROBE   (POLICY_KEEP=1 keeps the work directory)
+# usage: policy.sh RAMPARTD RAMPARTCTL IKEPROBE FAKE_PPPD   (POLICY_KEEP=1 keeps the work directory)
+# h. (xl2tpd + the test PPP client over plain L2TP admitted by a permit rule): a client's UDP to a
+# blocked subnet dropped and counted, to another address delivered, as the model says.
 set -uo pipefail
-rampartd=$1 rampartctl=$2 probe=$3
+rampartd=$1 rampartctl=$2 probe=$3 fake_pppd=${4:-}
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
 command -v ip >/dev/null || { echo "missing ip (iproute2)"; exit 1; }
 
@@ -20,6 +22,8 @@ pid=
 fails=0
 cleanup() {
 	[ -f "$tmp/charon.pid" ] && kill "$(cat "$tmp/charon.pid")" 2>/dev/null
+	[ -n "${lac:-}" ] && kill -9 "$lac" 2>/dev/null
+	[ -n "${lis:-}" ] && kill -9 "$lis" 2>/dev/null
 	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
 	for ns in $c $c2 $s; do
 		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
@@ -275,6 +279,76 @@ start
 expect ok "g1 after restart: dynamic block rule gone" "$c2" "$srv2" --psk "$PSK"
 if st static show all | grep -q "policy remote \[local\] assign=yes"; then pass "g2 stored policy kept"; else fail "g2 stored policy lost"; fi
 grep -q "store generation .* assigned persistent=- local=remote dynamic=-" "$tmp/log" && pass "g3 loaded at start: local=remote" || fail "g3 no load line"
+
+# h. the data path: a plain-L2TP client (permit rule) whose UDP to 10.1.0.0/16 is blocked
+if [ -n "$fake_pppd" ] && command -v xl2tpd >/dev/null; then
+	"$rampartctl" account -d "$tmp/state" add vpnuser vpnpass >/dev/null || fail "h0 account"
+	st static add rule name=mgmt policy=remote filterlist=lab filteraction=plain &&
+		st static add filterlist name=blocked &&
+		st static add filter filterlist=blocked srcaddr=any dstaddr=10.1.0.0 dstmask=16 &&
+		st static add rule name=nolab policy=remote filterlist=blocked filteraction=deny conntype=dialup ||
+		fail "h1 data-path rules refused"
+	model "h2 model: 10.1.0.1 blocked" "destination: 10.1.0.1 UDP port 9: block by rule nolab" peer=198.18.63.1 dst=10.1.0.1 proto=UDP port=9
+	model "h3 model: 10.2.0.1 permitted" "destination: 10.2.0.1 UDP port 9: permit (no filter" peer=198.18.63.1 dst=10.2.0.1 proto=UDP port=9
+	ip -n "$s" addr add 10.1.0.1/32 dev lo
+	ip -n "$s" addr add 10.2.0.1/32 dev lo
+	cat >"$tmp/listen.py" <<'EOP'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, 8, 1)  # IP_PKTINFO (Linux)
+s.bind(("0.0.0.0", 9))
+with open(sys.argv[1], "a", buffering=1) as out:
+    out.write("ready\n")
+    while True:
+        data, anc, _, src = s.recvmsg(2048, 256)
+        dst = socket.inet_ntoa(anc[0][2][8:12]) if anc else "?"
+        out.write(f"{src[0]} -> {dst} {len(data)}\n")
+EOP
+	: >"$tmp/udp.log"
+	ip netns exec "$s" python3 "$tmp/listen.py" "$tmp/udp.log" &
+	lis=$!
+	for _ in $(seq 50); do grep -q ready "$tmp/udp.log" && break; sleep 0.1; done
+	d=$tmp/lac
+	mkdir -p "$d"
+	printf 'noauth\nname vpnuser\npassword vpnpass\nrp-udp 10.1.0.1:9\nrp-udp 10.2.0.1:9\n' >"$d/options"
+	echo "* * x" >"$d/l2tp-secrets"
+	cat >"$d/xl2tpd.conf" <<EOX
+[global]
+listen-addr = 198.18.63.1
+port = 1701
+auth file = $d/l2tp-secrets
+[lac rampart]
+lns = $srv
+autodial = yes
+redial = no
+challenge = no
+name = vpnuser
+pppoptfile = $d/options
+EOX
+	echo "* * $SECRET" >"$d/l2tp-secrets"
+	ip netns exec "$c" unshare -m --propagation private sh -c "mount --bind '$fake_pppd' /usr/sbin/pppd &&
+		exec xl2tpd -D -c $d/xl2tpd.conf -s $d/l2tp-secrets -p $d/xl2tpd.pid -C $d/l2tp-control" >"$d/xl2tpd.log" 2>&1 &
+	lac=$!
+	if waitlog "vpnuser is up with" && sleep 1; then
+		pass "h4 $(grep -m1 -o 'vpnuser is up with [0-9.]*' "$tmp/log") over plain L2TP (permit rule mgmt)"
+		for _ in $(seq 30); do grep -q -- "-> 10.2.0.1" "$tmp/udp.log" && break; sleep 0.1; done
+		grep -q -- "-> 10.2.0.1" "$tmp/udp.log" && pass "h5 UDP to 10.2.0.1 delivered: $(grep -c -- '-> 10.2.0.1' "$tmp/udp.log") datagrams" ||
+			fail "h5 UDP to 10.2.0.1 not delivered: $(cat "$tmp/udp.log")"
+		grep -q -- "-> 10.1.0.1" "$tmp/udp.log" && fail "h6 UDP to the blocked 10.1.0.1 delivered" || pass "h6 UDP to 10.1.0.1 not delivered"
+		line=$(ctl show stats | grep '^policy:')
+		grep -q "client packets blocked 3," <<<"$line" && pass "h7 counted: $line" || fail "h7 show stats: $line"
+		grep -q "client traffic blocked by rule nolab" "$tmp/log" && pass "h8 the log names nolab" || fail "h8 no drop line naming nolab"
+	else
+		fail "h4 vpnuser did not log in over plain L2TP"
+		log_tail
+		tail -15 "$d/xl2tpd.log"
+	fi
+	kill "$lac" 2>/dev/null
+	kill "$lis" 2>/dev/null
+	lac= lis=
+else
+	fail "h xl2tpd or the test PPP client missing"
+fi
 
 stop
 if grep -q 'ERROR: AddressSanitizer\|runtime error' "$tmp/log"; then
