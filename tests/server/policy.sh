@@ -29,6 +29,8 @@ cleanup() {
 		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
 		ip netns del "$ns" 2>/dev/null
 	done
+	rm -rf "/etc/netns/$s"
+	[ -n "${dns:-}" ] && kill -9 "$dns" 2>/dev/null
 	if [ -n "${POLICY_KEEP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
@@ -70,7 +72,12 @@ allow_plain = no
 tunnel_secret = $SECRET
 [pool]
 range = 198.18.65.10-198.18.65.20
+[policy]
+resolve_interval = 2
 EOC
+# rampartd's resolver is the test's DNS server (section i): ip netns exec mounts this resolv.conf
+mkdir -p "/etc/netns/$s"
+printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"/etc/netns/$s/resolv.conf"
 
 pass() { echo "PASS $*"; }
 fail() {
@@ -294,15 +301,22 @@ if [ -n "$fake_pppd" ] && command -v xl2tpd >/dev/null; then
 	ip -n "$s" addr add 10.2.0.1/32 dev lo
 	cat >"$tmp/listen.py" <<'EOP'
 import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.IPPROTO_IP, 8, 1)  # IP_PKTINFO (Linux)
-s.bind(("0.0.0.0", 9))
+import select
+socks = []
+for port in (9, 10):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IP, 8, 1)  # IP_PKTINFO (Linux)
+    s.bind(("0.0.0.0", port))
+    socks.append((s, port))
 with open(sys.argv[1], "a", buffering=1) as out:
     out.write("ready\n")
     while True:
-        data, anc, _, src = s.recvmsg(2048, 256)
-        dst = socket.inet_ntoa(anc[0][2][8:12]) if anc else "?"
-        out.write(f"{src[0]} -> {dst} {len(data)}\n")
+        r, _, _ = select.select([x for x, _ in socks], [], [])
+        for s, port in socks:
+            if s in r:
+                data, anc, _, src = s.recvmsg(2048, 256)
+                dst = socket.inet_ntoa(anc[0][2][8:12]) if anc else "?"
+                out.write(f"{src[0]} -> {dst}:{port} {len(data)}\n")
 EOP
 	: >"$tmp/udp.log"
 	ip netns exec "$s" python3 "$tmp/listen.py" "$tmp/udp.log" &
@@ -331,8 +345,8 @@ EOX
 	lac=$!
 	if waitlog "vpnuser is up with" && sleep 1; then
 		pass "h4 $(grep -m1 -o 'vpnuser is up with [0-9.]*' "$tmp/log") over plain L2TP (permit rule mgmt)"
-		for _ in $(seq 30); do grep -q -- "-> 10.2.0.1" "$tmp/udp.log" && break; sleep 0.1; done
-		grep -q -- "-> 10.2.0.1" "$tmp/udp.log" && pass "h5 UDP to 10.2.0.1 delivered: $(grep -c -- '-> 10.2.0.1' "$tmp/udp.log") datagrams" ||
+		for _ in $(seq 30); do grep -q -- "-> 10.2.0.1:9" "$tmp/udp.log" && break; sleep 0.1; done
+		grep -q -- "-> 10.2.0.1:9" "$tmp/udp.log" && pass "h5 UDP to 10.2.0.1 delivered: $(grep -c -- '-> 10.2.0.1:9' "$tmp/udp.log") datagrams" ||
 			fail "h5 UDP to 10.2.0.1 not delivered: $(cat "$tmp/udp.log")"
 		grep -q -- "-> 10.1.0.1" "$tmp/udp.log" && fail "h6 UDP to the blocked 10.1.0.1 delivered" || pass "h6 UDP to 10.1.0.1 not delivered"
 		line=$(ctl show stats | grep '^policy:')
@@ -344,8 +358,84 @@ EOX
 		tail -15 "$d/xl2tpd.log"
 	fi
 	kill "$lac" 2>/dev/null
+	wait "$lac" 2>/dev/null
+	lac=
+
+	# i. a DNS name in a filter, answered by the test's DNS server: boot mode (block, with an
+	# exemption) until it answers, then the filter follows the answer as it changes
+	cat >"$tmp/dns.py" <<'EOP'
+import socket, struct, sys, os
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53))
+while True:
+    q, src = s.recvfrom(512)
+    try:
+        ip = open(sys.argv[1]).read().strip()
+    except OSError:
+        continue  # no answer yet: the resolver times out
+    qid, = struct.unpack("!H", q[:2])
+    end = 12
+    while q[end]:
+        end += q[end] + 1
+    question = q[12:end + 5]
+    name = q[12:end]
+    qtype, = struct.unpack("!H", q[end + 1:end + 3])
+    if qtype != 1:
+        s.sendto(struct.pack("!HHHHHH", qid, 0x8180, 1, 0, 0, 0) + question, src)
+        continue
+    ans = struct.pack("!HHHLH", 0xc00c, 1, 1, 1, 4) + socket.inet_aton(ip)
+    s.sendto(struct.pack("!HHHHHH", qid, 0x8180, 1, 1, 0, 0) + question + ans, src)
+EOP
+	ip netns exec "$s" python3 "$tmp/dns.py" "$tmp/dns.answer" &
+	dns=$!
+	for a in 10.3.0.1 10.3.0.2; do ip -n "$s" addr add $a/32 dev lo; done
+	lac_run() { # OPTIONS-LINES: one session, its UDP sent at IPCP up, then the LAC goes
+		printf "noauth\nname vpnuser\npassword vpnpass\n$1" >"$d/options"
+		ip netns exec "$c" unshare -m --propagation private sh -c "mount --bind '$fake_pppd' /usr/sbin/pppd &&
+			exec xl2tpd -D -c $d/xl2tpd.conf -s $d/l2tp-secrets -p $d/xl2tpd.pid -C $d/l2tp-control" >"$d/xl2tpd.log" 2>&1 &
+		lac=$!
+		for _ in $(seq 100); do grep -q "UDP sent" "$d/xl2tpd.log" && break; sleep 0.1; done
+		sleep 1
+		kill "$lac" 2>/dev/null
+		wait "$lac" 2>/dev/null
+		lac=
+	}
+	delivered() { grep -q -- "-> $1 " "$tmp/udp.log"; }
+	st dynamic set config property=bootexemptions value=UDP:0:9:inbound &&
+		st static add filterlist name=named &&
+		st static add filter filterlist=named srcaddr=any dstaddr=files.policy.test &&
+		st static add rule name=dnsblock policy=remote filterlist=named filteraction=deny conntype=dialup ||
+		fail "i0 name filter refused"
+	if waitlog "policy waits for DNS names"; then pass "i1 rampartd: policy waits for DNS names: boot mode applies"; else fail "i1 no wait for the name"; fi
+	n0=$(wc -l <"$tmp/udp.log")
+	lac_run 'rp-udp 10.2.0.1:9\nrp-udp 10.2.0.1:10\n'
+	new=$(tail -n +$((n0 + 1)) "$tmp/udp.log")
+	grep -q -- "-> 10.2.0.1:9 " <<<"$new" && pass "i2 boot mode block: the exemption UDP:0:9:inbound passes" || fail "i2 exempted UDP/9 not delivered: $new"
+	grep -q -- "-> 10.2.0.1:10 " <<<"$new" && fail "i3 boot mode block let UDP/10 through" || pass "i3 boot mode block: UDP/10 dropped"
+	line=$(ctl show stats | grep '^policy:')
+	grep -q "in force no" <<<"$line" && grep -q "boot mode blocked [1-9]" <<<"$line" && pass "i4 $line" || fail "i4 show stats: $line"
+	echo 10.3.0.1 >"$tmp/dns.answer"
+	if waitlog "files.policy.test resolves to 10.3.0.1" && waitlog "policy in force"; then
+		pass "i5 $(grep -m1 -o 'files.policy.test resolves to 10.3.0.1' "$tmp/log"), policy in force"
+	else
+		fail "i5 the name did not resolve"
+		log_tail
+	fi
+	n0=$(wc -l <"$tmp/udp.log")
+	lac_run 'rp-udp 10.3.0.1:9\nrp-udp 10.3.0.2:9\n'
+	new=$(tail -n +$((n0 + 1)) "$tmp/udp.log")
+	! grep -q -- "-> 10.3.0.1:9 " <<<"$new" && grep -q -- "-> 10.3.0.2:9 " <<<"$new" &&
+		pass "i6 the name's address 10.3.0.1 blocked, 10.3.0.2 delivered" || fail "i6 name filter: $new"
+	echo 10.3.0.2 >"$tmp/dns.answer"
+	if waitlog "files.policy.test now resolves to 10.3.0.2"; then pass "i7 rampartd: files.policy.test now resolves to 10.3.0.2"; else fail "i7 the changed answer was not followed"; fi
+	n0=$(wc -l <"$tmp/udp.log")
+	lac_run 'rp-udp 10.3.0.1:9\nrp-udp 10.3.0.2:9\n'
+	new=$(tail -n +$((n0 + 1)) "$tmp/udp.log")
+	grep -q -- "-> 10.3.0.1:9 " <<<"$new" && ! grep -q -- "-> 10.3.0.2:9 " <<<"$new" &&
+		pass "i8 after the change: 10.3.0.2 blocked, 10.3.0.1 delivered (sessions untouched)" || fail "i8 after the change: $new"
 	kill "$lis" 2>/dev/null
-	lac= lis=
+	kill "$dns" 2>/dev/null
+	lis= dns=
 else
 	fail "h xl2tpd or the test PPP client missing"
 fi
