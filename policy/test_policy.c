@@ -8,6 +8,7 @@
 
 #include "auth.h"
 #include "check_main.h"
+#include "pol_model.h"
 #include "pol_store.h"
 #include "policy.h"
 
@@ -450,6 +451,92 @@ START_TEST(words)
 }
 END_TEST
 
+/* Modelling: the rule, its CA and certificate mapping, the account's group, rights and lease, and
+ * the destination's verdict, from the daemon's own functions. */
+START_TEST(model)
+{
+	char err[256];
+	struct auth_db *db = auth_db_open_file(":memory:", err, sizeof err);
+	ck_assert_ptr_nonnull(db);
+	struct auth_account_opts o = {.group = "staff", .static_ip = ip4(100, 115, 92, 50)};
+	ck_assert_int_eq(auth_account_add(db, "alice", "pw", &o), 0);
+	struct auth_certmap_rule r = {.kind = AUTH_MAP_ISSUER_SUBJECT};
+	snprintf(r.issuer, sizeof r.issuer, "CN=rampart demo CA,O=Example");
+	snprintf(r.subject, sizeof r.subject, "CN=alice,OU=Staff,O=Example");
+	snprintf(r.account, sizeof r.account, "alice");
+	ck_assert_int_gt(auth_certmap_add(db, &r), 0);
+	static struct auth_cert_info ci;
+	static uint8_t buf[65536];
+	FILE *f = fopen(RP_DATA "/pki/alice.pem", "rb");
+	ck_assert_ptr_nonnull(f);
+	size_t n = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	ck_assert_int_eq(auth_cert_parse_any(buf, n, &ci), 0);
+
+	struct pol_set s;
+	pol_set_init(&s);
+	ok(&s, "static add policy name=p assign=yes mmsecmethods=AES256-SHA1-14");
+	ok(&s, "static add filterlist name=lab");
+	ok(&s, "static add filter filterlist=lab srcaddr=198.18.63.0 srcmask=24 dstaddr=me");
+	ok(&s, "static add filterlist name=internal");
+	ok(&s, "static add filter filterlist=internal srcaddr=any dstaddr=10.1.0.0 dstmask=16");
+	ok(&s, "static add filteraction name=sec action=negotiate qmsecmethods=ESP[AES256,SHA1] qmpfs=yes");
+	ok(&s, "static add filteraction name=deny action=block");
+	ok(&s, "static add rule name=certs policy=p filterlist=lab filteraction=sec "
+	       "rootca=\"CN=rampart demo CA, O=Example certmaptoaccount=yes\" conntype=lan");
+	ok(&s, "static add rule name=nolab policy=p filterlist=internal filteraction=deny conntype=dialup");
+	struct pol_env env = {0};
+	struct pol_model_q q = {.peer = ip4(198, 18, 63, 1),
+	                        .cert = &ci,
+	                        .has_dst = true,
+	                        .dst = ip4(10, 1, 2, 3),
+	                        .proto = 17,
+	                        .port = 53};
+	struct pol_model_a a;
+	ck_assert_int_eq(pol_model(&s, &env, db, &q, &a), 0);
+	ck_assert(a.matched);
+	ck_assert_str_eq(a.m.rule->name, "certs");
+	ck_assert_msg(strstr(a.cert_decision, "ok account=alice"), "%s", a.cert_decision);
+	ck_assert_str_eq(a.account, "alice"); /* from the mapping */
+	ck_assert_str_eq(a.group, "staff");
+	ck_assert_ptr_nonnull(strstr(a.lease, "100.115.92.50"));
+	ck_assert(!a.dst_permit);
+	ck_assert_str_eq(a.dst_rule, "nolab");
+	char *txt = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&txt, &len);
+	pol_model_print(&q, &a, false, m);
+	pol_model_print(&q, &a, true, m);
+	fclose(m);
+	static const char *const want[] = {
+	    "rule: certs (policy p, local store)",
+	    "action: negotiate",
+	    "certificate from \"CN=rampart demo CA, O=Example\" certmaptoaccount=yes",
+	    "mmsecmethods: AES256-SHA1-14",
+	    "qmsecmethods: ESP[AES256,SHA1] (PFS required)",
+	    "lease: 100.115.92.50",
+	    "destination: 10.1.2.3 UDP port 53: block by rule nolab",
+	    "\"action\":\"negotiate\"",
+	    "\"dst_verdict\":\"block\"",
+	    "\"cert_subject\":\"CN=alice,OU=Staff,O=Example\""};
+	for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+		ck_assert_msg(strstr(txt, want[i]), "no \"%s\" in:\n%s", want[i], txt);
+	free(txt);
+	/* mapping off for the rule: no account, rights not consulted */
+	ok(&s,
+	   "static set rule name=certs policy=p rootca=\"CN=rampart demo CA,O=Example certmaptoaccount=no\"");
+	ck_assert_int_eq(pol_model(&s, &env, db, &q, &a), 0);
+	ck_assert_msg(strstr(a.cert_decision, "without mapping"), "%s", a.cert_decision);
+	/* another CA's rule refuses the certificate */
+	ok(&s, "static set rule name=certs policy=p rootca=\"CN=Other CA certmaptoaccount=yes\"");
+	ck_assert_int_eq(pol_model(&s, &env, db, &q, &a), 0);
+	ck_assert_msg(strstr(a.cert_decision, "refused: rule certs does not accept certificates from"), "%s",
+	              a.cert_decision);
+	pol_set_free(&s);
+	auth_db_close(db);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -461,6 +548,7 @@ static Suite *suite(void)
 	tcase_add_test(t, data_path);
 	tcase_add_test(t, boot_mode);
 	tcase_add_test(t, words);
+	tcase_add_test(t, model);
 	suite_add_tcase(s, t);
 	return s;
 }
