@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -124,6 +125,63 @@ int pol_model(const struct pol_set *s, const struct pol_env *env, struct auth_db
 		a->dst_permit = pol_dp_permit(dp, &p, group, &rule);
 		snprintf(a->dst_rule, sizeof a->dst_rule, "%s", rule ? rule : "");
 		pol_dp_free(dp);
+	}
+	return 0;
+}
+
+int pol_model_args(int argc, char **argv, struct pol_model_q *q, const char **cert, char *err, size_t n)
+{
+	struct in_addr in;
+	bool has_peer = false;
+	memset(q, 0, sizeof *q);
+	*cert = NULL;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i], *v = strchr(a, '=');
+		if (!v) {
+			snprintf(err, n, "\"%.64s\": arguments are key=value", a);
+			return -EINVAL;
+		}
+		v++;
+		if (!strncasecmp(a, "peer=", 5) || !strncasecmp(a, "dst=", 4)) {
+			if (inet_pton(AF_INET, v, &in) != 1) {
+				snprintf(err, n, "%.64s: an IPv4 address", a);
+				return -EINVAL;
+			}
+			if (a[0] == 'p' || a[0] == 'P')
+				q->peer = ntohl(in.s_addr), has_peer = true;
+			else
+				q->dst = ntohl(in.s_addr), q->has_dst = true;
+		} else if (!strncasecmp(a, "id=", 3)) {
+			q->id = v;
+		} else if (!strncasecmp(a, "account=", 8)) {
+			q->account = v;
+		} else if (!strncasecmp(a, "proto=", 6)) {
+			if (pol_proto_parse(v, &q->proto)) {
+				snprintf(err, n, "proto: ANY, ICMP, TCP, UDP or 0-255");
+				return -EINVAL;
+			}
+		} else if (!strncasecmp(a, "port=", 5)) {
+			char *e;
+			long p = strtol(v, &e, 10);
+			if (!*v || *e || p < 0 || p > 65535) {
+				snprintf(err, n, "port is 0-65535");
+				return -EINVAL;
+			}
+			q->port = (uint16_t)p;
+		} else if (!strncasecmp(a, "cert=", 5)) {
+			*cert = v;
+		} else {
+			snprintf(err, n, "unknown parameter \"%.*s\"", (int)(v - a - 1), a);
+			return -EINVAL;
+		}
+	}
+	if (!has_peer) {
+		snprintf(err, n, "peer= is required");
+		return -EINVAL;
+	}
+	if (q->id && *cert) {
+		snprintf(err, n, "id= or cert=, not both");
+		return -EINVAL;
 	}
 	return 0;
 }

@@ -31,6 +31,9 @@ struct pol_model_a {
 	char dst_rule[POL_NAME];
 };
 
+/* peer=ADDR [id=ID] [cert=FILE] [account=NAME] [dst=ADDR proto=P port=N] into q (strings point
+ * into argv); *cert gets cert='s file (the caller reads it). 0 or -EINVAL with the reason. */
+int pol_model_args(int argc, char **argv, struct pol_model_q *q, const char **cert, char *err, size_t n);
 /* db may be NULL (no certificate mapping, rights or lease then). 0 or -ENOMEM. a points into s. */
 int pol_model(const struct pol_set *s, const struct pol_env *env, struct auth_db *db,
               const struct pol_model_q *q, struct pol_model_a *a);

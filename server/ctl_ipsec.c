@@ -91,61 +91,29 @@ static int resolve(void *ctx, const char *name, uint32_t *ips, size_t max)
 
 static int model(struct auth_db *db, struct pol_set *s, int argc, char **argv, bool json)
 {
-	struct pol_model_q q = {0};
-	struct in_addr in;
+	struct pol_model_q q;
 	static struct auth_cert_info ci;
 	static uint8_t buf[65536];
-	bool has_peer = false;
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i], *v = strchr(a, '=');
-		if (!v)
-			return usage();
-		v++;
-		if (!strncasecmp(a, "peer=", 5) || !strncasecmp(a, "dst=", 4)) {
-			if (inet_pton(AF_INET, v, &in) != 1) {
-				fprintf(stderr, "rampartctl: %s: an IPv4 address\n", a);
-				return 2;
-			}
-			if (a[0] == 'p' || a[0] == 'P')
-				q.peer = ntohl(in.s_addr), has_peer = true;
-			else
-				q.dst = ntohl(in.s_addr), q.has_dst = true;
-		} else if (!strncasecmp(a, "id=", 3)) {
-			q.id = v;
-		} else if (!strncasecmp(a, "account=", 8)) {
-			q.account = v;
-		} else if (!strncasecmp(a, "proto=", 6)) {
-			if (pol_proto_parse(v, &q.proto)) {
-				fprintf(stderr, "rampartctl: proto: ANY, ICMP, TCP, UDP or 0-255\n");
-				return 2;
-			}
-		} else if (!strncasecmp(a, "port=", 5)) {
-			char *e;
-			long p = strtol(v, &e, 10);
-			if (!*v || *e || p < 0 || p > 65535) {
-				fprintf(stderr, "rampartctl: port is 0-65535\n");
-				return 2;
-			}
-			q.port = (uint16_t)p;
-		} else if (!strncasecmp(a, "cert=", 5)) {
-			FILE *f = fopen(v, "rb");
-			if (!f) {
-				fprintf(stderr, "rampartctl: %s: %s\n", v, strerror(errno));
-				return 2;
-			}
-			size_t n = fread(buf, 1, sizeof buf, f);
-			fclose(f);
-			if (auth_cert_parse_any(buf, n, &ci)) {
-				fprintf(stderr, "rampartctl: %s: not a certificate\n", v);
-				return 2;
-			}
-			q.cert = &ci;
-		} else {
-			return usage();
-		}
-	}
-	if (!has_peer || (q.id && q.cert))
+	const char *cert;
+	char err[256];
+	if (pol_model_args(argc, argv, &q, &cert, err, sizeof err)) {
+		fprintf(stderr, "rampartctl: %s\n", err);
 		return usage();
+	}
+	if (cert) {
+		FILE *f = fopen(cert, "rb");
+		if (!f) {
+			fprintf(stderr, "rampartctl: %s: %s\n", cert, strerror(errno));
+			return 2;
+		}
+		size_t n = fread(buf, 1, sizeof buf, f);
+		fclose(f);
+		if (auth_cert_parse_any(buf, n, &ci)) {
+			fprintf(stderr, "rampartctl: %s: not a certificate\n", cert);
+			return 2;
+		}
+		q.cert = &ci;
+	}
 	struct pol_env env = {.resolve = resolve};
 	struct pol_model_a ans;
 	if (pol_model(s, &env, db, &q, &ans))
@@ -193,6 +161,28 @@ int ctl_ipsec(int argc, char **argv, bool json)
 		return usage();
 	if (json && !is_model)
 		return usage();
+	if (is_model && !dflag && daemon_running()) {
+		/* rampartd answers with its policy as in force: all three stores, its addresses and
+		 * resolved names; a certificate file stays here (the store's answer) */
+		bool cert = false;
+		for (int i = 1; i < argc; i++)
+			cert |= !strncasecmp(argv[i], "cert=", 5);
+		if (!cert) {
+			struct pol_model_q q;
+			const char *cf;
+			char err[256];
+			if (pol_model_args(argc - 1, argv + 1, &q, &cf, err, sizeof err)) {
+				fprintf(stderr, "rampartctl: %s\n", err);
+				return usage();
+			}
+			argv[-1] = (char *)"ipsec";
+			if (json) {
+				argv[-2] = (char *)"json";
+				return ctl_daemon(argc + 2, argv - 2);
+			}
+			return ctl_daemon(argc + 1, argv - 1);
+		}
+	}
 	if (dyn) {
 		bool set_cfg = argc >= 3 && !strcasecmp(argv[1], "set") && !strcasecmp(argv[2], "config");
 		bool show_cfg = argc == 3 && !strcasecmp(argv[1], "show") && !strcasecmp(argv[2], "config");

@@ -55,7 +55,8 @@ static const char usage_text[] =
     "  ipsec [-d STATE_DIR] static add|set|delete|show OBJECT key=value...   IPsec policy (netsh's words)\n"
     "  ipsec [-d STATE_DIR] dynamic set config property=bootmode|bootexemptions value=V\n"
     "  ipsec [-d STATE_DIR] model peer=ADDR [id=ID|cert=FILE] [account=NAME] [dst=ADDR proto=P port=N]\n"
-    "                                    what would apply to that peer (--json: one JSON object)\n"
+    "                                    what would apply to that peer (--json: one JSON object);\n"
+    "                                    without -d (and cert=) rampartd answers, dynamic store included\n"
     "  PASSWORD '-' reads it from standard input (keeps it out of the process list)\n";
 
 static int usage_error(const char *why, const char *arg)

@@ -217,6 +217,14 @@ static const char *handle(struct srv_ctl_req *c, int argc, char **argv)
 		srv_policy_show_config(s, show_line, c);
 		return NULL;
 	}
+	if ((IS(0, "ipsec") && IS(1, "model")) || (IS(0, "json") && IS(1, "ipsec") && IS(2, "model"))) {
+		static char perr[256];
+		bool json = IS(0, "json");
+		return srv_policy_model(s, argc - (json ? 2 : 1), argv + (json ? 2 : 1), json, show_line, c,
+		                        perr, sizeof perr)
+		           ? perr
+		           : NULL;
+	}
 	if (IS(0, "ipsec") && IS(1, "dynamic")) {
 		static char perr[512];
 		int rc = srv_policy_ctl(s, argc, argv, show_line, c, perr, sizeof perr);

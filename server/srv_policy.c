@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "pol_model.h"
 #include "pol_store.h"
 #include "policy.h"
 #include "srv_local.h"
@@ -654,6 +655,45 @@ int srv_policy_ctl(struct srv *s, int argc, char **argv, void (*line)(void *ctx,
 		rp_logf(&s->log, RP_LOG_INFO, "policy", "dynamic store: %s", words);
 		compile(P);
 	}
+	return 0;
+}
+
+int srv_policy_model(struct srv *s, int argc, char **argv, bool json,
+                     void (*line)(void *ctx, const char *text), void *ctx, char *err, size_t errlen)
+{
+	struct srv_policy *P = P_of(s);
+	struct pol_model_q q;
+	struct pol_model_a a;
+	const char *cert;
+	if (!P) {
+		snprintf(err, errlen, "no policy");
+		return -1;
+	}
+	if (pol_model_args(argc - 1, argv + 1, &q, &cert, err, errlen))
+		return -1;
+	if (cert) {
+		snprintf(err, errlen, "cert= is read by rampartctl (ipsec -d STATE_DIR model ...)");
+		return -1;
+	}
+	check_store(P);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f || pol_model(&P->set, &P->env, s->core->db, &q, &a)) {
+		if (f)
+			fclose(f);
+		free(buf);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	pol_model_print(&q, &a, json, f);
+	fclose(f);
+	for (char *l = buf, *nl; l && *l; l = nl ? nl + 1 : NULL) {
+		if ((nl = strchr(l, '\n')))
+			*nl = 0;
+		line(ctx, l);
+	}
+	free(buf);
 	return 0;
 }
 

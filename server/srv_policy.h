@@ -42,6 +42,9 @@ void srv_policy_session(struct srv *s, uint32_t ip, const char *account, bool up
  * 0 = done, -1 = refused with err. */
 int srv_policy_ctl(struct srv *s, int argc, char **argv, void (*line)(void *ctx, const char *text), void *ctx,
                    char *err, size_t errlen);
+/* "ipsec model peer=..." (argv from "model"): what rampartd would do, all stores; 0 or -1 + err. */
+int srv_policy_model(struct srv *s, int argc, char **argv, bool json,
+                     void (*line)(void *ctx, const char *text), void *ctx, char *err, size_t errlen);
 void srv_policy_show_config(struct srv *s, void (*line)(void *ctx, const char *text), void *ctx);
 void srv_policy_print_stats(struct srv *s, FILE *f);
 #endif

@@ -266,6 +266,14 @@ ctl ipsec dynamic add policy name=dyn assign=yes >/dev/null &&
 if ctl ipsec dynamic show all | grep -q "rule dynblock \[dynamic\]"; then pass "e1 dynamic show all: rule dynblock [dynamic]"; else fail "e1 dynamic show all: $(ctl ipsec dynamic show all)"; fi
 expect refused "e2 dynamic block rule: other client refused" "$c2" "$srv2" --psk "$PSK"
 waitlog "IKE refused by rule dynblock (dynamic store" && pass "e3 the log names dynblock" || fail "e3 no log line naming dynblock"
+# the model from rampartd itself (no -d): its dynamic store is part of the answer
+out=$(ctl ipsec model peer=198.18.64.1)
+grep -q "rule: dynblock (policy dyn, dynamic store)" <<<"$out" && grep -q "action: block" <<<"$out" &&
+	pass "e5 rampartd's model: rule dynblock, dynamic store, block" || fail "e5 rampartd's model: $out"
+out=$("$rampartctl" -s "$tmp/ctl.sock" --json ipsec model peer=198.18.64.1)
+python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["rule"]=="dynblock" and d["store"]=="dynamic", d' "$out" &&
+	pass "e6 rampartd's model --json: dynblock, dynamic" || fail "e6 rampartd's model --json: $out"
+model "e7 the store's model knows no dynamic rule" "rule: none (default response)" peer=198.18.64.1
 out=$(ctl ipsec dynamic add filter filterlist=other srcaddr=1.2.3 dstaddr=me 2>&1)
 [ $? -eq 2 ] && grep -q 'srcaddr "1.2.3"' <<<"$out" && pass "e4 malformed dynamic command: usage error" || fail "e4 malformed dynamic command: $out"
 
