@@ -79,8 +79,7 @@ static void read_options(const char *path, char *user, size_t ul, char *pass, si
 		         a < 256 && b < 256 && c4 < 256 && d < 256 && port < 65536) {
 			udp_to[n_udp].ip = a << 24 | b << 16 | c4 << 8 | d;
 			udp_to[n_udp++].port = (uint16_t)port;
-		}
-		else if (sscanf(line, " rp-auth %255s", v) == 1)
+		} else if (sscanf(line, " rp-auth %255s", v) == 1)
 			auth_kind = !strcmp(v, "pap")    ? PPP_CLI_AUTH_PAP
 			            : !strcmp(v, "chap") ? PPP_CLI_AUTH_CHAP_MD5
 			                                 : 0;
