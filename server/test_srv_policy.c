@@ -187,12 +187,47 @@ START_TEST(groups_and_dynamic)
 }
 END_TEST
 
+/* boot mode stateful in the daemon: what a client sends passes, and the replies to it; what
+ * nobody asked for is dropped; permit lets everything through. */
+START_TEST(boot_stateful)
+{
+	struct srv *s = rp_test_daemon(dir, "[log]\nipsecdiagnostics = 4\n[ike]\npsk = test\n[pool]\nrange = "
+	                                    "198.18.5.10-198.18.5.20\n");
+	srv_set_log_sink(s, sink, NULL);
+	static const char *const lines[] = {"static add policy name=p assign=yes",
+	                                    "static add filterlist name=n",
+	                                    "static add filter filterlist=n srcaddr=any dstaddr=localhost",
+	                                    "static add filteraction name=deny action=block",
+	                                    "static add rule name=r policy=p filterlist=n filteraction=deny",
+	                                    "dynamic set config property=bootmode value=stateful",
+	                                    NULL};
+	store(s, lines);
+	struct rp_addr peer;
+	char why[256];
+	rp_addr_v4(&peer, 0xcb007105, 500);
+	srv_policy_peer(s, &peer, true, why, sizeof why); /* reads the store: the name is not answered yet */
+	ck_assert(srv_policy_packet(s, pkt, ip4(CLIENT, 0x01020304, 17, 40000, 53), true));
+	ck_assert(srv_policy_packet(s, pkt, ip4(0x01020304, CLIENT, 17, 53, 40000), false)); /* the reply */
+	ck_assert(
+	    !srv_policy_packet(s, pkt, ip4(0x01020304, CLIENT, 17, 53, 40001), false)); /* another port */
+	ck_assert(
+	    !srv_policy_packet(s, pkt, ip4(0x01020305, CLIENT, 17, 53, 40000), false)); /* another host */
+	ck_assert(!srv_policy_packet(s, pkt, ip4(0x01020304, CLIENT, 6, 53, 40000), false)); /* TCP */
+	static const char *const permit[] = {"dynamic set config property=bootmode value=permit", NULL};
+	store(s, permit);
+	srv_policy_peer(s, &peer, true, why, sizeof why);
+	ck_assert(srv_policy_packet(s, pkt, ip4(0x01020305, CLIENT, 6, 80, 40000), false));
+	rp_test_daemon_free(s, dir);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("srv_policy");
 	TCase *t = tcase_create("srv_policy");
 	tcase_add_test(t, names_boot_filters);
 	tcase_add_test(t, groups_and_dynamic);
+	tcase_add_test(t, boot_stateful);
 	suite_add_tcase(s, t);
 	return s;
 }
