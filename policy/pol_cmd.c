@@ -790,30 +790,3 @@ int pol_cmd_run(struct pol_set *set, int argc, char **argv, unsigned flags, pol_
 	*changed = true;
 	return 0;
 }
-
-int pol_split(char *line, char **argv, int max)
-{
-	int n = 0;
-	char *p = line, *w = line;
-	while (*p) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!*p)
-			break;
-		if (n == max)
-			return -E2BIG;
-		argv[n++] = w;
-		bool q = false;
-		for (; *p && (q || (*p != ' ' && *p != '\t')); p++)
-			if (*p == '"')
-				q = !q; /* key="a b": the quotes go, the space stays */
-			else
-				*w++ = *p;
-		if (q)
-			return -EINVAL;
-		if (*p)
-			p++;
-		*w++ = 0;
-	}
-	return n;
-}

@@ -460,3 +460,30 @@ const char *pol_exempt_str(const struct pol_exempt *e, size_t n, char *buf, size
 	}
 	return buf;
 }
+
+int pol_split(char *line, char **argv, int max)
+{
+	int n = 0;
+	char *p = line, *w = line;
+	while (*p) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		if (n == max)
+			return -E2BIG;
+		argv[n++] = w;
+		bool q = false;
+		for (; *p && (q || (*p != ' ' && *p != '\t')); p++)
+			if (*p == '"')
+				q = !q; /* key="a b": the quotes go, the space stays */
+			else
+				*w++ = *p;
+		if (q)
+			return -EINVAL;
+		if (*p)
+			p++;
+		*w++ = 0;
+	}
+	return n;
+}
