@@ -77,6 +77,9 @@ struct auth_db *auth_db_open(const char *state_dir, char *err, size_t errlen);
 struct auth_db *auth_db_open_file(const char *path, char *err, size_t errlen);
 void auth_db_close(struct auth_db *db);
 int auth_db_schema_version(struct auth_db *db);
+/* The store's SQLite handle, for modules that keep their own tables in the same file (policy/'s
+ * pol_* tables): they share the file's permission checks and SQLite's writer serialisation. */
+struct sqlite3 *auth_db_sqlite(struct auth_db *db);
 
 /* Returns 0, -EEXIST, -ENOENT, -EINVAL (bad name/password), -EIO. Names: 1-63 bytes, no control
  * characters. */

@@ -156,6 +156,11 @@ void auth_db_close(struct auth_db *db)
 	free(db);
 }
 
+struct sqlite3 *auth_db_sqlite(struct auth_db *db)
+{
+	return db->h;
+}
+
 int auth_db_schema_version(struct auth_db *db)
 {
 	sqlite3_stmt *st;

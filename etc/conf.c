@@ -93,6 +93,7 @@ struct conf *conf_defaults(void)
 	c->radius_interim = 600;
 	c->radius_local_store = CONF_LOCAL_FIRST;
 	c->radius_acct_queue = 1024;
+	c->policy_resolve_interval = 300;
 	return c;
 }
 

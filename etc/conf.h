@@ -140,6 +140,9 @@ struct conf {
 	unsigned radius_acct_queue;  /* accounting records kept while no server answers */
 	unsigned radius_dae_port;    /* RFC 5176 Disconnect-Request listener; 0 = off */
 	char radius_dae_secret[CONF_STR];
+
+	/* [policy] */
+	unsigned policy_resolve_interval; /* seconds between lookups of DNS names in IPsec filters */
 };
 
 struct conf *conf_defaults(void);

@@ -117,6 +117,7 @@ const struct conf_key conf_keys[] = {
     U("radius", "acct_queue", radius_acct_queue, 1, 100000),
     U("radius", "dae_port", radius_dae_port, 0, 65535),
     {"radius", "dae_secret", CT_STR, F(radius_dae_secret), 0, 0, CONF_STR, true, false},
+    U("policy", "resolve_interval", policy_resolve_interval, 2, 86400),
 };
 
 const size_t conf_nkeys = sizeof conf_keys / sizeof conf_keys[0];

@@ -60,15 +60,26 @@ static void send_frame(const uint8_t *f, size_t n)
 static bool want_inform; /* the options file says "dhcpinform" (not a pppd option: ours) */
 static int auth_kind;    /* "rp-auth pap|chap" (ours too): enum ppp_cli_auth */
 static char dhcp_path[4200];
+/* "rp-udp A.B.C.D:PORT" (ours): after IPCP, three UDP datagrams to each, for data-path tests */
+static struct {
+	uint32_t ip;
+	uint16_t port;
+} udp_to[8];
+static int n_udp;
 
 static void read_options(const char *path, char *user, size_t ul, char *pass, size_t pl)
 {
 	FILE *f = path ? fopen(path, "r") : NULL;
 	char line[512], v[256];
 	while (f && fgets(line, sizeof line, f)) {
+		unsigned a, b, c4, d, port;
 		if (strncmp(line, "dhcpinform", 10) == 0)
 			want_inform = true;
-		else if (sscanf(line, " rp-auth %255s", v) == 1)
+		else if (sscanf(line, " rp-udp %u.%u.%u.%u:%u", &a, &b, &c4, &d, &port) == 5 && n_udp < 8 &&
+		         a < 256 && b < 256 && c4 < 256 && d < 256 && port < 65536) {
+			udp_to[n_udp].ip = a << 24 | b << 16 | c4 << 8 | d;
+			udp_to[n_udp++].port = (uint16_t)port;
+		} else if (sscanf(line, " rp-auth %255s", v) == 1)
 			auth_kind = !strcmp(v, "pap")    ? PPP_CLI_AUTH_PAP
 			            : !strcmp(v, "chap") ? PPP_CLI_AUTH_CHAP_MD5
 			                                 : 0;
@@ -122,6 +133,28 @@ static void send_inform(struct ppp_cli *c)
 	rp_put_u16(p + 24, (uint16_t)(len - 20)); /* UDP checksum 0: none (RFC 768) */
 	ppp_cli_send_ip(c, p, len);
 	fprintf(stderr, "fake-pppd: DHCPINFORM sent\n");
+}
+
+static void send_udp(struct ppp_cli *c, uint32_t dst, uint16_t port)
+{
+	static const char msg[] = "rampart data-path test";
+	uint8_t p[28 + sizeof msg] = {0x45};
+	rp_put_u16(p + 2, sizeof p);
+	p[8] = 64;
+	p[9] = 17;
+	rp_put_u32(p + 12, c->ip);
+	rp_put_u32(p + 16, dst);
+	uint32_t sum = 0;
+	for (int i = 0; i < 20; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	rp_put_u16(p + 10, (uint16_t)~sum);
+	rp_put_u16(p + 20, 40000);
+	rp_put_u16(p + 22, port);
+	rp_put_u16(p + 24, (uint16_t)(8 + sizeof msg)); /* UDP checksum 0: none (RFC 768) */
+	memcpy(p + 28, msg, sizeof msg);
+	ppp_cli_send_ip(c, p, sizeof p);
 }
 
 /* Answers to port 68 go to OPTIONS.dhcp.pcap (raw IPv4, LINKTYPE_RAW) for tshark to read. */
@@ -221,6 +254,11 @@ int main(int argc, char **argv)
 			reported = true;
 			if (want_inform)
 				send_inform(&c);
+			for (int k = 0; k < 3; k++)
+				for (int u = 0; u < n_udp; u++)
+					send_udp(&c, udp_to[u].ip, udp_to[u].port);
+			if (n_udp)
+				fprintf(stderr, "fake-pppd: UDP sent to %d destinations\n", n_udp);
 			fprintf(stderr, "fake-pppd: IPCP up, address %u.%u.%u.%u\n", c.ip >> 24,
 			        c.ip >> 16 & 255, c.ip >> 8 & 255, c.ip & 255);
 			if (opts) {

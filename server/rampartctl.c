@@ -37,8 +37,9 @@ static const char usage_text[] =
     "  radius test USER -                one PAP Access-Request from rampartd to its [radius] server,\n"
     "                                    password on standard input: prints Access-Accept (exit 0)\n"
     "                                    or Access-Reject (exit 1) and the answer's attributes\n"
-    "  ipsec dynamic show config\n"
+    "  ipsec dynamic show config         also bootmode/bootexemptions (from the store without rampartd)\n"
     "  ipsec dynamic set config property=ipsecdiagnostics|ikelogging|ipsecloginterval value=N\n"
+    "  ipsec dynamic add|set|delete|show OBJECT key=value...  the dynamic policy store (gone at restart)\n"
     "\n"
     "commands on the account store (SQLite in STATE_DIR, default $RAMPART_STATE, else /var/lib/rampart):\n"
     "  account [-d STATE_DIR] add NAME PASSWORD|- [group=G] [ip=A.B.C.D] [cleartext]\n"
@@ -51,6 +52,11 @@ static const char usage_text[] =
     "  certmap [-d STATE_DIR] del ID | list | enable | disable\n"
     "  certmap [-d STATE_DIR] test CERT.pem|der [ca=FILE|DIR]... [crl=FILE]... [now=UNIX]\n"
     "  right [-d STATE_DIR] allow|deny add|del account=NAME|group=NAME | list\n"
+    "  ipsec [-d STATE_DIR] static add|set|delete|show OBJECT key=value...   IPsec policy (netsh's words)\n"
+    "  ipsec [-d STATE_DIR] dynamic set config property=bootmode|bootexemptions value=V\n"
+    "  ipsec [-d STATE_DIR] model peer=ADDR [id=ID|cert=FILE] [account=NAME] [dst=ADDR proto=P port=N]\n"
+    "                                    what would apply to that peer (--json: one JSON object);\n"
+    "                                    without -d (and cert=) rampartd answers, dynamic store included\n"
     "  PASSWORD '-' reads it from standard input (keeps it out of the process list)\n";
 
 static int usage_error(const char *why, const char *arg)
@@ -214,6 +220,8 @@ int main(int argc, char **argv)
 		return ctl_certmap(argc - 2, argv + 2);
 	if (strcmp(argv[1], "right") == 0)
 		return ctl_right(argc - 2, argv + 2);
+	if (strcasecmp(argv[1], "ipsec") == 0)
+		return ctl_ipsec(argc - 2, argv + 2, json);
 	if (!is_daemon_request(argc - 1, argv + 1) || (json && !is_json_request(argc - 1, argv + 1)))
 		return usage_error("unknown command or wrong arguments", argv[1]);
 	if (json)

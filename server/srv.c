@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "srv_local.h"
+#include "srv_policy.h"
 #include "srv_monitor.h"
 #include "srv_radius.h"
 
@@ -381,6 +382,7 @@ int srv_reload(struct srv *s, const char *why, void (*line)(void *ctx, const cha
 	}
 	struct conf *old = s->conf;
 	s->conf = c;
+	srv_policy_conf(s); /* dns/wins server types follow [ppp] dns, wins */
 	/* applied: what changed since the last snapshot; restart needed: what differs from start */
 	report_keys(s, old, c, false, "applied", line, ctx);
 	report_keys(s, s->boot, c, true, "restart needed", line, ctx);

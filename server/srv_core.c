@@ -12,6 +12,7 @@
 
 #include "natt.h"
 #include "srv_local.h"
+#include "srv_policy.h"
 #include "srv_radius.h"
 
 #define TX_HEADROOM 128
@@ -207,7 +208,7 @@ static bool dhcp_intercept(struct srv *s, const struct l2tp_link *link, const ui
 static void l2tp_ip_deliver(void *ctx, const struct l2tp_link *link, const uint8_t *p, size_t n)
 {
 	struct srv *s = ctx;
-	if (dhcp_intercept(s, link, p, n))
+	if (dhcp_intercept(s, link, p, n) || !srv_policy_packet(s, p, n, true))
 		return;
 	if (write(s->tun_fd, p, n) < 0)
 		rp_logf(&s->log, RP_LOG_WARN, "server", "TUN write: %s", strerror(errno));
@@ -450,7 +451,8 @@ static void l2tp_event(struct srv *s, struct rp_ev *ev, uint64_t now)
 		const struct l2tp_ev_send *snd = (const struct l2tp_ev_send *)ev->data;
 		if (ev->type == L2TP_EV_SEND) {
 			send_l2tp(s, &snd->link, snd->pkt, snd->len, now);
-		} else if (write(s->tun_fd, snd->pkt, snd->len) < 0) {
+		} else if (srv_policy_packet(s, snd->pkt, snd->len, true) &&
+		           write(s->tun_fd, snd->pkt, snd->len) < 0) {
 			rp_logf(&s->log, RP_LOG_WARN, "server", "TUN write: %s", strerror(errno));
 		}
 		return;
@@ -470,6 +472,7 @@ static void l2tp_event(struct srv *s, struct rp_ev *ev, uint64_t now)
 			x->since_ms = now;
 		}
 		c->sessions_up++;
+		srv_policy_session(s, se->ip, se->account, true);
 		srv_radius_session_up(s, se, now);
 		rp_logf(&s->log, RP_LOG_INFO, "ppp", "%s is up with %s (tunnel %u session %u)", se->account,
 		        ip, se->tid, se->sid);
@@ -478,6 +481,7 @@ static void l2tp_event(struct srv *s, struct rp_ev *ev, uint64_t now)
 		if (x) {
 			srv_tab_sess_del(&c->tab, x);
 			c->sessions_down++;
+			srv_policy_session(s, se->ip, se->account, false);
 		}
 		srv_radius_session_down(s, se, now);
 		rp_logf(&s->log, RP_LOG_INFO, "ppp", "session %u/%u (%s, %s) down: %s", se->tid, se->sid,
@@ -599,6 +603,19 @@ void srv_core_udp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr
 	uint64_t now = srv_now(s);
 	struct rp_pkt pkt = {.data = data, .len = len, .src = *src, .dst = *local, .rx_ms = now};
 	size_t skip;
+	char why[256];
+	/* the IPsec policy's block and permit rules: no IKE at all for those peers (issue 13) */
+	if (local->port == s->boot->ike_port ||
+	    (local->port == s->boot->natt_port && natt_classify(data, len, &skip) == NATT_IKE)) {
+		enum srv_pol_peer d = srv_policy_peer(s, src, true, why, sizeof why);
+		if (d == SRV_POL_BLOCK || d == SRV_POL_PERMIT) {
+			srv_policy_count_peer(s, SRV_POL_BLOCK);
+			char r[300];
+			snprintf(r, sizeof r, "IKE refused by %s", why);
+			rp_log_drop(&s->log, now, "policy", src, r, NULL);
+			return;
+		}
+	}
 	if (local->port == s->boot->ike_port) {
 		ike_input(c->ike, &pkt, now);
 	} else if (local->port == s->boot->natt_port) {
@@ -615,7 +632,18 @@ void srv_core_udp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr
 			return; /* keepalives need no answer; garbage was counted by dispatch */
 		}
 	} else if (local->port == s->boot->l2tp_port) {
-		if (!s->conf->allow_plain_l2tp) {
+		/* a control message (T bit, RFC 2661 §3.1) may set up a tunnel: a changed store first */
+		bool ctrl = len && (data[0] & 0x80);
+		enum srv_pol_peer d = srv_policy_peer(s, src, ctrl, why, sizeof why);
+		if (d == SRV_POL_BLOCK) {
+			char r[300];
+			snprintf(r, sizeof r, "plain L2TP refused by %s", why);
+			rp_log_drop(&s->log, now, "policy", src, r, NULL);
+			return;
+		}
+		if (d == SRV_POL_PERMIT)
+			srv_policy_count_peer(s, SRV_POL_PERMIT);
+		else if (!s->conf->allow_plain_l2tp) {
 			rp_log_drop(&s->log, now, "l2tp", src,
 			            "plain L2TP outside IPsec refused (l2tp.allow_plain = no)", NULL);
 			return;
@@ -630,10 +658,13 @@ void srv_core_tun(struct srv *s, const uint8_t *pkt, size_t len)
 {
 	if (len && pkt[0] >> 4 == 6)
 		srv_ip6_tun(s, pkt, len);
-	else if (len >= 20 && pkt[0] >> 4 == 4)
+	else if (len >= 20 && pkt[0] >> 4 == 4) {
+		if (!srv_policy_packet(s, pkt, len, false))
+			return;
 		l2tp_output_ip(C(s)->l2tp, rp_get_u32(pkt + 16), pkt, len, srv_now(s));
-	else
+	} else {
 		return;
+	}
 	srv_core_run(s);
 }
 
@@ -716,6 +747,7 @@ static struct srv_params *params_new(struct srv *s, struct conf *cf, char *err, 
 	ic->max_child = cf->ike_max_child;
 	ic->frag_per_ip = cf->ike_frag_per_ip;
 	srv_cert_ike_conf(&p->cert, cf, ic);
+	srv_policy_ike_conf(s, ic);
 
 	struct ppp_conf *pc = &p->ppp;
 	ppp_conf_defaults(pc);
@@ -827,6 +859,8 @@ int srv_core_init(struct srv *s, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot set up the address pool");
 		return -1;
 	}
+	if (srv_policy_init(s, err, errlen))
+		return -1;
 	c->p = params_new(s, s->conf, err, errlen);
 	if (!c->p)
 		return -1;
@@ -931,6 +965,7 @@ void srv_core_print_stats(struct srv *s, FILE *f)
 		fprintf(f, " %s %llu", l2tp_auth_result_name(r), (unsigned long long)ls.auth[r]);
 	fprintf(f, "\nsessions: up %zu, up since start %llu, down since start %llu\n", c->tab.nsess,
 	        (unsigned long long)c->sessions_up, (unsigned long long)c->sessions_down);
+	srv_policy_print_stats(s, f);
 	for (int d = ESP_DIR_IN; d <= ESP_DIR_OUT; d++) {
 		const struct esp_stats *st = esp_sad_stats(c->sad, (enum esp_dir)d);
 		fprintf(f, "esp %s: %llu packets %llu bytes", d == ESP_DIR_IN ? "in" : "out",
@@ -974,6 +1009,7 @@ void srv_core_free(struct srv *s)
 	if (!c)
 		return;
 	srv_radius_free(s);
+	srv_policy_free(s);
 	if (c->l2tp)
 		l2tp_free(c->l2tp);
 	if (c->ike)

@@ -51,6 +51,7 @@ struct srv_core {
 	struct auth_db *db;
 	struct auth_pool *pool;
 	struct srv_radius *radius; /* srv_radius.c */
+	struct srv_policy *pol;    /* srv_policy.c */
 	struct rp_rng rng_nonce, rng_random, rng_key;
 	struct srv_tab tab; /* SA pairs and PPP sessions, by hash */
 	struct srv_kill *kill;

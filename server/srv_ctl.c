@@ -12,6 +12,7 @@
 
 #include "srv_json.h"
 #include "srv_local.h"
+#include "srv_policy.h"
 #include "srv_radius.h"
 
 struct ctl_conn {
@@ -213,7 +214,24 @@ static const char *handle(struct srv_ctl_req *c, int argc, char **argv)
 	if (IS(0, "ipsec") && IS(1, "dynamic") && IS(2, "show") && IS(3, "config")) {
 		out_add(c, "- ipsecdiagnostics = %d\n- ikelogging = %d\n- ipsecloginterval = %u\n",
 		        s->log.level, s->log.ikelogging, s->log.interval_s);
+		srv_policy_show_config(s, show_line, c);
 		return NULL;
+	}
+	if ((IS(0, "ipsec") && IS(1, "model")) || (IS(0, "json") && IS(1, "ipsec") && IS(2, "model"))) {
+		static char perr[256];
+		bool json = IS(0, "json");
+		return srv_policy_model(s, argc - (json ? 2 : 1), argv + (json ? 2 : 1), json, show_line, c,
+		                        perr, sizeof perr)
+		           ? perr
+		           : NULL;
+	}
+	if (IS(0, "ipsec") && IS(1, "dynamic")) {
+		static char perr[512];
+		int rc = srv_policy_ctl(s, argc, argv, show_line, c, perr, sizeof perr);
+		if (rc < 0)
+			return perr;
+		if (rc == 0)
+			return NULL;
 	}
 	if (IS(0, "ipsec") && IS(1, "dynamic") && IS(2, "set") && IS(3, "config"))
 		return set_config(s, argc - 4, argv + 4);

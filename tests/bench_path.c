@@ -31,6 +31,7 @@
 #include "bench_alloc.h"
 #include "esp.h"
 #include "natt.h"
+#include "policy.h"
 #include "ppp.h"
 
 int bench_path(int argc, char **argv);
@@ -39,6 +40,10 @@ int bench_path(int argc, char **argv);
 #define HEAD 128
 #define SLOT 2048
 #define REPS 3
+#define FLOWS 1024             /* distinct remote hosts the packets go to and come from */
+#define FLOW_BASE 0xc6130000u  /* 198.19.0.0: no filter names these */
+#define FLOW_NAMED 0x0a00c800u /* 10.0.200.0: in a /16 the filters name, matched by none */
+static uint32_t flow_base = FLOW_BASE;
 
 static double cpu_s(void)
 {
@@ -64,7 +69,9 @@ struct path {
 	size_t lac_out_len[16];
 	int lac_nout;
 	unsigned delivered, sent;
-	bool setup; /* while the session comes up, PPP frames go to the test LAC unencrypted */
+	bool setup;        /* while the session comes up, PPP frames go to the test LAC unencrypted */
+	struct pol_dp *dp; /* with filters: the daemon's check (srv_policy_packet) on both ways */
+	unsigned blocked;
 	uint8_t tx[SLOT + HEAD];
 };
 
@@ -81,7 +88,11 @@ static void ip_deliver(void *ctx, const struct l2tp_link *link, const uint8_t *p
 {
 	struct path *P = ctx;
 	(void)link;
-	(void)p;
+	struct pol_dp_pkt k;
+	if (P->dp && !pol_pkt_parse(p, n, &k) && !pol_dp_permit(P->dp, &k, "", NULL)) {
+		P->blocked++;
+		return;
+	}
 	P->delivered += n == IPLEN;
 }
 
@@ -143,7 +154,8 @@ static int add_idle(struct esp_sad *sad, const struct esp_sa_params *tmpl, unsig
 	return 0;
 }
 
-static void run(enum esp_encr encr, enum esp_auth auth, unsigned n, unsigned idle, struct run_result *r)
+static void run(enum esp_encr encr, enum esp_auth auth, unsigned n, unsigned idle, struct pol_dp *dp,
+                struct run_result *r)
 {
 	static struct path P;
 	struct rp_rng rng, seeded;
@@ -226,7 +238,8 @@ static void run(enum esp_encr encr, enum esp_auth auth, unsigned n, unsigned idl
 			struct rp_ev *ev;
 			while ((ev = l2tp_next_event(P.l2tp))) {
 				if (ev->type == L2TP_EV_AUTH_REQUEST)
-					l2tp_auth_from_store(P.l2tp, db, (const struct l2tp_ev_auth *)ev->data, 1000, NULL);
+					l2tp_auth_from_store(
+					    P.l2tp, db, (const struct l2tp_ev_auth *)ev->data, 1000, NULL);
 				if (ev->type == L2TP_EV_SEND) {
 					struct l2tp_ev_send *e = (struct l2tp_ev_send *)ev->data;
 					l2tp_lac_input(&P.lac, e->pkt, e->len, 1000);
@@ -236,6 +249,7 @@ static void run(enum esp_encr encr, enum esp_auth auth, unsigned n, unsigned idl
 		}
 	}
 	P.setup = false;
+	P.dp = dp;
 	struct l2tp_lac_sess *s = &P.lac.s[0];
 
 	/* n client packets (L2TP data, PPP, 1400-byte IPv4), each sealed by the client's SAD */
@@ -254,13 +268,17 @@ static void run(enum esp_encr encr, enum esp_auth auth, unsigned n, unsigned idl
 		rp_put_u16(m + 14, IPLEN);
 		tcp_ack(m + 12);
 		rp_put_u32(m + 24, s->c.ip);
-		rp_put_u32(m + 28, pc.local_ip);
+		rp_put_u32(m + 28, flow_base + i % FLOWS); /* to FLOWS hosts behind the server */
+		/* TCP ACKs (the MSS clamp looks at each), ports 40000 -> 4500 */
+		rp_put_u16(m + 12 + 20, 40000);
+		rp_put_u16(m + 12 + 22, 4500);
 		natt_udp_push(&b, 1701, 1701);
 		r->err |= esp_encap(P.cli, P.cli_out, &b, 0, &tx) != 0;
 		memmove(slot, rp_buf_data(&b), b.len);
 		lens[i] = b.len;
 	}
-	uint8_t ip[IPLEN] = {0x45};
+	uint8_t ip[IPLEN] = {
+	    0x45, [20] = 0x11, [21] = 0x94, [22] = 0x9c, [23] = 0x40}; /* TCP 4500->40000 */
 	rp_put_u16(ip + 2, IPLEN);
 	tcp_ack(ip);
 	rp_put_u32(ip + 16, s->c.ip);
@@ -289,7 +307,12 @@ static void run(enum esp_encr encr, enum esp_auth auth, unsigned n, unsigned idl
 		t[0] = cpu_s() - t[0];
 		t[1] = cpu_s();
 		for (unsigned i = 0; i < n; i++) {
-			l2tp_output_ip(P.l2tp, s->c.ip, ip, IPLEN, 0);
+			rp_put_u32(ip + 12, flow_base + i % FLOWS); /* from FLOWS hosts */
+			struct pol_dp_pkt k;
+			if (!dp || (!pol_pkt_parse(ip, IPLEN, &k) && pol_dp_permit(dp, &k, "", NULL)))
+				l2tp_output_ip(P.l2tp, s->c.ip, ip, IPLEN, 0);
+			else
+				P.blocked++;
 			per_packet(&P, 0);
 		}
 		t[1] = cpu_s() - t[1];
@@ -338,6 +361,106 @@ static void run(enum esp_encr encr, enum esp_auth auth, unsigned n, unsigned idl
 	free(lens);
 }
 
+static double dmin2(double a, double b)
+{
+	return a < b ? a : b;
+}
+
+static void no_out(void *ctx, const char *line)
+{
+	(void)ctx;
+	(void)line;
+}
+
+/* nfilt dialup filters (block and permit, addresses, protocols and ports none of the bench's
+ * packets match, so each lookup that misses the verdict cache walks them all) compiled as
+ * rampartd compiles them; the path with them against the path without, in the same run. */
+static int filters_bench(enum esp_encr e, enum esp_auth a, unsigned n, unsigned nfilt)
+{
+	struct pol_set set;
+	pol_set_init(&set);
+	static const char *const base[] = {
+	    "static add policy name=p assign=yes",
+	    "static add filterlist name=f",
+	    "static add filteraction name=b action=block",
+	    "static add filteraction name=ok action=permit",
+	    "static add filterlist name=g",
+	    "static add rule name=blk policy=p filterlist=f filteraction=b conntype=dialup",
+	    "static add rule name=pas policy=p filterlist=g filteraction=ok conntype=dialup"};
+	char line[256], *argv[16];
+	bool ch;
+	int bad = 0;
+	for (unsigned i = 0; i < sizeof base / sizeof *base + nfilt; i++) {
+		if (i < sizeof base / sizeof *base)
+			snprintf(line, sizeof line, "%s", base[i]);
+		else {
+			unsigned k = i - (unsigned)(sizeof base / sizeof *base);
+			snprintf(line, sizeof line,
+			         "static add filter filterlist=%s srcaddr=any dstaddr=10.%u.%u.0 dstmask=24 "
+			         "protocol=%s%s",
+			         k % 3 ? "f" : "g", k / 256, k % 256, k % 2 ? "TCP" : "UDP",
+			         k % 4 == 1 ? " dstport=445" : "");
+		}
+		char err[256];
+		int argc = pol_split(line, argv, 16);
+		bad |= argc < 0 || pol_cmd_run(&set, argc, argv, 0, no_out, NULL, &ch, err, sizeof err);
+	}
+	struct pol_env env = {0};
+	struct pol_dp *dp = pol_dp_compile(&set, &env);
+	if (bad || !dp || pol_dp_count(dp) != 2 * nfilt) { /* mirrored: both directions */
+		fprintf(stderr, "path: filters not compiled\n");
+		pol_dp_free(dp);
+		pol_set_free(&set);
+		return 1;
+	}
+	/* alternated, best of each: the machine's other load hits both the same way. Two kinds of
+	 * traffic: to and from addresses no filter names (the /16 bitmaps answer), and within a /16
+	 * the filters name (the protocol's list is walked once per flow, then the cache answers). */
+	static const struct {
+		const char *name;
+		uint32_t base;
+	} kinds[] = {{"unnamed", FLOW_BASE}, {"named16", FLOW_NAMED}};
+	double worst = 1e9;
+	int bad2 = 0;
+	for (size_t kd = 0; kd < 2; kd++) {
+		flow_base = kinds[kd].base;
+		struct run_result r0 = {0}, r1 = {0}, t0, t1;
+		for (int rep = 0; rep < 3; rep++) {
+			run(e, a, n, 0, NULL, &t0);
+			run(e, a, n, 0, dp, &t1);
+			r0.err |= t0.err, r1.err |= t1.err, r1.allocs += t1.allocs;
+			r0.rx_pps = t0.rx_pps > r0.rx_pps ? t0.rx_pps : r0.rx_pps;
+			r0.tx_pps = t0.tx_pps > r0.tx_pps ? t0.tx_pps : r0.tx_pps;
+			r1.rx_pps = t1.rx_pps > r1.rx_pps ? t1.rx_pps : r1.rx_pps;
+			r1.tx_pps = t1.tx_pps > r1.tx_pps ? t1.tx_pps : r1.tx_pps;
+		}
+		double rxr = r1.rx_pps / r0.rx_pps, txr = r1.tx_pps / r0.tx_pps;
+		worst = dmin2(worst, dmin2(rxr, txr));
+		bad2 |= r0.err || r1.err;
+		printf("path-filters filters=%u entries=%zu flows=%u (%s) gcm128 rx %.0f pkt/s (no filters "
+		       "%.0f, ratio "
+		       "%.3f) | tx %.0f pkt/s (no filters %.0f, ratio %.3f) | allocations %lu%s\n",
+		       nfilt, pol_dp_count(dp), FLOWS, kinds[kd].name, r1.rx_pps, r0.rx_pps, rxr, r1.tx_pps,
+		       r0.tx_pps, txr, r1.allocs, r0.err || r1.err ? "  ERROR" : "");
+	}
+	flow_base = FLOW_BASE;
+	/* the lookup alone, every packet a new flow in a named /16 (cache misses: the walk) */
+	struct pol_dp_pkt k = {.src = 0x64730a0a, .proto = 17, .sport = 40000, .dport = 4500};
+	unsigned permitted = 0;
+	double t = cpu_s();
+	for (unsigned i = 0; i < 1000000; i++) {
+		k.dst = FLOW_NAMED + (i & 0x37ff); /* 10.0.200.0 - 10.0.255.255 */
+		k.sport = (uint16_t)(i >> 11);
+		permitted += pol_dp_permit(dp, &k, "", NULL);
+	}
+	t = cpu_s() - t;
+	printf("path-filters-ratio min=%.3f | lookup on a cache miss (walk of the UDP list) %.1f ns\n", worst,
+	       t * 1e9 / 1000000);
+	pol_dp_free(dp);
+	pol_set_free(&set);
+	return bad2 || permitted != 1000000;
+}
+
 static double dmin(double a, double b)
 {
 	return a < b ? a : b;
@@ -347,6 +470,7 @@ int bench_path(int argc, char **argv)
 {
 	unsigned n = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 50000;
 	unsigned idle = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 0;
+	unsigned nfilt = argc > 3 ? (unsigned)strtoul(argv[3], NULL, 10) : 0;
 	if (n == 0)
 		n = 50000;
 	bool counted = bench_alloc_available();
@@ -357,12 +481,13 @@ int bench_path(int argc, char **argv)
 		const char *name;
 		enum esp_encr e;
 		enum esp_auth a;
-	} cfgs[] = {{"gcm128", ESP_ENCR_AES_GCM_16, ESP_AUTH_NONE}, {"cbc128sha1", ESP_ENCR_AES_CBC, ESP_AUTH_HMAC_SHA1}};
+	} cfgs[] = {{"gcm128", ESP_ENCR_AES_GCM_16, ESP_AUTH_NONE},
+	            {"cbc128sha1", ESP_ENCR_AES_CBC, ESP_AUTH_HMAC_SHA1}};
 	double rx[2], rxr[2], tx[2], txr[2], irx[2] = {1, 1}, itx[2] = {1, 1};
 	int rc = 0;
 	for (int i = 0; i < 2; i++) {
 		struct run_result r, ri;
-		run(cfgs[i].e, cfgs[i].a, n, 0, &r);
+		run(cfgs[i].e, cfgs[i].a, n, 0, NULL, &r);
 		rx[i] = r.rx_pps * IPLEN * 8 / 1e9;
 		tx[i] = r.tx_pps * IPLEN * 8 / 1e9;
 		rxr[i] = r.rx_pps / r.base_rx_pps;
@@ -376,12 +501,14 @@ int bench_path(int argc, char **argv)
 			rc = 1;
 		if (!idle)
 			continue;
-		run(cfgs[i].e, cfgs[i].a, n, idle, &ri);
+		run(cfgs[i].e, cfgs[i].a, n, idle, NULL, &ri);
 		irx[i] = ri.rx_pps / r.rx_pps;
 		itx[i] = ri.tx_pps / r.tx_pps;
-		printf("path %-10s idle_sa_pairs=%u rx %8.0f pkt/s (ratio to 1 SA %.3f) | tx %8.0f pkt/s (ratio to 1 SA "
+		printf("path %-10s idle_sa_pairs=%u rx %8.0f pkt/s (ratio to 1 SA %.3f) | tx %8.0f pkt/s "
+		       "(ratio to 1 SA "
 		       "%.3f) | allocations %lu%s\n",
-		       cfgs[i].name, idle, ri.rx_pps, irx[i], ri.tx_pps, itx[i], ri.allocs, ri.err ? "  ERROR" : "");
+		       cfgs[i].name, idle, ri.rx_pps, irx[i], ri.tx_pps, itx[i], ri.allocs,
+		       ri.err ? "  ERROR" : "");
 		if (ri.err || (counted && ri.allocs))
 			rc = 1;
 	}
@@ -389,9 +516,13 @@ int bench_path(int argc, char **argv)
 	       "cbc128sha1_rx=%.3f "
 	       "cbc128sha1_rx_ratio=%.3f cbc128sha1_tx=%.3f cbc128sha1_tx_ratio=%.3f\n",
 	       rx[0], rxr[0], tx[0], txr[0], rx[1], rxr[1], tx[1], txr[1]);
+	if (nfilt && filters_bench(cfgs[0].e, cfgs[0].a, n, nfilt))
+		rc = 1;
 	if (idle)
-		printf("path-idle idle_sa_pairs=%u gcm128_rx_ratio=%.3f gcm128_tx_ratio=%.3f cbc128sha1_rx_ratio=%.3f "
+		printf("path-idle idle_sa_pairs=%u gcm128_rx_ratio=%.3f gcm128_tx_ratio=%.3f "
+		       "cbc128sha1_rx_ratio=%.3f "
 		       "cbc128sha1_tx_ratio=%.3f path_ratio_min=%.3f\n",
-		       idle, irx[0], itx[0], irx[1], itx[1], dmin(dmin(irx[0], itx[0]), dmin(irx[1], itx[1])));
+		       idle, irx[0], itx[0], irx[1], itx[1],
+		       dmin(dmin(irx[0], itx[0]), dmin(irx[1], itx[1])));
 	return rc;
 }
