@@ -522,6 +522,8 @@ void srv_core_esp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr
 	rp_buf_view(&b, data, len, 0, len);
 	if (esp_decap(c->sad, &b, src, now, &rx))
 		return; /* counted and logged by esp */
+	if (rx.first && ike_child_proven(c->ike, rx.spi, now) == 0)
+		srv_core_run(s); /* its IKE SA's timers moved */
 	if (rx.peer_moved) {
 		/* RFC 3948 §2.2 NAT rebinding: adopt the new port for the outbound twin as well, only
 		 * now that the packet authenticated (DESIGN.md). */
