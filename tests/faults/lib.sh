@@ -159,3 +159,10 @@ fx_json_stats() {
 fx_rss() {
 	awk '/^VmRSS/ {print $2}' "/proc/$FX_SRVPID/status"
 }
+
+# End every rampart-load's hold now (SIGINT: it drains for a second, prints its final line, says
+# goodbye); the shell's own background jobs ignore SIGINT, so the processes are signalled directly.
+fx_stop_loads() {
+	local p
+	for p in $(ip netns pids "$FX_G" 2>/dev/null); do kill -INT "$p" 2>/dev/null || true; done
+}
