@@ -118,7 +118,7 @@ static void final_line(void)
 		                      i ? "," : " failures=", L.reasons[i].why, L.reasons[i].n);
 	/* up: came up (every time, with --reconnect/--cycles); failed: begins that never did; dropped:
 	 * came up, then went down before the end (not counting --cycles' own disconnects); up_now: up
-	 * at the end of the hold; told: dropped by the server's DELETE or StopCCN, the first and last
+	 * at the end of the hold; told: dropped by the server (DELETE, StopCCN, CDN, LCP Terminate), the first and last
 	 * at these CLOCK_REALTIME milliseconds */
 	printf("load clients=%u up=%u failed=%u dropped=%u connect_per_s=%.1f mm_p50_ms=%u mm_p99_ms=%u "
 	       "ppp_up_p50_ms=%u ppp_up_p99_ms=%u tx_pkts=%llu rx_pkts=%llu lost=%llu up_now=%u starts=%u "

@@ -155,7 +155,8 @@ void load_client_fail(struct load_client *c, const char *fmt, ...)
 	if (c->state == LC_UP) {
 		c->L->up--;
 		c->L->downs++;
-		if (!strncmp(why, "ike:deleted", 11) || !strncmp(why, "l2tp:StopCCN", 12)) {
+		if (!strncmp(why, "ike:deleted", 11) || !strncmp(why, "l2tp:StopCCN", 12) ||
+		    !strncmp(why, "l2tp:CDN", 8) || !strncmp(why, "ppp:terminated", 14)) {
 			uint64_t w = load_wall_ms();
 			if (!c->L->told++)
 				c->L->told_first_wall_ms = w;
