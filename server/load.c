@@ -89,8 +89,9 @@ static void progress(uv_timer_t *t)
 	unsigned conn = 0;
 	for (unsigned i = 0; i < next_client; i++) /* once a second, not per packet */
 		conn += L.c[i].state == LC_IKE || L.c[i].state == LC_L2TP;
-	printf("up=%u connecting=%u failed=%u connect_per_s=%.1f tx_pkts=%llu rx_pkts=%llu\n", L.up, conn,
-	       L.failed, connect_per_s(), (unsigned long long)L.tx_pkts, (unsigned long long)L.rx_pkts);
+	printf("up=%u connecting=%u failed=%u connect_per_s=%.1f tx_pkts=%llu rx_pkts=%llu cycles=%u\n", L.up,
+	       conn, L.failed, connect_per_s(), (unsigned long long)L.tx_pkts, (unsigned long long)L.rx_pkts,
+	       L.cycles);
 	fflush(stdout);
 }
 
@@ -118,8 +119,8 @@ static void final_line(void)
 		                      i ? "," : " failures=", L.reasons[i].why, L.reasons[i].n);
 	/* up: came up (every time, with --reconnect/--cycles); failed: begins that never did; dropped:
 	 * came up, then went down before the end (not counting --cycles' own disconnects); up_now: up
-	 * at the end of the hold; told: dropped by the server (DELETE, StopCCN, CDN, LCP Terminate), the first and last
-	 * at these CLOCK_REALTIME milliseconds */
+	 * at the end of the hold; told: dropped by the server (DELETE, StopCCN, CDN, LCP Terminate), the
+	 * first and last at these CLOCK_REALTIME milliseconds */
 	printf("load clients=%u up=%u failed=%u dropped=%u connect_per_s=%.1f mm_p50_ms=%u mm_p99_ms=%u "
 	       "ppp_up_p50_ms=%u ppp_up_p99_ms=%u tx_pkts=%llu rx_pkts=%llu lost=%llu up_now=%u starts=%u "
 	       "restarts=%u cycles=%u told=%u told_first_ms=%llu told_last_ms=%llu%s\n",

@@ -860,6 +860,8 @@ void srv_core_print_stats(struct srv *s, FILE *f)
 				        (unsigned long long)st->drops[k]);
 		fprintf(f, "\n");
 	}
+	/* in use, so a soak can see each SPI (SAs and reservations) given back */
+	fprintf(f, "esp sad: %zu entries (SAs and SPI reservations)\n", esp_sad_count(c->sad));
 	fprintf(f, "dhcp: %llu informs answered, %llu dropped\n", (unsigned long long)c->dhcp_answered,
 	        (unsigned long long)c->dhcp_dropped);
 	fprintf(f, "ipv6: %llu router solicitations answered, %llu link-scoped packets dropped\n",

@@ -165,13 +165,15 @@ json_t *srv_json_stats(struct srv *s)
 	for (int r = 0; r < L2TP_AUTH_R_N; r++)
 		json_object_set_new(ppp_auth, l2tp_auth_result_name(r), json_integer((json_int_t)ls.auth[r]));
 	return json_pack(
-	    "{s:o, s:o, s:{s:o, s:I, s:I, s:o}, s:{s:o, s:o}, s:{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I},"
+	    "{s:o, s:o, s:{s:o, s:I, s:I, s:o}, s:{s:o, s:o, s:I}, s:{s:i, s:i, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I},"
 	    " s:{s:o, s:I, s:I, s:I, s:i}, s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I}}",
 	    "packets", pk, "drops", reasons, "ike", "negotiations", nego, "ike_sas",
 	    (json_int_t)ike_sa_count(c->ike), "ipsec_sa_pairs", (json_int_t)c->tab.nchild, "main_mode_ms",
 	    mm_hist_json(&is), "esp", "in", esp_dir_json(esp_sad_stats(c->sad, ESP_DIR_IN)), "out",
-	    esp_dir_json(esp_sad_stats(c->sad, ESP_DIR_OUT)), "l2tp", "tunnels", ls.tunnels, "sessions",
-	    ls.sessions, "control_in", (json_int_t)ls.rx_ctl, "control_out", (json_int_t)ls.tx_ctl, "data_in",
+	    esp_dir_json(esp_sad_stats(c->sad, ESP_DIR_OUT)), "sad_entries",
+	    (json_int_t)esp_sad_count(c->sad), "l2tp", "tunnels", ls.tunnels, "sessions", ls.sessions,
+	    "control_in", (json_int_t)ls.rx_ctl, "control_out", (json_int_t)ls.tx_ctl, "data_in",
 	    (json_int_t)ls.rx_data, "retransmissions", (json_int_t)ls.rexmits, "drops", (json_int_t)ls.drops,
 	    "duplicates", (json_int_t)ls.dups, "ppp", "authentications", ppp_auth, "sessions_up",
 	    (json_int_t)c->tab.nsess, "sessions_up_total", (json_int_t)c->sessions_up, "sessions_down_total",
