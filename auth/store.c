@@ -350,7 +350,12 @@ int auth_lookup(struct auth_db *db, const char *name, size_t nlen, struct auth_a
 	if (sqlite3_prepare_v2(db->h, ACCOUNT_COLS "WHERE a.name=?1", -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_text(st, 1, name, (int)nlen, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	int s = sqlite3_step(st);
+	/* only "no row" means no such account: a store that stayed locked past the busy timeout (or
+	 * failed) is an error, or an existing user would be told "unknown user" */
+	if (s != SQLITE_ROW && s != SQLITE_DONE)
+		rc = s == SQLITE_BUSY || s == SQLITE_LOCKED ? -EBUSY : -EIO;
+	if (s == SQLITE_ROW) {
 		row_account(st, a);
 		if (sec) {
 			memset(sec, 0, sizeof *sec);

@@ -130,6 +130,7 @@ struct esp_rx {
 	const uint8_t *payload;
 	size_t payload_len;
 	bool peer_moved; /* the outer source changed and was adopted (NAT rebinding) */
+	bool first;      /* the first packet that authenticated on this SA */
 	struct rp_addr peer;
 };
 

@@ -157,6 +157,7 @@ int esp_decap(struct esp_sad *sad, struct rp_buf *b, const struct rp_addr *src, 
 		        rp_addr_str(&sa->peer, a, sizeof a), rp_addr_str(src, c, sizeof c));
 		sa->peer = *src;
 	}
+	rx->first = sa->st.packets == 0;
 	sa->st.packets++;
 	sa->st.bytes += inner;
 	sad->st.packets++;

@@ -379,6 +379,11 @@ struct rp_ev *ike_next_event(struct ike *ike);     /* caller frees with rp_ev_fr
 /* Delete one IPsec SA pair (by our inbound SPI) or all SAs of a peer, telling the peer
  * (DELETE notify) — e.g. when the L2TP tunnel closed or the ESP SA hit its byte limit. */
 int ike_delete_child(struct ike *ike, uint32_t spi_in, uint64_t now_ms);
+/* The first ESP packet authenticated on our inbound SA spi_in: the initiator holds the Quick
+ * Mode's keys, so a QM3 that was lost on the way no longer withdraws the pair (what QM3 proves,
+ * RFC 2409 §5.5, that packet proves too). 0 when it completed a Quick Mode, 1 when none was
+ * waiting, -1 when there is no such SA. */
+int ike_child_proven(struct ike *ike, uint32_t spi_in, uint64_t now_ms);
 /* Delete one IKE SA (by cookies) with its IPsec SAs, telling the peer (DELETE for each IPsec SA,
  * then for the ISAKMP SA): e.g. when L2TP found the peer dead (Windows does no DPD). */
 int ike_delete_ike(struct ike *ike, const uint8_t icky[8], const uint8_t rcky[8], uint64_t now_ms);

@@ -455,6 +455,27 @@ int ike_delete_child(struct ike *ike, uint32_t spi_in, uint64_t now_ms)
 	return 0;
 }
 
+int ike_child_proven(struct ike *ike, uint32_t spi_in, uint64_t now_ms)
+{
+	ike->now = now_ms;
+	struct ike_child *c = ike_child_find(ike, spi_in);
+	if (!c)
+		return -1;
+	struct ike_sa *sa = c->owner;
+	for (struct ike_qm *q = sa ? sa->qms : NULL; q; q = q->next) {
+		if (q->spi_in != spi_in || q->done)
+			continue;
+		q->done = true;
+		sa->last_rx_ms = now_ms;
+		ike_sa_touch(ike, sa);
+		rp_log_ike(ike->log,
+		           "Quick Mode %08x completed by authenticated ESP (no QM3 came), SPI in %08x",
+		           q->msgid, q->spi_in);
+		return 0;
+	}
+	return 1;
+}
+
 static void delete_ike(struct ike *ike, struct ike_sa *sa, const char *why)
 {
 	for (struct ike_child *c = sa->kids, *n; c; c = n) {

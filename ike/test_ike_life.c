@@ -159,6 +159,58 @@ START_TEST(t_halfopen_timeout)
 }
 END_TEST
 
+/* Main Mode and QM1/QM2, and QM3 lost on the way (the pair is installed at QM2). */
+static void up_without_qm3(struct net *n)
+{
+	uint8_t out[IKE_MAXBUF];
+	n->tc.p1 = win_modern;
+	n->tc.np1 = 5;
+	n->tc.p2 = p2_win;
+	n->tc.np2 = 3;
+	net_start(n);
+	long len = (long)ike_cli_start(n->t, out, sizeof out);
+	while (len > 0 && n->t->step < 9) {
+		deliver(n, out, (size_t)len);
+		ck_assert_uint_gt(n->reply_len, 0);
+		len = ike_cli_input(n->t, n->reply, n->reply_len, out, sizeof out);
+	}
+	ck_assert_int_eq(n->t->step, 9); /* out holds QM3: not delivered */
+	ck_assert_int_eq(n->ninst, 1);
+}
+
+/* Without QM3 the pair is withdrawn once the Quick Mode times out... */
+START_TEST(t_qm3_lost_withdraws)
+{
+	struct net n;
+	net_init(&n, true);
+	up_without_qm3(&n);
+	ike_tick(n.r, n.now + 30000);
+	drain(&n);
+	ck_assert_int_eq(n.ndel, 1);
+	ck_assert_uint_eq(ike_child_count(n.r), 0);
+	net_free(&n);
+}
+END_TEST
+
+/* ...unless ESP authenticated on it first: that proves what QM3 would have (the first ESP
+ * packet arrives while QM3 is lost; issue 12's impaired links lost sessions this way). */
+START_TEST(t_qm3_lost_esp_proves)
+{
+	struct net n;
+	net_init(&n, true);
+	up_without_qm3(&n);
+	uint32_t spi = n.inst[0].spi_in;
+	ck_assert_int_eq(ike_child_proven(n.r, spi + 1, n.now), -1);
+	ck_assert_int_eq(ike_child_proven(n.r, spi, n.now + 10), 0);
+	ck_assert_int_eq(ike_child_proven(n.r, spi, n.now + 20), 1); /* nothing left to complete */
+	ike_tick(n.r, n.now + 31000);
+	drain(&n);
+	ck_assert_int_eq(n.ndel, 0);
+	ck_assert_uint_eq(ike_child_count(n.r), 1);
+	net_free(&n);
+}
+END_TEST
+
 /* The SA timer heap: half-open SAs created at shuffled times (and touched again by
  * retransmissions, which must not move their timers) time out one at a time, in order, each
  * exactly at its deadline; a tick just before touches nothing. */
@@ -659,6 +711,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_dpd_dead_peer);
 	tcase_add_test(tc, t_dpd_ack_keeps_alive);
 	tcase_add_test(tc, t_halfopen_timeout);
+	tcase_add_test(tc, t_qm3_lost_withdraws);
+	tcase_add_test(tc, t_qm3_lost_esp_proves);
 	tcase_add_test(tc, t_halfopen_heap_order);
 	tcase_add_test(tc, t_lifetimes);
 	tcase_add_test(tc, t_lifetime_kilobytes_and_phase1);

@@ -4,6 +4,12 @@
  *                [--clients N] [--rate R] [--hold S] [--traffic PPS[:SIZE]]
  *                [--profile windows|ios|android] [--group G] [--source ADDR[-ADDR]]
  *                [--fixed-dh] [--pap] [--timeout S] [--quiet] [--tun NAME]
+ *                [--reconnect] [--cycles N] [--dpd S]
+ *
+ * --reconnect: a client that fails or is dropped (DELETE, StopCCN, DPD) connects again after 1-2 s
+ * from the same socket, while the run lasts. --cycles N: each client connects and disconnects
+ * politely N-1 times, then connects once more and stays for the hold (a soak). --dpd S: up clients
+ * send DPD R-U-THERE every S seconds and take the server for dead after 3 unanswered.
  *
  * Prints a progress line each second (cumulative counts) and a final line starting "load ".
  * Exit 0 when every client came up, 1 otherwise, 2 on a usage or local error. */
@@ -46,6 +52,7 @@ static uv_signal_t sig;
 static unsigned next_client;
 static enum { PH_CONNECT, PH_HOLD, PH_DRAIN, PH_STOP } phase;
 static struct ike_p1_alg one_group[16];
+static unsigned up_at_end; /* clients up when the hold ended */
 
 uint64_t load_now(const struct load *l)
 {
@@ -58,19 +65,21 @@ static int usage(void)
 	        "usage: rampart-load --server ADDR --psk TEXT --user NAME|PATTERN(%%d) --password TEXT\n"
 	        "         [--first N] [--clients N] [--rate R] [--hold S] [--traffic PPS[:SIZE]]\n"
 	        "         [--profile windows|ios|android] [--group G] [--source ADDR[-ADDR]]\n"
-	        "         [--fixed-dh] [--pap] [--timeout S] [--quiet] [--tun NAME (one client)]\n");
+	        "         [--fixed-dh] [--pap] [--timeout S] [--quiet] [--tun NAME (one client)]\n"
+	        "         [--reconnect] [--cycles N] [--dpd S]\n");
 	return 2;
 }
 
+/* Begins that have neither come up nor failed yet (a begin ends in one of the two). */
 static unsigned connecting(void)
 {
-	return L.started - L.up - L.failed;
+	return L.started - L.ups - (L.failed - L.downs);
 }
 
 static double connect_per_s(void)
 {
 	double span = (double)(L.t_last_up - L.t0) / 1000.0;
-	return L.up && span > 0 ? (double)L.n_up / span : 0;
+	return L.ups && span > 0 ? (double)L.ups / span : 0;
 }
 
 static void progress(uv_timer_t *t)
@@ -81,8 +90,9 @@ static void progress(uv_timer_t *t)
 	unsigned conn = 0;
 	for (unsigned i = 0; i < next_client; i++) /* once a second, not per packet */
 		conn += L.c[i].state == LC_IKE || L.c[i].state == LC_L2TP;
-	printf("up=%u connecting=%u failed=%u connect_per_s=%.1f tx_pkts=%llu rx_pkts=%llu\n", L.up, conn,
-	       L.failed, connect_per_s(), (unsigned long long)L.tx_pkts, (unsigned long long)L.rx_pkts);
+	printf("up=%u connecting=%u failed=%u connect_per_s=%.1f tx_pkts=%llu rx_pkts=%llu cycles=%u\n", L.up,
+	       conn, L.failed, connect_per_s(), (unsigned long long)L.tx_pkts, (unsigned long long)L.rx_pkts,
+	       L.cycles);
 	fflush(stdout);
 }
 
@@ -108,13 +118,19 @@ static void final_line(void)
 	for (unsigned i = 0; i < L.nreasons && k < sizeof fails - 100; i++)
 		k += (size_t)snprintf(fails + k, sizeof fails - k, "%s%s:%u",
 		                      i ? "," : " failures=", L.reasons[i].why, L.reasons[i].n);
-	/* up: came up; failed: never did; dropped: came up, then went down before the end */
+	/* up: came up (every time, with --reconnect/--cycles); failed: begins that never did; dropped:
+	 * came up, then went down before the end (not counting --cycles' own disconnects); up_now: up
+	 * at the end of the hold; told: dropped by the server (DELETE, StopCCN, CDN, LCP Terminate), the
+	 * first and last at these CLOCK_REALTIME milliseconds */
 	printf("load clients=%u up=%u failed=%u dropped=%u connect_per_s=%.1f mm_p50_ms=%u mm_p99_ms=%u "
-	       "ppp_up_p50_ms=%u ppp_up_p99_ms=%u tx_pkts=%llu rx_pkts=%llu lost=%llu%s\n",
-	       L.o.clients, L.n_up, L.failed - L.downs, L.downs, connect_per_s(), pct(L.mm_ms, L.n_mm, 50),
+	       "ppp_up_p50_ms=%u ppp_up_p99_ms=%u tx_pkts=%llu rx_pkts=%llu lost=%llu up_now=%u starts=%u "
+	       "restarts=%u cycles=%u told=%u told_first_ms=%llu told_last_ms=%llu%s\n",
+	       L.o.clients, L.ups, L.failed - L.downs, L.downs, connect_per_s(), pct(L.mm_ms, L.n_mm, 50),
 	       pct(L.mm_ms, L.n_mm, 99), pct(L.up_ms, L.n_up, 50), pct(L.up_ms, L.n_up, 99),
 	       (unsigned long long)L.tx_pkts, (unsigned long long)L.rx_pkts,
-	       (unsigned long long)(L.tx_pkts > L.rx_pkts ? L.tx_pkts - L.rx_pkts : 0), fails);
+	       (unsigned long long)(L.tx_pkts > L.rx_pkts ? L.tx_pkts - L.rx_pkts : 0), up_at_end, L.started,
+	       L.restarts, L.cycles, L.told, (unsigned long long)L.told_first_wall_ms,
+	       (unsigned long long)L.told_last_wall_ms, fails);
 	fflush(stdout);
 }
 
@@ -136,7 +152,7 @@ static void on_phase(uv_timer_t *t)
 	(void)t;
 	uint64_t now = load_now(&L);
 	if (phase == PH_CONNECT) {
-		if (next_client < L.o.clients || connecting())
+		if (next_client < L.o.clients || connecting() || L.waiting)
 			return;
 		/* everyone is up or failed: hold (traffic flows), then let replies drain */
 		phase = PH_HOLD;
@@ -150,6 +166,8 @@ static void on_phase(uv_timer_t *t)
 			}
 	} else if (phase == PH_HOLD) {
 		phase = PH_DRAIN;
+		up_at_end = L.up;
+		L.restart_ok = false;
 		L.traffic_on = false;
 		uv_timer_start(&t_phase, on_phase, 1000, 0);
 	} else if (phase == PH_DRAIN) {
@@ -280,6 +298,10 @@ int main(int argc, char **argv)
 			L.o.quiet = true;
 			continue;
 		}
+		if (!strcmp(a, "--reconnect")) {
+			L.o.reconnect = true;
+			continue;
+		}
 		if (!v)
 			return usage();
 		i++;
@@ -319,6 +341,10 @@ int main(int argc, char **argv)
 			L.o.tun = v;
 		} else if (!strcmp(a, "--timeout")) {
 			L.o.timeout_s = (unsigned)atoi(v);
+		} else if (!strcmp(a, "--cycles")) {
+			L.o.cycles = (unsigned)atoi(v);
+		} else if (!strcmp(a, "--dpd")) {
+			L.o.dpd_s = (unsigned)atoi(v);
 		} else {
 			return usage();
 		}
@@ -346,8 +372,10 @@ int main(int argc, char **argv)
 	L.loop = uv_default_loop();
 	L.sad = esp_sad_new(&ec, &L.rng, &L.log);
 	L.c = calloc(L.o.clients, sizeof *L.c);
-	L.mm_ms = calloc(L.o.clients, sizeof *L.mm_ms);
-	L.up_ms = calloc(L.o.clients, sizeof *L.up_ms);
+	L.n_cap = L.o.clients * (L.o.cycles > 1 ? (L.o.cycles < 16 ? L.o.cycles : 16) : 1);
+	L.restart_ok = true;
+	L.mm_ms = calloc(L.n_cap, sizeof *L.mm_ms);
+	L.up_ms = calloc(L.n_cap, sizeof *L.up_ms);
 	if (!L.sad || !L.c || !L.mm_ms || !L.up_ms) {
 		fprintf(stderr, "rampart-load: out of memory\n");
 		return 2;
@@ -366,7 +394,7 @@ int main(int argc, char **argv)
 	uv_timer_start(&t_progress, progress, 1000, 1000);
 	uv_timer_start(&t_phase, on_phase, 100, 100);
 	uv_run(L.loop, UV_RUN_DEFAULT);
-	bool all = L.failed == 0 && L.n_up == L.o.clients;
+	bool all = L.failed == 0 && L.ups >= L.o.clients;
 	for (size_t i = 0; i < L.nfdh; i++)
 		ike_cli_dh_free(L.fdh[i]);
 	esp_sad_free(L.sad);

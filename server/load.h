@@ -20,7 +20,9 @@
 #include "ike_cli.h"
 #include "l2tp_lac.h"
 
-enum load_state { LC_IDLE = 0, LC_IKE, LC_L2TP, LC_UP, LC_FAILED, LC_DONE };
+/* LC_WAIT: down (failed, dropped or cycled) and due to start again at restart_at (--reconnect,
+ * --cycles); its socket and timer stay open, so it reconnects from the same port. */
+enum load_state { LC_IDLE = 0, LC_IKE, LC_L2TP, LC_UP, LC_FAILED, LC_DONE, LC_WAIT };
 
 struct load;
 
@@ -46,7 +48,12 @@ struct load_client {
 	char user[48];
 	uint64_t t_start, t_mm, t_up; /* ms, loop time */
 	uint16_t ping_seq;
-	int mm_step; /* ike->step before the last input */
+	int mm_step;          /* ike->step before the last input */
+	unsigned cycles_done; /* --cycles: connect/disconnect rounds finished */
+	uint64_t restart_at;  /* LC_WAIT: when to begin again */
+	uint64_t dpd_at;      /* --dpd: next R-U-THERE (RFC 3706) while up */
+	unsigned dpd_miss;    /* R-U-THEREs sent since the last authenticated answer */
+	uint32_t dpd_seq;
 };
 
 struct load_opts {
@@ -66,6 +73,9 @@ struct load_opts {
 	unsigned timeout_s;
 	bool quiet;
 	const char *tun; /* --tun NAME: an existing TUN device carrying client 0's IP packets */
+	bool reconnect;  /* a client that fails or is dropped starts again after a second or two */
+	unsigned cycles; /* each client connects and disconnects this many times (soak) */
+	unsigned dpd_s;  /* send DPD R-U-THERE every dpd_s while up; 3 unanswered: the server is dead */
 };
 
 #define LOAD_MAX_REASONS 32
@@ -88,6 +98,14 @@ struct load {
 	bool traffic_on;
 	int tun_fd; /* -1 until client 0 is up with --tun */
 	uv_poll_t tun_poll;
+	bool restart_ok;   /* load.c's phase still lets LC_WAIT clients begin again */
+	unsigned n_cap;    /* entries of mm_ms/up_ms (later ups are counted, not recorded) */
+	unsigned ups;      /* times a client came up (n_up stops at n_cap) */
+	unsigned waiting;  /* clients in LC_WAIT */
+	unsigned restarts; /* begins after the first, per client */
+	unsigned cycles;   /* polite disconnects by --cycles */
+	unsigned told;     /* up clients the server told it was going (DELETE or StopCCN) */
+	uint64_t told_last_wall_ms, told_first_wall_ms; /* CLOCK_REALTIME of the first and last */
 	struct {
 		char why[80];
 		unsigned n;
@@ -97,6 +115,10 @@ struct load {
 
 uint64_t load_now(const struct load *L);
 int load_client_start(struct load *L, struct load_client *c);
+/* A new connection from a started client's socket (--reconnect, --cycles). */
+int load_client_begin(struct load_client *c);
+/* Wall-clock milliseconds (CLOCK_REALTIME): comparable with `date +%s%3N` in the scripts. */
+uint64_t load_wall_ms(void);
 void load_client_fail(struct load_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Ends an up client politely: StopCCN, ESP and ISAKMP DELETE; then closes its handles. */
 void load_client_stop(struct load_client *c);

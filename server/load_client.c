@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "load.h"
@@ -20,6 +21,7 @@
 #define KA_MS 20000u   /* RFC 3948 §4 NAT keepalive while up */
 #define HEAD 64        /* headroom for the inner UDP and ESP headers */
 #define L2TP_PORT 1701 /* inner UDP ports, both ends (RFC 3193 §4) */
+#define DPD_MISSES 3   /* unanswered R-U-THEREs before the server is taken for dead */
 
 static const char *const waiting_for[] = {[1] = "MM2", [3] = "MM4", [5] = "MM6", [7] = "QM2", [9] = "QM2"};
 
@@ -27,6 +29,8 @@ static uint8_t rxbuf[65536];
 static uint8_t txbuf[HEAD + 2048 + ESP_TAILROOM];
 
 static void schedule(struct load_client *c);
+static void on_timer(uv_timer_t *tm);
+static void goodbye(struct load_client *c, uint64_t now);
 
 static struct sockaddr_in sin_of(const struct rp_addr *a, uint16_t port)
 {
@@ -76,12 +80,16 @@ static void on_close(uv_handle_t *h)
 	(void)h; /* the client array owns the handles */
 }
 
-void load_client_close(struct load_client *c)
+uint64_t load_wall_ms(void)
 {
-	if (c->have_udp && !uv_is_closing((uv_handle_t *)&c->udp))
-		uv_close((uv_handle_t *)&c->udp, on_close);
-	if (c->have_timer && !uv_is_closing((uv_handle_t *)&c->timer))
-		uv_close((uv_handle_t *)&c->timer, on_close);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The protocol state of one connection (IKE, SA pair, LAC); the socket and timer stay. */
+static void client_reset(struct load_client *c)
+{
 	if (c->sa_installed) {
 		esp_sa_del(c->L->sad, c->in_id);
 		esp_sa_del(c->L->sad, c->out_id);
@@ -101,6 +109,30 @@ void load_client_close(struct load_client *c)
 	c->last_out = NULL;
 	free(c->lac);
 	c->lac = NULL;
+	c->last_in_sum = 0;
+	c->last_in_len = 0;
+	c->retx_at = 0;
+	c->tries = 0;
+	c->dpd_miss = 0;
+}
+
+void load_client_close(struct load_client *c)
+{
+	if (c->have_udp && !uv_is_closing((uv_handle_t *)&c->udp))
+		uv_close((uv_handle_t *)&c->udp, on_close);
+	if (c->have_timer && !uv_is_closing((uv_handle_t *)&c->timer))
+		uv_close((uv_handle_t *)&c->timer, on_close);
+	client_reset(c);
+}
+
+/* Down and due to begin again (--reconnect after a failure, --cycles after a disconnect). */
+static void client_wait(struct load_client *c, uint64_t delay_ms)
+{
+	client_reset(c);
+	c->state = LC_WAIT;
+	c->L->waiting++;
+	c->restart_at = load_now(c->L) + delay_ms;
+	uv_timer_start(&c->timer, on_timer, delay_ms, 0);
 }
 
 static void count_reason(struct load *L, const char *why)
@@ -133,9 +165,21 @@ void load_client_fail(struct load_client *c, const char *fmt, ...)
 	if (c->state == LC_UP) {
 		c->L->up--;
 		c->L->downs++;
+		if (!strncmp(why, "ike:deleted", 11) || !strncmp(why, "l2tp:StopCCN", 12) ||
+		    !strncmp(why, "l2tp:CDN", 8) || !strncmp(why, "ppp:terminated", 14)) {
+			uint64_t w = load_wall_ms();
+			if (!c->L->told++)
+				c->L->told_first_wall_ms = w;
+			c->L->told_last_wall_ms = w;
+		}
 	}
 	c->L->failed++;
 	count_reason(c->L, why);
+	if (c->L->o.reconnect && c->L->restart_ok && c->have_timer && c->have_udp && c->local.port) {
+		uint32_t j = 0;
+		rp_rng_fill(&c->L->rng, &j, sizeof j);
+		return client_wait(c, 1000 + j % 1000); /* spread, as real clients' retries are */
+	}
 	c->state = LC_FAILED;
 	load_client_close(c);
 }
@@ -278,14 +322,24 @@ static void lac_check(struct load_client *c, uint64_t now)
 		c->state = LC_UP;
 		c->t_up = now;
 		L->up++;
+		L->ups++;
 		L->t_last_up = now;
-		L->up_ms[L->n_up++] = (uint32_t)(now - c->t_start);
-		free(c->last_out);
-		c->last_out = NULL;
+		if (L->n_up < L->n_cap)
+			L->up_ms[L->n_up++] = (uint32_t)(now - c->t_start);
+		/* last_out (QM3) stays: the responder resends QM2 until a QM3 arrives, also after PPP is
+		 * up over the new SA, and drops the SA if none ever does (RFC 2409 §5.5) */
 		c->ping_at = now;
 		c->ka_at = now + KA_MS;
 		if (c->idx == 0 && L->o.tun && tun_attach(L))
 			return load_client_fail(c, "local:tun_%s", L->o.tun);
+		c->dpd_at = now + (uint64_t)L->o.dpd_s * 1000;
+		if (L->o.cycles && ++c->cycles_done < L->o.cycles && L->restart_ok) {
+			/* soak: disconnect politely at once and connect again (the last round stays up) */
+			goodbye(c, now);
+			L->up--;
+			L->cycles++;
+			client_wait(c, 20);
+		}
 	}
 }
 
@@ -371,6 +425,8 @@ static void ike_rx(struct load_client *c, const uint8_t *p, size_t n, uint64_t n
 	if (t->step >= 9) {
 		size_t ol = 0;
 		int k = p[18] == ISAKMP_EX_INFO ? ike_cli_info_input(t, p, n, out, sizeof out, &ol) : -2;
+		if (k >= 0)
+			c->dpd_miss = 0; /* authenticated: the server is alive (an R-U-THERE-ACK too) */
 		if (k == IKE_CLI_INFO_DPD)
 			send_ike(c, out, ol, false);
 		else if (k == IKE_CLI_INFO_DELETE_IKE || k == IKE_CLI_INFO_DELETE_ESP)
@@ -395,7 +451,8 @@ static void ike_rx(struct load_client *c, const uint8_t *p, size_t n, uint64_t n
 		send_ike(c, out, (size_t)r, true);
 	if (step == 5 && t->step >= 7) { /* MM6 verified: Main Mode done */
 		c->t_mm = now;
-		c->L->mm_ms[c->L->n_mm++] = (uint32_t)(now - c->t_start);
+		if (c->L->n_mm < c->L->n_cap)
+			c->L->mm_ms[c->L->n_mm++] = (uint32_t)(now - c->t_start);
 	}
 	if (t->step == 9) {
 		if (!t->use4500)
@@ -453,6 +510,19 @@ static void on_timer(uv_timer_t *tm)
 	uint64_t now = load_now(L);
 	if (c->state == LC_FAILED || c->state == LC_DONE)
 		return;
+	if (c->state == LC_WAIT) {
+		if (now < c->restart_at)
+			return schedule(c);
+		L->waiting--;
+		if (!L->restart_ok) { /* the run is ending */
+			c->state = LC_FAILED;
+			return load_client_close(c);
+		}
+		L->started++;
+		L->restarts++;
+		load_client_begin(c);
+		return;
+	}
 	if (c->state != LC_UP && now >= c->conn_deadline) {
 		const char *ph = c->state == LC_IKE ? waiting_for[c->ike->step] : "PPP";
 		if (c->state == LC_L2TP && !c->lac->sccrp)
@@ -479,6 +549,22 @@ static void on_timer(uv_timer_t *tm)
 		ping(c);
 		c->ping_at = now + 1000 / L->o.pps;
 	}
+	if (c->state == LC_UP && L->o.dpd_s && now >= c->dpd_at) {
+		if (c->dpd_miss >= DPD_MISSES)
+			return load_client_fail(c, "dpd:server_dead");
+		static uint8_t out[IKE_MAXBUF];
+		uint8_t ck[16], seq[4];
+		memcpy(ck, c->ike->icky, 8);
+		memcpy(ck + 8, c->ike->rcky, 8);
+		rp_put_u32(seq, ++c->dpd_seq);
+		size_t n = ike_cli_info(c->ike, false, ISAKMP_PROTO_ISAKMP, ck, 16, ISAKMP_N_DPD_R_U_THERE,
+		                        seq, 4, out, sizeof out);
+		if (n)
+			send_ike(c, out, n, false);
+		c->dpd_miss++;
+		/* RFC 3706 §5.5: retries come faster than the idle interval */
+		c->dpd_at = now + (c->dpd_miss ? 1000 : (uint64_t)L->o.dpd_s * 1000);
+	}
 	if (c->state == LC_UP && now >= c->ka_at) {
 		static const uint8_t ka = NATT_KEEPALIVE_BYTE;
 		send_to(c, NATT_PORT_NATT, &ka, 1);
@@ -490,6 +576,10 @@ static void on_timer(uv_timer_t *tm)
 static void schedule(struct load_client *c)
 {
 	uint64_t now = load_now(c->L), d = UINT64_MAX;
+	if (c->state == LC_WAIT) {
+		uv_timer_start(&c->timer, on_timer, c->restart_at > now ? c->restart_at - now : 0, 0);
+		return;
+	}
 	if (c->state != LC_UP)
 		d = c->conn_deadline;
 	if (c->retx_at && c->last_out && c->retx_at < d)
@@ -503,6 +593,8 @@ static void schedule(struct load_client *c)
 			d = c->ping_at;
 		if (c->ka_at < d)
 			d = c->ka_at;
+		if (c->L->o.dpd_s && c->dpd_at < d)
+			d = c->dpd_at;
 	}
 	if (d == UINT64_MAX)
 		return;
@@ -551,6 +643,17 @@ int load_client_start(struct load *L, struct load_client *c)
 		if (fd >= 0)
 			close(fd);
 	}
+	return load_client_begin(c);
+}
+
+/* One connection from the client's socket: a fresh SPI, IKE SA and MM1. */
+int load_client_begin(struct load_client *c)
+{
+	struct load *L = c->L;
+	uint64_t now = load_now(L);
+	c->t_start = now;
+	c->conn_deadline = now + (uint64_t)L->o.timeout_s * 1000;
+	c->state = LC_IKE;
 	if (esp_spi_alloc(L->sad, now, &c->spi_in)) {
 		load_client_fail(c, "local:no_SPI");
 		return -ENOSPC;
@@ -572,11 +675,11 @@ int load_client_start(struct load *L, struct load_client *c)
 	return 0;
 }
 
-void load_client_stop(struct load_client *c)
+/* StopCCN, then ESP and ISAKMP DELETE: what a client says when the user disconnects. */
+static void goodbye(struct load_client *c, uint64_t now)
 {
 	static uint8_t out[IKE_MAXBUF];
-	uint64_t now = load_now(c->L);
-	if (c->state == LC_UP || c->state == LC_L2TP) {
+	{
 		if (c->lac && c->lac->sccrp)
 			l2tp_lac_stopccn(c->lac, now);
 		struct ike_cli *t = c->ike;
@@ -591,6 +694,15 @@ void load_client_stop(struct load_client *c)
 		if (n)
 			send_ike(c, out, n, false);
 	}
+}
+
+void load_client_stop(struct load_client *c)
+{
+	uint64_t now = load_now(c->L);
+	if (c->state == LC_UP || c->state == LC_L2TP)
+		goodbye(c, now);
+	if (c->state == LC_WAIT)
+		c->L->waiting--;
 	if (c->state == LC_UP)
 		c->L->up--;
 	if (c->state != LC_FAILED)

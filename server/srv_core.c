@@ -579,6 +579,8 @@ void srv_core_esp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr
 	rp_buf_view(&b, data, len, 0, len);
 	if (esp_decap(c->sad, &b, src, now, &rx))
 		return; /* counted and logged by esp */
+	if (rx.first && ike_child_proven(c->ike, rx.spi, now) == 0)
+		srv_core_run(s); /* its IKE SA's timers moved */
 	if (rx.peer_moved) {
 		/* RFC 3948 §2.2 NAT rebinding: adopt the new port for the outbound twin as well, only
 		 * now that the packet authenticated (DESIGN.md). */
@@ -976,6 +978,8 @@ void srv_core_print_stats(struct srv *s, FILE *f)
 				        (unsigned long long)st->drops[k]);
 		fprintf(f, "\n");
 	}
+	/* in use, so a soak can see each SPI (SAs and reservations) given back */
+	fprintf(f, "esp sad: %zu entries (SAs and SPI reservations)\n", esp_sad_count(c->sad));
 	fprintf(f, "dhcp: %llu informs answered, %llu dropped\n", (unsigned long long)c->dhcp_answered,
 	        (unsigned long long)c->dhcp_dropped);
 	fprintf(f, "ipv6: %llu router solicitations answered, %llu link-scoped packets dropped\n",

@@ -176,21 +176,23 @@ json_t *srv_json_stats(struct srv *s)
 	for (size_t i = 0; i < RP_ARRAY_LEN(c->refused) && c->refused[i].key; i++)
 		json_object_set_new(refused, c->refused[i].key, json_integer((json_int_t)c->refused[i].n));
 	json_t *doc = json_pack(
-	    "{s:o, s:o, s:{s:o, s:I, s:I, s:o, s:o}, s:{s:o, s:o}, s:{s:i, s:i, s:I, s:I, s:I, s:I, s:I, "
+	    "{s:o, s:o, s:{s:o, s:I, s:I, s:o, s:o}, s:{s:o, s:o, s:I}, s:{s:i, s:i, s:I, s:I, s:I, s:I, "
+	    "s:I, "
 	    "s:I, s:I},"
 	    " s:{s:o, s:I, s:I, s:I, s:i}, s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I}}",
 	    "packets", pk, "drops", reasons, "ike", "negotiations", nego, "ike_sas",
 	    (json_int_t)ike_sa_count(c->ike), "ipsec_sa_pairs", (json_int_t)c->tab.nchild, "main_mode_ms",
 	    mm_hist_json(&is), "admission", adm, "esp", "in", esp_dir_json(esp_sad_stats(c->sad, ESP_DIR_IN)),
-	    "out", esp_dir_json(esp_sad_stats(c->sad, ESP_DIR_OUT)), "l2tp", "tunnels", ls.tunnels,
-	    "sessions", ls.sessions, "control_in", (json_int_t)ls.rx_ctl, "control_out",
-	    (json_int_t)ls.tx_ctl, "data_in", (json_int_t)ls.rx_data, "retransmissions",
-	    (json_int_t)ls.rexmits, "drops", (json_int_t)ls.drops, "duplicates", (json_int_t)ls.dups,
-	    "mss_clamped", (json_int_t)ls.mss_clamped, "ppp", "authentications", ppp_auth, "sessions_up",
-	    (json_int_t)c->tab.nsess, "sessions_up_total", (json_int_t)c->sessions_up, "sessions_down_total",
-	    (json_int_t)c->sessions_down, "addresses_leased", (int)auth_pool_in_use(c->pool), "udp_sent",
-	    "datagrams", (json_int_t)s->tx_datagrams, "batches", (json_int_t)s->tx_batches, "dhcp",
-	    "informs_answered", (json_int_t)c->dhcp_answered, "dropped", (json_int_t)c->dhcp_dropped, "ipv6",
+	    "out", esp_dir_json(esp_sad_stats(c->sad, ESP_DIR_OUT)), "sad_entries",
+	    (json_int_t)esp_sad_count(c->sad), "l2tp", "tunnels", ls.tunnels, "sessions", ls.sessions,
+	    "control_in", (json_int_t)ls.rx_ctl, "control_out", (json_int_t)ls.tx_ctl, "data_in",
+	    (json_int_t)ls.rx_data, "retransmissions", (json_int_t)ls.rexmits, "drops", (json_int_t)ls.drops,
+	    "duplicates", (json_int_t)ls.dups, "mss_clamped", (json_int_t)ls.mss_clamped, "ppp",
+	    "authentications", ppp_auth, "sessions_up", (json_int_t)c->tab.nsess, "sessions_up_total",
+	    (json_int_t)c->sessions_up, "sessions_down_total", (json_int_t)c->sessions_down,
+	    "addresses_leased", (int)auth_pool_in_use(c->pool), "udp_sent", "datagrams",
+	    (json_int_t)s->tx_datagrams, "batches", (json_int_t)s->tx_batches, "dhcp", "informs_answered",
+	    (json_int_t)c->dhcp_answered, "dropped", (json_int_t)c->dhcp_dropped, "ipv6",
 	    "router_solicitations_answered", (json_int_t)c->ra_answered, "link_scoped_dropped",
 	    (json_int_t)c->ip6_link_dropped);
 	json_object_set_new(doc, "limits",
