@@ -80,6 +80,8 @@ int auth_db_schema_version(struct auth_db *db);
 /* The store's SQLite handle, for modules that keep their own tables in the same file (policy/'s
  * pol_* tables): they share the file's permission checks and SQLite's writer serialisation. */
 struct sqlite3 *auth_db_sqlite(struct auth_db *db);
+/* how long a store call waits for another writer (rampartctl) before it fails with -EBUSY */
+#define AUTH_DB_BUSY_MS 2000
 
 /* Returns 0, -EEXIST, -ENOENT, -EINVAL (bad name/password), -EIO. Names: 1-63 bytes, no control
  * characters. */

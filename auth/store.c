@@ -81,7 +81,7 @@ struct auth_db *auth_db_open_file(const char *path, char *err, size_t errlen)
 		set_err(err, errlen, path, db->h);
 		goto fail;
 	}
-	sqlite3_busy_timeout(db->h, 2000);
+	sqlite3_busy_timeout(db->h, AUTH_DB_BUSY_MS);
 	sqlite3_exec(db->h, "PRAGMA foreign_keys=ON;", NULL, NULL, NULL);
 	if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW)

@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
 
 #include "pol_model.h"
 #include "pol_store.h"
@@ -53,6 +56,8 @@ struct srv_policy {
 	struct pol_name *names;
 	uv_timer_t timer;
 	uint64_t next_resolve_ms;
+	struct timespec mtime; /* the store file's, when the generation was last read */
+	off_t size;
 	struct flow flows[FLOWS];
 	struct grp *grp;
 	size_t grp_cap, grp_n;
@@ -310,17 +315,36 @@ static void reload(struct srv_policy *P, int64_t gen)
 	compile(P);
 }
 
-/* A changed store is read again: cheap when unchanged (one row). */
-static void check_store(struct srv_policy *P)
+/* A changed store is read again. Peers ask at every IKE packet, so that check must neither wait
+ * on a writer's lock (a store held by rampartctl would stall the loop for the busy timeout per
+ * packet) nor query per packet under a flood: the file's mtime and size say whether anything was
+ * written since the last read, and the query does not wait for a lock. The tick forces the query
+ * once a second (two writes within one timestamp tick look like one). */
+static void check_store(struct srv_policy *P, bool force)
 {
 	int64_t gen = 0;
 	if (!P->s->core->db)
 		return;
-	if (pol_store_generation(P->s->core->db, &gen)) {
+	sqlite3 *h = auth_db_sqlite(P->s->core->db);
+	const char *fn = sqlite3_db_filename(h, "main");
+	struct stat st;
+	bool have_st = fn && *fn && stat(fn, &st) == 0;
+	if (!force && have_st && P->have_gen && st.st_mtim.tv_sec == P->mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == P->mtime.tv_nsec && st.st_size == P->size)
+		return;
+	sqlite3_busy_timeout(h, 0);
+	int rc = pol_store_generation(P->s->core->db, &gen);
+	if (rc) {
 		char err[256];
-		if (pol_store_init(P->s->core->db, err, sizeof err) ||
-		    pol_store_generation(P->s->core->db, &gen))
-			return;
+		rc = pol_store_init(P->s->core->db, err, sizeof err) ||
+		     pol_store_generation(P->s->core->db, &gen);
+	}
+	sqlite3_busy_timeout(h, AUTH_DB_BUSY_MS);
+	if (rc)
+		return; /* locked or unreadable: the policy in force stays, the next check tries again */
+	if (have_st) {
+		P->mtime = st.st_mtim;
+		P->size = st.st_size;
 	}
 	if (!P->have_gen || gen != P->gen)
 		reload(P, gen);
@@ -329,7 +353,7 @@ static void check_store(struct srv_policy *P)
 static void on_tick(uv_timer_t *t)
 {
 	struct srv_policy *P = t->data;
-	check_store(P);
+	check_store(P, true);
 	uint64_t now = uv_now(&P->s->loop);
 	if (now < P->next_resolve_ms)
 		return;
@@ -353,7 +377,7 @@ int srv_policy_init(struct srv *s, char *err, size_t errlen)
 	if (pol_store_init(s->core->db, err, errlen))
 		return -1;
 	env_refresh(P);
-	check_store(P);
+	check_store(P, true);
 	uv_timer_init(&s->loop, &P->timer);
 	P->timer.data = P;
 	P->next_resolve_ms = uv_now(&s->loop) + (uint64_t)s->conf->policy_resolve_interval * 1000u;
@@ -391,7 +415,7 @@ enum srv_pol_peer srv_policy_peer(struct srv *s, const struct rp_addr *peer, boo
 	if (!P || peer->family != 4)
 		return SRV_POL_DEFAULT;
 	if (fresh)
-		check_store(P);
+		check_store(P, false);
 	if (!P->loaded || pol_match_peer(&P->set, &P->env, rp_get_u32(peer->ip), &m))
 		return SRV_POL_DEFAULT;
 	if (m.action == POL_NEGOTIATE)
@@ -411,7 +435,7 @@ static void ike_answer(void *ctx, const struct rp_addr *peer, struct ike_peer_po
 	struct pol_match m;
 	if (!P || peer->family != 4)
 		return;
-	check_store(P);
+	check_store(P, false);
 	if (!P->loaded || pol_match_peer(&P->set, &P->env, rp_get_u32(peer->ip), &m))
 		return;
 	snprintf(out->rule, sizeof out->rule, "%s", m.rule->name);
@@ -666,7 +690,7 @@ int srv_policy_model(struct srv *s, int argc, char **argv, bool json,
 		snprintf(err, errlen, "cert= is read by rampartctl (ipsec -d STATE_DIR model ...)");
 		return -1;
 	}
-	check_store(P);
+	check_store(P, true);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);

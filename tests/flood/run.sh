@@ -10,7 +10,8 @@
 #
 #   tests/flood/run.sh CLIENTS [--rampartd BIN] [--rampartctl BIN] [--load BIN] [--flood BIN]
 #                      [--rate R] [--flood-rate PPS] [--profile P] [--timeout S] [--rss-max KIB]
-#                      [--warmup S] [--nat-share PCT] [--dh-rate R] [--nice N] [--require-all]
+#                      [--warmup S] [--nat-share PCT] [--dh-rate R] [--nice N] [--sender-min PPS]
+#                      [--require-all]
 #   tests/flood/run.sh --rss-probe N [--rampartd BIN] [--rampartctl BIN] [--flood BIN] [--old-conf]
 #
 # Binaries default to build/release/. The last line is
@@ -24,7 +25,8 @@
 #   MODP-4096, each MM2 answered with an MM3 that costs the server a whole DH (default 200).
 # --nice N: run rampartd at that nice value (e.g. -10: on a host busy with other work, as if it had
 #   its core; the sender and the clients still share the machine with it).
-# --require-all: exit 1 unless every client came up in both runs and RSS stayed under --rss-max.
+# --require-all: exit 1 unless every client came up in both runs, RSS stayed under --rss-max and the
+#   sender reached --sender-min packets/s (default 90 % of --flood-rate).
 # --rss-probe N: no clients; N first messages padded by a junk transform to ~60 KB (the review's),
 # then N padded to the largest SA payload accepted, with RSS after each: prints
 #   rss-probe n=N padded60k_kib=.. padded60k_per_sa_b=.. max_accepted_kib=.. max_accepted_per_sa_b=..
@@ -59,6 +61,7 @@ while [ $# -gt 0 ]; do
 	--nat-share) nat_pct=$2; shift 2 ;;
 	--dh-rate) dh_rate=$2; shift 2 ;;
 	--nice) nice=$2; shift 2 ;;
+	--sender-min) sender_min=$2; shift 2 ;;
 	--require-all) require_all=1; shift ;;
 	--old-conf) old_conf=1; shift ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
@@ -221,7 +224,9 @@ if [ -n "$require_all" ]; then
 	# the spoofed first messages went through admission control, and show stats says so
 	grep -Eq '^ike admission: .* halfopen_evicted [1-9]' <<<"$stats" || fail "no half-open SA was evicted: $stats"
 	[ "$rssmax" -le "$rss_max" ] || fail "rampartd's RSS reached $rssmax KiB (bound $rss_max)"
-	awk -v r="${frate_got:-0}" -v w="$frate" 'BEGIN {exit !(r >= 0.9 * w)}' ||
-		fail "the sender reached ${frate_got:-0} packets/s of $frate"
+	# the sender shares the machine's cores with rampartd and the clients: --sender-min lowers
+	# what it must reach (the short ctest variant on a busy or sanitizer build), default 90 %
+	awk -v r="${frate_got:-0}" -v w="${sender_min:-$((frate * 9 / 10))}" 'BEGIN {exit !(r >= w)}' ||
+		fail "the sender reached ${frate_got:-0} packets/s of $frate (at least ${sender_min:-$((frate * 9 / 10))} required)"
 fi
 exit 0
