@@ -44,7 +44,8 @@ struct load_client {
 	char user[48];
 	uint64_t t_start, t_mm, t_up; /* ms, loop time */
 	uint16_t ping_seq;
-	int mm_step; /* ike->step before the last input */
+	uint64_t stream_t0, stream_sent; /* --stream-to: when the hold began, datagrams sent since */
+	int mm_step;                     /* ike->step before the last input */
 };
 
 struct load_opts {
@@ -57,6 +58,8 @@ struct load_opts {
 	double rate;
 	unsigned hold_s;
 	unsigned pps, size;
+	uint32_t stream_to; /* --stream-to: UDP datagrams to this address (host order) instead of echoes */
+	bool aes128;        /* --esp aes128sha1: offer only AES-CBC-128 + HMAC-SHA1 in Quick Mode */
 	const char *profile;
 	uint16_t group;          /* 0: the profile's proposals */
 	uint32_t src_lo, src_hi; /* host order; 0 = any */

@@ -198,6 +198,55 @@ static void ping(struct load_client *c)
 	c->L->tx_pkts++;
 }
 
+/* --stream-to: UDP datagrams of --traffic SIZE bytes (IP header included) from the client's tunnel
+ * address to a sink behind the server, paced at PPS per client: every timer tick sends what is due
+ * since the hold began (at most a few ticks' worth), so a 1 ms timer carries rates far above
+ * 1000/s, and a slow client ticks only every STREAM_TICK_PKTS packets (1000 clients, 1000 timers). */
+#define STREAM_TICK_PKTS 8
+#define STREAM_PORT 9 /* discard */
+static void stream(struct load_client *c, uint64_t now)
+{
+	struct l2tp_lac_sess *s = &c->lac->s[0];
+	struct load *L = c->L;
+	size_t n = L->o.size < 28 ? 28 : L->o.size;
+	uint8_t p[1500];
+	if (!c->stream_t0)
+		c->stream_t0 = now;
+	uint64_t due = (now - c->stream_t0 + 1) * L->o.pps / 1000;
+	uint64_t burst = (uint64_t)L->o.pps / 250 + 4 * STREAM_TICK_PKTS, k = 0;
+	if (n > sizeof p)
+		n = sizeof p;
+	memset(p, 0, 28);
+	p[0] = 0x45;
+	rp_put_u16(p + 2, (uint16_t)n);
+	p[8] = 64;
+	p[9] = 17;
+	rp_put_u32(p + 12, s->c.ip);
+	rp_put_u32(p + 16, L->o.stream_to);
+	rp_put_u16(p + 20, (uint16_t)(10000 + c->idx % 50000));
+	rp_put_u16(p + 22, STREAM_PORT);
+	rp_put_u16(p + 24, (uint16_t)(n - 20));
+	for (size_t i = 28; i < n; i++)
+		p[i] = (uint8_t)i;
+	while (c->stream_sent < due && k++ < burst) {
+		rp_put_u16(p + 4, c->ping_seq++);
+		p[10] = p[11] = 0;
+		rp_put_u16(p + 10, csum(p, 20));
+		/* UDP checksum 0: allowed over IPv4 (RFC 768), and the sink only counts */
+		ppp_cli_send_ip(&s->c, p, n);
+		c->stream_sent++;
+		L->tx_pkts++;
+	}
+	if (c->stream_sent + burst < due)
+		c->stream_sent = due - burst; /* we fell behind: do not burst to catch up */
+}
+
+static uint64_t stream_interval(const struct load *L)
+{
+	uint64_t ms = (uint64_t)STREAM_TICK_PKTS * 1000 / L->o.pps;
+	return ms ? ms : 1;
+}
+
 static void lac_check(struct load_client *c, uint64_t now)
 {
 	struct l2tp_lac *t = c->lac;
@@ -420,8 +469,13 @@ static void on_timer(uv_timer_t *tm)
 			return;
 	}
 	if (c->state == LC_UP && L->traffic_on && L->o.pps && now >= c->ping_at) {
-		ping(c);
-		c->ping_at = now + 1000 / L->o.pps;
+		if (L->o.stream_to) {
+			stream(c, now);
+			c->ping_at = now + stream_interval(L);
+		} else {
+			ping(c);
+			c->ping_at = now + 1000 / L->o.pps;
+		}
 	}
 	if (c->state == LC_UP && now >= c->ka_at) {
 		static const uint8_t ka = NATT_KEEPALIVE_BYTE;

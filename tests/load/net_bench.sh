@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# Throughput through rampartd's real sockets and TUN device (issue 11), in four namespaces:
+#
+#   generator 198.18.1.2 ──veth── NAT (masquerade) ──veth── rampartd 203.0.113.1, TUN 100.64.0.1/16
+#     rampart-load --traffic PPS:1400 --stream-to 100.65.0.2          │ (forwarding)
+#                                                                     └──veth── sink 100.65.0.2
+#
+# The clients' 1400-byte UDP datagrams go through ESP-in-UDP, L2TP and PPP to rampartd, out of its
+# TUN, and are routed to the sink, which counts them (an nftables counter) and drops them.
+#
+#   tests/load/net_bench.sh [--clients "1 10 1000"] [--seconds S] [--pps TOTAL] [--esp "cbc128sha1"]
+#                           [--set KEY=VALUE]... [--perf FILE] [--smoke]
+#
+# --pps is the offered rate of all clients together (default 400000); --set adds a line to
+# rampartd's [server] section (e.g. --set udp_gso=no); --perf records rampartd with perf for the
+# last run; --smoke: 2 clients, 2 s, a low rate, and a failure unless the sink saw >= 90% of it.
+# Per run one line:
+#   net-run esp=.. clients=N up=N offered_gbps=.. delivered_gbps=.. loss_pct=.. daemon_cpu_s=..
+#           gbps_per_core=.. gen_cpu_s=..
+# and at the end, with rampart-bench path's in-memory rx figure of the same run:
+#   net-bench gcm128_gbps_per_core=.. gcm128_ratio_to_path=.. cbc128sha1_gbps_per_core=..
+#             cbc128sha1_ratio_to_path=.. offloads=..
+# gbps_per_core = delivered bits / rampartd's CPU seconds (utime + stime from /proc/PID/stat) over
+# the same interval; the per-core figure of the largest client count is the one on the last line.
+# GCM cannot be measured through the daemon: rampart's IKEv1 does not negotiate ESP AES-GCM (no
+# stock L2TP/IPsec client offers it), so gcm128 is "n/a" there and the path figure is shown alone.
+set -euo pipefail
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+bin=$root/build/release
+clients_list="1 10 1000" seconds=5 pps=400000 esps="cbc128sha1" sets=() perf_out= smoke=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--bin) bin=$2; shift 2 ;;
+	--clients) clients_list=$2; shift 2 ;;
+	--seconds) seconds=$2; shift 2 ;;
+	--pps) pps=$2; shift 2 ;;
+	--esp) esps=$2; shift 2 ;;
+	--set) sets+=("$2"); shift 2 ;;
+	--perf) perf_out=$2; shift 2 ;;
+	--smoke) smoke=1; clients_list=2; seconds=2; pps=4000; shift ;;
+	*) echo "net_bench.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+rampartd=$bin/server/rampartd rampartctl=$bin/server/rampartctl load=$bin/server/rampart-load
+bench=$bin/tests/rampart-bench
+for b in "$rampartd" "$rampartctl" "$load"; do [ -x "$b" ] || { echo "net_bench.sh: no $b (build it)" >&2; exit 2; }; done
+command -v nft >/dev/null || { echo "SKIP: no nft"; exit 77; }
+
+g=rp-bg-$$ n=rp-bn-$$ s=rp-bs-$$ k=rp-bk-$$
+umask 077
+tmp=$(mktemp -d)
+srvpid=
+cleanup() {
+	[ -z "$srvpid" ] || kill "$srvpid" 2>/dev/null || true
+	for ns in $g $n $s $k; do
+		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; echo "--- rampartd log (tail)" >&2; tail -30 "$tmp/log" >&2 2>/dev/null || true; exit 1; }
+
+for ns in $g $n $s $k; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
+ip link add bg$$ netns "$g" type veth peer name bn$$ netns "$n"
+ip link add bt$$ netns "$n" type veth peer name bs$$ netns "$s"
+ip link add bk$$ netns "$s" type veth peer name bq$$ netns "$k"
+ip -n "$g" addr add 198.18.1.2/24 dev bg$$
+ip -n "$n" addr add 198.18.1.1/24 dev bn$$
+ip -n "$n" addr add 203.0.113.2/24 dev bt$$
+ip -n "$s" addr add 203.0.113.1/24 dev bs$$
+ip -n "$s" addr add 100.65.0.1/24 dev bk$$
+ip -n "$k" addr add 100.65.0.2/24 dev bq$$
+for l in "$g bg$$" "$n bn$$" "$n bt$$" "$s bs$$" "$s bk$$" "$k bq$$"; do set -- $l; ip -n "$1" link set "$2" up; done
+ip -n "$g" route add 203.0.113.0/24 via 198.18.1.1
+ip netns exec "$n" sysctl -qw net.ipv4.ip_forward=1
+ip netns exec "$s" sysctl -qw net.ipv4.ip_forward=1
+ip netns exec "$n" nft -f - <<EOF
+table ip rpbench {
+	chain post { type nat hook postrouting priority 100; oifname "bt$$" masquerade; }
+}
+EOF
+ip netns exec "$k" nft -f - <<EOF
+table ip rpsink {
+	counter got {}
+	chain pre { type filter hook prerouting priority -300; udp dport 9 counter name got drop; }
+}
+EOF
+sink() { ip netns exec "$k" nft list counter ip rpsink got | sed -n 's/.*packets \([0-9]*\) bytes \([0-9]*\).*/\1 \2/p'; }
+
+maxc=0
+for c in $clients_list; do [ "$c" -le "$maxc" ] || maxc=$c; done
+psk=bench-psk-$$
+mkdir -m 700 "$tmp/state"
+"$rampartctl" account -d "$tmp/state" add-many 'load%d' 1 "$maxc" load-pass >/dev/null || fail "accounts"
+
+# the in-memory figure of the same run: ESP + L2TP + PPP in one thread, no sockets
+path_line=
+if [ -x "$bench" ] && [ -z "$smoke" ]; then
+	path_line=$("$bench" path 20000 | grep '^path-bench ' || true)
+	echo "$path_line"
+fi
+pathfig() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$path_line"; }
+
+hz=$(getconf CLK_TCK)
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+declare -A per_core
+offloads=none
+run() { # esp clients
+	local esp=$1 clients=$2
+	cat >"$tmp/rampart.conf" <<EOF
+[server]
+listen = 203.0.113.1
+tun_name = rpb$$
+tun_address = 100.64.0.1/16
+control_socket = $tmp/ctl.sock
+state_dir = $tmp/state
+$(for x in "${sets[@]}"; do echo "${x%%=*} = ${x#*=}"; done)
+[log]
+ipsecdiagnostics = 1
+[ike]
+psk = $psk
+[pool]
+range = 100.64.0.10-100.64.255.250
+EOF
+	rm -f "$tmp/ctl.sock"
+	ip netns exec "$s" "$rampartd" --foreground --config "$tmp/rampart.conf" 2>"$tmp/log" &
+	srvpid=$!
+	for _ in $(seq 100); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
+	[ -S "$tmp/ctl.sock" ] || fail "rampartd did not start"
+	ip -n "$s" route replace 100.65.0.0/24 dev bk$$
+	local espopt=
+	[ "$esp" != cbc128sha1 ] || espopt="--esp aes128sha1"
+	local per=$(((pps + clients - 1) / clients))
+	: >"$tmp/out"
+	(
+		for _ in $(seq 1200); do grep -q '^holding ' "$tmp/out" 2>/dev/null && break; sleep 0.05; done
+		sleep 0.5 # every client's stream has started
+		read -r p0 b0 < <(sink)
+		c0=$(cpu "$srvpid") t0=$(date +%s.%N)
+		if [ -n "$perf_out" ]; then
+			perf record -q -g -o "$perf_out" -p "$srvpid" -- sleep "$seconds" >/dev/null 2>&1 || true
+		else
+			sleep "$seconds"
+		fi
+		read -r p1 b1 < <(sink)
+		c1=$(cpu "$srvpid") t1=$(date +%s.%N)
+		echo "p0=$p0 b0=$b0 p1=$p1 b1=$b1 c0=$c0 c1=$c1 t0=$t0 t1=$t1" >"$tmp/fig"
+	) &
+	local mpid=$!
+	local g0 g1
+	set +e
+	ip netns exec "$g" "$load" --server 203.0.113.1 --psk "$psk" --user 'load%d' --password load-pass \
+		--clients "$clients" --rate 500 --hold $((seconds + 2)) --profile ios --timeout 60 --fixed-dh \
+		--traffic "$per:1400" --stream-to 100.65.0.2 $espopt --quiet >"$tmp/out" &
+	local lpid=$!
+	wait "$mpid"
+	g0=$(awk '{print $14 + $15}' "/proc/$lpid/stat" 2>/dev/null || echo 0)
+	wait "$lpid"
+	set -e
+	kill -0 "$srvpid" 2>/dev/null || fail "rampartd died"
+	offloads=$(sed -n 's/.*data path: \(.*\)$/\1/p' "$tmp/log" | head -1 | tr ' ' ',')
+	[ -n "$offloads" ] || offloads=none
+	kill "$srvpid"
+	wait "$srvpid" 2>/dev/null || true
+	srvpid=
+	local final
+	final=$(grep '^load ' "$tmp/out" | tail -1)
+	[ -n "$final" ] || fail "rampart-load printed no final line"
+	. "$tmp/fig"
+	local up tx tot
+	up=$(sed -n 's/.* up=\([0-9]*\).*/\1/p' <<<"$final")
+	tx=$(sed -n 's/.* tx_pkts=\([0-9]*\).*/\1/p' <<<"$final")
+	read -r tot _ < <(sink)
+	ip netns exec "$k" nft reset counter ip rpsink got >/dev/null
+	local line
+	line=$(awk -v p0="$p0" -v p1="$p1" -v b0="$b0" -v b1="$b1" -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" \
+		-v hz="$hz" -v tx="$tx" -v tot="$tot" -v pps="$per" -v n="$up" -v g="$g0" 'BEGIN {
+		el = t1 - t0; cs = (c1 - c0) / hz; bits = (b1 - b0) * 8
+		printf "offered_gbps=%.3f delivered_gbps=%.3f loss_pct=%.2f daemon_cpu_s=%.2f gbps_per_core=%.3f gen_cpu_s=%.2f delivered_pkts=%d",
+			pps * n * 1400 * 8 / 1e9, bits / el / 1e9, (tx ? (tx - tot) * 100 / tx : 0), cs,
+			(cs > 0 ? bits / cs / 1e9 : 0), g / hz, p1 - p0 }')
+	echo "net-run esp=$esp clients=$clients up=$up $line"
+	per_core[$esp]=$(sed -n 's/.*gbps_per_core=\([0-9.]*\).*/\1/p' <<<"$line")
+	if [ -n "$smoke" ]; then
+		[ "$up" = "$clients" ] || fail "only $up of $clients clients came up"
+		awk -v tx="$tx" -v tot="$tot" 'BEGIN { exit !(tx > 0 && tot >= tx * 0.9) }' ||
+			fail "the sink saw $tot of $tx datagrams"
+	fi
+}
+for esp in $esps; do
+	for c in $clients_list; do run "$esp" "$c"; done
+done
+ratio() { awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a == "" || b == "" || b == 0) print "n/a"; else printf "%.3f", a / b }'; }
+gp=$(pathfig gcm128_rx) cp=$(pathfig cbc128sha1_rx)
+echo "net-bench gcm128_gbps_per_core=${per_core[gcm128]:-n/a} gcm128_ratio_to_path=$(ratio "${per_core[gcm128]:-}" "$gp") gcm128_path_rx=${gp:-n/a} cbc128sha1_gbps_per_core=${per_core[cbc128sha1]:-n/a} cbc128sha1_ratio_to_path=$(ratio "${per_core[cbc128sha1]:-}" "$cp") cbc128sha1_path_rx=${cp:-n/a} offloads=$offloads"
