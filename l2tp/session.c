@@ -165,6 +165,25 @@ static void ppp_send_cb(void *ctx, const uint8_t *frame, size_t len)
 		l2tp_emit_send(t->l, &t->link, t->tid, s->sid, b, len + 8);
 }
 
+/* The in-place twin of ppp_send_cb (l2tp_output_ip_buf): the data header goes into b's headroom. */
+static void ppp_send_buf_cb(void *ctx, struct rp_buf *b)
+{
+	struct l2tp_session *s = ctx;
+	struct l2tp_tunnel *t = s->t;
+	if (t->state == T_DEAD || b->len + 8 > 0xffff)
+		return;
+	uint8_t *h = rp_buf_push(b, 8);
+	if (!h)
+		return;
+	l2tp_data_hdr(h, 8, t->peer_tid, s->peer_sid, (uint16_t)b->len);
+	if (t->l->conf.data_send_buf)
+		t->l->conf.data_send_buf(t->l->conf.data_ctx, &t->link, b);
+	else if (t->l->conf.data_send)
+		t->l->conf.data_send(t->l->conf.data_ctx, &t->link, rp_buf_data(b), b->len);
+	else
+		l2tp_emit_send(t->l, &t->link, t->tid, s->sid, rp_buf_data(b), b->len);
+}
+
 static void ppp_closed_cb(void *ctx, int reason, const char *text)
 {
 	struct l2tp_session *s = ctx;
@@ -334,6 +353,7 @@ static void on_iccn(struct l2tp_tunnel *t, const struct l2tp_hdr *h, const struc
 	}
 	struct ppp_cb cb = {.ctx = s,
 	                    .send = ppp_send_cb,
+	                    .send_buf = ppp_send_buf_cb,
 	                    .closed = ppp_closed_cb,
 	                    .verify = ppp_verify_cb,
 	                    .up = ppp_up_cb,
@@ -447,11 +467,20 @@ uint64_t session_deadline(const struct l2tp_session *s)
  * then the counters accounting and the idle timeout read. */
 int session_output(struct l2tp_session *s, const uint8_t *pkt, size_t n, bool v6, uint64_t now_ms)
 {
+	return session_output_b(s, pkt, NULL, n, v6, now_ms);
+}
+
+/* pkt (copied into PPP's frame) or b (in place, IPv4 only): the same limits and counters */
+int session_output_b(struct l2tp_session *s, const uint8_t *pkt, struct rp_buf *b, size_t n, bool v6,
+                     uint64_t now_ms)
+{
 	if (s->tb_out.rate && !limits_tbf_pass(&s->tb_out, n, now_ms)) {
 		s->ctr.tx_rate_drops++;
 		return -ENOBUFS;
 	}
-	int rc = v6 ? ppp_output_ip6(s->ppp, pkt, n) : ppp_output_ip(s->ppp, pkt, n);
+	int rc = b    ? ppp_output_ip_buf(s->ppp, b)
+	         : v6 ? ppp_output_ip6(s->ppp, pkt, n)
+	              : ppp_output_ip(s->ppp, pkt, n);
 	if (!rc) {
 		s->ctr.tx_pkts++;
 		s->ctr.tx_bytes += n;
@@ -466,6 +495,15 @@ int l2tp_output_ip(struct l2tp *l, uint32_t dst, const uint8_t *pkt, size_t n, u
 	for (struct l2tp_session *s = l->ip_hash[ip_hash(l, dst)]; s; s = s->ip_next)
 		if (s->ip == dst && s->state == S_ESTABLISHED && s->ppp)
 			return session_output(s, pkt, n, false, now_ms);
+	return -1;
+}
+
+int l2tp_output_ip_buf(struct l2tp *l, uint32_t dst, struct rp_buf *b, uint64_t now_ms)
+{
+	l->now = now_ms;
+	for (struct l2tp_session *s = l->ip_hash[ip_hash(l, dst)]; s; s = s->ip_next)
+		if (s->ip == dst && s->state == S_ESTABLISHED && s->ppp)
+			return session_output_b(s, NULL, b, b->len, false, now_ms);
 	return -1;
 }
 

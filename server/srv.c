@@ -88,8 +88,9 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const stru
 		disp_drop(&u->s->disp, DP_OTHER, "datagram larger than 64 KiB");
 		return;
 	}
-	if (disp_packet(&u->s->disp, DT_UDP, &pkt) != DP_COUNT)
-		srv_core_udp(u->s, (uint8_t *)buf->base, (size_t)nread, &pkt.src, &pkt.dst);
+	enum disp_proto cls = disp_packet(&u->s->disp, DT_UDP, &pkt);
+	if (cls != DP_COUNT)
+		srv_core_udp(u->s, cls, (uint8_t *)buf->base, (size_t)nread, &pkt.src, &pkt.dst);
 }
 
 static void flush_udp(struct srv *s, struct srv_udp *u)
@@ -114,12 +115,50 @@ static void flush_udp(struct srv *s, struct srv_udp *u)
 	q->n = 0;
 }
 
-void srv_flush(uv_check_t *h)
+static void flush_all(struct srv *s)
 {
-	struct srv *s = h->data;
 	for (unsigned i = 0; i < s->n_listen; i++)
 		for (int k = 0; k < SRV_NUDP; k++)
 			flush_udp(s, &s->udp[i][k]);
+	s->txslot_next = 0; /* every queued datagram is sent: the slots are free */
+}
+
+/* After each loop iteration's I/O: the cores' ticks and timer for the whole batch of packets just
+ * read, then every datagram queued meanwhile in one sendmmsg per socket. */
+void srv_flush(uv_check_t *h)
+{
+	struct srv *s = h->data;
+	if (s->core_due && s->core)
+		srv_core_run(s);
+	flush_all(s);
+}
+
+static void queue_at(struct srv_txq *q, unsigned i, const struct sockaddr_storage *to, uint8_t *p, size_t n)
+{
+	q->to[i] = *to;
+	q->iov[i].iov_base = p;
+	q->iov[i].iov_len = n;
+	memset(&q->msg[i], 0, sizeof q->msg[i]);
+	q->msg[i].msg_hdr.msg_name = &q->to[i];
+	q->msg[i].msg_hdr.msg_namelen =
+	    to->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	q->msg[i].msg_hdr.msg_iov = &q->iov[i];
+	q->msg[i].msg_hdr.msg_iovlen = 1;
+}
+
+void srv_udp_queue_buf(struct srv *s, struct srv_udp *u, const struct sockaddr_storage *to, struct rp_buf *b)
+{
+	struct srv_txq *q = u->txq;
+	if (!s->txslots || s->txslot_next >= SRV_TX_SLOTS ||
+	    b->base != s->txslots + (size_t)s->txslot_next * SRV_TX_SLOT) {
+		srv_udp_queue(s, u, to, rp_buf_data(b), b->len);
+		return;
+	}
+	if (q->n == SRV_TXQ)
+		flush_udp(s, u);
+	s->txslot_next++;
+	s->tx_inplace++;
+	queue_at(q, q->n++, to, rp_buf_data(b), b->len);
 }
 
 void srv_udp_queue(struct srv *s, struct srv_udp *u, const struct sockaddr_storage *to, const uint8_t *p,
@@ -138,15 +177,8 @@ void srv_udp_queue(struct srv *s, struct srv_udp *u, const struct sockaddr_stora
 		flush_udp(s, u);
 	unsigned i = q->n++;
 	memcpy(q->data[i], p, n);
-	q->to[i] = *to;
-	q->iov[i].iov_base = q->data[i];
-	q->iov[i].iov_len = n;
-	memset(&q->msg[i], 0, sizeof q->msg[i]);
-	q->msg[i].msg_hdr.msg_name = &q->to[i];
-	q->msg[i].msg_hdr.msg_namelen =
-	    to->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
-	q->msg[i].msg_hdr.msg_iov = &q->iov[i];
-	q->msg[i].msg_hdr.msg_iovlen = 1;
+	s->tx_copied++;
+	queue_at(q, i, to, q->data[i], n);
 }
 
 /* Clients' packets arrive in bursts (every client's keepalive, DPD and echo on the same second,
@@ -274,20 +306,28 @@ static void tun_readable(uv_poll_t *h, int status, int events)
 	if (status < 0)
 		return;
 	for (int i = 0; i < SRV_MMSG; i++) {
-		ssize_t n = read(s->tun_fd, s->pktbuf, sizeof s->pktbuf);
+		if (s->txslot_next >= SRV_TX_SLOTS)
+			flush_all(s); /* every slot holds a queued datagram: send them now */
+		/* straight into the next transmit slot: the layers push their headers in front */
+		uint8_t *slot = s->txslots + (size_t)s->txslot_next * SRV_TX_SLOT;
+		ssize_t n =
+		    read(s->tun_fd, slot + SRV_TX_HEADROOM, SRV_TX_SLOT - SRV_TX_HEADROOM - ESP_TAILROOM);
 		if (n <= 0)
 			return;
-		struct rp_pkt pkt = {.data = s->pktbuf, .len = (size_t)n, .rx_ms = srv_now(s)};
-		if (n >= 20 && s->pktbuf[0] >> 4 == 4) {
-			rp_addr_v4(&pkt.src, rp_get_u32(s->pktbuf + 12), 0);
-			rp_addr_v4(&pkt.dst, rp_get_u32(s->pktbuf + 16), 0);
-		} else if (n >= 40 && s->pktbuf[0] >> 4 == 6) {
+		struct rp_buf b;
+		rp_buf_view(&b, slot, SRV_TX_SLOT, SRV_TX_HEADROOM, (size_t)n);
+		const uint8_t *p = rp_buf_data(&b);
+		struct rp_pkt pkt = {.data = p, .len = (size_t)n, .rx_ms = srv_now(s)};
+		if (n >= 20 && p[0] >> 4 == 4) {
+			rp_addr_v4(&pkt.src, rp_get_u32(p + 12), 0);
+			rp_addr_v4(&pkt.dst, rp_get_u32(p + 16), 0);
+		} else if (n >= 40 && p[0] >> 4 == 6) {
 			pkt.src.family = pkt.dst.family = 6;
-			memcpy(pkt.src.ip, s->pktbuf + 8, 16);
-			memcpy(pkt.dst.ip, s->pktbuf + 24, 16);
+			memcpy(pkt.src.ip, p + 8, 16);
+			memcpy(pkt.dst.ip, p + 24, 16);
 		}
 		if (disp_packet(&s->disp, DT_TUN, &pkt) != DP_COUNT)
-			srv_core_tun(s, s->pktbuf, pkt.len);
+			srv_core_tun(s, &b);
 	}
 }
 
@@ -532,6 +572,10 @@ struct srv *srv_new(struct conf *conf, const char *conf_path, bool foreground, c
 	}
 	if (srv_tun_open(conf, &s->tun_fd, err, errlen))
 		goto fail;
+	if (!(s->txslots = malloc((size_t)SRV_TX_SLOTS * SRV_TX_SLOT))) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	uv_poll_init(&s->loop, &s->tun_poll, s->tun_fd);
 	s->tun_poll.data = s;
 	uv_poll_start(&s->tun_poll, UV_READABLE, tun_readable);
@@ -619,6 +663,7 @@ void srv_free(struct srv *s)
 	}
 	if (s->tun_fd >= 0)
 		close(s->tun_fd);
+	free(s->txslots);
 	srv_core_free(s);
 	conf_unref(s->conf);
 	conf_unref(s->boot);

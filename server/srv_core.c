@@ -60,18 +60,25 @@ void srv_core_short(struct srv *s, const char *what, const char *key)
 
 /* ---- sending ---- */
 
-static void send_udp(struct srv *s, int kind, const struct rp_addr *local, const struct rp_addr *dst,
-                     const uint8_t *p, size_t n)
+/* The socket bound to the local address the peer talks to; any of the family otherwise (a plain
+ * L2TP reply, which has no local address in its link). */
+static struct srv_udp *udp_for(struct srv *s, int kind, const struct rp_addr *local,
+                               const struct rp_addr *dst)
 {
 	struct srv_udp *u = NULL;
-	/* the socket bound to the local address the peer talks to; any of the family otherwise (a
-	 * plain L2TP reply, which has no local address in its link) */
 	for (unsigned i = 0; i < s->n_listen && !u; i++)
 		if (rp_addr_ipeq(&s->laddr[i], local))
 			u = &s->udp[i][kind];
 	for (unsigned i = 0; i < s->n_listen && !u; i++)
 		if (s->laddr[i].family == dst->family)
 			u = &s->udp[i][kind];
+	return u;
+}
+
+static void send_udp(struct srv *s, int kind, const struct rp_addr *local, const struct rp_addr *dst,
+                     const uint8_t *p, size_t n)
+{
+	struct srv_udp *u = udp_for(s, kind, local, dst);
 	if (!u)
 		return;
 	struct sockaddr_storage ss;
@@ -98,7 +105,37 @@ static void send_raw_esp(struct srv *s, const struct rp_addr *local, const struc
 	}
 }
 
-/* L2TP payload to a peer: plain UDP (link.sa == 0), or inner UDP inside ESP transport mode. */
+/* An L2TP frame in b (headroom for the inner UDP and ESP headers) through its SA to the peer, in
+ * place: the datagram handed to sendmmsg is b's memory (srv_udp_queue_buf). */
+static void send_l2tp_buf(struct srv *s, const struct l2tp_link *link, struct rp_buf *b, uint64_t now)
+{
+	struct srv_core *c = C(s);
+	/* natt_udp_push leaves the inner UDP checksum 0: allowed for UDP over IPv4, and what RFC 3948
+	 * §3.1.2 lets a receiver behind NAT accept without recomputing it over pre-NAT addresses. */
+	if (natt_udp_push(b, L2TP_PORT, link->peer.port ? link->peer.port : L2TP_PORT))
+		return;
+	struct esp_tx tx;
+	uint32_t out_id = (uint32_t)link->sa;
+	int rc = esp_encap(c->sad, out_id, b, now, &tx);
+	if (rc) {
+		rp_logf(&s->log, RP_LOG_WARN, "esp", "cannot encapsulate for SA %08x: %d", out_id, rc);
+		return;
+	}
+	if (tx.encap != ESP_ENCAP_UDP) {
+		send_raw_esp(s, &tx.local, &tx.peer, rp_buf_data(b), b->len);
+		return;
+	}
+	struct srv_udp *u = udp_for(s, SRV_NATT, &tx.local, &tx.peer);
+	if (!u)
+		return;
+	struct sockaddr_storage ss;
+	srv_sockaddr(&tx.peer, tx.peer.port, &ss);
+	srv_udp_queue_buf(s, u, &ss, b);
+}
+
+/* L2TP payload to a peer: plain UDP (link.sa == 0), or inner UDP inside ESP transport mode. Control
+ * frames and PPP's own (LCP, IPCP) come this way, copied once into c->tx; the IP data path comes
+ * through send_l2tp_buf without a copy. */
 static void send_l2tp(struct srv *s, const struct l2tp_link *link, const uint8_t *p, size_t n, uint64_t now)
 {
 	struct srv_core *c = C(s);
@@ -112,20 +149,7 @@ static void send_l2tp(struct srv *s, const struct l2tp_link *link, const uint8_t
 		return;
 	rp_buf_view(&b, c->tx, sizeof c->tx, TX_HEADROOM, 0);
 	memcpy(rp_buf_put(&b, n), p, n);
-	/* natt_udp_push leaves the inner UDP checksum 0: allowed for UDP over IPv4, and what RFC 3948
-	 * §3.1.2 lets a receiver behind NAT accept without recomputing it over pre-NAT addresses. */
-	natt_udp_push(&b, L2TP_PORT, link->peer.port ? link->peer.port : L2TP_PORT);
-	struct esp_tx tx;
-	uint32_t out_id = (uint32_t)link->sa;
-	int rc = esp_encap(c->sad, out_id, &b, now, &tx);
-	if (rc) {
-		rp_logf(&s->log, RP_LOG_WARN, "esp", "cannot encapsulate for SA %08x: %d", out_id, rc);
-		return;
-	}
-	if (tx.encap == ESP_ENCAP_UDP)
-		send_udp(s, SRV_NATT, &tx.local, &tx.peer, rp_buf_data(&b), b.len);
-	else
-		send_raw_esp(s, &tx.local, &tx.peer, rp_buf_data(&b), b.len);
+	send_l2tp_buf(s, link, &b, now);
 }
 
 /* The L2TP core's data fast path (l2tp_conf.data_send / ip_deliver): no event per packet. */
@@ -133,6 +157,37 @@ static void l2tp_data_send(void *ctx, const struct l2tp_link *link, const uint8_
 {
 	struct srv *s = ctx;
 	send_l2tp(s, link, p, n, srv_now(s));
+}
+
+static void l2tp_data_send_buf(void *ctx, const struct l2tp_link *link, struct rp_buf *b)
+{
+	struct srv *s = ctx;
+	if (!link->sa) { /* plain L2TP (debugging only): the copying path */
+		send_l2tp(s, link, rp_buf_data(b), b->len, srv_now(s));
+		return;
+	}
+	send_l2tp_buf(s, link, b, srv_now(s));
+}
+
+/* The one place every IP packet passes between the TUN and the sessions, IPv4 and IPv6, both ways:
+ * TUN -> session before PPP (srv_core_tun), session -> TUN before the write (srv_tun_write). A
+ * per-packet IP rewrite (MSS clamping) belongs here; it may change the packet in place (not its
+ * length). Returns false to drop it. */
+bool srv_ip_hook(struct srv *s, enum srv_ip_dir dir, uint8_t *pkt, size_t len)
+{
+	(void)s;
+	(void)dir;
+	(void)pkt;
+	(void)len;
+	return true;
+}
+
+void srv_tun_write(struct srv *s, uint8_t *pkt, size_t n)
+{
+	if (!srv_ip_hook(s, SRV_IP_TO_TUN, pkt, n))
+		return;
+	if (write(s->tun_fd, pkt, n) < 0)
+		rp_logf(&s->log, RP_LOG_WARN, "server", "TUN write: %s", strerror(errno));
 }
 
 /* A DHCPINFORM from a session is answered by us (server/dhcp.c), not forwarded: the answer is
@@ -170,8 +225,9 @@ static void l2tp_ip_deliver(void *ctx, const struct l2tp_link *link, const uint8
 	struct srv *s = ctx;
 	if (dhcp_intercept(s, link, p, n))
 		return;
-	if (write(s->tun_fd, p, n) < 0)
-		rp_logf(&s->log, RP_LOG_WARN, "server", "TUN write: %s", strerror(errno));
+	/* p is the decrypted datagram in our receive buffer (esp_decap works in place): ours to
+	 * rewrite before it leaves */
+	srv_tun_write(s, (uint8_t *)p, n);
 }
 
 /* A PPP login over a certificate-authenticated SA must be the account the certificate maps to
@@ -476,17 +532,12 @@ bool srv_core_drain(struct srv *s, uint64_t now)
 	return any;
 }
 
-void srv_core_run(struct srv *s)
+/* After each packet: the events it caused (SENDs, SA installs, sessions up) are handled at once,
+ * so the next packet of the same batch sees their effect (the client's first ESP packet right
+ * behind the QM3 that installs its SA). Cheap when nothing is queued: a few pointer tests. */
+void srv_core_events(struct srv *s, uint64_t now)
 {
 	struct srv_core *c = C(s);
-	uint64_t now = srv_now(s);
-	/* a core is ticked only when its deadline is due (each answers that in O(1)) */
-	if (ike_next_deadline(c->ike) <= now)
-		ike_tick(c->ike, now);
-	if (esp_next_deadline(c->sad) <= now)
-		esp_tick(c->sad, now);
-	if (l2tp_next_deadline(c->l2tp) <= now)
-		l2tp_tick(c->l2tp, now);
 	do {
 		for (size_t i = 0; i < c->ndhcp; i++) /* answers queued by dhcp_intercept */
 			l2tp_output_ip(c->l2tp, c->dhcp[i].to, c->dhcp[i].pkt, c->dhcp[i].len, now);
@@ -495,6 +546,24 @@ void srv_core_run(struct srv *s)
 		while (srv_core_drain(s, now))
 			;
 	} while (c->nkill && srv_core_kills_due(s, now));
+}
+
+/* Ticks the cores whose deadline is due, handles events, rearms the loop timer: once per batch of
+ * packets (srv.c's check handler, after a loop iteration's I/O), on the timer and after
+ * administrative calls, not once per packet. */
+void srv_core_run(struct srv *s)
+{
+	struct srv_core *c = C(s);
+	uint64_t now = srv_now(s);
+	s->core_due = false;
+	/* a core is ticked only when its deadline is due (each answers that in O(1)) */
+	if (ike_next_deadline(c->ike) <= now)
+		ike_tick(c->ike, now);
+	if (esp_next_deadline(c->sad) <= now)
+		esp_tick(c->sad, now);
+	if (l2tp_next_deadline(c->l2tp) <= now)
+		l2tp_tick(c->l2tp, now);
+	srv_core_events(s, now);
 	uint64_t d = ike_next_deadline(c->ike), e = esp_next_deadline(c->sad),
 	         l = l2tp_next_deadline(c->l2tp), k = srv_core_kill_deadline(c);
 	if (e < d)
@@ -507,6 +576,13 @@ void srv_core_run(struct srv *s)
 		uv_timer_stop(&s->core_timer);
 	else
 		uv_timer_start(&s->core_timer, srv_core_timer_cb, d > now ? d - now : 0, 0);
+}
+
+/* A packet went into a core: its events now, the ticks and the timer at the end of the batch. */
+static void after_packet(struct srv *s, uint64_t now)
+{
+	srv_core_events(s, now);
+	s->core_due = true;
 }
 
 /* ---- input ---- */
@@ -536,26 +612,26 @@ void srv_core_esp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr
 	link.peer = rx.peer;
 	link.peer.port = rx.sport;
 	l2tp_input(c->l2tp, &link, rx.payload, rx.payload_len, now);
-	srv_core_run(s);
+	after_packet(s, now);
 }
 
-void srv_core_udp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr *src,
+void srv_core_udp(struct srv *s, enum disp_proto cls, uint8_t *data, size_t len, const struct rp_addr *src,
                   const struct rp_addr *local)
 {
 	struct srv_core *c = C(s);
 	uint64_t now = srv_now(s);
 	struct rp_pkt pkt = {.data = data, .len = len, .src = *src, .dst = *local, .rx_ms = now};
-	size_t skip;
+	/* dispatch classified the datagram (disp_packet, natt_classify on 4500): not again here */
 	if (local->port == s->boot->ike_port) {
 		ike_input(c->ike, &pkt, now);
 	} else if (local->port == s->boot->natt_port) {
-		switch (natt_classify(data, len, &skip)) {
-		case NATT_IKE:
-			pkt.data += skip;
-			pkt.len -= skip;
+		switch (cls) {
+		case DP_IKE: /* behind the 4-byte non-ESP marker (RFC 3948 §2.2), natt_classify's skip */
+			pkt.data += 4;
+			pkt.len -= 4;
 			ike_input(c->ike, &pkt, now);
 			break;
-		case NATT_ESP:
+		case DP_ESP_UDP:
 			srv_core_esp(s, data, len, src, local);
 			return;
 		default:
@@ -570,18 +646,23 @@ void srv_core_udp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr
 		struct l2tp_link link = {.sa = 0, .peer = *src};
 		l2tp_input(c->l2tp, &link, data, len, now);
 	}
-	srv_core_run(s);
+	after_packet(s, now);
 }
 
-void srv_core_tun(struct srv *s, const uint8_t *pkt, size_t len)
+void srv_core_tun(struct srv *s, struct rp_buf *b)
 {
-	if (len && pkt[0] >> 4 == 6)
+	uint8_t *pkt = rp_buf_data(b);
+	size_t len = b->len;
+	uint64_t now = srv_now(s);
+	if (len < 20 || !srv_ip_hook(s, SRV_IP_TO_SESSION, pkt, len))
+		return;
+	if (pkt[0] >> 4 == 6)
 		srv_ip6_tun(s, pkt, len);
-	else if (len >= 20 && pkt[0] >> 4 == 4)
-		l2tp_output_ip(C(s)->l2tp, rp_get_u32(pkt + 16), pkt, len, srv_now(s));
+	else if (pkt[0] >> 4 == 4)
+		l2tp_output_ip_buf(C(s)->l2tp, rp_get_u32(pkt + 16), b, now); /* in place, no copy */
 	else
 		return;
-	srv_core_run(s);
+	after_packet(s, now);
 }
 
 /* ---- life cycle ---- */
@@ -688,6 +769,7 @@ static struct srv_params *params_new(struct srv *s, struct conf *cf, char *err, 
 	lc->pool = c->pool;
 	lc->log = &s->log;
 	lc->data_send = l2tp_data_send;
+	lc->data_send_buf = l2tp_data_send_buf;
 	lc->ip_deliver = l2tp_ip_deliver;
 	lc->data_ctx = s;
 	lc->ppp_authorize = srv_core_ppp_authorize;

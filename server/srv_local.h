@@ -5,8 +5,8 @@
 #include "srv.h"
 #include "srv_core.h"
 
-#define SRV_MMSG 16                    /* datagrams per recvmmsg batch */
-#define SRV_DGRAM 65536                /* libuv's per-datagram slice with UV_UDP_RECVMMSG */
+#define SRV_MMSG 16     /* datagrams per recvmmsg batch */
+#define SRV_DGRAM 65536 /* libuv's per-datagram slice with UV_UDP_RECVMMSG */
 #define SRV_MAX_LISTEN 16
 
 enum srv_udp_kind { SRV_IKE, SRV_NATT, SRV_L2TP, SRV_NUDP };
@@ -16,6 +16,13 @@ enum srv_udp_kind { SRV_IKE, SRV_NATT, SRV_L2TP, SRV_NUDP };
  * batch too. */
 #define SRV_TXQ 32
 #define SRV_TXQ_SLOT 2048 /* larger datagrams are sent at once */
+/* Transmit slots: the TUN is read straight into one, behind SRV_TX_HEADROOM bytes for PPP, L2TP,
+ * inner UDP and ESP headers, and the datagram sendmmsg sends is that memory (srv_udp_queue_buf).
+ * A slot is taken when its datagram is queued and every slot is free again once the queues are
+ * flushed (srv_flush); when they run out first, the queues are flushed early. */
+#define SRV_TX_SLOTS 64
+#define SRV_TX_HEADROOM 128
+#define SRV_TX_SLOT (SRV_TX_HEADROOM + 9000 + 120) /* [server] tun_mtu is at most 9000 */
 struct srv_txq {
 	unsigned n;
 	struct mmsghdr msg[SRV_TXQ];
@@ -62,13 +69,17 @@ struct srv {
 	bool ctl_dir_made; /* srv_ctl_start created the socket's directory */
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_timer_t summary;
-	uv_timer_t keepalive; /* [esp] natt_keepalive */
+	uv_timer_t keepalive;  /* [esp] natt_keepalive */
 	uv_timer_t core_timer; /* the earliest deadline of any core */
 	uv_check_t flush;      /* sends the queued datagrams after each loop iteration's I/O */
 	struct srv_core *core;
 	struct srv_monitor *mon; /* [monitor] listen; NULL when off */
 	bool stopping;
+	bool core_due; /* a packet went into the cores since srv_core_run: run it at the batch's end */
 	uint64_t tx_batches, tx_datagrams; /* sendmmsg calls and the datagrams they carried */
+	uint64_t tx_inplace, tx_copied;    /* queued datagrams sent from their slot / copied into one */
+	uint8_t *txslots;                  /* SRV_TX_SLOTS * SRV_TX_SLOT */
+	unsigned txslot_next;              /* the first free slot */
 	uint64_t stop_started_ms;
 	uint8_t pktbuf[SRV_DGRAM];
 };
@@ -93,14 +104,18 @@ void srv_ctl_finish(struct srv_ctl_req *r, const char *err);
 /* Loads the file again and hands it to the cores. Reports "applied: KEY ..." and "restart
  * needed: KEY ..." through line (may be NULL) and the log; -1 (running configuration kept) when
  * the file is invalid or cannot be applied, with the reason in err. */
-int srv_reload(struct srv *s, const char *why, void (*line)(void *ctx, const char *text), void *ctx, char *err,
-	       size_t errlen);
+int srv_reload(struct srv *s, const char *why, void (*line)(void *ctx, const char *text), void *ctx,
+               char *err, size_t errlen);
 int srv_ctl_hand_over(struct srv *s, uid_t uid, gid_t gid, char *err, size_t errlen);
 void srv_stop(struct srv *s, const char *why);
 void srv_apply_log(struct srv *s);
 uint64_t srv_now(struct srv *s);
 void srv_sockaddr(const struct rp_addr *a, unsigned port, struct sockaddr_storage *ss);
 void srv_core_timer_cb(uv_timer_t *t);
-void srv_udp_queue(struct srv *s, struct srv_udp *u, const struct sockaddr_storage *to, const uint8_t *p, size_t n);
+void srv_udp_queue(struct srv *s, struct srv_udp *u, const struct sockaddr_storage *to, const uint8_t *p,
+                   size_t n);
+/* The same for a datagram built in b: when b is the current transmit slot it is sent from there
+ * (the slot is taken), otherwise copied. */
+void srv_udp_queue_buf(struct srv *s, struct srv_udp *u, const struct sockaddr_storage *to, struct rp_buf *b);
 void srv_flush(uv_check_t *h);
 #endif

@@ -7,9 +7,11 @@
 #
 # The clients' 1400-byte UDP datagrams go through ESP-in-UDP, L2TP and PPP to rampartd, out of its
 # TUN, and are routed to the sink, which counts them (an nftables counter) and drops them.
+# --reverse: the sink sends (udp_blast, runs of 16 datagrams per client) to the clients' tunnel
+# addresses through the TUN; rampartd encrypts; rampart-load counts what arrives.
 #
-#   tests/load/net_bench.sh [--clients "1 10 1000"] [--seconds S] [--pps TOTAL] [--esp "cbc128sha1"]
-#                           [--set KEY=VALUE]... [--perf FILE] [--smoke]
+#   tests/load/net_bench.sh [--bin BUILD] [--rampartd BIN] [--clients "1 10 1000"] [--seconds S] [--pps TOTAL] [--esp "cbc128sha1"]
+#                           [--set KEY=VALUE]... [--perf FILE] [--reverse] [--smoke]
 #
 # --pps is the offered rate of all clients together (default 400000); --set adds a line to
 # rampartd's [server] section (e.g. --set udp_gso=no); --perf records rampartd with perf for the
@@ -29,23 +31,25 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 bin=$root/build/release
-clients_list="1 10 1000" seconds=5 pps=400000 esps="cbc128sha1" sets=() perf_out= smoke=
+daemon= clients_list="1 10 1000" seconds=5 pps=400000 esps="cbc128sha1" sets=() perf_out= smoke= reverse=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--bin) bin=$2; shift 2 ;;
+	--rampartd) daemon=$2; shift 2 ;;
 	--clients) clients_list=$2; shift 2 ;;
 	--seconds) seconds=$2; shift 2 ;;
 	--pps) pps=$2; shift 2 ;;
 	--esp) esps=$2; shift 2 ;;
 	--set) sets+=("$2"); shift 2 ;;
 	--perf) perf_out=$2; shift 2 ;;
+	--reverse) reverse=1; shift ;;
 	--smoke) smoke=1; clients_list=2; seconds=2; pps=4000; shift ;;
 	*) echo "net_bench.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
-rampartd=$bin/server/rampartd rampartctl=$bin/server/rampartctl load=$bin/server/rampart-load
-bench=$bin/tests/rampart-bench
-for b in "$rampartd" "$rampartctl" "$load"; do [ -x "$b" ] || { echo "net_bench.sh: no $b (build it)" >&2; exit 2; }; done
+rampartd=${daemon:-$bin/server/rampartd} rampartctl=$bin/server/rampartctl load=$bin/server/rampart-load
+bench=$bin/tests/rampart-bench blast=$bin/tests/udp_blast
+for b in "$rampartd" "$rampartctl" "$load" ${reverse:+"$blast"}; do [ -x "$b" ] || { echo "net_bench.sh: no $b (build it)" >&2; exit 2; }; done
 command -v nft >/dev/null || { echo "SKIP: no nft"; exit 77; }
 
 g=rp-bg-$$ n=rp-bn-$$ s=rp-bs-$$ k=rp-bk-$$
@@ -75,6 +79,7 @@ ip -n "$s" addr add 100.65.0.1/24 dev bk$$
 ip -n "$k" addr add 100.65.0.2/24 dev bq$$
 for l in "$g bg$$" "$n bn$$" "$n bt$$" "$s bs$$" "$s bk$$" "$k bq$$"; do set -- $l; ip -n "$1" link set "$2" up; done
 ip -n "$g" route add 203.0.113.0/24 via 198.18.1.1
+ip -n "$k" route add 100.64.0.0/16 via 100.65.0.1
 ip netns exec "$n" sysctl -qw net.ipv4.ip_forward=1
 ip netns exec "$s" sysctl -qw net.ipv4.ip_forward=1
 ip netns exec "$n" nft -f - <<EOF
@@ -134,10 +139,17 @@ EOF
 	local espopt=
 	[ "$esp" != cbc128sha1 ] || espopt="--esp aes128sha1"
 	local per=$(((pps + clients - 1) / clients))
+	local tropt="--traffic $per:1400 --stream-to 100.65.0.2"
+	[ -z "$reverse" ] || tropt="--stream-to 100.65.0.3" # the clients only receive (no --traffic)
+	[ -z "$reverse" ] || [ "$esp" = cbc128sha1 ] || fail "--reverse: only cbc128sha1" 
 	: >"$tmp/out"
 	(
 		for _ in $(seq 1200); do grep -q '^holding ' "$tmp/out" 2>/dev/null && break; sleep 0.05; done
 		sleep 0.5 # every client's stream has started
+		if [ -n "$reverse" ]; then
+			ip netns exec "$k" "$blast" 100.64.0.10 "$clients" "$pps" "$seconds" 1400 16 >"$tmp/blast" &
+			bpid=$!
+		fi
 		read -r p0 b0 < <(sink)
 		c0=$(cpu "$srvpid") t0=$(date +%s.%N)
 		if [ -n "$perf_out" ]; then
@@ -147,6 +159,7 @@ EOF
 		fi
 		read -r p1 b1 < <(sink)
 		c1=$(cpu "$srvpid") t1=$(date +%s.%N)
+		[ -z "$reverse" ] || wait "$bpid"
 		echo "p0=$p0 b0=$b0 p1=$p1 b1=$b1 c0=$c0 c1=$c1 t0=$t0 t1=$t1" >"$tmp/fig"
 	) &
 	local mpid=$!
@@ -154,7 +167,7 @@ EOF
 	set +e
 	ip netns exec "$g" "$load" --server 203.0.113.1 --psk "$psk" --user 'load%d' --password load-pass \
 		--clients "$clients" --rate 500 --hold $((seconds + 2)) --profile ios --timeout 60 --fixed-dh \
-		--traffic "$per:1400" --stream-to 100.65.0.2 $espopt --quiet >"$tmp/out" &
+		$tropt $espopt --quiet >"$tmp/out" &
 	local lpid=$!
 	wait "$mpid"
 	g0=$(awk '{print $14 + $15}' "/proc/$lpid/stat" 2>/dev/null || echo 0)
@@ -175,6 +188,11 @@ EOF
 	tx=$(sed -n 's/.* tx_pkts=\([0-9]*\).*/\1/p' <<<"$final")
 	read -r tot _ < <(sink)
 	ip netns exec "$k" nft reset counter ip rpsink got >/dev/null
+	if [ -n "$reverse" ]; then # udp_blast sent, rampart-load received, over the window
+		tot=$(sed -n 's/.* rx_pkts=\([0-9]*\).*/\1/p' <<<"$final")
+		tx=$(sed -n 's/blast sent=//p' "$tmp/blast")
+		p0=0 b0=0 p1=$tot b1=$((tot * 1400)) per=$(((pps + up - 1) / (up ? up : 1)))
+	fi
 	local line
 	line=$(awk -v p0="$p0" -v p1="$p1" -v b0="$b0" -v b1="$b1" -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" \
 		-v hz="$hz" -v tx="$tx" -v tot="$tot" -v pps="$per" -v n="$up" -v g="$g0" 'BEGIN {
@@ -182,7 +200,7 @@ EOF
 		printf "offered_gbps=%.3f delivered_gbps=%.3f loss_pct=%.2f daemon_cpu_s=%.2f gbps_per_core=%.3f gen_cpu_s=%.2f delivered_pkts=%d",
 			pps * n * 1400 * 8 / 1e9, bits / el / 1e9, (tx ? (tx - tot) * 100 / tx : 0), cs,
 			(cs > 0 ? bits / cs / 1e9 : 0), g / hz, p1 - p0 }')
-	echo "net-run esp=$esp clients=$clients up=$up $line"
+	echo "net-run esp=$esp dir=$([ -n "$reverse" ] && echo to-clients || echo from-clients) clients=$clients up=$up $line"
 	per_core[$esp]=$(sed -n 's/.*gbps_per_core=\([0-9.]*\).*/\1/p' <<<"$line")
 	if [ -n "$smoke" ]; then
 		[ "$up" = "$clients" ] || fail "only $up of $clients clients came up"
@@ -194,5 +212,7 @@ for esp in $esps; do
 	for c in $clients_list; do run "$esp" "$c"; done
 done
 ratio() { awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a == "" || b == "" || b == 0) print "n/a"; else printf "%.3f", a / b }'; }
-gp=$(pathfig gcm128_rx) cp=$(pathfig cbc128sha1_rx)
-echo "net-bench gcm128_gbps_per_core=${per_core[gcm128]:-n/a} gcm128_ratio_to_path=$(ratio "${per_core[gcm128]:-}" "$gp") gcm128_path_rx=${gp:-n/a} cbc128sha1_gbps_per_core=${per_core[cbc128sha1]:-n/a} cbc128sha1_ratio_to_path=$(ratio "${per_core[cbc128sha1]:-}" "$cp") cbc128sha1_path_rx=${cp:-n/a} offloads=$offloads"
+dk=rx
+[ -z "$reverse" ] || dk=tx # the path figure of the same direction
+gp=$(pathfig gcm128_$dk) cp=$(pathfig cbc128sha1_$dk)
+echo "net-bench gcm128_gbps_per_core=${per_core[gcm128]:-n/a} gcm128_ratio_to_path=$(ratio "${per_core[gcm128]:-}" "$gp") gcm128_path_$dk=${gp:-n/a} cbc128sha1_gbps_per_core=${per_core[cbc128sha1]:-n/a} cbc128sha1_ratio_to_path=$(ratio "${per_core[cbc128sha1]:-}" "$cp") cbc128sha1_path_$dk=${cp:-n/a} offloads=$offloads"
