@@ -5,6 +5,7 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/ip.h>
+#include <netinet/udp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,13 +94,96 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const stru
 		srv_core_udp(u->s, cls, (uint8_t *)buf->base, (size_t)nread, &pkt.src, &pkt.dst);
 }
 
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103 /* linux/udp.h, 4.18 */
+#endif
+#define SRV_GSO_MAX_SEGS 64 /* the kernel's UDP_MAX_SEGMENTS before 6.x */
+#define SRV_GSO_MAX 65000   /* one UDP datagram's worth of payload */
+
+static bool same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+	return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
+}
+
+/* UDP GSO: consecutive queued datagrams to one peer, all of one size but the last (which may be
+ * shorter), become one message whose iovecs are theirs and whose UDP_SEGMENT control message
+ * tells the kernel where to cut: one trip through the stack (routing, netfilter, the NAT, the
+ * device) for up to 64 datagrams. Returns how many queued datagrams it dealt with: all of them,
+ * or those before a message the kernel refused with EIO/EINVAL (the device or kernel cannot
+ * segment: GSO is switched off, logged, and the rest goes out one datagram per message). */
+static unsigned flush_gso(struct srv *s, int fd, struct srv_txq *q)
+{
+	unsigned ng = 0;
+	for (unsigned i = 0; i < q->n;) {
+		size_t seg = q->iov[i].iov_len, total = seg;
+		unsigned j = i + 1;
+		while (j < q->n && j - i < SRV_GSO_MAX_SEGS && q->iov[j].iov_len <= seg &&
+		       q->iov[j - 1].iov_len == seg && total + q->iov[j].iov_len <= SRV_GSO_MAX &&
+		       same_peer(&q->to[i], &q->to[j]))
+			total += q->iov[j++].iov_len;
+		struct mmsghdr *m = &q->gso[ng];
+		*m = q->msg[i];
+		m->msg_hdr.msg_iovlen = j - i;
+		if (j - i > 1) {
+			m->msg_hdr.msg_control = q->gso_ctl[ng].buf;
+			m->msg_hdr.msg_controllen = sizeof q->gso_ctl[ng].buf;
+			struct cmsghdr *c = CMSG_FIRSTHDR(&m->msg_hdr);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+			uint16_t sz = (uint16_t)seg;
+			memcpy(CMSG_DATA(c), &sz, sizeof sz);
+		}
+		q->gso_segs[ng++] = j - i;
+		i = j;
+	}
+	unsigned sent = 0, dg = 0;
+	while (sent < ng) {
+		int k = sendmmsg(fd, q->gso + sent, ng - sent, MSG_DONTWAIT);
+		if (k < 0) {
+			if ((errno == EIO || errno == EINVAL) && q->gso_segs[sent] > 1) {
+				s->udp_gso = false;
+				rp_logf(&s->log, RP_LOG_WARN, "server",
+				        "data path: UDP GSO refused by the kernel (%s): one datagram per "
+				        "message from now",
+				        strerror(errno));
+				return dg;
+			}
+			rp_logf(&s->log, RP_LOG_WARN, "server", "UDP send of %u datagrams failed: %s",
+			        q->n - dg, strerror(errno));
+			s->tx_batches++;
+			return q->n; /* UDP: a full socket buffer drops, as the network would */
+		}
+		for (int x = 0; x < k; x++) {
+			dg += q->gso_segs[sent + (unsigned)x];
+			s->tx_gso_sends += q->gso_segs[sent + (unsigned)x] > 1;
+		}
+		sent += (unsigned)k;
+	}
+	s->tx_batches++;
+	s->tx_datagrams += dg;
+	return dg;
+}
+
 static void flush_udp(struct srv *s, struct srv_udp *u)
 {
 	struct srv_txq *q = u->txq;
 	int fd;
 	if (!q || !q->n || uv_fileno((uv_handle_t *)&u->h, &fd))
 		return;
-	unsigned done = 0;
+	unsigned done = s->udp_gso && q->n > 1 ? flush_gso(s, fd, q) : 0;
+	if (done == q->n) {
+		q->n = 0;
+		return;
+	}
+	unsigned start = done;
 	while (done < q->n) {
 		int k = sendmmsg(fd, q->msg + done, q->n - done, MSG_DONTWAIT);
 		if (k < 0) {
@@ -111,7 +195,7 @@ static void flush_udp(struct srv *s, struct srv_udp *u)
 		done += (unsigned)k;
 	}
 	s->tx_batches++;
-	s->tx_datagrams += done;
+	s->tx_datagrams += done - start;
 	q->n = 0;
 }
 
@@ -305,7 +389,7 @@ static void tun_readable(uv_poll_t *h, int status, int events)
 	(void)events;
 	if (status < 0)
 		return;
-	for (int i = 0; i < SRV_MMSG; i++) {
+	for (int i = 0; i < SRV_TUN_BATCH; i++) {
 		if (s->txslot_next >= SRV_TX_SLOTS)
 			flush_all(s); /* every slot holds a queued datagram: send them now */
 		/* straight into the next transmit slot: the layers push their headers in front */
@@ -543,6 +627,22 @@ static struct srv *srv_alloc(struct conf *conf, const char *conf_path, char *err
 	return s;
 }
 
+/* [server] udp_gso, and whether the kernel has it (a probe on the NAT-T sockets); what was chosen
+ * goes into the start's "data path:" line. */
+static void offloads_setup(struct srv *s)
+{
+	snprintf(s->offloads, sizeof s->offloads, "udp_gso=%s", s->conf->udp_gso ? "on" : "off(config)");
+	s->udp_gso = s->conf->udp_gso;
+	for (unsigned i = 0; i < s->n_listen && s->udp_gso; i++) {
+		int fd, zero = 0;
+		if (uv_fileno((uv_handle_t *)&s->udp[i][SRV_NATT].h, &fd) == 0 &&
+		    setsockopt(fd, SOL_UDP, UDP_SEGMENT, &zero, sizeof zero) < 0) {
+			s->udp_gso = false;
+			snprintf(s->offloads, sizeof s->offloads, "udp_gso=off(kernel:%s)", strerror(errno));
+		}
+	}
+}
+
 struct srv *srv_new(struct conf *conf, const char *conf_path, bool foreground, char *err, size_t errlen)
 {
 	struct srv *s = srv_alloc(conf, conf_path, err, errlen);
@@ -570,6 +670,7 @@ struct srv *srv_new(struct conf *conf, const char *conf_path, bool foreground, c
 		if (conf->raw_esp && open_raw_esp(s, &s->esp[i], &s->laddr[i], err, errlen))
 			goto fail;
 	}
+	offloads_setup(s);
 	if (srv_tun_open(conf, &s->tun_fd, err, errlen))
 		goto fail;
 	if (!(s->txslots = malloc((size_t)SRV_TX_SLOTS * SRV_TX_SLOT))) {
@@ -636,6 +737,7 @@ int srv_run(struct srv *s)
 		        s->boot->l2tp_port, s->boot->raw_esp ? " and ESP" : "");
 	rp_logf(&s->log, RP_LOG_NOTICE, "server", "TUN %s %s/%u, control socket %s", s->boot->tun_name,
 	        rp_addr_ipstr(&s->boot->tun_addr, a, sizeof a), s->boot->tun_prefix, s->boot->control_socket);
+	rp_logf(&s->log, RP_LOG_NOTICE, "server", "data path: %s", s->offloads);
 	uv_run(&s->loop, UV_RUN_DEFAULT);
 	return 0;
 }

@@ -5,8 +5,9 @@
 #include "srv.h"
 #include "srv_core.h"
 
-#define SRV_MMSG 16     /* datagrams per recvmmsg batch */
-#define SRV_DGRAM 65536 /* libuv's per-datagram slice with UV_UDP_RECVMMSG */
+#define SRV_MMSG 16      /* datagrams per recvmmsg batch */
+#define SRV_TUN_BATCH 64 /* TUN reads per wakeup: up to one GSO send's worth */
+#define SRV_DGRAM 65536  /* libuv's per-datagram slice with UV_UDP_RECVMMSG */
 #define SRV_MAX_LISTEN 16
 
 enum srv_udp_kind { SRV_IKE, SRV_NATT, SRV_L2TP, SRV_NUDP };
@@ -26,6 +27,13 @@ enum srv_udp_kind { SRV_IKE, SRV_NATT, SRV_L2TP, SRV_NUDP };
 struct srv_txq {
 	unsigned n;
 	struct mmsghdr msg[SRV_TXQ];
+	/* UDP GSO ([server] udp_gso): runs of msg to one peer, same size, as one message each */
+	struct mmsghdr gso[SRV_TXQ];
+	unsigned gso_segs[SRV_TXQ];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} gso_ctl[SRV_TXQ];
 	struct iovec iov[SRV_TXQ];
 	struct sockaddr_storage to[SRV_TXQ];
 	uint8_t data[SRV_TXQ][SRV_TXQ_SLOT];
@@ -78,6 +86,9 @@ struct srv {
 	bool core_due; /* a packet went into the cores since srv_core_run: run it at the batch's end */
 	uint64_t tx_batches, tx_datagrams; /* sendmmsg calls and the datagrams they carried */
 	uint64_t tx_inplace, tx_copied;    /* queued datagrams sent from their slot / copied into one */
+	bool udp_gso;                      /* [server] udp_gso, and the kernel took it */
+	uint64_t tx_gso_sends;             /* messages that carried more than one datagram */
+	char offloads[128];                /* the data path's choices, as logged at start */
 	uint8_t *txslots;                  /* SRV_TX_SLOTS * SRV_TX_SLOT */
 	unsigned txslot_next;              /* the first free slot */
 	uint64_t stop_started_ms;

@@ -176,6 +176,8 @@ EOF
 	kill -0 "$srvpid" 2>/dev/null || fail "rampartd died"
 	offloads=$(sed -n 's/.*data path: \(.*\)$/\1/p' "$tmp/log" | head -1 | tr ' ' ',')
 	[ -n "$offloads" ] || offloads=none
+	local st
+	st=$(ip netns exec "$s" "$rampartctl" -s "$tmp/ctl.sock" show stats 2>/dev/null | grep '^udp sent' || true)
 	kill "$srvpid"
 	wait "$srvpid" 2>/dev/null || true
 	srvpid=
@@ -200,6 +202,7 @@ EOF
 		printf "offered_gbps=%.3f delivered_gbps=%.3f loss_pct=%.2f daemon_cpu_s=%.2f gbps_per_core=%.3f gen_cpu_s=%.2f delivered_pkts=%d",
 			pps * n * 1400 * 8 / 1e9, bits / el / 1e9, (tx ? (tx - tot) * 100 / tx : 0), cs,
 			(cs > 0 ? bits / cs / 1e9 : 0), g / hz, p1 - p0 }')
+	echo "net-stats clients=$clients $st"
 	echo "net-run esp=$esp dir=$([ -n "$reverse" ] && echo to-clients || echo from-clients) clients=$clients up=$up $line"
 	per_core[$esp]=$(sed -n 's/.*gbps_per_core=\([0-9.]*\).*/\1/p' <<<"$line")
 	if [ -n "$smoke" ]; then
