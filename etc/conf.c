@@ -37,6 +37,7 @@ struct conf *conf_defaults(void)
 	c->l2tp_port = 1701;
 	c->raw_esp = true;
 	c->udp_gso = true;
+	c->udp_gro = true;
 	snprintf(c->tun_name, sizeof c->tun_name, "rampart0");
 	rp_addr_parse(&c->tun_addr, "100.115.92.1");
 	c->tun_prefix = 24;

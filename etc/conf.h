@@ -42,6 +42,7 @@ struct conf {
 	unsigned ike_port, natt_port, l2tp_port;
 	bool raw_esp;
 	bool udp_gso; /* [server] udp_gso: runs of datagrams to one peer as one UDP_SEGMENT send */
+	bool udp_gro; /* [server] udp_gro: coalesced receive on the NAT-T socket */
 	char tun_name[16];
 	struct rp_addr tun_addr; /* the server's tunnel address */
 	unsigned tun_prefix;

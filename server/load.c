@@ -54,14 +54,14 @@ uint64_t load_now(const struct load *l)
 
 static int usage(void)
 {
-	fprintf(
-	    stderr,
-	    "usage: rampart-load --server ADDR --psk TEXT --user NAME|PATTERN(%%d) --password TEXT\n"
-	    "         [--first N] [--clients N] [--rate R] [--hold S] [--traffic PPS[:SIZE]]\n"
-	    "         [--profile windows|ios|android] [--group G] [--source ADDR[-ADDR]]\n"
-	    "         [--stream-to ADDR] [--esp aes128sha1] [--fixed-dh] [--pap] [--timeout S] [--quiet]\n"
-	    "  --stream-to: --traffic sends UDP datagrams to ADDR (a sink behind the server), PPS up to "
-	    "10^6\n");
+	fprintf(stderr,
+	        "usage: rampart-load --server ADDR --psk TEXT --user NAME|PATTERN(%%d) --password TEXT\n"
+	        "         [--first N] [--clients N] [--rate R] [--hold S] [--traffic PPS[:SIZE]]\n"
+	        "         [--profile windows|ios|android] [--group G] [--source ADDR[-ADDR]]\n"
+	        "         [--stream-to ADDR [--gso]] [--esp aes128sha1] [--fixed-dh] [--pap] [--timeout S] "
+	        "[--quiet]\n"
+	        "  --stream-to: --traffic sends UDP datagrams to ADDR (a sink behind the server), PPS up to "
+	        "10^6\n");
 	return 2;
 }
 
@@ -286,6 +286,10 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(a, "--quiet")) {
 			L.o.quiet = true;
+			continue;
+		}
+		if (!strcmp(a, "--gso")) {
+			L.o.gso = true;
 			continue;
 		}
 		if (!v)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -92,6 +93,8 @@ void load_client_close(struct load_client *c)
 	c->last_out = NULL;
 	free(c->lac);
 	c->lac = NULL;
+	free(c->gso_buf);
+	c->gso_buf = NULL;
 }
 
 static void count_reason(struct load *L, const char *why)
@@ -133,6 +136,40 @@ void load_client_fail(struct load_client *c, const char *fmt, ...)
 
 /* ---- ESP and the LAC ---- */
 
+#define GSO_MAX 65000
+#define GSO_SEGS 64
+
+/* --gso: the collected datagrams as one sendmsg with UDP_SEGMENT (all of one size but the last) */
+static void gso_flush(struct load_client *c)
+{
+	uv_os_fd_t fd;
+	if (!c->gso_n || uv_fileno((uv_handle_t *)&c->udp, &fd)) {
+		c->gso_n = 0;
+		c->gso_len = 0;
+		return;
+	}
+	struct sockaddr_in to = sin_of(&c->L->o.server, NATT_PORT_NATT);
+	struct iovec iov = {c->gso_buf, c->gso_len};
+	union {
+		char b[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr a;
+	} ctl;
+	struct msghdr m = {.msg_name = &to, .msg_namelen = sizeof to, .msg_iov = &iov, .msg_iovlen = 1};
+	if (c->gso_n > 1) {
+		uint16_t seg = (uint16_t)c->gso_seg;
+		m.msg_control = ctl.b;
+		m.msg_controllen = sizeof ctl.b;
+		struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+		h->cmsg_level = SOL_UDP;
+		h->cmsg_type = UDP_SEGMENT;
+		h->cmsg_len = CMSG_LEN(sizeof seg);
+		memcpy(CMSG_DATA(h), &seg, sizeof seg);
+	}
+	(void)sendmsg(fd, &m, MSG_DONTWAIT);
+	c->gso_n = 0;
+	c->gso_len = 0;
+}
+
 static void lac_send(void *ctx, const uint8_t *p, size_t n)
 {
 	struct load_client *c = ctx;
@@ -145,6 +182,17 @@ static void lac_send(void *ctx, const uint8_t *p, size_t n)
 	if (natt_udp_push(&b, L2TP_PORT, L2TP_PORT) ||
 	    esp_encap(c->L->sad, c->out_id, &b, load_now(c->L), &tx))
 		return;
+	if (c->gso_collect && (c->gso_buf || (c->gso_buf = malloc(GSO_MAX)))) {
+		if (c->gso_n && (b.len > c->gso_seg || c->gso_len % c->gso_seg ||
+		                 c->gso_len + b.len > GSO_MAX || c->gso_n == GSO_SEGS))
+			gso_flush(c);
+		if (!c->gso_n)
+			c->gso_seg = b.len;
+		memcpy(c->gso_buf + c->gso_len, b.base + b.off, b.len);
+		c->gso_len += b.len;
+		c->gso_n++;
+		return;
+	}
 	send_to(c, NATT_PORT_NATT, b.base + b.off, b.len);
 }
 
@@ -235,6 +283,7 @@ static void stream(struct load_client *c, uint64_t now)
 	rp_put_u16(p + 24, (uint16_t)(n - 20));
 	for (size_t i = 28; i < n; i++)
 		p[i] = (uint8_t)i;
+	c->gso_collect = L->o.gso;
 	while (c->stream_sent < due && k++ < burst) {
 		rp_put_u16(p + 4, c->ping_seq++);
 		p[10] = p[11] = 0;
@@ -244,6 +293,8 @@ static void stream(struct load_client *c, uint64_t now)
 		c->stream_sent++;
 		L->tx_pkts++;
 	}
+	c->gso_collect = false;
+	gso_flush(c);
 	if (c->stream_sent + burst < due)
 		c->stream_sent = due - burst; /* we fell behind: do not burst to catch up */
 }

@@ -37,7 +37,7 @@ void srv_sockaddr(const struct rp_addr *a, unsigned port, struct sockaddr_storag
 	}
 }
 
-static void from_sockaddr(const struct sockaddr *sa, struct rp_addr *a)
+void srv_from_sockaddr(const struct sockaddr *sa, struct rp_addr *a)
 {
 	memset(a, 0, sizeof *a);
 	if (sa->sa_family == AF_INET) {
@@ -70,106 +70,32 @@ static void udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	buf->len = SRV_MMSG * SRV_DGRAM;
 }
 
+/* One datagram from a UDP socket (libuv's receive callback, or a segment of a GRO batch). */
+void srv_udp_datagram(struct srv_udp *u, uint8_t *p, size_t n, const struct sockaddr *addr)
+{
+	struct rp_pkt pkt = {.data = p, .len = n, .rx_ms = srv_now(u->s)};
+	srv_from_sockaddr(addr, &pkt.src);
+	pkt.dst = u->local;
+	enum disp_proto cls = disp_packet(&u->s->disp, DT_UDP, &pkt);
+	if (cls != DP_COUNT)
+		srv_core_udp(u->s, cls, p, n, &pkt.src, &pkt.dst);
+}
+
 static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
                      unsigned flags)
 {
 	struct srv_udp *u = h->data;
-	(void)buf;
 	if (nread < 0) {
 		rp_logf(&u->s->log, RP_LOG_ERR, "server", "UDP receive error: %s", uv_strerror((int)nread));
 		return;
 	}
 	if (!addr || (flags & UV_UDP_MMSG_FREE))
 		return; /* end of a batch, or nothing read: the buffer is ours to keep */
-	struct rp_pkt pkt = {
-	    .data = (const uint8_t *)buf->base, .len = (size_t)nread, .rx_ms = srv_now(u->s)};
-	from_sockaddr(addr, &pkt.src);
-	pkt.dst = u->local;
 	if (flags & UV_UDP_PARTIAL) {
 		disp_drop(&u->s->disp, DP_OTHER, "datagram larger than 64 KiB");
 		return;
 	}
-	enum disp_proto cls = disp_packet(&u->s->disp, DT_UDP, &pkt);
-	if (cls != DP_COUNT)
-		srv_core_udp(u->s, cls, (uint8_t *)buf->base, (size_t)nread, &pkt.src, &pkt.dst);
-}
-
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103 /* linux/udp.h, 4.18 */
-#endif
-#define SRV_GSO_MAX_SEGS 64 /* the kernel's UDP_MAX_SEGMENTS before 6.x */
-#define SRV_GSO_MAX 65000   /* one UDP datagram's worth of payload */
-
-static bool same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-	return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
-}
-
-/* UDP GSO: consecutive queued datagrams to one peer, all of one size but the last (which may be
- * shorter), become one message whose iovecs are theirs and whose UDP_SEGMENT control message
- * tells the kernel where to cut: one trip through the stack (routing, netfilter, the NAT, the
- * device) for up to 64 datagrams. Returns how many queued datagrams it dealt with: all of them,
- * or those before a message the kernel refused with EIO/EINVAL (the device or kernel cannot
- * segment: GSO is switched off, logged, and the rest goes out one datagram per message). */
-static unsigned flush_gso(struct srv *s, int fd, struct srv_txq *q)
-{
-	unsigned ng = 0;
-	for (unsigned i = 0; i < q->n;) {
-		size_t seg = q->iov[i].iov_len, total = seg;
-		unsigned j = i + 1;
-		while (j < q->n && j - i < SRV_GSO_MAX_SEGS && q->iov[j].iov_len <= seg &&
-		       q->iov[j - 1].iov_len == seg && total + q->iov[j].iov_len <= SRV_GSO_MAX &&
-		       same_peer(&q->to[i], &q->to[j]))
-			total += q->iov[j++].iov_len;
-		struct mmsghdr *m = &q->gso[ng];
-		*m = q->msg[i];
-		m->msg_hdr.msg_iovlen = j - i;
-		if (j - i > 1) {
-			m->msg_hdr.msg_control = q->gso_ctl[ng].buf;
-			m->msg_hdr.msg_controllen = sizeof q->gso_ctl[ng].buf;
-			struct cmsghdr *c = CMSG_FIRSTHDR(&m->msg_hdr);
-			c->cmsg_level = SOL_UDP;
-			c->cmsg_type = UDP_SEGMENT;
-			c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-			uint16_t sz = (uint16_t)seg;
-			memcpy(CMSG_DATA(c), &sz, sizeof sz);
-		}
-		q->gso_segs[ng++] = j - i;
-		i = j;
-	}
-	unsigned sent = 0, dg = 0;
-	while (sent < ng) {
-		int k = sendmmsg(fd, q->gso + sent, ng - sent, MSG_DONTWAIT);
-		if (k < 0) {
-			if ((errno == EIO || errno == EINVAL) && q->gso_segs[sent] > 1) {
-				s->udp_gso = false;
-				rp_logf(&s->log, RP_LOG_WARN, "server",
-				        "data path: UDP GSO refused by the kernel (%s): one datagram per "
-				        "message from now",
-				        strerror(errno));
-				return dg;
-			}
-			rp_logf(&s->log, RP_LOG_WARN, "server", "UDP send of %u datagrams failed: %s",
-			        q->n - dg, strerror(errno));
-			s->tx_batches++;
-			return q->n; /* UDP: a full socket buffer drops, as the network would */
-		}
-		for (int x = 0; x < k; x++) {
-			dg += q->gso_segs[sent + (unsigned)x];
-			s->tx_gso_sends += q->gso_segs[sent + (unsigned)x] > 1;
-		}
-		sent += (unsigned)k;
-	}
-	s->tx_batches++;
-	s->tx_datagrams += dg;
-	return dg;
+	srv_udp_datagram(u, (uint8_t *)buf->base, (size_t)nread, addr);
 }
 
 static void flush_udp(struct srv *s, struct srv_udp *u)
@@ -178,7 +104,7 @@ static void flush_udp(struct srv *s, struct srv_udp *u)
 	int fd;
 	if (!q || !q->n || uv_fileno((uv_handle_t *)&u->h, &fd))
 		return;
-	unsigned done = s->udp_gso && q->n > 1 ? flush_gso(s, fd, q) : 0;
+	unsigned done = s->udp_gso && q->n > 1 ? srv_flush_gso(s, fd, q) : 0;
 	if (done == q->n) {
 		q->n = 0;
 		return;
@@ -309,7 +235,10 @@ static int open_udp(struct srv *s, struct srv_udp *u, const struct rp_addr *addr
 	rc = uv_udp_bind(&u->h, (const struct sockaddr *)&ss, addr->family == 6 ? UV_UDP_IPV6ONLY : 0);
 	if (!rc) {
 		udp_rcvbuf(&u->h);
-		rc = uv_udp_recv_start(&u->h, udp_alloc, udp_recv);
+		/* [server] udp_gro on the NAT-T port: our own recvmmsg, which sees the GRO control
+		 * message libuv does not pass on; libuv's receive otherwise (or when the kernel says no) */
+		if (port != s->conf->natt_port || srv_gro_start(s, u))
+			rc = uv_udp_recv_start(&u->h, udp_alloc, udp_recv);
 	}
 	if (rc) {
 		snprintf(err, errlen, "cannot listen on UDP %s: %s%s", rp_addr_str(&u->local, a, sizeof a),
@@ -336,7 +265,7 @@ static void raw_readable(uv_poll_t *h, int status, int events)
 		if (n < 0)
 			return; /* EAGAIN: drained */
 		struct rp_pkt pkt = {.data = s->pktbuf, .len = (size_t)n, .rx_ms = srv_now(s)};
-		from_sockaddr((struct sockaddr *)&ss, &pkt.src);
+		srv_from_sockaddr((struct sockaddr *)&ss, &pkt.src);
 		pkt.dst = r->local;
 		if (r->local.family == 4) {
 			/* IPv4 raw sockets hand us the IP header too (raw(7)); IPv6 ones do not. */
@@ -582,7 +511,7 @@ static unsigned expand_listen(const struct conf *c, struct rp_addr *out)
 			struct rp_addr x;
 			if (!f->ifa_addr || !(f->ifa_flags & IFF_UP))
 				continue;
-			from_sockaddr(f->ifa_addr, &x);
+			srv_from_sockaddr(f->ifa_addr, &x);
 			if (x.family != a->family ||
 			    (x.family == 6 && x.ip[0] == 0xfe && (x.ip[1] & 0xc0) == 0x80))
 				continue;
@@ -627,22 +556,6 @@ static struct srv *srv_alloc(struct conf *conf, const char *conf_path, char *err
 	return s;
 }
 
-/* [server] udp_gso, and whether the kernel has it (a probe on the NAT-T sockets); what was chosen
- * goes into the start's "data path:" line. */
-static void offloads_setup(struct srv *s)
-{
-	snprintf(s->offloads, sizeof s->offloads, "udp_gso=%s", s->conf->udp_gso ? "on" : "off(config)");
-	s->udp_gso = s->conf->udp_gso;
-	for (unsigned i = 0; i < s->n_listen && s->udp_gso; i++) {
-		int fd, zero = 0;
-		if (uv_fileno((uv_handle_t *)&s->udp[i][SRV_NATT].h, &fd) == 0 &&
-		    setsockopt(fd, SOL_UDP, UDP_SEGMENT, &zero, sizeof zero) < 0) {
-			s->udp_gso = false;
-			snprintf(s->offloads, sizeof s->offloads, "udp_gso=off(kernel:%s)", strerror(errno));
-		}
-	}
-}
-
 struct srv *srv_new(struct conf *conf, const char *conf_path, bool foreground, char *err, size_t errlen)
 {
 	struct srv *s = srv_alloc(conf, conf_path, err, errlen);
@@ -658,6 +571,8 @@ struct srv *srv_new(struct conf *conf, const char *conf_path, bool foreground, c
 	sigaction(SIGPIPE, &ign, NULL);
 
 	const unsigned ports[SRV_NUDP] = {conf->ike_port, conf->natt_port, conf->l2tp_port};
+	s->udp_gro = conf->udp_gro; /* open_udp starts it on the NAT-T sockets, or says why not */
+	snprintf(s->offloads_gro, sizeof s->offloads_gro, "udp_gro=%s", conf->udp_gro ? "on" : "off(config)");
 	unsigned n = expand_listen(conf, s->laddr);
 	if (n == 0) {
 		snprintf(err, errlen, "no local address to listen on");
@@ -670,7 +585,7 @@ struct srv *srv_new(struct conf *conf, const char *conf_path, bool foreground, c
 		if (conf->raw_esp && open_raw_esp(s, &s->esp[i], &s->laddr[i], err, errlen))
 			goto fail;
 	}
-	offloads_setup(s);
+	srv_offloads_setup(s);
 	if (srv_tun_open(conf, &s->tun_fd, err, errlen))
 		goto fail;
 	if (!(s->txslots = malloc((size_t)SRV_TX_SLOTS * SRV_TX_SLOT))) {
@@ -737,7 +652,7 @@ int srv_run(struct srv *s)
 		        s->boot->l2tp_port, s->boot->raw_esp ? " and ESP" : "");
 	rp_logf(&s->log, RP_LOG_NOTICE, "server", "TUN %s %s/%u, control socket %s", s->boot->tun_name,
 	        rp_addr_ipstr(&s->boot->tun_addr, a, sizeof a), s->boot->tun_prefix, s->boot->control_socket);
-	rp_logf(&s->log, RP_LOG_NOTICE, "server", "data path: %s", s->offloads);
+	rp_logf(&s->log, RP_LOG_NOTICE, "server", "data path: %s %s", s->offloads, s->offloads_gro);
 	uv_run(&s->loop, UV_RUN_DEFAULT);
 	return 0;
 }
@@ -757,6 +672,7 @@ void srv_free(struct srv *s)
 	srv_monitor_free(s);
 	for (unsigned i = 0; i < SRV_MAX_LISTEN; i++) {
 		for (int k = 0; k < SRV_NUDP; k++) {
+			srv_gro_free(&s->udp[i][k]);
 			free(s->udp[i][k].buf);
 			free(s->udp[i][k].txq);
 		}

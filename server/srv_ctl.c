@@ -192,6 +192,8 @@ static const char *handle(struct srv_ctl_req *c, int argc, char **argv)
 		    (unsigned long long)s->tx_datagrams, (unsigned long long)s->tx_batches,
 		    (unsigned long long)s->tx_gso_sends, (unsigned long long)s->tx_inplace,
 		    (unsigned long long)s->tx_copied, s->offloads);
+		fprintf(f, "udp received: %llu GRO batches (%s)\n", (unsigned long long)s->rx_gro_batches,
+		        s->offloads_gro);
 		srv_core_print_stats(s, f);
 		fclose(f);
 		out_body(c, buf);

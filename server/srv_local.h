@@ -39,8 +39,22 @@ struct srv_txq {
 	uint8_t data[SRV_TXQ][SRV_TXQ_SLOT];
 };
 
+/* [server] udp_gro: the NAT-T socket read by our own recvmmsg (srv_offload.c) */
+struct srv_gro {
+	uv_poll_t poll;
+	int fd; /* a dup of the UDP handle's descriptor */
+	struct mmsghdr msg[SRV_MMSG];
+	struct iovec iov[SRV_MMSG];
+	struct sockaddr_storage from[SRV_MMSG];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl[SRV_MMSG];
+};
+
 struct srv_udp {
 	uv_udp_t h;
+	struct srv_gro *gro; /* NULL: libuv's receive */
 	struct srv *s;
 	struct rp_addr local;
 	uint8_t *buf; /* SRV_MMSG * SRV_DGRAM bytes, reused for every batch: no per-packet allocation */
@@ -89,8 +103,11 @@ struct srv {
 	bool udp_gso;                      /* [server] udp_gso, and the kernel took it */
 	uint64_t tx_gso_sends;             /* messages that carried more than one datagram */
 	char offloads[128];                /* the data path's choices, as logged at start */
-	uint8_t *txslots;                  /* SRV_TX_SLOTS * SRV_TX_SLOT */
-	unsigned txslot_next;              /* the first free slot */
+	bool udp_gro;                      /* [server] udp_gro, and the kernel took it */
+	char offloads_gro[96];
+	uint64_t rx_gro_batches; /* received messages that carried more than one datagram */
+	uint8_t *txslots;        /* SRV_TX_SLOTS * SRV_TX_SLOT */
+	unsigned txslot_next;    /* the first free slot */
 	uint64_t stop_started_ms;
 	uint8_t pktbuf[SRV_DGRAM];
 };
@@ -129,4 +146,11 @@ void srv_udp_queue(struct srv *s, struct srv_udp *u, const struct sockaddr_stora
  * (the slot is taken), otherwise copied. */
 void srv_udp_queue_buf(struct srv *s, struct srv_udp *u, const struct sockaddr_storage *to, struct rp_buf *b);
 void srv_flush(uv_check_t *h);
+void srv_from_sockaddr(const struct sockaddr *sa, struct rp_addr *a);
+void srv_udp_datagram(struct srv_udp *u, uint8_t *p, size_t n, const struct sockaddr *addr);
+/* srv_offload.c */
+void srv_offloads_setup(struct srv *s);
+unsigned srv_flush_gso(struct srv *s, int fd, struct srv_txq *q);
+int srv_gro_start(struct srv *s, struct srv_udp *u); /* -1: use libuv's receive */
+void srv_gro_free(struct srv_udp *u);
 #endif

@@ -11,8 +11,11 @@
 # addresses through the TUN; rampartd encrypts; rampart-load counts what arrives.
 #
 #   tests/load/net_bench.sh [--bin BUILD] [--rampartd BIN] [--clients "1 10 1000"] [--seconds S] [--pps TOTAL] [--esp "cbc128sha1"]
-#                           [--set KEY=VALUE]... [--perf FILE] [--reverse] [--smoke]
+#                           [--set KEY=VALUE]... [--perf FILE] [--reverse] [--gen-gso] [--smoke]
 #
+# --gen-gso: each client's burst leaves rampart-load as one UDP GSO send, so that it reaches
+# rampartd's NAT-T socket as one coalesced batch, as a network card's GRO hands it over (veth does
+# not coalesce single sends); [server] udp_gro decides whether rampartd takes it whole.
 # --pps is the offered rate of all clients together (default 400000); --set adds a line to
 # rampartd's [server] section (e.g. --set udp_gso=no); --perf records rampartd with perf for the
 # last run; --smoke: 2 clients, 2 s, a low rate, and a failure unless the sink saw >= 90% of it.
@@ -31,7 +34,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 bin=$root/build/release
-daemon= clients_list="1 10 1000" seconds=5 pps=400000 esps="cbc128sha1" sets=() perf_out= smoke= reverse=
+daemon= gengso= clients_list="1 10 1000" seconds=5 pps=400000 esps="cbc128sha1" sets=() perf_out= smoke= reverse=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--bin) bin=$2; shift 2 ;;
@@ -43,6 +46,7 @@ while [ $# -gt 0 ]; do
 	--set) sets+=("$2"); shift 2 ;;
 	--perf) perf_out=$2; shift 2 ;;
 	--reverse) reverse=1; shift ;;
+	--gen-gso) gengso=--gso; shift ;;
 	--smoke) smoke=1; clients_list=2; seconds=2; pps=4000; shift ;;
 	*) echo "net_bench.sh: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -78,6 +82,13 @@ ip -n "$s" addr add 203.0.113.1/24 dev bs$$
 ip -n "$s" addr add 100.65.0.1/24 dev bk$$
 ip -n "$k" addr add 100.65.0.2/24 dev bq$$
 for l in "$g bg$$" "$n bn$$" "$n bt$$" "$s bs$$" "$s bk$$" "$k bq$$"; do set -- $l; ip -n "$1" link set "$2" up; done
+# GRO on rampartd's link, as a network card does it: veth runs GRO (NAPI) only when asked and only
+# for packets from a peer without TSO (veth_skb_is_eligible_for_gro); [server] udp_gro decides
+# whether the NAT-T socket takes the coalesced datagrams or the kernel cuts them up first
+if command -v ethtool >/dev/null; then
+	ip netns exec "$s" ethtool -K bs$$ gro on >/dev/null 2>&1 || true
+	ip netns exec "$n" ethtool -K bt$$ tso off gso off >/dev/null 2>&1 || true
+fi
 ip -n "$g" route add 203.0.113.0/24 via 198.18.1.1
 ip -n "$k" route add 100.64.0.0/16 via 100.65.0.1
 ip netns exec "$n" sysctl -qw net.ipv4.ip_forward=1
@@ -139,7 +150,7 @@ EOF
 	local espopt=
 	[ "$esp" != cbc128sha1 ] || espopt="--esp aes128sha1"
 	local per=$(((pps + clients - 1) / clients))
-	local tropt="--traffic $per:1400 --stream-to 100.65.0.2"
+	local tropt="--traffic $per:1400 --stream-to 100.65.0.2 $gengso"
 	[ -z "$reverse" ] || tropt="--stream-to 100.65.0.3" # the clients only receive (no --traffic)
 	[ -z "$reverse" ] || [ "$esp" = cbc128sha1 ] || fail "--reverse: only cbc128sha1" 
 	: >"$tmp/out"
@@ -177,7 +188,7 @@ EOF
 	offloads=$(sed -n 's/.*data path: \(.*\)$/\1/p' "$tmp/log" | head -1 | tr ' ' ',')
 	[ -n "$offloads" ] || offloads=none
 	local st
-	st=$(ip netns exec "$s" "$rampartctl" -s "$tmp/ctl.sock" show stats 2>/dev/null | grep '^udp sent' || true)
+	st=$(ip netns exec "$s" "$rampartctl" -s "$tmp/ctl.sock" show stats 2>/dev/null | grep '^udp ' | tr '\n' ' ' || true)
 	kill "$srvpid"
 	wait "$srvpid" 2>/dev/null || true
 	srvpid=
@@ -209,6 +220,14 @@ EOF
 		[ "$up" = "$clients" ] || fail "only $up of $clients clients came up"
 		awk -v tx="$tx" -v tot="$tot" 'BEGIN { exit !(tx > 0 && tot >= tx * 0.9) }' ||
 			fail "the sink saw $tot of $tx datagrams"
+		# the coalesced batches were taken whole and cut apart by rampartd (udp_gro), and the
+		# runs to one client left as GSO sends (udp_gso)
+		if [ -n "$gengso" ] && grep -q '(udp_gro=on)' <<<"$st"; then
+			grep -q 'udp received: [1-9][0-9]* GRO batches' <<<"$st" || fail "no GRO batch: $st"
+		fi
+		if [ -n "$reverse" ] && grep -q '(udp_gso=on)' <<<"$st"; then
+			grep -q ' [1-9][0-9]* GSO sends' <<<"$st" || fail "no GSO send: $st"
+		fi
 	fi
 }
 for esp in $esps; do
