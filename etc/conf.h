@@ -41,8 +41,9 @@ struct conf {
 	unsigned n_listen;
 	unsigned ike_port, natt_port, l2tp_port;
 	bool raw_esp;
-	bool udp_gso; /* [server] udp_gso: runs of datagrams to one peer as one UDP_SEGMENT send */
-	bool udp_gro; /* [server] udp_gro: coalesced receive on the NAT-T socket */
+	bool udp_gso;     /* [server] udp_gso: runs of datagrams to one peer as one UDP_SEGMENT send */
+	bool udp_gro;     /* [server] udp_gro: coalesced receive on the NAT-T socket */
+	bool tun_offload; /* [server] tun_offload: TUN with virtio-net headers, TSO/USO cut here */
 	char tun_name[16];
 	struct rp_addr tun_addr; /* the server's tunnel address */
 	unsigned tun_prefix;

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <linux/virtio_net.h>
 #include <unistd.h>
 
 #include "srv_local.h"
@@ -160,7 +162,7 @@ void srv_udp_queue_buf(struct srv *s, struct srv_udp *u, const struct sockaddr_s
 {
 	struct srv_txq *q = u->txq;
 	if (!s->txslots || s->txslot_next >= SRV_TX_SLOTS ||
-	    b->base != s->txslots + (size_t)s->txslot_next * SRV_TX_SLOT) {
+	    b->base != s->txslots + (size_t)s->txslot_next * s->txslot_size) {
 		srv_udp_queue(s, u, to, rp_buf_data(b), b->len);
 		return;
 	}
@@ -312,6 +314,24 @@ static int open_raw_esp(struct srv *s, struct srv_raw *r, const struct rp_addr *
 
 /* ---- TUN ---- */
 
+/* One IP packet from the TUN in a transmit slot: dispatch, then the session (in place). */
+static void tun_packet(struct srv *s, struct rp_buf *b)
+{
+	const uint8_t *p = rp_buf_data(b);
+	size_t n = b->len;
+	struct rp_pkt pkt = {.data = p, .len = n, .rx_ms = srv_now(s)};
+	if (n >= 20 && p[0] >> 4 == 4) {
+		rp_addr_v4(&pkt.src, rp_get_u32(p + 12), 0);
+		rp_addr_v4(&pkt.dst, rp_get_u32(p + 16), 0);
+	} else if (n >= 40 && p[0] >> 4 == 6) {
+		pkt.src.family = pkt.dst.family = 6;
+		memcpy(pkt.src.ip, p + 8, 16);
+		memcpy(pkt.dst.ip, p + 24, 16);
+	}
+	if (disp_packet(&s->disp, DT_TUN, &pkt) != DP_COUNT)
+		srv_core_tun(s, b);
+}
+
 static void tun_readable(uv_poll_t *h, int status, int events)
 {
 	struct srv *s = h->data;
@@ -322,26 +342,35 @@ static void tun_readable(uv_poll_t *h, int status, int events)
 		if (s->txslot_next >= SRV_TX_SLOTS)
 			flush_all(s); /* every slot holds a queued datagram: send them now */
 		/* straight into the next transmit slot: the layers push their headers in front */
-		uint8_t *slot = s->txslots + (size_t)s->txslot_next * SRV_TX_SLOT;
-		ssize_t n =
-		    read(s->tun_fd, slot + SRV_TX_HEADROOM, SRV_TX_SLOT - SRV_TX_HEADROOM - ESP_TAILROOM);
+		uint8_t *slot = s->txslots + (size_t)s->txslot_next * s->txslot_size;
+		size_t cap = s->txslot_size - SRV_TX_HEADROOM - ESP_TAILROOM;
+		struct virtio_net_hdr vh;
+		struct iovec iov[2] = {{&vh, sizeof vh}, {slot + SRV_TX_HEADROOM, cap}};
+		ssize_t n = s->tun_vnet ? readv(s->tun_fd, iov, 2) - (ssize_t)sizeof vh
+		                        : read(s->tun_fd, slot + SRV_TX_HEADROOM, cap);
 		if (n <= 0)
 			return;
 		struct rp_buf b;
-		rp_buf_view(&b, slot, SRV_TX_SLOT, SRV_TX_HEADROOM, (size_t)n);
-		const uint8_t *p = rp_buf_data(&b);
-		struct rp_pkt pkt = {.data = p, .len = (size_t)n, .rx_ms = srv_now(s)};
-		if (n >= 20 && p[0] >> 4 == 4) {
-			rp_addr_v4(&pkt.src, rp_get_u32(p + 12), 0);
-			rp_addr_v4(&pkt.dst, rp_get_u32(p + 16), 0);
-		} else if (n >= 40 && p[0] >> 4 == 6) {
-			pkt.src.family = pkt.dst.family = 6;
-			memcpy(pkt.src.ip, p + 8, 16);
-			memcpy(pkt.dst.ip, p + 24, 16);
+		rp_buf_view(&b, slot, s->txslot_size, SRV_TX_HEADROOM, (size_t)n);
+		if (s->tun_vnet && vh.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+			/* cut into MTU-sized packets, each built in a slot of its own: copied out first,
+			 * since the segments take this slot too */
+			memcpy(s->tun_gso, rp_buf_data(&b), (size_t)n);
+			if (srv_tun_segment(s, s->tun_gso, (size_t)n, &vh, tun_packet))
+				disp_drop(&s->disp, DP_TUN, "malformed segmentation offload packet");
+			continue;
 		}
-		if (disp_packet(&s->disp, DT_TUN, &pkt) != DP_COUNT)
-			srv_core_tun(s, &b);
+		if (s->tun_vnet && srv_tun_csum(rp_buf_data(&b), (size_t)n, &vh)) {
+			disp_drop(&s->disp, DP_TUN, "bad checksum offsets");
+			continue;
+		}
+		tun_packet(s, &b);
 	}
+}
+
+void srv_flush_now(struct srv *s)
+{
+	flush_all(s);
 }
 
 /* ---- signals, timers, lifecycle ---- */
@@ -588,7 +617,18 @@ struct srv *srv_new(struct conf *conf, const char *conf_path, bool foreground, c
 	srv_offloads_setup(s);
 	if (srv_tun_open(conf, &s->tun_fd, err, errlen))
 		goto fail;
-	if (!(s->txslots = malloc((size_t)SRV_TX_SLOTS * SRV_TX_SLOT))) {
+	snprintf(s->offloads_tun, sizeof s->offloads_tun, "tun_offload=off(config)");
+	if (conf->tun_offload) {
+		s->tun_vnet = true; /* srv_tun_open asked for IFF_VNET_HDR */
+		srv_tun_offload_setup(s->tun_fd, s->offloads_tun, sizeof s->offloads_tun);
+	}
+	/* with offloads one read may carry 64 KiB, so every slot can take one */
+	s->txslot_size = s->tun_vnet ? SRV_TX_SLOT_GSO : SRV_TX_SLOT;
+	if (s->tun_vnet && !(s->tun_gso = malloc(SRV_TX_SLOT_GSO))) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (!(s->txslots = malloc((size_t)SRV_TX_SLOTS * s->txslot_size))) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -652,7 +692,8 @@ int srv_run(struct srv *s)
 		        s->boot->l2tp_port, s->boot->raw_esp ? " and ESP" : "");
 	rp_logf(&s->log, RP_LOG_NOTICE, "server", "TUN %s %s/%u, control socket %s", s->boot->tun_name,
 	        rp_addr_ipstr(&s->boot->tun_addr, a, sizeof a), s->boot->tun_prefix, s->boot->control_socket);
-	rp_logf(&s->log, RP_LOG_NOTICE, "server", "data path: %s %s", s->offloads, s->offloads_gro);
+	rp_logf(&s->log, RP_LOG_NOTICE, "server", "data path: %s %s %s", s->offloads, s->offloads_gro,
+	        s->offloads_tun);
 	uv_run(&s->loop, UV_RUN_DEFAULT);
 	return 0;
 }
@@ -682,6 +723,7 @@ void srv_free(struct srv *s)
 	if (s->tun_fd >= 0)
 		close(s->tun_fd);
 	free(s->txslots);
+	free(s->tun_gso);
 	srv_core_free(s);
 	conf_unref(s->conf);
 	conf_unref(s->boot);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "natt.h"
@@ -186,7 +187,9 @@ void srv_tun_write(struct srv *s, uint8_t *pkt, size_t n)
 {
 	if (!srv_ip_hook(s, SRV_IP_TO_TUN, pkt, n))
 		return;
-	if (write(s->tun_fd, pkt, n) < 0)
+	static const uint8_t novnet[10]; /* [server] tun_offload: a virtio-net header, nothing offloaded */
+	struct iovec iov[2] = {{(void *)novnet, sizeof novnet}, {pkt, n}};
+	if ((s->tun_vnet ? writev(s->tun_fd, iov, 2) : write(s->tun_fd, pkt, n)) < 0)
 		rp_logf(&s->log, RP_LOG_WARN, "server", "TUN write: %s", strerror(errno));
 }
 

@@ -23,7 +23,8 @@ enum srv_udp_kind { SRV_IKE, SRV_NATT, SRV_L2TP, SRV_NUDP };
  * flushed (srv_flush); when they run out first, the queues are flushed early. */
 #define SRV_TX_SLOTS 64
 #define SRV_TX_HEADROOM 128
-#define SRV_TX_SLOT (SRV_TX_HEADROOM + 9000 + 120) /* [server] tun_mtu is at most 9000 */
+#define SRV_TX_SLOT (SRV_TX_HEADROOM + 9000 + 120)      /* [server] tun_mtu is at most 9000 */
+#define SRV_TX_SLOT_GSO (SRV_TX_HEADROOM + 65536 + 128) /* [server] tun_offload: a 64 KiB read */
 struct srv_txq {
 	unsigned n;
 	struct mmsghdr msg[SRV_TXQ];
@@ -105,9 +106,14 @@ struct srv {
 	char offloads[128];                /* the data path's choices, as logged at start */
 	bool udp_gro;                      /* [server] udp_gro, and the kernel took it */
 	char offloads_gro[96];
-	uint64_t rx_gro_batches; /* received messages that carried more than one datagram */
-	uint8_t *txslots;        /* SRV_TX_SLOTS * SRV_TX_SLOT */
-	unsigned txslot_next;    /* the first free slot */
+	uint64_t rx_gro_batches;   /* received messages that carried more than one datagram */
+	size_t txslot_size;        /* SRV_TX_SLOT, or SRV_TX_SLOT_GSO with tun_offload */
+	bool tun_vnet;             /* [server] tun_offload: IFF_VNET_HDR on the TUN */
+	uint8_t *tun_gso;          /* a segmentation offload read, copied out to be cut */
+	uint64_t tun_gso_segments; /* packets cut from such reads */
+	char offloads_tun[80];
+	uint8_t *txslots;     /* SRV_TX_SLOTS * SRV_TX_SLOT */
+	unsigned txslot_next; /* the first free slot */
 	uint64_t stop_started_ms;
 	uint8_t pktbuf[SRV_DGRAM];
 };
@@ -153,4 +159,11 @@ void srv_offloads_setup(struct srv *s);
 unsigned srv_flush_gso(struct srv *s, int fd, struct srv_txq *q);
 int srv_gro_start(struct srv *s, struct srv_udp *u); /* -1: use libuv's receive */
 void srv_gro_free(struct srv_udp *u);
+void srv_flush_now(struct srv *s); /* every queue sent, every transmit slot free */
+/* srv_tun_gso.c */
+struct virtio_net_hdr;
+int srv_tun_offload_setup(int fd, char *what, size_t n);
+int srv_tun_csum(uint8_t *pkt, size_t n, const struct virtio_net_hdr *h);
+int srv_tun_segment(struct srv *s, const uint8_t *gso, size_t n, const struct virtio_net_hdr *h,
+                    void (*one)(struct srv *s, struct rp_buf *b));
 #endif

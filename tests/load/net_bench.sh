@@ -188,7 +188,7 @@ EOF
 	offloads=$(sed -n 's/.*data path: \(.*\)$/\1/p' "$tmp/log" | head -1 | tr ' ' ',')
 	[ -n "$offloads" ] || offloads=none
 	local st
-	st=$(ip netns exec "$s" "$rampartctl" -s "$tmp/ctl.sock" show stats 2>/dev/null | grep '^udp ' | tr '\n' ' ' || true)
+	st=$(ip netns exec "$s" "$rampartctl" -s "$tmp/ctl.sock" show stats 2>/dev/null | grep -E '^(udp|tun:) ' | tr '\n' ' ' || true)
 	kill "$srvpid"
 	wait "$srvpid" 2>/dev/null || true
 	srvpid=

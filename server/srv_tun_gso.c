@@ -1,0 +1,134 @@
+/* [server] tun_offload: the TUN with virtio-net headers (IFF_VNET_HDR) and TCP/UDP segmentation
+ * offload, so that one read can carry up to 64 KiB of one TCP (TSO) or UDP (USO) flow, which is cut
+ * here into MTU-sized IPv4 packets, each then going its way to the session like any other; and
+ * packets the kernel leaves unchecksummed (TUN_F_CSUM) are checksummed here before they are
+ * encrypted. What the kernel takes is probed at start; without offloads the reads carry plain
+ * packets behind a zero header. */
+#include <errno.h>
+#include <netinet/in.h> /* before the linux/ headers: their libc-compat guards need it first */
+#include <linux/if_tun.h>
+#include <linux/virtio_net.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "srv_local.h"
+
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20 /* Linux 6.2 */
+#endif
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4 5
+#endif
+
+int srv_tun_offload_setup(int fd, char *what, size_t n)
+{
+	static const struct {
+		unsigned flags;
+		const char *name;
+	} tries[] = {{TUN_F_CSUM | TUN_F_TSO4 | TUN_F_USO4, "tso4+uso4"}, {TUN_F_CSUM | TUN_F_TSO4, "tso4"}};
+	for (size_t i = 0; i < RP_ARRAY_LEN(tries); i++)
+		if (ioctl(fd, TUNSETOFFLOAD, tries[i].flags) == 0) {
+			snprintf(what, n, "tun_offload=%s", tries[i].name);
+			return 0;
+		}
+	snprintf(what, n, "tun_offload=vnet-only(kernel:%s)", strerror(errno));
+	(void)ioctl(fd, TUNSETOFFLOAD, 0u);
+	return -1;
+}
+
+static uint32_t sum16(uint32_t s, const uint8_t *p, size_t n)
+{
+	for (; n > 1; p += 2, n -= 2)
+		s += (uint32_t)p[0] << 8 | p[1];
+	if (n)
+		s += (uint32_t)p[0] << 8;
+	return s;
+}
+
+static uint16_t fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+/* NEEDS_CSUM (virtio-net): the field at csum_start + csum_offset holds the pseudo-header sum; the
+ * rest of the checksum is ours to add, over csum_start to the end. */
+int srv_tun_csum(uint8_t *pkt, size_t n, const struct virtio_net_hdr *h)
+{
+	if (!(h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+		return 0;
+	size_t st = h->csum_start, at = st + h->csum_offset;
+	if (st >= n || at + 2 > n)
+		return -1;
+	uint16_t c = (uint16_t)~fold(sum16(0, pkt + st, n - st));
+	if (c == 0 && pkt[9] == IPPROTO_UDP)
+		c = 0xffff;
+	rp_put_u16(pkt + at, c);
+	return 0;
+}
+
+/* One IPv4 segment of a TSO/USO packet: its headers (hl bytes: IP + TCP/UDP) from the original,
+ * then len bytes of payload from off; lengths, IP ID, TCP sequence and flags, checksums fixed. */
+static void make_segment(uint8_t *out, const uint8_t *gso, size_t hl, size_t ihl, size_t off, size_t len,
+                         unsigned idx, bool last)
+{
+	memcpy(out, gso, hl);
+	memcpy(out + hl, gso + hl + off, len);
+	rp_put_u16(out + 2, (uint16_t)(hl + len));
+	rp_put_u16(out + 4, (uint16_t)(rp_get_u16(gso + 4) + idx));
+	out[10] = out[11] = 0;
+	rp_put_u16(out + 10, (uint16_t)~fold(sum16(0, out, ihl)));
+	uint8_t *l4 = out + ihl;
+	size_t l4len = hl - ihl + len;
+	uint32_t ps = sum16(0, out + 12, 8) + out[9] + (uint32_t)l4len;
+	if (out[9] == IPPROTO_TCP) {
+		rp_put_u32(l4 + 4, rp_get_u32(gso + ihl + 4) + (uint32_t)off);
+		if (!last)
+			l4[13] &= (uint8_t)~0x09; /* FIN and PSH only on the last segment */
+		if (idx)
+			l4[13] &= (uint8_t)~0x80; /* CWR only on the first */
+		l4[16] = l4[17] = 0;
+		rp_put_u16(l4 + 16, (uint16_t)~fold(sum16(ps, l4, l4len)));
+	} else {
+		rp_put_u16(l4 + 4, (uint16_t)l4len);
+		l4[6] = l4[7] = 0;
+		uint16_t c = (uint16_t)~fold(sum16(ps, l4, l4len));
+		rp_put_u16(l4 + 6, c ? c : 0xffff);
+	}
+}
+
+/* A GSO read (IPv4 TCP or UDP): each segment is built in the next transmit slot and handed to
+ * srv_core_tun as if the TUN had given it alone. -1 (dropped) when the packet is not what the
+ * header says. */
+int srv_tun_segment(struct srv *s, const uint8_t *gso, size_t n, const struct virtio_net_hdr *h,
+                    void (*one)(struct srv *s, struct rp_buf *b))
+{
+	bool tcp = (h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN) == VIRTIO_NET_HDR_GSO_TCPV4;
+	bool udp = h->gso_type == VIRTIO_NET_HDR_GSO_UDP_L4;
+	if ((!tcp && !udp) || n < 28 || gso[0] >> 4 != 4)
+		return -1;
+	size_t ihl = (size_t)(gso[0] & 15) * 4;
+	if (ihl < 20 || n < ihl + 20 || gso[9] != (tcp ? IPPROTO_TCP : IPPROTO_UDP))
+		return -1;
+	size_t hl = ihl + (tcp ? (size_t)(gso[ihl + 12] >> 4) * 4 : 8);
+	size_t mss = h->gso_size;
+	if (hl > n || (tcp && hl < ihl + 20) || !mss ||
+	    hl + mss > s->txslot_size - SRV_TX_HEADROOM - ESP_TAILROOM)
+		return -1;
+	size_t pay = n - hl;
+	unsigned idx = 0;
+	for (size_t off = 0; off < pay; off += mss, idx++) {
+		size_t len = pay - off < mss ? pay - off : mss;
+		if (s->txslot_next >= SRV_TX_SLOTS)
+			srv_flush_now(s);
+		uint8_t *slot = s->txslots + (size_t)s->txslot_next * s->txslot_size;
+		make_segment(slot + SRV_TX_HEADROOM, gso, hl, ihl, off, len, idx, off + len >= pay);
+		struct rp_buf b;
+		rp_buf_view(&b, slot, s->txslot_size, SRV_TX_HEADROOM, hl + len);
+		s->tun_gso_segments++;
+		one(s, &b);
+	}
+	return 0;
+}
