@@ -1,6 +1,6 @@
 /* [server] tun_offload: the TUN with virtio-net headers (IFF_VNET_HDR) and TCP/UDP segmentation
  * offload, so that one read can carry up to 64 KiB of one TCP (TSO) or UDP (USO) flow, which is cut
- * here into MTU-sized IPv4 packets, each then going its way to the session like any other; and
+ * here into MTU-sized IPv4/IPv6 packets, each then going its way to the session like any other; and
  * packets the kernel leaves unchecksummed (TUN_F_CSUM) are checksummed here before they are
  * encrypted. What the kernel takes is probed at start; without offloads the reads carry plain
  * packets behind a zero header. */
@@ -15,7 +15,8 @@
 #include "srv_local.h"
 
 #ifndef TUN_F_USO4
-#define TUN_F_USO4 0x20 /* Linux 6.2 */
+#define TUN_F_USO4 0x20 /* Linux 6.2; taken only together with USO6 */
+#define TUN_F_USO6 0x40
 #endif
 #ifndef VIRTIO_NET_HDR_GSO_UDP_L4
 #define VIRTIO_NET_HDR_GSO_UDP_L4 5
@@ -26,7 +27,8 @@ int srv_tun_offload_setup(int fd, char *what, size_t n)
 	static const struct {
 		unsigned flags;
 		const char *name;
-	} tries[] = {{TUN_F_CSUM | TUN_F_TSO4 | TUN_F_USO4, "tso4+uso4"}, {TUN_F_CSUM | TUN_F_TSO4, "tso4"}};
+	} tries[] = {{TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_USO4 | TUN_F_USO6, "tso+uso"},
+	             {TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6, "tso"}};
 	for (size_t i = 0; i < RP_ARRAY_LEN(tries); i++)
 		if (ioctl(fd, TUNSETOFFLOAD, tries[i].flags) == 0) {
 			snprintf(what, n, "tun_offload=%s", tries[i].name);
@@ -63,27 +65,35 @@ int srv_tun_csum(uint8_t *pkt, size_t n, const struct virtio_net_hdr *h)
 	if (st >= n || at + 2 > n)
 		return -1;
 	uint16_t c = (uint16_t)~fold(sum16(0, pkt + st, n - st));
-	if (c == 0 && pkt[9] == IPPROTO_UDP)
+	if (c == 0 && (pkt[0] >> 4 == 6 ? pkt[6] : pkt[9]) == IPPROTO_UDP)
 		c = 0xffff;
 	rp_put_u16(pkt + at, c);
 	return 0;
 }
 
-/* One IPv4 segment of a TSO/USO packet: its headers (hl bytes: IP + TCP/UDP) from the original,
- * then len bytes of payload from off; lengths, IP ID, TCP sequence and flags, checksums fixed. */
-static void make_segment(uint8_t *out, const uint8_t *gso, size_t hl, size_t ihl, size_t off, size_t len,
-                         unsigned idx, bool last)
+/* One segment of a TSO/USO packet: its headers (hl bytes: IP + TCP/UDP, ihl of them IP) from the
+ * original, then len bytes of payload from off; lengths, the IPv4 ID and checksum, the TCP
+ * sequence number and flags, the TCP/UDP checksum fixed. */
+static void make_segment(uint8_t *out, const uint8_t *gso, size_t hl, size_t ihl, uint8_t proto, size_t off,
+                         size_t len, unsigned idx, bool last)
 {
 	memcpy(out, gso, hl);
 	memcpy(out + hl, gso + hl + off, len);
-	rp_put_u16(out + 2, (uint16_t)(hl + len));
-	rp_put_u16(out + 4, (uint16_t)(rp_get_u16(gso + 4) + idx));
-	out[10] = out[11] = 0;
-	rp_put_u16(out + 10, (uint16_t)~fold(sum16(0, out, ihl)));
 	uint8_t *l4 = out + ihl;
 	size_t l4len = hl - ihl + len;
-	uint32_t ps = sum16(0, out + 12, 8) + out[9] + (uint32_t)l4len;
-	if (out[9] == IPPROTO_TCP) {
+	uint32_t ps;
+	if (out[0] >> 4 == 4) {
+		rp_put_u16(out + 2, (uint16_t)(hl + len));
+		rp_put_u16(out + 4, (uint16_t)(rp_get_u16(gso + 4) + idx));
+		out[10] = out[11] = 0;
+		rp_put_u16(out + 10, (uint16_t)~fold(sum16(0, out, ihl)));
+		ps = sum16(0, out + 12, 8);
+	} else {
+		rp_put_u16(out + 4, (uint16_t)l4len); /* no extension headers (checked by the caller) */
+		ps = sum16(0, out + 8, 32);
+	}
+	ps += proto + (uint32_t)l4len;
+	if (proto == IPPROTO_TCP) {
 		rp_put_u32(l4 + 4, rp_get_u32(gso + ihl + 4) + (uint32_t)off);
 		if (!last)
 			l4[13] &= (uint8_t)~0x09; /* FIN and PSH only on the last segment */
@@ -99,22 +109,25 @@ static void make_segment(uint8_t *out, const uint8_t *gso, size_t hl, size_t ihl
 	}
 }
 
-/* A GSO read (IPv4 TCP or UDP): each segment is built in the next transmit slot and handed to
- * srv_core_tun as if the TUN had given it alone. -1 (dropped) when the packet is not what the
- * header says. */
+/* A GSO read (TCP or UDP over IPv4 or IPv6): each segment is built in the next transmit slot and
+ * handed to one() as if the TUN had given it alone. -1 (dropped) when the packet is not what the
+ * header says (or carries IPv6 extension headers). */
 int srv_tun_segment(struct srv *s, const uint8_t *gso, size_t n, const struct virtio_net_hdr *h,
                     void (*one)(struct srv *s, struct rp_buf *b))
 {
-	bool tcp = (h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN) == VIRTIO_NET_HDR_GSO_TCPV4;
-	bool udp = h->gso_type == VIRTIO_NET_HDR_GSO_UDP_L4;
-	if ((!tcp && !udp) || n < 28 || gso[0] >> 4 != 4)
+	unsigned t = h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
+	bool v6 = n >= 40 && gso[0] >> 4 == 6;
+	uint8_t proto = t == VIRTIO_NET_HDR_GSO_UDP_L4 ? IPPROTO_UDP : IPPROTO_TCP;
+	if (!(t == VIRTIO_NET_HDR_GSO_UDP_L4 || (!v6 && t == VIRTIO_NET_HDR_GSO_TCPV4) ||
+	      (v6 && t == VIRTIO_NET_HDR_GSO_TCPV6)) ||
+	    n < 28 || (!v6 && gso[0] >> 4 != 4))
 		return -1;
-	size_t ihl = (size_t)(gso[0] & 15) * 4;
-	if (ihl < 20 || n < ihl + 20 || gso[9] != (tcp ? IPPROTO_TCP : IPPROTO_UDP))
+	size_t ihl = v6 ? 40 : (size_t)(gso[0] & 15) * 4;
+	if (ihl < 20 || n < ihl + 20 || (v6 ? gso[6] : gso[9]) != proto)
 		return -1;
-	size_t hl = ihl + (tcp ? (size_t)(gso[ihl + 12] >> 4) * 4 : 8);
+	size_t hl = ihl + (proto == IPPROTO_TCP ? (size_t)(gso[ihl + 12] >> 4) * 4 : 8);
 	size_t mss = h->gso_size;
-	if (hl > n || (tcp && hl < ihl + 20) || !mss ||
+	if (hl > n || (proto == IPPROTO_TCP && hl < ihl + 20) || !mss ||
 	    hl + mss > s->txslot_size - SRV_TX_HEADROOM - ESP_TAILROOM)
 		return -1;
 	size_t pay = n - hl;
@@ -124,7 +137,7 @@ int srv_tun_segment(struct srv *s, const uint8_t *gso, size_t n, const struct vi
 		if (s->txslot_next >= SRV_TX_SLOTS)
 			srv_flush_now(s);
 		uint8_t *slot = s->txslots + (size_t)s->txslot_next * s->txslot_size;
-		make_segment(slot + SRV_TX_HEADROOM, gso, hl, ihl, off, len, idx, off + len >= pay);
+		make_segment(slot + SRV_TX_HEADROOM, gso, hl, ihl, proto, off, len, idx, off + len >= pay);
 		struct rp_buf b;
 		rp_buf_view(&b, slot, s->txslot_size, SRV_TX_HEADROOM, hl + len);
 		s->tun_gso_segments++;

@@ -146,6 +146,47 @@ START_TEST(uso4_cut)
 }
 END_TEST
 
+START_TEST(uso6_cut)
+{
+	struct srv *s = fake_srv();
+	static uint8_t p[65536];
+	size_t pay = 2 * 1352 + 7, n = 48 + pay;
+	memset(p, 0, 48);
+	p[0] = 0x60;
+	rp_put_u16(p + 4, (uint16_t)(8 + pay));
+	p[6] = 17;
+	p[7] = 64;
+	p[8] = 0x20, p[23] = 2;  /* 2000::2 */
+	p[24] = 0x20, p[39] = 9; /* 2000::9 */
+	rp_put_u16(p + 40, 5001);
+	rp_put_u16(p + 42, 9);
+	for (size_t i = 0; i < pay; i++)
+		p[48 + i] = (uint8_t)(i * 7);
+	struct virtio_net_hdr h = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+	                           .gso_type = 5,
+	                           .gso_size = 1352,
+	                           .csum_start = 40,
+	                           .csum_offset = 6};
+	nseg = 0;
+	ck_assert_int_eq(srv_tun_segment(s, p, n, &h, collect), 0);
+	ck_assert_uint_eq(nseg, 3);
+	for (unsigned i = 0; i < nseg; i++) {
+		const uint8_t *q = seg[i];
+		size_t len = i < 2 ? 1352 : 7;
+		ck_assert_uint_eq(seglen[i], 48 + len);
+		ck_assert_uint_eq(rp_get_u16(q + 4), 8 + len);
+		ck_assert_uint_eq(rp_get_u16(q + 44), 8 + len);
+		uint32_t ps = sum(0, q + 8, 32) + 17 + (uint32_t)(8 + len);
+		ck_assert_uint_eq(sum(ps, q + 40, 8 + len), 0xffff);
+		ck_assert_mem_eq(q + 48, p + 48 + i * 1352, len);
+	}
+	/* an extension header in front of UDP: not cut */
+	p[6] = 0;
+	ck_assert_int_eq(srv_tun_segment(s, p, n, &h, collect), -1);
+	free_srv(s);
+}
+END_TEST
+
 START_TEST(needs_csum_completed)
 {
 	static uint8_t p[2000];
@@ -171,6 +212,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("segment");
 	tcase_add_test(tc, tso4_cut);
 	tcase_add_test(tc, uso4_cut);
+	tcase_add_test(tc, uso6_cut);
 	tcase_add_test(tc, needs_csum_completed);
 	suite_add_tcase(su, tc);
 	return su;

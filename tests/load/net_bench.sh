@@ -11,11 +11,13 @@
 # addresses through the TUN; rampartd encrypts; rampart-load counts what arrives.
 #
 #   tests/load/net_bench.sh [--bin BUILD] [--rampartd BIN] [--clients "1 10 1000"] [--seconds S] [--pps TOTAL] [--esp "cbc128sha1"]
-#                           [--set KEY=VALUE]... [--perf FILE] [--reverse] [--gen-gso] [--smoke]
+#                           [--set KEY=VALUE]... [--perf FILE] [--reverse [--sink-gso]] [--gen-gso] [--smoke]
 #
 # --gen-gso: each client's burst leaves rampart-load as one UDP GSO send, so that it reaches
 # rampartd's NAT-T socket as one coalesced batch, as a network card's GRO hands it over (veth does
 # not coalesce single sends); [server] udp_gro decides whether rampartd takes it whole.
+# --sink-gso: udp_blast sends each run of 16 as one UDP GSO message, which reaches rampartd's TUN
+# as one 22 KiB USO read when [server] tun_offload is on (cut by the kernel before the TUN if not).
 # --pps is the offered rate of all clients together (default 400000); --set adds a line to
 # rampartd's [server] section (e.g. --set udp_gso=no); --perf records rampartd with perf for the
 # last run; --smoke: 2 clients, 2 s, a low rate, and a failure unless the sink saw >= 90% of it.
@@ -34,7 +36,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 bin=$root/build/release
-daemon= gengso= clients_list="1 10 1000" seconds=5 pps=400000 esps="cbc128sha1" sets=() perf_out= smoke= reverse=
+daemon= gengso= sinkgso=0 clients_list="1 10 1000" seconds=5 pps=400000 esps="cbc128sha1" sets=() perf_out= smoke= reverse=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--bin) bin=$2; shift 2 ;;
@@ -47,6 +49,7 @@ while [ $# -gt 0 ]; do
 	--perf) perf_out=$2; shift 2 ;;
 	--reverse) reverse=1; shift ;;
 	--gen-gso) gengso=--gso; shift ;;
+	--sink-gso) sinkgso=1; shift ;;
 	--smoke) smoke=1; clients_list=2; seconds=2; pps=4000; shift ;;
 	*) echo "net_bench.sh: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -158,7 +161,7 @@ EOF
 		for _ in $(seq 1200); do grep -q '^holding ' "$tmp/out" 2>/dev/null && break; sleep 0.05; done
 		sleep 0.5 # every client's stream has started
 		if [ -n "$reverse" ]; then
-			ip netns exec "$k" "$blast" 100.64.0.10 "$clients" "$pps" "$seconds" 1400 16 >"$tmp/blast" &
+			ip netns exec "$k" "$blast" 100.64.0.10 "$clients" "$pps" "$seconds" 1400 16 "$sinkgso" >"$tmp/blast" &
 			bpid=$!
 		fi
 		read -r p0 b0 < <(sink)
@@ -227,6 +230,9 @@ EOF
 		fi
 		if [ -n "$reverse" ] && grep -q '(udp_gso=on)' <<<"$st"; then
 			grep -q ' [1-9][0-9]* GSO sends' <<<"$st" || fail "no GSO send: $st"
+		fi
+		if [ "$sinkgso" = 1 ] && grep -q 'tun_offload=tso+uso' <<<"$st"; then
+			grep -q 'tun: [1-9][0-9]* packets cut' <<<"$st" || fail "no USO read cut: $st"
 		fi
 	fi
 }
