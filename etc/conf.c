@@ -39,6 +39,7 @@ struct conf *conf_defaults(void)
 	c->udp_gso = true;
 	c->udp_gro = true;
 	c->tun_offload = true;
+	c->tun_coalesce = true;
 	snprintf(c->tun_name, sizeof c->tun_name, "rampart0");
 	rp_addr_parse(&c->tun_addr, "100.115.92.1");
 	c->tun_prefix = 24;

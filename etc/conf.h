@@ -41,9 +41,10 @@ struct conf {
 	unsigned n_listen;
 	unsigned ike_port, natt_port, l2tp_port;
 	bool raw_esp;
-	bool udp_gso;     /* [server] udp_gso: runs of datagrams to one peer as one UDP_SEGMENT send */
-	bool udp_gro;     /* [server] udp_gro: coalesced receive on the NAT-T socket */
-	bool tun_offload; /* [server] tun_offload: TUN with virtio-net headers, TSO/USO cut here */
+	bool udp_gso;      /* [server] udp_gso: runs of datagrams to one peer as one UDP_SEGMENT send */
+	bool udp_gro;      /* [server] udp_gro: coalesced receive on the NAT-T socket */
+	bool tun_offload;  /* [server] tun_offload: TUN with virtio-net headers, TSO/USO cut here */
+	bool tun_coalesce; /* [server] tun_coalesce: one UDP flow's packets as one USO write */
 	char tun_name[16];
 	struct rp_addr tun_addr; /* the server's tunnel address */
 	unsigned tun_prefix;

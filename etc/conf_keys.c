@@ -33,6 +33,7 @@ const struct conf_key conf_keys[] = {
     {"server", "udp_gso", CT_BOOL, F(udp_gso), 0, 0, 0, false, true},
     {"server", "udp_gro", CT_BOOL, F(udp_gro), 0, 0, 0, false, true},
     {"server", "tun_offload", CT_BOOL, F(tun_offload), 0, 0, 0, false, true},
+    {"server", "tun_coalesce", CT_BOOL, F(tun_coalesce), 0, 0, 0, false, true},
     {"server", "tun_name", CT_STR, F(tun_name), 0, 0, sizeof(((struct conf *)0)->tun_name), false, true},
     {"server", "tun_address", CT_CIDR, F(tun_addr), F(tun_prefix), 8, 30, false, true},
     {"server", "tun_mtu", CT_UINT, F(tun_mtu), 0, 576, 9000, false, true},

@@ -91,13 +91,18 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const stru
 		rp_logf(&u->s->log, RP_LOG_ERR, "server", "UDP receive error: %s", uv_strerror((int)nread));
 		return;
 	}
-	if (!addr || (flags & UV_UDP_MMSG_FREE))
-		return; /* end of a batch, or nothing read: the buffer is ours to keep */
+	if (!addr || (flags & UV_UDP_MMSG_FREE)) {
+		/* end of a batch (the buffer is reused by the next one), or nothing read */
+		srv_tunq_flush(u->s);
+		return;
+	}
 	if (flags & UV_UDP_PARTIAL) {
 		disp_drop(&u->s->disp, DP_OTHER, "datagram larger than 64 KiB");
 		return;
 	}
 	srv_udp_datagram(u, (uint8_t *)buf->base, (size_t)nread, addr);
+	if (!(flags & UV_UDP_MMSG_CHUNK))
+		srv_tunq_flush(u->s); /* a single read: its buffer is reused at once */
 }
 
 static void flush_udp(struct srv *s, struct srv_udp *u)
@@ -142,6 +147,7 @@ void srv_flush(uv_check_t *h)
 	struct srv *s = h->data;
 	if (s->core_due && s->core)
 		srv_core_run(s);
+	srv_tunq_flush(s);
 	flush_all(s);
 }
 
@@ -281,6 +287,7 @@ static void raw_readable(uv_poll_t *h, int status, int events)
 		}
 		if (disp_packet(&s->disp, DT_ESP, &pkt) != DP_COUNT)
 			srv_core_esp(s, s->pktbuf + (pkt.data - s->pktbuf), pkt.len, &pkt.src, &pkt.dst);
+		srv_tunq_flush(s); /* pktbuf is read into again */
 	}
 }
 
@@ -622,6 +629,12 @@ struct srv *srv_new(struct conf *conf, const char *conf_path, bool foreground, c
 		s->tun_vnet = true; /* srv_tun_open asked for IFF_VNET_HDR */
 		srv_tun_offload_setup(s->tun_fd, s->offloads_tun, sizeof s->offloads_tun);
 	}
+	s->tun_coalesce = conf->tun_coalesce && s->tun_vnet;
+	size_t ol = strlen(s->offloads_tun);
+	snprintf(s->offloads_tun + ol, sizeof s->offloads_tun - ol, " tun_coalesce=%s",
+	         s->tun_coalesce      ? "on"
+	         : conf->tun_coalesce ? "off(needs:tun_offload)"
+	                              : "off(config)");
 	/* with offloads one read may carry 64 KiB, so every slot can take one */
 	s->txslot_size = s->tun_vnet ? SRV_TX_SLOT_GSO : SRV_TX_SLOT;
 	if (s->tun_vnet && !(s->tun_gso = malloc(SRV_TX_SLOT_GSO))) {

@@ -187,6 +187,10 @@ void srv_tun_write(struct srv *s, uint8_t *pkt, size_t n)
 {
 	if (!srv_ip_hook(s, SRV_IP_TO_TUN, pkt, n))
 		return;
+	if (s->tun_vnet) { /* written at the end of the receive batch, coalesced where it can be */
+		srv_tunq_add(s, pkt, n);
+		return;
+	}
 	static const uint8_t novnet[10]; /* [server] tun_offload: a virtio-net header, nothing offloaded */
 	struct iovec iov[2] = {{(void *)novnet, sizeof novnet}, {pkt, n}};
 	if ((s->tun_vnet ? writev(s->tun_fd, iov, 2) : write(s->tun_fd, pkt, n)) < 0)

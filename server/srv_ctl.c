@@ -194,8 +194,10 @@ static const char *handle(struct srv_ctl_req *c, int argc, char **argv)
 		    (unsigned long long)s->tx_copied, s->offloads);
 		fprintf(f, "udp received: %llu GRO batches (%s)\n", (unsigned long long)s->rx_gro_batches,
 		        s->offloads_gro);
-		fprintf(f, "tun: %llu packets cut from segmentation offload reads (%s)\n",
-		        (unsigned long long)s->tun_gso_segments, s->offloads_tun);
+		fprintf(
+		    f, "tun: %llu packets cut from segmentation offload reads, %llu written coalesced (%s)\n",
+		    (unsigned long long)s->tun_gso_segments, (unsigned long long)s->tun_coalesced,
+		    s->offloads_tun);
 		srv_core_print_stats(s, f);
 		fclose(f);
 		out_body(c, buf);

@@ -6,6 +6,8 @@
 #include "srv_core.h"
 
 #define SRV_MMSG 16      /* datagrams per recvmmsg batch */
+#define SRV_TUNQ 64      /* packets for the TUN held until the end of a receive batch */
+#define SRV_TUNQ_RUN 64  /* at most this many in one coalesced write */
 #define SRV_TUN_BATCH 64 /* TUN reads per wakeup: up to one GSO send's worth */
 #define SRV_DGRAM 65536  /* libuv's per-datagram slice with UV_UDP_RECVMMSG */
 #define SRV_MAX_LISTEN 16
@@ -112,8 +114,12 @@ struct srv {
 	uint8_t *tun_gso;          /* a segmentation offload read, copied out to be cut */
 	uint64_t tun_gso_segments; /* packets cut from such reads */
 	char offloads_tun[80];
-	uint8_t *txslots;     /* SRV_TX_SLOTS * SRV_TX_SLOT */
-	unsigned txslot_next; /* the first free slot */
+	bool tun_coalesce;           /* [server] tun_coalesce (needs tun_offload's headers) */
+	struct iovec tunq[SRV_TUNQ]; /* packets for the TUN from the receive batch (srv_tunq_flush) */
+	unsigned tunq_n;
+	uint64_t tun_coalesced; /* packets written as part of a coalesced write */
+	uint8_t *txslots;       /* SRV_TX_SLOTS * SRV_TX_SLOT */
+	unsigned txslot_next;   /* the first free slot */
 	uint64_t stop_started_ms;
 	uint8_t pktbuf[SRV_DGRAM];
 };
@@ -163,6 +169,8 @@ void srv_flush_now(struct srv *s); /* every queue sent, every transmit slot free
 /* srv_tun_gso.c */
 struct virtio_net_hdr;
 int srv_tun_offload_setup(int fd, char *what, size_t n);
+void srv_tunq_add(struct srv *s, uint8_t *pkt, size_t n);
+void srv_tunq_flush(struct srv *s); /* at the end of every receive batch */
 int srv_tun_csum(uint8_t *pkt, size_t n, const struct virtio_net_hdr *h);
 int srv_tun_segment(struct srv *s, const uint8_t *gso, size_t n, const struct virtio_net_hdr *h,
                     void (*one)(struct srv *s, struct rp_buf *b));

@@ -160,6 +160,7 @@ static void gro_readable(uv_poll_t *h, int status, int events)
 				srv_udp_datagram(u, p + off, len - off < seg ? len - off : seg,
 				                 (const struct sockaddr *)&g->from[i]);
 		}
+		srv_tunq_flush(u->s); /* before the buffers are read into again */
 		if (n < SRV_MMSG)
 			return;
 	}

@@ -145,3 +145,87 @@ int srv_tun_segment(struct srv *s, const uint8_t *gso, size_t n, const struct vi
 	}
 	return 0;
 }
+
+/* ---- coalesced writes ([server] tun_coalesce) ---- */
+
+/* Two IPv4 UDP packets the kernel can carry as one USO write: same addresses, ports, TOS and TTL,
+ * no options, not fragments. */
+static bool udp_mergeable(const uint8_t *a, const uint8_t *b, size_t bn)
+{
+	return bn > 28 && b[0] == 0x45 && b[9] == IPPROTO_UDP && (rp_get_u16(b + 6) & 0x3fff) == 0 &&
+	       a[1] == b[1] && a[8] == b[8] && memcmp(a + 12, b + 12, 12) == 0;
+}
+
+/* Packets for the TUN of one receive batch are queued (they point into the receive buffer, which
+ * stays ours until the next recvmmsg) and written here: a run of one UDP flow's datagrams of one
+ * size (the last may be shorter) as one write with a UDP_L4 GSO header, which the kernel cuts up
+ * after one trip through its stack; anything else one write each. */
+void srv_tunq_flush(struct srv *s)
+{
+	static const struct virtio_net_hdr plain;
+	unsigned n = s->tunq_n;
+	s->tunq_n = 0;
+	for (unsigned i = 0; i < n;) {
+		const uint8_t *a = s->tunq[i].iov_base;
+		size_t an = s->tunq[i].iov_len, seg = an - 28, total = an;
+		unsigned j = i + 1;
+		if (s->tun_coalesce && udp_mergeable(a, a, an))
+			while (j < n && j - i < SRV_TUNQ_RUN && s->tunq[j - 1].iov_len == an &&
+			       s->tunq[j].iov_len - 28 <= seg &&
+			       udp_mergeable(a, s->tunq[j].iov_base, s->tunq[j].iov_len) &&
+			       total + s->tunq[j].iov_len - 28 <= 65535)
+				total += s->tunq[j++].iov_len - 28;
+		struct iovec iov[SRV_TUNQ_RUN + 2];
+		ssize_t r;
+		if (j - i == 1) {
+			iov[0] = (struct iovec){(void *)&plain, sizeof plain};
+			iov[1] = s->tunq[i];
+			r = writev(s->tun_fd, iov, 2);
+		} else {
+			struct virtio_net_hdr h = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+			                           .gso_type = VIRTIO_NET_HDR_GSO_UDP_L4,
+			                           .hdr_len = 28,
+			                           .gso_size = (uint16_t)seg,
+			                           .csum_start = 20,
+			                           .csum_offset = 6};
+			uint8_t hd[28];
+			memcpy(hd, a, 28);
+			rp_put_u16(hd + 2, (uint16_t)total);
+			hd[10] = hd[11] = 0;
+			rp_put_u16(hd + 10, (uint16_t)~fold(sum16(0, hd, 20)));
+			rp_put_u16(hd + 24, (uint16_t)(total - 20));
+			/* the pseudo-header sum over the whole length: the kernel adjusts it per segment */
+			rp_put_u16(hd + 26,
+			           fold(sum16(0, hd + 12, 8) + IPPROTO_UDP + (uint32_t)(total - 20)));
+			iov[0] = (struct iovec){&h, sizeof h};
+			iov[1] = (struct iovec){hd, 28};
+			for (unsigned k = i; k < j; k++)
+				iov[2 + k - i] = (struct iovec){(uint8_t *)s->tunq[k].iov_base + 28,
+				                                s->tunq[k].iov_len - 28};
+			r = writev(s->tun_fd, iov, (int)(j - i + 2));
+			if (r < 0 && errno == EINVAL) {
+				s->tun_coalesce = false;
+				rp_logf(&s->log, RP_LOG_WARN, "server",
+				        "data path: coalesced TUN write refused (%s): one packet per write "
+				        "from now",
+				        strerror(errno));
+				for (unsigned k = i; k < n; k++)
+					s->tunq[s->tunq_n++] = s->tunq[k];
+				srv_tunq_flush(s);
+				return;
+			}
+			if (r >= 0)
+				s->tun_coalesced += j - i;
+		}
+		if (r < 0)
+			rp_logf(&s->log, RP_LOG_WARN, "server", "TUN write: %s", strerror(errno));
+		i = j;
+	}
+}
+
+void srv_tunq_add(struct srv *s, uint8_t *pkt, size_t n)
+{
+	if (s->tunq_n == SRV_TUNQ)
+		srv_tunq_flush(s);
+	s->tunq[s->tunq_n++] = (struct iovec){pkt, n};
+}

@@ -108,6 +108,8 @@ table ip rpsink {
 }
 EOF
 sink() { ip netns exec "$k" nft list counter ip rpsink got | sed -n 's/.*packets \([0-9]*\) bytes \([0-9]*\).*/\1 \2/p'; }
+# A coalesced TUN write reaches the sink as one GSO packet with one IP + UDP header (28 bytes) for
+# all its 1372-byte payloads: datagrams = (bytes - 28 * packets) / 1372, delivered bits 1400 each.
 
 maxc=0
 for c in $clients_list; do [ "$c" -le "$maxc" ] || maxc=$c; done
@@ -202,7 +204,9 @@ EOF
 	local up tx tot
 	up=$(sed -n 's/.* up=\([0-9]*\).*/\1/p' <<<"$final")
 	tx=$(sed -n 's/.* tx_pkts=\([0-9]*\).*/\1/p' <<<"$final")
-	read -r tot _ < <(sink)
+	local totb totp
+	read -r totp totb < <(sink)
+	tot=$(((totb - 28 * totp) / 1372))
 	ip netns exec "$k" nft reset counter ip rpsink got >/dev/null
 	if [ -n "$reverse" ]; then # udp_blast sent, rampart-load received, over the window
 		tot=$(sed -n 's/.* rx_pkts=\([0-9]*\).*/\1/p' <<<"$final")
@@ -212,10 +216,10 @@ EOF
 	local line
 	line=$(awk -v p0="$p0" -v p1="$p1" -v b0="$b0" -v b1="$b1" -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" \
 		-v hz="$hz" -v tx="$tx" -v tot="$tot" -v pps="$per" -v n="$up" -v g="$g0" 'BEGIN {
-		el = t1 - t0; cs = (c1 - c0) / hz; bits = (b1 - b0) * 8
+		el = t1 - t0; cs = (c1 - c0) / hz; dg = (b1 - b0 - 28 * (p1 - p0)) / 1372; bits = dg * 1400 * 8
 		printf "offered_gbps=%.3f delivered_gbps=%.3f loss_pct=%.2f daemon_cpu_s=%.2f gbps_per_core=%.3f gen_cpu_s=%.2f delivered_pkts=%d",
 			pps * n * 1400 * 8 / 1e9, bits / el / 1e9, (tx ? (tx - tot) * 100 / tx : 0), cs,
-			(cs > 0 ? bits / cs / 1e9 : 0), g / hz, p1 - p0 }')
+			(cs > 0 ? bits / cs / 1e9 : 0), g / hz, dg }')
 	echo "net-stats clients=$clients $st"
 	echo "net-run esp=$esp dir=$([ -n "$reverse" ] && echo to-clients || echo from-clients) clients=$clients up=$up $line"
 	per_core[$esp]=$(sed -n 's/.*gbps_per_core=\([0-9.]*\).*/\1/p' <<<"$line")
