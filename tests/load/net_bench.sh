@@ -229,6 +229,9 @@ EOF
 			fail "the sink saw $tot of $tx datagrams"
 		# the coalesced batches were taken whole and cut apart by rampartd (udp_gro), and the
 		# runs to one client left as GSO sends (udp_gso)
+		if [ -n "$gengso" ] && grep -q 'tun_coalesce=on' <<<"$st"; then
+			grep -q ' [1-9][0-9]* written coalesced' <<<"$st" || fail "no coalesced TUN write: $st"
+		fi
 		if [ -n "$gengso" ] && grep -q '(udp_gro=on)' <<<"$st"; then
 			grep -q 'udp received: [1-9][0-9]* GRO batches' <<<"$st" || fail "no GRO batch: $st"
 		fi
