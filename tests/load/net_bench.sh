@@ -27,6 +27,8 @@
 # and at the end, with rampart-bench path's in-memory rx figure of the same run:
 #   net-bench gcm128_gbps_per_core=.. gcm128_ratio_to_path=.. cbc128sha1_gbps_per_core=..
 #             cbc128sha1_ratio_to_path=.. offloads=..
+# sent_gbps_per_core: the datagrams rampartd sent in the window (show stats) as 1400-byte packets
+# per CPU second: --reverse's figure for rampartd alone when rampart-load cannot take them all.
 # gbps_per_core = delivered bits / rampartd's CPU seconds (utime + stime from /proc/PID/stat) over
 # the same interval; the per-core figure of the largest client count is the one on the last line.
 # GCM cannot be measured through the daemon: rampart's IKEv1 does not negotiate ESP AES-GCM (no
@@ -127,6 +129,8 @@ pathfig() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$path_line"; }
 
 hz=$(getconf CLK_TCK)
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# datagrams rampartd has sent (show stats): what it encrypted towards the clients, delivered or not
+udpsent() { ip netns exec "$s" "$rampartctl" -s "$tmp/ctl.sock" show stats 2>/dev/null | sed -n 's/^udp sent: \([0-9]*\) datagrams.*/\1/p'; }
 declare -A per_core
 offloads=none
 run() { # esp clients
@@ -166,6 +170,7 @@ EOF
 			ip netns exec "$k" "$blast" 100.64.0.10 "$clients" "$pps" "$seconds" 1400 16 "$sinkgso" >"$tmp/blast" &
 			bpid=$!
 		fi
+		u0=$(udpsent)
 		read -r p0 b0 < <(sink)
 		c0=$(cpu "$srvpid") t0=$(date +%s.%N)
 		if [ -n "$perf_out" ]; then
@@ -175,8 +180,9 @@ EOF
 		fi
 		read -r p1 b1 < <(sink)
 		c1=$(cpu "$srvpid") t1=$(date +%s.%N)
+		u1=$(udpsent)
 		[ -z "$reverse" ] || wait "$bpid"
-		echo "p0=$p0 b0=$b0 p1=$p1 b1=$b1 c0=$c0 c1=$c1 t0=$t0 t1=$t1" >"$tmp/fig"
+		echo "p0=$p0 b0=$b0 p1=$p1 b1=$b1 c0=$c0 c1=$c1 t0=$t0 t1=$t1 u0=$u0 u1=$u1" >"$tmp/fig"
 	) &
 	local mpid=$!
 	local g0 g1
@@ -215,14 +221,14 @@ EOF
 	fi
 	local line
 	line=$(awk -v p0="$p0" -v p1="$p1" -v b0="$b0" -v b1="$b1" -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" \
-		-v hz="$hz" -v tx="$tx" -v tot="$tot" -v pps="$per" -v n="$up" -v g="$g0" 'BEGIN {
+		-v hz="$hz" -v tx="$tx" -v tot="$tot" -v pps="$per" -v n="$up" -v g="$g0" -v u0="${u0:-0}" -v u1="${u1:-0}" 'BEGIN {
 		el = t1 - t0; cs = (c1 - c0) / hz; dg = (b1 - b0 - 28 * (p1 - p0)) / 1372; bits = dg * 1400 * 8
-		printf "offered_gbps=%.3f delivered_gbps=%.3f loss_pct=%.2f daemon_cpu_s=%.2f gbps_per_core=%.3f gen_cpu_s=%.2f delivered_pkts=%d",
+		printf "offered_gbps=%.3f delivered_gbps=%.3f loss_pct=%.2f daemon_cpu_s=%.2f gbps_per_core=%.3f sent_gbps_per_core=%.3f gen_cpu_s=%.2f delivered_pkts=%d",
 			pps * n * 1400 * 8 / 1e9, bits / el / 1e9, (tx ? (tx - tot) * 100 / tx : 0), cs,
-			(cs > 0 ? bits / cs / 1e9 : 0), g / hz, dg }')
+			(cs > 0 ? bits / cs / 1e9 : 0), (cs > 0 ? (u1 - u0) * 1400 * 8 / cs / 1e9 : 0), g / hz, dg }')
 	echo "net-stats clients=$clients $st"
 	echo "net-run esp=$esp dir=$([ -n "$reverse" ] && echo to-clients || echo from-clients) clients=$clients up=$up $line"
-	per_core[$esp]=$(sed -n 's/.*gbps_per_core=\([0-9.]*\).*/\1/p' <<<"$line")
+	per_core[$esp]=$(sed -n 's/.* gbps_per_core=\([0-9.]*\).*/\1/p' <<<"$line")
 	if [ -n "$smoke" ]; then
 		[ "$up" = "$clients" ] || fail "only $up of $clients clients came up"
 		awk -v tx="$tx" -v tot="$tot" 'BEGIN { exit !(tx > 0 && tot >= tx * 0.9) }' ||
