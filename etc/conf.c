@@ -17,7 +17,8 @@ struct conf_parser {
 	char section[32];
 	bool failed;
 	char err[400];
-	unsigned char *seen; /* per key (conf_nkeys): set once, so a repeated key is an error, not a silent override */
+	unsigned char
+	    *seen; /* per key (conf_nkeys): set once, so a repeated key is an error, not a silent override */
 	struct conf *c;
 };
 
@@ -35,6 +36,10 @@ struct conf *conf_defaults(void)
 	c->natt_port = 4500;
 	c->l2tp_port = 1701;
 	c->raw_esp = true;
+	c->udp_gso = true;
+	c->udp_gro = true;
+	c->tun_offload = true;
+	c->tun_coalesce = true;
 	snprintf(c->tun_name, sizeof c->tun_name, "rampart0");
 	rp_addr_parse(&c->tun_addr, "100.115.92.1");
 	c->tun_prefix = 24;
@@ -315,7 +320,8 @@ static int set_value(struct conf_parser *p, const struct conf_key *k, char *val)
 		else if (strcasecmp(val, "never") == 0)
 			*(unsigned *)field = CONF_LOCAL_NEVER;
 		else
-			return fail(p, "%s.%s: \"%s\" is not first, second or never", k->section, k->key, val);
+			return fail(p, "%s.%s: \"%s\" is not first, second or never", k->section, k->key,
+			            val);
 		return 0;
 	case CT_MSS:
 		if (strcasecmp(val, "auto") == 0)
@@ -370,7 +376,8 @@ static int set_value(struct conf_parser *p, const struct conf_key *k, char *val)
 			if (*w == '[') {
 				char *e = strchr(w, ']');
 				if (!e || (e[1] && e[1] != ':'))
-					return fail(p, "%s.%s: \"%s\" is not [address]:port", k->section, k->key, w);
+					return fail(p, "%s.%s: \"%s\" is not [address]:port", k->section,
+					            k->key, w);
 				*e = 0;
 				host = w + 1;
 				port = e[1] ? e + 2 : NULL;
@@ -378,7 +385,8 @@ static int set_value(struct conf_parser *p, const struct conf_key *k, char *val)
 				*port++ = 0;
 			}
 			if (rp_addr_parse(a, host))
-				return fail(p, "%s.%s: \"%s\" is not an IP address", k->section, k->key, host);
+				return fail(p, "%s.%s: \"%s\" is not an IP address", k->section, k->key,
+				            host);
 			if (port && (parse_uint(port, &u) || u < 1 || u > 65535))
 				return fail(p, "%s.%s: \"%s\" is not a port", k->section, k->key, port);
 			a->port = port ? (uint16_t)u : 0;
@@ -544,7 +552,9 @@ struct conf *conf_parser_finish(struct conf_parser *p)
 	/* IPCP (RFC 1877) carries IPv4 servers only; IPv6 ones go in ppp.dns6 */
 	for (unsigned i = 0; i < c->n_dns; i++)
 		if (c->dns[i].family != 4)
-			return fail(p, "ppp.dns: IPCP offers IPv4 servers only (IPv6 ones belong in ppp.dns6)"), NULL;
+			return fail(p,
+			            "ppp.dns: IPCP offers IPv4 servers only (IPv6 ones belong in ppp.dns6)"),
+			       NULL;
 	for (unsigned i = 0; i < c->n_wins; i++)
 		if (c->wins[i].family != 4)
 			return fail(p, "ppp.wins: WINS servers are IPv4"), NULL;

@@ -45,6 +45,10 @@ struct conf {
 	unsigned n_listen;
 	unsigned ike_port, natt_port, l2tp_port;
 	bool raw_esp;
+	bool udp_gso;      /* [server] udp_gso: runs of datagrams to one peer as one UDP_SEGMENT send */
+	bool udp_gro;      /* [server] udp_gro: coalesced receive on the NAT-T socket */
+	bool tun_offload;  /* [server] tun_offload: TUN with virtio-net headers, TSO/USO cut here */
+	bool tun_coalesce; /* [server] tun_coalesce: one UDP flow's packets as one USO write */
 	char tun_name[16];
 	struct rp_addr tun_addr; /* the server's tunnel address */
 	unsigned tun_prefix;
@@ -121,7 +125,7 @@ struct conf {
 	unsigned prefix6_len;
 
 	/* [monitor] — the IP Security Monitor (HTTP(S) page, JSON API, /metrics); all read at start */
-	struct rp_addr monitor_listen;       /* address and port; family 0 = off */
+	struct rp_addr monitor_listen;      /* address and port; family 0 = off */
 	char monitor_certificate[CONF_STR]; /* PEM chain: HTTPS; empty = plain HTTP, loopback only */
 	char monitor_private_key[CONF_STR];
 	char monitor_ca[CONF_STR]; /* PEM file: clients must present a certificate it validates */
@@ -133,9 +137,9 @@ struct conf {
 	char radius_nas_identifier[64];
 	struct rp_addr radius_nas_ip[1];
 	unsigned n_radius_nas_ip;
-	unsigned radius_timeout;  /* seconds before a retransmission */
-	unsigned radius_retries;  /* transmissions per server before the next one */
-	unsigned radius_interim;  /* seconds between Interim-Updates; 0 = none */
+	unsigned radius_timeout;     /* seconds before a retransmission */
+	unsigned radius_retries;     /* transmissions per server before the next one */
+	unsigned radius_interim;     /* seconds between Interim-Updates; 0 = none */
 	unsigned radius_local_store; /* enum conf_local_store */
 	unsigned radius_acct_queue;  /* accounting records kept while no server answers */
 	unsigned radius_dae_port;    /* RFC 5176 Disconnect-Request listener; 0 = off */
@@ -169,7 +173,13 @@ size_t conf_key_count(void);
 const char *conf_key_section(size_t i);
 const char *conf_key_name(size_t i);
 bool conf_key_needs_restart(size_t i); /* the [server] and [monitor] keys: read once at start */
-enum conf_value_kind { CONF_VALUE_NUMBER, CONF_VALUE_BOOL, CONF_VALUE_STRING, CONF_VALUE_NUMBERS, CONF_VALUE_STRINGS };
+enum conf_value_kind {
+	CONF_VALUE_NUMBER,
+	CONF_VALUE_BOOL,
+	CONF_VALUE_STRING,
+	CONF_VALUE_NUMBERS,
+	CONF_VALUE_STRINGS
+};
 enum conf_value_kind conf_key_kind(size_t i); /* how conf_key_format's text reads as JSON */
 size_t conf_key_format(const struct conf *c, size_t i, char *out, size_t n); /* secrets masked */
 bool conf_key_differs(const struct conf *a, const struct conf *b, size_t i);

@@ -271,6 +271,11 @@ struct l2tp_conf {
 	 * l2tp_input/l2tp_output_ip/l2tp_tick and must not call back into the core. */
 	void (*data_send)(void *ctx, const struct l2tp_link *link, const uint8_t *pkt, size_t n);
 	void (*ip_deliver)(void *ctx, const struct l2tp_link *link, const uint8_t *pkt, size_t n);
+	/* Optional, for l2tp_output_ip_buf: the session frame built in place (PPP and L2TP data
+	 * headers pushed into the headroom of the caller's buffer), handed on as that same memory so
+	 * the caller pushes UDP and ESP in front and sends it without a copy. Falls back to
+	 * data_send (or an event) when unset. */
+	void (*data_send_buf)(void *ctx, const struct l2tp_link *link, struct rp_buf *b);
 	void *data_ctx;
 	/* Optional policy check after a PPP login verified: non-zero refuses it (answered as "no
 	 * permission", E=649 for MS-CHAPv2) and why is logged. rampartd uses it to require the PPP
@@ -381,10 +386,19 @@ struct rp_ev *l2tp_next_event(struct l2tp *l);     /* caller frees with rp_ev_fr
 /* An IPv4 packet from the TUN for the peer that holds dst (host order): emits a SEND. -1 if no
  * session owns that address. */
 int l2tp_output_ip(struct l2tp *l, uint32_t dst, const uint8_t *pkt, size_t n, uint64_t now_ms);
+/* The same in place: the IPv4 packet is b's data, with at least L2TP_DATA_HEADROOM bytes of
+ * headroom for the PPP and L2TP headers (and more for what the caller pushes after). */
+#define L2TP_DATA_HEADROOM 12
+int l2tp_output_ip_buf(struct l2tp *l, uint32_t dst, struct rp_buf *b, uint64_t now_ms);
 /* An IPv6 packet from the TUN for the session owning its destination /64. -1 if none. */
 int l2tp_output_ip6(struct l2tp *l, const uint8_t *pkt, size_t n, uint64_t now_ms);
+/* Whether p (a packet given to ip_deliver / ip6_deliver) is in the core's own scratch buffer (a
+ * TCP SYN whose MSS the core lowered): valid only until the core is called again, so a caller
+ * that keeps packets past that (rampartd's batched TUN writes) must copy or write it at once. */
+bool l2tp_scratch(const struct l2tp *l, const void *p);
 /* An IPv6 packet into one session (an answer to a link-local request, server/ra.c). */
-int l2tp_output_ip6_to(struct l2tp *l, const struct l2tp_link *link, uint16_t tid, uint16_t sid, const uint8_t *pkt, size_t n, uint64_t now_ms);
+int l2tp_output_ip6_to(struct l2tp *l, const struct l2tp_link *link, uint16_t tid, uint16_t sid,
+                       const uint8_t *pkt, size_t n, uint64_t now_ms);
 /* Tear down everything reached through an IPsec SA (the SA was deleted): no packets sent. */
 void l2tp_link_gone(struct l2tp *l, uint64_t sa, uint64_t now_ms);
 /* Shutdown: StopCCN (result 6, §4.4.2) on every tunnel, ending their sessions without CDNs. */
@@ -397,7 +411,8 @@ int l2tp_close_session(struct l2tp *l, const struct l2tp_link *link, uint16_t ti
 
 /* Answers an L2TP_EV_AUTH_REQUEST. The core logs and counts the verdict, asks ppp_authorize,
  * leases the address and tells PPP. -ENOENT when the session is gone or asked again since. */
-int l2tp_auth_answer(struct l2tp *l, const struct l2tp_link *link, uint64_t id, const struct l2tp_auth_ans *r, uint64_t now_ms);
+int l2tp_auth_answer(struct l2tp *l, const struct l2tp_link *link, uint64_t id, const struct l2tp_auth_ans *r,
+                     uint64_t now_ms);
 /* The owner's answer from the local store (auth_ppp_verify: password, enabled, methods, rights),
  * given to l2tp_auth_answer. Fills *out (when not NULL) with what was answered. */
 /* The store's verdict alone (the owner decides whether to answer with it). */
@@ -409,7 +424,8 @@ struct l2tp_counters {
 	uint64_t rx_bytes, rx_pkts, tx_bytes, tx_pkts;
 	uint64_t rx_rate_drops, tx_rate_drops; /* packets over the account's rate limit */
 };
-int l2tp_session_counters(const struct l2tp *l, const struct l2tp_link *link, uint16_t tid, uint16_t sid, struct l2tp_counters *out);
+int l2tp_session_counters(const struct l2tp *l, const struct l2tp_link *link, uint16_t tid, uint16_t sid,
+                          struct l2tp_counters *out);
 
 /* PPP logins by result (show stats). */
 enum l2tp_auth_result {
@@ -456,10 +472,10 @@ unsigned l2tp_account_sessions(const struct l2tp *l, const char *account);
 struct l2tp_session_info {
 	struct l2tp_link link;
 	uint16_t tid, sid, peer_tid, peer_sid;
-	char host[64];  /* the LAC's Host Name */
-	bool tunnel_up; /* SCCCN done */
-	bool ppp_up;    /* IPCP opened */
-	uint32_t ip;    /* host order, 0 if none */
+	char host[64];    /* the LAC's Host Name */
+	bool tunnel_up;   /* SCCCN done */
+	bool ppp_up;      /* IPCP opened */
+	uint32_t ip;      /* host order, 0 if none */
 	uint64_t prefix6; /* the session's IPv6 /64 (upper 64 bits), 0 if none */
 	char account[64];
 	uint64_t since_ms; /* session (or tunnel) creation time */

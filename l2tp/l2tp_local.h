@@ -149,8 +149,8 @@ struct l2tp {
 	struct l2tp_session **ip_hash; /* sessions by client address, ip_nb buckets */
 	size_t ip_nb, ip_count;
 	struct l2tp_session *pfx6_hash[L2TP_PFX6_HASH]; /* by /64 (session6.c); fixed size, chains grow */
-	uint64_t pfx6_next;                        /* the next /64 number to try */
-	struct l2tp_acct *acct_hash[L2TP_ACCT_HASH]; /* live sessions per account (limits.c) */
+	uint64_t pfx6_next;                             /* the next /64 number to try */
+	struct l2tp_acct *acct_hash[L2TP_ACCT_HASH];    /* live sessions per account (limits.c) */
 	struct l2tp_stats st;
 	/* a SYN whose MSS is lowered is copied here first: the packets handed to us are borrowed
 	 * (const), and the core is never re-entered while the copy is in use */
@@ -209,7 +209,7 @@ struct l2tp_tunnel *tunnel_find_peer(struct l2tp *l, const struct l2tp_link *lin
 struct l2tp_tunnel *tunnel_find(const struct l2tp *l, const struct l2tp_link *link, uint16_t tid);
 void tunnel_reap_mark(struct l2tp_tunnel *t);
 void tunnel_link_gone(struct l2tp *l, uint64_t sa);
-    /* tunnel_dead for each tunnel over sa */ /* something in t died: free it at the next reap */
+/* tunnel_dead for each tunnel over sa */ /* something in t died: free it at the next reap */
 int tunnel_tables_init(struct l2tp *l);
 void tunnel_tables_free(struct l2tp *l);
 
@@ -225,6 +225,8 @@ uint64_t session_deadline(const struct l2tp_session *s);
 void session_release_ip(struct l2tp_session *s);
 const uint8_t *session_mss_clamp(struct l2tp_session *s, const uint8_t *pkt, size_t n);
 int session_output(struct l2tp_session *s, const uint8_t *pkt, size_t n, bool v6, uint64_t now_ms);
+int session_output_b(struct l2tp_session *s, const uint8_t *pkt, struct rp_buf *b, size_t n, bool v6,
+                     uint64_t now_ms);
 void session_hash_ip(struct l2tp_session *s);
 
 /* session6.c: PPP callbacks (ctx is the session) and the /64 given back */

@@ -211,6 +211,7 @@ void l2tp_reconf(struct l2tp *l, const struct l2tp_conf *conf)
 	l->conf.log = old.log;
 	l->conf.pool = old.pool;
 	l->conf.data_send = old.data_send;
+	l->conf.data_send_buf = old.data_send_buf;
 	l->conf.ip_deliver = old.ip_deliver;
 	l->conf.data_ctx = old.data_ctx;
 	l->conf.ppp_authorize = old.ppp_authorize;

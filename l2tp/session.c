@@ -167,6 +167,25 @@ static void ppp_send_cb(void *ctx, const uint8_t *frame, size_t len)
 		l2tp_emit_send(t->l, &t->link, t->tid, s->sid, b, len + 8);
 }
 
+/* The in-place twin of ppp_send_cb (l2tp_output_ip_buf): the data header goes into b's headroom. */
+static void ppp_send_buf_cb(void *ctx, struct rp_buf *b)
+{
+	struct l2tp_session *s = ctx;
+	struct l2tp_tunnel *t = s->t;
+	if (t->state == T_DEAD || b->len + 8 > 0xffff)
+		return;
+	uint8_t *h = rp_buf_push(b, 8);
+	if (!h)
+		return;
+	l2tp_data_hdr(h, 8, t->peer_tid, s->peer_sid, (uint16_t)b->len);
+	if (t->l->conf.data_send_buf)
+		t->l->conf.data_send_buf(t->l->conf.data_ctx, &t->link, b);
+	else if (t->l->conf.data_send)
+		t->l->conf.data_send(t->l->conf.data_ctx, &t->link, rp_buf_data(b), b->len);
+	else
+		l2tp_emit_send(t->l, &t->link, t->tid, s->sid, rp_buf_data(b), b->len);
+}
+
 static void ppp_closed_cb(void *ctx, int reason, const char *text)
 {
 	struct l2tp_session *s = ctx;
@@ -353,6 +372,7 @@ static void on_iccn(struct l2tp_tunnel *t, const struct l2tp_hdr *h, const struc
 	}
 	struct ppp_cb cb = {.ctx = s,
 	                    .send = ppp_send_cb,
+	                    .send_buf = ppp_send_buf_cb,
 	                    .closed = ppp_closed_cb,
 	                    .verify = ppp_verify_cb,
 	                    .up = ppp_up_cb,
@@ -462,18 +482,16 @@ uint64_t session_deadline(const struct l2tp_session *s)
 	return UINT64_MAX;
 }
 
-/* TCP MSS clamping (issue 11), both directions: pkt itself when nothing is lowered (a few
- * compares for anything but a TCP SYN), else a clamped copy in l->mss_buf. The limit follows the
- * session's MRUs (ours and the peer's, both known once LCP is up) and a reload at once. */
-const uint8_t *session_mss_clamp(struct l2tp_session *s, const uint8_t *pkt, size_t n)
+/* TCP MSS clamping (issue 11), both directions: whether pkt is a SYN whose MSS must be lowered,
+ * with at->max the limit. The limit follows the session's MRUs (ours and the peer's, both known
+ * once LCP is up) and a reload at once. Anything but a TCP SYN leaves after a few compares. */
+static bool mss_due(struct l2tp_session *s, const uint8_t *pkt, size_t n, struct ppp_mss_at *at)
 {
 	struct l2tp *l = s->t->l;
-	struct ppp_mss_at at;
 	uint16_t c4 = l->conf.mss_clamp4, c6 = l->conf.mss_clamp6;
-	/* any SYN with an MSS option in a family that is clamped (limit 1 finds every MSS above 1);
-	 * everything else leaves here after a few compares */
-	if (!ppp_mss_find(pkt, n, c4 ? 1 : 0, c6 ? 1 : 0, &at) || n > sizeof l->mss_buf)
-		return pkt;
+	/* any SYN with an MSS option in a family that is clamped (limit 1 finds every MSS above 1) */
+	if (!ppp_mss_find(pkt, n, c4 ? 1 : 0, c6 ? 1 : 0, at))
+		return false;
 	/* the limit: the ceiling, lowered to the session's MRUs (>= 576, lcp.c) less the headers */
 	bool v4 = pkt[0] >> 4 == 4;
 	unsigned mru = ppp_peer_mru(s->ppp), hdr = v4 ? 40 : 60, lim = v4 ? c4 : c6;
@@ -481,25 +499,57 @@ const uint8_t *session_mss_clamp(struct l2tp_session *s, const uint8_t *pkt, siz
 		mru = l->conf.ppp->mru;
 	if (mru - hdr < lim)
 		lim = mru - hdr;
-	if (at.mss <= lim)
+	if (at->mss <= lim)
+		return false;
+	at->max = (uint16_t)lim;
+	return true;
+}
+
+/* pkt itself when nothing is lowered, else a clamped copy in l->mss_buf (the packets handed to
+ * the core are borrowed) */
+const uint8_t *session_mss_clamp(struct l2tp_session *s, const uint8_t *pkt, size_t n)
+{
+	struct l2tp *l = s->t->l;
+	struct ppp_mss_at at;
+	if (n > sizeof l->mss_buf || !mss_due(s, pkt, n, &at))
 		return pkt;
-	at.max = (uint16_t)lim;
 	memcpy(l->mss_buf, pkt, n);
 	ppp_mss_apply(l->mss_buf, &at);
 	l->st.mss_clamped++;
 	return l->mss_buf;
 }
 
+bool l2tp_scratch(const struct l2tp *l, const void *p)
+{
+	const uint8_t *q = p;
+	return q >= l->mss_buf && q < l->mss_buf + sizeof l->mss_buf;
+}
+
 /* One IP packet into a session towards its peer (IPv4 or IPv6): the account's rate limit, TCP
  * MSS clamping, PPP, then the counters accounting and the idle timeout read. */
 int session_output(struct l2tp_session *s, const uint8_t *pkt, size_t n, bool v6, uint64_t now_ms)
+{
+	return session_output_b(s, pkt, NULL, n, v6, now_ms);
+}
+
+/* pkt (copied into PPP's frame) or b (in place, IPv4 only): the same limits and counters */
+int session_output_b(struct l2tp_session *s, const uint8_t *pkt, struct rp_buf *b, size_t n, bool v6,
+                     uint64_t now_ms)
 {
 	if (s->tb_out.rate && !limits_tbf_pass(&s->tb_out, n, now_ms)) {
 		s->ctr.tx_rate_drops++;
 		return -ENOBUFS;
 	}
-	pkt = session_mss_clamp(s, pkt, n);
-	int rc = v6 ? ppp_output_ip6(s->ppp, pkt, n) : ppp_output_ip(s->ppp, pkt, n);
+	struct ppp_mss_at at;
+	if (!b)
+		pkt = session_mss_clamp(s, pkt, n);
+	else if (mss_due(s, rp_buf_data(b), n, &at)) { /* in place: the buffer is the caller's to change */
+		ppp_mss_apply(rp_buf_data(b), &at);
+		s->t->l->st.mss_clamped++;
+	}
+	int rc = b    ? ppp_output_ip_buf(s->ppp, b)
+	         : v6 ? ppp_output_ip6(s->ppp, pkt, n)
+	              : ppp_output_ip(s->ppp, pkt, n);
 	if (!rc) {
 		s->ctr.tx_pkts++;
 		s->ctr.tx_bytes += n;
@@ -514,6 +564,15 @@ int l2tp_output_ip(struct l2tp *l, uint32_t dst, const uint8_t *pkt, size_t n, u
 	for (struct l2tp_session *s = l->ip_hash[ip_hash(l, dst)]; s; s = s->ip_next)
 		if (s->ip == dst && s->state == S_ESTABLISHED && s->ppp)
 			return session_output(s, pkt, n, false, now_ms);
+	return -1;
+}
+
+int l2tp_output_ip_buf(struct l2tp *l, uint32_t dst, struct rp_buf *b, uint64_t now_ms)
+{
+	l->now = now_ms;
+	for (struct l2tp_session *s = l->ip_hash[ip_hash(l, dst)]; s; s = s->ip_next)
+		if (s->ip == dst && s->state == S_ESTABLISHED && s->ppp)
+			return session_output_b(s, NULL, b, b->len, false, now_ms);
 	return -1;
 }
 

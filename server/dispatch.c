@@ -5,9 +5,13 @@
 #include "l2tp.h"
 #include "natt.h"
 
-static const char *const names[DP_COUNT] = {"ike", "natt-keepalive", "esp-in-udp", "esp", "l2tp", "tun", "other"};
+static const char *const names[DP_COUNT] = {"ike", "natt-keepalive", "esp-in-udp", "esp", "l2tp",
+                                            "tun", "other"};
 
-const char *disp_proto_name(enum disp_proto p) { return p < DP_COUNT ? names[p] : "?"; }
+const char *disp_proto_name(enum disp_proto p)
+{
+	return p < DP_COUNT ? names[p] : "?";
+}
 
 void disp_init(struct disp *d, struct rp_log *log, unsigned ike_port, unsigned natt_port, unsigned l2tp_port)
 {
@@ -46,7 +50,7 @@ static enum disp_proto seen(struct disp *d, enum disp_proto p, const struct rp_p
 	d->st.parsed[p]++;
 	if (rp_log_on(d->log, RP_LOG_PKT))
 		rp_logf(d->log, RP_LOG_PKT, disp_proto_name(p), "%s from %s, %zu bytes%s", disp_proto_name(p),
-			rp_addr_str(&pkt->src, from, sizeof from), pkt->len, what);
+		        rp_addr_str(&pkt->src, from, sizeof from), pkt->len, what);
 	return p;
 }
 
@@ -79,10 +83,19 @@ static const char *deep_l2tp(const uint8_t *p, size_t n)
 	return NULL; /* -2 (a bad value in a known AVP) is a protocol answer, not a parse failure */
 }
 
+/* The SPI for the diagnostics line, formatted only when that line is printed (level 5). */
+static const char *spi_what(struct disp *d, const struct rp_pkt *pkt, char *what, size_t n)
+{
+	if (!rp_log_on(d->log, RP_LOG_PKT))
+		return "";
+	snprintf(what, n, ", spi 0x%08x", rp_get_u32(pkt->data));
+	return what;
+}
+
 enum disp_proto disp_packet(struct disp *d, enum disp_transport t, const struct rp_pkt *pkt)
 {
 	const char *why;
-	char what[64] = "";
+	char what[64];
 	if (t == DT_TUN) {
 		if (pkt->len < 20 || (pkt->data[0] >> 4 != 4 && pkt->data[0] >> 4 != 6))
 			return drop(d, DP_TUN, pkt, "not an IP packet");
@@ -91,8 +104,7 @@ enum disp_proto disp_packet(struct disp *d, enum disp_transport t, const struct 
 	if (t == DT_ESP) {
 		if (pkt->len < 8)
 			return drop(d, DP_ESP_RAW, pkt, "ESP shorter than its header");
-		snprintf(what, sizeof what, ", spi 0x%08x", rp_get_u32(pkt->data));
-		return seen(d, DP_ESP_RAW, pkt, what);
+		return seen(d, DP_ESP_RAW, pkt, spi_what(d, pkt, what, sizeof what));
 	}
 	/* In rampartd the destination is always our port; in a capture the server's replies carry it
 	 * as the source, and they go through the same parsers. */
@@ -116,8 +128,7 @@ enum disp_proto disp_packet(struct disp *d, enum disp_transport t, const struct 
 				return drop(d, DP_IKE, pkt, why);
 			return seen(d, DP_IKE, pkt, " (after the non-ESP marker)");
 		case NATT_ESP:
-			snprintf(what, sizeof what, ", spi 0x%08x", rp_get_u32(pkt->data));
-			return seen(d, DP_ESP_UDP, pkt, what);
+			return seen(d, DP_ESP_UDP, pkt, spi_what(d, pkt, what, sizeof what));
 		case NATT_DROP:
 			break;
 		}
@@ -137,8 +148,10 @@ void disp_print(const struct disp *d, FILE *out)
 {
 	for (int p = 0; p < DP_COUNT; p++)
 		if (d->st.seen[p])
-			fprintf(out, "%-15s seen %llu parsed %llu dropped %llu\n", names[p], (unsigned long long)d->st.seen[p],
-				(unsigned long long)d->st.parsed[p], (unsigned long long)d->st.dropped[p]);
+			fprintf(out, "%-15s seen %llu parsed %llu dropped %llu\n", names[p],
+			        (unsigned long long)d->st.seen[p], (unsigned long long)d->st.parsed[p],
+			        (unsigned long long)d->st.dropped[p]);
 	for (size_t i = 0; i < DISP_MAX_REASONS && d->st.reasons[i].reason; i++)
-		fprintf(out, "  drop: %-40s %llu\n", d->st.reasons[i].reason, (unsigned long long)d->st.reasons[i].count);
+		fprintf(out, "  drop: %-40s %llu\n", d->st.reasons[i].reason,
+		        (unsigned long long)d->st.reasons[i].count);
 }

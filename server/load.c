@@ -61,12 +61,15 @@ uint64_t load_now(const struct load *l)
 
 static int usage(void)
 {
-	fprintf(stderr,
-	        "usage: rampart-load --server ADDR --psk TEXT --user NAME|PATTERN(%%d) --password TEXT\n"
-	        "         [--first N] [--clients N] [--rate R] [--hold S] [--traffic PPS[:SIZE]]\n"
-	        "         [--profile windows|ios|android] [--group G] [--source ADDR[-ADDR]]\n"
-	        "         [--fixed-dh] [--pap] [--timeout S] [--quiet] [--tun NAME (one client)]\n"
-	        "         [--reconnect] [--cycles N] [--dpd S]\n");
+	fprintf(
+	    stderr,
+	    "usage: rampart-load --server ADDR --psk TEXT --user NAME|PATTERN(%%d) --password TEXT\n"
+	    "         [--first N] [--clients N] [--rate R] [--hold S] [--traffic PPS[:SIZE]]\n"
+	    "         [--profile windows|ios|android] [--group G] [--source ADDR[-ADDR]]\n"
+	    "         [--fixed-dh] [--pap] [--timeout S] [--quiet] [--tun NAME (one client)]\n"
+	    "         [--reconnect] [--cycles N] [--dpd S] [--stream-to ADDR [--gso]] [--esp aes128sha1]\n"
+	    "  --stream-to: --traffic sends UDP datagrams to ADDR (a sink behind the server), PPS up to "
+	    "10^6\n");
 	return 2;
 }
 
@@ -245,6 +248,11 @@ static int setup_profile(void)
 	} else {
 		return -1;
 	}
+	if (L.o.aes128) {
+		static const struct ike_cli_p2 aes128[] = {{IKE_ESP_AES, 128, IKE_AUTH_HMAC_SHA1}};
+		c->p2 = aes128;
+		c->np2 = 1;
+	}
 	if (L.o.group) { /* only the profile's proposals of that group */
 		size_t n = 0;
 		for (size_t i = 0; i < c->np1 && n < RP_ARRAY_LEN(one_group); i++)
@@ -298,6 +306,10 @@ int main(int argc, char **argv)
 			L.o.quiet = true;
 			continue;
 		}
+		if (!strcmp(a, "--gso")) {
+			L.o.gso = true;
+			continue;
+		}
 		if (!strcmp(a, "--reconnect")) {
 			L.o.reconnect = true;
 			continue;
@@ -328,8 +340,18 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--hold")) {
 			L.o.hold_s = (unsigned)atoi(v);
 		} else if (!strcmp(a, "--traffic")) {
-			if (sscanf(v, "%u:%u", &L.o.pps, &L.o.size) < 1 || L.o.pps > 1000 || L.o.size > 1400)
+			if (sscanf(v, "%u:%u", &L.o.pps, &L.o.size) < 1 || L.o.pps > 1000000 ||
+			    L.o.size > 1400)
 				return usage();
+		} else if (!strcmp(a, "--stream-to")) {
+			struct rp_addr sa;
+			if (rp_addr_parse(&sa, v) || sa.family != 4)
+				return usage();
+			L.o.stream_to = rp_get_u32(sa.ip);
+		} else if (!strcmp(a, "--esp")) {
+			if (strcmp(v, "aes128sha1"))
+				return usage();
+			L.o.aes128 = true;
 		} else if (!strcmp(a, "--profile")) {
 			L.o.profile = v;
 		} else if (!strcmp(a, "--group")) {
@@ -353,6 +375,8 @@ int main(int argc, char **argv)
 	    (L.o.tun && L.o.clients != 1))
 		return usage();
 	L.tun_fd = -1;
+	if (L.o.pps > 1000 && !L.o.stream_to)
+		return usage(); /* echoes: one per timer tick */
 	/* a user pattern holds at most one %d */
 	const char *pc = strchr(L.o.user, '%');
 	if (pc && (strncmp(pc, "%d", 2) || strchr(pc + 2, '%')))

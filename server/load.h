@@ -54,6 +54,11 @@ struct load_client {
 	uint64_t dpd_at;      /* --dpd: next R-U-THERE (RFC 3706) while up */
 	unsigned dpd_miss;    /* R-U-THEREs sent since the last authenticated answer */
 	uint32_t dpd_seq;
+	uint64_t stream_t0, stream_sent; /* --stream-to: when the hold began, datagrams sent since */
+	uint8_t *gso_buf;                /* --gso: the burst's ESP datagrams back to back */
+	size_t gso_len, gso_seg;
+	unsigned gso_n;
+	bool gso_collect;
 };
 
 struct load_opts {
@@ -66,6 +71,9 @@ struct load_opts {
 	double rate;
 	unsigned hold_s;
 	unsigned pps, size;
+	uint32_t stream_to; /* --stream-to: UDP datagrams to this address (host order) instead of echoes */
+	bool aes128;        /* --esp aes128sha1: offer only AES-CBC-128 + HMAC-SHA1 in Quick Mode */
+	bool gso;           /* --gso: a client's stream burst leaves as UDP GSO sends (like a NIC's GRO) */
 	const char *profile;
 	uint16_t group;          /* 0: the profile's proposals */
 	uint32_t src_lo, src_hi; /* host order; 0 = any */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/udp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -22,6 +23,7 @@
 #define HEAD 64        /* headroom for the inner UDP and ESP headers */
 #define L2TP_PORT 1701 /* inner UDP ports, both ends (RFC 3193 §4) */
 #define DPD_MISSES 3   /* unanswered R-U-THEREs before the server is taken for dead */
+#define STREAM_PORT 9  /* discard: --stream-to's datagrams, and net_bench.sh --reverse's */
 
 static const char *const waiting_for[] = {[1] = "MM2", [3] = "MM4", [5] = "MM6", [7] = "QM2", [9] = "QM2"};
 
@@ -109,6 +111,8 @@ static void client_reset(struct load_client *c)
 	c->last_out = NULL;
 	free(c->lac);
 	c->lac = NULL;
+	free(c->gso_buf);
+	c->gso_buf = NULL;
 	c->last_in_sum = 0;
 	c->last_in_len = 0;
 	c->retx_at = 0;
@@ -186,6 +190,40 @@ void load_client_fail(struct load_client *c, const char *fmt, ...)
 
 /* ---- ESP and the LAC ---- */
 
+#define GSO_MAX 65000
+#define GSO_SEGS 64
+
+/* --gso: the collected datagrams as one sendmsg with UDP_SEGMENT (all of one size but the last) */
+static void gso_flush(struct load_client *c)
+{
+	uv_os_fd_t fd;
+	if (!c->gso_n || uv_fileno((uv_handle_t *)&c->udp, &fd)) {
+		c->gso_n = 0;
+		c->gso_len = 0;
+		return;
+	}
+	struct sockaddr_in to = sin_of(&c->L->o.server, NATT_PORT_NATT);
+	struct iovec iov = {c->gso_buf, c->gso_len};
+	union {
+		char b[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr a;
+	} ctl;
+	struct msghdr m = {.msg_name = &to, .msg_namelen = sizeof to, .msg_iov = &iov, .msg_iovlen = 1};
+	if (c->gso_n > 1) {
+		uint16_t seg = (uint16_t)c->gso_seg;
+		m.msg_control = ctl.b;
+		m.msg_controllen = sizeof ctl.b;
+		struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+		h->cmsg_level = SOL_UDP;
+		h->cmsg_type = UDP_SEGMENT;
+		h->cmsg_len = CMSG_LEN(sizeof seg);
+		memcpy(CMSG_DATA(h), &seg, sizeof seg);
+	}
+	(void)sendmsg(fd, &m, MSG_DONTWAIT);
+	c->gso_n = 0;
+	c->gso_len = 0;
+}
+
 static void lac_send(void *ctx, const uint8_t *p, size_t n)
 {
 	struct load_client *c = ctx;
@@ -198,6 +236,17 @@ static void lac_send(void *ctx, const uint8_t *p, size_t n)
 	if (natt_udp_push(&b, L2TP_PORT, L2TP_PORT) ||
 	    esp_encap(c->L->sad, c->out_id, &b, load_now(c->L), &tx))
 		return;
+	if (c->gso_collect && (c->gso_buf || (c->gso_buf = malloc(GSO_MAX)))) {
+		if (c->gso_n && (b.len > c->gso_seg || c->gso_len % c->gso_seg ||
+		                 c->gso_len + b.len > GSO_MAX || c->gso_n == GSO_SEGS))
+			gso_flush(c);
+		if (!c->gso_n)
+			c->gso_seg = b.len;
+		memcpy(c->gso_buf + c->gso_len, b.base + b.off, b.len);
+		c->gso_len += b.len;
+		c->gso_n++;
+		return;
+	}
 	send_to(c, NATT_PORT_NATT, b.base + b.off, b.len);
 }
 
@@ -251,8 +300,9 @@ static int tun_attach(struct load *L)
 	return 0;
 }
 
-/* ICMP echo replies from the server's tunnel address (our identifier: the client number); with
- * --tun, every packet of client 0 goes to the TUN device instead. */
+/* ICMP echo replies from the server's tunnel address (our identifier: the client number), and
+ * net_bench.sh --reverse's datagrams (counted as received); with --tun, every packet of client 0
+ * goes to the TUN device instead. */
 static void ip_in(void *ctx, const uint8_t *pkt, size_t n)
 {
 	struct l2tp_lac_sess *s = ctx;
@@ -260,6 +310,12 @@ static void ip_in(void *ctx, const uint8_t *pkt, size_t n)
 	if (c->idx == 0 && c->L->tun_fd >= 0) {
 		if (write(c->L->tun_fd, pkt, n) == (ssize_t)n)
 			c->L->rx_pkts++;
+		return;
+	}
+	size_t ihl = n ? (size_t)(pkt[0] & 15) * 4 : 0;
+	if (n >= 28 && n >= ihl + 8 && (pkt[0] >> 4) == 4 && pkt[9] == 17 &&
+	    rp_get_u16(pkt + ihl + 2) == STREAM_PORT) {
+		c->L->rx_pkts++; /* net_bench.sh --reverse: udp_blast's datagrams from behind the server */
 		return;
 	}
 	if (n < 28 || (pkt[0] >> 4) != 4 || pkt[9] != 1)
@@ -294,6 +350,57 @@ static void ping(struct load_client *c)
 	rp_put_u16(p + 22, csum(p + 20, n - 20));
 	ppp_cli_send_ip(&s->c, p, n);
 	c->L->tx_pkts++;
+}
+
+/* --stream-to: UDP datagrams of --traffic SIZE bytes (IP header included) from the client's tunnel
+ * address to a sink behind the server, paced at PPS per client: every timer tick sends what is due
+ * since the hold began (at most a few ticks' worth), so a 1 ms timer carries rates far above
+ * 1000/s, and a slow client ticks only every STREAM_TICK_PKTS packets (1000 clients, 1000 timers). */
+#define STREAM_TICK_PKTS 8
+static void stream(struct load_client *c, uint64_t now)
+{
+	struct l2tp_lac_sess *s = &c->lac->s[0];
+	struct load *L = c->L;
+	size_t n = L->o.size < 28 ? 28 : L->o.size;
+	uint8_t p[1500];
+	if (!c->stream_t0)
+		c->stream_t0 = now;
+	uint64_t due = (now - c->stream_t0 + 1) * L->o.pps / 1000;
+	uint64_t burst = (uint64_t)L->o.pps / 250 + 4 * STREAM_TICK_PKTS, k = 0;
+	if (n > sizeof p)
+		n = sizeof p;
+	memset(p, 0, 28);
+	p[0] = 0x45;
+	rp_put_u16(p + 2, (uint16_t)n);
+	p[8] = 64;
+	p[9] = 17;
+	rp_put_u32(p + 12, s->c.ip);
+	rp_put_u32(p + 16, L->o.stream_to);
+	rp_put_u16(p + 20, (uint16_t)(10000 + c->idx % 50000));
+	rp_put_u16(p + 22, STREAM_PORT);
+	rp_put_u16(p + 24, (uint16_t)(n - 20));
+	for (size_t i = 28; i < n; i++)
+		p[i] = (uint8_t)i;
+	c->gso_collect = L->o.gso;
+	while (c->stream_sent < due && k++ < burst) {
+		rp_put_u16(p + 4, c->ping_seq++);
+		p[10] = p[11] = 0;
+		rp_put_u16(p + 10, csum(p, 20));
+		/* UDP checksum 0: allowed over IPv4 (RFC 768), and the sink only counts */
+		ppp_cli_send_ip(&s->c, p, n);
+		c->stream_sent++;
+		L->tx_pkts++;
+	}
+	c->gso_collect = false;
+	gso_flush(c);
+	if (c->stream_sent + burst < due)
+		c->stream_sent = due - burst; /* we fell behind: do not burst to catch up */
+}
+
+static uint64_t stream_interval(const struct load *L)
+{
+	uint64_t ms = (uint64_t)STREAM_TICK_PKTS * 1000 / L->o.pps;
+	return ms ? ms : 1;
 }
 
 static void lac_check(struct load_client *c, uint64_t now)
@@ -546,8 +653,13 @@ static void on_timer(uv_timer_t *tm)
 			return;
 	}
 	if (c->state == LC_UP && L->traffic_on && L->o.pps && now >= c->ping_at) {
-		ping(c);
-		c->ping_at = now + 1000 / L->o.pps;
+		if (L->o.stream_to) {
+			stream(c, now);
+			c->ping_at = now + stream_interval(L);
+		} else {
+			ping(c);
+			c->ping_at = now + 1000 / L->o.pps;
+		}
 	}
 	if (c->state == LC_UP && L->o.dpd_s && now >= c->dpd_at) {
 		if (c->dpd_miss >= DPD_MISSES)
@@ -632,6 +744,14 @@ int load_client_start(struct load *L, struct load_client *c)
 		return r;
 	}
 	rp_addr_v4(&c->local, ntohl(me.sin_addr.s_addr), ntohs(me.sin_port));
+	uv_os_fd_t ufd;
+	if (L->o.stream_to && uv_fileno((uv_handle_t *)&c->udp, &ufd) == 0) {
+		/* a stream from behind the server (net_bench.sh --reverse) arrives in bursts while the
+		 * loop sends: 4 MiB instead of ~90 datagrams (the default 208 KiB) */
+		int v = 4 << 20;
+		if (setsockopt(ufd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof v))
+			(void)setsockopt(ufd, SOL_SOCKET, SO_RCVBUF, &v, sizeof v);
+	}
 	if (!L->o.src_lo) {
 		/* bound to any: the source address the kernel would pick towards the server */
 		struct sockaddr_in sv = sin_of(&L->o.server, NATT_PORT_IKE), pm;

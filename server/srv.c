@@ -5,10 +5,13 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/ip.h>
+#include <netinet/udp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <linux/virtio_net.h>
 #include <unistd.h>
 
 #include "srv_local.h"
@@ -37,7 +40,7 @@ void srv_sockaddr(const struct rp_addr *a, unsigned port, struct sockaddr_storag
 	}
 }
 
-static void from_sockaddr(const struct sockaddr *sa, struct rp_addr *a)
+void srv_from_sockaddr(const struct sockaddr *sa, struct rp_addr *a)
 {
 	memset(a, 0, sizeof *a);
 	if (sa->sa_family == AF_INET) {
@@ -77,27 +80,37 @@ static void udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	buf->len = SRV_MMSG * SRV_DGRAM;
 }
 
+/* One datagram from a UDP socket (libuv's receive callback, or a segment of a GRO batch). */
+void srv_udp_datagram(struct srv_udp *u, uint8_t *p, size_t n, const struct sockaddr *addr)
+{
+	struct rp_pkt pkt = {.data = p, .len = n, .rx_ms = srv_now(u->s)};
+	srv_from_sockaddr(addr, &pkt.src);
+	pkt.dst = u->local;
+	enum disp_proto cls = disp_packet(&u->s->disp, DT_UDP, &pkt);
+	if (cls != DP_COUNT)
+		srv_core_udp(u->s, cls, p, n, &pkt.src, &pkt.dst);
+}
+
 static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
                      unsigned flags)
 {
 	struct srv_udp *u = h->data;
-	(void)buf;
 	if (nread < 0) {
 		rp_logf(&u->s->log, RP_LOG_ERR, "server", "UDP receive error: %s", uv_strerror((int)nread));
 		return;
 	}
-	if (!addr || (flags & UV_UDP_MMSG_FREE))
-		return; /* end of a batch, or nothing read: the buffer is ours to keep */
-	struct rp_pkt pkt = {
-	    .data = (const uint8_t *)buf->base, .len = (size_t)nread, .rx_ms = srv_now(u->s)};
-	from_sockaddr(addr, &pkt.src);
-	pkt.dst = u->local;
+	if (!addr || (flags & UV_UDP_MMSG_FREE)) {
+		/* end of a batch (the buffer is reused by the next one), or nothing read */
+		srv_tunq_flush(u->s);
+		return;
+	}
 	if (flags & UV_UDP_PARTIAL) {
 		disp_drop(&u->s->disp, DP_OTHER, "datagram larger than 64 KiB");
 		return;
 	}
-	if (disp_packet(&u->s->disp, DT_UDP, &pkt) != DP_COUNT)
-		srv_core_udp(u->s, (uint8_t *)buf->base, (size_t)nread, &pkt.src, &pkt.dst);
+	srv_udp_datagram(u, (uint8_t *)buf->base, (size_t)nread, addr);
+	if (!(flags & UV_UDP_MMSG_CHUNK))
+		srv_tunq_flush(u->s); /* a single read: its buffer is reused at once */
 }
 
 static void flush_udp(struct srv *s, struct srv_udp *u)
@@ -106,7 +119,12 @@ static void flush_udp(struct srv *s, struct srv_udp *u)
 	int fd;
 	if (!q || !q->n || uv_fileno((uv_handle_t *)&u->h, &fd))
 		return;
-	unsigned done = 0;
+	unsigned done = s->udp_gso && q->n > 1 ? srv_flush_gso(s, fd, q) : 0;
+	if (done == q->n) {
+		q->n = 0;
+		return;
+	}
+	unsigned start = done;
 	while (done < q->n) {
 		int k = sendmmsg(fd, q->msg + done, q->n - done, MSG_DONTWAIT);
 		if (k < 0) {
@@ -118,16 +136,55 @@ static void flush_udp(struct srv *s, struct srv_udp *u)
 		done += (unsigned)k;
 	}
 	s->tx_batches++;
-	s->tx_datagrams += done;
+	s->tx_datagrams += done - start;
 	q->n = 0;
 }
 
-void srv_flush(uv_check_t *h)
+static void flush_all(struct srv *s)
 {
-	struct srv *s = h->data;
 	for (unsigned i = 0; i < s->n_listen; i++)
 		for (int k = 0; k < SRV_NUDP; k++)
 			flush_udp(s, &s->udp[i][k]);
+	s->txslot_next = 0; /* every queued datagram is sent: the slots are free */
+}
+
+/* After each loop iteration's I/O: the cores' ticks and timer for the whole batch of packets just
+ * read, then every datagram queued meanwhile in one sendmmsg per socket. */
+void srv_flush(uv_check_t *h)
+{
+	struct srv *s = h->data;
+	if (s->core_due && s->core)
+		srv_core_run(s);
+	srv_tunq_flush(s);
+	flush_all(s);
+}
+
+static void queue_at(struct srv_txq *q, unsigned i, const struct sockaddr_storage *to, uint8_t *p, size_t n)
+{
+	q->to[i] = *to;
+	q->iov[i].iov_base = p;
+	q->iov[i].iov_len = n;
+	memset(&q->msg[i], 0, sizeof q->msg[i]);
+	q->msg[i].msg_hdr.msg_name = &q->to[i];
+	q->msg[i].msg_hdr.msg_namelen =
+	    to->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	q->msg[i].msg_hdr.msg_iov = &q->iov[i];
+	q->msg[i].msg_hdr.msg_iovlen = 1;
+}
+
+void srv_udp_queue_buf(struct srv *s, struct srv_udp *u, const struct sockaddr_storage *to, struct rp_buf *b)
+{
+	struct srv_txq *q = u->txq;
+	if (!s->txslots || s->txslot_next >= SRV_TX_SLOTS ||
+	    b->base != s->txslots + (size_t)s->txslot_next * s->txslot_size) {
+		srv_udp_queue(s, u, to, rp_buf_data(b), b->len);
+		return;
+	}
+	if (q->n == SRV_TXQ)
+		flush_udp(s, u);
+	s->txslot_next++;
+	s->tx_inplace++;
+	queue_at(q, q->n++, to, rp_buf_data(b), b->len);
 }
 
 void srv_udp_queue(struct srv *s, struct srv_udp *u, const struct sockaddr_storage *to, const uint8_t *p,
@@ -146,15 +203,8 @@ void srv_udp_queue(struct srv *s, struct srv_udp *u, const struct sockaddr_stora
 		flush_udp(s, u);
 	unsigned i = q->n++;
 	memcpy(q->data[i], p, n);
-	q->to[i] = *to;
-	q->iov[i].iov_base = q->data[i];
-	q->iov[i].iov_len = n;
-	memset(&q->msg[i], 0, sizeof q->msg[i]);
-	q->msg[i].msg_hdr.msg_name = &q->to[i];
-	q->msg[i].msg_hdr.msg_namelen =
-	    to->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
-	q->msg[i].msg_hdr.msg_iov = &q->iov[i];
-	q->msg[i].msg_hdr.msg_iovlen = 1;
+	s->tx_copied++;
+	queue_at(q, i, to, q->data[i], n);
 }
 
 /* Clients' packets arrive in bursts (every client's keepalive, DPD and echo on the same second,
@@ -201,7 +251,10 @@ static int open_udp(struct srv *s, struct srv_udp *u, const struct rp_addr *addr
 	rc = uv_udp_bind(&u->h, (const struct sockaddr *)&ss, addr->family == 6 ? UV_UDP_IPV6ONLY : 0);
 	if (!rc) {
 		udp_rcvbuf(&u->h);
-		rc = uv_udp_recv_start(&u->h, udp_alloc, udp_recv);
+		/* [server] udp_gro on the NAT-T port: our own recvmmsg, which sees the GRO control
+		 * message libuv does not pass on; libuv's receive otherwise (or when the kernel says no) */
+		if (port != s->conf->natt_port || srv_gro_start(s, u))
+			rc = uv_udp_recv_start(&u->h, udp_alloc, udp_recv);
 	}
 	if (rc) {
 		snprintf(err, errlen, "cannot listen on UDP %s: %s%s", rp_addr_str(&u->local, a, sizeof a),
@@ -228,7 +281,7 @@ static void raw_readable(uv_poll_t *h, int status, int events)
 		if (n < 0)
 			return; /* EAGAIN: drained */
 		struct rp_pkt pkt = {.data = s->pktbuf, .len = (size_t)n, .rx_ms = srv_now(s)};
-		from_sockaddr((struct sockaddr *)&ss, &pkt.src);
+		srv_from_sockaddr((struct sockaddr *)&ss, &pkt.src);
 		pkt.dst = r->local;
 		if (r->local.family == 4) {
 			/* IPv4 raw sockets hand us the IP header too (raw(7)); IPv6 ones do not. */
@@ -242,6 +295,7 @@ static void raw_readable(uv_poll_t *h, int status, int events)
 		}
 		if (disp_packet(&s->disp, DT_ESP, &pkt) != DP_COUNT)
 			srv_core_esp(s, s->pktbuf + (pkt.data - s->pktbuf), pkt.len, &pkt.src, &pkt.dst);
+		srv_tunq_flush(s); /* pktbuf is read into again */
 	}
 }
 
@@ -275,28 +329,63 @@ static int open_raw_esp(struct srv *s, struct srv_raw *r, const struct rp_addr *
 
 /* ---- TUN ---- */
 
+/* One IP packet from the TUN in a transmit slot: dispatch, then the session (in place). */
+static void tun_packet(struct srv *s, struct rp_buf *b)
+{
+	const uint8_t *p = rp_buf_data(b);
+	size_t n = b->len;
+	struct rp_pkt pkt = {.data = p, .len = n, .rx_ms = srv_now(s)};
+	if (n >= 20 && p[0] >> 4 == 4) {
+		rp_addr_v4(&pkt.src, rp_get_u32(p + 12), 0);
+		rp_addr_v4(&pkt.dst, rp_get_u32(p + 16), 0);
+	} else if (n >= 40 && p[0] >> 4 == 6) {
+		pkt.src.family = pkt.dst.family = 6;
+		memcpy(pkt.src.ip, p + 8, 16);
+		memcpy(pkt.dst.ip, p + 24, 16);
+	}
+	if (disp_packet(&s->disp, DT_TUN, &pkt) != DP_COUNT)
+		srv_core_tun(s, b);
+}
+
 static void tun_readable(uv_poll_t *h, int status, int events)
 {
 	struct srv *s = h->data;
 	(void)events;
 	if (status < 0)
 		return;
-	for (int i = 0; i < SRV_MMSG; i++) {
-		ssize_t n = read(s->tun_fd, s->pktbuf, sizeof s->pktbuf);
+	for (int i = 0; i < SRV_TUN_BATCH; i++) {
+		if (s->txslot_next >= SRV_TX_SLOTS)
+			flush_all(s); /* every slot holds a queued datagram: send them now */
+		/* straight into the next transmit slot: the layers push their headers in front */
+		uint8_t *slot = s->txslots + (size_t)s->txslot_next * s->txslot_size;
+		size_t cap = s->txslot_size - SRV_TX_HEADROOM - ESP_TAILROOM;
+		struct virtio_net_hdr vh;
+		struct iovec iov[2] = {{&vh, sizeof vh}, {slot + SRV_TX_HEADROOM, cap}};
+		ssize_t n = s->tun_vnet ? readv(s->tun_fd, iov, 2) - (ssize_t)sizeof vh
+		                        : read(s->tun_fd, slot + SRV_TX_HEADROOM, cap);
 		if (n <= 0)
 			return;
-		struct rp_pkt pkt = {.data = s->pktbuf, .len = (size_t)n, .rx_ms = srv_now(s)};
-		if (n >= 20 && s->pktbuf[0] >> 4 == 4) {
-			rp_addr_v4(&pkt.src, rp_get_u32(s->pktbuf + 12), 0);
-			rp_addr_v4(&pkt.dst, rp_get_u32(s->pktbuf + 16), 0);
-		} else if (n >= 40 && s->pktbuf[0] >> 4 == 6) {
-			pkt.src.family = pkt.dst.family = 6;
-			memcpy(pkt.src.ip, s->pktbuf + 8, 16);
-			memcpy(pkt.dst.ip, s->pktbuf + 24, 16);
+		struct rp_buf b;
+		rp_buf_view(&b, slot, s->txslot_size, SRV_TX_HEADROOM, (size_t)n);
+		if (s->tun_vnet && vh.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+			/* cut into MTU-sized packets, each built in a slot of its own: copied out first,
+			 * since the segments take this slot too */
+			memcpy(s->tun_gso, rp_buf_data(&b), (size_t)n);
+			if (srv_tun_segment(s, s->tun_gso, (size_t)n, &vh, tun_packet))
+				disp_drop(&s->disp, DP_TUN, "malformed segmentation offload packet");
+			continue;
 		}
-		if (disp_packet(&s->disp, DT_TUN, &pkt) != DP_COUNT)
-			srv_core_tun(s, s->pktbuf, pkt.len);
+		if (s->tun_vnet && srv_tun_csum(rp_buf_data(&b), (size_t)n, &vh)) {
+			disp_drop(&s->disp, DP_TUN, "bad checksum offsets");
+			continue;
+		}
+		tun_packet(s, &b);
 	}
+}
+
+void srv_flush_now(struct srv *s)
+{
+	flush_all(s);
 }
 
 /* ---- signals, timers, lifecycle ---- */
@@ -468,7 +557,7 @@ static unsigned expand_listen(const struct conf *c, struct rp_addr *out)
 			struct rp_addr x;
 			if (!f->ifa_addr || !(f->ifa_flags & IFF_UP))
 				continue;
-			from_sockaddr(f->ifa_addr, &x);
+			srv_from_sockaddr(f->ifa_addr, &x);
 			if (x.family != a->family ||
 			    (x.family == 6 && x.ip[0] == 0xfe && (x.ip[1] & 0xc0) == 0x80))
 				continue;
@@ -528,6 +617,8 @@ struct srv *srv_new(struct conf *conf, const char *conf_path, bool foreground, c
 	sigaction(SIGPIPE, &ign, NULL);
 
 	const unsigned ports[SRV_NUDP] = {conf->ike_port, conf->natt_port, conf->l2tp_port};
+	s->udp_gro = conf->udp_gro; /* open_udp starts it on the NAT-T sockets, or says why not */
+	snprintf(s->offloads_gro, sizeof s->offloads_gro, "udp_gro=%s", conf->udp_gro ? "on" : "off(config)");
 	unsigned n = expand_listen(conf, s->laddr);
 	if (n == 0) {
 		snprintf(err, errlen, "no local address to listen on");
@@ -540,8 +631,30 @@ struct srv *srv_new(struct conf *conf, const char *conf_path, bool foreground, c
 		if (conf->raw_esp && open_raw_esp(s, &s->esp[i], &s->laddr[i], err, errlen))
 			goto fail;
 	}
+	srv_offloads_setup(s);
 	if (srv_tun_open(conf, &s->tun_fd, err, errlen))
 		goto fail;
+	snprintf(s->offloads_tun, sizeof s->offloads_tun, "tun_offload=off(config)");
+	if (conf->tun_offload) {
+		s->tun_vnet = true; /* srv_tun_open asked for IFF_VNET_HDR */
+		srv_tun_offload_setup(s->tun_fd, s->offloads_tun, sizeof s->offloads_tun);
+	}
+	s->tun_coalesce = conf->tun_coalesce && s->tun_vnet;
+	size_t ol = strlen(s->offloads_tun);
+	snprintf(s->offloads_tun + ol, sizeof s->offloads_tun - ol, " tun_coalesce=%s",
+	         s->tun_coalesce      ? "on"
+	         : conf->tun_coalesce ? "off(needs:tun_offload)"
+	                              : "off(config)");
+	/* with offloads one read may carry 64 KiB, so every slot can take one */
+	s->txslot_size = s->tun_vnet ? SRV_TX_SLOT_GSO : SRV_TX_SLOT;
+	if (s->tun_vnet && !(s->tun_gso = malloc(SRV_TX_SLOT_GSO))) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (!(s->txslots = malloc((size_t)SRV_TX_SLOTS * s->txslot_size))) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	uv_poll_init(&s->loop, &s->tun_poll, s->tun_fd);
 	s->tun_poll.data = s;
 	uv_poll_start(&s->tun_poll, UV_READABLE, tun_readable);
@@ -602,6 +715,8 @@ int srv_run(struct srv *s)
 		        s->boot->l2tp_port, s->boot->raw_esp ? " and ESP" : "");
 	rp_logf(&s->log, RP_LOG_NOTICE, "server", "TUN %s %s/%u, control socket %s", s->boot->tun_name,
 	        rp_addr_ipstr(&s->boot->tun_addr, a, sizeof a), s->boot->tun_prefix, s->boot->control_socket);
+	rp_logf(&s->log, RP_LOG_NOTICE, "server", "data path: %s %s %s", s->offloads, s->offloads_gro,
+	        s->offloads_tun);
 	uv_run(&s->loop, UV_RUN_DEFAULT);
 	return 0;
 }
@@ -621,6 +736,7 @@ void srv_free(struct srv *s)
 	srv_monitor_free(s);
 	for (unsigned i = 0; i < SRV_MAX_LISTEN; i++) {
 		for (int k = 0; k < SRV_NUDP; k++) {
+			srv_gro_free(&s->udp[i][k]);
 			free(s->udp[i][k].buf);
 			free(s->udp[i][k].txq);
 		}
@@ -629,6 +745,8 @@ void srv_free(struct srv *s)
 	}
 	if (s->tun_fd >= 0)
 		close(s->tun_fd);
+	free(s->txslots);
+	free(s->tun_gso);
 	srv_core_free(s);
 	conf_unref(s->conf);
 	conf_unref(s->boot);

@@ -15,8 +15,6 @@
 #include "srv_policy.h"
 #include "srv_radius.h"
 
-#define TX_HEADROOM 128
-
 /* What the cores are handed from one snapshot. They keep pointers into it (the PSK, the tunnel
  * secret, the group lists, our certificate chain and key), so it lives until a reload has handed
  * them the next one (DESIGN.md: a core owns what it keeps). */
@@ -64,83 +62,6 @@ void srv_core_short(struct srv *s, const char *what, const char *key)
 	c->short_log_ms = now;
 	rp_logf(&s->log, RP_LOG_ERR, "server", "out of %s: new clients are refused (%s%s)", what,
 	        key ? "raise " : "", key ? key : "memory");
-}
-
-/* ---- sending ---- */
-
-static void send_udp(struct srv *s, int kind, const struct rp_addr *local, const struct rp_addr *dst,
-                     const uint8_t *p, size_t n)
-{
-	struct srv_udp *u = NULL;
-	/* the socket bound to the local address the peer talks to; any of the family otherwise (a
-	 * plain L2TP reply, which has no local address in its link) */
-	for (unsigned i = 0; i < s->n_listen && !u; i++)
-		if (rp_addr_ipeq(&s->laddr[i], local))
-			u = &s->udp[i][kind];
-	for (unsigned i = 0; i < s->n_listen && !u; i++)
-		if (s->laddr[i].family == dst->family)
-			u = &s->udp[i][kind];
-	if (!u)
-		return;
-	struct sockaddr_storage ss;
-	srv_sockaddr(dst, dst->port, &ss);
-	srv_udp_queue(s, u, &ss, p, n);
-}
-
-static void send_raw_esp(struct srv *s, const struct rp_addr *local, const struct rp_addr *dst,
-                         const uint8_t *p, size_t n)
-{
-	unsigned pick = s->n_listen;
-	for (unsigned i = 0; i < s->n_listen && pick == s->n_listen; i++)
-		if (s->esp[i].fd >= 0 && rp_addr_ipeq(&s->laddr[i], local))
-			pick = i;
-	for (unsigned i = pick == s->n_listen ? 0 : pick; i < s->n_listen; i++) {
-		if (s->esp[i].fd < 0 || s->laddr[i].family != dst->family)
-			continue;
-		struct sockaddr_storage ss;
-		srv_sockaddr(dst, 0, &ss);
-		if (sendto(s->esp[i].fd, p, n, 0, (struct sockaddr *)&ss,
-		           dst->family == 4 ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) < 0)
-			rp_logf(&s->log, RP_LOG_WARN, "esp", "raw ESP send failed: %s", strerror(errno));
-		return;
-	}
-}
-
-/* L2TP payload to a peer: plain UDP (link.sa == 0), or inner UDP inside ESP transport mode. */
-static void send_l2tp(struct srv *s, const struct l2tp_link *link, const uint8_t *p, size_t n, uint64_t now)
-{
-	struct srv_core *c = C(s);
-	if (!link->sa) {
-		struct rp_addr local = {0};
-		send_udp(s, SRV_L2TP, &local, &link->peer, p, n);
-		return;
-	}
-	struct rp_buf b;
-	if (n > sizeof c->tx - TX_HEADROOM - ESP_TAILROOM)
-		return;
-	rp_buf_view(&b, c->tx, sizeof c->tx, TX_HEADROOM, 0);
-	memcpy(rp_buf_put(&b, n), p, n);
-	/* natt_udp_push leaves the inner UDP checksum 0: allowed for UDP over IPv4, and what RFC 3948
-	 * §3.1.2 lets a receiver behind NAT accept without recomputing it over pre-NAT addresses. */
-	natt_udp_push(&b, L2TP_PORT, link->peer.port ? link->peer.port : L2TP_PORT);
-	struct esp_tx tx;
-	uint32_t out_id = (uint32_t)link->sa;
-	int rc = esp_encap(c->sad, out_id, &b, now, &tx);
-	if (rc) {
-		rp_logf(&s->log, RP_LOG_WARN, "esp", "cannot encapsulate for SA %08x: %d", out_id, rc);
-		return;
-	}
-	if (tx.encap == ESP_ENCAP_UDP)
-		send_udp(s, SRV_NATT, &tx.local, &tx.peer, rp_buf_data(&b), b.len);
-	else
-		send_raw_esp(s, &tx.local, &tx.peer, rp_buf_data(&b), b.len);
-}
-
-/* The L2TP core's data fast path (l2tp_conf.data_send / ip_deliver): no event per packet. */
-static void l2tp_data_send(void *ctx, const struct l2tp_link *link, const uint8_t *p, size_t n)
-{
-	struct srv *s = ctx;
-	send_l2tp(s, link, p, n, srv_now(s));
 }
 
 /* The DHCP answer's settings for the session at link with client address ip: [ppp] routes and
@@ -210,8 +131,9 @@ static void l2tp_ip_deliver(void *ctx, const struct l2tp_link *link, const uint8
 	struct srv *s = ctx;
 	if (dhcp_intercept(s, link, p, n) || !srv_policy_packet(s, p, n, true))
 		return;
-	if (write(s->tun_fd, p, n) < 0)
-		rp_logf(&s->log, RP_LOG_WARN, "server", "TUN write: %s", strerror(errno));
+	/* p is the decrypted datagram in our receive buffer (esp_decap works in place): ours to
+	 * rewrite before it leaves */
+	srv_tun_write(s, (uint8_t *)p, n);
 }
 
 /* A PPP login over a certificate-authenticated SA must be the account the certificate maps to
@@ -413,8 +335,8 @@ static void ike_event(struct srv *s, struct rp_ev *ev, uint64_t now)
 	char a[RP_ADDR_STRLEN];
 	switch (ev->type) {
 	case IKE_EV_SEND:
-		send_udp(s, ev->src.port == s->boot->natt_port ? SRV_NATT : SRV_IKE, &ev->src, &ev->dst,
-		         ev->data, ev->len);
+		srv_send_udp(s, ev->src.port == s->boot->natt_port ? SRV_NATT : SRV_IKE, &ev->src, &ev->dst,
+		             ev->data, ev->len);
 		break;
 	case IKE_EV_SA_INSTALL:
 		srv_core_sa_install(s, (const struct ike_ev_sa *)ev->data, now);
@@ -450,10 +372,11 @@ static void l2tp_event(struct srv *s, struct rp_ev *ev, uint64_t now)
 	if (ev->type == L2TP_EV_SEND || ev->type == L2TP_EV_IP) {
 		const struct l2tp_ev_send *snd = (const struct l2tp_ev_send *)ev->data;
 		if (ev->type == L2TP_EV_SEND) {
-			send_l2tp(s, &snd->link, snd->pkt, snd->len, now);
-		} else if (srv_policy_packet(s, snd->pkt, snd->len, true) &&
-		           write(s->tun_fd, snd->pkt, snd->len) < 0) {
-			rp_logf(&s->log, RP_LOG_WARN, "server", "TUN write: %s", strerror(errno));
+			srv_send_l2tp(s, &snd->link, snd->pkt, snd->len, now);
+		} else if (srv_policy_packet(s, snd->pkt, snd->len, true)) {
+			srv_tun_write(s, (uint8_t *)snd->pkt, snd->len);
+			if (s->tun_vnet)
+				srv_tunq_flush(s); /* the event's memory is gone after this call */
 		}
 		return;
 	}
@@ -531,10 +454,30 @@ bool srv_core_drain(struct srv *s, uint64_t now)
 	return any;
 }
 
+/* After each packet: the events it caused (SENDs, SA installs, sessions up) are handled at once,
+ * so the next packet of the same batch sees their effect (the client's first ESP packet right
+ * behind the QM3 that installs its SA). Cheap when nothing is queued: a few pointer tests. */
+void srv_core_events(struct srv *s, uint64_t now)
+{
+	struct srv_core *c = C(s);
+	do {
+		for (size_t i = 0; i < c->ndhcp; i++) /* answers queued by dhcp_intercept */
+			l2tp_output_ip(c->l2tp, c->dhcp[i].to, c->dhcp[i].pkt, c->dhcp[i].len, now);
+		c->ndhcp = 0;
+		srv_ip6_flush(s, now);
+		while (srv_core_drain(s, now))
+			;
+	} while (c->nkill && srv_core_kills_due(s, now));
+}
+
+/* Ticks the cores whose deadline is due, handles events, rearms the loop timer: once per batch of
+ * packets (srv.c's check handler, after a loop iteration's I/O), on the timer and after
+ * administrative calls, not once per packet. */
 void srv_core_run(struct srv *s)
 {
 	struct srv_core *c = C(s);
 	uint64_t now = srv_now(s);
+	s->core_due = false;
 	/* the log budget's "suppressed" line is due when its interval ends, not at the next line */
 	rp_log_flush(&s->log);
 	/* a core is ticked only when its deadline is due (each answers that in O(1)) */
@@ -544,14 +487,7 @@ void srv_core_run(struct srv *s)
 		esp_tick(c->sad, now);
 	if (l2tp_next_deadline(c->l2tp) <= now)
 		l2tp_tick(c->l2tp, now);
-	do {
-		for (size_t i = 0; i < c->ndhcp; i++) /* answers queued by dhcp_intercept */
-			l2tp_output_ip(c->l2tp, c->dhcp[i].to, c->dhcp[i].pkt, c->dhcp[i].len, now);
-		c->ndhcp = 0;
-		srv_ip6_flush(s, now);
-		while (srv_core_drain(s, now))
-			;
-	} while (c->nkill && srv_core_kills_due(s, now));
+	srv_core_events(s, now);
 	uint64_t d = ike_next_deadline(c->ike), e = esp_next_deadline(c->sad),
 	         l = l2tp_next_deadline(c->l2tp), k = srv_core_kill_deadline(c);
 	if (e < d)
@@ -564,6 +500,13 @@ void srv_core_run(struct srv *s)
 		uv_timer_stop(&s->core_timer);
 	else
 		uv_timer_start(&s->core_timer, srv_core_timer_cb, d > now ? d - now : 0, 0);
+}
+
+/* A packet went into a core: its events now, the ticks and the timer at the end of the batch. */
+static void after_packet(struct srv *s, uint64_t now)
+{
+	srv_core_events(s, now);
+	s->core_due = true;
 }
 
 /* ---- input ---- */
@@ -580,7 +523,7 @@ void srv_core_esp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr
 	if (esp_decap(c->sad, &b, src, now, &rx))
 		return; /* counted and logged by esp */
 	if (rx.first && ike_child_proven(c->ike, rx.spi, now) == 0)
-		srv_core_run(s); /* its IKE SA's timers moved */
+		s->core_due = true; /* its IKE SA's timers moved: the timer is re-armed after the batch */
 	if (rx.peer_moved) {
 		/* RFC 3948 §2.2 NAT rebinding: adopt the new port for the outbound twin as well, only
 		 * now that the packet authenticated (DESIGN.md). */
@@ -595,20 +538,19 @@ void srv_core_esp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr
 	link.peer = rx.peer;
 	link.peer.port = rx.sport;
 	l2tp_input(c->l2tp, &link, rx.payload, rx.payload_len, now);
-	srv_core_run(s);
+	after_packet(s, now);
 }
 
-void srv_core_udp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr *src,
+void srv_core_udp(struct srv *s, enum disp_proto cls, uint8_t *data, size_t len, const struct rp_addr *src,
                   const struct rp_addr *local)
 {
 	struct srv_core *c = C(s);
 	uint64_t now = srv_now(s);
 	struct rp_pkt pkt = {.data = data, .len = len, .src = *src, .dst = *local, .rx_ms = now};
-	size_t skip;
+	/* dispatch classified the datagram (disp_packet, natt_classify on 4500): not again here */
 	char why[256];
 	/* the IPsec policy's block and permit rules: no IKE at all for those peers (issue 13) */
-	if (local->port == s->boot->ike_port ||
-	    (local->port == s->boot->natt_port && natt_classify(data, len, &skip) == NATT_IKE)) {
+	if (local->port == s->boot->ike_port || (local->port == s->boot->natt_port && cls == DP_IKE)) {
 		enum srv_pol_peer d = srv_policy_peer(s, src, true, why, sizeof why);
 		if (d == SRV_POL_BLOCK || d == SRV_POL_PERMIT) {
 			srv_policy_count_peer(s, SRV_POL_BLOCK);
@@ -621,13 +563,13 @@ void srv_core_udp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr
 	if (local->port == s->boot->ike_port) {
 		ike_input(c->ike, &pkt, now);
 	} else if (local->port == s->boot->natt_port) {
-		switch (natt_classify(data, len, &skip)) {
-		case NATT_IKE:
-			pkt.data += skip;
-			pkt.len -= skip;
+		switch (cls) {
+		case DP_IKE: /* behind the 4-byte non-ESP marker (RFC 3948 §2.2), natt_classify's skip */
+			pkt.data += 4;
+			pkt.len -= 4;
 			ike_input(c->ike, &pkt, now);
 			break;
-		case NATT_ESP:
+		case DP_ESP_UDP:
 			srv_core_esp(s, data, len, src, local);
 			return;
 		default:
@@ -653,21 +595,26 @@ void srv_core_udp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr
 		struct l2tp_link link = {.sa = 0, .peer = *src};
 		l2tp_input(c->l2tp, &link, data, len, now);
 	}
-	srv_core_run(s);
+	after_packet(s, now);
 }
 
-void srv_core_tun(struct srv *s, const uint8_t *pkt, size_t len)
+void srv_core_tun(struct srv *s, struct rp_buf *b)
 {
-	if (len && pkt[0] >> 4 == 6)
+	uint8_t *pkt = rp_buf_data(b);
+	size_t len = b->len;
+	uint64_t now = srv_now(s);
+	if (len < 20 || !srv_ip_hook(s, SRV_IP_TO_SESSION, pkt, len))
+		return;
+	if (pkt[0] >> 4 == 6)
 		srv_ip6_tun(s, pkt, len);
-	else if (len >= 20 && pkt[0] >> 4 == 4) {
+	else if (pkt[0] >> 4 == 4) {
 		if (!srv_policy_packet(s, pkt, len, false))
 			return;
-		l2tp_output_ip(C(s)->l2tp, rp_get_u32(pkt + 16), pkt, len, srv_now(s));
+		l2tp_output_ip_buf(C(s)->l2tp, rp_get_u32(pkt + 16), b, now); /* in place, no copy */
 	} else {
 		return;
 	}
-	srv_core_run(s);
+	after_packet(s, now);
 }
 
 /* ---- life cycle ---- */
@@ -794,7 +741,8 @@ static struct srv_params *params_new(struct srv *s, struct conf *cf, char *err, 
 	lc->ppp = pc;
 	lc->pool = c->pool;
 	lc->log = &s->log;
-	lc->data_send = l2tp_data_send;
+	lc->data_send = srv_l2tp_data_send;
+	lc->data_send_buf = srv_l2tp_data_send_buf;
 	lc->ip_deliver = l2tp_ip_deliver;
 	lc->data_ctx = s;
 	lc->ppp_authorize = srv_core_ppp_authorize;
@@ -944,7 +892,7 @@ void srv_core_keepalives(struct srv *s)
 	static const uint8_t ka = 0xff;
 	for (struct srv_child *ch = c ? c->tab.children : NULL; ch; ch = ch->next)
 		if (ch->local_natd)
-			send_udp(s, SRV_NATT, &ch->local, &ch->peer, &ka, 1);
+			srv_send_udp(s, SRV_NATT, &ch->local, &ch->peer, &ka, 1);
 }
 
 /* The counters of `show stats` beyond dispatch's (the JSON document has the same figures). */

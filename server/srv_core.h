@@ -7,6 +7,7 @@
 
 #include "auth.h"
 #include "dhcp.h"
+#include "dispatch.h"
 #include "esp.h"
 #include "ike.h"
 #include "l2tp.h"
@@ -76,12 +77,32 @@ struct srv_core {
 
 int srv_core_init(struct srv *s, char *err, size_t errlen);
 void srv_core_free(struct srv *s);
-/* UDP payload that arrived on one of our ports (mutable: ESP is decrypted in place). */
-void srv_core_udp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr *src, const struct rp_addr *local);
-void srv_core_esp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr *src, const struct rp_addr *local);
-void srv_core_tun(struct srv *s, const uint8_t *pkt, size_t len);
+/* UDP payload that arrived on one of our ports (mutable: ESP is decrypted in place), with the class
+ * dispatch gave it (DP_IKE, DP_NATT_KEEPALIVE, DP_ESP_UDP, DP_L2TP). The packet functions handle
+ * the events a packet causes at once and leave ticks and the timer to srv_core_run at the end of
+ * the batch (s->core_due). */
+void srv_core_udp(struct srv *s, enum disp_proto cls, uint8_t *data, size_t len, const struct rp_addr *src,
+                  const struct rp_addr *local);
+void srv_core_esp(struct srv *s, uint8_t *data, size_t len, const struct rp_addr *src,
+                  const struct rp_addr *local);
+/* An IP packet read from the TUN into b, with headroom for PPP, L2TP, UDP and ESP: IPv4 leaves in
+ * place through l2tp_output_ip_buf and srv_udp_queue_buf (no copy). */
+void srv_core_tun(struct srv *s, struct rp_buf *b);
 /* Runs due timers and drains every core's events; rearms the loop timer. */
 void srv_core_run(struct srv *s);
+void srv_core_events(struct srv *s, uint64_t now);
+/* The per-packet IP hook between the TUN and the sessions (see srv_core.c), and the write to the
+ * TUN that runs it. */
+/* srv_send.c: datagrams to peers (kind: SRV_IKE/SRV_NATT/SRV_L2TP), L2TP frames through their SA,
+ * the L2TP core's data callbacks */
+void srv_send_udp(struct srv *s, int kind, const struct rp_addr *local, const struct rp_addr *dst,
+                  const uint8_t *p, size_t n);
+void srv_send_l2tp(struct srv *s, const struct l2tp_link *link, const uint8_t *p, size_t n, uint64_t now);
+void srv_l2tp_data_send(void *ctx, const struct l2tp_link *link, const uint8_t *p, size_t n);
+void srv_l2tp_data_send_buf(void *ctx, const struct l2tp_link *link, struct rp_buf *b);
+enum srv_ip_dir { SRV_IP_TO_SESSION, SRV_IP_TO_TUN };
+bool srv_ip_hook(struct srv *s, enum srv_ip_dir dir, uint8_t *pkt, size_t len);
+void srv_tun_write(struct srv *s, uint8_t *pkt, size_t n);
 /* Reload: every core gets its values from cf (PSK, groups, lifetimes, DPD, certificate, key, CA,
  * CRL, pool, PPP and L2TP options) for the next negotiation or session; what is up stays up.
  * -1 with err when cf cannot be applied (unreadable certificate, bad pool): nothing changed. */
@@ -96,10 +117,12 @@ size_t srv_core_sessions(struct srv *s);
 /* The routing steps, public for server/test_srv_core.c: an SA pair from IKE into the SAD and the
  * table; the login check the L2TP core asks (l2tp_conf.ppp_authorize). */
 void srv_core_sa_install(struct srv *s, const struct ike_ev_sa *e, uint64_t now);
-int srv_core_ppp_authorize(void *ctx, const struct l2tp_link *link, const char *account, char *why, size_t whylen);
+int srv_core_ppp_authorize(void *ctx, const struct l2tp_link *link, const char *account, char *why,
+                           size_t whylen);
 void srv_core_auth_request(struct srv *s, const struct l2tp_ev_auth *q, uint64_t now);
 void srv_core_print_stats(struct srv *s, FILE *f);
-void srv_core_keepalives(struct srv *s); /* [esp] natt_keepalive: one 0xFF to each peer we are behind NAT from */
+void srv_core_keepalives(
+    struct srv *s); /* [esp] natt_keepalive: one 0xFF to each peer we are behind NAT from */
 const char *srv_esp_name(uint16_t transform);
 const char *srv_auth_name(uint16_t auth);
 struct srv_child *srv_child_by_in(struct srv_core *c, uint32_t spi_in);
@@ -111,7 +134,7 @@ bool srv_core_drain(struct srv *s, uint64_t now);
 /* rampartctl disconnect account=NAME | ip=ADDR | peer=ADDR[:PORT] | ike=COOKIE | all: one line per
  * client being ended; -1 with err when nothing matched or the argument is wrong. */
 int srv_core_disconnect(struct srv *s, const char *arg, void (*line)(void *ctx, const char *text), void *ctx,
-			char *err, size_t errlen);
+                        char *err, size_t errlen);
 bool srv_core_kills_due(struct srv *s, uint64_t now);
 
 /* srv_ip6.c: IPv6 between the sessions and the TUN ([pool] prefix6) */

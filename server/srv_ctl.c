@@ -186,8 +186,19 @@ static const char *handle(struct srv_ctl_req *c, int argc, char **argv)
 		if (!f)
 			return "out of memory";
 		disp_print(&s->disp, f);
-		fprintf(f, "udp sent: %llu datagrams in %llu sendmmsg batches\n",
-		        (unsigned long long)s->tx_datagrams, (unsigned long long)s->tx_batches);
+		fprintf(
+		    f,
+		    "udp sent: %llu datagrams in %llu sendmmsg batches, %llu GSO sends; from the TUN %llu in "
+		    "place, %llu copied (%s)\n",
+		    (unsigned long long)s->tx_datagrams, (unsigned long long)s->tx_batches,
+		    (unsigned long long)s->tx_gso_sends, (unsigned long long)s->tx_inplace,
+		    (unsigned long long)s->tx_copied, s->offloads);
+		fprintf(f, "udp received: %llu GRO batches (%s)\n", (unsigned long long)s->rx_gro_batches,
+		        s->offloads_gro);
+		fprintf(
+		    f, "tun: %llu packets cut from segmentation offload reads, %llu written coalesced (%s)\n",
+		    (unsigned long long)s->tun_gso_segments, (unsigned long long)s->tun_coalesced,
+		    s->offloads_tun);
 		srv_core_print_stats(s, f);
 		fclose(f);
 		out_body(c, buf);

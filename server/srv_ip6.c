@@ -35,8 +35,7 @@ void srv_ip6_deliver(void *ctx, const struct l2tp_ip6_from *f, const uint8_t *p,
 	const char *why = "";
 	switch (ra_input(&c->ra, &l, p, n, a ? a->pkt : scratch, &len, &why)) {
 	case RA_FORWARD:
-		if (write(s->tun_fd, p, n) < 0)
-			rp_logf(&s->log, RP_LOG_WARN, "server", "TUN write: %s", strerror(errno));
+		srv_tun_write(s, (uint8_t *)p, n); /* the decrypted receive buffer: ours */
 		return;
 	case RA_ANSWER:
 		/* queued: this runs inside the L2TP core, which must not be re-entered */

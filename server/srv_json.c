@@ -179,7 +179,7 @@ json_t *srv_json_stats(struct srv *s)
 	    "{s:o, s:o, s:{s:o, s:I, s:I, s:o, s:o}, s:{s:o, s:o, s:I}, s:{s:i, s:i, s:I, s:I, s:I, s:I, "
 	    "s:I, "
 	    "s:I, s:I},"
-	    " s:{s:o, s:I, s:I, s:I, s:i}, s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I}}",
+	    " s:{s:o, s:I, s:I, s:I, s:i}, s:{s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I}}",
 	    "packets", pk, "drops", reasons, "ike", "negotiations", nego, "ike_sas",
 	    (json_int_t)ike_sa_count(c->ike), "ipsec_sa_pairs", (json_int_t)c->tab.nchild, "main_mode_ms",
 	    mm_hist_json(&is), "admission", adm, "esp", "in", esp_dir_json(esp_sad_stats(c->sad, ESP_DIR_IN)),
@@ -191,10 +191,11 @@ json_t *srv_json_stats(struct srv *s)
 	    "authentications", ppp_auth, "sessions_up", (json_int_t)c->tab.nsess, "sessions_up_total",
 	    (json_int_t)c->sessions_up, "sessions_down_total", (json_int_t)c->sessions_down,
 	    "addresses_leased", (int)auth_pool_in_use(c->pool), "udp_sent", "datagrams",
-	    (json_int_t)s->tx_datagrams, "batches", (json_int_t)s->tx_batches, "dhcp", "informs_answered",
-	    (json_int_t)c->dhcp_answered, "dropped", (json_int_t)c->dhcp_dropped, "ipv6",
-	    "router_solicitations_answered", (json_int_t)c->ra_answered, "link_scoped_dropped",
-	    (json_int_t)c->ip6_link_dropped);
+	    (json_int_t)s->tx_datagrams, "batches", (json_int_t)s->tx_batches, "gso_sends",
+	    (json_int_t)s->tx_gso_sends, "in_place", (json_int_t)s->tx_inplace, "copied",
+	    (json_int_t)s->tx_copied, "dhcp", "informs_answered", (json_int_t)c->dhcp_answered, "dropped",
+	    (json_int_t)c->dhcp_dropped, "ipv6", "router_solicitations_answered", (json_int_t)c->ra_answered,
+	    "link_scoped_dropped", (json_int_t)c->ip6_link_dropped);
 	json_object_set_new(doc, "limits",
 	                    json_pack("{s:o, s:i, s:I, s:I}", "refused", refused, "login_throttle_records",
 	                              (int)ls.throttle_entries, "log_lines_over_budget",

@@ -63,7 +63,8 @@ int srv_tun_open(const struct conf *c, int *fdp, char *err, size_t errlen)
 	}
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof ifr);
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	/* [server] tun_offload: virtio-net headers in front of every packet both ways (srv_tun_gso.c) */
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (c->tun_offload ? IFF_VNET_HDR : 0);
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", c->tun_name);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		snprintf(err, errlen, "cannot create TUN device %s: %s", c->tun_name, strerror(errno));

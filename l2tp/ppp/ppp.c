@@ -317,6 +317,21 @@ int ppp_output_ip(struct ppp *p, const uint8_t *pkt, size_t len)
 	return 0;
 }
 
+int ppp_output_ip_buf(struct ppp *p, struct rp_buf *b)
+{
+	if (!p->ip_up || b->len + 4 > 1600 || b->len > p->peer_mru || rp_buf_headroom(b) < 4 || !p->cb.send)
+		return -1;
+	uint8_t *h = rp_buf_push(b, 4);
+	h[0] = 0xff; /* the full header, as ppp_send_proto sends it */
+	h[1] = 0x03;
+	rp_put_u16(h + 2, PPP_IP);
+	if (p->cb.send_buf)
+		p->cb.send_buf(p->cb.ctx, b);
+	else
+		p->cb.send(p->cb.ctx, rp_buf_data(b), b->len);
+	return 0;
+}
+
 int ppp_output_ip6(struct ppp *p, const uint8_t *pkt, size_t len)
 {
 	if (!p->ip6_up || len + 4 > 1600 || len > p->peer_mru)

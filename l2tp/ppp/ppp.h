@@ -105,6 +105,10 @@ struct ppp_cb {
 	/* an IPv6 packet from the peer (only while IPV6CP is up); the source is not checked here:
 	 * the owner knows the prefix it gave */
 	void (*ip6_in)(void *ctx, const uint8_t *pkt, size_t len);
+	/* Optional, for ppp_output_ip_buf: the frame built in place (the 4-byte PPP header pushed
+	 * into b's headroom), handed on as the same memory so the layers below push theirs too.
+	 * Without it ppp_output_ip_buf hands send() the frame in b (still no copy). */
+	void (*send_buf)(void *ctx, struct rp_buf *b);
 };
 
 enum { PPP_VERIFY_PENDING = 1 };
@@ -125,6 +129,10 @@ uint64_t ppp_next_deadline(const struct ppp *p);
 void ppp_close(struct ppp *p, const char *why, uint64_t now_ms);
 /* An IPv4 packet to the peer (only once IPCP is up). -1 otherwise. */
 int ppp_output_ip(struct ppp *p, const uint8_t *pkt, size_t len);
+/* The same, in place: the IPv4 packet is b's data; the PPP header is pushed into its headroom
+ * (at least 4 bytes). -1 (b untouched) when IPCP is not up, the packet is too long or there is
+ * no headroom. */
+int ppp_output_ip_buf(struct ppp *p, struct rp_buf *b);
 /* An IPv6 packet to the peer (only once IPV6CP is up). -1 otherwise. */
 int ppp_output_ip6(struct ppp *p, const uint8_t *pkt, size_t len);
 bool ppp_is_up(const struct ppp *p);
