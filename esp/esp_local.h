@@ -4,6 +4,7 @@
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
+#include <nettle/nettle-meta.h>
 
 #include "esp.h"
 
@@ -29,7 +30,7 @@ struct esp_encr_desc {
 struct esp_auth_desc {
 	uint8_t id;
 	bool trunc96;
-	gnutls_mac_algorithm_t mac;
+	const struct nettle_hash *hash; /* HMAC over it (nettle's generic HMAC) */
 	uint8_t key_len;
 	uint8_t icv_len;
 	const char *name;
@@ -44,13 +45,18 @@ struct esp_crypto {
 	const struct esp_encr_desc *e;
 	const struct esp_auth_desc *a; /* NULL for AEAD */
 	gnutls_cipher_hd_t c;
-	gnutls_hmac_hd_t h;
+	/* The keyed HMAC: outer, inner and running hash states, a->hash->context_size each (288
+	 * bytes for SHA-1). Nettle's own rather than a gnutls_hmac_hd_t, which took ~840 bytes
+	 * per SA whatever the hash (issue 17, memory per client). */
+	uint8_t *h;
 	uint8_t salt[4];
 	uint8_t icv_len; /* on the wire */
 };
 
 int esp_crypto_init(struct esp_crypto *x, const struct esp_sa_params *p);
 void esp_crypto_deinit(struct esp_crypto *x);
+/* Keys x's HMAC for a with a key of any length (esp_crypto_init uses a->key_len): 0 or -ENOMEM. */
+int esp_crypto_hmac_key(struct esp_crypto *x, const struct esp_auth_desc *a, const uint8_t *key, size_t len);
 /* CBC+HMAC: ICV over [p, p+len) into icv (icv_len bytes). */
 int esp_crypto_icv(struct esp_crypto *x, const uint8_t *p, size_t len, uint8_t *icv);
 /* CBC: decrypt/encrypt [ct, ct+len) in place with iv. */

@@ -1,8 +1,11 @@
-/* Transforms: IKEv1/IPsec DOI identifiers mapped to GnuTLS algorithms, and the per-SA contexts.
- * Every cipher and MAC is GnuTLS's; this file only frames the calls. Contexts are keyed once at
+/* Transforms: IKEv1/IPsec DOI identifiers mapped to GnuTLS ciphers and Nettle hashes, and the
+ * per-SA contexts. Every cipher is GnuTLS's, every HMAC Nettle's; this file only frames the calls. Contexts are keyed once at
  * SA installation, so the hot path only resets IVs and MAC states (no allocation). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <nettle/hmac.h>
 
 #include "esp_local.h"
 
@@ -25,15 +28,15 @@ static const struct esp_encr_desc encr_tab[] = {
 /* RFC 2403 (MD5-96), RFC 2404 (SHA1-96), RFC 4868 (SHA-2, ICV = half the output), and the
  * draft-ietf-ipsec-ciph-sha-256-00 96-bit truncation Android 6/7 use (docs/clients.md, Android). */
 static const struct esp_auth_desc auth_tab[] = {
-    {ESP_AUTH_HMAC_MD5, false, GNUTLS_MAC_MD5, 16, 12, "HMAC-MD5-96", "HMAC-MD5-96 [RFC2403]"},
-    {ESP_AUTH_HMAC_SHA1, false, GNUTLS_MAC_SHA1, 20, 12, "HMAC-SHA1-96", "HMAC-SHA-1-96 [RFC2404]"},
-    {ESP_AUTH_HMAC_SHA2_256, false, GNUTLS_MAC_SHA256, 32, 16, "HMAC-SHA2-256-128",
+    {ESP_AUTH_HMAC_MD5, false, &nettle_md5, 16, 12, "HMAC-MD5-96", "HMAC-MD5-96 [RFC2403]"},
+    {ESP_AUTH_HMAC_SHA1, false, &nettle_sha1, 20, 12, "HMAC-SHA1-96", "HMAC-SHA-1-96 [RFC2404]"},
+    {ESP_AUTH_HMAC_SHA2_256, false, &nettle_sha256, 32, 16, "HMAC-SHA2-256-128",
      "HMAC-SHA-256-128 [RFC4868]"},
-    {ESP_AUTH_HMAC_SHA2_256, true, GNUTLS_MAC_SHA256, 32, 12, "HMAC-SHA2-256-96",
+    {ESP_AUTH_HMAC_SHA2_256, true, &nettle_sha256, 32, 12, "HMAC-SHA2-256-96",
      "HMAC-SHA-256-96 [draft-ietf-ipsec-ciph-sha-256-00]"},
-    {ESP_AUTH_HMAC_SHA2_384, false, GNUTLS_MAC_SHA384, 48, 24, "HMAC-SHA2-384-192",
+    {ESP_AUTH_HMAC_SHA2_384, false, &nettle_sha384, 48, 24, "HMAC-SHA2-384-192",
      "HMAC-SHA-384-192 [RFC4868]"},
-    {ESP_AUTH_HMAC_SHA2_512, false, GNUTLS_MAC_SHA512, 64, 32, "HMAC-SHA2-512-256",
+    {ESP_AUTH_HMAC_SHA2_512, false, &nettle_sha512, 64, 32, "HMAC-SHA2-512-256",
      "HMAC-SHA-512-256 [RFC4868]"},
 };
 
@@ -78,25 +81,38 @@ int esp_crypto_init(struct esp_crypto *x, const struct esp_sa_params *p)
 		memcpy(x->salt, p->enc_key + klen, 4);
 		x->icv_len = e->aead_icv;
 	} else {
-		if (gnutls_hmac_init(&x->h, a->mac, p->auth_key, a->key_len) < 0) {
+		if (esp_crypto_hmac_key(x, a, p->auth_key, a->key_len)) {
 			gnutls_cipher_deinit(x->c);
 			x->c = NULL;
-			return -EINVAL;
+			return -ENOMEM;
 		}
-		x->icv_len = a->icv_len;
 	}
 	x->e = e;
 	x->a = a;
 	return 0;
 }
 
+int esp_crypto_hmac_key(struct esp_crypto *x, const struct esp_auth_desc *a, const uint8_t *key, size_t len)
+{
+	size_t cs = a->hash->context_size;
+	x->h = malloc(3 * cs);
+	if (!x->h)
+		return -ENOMEM;
+	hmac_set_key(x->h, x->h + cs, x->h + 2 * cs, a->hash, len, key);
+	x->a = a;
+	x->icv_len = a->icv_len;
+	return 0;
+}
+
 void esp_crypto_deinit(struct esp_crypto *x)
 {
-	/* GnuTLS wipes its key schedules in deinit */
+	/* GnuTLS wipes its key schedules in deinit; the HMAC states are keyed, wiped here */
 	if (x->c)
 		gnutls_cipher_deinit(x->c);
-	if (x->h)
-		gnutls_hmac_deinit(x->h, NULL);
+	if (x->h) {
+		rp_wipe(x->h, 3 * (size_t)x->a->hash->context_size);
+		free(x->h);
+	}
 	rp_wipe(x->salt, sizeof x->salt);
 	x->c = NULL;
 	x->h = NULL;
@@ -104,11 +120,11 @@ void esp_crypto_deinit(struct esp_crypto *x)
 
 int esp_crypto_icv(struct esp_crypto *x, const uint8_t *p, size_t len, uint8_t *icv)
 {
-	uint8_t full[64];
-	if (gnutls_hmac(x->h, p, len) < 0)
-		return -EIO;
-	gnutls_hmac_output(x->h, full); /* also resets the state for the next packet, same key */
-	memcpy(icv, full, x->icv_len);
+	size_t cs = x->a->hash->context_size;
+	hmac_update(x->h + 2 * cs, x->a->hash, len, p);
+	/* truncated to the ICV (Nettle gives the leftmost bytes); resets the state for the next
+	 * packet, same key */
+	hmac_digest(x->h, x->h + cs, x->h + 2 * cs, x->a->hash, x->icv_len, icv);
 	return 0;
 }
 
