@@ -1,6 +1,6 @@
 /* Transforms: IKEv1/IPsec DOI identifiers mapped to GnuTLS ciphers and Nettle hashes, and the
- * per-SA contexts. Every cipher is GnuTLS's, every HMAC Nettle's; this file only frames the calls. Contexts are keyed once at
- * SA installation, so the hot path only resets IVs and MAC states (no allocation). */
+ * per-SA contexts. Every cipher is GnuTLS's, every HMAC Nettle's; this file only frames the calls. Contexts
+ * are keyed once at SA installation, so the hot path only resets IVs and MAC states (no allocation). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
