@@ -19,12 +19,13 @@ struct esp_encr_desc {
 	uint8_t id;
 	uint16_t keybits;
 	gnutls_cipher_algorithm_t alg;
-	uint8_t key_len;  /* bytes in esp_sa_params.enc_key (GCM: + 4 salt) */
-	uint8_t iv_len;   /* on the wire */
-	uint8_t block;    /* padding alignment: cipher block, or 4 for GCM (RFC 4303 §2.4) */
-	uint8_t aead_icv; /* 16 for GCM-16, 0 for CBC */
-	const char *name; /* for logs */
-	const char *ws;   /* Wireshark esp_sa name */
+	const struct nettle_cipher *cbc; /* AES-CBC: Nettle's, one direction keyed (esp_crypto.k) */
+	uint8_t key_len;                 /* bytes in esp_sa_params.enc_key (GCM: + 4 salt) */
+	uint8_t iv_len;                  /* on the wire */
+	uint8_t block;                   /* padding alignment: cipher block, or 4 for GCM (RFC 4303 §2.4) */
+	uint8_t aead_icv;                /* 16 for GCM-16, 0 for CBC */
+	const char *name;                /* for logs */
+	const char *ws;                  /* Wireshark esp_sa name */
 };
 
 struct esp_auth_desc {
@@ -44,7 +45,12 @@ const struct esp_auth_desc *esp_auth_find(unsigned id, bool sha256_96);
 struct esp_crypto {
 	const struct esp_encr_desc *e;
 	const struct esp_auth_desc *a; /* NULL for AEAD */
-	gnutls_cipher_hd_t c;
+	gnutls_cipher_hd_t c;          /* GCM and 3DES-CBC */
+	/* AES-CBC: the key, then its schedule for one direction (k_enc), e->cbc->context_size bytes
+	 * (240 for AES-256): an SA only decrypts (inbound) or encrypts (outbound). A GnuTLS handle
+	 * took ~750 bytes per SA, both schedules (issue 17, memory per client). */
+	uint8_t *k;
+	bool k_enc;
 	/* The keyed HMAC: outer, inner and running hash states, a->hash->context_size each (288
 	 * bytes for SHA-1). Nettle's own rather than a gnutls_hmac_hd_t, which took ~840 bytes
 	 * per SA whatever the hash (issue 17, memory per client). */
