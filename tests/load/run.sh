@@ -2,7 +2,7 @@
 # rampart-load against a real rampartd behind a NAT, in three network namespaces:
 #
 #   generator 198.18.1.2 (+ --sources more addresses) ──veth── NAT (nftables masquerade) ──veth──
-#   rampartd 203.0.113.1, TUN 100.64.0.1/16, pool 100.64.0.10-100.64.255.250
+#   rampartd 203.0.113.1, TUN 100.64.0.1/15, pool 100.64.0.10-100.65.255.250 (131,000 clients)
 #
 # No default routes: the generator has a route to 203.0.113.0/24 only; the server answers the
 # masqueraded address on its link. Everything is torn down on exit.
@@ -45,6 +45,8 @@ while [ $# -gt 0 ]; do
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
+# rampart-load holds a socket per client (it raises its soft limit to the hard one)
+[ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge $((clients + 1000)) ] || ulimit -Hn $((clients + 1000))
 for b in "$rampartd" "$rampartctl" "$load"; do [ -x "$b" ] || { echo "run.sh: no $b (build it)" >&2; exit 2; }; done
 command -v nft >/dev/null || { echo "SKIP: no nft"; exit 77; }
 
@@ -79,9 +81,16 @@ ip netns exec "$s" sysctl -qw net.ipv4.icmp_ratelimit=0 2>/dev/null || true
 ip netns exec "$s" sysctl -qw net.ipv4.icmp_msgs_per_sec=1000000 2>/dev/null || true
 ip netns exec "$n" sysctl -qw net.ipv4.ip_forward=1
 ip netns exec "$n" sysctl -qw net.netfilter.nf_conntrack_max=1048576 2>/dev/null || true
+# One NAT address maps at most ~64,000 flows to the server's one address and port: one outside
+# address per 50,000 clients (203.0.113.2 up); nf_nat hashes the tuple, so a client keeps its
+# address. The generator's sockets need as many local ports: the whole range (and --sources).
+nat_n=$(((clients + 49999) / 50000))
+nat_last=203.0.113.$((1 + nat_n))
+for i in $(seq 3 $((1 + nat_n))); do ip -n "$n" addr add "203.0.113.$i/24" dev lt$$; done
+ip netns exec "$g" sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
 ip netns exec "$n" nft -f - <<EOF
 table ip rpload {
-	chain post { type nat hook postrouting priority 100; oifname "lt$$" masquerade; }
+	chain post { type nat hook postrouting priority 100; oifname "lt$$" snat ip to 203.0.113.2-$nat_last; }
 }
 EOF
 
@@ -91,7 +100,7 @@ cat >"$tmp/rampart.conf" <<EOF
 [server]
 listen = 203.0.113.1
 tun_name = rpl$$
-tun_address = 100.64.0.1/16
+tun_address = 100.64.0.1/15
 control_socket = $tmp/ctl.sock
 state_dir = $tmp/state
 [log]
@@ -99,7 +108,7 @@ ipsecdiagnostics = 1
 [ike]
 psk = $psk
 [pool]
-range = 100.64.0.10-100.64.255.250
+range = 100.64.0.10-100.65.255.250
 EOF
 "$rampartctl" account -d "$tmp/state" add-many 'load%d' 1 "$clients" load-pass >/dev/null || fail "accounts"
 
