@@ -45,8 +45,20 @@ while [ $# -gt 0 ]; do
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
-# rampart-load holds a socket per client (it raises its soft limit to the hard one)
-[ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge $((clients + 1000)) ] || ulimit -Hn $((clients + 1000))
+# rampart-load holds a socket per client (it raises its soft limit to the hard one): more clients
+# than the hard limit allows (and it may not be raised here) are spread over several processes,
+# each with its own accounts (--first) and source addresses
+lim=$(ulimit -Hn)
+[ "$lim" = unlimited ] && lim=1048576
+[ "$lim" -ge $((clients + 1000)) ] || ulimit -Hn $((clients + 1000)) 2>/dev/null || true
+lim=$(ulimit -Hn)
+[ "$lim" = unlimited ] && lim=1048576
+per=$((lim - 500))
+procs=$(((clients + per - 1) / per))
+if [ "$procs" -gt 1 ]; then
+	sources=$((((sources > procs ? sources : procs) + procs - 1) / procs * procs))
+	per=$(((clients + procs - 1) / procs))
+fi
 for b in "$rampartd" "$rampartctl" "$load"; do [ -x "$b" ] || { echo "run.sh: no $b (build it)" >&2; exit 2; }; done
 command -v nft >/dev/null || { echo "SKIP: no nft"; exit 77; }
 
@@ -135,7 +147,7 @@ hold_total=$((hold + idle + 2))
 (
 	# wait until rampart-load says everyone is up or failed (it then holds), then measure
 	for _ in $(seq $((timeout * 10 + clients / 5 + 100))); do
-		grep -q '^holding ' "$tmp/out" 2>/dev/null && break
+		[ "$(cat "$tmp"/out* 2>/dev/null | grep -c '^holding ')" -ge "$procs" ] && break
 		sleep 0.1
 	done
 	sleep 1
@@ -153,10 +165,43 @@ hold_total=$((hold + idle + 2))
 ) &
 mpid=$!
 set +e
-ip netns exec "$g" "$load" --server 203.0.113.1 --psk "$psk" --user 'load%d' --password load-pass \
-	--clients "$clients" --rate "$rate" --hold "$hold_total" --profile "$profile" --timeout "$timeout" \
-	$fixed $srcopt $tropt | tee "$tmp/out"
-lrc=${PIPESTATUS[0]}
+if [ "$procs" -le 1 ]; then
+	ip netns exec "$g" "$load" --server 203.0.113.1 --psk "$psk" --user 'load%d' --password load-pass \
+		--clients "$clients" --rate "$rate" --hold "$hold_total" --profile "$profile" --timeout "$timeout" \
+		$fixed $srcopt $tropt | tee "$tmp/out"
+	lrc=${PIPESTATUS[0]}
+else
+	# process i: clients i*per+1.., the rate shared, addresses 198.18.1.10+i*k .. +k-1
+	k=$((sources / procs)) lpids=
+	for i in $(seq 0 $((procs - 1))); do
+		n_i=$((clients - i * per < per ? clients - i * per : per))
+		a0=$((10 + i * k))
+		ip netns exec "$g" "$load" --server 203.0.113.1 --psk "$psk" --user 'load%d' --password load-pass \
+			--first $((i * per + 1)) --clients "$n_i" --rate $(((rate + procs - 1) / procs)) \
+			--hold "$hold_total" --profile "$profile" --timeout "$timeout" $fixed $tropt \
+			--source "198.18.1.$a0-198.18.1.$((a0 + k - 1))" >"$tmp/out.$i" &
+		lpids="$lpids $!"
+	done
+	# one progress line from the first process (every 10 s), then every final line, summed
+	while kill -0 ${lpids%% *} 2>/dev/null; do
+		sleep 10
+		tail -1 "$tmp/out.0" | sed 's/^/[1 of '"$procs"'] /'
+	done
+	lrc=0
+	for p in $lpids; do wait "$p" || lrc=$?; done
+	grep -h '^holding\|^load ' "$tmp"/out.* | sed 's/^/process: /'
+	grep -h '^holding ' "$tmp"/out.* | head -1 >"$tmp/out"
+	# counts summed, connect rates summed (the processes ran side by side), latencies the worst
+	grep -h '^load ' "$tmp"/out.* | awk '{
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); k = kv[1]; v = kv[2] + 0
+			if (k ~ /_ms$/) { if (v > m[k]) m[k] = v } else m[k] += v
+			if (!(k in seen)) { seen[k] = 1; order[++n] = k } }
+		np++ }
+		END { if (!np) exit; line = "load"
+			for (i = 1; i <= n; i++) line = line " " order[i] "=" m[order[i]]
+			print line " processes=" np }' >>"$tmp/out"
+	grep '^load ' "$tmp/out"
+fi
 set -e
 wait "$mpid" || true
 kill -0 "$srvpid" 2>/dev/null || fail "rampartd died"
