@@ -153,6 +153,11 @@ void auth_db_close(struct auth_db *db)
 	free(db);
 }
 
+int auth_db_batch(struct auth_db *db, bool begin)
+{
+	return sqlite3_exec(db->h, begin ? "BEGIN" : "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
 int auth_db_schema_version(struct auth_db *db)
 {
 	sqlite3_stmt *st;
