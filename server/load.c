@@ -3,7 +3,7 @@
  *   rampart-load --server ADDR --psk TEXT --user NAME|PATTERN --password TEXT [--first N]
  *                [--clients N] [--rate R] [--hold S] [--traffic PPS[:SIZE]]
  *                [--profile windows|ios|android] [--group G] [--source ADDR[-ADDR]]
- *                [--fixed-dh] [--pap] [--timeout S] [--quiet]
+ *                [--fixed-dh] [--pap] [--timeout S] [--quiet] [--l2tp-port-base P]
  *
  * Prints a progress line each second (cumulative counts) and a final line starting "load ".
  * Exit 0 when every client came up, 1 otherwise, 2 on a usage or local error. */
@@ -58,7 +58,7 @@ static int usage(void)
 	        "usage: rampart-load --server ADDR --psk TEXT --user NAME|PATTERN(%%d) --password TEXT\n"
 	        "         [--first N] [--clients N] [--rate R] [--hold S] [--traffic PPS[:SIZE]]\n"
 	        "         [--profile windows|ios|android] [--group G] [--source ADDR[-ADDR]]\n"
-	        "         [--fixed-dh] [--pap] [--timeout S] [--quiet]\n");
+	        "         [--fixed-dh] [--pap] [--timeout S] [--quiet] [--l2tp-port-base P]\n");
 	return 2;
 }
 
@@ -317,11 +317,16 @@ int main(int argc, char **argv)
 				return usage();
 		} else if (!strcmp(a, "--timeout")) {
 			L.o.timeout_s = (unsigned)atoi(v);
+		} else if (!strcmp(a, "--l2tp-port-base")) {
+			L.o.l2tp_port_base = (unsigned)atoi(v);
+			if (!L.o.l2tp_port_base || L.o.l2tp_port_base > 65535)
+				return usage();
 		} else {
 			return usage();
 		}
 	}
-	if (!have_server || !have_psk || !L.o.user || !L.o.password || !L.o.clients || !L.o.timeout_s)
+	if (!have_server || !have_psk || !L.o.user || !L.o.password || !L.o.clients || !L.o.timeout_s ||
+	    (L.o.l2tp_port_base && L.o.l2tp_port_base + L.o.clients - 1 > 65535))
 		return usage();
 	/* a user pattern holds at most one %d */
 	const char *pc = strchr(L.o.user, '%');

@@ -44,7 +44,8 @@ struct load_client {
 	char user[48];
 	uint64_t t_start, t_mm, t_up; /* ms, loop time */
 	uint16_t ping_seq;
-	int mm_step; /* ike->step before the last input */
+	int mm_step;        /* ike->step before the last input */
+	uint16_t l2tp_port; /* our inner L2TP port (1701, or --l2tp-port-base + idx) */
 };
 
 struct load_opts {
@@ -54,6 +55,10 @@ struct load_opts {
 	const char *user, *password; /* user may hold one %d (the client's number from --first) */
 	unsigned first;
 	unsigned clients;
+	/* 0: every client's L2TP on port 1701; else client i uses base + i, as NetworkManager-l2tp
+	 * picks its own: a server keeps one transport-mode policy per address and port pair, so
+	 * clients sharing an address (and a NAT) need distinct ports (strongSwan + xl2tpd do) */
+	unsigned l2tp_port_base;
 	double rate;
 	unsigned hold_s;
 	unsigned pps, size;
