@@ -10,7 +10,7 @@ void rel_init(struct l2tp_tunnel *t)
 {
 	t->txq = NULL;
 	t->txq_tail = &t->txq;
-	t->peer_rws = 4; /* §5.8: 4 when the peer sends no Receive Window Size AVP */
+	t->peer_rws = 4;                 /* §5.8: 4 when the peer sends no Receive Window Size AVP */
 	t->rws = t->l->conf.recv_window; /* fixed for the tunnel's life: a reload may change the conf */
 	/* the out-of-order queue comes with the first message that needs it: most tunnels never
 	 * see one, and rws slots up front cost every client (issue 17, memory per client) */
