@@ -149,6 +149,7 @@ void auth_db_close(struct auth_db *db)
 {
 	if (!db)
 		return;
+	sqlite3_finalize(db->lookup);
 	sqlite3_close(db->h);
 	free(db);
 }
@@ -342,10 +343,14 @@ static void row_account(sqlite3_stmt *st, struct auth_account *a)
 int auth_lookup(struct auth_db *db, const char *name, size_t nlen, struct auth_account *a,
                 struct auth_secret *sec)
 {
-	sqlite3_stmt *st;
 	int rc = -ENOENT;
-	if (sqlite3_prepare_v2(db->h, ACCOUNT_COLS "WHERE a.name=?1", -1, &st, NULL) != SQLITE_OK)
+	if (!db->lookup &&
+	    sqlite3_prepare_v3(db->h, ACCOUNT_COLS "WHERE a.name=?1", -1, SQLITE_PREPARE_PERSISTENT, &db->lookup,
+	                       NULL) != SQLITE_OK) {
+		db->lookup = NULL;
 		return -EIO;
+	}
+	sqlite3_stmt *st = db->lookup;
 	sqlite3_bind_text(st, 1, name, (int)nlen, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		row_account(st, a);
@@ -361,7 +366,8 @@ int auth_lookup(struct auth_db *db, const char *name, size_t nlen, struct auth_a
 		}
 		rc = 0;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return rc;
 }
 
