@@ -344,9 +344,8 @@ int auth_lookup(struct auth_db *db, const char *name, size_t nlen, struct auth_a
                 struct auth_secret *sec)
 {
 	int rc = -ENOENT;
-	if (!db->lookup &&
-	    sqlite3_prepare_v3(db->h, ACCOUNT_COLS "WHERE a.name=?1", -1, SQLITE_PREPARE_PERSISTENT, &db->lookup,
-	                       NULL) != SQLITE_OK) {
+	if (!db->lookup && sqlite3_prepare_v3(db->h, ACCOUNT_COLS "WHERE a.name=?1", -1,
+	                                      SQLITE_PREPARE_PERSISTENT, &db->lookup, NULL) != SQLITE_OK) {
 		db->lookup = NULL;
 		return -EIO;
 	}
