@@ -149,9 +149,24 @@ void auth_db_close(struct auth_db *db)
 {
 	if (!db)
 		return;
-	sqlite3_finalize(db->lookup);
+	for (int i = 0; i < AUTH_ST_N; i++)
+		sqlite3_finalize(db->st[i]);
 	sqlite3_close(db->h);
 	free(db);
+}
+
+sqlite3_stmt *auth_stmt(struct auth_db *db, enum auth_st slot, const char *sql)
+{
+	if (!db->st[slot] &&
+	    sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &db->st[slot], NULL) != SQLITE_OK)
+		db->st[slot] = NULL;
+	return db->st[slot];
+}
+
+void auth_stmt_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 }
 
 int auth_db_batch(struct auth_db *db, bool begin)
@@ -344,12 +359,9 @@ int auth_lookup(struct auth_db *db, const char *name, size_t nlen, struct auth_a
                 struct auth_secret *sec)
 {
 	int rc = -ENOENT;
-	if (!db->lookup && sqlite3_prepare_v3(db->h, ACCOUNT_COLS "WHERE a.name=?1", -1,
-	                                      SQLITE_PREPARE_PERSISTENT, &db->lookup, NULL) != SQLITE_OK) {
-		db->lookup = NULL;
+	sqlite3_stmt *st = auth_stmt(db, AUTH_ST_LOOKUP, ACCOUNT_COLS "WHERE a.name=?1");
+	if (!st)
 		return -EIO;
-	}
-	sqlite3_stmt *st = db->lookup;
 	sqlite3_bind_text(st, 1, name, (int)nlen, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		row_account(st, a);
@@ -365,8 +377,7 @@ int auth_lookup(struct auth_db *db, const char *name, size_t nlen, struct auth_a
 		}
 		rc = 0;
 	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	auth_stmt_done(st);
 	return rc;
 }
 
