@@ -298,17 +298,16 @@ static const char *right_name(int k)
 /* the first right of kind naming the account or one of its groups: its id, 0 none, -EIO */
 static int64_t right_hit(struct auth_db *db, int kind, int64_t aid, char *what, size_t wn)
 {
-	sqlite3_stmt *st;
 	int64_t id = 0;
-	if (sqlite3_prepare_v2(
-	        db->h,
-	        "SELECT r.id, ifnull(a.name,''), ifnull(g.name,'') FROM rights r "
-	        "LEFT JOIN accounts a ON a.id=r.account_id LEFT JOIN groups g ON g.id=r.group_id "
-	        "WHERE r.kind=?1 AND (r.account_id=?2 OR r.group_id IN ("
-	        "  SELECT group_id FROM accounts WHERE id=?2 AND group_id IS NOT NULL "
-	        "  UNION SELECT group_id FROM group_members WHERE account_id=?2)) "
-	        "ORDER BY r.id LIMIT 1",
-	        -1, &st, NULL) != SQLITE_OK)
+	sqlite3_stmt *st = auth_stmt(db, AUTH_ST_RIGHT, /* at every login */
+	                             "SELECT r.id, ifnull(a.name,''), ifnull(g.name,'') FROM rights r "
+	                             "LEFT JOIN accounts a ON a.id=r.account_id LEFT JOIN groups g ON "
+	                             "g.id=r.group_id "
+	                             "WHERE r.kind=?1 AND (r.account_id=?2 OR r.group_id IN ("
+	                             "  SELECT group_id FROM accounts WHERE id=?2 AND group_id IS NOT NULL "
+	                             "  UNION SELECT group_id FROM group_members WHERE account_id=?2)) "
+	                             "ORDER BY r.id LIMIT 1");
+	if (!st)
 		return -EIO;
 	sqlite3_bind_int(st, 1, kind);
 	sqlite3_bind_int64(st, 2, aid);
@@ -322,21 +321,20 @@ static int64_t right_hit(struct auth_db *db, int kind, int64_t aid, char *what, 
 	} else if (s != SQLITE_DONE) {
 		id = -EIO;
 	}
-	sqlite3_finalize(st);
+	auth_stmt_done(st);
 	return id;
 }
 
 static int rights_count(struct auth_db *db, int kind)
 {
-	sqlite3_stmt *st;
 	int n = -EIO;
-	if (sqlite3_prepare_v2(db->h, "SELECT count(*) FROM rights WHERE kind=?1", -1, &st, NULL) !=
-	    SQLITE_OK)
+	sqlite3_stmt *st = auth_stmt(db, AUTH_ST_RIGHTS_COUNT, "SELECT count(*) FROM rights WHERE kind=?1");
+	if (!st)
 		return -EIO;
 	sqlite3_bind_int(st, 1, kind);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	auth_stmt_done(st);
 	return n;
 }
 

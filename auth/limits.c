@@ -67,8 +67,8 @@ int auth_limits_get(struct auth_db *db, int64_t account_id, struct auth_limits *
 	static const char sql[] =
 	    "SELECT " EFF("max_sessions") "," EFF("rate_in") "," EFF("rate_out") "," EFF("idle");
 	memset(out, 0, sizeof *out);
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+	sqlite3_stmt *st = auth_stmt(db, AUTH_ST_LIMITS, sql); /* at every login */
+	if (!st)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, account_id);
 	int s = sqlite3_step(st);
@@ -76,6 +76,6 @@ int auth_limits_get(struct auth_db *db, int64_t account_id, struct auth_limits *
 		int64_t v = sqlite3_column_int64(st, i);
 		out->v[i] = v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 	}
-	sqlite3_finalize(st);
+	auth_stmt_done(st);
 	return s == SQLITE_ROW ? 0 : -EIO;
 }

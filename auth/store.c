@@ -152,6 +152,8 @@ void auth_db_close(struct auth_db *db)
 {
 	if (!db)
 		return;
+	for (int i = 0; i < AUTH_ST_N; i++)
+		sqlite3_finalize(db->st[i]);
 	sqlite3_close(db->h);
 	free(db);
 }
@@ -159,6 +161,25 @@ void auth_db_close(struct auth_db *db)
 struct sqlite3 *auth_db_sqlite(struct auth_db *db)
 {
 	return db->h;
+}
+
+sqlite3_stmt *auth_stmt(struct auth_db *db, enum auth_st slot, const char *sql)
+{
+	if (!db->st[slot] &&
+	    sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &db->st[slot], NULL) != SQLITE_OK)
+		db->st[slot] = NULL;
+	return db->st[slot];
+}
+
+void auth_stmt_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+int auth_db_batch(struct auth_db *db, bool begin)
+{
+	return sqlite3_exec(db->h, begin ? "BEGIN" : "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
 }
 
 int auth_db_schema_version(struct auth_db *db)
@@ -345,9 +366,9 @@ static void row_account(sqlite3_stmt *st, struct auth_account *a)
 int auth_lookup(struct auth_db *db, const char *name, size_t nlen, struct auth_account *a,
                 struct auth_secret *sec)
 {
-	sqlite3_stmt *st;
 	int rc = -ENOENT;
-	if (sqlite3_prepare_v2(db->h, ACCOUNT_COLS "WHERE a.name=?1", -1, &st, NULL) != SQLITE_OK)
+	sqlite3_stmt *st = auth_stmt(db, AUTH_ST_LOOKUP, ACCOUNT_COLS "WHERE a.name=?1");
+	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, name, (int)nlen, SQLITE_STATIC);
 	int s = sqlite3_step(st);
@@ -369,7 +390,7 @@ int auth_lookup(struct auth_db *db, const char *name, size_t nlen, struct auth_a
 		}
 		rc = 0;
 	}
-	sqlite3_finalize(st);
+	auth_stmt_done(st);
 	return rc;
 }
 

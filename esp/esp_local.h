@@ -4,6 +4,7 @@
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
+#include <nettle/nettle-meta.h>
 
 #include "esp.h"
 
@@ -18,18 +19,19 @@ struct esp_encr_desc {
 	uint8_t id;
 	uint16_t keybits;
 	gnutls_cipher_algorithm_t alg;
-	uint8_t key_len;  /* bytes in esp_sa_params.enc_key (GCM: + 4 salt) */
-	uint8_t iv_len;   /* on the wire */
-	uint8_t block;    /* padding alignment: cipher block, or 4 for GCM (RFC 4303 §2.4) */
-	uint8_t aead_icv; /* 16 for GCM-16, 0 for CBC */
-	const char *name; /* for logs */
-	const char *ws;   /* Wireshark esp_sa name */
+	const struct nettle_cipher *cbc; /* AES-CBC: Nettle's, one direction keyed (esp_crypto.k) */
+	uint8_t key_len;                 /* bytes in esp_sa_params.enc_key (GCM: + 4 salt) */
+	uint8_t iv_len;                  /* on the wire */
+	uint8_t block;                   /* padding alignment: cipher block, or 4 for GCM (RFC 4303 §2.4) */
+	uint8_t aead_icv;                /* 16 for GCM-16, 0 for CBC */
+	const char *name;                /* for logs */
+	const char *ws;                  /* Wireshark esp_sa name */
 };
 
 struct esp_auth_desc {
 	uint8_t id;
 	bool trunc96;
-	gnutls_mac_algorithm_t mac;
+	const struct nettle_hash *hash; /* HMAC over it (nettle's generic HMAC) */
 	uint8_t key_len;
 	uint8_t icv_len;
 	const char *name;
@@ -43,14 +45,24 @@ const struct esp_auth_desc *esp_auth_find(unsigned id, bool sha256_96);
 struct esp_crypto {
 	const struct esp_encr_desc *e;
 	const struct esp_auth_desc *a; /* NULL for AEAD */
-	gnutls_cipher_hd_t c;
-	gnutls_hmac_hd_t h;
+	gnutls_cipher_hd_t c;          /* GCM and 3DES-CBC */
+	/* AES-CBC: the key, then its schedule for one direction (k_enc), e->cbc->context_size bytes
+	 * (240 for AES-256): an SA only decrypts (inbound) or encrypts (outbound). A GnuTLS handle
+	 * took ~750 bytes per SA, both schedules (issue 17, memory per client). */
+	uint8_t *k;
+	bool k_enc;
+	/* The keyed HMAC: outer, inner and running hash states, a->hash->context_size each (288
+	 * bytes for SHA-1). Nettle's own rather than a gnutls_hmac_hd_t, which took ~840 bytes
+	 * per SA whatever the hash (issue 17, memory per client). */
+	uint8_t *h;
 	uint8_t salt[4];
 	uint8_t icv_len; /* on the wire */
 };
 
 int esp_crypto_init(struct esp_crypto *x, const struct esp_sa_params *p);
 void esp_crypto_deinit(struct esp_crypto *x);
+/* Keys x's HMAC for a with a key of any length (esp_crypto_init uses a->key_len): 0 or -ENOMEM. */
+int esp_crypto_hmac_key(struct esp_crypto *x, const struct esp_auth_desc *a, const uint8_t *key, size_t len);
 /* CBC+HMAC: ICV over [p, p+len) into icv (icv_len bytes). */
 int esp_crypto_icv(struct esp_crypto *x, const uint8_t *p, size_t len, uint8_t *icv);
 /* CBC: decrypt/encrypt [ct, ct+len) in place with iv. */

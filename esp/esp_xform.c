@@ -1,8 +1,12 @@
-/* Transforms: IKEv1/IPsec DOI identifiers mapped to GnuTLS algorithms, and the per-SA contexts.
- * Every cipher and MAC is GnuTLS's; this file only frames the calls. Contexts are keyed once at
- * SA installation, so the hot path only resets IVs and MAC states (no allocation). */
+/* Transforms: IKEv1/IPsec DOI identifiers mapped to GnuTLS ciphers and Nettle hashes, and the
+ * per-SA contexts. Every cipher is GnuTLS's, every HMAC Nettle's; this file only frames the calls. Contexts
+ * are keyed once at SA installation, so the hot path only resets IVs and MAC states (no allocation). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <nettle/cbc.h>
+#include <nettle/hmac.h>
 
 #include "esp_local.h"
 
@@ -10,30 +14,33 @@
  * explicit IV, 4-byte salt at the end of the key material, 16-byte ICV; padding only to the
  * 4-byte alignment RFC 4303 §2.4 requires). Wireshark names are its esp_sa UAT values. */
 static const struct esp_encr_desc encr_tab[] = {
-    {ESP_ENCR_3DES, 192, GNUTLS_CIPHER_3DES_CBC, 24, 8, 8, 0, "3DES-CBC", "TripleDES-CBC [RFC2451]"},
-    {ESP_ENCR_AES_CBC, 128, GNUTLS_CIPHER_AES_128_CBC, 16, 16, 16, 0, "AES-CBC-128", "AES-CBC [RFC3602]"},
-    {ESP_ENCR_AES_CBC, 192, GNUTLS_CIPHER_AES_192_CBC, 24, 16, 16, 0, "AES-CBC-192", "AES-CBC [RFC3602]"},
-    {ESP_ENCR_AES_CBC, 256, GNUTLS_CIPHER_AES_256_CBC, 32, 16, 16, 0, "AES-CBC-256", "AES-CBC [RFC3602]"},
-    {ESP_ENCR_AES_GCM_16, 128, GNUTLS_CIPHER_AES_128_GCM, 20, 8, 4, 16, "AES-GCM-16-128",
+    {ESP_ENCR_3DES, 192, GNUTLS_CIPHER_3DES_CBC, NULL, 24, 8, 8, 0, "3DES-CBC", "TripleDES-CBC [RFC2451]"},
+    {ESP_ENCR_AES_CBC, 128, GNUTLS_CIPHER_AES_128_CBC, &nettle_aes128, 16, 16, 16, 0, "AES-CBC-128",
+     "AES-CBC [RFC3602]"},
+    {ESP_ENCR_AES_CBC, 192, GNUTLS_CIPHER_AES_192_CBC, &nettle_aes192, 24, 16, 16, 0, "AES-CBC-192",
+     "AES-CBC [RFC3602]"},
+    {ESP_ENCR_AES_CBC, 256, GNUTLS_CIPHER_AES_256_CBC, &nettle_aes256, 32, 16, 16, 0, "AES-CBC-256",
+     "AES-CBC [RFC3602]"},
+    {ESP_ENCR_AES_GCM_16, 128, GNUTLS_CIPHER_AES_128_GCM, NULL, 20, 8, 4, 16, "AES-GCM-16-128",
      "AES-GCM with 16 octet ICV [RFC4106]"},
-    {ESP_ENCR_AES_GCM_16, 192, GNUTLS_CIPHER_AES_192_GCM, 28, 8, 4, 16, "AES-GCM-16-192",
+    {ESP_ENCR_AES_GCM_16, 192, GNUTLS_CIPHER_AES_192_GCM, NULL, 28, 8, 4, 16, "AES-GCM-16-192",
      "AES-GCM with 16 octet ICV [RFC4106]"},
-    {ESP_ENCR_AES_GCM_16, 256, GNUTLS_CIPHER_AES_256_GCM, 36, 8, 4, 16, "AES-GCM-16-256",
+    {ESP_ENCR_AES_GCM_16, 256, GNUTLS_CIPHER_AES_256_GCM, NULL, 36, 8, 4, 16, "AES-GCM-16-256",
      "AES-GCM with 16 octet ICV [RFC4106]"},
 };
 
 /* RFC 2403 (MD5-96), RFC 2404 (SHA1-96), RFC 4868 (SHA-2, ICV = half the output), and the
  * draft-ietf-ipsec-ciph-sha-256-00 96-bit truncation Android 6/7 use (docs/clients.md, Android). */
 static const struct esp_auth_desc auth_tab[] = {
-    {ESP_AUTH_HMAC_MD5, false, GNUTLS_MAC_MD5, 16, 12, "HMAC-MD5-96", "HMAC-MD5-96 [RFC2403]"},
-    {ESP_AUTH_HMAC_SHA1, false, GNUTLS_MAC_SHA1, 20, 12, "HMAC-SHA1-96", "HMAC-SHA-1-96 [RFC2404]"},
-    {ESP_AUTH_HMAC_SHA2_256, false, GNUTLS_MAC_SHA256, 32, 16, "HMAC-SHA2-256-128",
+    {ESP_AUTH_HMAC_MD5, false, &nettle_md5, 16, 12, "HMAC-MD5-96", "HMAC-MD5-96 [RFC2403]"},
+    {ESP_AUTH_HMAC_SHA1, false, &nettle_sha1, 20, 12, "HMAC-SHA1-96", "HMAC-SHA-1-96 [RFC2404]"},
+    {ESP_AUTH_HMAC_SHA2_256, false, &nettle_sha256, 32, 16, "HMAC-SHA2-256-128",
      "HMAC-SHA-256-128 [RFC4868]"},
-    {ESP_AUTH_HMAC_SHA2_256, true, GNUTLS_MAC_SHA256, 32, 12, "HMAC-SHA2-256-96",
+    {ESP_AUTH_HMAC_SHA2_256, true, &nettle_sha256, 32, 12, "HMAC-SHA2-256-96",
      "HMAC-SHA-256-96 [draft-ietf-ipsec-ciph-sha-256-00]"},
-    {ESP_AUTH_HMAC_SHA2_384, false, GNUTLS_MAC_SHA384, 48, 24, "HMAC-SHA2-384-192",
+    {ESP_AUTH_HMAC_SHA2_384, false, &nettle_sha384, 48, 24, "HMAC-SHA2-384-192",
      "HMAC-SHA-384-192 [RFC4868]"},
-    {ESP_AUTH_HMAC_SHA2_512, false, GNUTLS_MAC_SHA512, 64, 32, "HMAC-SHA2-512-256",
+    {ESP_AUTH_HMAC_SHA2_512, false, &nettle_sha512, 64, 32, "HMAC-SHA2-512-256",
      "HMAC-SHA-512-256 [RFC4868]"},
 };
 
@@ -54,6 +61,14 @@ const struct esp_auth_desc *esp_auth_find(unsigned id, bool sha256_96)
 	return NULL;
 }
 
+/* Schedules the AES-CBC key for encryption or decryption. */
+static void cbc_key(struct esp_crypto *x, bool enc)
+{
+	const struct nettle_cipher *c = x->e->cbc;
+	(enc ? c->set_encrypt_key : c->set_decrypt_key)(x->k + c->key_size, x->k);
+	x->k_enc = enc;
+}
+
 int esp_crypto_init(struct esp_crypto *x, const struct esp_sa_params *p)
 {
 	memset(x, 0, sizeof *x);
@@ -72,48 +87,83 @@ int esp_crypto_init(struct esp_crypto *x, const struct esp_sa_params *p)
 	}
 	size_t klen = e->aead_icv ? (size_t)e->key_len - 4 : e->key_len;
 	gnutls_datum_t key = {(unsigned char *)p->enc_key, (unsigned)klen};
-	if (gnutls_cipher_init(&x->c, e->alg, &key, NULL) < 0)
+	x->e = e;
+	if (e->cbc) {
+		if (!(x->k = malloc(klen + e->cbc->context_size)))
+			return -ENOMEM;
+		memcpy(x->k, p->enc_key, klen);
+		cbc_key(x, p->dir == ESP_DIR_OUT);
+	} else if (gnutls_cipher_init(&x->c, e->alg, &key, NULL) < 0) {
 		return -EINVAL;
+	}
 	if (e->aead_icv) {
 		memcpy(x->salt, p->enc_key + klen, 4);
 		x->icv_len = e->aead_icv;
 	} else {
-		if (gnutls_hmac_init(&x->h, a->mac, p->auth_key, a->key_len) < 0) {
-			gnutls_cipher_deinit(x->c);
-			x->c = NULL;
-			return -EINVAL;
+		if (esp_crypto_hmac_key(x, a, p->auth_key, a->key_len)) {
+			esp_crypto_deinit(x);
+			return -ENOMEM;
 		}
-		x->icv_len = a->icv_len;
 	}
-	x->e = e;
 	x->a = a;
+	return 0;
+}
+
+int esp_crypto_hmac_key(struct esp_crypto *x, const struct esp_auth_desc *a, const uint8_t *key, size_t len)
+{
+	size_t cs = a->hash->context_size;
+	x->h = malloc(3 * cs);
+	if (!x->h)
+		return -ENOMEM;
+	hmac_set_key(x->h, x->h + cs, x->h + 2 * cs, a->hash, len, key);
+	x->a = a;
+	x->icv_len = a->icv_len;
 	return 0;
 }
 
 void esp_crypto_deinit(struct esp_crypto *x)
 {
-	/* GnuTLS wipes its key schedules in deinit */
+	/* GnuTLS wipes its key schedules in deinit; the HMAC states are keyed, wiped here */
 	if (x->c)
 		gnutls_cipher_deinit(x->c);
-	if (x->h)
-		gnutls_hmac_deinit(x->h, NULL);
+	if (x->k) {
+		rp_wipe(x->k, x->e->cbc->key_size + (size_t)x->e->cbc->context_size);
+		free(x->k);
+	}
+	if (x->h) {
+		rp_wipe(x->h, 3 * (size_t)x->a->hash->context_size);
+		free(x->h);
+	}
 	rp_wipe(x->salt, sizeof x->salt);
 	x->c = NULL;
+	x->k = NULL;
 	x->h = NULL;
 }
 
 int esp_crypto_icv(struct esp_crypto *x, const uint8_t *p, size_t len, uint8_t *icv)
 {
-	uint8_t full[64];
-	if (gnutls_hmac(x->h, p, len) < 0)
-		return -EIO;
-	gnutls_hmac_output(x->h, full); /* also resets the state for the next packet, same key */
-	memcpy(icv, full, x->icv_len);
+	size_t cs = x->a->hash->context_size;
+	hmac_update(x->h + 2 * cs, x->a->hash, len, p);
+	/* truncated to the ICV (Nettle gives the leftmost bytes); resets the state for the next
+	 * packet, same key */
+	hmac_digest(x->h, x->h + cs, x->h + 2 * cs, x->a->hash, x->icv_len, icv);
 	return 0;
 }
 
 int esp_crypto_cbc(struct esp_crypto *x, bool enc, const uint8_t *iv, uint8_t *buf, size_t len)
 {
+	if (x->k) {
+		const struct nettle_cipher *c = x->e->cbc;
+		uint8_t v[16];
+		if (len % c->block_size)
+			return -EIO;
+		if (enc != x->k_enc)
+			cbc_key(x, enc); /* the other direction: only tests forging packets do this */
+		memcpy(v, iv, c->block_size);
+		(enc ? cbc_encrypt : cbc_decrypt)(x->k + c->key_size, enc ? c->encrypt : c->decrypt,
+		                                  c->block_size, v, len, buf, buf);
+		return 0;
+	}
 	gnutls_cipher_set_iv(x->c, (void *)iv, x->e->iv_len);
 	int rc = enc ? gnutls_cipher_encrypt(x->c, buf, len) : gnutls_cipher_decrypt(x->c, buf, len);
 	return rc < 0 ? -EIO : 0;

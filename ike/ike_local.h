@@ -191,7 +191,7 @@ struct ike_child {
 struct ike_qm {
 	struct ike_qm *next;
 	uint32_t msgid;
-	bool done;
+	bool done; /* aborted (its SA pair withdrawn); a completed one is freed at QM3 */
 	uint8_t iv[IKE_MAXBLK];
 	uint64_t expire_ms;
 	uint8_t req_digest[20];
@@ -234,9 +234,11 @@ struct ike_sa {
 
 	uint8_t *sai_b; /* the initiator's SA payload body (HASH_I/HASH_R input) */
 	size_t sai_len;
-	uint8_t *gxi, *ni, *nr, *gxy;
-	size_t gxilen, nilen, nrlen, gxylen;
-	struct ike_dh dh;
+	/* Main Mode only: freed when it completes (ike_mm_forget), as SKEYID and its derivatives
+	 * carry everything later (issue 17: ~1.2 KiB per client otherwise). Our DH private value
+	 * lives only in mm3: gxr is our public value. */
+	uint8_t *gxi, *gxr, *ni, *nr, *gxy;
+	size_t gxilen, gxrlen, nilen, nrlen, gxylen;
 	struct ike_keys k;
 	uint8_t iv[IKE_MAXBLK];      /* phase-1 CBC state; after MM6 the last phase-1 block */
 	uint8_t id_type;             /* the peer's phase-1 ID */
@@ -254,6 +256,8 @@ struct ike_sa {
 	size_t resplen;
 
 	struct ike_qm *qms;
+	uint32_t qm_done[4]; /* message IDs of the last Quick Modes completed (their state is freed) */
+	uint8_t qm_done_next;
 	uint32_t info_seen[8]; /* recent informational message IDs: a replay is not acted on twice */
 	unsigned info_next;
 };
@@ -389,6 +393,8 @@ int ike_mm_auth_hash(const struct ike_sa *sa, const struct ike_keys *k, bool ini
                      size_t idlen, uint8_t *out);
 /* MM6 (plaintext in buf, n bytes) encrypted and sent; the SA established, IKE_UP emitted. */
 int ike_mm_finish(struct ike *ike, struct ike_sa *sa, uint8_t *buf, size_t n, size_t cap);
+/* Frees (secrets wiped) what only Main Mode needs: g^xi, g^xr, g^xy, the nonces, SAi_b. */
+void ike_mm_forget(struct ike_sa *sa);
 /* ike_mm_sig.c */
 void ike_mm_sig_cr(struct ike *ike, struct isakmp_wr *w); /* our CR payload(s) for MM4 */
 int ike_mm5_sig(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, const struct isakmp_msg *m);

@@ -270,8 +270,16 @@ static int mm3(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 		return -1; /* over the DH budget: the peer's retransmission of MM3 comes back here */
 	uint8_t gxy[IKE_MAXPUB];
 	size_t gxylen = 0;
-	if (ike_dh_init(&sa->dh, sa->ch.group, ike->rng) ||
-	    ike_dh_shared(&sa->dh, ke->body, ke->len, gxy, &gxylen)) {
+	struct ike_dh dh;
+	memset(&dh, 0, sizeof dh);
+	int dhr =
+	    ike_dh_init(&dh, sa->ch.group, ike->rng) || ike_dh_shared(&dh, ke->body, ke->len, gxy, &gxylen);
+	if (!dhr) {
+		sa->gxr = dup_bytes(dh.pub, dh.publen);
+		sa->gxrlen = dh.publen;
+	}
+	ike_dh_clear(&dh); /* the private value is done with once g^xy is known */
+	if (dhr) {
 		rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "invalid DH public value", "(%s)",
 		            ike_dh_name(sa->ch.group));
 		ike_sa_remove(ike, sa, NULL, false);
@@ -318,7 +326,8 @@ static int mm3(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 	sa->gxy = dup_bytes(gxy, gxylen);
 	sa->gxylen = gxylen;
 	rp_wipe(gxy, sizeof gxy);
-	if (!sa->gxi || !sa->ni || !sa->nr || !sa->gxy || rp_rng_fill(ike->rng, sa->nr, IKE_NONCE_LEN)) {
+	if (!sa->gxi || !sa->gxr || !sa->ni || !sa->nr || !sa->gxy ||
+	    rp_rng_fill(ike->rng, sa->nr, IKE_NONCE_LEN)) {
 		ike_sa_remove(ike, sa, NULL, false);
 		return -1;
 	}
@@ -327,7 +336,7 @@ static int mm3(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 	struct isakmp_wr w;
 	isakmp_wr_init(&w, buf, sizeof buf);
 	isakmp_wr_hdr(&w, sa->icky, sa->rcky, ISAKMP_EX_IDPROT, 0, 0);
-	isakmp_wr_pl(&w, ISAKMP_PL_KE, sa->dh.pub, sa->dh.publen);
+	isakmp_wr_pl(&w, ISAKMP_PL_KE, sa->gxr, sa->gxrlen);
 	isakmp_wr_pl(&w, ISAKMP_PL_NONCE, sa->nr, sa->nrlen);
 	if (sa->natt) {
 		isakmp_wr_pl(&w, natd_t, hpeer, hl); /* the receiver (the peer) first */
@@ -351,8 +360,8 @@ int ike_mm_auth_hash(const struct ike_sa *sa, const struct ike_keys *k, bool ini
                      size_t idlen, uint8_t *out)
 {
 	struct ike_iov v[] = {
-	    {initiator ? sa->gxi : sa->dh.pub, initiator ? sa->gxilen : sa->dh.publen},
-	    {initiator ? sa->dh.pub : sa->gxi, initiator ? sa->dh.publen : sa->gxilen},
+	    {initiator ? sa->gxi : sa->gxr, initiator ? sa->gxilen : sa->gxrlen},
+	    {initiator ? sa->gxr : sa->gxi, initiator ? sa->gxrlen : sa->gxilen},
 	    {initiator ? sa->icky : sa->rcky, 8},
 	    {initiator ? sa->rcky : sa->icky, 8},
 	    {sa->sai_b, sa->sai_len},
@@ -397,7 +406,7 @@ static int mm5_keys(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt
 		k.klen = ike_enc_keylen(sa->ch.enc, sa->ch.keylen);
 		if (ike_skeyid_psk(&k, cand[i]->key, cand[i]->keylen, sa->ni, sa->nilen, sa->nr, sa->nrlen) ||
 		    ike_keys_derive(&k, sa->gxy, sa->gxylen, sa->icky, sa->rcky) ||
-		    ike_iv_p1(k.hash, k.blk, sa->gxi, sa->gxilen, sa->dh.pub, sa->dh.publen, iv))
+		    ike_iv_p1(k.hash, k.blk, sa->gxi, sa->gxilen, sa->gxr, sa->gxrlen, iv))
 			continue;
 		if (ike_decrypt(&k, iv, pkt->data, m->h.len, &plain, &dm))
 			continue;
@@ -521,9 +530,7 @@ int ike_mm_finish(struct ike *ike, struct ike_sa *sa, uint8_t *buf, size_t n, si
 	sa->last_rx_ms = ike->now;
 	sa->expire_ms = ike->now + (uint64_t)sa->ch.life_s * 1000;
 	sa->dpd_next_ms = ike->now + (uint64_t)ike->conf.dpd_idle_s * 1000;
-	rp_wipe(sa->gxy, sa->gxylen); /* no longer needed: SKEYID_d carries phase 2 */
-	free(sa->gxy);
-	sa->gxy = NULL;
+	ike_mm_forget(sa); /* no longer needed: SKEYID_d carries phase 2 */
 	ike_sa_send(ike, sa, buf, n, true);
 	rp_logf(ike->log, RP_LOG_INFO, "ike",
 	        "Main Mode with %s established: id %s%s%s, %s-%u/%s/%s, life %u s%s%s%s", who, sa->peer_id,

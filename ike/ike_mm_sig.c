@@ -69,7 +69,7 @@ int ike_mm5_sig(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, co
 	k.klen = ike_enc_keylen(sa->ch.enc, sa->ch.keylen);
 	if (ike_skeyid_sig(&k, sa->ni, sa->nilen, sa->nr, sa->nrlen, sa->gxy, sa->gxylen) ||
 	    ike_keys_derive(&k, sa->gxy, sa->gxylen, sa->icky, sa->rcky) ||
-	    ike_iv_p1(k.hash, k.blk, sa->gxi, sa->gxilen, sa->dh.pub, sa->dh.publen, iv) ||
+	    ike_iv_p1(k.hash, k.blk, sa->gxi, sa->gxilen, sa->gxr, sa->gxrlen, iv) ||
 	    ike_decrypt(&k, iv, pkt->data, m->h.len, &plain, &dm)) {
 		/* no state change: a forged MM5 must not end the real peer's handshake */
 		rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "MM5 does not decrypt",

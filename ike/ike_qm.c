@@ -409,10 +409,18 @@ static int qm3(struct ike *ike, struct ike_sa *sa, struct ike_qm *q, const struc
 		        q->msgid, rp_addr_str(&pkt->src, who, sizeof who));
 		return -1;
 	}
-	memcpy(q->iv, iv, k->blk);
-	q->done = true;
 	sa->last_rx_ms = ike->now;
 	rp_log_ike(ike->log, "Quick Mode %08x completed (HASH(3) valid), SPI in %08x", q->msgid, q->spi_in);
+	/* Its SA is a child now: keep only the message ID (a late message for it is dropped), not
+	 * the exchange (nonces, QM2, ~1.5 KiB) for halfopen_ms (issue 17, memory per client). */
+	sa->qm_done[sa->qm_done_next++ % RP_ARRAY_LEN(sa->qm_done)] = q->msgid;
+	for (struct ike_qm **pp = &sa->qms; *pp; pp = &(*pp)->next)
+		if (*pp == q) {
+			*pp = q->next;
+			break;
+		}
+	ike_qm_free(q);
+	ike_sa_touch(ike, sa);
 	return 0;
 }
 
@@ -436,5 +444,10 @@ int ike_qm_input(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, c
 		}
 		return qm3(ike, sa, q, pkt, m);
 	}
+	for (size_t i = 0; i < RP_ARRAY_LEN(sa->qm_done); i++)
+		if (sa->qm_done[i] == m->h.msgid) {
+			qm_drop(ike, pkt, "Quick Mode message for a finished exchange");
+			return -1;
+		}
 	return qm1(ike, sa, pkt, m);
 }

@@ -349,18 +349,30 @@ void ike_sa_remove(struct ike *ike, struct ike_sa *sa, const char *why, bool del
 	ike->count--;
 	ike_adm_close(ike, sa);
 	ike_sa_untime(ike, sa);
-	if (sa->gxy)
-		rp_wipe(sa->gxy, sa->gxylen);
-	free(sa->gxy);
-	free(sa->sai_b);
-	free(sa->gxi);
-	free(sa->ni);
-	free(sa->nr);
+	ike_mm_forget(sa);
 	free(sa->resp);
 	ike_frag_free(ike, sa);
-	ike_dh_clear(&sa->dh);
 	rp_wipe(sa, sizeof *sa);
 	free(sa);
+}
+
+static void forget(uint8_t **p, size_t *len, bool secret)
+{
+	if (*p && secret)
+		rp_wipe(*p, *len);
+	free(*p);
+	*p = NULL;
+	*len = 0;
+}
+
+void ike_mm_forget(struct ike_sa *sa)
+{
+	forget(&sa->gxy, &sa->gxylen, true);
+	forget(&sa->ni, &sa->nilen, true);
+	forget(&sa->nr, &sa->nrlen, true);
+	forget(&sa->gxi, &sa->gxilen, false);
+	forget(&sa->gxr, &sa->gxrlen, false);
+	forget(&sa->sai_b, &sa->sai_len, false);
 }
 
 void ike_digest(const uint8_t *p, size_t len, uint8_t out[20])

@@ -667,6 +667,33 @@ START_TEST(t_reordered)
 }
 END_TEST
 
+/* Issue 17, memory per client: once Main Mode is done the SA keeps no DH values, nonces or SAi_b
+ * (SKEYID and its derivatives carry phase 2), and a completed Quick Mode keeps no state (its
+ * nonces and QM2) beyond its message ID: a late QM3 for it is still dropped. */
+START_TEST(t_state_freed_when_done)
+{
+	struct net n;
+	net_init(&n, true);
+	n.tc.p1 = win_modern;
+	n.tc.np1 = 5;
+	n.tc.p2 = p2_win;
+	n.tc.np2 = 3;
+	net_start(&n);
+	ck_assert_int_eq(handshake(&n), 0);
+	ck_assert_int_eq(n.ninst, 1);
+	const struct ike_sa *sa = n.r->all;
+	ck_assert_ptr_nonnull(sa);
+	ck_assert_int_eq(sa->state, IKE_ST_EST);
+	ck_assert_ptr_null(sa->gxi);
+	ck_assert_ptr_null(sa->gxy);
+	ck_assert_ptr_null(sa->ni);
+	ck_assert_ptr_null(sa->nr);
+	ck_assert_ptr_null(sa->sai_b);
+	ck_assert_ptr_null(sa->qms);
+	net_free(&n);
+}
+END_TEST
+
 START_TEST(t_qm_before_mm_done)
 {
 	struct net n;
@@ -752,6 +779,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_duplicates);
 	tcase_add_test(tc, t_reordered);
 	tcase_add_test(tc, t_qm_before_mm_done);
+	tcase_add_test(tc, t_state_freed_when_done);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -10,9 +10,11 @@ void rel_init(struct l2tp_tunnel *t)
 {
 	t->txq = NULL;
 	t->txq_tail = &t->txq;
-	t->peer_rws = 4; /* §5.8: 4 when the peer sends no Receive Window Size AVP */
+	t->peer_rws = 4;                 /* §5.8: 4 when the peer sends no Receive Window Size AVP */
 	t->rws = t->l->conf.recv_window; /* fixed for the tunnel's life: a reload may change the conf */
-	t->ooo = calloc(t->rws, sizeof *t->ooo);
+	/* the out-of-order queue comes with the first message that needs it: most tunnels never
+	 * see one, and rws slots up front cost every client (issue 17, memory per client) */
+	t->ooo = NULL;
 }
 
 void rel_free(struct l2tp_tunnel *t)
@@ -127,6 +129,8 @@ int rel_rx(struct l2tp_tunnel *t, const struct l2tp_hdr *h, const uint8_t *p, si
 	}
 	uint16_t ahead = (uint16_t)(h->ns - t->nr);
 	unsigned rws = t->rws;
+	if (ahead < rws && !t->ooo)
+		t->ooo = calloc(rws, sizeof *t->ooo); /* NULL: dropped, the peer retransmits it */
 	if (ahead < rws && t->ooo) {
 		struct l2tp_ooo *o = &t->ooo[h->ns % rws];
 		if (!o->used) {

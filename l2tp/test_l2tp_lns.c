@@ -670,7 +670,10 @@ START_TEST(reliable_window)
 	 * before the first (reordered): all processed in order once Ns 2 arrives */
 	memset(&o, 0, sizeof o);
 	msg_in(s, &link, tid, 1, 0, L2TP_SCCCN, 0);
+	/* issue 17, memory per client: no out-of-order queue until a message needs one */
+	ck_assert_ptr_null(s->lns->tunnels->ooo);
 	msg_in(s, &link, tid, 4, 0, L2TP_ICRQ, 13);
+	ck_assert_ptr_nonnull(s->lns->tunnels->ooo);
 	msg_in(s, &link, tid, 3, 0, L2TP_ICRQ, 12);
 	collect(s, &o);
 	ck_assert_int_eq(o.n, 0); /* nothing to say yet: 3 and 4 wait for 2 */

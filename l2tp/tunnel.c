@@ -161,7 +161,7 @@ struct l2tp_tunnel *tunnel_new(struct l2tp *l, const struct l2tp_link *link, uin
 	t->last_rx = t->idle_since = t->created = l->now;
 	rel_init(t);
 	t->heap_idx = SIZE_MAX;
-	if (!t->ooo || l2tp_heap_add(l, t)) {
+	if (l2tp_heap_add(l, t)) {
 		limits_peer_tunnel_del(t);
 		rel_free(t);
 		free(t);

@@ -320,15 +320,20 @@ static int add_many(struct auth_db *db, char **argv, char *pw, size_t pwcap)
 	if (!p)
 		return usage();
 	struct auth_account_opts o = {0};
-	for (long i = first; i < first + count; i++) {
-		char name[128];
-		if (snprintf(name, sizeof name, pat, (int)i) >= (int)sizeof name)
-			return usage();
-		int r = auth_account_add(db, name, p, &o);
-		if (r)
-			return result(r, "add", name);
+	char name[128];
+	if (snprintf(name, sizeof name, pat, (int)(first + count - 1)) >= (int)sizeof name)
+		return usage();
+	/* one transaction: 100,000 accounts took minutes with a journal sync each */
+	if (auth_db_batch(db, true))
+		return result(-EIO, "add", name);
+	int r = 0;
+	for (long i = first; i < first + count && !r; i++) {
+		snprintf(name, sizeof name, pat, (int)i);
+		r = auth_account_add(db, name, p, &o);
 	}
-	return 0;
+	/* the accounts before a failure stay, as when each was committed alone */
+	int c = auth_db_batch(db, false);
+	return r || c ? result(r ? r : c, "add", name) : 0;
 }
 
 int ctl_account(int argc, char **argv)

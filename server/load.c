@@ -4,7 +4,7 @@
  *                [--clients N] [--rate R] [--hold S] [--traffic PPS[:SIZE]]
  *                [--profile windows|ios|android] [--group G] [--source ADDR[-ADDR]]
  *                [--fixed-dh] [--pap] [--timeout S] [--quiet] [--tun NAME]
- *                [--reconnect] [--cycles N] [--dpd S]
+ *                [--reconnect] [--cycles N] [--dpd S] [--l2tp-port-base P]
  *
  * --reconnect: a client that fails or is dropped (DELETE, StopCCN, DPD) connects again after 1-2 s
  * from the same socket, while the run lasts. --cycles N: each client connects and disconnects
@@ -68,6 +68,7 @@ static int usage(void)
 	    "         [--profile windows|ios|android] [--group G] [--source ADDR[-ADDR]]\n"
 	    "         [--fixed-dh] [--pap] [--timeout S] [--quiet] [--tun NAME (one client)]\n"
 	    "         [--reconnect] [--cycles N] [--dpd S] [--stream-to ADDR [--gso]] [--esp aes128sha1]\n"
+	    "         [--l2tp-port-base P]\n"
 	    "  --stream-to: --traffic sends UDP datagrams to ADDR (a sink behind the server), PPS up to "
 	    "10^6\n");
 	return 2;
@@ -367,12 +368,17 @@ int main(int argc, char **argv)
 			L.o.cycles = (unsigned)atoi(v);
 		} else if (!strcmp(a, "--dpd")) {
 			L.o.dpd_s = (unsigned)atoi(v);
+		} else if (!strcmp(a, "--l2tp-port-base")) {
+			L.o.l2tp_port_base = (unsigned)atoi(v);
+			if (!L.o.l2tp_port_base || L.o.l2tp_port_base > 65535)
+				return usage();
 		} else {
 			return usage();
 		}
 	}
 	if (!have_server || !have_psk || !L.o.user || !L.o.password || !L.o.clients || !L.o.timeout_s ||
-	    (L.o.tun && L.o.clients != 1))
+	    (L.o.tun && L.o.clients != 1) ||
+	    (L.o.l2tp_port_base && L.o.l2tp_port_base + L.o.clients - 1 > 65535))
 		return usage();
 	L.tun_fd = -1;
 	if (L.o.pps > 1000 && !L.o.stream_to)

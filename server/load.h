@@ -59,6 +59,7 @@ struct load_client {
 	size_t gso_len, gso_seg;
 	unsigned gso_n;
 	bool gso_collect;
+	uint16_t l2tp_port; /* our inner L2TP port (1701, or --l2tp-port-base + idx) */
 };
 
 struct load_opts {
@@ -68,6 +69,10 @@ struct load_opts {
 	const char *user, *password; /* user may hold one %d (the client's number from --first) */
 	unsigned first;
 	unsigned clients;
+	/* 0: every client's L2TP on port 1701; else client i uses base + i, as NetworkManager-l2tp
+	 * picks its own: a server keeps one transport-mode policy per address and port pair, so
+	 * clients sharing an address (and a NAT) need distinct ports (strongSwan + xl2tpd do) */
+	unsigned l2tp_port_base;
 	double rate;
 	unsigned hold_s;
 	unsigned pps, size;

@@ -21,7 +21,7 @@
 #define RETX_TRIES 5   /* sends of one message before the client gives up */
 #define KA_MS 20000u   /* RFC 3948 §4 NAT keepalive while up */
 #define HEAD 64        /* headroom for the inner UDP and ESP headers */
-#define L2TP_PORT 1701 /* inner UDP ports, both ends (RFC 3193 §4) */
+#define L2TP_PORT 1701 /* the server's inner UDP port, and ours by default (RFC 3193 §4) */
 #define DPD_MISSES 3   /* unanswered R-U-THEREs before the server is taken for dead */
 #define STREAM_PORT 9  /* discard: --stream-to's datagrams, and net_bench.sh --reverse's */
 
@@ -233,7 +233,7 @@ static void lac_send(void *ctx, const uint8_t *p, size_t n)
 		return;
 	rp_buf_view(&b, txbuf, sizeof txbuf, HEAD, 0);
 	memcpy(rp_buf_put(&b, n), p, n);
-	if (natt_udp_push(&b, L2TP_PORT, L2TP_PORT) ||
+	if (natt_udp_push(&b, c->l2tp_port, L2TP_PORT) ||
 	    esp_encap(c->L->sad, c->out_id, &b, load_now(c->L), &tx))
 		return;
 	if (c->gso_collect && (c->gso_buf || (c->gso_buf = malloc(GSO_MAX)))) {
@@ -464,7 +464,8 @@ static int install_sa(struct load_client *c, uint64_t now)
 	out.peer = c->L->o.server;
 	out.peer.port = NATT_PORT_NATT;
 	out.encap = ESP_ENCAP_UDP;
-	out.inner_local_port = out.inner_peer_port = L2TP_PORT;
+	out.inner_local_port = c->l2tp_port;
+	out.inner_peer_port = L2TP_PORT;
 	in = out;
 	in.dir = ESP_DIR_IN;
 	in.spi = t->spi_i;
@@ -506,7 +507,7 @@ static void esp_rx(struct load_client *c, uint8_t *p, size_t n, const struct rp_
 	rp_buf_view(&b, p, n, 0, n);
 	if (esp_decap(c->L->sad, &b, src, now, &rx) || rx.owner != c->idx || !c->lac)
 		return;
-	if (rx.next_header != 17 || rx.sport != L2TP_PORT)
+	if (rx.next_header != 17 || rx.sport != L2TP_PORT || rx.dport != c->l2tp_port)
 		return;
 	l2tp_lac_input(c->lac, rx.payload, rx.payload_len, now);
 	lac_check(c, now);
@@ -779,6 +780,8 @@ int load_client_begin(struct load_client *c)
 		return -ENOSPC;
 	}
 	struct ike_cli_conf cf = L->icf;
+	c->l2tp_port = L->o.l2tp_port_base ? (uint16_t)(L->o.l2tp_port_base + c->idx) : L2TP_PORT;
+	cf.client_port = c->l2tp_port;
 	cf.local = c->local;
 	cf.remote = L->o.server;
 	cf.remote.port = NATT_PORT_IKE;

@@ -435,7 +435,10 @@ static void acct_send(struct srv_radius *r, struct rsess *x, int status, const s
 void srv_radius_session_up(struct srv *s, const struct l2tp_ev_session *se, uint64_t now)
 {
 	struct srv_radius *r = srad_of(s);
-	struct rsess *x = r ? sess_add(r, &se->link, se->tid, se->sid) : NULL;
+	/* Only with accounting servers: the record (~450 bytes) is for Accounting-Request alone,
+	 * and held for every session (issue 17, memory per client). A record made at the
+	 * Access-Accept (its Class) still goes at the session's end. */
+	struct rsess *x = r && r->nacct ? sess_add(r, &se->link, se->tid, se->sid) : NULL;
 	if (!x)
 		return;
 	x->up = true;

@@ -2,7 +2,7 @@
 # rampart-load against a real rampartd behind a NAT, in three network namespaces:
 #
 #   generator 198.18.1.2 (+ --sources more addresses) ──veth── NAT (nftables masquerade) ──veth──
-#   rampartd 203.0.113.1, TUN 100.64.0.1/16, pool 100.64.0.10-100.64.255.250
+#   rampartd 203.0.113.1, TUN 100.64.0.1/15, pool 100.64.0.10-100.65.255.250 (131,000 clients)
 #
 # No default routes: the generator has a route to 203.0.113.0/24 only; the server answers the
 # masqueraded address on its link. Everything is torn down on exit.
@@ -45,14 +45,29 @@ while [ $# -gt 0 ]; do
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
+# rampart-load holds a socket per client (it raises its soft limit to the hard one): more clients
+# than the hard limit allows (and it may not be raised here) are spread over several processes,
+# each with its own accounts (--first) and source addresses
+lim=$(ulimit -Hn)
+[ "$lim" = unlimited ] && lim=1048576
+[ "$lim" -ge $((clients + 1000)) ] || ulimit -Hn $((clients + 1000)) 2>/dev/null || true
+lim=$(ulimit -Hn)
+[ "$lim" = unlimited ] && lim=1048576
+per=$((lim - 500))
+procs=$(((clients + per - 1) / per))
+if [ "$procs" -gt 1 ]; then
+	sources=$((((sources > procs ? sources : procs) + procs - 1) / procs * procs))
+	per=$(((clients + procs - 1) / procs))
+fi
 for b in "$rampartd" "$rampartctl" "$load"; do [ -x "$b" ] || { echo "run.sh: no $b (build it)" >&2; exit 2; }; done
 command -v nft >/dev/null || { echo "SKIP: no nft"; exit 77; }
 
 g=rp-lg-$$ n=rp-ln-$$ s=rp-ls-$$
 umask 077
 tmp=$(mktemp -d)
-srvpid=
+srvpid= mpid=
 cleanup() {
+	[ -z "$mpid" ] || kill "$mpid" 2>/dev/null || true
 	[ -z "$srvpid" ] || kill "$srvpid" 2>/dev/null || true
 	for ns in $g $n $s; do
 		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
@@ -79,11 +94,24 @@ ip netns exec "$s" sysctl -qw net.ipv4.icmp_ratelimit=0 2>/dev/null || true
 ip netns exec "$s" sysctl -qw net.ipv4.icmp_msgs_per_sec=1000000 2>/dev/null || true
 ip netns exec "$n" sysctl -qw net.ipv4.ip_forward=1
 ip netns exec "$n" sysctl -qw net.netfilter.nf_conntrack_max=1048576 2>/dev/null || true
-ip netns exec "$n" nft -f - <<EOF
-table ip rpload {
-	chain post { type nat hook postrouting priority 100; oifname "lt$$" masquerade; }
-}
-EOF
+# One NAT address maps at most ~64,500 flows to the server's one address and port, and nf_nat
+# picks an address of a range by source and destination address only (every client of one
+# generator address on one NAT address): each generator address gets its own NAT address,
+# 203.0.113.2 up (a 100,000-client run with a 2-address range put 83,000 on one, 18,800 timed out).
+# The generator's sockets need as many local ports: the whole range.
+ip netns exec "$g" sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
+{
+	printf 'table ip rpload {\nchain post { type nat hook postrouting priority 100;\n'
+	if [ "$sources" -le 1 ]; then
+		echo "oifname \"lt$$\" snat ip to 203.0.113.2"
+	else
+		for i in $(seq 1 "$sources"); do
+			[ "$i" -eq 1 ] || ip -n "$n" addr add "203.0.113.$((i + 1))/24" dev lt$$
+			echo "oifname \"lt$$\" ip saddr 198.18.1.$((i + 9)) snat ip to 203.0.113.$((i + 1))"
+		done
+	fi
+	printf '}\n}\n'
+} | ip netns exec "$n" nft -f -
 
 psk=load-psk-$$
 mkdir -m 700 "$tmp/state"
@@ -91,7 +119,7 @@ cat >"$tmp/rampart.conf" <<EOF
 [server]
 listen = 203.0.113.1
 tun_name = rpl$$
-tun_address = 100.64.0.1/16
+tun_address = 100.64.0.1/15
 control_socket = $tmp/ctl.sock
 state_dir = $tmp/state
 [log]
@@ -99,7 +127,7 @@ ipsecdiagnostics = 1
 [ike]
 psk = $psk
 [pool]
-range = 100.64.0.10-100.64.255.250
+range = 100.64.0.10-100.65.255.250
 EOF
 "$rampartctl" account -d "$tmp/state" add-many 'load%d' 1 "$clients" load-pass >/dev/null || fail "accounts"
 
@@ -126,7 +154,7 @@ hold_total=$((hold + idle + 2))
 (
 	# wait until rampart-load says everyone is up or failed (it then holds), then measure
 	for _ in $(seq $((timeout * 10 + clients / 5 + 100))); do
-		grep -q '^holding ' "$tmp/out" 2>/dev/null && break
+		[ "$(cat "$tmp"/out* 2>/dev/null | grep -c '^holding ')" -ge "$procs" ] && break
 		sleep 0.1
 	done
 	sleep 1
@@ -144,10 +172,44 @@ hold_total=$((hold + idle + 2))
 ) &
 mpid=$!
 set +e
-ip netns exec "$g" "$load" --server 203.0.113.1 --psk "$psk" --user 'load%d' --password load-pass \
-	--clients "$clients" --rate "$rate" --hold "$hold_total" --profile "$profile" --timeout "$timeout" \
-	$fixed $srcopt $tropt | tee "$tmp/out"
-lrc=${PIPESTATUS[0]}
+if [ "$procs" -le 1 ]; then
+	ip netns exec "$g" "$load" --server 203.0.113.1 --psk "$psk" --user 'load%d' --password load-pass \
+		--clients "$clients" --rate "$rate" --hold "$hold_total" --profile "$profile" --timeout "$timeout" \
+		$fixed $srcopt $tropt | tee "$tmp/out"
+	lrc=${PIPESTATUS[0]}
+else
+	# process i: clients i*per+1.., the rate shared, addresses 198.18.1.10+i*k .. +k-1
+	k=$((sources / procs)) lpids=
+	for i in $(seq 0 $((procs - 1))); do
+		n_i=$((clients - i * per < per ? clients - i * per : per))
+		a0=$((10 + i * k))
+		ip netns exec "$g" "$load" --server 203.0.113.1 --psk "$psk" --user 'load%d' --password load-pass \
+			--first $((i * per + 1)) --clients "$n_i" --rate $(((rate + procs - 1) / procs)) \
+			--hold "$hold_total" --profile "$profile" --timeout "$timeout" $fixed $tropt \
+			--source "198.18.1.$a0-198.18.1.$((a0 + k - 1))" >"$tmp/out.$i" &
+		lpids="${lpids:+$lpids }$!"
+	done
+	# one progress line from the first process (every 10 s), then every final line, summed
+	while kill -0 ${lpids%% *} 2>/dev/null; do
+		sleep 10
+		tail -1 "$tmp/out.0" | sed 's/^/[1 of '"$procs"'] /'
+	done
+	lrc=0
+	for p in $lpids; do wait "$p" || lrc=$?; done
+	grep -h '^holding\|^load ' "$tmp"/out.* | sed 's/^/process: /'
+	grep -h '^holding ' "$tmp"/out.* | head -1 >"$tmp/out"
+	# counts summed, connect rates summed (the processes ran side by side), latencies the worst
+	grep -h '^load ' "$tmp"/out.* | awk '{
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); k = kv[1]; v = kv[2] + 0
+			if (kv[2] !~ /^[0-9.]+$/) m[k] = (k in m) ? m[k] "," kv[2] : kv[2]
+			else if (k ~ /_ms$/) { if (v > m[k]) m[k] = v } else m[k] += v
+			if (!(k in seen)) { seen[k] = 1; order[++n] = k } }
+		np++ }
+		END { if (!np) exit; line = "load"
+			for (i = 1; i <= n; i++) line = line " " order[i] "=" m[order[i]]
+			print line " processes=" np }' >>"$tmp/out"
+	grep '^load ' "$tmp/out"
+fi
 set -e
 wait "$mpid" || true
 kill -0 "$srvpid" 2>/dev/null || fail "rampartd died"

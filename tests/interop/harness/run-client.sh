@@ -229,6 +229,29 @@ if [ "$CMD" = reference ]; then
   log "reference server VM pid $SRV_PID (console $OUT/server/console.log)"
 fi
 
+# reference with LOAD_CMD (tests/interop/reference_load.sh): no client VMs. Once the server VM is
+# ready, LOAD_CMD runs in the client namespace from $LAN_NET.50 behind the NAT (or $WAN_NET.50
+# with --nat-mode none); its exit code is the run's.
+if [ "$CMD" = reference ] && [ -n "${LOAD_CMD:-}" ]; then
+  if [ "$NAT_MODE" = none ]; then
+    ip -n "$CNS" addr add "$WAN_NET.50/$WAN_PREFIX" dev br0
+  else
+    ip -n "$CNS" addr add "$LAN_NET.50/24" dev br0
+    ip -n "$CNS" route add "$WAN_NET.0/$WAN_PREFIX" via "$LAN_NET.1"
+  fi
+  dl=$(( $(date +%s) + TIMEOUT ))
+  until [ -e "$OUT/server/ready" ]; do
+    kill -0 "$SRV_PID" 2>/dev/null || die "reference server VM died (console $OUT/server/console.log)"
+    [ "$(date +%s)" -lt "$dl" ] || die "reference server VM not ready in ${TIMEOUT}s"
+    sleep 1
+  done
+  log "reference server ready; in $CNS: $LOAD_CMD"
+  ip netns exec "$CNS" bash -c "$LOAD_CMD"; rc=$?
+  touch "$OUT/server/stop"   # the VM copies its logs (charon, xl2tpd, pppd) to $OUT/server, then stops
+  for i in $(seq 1 60); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.5; done
+  exit $rc
+fi
+
 # per-client share folders and configs
 for k in $(seq 1 "$CLIENTS"); do
   d="$OUT/client$k"; mkdir -p "$d"
