@@ -31,6 +31,16 @@ static bool same_peer(const struct sockaddr_storage *a, const struct sockaddr_st
 	return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
 }
 
+/* Copied datagrams (srv_udp_queue: IKE, L2TP control, LCP) are never merged: they are few, and a
+ * capture on the server's side shows a GSO send as one frame, which would hide a StopCCN or a
+ * DELETE behind the message before it from whoever reads it. The data path's datagrams, sent
+ * from their transmit slots, are the runs worth merging. */
+static bool copied(const struct srv_txq *q, unsigned i)
+{
+	const uint8_t *p = q->iov[i].iov_base;
+	return p >= q->data[0] && p < q->data[SRV_TXQ - 1] + SRV_TXQ_SLOT;
+}
+
 /* UDP GSO: consecutive queued datagrams to one peer, all of one size but the last (which may be
  * shorter), become one message whose iovecs are theirs and whose UDP_SEGMENT control message
  * tells the kernel where to cut: one trip through the stack (routing, netfilter, the NAT, the
@@ -43,9 +53,9 @@ unsigned srv_flush_gso(struct srv *s, int fd, struct srv_txq *q)
 	for (unsigned i = 0; i < q->n;) {
 		size_t seg = q->iov[i].iov_len, total = seg;
 		unsigned j = i + 1;
-		while (j < q->n && j - i < SRV_GSO_MAX_SEGS && q->iov[j].iov_len <= seg &&
-		       q->iov[j - 1].iov_len == seg && total + q->iov[j].iov_len <= SRV_GSO_MAX &&
-		       same_peer(&q->to[i], &q->to[j]))
+		while (!copied(q, i) && j < q->n && !copied(q, j) && j - i < SRV_GSO_MAX_SEGS &&
+		       q->iov[j].iov_len <= seg && q->iov[j - 1].iov_len == seg &&
+		       total + q->iov[j].iov_len <= SRV_GSO_MAX && same_peer(&q->to[i], &q->to[j]))
 			total += q->iov[j++].iov_len;
 		struct mmsghdr *m = &q->gso[ng];
 		*m = q->msg[i];

@@ -76,8 +76,10 @@ client_addr() { if [ "$NAT_MODE" = none ]; then echo "$WAN_NET.$((9+$1))"; else 
 net_run_setup() { # N clients
   local k ns; ns=$(client_ns)
   net_apply_nat "$NAT_MODE"
-  # flush conntrack state of earlier runs (stale NAT mappings would change the port picture)
-  ip netns exec "$NS_NAT" conntrack -F >/dev/null 2>&1 || true
+  # flush conntrack state of earlier runs (stale NAT mappings would change the port picture);
+  # KEEP_NAT_MAPPINGS=1 keeps them: a client that crashed and comes back at once through a NAT
+  # whose mapping survived (tests/interop/scenarios.sh initial_contact)
+  [ -n "${KEEP_NAT_MAPPINGS:-}" ] || ip netns exec "$NS_NAT" conntrack -F >/dev/null 2>&1 || true
   for k in $(seq 1 "$1"); do
     ip -n "$NS_CLIENT" link del "tapc$k" 2>/dev/null; ip -n "$NS_SERVER" link del "tapc$k" 2>/dev/null
     ip netns exec "$ns" ip tuntap add dev "tapc$k" mode tap
