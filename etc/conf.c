@@ -414,7 +414,8 @@ static int set_value(struct conf_parser *p, const struct conf_key *k, char *val)
 			if (ike_qm_method_parse(w, m))
 				return fail(p,
 				            "%s.%s: \"%s\" is not a Quick Mode method such as ESP[AES256,SHA1] "
-				            "(ESP[AES256|AES192|AES128|3DES,SHA512|SHA384|SHA256|SHA1|MD5])",
+				            "(ESP[AES256|AES192|AES128|3DES,SHA512|SHA384|SHA256|SHA1|MD5] or "
+				            "ESP[AESGCM256|AESGCM192|AESGCM128])",
 				            k->section, k->key, w);
 			if (!ike_qm_method_implemented(m))
 				return fail(p, "%s.%s: \"%s\": rampart does not implement single DES", k->section,

@@ -86,7 +86,7 @@ START_TEST(methods_parsed)
 	/* netsh's words, case-insensitive, printed back canonically; unset = the built-in lists */
 	char err[400] = "", dump[8192];
 	struct conf *c = parse("[ike]\nmain_mode_methods = aes256-sha1-14 3DES-MD5-2\n"
-	                       "quick_mode_methods = ESP[AES128,SHA1], esp[3des,md5]\n",
+	                       "quick_mode_methods = ESP[AES128,SHA1], esp[3des,md5] esp[aesgcm128]\n",
 	                       err);
 	ck_assert_msg(c != NULL, "%s", err);
 	ck_assert_uint_eq(c->n_mm_methods, 2);
@@ -94,11 +94,14 @@ START_TEST(methods_parsed)
 	ck_assert_uint_eq(c->mm_methods[0].keylen, 256);
 	ck_assert_uint_eq(c->mm_methods[0].group, 14);
 	ck_assert_uint_eq(c->mm_methods[1].hash, 1);
-	ck_assert_uint_eq(c->n_qm_methods, 2);
+	ck_assert_uint_eq(c->n_qm_methods, 3);
 	ck_assert_uint_eq(c->qm_methods[1].esp_transform, 3);
+	ck_assert_uint_eq(c->qm_methods[2].esp_transform, 20); /* AES-GCM-16, RFC 4106 */
+	ck_assert_uint_eq(c->qm_methods[2].keylen, 128);
+	ck_assert_uint_eq(c->qm_methods[2].auth, 0);
 	conf_dump(c, dump, sizeof dump);
 	ck_assert_ptr_nonnull(strstr(dump, "ike.main_mode_methods = AES256-SHA1-14 3DES-MD5-2\n"));
-	ck_assert_ptr_nonnull(strstr(dump, "ike.quick_mode_methods = ESP[AES128,SHA1] ESP[3DES,MD5]\n"));
+	ck_assert_ptr_nonnull(strstr(dump, "ike.quick_mode_methods = ESP[AES128,SHA1] ESP[3DES,MD5] ESP[AESGCM128]\n"));
 	conf_unref(c);
 	struct conf *d = conf_defaults();
 	ck_assert_uint_eq(d->n_mm_methods, 0);
@@ -133,7 +136,8 @@ static const struct {
 	{"[ike]\nmain_mode_methods =\n", "t.conf:2: ike.main_mode_methods: empty list"},
 	{"[ike]\nquick_mode_methods = ESP[AES256,SHA1] AH[SHA1]\n",
 	 "t.conf:2: ike.quick_mode_methods: \"AH[SHA1]\" is not a Quick Mode method such as ESP[AES256,SHA1] "
-	 "(ESP[AES256|AES192|AES128|3DES,SHA512|SHA384|SHA256|SHA1|MD5])"},
+	 "(ESP[AES256|AES192|AES128|3DES,SHA512|SHA384|SHA256|SHA1|MD5] or "
+	 "ESP[AESGCM256|AESGCM192|AESGCM128])"},
 	{"[ike]\nquick_mode_methods = ESP[DES,MD5]\n",
 	 "t.conf:2: ike.quick_mode_methods: \"ESP[DES,MD5]\": rampart does not implement single DES"},
 	{"[ike]\ndh_groups = 14\nmain_mode_methods = AES256-SHA1-20 AES128-SHA1-19\n",

@@ -71,7 +71,8 @@ enum ike_hash {
 };
 enum ike_authm { IKE_AUTH_PSK = 1, IKE_AUTH_RSA_SIG = 3 };
 /* ESP transform IDs (RFC 2407 §4.4.4) and ESP authentication algorithms (§4.5) */
-enum ike_esp_tf { IKE_ESP_3DES = 3, IKE_ESP_AES = 12 };
+/* AES_GCM_16: RFC 4106 §8.3 (16-octet ICV), a combined mode: no authentication algorithm attribute */
+enum ike_esp_tf { IKE_ESP_3DES = 3, IKE_ESP_AES = 12, IKE_ESP_AES_GCM_16 = 20 };
 enum ike_esp_auth {
 	IKE_AUTH_HMAC_MD5 = 1,
 	IKE_AUTH_HMAC_SHA1 = 2,
@@ -284,8 +285,9 @@ struct ike_ev_ike {
 };
 
 struct ike_ev_keys {
-	uint8_t enc[32];  /* encryption key (3DES 24, AES 16/24/32) */
-	uint8_t auth[64]; /* integrity key (MD5 16, SHA1 20, SHA2 32/48/64) */
+	uint8_t enc[36];  /* encryption key (3DES 24, AES 16/24/32; AES-GCM the key then its 4-byte
+	                   * salt, RFC 4106 §8.1: 20/28/36) */
+	uint8_t auth[64]; /* integrity key (MD5 16, SHA1 20, SHA2 32/48/64; none with AES-GCM) */
 	uint8_t enc_len, auth_len;
 };
 
@@ -293,7 +295,7 @@ struct ike_ev_sa {
 	uint8_t icky[8], rcky[8]; /* the IKE SA it belongs to */
 	uint32_t spi_in, spi_out; /* in: ours (peer → us), out: the peer's (us → peer) */
 	uint16_t esp_transform;   /* ike_esp_tf */
-	uint16_t auth_alg;        /* ike_esp_auth */
+	uint16_t auth_alg;        /* ike_esp_auth; 0 with AES-GCM */
 	uint16_t enc_key_bits;
 	uint16_t encap;             /* as negotiated: 2, 4 or 61444 */
 	bool udp_encap;             /* RFC 3948 ESP-in-UDP on 4500 */

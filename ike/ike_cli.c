@@ -397,7 +397,8 @@ size_t ike_cli_quick(struct ike_cli *t, uint8_t *out, size_t cap)
 		if (t->c.pfs_group)
 			tv(&w.w, 3, t->c.pfs_group);
 		tv(&w.w, 4, encap);
-		tv(&w.w, 5, p->auth);
+		if (p->auth) /* none with AES-GCM (RFC 4106 §8, as strongSwan and Libreswan send it) */
+			tv(&w.w, 5, p->auth);
 		if (p->keylen)
 			tv(&w.w, 6, p->keylen);
 		rp_wr_put_u16_at(&w.w, ts + 2, (uint16_t)(w.w.len - ts));
@@ -472,6 +473,14 @@ static long qm2(struct ike_cli *t, const uint8_t *in, size_t len, uint8_t *out, 
 	const struct isakmp_xf *x = &sa.xf[0];
 	if (x->a.encap != t->encap) {
 		fail(t, "QM2: encapsulation changed");
+		goto out;
+	}
+	bool offered = false;
+	for (size_t i = 0; i < t->c.np2; i++)
+		offered |= t->c.p2[i].tf == x->id && t->c.p2[i].keylen == x->a.keylen &&
+		           t->c.p2[i].auth == x->a.authalg;
+	if (!offered) {
+		fail(t, "QM2: responder chose a transform we did not offer");
 		goto out;
 	}
 	t->spi_r = rp_get_u32(sa.p[0].spi);

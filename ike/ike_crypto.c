@@ -289,6 +289,10 @@ size_t ike_esp_keylen(uint16_t tf, uint16_t keybits)
 		return keybits == 0                                           ? 16
 		       : (keybits == 128 || keybits == 192 || keybits == 256) ? keybits / 8
 		                                                              : 0;
+	/* RFC 4106 §8.4: the key length attribute is required; §8.1: KEYMAT is the key and then the
+	 * 4-byte salt, so the salt is taken from the same expansion as the key */
+	if (tf == IKE_ESP_AES_GCM_16)
+		return keybits == 128 || keybits == 192 || keybits == 256 ? keybits / 8 + 4 : 0;
 	return 0;
 }
 

@@ -52,7 +52,7 @@ int ike_iv_p2(uint16_t hash, size_t blk, const uint8_t *last, uint32_t msgid, ui
 int ike_keymat(uint16_t hash, const uint8_t *skeyid_d, size_t hlen, const uint8_t *gqm, size_t gqmlen,
                uint8_t proto, uint32_t spi, const uint8_t *ni, size_t nilen, const uint8_t *nr, size_t nrlen,
                uint8_t *out, size_t need);
-size_t ike_esp_keylen(uint16_t tf, uint16_t keybits); /* 0 unsupported */
+size_t ike_esp_keylen(uint16_t tf, uint16_t keybits); /* KEYMAT bytes (GCM: + salt); 0 unsupported */
 size_t ike_esp_authlen(uint16_t alg);                 /* 0 unsupported */
 const char *ike_esp_name(uint16_t tf);
 const char *ike_esp_auth_name(uint16_t alg);

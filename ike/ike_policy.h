@@ -30,8 +30,9 @@ struct ike_mm_method {
 };
 
 /* Quick-mode security method, netsh's "ESP[AES256,SHA1]": ESP transform id (RFC 2407: 2 DES,
- * 3 3DES, 12 AES), key bits (0 = the transform's fixed size) and auth algorithm (1 HMAC-MD5,
- * 2 HMAC-SHA1, 5 HMAC-SHA2-256, ...). */
+ * 3 3DES, 12 AES; RFC 4106: 20 AES-GCM with a 16-octet ICV, "ESP[AESGCM128]"), key bits (0 = the
+ * transform's fixed size) and auth algorithm (1 HMAC-MD5, 2 HMAC-SHA1, 5 HMAC-SHA2-256, ...; 0 with
+ * AES-GCM). */
 struct ike_qm_method {
 	uint16_t esp_transform, keylen, auth;
 };
@@ -64,7 +65,7 @@ typedef void (*ike_policy_fn)(void *ctx, const struct rp_addr *peer, struct ike_
 
 /* "AES256-SHA1-14", "3DES-MD5-2", "AES128-SHA256-19" (case-insensitive) → 0 or -EINVAL. */
 int ike_mm_method_parse(const char *s, struct ike_mm_method *m);
-/* "ESP[AES256,SHA1]", "ESP[3DES,MD5]", "ESP[AES128,SHA256]" → 0 or -EINVAL. */
+/* "ESP[AES256,SHA1]", "ESP[3DES,MD5]", "ESP[AES128,SHA256]", "ESP[AESGCM128]" → 0 or -EINVAL. */
 int ike_qm_method_parse(const char *s, struct ike_qm_method *m);
 /* The same words back, for show commands and log lines; returns buf. */
 const char *ike_mm_method_str(const struct ike_mm_method *m, char *buf, size_t n);

@@ -385,6 +385,8 @@ static void xf2_str(const struct isakmp_xf *x, char *out, size_t n)
 	char kl[8] = "", grp[24] = "";
 	if (x->id == IKE_ESP_AES)
 		snprintf(kl, sizeof kl, "-%u", x->a.keylen ? x->a.keylen : 128);
+	else if (x->id == IKE_ESP_AES_GCM_16)
+		snprintf(kl, sizeof kl, "-%u", x->a.keylen);
 	if (x->a.group)
 		snprintf(grp, sizeof grp, "/PFS-%s", ike_dh_name(x->a.group));
 	snprintf(out, n, "%s%s/%s%s/encap%u", ike_esp_name(x->id), kl, ike_esp_auth_name(x->a.authalg), grp,
@@ -459,6 +461,17 @@ static void allow2_init(const struct ike_conf *c, const struct ike_peer_policy *
 		if (pol->qm_life_kb)
 			al->life_kb = pol->qm_life_kb;
 	}
+}
+
+/* The integrity algorithm that goes with the cipher: an HMAC for the CBC ciphers, none with AES-GCM,
+ * a combined mode whose tag is its integrity (RFC 4303 §3.2; RFC 4106 §8: strongSwan and Libreswan
+ * send no authentication-algorithm attribute with it). A GCM transform that names an HMAC asks for
+ * something that does not exist and is not taken. */
+static bool esp_auth_ok(uint16_t tf, uint16_t authalg)
+{
+	if (tf == IKE_ESP_AES_GCM_16)
+		return authalg == 0;
+	return ike_esp_authlen(authalg) != 0;
 }
 
 static long qm_rank(const struct allow2 *al, uint16_t tf, const struct isakmp_attrs *a)
@@ -537,14 +550,16 @@ int ike_p2_select(const struct ike_conf *c, const struct ike_peer_policy *pol, c
 			           c->np2_groups ? c->np2_groups : RP_ARRAY_LEN(def_p2_groups), a->group) < 0)
 				continue;
 			long r = qm_rank(&al, x->id, a);
-			if (r < 0 || !ike_esp_keylen(x->id, a->keylen) || !ike_esp_authlen(a->authalg))
+			if (r < 0 || !ike_esp_keylen(x->id, a->keylen) || !esp_auth_ok(x->id, a->authalg))
 				continue;
 			if (best < 0 || r < best) {
 				best = r;
 				ch->prop = p;
 				ch->xf = x;
 				ch->tf = x->id;
-				ch->keylen = (uint16_t)(ike_esp_keylen(x->id, a->keylen) * 8);
+				ch->keylen = x->id == IKE_ESP_AES_GCM_16
+				                 ? a->keylen /* without the salt */
+				                 : (uint16_t)(ike_esp_keylen(x->id, a->keylen) * 8);
 				ch->auth = a->authalg;
 				ch->group = a->group;
 				ch->encap = encap;

@@ -155,7 +155,10 @@ START_TEST(t_default_methods)
 		ck_assert(!ike_qm_method_weak(&qm[i]));
 	}
 	ck_assert_str_eq(ike_mm_method_str(&mm[0], b, sizeof b), "AES256-SHA512-20");
-	ck_assert_str_eq(ike_qm_method_str(&qm[0], b, sizeof b), "ESP[AES256,SHA512]");
+	/* AES-GCM first (no stock client offers it: their choices below are unchanged), then CBC */
+	ck_assert_str_eq(ike_qm_method_str(&qm[0], b, sizeof b), "ESP[AESGCM256]");
+	ck_assert_str_eq(ike_qm_method_str(&qm[1], b, sizeof b), "ESP[AESGCM128]");
+	ck_assert_str_eq(ike_qm_method_str(&qm[2], b, sizeof b), "ESP[AES256,SHA512]");
 	struct ike_mm_method des = {1, 0, IKE_HASH_SHA1, 14}, g1 = {IKE_ENC_AES, 128, IKE_HASH_SHA1, 1};
 	ck_assert(!ike_mm_method_implemented(&des) && !ike_mm_method_implemented(&g1));
 	ck_assert(ike_mm_method_weak(&des) && ike_mm_method_weak(&g1));

@@ -297,6 +297,7 @@ static const char *const mm_encs[] = {"DES", "3DES", "AES128", "AES192", "AES256
 static const char *const mm_hashes[] = {"MD5", "SHA1", "SHA256", "SHA384", "SHA512", NULL};
 static const char *const mm_groups[] = {"1", "2", "5", "14", "15", "16", "17", "18", "19", "20", "21", NULL};
 static const char *const qm_encs[] = {"DES", "3DES", "AES128", "AES192", "AES256", "NONE", NULL};
+static const char *const qm_aeads[] = {"AESGCM128", "AESGCM192", "AESGCM256", NULL};
 static const char *const qm_auths[] = {"MD5", "SHA1", "SHA256", "SHA384", "SHA512", "NONE", NULL};
 
 /* Walks a space-separated list; check(word, len) for each. */
@@ -350,8 +351,10 @@ static int qm_word(const char *w, size_t len)
 	if (!close)
 		return -1;
 	const char *comma = memchr(w + 4, ',', (size_t)(close - w - 4));
-	if (!comma || !in_list(w + 4, (size_t)(comma - w - 4), qm_encs) ||
-	    !in_list(comma + 1, (size_t)(close - comma - 1), qm_auths))
+	if (!comma && in_list(w + 4, (size_t)(close - w - 4), qm_aeads))
+		comma = close; /* "ESP[AESGCM128]": a combined mode names no integrity algorithm */
+	else if (!comma || !in_list(w + 4, (size_t)(comma - w - 4), qm_encs) ||
+	         !in_list(comma + 1, (size_t)(close - comma - 1), qm_auths))
 		return -1;
 	if (!strncasecmp(w + 4, "NONE", 4) && !strncasecmp(comma + 1, "NONE", 4))
 		return -1;

@@ -442,6 +442,10 @@ START_TEST(words)
 	ck_assert_int_eq(pol_mmsec_check("AES256-SHA1-14 3des-md5-2 AES128-SHA256-19", why, sizeof why), 0);
 	ck_assert_int_eq(
 	    pol_qmsec_check("ESP[AES256,SHA1] ESP[3DES,MD5]:3600s ESP[NONE,SHA1]:1000k", why, sizeof why), 0);
+	/* AES-GCM (issue 11): one word, no integrity algorithm */
+	ck_assert_int_eq(pol_qmsec_check("ESP[AESGCM128] esp[aesgcm256]:3600s", why, sizeof why), 0);
+	ck_assert_int_eq(pol_qmsec_check("ESP[AESGCM128,SHA1]", why, sizeof why), -EINVAL);
+	ck_assert_int_eq(pol_qmsec_check("ESP[AESGCM]", why, sizeof why), -EINVAL);
 	struct pol_addr a;
 	ck_assert_int_eq(pol_addr_parse("WINS", &a), 0);
 	ck_assert_int_eq(a.kind, POL_A_SRV_WINS);

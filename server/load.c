@@ -61,16 +61,16 @@ uint64_t load_now(const struct load *l)
 
 static int usage(void)
 {
-	fprintf(
-	    stderr,
-	    "usage: rampart-load --server ADDR --psk TEXT --user NAME|PATTERN(%%d) --password TEXT\n"
-	    "         [--first N] [--clients N] [--rate R] [--hold S] [--traffic PPS[:SIZE]]\n"
-	    "         [--profile windows|ios|android] [--group G] [--source ADDR[-ADDR]]\n"
-	    "         [--fixed-dh] [--pap] [--timeout S] [--quiet] [--tun NAME (one client)]\n"
-	    "         [--reconnect] [--cycles N] [--dpd S] [--stream-to ADDR [--gso]] [--esp aes128sha1]\n"
-	    "         [--l2tp-port-base P]\n"
-	    "  --stream-to: --traffic sends UDP datagrams to ADDR (a sink behind the server), PPS up to "
-	    "10^6\n");
+	fprintf(stderr,
+	        "usage: rampart-load --server ADDR --psk TEXT --user NAME|PATTERN(%%d) --password TEXT\n"
+	        "         [--first N] [--clients N] [--rate R] [--hold S] [--traffic PPS[:SIZE]]\n"
+	        "         [--profile windows|ios|android] [--group G] [--source ADDR[-ADDR]]\n"
+	        "         [--fixed-dh] [--pap] [--timeout S] [--quiet] [--tun NAME (one client)]\n"
+	        "         [--reconnect] [--cycles N] [--dpd S] [--stream-to ADDR [--gso]]\n"
+	        "         [--esp aes128sha1|aes128gcm|aes256gcm]\n"
+	        "         [--l2tp-port-base P]\n"
+	        "  --stream-to: --traffic sends UDP datagrams to ADDR (a sink behind the server), PPS up to "
+	        "10^6\n");
 	return 2;
 }
 
@@ -249,9 +249,19 @@ static int setup_profile(void)
 	} else {
 		return -1;
 	}
-	if (L.o.aes128) {
-		static const struct ike_cli_p2 aes128[] = {{IKE_ESP_AES, 128, IKE_AUTH_HMAC_SHA1}};
-		c->p2 = aes128;
+	if (L.o.esp) {
+		static const struct {
+			const char *name;
+			struct ike_cli_p2 p2;
+		} esps[] = {{"aes128sha1", {IKE_ESP_AES, 128, IKE_AUTH_HMAC_SHA1}},
+		            {"aes128gcm", {IKE_ESP_AES_GCM_16, 128, 0}},
+		            {"aes256gcm", {IKE_ESP_AES_GCM_16, 256, 0}}};
+		size_t i = 0;
+		while (i < RP_ARRAY_LEN(esps) && strcmp(esps[i].name, L.o.esp))
+			i++;
+		if (i == RP_ARRAY_LEN(esps))
+			return -1;
+		c->p2 = &esps[i].p2;
 		c->np2 = 1;
 	}
 	if (L.o.group) { /* only the profile's proposals of that group */
@@ -350,9 +360,9 @@ int main(int argc, char **argv)
 				return usage();
 			L.o.stream_to = rp_get_u32(sa.ip);
 		} else if (!strcmp(a, "--esp")) {
-			if (strcmp(v, "aes128sha1"))
+			if (strcmp(v, "aes128sha1") && strcmp(v, "aes128gcm") && strcmp(v, "aes256gcm"))
 				return usage();
-			L.o.aes128 = true;
+			L.o.esp = v;
 		} else if (!strcmp(a, "--profile")) {
 			L.o.profile = v;
 		} else if (!strcmp(a, "--group")) {

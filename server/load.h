@@ -77,7 +77,9 @@ struct load_opts {
 	unsigned hold_s;
 	unsigned pps, size;
 	uint32_t stream_to; /* --stream-to: UDP datagrams to this address (host order) instead of echoes */
-	bool aes128;        /* --esp aes128sha1: offer only AES-CBC-128 + HMAC-SHA1 in Quick Mode */
+	const char *esp;    /* --esp aes128sha1|aes128gcm|aes256gcm: offer only that ESP transform in
+	                     * Quick Mode (AES-CBC-128 + HMAC-SHA1, AES-GCM-128/256); NULL = the
+	                     * profile's */
 	bool gso;           /* --gso: a client's stream burst leaves as UDP GSO sends (like a NIC's GRO) */
 	const char *profile;
 	uint16_t group;          /* 0: the profile's proposals */

@@ -457,7 +457,7 @@ static int install_sa(struct load_client *c, uint64_t now)
 	out.dir = ESP_DIR_OUT;
 	out.spi = t->spi_r;
 	out.owner = c->idx;
-	out.encr = t->p2chosen.tf == IKE_ESP_3DES ? ESP_ENCR_3DES : ESP_ENCR_AES_CBC;
+	out.encr = (enum esp_encr)t->p2chosen.tf; /* IKE's transform IDs are esp's */
 	out.encr_keybits = t->p2chosen.tf == IKE_ESP_3DES ? 192 : t->p2chosen.keylen;
 	out.auth = (enum esp_auth)t->p2chosen.auth;
 	out.local = c->local;

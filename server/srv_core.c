@@ -239,7 +239,8 @@ void srv_core_sa_install(struct srv *s, const struct ike_ev_sa *e, uint64_t now)
 	struct esp_sa_params out = {0}, in = {0};
 	out.dir = ESP_DIR_OUT;
 	out.spi = e->spi_out;
-	out.encr = e->esp_transform == IKE_ESP_3DES ? ESP_ENCR_3DES : ESP_ENCR_AES_CBC;
+	/* the IKE transform IDs are esp's (esp.h); AES-GCM's key carries its salt (RFC 4106 §8.1) */
+	out.encr = (enum esp_encr)e->esp_transform;
 	out.encr_keybits = e->esp_transform == IKE_ESP_3DES ? 192 : e->enc_key_bits;
 	out.auth = (enum esp_auth)e->auth_alg;
 	out.local = e->local;
@@ -980,11 +981,13 @@ void srv_core_free(struct srv *s)
 
 const char *srv_esp_name(uint16_t t)
 {
-	return t == IKE_ESP_3DES ? "3DES" : "AES-CBC";
+	return t == IKE_ESP_3DES ? "3DES" : t == IKE_ESP_AES_GCM_16 ? "AES-GCM-16" : "AES-CBC";
 }
 const char *srv_auth_name(uint16_t a)
 {
 	switch (a) {
+	case 0:
+		return "AEAD"; /* AES-GCM: the cipher's own tag */
 	case IKE_AUTH_HMAC_MD5:
 		return "HMAC-MD5-96";
 	case IKE_AUTH_HMAC_SHA1:

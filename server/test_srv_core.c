@@ -258,6 +258,62 @@ START_TEST(limit_keys_and_stats)
 }
 END_TEST
 
+/* Issue 11: an AES-GCM SA pair from Quick Mode (transform 20, no HMAC, key + 4-byte salt) becomes
+ * an esp/ GCM pair (it was installed as AES-CBC, whose key length the SAD refused), a packet
+ * sealed by a client SA with the same key opens on the daemon's inbound SA, and show sas and
+ * the JSON name the transform. */
+START_TEST(install_gcm)
+{
+	struct srv *s = daemon_new("");
+	struct ike_ev_sa e;
+	memset(&e, 0, sizeof e);
+	e.spi_in = 0x7001;
+	e.spi_out = 0x1000;
+	e.esp_transform = IKE_ESP_AES_GCM_16;
+	e.enc_key_bits = 128;
+	rp_addr_v4(&e.local, 0xc6120001, 0);
+	rp_addr_v4(&e.peer, 0xc6120002, 0);
+	e.peer_inner = e.peer;
+	e.local_inner = e.local;
+	e.life_s = 3600;
+	e.in.enc_len = e.out.enc_len = 20;
+	for (int i = 0; i < 20; i++)
+		e.in.enc[i] = (uint8_t)(i + 1);
+	srv_core_sa_install(s, &e, srv_now(s));
+	const struct srv_child *ch = srv_child_by_in(s->core, 0x7001);
+	ck_assert_ptr_nonnull(ch);
+	/* the client's outbound SA: the same key and salt */
+	struct esp_conf ec = {0};
+	struct rp_rng rng;
+	rp_rng_seeded(&rng, 3);
+	struct esp_sad *cli = esp_sad_new(&ec, &rng, &s->log);
+	struct esp_sa_params p = {.dir = ESP_DIR_OUT,
+	                          .spi = 0x7001,
+	                          .encr = ESP_ENCR_AES_GCM_16,
+	                          .encr_keybits = 128,
+	                          .enc_key_len = 20};
+	memcpy(p.enc_key, e.in.enc, 20);
+	p.local = e.peer;
+	p.peer = e.local;
+	uint32_t out_id;
+	ck_assert_int_eq(esp_sa_add(cli, &p, srv_now(s), &out_id), 0);
+	static const uint8_t udp[] = {0x06, 0xa5, 0x06, 0xa5, 0x00, 0x0c, 0x00, 0x00, 1, 2, 3, 4};
+	uint8_t mem[256];
+	struct rp_buf b;
+	rp_buf_view(&b, mem, sizeof mem, ESP_HEADROOM, 0);
+	memcpy(rp_buf_put(&b, sizeof udp), udp, sizeof udp);
+	ck_assert_int_eq(esp_encap(cli, out_id, &b, srv_now(s), NULL), 0);
+	struct esp_rx rx;
+	ck_assert_int_eq(esp_decap(s->core->sad, &b, &e.peer, srv_now(s), &rx), 0);
+	ck_assert_uint_eq(rx.spi, 0x7001);
+	esp_sad_free(cli);
+	char t[64];
+	srv_json_transform(ch, t, sizeof t);
+	ck_assert_str_eq(t, "AES-GCM-16-128/AEAD");
+	daemon_free(s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *su = suite_create("srv_core");
@@ -267,6 +323,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, tab_lookups);
 	tcase_add_test(tc, runout_esp_max_sa);
 	tcase_add_test(tc, limit_keys_and_stats);
+	tcase_add_test(tc, install_gcm);
 	suite_add_tcase(su, tc);
 	return su;
 }

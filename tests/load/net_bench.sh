@@ -10,8 +10,9 @@
 # --reverse: the sink sends (udp_blast, runs of 16 datagrams per client) to the clients' tunnel
 # addresses through the TUN; rampartd encrypts; rampart-load counts what arrives.
 #
-#   tests/load/net_bench.sh [--bin BUILD] [--rampartd BIN] [--clients "1 10 1000"] [--seconds S] [--pps TOTAL] [--esp "cbc128sha1"]
+#   tests/load/net_bench.sh [--bin BUILD] [--rampartd BIN] [--clients "1 10 1000"] [--seconds S] [--pps TOTAL] [--esp "gcm128 cbc128sha1"]
 #                           [--set KEY=VALUE]... [--perf FILE] [--reverse [--sink-gso]] [--gen-gso] [--smoke]
+#                           [--tshark]
 #
 # --gen-gso: each client's burst leaves rampart-load as one UDP GSO send, so that it reaches
 # rampartd's NAT-T socket as one coalesced batch, as a network card's GRO hands it over (veth does
@@ -21,6 +22,10 @@
 # --pps is the offered rate of all clients together (default 400000); --set adds a line to
 # rampartd's [server] section (e.g. --set udp_gso=no); --perf records rampartd with perf for the
 # last run; --smoke: 2 clients, 2 s, a low rate, and a failure unless the sink saw >= 90% of it.
+# --tshark: rampartd writes its key log and rampartd's link is captured; tshark (an independent
+# ESP implementation) must decrypt, with that key log alone, L2TP from rampartd and the clients' data
+# datagrams (to the sink's port 9) inside the ESP of each run (use with --set udp_gso=no --set
+# udp_gro=no: a coalesced datagram is not one ESP packet on the capture).
 # Per run one line:
 #   net-run esp=.. clients=N up=N offered_gbps=.. delivered_gbps=.. loss_pct=.. daemon_cpu_s=..
 #           gbps_per_core=.. gen_cpu_s=..
@@ -31,14 +36,15 @@
 # per CPU second: --reverse's figure for rampartd alone when rampart-load cannot take them all.
 # gbps_per_core = delivered bits / rampartd's CPU seconds (utime + stime from /proc/PID/stat) over
 # the same interval; the per-core figure of the largest client count is the one on the last line.
-# GCM cannot be measured through the daemon: rampart's IKEv1 does not negotiate ESP AES-GCM (no
-# stock L2TP/IPsec client offers it), so gcm128 is "n/a" there and the path figure is shown alone.
+# --esp lists the transforms measured: gcm128 (rampart-load --esp aes128gcm: ESP AES-GCM-128 with a
+# 16-octet ICV, RFC 4106, which rampartd chooses first) and cbc128sha1 (--esp aes128sha1); both by
+# default. A transform not measured is "n/a" on the last line.
 set -euo pipefail
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 bin=$root/build/release
-daemon= gengso= sinkgso=0 clients_list="1 10 1000" seconds=5 pps=400000 esps="cbc128sha1" sets=() perf_out= smoke= reverse=
+daemon= gengso= sinkgso=0 clients_list="1 10 1000" seconds=5 pps=400000 esps="gcm128 cbc128sha1" sets=() perf_out= smoke= reverse= tshark=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--bin) bin=$2; shift 2 ;;
@@ -52,6 +58,7 @@ while [ $# -gt 0 ]; do
 	--reverse) reverse=1; shift ;;
 	--gen-gso) gengso=--gso; shift ;;
 	--sink-gso) sinkgso=1; shift ;;
+	--tshark) tshark=1; shift ;;
 	--smoke) smoke=1; clients_list=2; seconds=2; pps=4000; shift ;;
 	*) echo "net_bench.sh: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -60,6 +67,7 @@ rampartd=${daemon:-$bin/server/rampartd} rampartctl=$bin/server/rampartctl load=
 bench=$bin/tests/rampart-bench blast=$bin/tests/udp_blast
 for b in "$rampartd" "$rampartctl" "$load" ${reverse:+"$blast"}; do [ -x "$b" ] || { echo "net_bench.sh: no $b (build it)" >&2; exit 2; }; done
 command -v nft >/dev/null || { echo "SKIP: no nft"; exit 77; }
+[ -z "$tshark" ] || command -v tshark >/dev/null || { echo "SKIP: no tshark"; exit 77; }
 
 g=rp-bg-$$ n=rp-bn-$$ s=rp-bs-$$ k=rp-bk-$$
 umask 077
@@ -145,6 +153,7 @@ state_dir = $tmp/state
 $(for x in "${sets[@]}"; do echo "${x%%=*} = ${x#*=}"; done)
 [log]
 ipsecdiagnostics = 1
+$([ -z "$tshark" ] || echo "keylog = $tmp/keys")
 [ike]
 psk = $psk
 [pool]
@@ -156,13 +165,24 @@ EOF
 	for _ in $(seq 100); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
 	[ -S "$tmp/ctl.sock" ] || fail "rampartd did not start"
 	ip -n "$s" route replace 100.65.0.0/24 dev bk$$
-	local espopt=
-	[ "$esp" != cbc128sha1 ] || espopt="--esp aes128sha1"
+	local espopt
+	case $esp in
+	gcm128) espopt="--esp aes128gcm" ;;
+	cbc128sha1) espopt="--esp aes128sha1" ;;
+	*) fail "--esp: gcm128 or cbc128sha1, not $esp" ;;
+	esac
 	local per=$(((pps + clients - 1) / clients))
 	local tropt="--traffic $per:1400 --stream-to 100.65.0.2 $gengso"
 	[ -z "$reverse" ] || tropt="--stream-to 100.65.0.3" # the clients only receive (no --traffic)
-	[ -z "$reverse" ] || [ "$esp" = cbc128sha1 ] || fail "--reverse: only cbc128sha1" 
 	: >"$tmp/out"
+	local cap=
+	if [ -n "$tshark" ]; then
+		rm -f "$tmp/cap.pcapng" "$tmp/keys"
+		ip netns exec "$s" tshark -q -i bs$$ -w "$tmp/cap.pcapng" -f "udp port 4500" >/dev/null 2>"$tmp/cap.err" &
+		cap=$!
+		for _ in $(seq 100); do grep -q "Capturing on" "$tmp/cap.err" 2>/dev/null && break; sleep 0.1; done
+		sleep 0.3
+	fi
 	(
 		for _ in $(seq 1200); do grep -q '^holding ' "$tmp/out" 2>/dev/null && break; sleep 0.05; done
 		sleep 0.5 # every client's stream has started
@@ -181,6 +201,7 @@ EOF
 		read -r p1 b1 < <(sink)
 		c1=$(cpu "$srvpid") t1=$(date +%s.%N)
 		u1=$(udpsent)
+		ip netns exec "$s" "$rampartctl" -s "$tmp/ctl.sock" show sas >"$tmp/sas" 2>/dev/null || true
 		[ -z "$reverse" ] || wait "$bpid"
 		echo "p0=$p0 b0=$b0 p1=$p1 b1=$b1 c0=$c0 c1=$c1 t0=$t0 t1=$t1 u0=$u0 u1=$u1" >"$tmp/fig"
 	) &
@@ -196,8 +217,27 @@ EOF
 	wait "$lpid"
 	set -e
 	kill -0 "$srvpid" 2>/dev/null || fail "rampartd died"
+	if [ -n "$cap" ]; then
+		sleep 0.3
+		kill "$cap" 2>/dev/null
+		wait "$cap" 2>/dev/null || true
+		mkdir -p "$tmp/ws/wireshark"
+		cp "$tmp/keys" "$tmp/ws/wireshark/esp_sa" 2>/dev/null || fail "no key log"
+		local from_srv from_cli
+		from_srv=$(XDG_CONFIG_HOME=$tmp/ws tshark -r "$tmp/cap.pcapng" -o esp.enable_encryption_decode:TRUE \
+			-Y "ip.src == 203.0.113.1 && esp && l2tp" 2>/dev/null | wc -l)
+		from_cli=$(XDG_CONFIG_HOME=$tmp/ws tshark -r "$tmp/cap.pcapng" -o esp.enable_encryption_decode:TRUE \
+			-Y "ip.dst == 203.0.113.1 && esp && l2tp && udp.dstport == 9" 2>/dev/null | wc -l)
+		echo "net-tshark esp=$esp decrypted_l2tp_from_rampartd=$from_srv decrypted_data_from_clients=$from_cli"
+		[ "$from_srv" -gt 0 ] && [ "$from_cli" -gt 0 ] || fail "tshark did not decrypt the ESP with rampartd's key log"
+	fi
 	offloads=$(sed -n 's/.*data path: \(.*\)$/\1/p' "$tmp/log" | head -1 | tr ' ' ',')
 	[ -n "$offloads" ] || offloads=none
+	# the transform measured is the one negotiated (show sas, taken at the window's end, names it)
+	local want=AES-CBC-128/HMAC-SHA1-96 nsa
+	[ "$esp" != gcm128 ] || want=AES-GCM-16-128/AEAD
+	nsa=$(grep -c " $want " "$tmp/sas" || true)
+	[ "$nsa" -gt 0 ] || fail "no SA pair with $want in show sas"
 	local st
 	st=$(ip netns exec "$s" "$rampartctl" -s "$tmp/ctl.sock" show stats 2>/dev/null | grep -E '^(udp|tun:) ' | tr '\n' ' ' || true)
 	kill "$srvpid"

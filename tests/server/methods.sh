@@ -53,6 +53,7 @@ raw_esp = no
 [log]
 ipsecdiagnostics = 6
 ikelogging = yes
+keylog = $tmp/keys
 [ike]
 psk = $PSK
 $1
@@ -91,7 +92,8 @@ charon {
   filelog { log { path = $tmp/charon.log
     default = 1
     ike = 2
-    cfg = 2 } }
+    cfg = 2
+    chd = 4 } }
   plugins { vici { socket = unix://$tmp/charon.vici } }
   install_routes = no
   retransmit_tries = 1
@@ -216,6 +218,48 @@ if established && qm_chosen && grep -q "Quick Mode [0-9a-f]* with .*: chose AES-
 else
 	fail "d2 quick_mode_methods: esp aes256-sha1 not chosen"
 	grep "Quick Mode" "$tmp/attempt.log" | tail -5
+fi
+
+# charon_key "LABEL": the hex of charon's DBG4 dump "LABEL => N bytes @ ..." (lower case)
+charon_key() {
+	awk -v want="$1 =>" '
+		index($0, want) { for (i = 1; i <= NF; i++) if ($i == "bytes") n = $(i - 1); got = 0; key = ""; on = 1; next }
+		on && /\[CHD\] +[0-9]+: / {
+			for (i = 3; i <= NF && got < n; i++) if ($i ~ /^[0-9A-F][0-9A-F]$/) { key = key $i; got++ }
+			if (got >= n) { print tolower(key); exit }
+			next
+		}
+		{ on = 0 }' "$tmp/charon.all"
+}
+
+# f. ESP AES-GCM-16 (issue 11): first in the default methods, so chosen over charon's own first
+# CBC proposal; the key rampartd's key log gives tshark for charon's SA (key + 4-byte salt, RFC
+# 4106 §8.1, no integrity key) is the one charon derived; quick_mode_methods decide the key length
+reconf ""
+charon_run "aes256-sha1-ecp384" "aes256-sha1,aes128gcm16"
+ck=$(charon_key "encryption initiator key")
+kl=$(grep -F '"198.18.62.1","198.18.62.2"' "$tmp/keys" 2>/dev/null | tail -1)
+if established && grep -q "selected proposal: ESP:AES_GCM_16_128" "$tmp/charon.all" &&
+	grep -q "Quick Mode [0-9a-f]* with .*: chose AES-GCM-128/none" "$tmp/attempt.log" &&
+	[ ${#ck} -eq 40 ] && grep -qF "\"AES-GCM with 16 octet ICV [RFC4106]\",\"0x$ck\",\"NULL\"" <<<"$kl"; then
+	pass "f1 defaults: esp aes256-sha1,aes128gcm16: AES-GCM-128 chosen, key log = charon's key+salt"
+else
+	fail "f1 defaults: esp aes128gcm16 not chosen or keys differ (charon $ck; key log: $kl)"
+	grep "Quick Mode\|selected proposal" "$tmp/attempt.log" "$tmp/charon.all" | tail -5
+fi
+reconf "quick_mode_methods = ESP[AESGCM256] ESP[AES128,SHA1]"
+charon_run "aes256-sha1-ecp384" "aes128gcm16"
+line=$(grep -F "NO-PROPOSAL-CHOSEN (Quick Mode)" "$tmp/attempt.log" | head -1)
+if established && ! qm_chosen && grep -qF "client AES-GCM-128/none/encap2; ours ESP[AESGCM256],ESP[AES128,SHA1]" <<<"$line"; then
+	pass "f2 quick_mode_methods = ESP[AESGCM256] ...: esp aes128gcm16 refused: ${line#*: }"
+else
+	fail "f2 quick_mode_methods: esp aes128gcm16 not refused with the offer quoted: $line"
+fi
+charon_run "aes256-sha1-ecp384" "aes128gcm16,aes256gcm16"
+if established && grep -q "selected proposal: ESP:AES_GCM_16_256" "$tmp/charon.all"; then
+	pass "f3 quick_mode_methods = ESP[AESGCM256] ...: esp aes256gcm16 accepted"
+else
+	fail "f3 quick_mode_methods: esp aes256gcm16 not chosen"
 fi
 
 # e. a bad word is refused by the reload, which keeps the running configuration
