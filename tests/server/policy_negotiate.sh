@@ -236,7 +236,7 @@ model "b3" "${RULE_LINES[@]}"
 st static set rule name=neg1 policy=neg psk=$RPSK || fail "c0 set rule psk refused"
 charon_run "aes256-sha1-modp2048" "aes256-sha1" "$PSK"
 if mm_up; then fail "c1 the configuration's PSK accepted for a peer whose rule has its own"; else pass "c1 the configuration's PSK refused for the rule's peer"; fi
-rlog "c2 rampartd: PSK mismatch" "PSK mismatch" "(Main Mode, 1 key(s) tried"
+rlog "c2 rampartd: PSK mismatch with the rule's key, the rule named" "PSK mismatch" "(Main Mode, 1 key(s) tried: the pre-shared key of rule neg1 (store local))"
 charon_run "aes256-sha1-modp2048" "aes256-sha1" "$RPSK"
 if mm_up && qm_up; then pass "c3 the rule's PSK: Main and Quick Mode negotiated"; else fail "c3 the rule's PSK not accepted"; show_attempt; fi
 model "c4" "${RULE_LINES[@]}" "authentication: psk (the rule's)"
