@@ -531,6 +531,33 @@ START_TEST(t_pol_pfs_lifetimes)
 }
 END_TEST
 
+START_TEST(t_pol_mm_lifetime)
+{
+	/* the policy's mmlifetime (the server turns netsh's minutes into mm_life_s) caps the Main
+	 * Mode SA below the configuration's phase 1 maximum; without it the configuration decides */
+	for (int k = 0; k < 2; k++) {
+		struct net n;
+		struct polctx p;
+		net_init(&n, false);
+		pol_init(&n, &p, IKE_POL_NEGOTIATE, "local");
+		p.ans.mm_life_s = k ? 600 : 0;
+		offer(&n, win_modern, 5, p2_win, 3);
+		net_start(&n);
+		int rc = handshake(&n);
+		if (rc)
+			fprintf(stderr, "%s\n%s", n.t->err, n.logbuf);
+		ck_assert_int_eq(rc, 0);
+		const char *l = strstr(n.logbuf, "established: id");
+		ck_assert_ptr_nonnull(l);
+		char want[32];
+		snprintf(want, sizeof want, ", life %u s", k ? 600u : n.conf.p1_life_max_s);
+		const char *eol = strchr(l, '\n'), *f = strstr(l, want);
+		ck_assert_msg(f && (!eol || f < eol), "want \"%s\" in: %.200s", want, l);
+		net_free(&n);
+	}
+}
+END_TEST
+
 START_TEST(t_pol_change_applies_next)
 {
 	/* a policy changed on a running core applies from the next negotiation: the same peer,
@@ -709,6 +736,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_pol_psk);
 	tcase_add_test(tc, t_pol_qm_methods);
 	tcase_add_test(tc, t_pol_pfs_lifetimes);
+	tcase_add_test(tc, t_pol_mm_lifetime);
 	tcase_add_test(tc, t_pol_change_applies_next);
 	tcase_add_test(tc, t_model_policy);
 	suite_add_tcase(s, tc);

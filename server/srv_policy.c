@@ -487,6 +487,8 @@ static void ike_answer(void *ctx, const struct rp_addr *peer, struct ike_peer_po
 		out->action = IKE_POL_BLOCK;
 		return;
 	}
+	if (m.pol->mmlifetime) /* minutes, netsh's unit */
+		out->mm_life_s = m.pol->mmlifetime > UINT32_MAX / 60 ? UINT32_MAX : m.pol->mmlifetime * 60;
 	if (m.fa->qmpfs)
 		out->pfs_group = out->nmm               ? out->mm[0].group
 		                 : s->conf->n_dh_groups ? (uint16_t)s->conf->dh_groups[0]

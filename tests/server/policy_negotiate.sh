@@ -200,7 +200,7 @@ charon_run "$OUT_IKE" "aes256-sha1"
 if mm_up && qm_up; then pass "0 no policy: $OUT_IKE accepted ($(proposal))"; else fail "0 no policy: $OUT_IKE not accepted"; show_attempt; fi
 
 # the rule, in netsh's words, on the store of the running daemon
-st static add policy name=neg mmsecmethods=AES256-SHA1-14 &&
+st static add policy name=neg mmsecmethods=AES256-SHA1-14 mmlifetime=60 &&
 	st static add filterlist name=lab &&
 	st static add filter filterlist=lab srcaddr=198.18.61.0 srcmask=24 dstaddr=me &&
 	st static add filteraction name=sec action=negotiate "qmsecmethods=ESP[AES256,SHA1]" &&
@@ -231,6 +231,7 @@ else
 fi
 rlog "b2 rampartd chose the rule's ESP method" "Quick Mode" "chose AES-256/HMAC-SHA1"
 model "b3" "${RULE_LINES[@]}"
+rlog "b4 the policy's mmlifetime=60 caps the Main Mode SA" "Main Mode with $peer" "established" "life 3600 s"
 
 # c. the rule's own PSK: it works, the configuration's PSK does not for this peer
 st static set rule name=neg1 policy=neg psk=$RPSK || fail "c0 set rule psk refused"
