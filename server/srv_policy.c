@@ -601,7 +601,8 @@ bool srv_policy_packet(struct srv *s, const uint8_t *ip, size_t n, bool from_cli
 	if (P->in_force) {
 		const char *rule;
 		uint32_t client = from_client ? p.src : p.dst;
-		if (pol_dp_permit(P->dp, &p, group_of(P, client), &rule))
+		/* the group's table only when a filter is for a group (one probe per packet saved) */
+		if (pol_dp_permit(P->dp, &p, pol_dp_has_groups(P->dp) ? group_of(P, client) : "", &rule))
 			return true;
 		P->dp_blocked++;
 		char why[160];
