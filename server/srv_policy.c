@@ -51,6 +51,7 @@ struct srv_policy {
 	struct pol_set set;
 	int64_t gen;
 	bool have_gen, loaded, in_force, was_in_force;
+	bool sweep; /* recompiled: the SAs of peers a rule now blocks go at the next tick */
 	struct pol_env env;
 	struct pol_dp *dp;
 	struct pol_name *names;
@@ -266,6 +267,8 @@ static void compile(struct srv_policy *P)
 	}
 	pol_dp_free(P->dp);
 	P->dp = dp;
+	/* not here: compile runs inside the IKE core too (a peer decision reads a changed store) */
+	P->sweep = true;
 	bool waiting = false;
 	for (struct pol_name *nm = P->names; nm; nm = nm->next)
 		waiting |= !nm->answered;
@@ -350,10 +353,26 @@ static void check_store(struct srv_policy *P, bool force)
 		reload(P, gen);
 }
 
+/* A block rule added for a peer with SAs up ends them (ike_policy_sweep says why); the
+ * sessions over them go with their SAs, as when the peer deletes them. */
+static void sweep(struct srv_policy *P)
+{
+	struct srv *s = P->s;
+	P->sweep = false;
+	size_t n = ike_policy_sweep(s->core->ike, srv_now(s));
+	if (!n)
+		return;
+	rp_logf(&s->log, RP_LOG_NOTICE, "policy", "%zu SA%s of peers the policy now blocks deleted", n,
+	        n == 1 ? "" : "s");
+	srv_core_run(s);
+}
+
 static void on_tick(uv_timer_t *t)
 {
 	struct srv_policy *P = t->data;
 	check_store(P, true);
+	if (P->sweep)
+		sweep(P);
 	uint64_t now = uv_now(&P->s->loop);
 	if (now < P->next_resolve_ms)
 		return;

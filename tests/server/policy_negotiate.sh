@@ -9,11 +9,14 @@
 #   b. an offer inside both: Main and Quick Mode negotiated with the rule's methods;
 #   c. the rule's own PSK works, the configuration's PSK is refused for that peer;
 #   d. a rule asking for weak methods (3DES-MD5-2, ESP[3DES,MD5]) admits a peer offering only
-#      those, which the default response refuses once the rule is gone.
+#      those, which the default response refuses once the rule is gone;
+#   e. a peer with an IPsec SA pair up (ikeprobe --quick) that a block rule then covers: its SAs
+#      are deleted within the policy's tick (the log names the rule), a peer no rule blocks keeps
+#      its own; the policy reloaded meanwhile drops nothing else.
 #
-# usage: policy_negotiate.sh RAMPARTD RAMPARTCTL   (POLNEG_KEEP=1 keeps the work directory)
+# usage: policy_negotiate.sh RAMPARTD RAMPARTCTL IKEPROBE   (POLNEG_KEEP=1 keeps the work directory)
 set -uo pipefail
-rampartd=$1 rampartctl=$2
+rampartd=$1 rampartctl=$2 probe=$3
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
 command -v ip >/dev/null || { echo "missing ip (iproute2)"; exit 1; }
 { [ -x /usr/lib/ipsec/charon ] && command -v swanctl >/dev/null; } ||
@@ -258,6 +261,30 @@ if mm_up; then fail "d5 the default response accepted 3des-md5-modp1024"; else p
 rlog "d6 rampartd: no proposal matches (no rule named)" "NO-PROPOSAL-CHOSEN (Main Mode)" "no proposal matches: client 3DES/MD5/MODP1024"
 J_RULE= J_ACTION=negotiate J_MM="configuration's" J_QM="configuration's"
 model "d7" "rule: none (default response)" "mmsecmethods: configuration's"
+
+# e. SAs up, then a block rule for their peer: deleted at the policy's next tick
+pairs() { "$rampartctl" -s "$tmp/ctl.sock" show sas | grep -o '^[0-9]* IPsec SA pairs' | grep -o '^[0-9]*'; }
+out=$(ip netns exec "$c" "$probe" --server $srv --psk "$PSK" --quick --timeout-ms 3000 2>&1)
+n1=$(pairs)
+if [ "${n1:-0}" -ge 1 ]; then pass "e1 ikeprobe --quick: $n1 IPsec SA pair up ($(tail -1 <<<"$out"))"; else fail "e1 no IPsec SA pair after ikeprobe --quick: $out"; fi
+# a rule for another subnet: the store changes, the pair stays
+st static add filterlist name=other &&
+	st static add filter filterlist=other srcaddr=198.18.59.0 srcmask=24 dstaddr=me &&
+	st static add filteraction name=deny action=block &&
+	st static add rule name=elsewhere policy=neg filterlist=other filteraction=deny || fail "e2 rule elsewhere refused"
+sleep 2.5
+n2=$(pairs)
+[ "$n2" = "$n1" ] && pass "e2 a block rule for another subnet: the pair stays ($n2)" || fail "e2 pairs $n1 -> $n2 after an unrelated rule"
+mark=$(wc -l <"$tmp/log")
+st static add rule name=cutoff policy=neg filterlist=lab filteraction=deny || fail "e3 rule cutoff refused"
+for _ in $(seq 40); do [ "$(pairs)" = 0 ] && break; sleep 0.1; done
+n3=$(pairs)
+tail -n +$((mark + 1)) "$tmp/log" >"$tmp/attempt.log"
+[ "$n3" = 0 ] && pass "e3 block rule cutoff for the peer: its pair deleted (${n1} -> 0)" || fail "e3 block rule cutoff: pairs $n1 -> $n3"
+rlog "e4 the deletion names the rule" "IPsec SA down $peer" "blocked by rule cutoff (store local)"
+rlog "e5 rampartd counts what the policy deleted" "of peers the policy now blocks deleted"
+J_RULE=cutoff J_ACTION=block J_MM=- J_QM=-
+model "e6" "rule: cutoff (policy neg, local store)" "action: block"
 
 kill -TERM "$pid"
 wait "$pid"
