@@ -373,11 +373,6 @@ size_t pol_dp_count(const struct pol_dp *dp)
 	return dp ? dp->n : 0;
 }
 
-bool pol_dp_has_groups(const struct pol_dp *dp)
-{
-	return dp && dp->has_groups;
-}
-
 /* murmur3's finaliser: every input bit moves every output bit */
 static uint32_t fmix(uint32_t h)
 {
@@ -449,6 +444,11 @@ bool pol_dp_permit(struct pol_dp *dp, const struct pol_dp_pkt *p, const char *gr
 	if (rule)
 		*rule = hit >= 0 ? dp->e[hit].rule : NULL;
 	return permit;
+}
+
+bool pol_dp_has_groups(const struct pol_dp *dp)
+{
+	return dp && dp->has_groups;
 }
 
 /* ---- boot mode ------------------------------------------------------------------------------- */
