@@ -603,6 +603,14 @@ void srv_policy_session(struct srv *s, uint32_t ip, const char *account, bool up
 	snprintf(P->grp[k].group, sizeof P->grp[k].group, "%s", acc.group);
 }
 
+/* Field by field: a struct's padding is not part of its value (memcmp compared stack bytes the
+ * initializer never wrote, and refused a reply when they differed from the request's). */
+static bool flow_eq(const struct flow *a, const struct flow *b)
+{
+	return a->used && a->client == b->client && a->remote == b->remote && a->cport == b->cport &&
+	       a->rport == b->rport && a->proto == b->proto;
+}
+
 static struct flow *flow_slot(struct srv_policy *P, const struct flow *f)
 {
 	uint32_t h = hash32(f->client ^ hash32(f->remote ^ ((uint32_t)f->cport << 16 | f->rport)) ^ f->proto);
@@ -638,7 +646,7 @@ bool srv_policy_packet(struct srv *s, const uint8_t *ip, size_t n, bool from_cli
 	                 .proto = p.proto,
 	                 .used = 1};
 	struct flow *slot = flow_slot(P, &f);
-	bool started = !from_client && !memcmp(slot, &f, sizeof f);
+	bool started = !from_client && flow_eq(slot, &f);
 	if (pol_boot_permit(&P->set, &p, from_client, started)) {
 		if (from_client && P->set.bootmode == POL_BOOT_STATEFUL)
 			*slot = f;
