@@ -173,7 +173,7 @@ model() {
 		if [ $src = store ]; then out=$(st model peer=$peer 2>&1); else out=$("$rampartctl" -s "$tmp/ctl.sock" ipsec model peer=$peer 2>&1); fi
 		local ok=1
 		for t in "$@"; do grep -qxF -- "$t" <<<"$out" || ok=; done
-		if [ -n "$ok" ]; then pass "$label ($src model): $(grep -E '^(rule|action|mmsecmethods|qmsecmethods|authentication):' <<<"$out" | tr '\n' ';')"; else fail "$label ($src model): want $*; got: $out"; fi
+		if [ -n "$ok" ]; then pass "$label ($src model): $(grep -E '^(rule|action|mmsecmethods|qmsecmethods|mmlifetime|authentication):' <<<"$out" | tr '\n' ';')"; else fail "$label ($src model): want $*; got: $out"; fi
 		if [ $src = store ]; then out=$("$rampartctl" --json ipsec -d "$tmp/state" model peer=$peer 2>&1); else out=$("$rampartctl" -s "$tmp/ctl.sock" --json ipsec model peer=$peer 2>&1); fi
 		if python3 - "$out" "$J_RULE" "$J_ACTION" "$J_MM" "$J_QM" <<'EOP'; then
 import json, sys
@@ -211,7 +211,7 @@ st static add policy name=neg mmsecmethods=AES256-SHA1-14 mmlifetime=60 &&
 	st static set policy name=neg assign=yes || fail "setup: the netsh session was refused"
 
 J_RULE=neg1 J_ACTION=negotiate J_MM=AES256-SHA1-14 J_QM="ESP[AES256,SHA1]"
-RULE_LINES=("rule: neg1 (policy neg, local store)" "action: negotiate" "mmsecmethods: AES256-SHA1-14" "qmsecmethods: ESP[AES256,SHA1]")
+RULE_LINES=("rule: neg1 (policy neg, local store)" "action: negotiate" "mmsecmethods: AES256-SHA1-14" "qmsecmethods: ESP[AES256,SHA1]" "mmlifetime: 60 min")
 
 # a. outside the rule's methods
 charon_run "$OUT_IKE" "aes256-sha1"
