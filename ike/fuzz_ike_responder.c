@@ -102,6 +102,7 @@ static void set_policy(struct rp_rd *in, uint8_t a)
 	fpol.auth_cert = a & 32;
 	fpol.pfs_group = (a & 0x40) ? 2 : 0;
 	fpol.qm_life_s = a;
+	fpol.mm_life_s = (a & 0x20) ? 1 : 0; /* the shortest Main Mode SA a policy can ask for */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -389,6 +389,13 @@ int ike_child_proven(struct ike *ike, uint32_t spi_in, uint64_t now_ms);
 /* Delete one IKE SA (by cookies) with its IPsec SAs, telling the peer (DELETE for each IPsec SA,
  * then for the ISAKMP SA): e.g. when L2TP found the peer dead (Windows does no DPD). */
 int ike_delete_ike(struct ike *ike, const uint8_t icky[8], const uint8_t rcky[8], uint64_t now_ms);
+/* The IPsec policy changed (issue 13): every IKE SA and IPsec SA pair whose peer a rule now
+ * BLOCKs is deleted (DELETE sent where an IKE SA can carry it, the refusal as the reason), as
+ * the Windows policy agent drops the SAs a new block filter covers. Other changes (methods, a
+ * PSK, permit) apply from the peer's next negotiation: SAs already up keep their terms until
+ * they are re-keyed or end. Returns the established IKE SAs and IPsec SA pairs deleted; the
+ * events are queued as usual. */
+size_t ike_policy_sweep(struct ike *ike, uint64_t now_ms);
 /* Shutdown: the same for every IKE SA and orphaned IPsec SA; the events are queued as usual. */
 void ike_delete_all(struct ike *ike, uint64_t now_ms);
 /* One established IKE SA, for `show sas` and the monitor. -1 when there is none by these cookies. */

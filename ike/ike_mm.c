@@ -383,8 +383,10 @@ static void adopt_orphans(struct ike *ike, struct ike_sa *sa)
 	}
 }
 
+/* rule: the NEGOTIATE rule whose own PSK is the one candidate (named in the mismatch line, so an
+ * administrator sees that the configuration's key was not tried for this peer), or NULL. */
 static int mm5_keys(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, const struct isakmp_msg *m,
-                    const struct ike_psk *const *cand, size_t nc)
+                    const struct ike_psk *const *cand, size_t nc, const struct ike_peer_policy *rule)
 {
 	char who[RP_ADDR_STRLEN];
 	int best_fail = 0; /* 0 nothing decrypted, 1 decrypted but HASH_I wrong, 2 ID not the key's */
@@ -438,7 +440,9 @@ static int mm5_keys(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt
 		            : best_fail == 1 ? "PSK mismatch: HASH_I invalid"
 		            : best_fail == 2 ? "PSK matched a key bound to another identity"
 		                             : "PSK mismatch: MM5 does not decrypt to a valid message",
-		            "(Main Mode, %zu key(s) tried)", nc);
+		            "(Main Mode, %zu key(s) tried%s%.64s%s%.16s%s)", nc,
+		            rule ? ": the pre-shared key of rule " : "", rule ? rule->rule : "",
+		            rule ? " (store " : "", rule ? rule->store : "", rule ? ")" : "");
 		ike_count(ike, sa, IKE_R_PSK_MISMATCH);
 		rp_wipe(&k, sizeof k);
 		return -1;
@@ -498,14 +502,15 @@ static int mm5(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, con
 		            rp_addr_str(&pkt->src, who, sizeof who), why);
 		goto out;
 	}
-	if (pol.action == IKE_POL_NEGOTIATE && pol.auth_psk && pol.psk_len) {
+	bool by_rule = pol.action == IKE_POL_NEGOTIATE && pol.auth_psk && pol.psk_len;
+	if (by_rule) {
 		rule_psk = (struct ike_psk){.kind = IKE_PSK_ANY, .key = pol.psk, .keylen = pol.psk_len};
 		cand[0] = &rule_psk;
 		nc = 1;
 	} else {
 		nc = ike_psk_candidates(&ike->conf, &pkt->src, cand, RP_ARRAY_LEN(cand));
 	}
-	rc = mm5_keys(ike, sa, pkt, m, cand, nc);
+	rc = mm5_keys(ike, sa, pkt, m, cand, nc, by_rule ? &pol : NULL);
 out:
 	rp_wipe(&pol, sizeof pol);
 	return rc;

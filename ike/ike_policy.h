@@ -49,14 +49,15 @@ struct ike_peer_policy {
 	size_t nmm;
 	struct ike_qm_method qm[IKE_POL_MAX_METHODS];
 	size_t nqm;
-	uint16_t pfs_group;       /* quick-mode PFS required with this group; 0 = as the client offers */
-	uint32_t qm_life_s;       /* 0 = configuration's */
-	uint32_t qm_life_kb;      /* 0 = configuration's */
-	bool auth_psk;            /* PSK authentication allowed with the key below */
+	uint16_t pfs_group;  /* quick-mode PFS required with this group; 0 = as the client offers */
+	uint32_t qm_life_s;  /* 0 = configuration's */
+	uint32_t qm_life_kb; /* 0 = configuration's */
+	uint32_t mm_life_s;  /* Main Mode SA at most this long (netsh mmlifetime); 0 = configuration's */
+	bool auth_psk;       /* PSK authentication allowed with the key below */
 	uint8_t psk[IKE_POL_PSK_MAX];
-	size_t psk_len;           /* 0 with auth_psk = the configuration's PSK lookup */
-	bool auth_cert;           /* certificate authentication allowed */
-	int certmap;              /* certificate-to-account mapping: -1 configuration's, 0 off, 1 on */
+	size_t psk_len; /* 0 with auth_psk = the configuration's PSK lookup */
+	bool auth_cert; /* certificate authentication allowed */
+	int certmap;    /* certificate-to-account mapping: -1 configuration's, 0 off, 1 on */
 };
 
 /* Fill *out for peer (outer address and port as seen). Called with out zeroed; leaving it zeroed

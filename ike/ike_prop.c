@@ -339,6 +339,9 @@ int ike_p1_select(const struct ike_conf *c, const struct ike_peer_policy *pol, c
 				ch->life_s = a->life_s ? a->life_s : 28800;
 				if (c->p1_life_max_s && ch->life_s > c->p1_life_max_s)
 					ch->life_s = c->p1_life_max_s;
+				/* a rule's mmlifetime: its Main Mode SAs no longer than the policy says */
+				if (al.rule && al.rule->mm_life_s && ch->life_s > al.rule->mm_life_s)
+					ch->life_s = al.rule->mm_life_s;
 			}
 		}
 	}

@@ -513,6 +513,41 @@ int ike_delete_ike(struct ike *ike, const uint8_t icky[8], const uint8_t rcky[8]
 	return 0;
 }
 
+size_t ike_policy_sweep(struct ike *ike, uint64_t now_ms)
+{
+	size_t n = 0;
+	char why[200];
+	ike->now = now_ms;
+	if (!ike->conf.policy)
+		return 0;
+	for (struct ike_sa *sa = ike->all, *nx; sa; sa = nx) {
+		nx = sa->next;
+		struct ike_peer_policy pol;
+		ike_pol_ask(ike, &sa->peer, &pol);
+		bool blocked = pol.action == IKE_POL_BLOCK && ike_pol_refusal(&pol, why, sizeof why);
+		rp_wipe(&pol, sizeof pol);
+		if (blocked) { /* counted: established SAs and their pairs (not half-open ones) */
+			n += sa->state == IKE_ST_EST;
+			for (const struct ike_child *c = sa->kids; c; c = c->snext)
+				n++;
+			delete_ike(ike, sa, why);
+		}
+	}
+	/* IPsec SA pairs whose IKE SA is gone (the peer deleted it, or it expired) */
+	for (struct ike_child *c = ike->children, *nx; c; c = nx) {
+		nx = c->next;
+		struct ike_peer_policy pol;
+		ike_pol_ask(ike, &c->ev.peer, &pol);
+		bool blocked = pol.action == IKE_POL_BLOCK && ike_pol_refusal(&pol, why, sizeof why);
+		rp_wipe(&pol, sizeof pol);
+		if (blocked) {
+			ike_child_delete(ike, c, true, why);
+			n++;
+		}
+	}
+	return n;
+}
+
 void ike_delete_all(struct ike *ike, uint64_t now_ms)
 {
 	ike->now = now_ms;

@@ -534,6 +534,61 @@ START_TEST(t_pol_pfs_lifetimes)
 }
 END_TEST
 
+START_TEST(t_pol_mm_lifetime)
+{
+	/* the policy's mmlifetime (the server turns netsh's minutes into mm_life_s) caps the Main
+	 * Mode SA below the configuration's phase 1 maximum; without it the configuration decides */
+	for (int k = 0; k < 2; k++) {
+		struct net n;
+		struct polctx p;
+		net_init(&n, false);
+		pol_init(&n, &p, IKE_POL_NEGOTIATE, "local");
+		p.ans.mm_life_s = k ? 600 : 0;
+		offer(&n, win_modern, 5, p2_win, 3);
+		net_start(&n);
+		int rc = handshake(&n);
+		if (rc)
+			fprintf(stderr, "%s\n%s", n.t->err, n.logbuf);
+		ck_assert_int_eq(rc, 0);
+		const char *l = strstr(n.logbuf, "established: id");
+		ck_assert_ptr_nonnull(l);
+		char want[32];
+		snprintf(want, sizeof want, ", life %u s", k ? 600u : n.conf.p1_life_max_s);
+		const char *eol = strchr(l, '\n'), *f = strstr(l, want);
+		ck_assert_msg(f && (!eol || f < eol), "want \"%s\" in: %.200s", want, l);
+		net_free(&n);
+	}
+}
+END_TEST
+
+START_TEST(t_pol_sweep)
+{
+	/* ike_policy_sweep after a policy change: nothing goes while the rule negotiates; once it
+	 * blocks the peer, its IKE SA and IPsec SA pair are deleted (the peer told, the refusal as
+	 * the reason) */
+	struct net n;
+	struct polctx p;
+	net_init(&n, false);
+	pol_init(&n, &p, IKE_POL_NEGOTIATE, "local");
+	offer(&n, win_modern, 5, p2_win, 3);
+	net_start(&n);
+	ck_assert_int_eq(handshake(&n), 0);
+	ck_assert_uint_eq(ike_child_count(n.r), 1);
+	ck_assert_uint_eq(ike_policy_sweep(n.r, n.now), 0);
+	ck_assert_uint_eq(ike_child_count(n.r), 1);
+	p.ans.action = IKE_POL_BLOCK;
+	n.nsend = 0;
+	ck_assert_uint_eq(ike_policy_sweep(n.r, n.now), 2);
+	drain(&n);
+	ck_assert_uint_eq(ike_child_count(n.r), 0);
+	ck_assert_uint_eq(ike_sa_count(n.r), 0);
+	ck_assert_int_eq(n.ndel, 1);
+	ck_assert_int_ge(n.nsend, 2); /* DELETE of the pair, then of the ISAKMP SA */
+	ck_assert_ptr_nonnull(strstr(n.logbuf, "blocked by rule r1 (store local)"));
+	net_free(&n);
+}
+END_TEST
+
 START_TEST(t_pol_change_applies_next)
 {
 	/* a policy changed on a running core applies from the next negotiation: the same peer,
@@ -712,6 +767,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_pol_psk);
 	tcase_add_test(tc, t_pol_qm_methods);
 	tcase_add_test(tc, t_pol_pfs_lifetimes);
+	tcase_add_test(tc, t_pol_mm_lifetime);
+	tcase_add_test(tc, t_pol_sweep);
 	tcase_add_test(tc, t_pol_change_applies_next);
 	tcase_add_test(tc, t_model_policy);
 	suite_add_tcase(s, tc);

@@ -9,8 +9,9 @@
  * current addresses, mirrored filters to both directions) into a flat array of pre-masked
  * entries sorted by that weight, so the first match is the answer, with one list of entry
  * indices per protocol (TCP, UDP, ICMP, other: a packet walks only the entries that can match
- * its protocol) and two bitmaps of the /16s its entries name (a packet to and from addresses
- * no entry names is answered with two bit tests); in front of the walk a 8192-slot four-way cache of verdicts
+ * its protocol) and two bitmaps of the /16s its entries name or cover (a packet to and from
+ * addresses no entry names is answered with two bit tests; only an entry open on both sides
+ * bypasses them); in front of the walk a 8192-slot four-way cache of verdicts
  * keyed by the 5-tuple (and group) answers repeated flows with one hash and at most four compares. A
  * recompile (policy change, a name's new address) builds a new array and an empty cache. */
 #include "pol_local.h"
@@ -207,8 +208,8 @@ struct pol_dp {
 	size_t n;
 	uint32_t *list[DP_NLISTS];
 	size_t nlist[DP_NLISTS];
-	/* per list: the /16s that entries with a /16-or-longer destination (else source) prefix
-	 * name; a list with an entry wide on both sides cannot reject by address */
+	/* per list: the /16s that entries' destination (or, when longer, source) prefixes name or
+	 * cover; a list with an entry open on both sides cannot reject by address */
 	uint8_t *bm_dst[DP_NLISTS], *bm_src[DP_NLISTS];
 	bool wide[DP_NLISTS];
 	bool has_groups;
@@ -267,6 +268,14 @@ static int dp_filter(struct pol_dp *dp, size_t *cap, const struct pol_filter *f,
 				return -ENOMEM;
 		}
 	return 0;
+}
+
+/* the /16s of prefix a/mask (a contiguous mask: the dotted forms are checked at parsing) */
+static void bm_mark(uint8_t *bm, uint32_t a, uint32_t mask)
+{
+	uint32_t lo = (a & mask) >> 16, hi = (a | ~mask) >> 16;
+	for (uint32_t k = lo; k <= hi; k++)
+		bm[k >> 3] |= (uint8_t)(1u << (k & 7));
 }
 
 struct pol_dp *pol_dp_compile(const struct pol_set *s, const struct pol_env *env)
@@ -328,12 +337,15 @@ struct pol_dp *pol_dp_compile(const struct pol_set *s, const struct pol_env *env
 			goto fail;
 		for (size_t j = 0; j < dp->nlist[l]; j++) {
 			const struct dp_ent *x = &dp->e[dp->list[l][j]];
-			if ((x->dmask >> 16) == 0xffffu)
-				dp->bm_dst[l][x->dst >> 19] |= (uint8_t)(1u << (x->dst >> 16 & 7));
-			else if ((x->smask >> 16) == 0xffffu)
-				dp->bm_src[l][x->src >> 19] |= (uint8_t)(1u << (x->src >> 16 & 7));
-			else
+			/* the side with the longer prefix; a prefix shorter than /16 marks every /16
+			 * it covers (a /8 is 256 bits), so only an entry open on both sides (any to
+			 * any) makes the list wide and sends every packet to the cache */
+			if (!x->dmask && !x->smask)
 				dp->wide[l] = true;
+			else if (x->dmask >= x->smask)
+				bm_mark(dp->bm_dst[l], x->dst, x->dmask);
+			else
+				bm_mark(dp->bm_src[l], x->src, x->smask);
 		}
 	}
 	return dp;
@@ -432,6 +444,11 @@ bool pol_dp_permit(struct pol_dp *dp, const struct pol_dp_pkt *p, const char *gr
 	if (rule)
 		*rule = hit >= 0 ? dp->e[hit].rule : NULL;
 	return permit;
+}
+
+bool pol_dp_has_groups(const struct pol_dp *dp)
+{
+	return dp && dp->has_groups;
 }
 
 /* ---- boot mode ------------------------------------------------------------------------------- */

@@ -231,6 +231,8 @@ void pol_model_print(const struct pol_model_q *q, const struct pol_model_a *a, b
 	                                                                     : "configuration's",
 	         a->matched && a->action == POL_NEGOTIATE && m->fa->qmpfs ? " (PFS required)" : "");
 	snprintf(plain, sizeof plain, "%s", a->matched && a->action == POL_PERMIT ? "yes" : "no");
+	/* the Main Mode SA's cap the daemon applies (ike_peer_policy.mm_life_s), minutes */
+	uint32_t mmlife = a->matched && a->action == POL_NEGOTIATE ? m->pol->mmlifetime : 0;
 	if (json) {
 		fprintf(f, "{");
 		jstr(f, "peer", peer, false);
@@ -243,6 +245,7 @@ void pol_model_print(const struct pol_model_q *q, const struct pol_model_a *a, b
 		jstr(f, "authentication", auth, true);
 		jstr(f, "mmsecmethods", mm, true);
 		jstr(f, "qmsecmethods", qm, true);
+		fprintf(f, ",\"mmlifetime_min\":%u", mmlife); /* 0: the configuration's */
 		fprintf(f, ",\"plain_l2tp\":%s", plain[0] == 'y' ? "true" : "false");
 		if (q->id)
 			jstr(f, "id", q->id, true);
@@ -278,6 +281,8 @@ void pol_model_print(const struct pol_model_q *q, const struct pol_model_a *a, b
 	}
 	fprintf(f, "authentication: %s\nmmsecmethods: %s\nqmsecmethods: %s\nplain L2TP: %s\n", auth, mm, qm,
 	        plain[0] == 'y' ? "permitted" : "refused");
+	if (mmlife)
+		fprintf(f, "mmlifetime: %u min\n", mmlife);
 	if (q->id)
 		fprintf(f, "id: %s\n", q->id);
 	if (a->cert_given)

@@ -204,6 +204,8 @@ struct pol_dp_pkt {
 struct pol_dp *pol_dp_compile(const struct pol_set *s, const struct pol_env *env);
 void pol_dp_free(struct pol_dp *dp);
 size_t pol_dp_count(const struct pol_dp *dp);
+/* Some filter is for a group's accounts only: the caller needs the client's group. */
+bool pol_dp_has_groups(const struct pol_dp *dp);
 /* Verdict for a client's packet; group = the account's group ("" none). true = permit. The
  * matching rule's name is written to rule (may be NULL) when a filter matched. */
 bool pol_dp_permit(struct pol_dp *dp, const struct pol_dp_pkt *p, const char *group, const char **rule);

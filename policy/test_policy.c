@@ -392,6 +392,31 @@ START_TEST(data_path)
 	ck_assert(!pol_dp_permit(dp, &back, "", &rule));
 	pol_dp_free(dp);
 	ok(&s, "static delete filter filterlist=blocked srcaddr=any dstaddr=any protocol=TCP dstport=23");
+	/* prefixes shorter than /16 (a /8 destination, a /12 source, not mirrored) are indexed by
+	 * every /16 they cover: their edges are found, the addresses just outside pass */
+	ok(&s, "static add filter filterlist=blocked srcaddr=any dstaddr=10.0.0.0 dstmask=8 protocol=UDP "
+	       "mirrored=no");
+	ok(&s, "static add filter filterlist=blocked srcaddr=172.16.0.0 srcmask=255.240.0.0 dstaddr=any "
+	       "protocol=UDP mirrored=no");
+	dp = pol_dp_compile(&s, &env);
+	static const struct {
+		uint32_t src, dst;
+		bool permit;
+	} edge[] = {
+	    {0x64735c0a, 0x0a000001, false}, {0x64735c0a, 0x0affffff, false}, {0x64735c0a, 0x0b000000, true},
+	    {0x64735c0a, 0x09ffffff, true},  {0xac100001, 0x64735c0a, false}, {0xac1fffff, 0x64735c0a, false},
+	    {0xac200000, 0x64735c0a, true},  {0xac0fffff, 0x64735c0a, true},
+	};
+	for (size_t i = 0; i < sizeof edge / sizeof *edge; i++) {
+		struct pol_dp_pkt q = {
+		    .src = edge[i].src, .dst = edge[i].dst, .proto = 17, .sport = 9, .dport = 9};
+		ck_assert_msg(pol_dp_permit(dp, &q, "", &rule) == edge[i].permit, "edge %zu", i);
+	}
+	pol_dp_free(dp);
+	ok(&s, "static delete filter filterlist=blocked srcaddr=any dstaddr=10.0.0.0 dstmask=8 protocol=UDP "
+	       "mirrored=no");
+	ok(&s, "static delete filter filterlist=blocked srcaddr=172.16.0.0 srcmask=255.240.0.0 dstaddr=any "
+	       "protocol=UDP mirrored=no");
 	/* lan rules stay out of the data path */
 	ok(&s, "static set rule name=noLab policy=p conntype=lan");
 	dp = pol_dp_compile(&s, &env);

@@ -51,6 +51,7 @@ struct srv_policy {
 	struct pol_set set;
 	int64_t gen;
 	bool have_gen, loaded, in_force, was_in_force;
+	bool sweep; /* recompiled: the SAs of peers a rule now blocks go at the next tick */
 	struct pol_env env;
 	struct pol_dp *dp;
 	struct pol_name *names;
@@ -266,6 +267,8 @@ static void compile(struct srv_policy *P)
 	}
 	pol_dp_free(P->dp);
 	P->dp = dp;
+	/* not here: compile runs inside the IKE core too (a peer decision reads a changed store) */
+	P->sweep = true;
 	bool waiting = false;
 	for (struct pol_name *nm = P->names; nm; nm = nm->next)
 		waiting |= !nm->answered;
@@ -350,10 +353,26 @@ static void check_store(struct srv_policy *P, bool force)
 		reload(P, gen);
 }
 
+/* A block rule added for a peer with SAs up ends them (ike_policy_sweep says why); the
+ * sessions over them go with their SAs, as when the peer deletes them. */
+static void sweep(struct srv_policy *P)
+{
+	struct srv *s = P->s;
+	P->sweep = false;
+	size_t n = ike_policy_sweep(s->core->ike, srv_now(s));
+	if (!n)
+		return;
+	rp_logf(&s->log, RP_LOG_NOTICE, "policy", "%zu SA%s of peers the policy now blocks deleted", n,
+	        n == 1 ? "" : "s");
+	srv_core_run(s);
+}
+
 static void on_tick(uv_timer_t *t)
 {
 	struct srv_policy *P = t->data;
 	check_store(P, true);
+	if (P->sweep)
+		sweep(P);
 	uint64_t now = uv_now(&P->s->loop);
 	if (now < P->next_resolve_ms)
 		return;
@@ -487,6 +506,8 @@ static void ike_answer(void *ctx, const struct rp_addr *peer, struct ike_peer_po
 		out->action = IKE_POL_BLOCK;
 		return;
 	}
+	if (m.pol->mmlifetime) /* minutes, netsh's unit */
+		out->mm_life_s = m.pol->mmlifetime > UINT32_MAX / 60 ? UINT32_MAX : m.pol->mmlifetime * 60;
 	if (m.fa->qmpfs)
 		out->pfs_group = out->nmm               ? out->mm[0].group
 		                 : s->conf->n_dh_groups ? (uint16_t)s->conf->dh_groups[0]
@@ -582,6 +603,14 @@ void srv_policy_session(struct srv *s, uint32_t ip, const char *account, bool up
 	snprintf(P->grp[k].group, sizeof P->grp[k].group, "%s", acc.group);
 }
 
+/* Field by field: a struct's padding is not part of its value (memcmp compared stack bytes the
+ * initializer never wrote, and refused a reply when they differed from the request's). */
+static bool flow_eq(const struct flow *a, const struct flow *b)
+{
+	return a->used && a->client == b->client && a->remote == b->remote && a->cport == b->cport &&
+	       a->rport == b->rport && a->proto == b->proto;
+}
+
 static struct flow *flow_slot(struct srv_policy *P, const struct flow *f)
 {
 	uint32_t h = hash32(f->client ^ hash32(f->remote ^ ((uint32_t)f->cport << 16 | f->rport)) ^ f->proto);
@@ -599,7 +628,8 @@ bool srv_policy_packet(struct srv *s, const uint8_t *ip, size_t n, bool from_cli
 	if (P->in_force) {
 		const char *rule;
 		uint32_t client = from_client ? p.src : p.dst;
-		if (pol_dp_permit(P->dp, &p, group_of(P, client), &rule))
+		/* the group's table only when a filter is for a group (one probe per packet saved) */
+		if (pol_dp_permit(P->dp, &p, pol_dp_has_groups(P->dp) ? group_of(P, client) : "", &rule))
 			return true;
 		P->dp_blocked++;
 		char why[160];
@@ -616,7 +646,7 @@ bool srv_policy_packet(struct srv *s, const uint8_t *ip, size_t n, bool from_cli
 	                 .proto = p.proto,
 	                 .used = 1};
 	struct flow *slot = flow_slot(P, &f);
-	bool started = !from_client && !memcmp(slot, &f, sizeof f);
+	bool started = !from_client && flow_eq(slot, &f);
 	if (pol_boot_permit(&P->set, &p, from_client, started)) {
 		if (from_client && P->set.bootmode == POL_BOOT_STATEFUL)
 			*slot = f;

@@ -189,6 +189,15 @@ END_TEST
 
 /* boot mode stateful in the daemon: what a client sends passes, and the replies to it; what
  * nobody asked for is dropped; permit lets everything through. */
+/* Leaves a byte pattern in the stack below the caller, where the next call's locals will be:
+ * a flow compared with its padding would see different bytes in the packet and its reply. */
+static __attribute__((noinline)) void scribble(uint8_t v)
+{
+	volatile uint8_t junk[4096];
+	for (size_t i = 0; i < sizeof junk; i++)
+		junk[i] = v;
+}
+
 START_TEST(boot_stateful)
 {
 	struct srv *s = rp_test_daemon(dir, "[log]\nipsecdiagnostics = 4\n[ike]\npsk = test\n[pool]\nrange = "
@@ -208,6 +217,14 @@ START_TEST(boot_stateful)
 	srv_policy_peer(s, &peer, true, why, sizeof why); /* reads the store: the name is not answered yet */
 	ck_assert(srv_policy_packet(s, pkt, ip4(CLIENT, 0x01020304, 17, 40000, 53), true));
 	ck_assert(srv_policy_packet(s, pkt, ip4(0x01020304, CLIENT, 17, 53, 40000), false)); /* the reply */
+	/* whatever the stack held before: the flow's memory is its fields, not padding */
+	for (int k = 0; k < 4; k++) {
+		scribble((uint8_t)(0x11 * (2 * k + 1)));
+		ck_assert(srv_policy_packet(s, pkt, ip4(CLIENT, 0x01020304, 17, 40100 + k, 53), true));
+		scribble((uint8_t)(0x11 * (2 * k + 2)));
+		ck_assert_msg(srv_policy_packet(s, pkt, ip4(0x01020304, CLIENT, 17, 53, 40100 + k), false),
+		              "the reply of flow %d refused", k);
+	}
 	ck_assert(
 	    !srv_policy_packet(s, pkt, ip4(0x01020304, CLIENT, 17, 53, 40001), false)); /* another port */
 	ck_assert(
