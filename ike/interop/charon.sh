@@ -16,54 +16,24 @@ for b in /usr/lib/ipsec/charon swanctl ip nft; do
 	command -v "$b" >/dev/null || { echo "missing $b (tests/deps/test-ike.txt)"; exit 1; }
 done
 
+. "$(dirname "$0")/../../tests/server/lib.sh"
 tag=ike$$
 c=${tag}c s=${tag}s n=${tag}n
-w=$(mktemp -d /tmp/ike-charon.XXXXXX)
+lib_tmp IKE_KEEP /tmp/ike-charon.XXXXXX
+w=$tmp
 peer_pid=
-fails=0
-
-stop_charon() {
-	[ -f "$w/pid" ] && kill "$(cat "$w/pid")" 2>/dev/null
-	rm -f "$w/pid"
-	sleep 0.3
-}
-cleanup() {
-	stop_charon
-	[ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null
-	for ns in $c $s $n; do ip netns del "$ns" 2>/dev/null; done
-	[ -n "${IKE_KEEP:-}" ] && echo "kept $w" || rm -rf "$w"
-}
-trap cleanup EXIT
+lib_on_exit '[ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null'
 
 topo_direct() {
-	for ns in $c $s $n; do ip netns del "$ns" 2>/dev/null; done
-	ip netns add "$c"
-	ip netns add "$s"
-	ip link add ${tag}a netns "$c" type veth peer name ${tag}b netns "$s"
-	ip -n "$c" addr add 198.18.40.1/24 dev ${tag}a
-	ip -n "$s" addr add 198.18.40.2/24 dev ${tag}b
-	for ns in $c $s; do ip -n "$ns" link set lo up; done
-	ip -n "$c" link set ${tag}a up
-	ip -n "$s" link set ${tag}b up
+	ns_del "$n"
+	ns_pair $tag 198.18.40.1 198.18.40.2
 	me=198.18.40.1 srv=198.18.40.2
 }
 
 topo_nat() {
-	for ns in $c $s $n; do ip netns del "$ns" 2>/dev/null; done
-	ip netns add "$c"
-	ip netns add "$s"
-	ip netns add "$n"
-	ip link add ${tag}a netns "$c" type veth peer name ${tag}l netns "$n"
-	ip link add ${tag}w netns "$n" type veth peer name ${tag}b netns "$s"
-	ip -n "$c" addr add 100.64.40.10/24 dev ${tag}a
-	ip -n "$n" addr add 100.64.40.1/24 dev ${tag}l
-	ip -n "$n" addr add 203.0.113.1/24 dev ${tag}w
-	ip -n "$s" addr add 203.0.113.10/24 dev ${tag}b
-	for ns in $c $s $n; do ip -n "$ns" link set lo up; done
-	ip -n "$c" link set ${tag}a up
-	ip -n "$n" link set ${tag}l up
-	ip -n "$n" link set ${tag}w up
-	ip -n "$s" link set ${tag}b up
+	ns_add "$c" "$s" "$n"
+	ns_link "$c" ${tag}a 100.64.40.10 "$n" ${tag}l 100.64.40.1
+	ns_link "$n" ${tag}w 203.0.113.1 "$s" ${tag}b 203.0.113.10
 	ip -n "$c" route add 203.0.113.0/24 via 100.64.40.1
 	ip netns exec "$n" sysctl -qw net.ipv4.ip_forward=1
 	ip netns exec "$n" nft -f - <<EOF
@@ -75,29 +45,6 @@ table ip nat {
 }
 EOF
 	me=100.64.40.10 srv=203.0.113.10
-}
-
-start_charon() {
-	cat >"$w/strongswan.conf" <<EOC
-charon {
-  load_modular = no
-  load = random nonce aes sha1 sha2 md5 hmac gmp openssl pem pkcs1 pkcs8 x509 pubkey kernel-netlink socket-default vici
-  filelog { log { path = $w/charon.log
-    default = 1
-    ike = 2
-    cfg = 2
-    knl = 2
-    chd = 4 } }
-  plugins { vici { socket = unix://$w/charon.vici } }
-  install_routes = no
-  retransmit_tries = 2
-  retransmit_timeout = 1.0
-}
-EOC
-	: >"$w/charon.log"
-	ip netns exec "$c" unshare -m sh -c "mount -t tmpfs t /run; STRONGSWAN_CONF=$w/strongswan.conf exec /usr/lib/ipsec/charon" >"$w/charon.out" 2>&1 &
-	echo $! >"$w/pid"
-	for _ in $(seq 1 150); do [ -S "$w/charon.vici" ] && break; sleep 0.1; done
 }
 
 # charon_key "LABEL" LOG: the hex of charon's DBG4 dump "LABEL => N bytes @ ..." (lower case)
@@ -148,45 +95,14 @@ run_case() {
 		for _ in $(seq 1 100); do grep -q "Capturing on" "$w/tshark-cap.err" 2>/dev/null && break; sleep 0.1; done
 		sleep 0.3
 	fi
-	start_charon
-	cat >"$w/swanctl.conf" <<EOC
-connections {
-  l2tp {
-    version = 1
-    proposals = $ike
-    local_addrs = $me
-    remote_addrs = $srv
-    $extra
-    local { auth = psk }
-    remote { auth = psk }
-    children {
-      l2tp {
-        mode = transport
-        local_ts = dynamic[udp/1701]
-        remote_ts = dynamic[udp/1701]
-        esp_proposals = $esp
-      }
-    }
-  }
-}
-secrets { ike-1 { secret = "charon-test-psk" } }
-EOC
-	# a loaded machine may start charon slowly: load until the connection is really there
-	for _ in $(seq 1 20); do
-		ip netns exec "$c" swanctl --load-all --file "$w/swanctl.conf" -u "unix://$w/charon.vici" >"$w/load.out" 2>&1
-		ip netns exec "$c" swanctl --list-conns -u "unix://$w/charon.vici" 2>/dev/null | grep -q "^l2tp:" && break
-		sleep 0.3
-	done
-	local out
-	out=$(ip netns exec "$c" timeout 20 swanctl --initiate --child l2tp -u "unix://$w/charon.vici" 2>&1)
-	sleep 0.5
-	stop_charon
+	charon_start --log "knl=2 chd=4" "$c" "$w"
+	charon_conf_psk "$w" "$ike" "$esp" charon-test-psk "$me" "$srv" "$extra"
+	charon_initiate "$c" "$w"
 	kill "$peer_pid" 2>/dev/null
 	wait "$peer_pid" 2>/dev/null
 	peer_pid=
 	local log ok=1 why=
-	log="$out
-$(cat "$w/charon.log")"
+	log=$(cat "$w/charon.all")
 	echo "$log" | grep -q "IKE_SA l2tp\[[0-9]*\] established" || { ok=0; why="$why no-IKE_SA-established"; }
 	echo "$log" | grep -q "selected proposal: IKE:$want_ike" || { ok=0; why="$why ike-proposal(want $want_ike)"; }
 	echo "$log" | grep -q "selected proposal: ESP:$want_esp" || { ok=0; why="$why esp-proposal(want $want_esp)"; }
@@ -281,48 +197,15 @@ cert_case() {
 	IKE_PEER_PKI=$pki ip netns exec "$s" env IKE_PEER_PKI="$pki" "$peer_bin" "$srv" "unused-psk" 20 >"$w/peer.out" 2>"$w/peer.err" &
 	peer_pid=$!
 	for _ in $(seq 1 50); do grep -q READY "$w/peer.out" && break; sleep 0.1; done
-	start_charon
-	cat >"$w/swanctl.conf" <<EOC
-connections {
-  l2tp {
-    version = 1
-    proposals = aes256-sha1-modp2048,3des-sha1-modp1024
-    local_addrs = $me
-    remote_addrs = $srv
-    $extra
-    local { auth = pubkey
-            certs = $pki/$client.pem }
-    remote { auth = pubkey
-             cacerts = $pki/ca.pem }
-    children {
-      l2tp {
-        mode = transport
-        local_ts = dynamic[udp/1701]
-        remote_ts = dynamic[udp/1701]
-        esp_proposals = aes256-sha1
-      }
-    }
-  }
-}
-EOC
-	# swanctl loads private keys from the private/ folder next to the --file
-	rm -rf "$w/private"
-	mkdir -p "$w/private"
-	cp "$pki/$client.key.pem" "$w/private/"
-	for _ in $(seq 1 20); do
-		ip netns exec "$c" swanctl --load-all --file "$w/swanctl.conf" -u "unix://$w/charon.vici" >"$w/load.out" 2>&1
-		ip netns exec "$c" swanctl --list-conns -u "unix://$w/charon.vici" 2>/dev/null | grep -q "^l2tp:" && break
-		sleep 0.3
-	done
-	local out log ok=1 why=
-	out=$(ip netns exec "$c" timeout 20 swanctl --initiate --child l2tp -u "unix://$w/charon.vici" 2>&1)
-	sleep 0.5
-	stop_charon
+	charon_start --log "knl=2 chd=4" "$c" "$w"
+	charon_conf_cert "$w" aes256-sha1-modp2048,3des-sha1-modp1024 aes256-sha1 \
+		"$pki/$client.pem" "$pki/$client.key.pem" "$pki/ca.pem" "$me" "$srv" "$extra"
+	charon_initiate "$c" "$w"
 	kill "$peer_pid" 2>/dev/null
 	wait "$peer_pid" 2>/dev/null
 	peer_pid=
-	log="$out
-$(cat "$w/charon.log")"
+	local log ok=1 why=
+	log=$(cat "$w/charon.all")
 	if [ "$expect" = ok ]; then
 		echo "$log" | grep -q "IKE_SA l2tp\[[0-9]*\] established" || { ok=0; why="$why no-IKE_SA-established"; }
 		echo "$log" | grep -q "authentication of 'O=rampart, CN=vpn.example.test' with RSA_EMSA_PKCS1_NULL successful" ||

@@ -31,19 +31,12 @@ FX_PSK=fault-psk-$$
 FX_SRVPID=
 FX_BG=
 umask 077
-FX_TMP=$(mktemp -d)
-
-fx_cleanup() {
-	local p
-	for p in $FX_BG; do kill "$p" 2>/dev/null || true; done
-	[ -z "$FX_SRVPID" ] || kill "$FX_SRVPID" 2>/dev/null || true
-	for ns in $FX_G $FX_N $FX_S; do
-		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-		ip netns del "$ns" 2>/dev/null || true
-	done
-	rm -rf "$FX_TMP"
-}
-trap fx_cleanup EXIT
+. "$FX_ROOT/tests/server/lib.sh"
+lib_tmp ""
+FX_TMP=$tmp
+# SIGTERM first (rampart-load and rampartd end cleanly), then tests/server/lib.sh's teardown
+lib_on_exit 'for p in $FX_BG; do kill "$p" 2>/dev/null || true; done'
+lib_on_exit '[ -z "$FX_SRVPID" ] || kill "$FX_SRVPID" 2>/dev/null'
 
 fx_fail() {
 	echo "FAIL: $*" >&2
@@ -68,18 +61,10 @@ fx_args() {
 
 fx_setup() {
 	local sources=${1:-0} i
-	for ns in $FX_G $FX_N $FX_S; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
-	ip link add $FX_LG netns "$FX_G" type veth peer name $FX_LN netns "$FX_N"
-	ip link add $FX_LT netns "$FX_N" type veth peer name $FX_LS netns "$FX_S"
-	ip -n "$FX_G" addr add 198.18.1.2/24 dev $FX_LG
+	ns_add "$FX_G" "$FX_N" "$FX_S"
+	ns_link "$FX_G" $FX_LG 198.18.1.2 "$FX_N" $FX_LN 198.18.1.1
+	ns_link "$FX_N" $FX_LT 203.0.113.2 "$FX_S" $FX_LS 203.0.113.1
 	for i in $(seq 1 "$sources"); do ip -n "$FX_G" addr add "198.18.1.$((i + 9))/24" dev $FX_LG; done
-	ip -n "$FX_N" addr add 198.18.1.1/24 dev $FX_LN
-	ip -n "$FX_N" addr add 203.0.113.2/24 dev $FX_LT
-	ip -n "$FX_S" addr add 203.0.113.1/24 dev $FX_LS
-	ip -n "$FX_G" link set $FX_LG up
-	ip -n "$FX_N" link set $FX_LN up
-	ip -n "$FX_N" link set $FX_LT up
-	ip -n "$FX_S" link set $FX_LS up
 	ip -n "$FX_G" route add 203.0.113.0/24 via 198.18.1.1
 	ip netns exec "$FX_S" sysctl -qw net.ipv4.icmp_ratelimit=0 2>/dev/null || true
 	ip netns exec "$FX_S" sysctl -qw net.ipv4.icmp_msgs_per_sec=1000000 2>/dev/null || true

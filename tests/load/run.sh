@@ -64,29 +64,16 @@ command -v nft >/dev/null || { echo "SKIP: no nft"; exit 77; }
 
 g=rp-lg-$$ n=rp-ln-$$ s=rp-ls-$$
 umask 077
-tmp=$(mktemp -d)
+. "$root/tests/server/lib.sh"
+lib_tmp ""
 srvpid= mpid=
-cleanup() {
-	[ -z "$mpid" ] || kill "$mpid" 2>/dev/null || true
-	[ -z "$srvpid" ] || kill "$srvpid" 2>/dev/null || true
-	for ns in $g $n $s; do
-		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-		ip netns del "$ns" 2>/dev/null || true
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+lib_on_exit '[ -z "$mpid" ] || kill "$mpid" 2>/dev/null; [ -z "$srvpid" ] || kill "$srvpid" 2>/dev/null'
 fail() { echo "FAIL: $*" >&2; echo "--- rampartd log (tail)" >&2; tail -30 "$tmp/log" >&2 2>/dev/null || true; exit 1; }
 
-for ns in $g $n $s; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
-ip link add lg$$ netns "$g" type veth peer name ln$$ netns "$n"
-ip link add lt$$ netns "$n" type veth peer name ls$$ netns "$s"
-ip -n "$g" addr add 198.18.1.2/24 dev lg$$
+ns_add "$g" "$n" "$s"
+ns_link "$g" lg$$ 198.18.1.2 "$n" ln$$ 198.18.1.1
+ns_link "$n" lt$$ 203.0.113.2 "$s" ls$$ 203.0.113.1
 [ "$sources" -le 1 ] || for i in $(seq 1 "$sources"); do ip -n "$g" addr add "198.18.1.$((i + 9))/24" dev lg$$; done
-ip -n "$n" addr add 198.18.1.1/24 dev ln$$
-ip -n "$n" addr add 203.0.113.2/24 dev lt$$
-ip -n "$s" addr add 203.0.113.1/24 dev ls$$
-for l in "$g lg$$" "$n ln$$" "$n lt$$" "$s ls$$"; do set -- $l; ip -n "$1" link set "$2" up; done
 ip -n "$g" route add 203.0.113.0/24 via 198.18.1.1
 # the server's kernel answers the echoes through the TUN: lift its ICMP rate limits (1000/s
 # globally by default), or --traffic measures the limiter instead of rampartd
@@ -131,10 +118,8 @@ range = 100.64.0.10-100.65.255.250
 EOF
 "$rampartctl" account -d "$tmp/state" add-many 'load%d' 1 "$clients" load-pass >/dev/null || fail "accounts"
 
-ip netns exec "$s" "$rampartd" --foreground --config "$tmp/rampart.conf" 2>"$tmp/log" &
-srvpid=$!
-for _ in $(seq 100); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
-[ -S "$tmp/ctl.sock" ] || fail "rampartd did not start"
+rampartd_start "$s" "$rampartd" "$tmp/rampart.conf" "$tmp/ctl.sock" "$tmp/log" || fail "rampartd did not start"
+srvpid=$pid
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$srvpid/status"; }
 cpu() { awk '{print $14 + $15}' "/proc/$srvpid/stat"; }
 rss0=$(rss)

@@ -11,29 +11,15 @@ rampartd=$1 n=${2:-20000} budget=${3:-50}
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
 srv=rp-lf-s-$$ cli=rp-lf-c-$$
 umask 077
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}" $(ip netns pids "$srv" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-	ip netns del "$srv" 2>/dev/null || true
-	ip netns del "$cli" 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
+lib_tmp ""
 fail() { echo "FAIL: $*" >&2; tail -20 "$tmp/log" >&2 2>/dev/null || true; exit 1; }
 
-ip netns add "$srv"
-ip netns add "$cli"
-ip link add lf0 netns "$srv" type veth peer name lf1 netns "$cli"
-ip -n "$srv" link set lo up
-ip -n "$srv" link set lf0 up
-ip -n "$srv" addr add 198.18.0.1/24 dev lf0
+ns_add "$srv" "$cli"
+ns_link "$srv" lf0 198.18.0.1 "$cli" lf1 198.18.0.2
 # replies to the spoofed sources go nowhere, quietly (no default route)
 ip -n "$srv" route add 100.64.0.0/10 dev lf0
 ip netns exec "$srv" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.lf0.rp_filter=0
-ip -n "$cli" link set lo up
-ip -n "$cli" link set lf1 up
-ip -n "$cli" addr add 198.18.0.2/24 dev lf1
 mac=$(ip -n "$srv" -br link show lf0 | awk '{print $3}')
 ip -n "$cli" neigh add 198.18.0.1 lladdr "$mac" dev lf1
 
@@ -52,10 +38,7 @@ psk = test-psk
 [pool]
 range = 198.18.5.10-198.18.5.20
 EOC
-ip netns exec "$srv" "$rampartd" --foreground --config "$tmp/rampart.conf" 2>"$tmp/log" &
-pids+=($!)
-for _ in $(seq 50); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
-[ -S "$tmp/ctl.sock" ] || fail "rampartd did not start"
+rampartd_start "$srv" "$rampartd" "$tmp/rampart.conf" "$tmp/ctl.sock" "$tmp/log" || fail "rampartd did not start"
 before=$(wc -l <"$tmp/log")
 
 send() { # count: junk IKE to 500 and junk ESP-in-UDP to 4500, each from its own source
@@ -86,7 +69,7 @@ send "$n"
 sleep 1
 t1=$(date +%s.%N)
 lines=$(($(wc -l <"$tmp/log") - before))
-cpu=$(awk '{print $14 + $15}' /proc/"${pids[0]}"/stat)
+cpu=$(awk '{print $14 + $15}' /proc/"$pid"/stat)
 echo "figure: $n spoofed datagrams (line_budget $budget per 10 s): $lines log lines written"
 echo "figure: rampartd CPU ticks so far: $cpu; sent in $(awk "BEGIN {print $t1 - $t0 - 1}") s"
 [ "$budget" = - ] || [ "$budget" -eq 0 ] && exit 0

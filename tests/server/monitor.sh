@@ -26,31 +26,14 @@ for t in ip ss jq xl2tpd curl promtool chromium python3; do
 	command -v $t >/dev/null || { echo "missing $t (tests/deps/test-*.txt)"; exit 1; }
 done
 
+. "$here/lib.sh"
 tag=rpmon$$
 c=${tag}c s=${tag}s
-tmp=$(mktemp -d)
+lib_tmp MONITOR_KEEP
 umask 077
 pid=
 lac=
-fails=0
-cleanup() {
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-	for ns in $c $s; do
-		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-		ip netns del "$ns" 2>/dev/null
-	done
-	if [ -n "${MONITOR_KEEP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-
-ip netns add "$c"
-ip netns add "$s"
-ip link add ${tag}a netns "$c" type veth peer name ${tag}b netns "$s"
-ip -n "$c" addr add 198.18.62.1/24 dev ${tag}a
-ip -n "$s" addr add 198.18.62.2/24 dev ${tag}b
-for ns in $c $s; do ip -n "$ns" link set lo up; done
-ip -n "$c" link set ${tag}a up
-ip -n "$s" link set ${tag}b up
+ns_pair $tag 198.18.62.1 198.18.62.2
 srv=198.18.62.2
 PSK=monitor-psk-0123456789ab
 MON="listen = 127.0.0.1:8090"
@@ -77,11 +60,6 @@ $MON
 EOC
 }
 
-pass() { echo "PASS $*"; }
-fail() {
-	echo "FAIL $*"
-	fails=$((fails + 1))
-}
 eq() { if [ "$2" = "$3" ]; then pass "$1: $2"; else fail "$1: got '$2', want '$3'"; fi; }
 log_tail() { echo "--- rampartd log (last 30 lines)"; tail -30 "$tmp/log" | sed 's/^/    /'; echo "---"; }
 ctl() { "$rampartctl" -s "$tmp/ctl.sock" "$@"; }
@@ -92,10 +70,8 @@ get() { S curl -sS --max-time 5 "http://127.0.0.1:8090$1"; }
 start() {
 	conf >"$tmp/rampart.conf"
 	: >"$tmp/log"
-	ip netns exec "$s" "$rampartd" --foreground --config "$tmp/rampart.conf" 2>>"$tmp/log" &
-	pid=$!
-	for _ in $(seq 100); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
-	[ -S "$tmp/ctl.sock" ] || { echo "rampartd did not start"; log_tail; exit 1; }
+	rampartd_start "$s" "$rampartd" "$tmp/rampart.conf" "$tmp/ctl.sock" "$tmp/log" ||
+		{ echo "rampartd did not start"; log_tail; exit 1; }
 }
 stop() { # SIGTERM: a clean exit (under ASan: no leak, no error report)
 	kill -TERM "$pid" 2>/dev/null
@@ -304,7 +280,6 @@ stop
 # ==== 6. HTTPS with client certificates ============================================================
 MON=$(printf '%s\n' "listen = $srv:8443" "certificate = $pki/server.pem" "private_key = $pki/server-key.pem" \
 	"ca = $pki/ca.pem")
-rm -f "$tmp/ctl.sock"
 start
 wait_log 'IP Security Monitor on https://198.18.62.2:8443/ (client certificates required)' 20 &&
 	pass "6a log: https with client certificates" || fail "6a log line"

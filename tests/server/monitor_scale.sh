@@ -7,27 +7,12 @@
 set -uo pipefail
 b=$1 N=$2
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
+. "$(dirname "$0")/lib.sh"
 tag=rpms$$
 c=${tag}c s=${tag}s
-tmp=$(mktemp -d)
+lib_tmp ""
 pid=
-cleanup() {
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-	for ns in $c $s; do
-		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-		ip netns del "$ns" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-ip netns add "$c"
-ip netns add "$s"
-ip link add ${tag}a netns "$c" type veth peer name ${tag}b netns "$s"
-ip -n "$c" addr add 198.18.64.1/24 dev ${tag}a
-ip -n "$s" addr add 198.18.64.2/24 dev ${tag}b
-for ns in $c $s; do ip -n "$ns" link set lo up; done
-ip -n "$c" link set ${tag}a up
-ip -n "$s" link set ${tag}b up
+ns_pair $tag 198.18.64.1 198.18.64.2
 mkdir -m 700 "$tmp/state"
 cat >"$tmp/rampart.conf" <<EOC
 [server]
@@ -46,9 +31,7 @@ range = 198.18.65.10-198.18.65.20
 listen = 127.0.0.1:8090
 EOC
 chmod 600 "$tmp/rampart.conf"
-ip netns exec "$s" "$b/server/rampartd" --foreground --config "$tmp/rampart.conf" 2>"$tmp/log" &
-pid=$!
-for _ in $(seq 100); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
+rampartd_start "$s" "$b/server/rampartd" "$tmp/rampart.conf" "$tmp/ctl.sock" "$tmp/log"
 t0=$(date +%s)
 ip netns exec "$c" "$b/server/ikeprobe" --server 198.18.64.2 --psk monitor-scale-psk-0123 --quick --count "$N" \
 	--timeout-ms 5000 >"$tmp/probe.out" 2>&1 || { echo "ikeprobe: $(tail -2 "$tmp/probe.out")"; exit 1; }

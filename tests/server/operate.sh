@@ -20,34 +20,18 @@ for t in ip nft tcpdump jq xl2tpd; do
 	command -v $t >/dev/null || { echo "missing $t (tests/deps/test-*.txt)"; exit 1; }
 done
 
+. "$(dirname "$0")/lib.sh"
 tag=rpop$$
 c=${tag}c s=${tag}s
-tmp=$(mktemp -d)
+lib_tmp OPERATE_KEEP
 umask 077 # the configuration holds the PSK: rampartd refuses a world-readable one
 pid=
-fails=0
 t0=$(date +%s.%N)
 declare -A lac_pid
-cleanup() {
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-	for ns in $c $s; do
-		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-		ip netns del "$ns" 2>/dev/null
-	done
-	if [ -n "${OPERATE_KEEP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
 
 # client namespace (ikeprobe, xl2tpd) and server namespace (rampartd), one veth between them
-ip netns add "$c"
-ip netns add "$s"
-ip link add ${tag}a netns "$c" type veth peer name ${tag}b netns "$s"
-ip -n "$c" addr add 198.18.62.1/24 dev ${tag}a
+ns_pair $tag 198.18.62.1 198.18.62.2
 ip -n "$c" addr add 198.18.62.3/24 dev ${tag}a # the second LAC
-ip -n "$s" addr add 198.18.62.2/24 dev ${tag}b
-for ns in $c $s; do ip -n "$ns" link set lo up; done
-ip -n "$c" link set ${tag}a up
-ip -n "$s" link set ${tag}b up
 srv=198.18.62.2
 # the server's public address, forwarded to it by a DNAT in its own namespace (part 6)
 pub=203.0.113.1
@@ -87,11 +71,6 @@ EOC
 }
 PPP_EXTRA=""
 
-pass() { echo "PASS $*"; }
-fail() {
-	echo "FAIL $*"
-	fails=$((fails + 1))
-}
 log_tail() { echo "--- rampartd log (last 30 lines)"; tail -30 "$tmp/log" | sed 's/^/    /'; echo "---"; }
 ctl() { "$rampartctl" -s "$tmp/ctl.sock" "$@"; }
 acct() { RAMPART_CONF=$tmp/rampart.conf "$rampartctl" -s "$tmp/ctl.sock" account -d "$tmp/state" "$@"; }
@@ -122,10 +101,8 @@ mkdir -m 700 "$tmp/state"
 echo vpnpass | acct add vpnuser - >/dev/null || fail "account add vpnuser"
 echo otherpass | acct add otheruser - ip=198.18.63.40 >/dev/null || fail "account add otheruser"
 : >"$tmp/log"
-ip netns exec "$s" "$rampartd" --foreground --config "$tmp/rampart.conf" 2>>"$tmp/log" &
-pid=$!
-for _ in $(seq 100); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
-[ -S "$tmp/ctl.sock" ] || { echo "rampartd did not start"; log_tail; exit 1; }
+rampartd_start "$s" "$rampartd" "$tmp/rampart.conf" "$tmp/ctl.sock" "$tmp/log" ||
+	{ echo "rampartd did not start"; log_tail; exit 1; }
 
 # ---- xl2tpd LACs ---------------------------------------------------------------------------------
 # lac_start NAME LOCAL-ADDR USER PASSWORD [EXTRA-OPTIONS]: xl2tpd on LOCAL-ADDR dials rampartd once
@@ -494,10 +471,7 @@ else
 	log_tail
 fi
 pid=
-if grep -q 'ERROR: AddressSanitizer\|runtime error:' "$tmp/log"; then
-	fail "z sanitizer reports in rampartd's log"
-	grep -m3 'ERROR: AddressSanitizer\|runtime error:' "$tmp/log" | sed 's/^/    /'
-fi
+sanitizer_check "$tmp/log"
 echo "operate: $(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $t0}") s"
 [ $fails -eq 0 ] && echo "operate: all passed" || echo "operate: $fails failed"
 [ $fails -eq 0 ]

@@ -14,32 +14,15 @@ rampartd=$1 rampartctl=$2 probe=$3
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
 command -v ip >/dev/null || { echo "missing ip (iproute2)"; exit 1; }
 
+. "$(dirname "$0")/lib.sh"
 tag=rprl$$
 c=${tag}c s=${tag}s
-tmp=$(mktemp -d)
+lib_tmp RELOAD_KEEP
 umask 077 # the configuration holds the PSK: rampartd refuses a world-readable one
 pid=
-fails=0
-cleanup() {
-	[ -f "$tmp/charon.pid" ] && kill "$(cat "$tmp/charon.pid")" 2>/dev/null
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-	for ns in $c $s; do
-		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-		ip netns del "$ns" 2>/dev/null
-	done
-	if [ -n "${RELOAD_KEEP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
 
 # client namespace (probe, charon) and server namespace (rampartd), one veth between them
-ip netns add "$c"
-ip netns add "$s"
-ip link add ${tag}a netns "$c" type veth peer name ${tag}b netns "$s"
-ip -n "$c" addr add 198.18.60.1/24 dev ${tag}a
-ip -n "$s" addr add 198.18.60.2/24 dev ${tag}b
-for ns in $c $s; do ip -n "$ns" link set lo up; done
-ip -n "$c" link set ${tag}a up
-ip -n "$s" link set ${tag}b up
+ns_pair $tag 198.18.60.1 198.18.60.2
 srv=198.18.60.2
 
 PSK1=reload-psk-0123456789abc  # 24 characters
@@ -73,20 +56,12 @@ range = 198.18.61.10-198.18.61.20
 EOC
 }
 
-pass() { echo "PASS $*"; }
-fail() {
-	echo "FAIL $*"
-	fails=$((fails + 1))
-}
 log_tail() { echo "--- rampartd log (last 40 lines)"; tail -40 "$tmp/log"; echo "---"; }
 reloads() { grep -c 'configuration reloaded' "$tmp/log" 2>/dev/null || true; }
 
 start() {
-	rm -f "$tmp/ctl.sock"
 	logstart=$(wc -l <"$tmp/log")
-	ip netns exec "$s" "$rampartd" --foreground --config "$tmp/rampart.conf" 2>>"$tmp/log" &
-	pid=$!
-	for _ in $(seq 100); do [ -S "$tmp/ctl.sock" ] && return 0; sleep 0.1; done
+	rampartd_start "$s" "$rampartd" "$tmp/rampart.conf" "$tmp/ctl.sock" "$tmp/log" && return 0
 	echo "rampartd did not start"
 	log_tail
 	exit 1
@@ -217,64 +192,16 @@ fi
 
 # e. strongSwan's charon as the initiator after a SIGHUP: right PSK established, wrong PSK not
 charon_run() { # psk; prints swanctl + charon log to $tmp/charon.all
-	cat >"$tmp/strongswan.conf" <<EOC
-charon {
-  load_modular = no
-  load = random nonce aes sha1 sha2 md5 hmac gmp openssl pem pkcs1 pkcs8 x509 pubkey kernel-netlink socket-default vici
-  filelog { log { path = $tmp/charon.log
-    default = 1
-    ike = 2
-    cfg = 2 } }
-  plugins { vici { socket = unix://$tmp/charon.vici } }
-  install_routes = no
-  retransmit_tries = 2
-  retransmit_timeout = 1.0
-}
-EOC
-	: >"$tmp/charon.log"
-	rm -f "$tmp/charon.vici"
-	ip netns exec "$c" unshare -m sh -c "mount -t tmpfs t /run; STRONGSWAN_CONF=$tmp/strongswan.conf exec /usr/lib/ipsec/charon" >"$tmp/charon.out" 2>&1 &
-	echo $! >"$tmp/charon.pid"
-	for _ in $(seq 150); do [ -S "$tmp/charon.vici" ] && break; sleep 0.1; done
-	cat >"$tmp/swanctl.conf" <<EOC
-connections {
-  l2tp {
-    version = 1
-    proposals = aes256-sha1-ecp256,aes128-sha1-ecp384
-    local_addrs = 198.18.60.1
-    remote_addrs = $srv
-    local { auth = psk }
-    remote { auth = psk }
-    children {
-      l2tp {
-        mode = transport
-        local_ts = dynamic[udp/1701]
-        remote_ts = dynamic[udp/1701]
-        esp_proposals = aes256-sha1,aes128-sha1
-      }
-    }
-  }
-}
-secrets { ike-1 { secret = "$1" } }
-EOC
-	for _ in $(seq 20); do
-		ip netns exec "$c" swanctl --load-all --file "$tmp/swanctl.conf" -u "unix://$tmp/charon.vici" >"$tmp/load.out" 2>&1
-		ip netns exec "$c" swanctl --list-conns -u "unix://$tmp/charon.vici" 2>/dev/null | grep -q "^l2tp:" && break
-		sleep 0.3
-	done
-	ip netns exec "$c" timeout 20 swanctl --initiate --child l2tp -u "unix://$tmp/charon.vici" >"$tmp/charon.all" 2>&1
-	sleep 0.3
-	kill "$(cat "$tmp/charon.pid")" 2>/dev/null
-	rm -f "$tmp/charon.pid"
-	sleep 0.3
-	cat "$tmp/charon.log" >>"$tmp/charon.all"
+	charon_start "$c" "$tmp"
+	charon_conf_psk "$tmp" aes256-sha1-ecp256,aes128-sha1-ecp384 aes256-sha1,aes128-sha1 "$1" 198.18.60.1 "$srv"
+	charon_initiate "$c" "$tmp"
 }
 if [ -x /usr/lib/ipsec/charon ] && command -v swanctl >/dev/null; then
 	reload hup
 	charon_run "$PSK2"
 	if alive "e1 charon after SIGHUP: right PSK"; then
-		if grep -q "IKE_SA l2tp\[[0-9]*\] established" "$tmp/charon.all"; then
-			pass "e1 charon after SIGHUP: right PSK, $(grep -o 'selected proposal: IKE:[^ ]*' "$tmp/charon.all" | head -1)"
+		if charon_established "$tmp"; then
+			pass "e1 charon after SIGHUP: right PSK, $(charon_proposal "$tmp")"
 		else
 			fail "e1 charon after SIGHUP: right PSK did not establish Main Mode"
 			tail -15 "$tmp/charon.all"
@@ -283,7 +210,7 @@ if [ -x /usr/lib/ipsec/charon ] && command -v swanctl >/dev/null; then
 	fi
 	charon_run "wrong-psk-$PSK2"
 	if alive "e2 charon after SIGHUP: wrong PSK"; then
-		if grep -q "IKE_SA l2tp\[[0-9]*\] established" "$tmp/charon.all"; then
+		if charon_established "$tmp"; then
 			fail "e2 charon after SIGHUP: a wrong PSK established Main Mode"
 		else
 			pass "e2 charon after SIGHUP: wrong PSK refused"
@@ -306,9 +233,6 @@ if kill -0 "$pid" 2>/dev/null; then
 	fi
 fi
 pid=
-if grep -q 'ERROR: AddressSanitizer\|runtime error:' "$tmp/log"; then
-	fail "z sanitizer reports in rampartd's log"
-	grep -m3 'ERROR: AddressSanitizer\|runtime error:' "$tmp/log" | sed 's/^/    /'
-fi
+sanitizer_check "$tmp/log"
 [ $fails -eq 0 ] && echo "reload: all passed" || echo "reload: $fails failed"
 [ $fails -eq 0 ]

@@ -12,21 +12,15 @@ set -euo pipefail
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
 for b in "$rampartd" "$rampartctl" "$load"; do [ -x "$b" ] || { echo "no $b" >&2; exit 2; }; done
 
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 c=rp-tc-$$ n=rp-tn-$$ s=rp-ts-$$
 umask 077
-tmp=$(mktemp -d)
+lib_tmp ""
 chmod 755 "$tmp"
 srvpid= loadpid=
-tun_cleanup() {
-	[ -z "$loadpid" ] || kill "$loadpid" 2>/dev/null || true
-	[ -z "$srvpid" ] || kill "$srvpid" 2>/dev/null || true
-	for ns in $c $n $s; do
-		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-		ip netns del "$ns" 2>/dev/null || true
-	done
-	rm -rf "$tmp"
-}
-trap tun_cleanup EXIT
+# SIGTERM first (rampart-load says goodbye, rampartd tears its TUN down); the namespaces go after
+lib_on_exit '[ -z "$loadpid" ] || kill "$loadpid" 2>/dev/null'
+lib_on_exit '[ -z "$srvpid" ] || kill "$srvpid" 2>/dev/null'
 fail() {
 	echo "FAIL: $*" >&2
 	echo "--- rampartd log (tail)" >&2
@@ -44,14 +38,9 @@ tun_setup() {
 	shift
 	local acct=("$@")
 	command -v nft >/dev/null || { echo "SKIP: no nft"; exit 77; }
-	for ns in $c $n $s; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
-	ip link add tc$$ netns "$c" type veth peer name tnc$$ netns "$n"
-	ip link add tns$$ netns "$n" type veth peer name ts$$ netns "$s"
-	ip -n "$c" addr add 198.18.40.2/24 dev tc$$
-	ip -n "$n" addr add 198.18.40.1/24 dev tnc$$
-	ip -n "$n" addr add 203.0.113.2/24 dev tns$$
-	ip -n "$s" addr add 203.0.113.1/24 dev ts$$
-	for l in "$c tc$$" "$n tnc$$" "$n tns$$" "$s ts$$"; do set -- $l; ip -n "$1" link set "$2" up; done
+	ns_add "$c" "$n" "$s"
+	ns_link "$c" tc$$ 198.18.40.2 "$n" tnc$$ 198.18.40.1
+	ns_link "$n" tns$$ 203.0.113.2 "$s" ts$$ 203.0.113.1
 	ip -n "$c" route add 203.0.113.0/24 via 198.18.40.1
 	ip netns exec "$n" sysctl -qw net.ipv4.ip_forward=1
 	echo "table ip rptun { chain post { type nat hook postrouting priority 100; oifname \"tns$$\" masquerade; }; }" |
@@ -78,10 +67,8 @@ EOF
 	"$rampartctl" account -d "$tmp/state" add tunuser tun-pass >/dev/null || fail "account add"
 	[ ${#acct[@]} -eq 0 ] || "$rampartctl" account -d "$tmp/state" set tunuser "${acct[@]}" >/dev/null ||
 		fail "account set ${acct[*]}"
-	ip netns exec "$s" "$rampartd" --foreground --config "$tmp/rampart.conf" 2>"$tmp/log" &
-	srvpid=$!
-	for _ in $(seq 100); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
-	[ -S "$tmp/ctl.sock" ] || fail "rampartd did not start"
+	rampartd_start "$s" "$rampartd" "$tmp/rampart.conf" "$tmp/ctl.sock" "$tmp/log" || fail "rampartd did not start"
+	srvpid=$pid
 }
 
 # tun_connect HOLD_S: rampart-load up with its TUN attached (returns once PPP is up)
