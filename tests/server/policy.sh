@@ -14,42 +14,18 @@ rampartd=$1 rampartctl=$2 probe=$3 fake_pppd=${4:-}
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
 command -v ip >/dev/null || { echo "missing ip (iproute2)"; exit 1; }
 
+. "$(dirname "$0")/lib.sh"
 tag=rppol$$
 c=${tag}c c2=${tag}d s=${tag}s
-tmp=$(mktemp -d)
+lib_tmp POLICY_KEEP
 umask 077
 pid=
-fails=0
-cleanup() {
-	[ -f "$tmp/charon.pid" ] && kill "$(cat "$tmp/charon.pid")" 2>/dev/null
-	[ -n "${lac:-}" ] && kill -9 "$lac" 2>/dev/null
-	[ -n "${lis:-}" ] && kill -9 "$lis" 2>/dev/null
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-	for ns in $c $c2 $s; do
-		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-		ip netns del "$ns" 2>/dev/null
-	done
-	rm -rf "/etc/netns/$s"
-	[ -n "${dns:-}" ] && kill -9 "$dns" 2>/dev/null
-	if [ -n "${POLICY_KEEP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
+lib_on_exit 'rm -rf "/etc/netns/$s"'
 
 # two clients: c in the lab subnet 198.18.63.0/24, c2 outside it (198.18.64.0/24)
-ip netns add "$c"
-ip netns add "$c2"
-ip netns add "$s"
-ip link add ${tag}a netns "$c" type veth peer name ${tag}b netns "$s"
-ip link add ${tag}e netns "$c2" type veth peer name ${tag}f netns "$s"
-ip -n "$c" addr add 198.18.63.1/24 dev ${tag}a
-ip -n "$s" addr add 198.18.63.2/24 dev ${tag}b
-ip -n "$c2" addr add 198.18.64.1/24 dev ${tag}e
-ip -n "$s" addr add 198.18.64.2/24 dev ${tag}f
-for ns in $c $c2 $s; do ip -n "$ns" link set lo up; done
-ip -n "$c" link set ${tag}a up
-ip -n "$c2" link set ${tag}e up
-ip -n "$s" link set ${tag}b up
-ip -n "$s" link set ${tag}f up
+ns_pair $tag 198.18.63.1 198.18.63.2
+ns_add "$c2"
+ns_link "$c2" ${tag}e 198.18.64.1 "$s" ${tag}f 198.18.64.2
 srv=198.18.63.2 srv2=198.18.64.2
 
 PSK=policy-psk-0123456789abcd
@@ -79,17 +55,9 @@ EOC
 mkdir -p "/etc/netns/$s"
 printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"/etc/netns/$s/resolv.conf"
 
-pass() { echo "PASS $*"; }
-fail() {
-	echo "FAIL $*"
-	fails=$((fails + 1))
-}
 log_tail() { echo "--- rampartd log (last 30 lines)"; tail -30 "$tmp/log"; echo "---"; }
 start() {
-	rm -f "$tmp/ctl.sock"
-	ip netns exec "$s" "$rampartd" --foreground --config "$tmp/rampart.conf" 2>>"$tmp/log" &
-	pid=$!
-	for _ in $(seq 100); do [ -S "$tmp/ctl.sock" ] && return 0; sleep 0.1; done
+	rampartd_start "$s" "$rampartd" "$tmp/rampart.conf" "$tmp/ctl.sock" "$tmp/log" && return 0
 	echo "rampartd did not start"
 	log_tail
 	exit 1
@@ -166,57 +134,9 @@ expect ok "b7 other client still admitted" "$c2" "$srv2" --psk "$PSK"
 
 # c. charon (strongSwan) as the lab client: refused by r1
 charon_run() {
-	cat >"$tmp/strongswan.conf" <<EOC
-charon {
-  load_modular = no
-  load = random nonce aes sha1 sha2 md5 hmac gmp openssl pem pkcs1 pkcs8 x509 pubkey kernel-netlink socket-default vici
-  filelog { log { path = $tmp/charon.log
-    default = 1
-    ike = 2
-    cfg = 2 } }
-  plugins { vici { socket = unix://$tmp/charon.vici } }
-  install_routes = no
-  retransmit_tries = 2
-  retransmit_timeout = 1.0
-}
-EOC
-	: >"$tmp/charon.log"
-	rm -f "$tmp/charon.vici"
-	ip netns exec "$c" unshare -m sh -c "mount -t tmpfs t /run; STRONGSWAN_CONF=$tmp/strongswan.conf exec /usr/lib/ipsec/charon" >"$tmp/charon.out" 2>&1 &
-	echo $! >"$tmp/charon.pid"
-	for _ in $(seq 150); do [ -S "$tmp/charon.vici" ] && break; sleep 0.1; done
-	cat >"$tmp/swanctl.conf" <<EOC
-connections {
-  l2tp {
-    version = 1
-    proposals = aes256-sha1-modp2048,aes128-sha1-ecp256
-    local_addrs = 198.18.63.1
-    remote_addrs = $srv
-    local { auth = psk }
-    remote { auth = psk }
-    children {
-      l2tp {
-        mode = transport
-        local_ts = dynamic[udp/1701]
-        remote_ts = dynamic[udp/1701]
-        esp_proposals = aes256-sha1,aes128-sha1
-      }
-    }
-  }
-}
-secrets { ike-1 { secret = "$PSK" } }
-EOC
-	for _ in $(seq 20); do
-		ip netns exec "$c" swanctl --load-all --file "$tmp/swanctl.conf" -u "unix://$tmp/charon.vici" >"$tmp/load.out" 2>&1
-		ip netns exec "$c" swanctl --list-conns -u "unix://$tmp/charon.vici" 2>/dev/null | grep -q "^l2tp:" && break
-		sleep 0.3
-	done
-	ip netns exec "$c" timeout 20 swanctl --initiate --child l2tp -u "unix://$tmp/charon.vici" >"$tmp/charon.all" 2>&1
-	sleep 0.3
-	kill "$(cat "$tmp/charon.pid")" 2>/dev/null
-	rm -f "$tmp/charon.pid"
-	sleep 0.3
-	cat "$tmp/charon.log" >>"$tmp/charon.all"
+	charon_start "$c" "$tmp"
+	charon_conf_psk "$tmp" aes256-sha1-modp2048,aes128-sha1-ecp256 aes256-sha1,aes128-sha1 "$PSK" 198.18.63.1 "$srv"
+	charon_initiate "$c" "$tmp"
 }
 if [ -x /usr/lib/ipsec/charon ] && command -v swanctl >/dev/null; then
 	n0=$(grep -c 'IKE refused by rule r1' "$tmp/log")
