@@ -22,32 +22,15 @@ command -v ip >/dev/null || { echo "missing ip (iproute2)"; exit 1; }
 { [ -x /usr/lib/ipsec/charon ] && command -v swanctl >/dev/null; } ||
 	{ echo "charon missing (tests/deps/test-ike.txt: strongswan-charon, strongswan-swanctl)"; exit 1; }
 
+. "$(dirname "$0")/lib.sh"
 tag=rppn$$
 c=${tag}c s=${tag}s
-tmp=$(mktemp -d)
+lib_tmp POLNEG_KEEP
 umask 077 # the configuration holds the PSK
 pid=
 fails=0
 runs=0
-cleanup() {
-	[ -f "$tmp/charon.pid" ] && kill "$(cat "$tmp/charon.pid")" 2>/dev/null
-	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-	for ns in $c $s; do
-		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-		ip netns del "$ns" 2>/dev/null
-	done
-	if [ -n "${POLNEG_KEEP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-
-ip netns add "$c"
-ip netns add "$s"
-ip link add ${tag}a netns "$c" type veth peer name ${tag}b netns "$s"
-ip -n "$c" addr add 198.18.61.1/24 dev ${tag}a
-ip -n "$s" addr add 198.18.61.2/24 dev ${tag}b
-for ns in $c $s; do ip -n "$ns" link set lo up; done
-ip -n "$c" link set ${tag}a up
-ip -n "$s" link set ${tag}b up
+ns_pair $tag 198.18.61.1 198.18.61.2
 srv=198.18.61.2 peer=198.18.61.1
 PSK=global-psk-0123456789abcdef
 RPSK=rule-psk-fedcba9876543210
@@ -82,59 +65,11 @@ st() { "$rampartctl" ipsec -d "$tmp/state" "$@"; } # the store directly
 # charon_run IKE ESP [SECRET]: one initiation; swanctl + charon log in $tmp/charon.all,
 # rampartd's lines of the attempt in $tmp/attempt.log
 charon_run() {
-	cat >"$tmp/strongswan.conf" <<EOC
-charon {
-  load_modular = no
-  load = random nonce aes sha1 sha2 md5 hmac gmp openssl pem pkcs1 pkcs8 x509 pubkey kernel-netlink socket-default vici
-  filelog { log { path = $tmp/charon.log
-    default = 1
-    ike = 2
-    cfg = 2 } }
-  plugins { vici { socket = unix://$tmp/charon.vici } }
-  install_routes = no
-  retransmit_tries = 1
-  retransmit_timeout = 1.0
-}
-EOC
-	: >"$tmp/charon.log"
-	rm -f "$tmp/charon.vici"
 	local mark
 	mark=$(wc -l <"$tmp/log")
-	ip netns exec "$c" unshare -m sh -c "mount -t tmpfs t /run; STRONGSWAN_CONF=$tmp/strongswan.conf exec /usr/lib/ipsec/charon" >"$tmp/charon.out" 2>&1 &
-	echo $! >"$tmp/charon.pid"
-	for _ in $(seq 150); do [ -S "$tmp/charon.vici" ] && break; sleep 0.1; done
-	cat >"$tmp/swanctl.conf" <<EOC
-connections {
-  l2tp {
-    version = 1
-    proposals = $1
-    local_addrs = $peer
-    remote_addrs = $srv
-    local { auth = psk }
-    remote { auth = psk }
-    children {
-      l2tp {
-        mode = transport
-        local_ts = dynamic[udp/1701]
-        remote_ts = dynamic[udp/1701]
-        esp_proposals = $2
-      }
-    }
-  }
-}
-secrets { ike-1 { secret = "${3:-$PSK}" } }
-EOC
-	for _ in $(seq 20); do
-		ip netns exec "$c" swanctl --load-all --file "$tmp/swanctl.conf" -u "unix://$tmp/charon.vici" >"$tmp/load.out" 2>&1
-		ip netns exec "$c" swanctl --list-conns -u "unix://$tmp/charon.vici" 2>/dev/null | grep -q "^l2tp:" && break
-		sleep 0.3
-	done
-	ip netns exec "$c" timeout 20 swanctl --initiate --child l2tp -u "unix://$tmp/charon.vici" >"$tmp/charon.all" 2>&1
-	sleep 0.3
-	kill "$(cat "$tmp/charon.pid")" 2>/dev/null
-	rm -f "$tmp/charon.pid"
-	sleep 0.5
-	cat "$tmp/charon.log" >>"$tmp/charon.all"
+	charon_start --tries 1 "$c" "$tmp"
+	charon_conf_psk "$tmp" "$1" "$2" "${3:-$PSK}" "$peer" "$srv"
+	charon_initiate "$c" "$tmp"
 	tail -n +$((mark + 1)) "$tmp/log" >"$tmp/attempt.log"
 	runs=$((runs + 1))
 	cp "$tmp/charon.all" "$tmp/charon.$runs"
