@@ -454,7 +454,8 @@ static void ike_answer(void *ctx, const struct rp_addr *peer, struct ike_peer_po
 	struct pol_match m;
 	if (!P || peer->family != 4)
 		return;
-	check_store(P, false);
+	/* no store check here: the core asks while handling an IKE packet, and srv_core_udp checked
+	 * the store for that packet (srv_policy_peer) before handing it over */
 	if (!P->loaded || pol_match_peer(&P->set, &P->env, rp_get_u32(peer->ip), &m))
 		return;
 	snprintf(out->rule, sizeof out->rule, "%s", m.rule->name);
