@@ -73,32 +73,18 @@ command -v nft >/dev/null || { echo "SKIP: no nft"; exit 77; }
 
 g=rp-fg-$$ n=rp-fn-$$ s=rp-fs-$$ f=rp-ff-$$
 umask 077
-tmp=$(mktemp -d)
+. "$root/tests/server/lib.sh"
+lib_tmp ""
 srvpid= fpid= spid=
-cleanup() {
-	for p in $fpid $spid $srvpid; do kill "$p" 2>/dev/null || true; done
-	# FLOOD_KEEP=DIR keeps rampartd's log and the tools' output for a look afterwards
-	[ -z "${FLOOD_KEEP:-}" ] || cp "$tmp"/log "$tmp"/*.out "$FLOOD_KEEP"/ 2>/dev/null || true
-	for ns in $g $n $s $f; do
-		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-		ip netns del "$ns" 2>/dev/null || true
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+# FLOOD_KEEP=DIR keeps rampartd's log and the tools' output for a look afterwards
+lib_on_exit 'for p in $fpid $spid $srvpid; do kill "$p" 2>/dev/null || true; done
+	[ -z "${FLOOD_KEEP:-}" ] || cp "$tmp"/log "$tmp"/*.out "$FLOOD_KEEP"/ 2>/dev/null || true'
 fail() { echo "FAIL: $*" >&2; echo "--- rampartd log (tail)" >&2; tail -20 "$tmp/log" >&2 2>/dev/null || true; exit 1; }
 
-for ns in $g $n $s $f; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
-ip link add fg$$ netns "$g" type veth peer name fn$$ netns "$n"
-ip link add ft$$ netns "$n" type veth peer name fs$$ netns "$s"
-ip link add fx$$ netns "$s" type veth peer name ff$$ netns "$f"
-ip -n "$g" addr add 198.18.1.2/24 dev fg$$
-ip -n "$n" addr add 198.18.1.1/24 dev fn$$
-ip -n "$n" addr add 203.0.113.2/24 dev ft$$
-ip -n "$s" addr add 203.0.113.1/24 dev fs$$
-ip -n "$s" addr add 198.19.0.1/24 dev fx$$
-ip -n "$f" addr add 198.19.0.2/24 dev ff$$
-for l in "$g fg$$" "$n fn$$" "$n ft$$" "$s fs$$" "$s fx$$" "$f ff$$"; do set -- $l; ip -n "$1" link set "$2" up; done
+ns_add "$g" "$n" "$s" "$f"
+ns_link "$g" fg$$ 198.18.1.2 "$n" fn$$ 198.18.1.1
+ns_link "$n" ft$$ 203.0.113.2 "$s" fs$$ 203.0.113.1
+ns_link "$s" fx$$ 198.19.0.1 "$f" ff$$ 198.19.0.2
 ip -n "$g" route add 203.0.113.0/24 via 198.18.1.1
 ip -n "$f" route add 203.0.113.1/32 via 198.19.0.1
 # answers to the spoofed sources go back to the flood namespace, which does not forward: dropped

@@ -71,30 +71,16 @@ command -v nft >/dev/null || { echo "SKIP: no nft"; exit 77; }
 
 g=rp-bg-$$ n=rp-bn-$$ s=rp-bs-$$ k=rp-bk-$$
 umask 077
-tmp=$(mktemp -d)
+. "$root/tests/server/lib.sh"
+lib_tmp ""
 srvpid=
-cleanup() {
-	[ -z "$srvpid" ] || kill "$srvpid" 2>/dev/null || true
-	for ns in $g $n $s $k; do
-		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-		ip netns del "$ns" 2>/dev/null || true
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+lib_on_exit '[ -z "$srvpid" ] || kill "$srvpid" 2>/dev/null'
 fail() { echo "FAIL: $*" >&2; echo "--- rampartd log (tail)" >&2; tail -30 "$tmp/log" >&2 2>/dev/null || true; exit 1; }
 
-for ns in $g $n $s $k; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
-ip link add bg$$ netns "$g" type veth peer name bn$$ netns "$n"
-ip link add bt$$ netns "$n" type veth peer name bs$$ netns "$s"
-ip link add bk$$ netns "$s" type veth peer name bq$$ netns "$k"
-ip -n "$g" addr add 198.18.1.2/24 dev bg$$
-ip -n "$n" addr add 198.18.1.1/24 dev bn$$
-ip -n "$n" addr add 203.0.113.2/24 dev bt$$
-ip -n "$s" addr add 203.0.113.1/24 dev bs$$
-ip -n "$s" addr add 100.65.0.1/24 dev bk$$
-ip -n "$k" addr add 100.65.0.2/24 dev bq$$
-for l in "$g bg$$" "$n bn$$" "$n bt$$" "$s bs$$" "$s bk$$" "$k bq$$"; do set -- $l; ip -n "$1" link set "$2" up; done
+ns_add "$g" "$n" "$s" "$k"
+ns_link "$g" bg$$ 198.18.1.2 "$n" bn$$ 198.18.1.1
+ns_link "$n" bt$$ 203.0.113.2 "$s" bs$$ 203.0.113.1
+ns_link "$s" bk$$ 100.65.0.1 "$k" bq$$ 100.65.0.2
 # GRO on rampartd's link, as a network card does it: veth runs GRO (NAPI) only when asked and only
 # for packets from a peer without TSO (veth_skb_is_eligible_for_gro); [server] udp_gro decides
 # whether the NAT-T socket takes the coalesced datagrams or the kernel cuts them up first
