@@ -104,31 +104,15 @@ int natt_udp_push(struct rp_buf *b, uint16_t sport, uint16_t dport)
 	return 0;
 }
 
-static uint32_t sum16(uint32_t s, const uint8_t *p, size_t n)
-{
-	for (; n > 1; p += 2, n -= 2)
-		s += (uint32_t)p[0] << 8 | p[1];
-	if (n)
-		s += (uint32_t)p[0] << 8;
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
 uint16_t natt_udp_csum(const struct rp_addr *src, const struct rp_addr *dst, const uint8_t *udp, size_t len)
 {
 	size_t al = src->family == 6 ? 16 : 4;
-	uint32_t s = sum16(0, src->ip, al);
-	s = sum16(s, dst->ip, al);
+	uint32_t s = rp_sum16(0, src->ip, al);
+	s = rp_sum16(s, dst->ip, al);
 	s += 17; /* protocol */
 	s += (uint32_t)(len & 0xffff) + (uint32_t)(len >> 16);
-	s = sum16(s, udp, len);
-	return (uint16_t)~fold(s);
+	s = rp_sum16(s, udp, len);
+	return (uint16_t)~rp_fold16(s);
 }
 
 uint16_t natt_csum_replace(uint16_t csum, const uint8_t *old, const uint8_t *new_, size_t n)
@@ -139,5 +123,5 @@ uint16_t natt_csum_replace(uint16_t csum, const uint8_t *old, const uint8_t *new
 		s += (uint16_t) ~((uint32_t)old[i] << 8 | old[i + 1]);
 		s += (uint32_t)new_[i] << 8 | new_[i + 1];
 	}
-	return (uint16_t)~fold(s);
+	return (uint16_t)~rp_fold16(s);
 }

@@ -21,17 +21,6 @@ enum {
 	OPT_END = 255,
 };
 
-static uint16_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
-{
-	for (; n > 1; p += 2, n -= 2)
-		sum += (uint32_t)(p[0] << 8 | p[1]);
-	if (n)
-		sum += (uint32_t)(p[0] << 8);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
 /* The option's bytes in the request, or NULL. Bounded: a malformed list ends the search. */
 static const uint8_t *find_opt(const uint8_t *o, size_t n, uint8_t code, uint8_t *len)
 {
@@ -168,7 +157,7 @@ enum dhcp_verdict dhcp_inform(const struct dhcp_conf *c, const uint8_t *pkt, siz
 	ip[9] = 17;
 	rp_put_u32(ip + 12, c->server);
 	rp_put_u32(ip + 16, ciaddr);
-	rp_put_u16(ip + 10, (uint16_t)~csum_add(0, ip, 20));
+	rp_put_u16(ip + 10, (uint16_t)~rp_fold16(rp_sum16(0, ip, 20)));
 	rp_put_u16(udp, 67);
 	rp_put_u16(udp + 2, 68);
 	rp_put_u16(udp + 4, (uint16_t)(8 + blen));
@@ -177,7 +166,7 @@ enum dhcp_verdict dhcp_inform(const struct dhcp_conf *c, const uint8_t *pkt, siz
 	pseudo[8] = 0;
 	pseudo[9] = 17;
 	rp_put_u16(pseudo + 10, (uint16_t)(8 + blen));
-	uint16_t sum = (uint16_t)~csum_add(csum_add(0, pseudo, 12), udp, 8 + blen);
+	uint16_t sum = (uint16_t)~rp_fold16(rp_sum16(rp_sum16(0, pseudo, 12), udp, 8 + blen));
 	rp_put_u16(udp + 6, sum ? sum : 0xffff);
 	*outlen = 28 + blen;
 	return DHCP_ANSWER;

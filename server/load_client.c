@@ -252,14 +252,7 @@ static void lac_send(void *ctx, const uint8_t *p, size_t n)
 
 static uint16_t csum(const uint8_t *p, size_t n)
 {
-	uint32_t s = 0;
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
+	return (uint16_t)~rp_fold16(rp_sum16(0, p, n));
 }
 
 /* --tun: what the kernel sends into the TUN goes through the tunnel as client 0's packets. */

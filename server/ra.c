@@ -21,17 +21,9 @@ static const uint8_t all_nodes[16] = {0xff, 2, [15] = 1}, all_routers[16] = {0xf
 /* The ICMPv6 checksum over the pseudo-header (RFC 8200 §8.1) and the message. */
 static uint16_t icmp6_sum(const uint8_t *ip6, const uint8_t *m, size_t n)
 {
-	uint32_t s = 0;
-	for (size_t i = 8; i < 40; i += 2) /* source and destination */
-		s += (uint32_t)(ip6[i] << 8 | ip6[i + 1]);
+	uint32_t s = rp_sum16(0, ip6 + 8, 32); /* source and destination */
 	s += (uint32_t)(n >> 16) + (uint32_t)(n & 0xffff) + NH_ICMP6;
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(m[i] << 8 | m[i + 1]);
-	if (n & 1)
-		s += (uint32_t)(m[n - 1] << 8);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
+	return (uint16_t)~rp_fold16(rp_sum16(s, m, n));
 }
 
 static void put_u64(uint8_t *p, uint64_t v)

@@ -39,22 +39,6 @@ int srv_tun_offload_setup(int fd, char *what, size_t n)
 	return -1;
 }
 
-static uint32_t sum16(uint32_t s, const uint8_t *p, size_t n)
-{
-	for (; n > 1; p += 2, n -= 2)
-		s += (uint32_t)p[0] << 8 | p[1];
-	if (n)
-		s += (uint32_t)p[0] << 8;
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
 /* NEEDS_CSUM (virtio-net): the field at csum_start + csum_offset holds the pseudo-header sum; the
  * rest of the checksum is ours to add, over csum_start to the end. */
 int srv_tun_csum(uint8_t *pkt, size_t n, const struct virtio_net_hdr *h)
@@ -64,7 +48,7 @@ int srv_tun_csum(uint8_t *pkt, size_t n, const struct virtio_net_hdr *h)
 	size_t st = h->csum_start, at = st + h->csum_offset;
 	if (st >= n || at + 2 > n)
 		return -1;
-	uint16_t c = (uint16_t)~fold(sum16(0, pkt + st, n - st));
+	uint16_t c = (uint16_t)~rp_fold16(rp_sum16(0, pkt + st, n - st));
 	if (c == 0 && (pkt[0] >> 4 == 6 ? pkt[6] : pkt[9]) == IPPROTO_UDP)
 		c = 0xffff;
 	rp_put_u16(pkt + at, c);
@@ -86,11 +70,11 @@ static void make_segment(uint8_t *out, const uint8_t *gso, size_t hl, size_t ihl
 		rp_put_u16(out + 2, (uint16_t)(hl + len));
 		rp_put_u16(out + 4, (uint16_t)(rp_get_u16(gso + 4) + idx));
 		out[10] = out[11] = 0;
-		rp_put_u16(out + 10, (uint16_t)~fold(sum16(0, out, ihl)));
-		ps = sum16(0, out + 12, 8);
+		rp_put_u16(out + 10, (uint16_t)~rp_fold16(rp_sum16(0, out, ihl)));
+		ps = rp_sum16(0, out + 12, 8);
 	} else {
 		rp_put_u16(out + 4, (uint16_t)l4len); /* no extension headers (checked by the caller) */
-		ps = sum16(0, out + 8, 32);
+		ps = rp_sum16(0, out + 8, 32);
 	}
 	ps += proto + (uint32_t)l4len;
 	if (proto == IPPROTO_TCP) {
@@ -100,11 +84,11 @@ static void make_segment(uint8_t *out, const uint8_t *gso, size_t hl, size_t ihl
 		if (idx)
 			l4[13] &= (uint8_t)~0x80; /* CWR only on the first */
 		l4[16] = l4[17] = 0;
-		rp_put_u16(l4 + 16, (uint16_t)~fold(sum16(ps, l4, l4len)));
+		rp_put_u16(l4 + 16, (uint16_t)~rp_fold16(rp_sum16(ps, l4, l4len)));
 	} else {
 		rp_put_u16(l4 + 4, (uint16_t)l4len);
 		l4[6] = l4[7] = 0;
-		uint16_t c = (uint16_t)~fold(sum16(ps, l4, l4len));
+		uint16_t c = (uint16_t)~rp_fold16(rp_sum16(ps, l4, l4len));
 		rp_put_u16(l4 + 6, c ? c : 0xffff);
 	}
 }
@@ -192,11 +176,11 @@ void srv_tunq_flush(struct srv *s)
 			memcpy(hd, a, 28);
 			rp_put_u16(hd + 2, (uint16_t)total);
 			hd[10] = hd[11] = 0;
-			rp_put_u16(hd + 10, (uint16_t)~fold(sum16(0, hd, 20)));
+			rp_put_u16(hd + 10, (uint16_t)~rp_fold16(rp_sum16(0, hd, 20)));
 			rp_put_u16(hd + 24, (uint16_t)(total - 20));
 			/* the pseudo-header sum over the whole length: the kernel adjusts it per segment */
 			rp_put_u16(hd + 26,
-			           fold(sum16(0, hd + 12, 8) + IPPROTO_UDP + (uint32_t)(total - 20)));
+			           rp_fold16(rp_sum16(0, hd + 12, 8) + IPPROTO_UDP + (uint32_t)(total - 20)));
 			iov[0] = (struct iovec){&h, sizeof h};
 			iov[1] = (struct iovec){hd, 28};
 			for (unsigned k = i; k < j; k++)

@@ -53,6 +53,24 @@ struct rp_buf {
 int rp_buf_alloc(struct rp_buf *b, size_t headroom, size_t cap, unsigned flags);
 void rp_buf_view(struct rp_buf *b, uint8_t *mem, size_t cap, size_t off, size_t len);
 void rp_buf_release(struct rp_buf *b); /* wipes if SECRET; frees if OWNED */
+/* The Internet checksum (RFC 1071) in two steps, so that pseudo-headers and pieces can be summed
+ * separately: rp_sum16 adds big-endian 16-bit words (an odd last byte padded with zero) to a
+ * running sum, rp_fold16 folds the carries back in. The checksum field is ~rp_fold16(sum). */
+static inline uint32_t rp_sum16(uint32_t s, const uint8_t *p, size_t n)
+{
+	for (; n > 1; p += 2, n -= 2)
+		s += (uint32_t)p[0] << 8 | p[1];
+	if (n)
+		s += (uint32_t)p[0] << 8;
+	return s;
+}
+static inline uint16_t rp_fold16(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
 static inline uint8_t *rp_buf_data(const struct rp_buf *b) { return b->base + b->off; }
 static inline size_t rp_buf_headroom(const struct rp_buf *b) { return b->off; }
 static inline size_t rp_buf_tailroom(const struct rp_buf *b) { return b->cap - b->off - b->len; }
