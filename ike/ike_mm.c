@@ -107,6 +107,21 @@ bool ike_psk_id_match(const struct ike_psk *p, const struct isakmp_id_pl *id)
 
 /* ---- MM1 -> MM2 -------------------------------------------------------------------------------- */
 
+/* What the client offered: the first thing to look at when a client type fails, so a warning
+ * (level 3) beside the drop line of a refused offer, and only when that line was not suppressed;
+ * an accepted offer is a session detail (level 4): an MM1 flood must not write a line per packet
+ * at the default level (issue 12). */
+static void log_offer(struct ike *ike, int level, const char *who, const struct isakmp_sa *sap,
+                      const struct ike_vids *vids)
+{
+	if (!rp_log_on(ike->log, level))
+		return;
+	char offer[512], v[160];
+	ike_p1_offer_str(sap, offer, sizeof offer);
+	ike_vids_str(vids, v, sizeof v);
+	rp_logf(ike->log, level, "ike", "Main Mode from %s offers %s; VIDs %s", who, offer, v);
+}
+
 int ike_mm_first(struct ike *ike, const struct rp_pkt *pkt, const struct isakmp_msg *m)
 {
 	struct isakmp_sa sap;
@@ -130,23 +145,15 @@ int ike_mm_first(struct ike *ike, const struct rp_pkt *pkt, const struct isakmp_
 	}
 	struct ike_vids vids;
 	ike_vid_scan(m, &vids);
-	/* What the client offered, at diagnostics level 3 (docs/clients.md, Errors): the
-	 * first thing to look at when a client type fails. */
-	if (rp_log_on(ike->log, RP_LOG_WARN)) {
-		char offer[512], v[160];
-		ike_p1_offer_str(&sap, offer, sizeof offer);
-		ike_vids_str(&vids, v, sizeof v);
-		rp_logf(ike->log, RP_LOG_WARN, "ike", "Main Mode from %s offers %s; VIDs %s",
-		        rp_addr_str(&pkt->src, who, sizeof who), offer, v);
-	}
 	/* The peer's IPsec policy (issue 13): refused outright, or a rule's methods and
 	 * authentication instead of the configuration's. Asked again at MM5 and each Quick Mode. */
 	struct ike_peer_policy pol;
 	ike_pol_ask(ike, &pkt->src, &pol);
 	rp_addr_str(&pkt->src, who, sizeof who);
 	if (ike_pol_refusal(&pol, why, sizeof why)) {
-		rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "IPsec policy", "(Main Mode): peer %s %s",
-		            who, why);
+		if (rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "IPsec policy", "(Main Mode): peer %s %s",
+		                who, why))
+			log_offer(ike, RP_LOG_WARN, who, &sap, &vids);
 		if (pol.action == IKE_POL_PERMIT) /* a BLOCK gets no answer at all */
 			send_clear_notify(ike, pkt, m, ISAKMP_N_NO_PROPOSAL_CHOSEN);
 		rp_wipe(&pol, sizeof pol);
@@ -156,12 +163,15 @@ int ike_mm_first(struct ike *ike, const struct rp_pkt *pkt, const struct isakmp_
 	int sel = ike_p1_select(&ike->conf, &pol, &sap, &ch, why, sizeof why);
 	rp_wipe(&pol, sizeof pol); /* the rule's PSK: asked for again at MM5 */
 	if (sel) {
+		bool shown;
 		if (strncmp(why, "refused by rule", 15) == 0)
-			rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "NO-PROPOSAL-CHOSEN",
-			            "(Main Mode): peer %s %s", who, why);
+			shown = rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "NO-PROPOSAL-CHOSEN",
+			                    "(Main Mode): peer %s %s", who, why);
 		else
-			rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "NO-PROPOSAL-CHOSEN",
-			            "(Main Mode): %s", why);
+			shown = rp_log_drop(ike->log, ike->now, "ike", &pkt->src, "NO-PROPOSAL-CHOSEN",
+			                    "(Main Mode): %s", why);
+		if (shown)
+			log_offer(ike, RP_LOG_WARN, who, &sap, &vids);
 		send_clear_notify(ike, pkt, m, ISAKMP_N_NO_PROPOSAL_CHOSEN);
 		ike_count(ike, NULL, IKE_R_NO_PROPOSAL);
 		return -1;
@@ -212,6 +222,7 @@ int ike_mm_first(struct ike *ike, const struct rp_pkt *pkt, const struct isakmp_
 		rp_logf(ike->log, RP_LOG_WARN, "ike",
 		        "Main Mode from %s: client behind a NAT but without NAT-T (expect Windows error 809)",
 		        rp_addr_str(&pkt->src, who, sizeof who));
+	log_offer(ike, RP_LOG_INFO, who, &sap, &vids);
 	rp_log_ike(ike->log, "Main Mode from %s: chose %s-%u/%s/%s, life %u s, NAT-T %s%s",
 	           rp_addr_str(&pkt->src, who, sizeof who), ike_enc_name(ch.enc), ch.keylen,
 	           ike_hash_name(ch.hash), ike_dh_name(ch.group), ch.life_s, ike_natt_name(sa->natt),

@@ -29,14 +29,6 @@ static struct ike_cli *mm1_from(struct net *n, struct rp_rng *rng, uint32_t ip, 
 	return t;
 }
 
-static int count_lines(const char *log, const char *s)
-{
-	int k = 0;
-	for (const char *p = log; (p = strstr(p, s)); p++)
-		k++;
-	return k;
-}
-
 static void legacy(struct net *n)
 {
 	n->tc.p1 = win_modern + 1; /* ECP-256: cheap DH */

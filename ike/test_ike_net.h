@@ -53,6 +53,15 @@ static inline void sink(void *ctx, int level, const char *module, const char *ms
 	snprintf(n->logbuf + l, sizeof n->logbuf - l, "%s\n", msg);
 }
 
+/* how often s occurs in the captured log */
+static inline int count_lines(const char *log, const char *s)
+{
+	int k = 0;
+	for (const char *p = log; (p = strstr(p, s)); p++)
+		k++;
+	return k;
+}
+
 static const uint8_t PSK[] = "rampart-test-psk";
 
 static inline void net_init(struct net *n, bool nat)

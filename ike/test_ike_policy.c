@@ -744,6 +744,35 @@ START_TEST(t_model_policy)
 }
 END_TEST
 
+START_TEST(t_offer_logged_when_refused)
+{
+	/* at the default level (3) the client's offer is logged beside a refusal and not for an
+	 * accepted Main Mode; a second refusal within the interval writes neither line (issue 12) */
+	static const struct ike_p1_alg o[] = {A(3DES, 0, MD5, 2)};
+	for (int refused = 0; refused < 2; refused++) {
+		struct net n;
+		net_init(&n, false);
+		n.lg.level = RP_LOG_WARN;
+		n.lg.burst = 1;
+		if (refused)
+			offer(&n, o, 1, p2_win, 3);
+		else
+			offer(&n, win_modern, 5, p2_win, 3);
+		net_start(&n);
+		ck_assert_int_eq(handshake(&n) != 0, refused);
+		if (refused) {
+			ck_assert_int_eq(count_lines(n.logbuf, "offers 3DES/MD5/MODP1024; VIDs"), 1);
+			ike_cli_free(n.t); /* the same client again */
+			n.t = ike_cli_new(&n.tc, &n.ri);
+			ck_assert_int_ne(handshake(&n), 0);
+		}
+		ck_assert_int_eq(count_lines(n.logbuf, "NO-PROPOSAL-CHOSEN"), refused);
+		ck_assert_int_eq(count_lines(n.logbuf, " offers "), refused);
+		net_free(&n);
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ike-policy");
@@ -771,6 +800,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, t_pol_sweep);
 	tcase_add_test(tc, t_pol_change_applies_next);
 	tcase_add_test(tc, t_model_policy);
+	tcase_add_test(tc, t_offer_logged_when_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

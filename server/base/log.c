@@ -202,11 +202,11 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
-void rp_log_drop(struct rp_log *lg, uint64_t now_ms, const char *module, const struct rp_addr *peer,
+bool rp_log_drop(struct rp_log *lg, uint64_t now_ms, const char *module, const struct rp_addr *peer,
 		 const char *reason, const char *fmt, ...)
 {
 	if (!rp_log_on(lg, RP_LOG_DROP))
-		return;
+		return false;
 	uint64_t key = fnv1a(0xcbf29ce484222325ull, module, strlen(module));
 	key = fnv1a(key, reason, strlen(reason));
 	if (peer)
@@ -231,7 +231,7 @@ void rp_log_drop(struct rp_log *lg, uint64_t now_ms, const char *module, const s
 	if (s->emitted >= lg->burst) {
 		s->suppressed++;
 		lg->total_suppressed++;
-		return;
+		return false;
 	}
 	s->emitted++;
 	if (peer)
@@ -246,4 +246,5 @@ void rp_log_drop(struct rp_log *lg, uint64_t now_ms, const char *module, const s
 		va_end(ap);
 	}
 	emit(lg, RP_LOG_DROP, module, line);
+	return true;
 }

@@ -243,7 +243,7 @@ void rp_logf(struct rp_log *lg, int level, const char *module, const char *fmt, 
 /* IKE-exchange detail: shown when ikelogging is on, or at level >= DETAIL. */
 void rp_log_ike(struct rp_log *lg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A dropped packet from the network: one line per (module, reason, peer) per burst, counted. */
-void rp_log_drop(struct rp_log *lg, uint64_t now_ms, const char *module, const struct rp_addr *peer,
+bool rp_log_drop(struct rp_log *lg, uint64_t now_ms, const char *module, const struct rp_addr *peer,
 		 const char *reason, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* Escapes peer-supplied bytes (user names, host names, certificate DNs, IDs) for a log line, so
  * that a newline cannot forge a second line and a quote cannot end a quoted field: printable ASCII
