@@ -280,6 +280,8 @@ struct auth_cert_info {
 	int pk_algo; /* gnutls_pk_algorithm_t */
 	unsigned pk_bits;
 	int64_t not_before, not_after; /* Unix seconds */
+	/* auth_cert_validate, chain accepted: the subject of the trust anchor it ends at */
+	char anchor[AUTH_CERT_DN_LEN];
 };
 
 struct auth_der {
@@ -293,6 +295,14 @@ struct auth_der {
  * NULL. reason (may be NULL) gets a one-line explanation naming the certificate at fault. */
 int auth_cert_validate(const struct auth_trust *t, const struct auth_der *chain, size_t n, int64_t now_unix,
                        struct auth_cert_info *info, char *reason, size_t reason_len);
+/* Two DN strings name the same entity: RDNs compared case-insensitively, spaces around
+ * separators ignored, in any order ("O=Example, CN=CA" as OpenSSL prints it is GnuTLS's
+ * "CN=CA,O=Example"). */
+bool auth_dn_equal(const char *a, const char *b);
+/* The certificate comes from the CA named ca: its issuer, or (after auth_cert_validate) the trust
+ * anchor its chain ends at. What a policy rule's rootca= means (Windows: "use a certificate from
+ * this certification authority"). */
+bool auth_cert_from_ca(const struct auth_cert_info *info, const char *ca);
 /* Only the parsing half: fills info from one DER certificate; 0 or -EINVAL. */
 int auth_cert_parse(const uint8_t *der, size_t len, struct auth_cert_info *info);
 /* The same for a file's contents: the first PEM "CERTIFICATE" block, or DER. */
@@ -406,5 +416,11 @@ int auth_cert_authorize(struct auth_db *db, const struct auth_trust *t, const st
 int auth_cert_authorize_id(struct auth_db *db, const struct auth_trust *t, const struct auth_der *chain,
                            size_t n, int id_type, const uint8_t *id, size_t id_len, int64_t now_unix,
                            struct auth_cert_info *info, struct auth_cert_res *res);
+/* The same under an IPsec policy rule (issue 13): with ca set, a certificate from another CA is
+ * refused (AUTH_CERT_UNKNOWN_CA, after validation, before mapping); with map false it is accepted
+ * without mapping (no account, rights not consulted: the rule's certmaptoaccount=no). */
+int auth_cert_authorize_rule(struct auth_db *db, const struct auth_trust *t, const struct auth_der *chain,
+                             size_t n, int id_type, const uint8_t *id, size_t id_len, int64_t now_unix,
+                             const char *ca, bool map, struct auth_cert_info *info, struct auth_cert_res *res);
 
 #endif

@@ -498,14 +498,28 @@ int auth_cert_validate(const struct auth_trust *t, const struct auth_der *chain,
 		if ((res = check_time(c[i], now, "intermediate", reason, rn)))
 			goto out;
 	gnutls_x509_crt_t anchor = NULL;
-	if (gnutls_x509_trust_list_get_issuer(t->tl, c[n - 1], &anchor, 0) >= 0 && anchor &&
-	    (res = check_time(anchor, now, "trust anchor", reason, rn)))
-		goto out;
+	if (gnutls_x509_trust_list_get_issuer(t->tl, c[n - 1], &anchor, 0) >= 0 && anchor) {
+		gnutls_datum_t d = {0};
+		if (info && gnutls_x509_crt_get_dn3(anchor, &d, 0) >= 0) {
+			copy_str(info->anchor, sizeof info->anchor, d.data, d.size);
+			gnutls_free(d.data);
+		}
+		if ((res = check_time(anchor, now, "trust anchor", reason, rn)))
+			goto out;
+	}
 	res = check_usage(c[0], reason, rn);
 out:
 	for (size_t i = 0; i < k; i++)
 		gnutls_x509_crt_deinit(c[i]);
 	return res;
+}
+
+/* ---- the CA a certificate comes from --------------------------------------------------------- */
+
+bool auth_cert_from_ca(const struct auth_cert_info *info, const char *ca)
+{
+	return info && ca && *ca &&
+	       (auth_dn_equal(info->issuer, ca) || (info->anchor[0] && auth_dn_equal(info->anchor, ca)));
 }
 
 /* ---- ID payload against the certificate (RFC 4945 §3.1) ------------------------------------ */

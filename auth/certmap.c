@@ -7,10 +7,16 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 /* ---- DN normalisation: case-insensitive, no spaces around unescaped ',', '+', '=' ----------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static void dn_norm(const char *in, char *out, size_t n)
 {
@@ -34,12 +40,42 @@ static void dn_norm(const char *in, char *out, size_t n)
 	out[o] = 0;
 }
 
-static bool dn_eq(const char *a, const char *b)
+/* The RDNs of a normalised DN, split at unescaped commas and sorted: OpenSSL prints a DN root
+ * first ("O=Example, CN=alice"), GnuTLS leaf first (RFC 4514: "CN=alice,O=Example"), and operators
+ * copy either. Returns how many, 0 when there are more than fit. */
+enum { DN_RDNS = 16 };
+static size_t dn_rdns(char *norm, char *rdn[DN_RDNS])
 {
-	char x[AUTH_CERT_DN_LEN], y[AUTH_CERT_DN_LEN];
+	size_t n = 0;
+	bool esc = false;
+	rdn[n++] = norm;
+	for (char *p = norm; *p; p++) {
+		if (!esc && *p == ',') {
+			*p = 0;
+			if (n == DN_RDNS)
+				return 0;
+			rdn[n++] = p + 1;
+		}
+		esc = !esc && *p == '\\';
+	}
+	qsort(rdn, n, sizeof *rdn, cmp_str);
+	return n;
+}
+
+bool auth_dn_equal(const char *a, const char *b)
+{
+	char x[AUTH_CERT_DN_LEN], y[AUTH_CERT_DN_LEN], *rx[DN_RDNS], *ry[DN_RDNS];
+	if (!a || !b || !*a || strlen(a) >= sizeof x || strlen(b) >= sizeof y)
+		return false;
 	dn_norm(a, x, sizeof x);
 	dn_norm(b, y, sizeof y);
-	return strcmp(x, y) == 0;
+	size_t n = dn_rdns(x, rx);
+	if (!n || dn_rdns(y, ry) != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(rx[i], ry[i]))
+			return false;
+	return true;
 }
 
 int auth_certmap_level(const struct auth_certmap_rule *r)
@@ -244,11 +280,11 @@ static bool rule_matches(struct auth_db *db, const struct auth_certmap_rule *r,
 			return false;
 		break;
 	case AUTH_MAP_ISSUER_SUBJECT:
-		if (!dn_eq(r->issuer, in->issuer) || !dn_eq(r->subject, in->subject))
+		if (!auth_dn_equal(r->issuer, in->issuer) || !auth_dn_equal(r->subject, in->subject))
 			return false;
 		break;
 	case AUTH_MAP_ISSUER:
-		if (!dn_eq(r->issuer, in->issuer) || (r->o[0] && strcasecmp(r->o, in->o)) ||
+		if (!auth_dn_equal(r->issuer, in->issuer) || (r->o[0] && strcasecmp(r->o, in->o)) ||
 		    (r->ou[0] && !ou_has(in, r->ou)))
 			return false;
 		break;
@@ -457,7 +493,7 @@ static const char *id_type_str(int t)
 
 static int authorize(struct auth_db *db, const struct auth_trust *t, const struct auth_der *chain, size_t n,
                      bool check_id, int id_type, const uint8_t *id, size_t id_len, int64_t now,
-                     struct auth_cert_info *info, struct auth_cert_res *res)
+                     const char *ca, bool map, struct auth_cert_info *info, struct auth_cert_res *res)
 {
 	struct auth_cert_info local;
 	if (!db || !t || !chain || !n || !res || (check_id && !id))
@@ -479,20 +515,40 @@ static int authorize(struct auth_db *db, const struct auth_trust *t, const struc
 		         id_type_str(id_type), rp_escs(info->subject, subj, sizeof subj));
 		return done(res, AUTH_CERT_ID_MISMATCH);
 	}
+	if (ca && *ca && !auth_cert_from_ca(info, ca)) {
+		char iss[200], want[200];
+		snprintf(res->detail, sizeof res->detail,
+		         "certificate \"%s\" is from \"%s\", the rule accepts only \"%s\"",
+		         rp_escs(info->subject, subj, 100), rp_escs(info->anchor[0] ? info->anchor : info->issuer, iss, 100),
+		         rp_escs(ca, want, 100));
+		return done(res, AUTH_CERT_UNKNOWN_CA);
+	}
+	if (!map) {
+		snprintf(res->detail, sizeof res->detail,
+		         "accepted without mapping (the rule's certmaptoaccount=no)");
+		return done(res, AUTH_CERT_OK);
+	}
 	return auth_cert_map(db, info, res);
 }
 
 int auth_cert_authorize(struct auth_db *db, const struct auth_trust *t, const struct auth_der *chain,
                         size_t n, int64_t now, struct auth_cert_info *info, struct auth_cert_res *res)
 {
-	return authorize(db, t, chain, n, false, 0, NULL, 0, now, info, res);
+	return authorize(db, t, chain, n, false, 0, NULL, 0, now, NULL, true, info, res);
 }
 
 int auth_cert_authorize_id(struct auth_db *db, const struct auth_trust *t, const struct auth_der *chain,
                            size_t n, int id_type, const uint8_t *id, size_t id_len, int64_t now,
                            struct auth_cert_info *info, struct auth_cert_res *res)
 {
-	return authorize(db, t, chain, n, true, id_type, id, id_len, now, info, res);
+	return authorize(db, t, chain, n, true, id_type, id, id_len, now, NULL, true, info, res);
+}
+
+int auth_cert_authorize_rule(struct auth_db *db, const struct auth_trust *t, const struct auth_der *chain,
+                             size_t n, int id_type, const uint8_t *id, size_t id_len, int64_t now,
+                             const char *ca, bool map, struct auth_cert_info *info, struct auth_cert_res *res)
+{
+	return authorize(db, t, chain, n, true, id_type, id, id_len, now, ca, map, info, res);
 }
 
 /* ---- groups -------------------------------------------------------------------------------- */

@@ -480,6 +480,72 @@ START_TEST(authorize_end_to_end)
 }
 END_TEST
 
+/* A policy rule's CA (rootca=) and mapping switch (certmaptoaccount=), issue 13: the CA is the
+ * leaf's issuer or the trust anchor its chain ends at, named in either DN order. */
+static int under_rule(struct auth_db *db, struct auth_trust *t, const struct auth_der *c, size_t n,
+                      const char *ca, bool map, struct auth_cert_res *r)
+{
+	static struct auth_cert_info in;
+	ck_assert_int_eq(auth_cert_parse(c[0].der, c[0].len, &in), 0);
+	static uint8_t id[AUTH_CERT_DN_LEN];
+	size_t idl = in.subject_der_len;
+	memcpy(id, in.subject_der, idl);
+	ck_assert_int_eq(auth_cert_authorize_rule(db, t, c, n, AUTH_ID_DER_ASN1_DN, id, idl, NOW, ca, map, &in, r), 0);
+	return r->result;
+}
+
+START_TEST(authorize_under_rule)
+{
+	struct auth_db *db = mkdb();
+	struct auth_trust *t = trust(true);
+	ck_assert_int_eq(auth_trust_add_ca_file(t, PKI "other-ca.pem"), 1);
+	ck_assert_int_gt(rule(db, AUTH_MAP_BYNAME, 0, 0, 0, 0, AUTH_BYNAME_EMAIL, 0), 0);
+	static struct auth_cert_res r;
+	struct blob *a = load("alice"), *s = load("stranger"), *c = load("carol"), *sub = load("sub-ca");
+	struct auth_der alice = {a->d, a->n}, stranger = {s->d, s->n}, carol[2] = {{c->d, c->n}, {sub->d, sub->n}};
+	const char *demo = "O=Example, CN=rampart demo CA", *other = "cn=Unknown Demo CA ,o=Elsewhere";
+	ck_assert_int_eq(under_rule(db, t, &alice, 1, demo, true, &r), AUTH_CERT_OK);
+	ck_assert_str_eq(r.account, "alice");
+	ck_assert_int_eq(under_rule(db, t, &alice, 1, NULL, true, &r), AUTH_CERT_OK); /* no CA: any trusted */
+	ck_assert_int_eq(under_rule(db, t, &alice, 1, other, true, &r), AUTH_CERT_UNKNOWN_CA);
+	ck_assert_ptr_nonnull(strstr(r.detail, "the rule accepts only"));
+	ck_assert_str_eq(r.account, "");
+	/* the other CA's certificate: refused by the demo CA's rule, accepted by its own without mapping
+	 * (no account: the mapping rules would refuse it) */
+	ck_assert_int_eq(under_rule(db, t, &stranger, 1, demo, false, &r), AUTH_CERT_UNKNOWN_CA);
+	ck_assert_int_eq(under_rule(db, t, &stranger, 1, other, false, &r), AUTH_CERT_OK);
+	ck_assert(!r.mapped);
+	ck_assert_str_eq(r.account, "");
+	ck_assert_int_eq(under_rule(db, t, &stranger, 1, other, true, &r), AUTH_CERT_NOT_MAPPED);
+	/* issued by the intermediate: both the issuing CA and the root it chains to name its CA */
+	ck_assert_int_eq(under_rule(db, t, carol, 2, "CN=rampart demo issuing CA,O=Example", false, &r), AUTH_CERT_OK);
+	ck_assert_int_eq(under_rule(db, t, carol, 2, demo, false, &r), AUTH_CERT_OK);
+	ck_assert_int_eq(under_rule(db, t, carol, 2, other, false, &r), AUTH_CERT_UNKNOWN_CA);
+	/* validation still comes first */
+	struct blob *rv = load("revoked");
+	struct auth_der revoked = {rv->d, rv->n};
+	ck_assert_int_eq(under_rule(db, t, &revoked, 1, demo, false, &r), AUTH_CERT_REVOKED);
+	auth_trust_free(t);
+	auth_db_close(db);
+}
+END_TEST
+
+START_TEST(dn_equal)
+{
+	ck_assert(auth_dn_equal("CN=rampart demo CA,O=Example", "o = example , cn = RAMPART DEMO CA"));
+	ck_assert(auth_dn_equal("CN=a\\,b,O=x", "O=x,CN=a\\,b"));
+	ck_assert(!auth_dn_equal("CN=a\\,b,O=x", "CN=a,CN=b,O=x"));
+	ck_assert(!auth_dn_equal("CN=rampart demo CA,O=Example", "CN=rampart demo CA"));
+	ck_assert(!auth_dn_equal("CN=rampart demo CA,O=Example", "CN=rampart  demo CA,O=Example"));
+	ck_assert(!auth_dn_equal("", ""));
+	ck_assert(!auth_dn_equal(NULL, "CN=x"));
+	char big[4096];
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = 0;
+	ck_assert(!auth_dn_equal(big, big)); /* longer than any DN we keep: never equal */
+}
+END_TEST
+
 START_TEST(migration_from_v1)
 {
 	char path[] = "/tmp/auth-mig-XXXXXX";
@@ -542,6 +608,8 @@ static Suite *cert_suite(void)
 	tcase_add_test(tc, mapping_ambiguous);
 	tcase_add_test(tc, rights_deny_wins);
 	tcase_add_test(tc, authorize_end_to_end);
+	tcase_add_test(tc, authorize_under_rule);
+	tcase_add_test(tc, dn_equal);
 	tcase_add_test(tc, migration_from_v1);
 	suite_add_tcase(s, tc);
 	return s;

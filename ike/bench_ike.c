@@ -77,9 +77,9 @@ static int make_identity(void)
 }
 
 static int accept_all(void *ctx, const uint8_t *const *chain, const size_t *lens, size_t n,
-                      const struct ike_peer_id *id, uint64_t now, struct ike_cert_verdict *out)
+                      const struct ike_peer_id *id, const struct ike_peer_policy *pol, uint64_t now, struct ike_cert_verdict *out)
 {
-	(void)ctx, (void)chain, (void)lens, (void)n, (void)id, (void)now;
+	(void)ctx, (void)chain, (void)lens, (void)n, (void)id, (void)pol, (void)now;
 	out->accept = true;
 	return 0;
 }

@@ -83,11 +83,11 @@ static int init_pki(void)
 
 /* conf.cert_verify: auth/'s chain validation; accepted chains map to their subject */
 static int validate(void *ctx, const uint8_t *const *chain, const size_t *lens, size_t n,
-                    const struct ike_peer_id *id, uint64_t now, struct ike_cert_verdict *out)
+                    const struct ike_peer_id *id, const struct ike_peer_policy *pol, uint64_t now, struct ike_cert_verdict *out)
 {
 	struct auth_der d[8];
 	struct auth_cert_info info;
-	(void)ctx, (void)id, (void)now;
+	(void)ctx, (void)id, (void)pol, (void)now;
 	if (n > 8)
 		n = 8;
 	for (size_t i = 0; i < n; i++)

@@ -132,7 +132,7 @@ struct ike_peer_id {
 struct ike_cert_verdict {
 	bool accept;
 	char account[IKE_ACCOUNT_LEN]; /* accept: the mapped account, carried into IKE_UP / SA_INSTALL */
-	char reason[128]; /* refuse: for the log line ("expired", "unknown CA", "revoked", ...) */
+	char reason[400]; /* refuse: for the log line ("expired", "unknown CA", "revoked", ...) */
 	/* refuse: the notify to answer with; 0 = AUTHENTICATION-FAILED (24). Others that fit:
 	 * INVALID-CERTIFICATE (20, e.g. expired, revoked), INVALID-CERT-AUTHORITY (22, unknown CA),
 	 * CERT-UNAVAILABLE (28), INVALID-ID-INFORMATION (18). */
@@ -145,11 +145,12 @@ struct ike_cert_verdict {
 /* Validates the peer's chain (leaf first, as received in CERT payloads, encoding 4) and maps it
  * to an account. Called in MM5 after the core checked that the ID payload matches the leaf
  * (ike_cert_id_match); before SIG is verified (the core verifies SIG with verdict.pubkey after
- * an accept). now_ms is the core's clock (monotonic: validators use wall-clock time themselves).
+ * an accept). pol: the peer's NEGOTIATE rule (its rootca and certmap decide), NULL when no rule
+ * matched. now_ms is the core's clock (monotonic: validators use wall-clock time themselves).
  * Return 0 with *out filled (accept or refuse), -1 on internal error (= refuse). */
 typedef int (*ike_cert_verify_fn)(void *ctx, const uint8_t *const *chain_der, const size_t *lens, size_t n,
-                                  const struct ike_peer_id *id, uint64_t now_ms,
-                                  struct ike_cert_verdict *out);
+                                  const struct ike_peer_id *id, const struct ike_peer_policy *pol,
+                                  uint64_t now_ms, struct ike_cert_verdict *out);
 
 enum ike_cert_send {
 	IKE_CERT_SEND_IF_ASKED = 0, /* our chain in MM6 only when the peer sent a CR (RFC 2408 §3.10) */

@@ -110,7 +110,9 @@ int ike_mm5_sig(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, co
 	int rc = -1;
 	char why[192];
 	struct ike_cert_verdict v;
+	struct ike_peer_policy pol;
 	memset(&v, 0, sizeof v);
+	memset(&pol, 0, sizeof pol);
 	if (!nc) {
 		rc = refuse(ike, sa, pkt, ISAKMP_N_CERT_UNAVAILABLE, "no certificate",
 		            "MM5 carries no X.509 CERT payload (we keep no peer certificates)");
@@ -125,7 +127,19 @@ int ike_mm5_sig(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, co
 	}
 	struct ike_peer_id pid = {.type = id.type, .data = id.data, .len = id.len};
 	snprintf(pid.str, sizeof pid.str, "%s", sa->peer_id);
-	if (ike->conf.cert_verify(ike->conf.cert_ctx, chain, lens, nc, &pid, ike->now, &v) || !v.accept) {
+	/* the peer's rule decides again (it may have changed since MM1): refused outright, PSK only,
+	 * or the CA and the mapping the validator must apply */
+	ike_pol_ask(ike, &pkt->src, &pol);
+	if (ike_pol_refusal(&pol, why, sizeof why) ||
+	    (pol.action == IKE_POL_NEGOTIATE && pol.auth_psk && !pol.auth_cert &&
+	     snprintf(why, sizeof why, "rule %.64s (store %.16s) accepts only its preshared key", pol.rule,
+	              pol.store) > 0)) {
+		rc = refuse(ike, sa, pkt, ISAKMP_N_AUTHENTICATION_FAILED, "IPsec policy", why);
+		goto out;
+	}
+	if (ike->conf.cert_verify(ike->conf.cert_ctx, chain, lens, nc, &pid,
+	                          pol.action == IKE_POL_NEGOTIATE ? &pol : NULL, ike->now, &v) ||
+	    !v.accept) {
 		rc = refuse(ike, sa, pkt, v.notify ? v.notify : ISAKMP_N_AUTHENTICATION_FAILED,
 		            "certificate refused", *v.reason ? v.reason : "validator refused");
 		goto out;
@@ -190,6 +204,7 @@ int ike_mm5_sig(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, co
 out:
 	if (v.pubkey)
 		gnutls_pubkey_deinit(v.pubkey);
+	rp_wipe(&pol, sizeof pol); /* a rule's PSK */
 	free(plain);
 	return rc;
 }

@@ -57,6 +57,7 @@ struct ike_peer_policy {
 	uint8_t psk[IKE_POL_PSK_MAX];
 	size_t psk_len; /* 0 with auth_psk = the configuration's PSK lookup */
 	bool auth_cert; /* certificate authentication allowed */
+	char rootca[256]; /* with auth_cert: only certificates from this CA (a DN); "" = any trusted */
 	int certmap;    /* certificate-to-account mapping: -1 configuration's, 0 off, 1 on */
 };
 

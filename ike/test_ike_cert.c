@@ -35,15 +35,23 @@ struct val {
 	gnutls_x509_trust_list_t tl;
 	gnutls_pubkey_t force_pub; /* returned instead of the leaf's key (the e=3 tests) */
 	int calls;
+	bool had_pol; /* the rule the core passed at the last call */
+	char pol_rootca[256];
+	int pol_certmap;
 };
 
 static int validate(void *ctx, const uint8_t *const *chain, const size_t *lens, size_t n,
-                    const struct ike_peer_id *id, uint64_t now, struct ike_cert_verdict *out)
+                    const struct ike_peer_id *id, const struct ike_peer_policy *pol, uint64_t now, struct ike_cert_verdict *out)
 {
 	struct val *v = ctx;
 	(void)id;
 	(void)now;
 	v->calls++;
+	v->had_pol = pol != NULL;
+	if (pol) {
+		snprintf(v->pol_rootca, sizeof v->pol_rootca, "%s", pol->rootca);
+		v->pol_certmap = pol->certmap;
+	}
 	gnutls_x509_crt_t crts[8];
 	size_t nc = 0;
 	for (; nc < n && nc < 8; nc++) {
@@ -190,6 +198,56 @@ START_TEST(t_rsa_ok)
 	ck_assert_ptr_nonnull(strstr(n.logbuf, "account alice"));
 	check_keys(&n, &n.inst[0]);
 	pki_free(&p, &n);
+}
+END_TEST
+
+/* The peer's IPsec policy rule reaches the validator at MM5 (its CA and mapping decide there), is
+ * asked again at MM5, and a rule that by then accepts only its PSK refuses the certificate. */
+struct mm5pol {
+	struct ike_peer_policy ans;
+	int calls, psk_only_from; /* from this call on the rule allows only its PSK */
+};
+
+static void mm5pol_fn(void *ctx, const struct rp_addr *peer, struct ike_peer_policy *out)
+{
+	struct mm5pol *p = ctx;
+	(void)peer;
+	*out = p->ans;
+	if (++p->calls >= p->psk_only_from && p->psk_only_from) {
+		out->auth_cert = false;
+		out->auth_psk = true;
+		out->psk_len = 8;
+		memcpy(out->psk, "rule-psk", 8);
+	}
+}
+
+START_TEST(t_rsa_rule_reaches_validator)
+{
+	for (int psk_only = 0; psk_only < 2; psk_only++) {
+		struct pki p;
+		struct net n;
+		struct mm5pol mp = {.ans = {.action = IKE_POL_NEGOTIATE, .auth_cert = true, .certmap = 0},
+		                    .psk_only_from = psk_only ? 2 : 0};
+		snprintf(mp.ans.rule, sizeof mp.ans.rule, "certs");
+		snprintf(mp.ans.store, sizeof mp.ans.store, "local");
+		snprintf(mp.ans.rootca, sizeof mp.ans.rootca, "CN=rampart test CA");
+		pki_init(&p, &n, "alice");
+		n.conf.policy = mm5pol_fn;
+		n.conf.policy_ctx = &mp;
+		net_start(&n);
+		if (!psk_only) {
+			ck_assert_int_eq(handshake(&n), 0);
+			ck_assert(p.val.had_pol);
+			ck_assert_str_eq(p.val.pol_rootca, "CN=rampart test CA");
+			ck_assert_int_eq(p.val.pol_certmap, 0);
+		} else {
+			ck_assert_int_ne(handshake(&n), 0);
+			ck_assert_int_eq(p.val.calls, 0);
+			ck_assert_ptr_nonnull(strstr(n.logbuf, "rule certs (store local) accepts only its preshared key"));
+		}
+		ck_assert_int_ge(mp.calls, 2); /* MM1 and MM5 */
+		pki_free(&p, &n);
+	}
 }
 END_TEST
 
@@ -762,6 +820,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, t_rsa_ok);
 	tcase_add_test(tc, t_rsa_cert_send_policy);
+	tcase_add_test(tc, t_rsa_rule_reaches_validator);
 	tcase_add_test(tc, t_rsa_ids);
 	tcase_add_test(tc, t_rsa_initial_contact_authenticated_id);
 	tcase_add_test(tc, t_rsa_dn_id_escaped);

@@ -45,6 +45,20 @@ static const struct pol_filteraction *fa_of(const struct pol_set *s, const struc
 	return NULL;
 }
 
+bool pol_rule_active(const struct pol_set *s, size_t i, struct pol_match *m)
+{
+	const struct pol_rule *r = &s->rule[i];
+	const struct pol_policy *p = assigned(s, r->store);
+	memset(m, 0, sizeof *m);
+	if (!p || !r->activate || strcasecmp(r->policy, p->name))
+		return false;
+	*m = (struct pol_match){.rule = r, .pol = p, .fl = fl_of(s, r), .fa = fa_of(s, r)};
+	if (!m->fl || !m->fa)
+		return false;
+	m->action = m->fa->action;
+	return true;
+}
+
 /* The addresses an address word stands for now; *all = matches everything. Returns how many. */
 static size_t expand(const struct pol_addr *a, const struct pol_env *env, uint32_t *ips, uint32_t *masks,
                      size_t max, bool *all)
@@ -147,28 +161,17 @@ int pol_match_peer(const struct pol_set *s, const struct pol_env *env, uint32_t 
 	int best = -1;
 	memset(m, 0, sizeof *m);
 	for (int st = 0; st < POL_NSTORES; st++) {
-		const struct pol_policy *p = assigned(s, st);
-		if (!p)
-			continue;
 		for (size_t i = 0; i < s->nrule; i++) {
-			const struct pol_rule *r = &s->rule[i];
-			if (r->store != (enum pol_store)st || !r->activate ||
-			    r->conntype == POL_CONN_DIALUP || strcasecmp(r->policy, p->name))
+			struct pol_match a;
+			if (s->rule[i].store != (enum pol_store)st || !pol_rule_active(s, i, &a) ||
+			    a.rule->conntype == POL_CONN_DIALUP)
 				continue;
-			const struct pol_filterlist *fl = fl_of(s, r);
-			const struct pol_filteraction *fa = fa_of(s, r);
-			if (!fl || !fa)
-				continue;
-			for (size_t k = 0; k < fl->n; k++) {
-				int w = weight(&fl->f[k]);
-				if (w > best && peer_match(&fl->f[k], env, peer)) {
+			for (size_t k = 0; k < a.fl->n; k++) {
+				int w = weight(&a.fl->f[k]);
+				if (w > best && peer_match(&a.fl->f[k], env, peer)) {
 					best = w;
-					*m = (struct pol_match){.rule = r,
-					                        .fa = fa,
-					                        .pol = p,
-					                        .fl = fl,
-					                        .filter = k,
-					                        .action = fa->action};
+					*m = a;
+					m->filter = k;
 				}
 			}
 		}
@@ -285,18 +288,13 @@ struct pol_dp *pol_dp_compile(const struct pol_set *s, const struct pol_env *env
 	if (!dp)
 		return NULL;
 	for (int st = 0; st < POL_NSTORES; st++) {
-		const struct pol_policy *p = assigned(s, st);
-		if (!p)
-			continue;
 		for (size_t i = 0; i < s->nrule; i++) {
-			const struct pol_rule *r = &s->rule[i];
-			if (r->store != (enum pol_store)st || !r->activate || r->conntype == POL_CONN_LAN ||
-			    strcasecmp(r->policy, p->name))
+			struct pol_match a;
+			if (s->rule[i].store != (enum pol_store)st || !pol_rule_active(s, i, &a) ||
+			    a.rule->conntype == POL_CONN_LAN)
 				continue;
-			const struct pol_filterlist *fl = fl_of(s, r);
-			const struct pol_filteraction *fa = fa_of(s, r);
-			if (!fl || !fa)
-				continue;
+			const struct pol_filterlist *fl = a.fl;
+			const struct pol_filteraction *fa = a.fa;
 			for (size_t k = 0; k < fl->n; k++) {
 				size_t before = dp->n;
 				if (dp_filter(dp, &cap, &fl->f[k], env, fa->action != POL_BLOCK, order,

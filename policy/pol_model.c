@@ -21,19 +21,6 @@ static void ipstr(uint32_t ip, char *b, size_t n)
 	inet_ntop(AF_INET, &in, b, (socklen_t)n);
 }
 
-/* A DN compared the way certmap does: case-insensitive, spaces around separators ignored. */
-static void dn_norm(const char *in, char *out, size_t n)
-{
-	size_t o = 0;
-	for (const char *p = in; *p && o + 1 < n; p++) {
-		if (*p == ' ' &&
-		    (o == 0 || out[o - 1] == ',' || out[o - 1] == '=' || p[1] == ',' || p[1] == '=' || !p[1]))
-			continue;
-		out[o++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-	}
-	out[o] = 0;
-}
-
 int pol_model(const struct pol_set *s, const struct pol_env *env, struct auth_db *db,
               const struct pol_model_q *q, struct pol_model_a *a)
 {
@@ -58,10 +45,7 @@ int pol_model(const struct pol_set *s, const struct pol_env *env, struct auth_db
 		snprintf(a->cert_issuer, sizeof a->cert_issuer, "%s", q->cert->issuer);
 		bool ca_ok = true;
 		if (a->matched && m.action == POL_NEGOTIATE && m.rule->rootca[0]) {
-			char x[AUTH_CERT_DN_LEN], y[AUTH_CERT_DN_LEN];
-			dn_norm(m.rule->rootca, x, sizeof x);
-			dn_norm(q->cert->issuer, y, sizeof y);
-			ca_ok = !strcmp(x, y);
+			ca_ok = auth_cert_from_ca(q->cert, m.rule->rootca); /* the daemon's test */
 		} else if (a->matched && m.action == POL_NEGOTIATE && m.rule->has_psk) {
 			ca_ok = false; /* the rule allows its PSK only */
 		}

@@ -189,6 +189,11 @@ struct pol_match {
 	enum pol_action action;
 };
 
+/* Rule i of s is in force: its store's assigned policy holds it, it is active, and its filter
+ * list and filter action exist; m gets rule, pol, fl, fa and action. Rules are weighed store by
+ * store (persistent, local, dynamic), then in the order they were added. */
+bool pol_rule_active(const struct pol_set *s, size_t i, struct pol_match *m);
+
 /* The rule that decides for traffic from peer (outer, host order) to this server: the L2TP
  * tuple UDP peer:1701 -> me:1701 against the assigned policies' lan/all rules, most specific
  * filter first, ties by store (persistent, local, dynamic) then rule order. */

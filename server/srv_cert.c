@@ -102,7 +102,7 @@ static uint16_t notify_for(int result)
 }
 
 static int verify(void *ctx, const uint8_t *const *chain_der, const size_t *lens, size_t n,
-		  const struct ike_peer_id *id, uint64_t now_ms, struct ike_cert_verdict *out)
+		  const struct ike_peer_id *id, const struct ike_peer_policy *pol, uint64_t now_ms, struct ike_cert_verdict *out)
 {
 	struct srv_cert *sc = ctx;
 	struct auth_der chain[8];
@@ -115,8 +115,11 @@ static int verify(void *ctx, const uint8_t *const *chain_der, const size_t *lens
 		chain[i].der = chain_der[i];
 		chain[i].len = lens[i];
 	}
-	if (auth_cert_authorize_id(sc->db, sc->trust, chain, n, id->type, id->data, id->len, (int64_t)time(NULL), NULL,
-				   &res)) {
+	/* a NEGOTIATE rule with a CA accepts only that CA's certificates, with or without mapping */
+	const char *ca = pol && pol->auth_cert && pol->rootca[0] ? pol->rootca : NULL;
+	bool map = !pol || pol->certmap != 0;
+	if (auth_cert_authorize_rule(sc->db, sc->trust, chain, n, id->type, id->data, id->len, (int64_t)time(NULL),
+				     ca, map, NULL, &res)) {
 		snprintf(out->reason, sizeof out->reason, "certificate check failed");
 		return -1;
 	}
@@ -125,11 +128,12 @@ static int verify(void *ctx, const uint8_t *const *chain_der, const size_t *lens
 		snprintf(out->account, sizeof out->account, "%s", res.mapped ? res.account : "");
 		return 0;
 	}
-	/* the reason and the rule or right that decided, cut to the verdict's size */
+	/* the reason and the rule or right that decided (and the IPsec policy rule, if one applied) */
 	const char *why = res.detail[0] ? res.detail : auth_cert_result_str(res.result);
-	size_t wl = strnlen(why, sizeof out->reason - 1);
-	memcpy(out->reason, why, wl);
-	out->reason[wl] = 0;
+	if (pol && pol->rule[0])
+		snprintf(out->reason, sizeof out->reason, "rule %.64s (store %.16s): %.300s", pol->rule, pol->store, why);
+	else
+		snprintf(out->reason, sizeof out->reason, "%s", why);
 	out->notify = notify_for(res.result);
 	return 0;
 }

@@ -3,7 +3,8 @@
 /* The IP Security Monitor: a read-only HTTP(S) endpoint on the daemon's libuv loop.
  *
  *   srv_monitor.c      libmicrohttpd driven by the loop (no threads), routes, TLS client certificates
- *   srv_monitor_doc.c  what it serves beyond srv_json_*: /metrics (Prometheus text) and the policy
+ *   srv_monitor_doc.c  what it serves beyond srv_json_*: /metrics (Prometheus text)
+ *   srv_monitor_policy.c  the Active Policy: the configuration and the IPsec policy in force
  *   srv_monitor_list.c the paged, sorted, filtered SA pair and session lists of the page
  *   monitor/           the page (HTML/CSS/JS), embedded at build time (monitor_assets.c)
  */
@@ -25,7 +26,7 @@ void srv_monitor_free(struct srv *s);
 /* Requests served and refused (no valid client certificate) since start. */
 void srv_monitor_counts(struct srv *s, uint64_t *requests, uint64_t *refused);
 
-/* The documents (srv_monitor_doc.c), built from srv_json_* only. The caller frees. */
+/* The documents (srv_monitor_doc.c, srv_monitor_policy.c). The caller frees. */
 char *srv_monitor_metrics(struct srv *s, size_t *len);
 json_t *srv_monitor_policy(struct srv *s);
 

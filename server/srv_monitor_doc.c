@@ -1,12 +1,10 @@
 /* What the monitor serves beyond the documents of `rampartctl --json`: the Prometheus text format
- * (exposition format 0.0.4) and the policy view. Both are computed from srv_json_stats/sas/config
- * only, so they read exactly what rampartctl prints and never the cores' tables. */
+ * (exposition format 0.0.4), computed from srv_json_stats/config only, so it reads exactly what
+ * rampartctl prints and never the cores' tables. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "srv_json.h"
 #include "srv_local.h"
@@ -246,61 +244,4 @@ char *srv_monitor_metrics(struct srv *s, size_t *len)
 	}
 	*len = o.len;
 	return o.p;
-}
-
-static json_t *get(json_t *conf, const char *sec, const char *key)
-{
-	json_t *v = json_object_get(json_object_get(conf, sec), key);
-	return v ? json_incref(v) : json_null();
-}
-
-static bool set_str(json_t *conf, const char *sec, const char *key)
-{
-	const char *v = json_string_value(json_object_get(json_object_get(conf, sec), key));
-	return v && *v;
-}
-
-/* Issue 13 (policy objects, stores, several rules) is not there yet: the policy in force is what
- * the configuration file says about IKE, ESP, L2TP and PPP, one implicit rule. */
-json_t *srv_monitor_policy(struct srv *s)
-{
-	json_t *conf = srv_json_config(s);
-	if (!conf)
-		return NULL;
-	char when[32] = "";
-	struct stat st;
-	if (stat(s->conf_path, &st) == 0) {
-		struct tm tm;
-		gmtime_r(&st.st_mtime, &tm);
-		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	}
-	json_t *auth = json_array();
-	if (set_str(conf, "ike", "certificate"))
-		json_array_append_new(auth, json_string("certificate (RSA signature)"));
-	if (set_str(conf, "ike", "psk"))
-		json_array_append_new(auth, json_string("preshared key"));
-	json_t *rule = json_pack(
-	    "{s:s, s:{s:s, s:o, s:s, s:o}, s:s, s:O, s:b}", "name", "L2TP/IPsec remote access (implicit)",
-	    "filter", "source", "any", "destination", get(conf, "server", "listen"), "protocol", "UDP (L2TP)",
-	    "port", get(conf, "server", "l2tp_port"), "action", "negotiate security (ESP transport mode)",
-	    "authentication", auth, "plain_l2tp_permitted",
-	    json_is_true(json_object_get(json_object_get(conf, "l2tp"), "allow_plain")));
-	json_t *doc = json_pack(
-	    "{s:s, s:s, s:s, s:s, s:s, s:[o], s:{s:O, s:o, s:o, s:o, s:o, s:o}, s:{s:o, s:o, s:o, s:o},"
-	    " s:{s:o, s:o}}",
-	    "name", "rampart configuration (implicit policy)", "store", "configuration file", "path",
-	    s->conf_path, "last_change", when, "note",
-	    "IPsec policy objects (issue 13) are not implemented yet: this is what the configuration "
-	    "says, one implicit rule",
-	    "rules", rule, "main_mode", "authentication", auth, "dh_groups", get(conf, "ike", "dh_groups"),
-	    "lifetime_s", get(conf, "ike", "phase1_lifetime"), "dpd_delay_s", get(conf, "ike", "dpd_delay"),
-	    "dpd_timeout_s", get(conf, "ike", "dpd_timeout"), "send_certificate_always",
-	    get(conf, "ike", "send_certificate_always"), "quick_mode", "lifetime_s",
-	    get(conf, "ike", "phase2_lifetime"), "pfs_dh_groups", get(conf, "ike", "dh_groups"),
-	    "replay_window", get(conf, "esp", "replay_window"), "natt_keepalive_s",
-	    get(conf, "esp", "natt_keepalive"), "ppp", "auth", get(conf, "ppp", "auth"),
-	    "login_must_match_certificate", get(conf, "ppp", "login_must_match_certificate"));
-	json_decref(auth);
-	json_decref(conf);
-	return doc;
 }

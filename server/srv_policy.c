@@ -520,6 +520,7 @@ static void ike_answer(void *ctx, const struct rp_addr *peer, struct ike_peer_po
 	}
 	out->auth_cert = m.rule->rootca[0] || !m.rule->has_psk;
 	out->certmap = m.rule->rootca[0] ? m.rule->certmap : -1;
+	snprintf(out->rootca, sizeof out->rootca, "%s", m.rule->rootca);
 }
 
 void srv_policy_ike_conf(struct srv *s, struct ike_conf *ic)
@@ -741,6 +742,13 @@ int srv_policy_model(struct srv *s, int argc, char **argv, bool json,
 	}
 	free(buf);
 	return 0;
+}
+
+const struct pol_set *srv_policy_objects(struct srv *s, bool *in_force)
+{
+	struct srv_policy *P = P_of(s);
+	*in_force = P && P->in_force;
+	return P && P->loaded ? &P->set : NULL;
 }
 
 void srv_policy_show_config(struct srv *s, void (*line)(void *ctx, const char *text), void *ctx)

@@ -14,6 +14,7 @@
 #include "rp_base.h"
 
 struct srv;
+struct pol_set;
 struct ike_conf;
 
 int srv_policy_init(struct srv *s, char *err, size_t errlen);
@@ -45,6 +46,9 @@ int srv_policy_ctl(struct srv *s, int argc, char **argv, void (*line)(void *ctx,
 /* "ipsec model peer=..." (argv from "model"): what rampartd would do, all stores; 0 or -1 + err. */
 int srv_policy_model(struct srv *s, int argc, char **argv, bool json,
                      void (*line)(void *ctx, const char *text), void *ctx, char *err, size_t errlen);
+/* The merged objects of every store (NULL before the first load) and whether they are in force
+ * yet (else boot mode applies): the monitor's Active Policy. Valid until the next loop turn. */
+const struct pol_set *srv_policy_objects(struct srv *s, bool *in_force);
 void srv_policy_show_config(struct srv *s, void (*line)(void *ctx, const char *text), void *ctx);
 void srv_policy_print_stats(struct srv *s, FILE *f);
 #endif

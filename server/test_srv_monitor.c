@@ -15,6 +15,8 @@
 #include "srv_json.h"
 #include "srv_local.h"
 #include "srv_monitor.h"
+#include "srv_policy.h"
+#include "policy.h"
 
 static char dir[64];
 
@@ -103,10 +105,10 @@ START_TEST(policy_from_config)
 	ck_assert_ptr_nonnull(
 	    strstr(txt, "\"authentication\":[\"certificate (RSA signature)\",\"preshared key\"]"));
 	ck_assert_ptr_nonnull(strstr(txt, "\"dh_groups\":[14,19]"));
-	ck_assert_ptr_nonnull(strstr(txt, "\"quick_mode\":{\"lifetime_s\":1800,\"natt_keepalive_s\":20,"
-	                                  "\"pfs_dh_groups\":[14,19],\"replay_window\":1024}"));
+	ck_assert_ptr_nonnull(strstr(txt, "\"quick_mode\":{\"lifetime_s\":1800,"));
+	ck_assert_ptr_nonnull(strstr(txt, "\"natt_keepalive_s\":20,\"pfs_dh_groups\":[14,19],\"replay_window\":1024}"));
 	ck_assert_ptr_nonnull(strstr(txt, "\"plain_l2tp_permitted\":true"));
-	ck_assert_ptr_nonnull(strstr(txt, "issue 13"));
+	ck_assert_ptr_nonnull(strstr(txt, "No IPsec policy is assigned"));
 	ck_assert_ptr_null(strstr(txt, "a-test-psk"));
 	free(txt);
 	json_decref(p);
@@ -243,12 +245,68 @@ START_TEST(paged_lists)
 }
 END_TEST
 
+static void quiet(void *ctx, const char *text)
+{
+	(void)ctx;
+	(void)text;
+}
+
+static void dyn(struct srv *s, const char *cmd)
+{
+	char line[512], *argv[24], err[256] = "";
+	snprintf(line, sizeof line, "ipsec dynamic %s", cmd);
+	int argc = pol_split(line, argv, 24);
+	ck_assert_msg(srv_policy_ctl(s, argc, argv, quiet, NULL, err, sizeof err) == 0, "%s: %s", cmd, err);
+}
+
+/* An assigned policy's rules appear in the order weighed, with their filters, action, methods
+ * and the rule's own authentication (its PSK never), then the configuration's default response;
+ * a rule not activated is not in force and not shown. */
+START_TEST(policy_with_rules)
+{
+	struct srv *s = daemon_new("[ike]\npsk = a-test-psk\n");
+	dyn(s, "add policy name=office assign=yes mmsecmethods=AES256-SHA1-14");
+	dyn(s, "add filterlist name=mgmt");
+	dyn(s, "add filter filterlist=mgmt srcaddr=198.18.63.0 srcmask=24 dstaddr=me protocol=UDP");
+	dyn(s, "add filteraction name=plain action=permit");
+	dyn(s, "add filteraction name=strong action=negotiate qmsecmethods=ESP[AES256,SHA1]");
+	dyn(s, "add rule name=r-mgmt policy=office filterlist=mgmt filteraction=plain");
+	dyn(s, "add rule name=r-strong policy=office filterlist=mgmt filteraction=strong psk=rule-secret");
+	dyn(s, "add filteraction name=no action=block");
+	dyn(s, "add rule name=r-off policy=office filterlist=mgmt filteraction=no activate=no");
+	json_t *p = srv_monitor_policy(s);
+	ck_assert_ptr_nonnull(p);
+	char *txt = json_dumps(p, JSON_COMPACT);
+	ck_assert_str_eq(json_string_value(json_object_get(p, "name")), "office");
+	ck_assert_str_eq(json_string_value(json_object_get(p, "store")), "dynamic");
+	json_t *r = json_object_get(p, "rules");
+	ck_assert_uint_eq(json_array_size(r), 3);
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(r, 0), "name")), "r-mgmt");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(r, 1), "name")), "r-strong");
+	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(r, 2), "name")),
+	                 "default response (the configuration)");
+	ck_assert_ptr_nonnull(strstr(txt, "\"filter\":{\"source\":\"198.18.63.0/24\",\"destination\":\"me (mirrored)\","
+	                                  "\"protocol\":\"UDP\",\"port\":\"0:0\"}"));
+	ck_assert_ptr_nonnull(strstr(txt, "\"plain_l2tp_permitted\":true"));
+	ck_assert_ptr_nonnull(strstr(txt, "\"quick_mode_methods\":\"ESP[AES256,SHA1]\""));
+	ck_assert_ptr_nonnull(strstr(txt, "\"authentication\":[\"preshared key (the rule's)\"]"));
+	ck_assert_ptr_nonnull(strstr(txt, "\"policy_methods\":\"office: AES256-SHA1-14\""));
+	ck_assert_ptr_null(strstr(txt, "rule-secret"));
+	ck_assert_ptr_null(strstr(txt, "a-test-psk"));
+	ck_assert_ptr_null(strstr(txt, "r-off"));
+	free(txt);
+	json_decref(p);
+	daemon_free(s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("srv_monitor");
 	TCase *tc = tcase_create("docs");
 	tcase_add_test(tc, metrics_text_format);
 	tcase_add_test(tc, policy_from_config);
+	tcase_add_test(tc, policy_with_rules);
 	tcase_add_test(tc, page_embedded);
 	tcase_add_test(tc, paged_lists);
 	suite_add_tcase(s, tc);

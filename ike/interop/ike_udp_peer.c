@@ -66,8 +66,9 @@ static int load(const char *dir, const char *name, gnutls_datum_t *d)
 }
 
 static int validate(void *ctx, const uint8_t *const *chain, const size_t *lens, size_t n,
-                    const struct ike_peer_id *id, uint64_t now, struct ike_cert_verdict *out)
+                    const struct ike_peer_id *id, const struct ike_peer_policy *pol, uint64_t now, struct ike_cert_verdict *out)
 {
+	(void)pol;
 	gnutls_x509_trust_list_t tl = ctx;
 	gnutls_x509_crt_t crts[8];
 	size_t nc = 0;

@@ -231,24 +231,29 @@ function rates(now, stats, sas, sessions) {
 let last = null; // the documents of the last refresh, for redraws after a sort or filter
 
 function drawPolicy(p) {
+  const list = (v) => [].concat(v == null ? [] : v).join(' ');
   kv('policy-head', [['Name', p.name], ['Store', p.store + (p.path ? ' (' + p.path + ')' : '')],
-    ['Last change', p.last_change]]);
+    ['Last change', p.last_change], ['In force', p.in_force ? 'yes' : 'no (boot mode ' + p.bootmode + ')'],
+    ['Boot mode / exemptions', p.bootmode + ' / ' + (p.bootexemptions || 'none')]]);
   $('policy-note').textContent = p.note || '';
   table('policy-rules', [
     { h: 'Rule', k: 'name' },
+    { h: 'Store', k: 'store' },
     { h: 'Source', f: (r) => r.filter.source },
-    { h: 'Destination', f: (r) => [].concat(r.filter.destination).join(' ') },
+    { h: 'Destination', f: (r) => list(r.filter.destination) },
     { h: 'Protocol', f: (r) => r.filter.protocol + ' ' + r.filter.port },
-    { h: 'Filter action', k: 'action' },
+    { h: 'Filter action', f: (r) => r.action + (r.quick_mode_methods ? ': ' + r.quick_mode_methods : '') },
     { h: 'Authentication methods', f: (r) => r.authentication.join(', ') },
     { h: 'Plain L2TP permitted', f: (r) => (r.plain_l2tp_permitted ? 'yes' : 'no') },
   ], p.rules);
   const m = p.main_mode, q = p.quick_mode;
   kv('policy-main', [['Authentication', m.authentication.join(', ')], ['DH groups', m.dh_groups],
+    ['Security methods', list(m.methods)], ['Assigned policies\' methods', m.policy_methods || 'none'],
     ['Lifetime', dur(m.lifetime_s)], ['DPD delay / timeout', m.dpd_delay_s + ' s / ' + m.dpd_timeout_s + ' s'],
     ['Send certificate always', m.send_certificate_always ? 'yes' : 'no'],
     ['PPP authentication', p.ppp.auth], ['Login must match certificate', p.ppp.login_must_match_certificate ? 'yes' : 'no']]);
   kv('policy-quick', [['Lifetime', dur(q.lifetime_s)], ['PFS DH groups', q.pfs_dh_groups],
+    ['Security methods', list(q.methods)],
     ['Anti-replay window', q.replay_window], ['NAT-T keepalive', q.natt_keepalive_s + ' s']]);
 }
 

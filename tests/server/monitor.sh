@@ -167,8 +167,18 @@ eq "3d /api/v1/config is rampartctl --json show config" "$(get /api/v1/config | 
 eq "3e /api/v1/stats: ppp sessions_up, ike quick_mode_ok" \
 	"$(get /api/v1/stats | jq -c '[.ppp.sessions_up, .ike.negotiations.quick_mode_ok]')" "[1,1]"
 eq "3f /api/v1/policy: rule, auth, dh_groups" \
-	"$(get /api/v1/policy | jq -c '[.rules[0].authentication, .main_mode.dh_groups, (.note | test("issue 13"))]')" \
+	"$(get /api/v1/policy | jq -c '[.rules[0].authentication, .main_mode.dh_groups, (.note | test("No IPsec policy is assigned"))]')" \
 	'[["preshared key"],[14,19,20],true]'
+# an IPsec policy assigned in the dynamic store (a management subnet the client is not on)
+ctl ipsec dynamic add policy name=office assign=yes >/dev/null &&
+	ctl ipsec dynamic add filterlist name=mgmt >/dev/null &&
+	ctl ipsec dynamic add filter filterlist=mgmt srcaddr=198.18.64.0 srcmask=24 dstaddr=me >/dev/null &&
+	ctl ipsec dynamic add filteraction name=plain action=permit >/dev/null &&
+	ctl ipsec dynamic add rule name=mgmt-plain policy=office filterlist=mgmt filteraction=plain >/dev/null ||
+	fail "3h dynamic policy commands"
+eq "3h /api/v1/policy: the assigned policy's rule, then the configuration's default response" \
+	"$(get /api/v1/policy | jq -c '[.name, .store, .in_force, [.rules[] | [.name, .filter.source, .plain_l2tp_permitted]]]')" \
+	'["office","dynamic",true,[["mgmt-plain","198.18.64.0/24",true],["default response (the configuration)","any peer no rule matches",false]]]'
 get /metrics >"$tmp/metrics"
 pt=$(promtool check metrics <"$tmp/metrics" 2>&1)
 [ $? -eq 0 ] && pass "3g promtool check metrics accepts /metrics ($(grep -vc '^#' "$tmp/metrics") samples)" ||
@@ -214,6 +224,7 @@ S python3 "$here/monitor_cdp.py" chromium "http://127.0.0.1:8090/" \
 	wait sa-pairs present "$spi" 15 \
 	wait ike-stats present "quick_mode_ok,1" 5 \
 	wait policy-rules present "preshared key" 5 \
+	wait policy-rules present "mgmt-plain" 5 \
 	eval "document.getElementById('status').textContent" \
 	shot "$shot" \
 	run "$rampartctl -s $tmp/ctl.sock disconnect account=vpnuser" \
