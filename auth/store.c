@@ -83,6 +83,12 @@ struct auth_db *auth_db_open_file(const char *path, char *err, size_t errlen)
 	}
 	sqlite3_busy_timeout(db->h, AUTH_DB_BUSY_MS);
 	sqlite3_exec(db->h, "PRAGMA foreign_keys=ON;", NULL, NULL, NULL);
+	/* Write-ahead logging (issue 12): rampartd's lookups read the last commit while rampartctl
+	 * writes, instead of waiting up to the busy timeout for it, and a SIGKILL mid-write loses
+	 * nothing committed. The mode is kept in the file; where it cannot be set (a read-only
+	 * directory) the rollback journal stays. SQLite running as root gives the -wal and -shm files
+	 * it creates the store's owner, so rampartctl as root leaves them usable by the service. */
+	sqlite3_exec(db->h, "PRAGMA journal_mode=WAL;", NULL, NULL, NULL);
 	if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW)
 		ver = sqlite3_column_int(st, 0);

@@ -57,8 +57,8 @@ struct srv_policy {
 	struct pol_name *names;
 	uv_timer_t timer;
 	uint64_t next_resolve_ms;
-	struct timespec mtime; /* the store file's, when the generation was last read */
-	off_t size;
+	struct timespec mtime[2]; /* the store file's and its -wal's, when the generation was last read */
+	off_t size[2];
 	struct flow flows[FLOWS];
 	struct grp *grp;
 	size_t grp_cap, grp_n;
@@ -318,11 +318,30 @@ static void reload(struct srv_policy *P, int64_t gen)
 	compile(P);
 }
 
+/* The store file's and its write-ahead log's mtime and size: in WAL mode a commit changes only
+ * the -wal file until a checkpoint copies it into the store. */
+static void store_stamp(const char *fn, struct timespec st[2], off_t size[2])
+{
+	char wal[4200];
+	struct stat b;
+	snprintf(wal, sizeof wal, "%s-wal", fn);
+	const char *f[2] = {fn, wal};
+	for (int i = 0; i < 2; i++) {
+		if (stat(f[i], &b) == 0) {
+			st[i] = b.st_mtim;
+			size[i] = b.st_size;
+		} else {
+			st[i] = (struct timespec){0};
+			size[i] = -1;
+		}
+	}
+}
+
 /* A changed store is read again. Peers ask at every IKE packet, so that check must neither wait
  * on a writer's lock (a store held by rampartctl would stall the loop for the busy timeout per
- * packet) nor query per packet under a flood: the file's mtime and size say whether anything was
- * written since the last read, and the query does not wait for a lock. The tick forces the query
- * once a second (two writes within one timestamp tick look like one). */
+ * packet) nor query per packet under a flood: the files' mtimes and sizes say whether anything
+ * was written since the last read, and the query does not wait for a lock. The tick forces the
+ * query once a second (two writes within one timestamp tick look like one). */
 static void check_store(struct srv_policy *P, bool force)
 {
 	int64_t gen = 0;
@@ -330,10 +349,12 @@ static void check_store(struct srv_policy *P, bool force)
 		return;
 	sqlite3 *h = auth_db_sqlite(P->s->core->db);
 	const char *fn = sqlite3_db_filename(h, "main");
-	struct stat st;
-	bool have_st = fn && *fn && stat(fn, &st) == 0;
-	if (!force && have_st && P->have_gen && st.st_mtim.tv_sec == P->mtime.tv_sec &&
-	    st.st_mtim.tv_nsec == P->mtime.tv_nsec && st.st_size == P->size)
+	struct timespec mt[2];
+	off_t sz[2];
+	bool have_st = fn && *fn;
+	if (have_st)
+		store_stamp(fn, mt, sz);
+	if (!force && have_st && P->have_gen && !memcmp(mt, P->mtime, sizeof mt) && !memcmp(sz, P->size, sizeof sz))
 		return;
 	sqlite3_busy_timeout(h, 0);
 	int rc = pol_store_generation(P->s->core->db, &gen);
@@ -346,8 +367,8 @@ static void check_store(struct srv_policy *P, bool force)
 	if (rc)
 		return; /* locked or unreadable: the policy in force stays, the next check tries again */
 	if (have_st) {
-		P->mtime = st.st_mtim;
-		P->size = st.st_size;
+		memcpy(P->mtime, mt, sizeof mt);
+		memcpy(P->size, sz, sizeof sz);
 	}
 	if (!P->have_gen || gen != P->gen)
 		reload(P, gen);

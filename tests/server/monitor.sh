@@ -178,7 +178,7 @@ ctl ipsec dynamic add policy name=office assign=yes >/dev/null &&
 	fail "3h dynamic policy commands"
 eq "3h /api/v1/policy: the assigned policy's rule, then the configuration's default response" \
 	"$(get /api/v1/policy | jq -c '[.name, .store, .in_force, [.rules[] | [.name, .filter.source, .plain_l2tp_permitted]]]')" \
-	'["office","dynamic",true,[["mgmt-plain","198.18.64.0/24",true],["default response (the configuration)","any peer no rule matches",false]]]'
+	'["office","dynamic",true,[["mgmt-plain","198.18.64.0/24",true],["default response (the configuration)","any peer no rule matches",true]]]'
 get /metrics >"$tmp/metrics"
 pt=$(promtool check metrics <"$tmp/metrics" 2>&1)
 [ $? -eq 0 ] && pass "3g promtool check metrics accepts /metrics ($(grep -vc '^#' "$tmp/metrics") samples)" ||
