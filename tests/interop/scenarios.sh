@@ -2,7 +2,8 @@
 # End-to-end: the stock Linux L2TP/IPsec client (strongSwan + xl2tpd + pppd on a Debian kernel, in
 # QEMU) against rampartd, through an nftables masquerade NAT, in namespaces this script makes.
 #   tests/interop/scenarios.sh RAMPARTD RAMPARTCTL [SCENARIO...]
-# Scenarios (all by default): natt decrypt behind same_account nonat vanish initial_contact disconnect shutdown auth bulk cert runsh ipv6
+# Scenarios (all by default): natt decrypt behind same_account nonat vanish initial_contact disconnect shutdown auth bulk cert runsh ipv6 flood
+# (flood: INTEROP_FLOOD_PPS packets/s, 10,000 by default, from tests/flood's rampart-flood)
 # Each prints "interop <name>: PASS|FAIL (<wall>s) <details>"; the exit code is non-zero if any failed.
 set -uo pipefail
 rampartd=$(readlink -f "$1") ctl=$(readlink -f "$2")
@@ -39,8 +40,10 @@ kill_vms() {
 cleanup() {
 	kill_vms
 	stop_rampartd
-	for p in $(ip netns pids "$NS_BEHIND" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-	ip netns del "$NS_BEHIND" 2>/dev/null
+	for ns in "$NS_BEHIND" "$px-flood"; do
+		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+		ip netns del "$ns" 2>/dev/null
+	done
 	"$H" net-down >/dev/null 2>&1
 	[ -n "${KEEP_WORK:-}" ] || rm -rf "$work"
 }
@@ -407,8 +410,47 @@ scen_ipv6() { # IPv6 in the tunnel (issue 16): pppd +ipv6 negotiates IPV6CP, SLA
 	start_rampartd
 }
 
+scen_flood() { # the stock client connects while rampart-flood floods the server (issue 12)
+	# spoofed Main Mode first messages (a fifth of them from the client's own NAT address),
+	# garbage MM3s, junk to 500/4500/1701 and unknown-SPI ESP, from a namespace beside the server;
+	# answers to the spoofed sources are routed back there and dropped
+	local f=$px-flood pps=${INTEROP_FLOOD_PPS:-10000} fpid c0 c1 t0 rss
+	[ -x "$flood" ] || { R_WALL=0; report flood FAIL "no $flood (build rampart-flood)"; return; }
+	ip netns add "$f"
+	ip link add flood netns "$NS_SERVER" type veth peer name eth0 netns "$f"
+	ip -n "$NS_SERVER" addr add 198.19.0.1/24 dev flood
+	ip -n "$NS_SERVER" link set flood up
+	ip -n "$f" addr add 198.19.0.2/24 dev eth0
+	ip -n "$f" link set eth0 up
+	ip -n "$f" route add 203.0.113.1/32 via 198.19.0.1
+	ip -n "$NS_SERVER" route add 198.19.128.0/17 via 198.19.0.2
+	ip netns exec "$NS_SERVER" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.flood.rp_filter=0
+	ip netns exec "$f" "$flood" --dst 203.0.113.1 --rate "$pps" --seconds 600 --spoof 198.19.128.0/17 \
+		--also 203.0.113.2:20 >"$work/flood.out" 2>&1 &
+	fpid=$!
+	sleep 3 # the half-open table at its per-address cap for the NAT's address before the client comes
+	c0=$(awk '{print $14 + $15}' "/proc/$srv_pid/stat")
+	t0=$SECONDS
+	run flood --ping-target 198.18.99.2
+	local rc=$?
+	c1=$(awk '{print $14 + $15}' "/proc/$srv_pid/stat")
+	rss=$(awk '/^VmRSS/ {print $2}' "/proc/$srv_pid/status")
+	kill -INT "$fpid" 2>/dev/null
+	wait "$fpid" 2>/dev/null
+	for p in $(ip netns pids "$f" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+	ip netns del "$f" 2>/dev/null
+	local sent cpu
+	sent=$(grep -o 'rate_pps=[0-9]*' "$work/flood.out" | tail -1)
+	cpu=$(( (c1 - c0) * 100 / $(getconf CLK_TCK) / (SECONDS - t0 > 0 ? SECONDS - t0 : 1) ))
+	if [ $rc -eq 0 ] && [ "${sent#rate_pps=}" -ge $((pps * 8 / 10)) ] 2>/dev/null; then
+		report flood PASS "flood $sent (asked $pps), rampartd ${cpu}% of a core, RSS ${rss} KiB; $(phases flood)"
+	elif [ $rc -eq 0 ]; then report flood FAIL "the sender reached only ${sent:-nothing} of $pps packets/s"
+	else report flood FAIL "$R_SUMMARY; flood ${sent:-?}"; fi
+}
+
+flood=$(dirname "$rampartd")/../tests/flood/rampart-flood
 start_rampartd || exit 1
-list=${*:-natt decrypt behind same_account nonat vanish initial_contact disconnect shutdown auth bulk cert runsh ipv6}
+list=${*:-natt decrypt behind same_account nonat vanish initial_contact disconnect shutdown auth bulk cert runsh ipv6 flood}
 for s in $list; do "scen_$s"; done
 stop_rampartd
 grep -E 'ERROR: AddressSanitizer|runtime error' "$work/rampartd.log" >&2 && { echo "interop: sanitizer report in rampartd"; failed=1; }
