@@ -53,14 +53,19 @@ trap 'exit 3' INT TERM
 log "setting up the client VM image (cached in $CACHE)"
 "$H" setup >"$work/setup.log" 2>&1 || { cat "$work/setup.log" >&2; echo "interop setup: FAIL"; exit 1; }
 "$H" net-up >/dev/null 2>&1 || { echo "interop net-up: FAIL"; exit 1; }
+# beside_server NS DEV PREFIX: a namespace NS with eth0 at PREFIX.2/24, joined to the server's
+# namespace (DEV there, PREFIX.1/24)
+beside_server() {
+	ip netns add "$1"
+	ip link add "$2" netns "$NS_SERVER" type veth peer name eth0 netns "$1"
+	ip -n "$NS_SERVER" addr add "$3.1/24" dev "$2"
+	ip -n "$NS_SERVER" link set "$2" up
+	ip -n "$1" addr add "$3.2/24" dev eth0
+	ip -n "$1" link set eth0 up
+	ip -n "$1" link set lo up
+}
 # a host behind the server: 198.18.99.2, reached through rampart's TUN and the server's forwarding
-ip netns add "$NS_BEHIND"
-ip link add behind netns "$NS_SERVER" type veth peer name eth0 netns "$NS_BEHIND"
-ip -n "$NS_SERVER" addr add 198.18.99.1/24 dev behind
-ip -n "$NS_SERVER" link set behind up
-ip -n "$NS_BEHIND" addr add 198.18.99.2/24 dev eth0
-ip -n "$NS_BEHIND" link set eth0 up
-ip -n "$NS_BEHIND" link set lo up
+beside_server "$NS_BEHIND" behind 198.18.99
 ip -n "$NS_BEHIND" route add 198.18.77.0/24 via 198.18.99.1
 ip netns exec "$NS_SERVER" sysctl -qw net.ipv4.ip_forward=1
 
@@ -416,12 +421,7 @@ scen_flood() { # the stock client connects while rampart-flood floods the server
 	# answers to the spoofed sources are routed back there and dropped
 	local f=$px-flood pps=${INTEROP_FLOOD_PPS:-10000} fpid c0 c1 t0 rss
 	[ -x "$flood" ] || { R_WALL=0; report flood FAIL "no $flood (build rampart-flood)"; return; }
-	ip netns add "$f"
-	ip link add flood netns "$NS_SERVER" type veth peer name eth0 netns "$f"
-	ip -n "$NS_SERVER" addr add 198.19.0.1/24 dev flood
-	ip -n "$NS_SERVER" link set flood up
-	ip -n "$f" addr add 198.19.0.2/24 dev eth0
-	ip -n "$f" link set eth0 up
+	beside_server "$f" flood 198.19.0
 	ip -n "$f" route add 203.0.113.1/32 via 198.19.0.1
 	ip -n "$NS_SERVER" route add 198.19.128.0/17 via 198.19.0.2
 	ip netns exec "$NS_SERVER" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.flood.rp_filter=0
