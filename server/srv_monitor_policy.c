@@ -26,12 +26,21 @@ static bool set_str(json_t *conf, const char *sec, const char *key)
 	return v && *v;
 }
 
+/* The later of the file's and its -wal's mtime: a store in WAL mode writes the -wal until a
+ * checkpoint copies it in. */
 static void mtime_str(const char *path, char *when, size_t n)
 {
 	struct stat st;
 	struct tm tm;
+	char wal[700];
+	time_t t = 0;
 	when[0] = 0;
-	if (path && stat(path, &st) == 0 && gmtime_r(&st.st_mtime, &tm))
+	snprintf(wal, sizeof wal, "%s-wal", path ? path : "");
+	if (path && stat(path, &st) == 0)
+		t = st.st_mtime;
+	if (path && stat(wal, &st) == 0 && st.st_mtime > t)
+		t = st.st_mtime;
+	if (t && gmtime_r(&t, &tm))
 		strftime(when, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
@@ -79,7 +88,9 @@ static json_t *rule_json(const struct pol_match *m, json_t *default_auth)
 {
 	const struct pol_rule *r = m->rule;
 	json_t *summary, *filters = filters_json(m->fl, &summary), *auth;
-	if (r->has_psk || r->rootca[0]) {
+	if (m->action != POL_NEGOTIATE) {
+		auth = json_array(); /* no IKE for block and permit: nothing authenticates */
+	} else if (r->has_psk || r->rootca[0]) {
 		auth = json_array();
 		if (r->rootca[0]) {
 			char t[POL_TEXT + 64];
