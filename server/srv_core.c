@@ -15,22 +15,6 @@
 #include "srv_policy.h"
 #include "srv_radius.h"
 
-/* What the cores are handed from one snapshot. They keep pointers into it (the PSK, the tunnel
- * secret, the group lists, our certificate chain and key), so it lives until a reload has handed
- * them the next one (DESIGN.md: a core owns what it keeps). */
-struct srv_params {
-	struct conf *cf; /* a reference on the snapshot */
-	struct ike_psk psk;
-	uint16_t groups[16];
-	struct ike_conf ike;
-	struct ppp_conf ppp;
-	struct l2tp_conf l2tp;
-	struct srv_cert cert;
-	struct dhcp_route routes[CONF_MAX_ROUTES];
-	struct dhcp_conf dhcp;
-	struct ra_conf ra;
-};
-
 static struct srv_core *C(struct srv *s)
 {
 	return s->core;
@@ -126,7 +110,7 @@ static bool dhcp_intercept(struct srv *s, const struct l2tp_link *link, const ui
 	return true;
 }
 
-static void l2tp_ip_deliver(void *ctx, const struct l2tp_link *link, const uint8_t *p, size_t n)
+void srv_core_ip_deliver(void *ctx, const struct l2tp_link *link, const uint8_t *p, size_t n)
 {
 	struct srv *s = ctx;
 	if (dhcp_intercept(s, link, p, n) || !srv_policy_packet(s, p, n, true))
@@ -161,7 +145,7 @@ int srv_core_ppp_authorize(void *ctx, const struct l2tp_link *link, const char *
 
 /* The outer address of an IPsec link (l2tp_conf.peer_of): failed logins count per (account,
  * address), so a guesser gains nothing from a new IKE SA. */
-static int srv_core_peer_of(void *ctx, const struct l2tp_link *link, struct rp_addr *outer)
+int srv_core_peer_of(void *ctx, const struct l2tp_link *link, struct rp_addr *outer)
 {
 	const struct srv_child *ch = srv_child_by_in(C(ctx), (uint32_t)(link->sa >> 32));
 	if (!ch)
@@ -620,143 +604,6 @@ void srv_core_tun(struct srv *s, struct rp_buf *b)
 
 /* ---- life cycle ---- */
 
-static int spi_alloc(void *ctx, uint32_t *spi)
-{
-	struct srv *s = ctx;
-	int rc = esp_spi_alloc(C(s)->sad, srv_now(s), spi);
-	if (rc == -ENOSPC)
-		srv_core_short(s, "IPsec SAs (no SPI reserved for Quick Mode)", "esp.max_sa");
-	else if (rc == -EAGAIN)
-		srv_core_short(s, "SPIs (no free one found)", "esp.max_sa");
-	else if (rc)
-		srv_core_short(s, "memory for IPsec SAs", NULL);
-	return rc;
-}
-
-static void spi_release(void *ctx, uint32_t spi)
-{
-	esp_spi_release(C((struct srv *)ctx)->sad, spi);
-}
-
-static void params_free(struct srv_params *p)
-{
-	if (!p)
-		return;
-	srv_cert_free(&p->cert);
-	conf_unref(p->cf);
-	rp_wipe(p, sizeof *p);
-	free(p);
-}
-
-static struct srv_params *params_new(struct srv *s, struct conf *cf, char *err, size_t errlen)
-{
-	struct srv_core *c = C(s);
-	struct srv_params *p = calloc(1, sizeof *p);
-	if (!p) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	p->cf = conf_ref(cf);
-	if (srv_cert_load(&p->cert, cf, c->db, &s->log, err, errlen)) {
-		params_free(p);
-		return NULL;
-	}
-	struct ike_conf *ic = &p->ike;
-	ike_conf_defaults(ic);
-	p->psk.kind = IKE_PSK_ANY;
-	p->psk.key = (const uint8_t *)cf->psk;
-	p->psk.keylen = strlen(cf->psk);
-	ic->psks = &p->psk;
-	ic->npsk = cf->psk[0] ? 1 : 0;
-	for (unsigned i = 0; i < cf->n_dh_groups && i < RP_ARRAY_LEN(p->groups); i++)
-		p->groups[i] = (uint16_t)cf->dh_groups[i];
-	/* dh_groups bounds Quick Mode's PFS exchange as well as Main Mode's: a weak group must not
-	 * come back through PFS */
-	ic->p1_groups = ic->p2_groups = p->groups;
-	ic->np1_groups = ic->np2_groups = cf->n_dh_groups;
-	/* security methods (0 = the core's defaults); cf is held by p, so the arrays outlive ic */
-	ic->mm_methods = cf->mm_methods;
-	ic->nmm_methods = cf->n_mm_methods;
-	ic->qm_methods = cf->qm_methods;
-	ic->nqm_methods = cf->n_qm_methods;
-	ic->p1_life_max_s = cf->phase1_lifetime;
-	ic->p2_life_max_s = cf->phase2_lifetime;
-	/* 0 in the config disables DPD; the core reads 0 as "default", so never is UINT32_MAX s */
-	ic->dpd_idle_s = cf->dpd_delay ? cf->dpd_delay : UINT32_MAX;
-	ic->dpd_timeout_s = cf->dpd_delay && cf->dpd_timeout ? cf->dpd_timeout : UINT32_MAX;
-	ic->spi_alloc = spi_alloc;
-	ic->spi_release = spi_release;
-	ic->spi_ctx = s;
-	ic->keylog = cf->keylog[0] != 0;
-	ic->natt_port = (uint16_t)s->boot->natt_port;
-	ic->max_sa = cf->ike_max_sa;
-	ic->max_halfopen = cf->ike_max_halfopen;
-	ic->max_halfopen_ip = cf->ike_max_halfopen_ip;
-	ic->max_sa_payload = cf->ike_max_sa_payload;
-	ic->dh_per_s = cf->ike_dh_per_s;
-	ic->max_child = cf->ike_max_child;
-	ic->frag_per_ip = cf->ike_frag_per_ip;
-	srv_cert_ike_conf(&p->cert, cf, ic);
-	srv_policy_ike_conf(s, ic);
-
-	struct ppp_conf *pc = &p->ppp;
-	ppp_conf_defaults(pc);
-	pc->mru = (uint16_t)cf->mru;
-	pc->auth_methods = cf->auth; /* conf's bits are auth/'s: PAP 1, CHAP 2, MS-CHAPv2 4 */
-	pc->local_ip = rp_get_u32(s->boot->tun_addr.ip);
-	for (unsigned i = 0; i < cf->n_dns; i++)
-		pc->dns[i] = rp_get_u32(cf->dns[i].ip);
-	for (unsigned i = 0; i < cf->n_wins; i++)
-		pc->nbns[i] = rp_get_u32(cf->wins[i].ip);
-	pc->echo_interval_s = cf->lcp_echo_interval;
-	pc->echo_fails = cf->lcp_echo_failure;
-
-	struct dhcp_conf *dc = &p->dhcp;
-	dc->server = pc->local_ip;
-	for (unsigned i = 0; i < cf->n_routes; i++)
-		p->routes[i] = (struct dhcp_route){cf->routes[i].net, (uint8_t)cf->routes[i].len};
-	dc->routes = p->routes;
-	dc->nroutes = cf->n_routes;
-	dc->domain = cf->domain;
-	memcpy(dc->dns, pc->dns, sizeof dc->dns);
-	memcpy(dc->wins, pc->nbns, sizeof dc->wins);
-
-	struct l2tp_conf *lc = &p->l2tp;
-	lc->host_name = "rampart";
-	lc->secret = (const uint8_t *)cf->tunnel_secret;
-	lc->secret_len = strlen(cf->tunnel_secret);
-	lc->recv_window = (uint16_t)cf->receive_window;
-	lc->hello_s = cf->hello_interval;
-	lc->idle_setup_s = 120; /* a tunnel left without sessions is closed after 2 min */
-	lc->max_tunnels = cf->max_tunnels;
-	lc->max_sessions_total = cf->max_sessions;
-	lc->max_tunnels_per_sa = cf->max_tunnels_per_sa;
-	lc->max_sessions_per_sa = cf->max_sessions_per_sa;
-	lc->max_sessions_per_account = cf->max_sessions_per_account;
-	lc->login_fail_max = cf->login_fail_max;
-	lc->login_peer_fail_max = cf->login_peer_fail_max;
-	lc->login_account_fail_max = cf->login_account_fail_max;
-	lc->login_fail_window_s = cf->login_fail_window;
-	lc->login_lockout_s = cf->login_lockout;
-	lc->login_account_lockout_s = cf->login_account_lockout;
-	lc->ppp = pc;
-	lc->pool = c->pool;
-	lc->log = &s->log;
-	lc->data_send = srv_l2tp_data_send;
-	lc->data_send_buf = srv_l2tp_data_send_buf;
-	lc->ip_deliver = l2tp_ip_deliver;
-	lc->data_ctx = s;
-	lc->ppp_authorize = srv_core_ppp_authorize;
-	lc->peer_of = srv_core_peer_of;
-	/* [ppp] mss_clamp: auto is the TUN's MTU (read at start) less the IP and TCP headers; the
-	 * core lowers it further to each session's MRU */
-	unsigned mtu = s->boot->tun_mtu, mss = cf->mss_clamp;
-	lc->mss_clamp4 = (uint16_t)(mss == CONF_MSS_AUTO ? mtu - 40 : mss);
-	lc->mss_clamp6 = (uint16_t)(mss == CONF_MSS_AUTO ? mtu - 60 : mss);
-	srv_ip6_conf(s, cf, lc, &p->ra);
-	return p;
-}
-
 static int pool_apply(struct auth_pool *pool, const struct conf *cf)
 {
 	uint32_t r[CONF_MAX_ADDRS][2];
@@ -812,7 +659,7 @@ int srv_core_init(struct srv *s, char *err, size_t errlen)
 	}
 	if (srv_policy_init(s, err, errlen))
 		return -1;
-	c->p = params_new(s, s->conf, err, errlen);
+	c->p = srv_params_new(s, s->conf, err, errlen);
 	if (!c->p)
 		return -1;
 	/* IKE draws DH private values too: the key-level generator */
@@ -836,26 +683,26 @@ int srv_core_init(struct srv *s, char *err, size_t errlen)
 int srv_core_reconf(struct srv *s, struct conf *cf, char *err, size_t errlen)
 {
 	struct srv_core *c = C(s);
-	struct srv_params *np = params_new(s, cf, err, errlen);
+	struct srv_params *np = srv_params_new(s, cf, err, errlen);
 	if (!np)
 		return -1;
 	if (pool_apply(c->pool, cf)) {
 		snprintf(err, errlen, "the new address pool cannot be set up (overlapping ranges?)");
-		params_free(np);
+		srv_params_free(np);
 		return -1;
 	}
 	if (ike_reconf(c->ike, &np->ike)) {
 		snprintf(err, errlen,
 		         "IKE refused the new configuration (is the private key RSA and usable?)");
 		pool_apply(c->pool, c->p->cf);
-		params_free(np);
+		srv_params_free(np);
 		return -1;
 	}
 	l2tp_reconf(c->l2tp, &np->l2tp);
 	srv_radius_reconf(s, cf);
 	esp_sad_set_keylog(c->sad, cf->keylog[0] != 0);
 	esp_sad_set_max(c->sad, cf->esp_max_sa);
-	params_free(c->p);
+	srv_params_free(c->p);
 	c->p = np;
 	c->ra = np->ra;
 	return 0;
@@ -896,61 +743,6 @@ void srv_core_keepalives(struct srv *s)
 			srv_send_udp(s, SRV_NATT, &ch->local, &ch->peer, &ka, 1);
 }
 
-/* The counters of `show stats` beyond dispatch's (the JSON document has the same figures). */
-void srv_core_print_stats(struct srv *s, FILE *f)
-{
-	struct srv_core *c = C(s);
-	struct ike_stats is;
-	struct l2tp_stats ls;
-	ike_get_stats(c->ike, &is);
-	l2tp_get_stats(c->l2tp, &ls);
-	fprintf(f, "ike negotiations:");
-	for (int r = 0; r < IKE_R_N; r++)
-		fprintf(f, " %s %llu", ike_result_name((enum ike_result)r), (unsigned long long)is.result[r]);
-	fprintf(f, "\nike admission: halfopen %llu dh_preferred %llu", (unsigned long long)is.halfopen,
-	        (unsigned long long)is.dh_preferred);
-	for (int a = 0; a < IKE_A_N; a++)
-		fprintf(f, " %s %llu", ike_adm_name((enum ike_adm)a), (unsigned long long)is.adm[a]);
-	fprintf(f, "\nppp authentications:");
-	for (int r = 0; r < L2TP_AUTH_R_N; r++)
-		fprintf(f, " %s %llu", l2tp_auth_result_name(r), (unsigned long long)ls.auth[r]);
-	fprintf(f, "\nsessions: up %zu, up since start %llu, down since start %llu\n", c->tab.nsess,
-	        (unsigned long long)c->sessions_up, (unsigned long long)c->sessions_down);
-	srv_policy_print_stats(s, f);
-	for (int d = ESP_DIR_IN; d <= ESP_DIR_OUT; d++) {
-		const struct esp_stats *st = esp_sad_stats(c->sad, (enum esp_dir)d);
-		fprintf(f, "esp %s: %llu packets %llu bytes", d == ESP_DIR_IN ? "in" : "out",
-		        (unsigned long long)st->packets, (unsigned long long)st->bytes);
-		for (int k = 0; k < ESP_DROP_MAX; k++)
-			if (st->drops[k])
-				fprintf(f, ", dropped %s %llu", esp_drop_name((enum esp_drop)k),
-				        (unsigned long long)st->drops[k]);
-		fprintf(f, "\n");
-	}
-	/* in use, so a soak can see each SPI (SAs and reservations) given back */
-	fprintf(f, "esp sad: %zu entries (SAs and SPI reservations)\n", esp_sad_count(c->sad));
-	fprintf(f, "dhcp: %llu informs answered, %llu dropped\n", (unsigned long long)c->dhcp_answered,
-	        (unsigned long long)c->dhcp_dropped);
-	fprintf(f, "ipv6: %llu router solicitations answered, %llu link-scoped packets dropped\n",
-	        (unsigned long long)c->ra_answered, (unsigned long long)c->ip6_link_dropped);
-	fprintf(
-	    f, "l2tp: %u tunnels, %u sessions, %llu control in, %llu out, %llu retransmitted, %llu dropped\n",
-	    ls.tunnels, ls.sessions, (unsigned long long)ls.rx_ctl, (unsigned long long)ls.tx_ctl,
-	    (unsigned long long)ls.rexmits, (unsigned long long)ls.drops);
-	/* issue 12: what each limit refused, by the key that raises it */
-	fprintf(f, "limits refused:");
-	for (int r = 0; r < L2TP_LIM_N; r++)
-		fprintf(f, " %s %llu", l2tp_limit_name(r), (unsigned long long)ls.refused[r]);
-	for (size_t i = 0; i < RP_ARRAY_LEN(c->refused) && c->refused[i].key; i++)
-		fprintf(f, " %s %llu", c->refused[i].key, (unsigned long long)c->refused[i].n);
-	fprintf(f,
-	        "\nlogin throttle: %u records; log: %llu lines over log.line_budget, %llu drop lines "
-	        "suppressed\n",
-	        ls.throttle_entries, (unsigned long long)s->log.budget_suppressed,
-	        (unsigned long long)s->log.total_suppressed);
-	fprintf(f, "tcp: %llu syn mss clamped\n", (unsigned long long)ls.mss_clamped);
-}
-
 size_t srv_core_sessions(struct srv *s)
 {
 	return C(s) ? C(s)->tab.nsess : 0;
@@ -969,7 +761,7 @@ void srv_core_free(struct srv *s)
 		ike_free(c->ike);
 	if (c->sad)
 		esp_sad_free(c->sad);
-	params_free(c->p);
+	srv_params_free(c->p);
 	auth_pool_free(c->pool);
 	auth_db_close(c->db);
 	srv_tab_free(&c->tab);
@@ -977,68 +769,4 @@ void srv_core_free(struct srv *s)
 	rp_wipe(c, sizeof *c);
 	free(c);
 	s->core = NULL;
-}
-
-const char *srv_esp_name(uint16_t t)
-{
-	return t == IKE_ESP_3DES ? "3DES" : t == IKE_ESP_AES_GCM_16 ? "AES-GCM-16" : "AES-CBC";
-}
-const char *srv_auth_name(uint16_t a)
-{
-	switch (a) {
-	case 0:
-		return "AEAD"; /* AES-GCM: the cipher's own tag */
-	case IKE_AUTH_HMAC_MD5:
-		return "HMAC-MD5-96";
-	case IKE_AUTH_HMAC_SHA1:
-		return "HMAC-SHA1-96";
-	case IKE_AUTH_HMAC_SHA256:
-		return "HMAC-SHA2-256-128";
-	case IKE_AUTH_HMAC_SHA384:
-		return "HMAC-SHA2-384-192";
-	default:
-		return "HMAC-SHA2-512-256";
-	}
-}
-
-void srv_core_show_sas(struct srv *s, void (*line)(void *ctx, const char *text), void *ctx)
-{
-	struct srv_core *c = C(s);
-	uint64_t now = srv_now(s);
-	char buf[512], a[RP_ADDR_STRLEN], ip[INET_ADDRSTRLEN];
-	snprintf(buf, sizeof buf, "%zu IPsec SA pairs, %zu PPP sessions up, %u addresses leased",
-	         c->tab.nchild, c->tab.nsess, auth_pool_in_use(c->pool));
-	line(ctx, buf);
-	for (const struct srv_child *ch = c->tab.children; ch; ch = ch->next) {
-		const struct srv_sess *se = ch->sess; /* its first (oldest) session */
-		struct esp_stats in = {0}, out = {0};
-		esp_sa_stats(c->sad, ch->spi_in, &in);
-		esp_sa_stats(c->sad, ch->out_id, &out);
-		uint32_t be = se ? htonl(se->ip) : 0;
-		inet_ntop(AF_INET, &be, ip, sizeof ip);
-		snprintf(buf, sizeof buf,
-		         "peer %s nat %s id %s | ike %02x%02x%02x%02x%02x%02x%02x%02x | esp in %08x out %08x "
-		         "%s-%u/%s "
-		         "in %llu pkts %llu bytes out %llu pkts %llu bytes age %llus | account %s ip %s l2tp "
-		         "%u/%u%s%s",
-		         rp_addr_str(&ch->peer, a, sizeof a), ch->udp_encap ? "yes" : "no", ch->peer_id,
-		         ch->icky[0], ch->icky[1], ch->icky[2], ch->icky[3], ch->icky[4], ch->icky[5],
-		         ch->icky[6], ch->icky[7], ch->spi_in, ch->spi_out, srv_esp_name(ch->transform),
-		         ch->transform == IKE_ESP_3DES ? 192 : ch->keybits, srv_auth_name(ch->auth),
-		         (unsigned long long)in.packets, (unsigned long long)in.bytes,
-		         (unsigned long long)out.packets, (unsigned long long)out.bytes,
-		         (unsigned long long)((now - ch->since_ms) / 1000u), se ? se->account : "-",
-		         se ? ip : "-", se ? se->tid : 0, se ? se->sid : 0,
-		         ch->account[0] ? " | certificate account " : "", ch->account);
-		line(ctx, buf);
-	}
-	/* sessions over plain L2TP (l2tp.allow_plain, debugging only) have no SA pair */
-	for (const struct srv_sess *se = c->tab.plain; se; se = se->lnext) {
-		uint32_t be = htonl(se->ip);
-		inet_ntop(AF_INET, &be, ip, sizeof ip);
-		snprintf(buf, sizeof buf, "plain L2TP (no IPsec) | account %s ip %s l2tp %u/%u age %llus",
-		         se->account, ip, se->tid, se->sid,
-		         (unsigned long long)((now - se->since_ms) / 1000u));
-		line(ctx, buf);
-	}
 }

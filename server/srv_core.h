@@ -18,7 +18,25 @@
 
 struct srv;
 
-struct srv_params;
+/* What the cores are handed from one snapshot. They keep pointers into it (the PSK, the tunnel
+ * secret, the group lists, our certificate chain and key), so it lives until a reload has handed
+ * them the next one (DESIGN.md: a core owns what it keeps). */
+struct srv_params {
+	struct conf *cf; /* a reference on the snapshot */
+	struct ike_psk psk;
+	uint16_t groups[16];
+	struct ike_conf ike;
+	struct ppp_conf ppp;
+	struct l2tp_conf l2tp;
+	struct srv_cert cert;
+	struct dhcp_route routes[CONF_MAX_ROUTES];
+	struct dhcp_conf dhcp;
+	struct ra_conf ra;
+};
+
+/* srv_params.c: built from cf (the reference on it taken), or NULL with err; freed whole. */
+struct srv_params *srv_params_new(struct srv *s, struct conf *cf, char *err, size_t errlen);
+void srv_params_free(struct srv_params *p);
 
 /* A DHCPINFORM answer waiting to go back into its session (server/dhcp.c). */
 struct srv_dhcp_answer {
@@ -119,6 +137,10 @@ size_t srv_core_sessions(struct srv *s);
 void srv_core_sa_install(struct srv *s, const struct ike_ev_sa *e, uint64_t now);
 int srv_core_ppp_authorize(void *ctx, const struct l2tp_link *link, const char *account, char *why,
                            size_t whylen);
+/* The L2TP core's other callbacks (srv_params.c hands them over): a session's IP packet for the
+ * TUN (or DHCP/RA), and a link's outer peer address. */
+void srv_core_ip_deliver(void *ctx, const struct l2tp_link *link, const uint8_t *p, size_t n);
+int srv_core_peer_of(void *ctx, const struct l2tp_link *link, struct rp_addr *outer);
 void srv_core_auth_request(struct srv *s, const struct l2tp_ev_auth *q, uint64_t now);
 void srv_core_print_stats(struct srv *s, FILE *f);
 void srv_core_keepalives(
