@@ -5,6 +5,8 @@
 #include "../l2tp/test_util.h"
 
 #include <errno.h>
+#include <sqlite3.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -139,6 +141,45 @@ START_TEST(chap_md5)
 	auth_ppp_verify(db, &p, &res);
 	ck_assert_int_eq(res.result, AUTH_FAIL_UNKNOWN_USER);
 	auth_db_close(db);
+}
+END_TEST
+
+/* WAL (issue 12): a login reads while another connection holds a write transaction; a store
+ * that cannot answer (its accounts table gone) is an "account store error", never "unknown user". */
+START_TEST(store_wal_and_errors)
+{
+	char dir[] = "/tmp/rp-auth-XXXXXX", err[256], path[300];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	struct auth_db *db = auth_db_open(dir, err, sizeof err);
+	ck_assert_ptr_nonnull(db);
+	ck_assert_int_eq(auth_account_add(db, "carol", "secret", NULL), 0);
+	sqlite3_stmt *st;
+	ck_assert_int_eq(sqlite3_prepare_v2(auth_db_sqlite(db), "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	struct auth_ppp_req p = {.method = AUTH_M_PAP,
+	                         .user = "carol",
+	                         .user_len = 5,
+	                         .password = (const uint8_t *)"secret",
+	                         .password_len = 6};
+	struct auth_ppp_res res;
+	snprintf(path, sizeof path, "%s/accounts.db", dir);
+	sqlite3 *w;
+	ck_assert_int_eq(sqlite3_open(path, &w), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(w, "BEGIN EXCLUSIVE; INSERT INTO groups(name) VALUES('held');", NULL, NULL, NULL),
+	                 SQLITE_OK);
+	ck_assert_int_eq(auth_ppp_verify(db, &p, &res), 0);
+	ck_assert_int_eq(res.result, AUTH_OK);
+	ck_assert_int_eq(sqlite3_exec(w, "ROLLBACK; ALTER TABLE accounts RENAME TO gone;", NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(auth_ppp_verify(db, &p, &res), 0);
+	ck_assert_int_eq(res.result, AUTH_FAIL_INTERNAL);
+	ck_assert_str_eq(auth_fail_str(res.result), "account store error");
+	sqlite3_close(w);
+	auth_db_close(db);
+	char cmd[400];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
 }
 END_TEST
 
@@ -545,6 +586,7 @@ static Suite *auth_suite(void)
 	tcase_add_test(tc, harness_mschapv2);
 	tcase_add_test(tc, chap_md5);
 	tcase_add_test(tc, store);
+	tcase_add_test(tc, store_wal_and_errors);
 	tcase_add_test(tc, pool);
 	tcase_add_test(tc, pool_reload);
 	tcase_add_test(tc, ppp_rights);
