@@ -125,8 +125,9 @@ run_case() {
 	[ -n "$spi_in" ] && { echo "$log" | grep -qi "SPI $spi_in\|SPIs ${spi_in}_o\|spi $spi_in\|${spi_in}_o" || { ok=0; why="$why spi-$spi_in-unknown-to-charon"; }; }
 	if [ -n "$cap_pid" ]; then
 		# on a loaded machine the capture lags: wait until it holds Main Mode's six messages and
-		# Quick Mode's (it is read while being written) before stopping it, 10 s at most
-		for _ in $(seq 1 50); do
+		# Quick Mode's (it is read while being written) before stopping it, 20 s at most (10 s
+		# was once too short on a fully loaded machine)
+		for _ in $(seq 1 100); do
 			[ "$(tshark -r "$w/$topo.pcapng" -Y isakmp 2>/dev/null | wc -l)" -ge 9 ] && break
 			sleep 0.2
 		done
