@@ -2,7 +2,8 @@
  * rampartctl do with one: parsing and info extraction, chain validation against the demo CA (alone
  * and with the demo CA's own certificate sent as an intermediate), ID matching with the input's tail
  * as ID data for every ID type, and mapping + rights against an in-memory store holding one rule of
- * each kind. Must never crash, leak or read out of bounds. */
+ * each kind, and under a policy rule's CA; the input as a DN string too. Must never crash, leak or
+ * read out of bounds. */
 #include "auth.h"
 
 #include <stdio.h>
@@ -71,7 +72,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct auth_cert_res res;
 			auth_cert_map(db, &info, &res);
 		}
+		/* a policy rule's CA (rootca=) against the peer's DNs, in both orders */
+		auth_cert_from_ca(&info, "O=Example, CN=rampart demo CA");
+		auth_dn_equal(info.subject, info.issuer);
 	}
+	/* the input as a DN string, as an operator's rootca= or certmap issuer= arrives */
+	static char dn[1024];
+	size_t dl = size < sizeof dn - 1 ? size : sizeof dn - 1;
+	memcpy(dn, data, dl);
+	dn[dl] = 0;
+	auth_dn_equal(dn, "CN=rampart demo CA,O=Example");
+	auth_dn_equal(dn, dn);
 	if (trust && size > 0) {
 		char why[256];
 		struct auth_der chain[2] = {{data, size}, {ca_der, ca_len}};
@@ -83,6 +94,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			auth_cert_authorize(db, trust, chain, 1, 1893456000, NULL, &res);
 			auth_cert_authorize_id(db, trust, chain, 1, AUTH_ID_USER_FQDN, data,
 			                       size < 20 ? size : 20, 1893456000, NULL, &res);
+			auth_cert_authorize_rule(db, trust, chain, 1, AUTH_ID_USER_FQDN, data, size < 20 ? size : 20,
+			                         1893456000, "CN=rampart demo CA,O=Example", false, NULL, &res);
 		}
 	}
 	return 0;
