@@ -130,10 +130,13 @@ int ike_mm5_sig(struct ike *ike, struct ike_sa *sa, const struct rp_pkt *pkt, co
 	/* the peer's rule decides again (it may have changed since MM1): refused outright, PSK only,
 	 * or the CA and the mapping the validator must apply */
 	ike_pol_ask(ike, &pkt->src, &pol);
-	if (ike_pol_refusal(&pol, why, sizeof why) ||
-	    (pol.action == IKE_POL_NEGOTIATE && pol.auth_psk && !pol.auth_cert &&
-	     snprintf(why, sizeof why, "rule %.64s (store %.16s) accepts only its preshared key", pol.rule,
-	              pol.store) > 0)) {
+	bool refused = ike_pol_refusal(&pol, why, sizeof why);
+	if (!refused && pol.action == IKE_POL_NEGOTIATE && pol.auth_psk && !pol.auth_cert) {
+		snprintf(why, sizeof why, "rule %.64s (store %.16s) accepts only its preshared key", pol.rule,
+		         pol.store);
+		refused = true;
+	}
+	if (refused) {
 		rc = refuse(ike, sa, pkt, ISAKMP_N_AUTHENTICATION_FAILED, "IPsec policy", why);
 		goto out;
 	}
