@@ -573,11 +573,18 @@ static int do_set(struct ctx *c, const char *what)
 	return 0;
 }
 
+/* Element i of an array of *n elements of sz bytes goes; the others keep their order. */
+static void remove_at(void *arr, size_t *n, size_t sz, size_t i)
+{
+	char *b = arr;
+	memmove(b + i * sz, b + (i + 1) * sz, (*n - i - 1) * sz);
+	(*n)--;
+}
+
 static void drop_rule(struct pol_set *s, size_t i)
 {
 	memset(s->rule[i].psk, 0, sizeof s->rule[i].psk);
-	memmove(&s->rule[i], &s->rule[i + 1], (s->nrule - i - 1) * sizeof *s->rule);
-	s->nrule--;
+	remove_at(s->rule, &s->nrule, sizeof *s->rule, i);
 }
 
 static int do_delete(struct ctx *c, const char *what)
@@ -657,9 +664,7 @@ static int do_delete(struct ctx *c, const char *what)
 							drop_rule(s, r);
 						else
 							r++;
-					memmove(&s->pol[i], &s->pol[i + 1],
-					        (s->npol - i - 1) * sizeof *s->pol);
-					s->npol--;
+					remove_at(s->pol, &s->npol, sizeof *s->pol, i);
 					found = true;
 				} else {
 					i++;
@@ -668,8 +673,7 @@ static int do_delete(struct ctx *c, const char *what)
 			for (size_t i = 0; i < s->nfl;)
 				if (s->fl[i].store == c->st && (all || !strcasecmp(s->fl[i].name, name))) {
 					free(s->fl[i].f);
-					memmove(&s->fl[i], &s->fl[i + 1], (s->nfl - i - 1) * sizeof *s->fl);
-					s->nfl--;
+					remove_at(s->fl, &s->nfl, sizeof *s->fl, i);
 					found = true;
 				} else {
 					i++;
@@ -677,8 +681,7 @@ static int do_delete(struct ctx *c, const char *what)
 		} else {
 			for (size_t i = 0; i < s->nfa;)
 				if (s->fa[i].store == c->st && (all || !strcasecmp(s->fa[i].name, name))) {
-					memmove(&s->fa[i], &s->fa[i + 1], (s->nfa - i - 1) * sizeof *s->fa);
-					s->nfa--;
+					remove_at(s->fa, &s->nfa, sizeof *s->fa, i);
 					found = true;
 				} else {
 					i++;
