@@ -5,6 +5,7 @@
 #include "check_main.h"
 #include "l2tp_lac.h"
 #include "l2tp_local.h"
+#include "test_lac.h"
 
 #include "auth.h"
 #include "ppp.h"
@@ -107,17 +108,6 @@ static void h_free(struct h *h)
 	auth_pool_free(h->pool);
 }
 
-static int lac_for(struct h *h, const struct l2tp_link *link, const uint8_t *p, size_t n)
-{
-	struct l2tp_hdr hd;
-	if (l2tp_hdr_parse(p, n, &hd))
-		return -1;
-	for (int i = 0; i < h->nlac; i++)
-		if (l2tp_link_eq(&h->lac[i].link, link) && h->lac[i].tid == hd.tid)
-			return i;
-	return -1;
-}
-
 /* Everything queued, both ways, until nobody has anything to say. */
 static void deliver(struct h *h)
 {
@@ -140,7 +130,7 @@ static void deliver(struct h *h)
 				                     h->now, NULL);
 			} else if (ev->type == L2TP_EV_SEND) {
 				struct l2tp_ev_send *e = (struct l2tp_ev_send *)ev->data;
-				int i = lac_for(h, &e->link, e->pkt, e->len);
+				int i = tl_lac_for(h->lac, h->nlac, &e->link, e->pkt, e->len);
 				if (i >= 0)
 					l2tp_lac_input(&h->lac[i], e->pkt, e->len, h->now);
 			} else if (ev->type == L2TP_EV_PPP_UP) {
@@ -282,6 +272,17 @@ START_TEST(plain_peer_all_ports)
 }
 END_TEST
 
+/* n ICRQs on LAC i (session IDs 10...), each delivered: how many got an ICRP, how many a CDN */
+static void sessions(struct h *h, int i, int n, const char *user, unsigned *icrp, unsigned *cdn)
+{
+	for (int k = 0; k < n; k++) {
+		struct l2tp_lac_sess *x = l2tp_lac_add_session(&h->lac[i], (uint16_t)(10 + k), user, "pw", h->now);
+		deliver(h);
+		*icrp += x->icrp;
+		*cdn += x->cdn_rcvd;
+	}
+}
+
 /* Sessions per SA count over all its tunnels (three inner ports here): the eleventh ICRQ gets a
  * CDN; another SA still gets sessions. The global l2tp.max_sessions refuses beyond it. */
 START_TEST(sessions_per_sa_and_total)
@@ -295,13 +296,7 @@ START_TEST(sessions_per_sa_and_total)
 		ck_assert(tunnel(h, i, 5, (uint16_t)(2000 + i)));
 	unsigned icrp = 0, cdn = 0;
 	for (int i = 0; i < 3; i++)
-		for (int k = 0; k < 5; k++) {
-			struct l2tp_lac_sess *x =
-			    l2tp_lac_add_session(&h->lac[i], (uint16_t)(10 + k), "user0", "pw", h->now);
-			deliver(h);
-			icrp += x->icrp;
-			cdn += x->cdn_rcvd;
-		}
+		sessions(h, i, 5, "user0", &icrp, &cdn);
 	ck_assert_uint_eq(icrp, 10);
 	ck_assert_uint_eq(cdn, 5);
 	struct l2tp_stats st;
@@ -311,13 +306,7 @@ START_TEST(sessions_per_sa_and_total)
 	/* another SA: four more fit the global 14, the fifth does not */
 	ck_assert(tunnel(h, 3, 6, 1701));
 	icrp = cdn = 0;
-	for (int k = 0; k < 5; k++) {
-		struct l2tp_lac_sess *x =
-		    l2tp_lac_add_session(&h->lac[3], (uint16_t)(10 + k), "user1", "pw", h->now);
-		deliver(h);
-		icrp += x->icrp;
-		cdn += x->cdn_rcvd;
-	}
+	sessions(h, 3, 5, "user1", &icrp, &cdn);
 	ck_assert_uint_eq(icrp, 4);
 	ck_assert_uint_eq(cdn, 1);
 	l2tp_get_stats(h->lns, &st);

@@ -5,6 +5,7 @@
 #include "check_main.h"
 #include "l2tp_lac.h"
 #include "l2tp_local.h"
+#include "test_lac.h"
 
 #include "auth.h"
 #include "ppp.h"
@@ -126,17 +127,6 @@ static void enqueue(struct sim *s, bool to_lns, int tun, const uint8_t *d, size_
 	}
 }
 
-static int lac_for(struct sim *s, const struct l2tp_link *link, const uint8_t *p, size_t n)
-{
-	struct l2tp_hdr h;
-	if (l2tp_hdr_parse(p, n, &h))
-		return -1;
-	for (int i = 0; i < s->nlac; i++)
-		if (l2tp_link_eq(&s->lac[i].link, link) && s->lac[i].tid == h.tid)
-			return i;
-	return -1;
-}
-
 static void drain_lns(struct sim *s)
 {
 	struct rp_ev *ev;
@@ -147,7 +137,7 @@ static void drain_lns(struct sim *s)
 			                     NULL);
 		} else if (ev->type == L2TP_EV_SEND) {
 			struct l2tp_ev_send *e = (struct l2tp_ev_send *)ev->data;
-			int i = lac_for(s, &e->link, e->pkt, e->len);
+			int i = tl_lac_for(s->lac, s->nlac, &e->link, e->pkt, e->len);
 			ck_assert_int_ge(i, 0);
 			enqueue(s, false, i, e->pkt, e->len);
 		} else if (ev->type == L2TP_EV_PPP_UP) {
