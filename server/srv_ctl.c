@@ -188,8 +188,8 @@ static const char *handle(struct srv_ctl_req *c, int argc, char **argv)
 		disp_print(&s->disp, f);
 		fprintf(
 		    f,
-		    "udp sent: %llu datagrams in %llu sendmmsg batches, %llu GSO sends; from the TUN %llu in "
-		    "place, %llu copied (%s)\n",
+		    "udp sent: %llu datagrams in %llu sendmmsg batches, %llu GSO sends; %llu sent in place "
+		    "from the TUN's buffer, %llu copied into a send slot (%s)\n",
 		    (unsigned long long)s->tx_datagrams, (unsigned long long)s->tx_batches,
 		    (unsigned long long)s->tx_gso_sends, (unsigned long long)s->tx_inplace,
 		    (unsigned long long)s->tx_copied, s->offloads);
