@@ -588,7 +588,7 @@ void srv_core_tun(struct srv *s, struct rp_buf *b)
 	uint8_t *pkt = rp_buf_data(b);
 	size_t len = b->len;
 	uint64_t now = srv_now(s);
-	if (len < 20 || !srv_ip_hook(s, SRV_IP_TO_SESSION, pkt, len))
+	if (len < 20)
 		return;
 	if (pkt[0] >> 4 == 6)
 		srv_ip6_tun(s, pkt, len);

@@ -109,8 +109,6 @@ void srv_core_tun(struct srv *s, struct rp_buf *b);
 /* Runs due timers and drains every core's events; rearms the loop timer. */
 void srv_core_run(struct srv *s);
 void srv_core_events(struct srv *s, uint64_t now);
-/* The per-packet IP hook between the TUN and the sessions (see srv_core.c), and the write to the
- * TUN that runs it. */
 /* srv_send.c: datagrams to peers (kind: SRV_IKE/SRV_NATT/SRV_L2TP), L2TP frames through their SA,
  * the L2TP core's data callbacks */
 void srv_send_udp(struct srv *s, int kind, const struct rp_addr *local, const struct rp_addr *dst,
@@ -118,8 +116,7 @@ void srv_send_udp(struct srv *s, int kind, const struct rp_addr *local, const st
 void srv_send_l2tp(struct srv *s, const struct l2tp_link *link, const uint8_t *p, size_t n, uint64_t now);
 void srv_l2tp_data_send(void *ctx, const struct l2tp_link *link, const uint8_t *p, size_t n);
 void srv_l2tp_data_send_buf(void *ctx, const struct l2tp_link *link, struct rp_buf *b);
-enum srv_ip_dir { SRV_IP_TO_SESSION, SRV_IP_TO_TUN };
-bool srv_ip_hook(struct srv *s, enum srv_ip_dir dir, uint8_t *pkt, size_t len);
+/* An IP packet from a session to the TUN (queued for the batch's coalesced write with tun_offload) */
 void srv_tun_write(struct srv *s, uint8_t *pkt, size_t n);
 /* Reload: every core gets its values from cf (PSK, groups, lifetimes, DPD, certificate, key, CA,
  * CRL, pool, PPP and L2TP options) for the next negotiation or session; what is up stays up.

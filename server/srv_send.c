@@ -9,7 +9,6 @@
 #include "natt.h"
 #include "srv_local.h"
 
-#define TX_HEADROOM 128 /* control frames copied into srv_core.tx: inner UDP + ESP headers */
 
 /* The socket bound to the local address the peer talks to; any of the family otherwise (a plain
  * L2TP reply, which has no local address in its link). */
@@ -96,9 +95,9 @@ void srv_send_l2tp(struct srv *s, const struct l2tp_link *link, const uint8_t *p
 		return;
 	}
 	struct rp_buf b;
-	if (n > sizeof c->tx - TX_HEADROOM - ESP_TAILROOM)
+	if (n > sizeof c->tx - SRV_TX_HEADROOM - ESP_TAILROOM)
 		return;
-	rp_buf_view(&b, c->tx, sizeof c->tx, TX_HEADROOM, 0);
+	rp_buf_view(&b, c->tx, sizeof c->tx, SRV_TX_HEADROOM, 0);
 	memcpy(rp_buf_put(&b, n), p, n);
 	send_l2tp_buf(s, link, &b, now);
 }
@@ -120,23 +119,8 @@ void srv_l2tp_data_send_buf(void *ctx, const struct l2tp_link *link, struct rp_b
 	send_l2tp_buf(s, link, b, srv_now(s));
 }
 
-/* The one place every IP packet passes between the TUN and the sessions, IPv4 and IPv6, both ways:
- * TUN -> session before PPP (srv_core_tun), session -> TUN before the write (srv_tun_write). A
- * per-packet IP rewrite (MSS clamping) belongs here; it may change the packet in place (not its
- * length). Returns false to drop it. */
-bool srv_ip_hook(struct srv *s, enum srv_ip_dir dir, uint8_t *pkt, size_t len)
-{
-	(void)s;
-	(void)dir;
-	(void)pkt;
-	(void)len;
-	return true;
-}
-
 void srv_tun_write(struct srv *s, uint8_t *pkt, size_t n)
 {
-	if (!srv_ip_hook(s, SRV_IP_TO_TUN, pkt, n))
-		return;
 	if (s->tun_vnet) { /* written at the end of the receive batch, coalesced where it can be */
 		srv_tunq_add(s, pkt, n);
 		/* queued packets must stay put until then: a receive buffer does, the L2TP core's scratch
