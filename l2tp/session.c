@@ -558,22 +558,27 @@ int session_output_b(struct l2tp_session *s, const uint8_t *pkt, struct rp_buf *
 	return rc;
 }
 
+/* The established session an IPv4 address is leased to, or NULL */
+static struct l2tp_session *session_by_ip(struct l2tp *l, uint32_t dst)
+{
+	for (struct l2tp_session *s = l->ip_hash[ip_hash(l, dst)]; s; s = s->ip_next)
+		if (s->ip == dst && s->state == S_ESTABLISHED && s->ppp)
+			return s;
+	return NULL;
+}
+
 int l2tp_output_ip(struct l2tp *l, uint32_t dst, const uint8_t *pkt, size_t n, uint64_t now_ms)
 {
 	l->now = now_ms;
-	for (struct l2tp_session *s = l->ip_hash[ip_hash(l, dst)]; s; s = s->ip_next)
-		if (s->ip == dst && s->state == S_ESTABLISHED && s->ppp)
-			return session_output(s, pkt, n, false, now_ms);
-	return -1;
+	struct l2tp_session *s = session_by_ip(l, dst);
+	return s ? session_output(s, pkt, n, false, now_ms) : -1;
 }
 
 int l2tp_output_ip_buf(struct l2tp *l, uint32_t dst, struct rp_buf *b, uint64_t now_ms)
 {
 	l->now = now_ms;
-	for (struct l2tp_session *s = l->ip_hash[ip_hash(l, dst)]; s; s = s->ip_next)
-		if (s->ip == dst && s->state == S_ESTABLISHED && s->ppp)
-			return session_output_b(s, NULL, b, b->len, false, now_ms);
-	return -1;
+	struct l2tp_session *s = session_by_ip(l, dst);
+	return s ? session_output_b(s, NULL, b, b->len, false, now_ms) : -1;
 }
 
 int l2tp_close_session(struct l2tp *l, const struct l2tp_link *link, uint16_t tid, uint16_t sid,

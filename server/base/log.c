@@ -101,13 +101,17 @@ static void budget_roll(struct rp_log *lg, uint64_t now)
 	lg->b_used = lg->b_supp = lg->b_supp_err = 0;
 }
 
-void rp_log_flush(struct rp_log *lg)
+/* The interval rolls over (its summary line out) once budget_ms have passed. */
+static void budget_tick(struct rp_log *lg, uint64_t now)
 {
-	if (!lg->budget || !lg->clock)
-		return;
-	uint64_t now = lg->clock(lg->clock_ctx);
 	if (now - lg->b_start >= lg->budget_ms || now < lg->b_start)
 		budget_roll(lg, now);
+}
+
+void rp_log_flush(struct rp_log *lg)
+{
+	if (lg->budget && lg->clock)
+		budget_tick(lg, lg->clock(lg->clock_ctx));
 }
 
 /* Whether the budget lets this line out. Errors (and lifecycle notices) may use the whole
@@ -117,9 +121,7 @@ static bool budget_ok(struct rp_log *lg, int level)
 {
 	if (!lg->budget || !lg->clock)
 		return true;
-	uint64_t now = lg->clock(lg->clock_ctx);
-	if (now - lg->b_start >= lg->budget_ms || now < lg->b_start)
-		budget_roll(lg, now);
+	budget_tick(lg, lg->clock(lg->clock_ctx));
 	bool err = level == RP_LOG_ERR || level == RP_LOG_NOTICE;
 	unsigned cap = err ? lg->budget : lg->budget - lg->budget / 10;
 	if (lg->b_used < cap) {
