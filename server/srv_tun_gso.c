@@ -49,7 +49,7 @@ int srv_tun_csum(uint8_t *pkt, size_t n, const struct virtio_net_hdr *h)
 	if (st >= n || at + 2 > n)
 		return -1;
 	uint16_t c = (uint16_t)~rp_fold16(rp_sum16(0, pkt + st, n - st));
-	if (c == 0 && (pkt[0] >> 4 == 6 ? pkt[6] : pkt[9]) == IPPROTO_UDP)
+	if (c == 0 && n >= 10 && (pkt[0] >> 4 == 6 ? pkt[6] : pkt[9]) == IPPROTO_UDP)
 		c = 0xffff;
 	rp_put_u16(pkt + at, c);
 	return 0;
