@@ -68,9 +68,7 @@ int pol_store_load(struct auth_db *db, struct pol_set *s, char *err, size_t n)
 {
 	sqlite3 *h = auth_db_sqlite(db);
 	sqlite3_stmt *st = NULL;
-	int rc = pol_store_init(db, err, n);
-	if (rc)
-		return rc;
+	int rc;
 	pol_set_clear_store(s, POL_PERSISTENT);
 	pol_set_clear_store(s, POL_LOCAL);
 	if (sqlite3_exec(h, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)

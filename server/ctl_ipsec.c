@@ -224,7 +224,9 @@ int ctl_ipsec(int argc, char **argv, bool json)
 	}
 	struct pol_set s;
 	pol_set_init(&s);
-	int rc = pol_store_load(db, &s, err, sizeof err);
+	int rc = pol_store_init(db, err, sizeof err);
+	if (!rc)
+		rc = pol_store_load(db, &s, err, sizeof err);
 	if (rc) {
 		rc = rc_of(rc, err);
 		goto out;
