@@ -317,7 +317,7 @@ static int rule_fields(struct ctx *c, struct pol_rule *r)
 	if (psk) {
 		if (strlen(psk) >= sizeof r->psk)
 			return fail(a, -EINVAL, "psk is longer than %zu bytes", sizeof r->psk - 1);
-		memset(r->psk, 0, sizeof r->psk);
+		rp_wipe(r->psk, sizeof r->psk);
 		snprintf(r->psk, sizeof r->psk, "%s", psk);
 		r->has_psk = psk[0] != 0; /* psk= (empty) removes it */
 	}
@@ -425,7 +425,7 @@ static int do_add(struct ctx *c, const char *what)
 		}
 		rc = pol_set_append(c->s, POL_K_RULE, &r);
 	rule_out:
-		memset(r.psk, 0, sizeof r.psk);
+		rp_wipe(r.psk, sizeof r.psk);
 		if (rc)
 			return rc;
 	} else {
@@ -563,7 +563,7 @@ static int do_set(struct ctx *c, const char *what)
 			snprintf(t.name, sizeof t.name, "%s", newname);
 		*r = t;
 	out:
-		memset(t.psk, 0, sizeof t.psk);
+		rp_wipe(t.psk, sizeof t.psk);
 		if (rc)
 			return rc;
 	} else {
@@ -583,7 +583,7 @@ static void remove_at(void *arr, size_t *n, size_t sz, size_t i)
 
 static void drop_rule(struct pol_set *s, size_t i)
 {
-	memset(s->rule[i].psk, 0, sizeof s->rule[i].psk);
+	rp_wipe(s->rule[i].psk, sizeof s->rule[i].psk);
 	remove_at(s->rule, &s->nrule, sizeof *s->rule, i);
 }
 

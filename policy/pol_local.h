@@ -2,6 +2,7 @@
 #ifndef RP_POL_LOCAL_H
 #define RP_POL_LOCAL_H
 #include "policy.h"
+#include "rp_base.h" /* rp_wipe: secrets (rule PSKs) are wiped where the compiler cannot skip it */
 
 enum pol_kind { POL_K_FILTERLIST = 0, POL_K_FILTERACTION, POL_K_POLICY, POL_K_RULE };
 /* Appends a copy of obj (its kind's struct) to s; the filter list's array is taken over. */

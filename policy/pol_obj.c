@@ -34,12 +34,6 @@ void pol_set_init(struct pol_set *s)
 	s->bootmode = POL_BOOT_STATEFUL;
 }
 
-static void wipe(void *p, size_t n)
-{
-	volatile unsigned char *v = p;
-	while (n--)
-		*v++ = 0;
-}
 
 void pol_set_clear_store(struct pol_set *s, enum pol_store st)
 {
@@ -62,7 +56,7 @@ void pol_set_clear_store(struct pol_set *s, enum pol_store st)
 	KEEP(pol, npol);
 	for (size_t i = 0; i < s->nrule; i++)
 		if (s->rule[i].store == st)
-			wipe(s->rule[i].psk, sizeof s->rule[i].psk);
+			rp_wipe(s->rule[i].psk, sizeof s->rule[i].psk);
 	KEEP(rule, nrule);
 #undef KEEP
 }

@@ -197,7 +197,7 @@ int pol_store_load(struct auth_db *db, struct pol_set *s, char *err, size_t n)
 		copy(r.rootca, sizeof r.rootca, col_text(st, 10));
 		r.certmap = sqlite3_column_int(st, 11);
 		int arc = pol_set_append(s, POL_K_RULE, &r);
-		memset(r.psk, 0, sizeof r.psk);
+		rp_wipe(r.psk, sizeof r.psk);
 		if (arc)
 			goto out;
 	}
