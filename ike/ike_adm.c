@@ -53,24 +53,30 @@ void ike_adm_free(struct ike *ike)
 	ike->recent = NULL;
 }
 
+static struct ike_src *src_find(struct ike *ike, const struct rp_addr *a)
+{
+	uint64_t h = ike_hash_addr(ike, a, false);
+	for (struct ike_hnode *x = ike_htab_head(&ike->srcs, h); x; x = x->next)
+		if (x->h == h && rp_addr_ipeq(&((struct ike_src *)x)->ip, a))
+			return (struct ike_src *)x;
+	return NULL;
+}
+
 struct ike_src *ike_src_get(struct ike *ike, const struct rp_addr *a)
 {
 	struct rp_addr ip = *a;
 	ip.port = 0;
-	uint64_t h = ike_hash_addr(ike, &ip, false);
-	for (struct ike_hnode *x = ike_htab_head(&ike->srcs, h); x; x = x->next) {
-		struct ike_src *s = (struct ike_src *)x;
-		if (x->h == h && rp_addr_ipeq(&s->ip, &ip)) {
-			s->refs++;
-			return s;
-		}
+	struct ike_src *s = src_find(ike, &ip);
+	if (s) {
+		s->refs++;
+		return s;
 	}
-	struct ike_src *s = calloc(1, sizeof *s);
+	s = calloc(1, sizeof *s);
 	if (!s)
 		return NULL;
 	s->ip = ip;
 	s->refs = 1;
-	ike_htab_add(&ike->srcs, &s->node, h);
+	ike_htab_add(&ike->srcs, &s->node, ike_hash_addr(ike, &ip, false));
 	return s;
 }
 
@@ -80,15 +86,6 @@ void ike_src_put(struct ike *ike, struct ike_src *s)
 		ike_htab_del(&ike->srcs, &s->node);
 		free(s);
 	}
-}
-
-static struct ike_src *src_find(struct ike *ike, const struct rp_addr *a)
-{
-	uint64_t h = ike_hash_addr(ike, a, false);
-	for (struct ike_hnode *x = ike_htab_head(&ike->srcs, h); x; x = x->next)
-		if (x->h == h && rp_addr_ipeq(&((struct ike_src *)x)->ip, a))
-			return (struct ike_src *)x;
-	return NULL;
 }
 
 void ike_adm_note(struct ike *ike, enum ike_adm a, const struct rp_addr *peer)
