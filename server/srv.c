@@ -354,10 +354,8 @@ static void tun_readable(uv_poll_t *h, int status, int events)
 	if (status < 0)
 		return;
 	for (int i = 0; i < SRV_TUN_BATCH; i++) {
-		if (s->txslot_next >= SRV_TX_SLOTS)
-			flush_all(s); /* every slot holds a queued datagram: send them now */
 		/* straight into the next transmit slot: the layers push their headers in front */
-		uint8_t *slot = s->txslots + (size_t)s->txslot_next * s->txslot_size;
+		uint8_t *slot = srv_tx_slot(s);
 		size_t cap = s->txslot_size - SRV_TX_HEADROOM - ESP_TAILROOM;
 		struct virtio_net_hdr vh;
 		struct iovec iov[2] = {{&vh, sizeof vh}, {slot + SRV_TX_HEADROOM, cap}};
@@ -383,9 +381,11 @@ static void tun_readable(uv_poll_t *h, int status, int events)
 	}
 }
 
-void srv_flush_now(struct srv *s)
+uint8_t *srv_tx_slot(struct srv *s)
 {
-	flush_all(s);
+	if (s->txslot_next >= SRV_TX_SLOTS)
+		flush_all(s); /* every slot holds a queued datagram: send them now */
+	return s->txslots + (size_t)s->txslot_next * s->txslot_size;
 }
 
 /* ---- signals, timers, lifecycle ---- */

@@ -165,7 +165,9 @@ void srv_offloads_setup(struct srv *s);
 unsigned srv_flush_gso(struct srv *s, int fd, struct srv_txq *q);
 int srv_gro_start(struct srv *s, struct srv_udp *u); /* -1: use libuv's receive */
 void srv_gro_free(struct srv_udp *u);
-void srv_flush_now(struct srv *s); /* every queue sent, every transmit slot free */
+/* The next transmit slot (the TUN is read into it, or a segment built there); when every slot
+ * holds a queued datagram, the queues are sent first. */
+uint8_t *srv_tx_slot(struct srv *s);
 /* srv_tun_gso.c */
 struct virtio_net_hdr;
 int srv_tun_offload_setup(int fd, char *what, size_t n);

@@ -118,9 +118,7 @@ int srv_tun_segment(struct srv *s, const uint8_t *gso, size_t n, const struct vi
 	unsigned idx = 0;
 	for (size_t off = 0; off < pay; off += mss, idx++) {
 		size_t len = pay - off < mss ? pay - off : mss;
-		if (s->txslot_next >= SRV_TX_SLOTS)
-			srv_flush_now(s);
-		uint8_t *slot = s->txslots + (size_t)s->txslot_next * s->txslot_size;
+		uint8_t *slot = srv_tx_slot(s);
 		make_segment(slot + SRV_TX_HEADROOM, gso, hl, ihl, proto, off, len, idx, off + len >= pay);
 		struct rp_buf b;
 		rp_buf_view(&b, slot, s->txslot_size, SRV_TX_HEADROOM, hl + len);
