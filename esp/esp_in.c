@@ -21,9 +21,9 @@ static void fix_inner_csum(const struct esp_sa *sa, const struct rp_addr *src, u
 		rp_put_u16(udp + 6, 0);
 		return;
 	}
-	cs = natt_csum_replace(cs, sa->natoa_peer.ip, src->ip, 4);
+	cs = rp_csum_replace(cs, sa->natoa_peer.ip, src->ip, 4);
 	if (sa->natoa_local.family == 4)
-		cs = natt_csum_replace(cs, sa->natoa_local.ip, sa->local.ip, 4);
+		cs = rp_csum_replace(cs, sa->natoa_local.ip, sa->local.ip, 4);
 	rp_put_u16(udp + 6, cs ? cs : 0xffff);
 }
 

@@ -128,7 +128,5 @@ int natt_udp_push(struct rp_buf *b, uint16_t sport, uint16_t dport);
 /* The UDP checksum of udp[0..len) with the IPv4/IPv6 pseudo-header (RFC 768 / RFC 8200 §8.1);
  * the checksum field is taken as it is in the buffer: 0 means "verify" returns 0 when valid. */
 uint16_t natt_udp_csum(const struct rp_addr *src, const struct rp_addr *dst, const uint8_t *udp, size_t len);
-/* RFC 1624 incremental update of a checksum when n bytes (an address) change from old to new. */
-uint16_t natt_csum_replace(uint16_t csum, const uint8_t *old, const uint8_t *new_, size_t n);
 
 #endif

@@ -115,13 +115,3 @@ uint16_t natt_udp_csum(const struct rp_addr *src, const struct rp_addr *dst, con
 	return (uint16_t)~rp_fold16(s);
 }
 
-uint16_t natt_csum_replace(uint16_t csum, const uint8_t *old, const uint8_t *new_, size_t n)
-{
-	/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), summed over the changed 16-bit words */
-	uint32_t s = (uint16_t)~csum;
-	for (size_t i = 0; i + 1 < n; i += 2) {
-		s += (uint16_t) ~((uint32_t)old[i] << 8 | old[i + 1]);
-		s += (uint32_t)new_[i] << 8 | new_[i + 1];
-	}
-	return (uint16_t)~rp_fold16(s);
-}

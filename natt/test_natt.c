@@ -268,7 +268,7 @@ START_TEST(udp_helpers)
 	/* RFC 1624 incremental update equals recomputation after the source address changes */
 	struct rp_addr s2;
 	rp_addr_parse(&s2, "192.168.77.200");
-	uint16_t inc = natt_csum_replace(cs, s.ip, s2.ip, 4);
+	uint16_t inc = rp_csum_replace(cs, s.ip, s2.ip, 4);
 	rp_put_u16(rp_buf_data(&b) + 6, 0);
 	ck_assert_uint_eq(inc, natt_udp_csum(&s2, &d, rp_buf_data(&b), b.len));
 }

@@ -103,29 +103,16 @@ bool ppp_mss_find(const uint8_t *pkt, size_t n, uint16_t max4, uint16_t max6, st
 	return true;
 }
 
-static uint16_t swap16(uint16_t v)
-{
-	return (uint16_t)(v << 8 | v >> 8);
-}
-
-/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), one's-complement arithmetic. The checksum sums
- * 16-bit words aligned to the TCP header (which starts at an even offset of the IP packet); an
- * MSS value at an odd offset straddles two words, where its bytes count swapped (RFC 1071 §2(B):
- * the sum is byte-order independent), so m and m' are swapped too. */
+/* The checksum, updated incrementally (rp_csum_replace, RFC 1624), sums 16-bit words aligned to
+ * the TCP header (which starts at an even offset of the IP packet): an MSS value at an odd offset
+ * straddles two words, so the four bytes from the one before it are replaced. */
 void ppp_mss_apply(uint8_t *pkt, const struct ppp_mss_at *at)
 {
-	uint16_t m = at->mss, m2 = at->max;
-	if ((at->val - at->csum) & 1) {
-		m = swap16(m);
-		m2 = swap16(m2);
-	}
-	uint32_t sum = (uint16_t)~rp_get_u16(pkt + at->csum);
-	sum += (uint16_t)~m;
-	sum += m2;
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	rp_put_u16(pkt + at->csum, (uint16_t)~sum);
+	size_t w = at->val - ((at->val - at->csum) & 1), n = w == at->val ? 2 : 4;
+	uint8_t old[4];
+	memcpy(old, pkt + w, n);
 	rp_put_u16(pkt + at->val, at->max);
+	rp_put_u16(pkt + at->csum, rp_csum_replace(rp_get_u16(pkt + at->csum), old, pkt + w, n));
 }
 
 int ppp_mss_clamp(uint8_t *pkt, size_t n, uint16_t max4, uint16_t max6)

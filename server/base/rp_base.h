@@ -70,6 +70,17 @@ static inline uint16_t rp_fold16(uint32_t s)
 		s = (s & 0xffff) + (s >> 16);
 	return (uint16_t)s;
 }
+/* RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'): the checksum csum after the n bytes old (n even, at an
+ * even offset of the summed data) became new_. */
+static inline uint16_t rp_csum_replace(uint16_t csum, const uint8_t *old, const uint8_t *new_, size_t n)
+{
+	uint32_t s = (uint16_t)~csum;
+	for (size_t i = 0; i + 1 < n; i += 2) {
+		s += (uint16_t) ~((uint32_t)old[i] << 8 | old[i + 1]);
+		s += (uint32_t)new_[i] << 8 | new_[i + 1];
+	}
+	return (uint16_t)~rp_fold16(s);
+}
 
 static inline uint8_t *rp_buf_data(const struct rp_buf *b) { return b->base + b->off; }
 static inline size_t rp_buf_headroom(const struct rp_buf *b) { return b->off; }
