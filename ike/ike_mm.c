@@ -221,10 +221,10 @@ int ike_mm_first(struct ike *ike, const struct rp_pkt *pkt, const struct isakmp_
 		/* a translated source port means a NAT, and without NAT-T ESP will not pass it */
 		rp_logf(ike->log, RP_LOG_WARN, "ike",
 		        "Main Mode from %s: client behind a NAT but without NAT-T (expect Windows error 809)",
-		        rp_addr_str(&pkt->src, who, sizeof who));
+		        who);
 	log_offer(ike, RP_LOG_INFO, who, &sap, &vids);
-	rp_log_ike(ike->log, "Main Mode from %s: chose %s-%u/%s/%s, life %u s, NAT-T %s%s",
-	           rp_addr_str(&pkt->src, who, sizeof who), ike_enc_name(ch.enc), ch.keylen,
+	rp_log_ike(ike->log, "Main Mode from %s: chose %s-%u/%s/%s, life %u s, NAT-T %s%s", who,
+	           ike_enc_name(ch.enc), ch.keylen,
 	           ike_hash_name(ch.hash), ike_dh_name(ch.group), ch.life_s, ike_natt_name(sa->natt),
 	           vids.ms_nt5 ? ", Windows" : "");
 
