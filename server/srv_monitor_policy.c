@@ -26,20 +26,10 @@ static bool set_str(json_t *conf, const char *sec, const char *key)
 	return v && *v;
 }
 
-/* The later of the file's and its -wal's mtime: a store in WAL mode writes the -wal until a
- * checkpoint copies it in. */
-static void mtime_str(const char *path, char *when, size_t n)
+static void time_str(time_t t, char *when, size_t n)
 {
-	struct stat st;
 	struct tm tm;
-	char wal[700];
-	time_t t = 0;
 	when[0] = 0;
-	snprintf(wal, sizeof wal, "%s-wal", path ? path : "");
-	if (path && stat(path, &st) == 0)
-		t = st.st_mtime;
-	if (path && stat(wal, &st) == 0 && st.st_mtime > t)
-		t = st.st_mtime;
 	if (t && gmtime_r(&t, &tm))
 		strftime(when, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
@@ -162,7 +152,7 @@ json_t *srv_monitor_policy(struct srv *s)
 	    "plain_l2tp_permitted", json_is_true(json_object_get(json_object_get(conf, "l2tp"), "allow_plain")));
 	json_array_append_new(rules, implicit);
 
-	char note[256], when[32], ex[POL_MAX_EXEMPT * 32] = "", dbpath[600];
+	char note[256], when[32], ex[POL_MAX_EXEMPT * 32] = "";
 	if (!any)
 		snprintf(note, sizeof note, "No IPsec policy is assigned (rampartctl ipsec static add policy ... "
 		                            "assign=yes): the configuration's implicit rule applies to every peer.");
@@ -172,16 +162,22 @@ json_t *srv_monitor_policy(struct srv *s)
 	else
 		snprintf(note, sizeof note, "Rules are weighed by how specific their filters are; a peer no "
 		                            "rule matches gets the configuration's default response.");
-	const char *state = json_string_value(json_object_get(json_object_get(conf, "server"), "state_dir"));
-	snprintf(dbpath, sizeof dbpath, "%s/accounts.db", state ? state : "");
-	mtime_str(any ? dbpath : s->conf_path, when, sizeof when);
+	/* where the policy comes from, and when that last changed */
+	time_t t = 0;
+	const char *path = s->conf_path;
+	struct stat st;
+	if (any)
+		path = srv_policy_store_file(s, &t);
+	else if (stat(path, &st) == 0)
+		t = st.st_mtime;
+	time_str(t, when, sizeof when);
 	if (ps)
 		pol_exempt_str(ps->exempt, ps->nexempt, ex, sizeof ex);
 	json_t *doc = json_pack(
 	    "{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:o, s:o,"
 	    " s:{s:O, s:o, s:o, s:o, s:o, s:o, s:o, s:s}, s:{s:o, s:o, s:o, s:o, s:o}, s:{s:o, s:o}}",
 	    "name", any ? names : "rampart configuration (implicit policy)", "store",
-	    any ? stores : "configuration file", "path", any ? dbpath : s->conf_path, "last_change", when,
+	    any ? stores : "configuration file", "path", path ? path : "", "last_change", when,
 	    "note", note, "in_force", any ? in_force : true, "bootmode",
 	    ps ? pol_bootmode_name(ps->bootmode) : "stateful", "bootexemptions", ex, "assigned", assigned,
 	    "rules", rules, "main_mode", "authentication", auth, "dh_groups", get(conf, "ike", "dh_groups"),

@@ -765,6 +765,19 @@ int srv_policy_model(struct srv *s, int argc, char **argv, bool json,
 	return 0;
 }
 
+const char *srv_policy_store_file(struct srv *s, time_t *mtime)
+{
+	const char *fn = s->core && s->core->db ? sqlite3_db_filename(auth_db_sqlite(s->core->db), "main") : NULL;
+	struct timespec mt[2];
+	off_t sz[2];
+	*mtime = 0;
+	if (!fn || !*fn)
+		return NULL;
+	store_stamp(fn, mt, sz);
+	*mtime = mt[1].tv_sec > mt[0].tv_sec ? mt[1].tv_sec : mt[0].tv_sec;
+	return fn;
+}
+
 const struct pol_set *srv_policy_objects(struct srv *s, bool *in_force)
 {
 	struct srv_policy *P = P_of(s);

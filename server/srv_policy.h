@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "rp_base.h"
 
@@ -49,6 +50,8 @@ int srv_policy_model(struct srv *s, int argc, char **argv, bool json,
 /* The merged objects of every store (NULL before the first load) and whether they are in force
  * yet (else boot mode applies): the monitor's Active Policy. Valid until the next loop turn. */
 const struct pol_set *srv_policy_objects(struct srv *s, bool *in_force);
+/* The store file's path and when it (or its -wal, where WAL commits land first) last changed. */
+const char *srv_policy_store_file(struct srv *s, time_t *mtime);
 void srv_policy_show_config(struct srv *s, void (*line)(void *ctx, const char *text), void *ctx);
 void srv_policy_print_stats(struct srv *s, FILE *f);
 #endif
