@@ -282,17 +282,26 @@ static int result(int rc, const char *what, const char *name)
 	return 1;
 }
 
-/* [-d STATE_DIR] then the store; NULL with *rc set on failure */
-static struct auth_db *open_store(int *argc, char ***argv, int (*usage_fn)(void), int *rc)
+const char *ctl_state_dir(int *argc, char ***argv, bool *given)
 {
 	const char *state = getenv("RAMPART_STATE");
+	*given = false;
 	if (!state)
 		state = "/var/lib/rampart";
 	if (*argc > 2 && strcmp((*argv)[0], "-d") == 0) {
 		state = (*argv)[1];
+		*given = true;
 		*argc -= 2;
 		*argv += 2;
 	}
+	return state;
+}
+
+/* [-d STATE_DIR] then the store; NULL with *rc set on failure */
+static struct auth_db *open_store(int *argc, char ***argv, int (*usage_fn)(void), int *rc)
+{
+	bool given;
+	const char *state = ctl_state_dir(argc, argv, &given);
 	if (*argc < 1) {
 		*rc = usage_fn();
 		return NULL;

@@ -7,6 +7,9 @@ int ctl_account(int argc, char **argv); /* account ... */
 int ctl_group(int argc, char **argv);   /* group ... */
 int ctl_certmap(int argc, char **argv); /* certmap ... */
 int ctl_right(int argc, char **argv);   /* right ... */
+/* The state directory: "-d DIR" taken off the front of argv, else $RAMPART_STATE, else
+ * /var/lib/rampart; *given says whether -d named it. */
+const char *ctl_state_dir(int *argc, char ***argv, bool *given);
 /* ipsec ... (ctl_ipsec.c): the policy store directly, the daemon's dynamic store, modelling */
 int ctl_ipsec(int argc, char **argv, bool json);
 /* rampartctl.c: the control socket (-s, $RAMPART_CONTROL) and one request to rampartd, answer

@@ -144,16 +144,8 @@ static bool is_store_property(int argc, char **argv)
 
 int ctl_ipsec(int argc, char **argv, bool json)
 {
-	const char *state = getenv("RAMPART_STATE");
-	bool dflag = false;
-	if (!state)
-		state = "/var/lib/rampart";
-	if (argc > 2 && !strcmp(argv[0], "-d")) {
-		state = argv[1];
-		dflag = true;
-		argc -= 2;
-		argv += 2;
-	}
+	bool dflag;
+	const char *state = ctl_state_dir(&argc, &argv, &dflag);
 	if (argc < 1)
 		return usage();
 	bool dyn = !strcasecmp(argv[0], "dynamic"), is_model = !strcasecmp(argv[0], "model");
