@@ -47,10 +47,7 @@ static void run_pset(const struct pset *ps, bool nat)
 {
 	struct net n;
 	net_init(&n, nat);
-	n.tc.p1 = ps->p1;
-	n.tc.np1 = ps->np1;
-	n.tc.p2 = ps->p2;
-	n.tc.np2 = ps->np2;
+	net_offer(&n, ps->p1, ps->np1, ps->p2, ps->np2);
 	n.tc.windows = ps->windows;
 	n.tc.dpd = ps->dpd;
 	n.tc.client_port = ps->client_port;
@@ -105,10 +102,7 @@ START_TEST(t_every_transform_alone)
 	for (size_t i = 0; i < ps->np1 + ps->np2; i++) {
 		struct net n;
 		net_init(&n, false);
-		n.tc.p1 = i < ps->np1 ? &ps->p1[i] : ps->p1;
-		n.tc.np1 = 1;
-		n.tc.p2 = i < ps->np1 ? ps->p2 : &ps->p2[i - ps->np1];
-		n.tc.np2 = 1;
+		net_offer(&n, i < ps->np1 ? &ps->p1[i] : ps->p1, 1, i < ps->np1 ? ps->p2 : &ps->p2[i - ps->np1], 1);
 		const struct ike_p1_alg *a = n.tc.p1;
 		struct ike_mm_method m = {a->enc, a->keylen, a->hash, a->group};
 		bool legacy = a->group == 2 && a->hash == IKE_HASH_SHA1 &&
@@ -143,10 +137,7 @@ START_TEST(t_groups)
 	net_init(&n, false);
 	n.conf.mm_methods = &m;
 	n.conf.nmm_methods = 1;
-	n.tc.p1 = &a;
-	n.tc.np1 = 1;
-	n.tc.p2 = &p2;
-	n.tc.np2 = 1;
+	net_offer(&n, &a, 1, &p2, 1);
 	n.tc.pfs_group = groups[_i];
 	net_start(&n);
 	int rc = handshake(&n);
@@ -167,10 +158,7 @@ START_TEST(t_natt_versions)
 {
 	struct net n;
 	net_init(&n, true);
-	n.tc.p1 = win_legacy;
-	n.tc.np1 = 1;
-	n.tc.p2 = p2_win;
-	n.tc.np2 = 1;
+	net_offer(&n, win_legacy, 1, p2_win, 1);
 	n.tc.natt = natts[_i];
 	net_start(&n);
 	ck_assert_int_eq(handshake(&n), 0);
@@ -189,10 +177,7 @@ START_TEST(t_no_natt_behind_nat)
 	/* A client without NAT-T behind a NAT still gets plain ESP (its problem, as Windows' 809) */
 	struct net n;
 	net_init(&n, true);
-	n.tc.p1 = win_legacy;
-	n.tc.np1 = 1;
-	n.tc.p2 = p2_win;
-	n.tc.np2 = 3;
+	net_offer(&n, win_legacy, 1, p2_win, 3);
 	n.tc.natt = IKE_NATT_NONE;
 	net_start(&n);
 	ck_assert_int_eq(handshake(&n), 0);
@@ -218,10 +203,7 @@ START_TEST(t_ipv6)
 		n.pub.port = 40123;
 		n.tc.local = n.priv;
 		n.tc.remote = n.srv;
-		n.tc.p1 = win_modern;
-		n.tc.np1 = 5;
-		n.tc.p2 = p2_win;
-		n.tc.np2 = 3;
+		net_offer(&n, win_modern, 5, p2_win, 3);
 		net_start(&n);
 		ck_assert_int_eq(handshake(&n), 0);
 		check_keys(&n, &n.inst[0]);
@@ -239,10 +221,7 @@ START_TEST(t_bad_hash_i)
 {
 	struct net n;
 	net_init(&n, false);
-	n.tc.p1 = win_legacy;
-	n.tc.np1 = 1;
-	n.tc.p2 = p2_win;
-	n.tc.np2 = 1;
+	net_offer(&n, win_legacy, 1, p2_win, 1);
 	n.tc.corrupt_hash_i = true;
 	net_start(&n);
 	ck_assert_int_ne(handshake(&n), 0);
@@ -263,10 +242,7 @@ START_TEST(t_wrong_psk)
 	struct net n;
 	static const uint8_t other[] = "not-the-key";
 	net_init(&n, false);
-	n.tc.p1 = win_legacy;
-	n.tc.np1 = 1;
-	n.tc.p2 = p2_win;
-	n.tc.np2 = 1;
+	net_offer(&n, win_legacy, 1, p2_win, 1);
 	n.tc.psk = other;
 	n.tc.psklen = sizeof other - 1;
 	net_start(&n);
@@ -292,10 +268,7 @@ static void psk_conf(struct net *n)
 	n->psks[3] =
 	    (struct ike_psk){.kind = IKE_PSK_ID_IPV4, .id = "100.64.10.99", .key = K_IP, .keylen = 6};
 	n->conf.npsk = 4;
-	n->tc.p1 = win_legacy;
-	n->tc.np1 = 1;
-	n->tc.p2 = p2_win;
-	n->tc.np2 = 1;
+	net_offer(n, win_legacy, 1, p2_win, 1);
 }
 
 START_TEST(t_psk_by_id)
@@ -374,10 +347,7 @@ START_TEST(t_refuse_ecp_only)
 	net_init(&n, false);
 	n.conf.p1_groups = modp_only;
 	n.conf.np1_groups = 2;
-	n.tc.p1 = android_new;
-	n.tc.np1 = 2;
-	n.tc.p2 = p2_win;
-	n.tc.np2 = 1;
+	net_offer(&n, android_new, 2, p2_win, 1);
 	net_start(&n);
 	ck_assert_int_ne(handshake(&n), 0);
 	ck_assert_str_eq(n.t->err, "notify 14");
@@ -408,10 +378,7 @@ START_TEST(t_refuse_des)
 	static const struct ike_p1_alg des[] = {{1, 0, IKE_HASH_MD5, 1}};
 	struct net n;
 	net_init(&n, false);
-	n.tc.p1 = des;
-	n.tc.np1 = 1;
-	n.tc.p2 = p2_win;
-	n.tc.np2 = 1;
+	net_offer(&n, des, 1, p2_win, 1);
 	net_start(&n);
 	ck_assert_int_ne(handshake(&n), 0);
 	ck_assert_ptr_nonnull(strstr(n.logbuf, "no proposal matches: client DES/MD5/MODP768"));
@@ -447,10 +414,7 @@ START_TEST(t_draft_encap_with_rfc)
 	/* a NATed client that asks for the draft encapsulation with RFC NAT-T is still accepted */
 	struct net n;
 	net_init(&n, true);
-	n.tc.p1 = win_legacy;
-	n.tc.np1 = 1;
-	n.tc.p2 = p2_win;
-	n.tc.np2 = 1;
+	net_offer(&n, win_legacy, 1, p2_win, 1);
 	n.tc.draft_encap = true;
 	net_start(&n);
 	ck_assert_int_eq(handshake(&n), 0);
@@ -478,10 +442,7 @@ START_TEST(t_quick_mode_refusals)
 	struct net n;
 	uint8_t scratch[IKE_MAXBUF];
 	net_init(&n, cases[_i].what == 4);
-	n.tc.p1 = win_legacy;
-	n.tc.np1 = 1;
-	n.tc.p2 = p2_win;
-	n.tc.np2 = 3;
+	net_offer(&n, win_legacy, 1, p2_win, 3);
 	switch (cases[_i].what) {
 	case 0:
 		n.tc.force_encap = IKE_ENCAP_TUNNEL;
@@ -569,10 +530,7 @@ START_TEST(t_truncated_each_step)
 	struct net n;
 	uint8_t out[IKE_MAXBUF], cut[IKE_MAXBUF];
 	net_init(&n, true);
-	n.tc.p1 = win_modern;
-	n.tc.np1 = 5;
-	n.tc.p2 = p2_win;
-	n.tc.np2 = 3;
+	net_offer(&n, win_modern, 5, p2_win, 3);
 	n.tc.pfs_group = 14;
 	net_start(&n);
 	long len = (long)ike_cli_start(n.t, out, sizeof out);
@@ -601,10 +559,7 @@ START_TEST(t_duplicates)
 	struct net n;
 	uint8_t out[IKE_MAXBUF], first[IKE_MAXBUF];
 	net_init(&n, true);
-	n.tc.p1 = win_modern;
-	n.tc.np1 = 5;
-	n.tc.p2 = p2_win;
-	n.tc.np2 = 3;
+	net_offer(&n, win_modern, 5, p2_win, 3);
 	net_start(&n);
 	long len = (long)ike_cli_start(n.t, out, sizeof out);
 	while (len > 0) {
@@ -635,10 +590,7 @@ START_TEST(t_reordered)
 	struct net n;
 	uint8_t m1[IKE_MAXBUF], m3[IKE_MAXBUF], m5[IKE_MAXBUF], q1[IKE_MAXBUF], q3[IKE_MAXBUF];
 	net_init(&n, false);
-	n.tc.p1 = win_legacy;
-	n.tc.np1 = 1;
-	n.tc.p2 = p2_win;
-	n.tc.np2 = 1;
+	net_offer(&n, win_legacy, 1, p2_win, 1);
 	net_start(&n);
 	size_t l1 = ike_cli_start(n.t, m1, sizeof m1);
 	deliver(&n, m1, l1);
@@ -674,10 +626,7 @@ START_TEST(t_state_freed_when_done)
 {
 	struct net n;
 	net_init(&n, true);
-	n.tc.p1 = win_modern;
-	n.tc.np1 = 5;
-	n.tc.p2 = p2_win;
-	n.tc.np2 = 3;
+	net_offer(&n, win_modern, 5, p2_win, 3);
 	net_start(&n);
 	ck_assert_int_eq(handshake(&n), 0);
 	ck_assert_int_eq(n.ninst, 1);
@@ -723,10 +672,7 @@ START_TEST(t_mm_time_histogram)
 	struct net n;
 	uint8_t out[IKE_MAXBUF];
 	net_init(&n, false);
-	n.tc.p1 = win_modern;
-	n.tc.np1 = 5;
-	n.tc.p2 = p2_win;
-	n.tc.np2 = 3;
+	net_offer(&n, win_modern, 5, p2_win, 3);
 	net_start(&n);
 	long len = (long)ike_cli_start(n.t, out, sizeof out);
 	for (int i = 0; i < 3 && len > 0; i++) {

@@ -229,10 +229,7 @@ START_TEST(t_sa_payload_cap)
 	net_init(&n, false);
 	for (int i = 0; i < 100; i++)
 		many[i] = win_modern[i % 5];
-	n.tc.p1 = many;
-	n.tc.np1 = 100;
-	n.tc.p2 = p2_win;
-	n.tc.np2 = 1;
+	net_offer(&n, many, 100, p2_win, 1);
 	net_start(&n);
 	size_t len = ike_cli_start(n.t, out, sizeof out);
 	ck_assert_uint_gt(len, 2048 + 28);

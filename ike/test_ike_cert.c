@@ -152,10 +152,7 @@ static void pki_init(struct pki *p, struct net *n, const char *client)
 	n->conf.ncr_ca = 1;
 	n->conf.cert_verify = validate;
 	n->conf.cert_ctx = &p->val;
-	n->tc.p1 = win_modern;
-	n->tc.np1 = 5;
-	n->tc.p2 = p2_win;
-	n->tc.np2 = 3;
+	net_offer(n, win_modern, 5, p2_win, 3);
 	n->tc.p1_auth = IKE_AUTH_RSA_SIG;
 	n->tc.key = p->ckey;
 	n->tc.certs = p->cli_chain;

@@ -19,10 +19,7 @@ static const struct ike_cli_p2 gcm256[] = {{IKE_ESP_AES_GCM_16, 256, 0}};
 static void start(struct net *n, const struct ike_cli_p2 *p2, size_t np2, bool nat)
 {
 	net_init(n, nat);
-	n->tc.p1 = win_modern;
-	n->tc.np1 = 5;
-	n->tc.p2 = p2;
-	n->tc.np2 = np2;
+	net_offer(n, win_modern, 5, p2, np2);
 	net_start(n);
 }
 
@@ -139,10 +136,7 @@ START_TEST(t_gcm_configured_methods)
 	net_init(&n, false);
 	n.conf.qm_methods = qm;
 	n.conf.nqm_methods = 1;
-	n.tc.p1 = win_modern;
-	n.tc.np1 = 5;
-	n.tc.p2 = gcm256;
-	n.tc.np2 = 1;
+	net_offer(&n, win_modern, 5, gcm256, 1);
 	net_start(&n);
 	ck_assert_int_ne(handshake(&n), 0);
 	ck_assert_ptr_nonnull(strstr(n.logbuf, "client AES-GCM-256/none/encap2; ours ESP[AES256,SHA1]"));
@@ -151,10 +145,7 @@ START_TEST(t_gcm_configured_methods)
 		net_init(&n, false);
 		n.conf.qm_methods = &qm[1];
 		n.conf.nqm_methods = 1;
-		n.tc.p1 = win_modern;
-		n.tc.np1 = 5;
-		n.tc.p2 = k ? gcm256 : gcm128;
-		n.tc.np2 = 1;
+		net_offer(&n, win_modern, 5, k ? gcm256 : gcm128, 1);
 		net_start(&n);
 		ck_assert_int_eq(handshake(&n) == 0, k == 1);
 		net_free(&n);

@@ -163,10 +163,7 @@ END_TEST
 static void up_without_qm3(struct net *n)
 {
 	uint8_t out[IKE_MAXBUF];
-	n->tc.p1 = win_modern;
-	n->tc.np1 = 5;
-	n->tc.p2 = p2_win;
-	n->tc.np2 = 3;
+	net_offer(n, win_modern, 5, p2_win, 3);
 	net_start(n);
 	long len = (long)ike_cli_start(n->t, out, sizeof out);
 	while (len > 0 && n->t->step < 9) {

@@ -90,6 +90,16 @@ static inline void net_init(struct net *n, bool nat)
 	n->now = 1000;
 }
 
+/* What the test initiator offers: Main Mode transforms, then Quick Mode ones */
+static inline void net_offer(struct net *n, const struct ike_p1_alg *p1, size_t np1, const struct ike_cli_p2 *p2,
+                             size_t np2)
+{
+	n->tc.p1 = p1;
+	n->tc.np1 = np1;
+	n->tc.p2 = p2;
+	n->tc.np2 = np2;
+}
+
 static inline void net_start(struct net *n)
 {
 	n->r = ike_new(&n->conf, &n->rr, &n->lg);

@@ -185,10 +185,7 @@ START_TEST(t_weak_only_when_configured)
 			n.conf.qm_methods = qm;
 			n.conf.nqm_methods = 1;
 		}
-		n.tc.p1 = only_3des_md5;
-		n.tc.np1 = 1;
-		n.tc.p2 = p2_legacy;
-		n.tc.np2 = 1;
+		net_offer(&n, only_3des_md5, 1, p2_legacy, 1);
 		net_start(&n);
 		int rc = handshake(&n);
 		if (!configured) {
@@ -226,10 +223,7 @@ START_TEST(t_methods_as_a_whole)
 		net_init(&n, false);
 		n.conf.mm_methods = mm;
 		n.conf.nmm_methods = 2;
-		n.tc.p1 = k ? both : mixed;
-		n.tc.np1 = 2;
-		n.tc.p2 = p2_win;
-		n.tc.np2 = 1;
+		net_offer(&n, k ? both : mixed, 2, p2_win, 1);
 		net_start(&n);
 		int rc = handshake(&n);
 		if (!k) {
@@ -286,22 +280,13 @@ static void pol_qm(struct polctx *p, const char *const *words, size_t nw)
 	p->ans.nqm = nw;
 }
 
-static void offer(struct net *n, const struct ike_p1_alg *p1, size_t np1, const struct ike_cli_p2 *p2,
-                  size_t np2)
-{
-	n->tc.p1 = p1;
-	n->tc.np1 = np1;
-	n->tc.p2 = p2;
-	n->tc.np2 = np2;
-}
-
 START_TEST(t_pol_block)
 {
 	struct net n;
 	struct polctx p;
 	net_init(&n, false);
 	pol_init(&n, &p, IKE_POL_BLOCK, "persistent");
-	offer(&n, win_modern, 5, p2_win, 3);
+	net_offer(&n, win_modern, 5, p2_win, 3);
 	net_start(&n);
 	ck_assert_int_ne(handshake(&n), 0);
 	ck_assert_int_eq(n.nsend, 0); /* no answer at all */
@@ -320,7 +305,7 @@ START_TEST(t_pol_permit)
 	struct polctx p;
 	net_init(&n, false);
 	pol_init(&n, &p, IKE_POL_PERMIT, "local");
-	offer(&n, win_modern, 5, p2_win, 3);
+	net_offer(&n, win_modern, 5, p2_win, 3);
 	net_start(&n);
 	ck_assert_int_ne(handshake(&n), 0);
 	ck_assert_str_eq(n.t->err, "notify 14");
@@ -337,7 +322,7 @@ START_TEST(t_pol_other_peer_default)
 	net_init(&n, false);
 	pol_init(&n, &p, IKE_POL_BLOCK, "local");
 	rp_addr_v4(&p.match, 0xc6123f01, 500); /* 198.18.63.1 */
-	offer(&n, win_modern, 5, p2_win, 3);
+	net_offer(&n, win_modern, 5, p2_win, 3);
 	net_start(&n);
 	ck_assert_int_eq(handshake(&n), 0);
 	ck_assert_int_eq(n.t->chosen.group, 20);
@@ -360,10 +345,10 @@ START_TEST(t_pol_negotiate_methods)
 		pol_init(&n, &p, IKE_POL_NEGOTIATE, "local");
 		if (k == 0) {
 			pol_mm(&p, w1, 2);
-			offer(&n, win_modern, 5, p2_win, 3);
+			net_offer(&n, win_modern, 5, p2_win, 3);
 		} else {
 			pol_mm(&p, w2, 1);
-			offer(&n, md5, 1, p2_win, 3);
+			net_offer(&n, md5, 1, p2_win, 3);
 		}
 		net_start(&n);
 		int rc = handshake(&n);
@@ -390,7 +375,7 @@ START_TEST(t_pol_negotiate_refused)
 	net_init(&n, false);
 	pol_init(&n, &p, IKE_POL_NEGOTIATE, "local");
 	pol_mm(&p, w, 1);
-	offer(&n, o, 2, p2_win, 3);
+	net_offer(&n, o, 2, p2_win, 3);
 	net_start(&n);
 	ck_assert_int_ne(handshake(&n), 0);
 	ck_assert_str_eq(n.t->err, "notify 14");
@@ -415,7 +400,7 @@ START_TEST(t_pol_auth)
 		pol_init(&n, &p, IKE_POL_NEGOTIATE, "dynamic");
 		p.ans.auth_cert = k == 0;
 		p.ans.auth_psk = k == 1;
-		offer(&n, win_modern, 1, p2_win, 3);
+		net_offer(&n, win_modern, 1, p2_win, 3);
 		net_start(&n);
 		int rc = handshake(&n);
 		if (k == 0) {
@@ -450,7 +435,7 @@ START_TEST(t_pol_psk)
 			n.tc.psk = rk;
 			n.tc.psklen = sizeof rk - 1;
 		}
-		offer(&n, win_modern, 5, p2_win, 3);
+		net_offer(&n, win_modern, 5, p2_win, 3);
 		net_start(&n);
 		int rc = handshake(&n);
 		if (k == 0) {
@@ -479,7 +464,7 @@ START_TEST(t_pol_qm_methods)
 		net_init(&n, false);
 		pol_init(&n, &p, IKE_POL_NEGOTIATE, "local");
 		pol_qm(&p, k ? no : ok, 1);
-		offer(&n, win_modern, 5, p2_win, 3);
+		net_offer(&n, win_modern, 5, p2_win, 3);
 		net_start(&n);
 		int rc = handshake(&n);
 		ck_assert_int_eq(n.nup, 1);
@@ -516,7 +501,7 @@ START_TEST(t_pol_pfs_lifetimes)
 		p.ans.pfs_group = 14;
 		p.ans.qm_life_s = 600;
 		p.ans.qm_life_kb = 50000;
-		offer(&n, win_modern, 5, p2_win, 3);
+		net_offer(&n, win_modern, 5, p2_win, 3);
 		n.tc.pfs_group = k ? 14 : 0;
 		net_start(&n);
 		int rc = handshake(&n);
@@ -544,7 +529,7 @@ START_TEST(t_pol_mm_lifetime)
 		net_init(&n, false);
 		pol_init(&n, &p, IKE_POL_NEGOTIATE, "local");
 		p.ans.mm_life_s = k ? 600 : 0;
-		offer(&n, win_modern, 5, p2_win, 3);
+		net_offer(&n, win_modern, 5, p2_win, 3);
 		net_start(&n);
 		int rc = handshake(&n);
 		if (rc)
@@ -570,7 +555,7 @@ START_TEST(t_pol_sweep)
 	struct polctx p;
 	net_init(&n, false);
 	pol_init(&n, &p, IKE_POL_NEGOTIATE, "local");
-	offer(&n, win_modern, 5, p2_win, 3);
+	net_offer(&n, win_modern, 5, p2_win, 3);
 	net_start(&n);
 	ck_assert_int_eq(handshake(&n), 0);
 	ck_assert_uint_eq(ike_child_count(n.r), 1);
@@ -599,7 +584,7 @@ START_TEST(t_pol_change_applies_next)
 	uint8_t out[IKE_MAXBUF];
 	net_init(&n, false);
 	pol_init(&n, &p, IKE_POL_NEGOTIATE, "local");
-	offer(&n, win_modern, 5, p2_win, 3);
+	net_offer(&n, win_modern, 5, p2_win, 3);
 	net_start(&n);
 	ck_assert_int_eq(handshake(&n), 0);
 	p.ans.action = IKE_POL_BLOCK;
@@ -670,7 +655,7 @@ START_TEST(t_model_profiles)
 	ck_assert_msg(ike_model_qm(&c, NULL, qo, nq, 0, &qc, why, sizeof why) == 0, "%s: %s", pr->name, why);
 	struct net n;
 	net_init(&n, false);
-	offer(&n, pr->p1, pr->np1, pr->p2, pr->np2);
+	net_offer(&n, pr->p1, pr->np1, pr->p2, pr->np2);
 	net_start(&n);
 	ck_assert_int_eq(handshake(&n), 0);
 	ck_assert_uint_eq(mc.enc, n.t->chosen.enc);
@@ -701,7 +686,7 @@ START_TEST(t_model_policy)
 	pol_mm(&p, w, 1);
 	ck_assert_int_eq(ike_model_mm(&c, &p.ans, mo, mm_of(o, 2, mo), 0, &mc, why, sizeof why), -1);
 	snprintf(line, sizeof line, "peer 100.64.10.10:500 %s\n", why);
-	offer(&n, o, 2, p2_win, 3);
+	net_offer(&n, o, 2, p2_win, 3);
 	net_start(&n);
 	ck_assert_int_ne(handshake(&n), 0);
 	ck_assert_ptr_nonnull(strstr(n.logbuf, line));
@@ -755,9 +740,9 @@ START_TEST(t_offer_logged_when_refused)
 		n.lg.level = RP_LOG_WARN;
 		n.lg.burst = 1;
 		if (refused)
-			offer(&n, o, 1, p2_win, 3);
+			net_offer(&n, o, 1, p2_win, 3);
 		else
-			offer(&n, win_modern, 5, p2_win, 3);
+			net_offer(&n, win_modern, 5, p2_win, 3);
 		net_start(&n);
 		ck_assert_int_eq(handshake(&n) != 0, refused);
 		if (refused) {
